@@ -1,0 +1,175 @@
+// Default implementations of the Scalar kernels. Each conformance's witness calls these with
+// a concrete type, so they are compiled once for Float and once for Double.
+
+extension Scalar {
+    @inline(__always)
+    public static func circularConvForward(
+        out: UnsafeMutablePointer<Self>, input: UnsafePointer<Self>, weight: UnsafePointer<Self>,
+        scratch: UnsafeMutablePointer<Self>,
+        batch: Int, channelsOut: Int, channelsIn: Int, ringSize: Int, kernel: Int, accumulate: Bool
+    ) {
+        circularConvForwardFast(out: out, input: input, weight: weight, scratch: scratch, batch: batch,
+                                channelsOut: channelsOut, channelsIn: channelsIn, ringSize: ringSize,
+                                kernel: kernel, accumulate: accumulate)
+    }
+
+    @inline(__always)
+    public static func circularConvWeightGrad(
+        dweight: UnsafeMutablePointer<Self>, dout: UnsafePointer<Self>, input: UnsafePointer<Self>,
+        scratch: UnsafeMutablePointer<Self>,
+        batch: Int, channelsOut: Int, channelsIn: Int, ringSize: Int, kernel: Int
+    ) {
+        circularConvWeightGradFast(dweight: dweight, dout: dout, input: input, scratch: scratch, batch: batch,
+                                   channelsOut: channelsOut, channelsIn: channelsIn, ringSize: ringSize, kernel: kernel)
+    }
+
+    @inline(__always)
+    public static func biasActivation(
+        out: UnsafeMutablePointer<Self>, pre: UnsafePointer<Self>, bias: UnsafePointer<Self>,
+        rows: Int, cols: Int, activation: Activation
+    ) {
+        let vectorEnd = cols / 8 * 8
+        for r in 0..<rows {
+            let src = pre + r * cols, dst = out + r * cols
+            switch activation {
+            case .relu:
+                var j = 0
+                while j < vectorEnd {
+                    var v = loadVector(src + j) + loadVector(bias + j)
+                    v.replace(with: 0, where: v .< 0)   // NaN stays NaN, as in PyTorch
+                    storeVector(v, dst + j)
+                    j += 8
+                }
+                while j < cols { let v = src[j] + bias[j]; dst[j] = v < 0 ? 0 : v; j += 1 }
+            case .tanh:
+                for j in 0..<cols { dst[j] = elementaryTanh(src[j] + bias[j]) }
+            case .identity:
+                var j = 0
+                while j < vectorEnd { storeVector(loadVector(src + j) + loadVector(bias + j), dst + j); j += 8 }
+                while j < cols { dst[j] = src[j] + bias[j]; j += 1 }
+            }
+        }
+    }
+
+    @inline(__always)
+    public static func activationBackward(
+        dpre: UnsafeMutablePointer<Self>, dh: UnsafePointer<Self>, h: UnsafePointer<Self>,
+        count: Int, activation: Activation
+    ) {
+        let vectorEnd = count / 8 * 8
+        var j = 0
+        switch activation {
+        case .relu:
+            while j < vectorEnd {
+                var g = loadVector(dh + j)
+                g.replace(with: 0, where: loadVector(h + j) .<= 0)
+                storeVector(g, dpre + j)
+                j += 8
+            }
+            while j < count { dpre[j] = h[j] > 0 ? dh[j] : 0; j += 1 }
+        case .tanh:
+            while j < vectorEnd {
+                let hv = loadVector(h + j)
+                storeVector(loadVector(dh + j) * (SIMD8<Self>(repeating: 1) - hv * hv), dpre + j)
+                j += 8
+            }
+            while j < count { dpre[j] = dh[j] * (1 - h[j] * h[j]); j += 1 }
+        case .identity:
+            if dpre != UnsafeMutablePointer(mutating: dh) { dpre.update(from: dh, count: count) }
+        }
+    }
+
+    @inline(__always)
+    public static func addColumnSums(out: UnsafeMutablePointer<Self>, input: UnsafePointer<Self>, rows: Int, cols: Int) {
+        for r in 0..<rows { add(out: out, input + r * cols, count: cols) }
+    }
+
+    @inline(__always)
+    public static func addBias(out: UnsafeMutablePointer<Self>, bias: UnsafePointer<Self>, rows: Int, cols: Int) {
+        for r in 0..<rows { add(out: out + r * cols, bias, count: cols) }
+    }
+
+    @inline(__always)
+    public static func add(out: UnsafeMutablePointer<Self>, _ a: UnsafePointer<Self>, count: Int) {
+        let vectorEnd = count / 8 * 8
+        var j = 0
+        while j < vectorEnd { storeVector(loadVector(out + j) + loadVector(a + j), out + j); j += 8 }
+        while j < count { out[j] += a[j]; j += 1 }
+    }
+
+    @inline(__always)
+    public static func scale(_ x: UnsafeMutablePointer<Self>, by factor: Self, count: Int) {
+        for j in 0..<count { x[j] *= factor }
+    }
+
+    @inline(__always)
+    public static func sumOfSquares(_ x: UnsafePointer<Self>, count: Int) -> Double {
+        var total = 0.0
+        for j in 0..<count { let v = Double(x[j]); total += v * v }
+        return total
+    }
+
+    @inline(__always)
+    public static func softmaxCrossEntropy(
+        dlogits: UnsafeMutablePointer<Self>, logits: UnsafePointer<Self>, targets: UnsafePointer<Int32>,
+        rows: Int, classes: Int, gradScale: Self
+    ) -> Double {
+        var total = 0.0
+        for r in 0..<rows {
+            let z = logits + r * classes, dz = dlogits + r * classes
+            let target = Int(targets[r])
+            if target < 0 { for j in 0..<classes { dz[j] = 0 }; continue }
+            var maxLogit = z[0]
+            for j in 1..<classes where z[j] > maxLogit { maxLogit = z[j] }
+            if !maxLogit.isFinite { maxLogit = 0 }   // let NaN/Inf reach the loss and stop the run
+            var sum: Self = 0
+            for j in 0..<classes { let e = elementaryExp(z[j] - maxLogit); dz[j] = e; sum += e }
+            total += Double(elementaryLog(sum) - (z[target] - maxLogit))
+            let inverse = gradScale / sum
+            for j in 0..<classes { dz[j] *= inverse }
+            dz[target] -= gradScale
+        }
+        return total
+    }
+
+    @inline(__always)
+    public static func squaredError(
+        dpred: UnsafeMutablePointer<Self>, pred: UnsafePointer<Self>, target: UnsafePointer<Self>,
+        count: Int, gradScale: Self
+    ) -> Double {
+        var total = 0.0
+        for j in 0..<count {
+            let diff = pred[j] - target[j]
+            total += Double(diff) * Double(diff)
+            dpred[j] = 2 * diff * gradScale
+        }
+        return total
+    }
+
+    @inline(__always)
+    public static func adamUpdate(
+        params: UnsafeMutablePointer<Self>, m: UnsafeMutablePointer<Self>, v: UnsafeMutablePointer<Self>,
+        grads: UnsafePointer<Self>, count: Int,
+        learningRate: Double, beta1: Double, beta2: Double, epsilon: Double, step: Int
+    ) {
+        // Bias corrections in Double, as PyTorch computes them on the host.
+        let correction1 = 1 - pow(beta1, Double(step))
+        let correction2Root = (1 - pow(beta2, Double(step))).squareRoot()
+        let stepSize = Self(learningRate / correction1)
+        let b1 = Self(beta1), b2 = Self(beta2), eps = Self(epsilon)
+        let c2 = Self(correction2Root)
+        for j in 0..<count {
+            let g = grads[j]
+            let mj = m[j] + (1 - b1) * (g - m[j])
+            let vj = b2 * v[j] + (1 - b2) * g * g
+            m[j] = mj; v[j] = vj
+            params[j] -= stepSize * mj / (vj.squareRoot() / c2 + eps)
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

@@ -1,0 +1,106 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The element type of every buffer: Float for training, Double for the gradient checks.
+///
+/// Every loop over elements is a requirement here, so callers that are generic over the
+/// scalar (the models) still run code specialised for Float or Double, and Double's
+/// checks exercise the same kernels that Float's training runs.
+public protocol Scalar: BinaryFloatingPoint, SIMDScalar, Sendable, Codable
+where Self.SIMD8Storage: Sendable {
+    /// Row-major C[m, n] = alpha * op(A) * op(B) + beta * C through BLAS.
+    static func gemm(
+        _ c: UnsafeMutablePointer<Self>, ldc: Int,
+        _ a: UnsafePointer<Self>, lda: Int, _ transA: Transpose,
+        _ b: UnsafePointer<Self>, ldb: Int, _ transB: Transpose,
+        m: Int, n: Int, k: Int, alpha: Self, beta: Self)
+    static func elementaryExp(_ x: Self) -> Self
+    static func elementaryLog(_ x: Self) -> Self
+    static func elementaryTanh(_ x: Self) -> Self
+
+    /// out[b, o, i] (+)= sum_{ch, k} weight[o, ch, k] * input[b, ch, (i + k - f/2) mod n]
+    static func circularConvForward(
+        out: UnsafeMutablePointer<Self>, input: UnsafePointer<Self>, weight: UnsafePointer<Self>,
+        scratch: UnsafeMutablePointer<Self>,
+        batch: Int, channelsOut: Int, channelsIn: Int, ringSize: Int, kernel: Int, accumulate: Bool)
+    /// dweight[o, ch, k] += sum_{b, i} dout[b, o, i] * input[b, ch, (i + k - f/2) mod n]
+    static func circularConvWeightGrad(
+        dweight: UnsafeMutablePointer<Self>, dout: UnsafePointer<Self>, input: UnsafePointer<Self>,
+        scratch: UnsafeMutablePointer<Self>,
+        batch: Int, channelsOut: Int, channelsIn: Int, ringSize: Int, kernel: Int)
+    /// out[r, j] = act(pre[r, j] + bias[j])
+    static func biasActivation(
+        out: UnsafeMutablePointer<Self>, pre: UnsafePointer<Self>, bias: UnsafePointer<Self>,
+        rows: Int, cols: Int, activation: Activation)
+    /// dpre = dh * act'(.) written through the activation's output h
+    static func activationBackward(
+        dpre: UnsafeMutablePointer<Self>, dh: UnsafePointer<Self>, h: UnsafePointer<Self>,
+        count: Int, activation: Activation)
+    /// out[j] += sum_r input[r, j]
+    static func addColumnSums(out: UnsafeMutablePointer<Self>, input: UnsafePointer<Self>, rows: Int, cols: Int)
+    /// out[r, j] += bias[j]
+    static func addBias(out: UnsafeMutablePointer<Self>, bias: UnsafePointer<Self>, rows: Int, cols: Int)
+    /// out += a
+    static func add(out: UnsafeMutablePointer<Self>, _ a: UnsafePointer<Self>, count: Int)
+    /// x *= factor
+    static func scale(_ x: UnsafeMutablePointer<Self>, by factor: Self, count: Int)
+    /// sum of x^2 in Double
+    static func sumOfSquares(_ x: UnsafePointer<Self>, count: Int) -> Double
+    /// Softmax cross-entropy per row; returns the summed loss and writes
+    /// dlogits = (softmax - onehot) * gradScale. targets < 0 are ignored rows.
+    static func softmaxCrossEntropy(
+        dlogits: UnsafeMutablePointer<Self>, logits: UnsafePointer<Self>, targets: UnsafePointer<Int32>,
+        rows: Int, classes: Int, gradScale: Self) -> Double
+    /// Returns sum (pred - target)^2 and writes dpred = 2 (pred - target) * gradScale.
+    static func squaredError(
+        dpred: UnsafeMutablePointer<Self>, pred: UnsafePointer<Self>, target: UnsafePointer<Self>,
+        count: Int, gradScale: Self) -> Double
+    /// One Adam update in PyTorch's formulation (bias-corrected, eps outside the root).
+    static func adamUpdate(
+        params: UnsafeMutablePointer<Self>, m: UnsafeMutablePointer<Self>, v: UnsafeMutablePointer<Self>,
+        grads: UnsafePointer<Self>, count: Int,
+        learningRate: Double, beta1: Double, beta2: Double, epsilon: Double, step: Int)
+}
+
+extension Float: Scalar {
+    @inline(__always)
+    public static func gemm(
+        _ c: UnsafeMutablePointer<Float>, ldc: Int,
+        _ a: UnsafePointer<Float>, lda: Int, _ transA: Transpose,
+        _ b: UnsafePointer<Float>, ldb: Int, _ transB: Transpose,
+        m: Int, n: Int, k: Int, alpha: Float, beta: Float
+    ) {
+        sgemm(c, ldc: ldc, a, lda: lda, transA, b, ldb: ldb, transB, m: m, n: n, k: k, alpha: alpha, beta: beta)
+    }
+    @inline(__always) public static func elementaryExp(_ x: Float) -> Float { expf(x) }
+    @inline(__always) public static func elementaryLog(_ x: Float) -> Float { logf(x) }
+    @inline(__always) public static func elementaryTanh(_ x: Float) -> Float { tanhf(x) }
+}
+
+extension Double: Scalar {
+    @inline(__always)
+    public static func gemm(
+        _ c: UnsafeMutablePointer<Double>, ldc: Int,
+        _ a: UnsafePointer<Double>, lda: Int, _ transA: Transpose,
+        _ b: UnsafePointer<Double>, ldb: Int, _ transB: Transpose,
+        m: Int, n: Int, k: Int, alpha: Double, beta: Double
+    ) {
+        dgemm(c, ldc: ldc, a, lda: lda, transA, b, ldb: ldb, transB, m: m, n: n, k: k, alpha: alpha, beta: beta)
+    }
+    @inline(__always) public static func elementaryExp(_ x: Double) -> Double { exp(x) }
+    @inline(__always) public static func elementaryLog(_ x: Double) -> Double { log(x) }
+    @inline(__always) public static func elementaryTanh(_ x: Double) -> Double { tanh(x) }
+}
+
+@inline(__always)
+func loadVector<T: Scalar>(_ p: UnsafePointer<T>) -> SIMD8<T> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD8<T>.self)
+}
+
+@inline(__always)
+func storeVector<T: Scalar>(_ v: SIMD8<T>, _ p: UnsafeMutablePointer<T>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<T>.self)
+}

@@ -1,0 +1,247 @@
+import WaveCore
+
+/// A recurrent network with a readout, trained by backprop through the whole sequence.
+///
+/// wRNN:  h_{t+1} = act(conv(u, h_t) + b_u + V x_t + b_V), u: [c, c, f] circular over each ring
+/// iRNN:  h_{t+1} = act(U h_t + b_U + V x_t + b_V),         U: [N, N]
+/// readout: y = W h + b (linear) or W2 relu(W1 h + b1) + b2 (mlp), at every step or the last.
+///
+/// The cell (`recurrentForward`/`recurrentBackward`) is one time step; `run` owns the time
+/// loop and walks the saved states in reverse for the backward pass.
+public final class SequenceModel<T: Scalar>: @unchecked Sendable {
+    public let config: ModelConfig
+    public let layout: ParameterLayout
+    let encoderWeight: Int, encoderBias: Int, recurrentWeight: Int, recurrentBias: Int
+    let readoutWeight: Int, readoutBias: Int, mlpWeight: Int, mlpBias: Int
+
+    public init(_ config: ModelConfig) {
+        self.config = config
+        layout = ParameterLayout(config)
+        encoderWeight = layout.offset(.encoderWeight)
+        encoderBias = layout.offset(.encoderBias)
+        recurrentWeight = layout.offset(.recurrentWeight)
+        recurrentBias = layout.offset(.recurrentBias)
+        readoutWeight = layout.offset(.readoutWeight)
+        readoutBias = layout.offset(.readoutBias)
+        mlpWeight = layout.offset(.mlpWeight)
+        mlpBias = layout.offset(.mlpBias)
+    }
+
+    public func makeWorkspace(capacity: Int, length: Int) -> Workspace<T> {
+        Workspace(config: config, capacity: capacity, length: length)
+    }
+
+    /// Readout steps R: every step of the sequence, or only the last.
+    public func readoutSteps(length: Int) -> Int { config.readoutTiming == .every ? length : 1 }
+
+    /// Runs rows `rows` of `batch` forward, returns their summed loss and, when `grads` is
+    /// given, adds dLoss/dparams (loss scaled by `lossScale`) into it.
+    public func run(params: UnsafePointer<T>, grads: UnsafeMutablePointer<T>?, batch: SequenceBatch<T>,
+                    rows: Range<Int>, lossScale: Double, workspace ws: Workspace<T>) -> Double {
+        let b = rows.count, length = batch.length
+        precondition(b <= ws.capacity && length == ws.length, "workspace too small for this batch")
+        precondition(batch.inputSize == config.inputSize)
+        let n = config.units
+        let states = ws.states.pointer
+        prepareBias(params, ws)
+        states.update(repeating: 0, count: b * n)
+        for t in 0..<length {
+            let hPrev = states + t * b * n
+            recurrentForward(pre: ws.pre.pointer, hPrev: hPrev, isFirst: t == 0, params: params, rows: b, ws: ws)
+            T.gemm(ws.pre.pointer, ldc: n, input(batch, rows, t), lda: config.inputSize, .none,
+                   params + encoderWeight, ldb: config.inputSize, .transposed,
+                   m: b, n: n, k: config.inputSize, alpha: 1, beta: 1)
+            T.biasActivation(out: hPrev + b * n, pre: ws.pre.pointer, bias: ws.bias.pointer,
+                             rows: b, cols: n, activation: config.activation)
+        }
+
+        let steps = readoutSteps(length: length)
+        let features = UnsafePointer(config.readoutTiming == .every ? states + b * n : states + length * b * n)
+        readoutForward(params: params, features: features, rows: steps * b, ws: ws)
+        let loss = computeLoss(batch: batch, rows: rows, steps: steps, lossScale: lossScale, ws: ws)
+        guard let grads else { return loss }
+
+        let (dFeatures, featureWeight, width) = readoutBackward(params: params, grads: grads, features: features,
+                                                                rows: steps * b, ws: ws)
+        let dh = ws.dh.pointer, dpre = ws.dpre.pointer
+        if config.readoutTiming == .last {
+            T.gemm(dh, ldc: n, dFeatures, lda: width, .none, featureWeight, ldb: n, .none,
+                   m: b, n: n, k: width, alpha: 1, beta: 0)
+        } else {
+            dh.update(repeating: 0, count: b * n)
+        }
+        ws.dbias.fill(0)
+        if config.kind == .wrnn {
+            flipTransposeKernel(ws.kernelT.pointer, params + recurrentWeight, channelsOut: config.channels,
+                                channelsIn: config.channels, kernel: config.kernelSize)
+        }
+        for t in stride(from: length - 1, through: 0, by: -1) {
+            let hPrev = UnsafePointer(states + t * b * n), hNext = hPrev + b * n
+            if config.readoutTiming == .every {
+                T.gemm(dh, ldc: n, dFeatures + t * b * width, lda: width, .none, featureWeight, ldb: n, .none,
+                       m: b, n: n, k: width, alpha: 1, beta: 1)
+            }
+            T.activationBackward(dpre: dpre, dh: dh, h: hNext, count: b * n, activation: config.activation)
+            T.addColumnSums(out: ws.dbias.pointer, input: dpre, rows: b, cols: n)
+            if !config.freezeEncoder {
+                T.gemm(grads + encoderWeight, ldc: config.inputSize, dpre, lda: n, .transposed,
+                       input(batch, rows, t), ldb: config.inputSize, .none,
+                       m: n, n: config.inputSize, k: b, alpha: 1, beta: 1)
+            }
+            if t > 0 {
+                recurrentBackward(dhPrev: dh, dpre: dpre, hPrev: hPrev, params: params, grads: grads, rows: b, ws: ws)
+            }
+        }
+        if !config.freezeEncoder { T.add(out: grads + encoderBias, ws.dbias.pointer, count: n) }
+        if !config.freezeRecurrent {
+            if config.kind == .wrnn {
+                let ring = config.hiddenSize
+                for ch in 0..<config.channels {
+                    var sum: T = 0
+                    for i in 0..<ring { sum += ws.dbias[ch * ring + i] }
+                    grads[recurrentBias + ch] += sum
+                }
+            } else {
+                T.add(out: grads + recurrentBias, ws.dbias.pointer, count: n)
+            }
+        }
+        return loss
+    }
+
+    /// x_t for the given rows: [rows, d], contiguous inside the time-major batch.
+    @inline(__always)
+    func input(_ batch: SequenceBatch<T>, _ rows: Range<Int>, _ t: Int) -> UnsafePointer<T> {
+        UnsafePointer(batch.inputs.pointer + (t * batch.batch + rows.lowerBound) * batch.inputSize)
+    }
+
+    func prepareBias(_ params: UnsafePointer<T>, _ ws: Workspace<T>) {
+        let n = config.units
+        ws.bias.pointer.update(from: params + encoderBias, count: n)
+        if config.kind == .wrnn {
+            let ring = config.hiddenSize
+            for ch in 0..<config.channels { for i in 0..<ring { ws.bias[ch * ring + i] += params[recurrentBias + ch] } }
+        } else {
+            T.add(out: ws.bias.pointer, params + recurrentBias, count: n)
+        }
+    }
+
+    // MARK: cell: one time step
+
+    /// pre = conv(u, h_prev) (wRNN) or h_prev U^T (iRNN), rows x N.
+    @inline(__always)
+    func recurrentForward(pre: UnsafeMutablePointer<T>, hPrev: UnsafePointer<T>, isFirst: Bool,
+                          params: UnsafePointer<T>, rows b: Int, ws: Workspace<T>) {
+        let n = config.units
+        if isFirst { pre.update(repeating: 0, count: b * n); return }
+        switch config.kind {
+        case .wrnn:
+            T.circularConvForward(out: pre, input: hPrev, weight: params + recurrentWeight, scratch: ws.convScratch.pointer,
+                                  batch: b, channelsOut: config.channels, channelsIn: config.channels,
+                                  ringSize: config.hiddenSize, kernel: config.kernelSize, accumulate: false)
+        case .irnn:
+            T.gemm(pre, ldc: n, hPrev, lda: n, .none, params + recurrentWeight, ldb: n, .transposed,
+                   m: b, n: n, k: n, alpha: 1, beta: 0)
+        }
+    }
+
+    /// Adds dLoss/du (or dU) and overwrites dhPrev with dLoss/dh_prev through the recurrence.
+    @inline(__always)
+    func recurrentBackward(dhPrev: UnsafeMutablePointer<T>, dpre: UnsafePointer<T>, hPrev: UnsafePointer<T>,
+                           params: UnsafePointer<T>, grads: UnsafeMutablePointer<T>, rows b: Int, ws: Workspace<T>) {
+        let n = config.units
+        switch config.kind {
+        case .wrnn:
+            let c = config.channels, ring = config.hiddenSize, f = config.kernelSize
+            if !config.freezeRecurrent {
+                T.circularConvWeightGrad(dweight: grads + recurrentWeight, dout: dpre, input: hPrev,
+                                         scratch: ws.convScratch.pointer, batch: b, channelsOut: c, channelsIn: c,
+                                         ringSize: ring, kernel: f)
+            }
+            T.circularConvForward(out: dhPrev, input: dpre, weight: ws.kernelT.pointer, scratch: ws.convScratch.pointer,
+                                  batch: b, channelsOut: c, channelsIn: c, ringSize: ring, kernel: f, accumulate: false)
+        case .irnn:
+            if !config.freezeRecurrent {
+                T.gemm(grads + recurrentWeight, ldc: n, dpre, lda: n, .transposed, hPrev, ldb: n, .none,
+                       m: n, n: n, k: b, alpha: 1, beta: 1)
+            }
+            T.gemm(dhPrev, ldc: n, dpre, lda: n, .none, params + recurrentWeight, ldb: n, .none,
+                   m: b, n: n, k: n, alpha: 1, beta: 0)
+        }
+    }
+
+    // MARK: readout
+
+    func readoutForward(params: UnsafePointer<T>, features: UnsafePointer<T>, rows: Int, ws: Workspace<T>) {
+        let n = config.units, out = config.outputSize
+        switch config.readout {
+        case .linear:
+            T.gemm(ws.logits.pointer, ldc: out, features, lda: n, .none, params + readoutWeight, ldb: n, .transposed,
+                   m: rows, n: out, k: n, alpha: 1, beta: 0)
+        case .mlp:
+            let h = config.mlpHidden
+            T.gemm(ws.hidden.pointer, ldc: h, features, lda: n, .none, params + mlpWeight, ldb: n, .transposed,
+                   m: rows, n: h, k: n, alpha: 1, beta: 0)
+            T.biasActivation(out: ws.hidden.pointer, pre: ws.hidden.pointer, bias: params + mlpBias,
+                             rows: rows, cols: h, activation: .relu)
+            T.gemm(ws.logits.pointer, ldc: out, ws.hidden.pointer, lda: h, .none, params + readoutWeight, ldb: h,
+                   .transposed, m: rows, n: out, k: h, alpha: 1, beta: 0)
+        }
+        T.addBias(out: ws.logits.pointer, bias: params + readoutBias, rows: rows, cols: out)
+    }
+
+    /// Adds the readout's parameter gradients; returns dLoss/d(first readout layer's output),
+    /// that layer's weight [width, N] and width, from which dLoss/dh follows per step.
+    func readoutBackward(params: UnsafePointer<T>, grads: UnsafeMutablePointer<T>, features: UnsafePointer<T>,
+                         rows: Int, ws: Workspace<T>) -> (UnsafePointer<T>, UnsafePointer<T>, Int) {
+        let n = config.units, out = config.outputSize
+        let dlogits = UnsafePointer(ws.dlogits.pointer)
+        T.addColumnSums(out: grads + readoutBias, input: dlogits, rows: rows, cols: out)
+        switch config.readout {
+        case .linear:
+            T.gemm(grads + readoutWeight, ldc: n, dlogits, lda: out, .transposed, features, ldb: n, .none,
+                   m: out, n: n, k: rows, alpha: 1, beta: 1)
+            return (dlogits, params + readoutWeight, out)
+        case .mlp:
+            let h = config.mlpHidden
+            let hidden = ws.hidden.pointer, dhidden = ws.dhidden.pointer
+            T.gemm(grads + readoutWeight, ldc: h, dlogits, lda: out, .transposed, hidden, ldb: h, .none,
+                   m: out, n: h, k: rows, alpha: 1, beta: 1)
+            T.gemm(dhidden, ldc: h, dlogits, lda: out, .none, params + readoutWeight, ldb: h, .none,
+                   m: rows, n: h, k: out, alpha: 1, beta: 0)
+            T.activationBackward(dpre: dhidden, dh: dhidden, h: hidden, count: rows * h, activation: .relu)
+            T.gemm(grads + mlpWeight, ldc: n, dhidden, lda: h, .transposed, features, ldb: n, .none,
+                   m: h, n: n, k: rows, alpha: 1, beta: 1)
+            T.addColumnSums(out: grads + mlpBias, input: dhidden, rows: rows, cols: h)
+            return (UnsafePointer(dhidden), params + mlpWeight, h)
+        }
+    }
+
+    // MARK: loss
+
+    func computeLoss(batch: SequenceBatch<T>, rows: Range<Int>, steps: Int, lossScale: Double, ws: Workspace<T>) -> Double {
+        let b = rows.count, out = config.outputSize, scale = T(lossScale)
+        var loss = 0.0
+        for r in 0..<steps {
+            let first = (steps == 1 ? 0 : r * batch.batch) + rows.lowerBound
+            let logits = ws.logits.pointer + r * b * out, dlogits = ws.dlogits.pointer + r * b * out
+            if let classes = batch.classTargets {
+                loss += T.softmaxCrossEntropy(dlogits: dlogits, logits: logits, targets: classes.pointer + first,
+                                              rows: b, classes: out, gradScale: scale)
+            } else if let values = batch.valueTargets {
+                loss += T.squaredError(dpred: dlogits, pred: logits, target: values.pointer + first * out,
+                                       count: b * out, gradScale: scale)
+            }
+        }
+        return loss
+    }
+
+    /// The mean's denominator: class targets present, or every regression value.
+    public func lossNormaliser(_ batch: SequenceBatch<T>) -> Double {
+        if let classes = batch.classTargets {
+            var count = 0
+            for j in 0..<classes.count where classes[j] >= 0 { count += 1 }
+            return Double(max(count, 1))
+        }
+        return Double(readoutSteps(length: batch.length) * batch.batch * config.outputSize)
+    }
+}

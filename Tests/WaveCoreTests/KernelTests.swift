@@ -1,0 +1,123 @@
+import XCTest
+import WaveCore
+
+final class KernelTests: XCTestCase {
+    func testGemmMatchesPlainLoopsForEveryTranspose() {
+        var rng = RandomStream(seed: 11)
+        for (m, n, k) in [(1, 1, 1), (3, 5, 7), (17, 9, 33), (64, 10, 100)] {
+            for ta in [Transpose.none, .transposed] { for tb in [Transpose.none, .transposed] {
+                let a = (0..<(m * k)).map { _ in rng.uniform(-1, 1) }
+                let b = (0..<(k * n)).map { _ in rng.uniform(-1, 1) }
+                let c0 = (0..<(m * n)).map { _ in rng.uniform(-1, 1) }
+                let lda = ta == .none ? k : m, ldb = tb == .none ? n : k
+                var fast = c0, slow = c0
+                Double.gemm(&fast, ldc: n, a, lda: lda, ta, b, ldb: ldb, tb, m: m, n: n, k: k, alpha: 0.5, beta: 2)
+                referenceGemm(&slow, ldc: n, a, lda: lda, ta, b, ldb: ldb, tb, m: m, n: n, k: k, alpha: 0.5, beta: 2)
+                assertClose(fast, slow, 1e-12, "gemm \(m)x\(n)x\(k) \(ta) \(tb)")
+                let af = a.map(Float.init), bf = b.map(Float.init)
+                var fastF = c0.map(Float.init)
+                Float.gemm(&fastF, ldc: n, af, lda: lda, ta, bf, ldb: ldb, tb, m: m, n: n, k: k, alpha: 0.5, beta: 2)
+                assertClose(fastF, slow.map(Float.init), 1e-4, "sgemm \(m)x\(n)x\(k)")
+            } }
+        }
+    }
+
+    func testActivationsMatchFiniteDifferences() {
+        var rng = RandomStream(seed: 5)
+        let rows = 3, cols = 11   // 11: one SIMD vector plus a scalar tail
+        let pre = (0..<(rows * cols)).map { _ in rng.uniform(-2, 2) }
+        let bias = (0..<cols).map { _ in rng.uniform(-0.5, 0.5) }
+        let dh = (0..<(rows * cols)).map { _ in rng.uniform(-1, 1) }
+        for activation in Activation.allCases {
+            func forward(_ p: [Double]) -> [Double] {
+                var out = [Double](repeating: 0, count: p.count)
+                Double.biasActivation(out: &out, pre: p, bias: bias, rows: rows, cols: cols, activation: activation)
+                return out
+            }
+            let h = forward(pre)
+            var dpre = [Double](repeating: 0, count: pre.count)
+            Double.activationBackward(dpre: &dpre, dh: dh, h: h, count: pre.count, activation: activation)
+            for j in pre.indices {
+                var up = pre, down = pre
+                up[j] += 1e-6; down[j] -= 1e-6
+                let numeric = (forward(up)[j] - forward(down)[j]) / 2e-6 * dh[j]
+                XCTAssertEqual(dpre[j], numeric, accuracy: 1e-7, "\(activation) at \(j)")
+            }
+            let expected: (Double) -> Double = {
+                switch activation { case .relu: return max($0, 0); case .tanh: return Foundation.tanh($0); case .identity: return $0 }
+            }
+            for j in pre.indices { XCTAssertEqual(h[j], expected(pre[j] + bias[j % cols]), accuracy: 1e-12) }
+        }
+    }
+
+    func testSoftmaxCrossEntropyValueAndGradient() {
+        let logits: [Double] = [1, 2, 3, 0, 0, 0]
+        let targets: [Int32] = [2, -1]
+        var d = [Double](repeating: 9, count: 6)
+        let loss = Double.softmaxCrossEntropy(dlogits: &d, logits: logits, targets: targets, rows: 2, classes: 3, gradScale: 1)
+        let z = exp(1.0) + exp(2.0) + exp(3.0)
+        XCTAssertEqual(loss, log(z) - 3, accuracy: 1e-12)
+        XCTAssertEqual(d[0], exp(1.0) / z, accuracy: 1e-12)
+        XCTAssertEqual(d[2], exp(3.0) / z - 1, accuracy: 1e-12)
+        XCTAssertEqual(Array(d[3...]), [0, 0, 0], "an ignored row has no gradient")
+        // finite differences on a random row
+        var rng = RandomStream(seed: 2)
+        let row = (0..<7).map { _ in rng.uniform(-3, 3) }
+        var grad = [Double](repeating: 0, count: 7), scratch = grad
+        _ = Double.softmaxCrossEntropy(dlogits: &grad, logits: row, targets: [4], rows: 1, classes: 7, gradScale: 0.5)
+        for j in 0..<7 {
+            var up = row, down = row
+            up[j] += 1e-6; down[j] -= 1e-6
+            let numeric = (Double.softmaxCrossEntropy(dlogits: &scratch, logits: up, targets: [4], rows: 1, classes: 7, gradScale: 1)
+                - Double.softmaxCrossEntropy(dlogits: &scratch, logits: down, targets: [4], rows: 1, classes: 7, gradScale: 1)) / 2e-6
+            XCTAssertEqual(grad[j], 0.5 * numeric, accuracy: 1e-8)
+        }
+    }
+
+    func testSquaredError() {
+        var d = [Double](repeating: 0, count: 2)
+        let loss = Double.squaredError(dpred: &d, pred: [1, 3], target: [0, 1], count: 2, gradScale: 0.5)
+        XCTAssertEqual(loss, 5)
+        XCTAssertEqual(d, [1, 2])
+    }
+
+    /// One Adam step worked by hand: PyTorch's update with bias correction.
+    func testAdamStepByHand() {
+        var p: [Double] = [1.0, -2.0], m: [Double] = [0, 0], v: [Double] = [0, 0]
+        Double.adamUpdate(params: &p, m: &m, v: &v, grads: [0.5, -0.1], count: 2,
+                          learningRate: 0.1, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, step: 1)
+        // step 1: m = 0.1 g, v = 0.001 g^2, mhat = g, vhat = g^2, update = lr * g / (|g| + eps)
+        XCTAssertEqual(m[0], 0.05, accuracy: 1e-15)
+        XCTAssertEqual(v[1], 0.001 * 0.01, accuracy: 1e-15)
+        XCTAssertEqual(p[0], 1.0 - 0.1 * 0.5 / (0.5 + 1e-8), accuracy: 1e-12)
+        XCTAssertEqual(p[1], -2.0 + 0.1 * 0.1 / (0.1 + 1e-8), accuracy: 1e-12)
+        // step 2 with gradient 0.2 on the first parameter
+        Double.adamUpdate(params: &p, m: &m, v: &v, grads: [0.2, 0], count: 2,
+                          learningRate: 0.1, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, step: 2)
+        let m2 = 0.9 * 0.05 + 0.1 * 0.2, v2 = 0.999 * 0.00025 + 0.001 * 0.04
+        let expected = 1.0 - 0.1 * 0.5 / (0.5 + 1e-8) - 0.1 / (1 - 0.81) * m2 / (v2.squareRoot() / (1 - 0.999 * 0.999).squareRoot() + 1e-8)
+        XCTAssertEqual(p[0], expected, accuracy: 1e-12)
+    }
+
+    func testRandomStreamIsDeterministicAndSeparated() {
+        var a = RandomStream(seed: 42), b = RandomStream(seed: 42), c = RandomStream(seed: 42, stream: 1)
+        let xs = (0..<5).map { _ in a.next() }
+        XCTAssertEqual(xs, (0..<5).map { _ in b.next() })
+        XCTAssertNotEqual(xs, (0..<5).map { _ in c.next() })
+        var u = RandomStream(seed: 1)
+        let draws = (0..<10_000).map { _ in u.uniform() }
+        XCTAssertTrue(draws.allSatisfy { $0 >= 0 && $0 < 1 })
+        XCTAssertEqual(draws.reduce(0, +) / 10_000, 0.5, accuracy: 0.02)
+        let normals = (0..<10_000).map { _ in u.normal() }
+        let mean = normals.reduce(0, +) / 10_000
+        XCTAssertEqual(mean, 0, accuracy: 0.05)
+        XCTAssertEqual(normals.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 10_000, 1, accuracy: 0.05)
+        XCTAssertEqual(u.permutation(50).sorted(), Array(0..<50))
+    }
+
+    func testShardRangesCoverEveryRowOnce() {
+        XCTAssertEqual(shardRanges(total: 128, parts: 2), [0..<64, 64..<128])
+        XCTAssertEqual(shardRanges(total: 5, parts: 2), [0..<2, 2..<5])
+        XCTAssertEqual(shardRanges(total: 1, parts: 4), [0..<1])
+    }
+}
