@@ -30,16 +30,16 @@ let package = Package(
     targets: blasTargets + [
         .target(name: "WaveCore", dependencies: blasDependency, swiftSettings: fastMath),
         .target(name: "WaveModels", dependencies: ["WaveCore"], swiftSettings: fastMath),
-        .target(name: "WaveTasks", dependencies: ["WaveCore"], swiftSettings: fastMath),
+        .target(name: "WaveTasks", dependencies: ["WaveCore", "WaveModels"], swiftSettings: fastMath),
         .target(name: "WaveTraining", dependencies: ["WaveCore", "WaveModels", "WaveTasks"], swiftSettings: fastMath),
         .executableTarget(
             name: "wrnn",
             dependencies: ["WaveTraining", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: fastMath),
         .testTarget(name: "WaveCoreTests", dependencies: ["WaveCore"], swiftSettings: fastMath),
-        .testTarget(name: "WaveModelsTests", dependencies: ["WaveModels"], swiftSettings: fastMath),
-        .testTarget(name: "WaveTasksTests", dependencies: ["WaveTasks"], swiftSettings: fastMath),
-        .testTarget(name: "WaveTrainingTests", dependencies: ["WaveTraining"], swiftSettings: fastMath),
+        .testTarget(name: "WaveModelsTests", dependencies: ["WaveModels", "WaveCore"], swiftSettings: fastMath),
+        .testTarget(name: "WaveTasksTests", dependencies: ["WaveTasks", "WaveCore"], swiftSettings: fastMath),
+        .testTarget(name: "WaveTrainingTests", dependencies: ["WaveTraining", "WaveModels", "WaveTasks", "WaveCore"], swiftSettings: fastMath),
         .testTarget(name: "WrnnCLITests", dependencies: ["wrnn"], swiftSettings: fastMath),
     ],
     swiftLanguageModes: [.v5]

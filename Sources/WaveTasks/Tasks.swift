@@ -1,0 +1,121 @@
+import WaveCore
+import WaveModels
+
+/// A synthetic sequence task: draws batches from a seeded stream and scores outputs.
+public protocol SequenceTask: Sendable {
+    var name: String { get }
+    /// L: steps per sequence.
+    var length: Int { get }
+    /// d: input size per step.
+    var inputSize: Int { get }
+    var outputSize: Int { get }
+    var readoutTiming: ReadoutTiming { get }
+    /// Allocates a batch of `count` sequences shaped for this task.
+    func makeBatch(count: Int) -> SequenceBatch<Float>
+    /// Overwrites every sequence of `batch` with fresh draws from `rng`.
+    func fill(_ batch: SequenceBatch<Float>, rng: inout RandomStream)
+}
+
+extension SequenceTask {
+    public func makeBatch(count: Int) -> SequenceBatch<Float> {
+        let classes = outputSize > 1
+        let steps = readoutTiming == .every ? length : 1
+        return SequenceBatch(length: length, batch: count, inputSize: inputSize,
+                             classTargets: classes ? steps * count : nil,
+                             valueTargets: classes ? nil : count * outputSize)
+    }
+}
+
+/// Where the copy task puts its delimiter and recall targets.
+public enum CopyLayout: String, Codable, CaseIterable, Sendable {
+    /// The paper's text: length T + 20, delimiter 9 at T + 10, recall at T + 10 ... T + 19.
+    case paper
+    /// The authors' code with T' = T + 20: length T + 30, delimiter at T + 19, recall at T + 20 ... T + 29.
+    case code
+}
+
+/// Copy task (spec 3.1): ten digits in {1..8}, a blank delay, a delimiter 9, then the
+/// model must output the ten digits in order. One-hot inputs (blank = token 0), cross-entropy
+/// at every step against target token 0 everywhere but the ten recall positions.
+public struct CopyTask: SequenceTask {
+    public let delay: Int
+    public let layout: CopyLayout
+    public static let digits = 10
+    public init(delay: Int, layout: CopyLayout = .paper) { self.delay = delay; self.layout = layout }
+
+    public var name: String { "copy" }
+    public var length: Int { layout == .paper ? delay + 20 : delay + 30 }
+    public var inputSize: Int { 10 }
+    public var outputSize: Int { 10 }
+    public var readoutTiming: ReadoutTiming { .every }
+    public var delimiterPosition: Int { layout == .paper ? delay + 10 : delay + 19 }
+    /// The ten steps at which the digits must be recalled.
+    public var recallPositions: Range<Int> { layout == .paper ? (delay + 10)..<(delay + 20) : (delay + 20)..<(delay + 30) }
+
+    /// Token per position for one sequence with the given digits: (inputs, targets).
+    public func tokens(digits: [Int]) -> (inputs: [Int], targets: [Int]) {
+        var inputs = [Int](repeating: 0, count: length), targets = inputs
+        for i in 0..<Self.digits { inputs[i] = digits[i] }
+        inputs[delimiterPosition] = 9
+        for (i, p) in recallPositions.enumerated() { targets[p] = digits[i] }
+        return (inputs, targets)
+    }
+
+    public func fill(_ batch: SequenceBatch<Float>, rng: inout RandomStream) {
+        let b = batch.batch, x = batch.inputs.pointer, y = batch.classTargets!.pointer
+        x.update(repeating: 0, count: batch.inputs.count)
+        for s in 0..<b {
+            let digits = (0..<Self.digits).map { _ in 1 + rng.int(below: 8) }
+            let (inputs, targets) = tokens(digits: digits)
+            for t in 0..<length {
+                x[(t * b + s) * 10 + inputs[t]] = 1
+                y[t * b + s] = Int32(targets[t])
+            }
+        }
+    }
+
+    /// Fraction of recall steps whose most likely output is the right digit.
+    public func recallAccuracy(outputs: (_ step: Int, _ row: Int) -> UnsafePointer<Float>, batch: SequenceBatch<Float>) -> Double {
+        var correct = 0
+        for s in 0..<batch.batch {
+            for p in recallPositions {
+                let z = outputs(p, s)
+                var best = 0
+                for j in 1..<outputSize where z[j] > z[best] { best = j }
+                if Int32(best) == batch.classTargets![p * batch.batch + s] { correct += 1 }
+            }
+        }
+        return Double(correct) / Double(batch.batch * Self.digits)
+    }
+}
+
+/// Adding task (spec 3.2): input d = 2, first channel uniform [0, 1), second channel marks one
+/// index in [0, T/2) and one in [T/2, T); the target is the sum of the two marked values,
+/// read from the last state with MSE loss.
+public struct AddingTask: SequenceTask {
+    public let length: Int
+    /// MSE at or below which the task counts as solved (predicting the mean scores about 0.167).
+    public static let solvedThreshold = 0.05
+    public init(length: Int) { self.length = length }
+
+    public var name: String { "adding" }
+    public var inputSize: Int { 2 }
+    public var outputSize: Int { 1 }
+    public var readoutTiming: ReadoutTiming { .last }
+
+    public func fill(_ batch: SequenceBatch<Float>, rng: inout RandomStream) {
+        let b = batch.batch, x = batch.inputs.pointer, y = batch.valueTargets!.pointer
+        let half = length / 2
+        for s in 0..<b {
+            for t in 0..<length {
+                x[(t * b + s) * 2] = Float(rng.uniform())
+                x[(t * b + s) * 2 + 1] = 0
+            }
+            let first = rng.int(below: half)
+            let second = half + rng.int(below: length - half)
+            x[(first * b + s) * 2 + 1] = 1
+            x[(second * b + s) * 2 + 1] = 1
+            y[s] = x[(first * b + s) * 2] + x[(second * b + s) * 2]
+        }
+    }
+}

@@ -1,0 +1,134 @@
+import Foundation
+import WaveCore
+import WaveModels
+import WaveTasks
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One benchmark configuration: a paper experiment's shapes at its batch size.
+public struct BenchConfig: Codable, Equatable, Sendable {
+    public var name: String
+    public var task: TaskConfig
+    public var model: ModelKind
+    public var batch: Int
+
+    /// Issue targets: copy T=30 (length 50) and adding T=400, batch 128, paper model sizes.
+    public static let all: [BenchConfig] = [
+        BenchConfig(name: "copy-wrnn", task: TaskConfig(kind: .copy, t: 30), model: .wrnn, batch: 128),
+        BenchConfig(name: "copy-irnn", task: TaskConfig(kind: .copy, t: 30), model: .irnn, batch: 128),
+        BenchConfig(name: "adding-wrnn", task: TaskConfig(kind: .adding, t: 400), model: .wrnn, batch: 128),
+        BenchConfig(name: "adding-irnn", task: TaskConfig(kind: .adding, t: 400), model: .irnn, batch: 128),
+    ]
+
+    public var trainConfig: TrainConfig {
+        var config = Preset.train(task: task, kind: model)
+        config.batchSize = batch
+        config.testSize = 1
+        return config
+    }
+}
+
+public struct BenchResult: Codable, Sendable {
+    public var name: String
+    public var secondsPerIteration: Double
+    public var minSecondsPerIteration: Double
+    public var gflops: Double
+    public var flopsPerIteration: Double
+    public var peakMemoryBytes: Int
+    public var workspaceBytes: Int
+    public var parameters: Int
+    public var threads: Int
+
+    enum CodingKeys: String, CodingKey {
+        case name, gflops, threads, parameters
+        case secondsPerIteration = "seconds_per_iteration", minSecondsPerIteration = "min_seconds_per_iteration"
+        case flopsPerIteration = "flops_per_iteration", peakMemoryBytes = "peak_memory_bytes", workspaceBytes = "workspace_bytes"
+    }
+
+    public var tableRow: String {
+        String(format: "%-12@ %9.4f s/iter (min %.4f)  %7.1f GFLOP/s  peak RSS %7.1f MB  workspace %7.1f MB  %@ params",
+               name as NSString, secondsPerIteration, minSecondsPerIteration, gflops,
+               Double(peakMemoryBytes) / 1e6, Double(workspaceBytes) / 1e6, grouped(parameters) as NSString)
+    }
+}
+
+public struct BenchReport: Codable, Sendable {
+    public var threads: Int
+    public var blasCore: String
+    public var results: [BenchResult]
+    public var torch: [TorchResult]?
+    public init(threads: Int, blasCore: String, results: [BenchResult], torch: [TorchResult]?) {
+        self.threads = threads; self.blasCore = blasCore; self.results = results; self.torch = torch
+    }
+    enum CodingKeys: String, CodingKey { case threads, results, torch, blasCore = "blas_core" }
+}
+
+/// What scripts/torch_bench.py reports for one configuration.
+public struct TorchResult: Codable, Sendable {
+    public var name: String
+    public var secondsPerIteration: Double
+    public var peakMemoryBytes: Int
+    public var torchVersion: String
+    enum CodingKeys: String, CodingKey {
+        case name, secondsPerIteration = "seconds_per_iteration", peakMemoryBytes = "peak_memory_bytes"
+        case torchVersion = "torch_version"
+    }
+}
+
+public enum BLASCore { public static var name: String { BLASThreads.coreName } }
+
+/// Multiply-add FLOPs of one training iteration: the forward pass's matrix products
+/// (recurrence, encoder, readout) and twice that for the backward pass.
+public func trainingFlops(model: ModelConfig, length: Int, batch: Int) -> Double {
+    let n = Double(model.units), d = Double(model.inputSize), out = Double(model.outputSize)
+    let recurrent = model.kind == .wrnn
+        ? 2 * Double(model.channels * model.channels * model.kernelSize * model.hiddenSize)
+        : 2 * n * n
+    let readoutSteps = Double(model.readoutTiming == .every ? length : 1)
+    let h = Double(model.mlpHidden)
+    let readout = model.readout == .linear ? 2 * n * out : 2 * n * h + 2 * h * out
+    let forward = Double(batch) * (Double(length) * (recurrent + 2 * d * n) + readoutSteps * readout)
+    return 3 * forward
+}
+
+/// Peak resident memory of this process so far.
+public func peakResidentBytes() -> Int {
+    var usage = rusage()
+    #if os(Linux)
+    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+    #else
+    getrusage(RUSAGE_SELF, &usage)
+    #endif
+    #if os(Linux)
+    return Int(usage.ru_maxrss) * 1024
+    #else
+    return Int(usage.ru_maxrss)
+    #endif
+}
+
+/// Times `iterations` training iterations on one fixed batch after `warmup` untimed ones.
+public func runBenchmark(_ bench: BenchConfig, iterations: Int, warmup: Int, threads: Int, seed: UInt64) -> BenchResult {
+    var config = bench.trainConfig
+    config.threads = threads
+    config.seed = seed
+    let trainer = Trainer(config: config)
+    let batch = trainer.task.makeBatch(count: bench.batch)
+    var stream = RandomStream(seed: seed, stream: 1)
+    trainer.task.fill(batch, rng: &stream)
+    for _ in 0..<warmup { _ = trainer.optimise(on: batch) }
+    var times: [Double] = []
+    for _ in 0..<iterations {
+        let start = DispatchTime.now().uptimeNanoseconds
+        _ = trainer.optimise(on: batch)
+        times.append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
+    }
+    let sorted = times.sorted()
+    let median = sorted[sorted.count / 2]
+    let flops = trainingFlops(model: config.model, length: trainer.task.length, batch: bench.batch)
+    return BenchResult(name: bench.name, secondsPerIteration: median, minSecondsPerIteration: sorted[0],
+                       gflops: flops / median / 1e9, flopsPerIteration: flops, peakMemoryBytes: peakResidentBytes(),
+                       workspaceBytes: trainer.workspaceBytes, parameters: trainer.params.count, threads: threads)
+}

@@ -1,0 +1,86 @@
+import Foundation
+import WaveCore
+import WaveModels
+
+/// What a checkpoint holds besides the three float arrays.
+public struct CheckpointHeader: Codable, Equatable, Sendable {
+    public var config: TrainConfig
+    /// Training steps completed.
+    public var step: Int
+    public var adamStep: Int
+    /// The training-data stream, so a resumed run draws the same batches.
+    public var dataStream: RandomStream
+    public var tensors: [ParameterTensor]
+    public var solvedAt: Int?
+}
+
+/// A checkpoint file: "WRNNCKPT", UInt32 version, UInt32 header length, header JSON,
+/// then parameters, Adam m and Adam v as little-endian Float32, then a CRC-32 of everything before it.
+public struct Checkpoint: Sendable {
+    public static let magic = Array("WRNNCKPT".utf8)
+    public static let version: UInt32 = 1
+    public var header: CheckpointHeader
+    public var params: [Float]
+    public var m: [Float]
+    public var v: [Float]
+
+    public init(header: CheckpointHeader, params: [Float], m: [Float], v: [Float]) {
+        self.header = header; self.params = params; self.m = m; self.v = v
+    }
+
+    public func encoded() throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let json = Array(try encoder.encode(header))
+        var bytes = Self.magic
+        appendLittleEndian(&bytes, Self.version)
+        appendLittleEndian(&bytes, UInt32(json.count))
+        bytes += json
+        for array in [params, m, v] {
+            array.withUnsafeBytes { bytes.append(contentsOf: $0) }   // x86-64 and arm64 are little-endian
+        }
+        let crc = bytes.withUnsafeBytes { crc32($0) }
+        appendLittleEndian(&bytes, crc)
+        return bytes
+    }
+
+    public func write(to path: String) throws { try writeAtomically(try encoded(), to: path) }
+
+    /// Reads and verifies a checkpoint; every way a file can be wrong is one clear error.
+    public static func read(from path: String) throws -> Checkpoint {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw WrnnError.missing("checkpoint \(path) does not exist or cannot be read")
+        }
+        let bytes = [UInt8](data)
+        func corrupt(_ what: String) -> WrnnError { .data("checkpoint \(path) is corrupt: \(what)") }
+        guard bytes.count >= 20, Array(bytes[0..<8]) == magic else { throw corrupt("not a WaveRNN checkpoint (bad magic)") }
+        let stored = readLittleEndian(bytes, at: bytes.count - 4)
+        let actual = bytes.withUnsafeBytes { crc32(UnsafeRawBufferPointer(rebasing: $0[0..<(bytes.count - 4)])) }
+        guard stored == actual else { throw corrupt("CRC mismatch (truncated or damaged file)") }
+        guard readLittleEndian(bytes, at: 8) == version else { throw corrupt("unsupported version \(readLittleEndian(bytes, at: 8))") }
+        let headerLength = Int(readLittleEndian(bytes, at: 12))
+        guard 16 + headerLength <= bytes.count - 4 else { throw corrupt("header runs past the end of the file") }
+        let header: CheckpointHeader
+        do { header = try JSONDecoder().decode(CheckpointHeader.self, from: Data(bytes[16..<(16 + headerLength)])) }
+        catch { throw corrupt("unreadable header") }
+        let count = header.tensors.reduce(0) { $0 + $1.count }
+        let payload = bytes.count - 4 - 16 - headerLength
+        guard payload == 3 * count * 4 else { throw corrupt("expected \(3 * count * 4) payload bytes, found \(payload)") }
+        var arrays: [[Float]] = []
+        bytes.withUnsafeBytes { raw in
+            for k in 0..<3 {
+                let start = 16 + headerLength + k * count * 4
+                arrays.append((0..<count).map { raw.loadUnaligned(fromByteOffset: start + $0 * 4, as: Float.self) })
+            }
+        }
+        return Checkpoint(header: header, params: arrays[0], m: arrays[1], v: arrays[2])
+    }
+}
+
+func appendLittleEndian(_ bytes: inout [UInt8], _ value: UInt32) {
+    for shift in stride(from: 0, to: 32, by: 8) { bytes.append(UInt8((value >> UInt32(shift)) & 0xFF)) }
+}
+
+func readLittleEndian(_ bytes: [UInt8], at offset: Int) -> UInt32 {
+    (0..<4).reduce(UInt32(0)) { $0 | UInt32(bytes[offset + $1]) << UInt32(8 * $1) }
+}

@@ -1,0 +1,54 @@
+import Foundation
+import WaveModels
+import WaveTasks
+
+extension ModelConfig {
+    public var displayName: String { kind == .wrnn ? "wRNN" : "iRNN" }
+
+    /// e.g. "wRNN n=100 c=6 f=3 relu, u shift, V sparse, linear readout at every step"
+    public var summaryLine: String {
+        let shape = kind == .wrnn ? "n=\(hiddenSize) c=\(channels) f=\(kernelSize)" : "N=\(hiddenSize)"
+        let speed = kind == .wrnn && recurrentInit == .shift && waveSpeed != 1 ? " (speed \(waveSpeed))" : ""
+        var text = "\(displayName) \(shape) \(activation.rawValue), \(kind == .wrnn ? "u" : "U") \(recurrentInit.rawValue)\(speed), V \(encoderInit.rawValue), \(readout.rawValue) readout at \(readoutTiming == .every ? "every step" : "the last step")"
+        if freezeRecurrent { text += ", recurrence frozen" }
+        if freezeEncoder { text += ", encoder frozen" }
+        return text
+    }
+
+    /// The parameter count as spec 2.5's formula, term by term.
+    public var parameterBreakdown: String {
+        let layout = ParameterLayout(self)
+        let names: [ParameterRole: String] = [
+            .recurrentWeight: kind == .wrnn ? "u" : "U", .recurrentBias: kind == .wrnn ? "b_u" : "b_U",
+            .encoderWeight: "V", .encoderBias: "b_V",
+        ]
+        var terms = [ParameterRole.recurrentWeight, .recurrentBias, .encoderWeight, .encoderBias].map { role in
+            "\(names[role]!) \(grouped(layout.tensor(role)!.count))"
+        }
+        let readoutCount = layout.tensors.filter { [.readoutWeight, .readoutBias, .mlpWeight, .mlpBias].contains($0.role) }
+            .reduce(0) { $0 + $1.count }
+        terms.append("\(readout == .mlp ? "MLP readout" : "readout") \(grouped(readoutCount))")
+        return "\(grouped(layout.count)) parameters = " + terms.joined(separator: " + ")
+    }
+}
+
+extension TaskConfig {
+    public var summaryLine: String {
+        let task = makeTask()
+        switch kind {
+        case .copy: return "copy task, delay T=\(t) (length \(task.length), \(copyLayout.rawValue) layout)"
+        case .adding: return "adding task, length T=\(t)"
+        }
+    }
+}
+
+/// 12724 -> "12,724"
+public func grouped(_ value: Int) -> String {
+    let digits = String(abs(value))
+    var out = ""
+    for (i, ch) in digits.enumerated() {
+        if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
+        out.append(ch)
+    }
+    return (value < 0 ? "-" : "") + out
+}

@@ -1,0 +1,130 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A failure the CLI reports as one line and a documented exit code.
+public struct WrnnError: Error, CustomStringConvertible, Sendable {
+    public let message: String
+    public let exitCode: Int32
+    public var description: String { message }
+    public init(_ message: String, exitCode: Int32) { self.message = message; self.exitCode = exitCode }
+
+    /// Exit codes (sysexits.h where one fits): 64 bad usage, 65 bad data or checkpoint,
+    /// 66 missing input, 74 I/O error, 3 training diverged.
+    public static func usage(_ m: String) -> WrnnError { WrnnError(m, exitCode: 64) }
+    public static func data(_ m: String) -> WrnnError { WrnnError(m, exitCode: 65) }
+    public static func missing(_ m: String) -> WrnnError { WrnnError(m, exitCode: 66) }
+    public static func io(_ m: String) -> WrnnError { WrnnError(m, exitCode: 74) }
+}
+
+/// Writes `bytes` to `path` so that a reader sees the old file or the new one, never a torn
+/// one: temporary file in the same directory, fsync, rename, fsync the directory.
+public func writeAtomically(_ bytes: [UInt8], to path: String) throws {
+    let url = URL(fileURLWithPath: path)
+    let directory = url.deletingLastPathComponent().path
+    let temporary = directory + "/." + url.lastPathComponent + ".tmp-\(getpid())"
+    let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    guard fd >= 0 else { throw WrnnError.io("cannot write \(temporary): \(String(cString: strerror(errno)))") }
+    var written = 0
+    let ok: Bool = bytes.withUnsafeBytes { raw in
+        while written < raw.count {
+            let r = write(fd, raw.baseAddress! + written, raw.count - written)
+            if r < 0 { if errno == EINTR { continue }; return false }
+            written += r
+        }
+        return fsync(fd) == 0
+    }
+    let error = errno
+    close(fd)
+    guard ok else {
+        unlink(temporary)
+        throw WrnnError.io("cannot write \(path): \(String(cString: strerror(error)))")
+    }
+    guard rename(temporary, path) == 0 else {
+        let message = String(cString: strerror(errno))
+        unlink(temporary)
+        throw WrnnError.io("cannot rename \(temporary) to \(path): \(message)")
+    }
+    let dfd = open(directory, O_RDONLY)
+    if dfd >= 0 { fsync(dfd); close(dfd) }
+}
+
+/// CRC-32 (IEEE 802.3, the polynomial zlib and PNG use).
+public func crc32(_ bytes: UnsafeRawBufferPointer, initial: UInt32 = 0) -> UInt32 {
+    var crc = ~initial
+    for byte in bytes { crc = crcTable[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
+    return ~crc
+}
+
+private let crcTable: [UInt32] = (0..<256).map { i -> UInt32 in
+    var c = UInt32(i)
+    for _ in 0..<8 { c = (c & 1) != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
+    return c
+}
+
+/// The directory of one training run: config.json, metrics.jsonl, checkpoint.bin, summary.json.
+public final class RunDirectory: @unchecked Sendable {
+    public let path: String
+    private var metrics: FileHandle?
+
+    /// Creates a new run directory; an existing one is refused so that no run is overwritten.
+    public static func create(_ path: String) throws -> RunDirectory {
+        if FileManager.default.fileExists(atPath: path) {
+            throw WrnnError.usage("--out: run directory \(path) already exists; choose a new --out or remove it")
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            throw WrnnError.io("cannot create run directory \(path): \(error.localizedDescription)")
+        }
+        return RunDirectory(path: path)
+    }
+
+    init(path: String) { self.path = path }
+
+    public func file(_ name: String) -> String { path + "/" + name }
+
+    public func writeJSON<V: Encodable>(_ value: V, to name: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try writeAtomically(Array(try encoder.encode(value)) + [10], to: file(name))
+    }
+
+    /// Appends one JSON object per line to metrics.jsonl and flushes it.
+    public func appendMetrics(_ record: MetricsRecord) throws {
+        if metrics == nil {
+            let p = file("metrics.jsonl")
+            if !FileManager.default.fileExists(atPath: p) { FileManager.default.createFile(atPath: p, contents: nil) }
+            metrics = FileHandle(forWritingAtPath: p)
+            metrics?.seekToEndOfFile()
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        metrics?.write(try encoder.encode(record) + Data([10]))
+        try metrics?.synchronize()
+    }
+}
+
+/// One line of metrics.jsonl: logged at every evaluation.
+public struct MetricsRecord: Codable, Equatable, Sendable {
+    public var step: Int
+    /// Mean training loss over the steps since the previous record.
+    public var trainLoss: Double?
+    public var testLoss: Double
+    /// The authors' logged copy-task figure: mean cross-entropy divided by the batch size.
+    public var testLossPerBatch: Double?
+    /// Copy task: fraction of the ten recall steps answered correctly.
+    public var recallAccuracy: Double?
+    /// Adding task: first step at which test MSE <= 0.05.
+    public var solvedAt: Int?
+    public var gradNorm: Double?
+    public var wallTime: Double
+
+    enum CodingKeys: String, CodingKey {
+        case step, trainLoss = "train_loss", testLoss = "test_loss", testLossPerBatch = "test_loss_per_batch"
+        case recallAccuracy = "recall_accuracy", solvedAt = "solved_at", gradNorm = "grad_norm", wallTime = "wall_time"
+    }
+}

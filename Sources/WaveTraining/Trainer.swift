@@ -1,0 +1,173 @@
+import Foundation
+import WaveCore
+import WaveModels
+import WaveTasks
+
+/// What a finished (or stopped) run reports.
+public struct TrainSummary: Codable, Equatable, Sendable {
+    public var task: String
+    public var model: String
+    public var parameters: Int
+    public var steps: Int
+    public var trainLoss: Double
+    public var testLoss: Double
+    public var testLossPerBatch: Double?
+    public var recallAccuracy: Double?
+    public var solvedAt: Int?
+    public var stepsPerSecond: Double
+    public var seconds: Double
+    public var diverged: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case task, model, parameters, steps, seconds, diverged
+        case trainLoss = "train_loss", testLoss = "test_loss", testLossPerBatch = "test_loss_per_batch"
+        case recallAccuracy = "recall_accuracy", solvedAt = "solved_at", stepsPerSecond = "steps_per_second"
+    }
+}
+
+/// Test-set evaluation of the current parameters.
+public struct Evaluation: Sendable {
+    public var loss: Double
+    public var recallAccuracy: Double?
+}
+
+/// The training loop, read straight through: draw a batch, forward and backward on every
+/// core, clip, Adam, and every `evalEvery` steps evaluate on the fixed test set, log and
+/// checkpoint. A NaN or Inf loss or gradient stops the run before it touches the weights.
+public final class Trainer: @unchecked Sendable {
+    public let config: TrainConfig
+    public let task: any SequenceTask
+    public let model: SequenceModel<Float>
+    public let params: Buffer<Float>
+    let grads: Buffer<Float>
+    let adam: Adam
+    let runner: BatchRunner<Float>
+    let testSet: [SequenceBatch<Float>]
+    var dataStream: RandomStream
+    public private(set) var step = 0
+    var solvedAt: Int?
+
+    public init(config: TrainConfig) {
+        self.config = config
+        task = config.task.makeTask()
+        model = SequenceModel<Float>(config.model)
+        var initStream = RandomStream(seed: config.seed, stream: 0)
+        params = Buffer(config.model.initialParameters(&initStream, as: Float.self))
+        grads = Buffer(zeros: params.count)
+        adam = Adam(count: params.count, learningRate: config.learningRate,
+                    frozen: model.layout.frozenRanges(config.model))
+        runner = BatchRunner(model: model, batch: config.batchSize, length: task.length, threads: config.threads)
+        dataStream = RandomStream(seed: config.seed, stream: 1)
+        var testStream = RandomStream(seed: config.seed, stream: 2)
+        let task = self.task
+        testSet = shardRanges(total: config.testSize, parts: (config.testSize + config.batchSize - 1) / config.batchSize)
+            .map { range in
+                let batch = task.makeBatch(count: range.count)
+                task.fill(batch, rng: &testStream)
+                return batch
+            }
+    }
+
+    /// Bytes of the buffers training holds (parameters, gradients, Adam, workspaces).
+    public var workspaceBytes: Int { params.bytes * 4 + runner.bytes }
+
+    /// One optimisation step on a fresh batch; returns the loss and the gradient norm before clipping.
+    public func trainStep(_ batch: SequenceBatch<Float>) -> (loss: Double, gradNorm: Double) {
+        task.fill(batch, rng: &dataStream)
+        return optimise(on: batch)
+    }
+
+    /// Forward, backward, clip and Adam on a batch already filled; a non-finite loss or
+    /// gradient leaves the weights untouched.
+    public func optimise(on batch: SequenceBatch<Float>) -> (loss: Double, gradNorm: Double) {
+        let loss = runner.run(params: params, grads: grads, batch: batch)
+        let norm = clipGradientNorm(grads, maxNorm: config.clip)
+        if loss.isFinite && norm.isFinite {
+            adam.update(params: params, grads: grads)
+            step += 1
+        }
+        return (loss, norm)
+    }
+
+    public func evaluate() -> Evaluation {
+        var lossSum = 0.0, weight = 0.0, correct = 0.0, recallCount = 0.0
+        for batch in testSet {
+            let normaliser = model.lossNormaliser(batch)
+            lossSum += runner.run(params: params, grads: nil, batch: batch) * normaliser
+            weight += normaliser
+            if let copy = task as? CopyTask {
+                let count = Double(batch.batch * CopyTask.digits)
+                correct += copy.recallAccuracy(outputs: { self.runner.output(step: $0, row: $1) }, batch: batch) * count
+                recallCount += count
+            }
+        }
+        return Evaluation(loss: lossSum / weight, recallAccuracy: recallCount > 0 ? correct / recallCount : nil)
+    }
+
+    public func checkpoint() -> Checkpoint {
+        Checkpoint(header: CheckpointHeader(config: config, step: step, adamStep: adam.step, dataStream: dataStream,
+                                            tensors: model.layout.tensors, solvedAt: solvedAt),
+                   params: params.array, m: adam.m.array, v: adam.v.array)
+    }
+
+    /// Runs to `config.steps`, logging through `log` and writing into `run` when given.
+    /// Throws `WrnnError` with exit code 3 when the loss or gradient turns NaN or Inf.
+    public func run(directory run: RunDirectory?, progress: Progress) throws -> TrainSummary {
+        let start = Date()
+        let batch = task.makeBatch(count: config.batchSize)
+        var lossSinceLog = 0.0, stepsSinceLog = 0, lastFiniteLoss = Double.nan, lastNorm = 0.0
+        var last = Evaluation(loss: .nan)
+
+        func record(trainLoss: Double?) throws {
+            last = evaluate()
+            if task is AddingTask, solvedAt == nil, last.loss <= AddingTask.solvedThreshold { solvedAt = step }
+            let metrics = MetricsRecord(
+                step: step, trainLoss: trainLoss, testLoss: last.loss,
+                testLossPerBatch: task is CopyTask ? last.loss / Double(config.batchSize) : nil,
+                recallAccuracy: last.recallAccuracy, solvedAt: solvedAt,
+                gradNorm: step > 0 ? lastNorm : nil, wallTime: Date().timeIntervalSince(start))
+            try run?.appendMetrics(metrics)
+            progress.logEvaluation(metrics, task: task, totalSteps: config.steps)
+        }
+
+        try record(trainLoss: nil)
+        while step < config.steps {
+            let (loss, norm) = trainStep(batch)
+            guard loss.isFinite && norm.isFinite else {
+                var kept = "no checkpoint was written"
+                if let run {
+                    try checkpoint().write(to: run.file("checkpoint.bin"))
+                    kept = "kept the last good checkpoint (step \(step)) at \(run.file("checkpoint.bin"))"
+                }
+                let what = loss.isFinite ? "gradient norm \(norm)" : "loss \(loss)"
+                let lastText = lastFiniteLoss.isNaN ? "none" : String(format: "%.6g", lastFiniteLoss)
+                progress.finish()
+                throw WrnnError("training diverged at step \(step + 1): \(what) (last finite loss \(lastText)); \(kept)",
+                                exitCode: 3)
+            }
+            lastFiniteLoss = loss
+            lastNorm = norm
+            lossSinceLog += loss
+            stepsSinceLog += 1
+            progress.update(step: step, of: config.steps, loss: loss)
+            if step % config.evalEvery == 0 || step == config.steps {
+                try record(trainLoss: lossSinceLog / Double(stepsSinceLog))
+                lossSinceLog = 0
+                stepsSinceLog = 0
+            }
+            if let run, step % config.checkpointEvery == 0 || step == config.steps {
+                try checkpoint().write(to: run.file("checkpoint.bin"))
+            }
+        }
+        progress.finish()
+        let seconds = Date().timeIntervalSince(start)
+        let summary = TrainSummary(
+            task: task.name, model: config.model.kind.rawValue, parameters: params.count, steps: step,
+            trainLoss: lastFiniteLoss, testLoss: last.loss,
+            testLossPerBatch: task is CopyTask ? last.loss / Double(config.batchSize) : nil,
+            recallAccuracy: last.recallAccuracy, solvedAt: solvedAt,
+            stepsPerSecond: Double(step) / max(seconds, 1e-9), seconds: seconds, diverged: false)
+        try run?.writeJSON(summary, to: "summary.json")
+        return summary
+    }
+}

@@ -1,0 +1,64 @@
+import ArgumentParser
+import Foundation
+import WaveTraining
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Time whole training iterations (forward, backward, clip, Adam) for the paper's configurations.")
+
+    @Option(help: "Comma-separated configurations: \(BenchConfig.all.map(\.name).joined(separator: ", ")).")
+    var configs: String = BenchConfig.all.map(\.name).joined(separator: ",")
+    @Option(help: "Timed iterations per configuration.")
+    var iterations: Int = 5
+    @Option(help: "Untimed warm-up iterations.")
+    var warmup: Int = 1
+    @Option(help: "Threads (batch shards). Default: all cores.")
+    var threads: Int?
+    @Option(help: "Seed for weights and data.")
+    var seed: UInt64 = 0
+    @Flag(help: "Print JSON instead of a table.")
+    var json = false
+    @Flag(help: "Also run scripts/torch_bench.py on the same configurations and print both side by side.")
+    var torch = false
+
+    var selected: [BenchConfig] {
+        get throws {
+            try configs.split(separator: ",").map { name in
+                guard let config = BenchConfig.all.first(where: { $0.name == name.trimmingCharacters(in: .whitespaces) }) else {
+                    throw ValidationError("--configs: unknown configuration '\(name)'; choose from \(BenchConfig.all.map(\.name).joined(separator: ", "))")
+                }
+                return config
+            }
+        }
+    }
+
+    func validate() throws {
+        _ = try selected
+        try requirePositive(iterations, "--iterations")
+        if warmup < 0 { throw ValidationError("--warmup must be a non-negative integer (got \(warmup))") }
+        try requirePositive(threads, "--threads")
+    }
+
+    func run() throws {
+        let threadCount = threads ?? Preset.defaultThreads
+        var results: [BenchResult] = []
+        for config in try selected {
+            let result = runBenchmark(config, iterations: iterations, warmup: warmup, threads: threadCount, seed: seed)
+            results.append(result)
+            if !json && !torch { print(result.tableRow) }
+        }
+        var torchResults: [String: TorchResult] = [:]
+        if torch {
+            torchResults = try runTorchBench(configs: try selected, iterations: iterations, warmup: warmup, threads: threadCount)
+        }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            let report = BenchReport(threads: threadCount, blasCore: BLASCore.name, results: results,
+                                     torch: torch ? Array(torchResults.values).sorted { $0.name < $1.name } : nil)
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        } else if torch {
+            print(sideBySide(results, torchResults))
+        }
+    }
+}

@@ -1,0 +1,156 @@
+import ArgumentParser
+import Foundation
+import WaveCore
+import WaveModels
+import WaveTasks
+import WaveTraining
+
+extension TaskKind: ExpressibleByArgument {}
+extension ModelKind: ExpressibleByArgument {}
+extension RecurrentInit: ExpressibleByArgument {}
+extension EncoderInit: ExpressibleByArgument {}
+extension Activation: ExpressibleByArgument {}
+extension ReadoutKind: ExpressibleByArgument {}
+extension ReadoutTiming: ExpressibleByArgument {}
+extension CopyLayout: ExpressibleByArgument {}
+
+func requirePositive(_ value: Int?, _ name: String) throws {
+    if let value, value <= 0 { throw ValidationError("\(name) must be a positive integer (got \(value))") }
+}
+
+func requireFinite(_ value: Double?, _ name: String, _ allowed: String, _ ok: (Double) -> Bool) throws {
+    if let value, !(value.isFinite && ok(value)) { throw ValidationError("\(name) must be \(allowed) (got \(value))") }
+}
+
+/// Which model, with its shape and initialisation (spec 2.1, 2.2); unset values take the
+/// task's paper defaults.
+struct ModelOptions: ParsableArguments {
+    @Option(help: "Model: wrnn or irnn.")
+    var model: ModelKind = .wrnn
+    @Option(name: [.customShort("n"), .customLong("hidden-size")], help: "Neurons per ring n (wRNN) or hidden size N (iRNN). Default 100.")
+    var hiddenSize: Int?
+    @Option(name: [.customShort("c"), .customLong("channels")], help: "Rings c (wRNN only). Default 6 (copy), 27 (adding).")
+    var channels: Int?
+    @Option(name: [.customShort("f"), .customLong("kernel-size")], help: "Odd circular kernel width f (wRNN only). Default 3.")
+    var kernelSize: Int?
+    @Option(help: "Recurrent init: shift, identity or random. Default shift (wRNN), identity (iRNN).")
+    var initialization: RecurrentInit?
+    @Option(help: "Encoder V init: sparse or normal. Default sparse (wRNN), normal (iRNN).")
+    var encoderInit: EncoderInit?
+    @Option(help: "Activation: relu, tanh or identity.")
+    var activation: Activation = .relu
+    @Option(help: "Readout: linear or mlp (N -> 100 -> out).")
+    var readout: ReadoutKind = .linear
+    @Option(help: "Read out every step or the last. Default: every (copy), last (adding).")
+    var readoutAt: ReadoutTiming?
+    @Flag(help: "Do not train the recurrent weights (u, b_u or U, b_U).")
+    var freezeU = false
+    @Flag(help: "Do not train the encoder (V, b_V).")
+    var freezeV = false
+    @Option(help: "Wave speed nu in [0, 1] for the shift init (taps 1 - nu, nu).")
+    var waveSpeed: Double = 1
+
+    func validate() throws {
+        try requirePositive(hiddenSize, "--hidden-size")
+        try requirePositive(channels, "--channels")
+        try requirePositive(kernelSize, "--kernel-size")
+        if let f = kernelSize, f % 2 == 0 { throw ValidationError("--kernel-size must be odd (got \(f))") }
+        if model == .irnn, channels != nil { throw ValidationError("--channels applies to --model wrnn only") }
+        if model == .irnn, kernelSize != nil { throw ValidationError("--kernel-size applies to --model wrnn only") }
+        try requireFinite(waveSpeed, "--wave-speed", "a number in [0, 1]") { (0...1).contains($0) }
+    }
+
+    func resolve(task: TaskConfig) -> ModelConfig {
+        var config = Preset.model(task: task, kind: model)
+        if let hiddenSize { config.hiddenSize = hiddenSize }
+        if let channels { config.channels = channels }
+        if let kernelSize { config.kernelSize = kernelSize }
+        if let initialization { config.recurrentInit = initialization }
+        if let encoderInit { config.encoderInit = encoderInit }
+        if let readoutAt { config.readoutTiming = readoutAt }
+        config.activation = activation
+        config.readout = readout
+        config.freezeRecurrent = freezeU
+        config.freezeEncoder = freezeV
+        config.waveSpeed = waveSpeed
+        return config
+    }
+}
+
+/// The task and its size T.
+struct TaskOptions: ParsableArguments {
+    @Option(help: "Task: copy or adding.")
+    var task: TaskKind = .copy
+    @Option(name: [.customShort("T"), .customLong("delay"), .customLong("length")],
+            help: "Copy: delay T (length T + 20). Adding: sequence length T. Default 30 (copy), 400 (adding).")
+    var t: Int?
+    @Option(help: "Copy-task layout: paper (the text) or code (the authors' script).")
+    var copyLayout: CopyLayout = .paper
+
+    func validate() throws {
+        if let t {
+            if task == .copy, t < 0 { throw ValidationError("--delay must be a non-negative integer (got \(t))") }
+            if task == .adding, t < 2 { throw ValidationError("--length must be an integer >= 2 (got \(t))") }
+        }
+    }
+
+    var resolved: TaskConfig { TaskConfig(kind: task, t: t, copyLayout: copyLayout) }
+}
+
+/// Optimisation (spec 4).
+struct OptimizerOptions: ParsableArguments {
+    @Option(help: "Adam learning rate.")
+    var lr: Double = 1e-3
+    @Option(help: "Clip the gradient's global L2 norm to this value; 0 = off. Default 0 (copy), 10 (adding).")
+    var clip: Double?
+    @Option(name: [.customLong("batch-size"), .customLong("batch")], help: "Sequences per step.")
+    var batchSize: Int = 128
+    @Option(help: "Training steps.")
+    var steps: Int = 60_000
+
+    func validate() throws {
+        try requireFinite(lr, "--lr", "a finite number > 0") { $0 > 0 }
+        try requireFinite(clip, "--clip", "a finite number >= 0 (0 turns clipping off)") { $0 >= 0 }
+        try requirePositive(batchSize, "--batch-size")
+        try requirePositive(steps, "--steps")
+    }
+}
+
+/// Seed, threads and where the run goes.
+struct RunOptions: ParsableArguments {
+    @Option(help: "Seed for initialisation, training batches and the test set.")
+    var seed: UInt64 = 0
+    @Option(help: "Threads (batch shards); the same seed and thread count give the same numbers. Default: all cores.")
+    var threads: Int?
+    @Option(help: "Run directory to create (must not exist). Default: runs/<task>-<model>-<time>.")
+    var out: String?
+    @Option(help: "Evaluate on the test set every this many steps.")
+    var evalEvery: Int = 100
+    @Option(help: "Write checkpoint.bin every this many steps.")
+    var checkpointEvery: Int = 1000
+    @Option(help: "Sequences in the fixed test set.")
+    var testSize: Int = 1000
+    @Flag(help: "Print only the summary.")
+    var quiet = false
+
+    func validate() throws {
+        try requirePositive(threads, "--threads")
+        try requirePositive(evalEvery, "--eval-every")
+        try requirePositive(checkpointEvery, "--checkpoint-every")
+        try requirePositive(testSize, "--test-size")
+        if let out, FileManager.default.fileExists(atPath: out) {
+            throw ValidationError("--out: run directory \(out) already exists; choose a new --out or remove it")
+        }
+    }
+
+    var threadCount: Int { threads ?? Preset.defaultThreads }
+}
+
+func defaultRunPath(_ name: String) -> String {
+    let formatter = DateFormatter()
+    formatter.dateFormat = "yyyyMMdd-HHmmss"
+    let base = "runs/\(name)-\(formatter.string(from: Date()))"
+    var path = base, k = 2
+    while FileManager.default.fileExists(atPath: path) { path = "\(base)-\(k)"; k += 1 }
+    return path
+}

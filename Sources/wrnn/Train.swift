@@ -1,0 +1,48 @@
+import ArgumentParser
+import Foundation
+import WaveTraining
+
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train a wRNN or iRNN on the copy or adding task.",
+        discussion: "Writes config.json, metrics.jsonl, checkpoint.bin and summary.json into the run directory.")
+
+    @OptionGroup(title: "Task") var taskOptions: TaskOptions
+    @OptionGroup(title: "Model") var modelOptions: ModelOptions
+    @OptionGroup(title: "Optimisation") var optimizerOptions: OptimizerOptions
+    @OptionGroup(title: "Run") var runOptions: RunOptions
+
+    var config: TrainConfig {
+        let task = taskOptions.resolved
+        var config = Preset.train(task: task, kind: modelOptions.model)
+        config.model = modelOptions.resolve(task: task)
+        config.learningRate = optimizerOptions.lr
+        if let clip = optimizerOptions.clip { config.clip = clip }
+        config.batchSize = optimizerOptions.batchSize
+        config.steps = optimizerOptions.steps
+        config.seed = runOptions.seed
+        config.threads = runOptions.threadCount
+        config.evalEvery = runOptions.evalEvery
+        config.checkpointEvery = runOptions.checkpointEvery
+        config.testSize = runOptions.testSize
+        return config
+    }
+
+    func run() throws {
+        let config = self.config
+        let path = runOptions.out ?? defaultRunPath("\(config.task.kind.rawValue)-\(config.model.kind.rawValue)")
+        let directory = try RunDirectory.create(path)
+        try directory.writeJSON(config, to: "config.json")
+        print("wrnn train: \(config.task.summaryLine)")
+        print("model: \(config.model.summaryLine)")
+        print("\(config.model.parameterBreakdown)")
+        print("Adam lr \(config.learningRate), clip \(config.clip == 0 ? "off" : String(config.clip)), batch \(config.batchSize), \(config.steps) steps, seed \(config.seed), \(config.threads) thread\(config.threads == 1 ? "" : "s")")
+        print("run directory: \(path)")
+        let trainer = Trainer(config: config)
+        let summary = try trainer.run(directory: directory, progress: Progress(quiet: runOptions.quiet))
+        var result = "done: \(summary.steps) steps in \(formatDuration(summary.seconds)) (\(String(format: "%.1f", summary.stepsPerSecond)) steps/s)  test loss \(formatLoss(summary.testLoss))"
+        if let recall = summary.recallAccuracy { result += "  recall \(String(format: "%.1f%%", recall * 100))" }
+        if config.task.kind == .adding { result += "  solved at \(summary.solvedAt.map(String.init) ?? "never")" }
+        print(result)
+    }
+}

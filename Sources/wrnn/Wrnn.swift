@@ -1,0 +1,70 @@
+import ArgumentParser
+import Foundation
+import WaveCore
+import WaveTraining
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+@main
+struct Wrnn: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "wrnn",
+        abstract: "Wave-RNN (Keller et al., ICLR 2024): train wRNNs and iRNNs on CPU and compare them.",
+        discussion: """
+            Exit codes: 0 success, 3 training diverged (NaN/Inf; last good checkpoint kept),
+            64 bad command-line input, 65 corrupt data or checkpoint, 66 missing file, 74 I/O error.
+            """,
+        version: "0.1.0",
+        subcommands: [Train.self, Demo.self, Bench.self],
+        defaultSubcommand: nil)
+
+    /// Parses, runs, and turns every failure into one line on stderr and its exit code.
+    static func main() {
+        BLASSetup.prepare()
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let error as WrnnError {
+            fail(error.message, code: error.exitCode)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                print(fullMessage(for: error))
+                Foundation.exit(0)
+            }
+            fail(message(for: error), code: code.rawValue)
+        }
+    }
+
+    static func fail(_ message: String, code: Int32) -> Never {
+        let line = message.split(separator: "\n").first.map(String.init) ?? message
+        FileHandle.standardError.write(Data("wrnn: error: \(line)\n".utf8))
+        Foundation.exit(code)
+    }
+}
+
+/// OpenBLAS picks its kernels when it loads. Debian's 0.3.21 does not know some newer CPUs and
+/// falls back to its slowest ("Prescott") kernels; then the process restarts itself once with
+/// OPENBLAS_CORETYPE set from the CPU's features. Our shards run one per core, so BLAS itself
+/// stays single-threaded.
+enum BLASSetup {
+    static func prepare() {
+        #if os(Linux)
+        if getenv("OPENBLAS_CORETYPE") == nil, getenv("WRNN_BLAS_REEXEC") == nil,
+           BLASThreads.coreName.lowercased() == "prescott",
+           let flags = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) {
+            let core = flags.contains(" avx512f") ? "SkylakeX" : flags.contains(" avx2") ? "Haswell" : nil
+            if let core {
+                setenv("OPENBLAS_CORETYPE", core, 1)
+                setenv("WRNN_BLAS_REEXEC", "1", 1)
+                var args = CommandLine.unsafeArgv
+                execv("/proc/self/exe", &args[0])   // only returns on failure: carry on with the slow kernels
+            }
+        }
+        #endif
+        BLASThreads.set(1)
+    }
+}
