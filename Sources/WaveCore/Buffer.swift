@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A fixed-size, contiguous, zero-initialised buffer allocated once and reused: the hot
 /// loops only ever see its raw pointer.
 public final class Buffer<T>: @unchecked Sendable {
@@ -8,6 +14,15 @@ public final class Buffer<T>: @unchecked Sendable {
         self.count = count
         pointer = UnsafeMutablePointer<T>.allocate(capacity: max(count, 1))
         pointer.initialize(repeating: value, count: max(count, 1))
+    }
+
+    /// All-zero bytes, written by memset (the generic initialiser would go element by element).
+    public init(zeroBytes count: Int) {
+        self.count = count
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * MemoryLayout<T>.stride,
+                                                   alignment: max(64, MemoryLayout<T>.alignment))
+        memset(raw, 0, max(count, 1) * MemoryLayout<T>.stride)
+        pointer = raw.bindMemory(to: T.self, capacity: max(count, 1))
     }
 
     public convenience init(_ values: [T]) {
@@ -25,17 +40,20 @@ public final class Buffer<T>: @unchecked Sendable {
     public var array: [T] { Array(UnsafeBufferPointer(start: pointer, count: count)) }
     public var bytes: Int { count * MemoryLayout<T>.stride }
 
-    public func fill(_ value: T) { pointer.update(repeating: value, count: count) }
-    public func copy(from other: Buffer<T>) { precondition(other.count == count); pointer.update(from: other.pointer, count: count) }
+    public func copy(from other: Buffer<T>) {
+        precondition(other.count == count)
+        memcpy(pointer, other.pointer, count * MemoryLayout<T>.stride)
+    }
 }
 
 extension Buffer where T: Scalar {
-    public convenience init(zeros count: Int) { self.init(count: count, repeating: 0) }
+    public convenience init(zeros count: Int) { self.init(zeroBytes: count) }
+    public func zero() { memset(pointer, 0, count * MemoryLayout<T>.stride) }
 }
 
 /// One mini-batch of sequences, time-major: inputs [length, batch, inputSize].
 /// Targets are class indices ([length, batch] when read every step, [batch] at the last
-/// step; -1 marks a position without a target) or real values ([batch, outputSize]).
+/// step; -1 marks a position without a target, 0 is the initial value) or real values ([batch, outputSize]).
 public final class SequenceBatch<T: Scalar>: @unchecked Sendable {
     public let length: Int
     public let batch: Int
@@ -49,7 +67,7 @@ public final class SequenceBatch<T: Scalar>: @unchecked Sendable {
         self.batch = batch
         self.inputSize = inputSize
         inputs = Buffer(zeros: length * batch * inputSize)
-        self.classTargets = classTargets.map { Buffer<Int32>(count: $0, repeating: -1) }
+        self.classTargets = classTargets.map { Buffer<Int32>(zeroBytes: $0) }
         self.valueTargets = valueTargets.map { Buffer<T>(zeros: $0) }
     }
 }

@@ -9,10 +9,65 @@
 @inline(__always)
 public func circularPadStride(ringSize n: Int, kernel f: Int) -> Int { (n + 15) / 16 * 16 + f - 1 }
 
-/// Scratch the fast kernels need for one batch element: a padded copy of the input rings
-/// and, for the weight gradient, a zero-tailed copy of the output gradient.
+/// Batch rows the weight-gradient kernel pads and walks at once (its working set stays in L2).
+let weightGradRows = 8
+
+/// Scratch the fast kernels need: padded copies of the input rings and zero-tailed copies of
+/// the output gradient for `weightGradRows` batch rows.
 public func circularConvScratchCount(channels c: Int, ringSize n: Int, kernel f: Int) -> Int {
-    c * circularPadStride(ringSize: n, kernel: f) + c * ((n + 15) / 16 * 16)
+    weightGradRows * c * (circularPadStride(ringSize: n, kernel: f) + (n + 15) / 16 * 16)
+}
+
+/// What the fast kernel does with each raw correlation value v before storing it, so the
+/// elementwise work of a recurrent step happens while the tile is still in registers:
+///   store:              out = v + addend + bias
+///   accumulate:         out = out + v + addend + bias
+///   activate(act):      out = act(v + addend + bias)                 (forward step)
+///   activationGradient: out = (v + addend) * act'(h), h = activation output   (backward step)
+/// and then columnSums[o * n + i] += out when given. addend and h are [batch, cOut, n];
+/// bias and columnSums are [cOut * n].
+public struct ConvEpilogue<T: Scalar> {
+    public enum Mode { case store, accumulate, activate(Activation), activationGradient(Activation) }
+    public var mode: Mode
+    public var addend: UnsafePointer<T>?
+    public var bias: UnsafePointer<T>?
+    public var activationOutput: UnsafePointer<T>?
+    public var columnSums: UnsafeMutablePointer<T>?
+
+    public init(_ mode: Mode, addend: UnsafePointer<T>? = nil, bias: UnsafePointer<T>? = nil,
+                activationOutput: UnsafePointer<T>? = nil, columnSums: UnsafeMutablePointer<T>? = nil) {
+        self.mode = mode; self.addend = addend; self.bias = bias
+        self.activationOutput = activationOutput; self.columnSums = columnSums
+    }
+    public static var store: ConvEpilogue { ConvEpilogue(.store) }
+    public static var accumulate: ConvEpilogue { ConvEpilogue(.accumulate) }
+
+    /// The epilogue for one value, written plainly; the tests and the tails use it.
+    @inline(__always)
+    public func apply(_ raw: T, out: UnsafeMutablePointer<T>, index: Int, biasIndex: Int) {
+        var v = raw
+        if let addend { v += addend[index] }
+        if let bias { v += bias[biasIndex] }
+        switch mode {
+        case .store: break
+        case .accumulate: v += out[index]
+        case .activate(let activation):
+            switch activation {
+            case .relu: v = v < 0 ? 0 : v
+            case .tanh: v = T.elementaryTanh(v)
+            case .identity: break
+            }
+        case .activationGradient(let activation):
+            let h = activationOutput![index]
+            switch activation {
+            case .relu: v = h > 0 ? v : 0
+            case .tanh: v *= 1 - h * h
+            case .identity: break
+            }
+        }
+        out[index] = v
+        if let columnSums { columnSums[biasIndex] += v }
+    }
 }
 
 /// pad[ch, p] = input[ch, (p - f/2) mod n] for p < padStride: the ring unrolled so that every
@@ -24,47 +79,74 @@ func fillWrapped<T>(_ pad: UnsafeMutablePointer<T>, padStride: Int, _ input: Uns
     for ch in 0..<channels {
         let src = input + ch * n
         let dst = pad + ch * padStride
-        var j = start
-        for p in 0..<padStride {
-            dst[p] = src[j]
-            j += 1
-            if j == n { j = 0 }
+        var p = 0, j = start
+        while p < padStride {
+            let run = min(n - j, padStride - p)
+            dst.advanced(by: p).update(from: src + j, count: run)
+            p += run
+            j = 0
         }
     }
 }
 
+/// Applies the epilogue to 16 values at out[index ..< index + valid].
 @inline(__always)
-func storeRow<T: Scalar>(_ dst: UnsafeMutablePointer<T>, _ lo: SIMD8<T>, _ hi: SIMD8<T>, valid: Int, accumulate: Bool) {
-    if valid >= 16 {
-        if accumulate {
-            storeVector(loadVector(dst) + lo, dst)
-            storeVector(loadVector(dst + 8) + hi, dst + 8)
-        } else {
-            storeVector(lo, dst)
-            storeVector(hi, dst + 8)
-        }
-    } else {
+func finishRow<T: Scalar>(_ out: UnsafeMutablePointer<T>, index: Int, biasIndex: Int,
+                          _ lo: SIMD8<T>, _ hi: SIMD8<T>, valid: Int, _ e: ConvEpilogue<T>) {
+    guard valid >= 16 else {
         for lane in 0..<valid {
-            let v = lane < 8 ? lo[lane] : hi[lane - 8]
-            dst[lane] = accumulate ? dst[lane] + v : v
+            e.apply(lane < 8 ? lo[lane] : hi[lane - 8], out: out, index: index + lane, biasIndex: biasIndex + lane)
         }
+        return
+    }
+    var vl = lo, vh = hi
+    if let a = e.addend { vl += loadVector(a + index); vh += loadVector(a + index + 8) }
+    if let b = e.bias { vl += loadVector(b + biasIndex); vh += loadVector(b + biasIndex + 8) }
+    switch e.mode {
+    case .store: break
+    case .accumulate:
+        vl += loadVector(out + index); vh += loadVector(out + index + 8)
+    case .activate(let activation):
+        switch activation {
+        case .relu:
+            vl.replace(with: 0, where: vl .< 0); vh.replace(with: 0, where: vh .< 0)
+        case .tanh:
+            for lane in 0..<8 { vl[lane] = T.elementaryTanh(vl[lane]); vh[lane] = T.elementaryTanh(vh[lane]) }
+        case .identity: break
+        }
+    case .activationGradient(let activation):
+        let h = e.activationOutput!
+        let hl = loadVector(h + index), hh = loadVector(h + index + 8)
+        switch activation {
+        case .relu:
+            vl.replace(with: 0, where: hl .<= 0); vh.replace(with: 0, where: hh .<= 0)
+        case .tanh:
+            vl *= 1 - hl * hl; vh *= 1 - hh * hh
+        case .identity: break
+        }
+    }
+    storeVector(vl, out + index); storeVector(vh, out + index + 8)
+    if let sums = e.columnSums {
+        storeVector(loadVector(sums + biasIndex) + vl, sums + biasIndex)
+        storeVector(loadVector(sums + biasIndex + 8) + vh, sums + biasIndex + 8)
     }
 }
 
-/// Fast forward: register tiles of 4 output channels x 16 positions, SIMD over positions.
+/// Fast forward: register tiles of 4 output channels x 16 positions, SIMD over positions,
+/// the epilogue applied to each tile before it leaves the registers.
 @inline(__always)
 func circularConvForwardFast<T: Scalar>(
     out: UnsafeMutablePointer<T>, input: UnsafePointer<T>, weight: UnsafePointer<T>,
     scratch: UnsafeMutablePointer<T>,
     batch: Int, channelsOut cOut: Int, channelsIn cIn: Int, ringSize n: Int, kernel f: Int,
-    accumulate: Bool
+    epilogue e: ConvEpilogue<T>
 ) {
     let half = f / 2
     let padStride = circularPadStride(ringSize: n, kernel: f)
     let wStride = cIn * f
     for b in 0..<batch {
         fillWrapped(scratch, padStride: padStride, input + b * cIn * n, channels: cIn, n: n, half: half)
-        let outB = out + b * cOut * n
+        let rowBase = b * cOut * n
         var o0 = 0
         while o0 + 4 <= cOut {
             let w0 = weight + o0 * wStride, w1 = w0 + wStride, w2 = w1 + wStride, w3 = w2 + wStride
@@ -86,10 +168,10 @@ func circularConvForwardFast<T: Scalar>(
                     }
                 }
                 let valid = n - i0
-                storeRow(outB + (o0 + 0) * n + i0, a0l, a0h, valid: valid, accumulate: accumulate)
-                storeRow(outB + (o0 + 1) * n + i0, a1l, a1h, valid: valid, accumulate: accumulate)
-                storeRow(outB + (o0 + 2) * n + i0, a2l, a2h, valid: valid, accumulate: accumulate)
-                storeRow(outB + (o0 + 3) * n + i0, a3l, a3h, valid: valid, accumulate: accumulate)
+                finishRow(out, index: rowBase + o0 * n + i0, biasIndex: o0 * n + i0, a0l, a0h, valid: valid, e)
+                finishRow(out, index: rowBase + (o0 + 1) * n + i0, biasIndex: (o0 + 1) * n + i0, a1l, a1h, valid: valid, e)
+                finishRow(out, index: rowBase + (o0 + 2) * n + i0, biasIndex: (o0 + 2) * n + i0, a2l, a2h, valid: valid, e)
+                finishRow(out, index: rowBase + (o0 + 3) * n + i0, biasIndex: (o0 + 3) * n + i0, a3l, a3h, valid: valid, e)
                 i0 += 16
             }
             o0 += 4
@@ -106,7 +188,7 @@ func circularConvForwardFast<T: Scalar>(
                         al.addProduct(s, loadVector(row + k)); ah.addProduct(s, loadVector(row + k + 8))
                     }
                 }
-                storeRow(outB + o0 * n + i0, al, ah, valid: n - i0, accumulate: accumulate)
+                finishRow(out, index: rowBase + o0 * n + i0, biasIndex: o0 * n + i0, al, ah, valid: n - i0, e)
                 i0 += 16
             }
             o0 += 1
@@ -115,7 +197,8 @@ func circularConvForwardFast<T: Scalar>(
 }
 
 /// Fast weight gradient, dweight[o, ch, k] += sum_{b, i} dout[b, o, i] * input[b, ch, (i + k - f/2) mod n].
-/// For f = 3 the three taps share each output-gradient load (12 accumulators per tile).
+/// Rows are padded `weightGradRows` at a time; for f = 3 a tile of 2 outputs x 2 inputs x 3
+/// taps keeps 12 accumulators over all those rows before one horizontal sum each.
 @inline(__always)
 func circularConvWeightGradFast<T: Scalar>(
     dweight: UnsafeMutablePointer<T>, dout: UnsafePointer<T>, input: UnsafePointer<T>,
@@ -125,54 +208,73 @@ func circularConvWeightGradFast<T: Scalar>(
     let half = f / 2
     let padStride = circularPadStride(ringSize: n, kernel: f)
     let chunked = (n + 15) / 16 * 16
+    let inStride = cIn * padStride, outStride = cOut * chunked
     let padIn = scratch
-    let padOut = scratch + cIn * padStride
-    for b in 0..<batch {
-        fillWrapped(padIn, padStride: padStride, input + b * cIn * n, channels: cIn, n: n, half: half)
-        for o in 0..<cOut {
-            let src = dout + (b * cOut + o) * n
-            let dst = padOut + o * chunked
-            for i in 0..<n { dst[i] = src[i] }
-            for i in n..<chunked { dst[i] = 0 }
+    let padOut = scratch + weightGradRows * inStride
+    var b0 = 0
+    while b0 < batch {
+        let rows = min(weightGradRows, batch - b0)
+        for r in 0..<rows {
+            fillWrapped(padIn + r * inStride, padStride: padStride, input + (b0 + r) * cIn * n, channels: cIn, n: n, half: half)
+            for o in 0..<cOut {
+                let dst = padOut + r * outStride + o * chunked
+                dst.update(from: dout + ((b0 + r) * cOut + o) * n, count: n)
+                for i in n..<chunked { dst[i] = 0 }
+            }
         }
-        for o in 0..<cOut {
-            let g = UnsafePointer(padOut + o * chunked)
-            let dw = dweight + o * cIn * f
+        var o = 0
+        while o < cOut {
+            let pairO = f == 3 && o + 2 <= cOut
             var ch = 0
-            if f == 3 {
-                while ch + 2 <= cIn {
-                    let x0 = UnsafePointer(padIn + ch * padStride), x1 = x0 + padStride
-                    var a00 = SIMD8<T>(), a01 = SIMD8<T>(), a02 = SIMD8<T>()
-                    var a10 = SIMD8<T>(), a11 = SIMD8<T>(), a12 = SIMD8<T>()
-                    var i = 0
-                    while i < chunked {
-                        let gv = loadVector(g + i)
-                        a00.addProduct(gv, loadVector(x0 + i)); a01.addProduct(gv, loadVector(x0 + i + 1))
-                        a02.addProduct(gv, loadVector(x0 + i + 2))
-                        a10.addProduct(gv, loadVector(x1 + i)); a11.addProduct(gv, loadVector(x1 + i + 1))
-                        a12.addProduct(gv, loadVector(x1 + i + 2))
-                        i += 8
-                    }
-                    dw[ch * 3 + 0] += a00.sum(); dw[ch * 3 + 1] += a01.sum(); dw[ch * 3 + 2] += a02.sum()
-                    dw[ch * 3 + 3] += a10.sum(); dw[ch * 3 + 4] += a11.sum(); dw[ch * 3 + 5] += a12.sum()
-                    ch += 2
-                }
-            }
             while ch < cIn {
-                let x = UnsafePointer(padIn + ch * padStride)
-                for k in 0..<f {
-                    var a0 = SIMD8<T>(), a1 = SIMD8<T>()
-                    var i = 0
-                    while i + 16 <= chunked {
-                        a0.addProduct(loadVector(g + i), loadVector(x + i + k))
-                        a1.addProduct(loadVector(g + i + 8), loadVector(x + i + k + 8))
-                        i += 16
+                if pairO && ch + 2 <= cIn {
+                    var a = (SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>())
+                    var c = (SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>())
+                    for r in 0..<rows {
+                        let g0 = UnsafePointer(padOut + r * outStride + o * chunked), g1 = g0 + chunked
+                        let x0 = UnsafePointer(padIn + r * inStride + ch * padStride), x1 = x0 + padStride
+                        var i = 0
+                        while i < chunked {
+                            let gv0 = loadVector(g0 + i), gv1 = loadVector(g1 + i)
+                            let x00 = loadVector(x0 + i), x01 = loadVector(x0 + i + 1), x02 = loadVector(x0 + i + 2)
+                            let x10 = loadVector(x1 + i), x11 = loadVector(x1 + i + 1), x12 = loadVector(x1 + i + 2)
+                            a.0.addProduct(gv0, x00); a.1.addProduct(gv0, x01); a.2.addProduct(gv0, x02)
+                            a.3.addProduct(gv0, x10); a.4.addProduct(gv0, x11); a.5.addProduct(gv0, x12)
+                            c.0.addProduct(gv1, x00); c.1.addProduct(gv1, x01); c.2.addProduct(gv1, x02)
+                            c.3.addProduct(gv1, x10); c.4.addProduct(gv1, x11); c.5.addProduct(gv1, x12)
+                            i += 8
+                        }
                     }
-                    dw[ch * f + k] += (a0 + a1).sum()
+                    let d0 = dweight + o * cIn * 3 + ch * 3, d1 = d0 + cIn * 3
+                    d0[0] += a.0.sum(); d0[1] += a.1.sum(); d0[2] += a.2.sum()
+                    d0[3] += a.3.sum(); d0[4] += a.4.sum(); d0[5] += a.5.sum()
+                    d1[0] += c.0.sum(); d1[1] += c.1.sum(); d1[2] += c.2.sum()
+                    d1[3] += c.3.sum(); d1[4] += c.4.sum(); d1[5] += c.5.sum()
+                    ch += 2
+                } else {
+                    // remainder channel(s) of this output block, one (output, input) pair at a time
+                    for oo in o..<(pairO ? o + 2 : o + 1) {
+                        for k in 0..<f {
+                            var a0 = SIMD8<T>(), a1 = SIMD8<T>()
+                            for r in 0..<rows {
+                                let g = UnsafePointer(padOut + r * outStride + oo * chunked)
+                                let x = UnsafePointer(padIn + r * inStride + ch * padStride + k)
+                                var i = 0
+                                while i < chunked {
+                                    a0.addProduct(loadVector(g + i), loadVector(x + i))
+                                    a1.addProduct(loadVector(g + i + 8), loadVector(x + i + 8))
+                                    i += 16
+                                }
+                            }
+                            dweight[(oo * cIn + ch) * f + k] += (a0 + a1).sum()
+                        }
+                    }
+                    ch += 1
                 }
-                ch += 1
             }
+            o += pairO ? 2 : 1
         }
+        b0 += rows
     }
 }
 

@@ -6,11 +6,11 @@ extension Scalar {
     public static func circularConvForward(
         out: UnsafeMutablePointer<Self>, input: UnsafePointer<Self>, weight: UnsafePointer<Self>,
         scratch: UnsafeMutablePointer<Self>,
-        batch: Int, channelsOut: Int, channelsIn: Int, ringSize: Int, kernel: Int, accumulate: Bool
+        batch: Int, channelsOut: Int, channelsIn: Int, ringSize: Int, kernel: Int, epilogue: ConvEpilogue<Self>
     ) {
         circularConvForwardFast(out: out, input: input, weight: weight, scratch: scratch, batch: batch,
                                 channelsOut: channelsOut, channelsIn: channelsIn, ringSize: ringSize,
-                                kernel: kernel, accumulate: accumulate)
+                                kernel: kernel, epilogue: epilogue)
     }
 
     @inline(__always)

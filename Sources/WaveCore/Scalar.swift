@@ -21,11 +21,11 @@ where Self.SIMD8Storage: Sendable {
     static func elementaryLog(_ x: Self) -> Self
     static func elementaryTanh(_ x: Self) -> Self
 
-    /// out[b, o, i] (+)= sum_{ch, k} weight[o, ch, k] * input[b, ch, (i + k - f/2) mod n]
+    /// out[b, o, i] = epilogue(sum_{ch, k} weight[o, ch, k] * input[b, ch, (i + k - f/2) mod n])
     static func circularConvForward(
         out: UnsafeMutablePointer<Self>, input: UnsafePointer<Self>, weight: UnsafePointer<Self>,
         scratch: UnsafeMutablePointer<Self>,
-        batch: Int, channelsOut: Int, channelsIn: Int, ringSize: Int, kernel: Int, accumulate: Bool)
+        batch: Int, channelsOut: Int, channelsIn: Int, ringSize: Int, kernel: Int, epilogue: ConvEpilogue<Self>)
     /// dweight[o, ch, k] += sum_{b, i} dout[b, o, i] * input[b, ch, (i + k - f/2) mod n]
     static func circularConvWeightGrad(
         dweight: UnsafeMutablePointer<Self>, dout: UnsafePointer<Self>, input: UnsafePointer<Self>,

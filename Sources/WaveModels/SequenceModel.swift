@@ -46,13 +46,9 @@ public final class SequenceModel<T: Scalar>: @unchecked Sendable {
         prepareBias(params, ws)
         states.update(repeating: 0, count: b * n)
         for t in 0..<length {
-            let hPrev = states + t * b * n
-            recurrentForward(pre: ws.pre.pointer, hPrev: hPrev, isFirst: t == 0, params: params, rows: b, ws: ws)
-            T.gemm(ws.pre.pointer, ldc: n, input(batch, rows, t), lda: config.inputSize, .none,
-                   params + encoderWeight, ldb: config.inputSize, .transposed,
-                   m: b, n: n, k: config.inputSize, alpha: 1, beta: 1)
-            T.biasActivation(out: hPrev + b * n, pre: ws.pre.pointer, bias: ws.bias.pointer,
-                             rows: b, cols: n, activation: config.activation)
+            let hPrev = UnsafePointer(states + t * b * n)
+            stepForward(hNext: states + (t + 1) * b * n, hPrev: hPrev, x: input(batch, rows, t), isFirst: t == 0,
+                        params: params, rows: b, ws: ws)
         }
 
         let steps = readoutSteps(length: length)
@@ -63,34 +59,35 @@ public final class SequenceModel<T: Scalar>: @unchecked Sendable {
 
         let (dFeatures, featureWeight, width) = readoutBackward(params: params, grads: grads, features: features,
                                                                 rows: steps * b, ws: ws)
-        let dh = ws.dh.pointer, dpre = ws.dpre.pointer
-        if config.readoutTiming == .last {
-            T.gemm(dh, ldc: n, dFeatures, lda: width, .none, featureWeight, ldb: n, .none,
+        /// dh = dLoss/dh_s from the readout, for the readout step that reads h_s
+        func readoutGradient(into dh: UnsafeMutablePointer<T>, readoutStep r: Int) {
+            T.gemm(dh, ldc: n, dFeatures + r * b * width, lda: width, .none, featureWeight, ldb: n, .none,
                    m: b, n: n, k: width, alpha: 1, beta: 0)
-        } else {
-            dh.update(repeating: 0, count: b * n)
         }
-        ws.dbias.fill(0)
+        let every = config.readoutTiming == .every
+        let dh = ws.dh.pointer
+        var dpre = ws.dpre.pointer, dpreEarlier = ws.dpreEarlier.pointer
+        ws.dbias.zero()
+        readoutGradient(into: dh, readoutStep: every ? length - 1 : 0)
+        T.activationBackward(dpre: dpre, dh: dh, h: states + length * b * n, count: b * n, activation: config.activation)
+        T.addColumnSums(out: ws.dbias.pointer, input: dpre, rows: b, cols: n)
         if config.kind == .wrnn {
             flipTransposeKernel(ws.kernelT.pointer, params + recurrentWeight, channelsOut: config.channels,
                                 channelsIn: config.channels, kernel: config.kernelSize)
         }
+        // dpre holds dLoss/dpre_t, the pre-activation that produced h_{t+1}
         for t in stride(from: length - 1, through: 0, by: -1) {
-            let hPrev = UnsafePointer(states + t * b * n), hNext = hPrev + b * n
-            if config.readoutTiming == .every {
-                T.gemm(dh, ldc: n, dFeatures + t * b * width, lda: width, .none, featureWeight, ldb: n, .none,
-                       m: b, n: n, k: width, alpha: 1, beta: 1)
-            }
-            T.activationBackward(dpre: dpre, dh: dh, h: hNext, count: b * n, activation: config.activation)
-            T.addColumnSums(out: ws.dbias.pointer, input: dpre, rows: b, cols: n)
             if !config.freezeEncoder {
                 T.gemm(grads + encoderWeight, ldc: config.inputSize, dpre, lda: n, .transposed,
                        input(batch, rows, t), ldb: config.inputSize, .none,
                        m: n, n: config.inputSize, k: b, alpha: 1, beta: 1)
             }
-            if t > 0 {
-                recurrentBackward(dhPrev: dh, dpre: dpre, hPrev: hPrev, params: params, grads: grads, rows: b, ws: ws)
-            }
+            if t == 0 { break }
+            let h = UnsafePointer(states + t * b * n)
+            if every { readoutGradient(into: dh, readoutStep: t - 1) }
+            stepBackward(dpreEarlier: dpreEarlier, dh: dh, addReadout: every, dpre: dpre, h: h,
+                         params: params, grads: grads, rows: b, ws: ws)
+            swap(&dpre, &dpreEarlier)
         }
         if !config.freezeEncoder { T.add(out: grads + encoderBias, ws.dbias.pointer, count: n) }
         if !config.freezeRecurrent {
@@ -127,45 +124,67 @@ public final class SequenceModel<T: Scalar>: @unchecked Sendable {
 
     // MARK: cell: one time step
 
-    /// pre = conv(u, h_prev) (wRNN) or h_prev U^T (iRNN), rows x N.
+    /// h_{t+1} = act(conv(u, h_t) + V x_t + bias) (wRNN) or act(U h_t + V x_t + bias) (iRNN).
+    /// The wRNN adds the projection, bias and activation inside the convolution's epilogue.
     @inline(__always)
-    func recurrentForward(pre: UnsafeMutablePointer<T>, hPrev: UnsafePointer<T>, isFirst: Bool,
-                          params: UnsafePointer<T>, rows b: Int, ws: Workspace<T>) {
-        let n = config.units
-        if isFirst { pre.update(repeating: 0, count: b * n); return }
+    func stepForward(hNext: UnsafeMutablePointer<T>, hPrev: UnsafePointer<T>, x: UnsafePointer<T>, isFirst: Bool,
+                     params: UnsafePointer<T>, rows b: Int, ws: Workspace<T>) {
+        let n = config.units, d = config.inputSize
+        let pre = ws.pre.pointer
         switch config.kind {
         case .wrnn:
-            T.circularConvForward(out: pre, input: hPrev, weight: params + recurrentWeight, scratch: ws.convScratch.pointer,
-                                  batch: b, channelsOut: config.channels, channelsIn: config.channels,
-                                  ringSize: config.hiddenSize, kernel: config.kernelSize, accumulate: false)
+            T.gemm(pre, ldc: n, x, lda: d, .none, params + encoderWeight, ldb: d, .transposed,
+                   m: b, n: n, k: d, alpha: 1, beta: 0)
+            if isFirst {   // h_0 = 0
+                T.biasActivation(out: hNext, pre: pre, bias: ws.bias.pointer, rows: b, cols: n, activation: config.activation)
+            } else {
+                T.circularConvForward(out: hNext, input: hPrev, weight: params + recurrentWeight, scratch: ws.convScratch.pointer,
+                                      batch: b, channelsOut: config.channels, channelsIn: config.channels,
+                                      ringSize: config.hiddenSize, kernel: config.kernelSize,
+                                      epilogue: ConvEpilogue(.activate(config.activation), addend: pre, bias: ws.bias.pointer))
+            }
         case .irnn:
-            T.gemm(pre, ldc: n, hPrev, lda: n, .none, params + recurrentWeight, ldb: n, .transposed,
-                   m: b, n: n, k: n, alpha: 1, beta: 0)
+            if isFirst {
+                pre.update(repeating: 0, count: b * n)
+            } else {
+                T.gemm(pre, ldc: n, hPrev, lda: n, .none, params + recurrentWeight, ldb: n, .transposed,
+                       m: b, n: n, k: n, alpha: 1, beta: 0)
+            }
+            T.gemm(pre, ldc: n, x, lda: d, .none, params + encoderWeight, ldb: d, .transposed,
+                   m: b, n: n, k: d, alpha: 1, beta: 1)
+            T.biasActivation(out: hNext, pre: pre, bias: ws.bias.pointer, rows: b, cols: n, activation: config.activation)
         }
     }
 
-    /// Adds dLoss/du (or dU) and overwrites dhPrev with dLoss/dh_prev through the recurrence.
+    /// From dpre = dLoss/dpre_t: adds dLoss/du (or dU), and writes dpreEarlier = dLoss/dpre_{t-1}
+    /// = (recurrence^T dpre + readout term in dh) * act'(h_t), adding it into the bias sums.
     @inline(__always)
-    func recurrentBackward(dhPrev: UnsafeMutablePointer<T>, dpre: UnsafePointer<T>, hPrev: UnsafePointer<T>,
-                           params: UnsafePointer<T>, grads: UnsafeMutablePointer<T>, rows b: Int, ws: Workspace<T>) {
+    func stepBackward(dpreEarlier: UnsafeMutablePointer<T>, dh: UnsafeMutablePointer<T>, addReadout: Bool,
+                      dpre: UnsafePointer<T>, h: UnsafePointer<T>,
+                      params: UnsafePointer<T>, grads: UnsafeMutablePointer<T>, rows b: Int, ws: Workspace<T>) {
         let n = config.units
         switch config.kind {
         case .wrnn:
             let c = config.channels, ring = config.hiddenSize, f = config.kernelSize
             if !config.freezeRecurrent {
-                T.circularConvWeightGrad(dweight: grads + recurrentWeight, dout: dpre, input: hPrev,
+                T.circularConvWeightGrad(dweight: grads + recurrentWeight, dout: dpre, input: h,
                                          scratch: ws.convScratch.pointer, batch: b, channelsOut: c, channelsIn: c,
                                          ringSize: ring, kernel: f)
             }
-            T.circularConvForward(out: dhPrev, input: dpre, weight: ws.kernelT.pointer, scratch: ws.convScratch.pointer,
-                                  batch: b, channelsOut: c, channelsIn: c, ringSize: ring, kernel: f, accumulate: false)
+            T.circularConvForward(out: dpreEarlier, input: dpre, weight: ws.kernelT.pointer, scratch: ws.convScratch.pointer,
+                                  batch: b, channelsOut: c, channelsIn: c, ringSize: ring, kernel: f,
+                                  epilogue: ConvEpilogue(.activationGradient(config.activation),
+                                                         addend: addReadout ? UnsafePointer(dh) : nil,
+                                                         activationOutput: h, columnSums: ws.dbias.pointer))
         case .irnn:
             if !config.freezeRecurrent {
-                T.gemm(grads + recurrentWeight, ldc: n, dpre, lda: n, .transposed, hPrev, ldb: n, .none,
+                T.gemm(grads + recurrentWeight, ldc: n, dpre, lda: n, .transposed, h, ldb: n, .none,
                        m: n, n: n, k: b, alpha: 1, beta: 1)
             }
-            T.gemm(dhPrev, ldc: n, dpre, lda: n, .none, params + recurrentWeight, ldb: n, .none,
-                   m: b, n: n, k: n, alpha: 1, beta: 0)
+            T.gemm(dh, ldc: n, dpre, lda: n, .none, params + recurrentWeight, ldb: n, .none,
+                   m: b, n: n, k: n, alpha: 1, beta: addReadout ? 1 : 0)
+            T.activationBackward(dpre: dpreEarlier, dh: dh, h: h, count: b * n, activation: config.activation)
+            T.addColumnSums(out: ws.dbias.pointer, input: dpreEarlier, rows: b, cols: n)
         }
     }
 

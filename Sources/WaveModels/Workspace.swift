@@ -10,7 +10,8 @@ public final class Workspace<T: Scalar>: @unchecked Sendable {
     let states: Buffer<T>       // [length + 1, rows, N]: h_0 = 0, h_1 .. h_L
     let pre: Buffer<T>          // [rows, N] pre-activation of the current step
     let dh: Buffer<T>           // [rows, N] dLoss/dh of the state being walked back through
-    let dpre: Buffer<T>         // [rows, N]
+    let dpre: Buffer<T>         // [rows, N] dLoss/dpre of the step being walked back through
+    let dpreEarlier: Buffer<T>  // [rows, N] the same for the step before it (ping-pong with dpre)
     let convScratch: Buffer<T>  // padded rings for the circular kernels
     let kernelT: Buffer<T>      // [c, c, f] flipped transpose of u
     let bias: Buffer<T>         // [N] b_u broadcast over each ring, plus b_V
@@ -30,6 +31,7 @@ public final class Workspace<T: Scalar>: @unchecked Sendable {
         pre = Buffer(zeros: capacity * n)
         dh = Buffer(zeros: capacity * n)
         dpre = Buffer(zeros: capacity * n)
+        dpreEarlier = Buffer(zeros: capacity * n)
         convScratch = Buffer(zeros: config.kind == .wrnn
             ? circularConvScratchCount(channels: config.channels, ringSize: config.hiddenSize, kernel: config.kernelSize) : 0)
         kernelT = Buffer(zeros: config.kind == .wrnn ? config.channels * config.channels * config.kernelSize : 0)
@@ -43,7 +45,7 @@ public final class Workspace<T: Scalar>: @unchecked Sendable {
 
     /// Bytes held by this workspace.
     public var bytes: Int {
-        [states, pre, dh, dpre, convScratch, kernelT, bias, dbias, logits, dlogits, hidden, dhidden]
+        [states, pre, dh, dpre, dpreEarlier, convScratch, kernelT, bias, dbias, logits, dlogits, hidden, dhidden]
             .reduce(0) { $0 + $1.bytes }
     }
 

@@ -29,20 +29,42 @@ final class CircularConvTests: XCTestCase {
             let start: [T] = random(s.batch * s.cOut * s.n, &rng)
             let scratch = Buffer<T>(zeros: circularConvScratchCount(channels: max(s.cIn, s.cOut), ringSize: s.n, kernel: s.f))
             let label = "\(T.self) batch \(s.batch) cOut \(s.cOut) cIn \(s.cIn) n \(s.n) f \(s.f)"
-            for accumulate in [false, true] {
-                var fast = start, slow = start
-                T.circularConvForward(out: &fast, input: input, weight: weight, scratch: scratch.pointer, batch: s.batch,
-                                      channelsOut: s.cOut, channelsIn: s.cIn, ringSize: s.n, kernel: s.f, accumulate: accumulate)
-                referenceCircularConvForward(out: &slow, input: input, weight: weight, batch: s.batch, channelsOut: s.cOut,
-                                             channelsIn: s.cIn, ringSize: s.n, kernel: s.f, accumulate: accumulate)
-                assertClose(fast, slow, tolerance, "forward accumulate=\(accumulate) \(label)")
+            // every epilogue against the plain kernel followed by the plain epilogue
+            let addend: [T] = random(start.count, &rng), bias: [T] = random(s.cOut * s.n, &rng)
+            let h: [T] = random(start.count, &rng)
+            var modes: [(String, ConvEpilogue<T>.Mode)] = [("store", .store), ("accumulate", .accumulate)]
+            for a in Activation.allCases { modes += [("activate \(a)", .activate(a)), ("gradient \(a)", .activationGradient(a))] }
+            for (name, mode) in modes {
+                for extras in [false, true] {
+                    var fast = start, slow = start
+                    var fastSums: [T] = random(s.cOut * s.n, &rng)
+                    var slowSums = fastSums
+                    addend.withUnsafeBufferPointer { a in bias.withUnsafeBufferPointer { bi in h.withUnsafeBufferPointer { hp in
+                        fastSums.withUnsafeMutableBufferPointer { fs in slowSums.withUnsafeMutableBufferPointer { ss in
+                            let e = ConvEpilogue<T>(mode, addend: extras ? a.baseAddress : nil, bias: extras ? bi.baseAddress : nil,
+                                                    activationOutput: hp.baseAddress, columnSums: extras ? fs.baseAddress : nil)
+                            T.circularConvForward(out: &fast, input: input, weight: weight, scratch: scratch.pointer, batch: s.batch,
+                                                  channelsOut: s.cOut, channelsIn: s.cIn, ringSize: s.n, kernel: s.f, epilogue: e)
+                            var raw = [T](repeating: 0, count: start.count)
+                            referenceCircularConvForward(out: &raw, input: input, weight: weight, batch: s.batch, channelsOut: s.cOut,
+                                                         channelsIn: s.cIn, ringSize: s.n, kernel: s.f, accumulate: false)
+                            var plain = e
+                            plain.columnSums = extras ? ss.baseAddress : nil
+                            slow.withUnsafeMutableBufferPointer { out in
+                                for j in raw.indices { plain.apply(raw[j], out: out.baseAddress!, index: j, biasIndex: j % (s.cOut * s.n)) }
+                            }
+                        } }
+                    } } }
+                    assertClose(fast, slow, tolerance, "forward \(name) extras=\(extras) \(label)")
+                    assertClose(fastSums, slowSums, tolerance * Double(s.batch), "column sums \(name) \(label)")
+                }
             }
             // input gradient = forward pass of the flipped, transposed kernel
             var kernelT = [T](repeating: 0, count: weight.count)
             flipTransposeKernel(&kernelT, weight, channelsOut: s.cOut, channelsIn: s.cIn, kernel: s.f)
             var fastInput = [T](repeating: 0, count: input.count), slowInput = fastInput
             T.circularConvForward(out: &fastInput, input: dout, weight: kernelT, scratch: scratch.pointer, batch: s.batch,
-                                  channelsOut: s.cIn, channelsIn: s.cOut, ringSize: s.n, kernel: s.f, accumulate: false)
+                                  channelsOut: s.cIn, channelsIn: s.cOut, ringSize: s.n, kernel: s.f, epilogue: .store)
             referenceCircularConvInputGrad(dinput: &slowInput, dout: dout, weight: weight, batch: s.batch, channelsOut: s.cOut,
                                            channelsIn: s.cIn, ringSize: s.n, kernel: s.f, accumulate: false)
             assertClose(fastInput, slowInput, tolerance, "input grad \(label)")

@@ -1,0 +1,180 @@
+#!/usr/bin/env python3
+"""PyTorch twin of `wrnn bench`: the same configurations, shapes and initialisation,
+timed the same way (median of whole training iterations: forward, backward, clip, Adam).
+
+    python3 scripts/torch_bench.py [--configs copy-wrnn,...] [--threads 2] [--json]
+
+Needs PyTorch (CPU is enough): pip install torch
+`wrnn bench --torch` runs this script and prints both side by side.
+"""
+import argparse
+import json
+import math
+import resource
+import subprocess
+import sys
+import time
+
+CONFIGS = {
+    # name: (task, T, model, n, c, batch)
+    "copy-wrnn": ("copy", 30, "wrnn", 100, 6, 128),
+    "copy-irnn": ("copy", 30, "irnn", 100, 1, 128),
+    "adding-wrnn": ("adding", 400, "wrnn", 100, 27, 128),
+    "adding-irnn": ("adding", 400, "irnn", 100, 1, 128),
+}
+
+
+def build(torch, nn, task, model, n, c, f=3):
+    d, out = (10, 10) if task == "copy" else (2, 1)
+
+    class WaveCell(nn.Module):
+        """h' = relu(conv(u, h) + b_u + V x + b_V), circular conv initialised as a shift."""
+
+        def __init__(self):
+            super().__init__()
+            self.Wx = nn.Linear(d, n * c)
+            self.Wy = nn.Conv1d(c, c, f, padding=f // 2, padding_mode="circular")
+            with torch.no_grad():
+                self.Wy.weight.zero_()
+                for o in range(c):
+                    self.Wy.weight[o, o, (f // 2 + 1) % f] = 1.0  # shift: h[i] <- h[i+1]
+                self.Wx.weight.zero_()
+                self.Wx.bias.zero_()
+                for ch in range(c):
+                    self.Wx.weight[ch * n, :] = 1.0  # sparse V: neuron 0 of each ring
+
+        def forward(self, x, h):
+            b = h.shape[0]
+            return torch.relu(self.Wy(h.view(b, c, n)).view(b, c * n) + self.Wx(x))
+
+    class IdentityCell(nn.Module):
+        """iRNN: h' = relu(U h + b_U + V x + b_V), U = I, V ~ N(0, 0.001^2)."""
+
+        def __init__(self):
+            super().__init__()
+            self.Wx = nn.Linear(d, n)
+            self.Wy = nn.Linear(n, n)
+            with torch.no_grad():
+                self.Wy.weight.copy_(torch.eye(n))
+                self.Wy.bias.zero_()
+                self.Wx.weight.normal_(0, 0.001)
+
+        def forward(self, x, h):
+            return torch.relu(self.Wy(h) + self.Wx(x))
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.cell = WaveCell() if model == "wrnn" else IdentityCell()
+            self.units = n * c if model == "wrnn" else n
+            self.readout = nn.Linear(self.units, out)
+
+        def forward(self, xs):  # xs: [L, B, d]
+            h = xs.new_zeros(xs.shape[1], self.units)
+            outs = []
+            for t in range(xs.shape[0]):
+                h = self.cell(xs[t], h)
+                if task == "copy":
+                    outs.append(self.readout(h))
+            return torch.stack(outs) if task == "copy" else self.readout(h)
+
+    return Net()
+
+
+def make_batch(torch, task, T, batch, gen):
+    if task == "copy":
+        length = T + 20
+        tokens = torch.zeros(length, batch, dtype=torch.long)
+        targets = torch.zeros(length, batch, dtype=torch.long)
+        digits = torch.randint(1, 9, (10, batch), generator=gen)
+        tokens[:10] = digits
+        tokens[T + 10] = 9
+        targets[T + 10:T + 20] = digits
+        return torch.nn.functional.one_hot(tokens, 10).float(), targets
+    x = torch.zeros(T, batch, 2)
+    x[:, :, 0] = torch.rand(T, batch, generator=gen)
+    first = torch.randint(0, T // 2, (batch,), generator=gen)
+    second = torch.randint(T // 2, T, (batch,), generator=gen)
+    cols = torch.arange(batch)
+    x[first, cols, 1] = 1
+    x[second, cols, 1] = 1
+    y = (x[first, cols, 0] + x[second, cols, 0]).unsqueeze(1)
+    return x, y
+
+
+def bench_one(name, iterations, warmup, threads):
+    import torch
+    import torch.nn as nn
+
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    task, T, model, n, c, batch = CONFIGS[name]
+    net = build(torch, nn, task, model, n, c)
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    gen = torch.Generator().manual_seed(0)
+    x, y = make_batch(torch, task, T, batch, gen)
+    clip = 0 if task == "copy" else 10
+
+    def step():
+        opt.zero_grad()
+        out = net(x)
+        if task == "copy":
+            loss = nn.functional.cross_entropy(out.reshape(-1, 10), y.reshape(-1))
+        else:
+            loss = nn.functional.mse_loss(out, y)
+        loss.backward()
+        if clip > 0:
+            nn.utils.clip_grad_norm_(net.parameters(), clip)
+        opt.step()
+
+    for _ in range(warmup):
+        step()
+    times = []
+    for _ in range(iterations):
+        start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
+    times.sort()
+    return {
+        "name": name,
+        "seconds_per_iteration": times[len(times) // 2],
+        "peak_memory_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        "torch_version": torch.__version__,
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--configs", default=",".join(CONFIGS))
+    parser.add_argument("--iterations", type=int, default=5)
+    parser.add_argument("--warmup", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--single", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    names = [s.strip() for s in args.configs.split(",") if s.strip()]
+    unknown = [s for s in names if s not in CONFIGS]
+    if unknown:
+        sys.exit(f"torch_bench.py: unknown configuration {unknown[0]!r}; choose from {', '.join(CONFIGS)}")
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        sys.exit("torch_bench.py: PyTorch is not installed; pip install torch")
+    if args.single:
+        print(json.dumps(bench_one(names[0], args.iterations, args.warmup, args.threads)))
+        return
+    results = []
+    for name in names:  # one process per configuration so peak memory is its own
+        out = subprocess.run([sys.executable, __file__, "--single", "--configs", name,
+                              "--iterations", str(args.iterations), "--warmup", str(args.warmup),
+                              "--threads", str(args.threads)], check=True, capture_output=True, text=True)
+        results.append(json.loads(out.stdout))
+        if not args.json:
+            r = results[-1]
+            print(f"{name:12s} {r['seconds_per_iteration']:9.4f} s/iter  peak RSS {r['peak_memory_bytes'] / 1e6:8.1f} MB")
+    if args.json:
+        print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()
