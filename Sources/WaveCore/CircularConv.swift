@@ -15,7 +15,7 @@ let weightGradRows = 8
 /// Scratch the fast kernels need: padded copies of the input rings and zero-tailed copies of
 /// the output gradient for `weightGradRows` batch rows.
 public func circularConvScratchCount(channels c: Int, ringSize n: Int, kernel f: Int) -> Int {
-    weightGradRows * c * (circularPadStride(ringSize: n, kernel: f) + (n + 15) / 16 * 16)
+    weightGradRows * c * (circularPadStride(ringSize: n, kernel: f) + (n + 15) / 16 * 16) + 16
 }
 
 /// What the fast kernel does with each raw correlation value v before storing it, so the
@@ -89,47 +89,36 @@ func fillWrapped<T>(_ pad: UnsafeMutablePointer<T>, padStride: Int, _ input: Uns
     }
 }
 
-/// Applies the epilogue to 16 values at out[index ..< index + valid].
+/// Applies the epilogue to the tile's first `valid` (at most 16) values, bound for
+/// out[index ...]. Plain loops with selects: LLVM vectorises these, while SIMD comparison
+/// masks compile to lane-by-lane code.
 @inline(__always)
 func finishRow<T: Scalar>(_ out: UnsafeMutablePointer<T>, index: Int, biasIndex: Int,
-                          _ lo: SIMD8<T>, _ hi: SIMD8<T>, valid: Int, _ e: ConvEpilogue<T>) {
-    guard valid >= 16 else {
-        for lane in 0..<valid {
-            e.apply(lane < 8 ? lo[lane] : hi[lane - 8], out: out, index: index + lane, biasIndex: biasIndex + lane)
-        }
-        return
-    }
-    var vl = lo, vh = hi
-    if let a = e.addend { vl += loadVector(a + index); vh += loadVector(a + index + 8) }
-    if let b = e.bias { vl += loadVector(b + biasIndex); vh += loadVector(b + biasIndex + 8) }
+                          _ lo: SIMD8<T>, _ hi: SIMD8<T>, valid: Int, _ e: ConvEpilogue<T>,
+                          tile: UnsafeMutablePointer<T>) {
+    storeVector(lo, tile)
+    storeVector(hi, tile + 8)
+    let count = min(valid, 16)
+    let dst = out + index
+    if let a = e.addend { let a = a + index; for j in 0..<count { tile[j] += a[j] } }
+    if let b = e.bias { let b = b + biasIndex; for j in 0..<count { tile[j] += b[j] } }
     switch e.mode {
-    case .store: break
+    case .store, .activate(.identity), .activationGradient(.identity):
+        for j in 0..<count { dst[j] = tile[j] }
     case .accumulate:
-        vl += loadVector(out + index); vh += loadVector(out + index + 8)
-    case .activate(let activation):
-        switch activation {
-        case .relu:
-            vl.replace(with: 0, where: vl .< 0); vh.replace(with: 0, where: vh .< 0)
-        case .tanh:
-            for lane in 0..<8 { vl[lane] = T.elementaryTanh(vl[lane]); vh[lane] = T.elementaryTanh(vh[lane]) }
-        case .identity: break
-        }
-    case .activationGradient(let activation):
-        let h = e.activationOutput!
-        let hl = loadVector(h + index), hh = loadVector(h + index + 8)
-        switch activation {
-        case .relu:
-            vl.replace(with: 0, where: hl .<= 0); vh.replace(with: 0, where: hh .<= 0)
-        case .tanh:
-            vl *= 1 - hl * hl; vh *= 1 - hh * hh
-        case .identity: break
-        }
+        for j in 0..<count { dst[j] += tile[j] }
+    case .activate(.relu):
+        for j in 0..<count { let v = tile[j]; dst[j] = v < 0 ? 0 : v }
+    case .activate(.tanh):
+        for j in 0..<count { dst[j] = T.elementaryTanh(tile[j]) }
+    case .activationGradient(.relu):
+        let h = e.activationOutput! + index
+        for j in 0..<count { dst[j] = h[j] > 0 ? tile[j] : 0 }
+    case .activationGradient(.tanh):
+        let h = e.activationOutput! + index
+        for j in 0..<count { dst[j] = tile[j] * (1 - h[j] * h[j]) }
     }
-    storeVector(vl, out + index); storeVector(vh, out + index + 8)
-    if let sums = e.columnSums {
-        storeVector(loadVector(sums + biasIndex) + vl, sums + biasIndex)
-        storeVector(loadVector(sums + biasIndex + 8) + vh, sums + biasIndex + 8)
-    }
+    if let sums = e.columnSums { let s = sums + biasIndex; for j in 0..<count { s[j] += dst[j] } }
 }
 
 /// Fast forward: register tiles of 4 output channels x 16 positions, SIMD over positions,
@@ -144,6 +133,7 @@ func circularConvForwardFast<T: Scalar>(
     let half = f / 2
     let padStride = circularPadStride(ringSize: n, kernel: f)
     let wStride = cIn * f
+    let tile = scratch + cIn * padStride
     for b in 0..<batch {
         fillWrapped(scratch, padStride: padStride, input + b * cIn * n, channels: cIn, n: n, half: half)
         let rowBase = b * cOut * n
@@ -168,10 +158,10 @@ func circularConvForwardFast<T: Scalar>(
                     }
                 }
                 let valid = n - i0
-                finishRow(out, index: rowBase + o0 * n + i0, biasIndex: o0 * n + i0, a0l, a0h, valid: valid, e)
-                finishRow(out, index: rowBase + (o0 + 1) * n + i0, biasIndex: (o0 + 1) * n + i0, a1l, a1h, valid: valid, e)
-                finishRow(out, index: rowBase + (o0 + 2) * n + i0, biasIndex: (o0 + 2) * n + i0, a2l, a2h, valid: valid, e)
-                finishRow(out, index: rowBase + (o0 + 3) * n + i0, biasIndex: (o0 + 3) * n + i0, a3l, a3h, valid: valid, e)
+                finishRow(out, index: rowBase + o0 * n + i0, biasIndex: o0 * n + i0, a0l, a0h, valid: valid, e, tile: tile)
+                finishRow(out, index: rowBase + (o0 + 1) * n + i0, biasIndex: (o0 + 1) * n + i0, a1l, a1h, valid: valid, e, tile: tile)
+                finishRow(out, index: rowBase + (o0 + 2) * n + i0, biasIndex: (o0 + 2) * n + i0, a2l, a2h, valid: valid, e, tile: tile)
+                finishRow(out, index: rowBase + (o0 + 3) * n + i0, biasIndex: (o0 + 3) * n + i0, a3l, a3h, valid: valid, e, tile: tile)
                 i0 += 16
             }
             o0 += 4
@@ -188,7 +178,7 @@ func circularConvForwardFast<T: Scalar>(
                         al.addProduct(s, loadVector(row + k)); ah.addProduct(s, loadVector(row + k + 8))
                     }
                 }
-                finishRow(out, index: rowBase + o0 * n + i0, biasIndex: o0 * n + i0, al, ah, valid: n - i0, e)
+                finishRow(out, index: rowBase + o0 * n + i0, biasIndex: o0 * n + i0, al, ah, valid: n - i0, e, tile: tile)
                 i0 += 16
             }
             o0 += 1

@@ -28,25 +28,12 @@ extension Scalar {
         out: UnsafeMutablePointer<Self>, pre: UnsafePointer<Self>, bias: UnsafePointer<Self>,
         rows: Int, cols: Int, activation: Activation
     ) {
-        let vectorEnd = cols / 8 * 8
         for r in 0..<rows {
             let src = pre + r * cols, dst = out + r * cols
             switch activation {
-            case .relu:
-                var j = 0
-                while j < vectorEnd {
-                    var v = loadVector(src + j) + loadVector(bias + j)
-                    v.replace(with: 0, where: v .< 0)   // NaN stays NaN, as in PyTorch
-                    storeVector(v, dst + j)
-                    j += 8
-                }
-                while j < cols { let v = src[j] + bias[j]; dst[j] = v < 0 ? 0 : v; j += 1 }
-            case .tanh:
-                for j in 0..<cols { dst[j] = elementaryTanh(src[j] + bias[j]) }
-            case .identity:
-                var j = 0
-                while j < vectorEnd { storeVector(loadVector(src + j) + loadVector(bias + j), dst + j); j += 8 }
-                while j < cols { dst[j] = src[j] + bias[j]; j += 1 }
+            case .relu: for j in 0..<cols { let v = src[j] + bias[j]; dst[j] = v < 0 ? 0 : v }
+            case .tanh: for j in 0..<cols { dst[j] = elementaryTanh(src[j] + bias[j]) }
+            case .identity: for j in 0..<cols { dst[j] = src[j] + bias[j] }
             }
         }
     }
@@ -56,26 +43,10 @@ extension Scalar {
         dpre: UnsafeMutablePointer<Self>, dh: UnsafePointer<Self>, h: UnsafePointer<Self>,
         count: Int, activation: Activation
     ) {
-        let vectorEnd = count / 8 * 8
-        var j = 0
         switch activation {
-        case .relu:
-            while j < vectorEnd {
-                var g = loadVector(dh + j)
-                g.replace(with: 0, where: loadVector(h + j) .<= 0)
-                storeVector(g, dpre + j)
-                j += 8
-            }
-            while j < count { dpre[j] = h[j] > 0 ? dh[j] : 0; j += 1 }
-        case .tanh:
-            while j < vectorEnd {
-                let hv = loadVector(h + j)
-                storeVector(loadVector(dh + j) * (SIMD8<Self>(repeating: 1) - hv * hv), dpre + j)
-                j += 8
-            }
-            while j < count { dpre[j] = dh[j] * (1 - h[j] * h[j]); j += 1 }
-        case .identity:
-            if dpre != UnsafeMutablePointer(mutating: dh) { dpre.update(from: dh, count: count) }
+        case .relu: for j in 0..<count { dpre[j] = h[j] > 0 ? dh[j] : 0 }
+        case .tanh: for j in 0..<count { dpre[j] = dh[j] * (1 - h[j] * h[j]) }
+        case .identity: if dpre != UnsafeMutablePointer(mutating: dh) { for j in 0..<count { dpre[j] = dh[j] } }
         }
     }
 
