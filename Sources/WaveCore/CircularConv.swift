@@ -15,7 +15,7 @@ let weightGradRows = 8
 /// Scratch the fast kernels need: padded copies of the input rings and zero-tailed copies of
 /// the output gradient for `weightGradRows` batch rows.
 public func circularConvScratchCount(channels c: Int, ringSize n: Int, kernel f: Int) -> Int {
-    weightGradRows * c * (circularPadStride(ringSize: n, kernel: f) + (n + 15) / 16 * 16) + 16
+    weightGradRows * c * (circularPadStride(ringSize: n, kernel: f) + (n + 15) / 16 * 16) + 32
 }
 
 /// What the fast kernel does with each raw correlation value v before storing it, so the
@@ -96,33 +96,47 @@ func fillWrapped<T>(_ pad: UnsafeMutablePointer<T>, padStride: Int, _ input: Uns
 func finishRow<T: Scalar>(_ out: UnsafeMutablePointer<T>, index: Int, biasIndex: Int,
                           _ lo: SIMD8<T>, _ hi: SIMD8<T>, valid: Int, _ e: ConvEpilogue<T>,
                           tile: UnsafeMutablePointer<T>) {
-    storeVector(lo, tile)
-    storeVector(hi, tile + 8)
-    let count = min(valid, 16)
+    guard valid >= 16 else {
+        for lane in 0..<valid {
+            e.apply(lane < 8 ? lo[lane] : hi[lane - 8], out: out, index: index + lane, biasIndex: biasIndex + lane)
+        }
+        return
+    }
+    // Everything on SIMD values: relu and its gate work on bit patterns, because SIMD
+    // comparison masks (and loops over several possibly-aliasing pointers) compile to scalar code.
     let dst = out + index
-    if let a = e.addend { let a = a + index; for j in 0..<count { tile[j] += a[j] } }
-    if let b = e.bias { let b = b + biasIndex; for j in 0..<count { tile[j] += b[j] } }
+    var vl = lo, vh = hi
+    if let a = e.addend { vl += loadVector(a + index); vh += loadVector(a + index + 8) }
+    if let b = e.bias { vl += loadVector(b + biasIndex); vh += loadVector(b + biasIndex + 8) }
     switch e.mode {
     case .store, .activate(.identity), .activationGradient(.identity):
-        for j in 0..<count { dst[j] = tile[j] }
+        break
     case .accumulate:
-        for j in 0..<count { dst[j] += tile[j] }
+        vl += loadVector(dst); vh += loadVector(dst + 8)
     case .activate(.relu):
-        for j in 0..<count { let v = tile[j]; dst[j] = v < 0 ? 0 : v }
+        vl = T.relu(vl); vh = T.relu(vh)
     case .activate(.tanh):
-        for j in 0..<count { dst[j] = T.elementaryTanh(tile[j]) }
+        storeVector(vl, tile); storeVector(vh, tile + 8)
+        for j in 0..<16 { tile[j] = T.elementaryTanh(tile[j]) }
+        vl = loadVector(tile); vh = loadVector(tile + 8)
     case .activationGradient(.relu):
         let h = e.activationOutput! + index
-        for j in 0..<count { dst[j] = h[j] > 0 ? tile[j] : 0 }
+        vl = T.reluGate(vl, loadVector(h)); vh = T.reluGate(vh, loadVector(h + 8))
     case .activationGradient(.tanh):
         let h = e.activationOutput! + index
-        for j in 0..<count { dst[j] = tile[j] * (1 - h[j] * h[j]) }
+        let hl = loadVector(h), hh = loadVector(h + 8)
+        vl *= 1 - hl * hl; vh *= 1 - hh * hh
     }
-    if let sums = e.columnSums { let s = sums + biasIndex; for j in 0..<count { s[j] += dst[j] } }
+    storeVector(vl, dst); storeVector(vh, dst + 8)
+    if let sums = e.columnSums {
+        storeVector(loadVector(sums + biasIndex) + vl, sums + biasIndex)
+        storeVector(loadVector(sums + biasIndex + 8) + vh, sums + biasIndex + 8)
+    }
 }
 
-/// Fast forward: register tiles of 4 output channels x 16 positions, SIMD over positions,
-/// the epilogue applied to each tile before it leaves the registers.
+/// Fast forward. Output channels go in register tiles of 6 (f = 3, taps unrolled) or 4 (any
+/// f) rows x 16 positions, SIMD over positions; a last, partial tile repeats its last valid
+/// row and stores only the valid ones. Each tile gets the epilogue before it leaves registers.
 @inline(__always)
 func circularConvForwardFast<T: Scalar>(
     out: UnsafeMutablePointer<T>, input: UnsafePointer<T>, weight: UnsafePointer<T>,
@@ -133,55 +147,85 @@ func circularConvForwardFast<T: Scalar>(
     let half = f / 2
     let padStride = circularPadStride(ringSize: n, kernel: f)
     let wStride = cIn * f
-    let tile = scratch + cIn * padStride
+    let tile = scratch
+    let pad = scratch + 32
     for b in 0..<batch {
-        fillWrapped(scratch, padStride: padStride, input + b * cIn * n, channels: cIn, n: n, half: half)
+        fillWrapped(pad, padStride: padStride, input + b * cIn * n, channels: cIn, n: n, half: half)
         let rowBase = b * cOut * n
         var o0 = 0
-        while o0 + 4 <= cOut {
-            let w0 = weight + o0 * wStride, w1 = w0 + wStride, w2 = w1 + wStride, w3 = w2 + wStride
-            var i0 = 0
-            while i0 < n {
-                var a0l = SIMD8<T>(), a0h = SIMD8<T>(), a1l = SIMD8<T>(), a1h = SIMD8<T>()
-                var a2l = SIMD8<T>(), a2h = SIMD8<T>(), a3l = SIMD8<T>(), a3h = SIMD8<T>()
-                for ch in 0..<cIn {
-                    let row = UnsafePointer(scratch + ch * padStride + i0)
-                    let wo = ch * f
-                    for k in 0..<f {
-                        let xl = loadVector(row + k), xh = loadVector(row + k + 8)
-                        let s0 = SIMD8<T>(repeating: w0[wo + k]), s1 = SIMD8<T>(repeating: w1[wo + k])
-                        let s2 = SIMD8<T>(repeating: w2[wo + k]), s3 = SIMD8<T>(repeating: w3[wo + k])
-                        a0l.addProduct(s0, xl); a0h.addProduct(s0, xh)
-                        a1l.addProduct(s1, xl); a1h.addProduct(s1, xh)
-                        a2l.addProduct(s2, xl); a2h.addProduct(s2, xh)
-                        a3l.addProduct(s3, xl); a3h.addProduct(s3, xh)
-                    }
-                }
-                let valid = n - i0
-                finishRow(out, index: rowBase + o0 * n + i0, biasIndex: o0 * n + i0, a0l, a0h, valid: valid, e, tile: tile)
-                finishRow(out, index: rowBase + (o0 + 1) * n + i0, biasIndex: (o0 + 1) * n + i0, a1l, a1h, valid: valid, e, tile: tile)
-                finishRow(out, index: rowBase + (o0 + 2) * n + i0, biasIndex: (o0 + 2) * n + i0, a2l, a2h, valid: valid, e, tile: tile)
-                finishRow(out, index: rowBase + (o0 + 3) * n + i0, biasIndex: (o0 + 3) * n + i0, a3l, a3h, valid: valid, e, tile: tile)
-                i0 += 16
-            }
-            o0 += 4
-        }
         while o0 < cOut {
-            let w0 = weight + o0 * wStride
-            var i0 = 0
-            while i0 < n {
-                var al = SIMD8<T>(), ah = SIMD8<T>()
-                for ch in 0..<cIn {
-                    let row = UnsafePointer(scratch + ch * padStride + i0)
-                    for k in 0..<f {
-                        let s = SIMD8<T>(repeating: w0[ch * f + k])
-                        al.addProduct(s, loadVector(row + k)); ah.addProduct(s, loadVector(row + k + 8))
+            let remaining = cOut - o0
+            if f == 3 && remaining >= 5 {
+                let rows = min(6, remaining)
+                let w0 = weight + o0 * wStride
+                let w1 = w0 + wStride, w2 = w1 + wStride, w3 = w2 + wStride, w4 = w3 + wStride
+                let w5 = rows == 6 ? w4 + wStride : w4
+                var i0 = 0
+                while i0 < n {
+                    var a0l = SIMD8<T>(), a0h = SIMD8<T>(), a1l = SIMD8<T>(), a1h = SIMD8<T>()
+                    var a2l = SIMD8<T>(), a2h = SIMD8<T>(), a3l = SIMD8<T>(), a3h = SIMD8<T>()
+                    var a4l = SIMD8<T>(), a4h = SIMD8<T>(), a5l = SIMD8<T>(), a5h = SIMD8<T>()
+                    var row = UnsafePointer(pad + i0)
+                    var wo = 0
+                    for _ in 0..<cIn {
+                        for k in 0..<3 {
+                            let xl = loadVector(row + k), xh = loadVector(row + k + 8)
+                            var s = SIMD8<T>(repeating: w0[wo + k]); a0l.addProduct(s, xl); a0h.addProduct(s, xh)
+                            s = SIMD8<T>(repeating: w1[wo + k]); a1l.addProduct(s, xl); a1h.addProduct(s, xh)
+                            s = SIMD8<T>(repeating: w2[wo + k]); a2l.addProduct(s, xl); a2h.addProduct(s, xh)
+                            s = SIMD8<T>(repeating: w3[wo + k]); a3l.addProduct(s, xl); a3h.addProduct(s, xh)
+                            s = SIMD8<T>(repeating: w4[wo + k]); a4l.addProduct(s, xl); a4h.addProduct(s, xh)
+                            s = SIMD8<T>(repeating: w5[wo + k]); a5l.addProduct(s, xl); a5h.addProduct(s, xh)
+                        }
+                        row += padStride
+                        wo += 3
                     }
+                    let valid = n - i0
+                    let base = rowBase + o0 * n + i0, biasBase = o0 * n + i0
+                    finishRow(out, index: base, biasIndex: biasBase, a0l, a0h, valid: valid, e, tile: tile)
+                    finishRow(out, index: base + n, biasIndex: biasBase + n, a1l, a1h, valid: valid, e, tile: tile)
+                    finishRow(out, index: base + 2 * n, biasIndex: biasBase + 2 * n, a2l, a2h, valid: valid, e, tile: tile)
+                    finishRow(out, index: base + 3 * n, biasIndex: biasBase + 3 * n, a3l, a3h, valid: valid, e, tile: tile)
+                    finishRow(out, index: base + 4 * n, biasIndex: biasBase + 4 * n, a4l, a4h, valid: valid, e, tile: tile)
+                    if rows == 6 {
+                        finishRow(out, index: base + 5 * n, biasIndex: biasBase + 5 * n, a5l, a5h, valid: valid, e, tile: tile)
+                    }
+                    i0 += 16
                 }
-                finishRow(out, index: rowBase + o0 * n + i0, biasIndex: o0 * n + i0, al, ah, valid: n - i0, e, tile: tile)
-                i0 += 16
+                o0 += rows
+            } else {
+                let rows = min(4, remaining)
+                let w0 = weight + o0 * wStride
+                let w1 = rows > 1 ? w0 + wStride : w0
+                let w2 = rows > 2 ? w1 + wStride : w1
+                let w3 = rows > 3 ? w2 + wStride : w2
+                var i0 = 0
+                while i0 < n {
+                    var a0l = SIMD8<T>(), a0h = SIMD8<T>(), a1l = SIMD8<T>(), a1h = SIMD8<T>()
+                    var a2l = SIMD8<T>(), a2h = SIMD8<T>(), a3l = SIMD8<T>(), a3h = SIMD8<T>()
+                    for ch in 0..<cIn {
+                        let row = UnsafePointer(pad + ch * padStride + i0)
+                        let wo = ch * f
+                        for k in 0..<f {
+                            let xl = loadVector(row + k), xh = loadVector(row + k + 8)
+                            let s0 = SIMD8<T>(repeating: w0[wo + k]), s1 = SIMD8<T>(repeating: w1[wo + k])
+                            let s2 = SIMD8<T>(repeating: w2[wo + k]), s3 = SIMD8<T>(repeating: w3[wo + k])
+                            a0l.addProduct(s0, xl); a0h.addProduct(s0, xh)
+                            a1l.addProduct(s1, xl); a1h.addProduct(s1, xh)
+                            a2l.addProduct(s2, xl); a2h.addProduct(s2, xh)
+                            a3l.addProduct(s3, xl); a3h.addProduct(s3, xh)
+                        }
+                    }
+                    let valid = n - i0
+                    let base = rowBase + o0 * n + i0, biasBase = o0 * n + i0
+                    finishRow(out, index: base, biasIndex: biasBase, a0l, a0h, valid: valid, e, tile: tile)
+                    if rows > 1 { finishRow(out, index: base + n, biasIndex: biasBase + n, a1l, a1h, valid: valid, e, tile: tile) }
+                    if rows > 2 { finishRow(out, index: base + 2 * n, biasIndex: biasBase + 2 * n, a2l, a2h, valid: valid, e, tile: tile) }
+                    if rows > 3 { finishRow(out, index: base + 3 * n, biasIndex: biasBase + 3 * n, a3l, a3h, valid: valid, e, tile: tile) }
+                    i0 += 16
+                }
+                o0 += rows
             }
-            o0 += 1
         }
     }
 }
@@ -199,8 +243,8 @@ func circularConvWeightGradFast<T: Scalar>(
     let padStride = circularPadStride(ringSize: n, kernel: f)
     let chunked = (n + 15) / 16 * 16
     let inStride = cIn * padStride, outStride = cOut * chunked
-    let padIn = scratch
-    let padOut = scratch + weightGradRows * inStride
+    let padIn = scratch + 32
+    let padOut = padIn + weightGradRows * inStride
     var b0 = 0
     while b0 < batch {
         let rows = min(weightGradRows, batch - b0)
@@ -212,12 +256,14 @@ func circularConvWeightGradFast<T: Scalar>(
                 for i in n..<chunked { dst[i] = 0 }
             }
         }
-        var o = 0
-        while o < cOut {
-            let pairO = f == 3 && o + 2 <= cOut
-            var ch = 0
-            while ch < cIn {
-                if pairO && ch + 2 <= cIn {
+        // input-channel pairs outside, so their padded rows stay in L1 while the output
+        // gradient rows stream past
+        var ch = 0
+        while ch < cIn {
+            let pairCh = f == 3 && ch + 2 <= cIn
+            var o = 0
+            while o < cOut {
+                if pairCh && o + 2 <= cOut {
                     var a = (SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>())
                     var c = (SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>())
                     for r in 0..<rows {
@@ -226,12 +272,18 @@ func circularConvWeightGradFast<T: Scalar>(
                         var i = 0
                         while i < chunked {
                             let gv0 = loadVector(g0 + i), gv1 = loadVector(g1 + i)
-                            let x00 = loadVector(x0 + i), x01 = loadVector(x0 + i + 1), x02 = loadVector(x0 + i + 2)
-                            let x10 = loadVector(x1 + i), x11 = loadVector(x1 + i + 1), x12 = loadVector(x1 + i + 2)
-                            a.0.addProduct(gv0, x00); a.1.addProduct(gv0, x01); a.2.addProduct(gv0, x02)
-                            a.3.addProduct(gv0, x10); a.4.addProduct(gv0, x11); a.5.addProduct(gv0, x12)
-                            c.0.addProduct(gv1, x00); c.1.addProduct(gv1, x01); c.2.addProduct(gv1, x02)
-                            c.3.addProduct(gv1, x10); c.4.addProduct(gv1, x11); c.5.addProduct(gv1, x12)
+                            var x = loadVector(x0 + i)
+                            a.0.addProduct(gv0, x); c.0.addProduct(gv1, x)
+                            x = loadVector(x0 + i + 1)
+                            a.1.addProduct(gv0, x); c.1.addProduct(gv1, x)
+                            x = loadVector(x0 + i + 2)
+                            a.2.addProduct(gv0, x); c.2.addProduct(gv1, x)
+                            x = loadVector(x1 + i)
+                            a.3.addProduct(gv0, x); c.3.addProduct(gv1, x)
+                            x = loadVector(x1 + i + 1)
+                            a.4.addProduct(gv0, x); c.4.addProduct(gv1, x)
+                            x = loadVector(x1 + i + 2)
+                            a.5.addProduct(gv0, x); c.5.addProduct(gv1, x)
                             i += 8
                         }
                     }
@@ -240,15 +292,15 @@ func circularConvWeightGradFast<T: Scalar>(
                     d0[3] += a.3.sum(); d0[4] += a.4.sum(); d0[5] += a.5.sum()
                     d1[0] += c.0.sum(); d1[1] += c.1.sum(); d1[2] += c.2.sum()
                     d1[3] += c.3.sum(); d1[4] += c.4.sum(); d1[5] += c.5.sum()
-                    ch += 2
+                    o += 2
                 } else {
-                    // remainder channel(s) of this output block, one (output, input) pair at a time
-                    for oo in o..<(pairO ? o + 2 : o + 1) {
+                    // leftover output (or any kernel width): one (output, input) pair at a time
+                    for cc in ch..<(pairCh ? ch + 2 : ch + 1) {
                         for k in 0..<f {
                             var a0 = SIMD8<T>(), a1 = SIMD8<T>()
                             for r in 0..<rows {
-                                let g = UnsafePointer(padOut + r * outStride + oo * chunked)
-                                let x = UnsafePointer(padIn + r * inStride + ch * padStride + k)
+                                let g = UnsafePointer(padOut + r * outStride + o * chunked)
+                                let x = UnsafePointer(padIn + r * inStride + cc * padStride + k)
                                 var i = 0
                                 while i < chunked {
                                     a0.addProduct(loadVector(g + i), loadVector(x + i))
@@ -256,13 +308,13 @@ func circularConvWeightGradFast<T: Scalar>(
                                     i += 16
                                 }
                             }
-                            dweight[(oo * cIn + ch) * f + k] += (a0 + a1).sum()
+                            dweight[(o * cIn + cc) * f + k] += (a0 + a1).sum()
                         }
                     }
-                    ch += 1
+                    o += 1
                 }
             }
-            o += pairO ? 2 : 1
+            ch += pairCh ? 2 : 1
         }
         b0 += rows
     }

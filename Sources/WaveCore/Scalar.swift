@@ -20,6 +20,11 @@ where Self.SIMD8Storage: Sendable {
     static func elementaryExp(_ x: Self) -> Self
     static func elementaryLog(_ x: Self) -> Self
     static func elementaryTanh(_ x: Self) -> Self
+    /// max(v, 0) lane-wise on the bit patterns (one integer max; SIMD comparison masks
+    /// compile to lane-by-lane code). Negative values, -0 and sign-set NaNs give +0.
+    static func relu(_ v: SIMD8<Self>) -> SIMD8<Self>
+    /// h > 0 ? g : 0 lane-wise on the bit patterns.
+    static func reluGate(_ g: SIMD8<Self>, _ h: SIMD8<Self>) -> SIMD8<Self>
 
     /// out[b, o, i] = epilogue(sum_{ch, k} weight[o, ch, k] * input[b, ch, (i + k - f/2) mod n])
     static func circularConvForward(
@@ -78,6 +83,15 @@ extension Float: Scalar {
     @inline(__always) public static func elementaryExp(_ x: Float) -> Float { expf(x) }
     @inline(__always) public static func elementaryLog(_ x: Float) -> Float { logf(x) }
     @inline(__always) public static func elementaryTanh(_ x: Float) -> Float { tanhf(x) }
+    @inline(__always) public static func relu(_ v: SIMD8<Float>) -> SIMD8<Float> {
+        let bits = unsafeBitCast(v, to: SIMD8<Int32>.self)
+        return unsafeBitCast(bits & ~(bits &>> 31), to: SIMD8<Float>.self)
+    }
+    @inline(__always) public static func reluGate(_ g: SIMD8<Float>, _ h: SIMD8<Float>) -> SIMD8<Float> {
+        let hb = unsafeBitCast(h, to: SIMD8<Int32>.self)
+        let notPositive = (hb | (hb &- 1)) &>> 31   // all ones when the float h <= 0 (or -0)
+        return unsafeBitCast(unsafeBitCast(g, to: SIMD8<Int32>.self) & ~notPositive, to: SIMD8<Float>.self)
+    }
 }
 
 extension Double: Scalar {
@@ -93,6 +107,15 @@ extension Double: Scalar {
     @inline(__always) public static func elementaryExp(_ x: Double) -> Double { exp(x) }
     @inline(__always) public static func elementaryLog(_ x: Double) -> Double { log(x) }
     @inline(__always) public static func elementaryTanh(_ x: Double) -> Double { tanh(x) }
+    @inline(__always) public static func relu(_ v: SIMD8<Double>) -> SIMD8<Double> {
+        let bits = unsafeBitCast(v, to: SIMD8<Int64>.self)
+        return unsafeBitCast(bits & ~(bits &>> 63), to: SIMD8<Double>.self)
+    }
+    @inline(__always) public static func reluGate(_ g: SIMD8<Double>, _ h: SIMD8<Double>) -> SIMD8<Double> {
+        let hb = unsafeBitCast(h, to: SIMD8<Int64>.self)
+        let notPositive = (hb | (hb &- 1)) &>> 63
+        return unsafeBitCast(unsafeBitCast(g, to: SIMD8<Int64>.self) & ~notPositive, to: SIMD8<Double>.self)
+    }
 }
 
 @inline(__always)

@@ -121,3 +121,22 @@ final class KernelTests: XCTestCase {
         XCTAssertEqual(shardRanges(total: 1, parts: 4), [0..<1])
     }
 }
+
+final class BitReluTests: XCTestCase {
+    /// The bit-pattern relu and gate agree with max(v, 0) and h > 0 ? g : 0, signed zeros included.
+    func testBitPatternReluAndGate() {
+        let values: [Float] = [-1, 2, -0.0, 0, -3.5e-40, 4.2e-40, .infinity, -.infinity]
+        let v = SIMD8<Float>(values)
+        let r = Float.relu(v)
+        for j in 0..<8 {
+            XCTAssertEqual(r[j], max(values[j], 0))
+            XCTAssertEqual(r[j].sign, .plus)
+        }
+        let g = SIMD8<Float>(repeating: 7)
+        let gated = Float.reluGate(g, v)
+        for j in 0..<8 { XCTAssertEqual(gated[j], values[j] > 0 ? 7 : 0, "h = \(values[j])") }
+        let d = Double.reluGate(SIMD8<Double>(repeating: 3), SIMD8<Double>(values.map(Double.init)))
+        for j in 0..<8 { XCTAssertEqual(d[j], values[j] > 0 ? 3 : 0) }
+        XCTAssertEqual(Double.relu(SIMD8<Double>(values.map(Double.init))), SIMD8<Double>(values.map { Double(max($0, 0)) }))
+    }
+}
