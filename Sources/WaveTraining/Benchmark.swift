@@ -49,9 +49,9 @@ public struct BenchResult: Codable, Sendable {
     }
 
     public var tableRow: String {
-        String(format: "%-12@ %9.4f s/iter (min %.4f)  %7.1f GFLOP/s  peak RSS %7.1f MB  workspace %7.1f MB  %@ params",
-               name as NSString, secondsPerIteration, minSecondsPerIteration, gflops,
-               Double(peakMemoryBytes) / 1e6, Double(workspaceBytes) / 1e6, grouped(parameters) as NSString)
+        padded(name, 13) + String(format: "%9.4f s/iter (min %.4f)  %7.1f GFLOP/s  peak RSS %7.1f MB  workspace %7.1f MB  ",
+                                  secondsPerIteration, minSecondsPerIteration, gflops,
+                                  Double(peakMemoryBytes) / 1e6, Double(workspaceBytes) / 1e6) + grouped(parameters) + " params"
     }
 }
 

@@ -52,3 +52,9 @@ public func grouped(_ value: Int) -> String {
     }
     return (value < 0 ? "-" : "") + out
 }
+
+/// Pads `text` with spaces to `width` columns (left-aligned, or right-aligned for numbers).
+public func padded(_ text: String, _ width: Int, right: Bool = false) -> String {
+    let fill = String(repeating: " ", count: max(0, width - text.count))
+    return right ? fill + text : text + fill
+}

@@ -67,7 +67,7 @@ public enum Preset {
 
     public static func train(task: TaskConfig, kind: ModelKind) -> TrainConfig {
         TrainConfig(task: task, model: model(task: task, kind: kind), learningRate: 1e-3,
-                    clip: task.kind == .copy ? 0 : 10, batchSize: 128, steps: 60_000, seed: 0, threads: defaultThreads,
+                    clip: task.kind == .copy ? 1 : 10, batchSize: 128, steps: 60_000, seed: 0, threads: defaultThreads,
                     evalEvery: 100, checkpointEvery: 1000, testSize: 1000)
     }
 

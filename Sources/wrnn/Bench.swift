@@ -42,8 +42,12 @@ struct Bench: ParsableCommand {
     func run() throws {
         let threadCount = threads ?? Preset.defaultThreads
         var results: [BenchResult] = []
-        for config in try selected {
-            let result = runBenchmark(config, iterations: iterations, warmup: warmup, threads: threadCount, seed: seed)
+        let configs = try selected
+        for config in configs {
+            // several configurations: each in its own process, so peak memory is its own
+            let result = configs.count == 1
+                ? runBenchmark(config, iterations: iterations, warmup: warmup, threads: threadCount, seed: seed)
+                : try benchInChildProcess(config, threads: threadCount)
             results.append(result)
             if !json && !torch { print(result.tableRow) }
         }
@@ -60,5 +64,27 @@ struct Bench: ParsableCommand {
         } else if torch {
             print(sideBySide(results, torchResults))
         }
+    }
+}
+
+extension Bench {
+    func benchInChildProcess(_ config: BenchConfig, threads: Int) throws -> BenchResult {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/proc/self/exe")
+        #if !os(Linux)
+        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
+        #endif
+        process.arguments = ["bench", "--configs", config.name, "--iterations", String(iterations), "--warmup", String(warmup),
+                             "--threads", String(threads), "--seed", String(seed), "--json"]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0,
+              let report = try? JSONDecoder().decode(BenchReport.self, from: data), let result = report.results.first else {
+            throw WrnnError.io("bench: the run of \(config.name) failed (exit \(process.terminationStatus))")
+        }
+        return result
     }
 }

@@ -8,12 +8,14 @@ struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a wRNN and an iRNN on the copy task with the same budget and compare them.")
 
-    @Option(name: [.customShort("T"), .customLong("delay")], help: "Copy-task delay T.")
+    @Option(name: [.customShort("T"), .customLong("delay")], parsing: .unconditional, help: "Copy-task delay T.")
     var delay: Int = 30
-    @Option(help: "Training steps for each model.")
-    var steps: Int = 1500
-    @Option(help: "Adam learning rate for both models.")
+    @Option(parsing: .unconditional, help: "Training steps for each model.")
+    var steps: Int = 3000
+    @Option(parsing: .unconditional, help: "Adam learning rate for both models.")
     var lr: Double = 1e-3
+    @Option(parsing: .unconditional, help: "Gradient clipping (global L2 norm) for both models; 0 = off.")
+    var clip: Double = 1
     @Option(help: "Seed for both runs.")
     var seed: UInt64 = 0
     @Option(help: "Threads (batch shards). Default: all cores.")
@@ -26,6 +28,7 @@ struct Demo: ParsableCommand {
         try requirePositive(steps, "--steps")
         try requirePositive(threads, "--threads")
         try requireFinite(lr, "--lr", "a finite number > 0") { $0 > 0 }
+        try requireFinite(clip, "--clip", "a finite number >= 0 (0 turns clipping off)") { $0 >= 0 }
         if let out, FileManager.default.fileExists(atPath: out) {
             throw ValidationError("--out: run directory \(out) already exists; choose a new --out or remove it")
         }
@@ -34,12 +37,13 @@ struct Demo: ParsableCommand {
     func run() throws {
         let root = out ?? defaultRunPath("demo")
         let task = TaskConfig(kind: .copy, t: delay)
-        print("wrnn demo: \(task.summaryLine), \(steps) steps each, Adam lr \(lr), batch 128, seed \(seed)")
+        print("wrnn demo: \(task.summaryLine), \(steps) steps each, Adam lr \(lr), clip \(clip), batch 128, seed \(seed)")
         var rows: [(String, TrainSummary)] = []
         for kind in [ModelKind.wrnn, .irnn] {
             var config = Preset.train(task: task, kind: kind)
             config.steps = steps
             config.learningRate = lr
+            config.clip = clip
             config.seed = seed
             config.threads = threads ?? Preset.defaultThreads
             config.evalEvery = max(1, steps / 10)
@@ -63,12 +67,13 @@ struct Demo: ParsableCommand {
 import WaveModels
 
 func comparisonTable(_ rows: [(String, TrainSummary)]) -> String {
-    var lines = ["model   test loss   loss/128    recall   steps/s   parameters"]
+    var lines = ["model    test loss    loss/128   recall   steps/s   parameters"]
     for (name, s) in rows {
-        lines.append(String(format: "%-6@  %10@  %10@  %6.1f%%  %8.1f   %@",
-                            name as NSString, formatLoss(s.testLoss) as NSString,
-                            formatLoss(s.testLossPerBatch ?? .nan) as NSString,
-                            (s.recallAccuracy ?? 0) * 100, s.stepsPerSecond, grouped(s.parameters) as NSString))
+        lines.append(padded(name, 6) + padded(formatLoss(s.testLoss), 11, right: true)
+                     + padded(formatLoss(s.testLossPerBatch ?? .nan), 12, right: true)
+                     + padded(String(format: "%.1f%%", (s.recallAccuracy ?? 0) * 100), 9, right: true)
+                     + padded(String(format: "%.1f", s.stepsPerSecond), 10, right: true)
+                     + padded(grouped(s.parameters), 13, right: true))
     }
     return lines.joined(separator: "\n")
 }

@@ -27,11 +27,11 @@ func requireFinite(_ value: Double?, _ name: String, _ allowed: String, _ ok: (D
 struct ModelOptions: ParsableArguments {
     @Option(help: "Model: wrnn or irnn.")
     var model: ModelKind = .wrnn
-    @Option(name: [.customShort("n"), .customLong("hidden-size")], help: "Neurons per ring n (wRNN) or hidden size N (iRNN). Default 100.")
+    @Option(name: [.customShort("n"), .customLong("hidden-size")], parsing: .unconditional, help: "Neurons per ring n (wRNN) or hidden size N (iRNN). Default 100.")
     var hiddenSize: Int?
-    @Option(name: [.customShort("c"), .customLong("channels")], help: "Rings c (wRNN only). Default 6 (copy), 27 (adding).")
+    @Option(name: [.customShort("c"), .customLong("channels")], parsing: .unconditional, help: "Rings c (wRNN only). Default 6 (copy), 27 (adding).")
     var channels: Int?
-    @Option(name: [.customShort("f"), .customLong("kernel-size")], help: "Odd circular kernel width f (wRNN only). Default 3.")
+    @Option(name: [.customShort("f"), .customLong("kernel-size")], parsing: .unconditional, help: "Odd circular kernel width f (wRNN only). Default 3.")
     var kernelSize: Int?
     @Option(help: "Recurrent init: shift, identity or random. Default shift (wRNN), identity (iRNN).")
     var initialization: RecurrentInit?
@@ -47,7 +47,7 @@ struct ModelOptions: ParsableArguments {
     var freezeU = false
     @Flag(help: "Do not train the encoder (V, b_V).")
     var freezeV = false
-    @Option(help: "Wave speed nu in [0, 1] for the shift init (taps 1 - nu, nu).")
+    @Option(parsing: .unconditional, help: "Wave speed nu in [0, 1] for the shift init (taps 1 - nu, nu).")
     var waveSpeed: Double = 1
 
     func validate() throws {
@@ -81,7 +81,7 @@ struct ModelOptions: ParsableArguments {
 struct TaskOptions: ParsableArguments {
     @Option(help: "Task: copy or adding.")
     var task: TaskKind = .copy
-    @Option(name: [.customShort("T"), .customLong("delay"), .customLong("length")],
+    @Option(name: [.customShort("T"), .customLong("delay"), .customLong("length")], parsing: .unconditional,
             help: "Copy: delay T (length T + 20). Adding: sequence length T. Default 30 (copy), 400 (adding).")
     var t: Int?
     @Option(help: "Copy-task layout: paper (the text) or code (the authors' script).")
@@ -99,13 +99,13 @@ struct TaskOptions: ParsableArguments {
 
 /// Optimisation (spec 4).
 struct OptimizerOptions: ParsableArguments {
-    @Option(help: "Adam learning rate.")
+    @Option(parsing: .unconditional, help: "Adam learning rate.")
     var lr: Double = 1e-3
-    @Option(help: "Clip the gradient's global L2 norm to this value; 0 = off. Default 0 (copy), 10 (adding).")
+    @Option(parsing: .unconditional, help: "Clip the gradient's global L2 norm to this value; 0 = off. Default 1 (copy), 10 (adding).")
     var clip: Double?
-    @Option(name: [.customLong("batch-size"), .customLong("batch")], help: "Sequences per step.")
+    @Option(name: [.customLong("batch-size"), .customLong("batch")], parsing: .unconditional, help: "Sequences per step.")
     var batchSize: Int = 128
-    @Option(help: "Training steps.")
+    @Option(parsing: .unconditional, help: "Training steps.")
     var steps: Int = 60_000
 
     func validate() throws {
@@ -120,15 +120,15 @@ struct OptimizerOptions: ParsableArguments {
 struct RunOptions: ParsableArguments {
     @Option(help: "Seed for initialisation, training batches and the test set.")
     var seed: UInt64 = 0
-    @Option(help: "Threads (batch shards); the same seed and thread count give the same numbers. Default: all cores.")
+    @Option(parsing: .unconditional, help: "Threads (batch shards); the same seed and thread count give the same numbers. Default: all cores.")
     var threads: Int?
     @Option(help: "Run directory to create (must not exist). Default: runs/<task>-<model>-<time>.")
     var out: String?
-    @Option(help: "Evaluate on the test set every this many steps.")
+    @Option(parsing: .unconditional, help: "Evaluate on the test set every this many steps.")
     var evalEvery: Int = 100
-    @Option(help: "Write checkpoint.bin every this many steps.")
+    @Option(parsing: .unconditional, help: "Write checkpoint.bin every this many steps.")
     var checkpointEvery: Int = 1000
-    @Option(help: "Sequences in the fixed test set.")
+    @Option(parsing: .unconditional, help: "Sequences in the fixed test set.")
     var testSize: Int = 1000
     @Flag(help: "Print only the summary.")
     var quiet = false

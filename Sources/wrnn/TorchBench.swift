@@ -42,14 +42,16 @@ func runTorchBench(configs: [BenchConfig], iterations: Int, warmup: Int, threads
 
 func sideBySide(_ ours: [BenchResult], _ torch: [String: TorchResult]) -> String {
     let version = torch.values.first?.torchVersion ?? "?"
-    var lines = ["config        wrnn s/iter  GFLOP/s  peak MB   torch \(version) s/iter  peak MB   speed-up"]
+    var lines = [padded("config", 13) + "  wrnn s/iter  GFLOP/s  peak MB    torch \(version) s/iter  peak MB  speed-up"]
     for r in ours {
         let t = torch[r.name]
-        lines.append(String(format: "%-12@  %11.4f  %7.1f  %7.0f   %17@  %7@   %7@",
-                            r.name as NSString, r.secondsPerIteration, r.gflops, Double(r.peakMemoryBytes) / 1e6,
-                            (t.map { String(format: "%.4f", $0.secondsPerIteration) } ?? "-") as NSString,
-                            (t.map { String(format: "%.0f", Double($0.peakMemoryBytes) / 1e6) } ?? "-") as NSString,
-                            (t.map { String(format: "%.1fx", $0.secondsPerIteration / r.secondsPerIteration) } ?? "-") as NSString))
+        lines.append(padded(r.name, 13)
+                     + padded(String(format: "%.4f", r.secondsPerIteration), 13, right: true)
+                     + padded(String(format: "%.1f", r.gflops), 9, right: true)
+                     + padded(String(format: "%.0f", Double(r.peakMemoryBytes) / 1e6), 9, right: true)
+                     + padded(t.map { String(format: "%.4f", $0.secondsPerIteration) } ?? "-", 15 + version.count, right: true)
+                     + padded(t.map { String(format: "%.0f", Double($0.peakMemoryBytes) / 1e6) } ?? "-", 9, right: true)
+                     + padded(t.map { String(format: "%.1fx", $0.secondsPerIteration / r.secondsPerIteration) } ?? "-", 10, right: true))
     }
     return lines.joined(separator: "\n")
 }

@@ -23,6 +23,8 @@ struct Wrnn: ParsableCommand {
 
     /// Parses, runs, and turns every failure into one line on stderr and its exit code.
     static func main() {
+        // line-buffered even into a pipe, so header lines and progress lines keep their order
+        setvbuf(stdout, nil, _IOLBF, 0)
         BLASSetup.prepare()
         do {
             var command = try parseAsRoot()

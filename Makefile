@@ -1,0 +1,24 @@
+# `make demo` and `make test` work on a fresh Linux machine with Swift: both install what
+# the build needs first (scripts/setup.sh).
+SWIFT_BUILD = swift build -c release
+
+.PHONY: setup build demo test bench clean
+
+setup:
+	@scripts/setup.sh
+
+build: setup
+	$(SWIFT_BUILD) --product wrnn
+
+demo: build
+	.build/release/wrnn demo
+
+test: setup
+	swift test -c release
+
+# Our timings next to PyTorch's on the same machine (needs `pip install torch`).
+bench: build
+	.build/release/wrnn bench --torch
+
+clean:
+	rm -rf .build

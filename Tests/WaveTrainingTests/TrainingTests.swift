@@ -1,0 +1,171 @@
+import Foundation
+import XCTest
+import WaveCore
+import WaveModels
+import WaveTasks
+import WaveTraining
+
+func temporaryDirectory() -> String {
+    let path = NSTemporaryDirectory() + "wrnn-tests-\(UUID().uuidString)"
+    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
+
+func smallCopyConfig(kind: ModelKind = .wrnn, steps: Int = 300, seed: UInt64 = 1, threads: Int = 2) -> TrainConfig {
+    let task = TaskConfig(kind: .copy, t: 5)
+    var config = Preset.train(task: task, kind: kind)
+    config.model.hiddenSize = kind == .wrnn ? 16 : 64
+    if kind == .wrnn { config.model.channels = 4 }
+    config.batchSize = 32
+    config.steps = steps
+    config.learningRate = 3e-3
+    config.seed = seed
+    config.threads = threads
+    config.evalEvery = 100
+    config.checkpointEvery = 100
+    config.testSize = 200
+    return config
+}
+
+final class TrainingTests: XCTestCase {
+    /// A short seeded copy-task run must learn: from ln(10) = 2.30 at init to below 0.5
+    /// (guessing the digits with perfect blanks scores about 0.83), recalling most digits.
+    func testShortCopyRunFallsBelowTheFloor() throws {
+        let trainer = Trainer(config: smallCopyConfig())
+        let before = trainer.evaluate()
+        XCTAssertEqual(before.loss, log(10.0), accuracy: 0.3)
+        let summary = try trainer.run(directory: nil, progress: Progress(quiet: true))
+        XCTAssertLessThan(summary.testLoss, 0.5)
+        XCTAssertGreaterThan(summary.recallAccuracy ?? 0, 0.5)
+        XCTAssertEqual(summary.steps, 300)
+    }
+
+    /// Same seed and thread count: bitwise-identical weights and metrics.
+    func testSameSeedGivesIdenticalMetrics() throws {
+        func run() throws -> ([Float], [String]) {
+            let dir = temporaryDirectory() + "/run"
+            let directory = try RunDirectory.create(dir)
+            let trainer = Trainer(config: smallCopyConfig(steps: 60, seed: 7))
+            _ = try trainer.run(directory: directory, progress: Progress(quiet: true))
+            let lines = try String(contentsOfFile: dir + "/metrics.jsonl", encoding: .utf8)
+                .split(separator: "\n").map { line in
+                    // everything but the wall-clock time
+                    String(line).replacingOccurrences(of: #","wall_time":[0-9.e+-]+"#, with: "", options: .regularExpression)
+                }
+            return (trainer.params.array, lines)
+        }
+        let (a, metricsA) = try run()
+        let (b, metricsB) = try run()
+        XCTAssertEqual(a, b)
+        XCTAssertEqual(metricsA, metricsB)
+        XCTAssertEqual(metricsA.count, 1 + 1)   // step 0 and step 60 (eval every 100, plus the last step)
+        let other = Trainer(config: smallCopyConfig(steps: 60, seed: 8))
+        _ = try other.run(directory: nil, progress: Progress(quiet: true))
+        XCTAssertNotEqual(other.params.array, a, "another seed gives other weights")
+    }
+
+    func testGradientClippingByGlobalNorm() {
+        let grads = Buffer<Float>([3, 4, 0])
+        XCTAssertEqual(clipGradientNorm(grads, maxNorm: 1), 5, accuracy: 1e-6)
+        XCTAssertEqual(grads.array[0], 3 / (5 + 1e-6), accuracy: 1e-6)
+        XCTAssertEqual(grads.array[1], 4 / (5 + 1e-6), accuracy: 1e-6)
+        let small = Buffer<Float>([0.3, 0.4])
+        clipGradientNorm(small, maxNorm: 1)
+        XCTAssertEqual(small.array, [0.3, 0.4], "below the limit: untouched")
+        let off = Buffer<Float>([30, 40])
+        XCTAssertEqual(clipGradientNorm(off, maxNorm: 0), 50, accuracy: 1e-4)
+        XCTAssertEqual(off.array, [30, 40], "0 turns clipping off")
+    }
+
+    func testAdamLeavesFrozenTensorsAlone() {
+        let params = Buffer<Float>([1, 1, 1, 1]), grads = Buffer<Float>([1, 1, 1, 1])
+        let adam = Adam(count: 4, learningRate: 0.1, frozen: [1..<3])
+        adam.update(params: params, grads: grads)
+        XCTAssertEqual(params.array[1], 1)
+        XCTAssertEqual(params.array[2], 1)
+        XCTAssertEqual(params.array[0], 0.9, accuracy: 1e-6)
+        XCTAssertEqual(params.array[3], 0.9, accuracy: 1e-6)
+    }
+
+    func testCheckpointRoundTripAndCorruption() throws {
+        let dir = temporaryDirectory()
+        let trainer = Trainer(config: smallCopyConfig(steps: 5))
+        _ = try trainer.run(directory: nil, progress: Progress(quiet: true))
+        let path = dir + "/checkpoint.bin"
+        try trainer.checkpoint().write(to: path)
+        let loaded = try Checkpoint.read(from: path)
+        XCTAssertEqual(loaded.params, trainer.params.array)
+        XCTAssertEqual(loaded.header.step, 5)
+        XCTAssertEqual(loaded.header.adamStep, 5)
+        XCTAssertEqual(loaded.header.config, trainer.config)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/.checkpoint.bin.tmp-\(getpid())"), "no temporary left")
+
+        var bytes = [UInt8](FileManager.default.contents(atPath: path)!)
+        bytes[bytes.count / 2] ^= 0xFF
+        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        XCTAssertThrowsError(try Checkpoint.read(from: path)) { error in
+            let e = error as! WrnnError
+            XCTAssertEqual(e.exitCode, 65)
+            XCTAssertEqual(e.message, "checkpoint \(path) is corrupt: CRC mismatch (truncated or damaged file)")
+        }
+        FileManager.default.createFile(atPath: path, contents: Data(bytes[0..<100]))
+        XCTAssertThrowsError(try Checkpoint.read(from: path)) { XCTAssertEqual(($0 as! WrnnError).exitCode, 65) }
+        FileManager.default.createFile(atPath: path, contents: Data("hello".utf8))
+        XCTAssertThrowsError(try Checkpoint.read(from: path)) {
+            XCTAssertEqual(($0 as! WrnnError).message, "checkpoint \(path) is corrupt: not a WaveRNN checkpoint (bad magic)")
+        }
+        XCTAssertThrowsError(try Checkpoint.read(from: dir + "/missing.bin")) { XCTAssertEqual(($0 as! WrnnError).exitCode, 66) }
+    }
+
+    func testCRC32KnownValue() {
+        XCTAssertEqual(Array("123456789".utf8).withUnsafeBytes { crc32($0) }, 0xCBF4_3926)
+    }
+
+    /// A run whose loss turns NaN/Inf stops at that step with exit code 3 and keeps a checkpoint
+    /// of the last good weights.
+    func testDivergenceStopsAndKeepsTheLastGoodCheckpoint() throws {
+        var config = Preset.train(task: TaskConfig(kind: .adding, t: 50), kind: .irnn)
+        config.learningRate = 1e6
+        config.clip = 0
+        config.steps = 100
+        config.batchSize = 16
+        config.testSize = 16
+        config.evalEvery = 10
+        let dir = temporaryDirectory() + "/run"
+        let directory = try RunDirectory.create(dir)
+        let trainer = Trainer(config: config)
+        XCTAssertThrowsError(try trainer.run(directory: directory, progress: Progress(quiet: true))) { error in
+            let e = error as! WrnnError
+            XCTAssertEqual(e.exitCode, 3)
+            XCTAssertTrue(e.message.hasPrefix("training diverged at step \(trainer.step + 1): "), e.message)
+            XCTAssertTrue(e.message.contains("kept the last good checkpoint (step \(trainer.step))"), e.message)
+        }
+        XCTAssertLessThan(trainer.step, 100)
+        let kept = try Checkpoint.read(from: dir + "/checkpoint.bin")
+        XCTAssertEqual(kept.header.step, trainer.step)
+        XCTAssertTrue(kept.params.allSatisfy(\.isFinite))
+    }
+
+    func testAddingTaskRecordsWhenItIsSolved() throws {
+        var config = Preset.train(task: TaskConfig(kind: .adding, t: 20), kind: .wrnn)
+        config.model.channels = 4
+        config.model.hiddenSize = 20
+        config.steps = 400
+        config.batchSize = 64
+        config.testSize = 256
+        config.evalEvery = 50
+        config.learningRate = 3e-3
+        let summary = try Trainer(config: config).run(directory: nil, progress: Progress(quiet: true))
+        XCTAssertLessThan(summary.testLoss, AddingTask.solvedThreshold)
+        let solved = try XCTUnwrap(summary.solvedAt)
+        XCTAssertEqual(solved % 50, 0)
+    }
+
+    /// The FLOP count bench reports: 3 x the forward pass's multiply-adds.
+    func testTrainingFlops() {
+        let config = Preset.model(task: TaskConfig(kind: .copy, t: 30), kind: .wrnn)
+        let recurrence: Double = 2 * 6 * 6 * 3 * 100, encoder: Double = 2 * 10 * 600, readout: Double = 2 * 600 * 10
+        let forward: Double = 128 * (50 * (recurrence + encoder) + 50 * readout)
+        XCTAssertEqual(trainingFlops(model: config, length: 50, batch: 128), 3 * forward)
+    }
+}

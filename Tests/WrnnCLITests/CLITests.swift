@@ -1,0 +1,148 @@
+import Foundation
+import XCTest
+
+/// Runs the built `wrnn` binary and checks its exact output and exit codes.
+final class CLITests: XCTestCase {
+    static var binary: URL {
+        #if os(macOS)
+        for bundle in Bundle.allBundles where bundle.bundlePath.hasSuffix(".xctest") {
+            return bundle.bundleURL.deletingLastPathComponent().appendingPathComponent("wrnn")
+        }
+        #endif
+        return Bundle.main.bundleURL.appendingPathComponent("wrnn")
+    }
+
+    struct Result { var status: Int32; var stdout: String; var stderr: String }
+
+    func wrnn(_ arguments: [String], in directory: String? = nil) throws -> Result {
+        let process = Process()
+        process.executableURL = Self.binary
+        process.arguments = arguments
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                      stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    func scratchDirectory() -> String {
+        let path = NSTemporaryDirectory() + "wrnn-cli-\(UUID().uuidString)"
+        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    /// Bad input: one line naming the option and what is allowed, exit 64, nothing created.
+    func testBadInputGivesOneLineAndExit64() throws {
+        let cwd = scratchDirectory()
+        let existing = cwd + "/taken"
+        try FileManager.default.createDirectory(atPath: existing, withIntermediateDirectories: true)
+        let cases: [([String], String)] = [
+            (["train", "--task", "sort"], "The value 'sort' is invalid for '--task <task>'. Please provide one of 'copy' and 'adding'."),
+            (["train", "--model", "lstm"], "The value 'lstm' is invalid for '--model <model>'. Please provide one of 'wrnn' and 'irnn'."),
+            (["train", "--hidden-size", "0"], "--hidden-size must be a positive integer (got 0)"),
+            (["train", "-c", "-3"], "--channels must be a positive integer (got -3)"),
+            (["train", "--kernel-size", "4"], "--kernel-size must be odd (got 4)"),
+            (["train", "--batch-size", "0"], "--batch-size must be a positive integer (got 0)"),
+            (["train", "--lr", "0"], "--lr must be a finite number > 0 (got 0.0)"),
+            (["train", "--lr", "-0.1"], "--lr must be a finite number > 0 (got -0.1)"),
+            (["train", "--lr", "nan"], "--lr must be a finite number > 0 (got nan)"),
+            (["train", "--clip", "inf"], "--clip must be a finite number >= 0 (0 turns clipping off) (got inf)"),
+            (["train", "--task", "adding", "--length", "1"], "--length must be an integer >= 2 (got 1)"),
+            (["train", "--model", "irnn", "--channels", "4"], "--channels applies to --model wrnn only"),
+            (["train", "--out", existing], "--out: run directory \(existing) already exists; choose a new --out or remove it"),
+            (["demo", "--steps", "0"], "--steps must be a positive integer (got 0)"),
+            (["bench", "--configs", "copy-lstm"], "--configs: unknown configuration 'copy-lstm'; choose from copy-wrnn, copy-irnn, adding-wrnn, adding-irnn"),
+        ]
+        for (arguments, message) in cases {
+            let result = try wrnn(arguments, in: cwd)
+            XCTAssertEqual(result.status, 64, "\(arguments)")
+            XCTAssertEqual(result.stderr, "wrnn: error: \(message)\n", "\(arguments)")
+            XCTAssertEqual(result.stdout, "", "\(arguments)")
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: cwd), ["taken"], "no run directory was created")
+    }
+
+    func testTrainRunPrintsItsSetupAndWritesTheRunDirectory() throws {
+        let run = scratchDirectory() + "/run"
+        let result = try wrnn(["train", "--task", "copy", "-T", "2", "-n", "8", "-c", "2", "--steps", "20",
+                               "--batch-size", "8", "--test-size", "16", "--eval-every", "10", "--seed", "3",
+                               "--threads", "1", "--out", run])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        XCTAssertEqual(Array(lines.prefix(5)), [
+            "wrnn train: copy task, delay T=2 (length 22, paper layout)",
+            "model: wRNN n=8 c=2 f=3 relu, u shift, V sparse, linear readout at every step",
+            "360 parameters = u 12 + b_u 2 + V 160 + b_V 16 + readout 170",
+            "Adam lr 0.001, clip 1.0, batch 8, 20 steps, seed 3, 1 thread",
+            "run directory: \(run)",
+        ])
+        XCTAssertTrue(lines[5].hasPrefix("step 0/20  test "), lines[5])
+        XCTAssertTrue(lines[6].hasPrefix("step 10/20  train "), lines[6])
+        XCTAssertTrue(lines[7].hasPrefix("step 20/20  train "), lines[7])
+        XCTAssertTrue(lines[8].hasPrefix("done: 20 steps in "), lines[8])
+        XCTAssertEqual(lines.count, 9)
+        for file in ["config.json", "metrics.jsonl", "checkpoint.bin", "summary.json"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: run + "/" + file), file)
+        }
+        let metrics = try String(contentsOfFile: run + "/metrics.jsonl", encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(metrics.count, 3)
+        let last = try JSONSerialization.jsonObject(with: Data(metrics[2].utf8)) as! [String: Any]
+        XCTAssertEqual(last["step"] as? Int, 20)
+        for key in ["train_loss", "test_loss", "test_loss_per_batch", "recall_accuracy", "wall_time"] {
+            XCTAssertNotNil(last[key], key)
+        }
+        let config = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: run + "/config.json"))) as! [String: Any]
+        XCTAssertEqual(config["seed"] as? Int, 3)
+    }
+
+    /// Spec 2.5's example: the paper's copy-task wRNN has 12,724 parameters.
+    func testPaperDefaultsPrintTheirParameterCount() throws {
+        let dir = scratchDirectory()
+        let wave = try wrnn(["train", "--steps", "1", "--test-size", "1", "--batch-size", "2", "--out", dir + "/w"])
+        XCTAssertEqual(wave.status, 0, wave.stderr)
+        XCTAssertTrue(wave.stdout.contains("\n12,724 parameters = u 108 + b_u 6 + V 6,000 + b_V 600 + readout 6,010\n"), wave.stdout)
+        let still = try wrnn(["train", "--task", "adding", "--model", "irnn", "--steps", "1", "--test-size", "1",
+                              "--batch-size", "2", "-T", "10", "--out", dir + "/i"])
+        XCTAssertEqual(still.status, 0, still.stderr)
+        XCTAssertTrue(still.stdout.contains("\n10,501 parameters = U 10,000 + b_U 100 + V 200 + b_V 100 + readout 101\n"), still.stdout)
+        XCTAssertTrue(still.stdout.contains("model: iRNN N=100 relu, U identity, V normal, linear readout at the last step\n"), still.stdout)
+    }
+
+    func testDivergedRunExits3AndKeepsItsCheckpoint() throws {
+        let run = scratchDirectory() + "/run"
+        let result = try wrnn(["train", "--task", "adding", "--model", "irnn", "-T", "50", "--lr", "1e6", "--clip", "0",
+                               "--steps", "100", "--batch-size", "16", "--test-size", "16", "--out", run])
+        XCTAssertEqual(result.status, 3)
+        XCTAssertTrue(result.stderr.hasPrefix("wrnn: error: training diverged at step "), result.stderr)
+        XCTAssertTrue(result.stderr.hasSuffix("; kept the last good checkpoint (step 1) at \(run)/checkpoint.bin\n"), result.stderr)
+        XCTAssertEqual(result.stderr.split(separator: "\n").count, 1)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: run + "/checkpoint.bin"))
+    }
+
+    func testBenchJSON() throws {
+        let result = try wrnn(["bench", "--configs", "copy-irnn", "--iterations", "2", "--warmup", "0", "--json"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let report = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as! [String: Any]
+        let rows = report["results"] as! [[String: Any]]
+        XCTAssertEqual(rows.count, 1)
+        XCTAssertEqual(rows[0]["name"] as? String, "copy-irnn")
+        XCTAssertGreaterThan(rows[0]["seconds_per_iteration"] as! Double, 0)
+        XCTAssertGreaterThan(rows[0]["gflops"] as! Double, 0)
+        XCTAssertEqual(rows[0]["parameters"] as? Int, 12_210)
+    }
+
+    func testHelpAndVersion() throws {
+        let help = try wrnn(["--help"])
+        XCTAssertEqual(help.status, 0)
+        XCTAssertTrue(help.stdout.contains("SUBCOMMANDS:"))
+        XCTAssertTrue(help.stdout.contains("train"))
+        XCTAssertTrue(help.stdout.contains("64 bad command-line input"))
+        let version = try wrnn(["--version"])
+        XCTAssertEqual(version.stdout, "0.1.0\n")
+    }
+}
