@@ -15,7 +15,7 @@ let weightGradRows = 8
 /// Scratch the fast kernels need: padded copies of the input rings and zero-tailed copies of
 /// the output gradient for `weightGradRows` batch rows.
 public func circularConvScratchCount(channels c: Int, ringSize n: Int, kernel f: Int) -> Int {
-    weightGradRows * c * (circularPadStride(ringSize: n, kernel: f) + (n + 15) / 16 * 16) + 32
+    weightGradRows * c * (circularPadStride(ringSize: n, kernel: f) + (n + 15) / 16 * 16) + 6 * ((n + 15) / 16 * 16)
 }
 
 /// What the fast kernel does with each raw correlation value v before storing it, so the
@@ -92,51 +92,48 @@ func fillWrapped<T>(_ pad: UnsafeMutablePointer<T>, padStride: Int, _ input: Uns
 /// Applies the epilogue to the tile's first `valid` (at most 16) values, bound for
 /// out[index ...]. Plain loops with selects: LLVM vectorises these, while SIMD comparison
 /// masks compile to lane-by-lane code.
+/// Applies the epilogue to `rows` finished output rows o0 ..< o0 + rows of batch row b, whose raw
+/// sums sit in `raw` (row stride `rawStride`): one vectorised pass per row block, so the
+/// per-value work is amortised over whole rings.
 @inline(__always)
-func finishRow<T: Scalar>(_ out: UnsafeMutablePointer<T>, index: Int, biasIndex: Int,
-                          _ lo: SIMD8<T>, _ hi: SIMD8<T>, valid: Int, _ e: ConvEpilogue<T>,
-                          tile: UnsafeMutablePointer<T>) {
-    guard valid >= 16 else {
-        for lane in 0..<valid {
-            e.apply(lane < 8 ? lo[lane] : hi[lane - 8], out: out, index: index + lane, biasIndex: biasIndex + lane)
+func finishRows<T: Scalar>(_ out: UnsafeMutablePointer<T>, raw: UnsafeMutablePointer<T>, rawStride: Int,
+                           rows: Int, firstRow o0: Int, batchRow b: Int, channelsOut cOut: Int, ringSize n: Int,
+                           _ e: ConvEpilogue<T>) {
+    let vectorEnd = n / 8 * 8
+    for r in 0..<rows {
+        let index = (b * cOut + o0 + r) * n, biasIndex = (o0 + r) * n
+        let src = raw + r * rawStride, dst = out + index
+        // Everything on SIMD values: relu and its gate work on bit patterns, because SIMD
+        // comparison masks compile to scalar code.
+        var i = 0
+        while i < vectorEnd {
+            var v = loadVector(src + i)
+            if let a = e.addend { v += loadVector(a + index + i) }
+            if let bias = e.bias { v += loadVector(bias + biasIndex + i) }
+            switch e.mode {
+            case .store, .activate(.identity), .activationGradient(.identity): break
+            case .accumulate: v += loadVector(dst + i)
+            case .activate(.relu): v = T.relu(v)
+            case .activate(.tanh): for lane in 0..<8 { v[lane] = T.elementaryTanh(v[lane]) }
+            case .activationGradient(.relu): v = T.reluGate(v, loadVector(e.activationOutput! + index + i))
+            case .activationGradient(.tanh):
+                let h = loadVector(e.activationOutput! + index + i)
+                v *= 1 - h * h
+            }
+            storeVector(v, dst + i)
+            if let sums = e.columnSums { storeVector(loadVector(sums + biasIndex + i) + v, sums + biasIndex + i) }
+            i += 8
         }
-        return
-    }
-    // Everything on SIMD values: relu and its gate work on bit patterns, because SIMD
-    // comparison masks (and loops over several possibly-aliasing pointers) compile to scalar code.
-    let dst = out + index
-    var vl = lo, vh = hi
-    if let a = e.addend { vl += loadVector(a + index); vh += loadVector(a + index + 8) }
-    if let b = e.bias { vl += loadVector(b + biasIndex); vh += loadVector(b + biasIndex + 8) }
-    switch e.mode {
-    case .store, .activate(.identity), .activationGradient(.identity):
-        break
-    case .accumulate:
-        vl += loadVector(dst); vh += loadVector(dst + 8)
-    case .activate(.relu):
-        vl = T.relu(vl); vh = T.relu(vh)
-    case .activate(.tanh):
-        storeVector(vl, tile); storeVector(vh, tile + 8)
-        for j in 0..<16 { tile[j] = T.elementaryTanh(tile[j]) }
-        vl = loadVector(tile); vh = loadVector(tile + 8)
-    case .activationGradient(.relu):
-        let h = e.activationOutput! + index
-        vl = T.reluGate(vl, loadVector(h)); vh = T.reluGate(vh, loadVector(h + 8))
-    case .activationGradient(.tanh):
-        let h = e.activationOutput! + index
-        let hl = loadVector(h), hh = loadVector(h + 8)
-        vl *= 1 - hl * hl; vh *= 1 - hh * hh
-    }
-    storeVector(vl, dst); storeVector(vh, dst + 8)
-    if let sums = e.columnSums {
-        storeVector(loadVector(sums + biasIndex) + vl, sums + biasIndex)
-        storeVector(loadVector(sums + biasIndex + 8) + vh, sums + biasIndex + 8)
+        while i < n {
+            e.apply(src[i], out: out, index: index + i, biasIndex: biasIndex + i)
+            i += 1
+        }
     }
 }
 
 /// Fast forward. Output channels go in register tiles of 6 (f = 3, taps unrolled) or 4 (any
 /// f) rows x 16 positions, SIMD over positions; a last, partial tile repeats its last valid
-/// row and stores only the valid ones. Each tile gets the epilogue before it leaves registers.
+/// row. Raw sums go to a small row-block scratch, then one epilogue pass finishes the block.
 @inline(__always)
 func circularConvForwardFast<T: Scalar>(
     out: UnsafeMutablePointer<T>, input: UnsafePointer<T>, weight: UnsafePointer<T>,
@@ -146,17 +143,18 @@ func circularConvForwardFast<T: Scalar>(
 ) {
     let half = f / 2
     let padStride = circularPadStride(ringSize: n, kernel: f)
+    let chunked = (n + 15) / 16 * 16
     let wStride = cIn * f
-    let tile = scratch
-    let pad = scratch + 32
+    let raw = scratch                  // [6, chunked] raw sums of one row block
+    let pad = scratch + 6 * chunked    // [cIn, padStride] wrapped input rings
     for b in 0..<batch {
         fillWrapped(pad, padStride: padStride, input + b * cIn * n, channels: cIn, n: n, half: half)
-        let rowBase = b * cOut * n
         var o0 = 0
         while o0 < cOut {
             let remaining = cOut - o0
+            let rows: Int
             if f == 3 && remaining >= 5 {
-                let rows = min(6, remaining)
+                rows = min(6, remaining)
                 let w0 = weight + o0 * wStride
                 let w1 = w0 + wStride, w2 = w1 + wStride, w3 = w2 + wStride, w4 = w3 + wStride
                 let w5 = rows == 6 ? w4 + wStride : w4
@@ -180,21 +178,17 @@ func circularConvForwardFast<T: Scalar>(
                         row += padStride
                         wo += 3
                     }
-                    let valid = n - i0
-                    let base = rowBase + o0 * n + i0, biasBase = o0 * n + i0
-                    finishRow(out, index: base, biasIndex: biasBase, a0l, a0h, valid: valid, e, tile: tile)
-                    finishRow(out, index: base + n, biasIndex: biasBase + n, a1l, a1h, valid: valid, e, tile: tile)
-                    finishRow(out, index: base + 2 * n, biasIndex: biasBase + 2 * n, a2l, a2h, valid: valid, e, tile: tile)
-                    finishRow(out, index: base + 3 * n, biasIndex: biasBase + 3 * n, a3l, a3h, valid: valid, e, tile: tile)
-                    finishRow(out, index: base + 4 * n, biasIndex: biasBase + 4 * n, a4l, a4h, valid: valid, e, tile: tile)
-                    if rows == 6 {
-                        finishRow(out, index: base + 5 * n, biasIndex: biasBase + 5 * n, a5l, a5h, valid: valid, e, tile: tile)
-                    }
+                    let r = raw + i0
+                    storeVector(a0l, r); storeVector(a0h, r + 8)
+                    storeVector(a1l, r + chunked); storeVector(a1h, r + chunked + 8)
+                    storeVector(a2l, r + 2 * chunked); storeVector(a2h, r + 2 * chunked + 8)
+                    storeVector(a3l, r + 3 * chunked); storeVector(a3h, r + 3 * chunked + 8)
+                    storeVector(a4l, r + 4 * chunked); storeVector(a4h, r + 4 * chunked + 8)
+                    storeVector(a5l, r + 5 * chunked); storeVector(a5h, r + 5 * chunked + 8)
                     i0 += 16
                 }
-                o0 += rows
             } else {
-                let rows = min(4, remaining)
+                rows = min(4, remaining)
                 let w0 = weight + o0 * wStride
                 let w1 = rows > 1 ? w0 + wStride : w0
                 let w2 = rows > 2 ? w1 + wStride : w1
@@ -216,16 +210,17 @@ func circularConvForwardFast<T: Scalar>(
                             a3l.addProduct(s3, xl); a3h.addProduct(s3, xh)
                         }
                     }
-                    let valid = n - i0
-                    let base = rowBase + o0 * n + i0, biasBase = o0 * n + i0
-                    finishRow(out, index: base, biasIndex: biasBase, a0l, a0h, valid: valid, e, tile: tile)
-                    if rows > 1 { finishRow(out, index: base + n, biasIndex: biasBase + n, a1l, a1h, valid: valid, e, tile: tile) }
-                    if rows > 2 { finishRow(out, index: base + 2 * n, biasIndex: biasBase + 2 * n, a2l, a2h, valid: valid, e, tile: tile) }
-                    if rows > 3 { finishRow(out, index: base + 3 * n, biasIndex: biasBase + 3 * n, a3l, a3h, valid: valid, e, tile: tile) }
+                    let r = raw + i0
+                    storeVector(a0l, r); storeVector(a0h, r + 8)
+                    storeVector(a1l, r + chunked); storeVector(a1h, r + chunked + 8)
+                    storeVector(a2l, r + 2 * chunked); storeVector(a2h, r + 2 * chunked + 8)
+                    storeVector(a3l, r + 3 * chunked); storeVector(a3h, r + 3 * chunked + 8)
                     i0 += 16
                 }
-                o0 += rows
             }
+            finishRows(out, raw: raw, rawStride: chunked, rows: rows, firstRow: o0, batchRow: b,
+                       channelsOut: cOut, ringSize: n, e)
+            o0 += rows
         }
     }
 }
@@ -243,7 +238,7 @@ func circularConvWeightGradFast<T: Scalar>(
     let padStride = circularPadStride(ringSize: n, kernel: f)
     let chunked = (n + 15) / 16 * 16
     let inStride = cIn * padStride, outStride = cOut * chunked
-    let padIn = scratch + 32
+    let padIn = scratch
     let padOut = padIn + weightGradRows * inStride
     var b0 = 0
     while b0 < batch {
