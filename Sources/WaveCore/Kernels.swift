@@ -24,6 +24,52 @@ extension Scalar {
     }
 
     @inline(__always)
+    public static func smallProduct(
+        out: UnsafeMutablePointer<Self>, a: UnsafePointer<Self>, b: UnsafePointer<Self>, initial: UnsafePointer<Self>?,
+        rows: Int, k: Int, n: Int, accumulate: Bool
+    ) {
+        for r in 0..<rows {
+            let dst = out + r * n
+            if !accumulate {
+                if let initial { dst.update(from: initial, count: n) } else { dst.update(repeating: 0, count: n) }
+            }
+            for p in 0..<k {
+                let coefficient = a[r * k + p]
+                if coefficient == 0 { continue }
+                axpy(dst, coefficient, b + p * n, n)
+            }
+        }
+    }
+
+    @inline(__always)
+    public static func smallTransposedProduct(
+        out: UnsafeMutablePointer<Self>, a: UnsafePointer<Self>, d: UnsafePointer<Self>, rows: Int, k: Int, n: Int
+    ) {
+        for r in 0..<rows {
+            for p in 0..<k {
+                let coefficient = a[r * k + p]
+                if coefficient == 0 { continue }
+                axpy(out + p * n, coefficient, d + r * n, n)
+            }
+        }
+    }
+
+    /// y += alpha * x
+    @inline(__always)
+    static func axpy(_ y: UnsafeMutablePointer<Self>, _ alpha: Self, _ x: UnsafePointer<Self>, _ count: Int) {
+        let s = SIMD8<Self>(repeating: alpha)
+        let vectorEnd = count / 8 * 8
+        var j = 0
+        while j < vectorEnd {
+            var v = loadVector(y + j)
+            v.addProduct(s, loadVector(x + j))
+            storeVector(v, y + j)
+            j += 8
+        }
+        while j < count { y[j] += alpha * x[j]; j += 1 }
+    }
+
+    @inline(__always)
     public static func biasActivation(
         out: UnsafeMutablePointer<Self>, pre: UnsafePointer<Self>, bias: UnsafePointer<Self>,
         rows: Int, cols: Int, activation: Activation

@@ -36,6 +36,15 @@ where Self.SIMD8Storage: Sendable {
         dweight: UnsafeMutablePointer<Self>, dout: UnsafePointer<Self>, input: UnsafePointer<Self>,
         scratch: UnsafeMutablePointer<Self>,
         batch: Int, channelsOut: Int, channelsIn: Int, ringSize: Int, kernel: Int)
+    /// out[r, :] = (accumulate ? out[r, :] : init) + sum_k a[r, k] * b[k, :], skipping a[r, k] == 0,
+    /// where init is `initial` ([n]) or zero. a: [rows, k], b: [k, n]. For small k, where BLAS's
+    /// packing costs more than the product.
+    static func smallProduct(
+        out: UnsafeMutablePointer<Self>, a: UnsafePointer<Self>, b: UnsafePointer<Self>, initial: UnsafePointer<Self>?,
+        rows: Int, k: Int, n: Int, accumulate: Bool)
+    /// out[k, :] += sum_r a[r, k] * d[r, :], skipping a[r, k] == 0. a: [rows, k], d: [rows, n], out: [k, n].
+    static func smallTransposedProduct(
+        out: UnsafeMutablePointer<Self>, a: UnsafePointer<Self>, d: UnsafePointer<Self>, rows: Int, k: Int, n: Int)
     /// out[r, j] = act(pre[r, j] + bias[j])
     static func biasActivation(
         out: UnsafeMutablePointer<Self>, pre: UnsafePointer<Self>, bias: UnsafePointer<Self>,

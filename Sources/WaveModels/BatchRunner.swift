@@ -10,6 +10,7 @@ public final class BatchRunner<T: Scalar>: @unchecked Sendable {
     public let length: Int
     let workspaces: [Workspace<T>]
     let shardGrads: [Buffer<T>]
+    let pool: ShardPool
     private(set) var lastShards: [Range<Int>] = []
 
     public init(model: SequenceModel<T>, batch: Int, length: Int, threads: Int) {
@@ -20,6 +21,7 @@ public final class BatchRunner<T: Scalar>: @unchecked Sendable {
         let largest = shardRanges(total: batch, parts: self.threads).map(\.count).max() ?? batch
         workspaces = (0..<self.threads).map { _ in model.makeWorkspace(capacity: largest, length: length) }
         shardGrads = (0..<self.threads).map { _ in Buffer<T>(zeros: model.layout.count) }
+        pool = ShardPool(threads: self.threads)
     }
 
     /// Bytes of every workspace and gradient buffer.
@@ -35,7 +37,7 @@ public final class BatchRunner<T: Scalar>: @unchecked Sendable {
         var losses = [Double](repeating: 0, count: shards.count)
         losses.withUnsafeMutableBufferPointer { lossOut in
             let lossPointer = lossOut.baseAddress!
-            parallelShards(shards.count) { s in
+            pool.run(shards.count) { s in
                 let g = grads == nil ? nil : self.shardGrads[s].pointer
                 g?.update(repeating: 0, count: self.model.layout.count)
                 lossPointer[s] = self.model.run(params: params.pointer, grads: g, batch: batch, rows: shards[s],

@@ -14,6 +14,11 @@ public final class SequenceModel<T: Scalar>: @unchecked Sendable {
     let encoderWeight: Int, encoderBias: Int, recurrentWeight: Int, recurrentBias: Int
     let readoutWeight: Int, readoutBias: Int, mlpWeight: Int, mlpBias: Int
 
+    /// Products with at most this many terms (input size d, readout width) skip BLAS, whose
+    /// packing costs more than the arithmetic, and skip zero inputs (one-hot tokens, black pixels).
+    static var smallProductLimit: Int { 16 }
+    var smallEncoder: Bool { config.inputSize <= Self.smallProductLimit }
+
     public init(_ config: ModelConfig) {
         self.config = config
         layout = ParameterLayout(config)
@@ -44,6 +49,10 @@ public final class SequenceModel<T: Scalar>: @unchecked Sendable {
         let n = config.units
         let states = ws.states.pointer
         prepareBias(params, ws)
+        if smallEncoder {
+            let d = config.inputSize
+            for i in 0..<n { for j in 0..<d { ws.encoderT[j * n + i] = params[encoderWeight + i * d + j] } }
+        }
         states.update(repeating: 0, count: b * n)
         for t in 0..<length {
             let hPrev = UnsafePointer(states + t * b * n)
@@ -61,13 +70,19 @@ public final class SequenceModel<T: Scalar>: @unchecked Sendable {
                                                                 rows: steps * b, ws: ws)
         /// dh = dLoss/dh_s from the readout, for the readout step that reads h_s
         func readoutGradient(into dh: UnsafeMutablePointer<T>, readoutStep r: Int) {
-            T.gemm(dh, ldc: n, dFeatures + r * b * width, lda: width, .none, featureWeight, ldb: n, .none,
-                   m: b, n: n, k: width, alpha: 1, beta: 0)
+            if width <= Self.smallProductLimit {
+                T.smallProduct(out: dh, a: dFeatures + r * b * width, b: featureWeight, initial: nil,
+                               rows: b, k: width, n: n, accumulate: false)
+            } else {
+                T.gemm(dh, ldc: n, dFeatures + r * b * width, lda: width, .none, featureWeight, ldb: n, .none,
+                       m: b, n: n, k: width, alpha: 1, beta: 0)
+            }
         }
         let every = config.readoutTiming == .every
         let dh = ws.dh.pointer
         var dpre = ws.dpre.pointer, dpreEarlier = ws.dpreEarlier.pointer
         ws.dbias.zero()
+        if smallEncoder { ws.dEncoderT.zero() }
         readoutGradient(into: dh, readoutStep: every ? length - 1 : 0)
         T.activationBackward(dpre: dpre, dh: dh, h: states + length * b * n, count: b * n, activation: config.activation)
         T.addColumnSums(out: ws.dbias.pointer, input: dpre, rows: b, cols: n)
@@ -78,9 +93,14 @@ public final class SequenceModel<T: Scalar>: @unchecked Sendable {
         // dpre holds dLoss/dpre_t, the pre-activation that produced h_{t+1}
         for t in stride(from: length - 1, through: 0, by: -1) {
             if !config.freezeEncoder {
-                T.gemm(grads + encoderWeight, ldc: config.inputSize, dpre, lda: n, .transposed,
-                       input(batch, rows, t), ldb: config.inputSize, .none,
-                       m: n, n: config.inputSize, k: b, alpha: 1, beta: 1)
+                if smallEncoder {
+                    T.smallTransposedProduct(out: ws.dEncoderT.pointer, a: input(batch, rows, t), d: dpre,
+                                             rows: b, k: config.inputSize, n: n)
+                } else {
+                    T.gemm(grads + encoderWeight, ldc: config.inputSize, dpre, lda: n, .transposed,
+                           input(batch, rows, t), ldb: config.inputSize, .none,
+                           m: n, n: config.inputSize, k: b, alpha: 1, beta: 1)
+                }
             }
             if t == 0 { break }
             let h = UnsafePointer(states + t * b * n)
@@ -89,7 +109,13 @@ public final class SequenceModel<T: Scalar>: @unchecked Sendable {
                          params: params, grads: grads, rows: b, ws: ws)
             swap(&dpre, &dpreEarlier)
         }
-        if !config.freezeEncoder { T.add(out: grads + encoderBias, ws.dbias.pointer, count: n) }
+        if !config.freezeEncoder {
+            T.add(out: grads + encoderBias, ws.dbias.pointer, count: n)
+            if smallEncoder {
+                let d = config.inputSize
+                for j in 0..<d { for i in 0..<n { grads[encoderWeight + i * d + j] += ws.dEncoderT[j * n + i] } }
+            }
+        }
         if !config.freezeRecurrent {
             if config.kind == .wrnn {
                 let ring = config.hiddenSize
@@ -133,8 +159,7 @@ public final class SequenceModel<T: Scalar>: @unchecked Sendable {
         let pre = ws.pre.pointer
         switch config.kind {
         case .wrnn:
-            T.gemm(pre, ldc: n, x, lda: d, .none, params + encoderWeight, ldb: d, .transposed,
-                   m: b, n: n, k: d, alpha: 1, beta: 0)
+            project(pre: pre, x: x, params: params, rows: b, accumulate: false, ws: ws)
             if isFirst {   // h_0 = 0
                 T.biasActivation(out: hNext, pre: pre, bias: ws.bias.pointer, rows: b, cols: n, activation: config.activation)
             } else {
@@ -150,9 +175,21 @@ public final class SequenceModel<T: Scalar>: @unchecked Sendable {
                 T.gemm(pre, ldc: n, hPrev, lda: n, .none, params + recurrentWeight, ldb: n, .transposed,
                        m: b, n: n, k: n, alpha: 1, beta: 0)
             }
-            T.gemm(pre, ldc: n, x, lda: d, .none, params + encoderWeight, ldb: d, .transposed,
-                   m: b, n: n, k: d, alpha: 1, beta: 1)
+            project(pre: pre, x: x, params: params, rows: b, accumulate: true, ws: ws)
             T.biasActivation(out: hNext, pre: pre, bias: ws.bias.pointer, rows: b, cols: n, activation: config.activation)
+        }
+    }
+
+    /// pre (+)= x V^T: rows x N.
+    @inline(__always)
+    func project(pre: UnsafeMutablePointer<T>, x: UnsafePointer<T>, params: UnsafePointer<T>, rows b: Int,
+                 accumulate: Bool, ws: Workspace<T>) {
+        let n = config.units, d = config.inputSize
+        if smallEncoder {
+            T.smallProduct(out: pre, a: x, b: ws.encoderT.pointer, initial: nil, rows: b, k: d, n: n, accumulate: accumulate)
+        } else {
+            T.gemm(pre, ldc: n, x, lda: d, .none, params + encoderWeight, ldb: d, .transposed,
+                   m: b, n: n, k: d, alpha: 1, beta: accumulate ? 1 : 0)
         }
     }
 

@@ -14,6 +14,8 @@ public final class Workspace<T: Scalar>: @unchecked Sendable {
     let dpreEarlier: Buffer<T>  // [rows, N] the same for the step before it (ping-pong with dpre)
     let convScratch: Buffer<T>  // padded rings for the circular kernels
     let kernelT: Buffer<T>      // [c, c, f] flipped transpose of u
+    let encoderT: Buffer<T>     // [d, N] V transposed, for the small-d input projection
+    let dEncoderT: Buffer<T>    // [d, N] dLoss/dV transposed, accumulated over steps
     let bias: Buffer<T>         // [N] b_u broadcast over each ring, plus b_V
     let dbias: Buffer<T>        // [N] dpre summed over rows and steps
     let logits: Buffer<T>       // [R, rows, out], R = length (every step) or 1
@@ -35,6 +37,8 @@ public final class Workspace<T: Scalar>: @unchecked Sendable {
         convScratch = Buffer(zeros: config.kind == .wrnn
             ? circularConvScratchCount(channels: config.channels, ringSize: config.hiddenSize, kernel: config.kernelSize) : 0)
         kernelT = Buffer(zeros: config.kind == .wrnn ? config.channels * config.channels * config.kernelSize : 0)
+        encoderT = Buffer(zeros: config.inputSize * n)
+        dEncoderT = Buffer(zeros: config.inputSize * n)
         bias = Buffer(zeros: n)
         dbias = Buffer(zeros: n)
         logits = Buffer(zeros: readoutSteps * capacity * config.outputSize)
@@ -45,7 +49,7 @@ public final class Workspace<T: Scalar>: @unchecked Sendable {
 
     /// Bytes held by this workspace.
     public var bytes: Int {
-        [states, pre, dh, dpre, dpreEarlier, convScratch, kernelT, bias, dbias, logits, dlogits, hidden, dhidden]
+        [states, pre, dh, dpre, dpreEarlier, convScratch, kernelT, encoderT, dEncoderT, bias, dbias, logits, dlogits, hidden, dhidden]
             .reduce(0) { $0 + $1.bytes }
     }
 
