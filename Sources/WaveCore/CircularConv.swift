@@ -73,7 +73,7 @@ public struct ConvEpilogue<T: Scalar> {
 /// pad[ch, p] = input[ch, (p - f/2) mod n] for p < padStride: the ring unrolled so that every
 /// kernel window is a contiguous, in-bounds read.
 @inline(__always)
-func fillWrapped<T>(_ pad: UnsafeMutablePointer<T>, padStride: Int, _ input: UnsafePointer<T>,
+func fillWrapped<T: Scalar>(_ pad: UnsafeMutablePointer<T>, padStride: Int, _ input: UnsafePointer<T>,
                     channels: Int, n: Int, half: Int) {
     let start = ((-half) % n + n) % n
     for ch in 0..<channels {
@@ -82,7 +82,7 @@ func fillWrapped<T>(_ pad: UnsafeMutablePointer<T>, padStride: Int, _ input: Uns
         var p = 0, j = start
         while p < padStride {
             let run = min(n - j, padStride - p)
-            dst.advanced(by: p).update(from: src + j, count: run)
+            copyValues(dst + p, src + j, run)
             p += run
             j = 0
         }
@@ -92,6 +92,15 @@ func fillWrapped<T>(_ pad: UnsafeMutablePointer<T>, padStride: Int, _ input: Uns
 /// Applies the epilogue to the tile's first `valid` (at most 16) values, bound for
 /// out[index ...]. Plain loops with selects: LLVM vectorises these, while SIMD comparison
 /// masks compile to lane-by-lane code.
+/// dst[0 ..< count] = src[0 ..< count], inline: these copies are a ring long, where a call to
+/// memmove costs more than the copy.
+@inline(__always)
+func copyValues<T: Scalar>(_ dst: UnsafeMutablePointer<T>, _ src: UnsafePointer<T>, _ count: Int) {
+    var i = 0
+    while i + 8 <= count { storeVector(loadVector(src + i), dst + i); i += 8 }
+    while i < count { dst[i] = src[i]; i += 1 }
+}
+
 /// Applies the epilogue to `rows` finished output rows o0 ..< o0 + rows of batch row b, whose raw
 /// sums sit in `raw` (row stride `rawStride`): one vectorised pass per row block, so the
 /// per-value work is amortised over whole rings.
@@ -247,7 +256,7 @@ func circularConvWeightGradFast<T: Scalar>(
             fillWrapped(padIn + r * inStride, padStride: padStride, input + (b0 + r) * cIn * n, channels: cIn, n: n, half: half)
             for o in 0..<cOut {
                 let dst = padOut + r * outStride + o * chunked
-                dst.update(from: dout + ((b0 + r) * cOut + o) * n, count: n)
+                copyValues(dst, dout + ((b0 + r) * cOut + o) * n, n)
                 for i in n..<chunked { dst[i] = 0 }
             }
         }

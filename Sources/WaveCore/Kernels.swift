@@ -54,6 +54,39 @@ extension Scalar {
         }
     }
 
+    @inline(__always)
+    public static func narrowProduct(
+        out: UnsafeMutablePointer<Self>, a: UnsafePointer<Self>, b: UnsafePointer<Self>, rows: Int, width: Int, n: Int
+    ) {
+        let vectorEnd = n / 8 * 8
+        for r in 0..<rows {
+            let row = a + r * n
+            var o = 0
+            while o < width {
+                // four outputs at a time share each load of the row
+                let count = min(4, width - o)
+                let b0 = b + o * n
+                let b1 = count > 1 ? b0 + n : b0, b2 = count > 2 ? b1 + n : b1, b3 = count > 3 ? b2 + n : b2
+                var s0 = SIMD8<Self>(), s1 = SIMD8<Self>(), s2 = SIMD8<Self>(), s3 = SIMD8<Self>()
+                var i = 0
+                while i < vectorEnd {
+                    let x = loadVector(row + i)
+                    s0.addProduct(x, loadVector(b0 + i)); s1.addProduct(x, loadVector(b1 + i))
+                    s2.addProduct(x, loadVector(b2 + i)); s3.addProduct(x, loadVector(b3 + i))
+                    i += 8
+                }
+                var t0 = s0.sum(), t1 = s1.sum(), t2 = s2.sum(), t3 = s3.sum()
+                while i < n { t0 += row[i] * b0[i]; t1 += row[i] * b1[i]; t2 += row[i] * b2[i]; t3 += row[i] * b3[i]; i += 1 }
+                let dst = out + r * width + o
+                dst[0] = t0
+                if count > 1 { dst[1] = t1 }
+                if count > 2 { dst[2] = t2 }
+                if count > 3 { dst[3] = t3 }
+                o += count
+            }
+        }
+    }
+
     /// y += alpha * x
     @inline(__always)
     static func axpy(_ y: UnsafeMutablePointer<Self>, _ alpha: Self, _ x: UnsafePointer<Self>, _ count: Int) {

@@ -45,6 +45,10 @@ where Self.SIMD8Storage: Sendable {
     /// out[k, :] += sum_r a[r, k] * d[r, :], skipping a[r, k] == 0. a: [rows, k], d: [rows, n], out: [k, n].
     static func smallTransposedProduct(
         out: UnsafeMutablePointer<Self>, a: UnsafePointer<Self>, d: UnsafePointer<Self>, rows: Int, k: Int, n: Int)
+    /// out[r, o] = sum_i a[r, i] * b[o, i] for a narrow output (o < width <= 16): each row of a is
+    /// read once against all of b. a: [rows, n], b: [width, n], out: [rows, width].
+    static func narrowProduct(
+        out: UnsafeMutablePointer<Self>, a: UnsafePointer<Self>, b: UnsafePointer<Self>, rows: Int, width: Int, n: Int)
     /// out[r, j] = act(pre[r, j] + bias[j])
     static func biasActivation(
         out: UnsafeMutablePointer<Self>, pre: UnsafePointer<Self>, bias: UnsafePointer<Self>,

@@ -230,6 +230,8 @@ public final class SequenceModel<T: Scalar>: @unchecked Sendable {
     func readoutForward(params: UnsafePointer<T>, features: UnsafePointer<T>, rows: Int, ws: Workspace<T>) {
         let n = config.units, out = config.outputSize
         switch config.readout {
+        case .linear where out <= Self.smallProductLimit:
+            T.narrowProduct(out: ws.logits.pointer, a: features, b: params + readoutWeight, rows: rows, width: out, n: n)
         case .linear:
             T.gemm(ws.logits.pointer, ldc: out, features, lda: n, .none, params + readoutWeight, ldb: n, .transposed,
                    m: rows, n: out, k: n, alpha: 1, beta: 0)
@@ -254,8 +256,12 @@ public final class SequenceModel<T: Scalar>: @unchecked Sendable {
         T.addColumnSums(out: grads + readoutBias, input: dlogits, rows: rows, cols: out)
         switch config.readout {
         case .linear:
-            T.gemm(grads + readoutWeight, ldc: n, dlogits, lda: out, .transposed, features, ldb: n, .none,
-                   m: out, n: n, k: rows, alpha: 1, beta: 1)
+            if out <= Self.smallProductLimit {
+                T.smallTransposedProduct(out: grads + readoutWeight, a: dlogits, d: features, rows: rows, k: out, n: n)
+            } else {
+                T.gemm(grads + readoutWeight, ldc: n, dlogits, lda: out, .transposed, features, ldb: n, .none,
+                       m: out, n: n, k: rows, alpha: 1, beta: 1)
+            }
             return (dlogits, params + readoutWeight, out)
         case .mlp:
             let h = config.mlpHidden

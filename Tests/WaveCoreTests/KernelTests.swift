@@ -140,3 +140,39 @@ final class BitReluTests: XCTestCase {
         XCTAssertEqual(Double.relu(SIMD8<Double>(values.map(Double.init))), SIMD8<Double>(values.map { Double(max($0, 0)) }))
     }
 }
+
+final class SmallProductTests: XCTestCase {
+    /// The BLAS-free products against the plain triple loop, with zeros to skip and odd sizes.
+    func testSmallAndNarrowProductsMatchPlainLoops() {
+        var rng = RandomStream(seed: 21)
+        for (rows, k, n) in [(1, 1, 1), (3, 2, 7), (5, 10, 17), (64, 16, 100), (2, 3, 600)] {
+            let a = (0..<(rows * k)).map { _ in rng.uniform() < 0.3 ? 0 : rng.uniform(-1, 1) }
+            let b = (0..<(k * n)).map { _ in rng.uniform(-1, 1) }
+            let initial = (0..<n).map { _ in rng.uniform(-1, 1) }
+            var expected = [Double](repeating: 0, count: rows * n)
+            referenceGemm(&expected, ldc: n, a, lda: k, .none, b, ldb: n, .none, m: rows, n: n, k: k)
+            var out = [Double](repeating: 9, count: rows * n)
+            Double.smallProduct(out: &out, a: a, b: b, initial: nil, rows: rows, k: k, n: n, accumulate: false)
+            assertClose(out, expected, 1e-12, "smallProduct \(rows)x\(k)x\(n)")
+            Double.smallProduct(out: &out, a: a, b: b, initial: nil, rows: rows, k: k, n: n, accumulate: true)
+            assertClose(out, expected.map { 2 * $0 }, 1e-12, "smallProduct accumulate")
+            Double.smallProduct(out: &out, a: a, b: b, initial: initial, rows: rows, k: k, n: n, accumulate: false)
+            assertClose(out, expected.enumerated().map { $0.element + initial[$0.offset % n] }, 1e-12, "smallProduct initial")
+
+            // out[k, n] += a^T d
+            let d = (0..<(rows * n)).map { _ in rng.uniform(-1, 1) }
+            var transposed = [Double](repeating: 0.5, count: k * n)
+            var expectedT = transposed
+            referenceGemm(&expectedT, ldc: n, a, lda: k, .transposed, d, ldb: n, .none, m: k, n: n, k: rows, beta: 1)
+            Double.smallTransposedProduct(out: &transposed, a: a, d: d, rows: rows, k: k, n: n)
+            assertClose(transposed, expectedT, 1e-12, "smallTransposedProduct")
+
+            // out[rows, width] = d b^T with width = k
+            var narrow = [Double](repeating: 9, count: rows * k)
+            var expectedN = [Double](repeating: 0, count: rows * k)
+            referenceGemm(&expectedN, ldc: k, d, lda: n, .none, b, ldb: n, .transposed, m: rows, n: k, k: n)
+            Double.narrowProduct(out: &narrow, a: d, b: b, rows: rows, width: k, n: n)
+            assertClose(narrow, expectedN, 1e-12, "narrowProduct")
+        }
+    }
+}
