@@ -10,6 +10,12 @@ let fastMath: [SwiftSetting] = [
 // inner loops cost a third of the throughput.
 let kernelMath: [SwiftSetting] = fastMath + [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
 
+let systemLibraries: [Target] = [
+    .systemLibrary(name: "CFFTW", path: "Sources/CFFTW", providers: [.apt(["libfftw3-dev"]), .brew(["fftw"])]),
+    .systemLibrary(name: "CGIF", path: "Sources/CGIF", providers: [.apt(["libgif-dev"]), .brew(["giflib"])]),
+    .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+]
+
 #if os(Linux)
 let blasDependency: [Target.Dependency] = ["CBLAS"]
 let blasTargets: [Target] = [
@@ -30,19 +36,26 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
-    targets: blasTargets + [
+    targets: blasTargets + systemLibraries + [
         .target(name: "WaveCore", dependencies: blasDependency, swiftSettings: kernelMath),
         .target(name: "WaveModels", dependencies: ["WaveCore"], swiftSettings: fastMath),
         .target(name: "WaveTasks", dependencies: ["WaveCore", "WaveModels"], swiftSettings: fastMath),
         .target(name: "WaveTraining", dependencies: ["WaveCore", "WaveModels", "WaveTasks"], swiftSettings: fastMath),
+        .target(name: "WavePlot", dependencies: ["CZlib", "CGIF"], swiftSettings: kernelMath),
+        .target(name: "WaveAnalysis", dependencies: ["WaveCore", "WaveModels", "WaveTasks", "WaveTraining", "WavePlot", "CFFTW"],
+                swiftSettings: fastMath),
         .executableTarget(
             name: "wrnn",
-            dependencies: ["WaveTraining", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["WaveTraining", "WaveAnalysis", "WavePlot",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: fastMath),
         .testTarget(name: "WaveCoreTests", dependencies: ["WaveCore"], swiftSettings: fastMath),
         .testTarget(name: "WaveModelsTests", dependencies: ["WaveModels", "WaveCore"], swiftSettings: fastMath),
         .testTarget(name: "WaveTasksTests", dependencies: ["WaveTasks", "WaveCore"], swiftSettings: fastMath),
         .testTarget(name: "WaveTrainingTests", dependencies: ["WaveTraining", "WaveModels", "WaveTasks", "WaveCore"], swiftSettings: fastMath),
+        .testTarget(name: "WavePlotTests", dependencies: ["WavePlot", "CZlib", "CGIF"], swiftSettings: fastMath),
+        .testTarget(name: "WaveAnalysisTests", dependencies: ["WaveAnalysis", "WaveTraining", "WaveModels", "WaveCore", "WavePlot"],
+                    swiftSettings: fastMath),
         .testTarget(name: "WrnnCLITests", dependencies: ["wrnn"], swiftSettings: fastMath),
     ],
     swiftLanguageModes: [.v5]

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building WaveRNN needs and is not there yet. Safe to run again.
-#   Linux (Debian/Ubuntu): OpenBLAS (libopenblas-dev) for cblas.h and libopenblas.
-#   macOS: nothing; Accelerate provides BLAS.
+#   Linux (Debian/Ubuntu): OpenBLAS (BLAS), FFTW (the 2-D Fourier analysis), giflib
+#   (animated hidden states) and zlib (PNG) development packages.
+#   macOS: brew install fftw giflib; Accelerate provides BLAS.
 set -euo pipefail
 
 if ! command -v swift >/dev/null 2>&1; then
@@ -12,11 +13,13 @@ fi
 [ "$(uname -s)" = "Linux" ] || exit 0
 
 missing=()
-dpkg -s libopenblas-dev >/dev/null 2>&1 || missing+=(libopenblas-dev)
+for package in libopenblas-dev libfftw3-dev libgif-dev zlib1g-dev; do
+    dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+done
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if ! command -v apt-get >/dev/null 2>&1; then
-    echo "setup: please install OpenBLAS development files (${missing[*]}) with your package manager" >&2
+    echo "setup: please install these development packages with your package manager: ${missing[*]}" >&2
     exit 69
 fi
 sudo=""

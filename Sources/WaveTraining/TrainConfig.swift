@@ -38,6 +38,8 @@ public struct TrainConfig: Codable, Equatable, Sendable {
     public var evalEvery: Int
     public var checkpointEvery: Int
     public var testSize: Int
+    /// Initial weights from a safetensors file instead of the init scheme.
+    public var initFrom: String?
 
     public init(task: TaskConfig, model: ModelConfig, learningRate: Double, clip: Double, batchSize: Int, steps: Int,
                 seed: UInt64, threads: Int, evalEvery: Int, checkpointEvery: Int, testSize: Int) {

@@ -47,6 +47,16 @@ public final class Trainer: @unchecked Sendable {
     public private(set) var step = 0
     var solvedAt: Int?
 
+    /// Fails (exit 65/66) when `config.initFrom` names a file that does not fit the model.
+    public convenience init(checkedConfig config: TrainConfig) throws {
+        self.init(config: config)
+        if let path = config.initFrom {
+            let (_, tensors) = try Safetensors.read(from: path)
+            let values = try Safetensors.parameters(for: model.layout, from: tensors, path: path)
+            params.pointer.update(from: values, count: values.count)
+        }
+    }
+
     public init(config: TrainConfig) {
         self.config = config
         task = config.task.makeTask()
@@ -58,9 +68,14 @@ public final class Trainer: @unchecked Sendable {
                     frozen: model.layout.frozenRanges(config.model))
         runner = BatchRunner(model: model, batch: config.batchSize, length: task.length, threads: config.threads)
         dataStream = RandomStream(seed: config.seed, stream: 1)
+        testSet = Self.makeTestSet(config: config, task: task)
+    }
+
+    /// The fixed test set: `testSize` sequences from the seed's test stream, in batches of at
+    /// most `batchSize`.
+    public static func makeTestSet(config: TrainConfig, task: any SequenceTask) -> [SequenceBatch<Float>] {
         var testStream = RandomStream(seed: config.seed, stream: 2)
-        let task = self.task
-        testSet = shardRanges(total: config.testSize, parts: (config.testSize + config.batchSize - 1) / config.batchSize)
+        return shardRanges(total: config.testSize, parts: (config.testSize + config.batchSize - 1) / config.batchSize)
             .map { range in
                 let batch = task.makeBatch(count: range.count)
                 task.fill(batch, rng: &testStream)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import WaveTraining
+import WaveAnalysis
 
 /// The paper's first claim on the user's machine: with the same budget, the wRNN learns the
 /// copy task far better than the wave-free iRNN.
@@ -60,7 +61,18 @@ struct Demo: ParsableCommand {
             print(String(format: "\nThe wRNN's test loss is %.0fx lower than the iRNN's after the same %d steps.",
                          still.testLoss / wave.testLoss, steps))
         }
-        print("Runs written to \(root)/wrnn and \(root)/irnn")
+        var maps: [String] = []
+        var powers: [String] = []
+        for kind in ["wrnn", "irnn"] {
+            let run = root + "/" + kind
+            let recording = try Recording.record(runDirectory: run, samples: [0])
+            let summary = try writeFigures(recording, channels: nil, runDirectory: run, into: run + "/analysis")
+            maps.append(run + "/analysis/spacetime_s0_c0.png")
+            powers.append(String(format: "%.1f", summary.meanDiagonalPower))
+        }
+        print("Diagonal power of the normalised spectrum (waves): wRNN \(powers[0]), iRNN \(powers[1]).")
+        print("Space-time maps: \(maps[0]) and \(maps[1])")
+        print("Runs written to \(root)/wrnn and \(root)/irnn; `wrnn report \(root)/wrnn \(root)/irnn` makes an HTML page.")
     }
 }
 

@@ -130,6 +130,8 @@ struct RunOptions: ParsableArguments {
     var checkpointEvery: Int = 1000
     @Option(parsing: .unconditional, help: "Sequences in the fixed test set.")
     var testSize: Int = 1000
+    @Option(help: "Start from these weights (safetensors, as `wrnn export` writes) instead of the init scheme.")
+    var initFrom: String?
     @Flag(help: "Print only the summary.")
     var quiet = false
 

@@ -25,20 +25,22 @@ struct Train: ParsableCommand {
         config.evalEvery = runOptions.evalEvery
         config.checkpointEvery = runOptions.checkpointEvery
         config.testSize = runOptions.testSize
+        config.initFrom = runOptions.initFrom
         return config
     }
 
     func run() throws {
         let config = self.config
         let path = runOptions.out ?? defaultRunPath("\(config.task.kind.rawValue)-\(config.model.kind.rawValue)")
+        let trainer = try Trainer(checkedConfig: config)   // a bad --init-from fails before the run directory exists
         let directory = try RunDirectory.create(path)
         try directory.writeJSON(config, to: "config.json")
         print("wrnn train: \(config.task.summaryLine)")
         print("model: \(config.model.summaryLine)")
         print("\(config.model.parameterBreakdown)")
         print("Adam lr \(config.learningRate), clip \(config.clip == 0 ? "off" : String(config.clip)), batch \(config.batchSize), \(config.steps) steps, seed \(config.seed), \(config.threads) thread\(config.threads == 1 ? "" : "s")")
+        if let initFrom = config.initFrom { print("initial weights: \(initFrom)") }
         print("run directory: \(path)")
-        let trainer = Trainer(config: config)
         let summary = try trainer.run(directory: directory, progress: Progress(quiet: runOptions.quiet))
         var result = "done: \(summary.steps) steps in \(formatDuration(summary.seconds)) (\(String(format: "%.1f", summary.stepsPerSecond)) steps/s)  test loss \(formatLoss(summary.testLoss))"
         if let recall = summary.recallAccuracy { result += "  recall \(String(format: "%.1f%%", recall * 100))" }

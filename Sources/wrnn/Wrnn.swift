@@ -18,7 +18,7 @@ struct Wrnn: ParsableCommand {
             64 bad command-line input, 65 corrupt data or checkpoint, 66 missing file, 74 I/O error.
             """,
         version: "0.1.0",
-        subcommands: [Train.self, Demo.self, Bench.self],
+        subcommands: [Train.self, Demo.self, Analyze.self, Report.self, Export.self, Bench.self],
         defaultSubcommand: nil)
 
     /// Parses, runs, and turns every failure into one line on stderr and its exit code.

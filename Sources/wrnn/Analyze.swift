@@ -1,0 +1,145 @@
+import ArgumentParser
+import Foundation
+import WaveAnalysis
+import WaveTraining
+
+/// "0,2,5" -> [0, 2, 5]
+func parseIndexList(_ text: String, option: String) throws -> [Int] {
+    let parts = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+    let values = parts.compactMap { Int($0) }
+    guard !parts.isEmpty, values.count == parts.count, values.allSatisfy({ $0 >= 0 }) else {
+        throw ValidationError("\(option) must be a comma-separated list of non-negative integers (got '\(text)')")
+    }
+    return values
+}
+
+func requireRunDirectory(_ path: String) throws {
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
+        throw WrnnError.missing("run directory \(path) does not exist")
+    }
+}
+
+struct Analyze: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Record a trained model's hidden states and draw the waves.",
+        discussion: """
+            Writes into RUN_DIR/analysis: hidden states (.npy, time x channels x neurons), space-time maps,
+            normalised 2-D spectra with diagonal power and wave speed, an animated GIF, the copy task's
+            input/output/target panel, learning curves (SVG) and analysis.json.
+            """)
+
+    @Argument(help: "A run directory written by `wrnn train` or `wrnn demo`.")
+    var runDirectory: String
+    @Option(help: "Test-set samples to record, e.g. 0,1,2.")
+    var samples: String = "0"
+    @Option(help: "Channels (rings) to draw, e.g. 0,1. Default: the first four.")
+    var channels: String?
+    @Option(help: "Checkpoint to load. Default: RUN_DIR/checkpoint.bin.")
+    var checkpoint: String?
+
+    func validate() throws {
+        _ = try parseIndexList(samples, option: "--samples")
+        if let channels { _ = try parseIndexList(channels, option: "--channels") }
+    }
+
+    func run() throws {
+        try requireRunDirectory(runDirectory)
+        let recording = try Recording.record(runDirectory: runDirectory, checkpoint: checkpoint,
+                                             samples: try parseIndexList(samples, option: "--samples"))
+        let out = runDirectory + "/analysis"
+        let summary = try writeFigures(recording, channels: try channels.map { try parseIndexList($0, option: "--channels") },
+                                       runDirectory: runDirectory, into: out)
+        print("wrnn analyze: \(recording.config.model.displayName) on the \(recording.config.task.summaryLine), checkpoint step \(recording.step)")
+        print(analysisTable(summary))
+        print("wrote \(summary.files.count + 1) files to \(out)")
+    }
+}
+
+func analysisTable(_ summary: AnalysisSummary) -> String {
+    var lines = ["sample  channel  diagonal power  speed (neurons/step)"]
+    for c in summary.channels {
+        lines.append(padded(String(c.sample), 8) + padded(String(c.channel), 9)
+                     + padded(String(format: "%.2f", c.diagonalPower), 16) + String(format: "%.2f", c.speed))
+    }
+    return lines.joined(separator: "\n")
+}
+
+struct Report: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write one self-contained HTML page for one or several runs.",
+        discussion: "Analyses runs that have not been analysed yet (sample 0).")
+
+    @Argument(help: "Run directories.")
+    var runDirectories: [String]
+    @Option(help: "HTML file to write. Default: RUN_DIR/report.html for one run, report.html for several.")
+    var out: String?
+
+    func validate() throws {
+        if runDirectories.isEmpty { throw ValidationError("give at least one run directory") }
+    }
+
+    func run() throws {
+        for run in runDirectories { try requireRunDirectory(run) }
+        let path = out ?? (runDirectories.count == 1 ? runDirectories[0] + "/report.html" : "report.html")
+        try writeReport(runs: runDirectories, to: path)
+        print("wrote \(path)")
+    }
+}
+
+struct Export: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write a run's weights as safetensors under the authors' PyTorch state_dict names.",
+        discussion: """
+            Also writes check.safetensors: inputs [L, B, d] from the run's test set and this model's outputs
+            [R, B, out]. scripts/torch_check_export.py builds the same model in PyTorch, loads the export
+            and compares the outputs.
+            """)
+
+    @Argument(help: "A run directory.")
+    var runDirectory: String
+    @Option(help: "Weights file to write. Default: RUN_DIR/model.safetensors.")
+    var out: String?
+    @Option(help: "Checkpoint to export. Default: RUN_DIR/checkpoint.bin.")
+    var checkpoint: String?
+    @Option(help: "Test sequences in check.safetensors.")
+    var checkSamples: Int = 4
+
+    func validate() throws { try requirePositive(checkSamples, "--check-samples") }
+
+    func run() throws {
+        try requireRunDirectory(runDirectory)
+        let loaded = try Checkpoint.read(from: checkpoint ?? runDirectory + "/checkpoint.bin")
+        let config = loaded.header.config
+        let layout = ParameterLayoutOf(config)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let metadata = ["format": "pt", "producer": "wrnn", "step": String(loaded.header.step),
+                        "config": String(decoding: try encoder.encode(config), as: UTF8.self)]
+        let path = out ?? runDirectory + "/model.safetensors"
+        try Safetensors.write(Safetensors.tensors(layout: layout, params: loaded.params), metadata: metadata, to: path)
+        let samples = Array(0..<min(checkSamples, config.testSize))
+        let recording = try Recording.record(runDirectory: runDirectory, checkpoint: checkpoint, samples: samples)
+        let check = runDirectory + "/check.safetensors"
+        try Safetensors.write(checkTensors(recording), metadata: ["config": metadata["config"]!], to: check)
+        print("wrote \(path) (\(layout.tensors.count) tensors, \(grouped(layout.count)) parameters)")
+        print("wrote \(check) (\(samples.count) test sequences and this model's outputs)")
+        print("check in PyTorch: python3 scripts/torch_check_export.py \(path) \(check)")
+    }
+}
+
+import WaveModels
+func ParameterLayoutOf(_ config: TrainConfig) -> ParameterLayout { ParameterLayout(config.model) }
+
+/// inputs [L, B, d] and raw outputs [R, B, out] (logits, before the softmax the recording applies).
+func checkTensors(_ recording: Recording) -> [(name: String, tensor: Safetensors.Tensor)] {
+    let b = recording.samples.count, l = recording.length, d = recording.config.model.inputSize
+    let out = recording.config.model.outputSize
+    let steps = recording.outputs[0].count / out
+    var inputs = [Float](repeating: 0, count: l * b * d), outputs = [Float](repeating: 0, count: steps * b * out)
+    for row in 0..<b {
+        for t in 0..<l { for j in 0..<d { inputs[(t * b + row) * d + j] = recording.inputs[row][t * d + j] } }
+        for r in 0..<steps { for j in 0..<out { outputs[(r * b + row) * out + j] = recording.logits[row][r * out + j] } }
+    }
+    return [("inputs", .init(shape: [l, b, d], values: inputs)), ("outputs", .init(shape: [steps, b, out], values: outputs))]
+}
