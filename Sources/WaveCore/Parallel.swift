@@ -6,29 +6,37 @@ import Foundation
 /// serialises a step; here every shard always has its own thread.) The time loop never
 /// synchronises, so a training step costs one hand-off and one join however long the sequence.
 public final class ShardPool: @unchecked Sendable {
-    public let threads: Int
-    private var job: ((Int) -> Void)?
-    private var stopping = false
-    private let start: [DispatchSemaphore]
-    private let done: [DispatchSemaphore]
-
-    public init(threads: Int) {
-        self.threads = max(1, threads)
-        start = (1..<self.threads).map { _ in DispatchSemaphore(value: 0) }
-        done = (1..<self.threads).map { _ in DispatchSemaphore(value: 0) }
-        for worker in 1..<self.threads {
-            let thread = Thread { [unowned self] in self.workerLoop(worker) }
-            thread.stackSize = 1 << 22
-            thread.start()
+    /// What the workers share; they hold it (not the pool), so the pool can go away while
+    /// they finish.
+    final class State: @unchecked Sendable {
+        var job: ((Int) -> Void)?
+        var stopping = false
+        let start: [DispatchSemaphore]
+        let done: [DispatchSemaphore]
+        init(workers: Int) {
+            start = (0..<workers).map { _ in DispatchSemaphore(value: 0) }
+            done = (0..<workers).map { _ in DispatchSemaphore(value: 0) }
         }
     }
 
-    private func workerLoop(_ worker: Int) {
-        while true {
-            start[worker - 1].wait()
-            if stopping { done[worker - 1].signal(); return }
-            job!(worker)
-            done[worker - 1].signal()
+    public let threads: Int
+    private let state: State
+
+    public init(threads: Int) {
+        self.threads = max(1, threads)
+        state = State(workers: self.threads - 1)
+        for worker in 1..<self.threads {
+            let state = self.state
+            let thread = Thread {
+                while true {
+                    state.start[worker - 1].wait()
+                    if state.stopping { state.done[worker - 1].signal(); return }
+                    state.job!(worker)
+                    state.done[worker - 1].signal()
+                }
+            }
+            thread.stackSize = 1 << 22
+            thread.start()
         }
     }
 
@@ -37,17 +45,17 @@ public final class ShardPool: @unchecked Sendable {
         precondition(count <= threads)
         if count <= 1 { if count == 1 { body(0) }; return }
         withoutActuallyEscaping(body) { escapable in
-            job = escapable
-            for worker in 1..<count { start[worker - 1].signal() }
+            state.job = escapable
+            for worker in 1..<count { state.start[worker - 1].signal() }
             escapable(0)
-            for worker in 1..<count { done[worker - 1].wait() }
-            job = nil
+            for worker in 1..<count { state.done[worker - 1].wait() }
+            state.job = nil
         }
     }
 
     deinit {
-        stopping = true
-        for worker in 1..<threads { start[worker - 1].signal(); done[worker - 1].wait() }
+        state.stopping = true
+        for worker in 1..<threads { state.start[worker - 1].signal(); state.done[worker - 1].wait() }
     }
 }
 

@@ -39,7 +39,7 @@ public struct Chart: Sendable {
         var ys = (all.map { ty($0.y) }.min() ?? 0, all.map { ty($0.y) }.max() ?? 1)
         if xs.1 - xs.0 < 1e-12 { xs = (xs.0 - 0.5, xs.1 + 0.5) }
         if ys.1 - ys.0 < 1e-12 { ys = (ys.0 - 0.5, ys.1 + 0.5) }
-        if logY { ys = (floor(ys.0), ceil(ys.1)) }
+        if logY { ys = (floor(ys.0), ceil(ys.1)) } else { let pad = 0.05 * (ys.1 - ys.0); ys = (ys.0 - pad, ys.1 + pad) }
         if logX { xs = (floor(xs.0), ceil(xs.1)) }
         func px(_ v: Double) -> Double { left + (tx(v) - xs.0) / (xs.1 - xs.0) * plotW }
         func py(_ v: Double) -> Double { top + plotH - (ty(v) - ys.0) / (ys.1 - ys.0) * plotH }

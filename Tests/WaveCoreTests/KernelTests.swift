@@ -176,3 +176,19 @@ final class SmallProductTests: XCTestCase {
         }
     }
 }
+
+final class ShardPoolTests: XCTestCase {
+    /// Every shard runs exactly once per call, and pools can be created and dropped freely.
+    func testShardPoolRunsEveryShardAndShutsDown() {
+        for _ in 0..<20 {
+            let pool = ShardPool(threads: 3)
+            var hits = [Int](repeating: 0, count: 3)
+            hits.withUnsafeMutableBufferPointer { h in
+                let p = h.baseAddress!
+                for _ in 0..<10 { pool.run(3) { p[$0] += 1 } }
+                pool.run(2) { p[$0] += 100 }
+            }
+            XCTAssertEqual(hits, [110, 110, 10])
+        }
+    }
+}

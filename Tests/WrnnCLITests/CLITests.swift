@@ -145,4 +145,79 @@ final class CLITests: XCTestCase {
         let version = try wrnn(["--version"])
         XCTAssertEqual(version.stdout, "0.1.0\n")
     }
+
+    func tinyRun(_ extra: [String] = []) throws -> String {
+        let run = scratchDirectory() + "/run"
+        let result = try wrnn(["train", "--task", "copy", "-T", "4", "-n", "12", "-c", "2", "--steps", "10", "--batch-size", "8",
+                               "--test-size", "8", "--seed", "5", "--quiet", "--out", run] + extra)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        return run
+    }
+
+    func testAnalyzeReportAndExport() throws {
+        let run = try tinyRun()
+        let analyze = try wrnn(["analyze", run, "--samples", "0,2", "--channels", "1"])
+        XCTAssertEqual(analyze.status, 0, analyze.stderr)
+        let lines = analyze.stdout.split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines[0], "wrnn analyze: wRNN on the copy task, delay T=4 (length 24, paper layout), checkpoint step 10")
+        XCTAssertEqual(lines[1], "sample  channel  diagonal power  speed (neurons/step)")
+        XCTAssertTrue(lines[2].hasPrefix("0       1       "), lines[2])
+        XCTAssertTrue(lines[3].hasPrefix("2       1       "), lines[3])
+        XCTAssertEqual(lines[4], "wrote 12 files to \(run)/analysis")
+        for file in ["hidden_s2.npy", "spacetime_s0_c1.png", "spectrum_s2_c1.png", "hidden_s0.gif", "copy_io_s2.png", "curves.svg"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: run + "/analysis/" + file), file)
+        }
+        let report = try wrnn(["report", run])
+        XCTAssertEqual(report.stdout, "wrote \(run)/report.html\n")
+        let export = try wrnn(["export", run])
+        XCTAssertEqual(export.status, 0, export.stderr)
+        XCTAssertEqual(export.stdout.split(separator: "\n").first.map(String.init),
+                       "wrote \(run)/model.safetensors (6 tensors, 528 parameters)")
+        // the PyTorch side: when torch is installed the outputs must agree; without it the script says how to get it
+        let check = Process()
+        check.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("scripts/torch_check_export.py").path
+        check.arguments = ["python3", script, run + "/model.safetensors", run + "/check.safetensors"]
+        let pipe = Pipe(), errors = Pipe()
+        check.standardOutput = pipe
+        check.standardError = errors
+        try check.run()
+        let printed = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            + String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        check.waitUntilExit()
+        if printed.contains("PyTorch is not installed") {
+            XCTAssertEqual(check.terminationStatus, 1)
+            XCTAssertTrue(printed.contains("pip install torch"))
+        } else {
+            XCTAssertEqual(check.terminationStatus, 0, printed)
+            XCTAssertTrue(printed.contains("-> agree"), printed)
+        }
+    }
+
+    /// Weights move both ways: a run started from an export begins where the original ended.
+    func testInitFromAnExportStartsWhereTheRunEnded() throws {
+        let run = try tinyRun()
+        XCTAssertEqual(try wrnn(["export", run]).status, 0)
+        let next = try tinyRun(["--init-from", run + "/model.safetensors"])
+        let ended = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: run + "/summary.json"))) as! [String: Any]
+        let firstLine = try String(contentsOfFile: next + "/metrics.jsonl", encoding: .utf8).split(separator: "\n")[0]
+        let started = try JSONSerialization.jsonObject(with: Data(firstLine.utf8)) as! [String: Any]
+        XCTAssertEqual(started["test_loss"] as? Double, ended["test_loss"] as? Double)
+
+        let bad = scratchDirectory() + "/bad.safetensors"
+        FileManager.default.createFile(atPath: bad, contents: Data([255, 255, 255, 255, 0, 0, 0, 0, 123]))
+        let result = try wrnn(["train", "--init-from", bad, "--steps", "1", "--out", scratchDirectory() + "/x"])
+        XCTAssertEqual(result.status, 65)
+        XCTAssertEqual(result.stderr, "wrnn: error: \(bad) is not a valid safetensors file: header length 4294967295 bytes is over the 100 MB limit\n")
+    }
+
+    func testAnalyzeBadInput() throws {
+        let missing = try wrnn(["analyze", "/nonexistent/run"])
+        XCTAssertEqual(missing.status, 66)
+        XCTAssertEqual(missing.stderr, "wrnn: error: run directory /nonexistent/run does not exist\n")
+        let list = try wrnn(["analyze", "/tmp", "--samples", "a,1"])
+        XCTAssertEqual(list.status, 64)
+        XCTAssertEqual(list.stderr, "wrnn: error: --samples must be a comma-separated list of non-negative integers (got 'a,1')\n")
+    }
 }
