@@ -30,7 +30,7 @@ def read_safetensors(path, torch):
 def build(torch, nn, model):
     kind, d, out = model["kind"], model["inputSize"], model["outputSize"]
     n, c, f = model["hiddenSize"], model["channels"], model["kernelSize"]
-    units = c * n if kind == "wrnn" else n
+    units = c * n if kind == "wrnn" else n  # PyTorch names for LSTM/GRU: rnn.weight_ih_l0, ...
     act = {"relu": torch.relu, "tanh": torch.tanh, "identity": lambda x: x}[model["activation"]]
 
     class Cell(nn.Module):
@@ -50,7 +50,10 @@ def build(torch, nn, model):
     class Net(nn.Module):
         def __init__(self):
             super().__init__()
-            self.cell = Cell()
+            if kind in ("lstm", "gru"):
+                self.rnn = (nn.LSTM if kind == "lstm" else nn.GRU)(d, units)
+            else:
+                self.cell = Cell()
             if model["readout"] == "mlp":
                 hidden = model["mlpHidden"]
                 self.readout = nn.Sequential(nn.Linear(units, hidden), nn.ReLU(), nn.Linear(hidden, out))
@@ -58,6 +61,11 @@ def build(torch, nn, model):
                 self.readout = nn.Linear(units, out)
 
         def forward(self, xs):  # [L, B, d]
+            if kind in ("lstm", "gru"):
+                hs, _ = self.rnn(xs)
+                if model["readoutTiming"] == "every":
+                    return self.readout(hs)
+                return self.readout(hs[-1]).unsqueeze(0)
             h = xs.new_zeros(xs.shape[1], units)
             outs = []
             for t in range(xs.shape[0]):

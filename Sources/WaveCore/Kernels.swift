@@ -87,6 +87,85 @@ extension Scalar {
         }
     }
 
+    @inline(__always)
+    static func sigmoid(_ x: Self) -> Self { 1 / (1 + elementaryExp(-x)) }
+
+    @inline(__always)
+    public static func lstmForward(
+        h: UnsafeMutablePointer<Self>, c: UnsafeMutablePointer<Self>, gates a: UnsafeMutablePointer<Self>,
+        cPrev: UnsafePointer<Self>, rows: Int, n: Int
+    ) {
+        for r in 0..<rows {
+            let g = a + r * 4 * n
+            for j in 0..<n {
+                let i = sigmoid(g[j]), f = sigmoid(g[n + j]), cand = elementaryTanh(g[2 * n + j]), o = sigmoid(g[3 * n + j])
+                g[j] = i; g[n + j] = f; g[2 * n + j] = cand; g[3 * n + j] = o
+                let cell = f * cPrev[r * n + j] + i * cand
+                c[r * n + j] = cell
+                h[r * n + j] = o * elementaryTanh(cell)
+            }
+        }
+    }
+
+    @inline(__always)
+    public static func lstmBackward(
+        dA: UnsafeMutablePointer<Self>, dc: UnsafeMutablePointer<Self>, dh: UnsafePointer<Self>,
+        gates: UnsafePointer<Self>, c: UnsafePointer<Self>, cPrev: UnsafePointer<Self>, rows: Int, n: Int
+    ) {
+        for r in 0..<rows {
+            let g = gates + r * 4 * n, d = dA + r * 4 * n
+            for j in 0..<n {
+                let k = r * n + j
+                let i = g[j], f = g[n + j], cand = g[2 * n + j], o = g[3 * n + j]
+                let tc = elementaryTanh(c[k])
+                let dcell = dc[k] + dh[k] * o * (1 - tc * tc)
+                d[j] = dcell * cand * i * (1 - i)
+                d[n + j] = dcell * cPrev[k] * f * (1 - f)
+                d[2 * n + j] = dcell * i * (1 - cand * cand)
+                d[3 * n + j] = dh[k] * tc * o * (1 - o)
+                dc[k] = dcell * f
+            }
+        }
+    }
+
+    @inline(__always)
+    public static func gruForward(
+        h: UnsafeMutablePointer<Self>, gates: UnsafeMutablePointer<Self>, hn: UnsafeMutablePointer<Self>,
+        ax: UnsafePointer<Self>, ah: UnsafePointer<Self>, hPrev: UnsafePointer<Self>, rows: Int, n: Int
+    ) {
+        for r in 0..<rows {
+            let x = ax + r * 3 * n, y = ah + r * 3 * n, g = gates + r * 3 * n
+            for j in 0..<n {
+                let reset = sigmoid(x[j] + y[j]), update = sigmoid(x[n + j] + y[n + j])
+                let candidate = elementaryTanh(x[2 * n + j] + reset * y[2 * n + j])
+                g[j] = reset; g[n + j] = update; g[2 * n + j] = candidate
+                hn[r * n + j] = y[2 * n + j]
+                h[r * n + j] = (1 - update) * candidate + update * hPrev[r * n + j]
+            }
+        }
+    }
+
+    @inline(__always)
+    public static func gruBackward(
+        dAx: UnsafeMutablePointer<Self>, dAh: UnsafeMutablePointer<Self>, dhDirect: UnsafeMutablePointer<Self>,
+        dh: UnsafePointer<Self>, gates: UnsafePointer<Self>, hn: UnsafePointer<Self>, hPrev: UnsafePointer<Self>,
+        rows: Int, n: Int
+    ) {
+        for r in 0..<rows {
+            let g = gates + r * 3 * n, dx = dAx + r * 3 * n, dy = dAh + r * 3 * n
+            for j in 0..<n {
+                let k = r * n + j
+                let reset = g[j], update = g[n + j], candidate = g[2 * n + j]
+                let dCandidatePre = dh[k] * (1 - update) * (1 - candidate * candidate)
+                let dUpdatePre = dh[k] * (hPrev[k] - candidate) * update * (1 - update)
+                let dResetPre = dCandidatePre * hn[k] * reset * (1 - reset)
+                dx[j] = dResetPre; dx[n + j] = dUpdatePre; dx[2 * n + j] = dCandidatePre
+                dy[j] = dResetPre; dy[n + j] = dUpdatePre; dy[2 * n + j] = dCandidatePre * reset
+                dhDirect[k] = dh[k] * update
+            }
+        }
+    }
+
     /// y += alpha * x
     @inline(__always)
     static func axpy(_ y: UnsafeMutablePointer<Self>, _ alpha: Self, _ x: UnsafePointer<Self>, _ count: Int) {

@@ -49,6 +49,28 @@ where Self.SIMD8Storage: Sendable {
     /// read once against all of b. a: [rows, n], b: [width, n], out: [rows, width].
     static func narrowProduct(
         out: UnsafeMutablePointer<Self>, a: UnsafePointer<Self>, b: UnsafePointer<Self>, rows: Int, width: Int, n: Int)
+    /// LSTM cell, PyTorch gate order (i, f, g, o). a: [rows, 4n] pre-activations (both biases
+    /// included) becomes the activated gates in place; c = f c_prev + i g, h = o tanh(c).
+    static func lstmForward(
+        h: UnsafeMutablePointer<Self>, c: UnsafeMutablePointer<Self>, gates a: UnsafeMutablePointer<Self>,
+        cPrev: UnsafePointer<Self>, rows: Int, n: Int)
+    /// LSTM step backward: from dh (dLoss/dh_t) and dc (dLoss/dc_t from later steps, overwritten
+    /// with dLoss/dc_{t-1}) writes dA [rows, 4n], the gradient of the gate pre-activations.
+    static func lstmBackward(
+        dA: UnsafeMutablePointer<Self>, dc: UnsafeMutablePointer<Self>, dh: UnsafePointer<Self>,
+        gates: UnsafePointer<Self>, c: UnsafePointer<Self>, cPrev: UnsafePointer<Self>, rows: Int, n: Int)
+    /// GRU cell, PyTorch gate order (r, z, n). ax = x W_ih^T + b_ih and ah = h W_hh^T + b_hh, both
+    /// [rows, 3n]; gates [rows, 3n] receives (r, z, n), hn [rows, n] keeps ah's n part;
+    /// h = (1 - z) n + z h_prev with n = tanh(ax_n + r hn).
+    static func gruForward(
+        h: UnsafeMutablePointer<Self>, gates: UnsafeMutablePointer<Self>, hn: UnsafeMutablePointer<Self>,
+        ax: UnsafePointer<Self>, ah: UnsafePointer<Self>, hPrev: UnsafePointer<Self>, rows: Int, n: Int)
+    /// GRU step backward: writes dAx, dAh [rows, 3n] (gradients of ax and ah) and dhDirect
+    /// [rows, n] = dh z, the part of dLoss/dh_prev that does not pass through W_hh.
+    static func gruBackward(
+        dAx: UnsafeMutablePointer<Self>, dAh: UnsafeMutablePointer<Self>, dhDirect: UnsafeMutablePointer<Self>,
+        dh: UnsafePointer<Self>, gates: UnsafePointer<Self>, hn: UnsafePointer<Self>, hPrev: UnsafePointer<Self>,
+        rows: Int, n: Int)
     /// out[r, j] = act(pre[r, j] + bias[j])
     static func biasActivation(
         out: UnsafeMutablePointer<Self>, pre: UnsafePointer<Self>, bias: UnsafePointer<Self>,

@@ -10,6 +10,10 @@ extension ModelConfig {
         }
         let n = units, d = inputSize
         for tensor in layout.tensors {
+            if kind.isGated, [.encoderWeight, .encoderBias, .recurrentWeight, .recurrentBias].contains(tensor.role) {
+                uniform(tensor, bound: 1 / Double(n).squareRoot())   // PyTorch's LSTM/GRU init, every weight and bias
+                continue
+            }
             switch tensor.role {
             case .encoderWeight:
                 switch encoderInit {
@@ -40,6 +44,8 @@ extension ModelConfig {
                     for i in 0..<n { values[tensor.offset + i * n + i] = 1 }
                 case (.irnn, .shift):
                     for i in 0..<n { values[tensor.offset + i * n + (i + 1) % n] = 1 }
+                case (.lstm, _), (.gru, _):
+                    break
                 }
             case .recurrentBias:
                 // The authors keep PyTorch's default conv bias even for the shift init; the

@@ -1,6 +1,11 @@
 import WaveCore
 
-public enum ModelKind: String, Codable, CaseIterable, Sendable { case wrnn, irnn }
+public enum ModelKind: String, Codable, CaseIterable, Sendable {
+    case wrnn, irnn, lstm, gru
+    /// Gate blocks in the gated cells' weight matrices: 4 (i, f, g, o) for the LSTM, 3 (r, z, n) for the GRU.
+    public var gateCount: Int { self == .lstm ? 4 : self == .gru ? 3 : 1 }
+    public var isGated: Bool { self == .lstm || self == .gru }
+}
 
 /// Recurrent weight initialisation: `shift` moves activity one neuron per step (the
 /// authors' `fwd`, the iRNN's Sigma-init), `identity` holds it in place (`eye`), `random` is
@@ -23,7 +28,7 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     /// d: input dimension per time step.
     public var inputSize: Int
     public var outputSize: Int
-    /// n: neurons per ring for the wRNN; the whole hidden size N for the iRNN.
+    /// n: neurons per ring for the wRNN; the whole hidden size N for the iRNN, LSTM and GRU.
     public var hiddenSize: Int
     /// c: rings (wRNN only; 1 for the iRNN).
     public var channels: Int

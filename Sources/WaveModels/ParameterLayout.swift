@@ -24,9 +24,19 @@ public struct ParameterLayout: Equatable, Sendable {
 
     public init(_ config: ModelConfig) {
         let n = config.units, d = config.inputSize, out = config.outputSize
-        add("cell.Wx.weight", [n, d], .encoderWeight)
-        add("cell.Wx.bias", [n], .encoderBias)
+        if config.kind.isGated {
+            // PyTorch's nn.LSTM / nn.GRU parameters, in its state_dict order
+            let g = config.kind.gateCount * n
+            add("rnn.weight_ih_l0", [g, d], .encoderWeight)
+            add("rnn.weight_hh_l0", [g, n], .recurrentWeight)
+            add("rnn.bias_ih_l0", [g], .encoderBias)
+            add("rnn.bias_hh_l0", [g], .recurrentBias)
+        } else {
+            add("cell.Wx.weight", [n, d], .encoderWeight)
+            add("cell.Wx.bias", [n], .encoderBias)
+        }
         switch config.kind {
+        case .lstm, .gru: break
         case .wrnn:
             add("cell.Wy.weight", [config.channels, config.channels, config.kernelSize], .recurrentWeight)
             add("cell.Wy.bias", [config.channels], .recurrentBias)

@@ -46,6 +46,9 @@ public final class SequenceModel<T: Scalar>: @unchecked Sendable {
         let b = rows.count, length = batch.length
         precondition(b <= ws.capacity && length == ws.length, "workspace too small for this batch")
         precondition(batch.inputSize == config.inputSize)
+        if config.kind.isGated {
+            return runGated(params: params, grads: grads, batch: batch, rows: rows, lossScale: lossScale, workspace: ws)
+        }
         let n = config.units
         let states = ws.states.pointer
         prepareBias(params, ws)
@@ -168,6 +171,8 @@ public final class SequenceModel<T: Scalar>: @unchecked Sendable {
                                       ringSize: config.hiddenSize, kernel: config.kernelSize,
                                       epilogue: ConvEpilogue(.activate(config.activation), addend: pre, bias: ws.bias.pointer))
             }
+        case .lstm, .gru:
+            preconditionFailure("gated cells run in runGated")
         case .irnn:
             if isFirst {
                 pre.update(repeating: 0, count: b * n)
@@ -213,6 +218,8 @@ public final class SequenceModel<T: Scalar>: @unchecked Sendable {
                                   epilogue: ConvEpilogue(.activationGradient(config.activation),
                                                          addend: addReadout ? UnsafePointer(dh) : nil,
                                                          activationOutput: h, columnSums: ws.dbias.pointer))
+        case .lstm, .gru:
+            preconditionFailure("gated cells run in runGated")
         case .irnn:
             if !config.freezeRecurrent {
                 T.gemm(grads + recurrentWeight, ldc: n, dpre, lda: n, .transposed, h, ldb: n, .none,

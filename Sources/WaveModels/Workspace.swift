@@ -18,6 +18,14 @@ public final class Workspace<T: Scalar>: @unchecked Sendable {
     let dEncoderT: Buffer<T>    // [d, N] dLoss/dV transposed, accumulated over steps
     let bias: Buffer<T>         // [N] b_u broadcast over each ring, plus b_V
     let dbias: Buffer<T>        // [N] dpre summed over rows and steps
+    let cells: Buffer<T>        // LSTM [length + 1, rows, N]: c_0 = 0, c_1 .. c_L
+    let gates: Buffer<T>        // gated cells [length, rows, G*N] activated gates per step
+    let hn: Buffer<T>           // GRU [length, rows, N]: W_hn h + b_hn per step
+    let ax: Buffer<T>           // gated [rows, G*N] x W_ih^T + b_ih; reused as dLoss/d(ax)
+    let ah: Buffer<T>           // GRU [rows, G*N] h W_hh^T + b_hh; reused as dLoss/d(ah)
+    let dc: Buffer<T>           // LSTM [rows, N] dLoss/dc
+    let dGateBiasIH: Buffer<T>  // gated [G*N]
+    let dGateBiasHH: Buffer<T>  // gated [G*N]
     let logits: Buffer<T>       // [R, rows, out], R = length (every step) or 1
     let dlogits: Buffer<T>      // [R, rows, out]
     let hidden: Buffer<T>       // [R, rows, mlpHidden]
@@ -37,10 +45,19 @@ public final class Workspace<T: Scalar>: @unchecked Sendable {
         convScratch = Buffer(zeros: config.kind == .wrnn
             ? circularConvScratchCount(channels: config.channels, ringSize: config.hiddenSize, kernel: config.kernelSize) : 0)
         kernelT = Buffer(zeros: config.kind == .wrnn ? config.channels * config.channels * config.kernelSize : 0)
-        encoderT = Buffer(zeros: config.inputSize * n)
-        dEncoderT = Buffer(zeros: config.inputSize * n)
+        encoderT = Buffer(zeros: config.kind.isGated ? 0 : config.inputSize * n)
+        dEncoderT = Buffer(zeros: config.kind.isGated ? 0 : config.inputSize * n)
         bias = Buffer(zeros: n)
         dbias = Buffer(zeros: n)
+        let gated = config.kind.isGated, gateWidth = config.kind.gateCount * n
+        cells = Buffer(zeros: config.kind == .lstm ? (length + 1) * capacity * n : 0)
+        gates = Buffer(zeros: gated ? length * capacity * gateWidth : 0)
+        hn = Buffer(zeros: config.kind == .gru ? length * capacity * n : 0)
+        ax = Buffer(zeros: gated ? capacity * gateWidth : 0)
+        ah = Buffer(zeros: gated ? capacity * gateWidth : 0)
+        dc = Buffer(zeros: config.kind == .lstm ? capacity * n : 0)
+        dGateBiasIH = Buffer(zeros: gated ? gateWidth : 0)
+        dGateBiasHH = Buffer(zeros: gated ? gateWidth : 0)
         logits = Buffer(zeros: readoutSteps * capacity * config.outputSize)
         dlogits = Buffer(zeros: readoutSteps * capacity * config.outputSize)
         hidden = Buffer(zeros: readoutSteps * capacity * mlp)
@@ -49,7 +66,7 @@ public final class Workspace<T: Scalar>: @unchecked Sendable {
 
     /// Bytes held by this workspace.
     public var bytes: Int {
-        [states, pre, dh, dpre, dpreEarlier, convScratch, kernelT, encoderT, dEncoderT, bias, dbias, logits, dlogits, hidden, dhidden]
+        [states, pre, dh, dpre, dpreEarlier, convScratch, kernelT, encoderT, dEncoderT, bias, dbias, cells, gates, hn, ax, ah, dc, dGateBiasIH, dGateBiasHH, logits, dlogits, hidden, dhidden]
             .reduce(0) { $0 + $1.bytes }
     }
 

@@ -3,10 +3,18 @@ import WaveModels
 import WaveTasks
 
 extension ModelConfig {
-    public var displayName: String { kind == .wrnn ? "wRNN" : "iRNN" }
+    public var displayName: String {
+        switch kind { case .wrnn: return "wRNN"; case .irnn: return "iRNN"; case .lstm: return "LSTM"; case .gru: return "GRU" }
+    }
 
     /// e.g. "wRNN n=100 c=6 f=3 relu, u shift, V sparse, linear readout at every step"
     public var summaryLine: String {
+        if kind.isGated {
+            var text = "\(displayName) N=\(hiddenSize), PyTorch init, \(readout.rawValue) readout at \(readoutTiming == .every ? "every step" : "the last step")"
+            if freezeRecurrent { text += ", recurrence frozen" }
+            if freezeEncoder { text += ", encoder frozen" }
+            return text
+        }
         let shape = kind == .wrnn ? "n=\(hiddenSize) c=\(channels) f=\(kernelSize)" : "N=\(hiddenSize)"
         let speed = kind == .wrnn && recurrentInit == .shift && waveSpeed != 1 ? " (speed \(waveSpeed))" : ""
         var text = "\(displayName) \(shape) \(activation.rawValue), \(kind == .wrnn ? "u" : "U") \(recurrentInit.rawValue)\(speed), V \(encoderInit.rawValue), \(readout.rawValue) readout at \(readoutTiming == .every ? "every step" : "the last step")"
@@ -18,10 +26,10 @@ extension ModelConfig {
     /// The parameter count as spec 2.5's formula, term by term.
     public var parameterBreakdown: String {
         let layout = ParameterLayout(self)
-        let names: [ParameterRole: String] = [
-            .recurrentWeight: kind == .wrnn ? "u" : "U", .recurrentBias: kind == .wrnn ? "b_u" : "b_U",
-            .encoderWeight: "V", .encoderBias: "b_V",
-        ]
+        let names: [ParameterRole: String] = kind.isGated
+            ? [.recurrentWeight: "W_hh", .recurrentBias: "b_hh", .encoderWeight: "W_ih", .encoderBias: "b_ih"]
+            : [.recurrentWeight: kind == .wrnn ? "u" : "U", .recurrentBias: kind == .wrnn ? "b_u" : "b_U",
+               .encoderWeight: "V", .encoderBias: "b_V"]
         var terms = [ParameterRole.recurrentWeight, .recurrentBias, .encoderWeight, .encoderBias].map { role in
             "\(names[role]!) \(grouped(layout.tensor(role)!.count))"
         }

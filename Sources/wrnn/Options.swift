@@ -25,7 +25,7 @@ func requireFinite(_ value: Double?, _ name: String, _ allowed: String, _ ok: (D
 /// Which model, with its shape and initialisation (spec 2.1, 2.2); unset values take the
 /// task's paper defaults.
 struct ModelOptions: ParsableArguments {
-    @Option(help: "Model: wrnn or irnn.")
+    @Option(help: "Model: wrnn, irnn, lstm or gru.")
     var model: ModelKind = .wrnn
     @Option(name: [.customShort("n"), .customLong("hidden-size")], parsing: .unconditional, help: "Neurons per ring n (wRNN) or hidden size N (iRNN). Default 100.")
     var hiddenSize: Int?
@@ -55,8 +55,11 @@ struct ModelOptions: ParsableArguments {
         try requirePositive(channels, "--channels")
         try requirePositive(kernelSize, "--kernel-size")
         if let f = kernelSize, f % 2 == 0 { throw ValidationError("--kernel-size must be odd (got \(f))") }
-        if model == .irnn, channels != nil { throw ValidationError("--channels applies to --model wrnn only") }
-        if model == .irnn, kernelSize != nil { throw ValidationError("--kernel-size applies to --model wrnn only") }
+        if model != .wrnn, channels != nil { throw ValidationError("--channels applies to --model wrnn only") }
+        if model != .wrnn, kernelSize != nil { throw ValidationError("--kernel-size applies to --model wrnn only") }
+        if model.isGated, initialization != nil || encoderInit != nil || activation != .relu {
+            throw ValidationError("--initialization, --encoder-init and --activation apply to --model wrnn and irnn only (LSTM and GRU use PyTorch's)")
+        }
         try requireFinite(waveSpeed, "--wave-speed", "a number in [0, 1]") { (0...1).contains($0) }
     }
 

@@ -94,4 +94,17 @@ final class GradientCheckTests: XCTestCase {
         check(ModelConfig(kind: .irnn, inputSize: 2, outputSize: 3, hiddenSize: 6, readoutTiming: .last,
                           freezeRecurrent: true), threads: 2, jitter: 0.05)
     }
+
+    func testGatedCellsThroughTime() {
+        for kind in [ModelKind.lstm, .gru] {
+            check(ModelConfig(kind: kind, inputSize: 3, outputSize: 4, hiddenSize: 5, readoutTiming: .every), length: 6)
+            check(ModelConfig(kind: kind, inputSize: 2, outputSize: 1, hiddenSize: 7, readoutTiming: .last), length: 5)
+            check(ModelConfig(kind: kind, inputSize: 1, outputSize: 3, hiddenSize: 4, readout: .mlp, readoutTiming: .last,
+                              mlpHidden: 6), length: 4, threads: 2)
+            check(ModelConfig(kind: kind, inputSize: 2, outputSize: 3, hiddenSize: 4, readoutTiming: .every,
+                              freezeRecurrent: true), length: 4)
+            check(ModelConfig(kind: kind, inputSize: 2, outputSize: 3, hiddenSize: 4, readoutTiming: .every,
+                              freezeEncoder: true), length: 4)
+        }
+    }
 }

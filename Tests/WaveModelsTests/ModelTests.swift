@@ -12,6 +12,21 @@ final class ModelTests: XCTestCase {
         XCTAssertEqual(mlp.parameterCount, 16 * 16 * 3 + 16 + 4096 + 4096 + 4096 * 100 + 100 + 100 * 10 + 10)
     }
 
+    /// PyTorch's nn.LSTM / nn.GRU parameters: 4N(d + N + 2) and 3N(d + N + 2), plus the readout.
+    func testGatedParameterCountsAndNames() {
+        XCTAssertEqual(ModelConfig(kind: .lstm, inputSize: 1, outputSize: 10, hiddenSize: 256).parameterCount,
+                       4 * 256 * (1 + 256 + 2) + 256 * 10 + 10)
+        XCTAssertEqual(ModelConfig(kind: .gru, inputSize: 1, outputSize: 10, hiddenSize: 256).parameterCount,
+                       3 * 256 * (1 + 256 + 2) + 256 * 10 + 10)
+        let layout = ParameterLayout(ModelConfig(kind: .lstm, inputSize: 3, outputSize: 2, hiddenSize: 5))
+        XCTAssertEqual(layout.tensors.map(\.name), ["rnn.weight_ih_l0", "rnn.weight_hh_l0", "rnn.bias_ih_l0", "rnn.bias_hh_l0",
+                                                    "readout.weight", "readout.bias"])
+        XCTAssertEqual(layout.tensors.map(\.shape), [[20, 3], [20, 5], [20], [20], [2, 5], [2]])
+        var rng = RandomStream(seed: 2)
+        let values = ModelConfig(kind: .gru, inputSize: 3, outputSize: 2, hiddenSize: 5).initialParameters(&rng, as: Double.self)
+        XCTAssertTrue(values.allSatisfy { abs($0) <= 1 / 5.0.squareRoot() }, "uniform(-1/sqrt(N), 1/sqrt(N)) everywhere")
+    }
+
     func testNamesAndShapesFollowTheAuthorsStateDict() {
         let layout = ParameterLayout(ModelConfig(kind: .wrnn, inputSize: 10, outputSize: 10, hiddenSize: 100, channels: 6))
         XCTAssertEqual(layout.tensors.map(\.name), ["cell.Wx.weight", "cell.Wx.bias", "cell.Wy.weight", "cell.Wy.bias",

@@ -43,7 +43,7 @@ final class CLITests: XCTestCase {
         try FileManager.default.createDirectory(atPath: existing, withIntermediateDirectories: true)
         let cases: [([String], String)] = [
             (["train", "--task", "sort"], "The value 'sort' is invalid for '--task <task>'. Please provide one of 'copy' and 'adding'."),
-            (["train", "--model", "lstm"], "The value 'lstm' is invalid for '--model <model>'. Please provide one of 'wrnn' and 'irnn'."),
+            (["train", "--model", "rnn"], "The value 'rnn' is invalid for '--model <model>'. Please provide one of 'wrnn', 'irnn', 'lstm' or 'gru'."),
             (["train", "--hidden-size", "0"], "--hidden-size must be a positive integer (got 0)"),
             (["train", "-c", "-3"], "--channels must be a positive integer (got -3)"),
             (["train", "--kernel-size", "4"], "--kernel-size must be odd (got 4)"),
@@ -54,6 +54,8 @@ final class CLITests: XCTestCase {
             (["train", "--clip", "inf"], "--clip must be a finite number >= 0 (0 turns clipping off) (got inf)"),
             (["train", "--task", "adding", "--length", "1"], "--length must be an integer >= 2 (got 1)"),
             (["train", "--model", "irnn", "--channels", "4"], "--channels applies to --model wrnn only"),
+            (["train", "--model", "lstm", "--initialization", "shift"],
+             "--initialization, --encoder-init and --activation apply to --model wrnn and irnn only (LSTM and GRU use PyTorch's)"),
             (["train", "--out", existing], "--out: run directory \(existing) already exists; choose a new --out or remove it"),
             (["demo", "--steps", "0"], "--steps must be a positive integer (got 0)"),
             (["bench", "--configs", "copy-lstm"], "--configs: unknown configuration 'copy-lstm'; choose from copy-wrnn, copy-irnn, adding-wrnn, adding-irnn"),
