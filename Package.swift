@@ -39,7 +39,8 @@ let package = Package(
     targets: blasTargets + systemLibraries + [
         .target(name: "WaveCore", dependencies: blasDependency, swiftSettings: kernelMath),
         .target(name: "WaveModels", dependencies: ["WaveCore"], swiftSettings: fastMath),
-        .target(name: "WaveTasks", dependencies: ["WaveCore", "WaveModels"], swiftSettings: fastMath),
+        .target(name: "WaveData", dependencies: ["WaveCore", "CZlib"], swiftSettings: fastMath),
+        .target(name: "WaveTasks", dependencies: ["WaveCore", "WaveModels", "WaveData"], swiftSettings: fastMath),
         .target(name: "WaveTraining", dependencies: ["WaveCore", "WaveModels", "WaveTasks"], swiftSettings: fastMath),
         .target(name: "WavePlot", dependencies: ["CZlib", "CGIF"], swiftSettings: kernelMath),
         .target(name: "WaveAnalysis", dependencies: ["WaveCore", "WaveModels", "WaveTasks", "WaveTraining", "WavePlot", "CFFTW"],
@@ -52,6 +53,7 @@ let package = Package(
         .testTarget(name: "WaveCoreTests", dependencies: ["WaveCore"], swiftSettings: fastMath),
         .testTarget(name: "WaveModelsTests", dependencies: ["WaveModels", "WaveCore"], swiftSettings: fastMath),
         .testTarget(name: "WaveTasksTests", dependencies: ["WaveTasks", "WaveCore"], swiftSettings: fastMath),
+        .testTarget(name: "WaveDataTests", dependencies: ["WaveData", "WaveCore", "CZlib"], swiftSettings: fastMath),
         .testTarget(name: "WaveTrainingTests", dependencies: ["WaveTraining", "WaveModels", "WaveTasks", "WaveCore"], swiftSettings: fastMath),
         .testTarget(name: "WavePlotTests", dependencies: ["WavePlot", "CZlib", "CGIF"], swiftSettings: fastMath),
         .testTarget(name: "WaveAnalysisTests", dependencies: ["WaveAnalysis", "WaveTraining", "WaveModels", "WaveCore", "WavePlot"],

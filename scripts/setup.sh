@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building WaveRNN needs and is not there yet. Safe to run again.
 #   Linux (Debian/Ubuntu): OpenBLAS (BLAS), FFTW (the 2-D Fourier analysis), giflib
-#   (animated hidden states) and zlib (PNG) development packages.
+#   (animated hidden states) and zlib (PNG) development packages, and Debian's Fashion-MNIST
+#   (dataset-fashion-mnist), so every machine has a real data set.
 #   macOS: brew install fftw giflib; Accelerate provides BLAS.
 set -euo pipefail
 
@@ -13,7 +14,7 @@ fi
 [ "$(uname -s)" = "Linux" ] || exit 0
 
 missing=()
-for package in libopenblas-dev libfftw3-dev libgif-dev zlib1g-dev; do
+for package in libopenblas-dev libfftw3-dev libgif-dev zlib1g-dev dataset-fashion-mnist; do
     dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0

@@ -1,3 +1,4 @@
+import WaveCore
 import ArgumentParser
 import Foundation
 import WaveTraining

@@ -1,3 +1,4 @@
+import WaveCore
 import Foundation
 import XCTest
 import WaveModels
