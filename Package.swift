@@ -52,7 +52,7 @@ let package = Package(
             swiftSettings: fastMath),
         .testTarget(name: "WaveCoreTests", dependencies: ["WaveCore"], swiftSettings: fastMath),
         .testTarget(name: "WaveModelsTests", dependencies: ["WaveModels", "WaveCore"], swiftSettings: fastMath),
-        .testTarget(name: "WaveTasksTests", dependencies: ["WaveTasks", "WaveCore"], swiftSettings: fastMath),
+        .testTarget(name: "WaveTasksTests", dependencies: ["WaveTasks", "WaveCore", "WaveData"], swiftSettings: fastMath),
         .testTarget(name: "WaveDataTests", dependencies: ["WaveData", "WaveCore", "CZlib"], swiftSettings: fastMath),
         .testTarget(name: "WaveTrainingTests", dependencies: ["WaveTraining", "WaveModels", "WaveTasks", "WaveCore"], swiftSettings: fastMath),
         .testTarget(name: "WavePlotTests", dependencies: ["WavePlot", "CZlib", "CGIF"], swiftSettings: fastMath),

@@ -33,8 +33,8 @@ public struct Recording: Sendable {
         for s in samples where s < 0 || s >= config.testSize {
             throw WrnnError.usage("--samples: sample \(s) is outside the run's test set (0..<\(config.testSize))")
         }
-        let task = config.task.makeTask()
-        let testSet = Trainer.makeTestSet(config: config, task: task)
+        let task = try config.task.loadTask(seed: config.seed)
+        let testSet = task.evaluationBatches(count: config.testSize, batchSize: config.batchSize, seed: config.seed)
         let batch = task.makeBatch(count: samples.count)
         // copy the chosen rows out of the test batches (time-major layouts)
         var offsets: [(SequenceBatch<Float>, Int)] = []

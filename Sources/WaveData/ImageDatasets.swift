@@ -8,6 +8,10 @@ public struct ImageSet: Sendable {
     public let width: Int
     public let images: [UInt8]
     public let labels: [UInt8]
+
+    public init(count: Int, height: Int, width: Int, images: [UInt8], labels: [UInt8]) {
+        self.count = count; self.height = height; self.width = width; self.images = images; self.labels = labels
+    }
 }
 
 /// The MNIST-format data sets.

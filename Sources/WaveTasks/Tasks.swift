@@ -14,9 +14,25 @@ public protocol SequenceTask: Sendable {
     func makeBatch(count: Int) -> SequenceBatch<Float>
     /// Overwrites every sequence of `batch` with fresh draws from `rng`.
     func fill(_ batch: SequenceBatch<Float>, rng: inout RandomStream)
+    /// The fixed test set: `count` sequences in batches of at most `batchSize`.
+    func evaluationBatches(count: Int, batchSize: Int, seed: UInt64) -> [SequenceBatch<Float>]
+    /// A validation set held out of training, when the task has one.
+    func validationBatches(batchSize: Int) -> [SequenceBatch<Float>]?
 }
 
 extension SequenceTask {
+    /// Synthetic tasks draw their test set from the seed's own test stream.
+    public func evaluationBatches(count: Int, batchSize: Int, seed: UInt64) -> [SequenceBatch<Float>] {
+        var testStream = RandomStream(seed: seed, stream: 2)
+        return shardRanges(total: count, parts: (count + batchSize - 1) / batchSize).map { range in
+            let batch = makeBatch(count: range.count)
+            fill(batch, rng: &testStream)
+            return batch
+        }
+    }
+
+    public func validationBatches(batchSize: Int) -> [SequenceBatch<Float>]? { nil }
+
     public func makeBatch(count: Int) -> SequenceBatch<Float> {
         let classes = outputSize > 1
         let steps = readoutTiming == .every ? length : 1

@@ -42,10 +42,15 @@ extension ModelConfig {
 
 extension TaskConfig {
     public var summaryLine: String {
-        let task = makeTask()
         switch kind {
-        case .copy: return "copy task, delay T=\(t) (length \(task.length), \(copyLayout.rawValue) layout)"
+        case .copy:
+            let task = makeTask()
+            return "copy task, delay T=\(t) (length \(task.length), \(copyLayout.rawValue) layout)"
         case .adding: return "adding task, length T=\(t)"
+        default:
+            let data = kind.collection == .mnist ? "MNIST" : "Fashion-MNIST"
+            let order = kind.isPermuted ? (permutationFile.map { "permuted by \($0)" } ?? "permuted (seeded)") : "raster order"
+            return "\(kind.rawValue): sequential \(data), 784 steps of 1 pixel, \(order)"
         }
     }
 }

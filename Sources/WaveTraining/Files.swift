@@ -106,11 +106,16 @@ public struct MetricsRecord: Codable, Equatable, Sendable {
     public var recallAccuracy: Double?
     /// Adding task: first step at which test MSE <= 0.05.
     public var solvedAt: Int?
+    /// Classification tasks: test accuracy, validation loss and accuracy.
+    public var accuracy: Double?
+    public var validationLoss: Double?
+    public var validationAccuracy: Double?
     public var gradNorm: Double?
     public var wallTime: Double
 
     enum CodingKeys: String, CodingKey {
-        case step, trainLoss = "train_loss", testLoss = "test_loss", testLossPerBatch = "test_loss_per_batch"
+        case step, accuracy, trainLoss = "train_loss", testLoss = "test_loss", testLossPerBatch = "test_loss_per_batch"
         case recallAccuracy = "recall_accuracy", solvedAt = "solved_at", gradNorm = "grad_norm", wallTime = "wall_time"
+        case validationLoss = "validation_loss", validationAccuracy = "validation_accuracy"
     }
 }

@@ -46,6 +46,8 @@ public final class Progress: @unchecked Sendable {
             if let perBatch = m.testLossPerBatch { parts.append("(/batch \(formatLoss(perBatch)))") }
         }
         if let recall = m.recallAccuracy { parts.append("recall \(String(format: "%.1f%%", recall * 100))") }
+        if let accuracy = m.accuracy { parts.append("test acc \(String(format: "%.2f%%", accuracy * 100))") }
+        if let accuracy = m.validationAccuracy { parts.append("val acc \(String(format: "%.2f%%", accuracy * 100))") }
         if m.step > 0 { parts.append("\(String(format: "%.1f", Double(m.step) / max(m.wallTime, 1e-9))) steps/s") }
         emit(parts.joined(separator: "  "))
     }

@@ -1,26 +1,63 @@
 import WaveCore
 import WaveModels
 import WaveTasks
+import WaveData
 
-public enum TaskKind: String, Codable, CaseIterable, Sendable { case copy, adding }
+public enum TaskKind: String, Codable, CaseIterable, Sendable {
+    case copy, adding, smnist, psmnist, sfmnist, psfmnist
+    /// Sequential image classification on MNIST (s*) or Fashion-MNIST (sf*), permuted (p*) or not.
+    public var isImage: Bool { self != .copy && self != .adding }
+    public var isPermuted: Bool { self == .psmnist || self == .psfmnist }
+    public var collection: ImageCollection { self == .sfmnist || self == .psfmnist ? .fashionMNIST : .mnist }
+}
 
-/// A task and its one size parameter T: the copy task's delay, the adding task's length.
+/// A task and its one size parameter T (the copy task's delay, the adding task's length), or
+/// for image tasks where the data are and which permutation to use.
 public struct TaskConfig: Codable, Equatable, Sendable {
     public var kind: TaskKind
     public var t: Int
     public var copyLayout: CopyLayout
+    public var dataDirectory: String?
+    /// psMNIST / psFMNIST: a .npy permutation of the 784 positions instead of one drawn from the seed.
+    public var permutationFile: String?
 
-    public init(kind: TaskKind, t: Int? = nil, copyLayout: CopyLayout = .paper) {
+    public init(kind: TaskKind, t: Int? = nil, copyLayout: CopyLayout = .paper, dataDirectory: String? = nil,
+                permutationFile: String? = nil) {
         self.kind = kind
-        self.t = t ?? (kind == .copy ? 30 : 400)
+        self.t = t ?? (kind == .copy ? 30 : kind == .adding ? 400 : 784)
         self.copyLayout = copyLayout
+        self.dataDirectory = dataDirectory
+        self.permutationFile = permutationFile
     }
 
+    public var inputSize: Int { kind == .copy ? 10 : kind == .adding ? 2 : 1 }
+    public var outputSize: Int { kind == .adding ? 1 : 10 }
+    public var readoutTiming: ReadoutTiming { kind == .copy ? .every : .last }
+
+    /// The copy and adding tasks; image tasks need `loadTask` (they read files).
     public func makeTask() -> any SequenceTask {
         switch kind {
         case .copy: return CopyTask(delay: t, layout: copyLayout)
         case .adding: return AddingTask(length: t)
+        default: preconditionFailure("image tasks are loaded with loadTask(seed:)")
         }
+    }
+
+    /// Any task; image tasks read and check their data set (exit 65/66 on failure).
+    public func loadTask(seed: UInt64) throws -> any SequenceTask {
+        guard kind.isImage else { return makeTask() }
+        let (train, test) = try kind.collection.load(dataDirectory: dataDirectory)
+        var permutation: [Int]? = nil
+        if kind.isPermuted {
+            let pixels = train.height * train.width
+            if let permutationFile {
+                permutation = try NpyIndices.readPermutation(permutationFile, count: pixels)
+            } else {
+                var stream = RandomStream(seed: seed, stream: 3)
+                permutation = stream.permutation(pixels)
+            }
+        }
+        return ImageSequenceTask(name: kind.rawValue, train: train, test: test, seed: seed, permutation: permutation)
     }
 }
 
@@ -60,17 +97,28 @@ public struct TrainConfig: Codable, Equatable, Sendable {
 /// The paper's settings per experiment, as plain values (spec 3.1, 3.2).
 public enum Preset {
     /// Copy: wRNN n = 100, c = 6; iRNN n = 100. Adding: wRNN n = 100, c = 27; iRNN n = 100. Batch 128.
+    /// Sequential images (spec 3.3): wRNN n = 256, c = 16; iRNN, LSTM and GRU N = 256.
     public static func model(task: TaskConfig, kind: ModelKind) -> ModelConfig {
-        let t = task.makeTask()
-        return ModelConfig(kind: kind, inputSize: t.inputSize, outputSize: t.outputSize, hiddenSize: 100,
-                           channels: kind == .wrnn ? (task.kind == .copy ? 6 : 27) : 1, kernelSize: 3,
-                           activation: .relu, readoutTiming: t.readoutTiming)
+        let image = task.kind.isImage
+        return ModelConfig(kind: kind, inputSize: task.inputSize, outputSize: task.outputSize, hiddenSize: image ? 256 : 100,
+                           channels: kind == .wrnn ? (image ? 16 : task.kind == .copy ? 6 : 27) : 1, kernelSize: 3,
+                           activation: .relu, readoutTiming: task.readoutTiming)
     }
 
+    /// Steps in one pass over the 57,000 training images at batch 128.
+    public static let imageEpochSteps = (57_000 + 127) / 128
+
     public static func train(task: TaskConfig, kind: ModelKind) -> TrainConfig {
-        TrainConfig(task: task, model: model(task: task, kind: kind), learningRate: 1e-3,
-                    clip: task.kind == .copy ? 1 : 10, batchSize: 128, steps: 60_000, seed: 0, threads: defaultThreads,
-                    evalEvery: 100, checkpointEvery: 1000, testSize: 1000)
+        if task.kind.isImage {
+            // Adam lr 1e-4, batch 128, 120 epochs (250 for the iRNN on the permuted task), evaluated every epoch
+            let epochs = kind == .irnn && task.kind.isPermuted ? 250 : 120
+            return TrainConfig(task: task, model: model(task: task, kind: kind), learningRate: 1e-4, clip: 0, batchSize: 128,
+                               steps: epochs * imageEpochSteps, seed: 0, threads: defaultThreads, evalEvery: imageEpochSteps,
+                               checkpointEvery: imageEpochSteps, testSize: 10_000)
+        }
+        return TrainConfig(task: task, model: model(task: task, kind: kind), learningRate: 1e-3,
+                           clip: task.kind == .copy ? 1 : 10, batchSize: 128, steps: 60_000, seed: 0, threads: defaultThreads,
+                           evalEvery: 100, checkpointEvery: 1000, testSize: 1000)
     }
 
     public static var defaultThreads: Int { max(1, ProcessInfoCores.count) }

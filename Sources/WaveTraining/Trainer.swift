@@ -2,6 +2,7 @@ import Foundation
 import WaveCore
 import WaveModels
 import WaveTasks
+import WaveData
 
 /// What a finished (or stopped) run reports.
 public struct TrainSummary: Codable, Equatable, Sendable {
@@ -14,6 +15,10 @@ public struct TrainSummary: Codable, Equatable, Sendable {
     public var testLossPerBatch: Double?
     public var recallAccuracy: Double?
     public var solvedAt: Int?
+    /// Classification: test accuracy at the end, and at the evaluation with the best validation accuracy.
+    public var testAccuracy: Double?
+    public var bestValidationAccuracy: Double?
+    public var testAccuracyAtBestValidation: Double?
     public var stepsPerSecond: Double
     public var seconds: Double
     public var diverged: Bool
@@ -22,6 +27,8 @@ public struct TrainSummary: Codable, Equatable, Sendable {
         case task, model, parameters, steps, seconds, diverged
         case trainLoss = "train_loss", testLoss = "test_loss", testLossPerBatch = "test_loss_per_batch"
         case recallAccuracy = "recall_accuracy", solvedAt = "solved_at", stepsPerSecond = "steps_per_second"
+        case testAccuracy = "test_accuracy", bestValidationAccuracy = "best_validation_accuracy"
+        case testAccuracyAtBestValidation = "test_accuracy_at_best_validation"
     }
 }
 
@@ -29,6 +36,8 @@ public struct TrainSummary: Codable, Equatable, Sendable {
 public struct Evaluation: Sendable {
     public var loss: Double
     public var recallAccuracy: Double?
+    /// Last-step classification accuracy.
+    public var accuracy: Double?
 }
 
 /// The training loop, read straight through: draw a batch, forward and backward on every
@@ -43,13 +52,14 @@ public final class Trainer: @unchecked Sendable {
     let adam: Adam
     let runner: BatchRunner<Float>
     let testSet: [SequenceBatch<Float>]
+    let validationSet: [SequenceBatch<Float>]?
     var dataStream: RandomStream
     public private(set) var step = 0
     var solvedAt: Int?
 
     /// Fails (exit 65/66) when `config.initFrom` names a file that does not fit the model.
     public convenience init(checkedConfig config: TrainConfig) throws {
-        self.init(config: config)
+        self.init(config: config, task: try config.task.loadTask(seed: config.seed))
         if let path = config.initFrom {
             let (_, tensors) = try Safetensors.read(from: path)
             let values = try Safetensors.parameters(for: model.layout, from: tensors, path: path)
@@ -57,9 +67,14 @@ public final class Trainer: @unchecked Sendable {
         }
     }
 
-    public init(config: TrainConfig) {
+    /// For the copy and adding tasks, whose construction cannot fail.
+    public convenience init(config: TrainConfig) {
+        self.init(config: config, task: config.task.makeTask())
+    }
+
+    public init(config: TrainConfig, task: any SequenceTask) {
         self.config = config
-        task = config.task.makeTask()
+        self.task = task
         model = SequenceModel<Float>(config.model)
         var initStream = RandomStream(seed: config.seed, stream: 0)
         params = Buffer(config.model.initialParameters(&initStream, as: Float.self))
@@ -68,19 +83,8 @@ public final class Trainer: @unchecked Sendable {
                     frozen: model.layout.frozenRanges(config.model))
         runner = BatchRunner(model: model, batch: config.batchSize, length: task.length, threads: config.threads)
         dataStream = RandomStream(seed: config.seed, stream: 1)
-        testSet = Self.makeTestSet(config: config, task: task)
-    }
-
-    /// The fixed test set: `testSize` sequences from the seed's test stream, in batches of at
-    /// most `batchSize`.
-    public static func makeTestSet(config: TrainConfig, task: any SequenceTask) -> [SequenceBatch<Float>] {
-        var testStream = RandomStream(seed: config.seed, stream: 2)
-        return shardRanges(total: config.testSize, parts: (config.testSize + config.batchSize - 1) / config.batchSize)
-            .map { range in
-                let batch = task.makeBatch(count: range.count)
-                task.fill(batch, rng: &testStream)
-                return batch
-            }
+        testSet = task.evaluationBatches(count: config.testSize, batchSize: config.batchSize, seed: config.seed)
+        validationSet = task.validationBatches(batchSize: config.batchSize)
     }
 
     /// Bytes of the buffers training holds (parameters, gradients, Adam, workspaces).
@@ -104,9 +108,12 @@ public final class Trainer: @unchecked Sendable {
         return (loss, norm)
     }
 
-    public func evaluate() -> Evaluation {
-        var lossSum = 0.0, weight = 0.0, correct = 0.0, recallCount = 0.0
-        for batch in testSet {
+    public func evaluate() -> Evaluation { evaluate(testSet) }
+
+    public func evaluate(_ batches: [SequenceBatch<Float>]) -> Evaluation {
+        var lossSum = 0.0, weight = 0.0, correct = 0.0, recallCount = 0.0, classified = 0, right = 0
+        let lastStepClasses = config.model.readoutTiming == .last && config.model.outputSize > 1
+        for batch in batches {
             let normaliser = model.lossNormaliser(batch)
             lossSum += runner.run(params: params, grads: nil, batch: batch) * normaliser
             weight += normaliser
@@ -115,8 +122,18 @@ public final class Trainer: @unchecked Sendable {
                 correct += copy.recallAccuracy(outputs: { self.runner.output(step: $0, row: $1) }, batch: batch) * count
                 recallCount += count
             }
+            if lastStepClasses, let targets = batch.classTargets {
+                for row in 0..<batch.batch {
+                    let z = runner.output(step: 0, row: row)
+                    var best = 0
+                    for j in 1..<config.model.outputSize where z[j] > z[best] { best = j }
+                    if Int32(best) == targets[row] { right += 1 }
+                    classified += 1
+                }
+            }
         }
-        return Evaluation(loss: lossSum / weight, recallAccuracy: recallCount > 0 ? correct / recallCount : nil)
+        return Evaluation(loss: lossSum / weight, recallAccuracy: recallCount > 0 ? correct / recallCount : nil,
+                          accuracy: classified > 0 ? Double(right) / Double(classified) : nil)
     }
 
     public func checkpoint() -> Checkpoint {
@@ -132,14 +149,24 @@ public final class Trainer: @unchecked Sendable {
         let batch = task.makeBatch(count: config.batchSize)
         var lossSinceLog = 0.0, stepsSinceLog = 0, lastFiniteLoss = Double.nan, lastNorm = 0.0
         var last = Evaluation(loss: .nan)
+        var bestValidation: Double? = nil, testAtBest: Double? = nil
+        if let run, let images = task as? ImageSequenceTask, let permutation = images.permutation {
+            try NpyIndices.write(permutation, to: run.file("permutation.npy"))
+        }
 
         func record(trainLoss: Double?) throws {
             last = evaluate()
+            let validation = validationSet.map { evaluate($0) }
+            if let accuracy = validation?.accuracy, accuracy > (bestValidation ?? -1) {
+                bestValidation = accuracy
+                testAtBest = last.accuracy
+            }
             if task is AddingTask, solvedAt == nil, last.loss <= AddingTask.solvedThreshold { solvedAt = step }
             let metrics = MetricsRecord(
                 step: step, trainLoss: trainLoss, testLoss: last.loss,
                 testLossPerBatch: task is CopyTask ? last.loss / Double(config.batchSize) : nil,
-                recallAccuracy: last.recallAccuracy, solvedAt: solvedAt,
+                recallAccuracy: last.recallAccuracy, solvedAt: solvedAt, accuracy: last.accuracy,
+                validationLoss: validation?.loss, validationAccuracy: validation?.accuracy,
                 gradNorm: step > 0 ? lastNorm : nil, wallTime: Date().timeIntervalSince(start))
             try run?.appendMetrics(metrics)
             progress.logEvaluation(metrics, task: task, totalSteps: config.steps)
@@ -180,7 +207,8 @@ public final class Trainer: @unchecked Sendable {
             task: task.name, model: config.model.kind.rawValue, parameters: params.count, steps: step,
             trainLoss: lastFiniteLoss, testLoss: last.loss,
             testLossPerBatch: task is CopyTask ? last.loss / Double(config.batchSize) : nil,
-            recallAccuracy: last.recallAccuracy, solvedAt: solvedAt,
+            recallAccuracy: last.recallAccuracy, solvedAt: solvedAt, testAccuracy: last.accuracy,
+            bestValidationAccuracy: bestValidation, testAccuracyAtBestValidation: testAtBest,
             stepsPerSecond: Double(step) / max(seconds, 1e-9), seconds: seconds, diverged: false)
         try run?.writeJSON(summary, to: "summary.json")
         return summary

@@ -82,34 +82,42 @@ struct ModelOptions: ParsableArguments {
 
 /// The task and its size T.
 struct TaskOptions: ParsableArguments {
-    @Option(help: "Task: copy or adding.")
+    @Option(help: "Task: copy, adding, smnist, psmnist, sfmnist or psfmnist.")
     var task: TaskKind = .copy
     @Option(name: [.customShort("T"), .customLong("delay"), .customLong("length")], parsing: .unconditional,
             help: "Copy: delay T (length T + 20). Adding: sequence length T. Default 30 (copy), 400 (adding).")
     var t: Int?
     @Option(help: "Copy-task layout: paper (the text) or code (the authors' script).")
     var copyLayout: CopyLayout = .paper
+    @Option(help: "Image tasks: directory with the IDX files (default: $WRNN_DATA, then ./data; Fashion-MNIST also from Debian's dataset-fashion-mnist).")
+    var dataDir: String?
+    @Option(help: "psmnist / psfmnist: a .npy permutation of the 784 positions (default: drawn from --seed, saved as permutation.npy).")
+    var permutation: String?
 
     func validate() throws {
+        if task.isImage, t != nil { throw ValidationError("-T/--delay/--length apply to the copy and adding tasks only") }
+        if permutation != nil, !task.isPermuted { throw ValidationError("--permutation applies to --task psmnist and psfmnist only") }
         if let t {
             if task == .copy, t < 0 { throw ValidationError("--delay must be a non-negative integer (got \(t))") }
             if task == .adding, t < 2 { throw ValidationError("--length must be an integer >= 2 (got \(t))") }
         }
     }
 
-    var resolved: TaskConfig { TaskConfig(kind: task, t: t, copyLayout: copyLayout) }
+    var resolved: TaskConfig {
+        TaskConfig(kind: task, t: t, copyLayout: copyLayout, dataDirectory: dataDir, permutationFile: permutation)
+    }
 }
 
 /// Optimisation (spec 4).
 struct OptimizerOptions: ParsableArguments {
-    @Option(parsing: .unconditional, help: "Adam learning rate.")
-    var lr: Double = 1e-3
+    @Option(parsing: .unconditional, help: "Adam learning rate. Default 1e-3 (copy, adding), 1e-4 (images).")
+    var lr: Double?
     @Option(parsing: .unconditional, help: "Clip the gradient's global L2 norm to this value; 0 = off. Default 1 (copy), 10 (adding).")
     var clip: Double?
     @Option(name: [.customLong("batch-size"), .customLong("batch")], parsing: .unconditional, help: "Sequences per step.")
     var batchSize: Int = 128
-    @Option(parsing: .unconditional, help: "Training steps.")
-    var steps: Int = 60_000
+    @Option(parsing: .unconditional, help: "Training steps. Default 60,000 (copy, adding); 120 epochs of 446 steps (images).")
+    var steps: Int?
 
     func validate() throws {
         try requireFinite(lr, "--lr", "a finite number > 0") { $0 > 0 }
@@ -127,12 +135,12 @@ struct RunOptions: ParsableArguments {
     var threads: Int?
     @Option(help: "Run directory to create (must not exist). Default: runs/<task>-<model>-<time>.")
     var out: String?
-    @Option(parsing: .unconditional, help: "Evaluate on the test set every this many steps.")
-    var evalEvery: Int = 100
-    @Option(parsing: .unconditional, help: "Write checkpoint.bin every this many steps.")
-    var checkpointEvery: Int = 1000
+    @Option(parsing: .unconditional, help: "Evaluate on the test (and validation) set every this many steps. Default 100; one epoch for images.")
+    var evalEvery: Int?
+    @Option(parsing: .unconditional, help: "Write checkpoint.bin every this many steps. Default 1000; one epoch for images.")
+    var checkpointEvery: Int?
     @Option(parsing: .unconditional, help: "Sequences in the fixed test set.")
-    var testSize: Int = 1000
+    var testSize: Int?
     @Option(help: "Start from these weights (safetensors, as `wrnn export` writes) instead of the init scheme.")
     var initFrom: String?
     @Flag(help: "Print only the summary.")

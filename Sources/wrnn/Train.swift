@@ -16,15 +16,15 @@ struct Train: ParsableCommand {
         let task = taskOptions.resolved
         var config = Preset.train(task: task, kind: modelOptions.model)
         config.model = modelOptions.resolve(task: task)
-        config.learningRate = optimizerOptions.lr
         if let clip = optimizerOptions.clip { config.clip = clip }
         config.batchSize = optimizerOptions.batchSize
-        config.steps = optimizerOptions.steps
         config.seed = runOptions.seed
         config.threads = runOptions.threadCount
-        config.evalEvery = runOptions.evalEvery
-        config.checkpointEvery = runOptions.checkpointEvery
-        config.testSize = runOptions.testSize
+        if let evalEvery = runOptions.evalEvery { config.evalEvery = evalEvery }
+        if let checkpointEvery = runOptions.checkpointEvery { config.checkpointEvery = checkpointEvery }
+        if let testSize = runOptions.testSize { config.testSize = testSize }
+        if let lr = optimizerOptions.lr { config.learningRate = lr }
+        if let steps = optimizerOptions.steps { config.steps = steps }
         config.initFrom = runOptions.initFrom
         return config
     }
@@ -45,6 +45,10 @@ struct Train: ParsableCommand {
         var result = "done: \(summary.steps) steps in \(formatDuration(summary.seconds)) (\(String(format: "%.1f", summary.stepsPerSecond)) steps/s)  test loss \(formatLoss(summary.testLoss))"
         if let recall = summary.recallAccuracy { result += "  recall \(String(format: "%.1f%%", recall * 100))" }
         if config.task.kind == .adding { result += "  solved at \(summary.solvedAt.map(String.init) ?? "never")" }
+        if let accuracy = summary.testAccuracy { result += String(format: "  test acc %.2f%%", accuracy * 100) }
+        if let best = summary.bestValidationAccuracy, let atBest = summary.testAccuracyAtBestValidation {
+            result += String(format: "  (best val acc %.2f%%, test acc there %.2f%%)", best * 100, atBest * 100)
+        }
         print(result)
     }
 }

@@ -41,8 +41,13 @@ struct Wrnn: ParsableCommand {
         }
     }
 
+    /// One line, always: a multi-line message (ArgumentParser lists long sets of choices one per
+    /// line) is folded into "first line a, b, c".
     static func fail(_ message: String, code: Int32) -> Never {
-        let line = message.split(separator: "\n").first.map(String.init) ?? message
+        let lines = message.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        var line = lines.first ?? message
+        let items = lines.dropFirst().map { $0.hasPrefix("- ") ? String($0.dropFirst(2)) : $0 }
+        if !items.isEmpty { line += " " + items.joined(separator: ", ") }
         FileHandle.standardError.write(Data("wrnn: error: \(line)\n".utf8))
         Foundation.exit(code)
     }

@@ -169,3 +169,25 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(trainingFlops(model: config, length: 50, batch: 128), 3 * forward)
     }
 }
+
+final class ImageTrainingTests: XCTestCase {
+    /// Real data: a small wRNN on sequential Fashion-MNIST (Debian's package) for 300 steps must
+    /// clearly beat chance (10%); it reaches about 50%.
+    func testSmallWaveRNNOnSequentialFashionMNISTBeatsChance() throws {
+        var config = Preset.train(task: TaskConfig(kind: .sfmnist), kind: .wrnn)
+        config.model.hiddenSize = 64
+        config.model.channels = 4
+        config.batchSize = 32
+        config.steps = 300
+        config.learningRate = 1e-3
+        config.clip = 1
+        config.evalEvery = 300
+        config.testSize = 500
+        config.seed = 1
+        let trainer = try Trainer(checkedConfig: config)
+        let summary = try trainer.run(directory: nil, progress: Progress(quiet: true))
+        XCTAssertGreaterThan(summary.testAccuracy ?? 0, 0.3)
+        XCTAssertGreaterThan(summary.bestValidationAccuracy ?? 0, 0.3)
+        XCTAssertNotNil(summary.testAccuracyAtBestValidation)
+    }
+}

@@ -42,7 +42,7 @@ final class CLITests: XCTestCase {
         let existing = cwd + "/taken"
         try FileManager.default.createDirectory(atPath: existing, withIntermediateDirectories: true)
         let cases: [([String], String)] = [
-            (["train", "--task", "sort"], "The value 'sort' is invalid for '--task <task>'. Please provide one of 'copy' and 'adding'."),
+            (["train", "--task", "sort"], "The value 'sort' is invalid for '--task <task>'. Please provide one of the following: copy, adding, smnist, psmnist, sfmnist, psfmnist"),
             (["train", "--model", "rnn"], "The value 'rnn' is invalid for '--model <model>'. Please provide one of 'wrnn', 'irnn', 'lstm' or 'gru'."),
             (["train", "--hidden-size", "0"], "--hidden-size must be a positive integer (got 0)"),
             (["train", "-c", "-3"], "--channels must be a positive integer (got -3)"),
@@ -221,5 +221,21 @@ final class CLITests: XCTestCase {
         let list = try wrnn(["analyze", "/tmp", "--samples", "a,1"])
         XCTAssertEqual(list.status, 64)
         XCTAssertEqual(list.stderr, "wrnn: error: --samples must be a comma-separated list of non-negative integers (got 'a,1')\n")
+    }
+
+    func testImageTasks() throws {
+        let missing = try wrnn(["train", "--task", "psmnist", "--data-dir", "/nonexistent", "--out", scratchDirectory() + "/x"])
+        XCTAssertEqual(missing.status, 66)
+        XCTAssertEqual(missing.stderr, "wrnn: error: mnist: train-images-idx3-ubyte[.gz] and the other three files are not in /nonexistent/mnist, /nonexistent; put them in one of those directories (or set --data-dir / WRNN_DATA)\n")
+        let wrong = try wrnn(["train", "--task", "smnist", "--permutation", "p.npy"])
+        XCTAssertEqual(wrong.status, 64)
+        XCTAssertEqual(wrong.stderr, "wrnn: error: --permutation applies to --task psmnist and psfmnist only\n")
+        let run = scratchDirectory() + "/run"
+        let result = try wrnn(["train", "--task", "psfmnist", "--model", "gru", "-n", "8", "--steps", "2", "--batch-size", "4",
+                               "--test-size", "8", "--eval-every", "2", "--out", run])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.hasPrefix("wrnn train: psfmnist: sequential Fashion-MNIST, 784 steps of 1 pixel, permuted (seeded)\nmodel: GRU N=8, PyTorch init, linear readout at the last step\n"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("val acc"), result.stdout)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: run + "/permutation.npy"))
     }
 }
