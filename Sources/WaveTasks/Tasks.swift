@@ -135,3 +135,19 @@ public struct AddingTask: SequenceTask {
         }
     }
 }
+
+/// Random inputs in [0, 1) and random class labels read from the last state: the shapes of a
+/// sequential classification task without its data, for benchmarks.
+public struct RandomClassificationTask: SequenceTask {
+    public let length: Int
+    public let inputSize: Int
+    public let outputSize: Int
+    public init(length: Int, inputSize: Int, classes: Int) { self.length = length; self.inputSize = inputSize; outputSize = classes }
+    public var name: String { "random-classification" }
+    public var readoutTiming: ReadoutTiming { .last }
+
+    public func fill(_ batch: SequenceBatch<Float>, rng: inout RandomStream) {
+        for j in 0..<batch.inputs.count { batch.inputs[j] = Float(rng.uniform()) }
+        for row in 0..<batch.batch { batch.classTargets![row] = Int32(rng.int(below: outputSize)) }
+    }
+}

@@ -14,6 +14,8 @@ public struct BenchConfig: Codable, Equatable, Sendable {
     public var task: TaskConfig
     public var model: ModelKind
     public var batch: Int
+    /// Image tasks run on random data of their shape: [length, inputSize].
+    public var randomShape: [Int]? = nil
 
     /// Issue targets: copy T=30 (length 50) and adding T=400, batch 128, paper model sizes.
     public static let all: [BenchConfig] = [
@@ -21,13 +23,27 @@ public struct BenchConfig: Codable, Equatable, Sendable {
         BenchConfig(name: "copy-irnn", task: TaskConfig(kind: .copy, t: 30), model: .irnn, batch: 128),
         BenchConfig(name: "adding-wrnn", task: TaskConfig(kind: .adding, t: 400), model: .wrnn, batch: 128),
         BenchConfig(name: "adding-irnn", task: TaskConfig(kind: .adding, t: 400), model: .irnn, batch: 128),
+        BenchConfig(name: "smnist-wrnn", task: TaskConfig(kind: .smnist), model: .wrnn, batch: 128, randomShape: [784, 1]),
+        BenchConfig(name: "smnist-irnn", task: TaskConfig(kind: .smnist), model: .irnn, batch: 128, randomShape: [784, 1]),
+        BenchConfig(name: "smnist-lstm", task: TaskConfig(kind: .smnist), model: .lstm, batch: 128, randomShape: [784, 1]),
+        BenchConfig(name: "smnist-gru", task: TaskConfig(kind: .smnist), model: .gru, batch: 128, randomShape: [784, 1]),
+        BenchConfig(name: "nscifar10-wrnn", task: TaskConfig(kind: .smnist), model: .wrnn, batch: 256, randomShape: [1000, 96]),
     ]
+
+    /// The issue-2 configurations `wrnn bench` runs when none are named.
+    public static let defaults = Array(all.prefix(4))
 
     public var trainConfig: TrainConfig {
         var config = Preset.train(task: task, kind: model)
         config.batchSize = batch
         config.testSize = 1
+        if let shape = randomShape { config.model.inputSize = shape[1] }
         return config
+    }
+
+    public func makeTask() -> any SequenceTask {
+        if let shape = randomShape { return RandomClassificationTask(length: shape[0], inputSize: shape[1], classes: 10) }
+        return task.makeTask()
     }
 }
 
@@ -89,6 +105,12 @@ public func trainingFlops(model: ModelConfig, length: Int, batch: Int) -> Double
         : 2 * n * n
     let readoutSteps = Double(model.readoutTiming == .every ? length : 1)
     let h = Double(model.mlpHidden)
+    if model.kind.isGated {
+        // gate pre-activations from input and state, then the readout
+        let gates = Double(model.kind.gateCount) * n
+        let forward = Double(batch) * (Double(length) * 2 * gates * (d + n) + readoutSteps * 2 * n * out)
+        return 3 * forward
+    }
     let readout = model.readout == .linear ? 2 * n * out : 2 * n * h + 2 * h * out
     let forward = Double(batch) * (Double(length) * (recurrent + 2 * d * n) + readoutSteps * readout)
     return 3 * forward
@@ -114,7 +136,7 @@ public func runBenchmark(_ bench: BenchConfig, iterations: Int, warmup: Int, thr
     var config = bench.trainConfig
     config.threads = threads
     config.seed = seed
-    let trainer = Trainer(config: config)
+    let trainer = Trainer(config: config, task: bench.makeTask())
     let batch = trainer.task.makeBatch(count: bench.batch)
     var stream = RandomStream(seed: seed, stream: 1)
     trainer.task.fill(batch, rng: &stream)

@@ -7,8 +7,8 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Time whole training iterations (forward, backward, clip, Adam) for the paper's configurations.")
 
-    @Option(help: "Comma-separated configurations: \(BenchConfig.all.map(\.name).joined(separator: ", ")).")
-    var configs: String = BenchConfig.all.map(\.name).joined(separator: ",")
+    @Option(help: "Comma-separated configurations: \(BenchConfig.all.map(\.name).joined(separator: ", ")), or all.")
+    var configs: String = BenchConfig.defaults.map(\.name).joined(separator: ",")
     @Option(help: "Timed iterations per configuration.")
     var iterations: Int = 5
     @Option(help: "Untimed warm-up iterations.")
@@ -24,7 +24,8 @@ struct Bench: ParsableCommand {
 
     var selected: [BenchConfig] {
         get throws {
-            try configs.split(separator: ",").map { name in
+            if configs == "all" { return BenchConfig.all }
+            return try configs.split(separator: ",").map { name in
                 guard let config = BenchConfig.all.first(where: { $0.name == name.trimmingCharacters(in: .whitespaces) }) else {
                     throw ValidationError("--configs: unknown configuration '\(name)'; choose from \(BenchConfig.all.map(\.name).joined(separator: ", "))")
                 }

@@ -58,7 +58,7 @@ final class CLITests: XCTestCase {
              "--initialization, --encoder-init and --activation apply to --model wrnn and irnn only (LSTM and GRU use PyTorch's)"),
             (["train", "--out", existing], "--out: run directory \(existing) already exists; choose a new --out or remove it"),
             (["demo", "--steps", "0"], "--steps must be a positive integer (got 0)"),
-            (["bench", "--configs", "copy-lstm"], "--configs: unknown configuration 'copy-lstm'; choose from copy-wrnn, copy-irnn, adding-wrnn, adding-irnn"),
+            (["bench", "--configs", "copy-lstm"], "--configs: unknown configuration 'copy-lstm'; choose from copy-wrnn, copy-irnn, adding-wrnn, adding-irnn, smnist-wrnn, smnist-irnn, smnist-lstm, smnist-gru, nscifar10-wrnn"),
         ]
         for (arguments, message) in cases {
             let result = try wrnn(arguments, in: cwd)
