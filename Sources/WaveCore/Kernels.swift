@@ -88,21 +88,19 @@ extension Scalar {
     }
 
     @inline(__always)
-    static func sigmoid(_ x: Self) -> Self { 1 / (1 + elementaryExp(-x)) }
-
-    @inline(__always)
     public static func lstmForward(
         h: UnsafeMutablePointer<Self>, c: UnsafeMutablePointer<Self>, gates a: UnsafeMutablePointer<Self>,
         cPrev: UnsafePointer<Self>, rows: Int, n: Int
     ) {
         for r in 0..<rows {
-            let g = a + r * 4 * n
+            let gi = a + r * 4 * n, gf = gi + n, gg = gf + n, go = gg + n
+            let cp = cPrev + r * n, cn = c + r * n, hn = h + r * n
             for j in 0..<n {
-                let i = sigmoid(g[j]), f = sigmoid(g[n + j]), cand = elementaryTanh(g[2 * n + j]), o = sigmoid(g[3 * n + j])
-                g[j] = i; g[n + j] = f; g[2 * n + j] = cand; g[3 * n + j] = o
-                let cell = f * cPrev[r * n + j] + i * cand
-                c[r * n + j] = cell
-                h[r * n + j] = o * elementaryTanh(cell)
+                let i = gateSigmoid(gi[j]), f = gateSigmoid(gf[j]), cand = gateTanh(gg[j]), o = gateSigmoid(go[j])
+                gi[j] = i; gf[j] = f; gg[j] = cand; go[j] = o
+                let cell = f * cp[j] + i * cand
+                cn[j] = cell
+                hn[j] = o * gateTanh(cell)
             }
         }
     }
@@ -113,17 +111,18 @@ extension Scalar {
         gates: UnsafePointer<Self>, c: UnsafePointer<Self>, cPrev: UnsafePointer<Self>, rows: Int, n: Int
     ) {
         for r in 0..<rows {
-            let g = gates + r * 4 * n, d = dA + r * 4 * n
+            let gi = gates + r * 4 * n, gf = gi + n, gg = gf + n, go = gg + n
+            let di = dA + r * 4 * n, df = di + n, dg = df + n, dout = dg + n
+            let dcr = dc + r * n, dhr = dh + r * n, cr = c + r * n, cp = cPrev + r * n
             for j in 0..<n {
-                let k = r * n + j
-                let i = g[j], f = g[n + j], cand = g[2 * n + j], o = g[3 * n + j]
-                let tc = elementaryTanh(c[k])
-                let dcell = dc[k] + dh[k] * o * (1 - tc * tc)
-                d[j] = dcell * cand * i * (1 - i)
-                d[n + j] = dcell * cPrev[k] * f * (1 - f)
-                d[2 * n + j] = dcell * i * (1 - cand * cand)
-                d[3 * n + j] = dh[k] * tc * o * (1 - o)
-                dc[k] = dcell * f
+                let i = gi[j], f = gf[j], cand = gg[j], o = go[j]
+                let tc = gateTanh(cr[j])
+                let dcell = dcr[j] + dhr[j] * o * (1 - tc * tc)
+                di[j] = dcell * cand * i * (1 - i)
+                df[j] = dcell * cp[j] * f * (1 - f)
+                dg[j] = dcell * i * (1 - cand * cand)
+                dout[j] = dhr[j] * tc * o * (1 - o)
+                dcr[j] = dcell * f
             }
         }
     }
@@ -135,12 +134,13 @@ extension Scalar {
     ) {
         for r in 0..<rows {
             let x = ax + r * 3 * n, y = ah + r * 3 * n, g = gates + r * 3 * n
+            let hp = hPrev + r * n, hr = h + r * n, hnr = hn + r * n
             for j in 0..<n {
-                let reset = sigmoid(x[j] + y[j]), update = sigmoid(x[n + j] + y[n + j])
-                let candidate = elementaryTanh(x[2 * n + j] + reset * y[2 * n + j])
+                let reset = gateSigmoid(x[j] + y[j]), update = gateSigmoid(x[n + j] + y[n + j])
+                let candidate = gateTanh(x[2 * n + j] + reset * y[2 * n + j])
                 g[j] = reset; g[n + j] = update; g[2 * n + j] = candidate
-                hn[r * n + j] = y[2 * n + j]
-                h[r * n + j] = (1 - update) * candidate + update * hPrev[r * n + j]
+                hnr[j] = y[2 * n + j]
+                hr[j] = (1 - update) * candidate + update * hp[j]
             }
         }
     }
@@ -153,15 +153,15 @@ extension Scalar {
     ) {
         for r in 0..<rows {
             let g = gates + r * 3 * n, dx = dAx + r * 3 * n, dy = dAh + r * 3 * n
+            let dhr = dh + r * n, hp = hPrev + r * n, hnr = hn + r * n, direct = dhDirect + r * n
             for j in 0..<n {
-                let k = r * n + j
                 let reset = g[j], update = g[n + j], candidate = g[2 * n + j]
-                let dCandidatePre = dh[k] * (1 - update) * (1 - candidate * candidate)
-                let dUpdatePre = dh[k] * (hPrev[k] - candidate) * update * (1 - update)
-                let dResetPre = dCandidatePre * hn[k] * reset * (1 - reset)
+                let dCandidatePre = dhr[j] * (1 - update) * (1 - candidate * candidate)
+                let dUpdatePre = dhr[j] * (hp[j] - candidate) * update * (1 - update)
+                let dResetPre = dCandidatePre * hnr[j] * reset * (1 - reset)
                 dx[j] = dResetPre; dx[n + j] = dUpdatePre; dx[2 * n + j] = dCandidatePre
                 dy[j] = dResetPre; dy[n + j] = dUpdatePre; dy[2 * n + j] = dCandidatePre * reset
-                dhDirect[k] = dh[k] * update
+                direct[j] = dhr[j] * update
             }
         }
     }

@@ -20,6 +20,10 @@ where Self.SIMD8Storage: Sendable {
     static func elementaryExp(_ x: Self) -> Self
     static func elementaryLog(_ x: Self) -> Self
     static func elementaryTanh(_ x: Self) -> Self
+    /// sigmoid and tanh for the gated cells' loops: plain arithmetic (no library call), so the
+    /// loops vectorise; Float uses a polynomial exp accurate to ~2 ulp, Double the C library.
+    static func gateSigmoid(_ x: Self) -> Self
+    static func gateTanh(_ x: Self) -> Self
     /// max(v, 0) lane-wise on the bit patterns (one integer max; SIMD comparison masks
     /// compile to lane-by-lane code). Negative values, -0 and sign-set NaNs give +0.
     static func relu(_ v: SIMD8<Self>) -> SIMD8<Self>
@@ -118,6 +122,11 @@ extension Float: Scalar {
     @inline(__always) public static func elementaryExp(_ x: Float) -> Float { expf(x) }
     @inline(__always) public static func elementaryLog(_ x: Float) -> Float { logf(x) }
     @inline(__always) public static func elementaryTanh(_ x: Float) -> Float { tanhf(x) }
+    @inline(__always) public static func gateSigmoid(_ x: Float) -> Float { 1 / (1 + polynomialExp(-x)) }
+    @inline(__always) public static func gateTanh(_ x: Float) -> Float {
+        // tanh(x) = 1 - 2 / (exp(2x) + 1); exact sign and saturation at the ends
+        1 - 2 / (polynomialExp(2 * x) + 1)
+    }
     @inline(__always) public static func relu(_ v: SIMD8<Float>) -> SIMD8<Float> {
         let bits = unsafeBitCast(v, to: SIMD8<Int32>.self)
         return unsafeBitCast(bits & ~(bits &>> 31), to: SIMD8<Float>.self)
@@ -142,6 +151,8 @@ extension Double: Scalar {
     @inline(__always) public static func elementaryExp(_ x: Double) -> Double { exp(x) }
     @inline(__always) public static func elementaryLog(_ x: Double) -> Double { log(x) }
     @inline(__always) public static func elementaryTanh(_ x: Double) -> Double { tanh(x) }
+    @inline(__always) public static func gateSigmoid(_ x: Double) -> Double { 1 / (1 + exp(-x)) }
+    @inline(__always) public static func gateTanh(_ x: Double) -> Double { tanh(x) }
     @inline(__always) public static func relu(_ v: SIMD8<Double>) -> SIMD8<Double> {
         let bits = unsafeBitCast(v, to: SIMD8<Int64>.self)
         return unsafeBitCast(bits & ~(bits &>> 63), to: SIMD8<Double>.self)
@@ -161,4 +172,23 @@ func loadVector<T: Scalar>(_ p: UnsafePointer<T>) -> SIMD8<T> {
 @inline(__always)
 func storeVector<T: Scalar>(_ v: SIMD8<T>, _ p: UnsafeMutablePointer<T>) {
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<T>.self)
+}
+
+/// e^x for Float without a library call: x = n ln 2 + r with |r| <= ln 2 / 2, e^r by a degree-6
+/// Taylor polynomial, 2^n written into the exponent bits. Inputs are clamped to [-87, 88]
+/// (results underflow to ~1e-38 and overflow to ~1.6e38 there instead of 0 and inf).
+@inline(__always)
+public func polynomialExp(_ x: Float) -> Float {
+    let clamped = Swift.min(Swift.max(x, -87), 88)
+    let n = (clamped * 1.442_695_04 + 12_582_912) - 12_582_912   // round to nearest
+    let r = (clamped - n * 0.693_145_75) - n * 1.428_606_8e-6       // Cody-Waite split of ln 2
+    var p: Float = 1.0 / 720
+    p = p * r + 1.0 / 120
+    p = p * r + 1.0 / 24
+    p = p * r + 1.0 / 6
+    p = p * r + 0.5
+    p = p * r + 1
+    p = p * r + 1
+    let scale = Float(bitPattern: UInt32(bitPattern: (Int32(n) &+ 127) &<< 23))
+    return p * scale
 }

@@ -192,3 +192,24 @@ final class ShardPoolTests: XCTestCase {
         }
     }
 }
+
+final class TranscendentalTests: XCTestCase {
+    /// The Float gate functions against the C library across the range the cells see.
+    func testPolynomialExpSigmoidAndTanhAccuracy() {
+        var worstExp: Float = 0, worstSigmoid: Float = 0, worstTanh: Float = 0
+        var x: Float = -80
+        while x <= 80 {
+            worstExp = max(worstExp, abs(polynomialExp(x) - Foundation.exp(x)) / Foundation.exp(x))
+            worstSigmoid = max(worstSigmoid, abs(Float.gateSigmoid(x) - 1 / (1 + Foundation.exp(-x))))
+            worstTanh = max(worstTanh, abs(Float.gateTanh(x) - Foundation.tanh(x)))
+            x += 0.0137
+        }
+        XCTAssertLessThan(worstExp, 3e-7)
+        XCTAssertLessThan(worstSigmoid, 3e-7)
+        XCTAssertLessThan(worstTanh, 3e-7)
+        XCTAssertEqual(Float.gateSigmoid(-200), 0, accuracy: 1e-30)
+        XCTAssertEqual(Float.gateSigmoid(200), 1)
+        XCTAssertEqual(Float.gateTanh(-200), -1)
+        XCTAssertEqual(Float.gateTanh(200), 1)
+    }
+}
