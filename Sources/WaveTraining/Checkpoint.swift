@@ -12,6 +12,46 @@ public struct CheckpointHeader: Codable, Equatable, Sendable {
     public var dataStream: RandomStream
     public var tensors: [ParameterTensor]
     public var solvedAt: Int?
+    /// The training loop's own bookkeeping, so a resumed run logs exactly what an uninterrupted one would.
+    public var loop: LoopState?
+}
+
+/// What the training loop carries between steps besides weights, optimiser and data stream.
+public struct LoopState: Codable, Equatable, Sendable {
+    public var lossSinceLog = 0.0
+    public var stepsSinceLog = 0
+    public var lastFiniteLoss = Double.nan
+    public var lastNorm = 0.0
+    public var bestValidation: Double?
+    public var testAtBest: Double?
+    /// Seconds of training before this process started (wall time continues across resumes).
+    public var elapsed = 0.0
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case lossSinceLog, stepsSinceLog, lastFiniteLoss, lastNorm, bestValidation, testAtBest, elapsed
+    }
+    // NaN is not JSON: store the last finite loss as nil until there is one
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        lossSinceLog = try c.decode(Double.self, forKey: .lossSinceLog)
+        stepsSinceLog = try c.decode(Int.self, forKey: .stepsSinceLog)
+        lastFiniteLoss = try c.decodeIfPresent(Double.self, forKey: .lastFiniteLoss) ?? .nan
+        lastNorm = try c.decode(Double.self, forKey: .lastNorm)
+        bestValidation = try c.decodeIfPresent(Double.self, forKey: .bestValidation)
+        testAtBest = try c.decodeIfPresent(Double.self, forKey: .testAtBest)
+        elapsed = try c.decode(Double.self, forKey: .elapsed)
+    }
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(lossSinceLog, forKey: .lossSinceLog)
+        try c.encode(stepsSinceLog, forKey: .stepsSinceLog)
+        if lastFiniteLoss.isFinite { try c.encode(lastFiniteLoss, forKey: .lastFiniteLoss) }
+        try c.encode(lastNorm, forKey: .lastNorm)
+        try c.encodeIfPresent(bestValidation, forKey: .bestValidation)
+        try c.encodeIfPresent(testAtBest, forKey: .testAtBest)
+        try c.encode(elapsed, forKey: .elapsed)
+    }
 }
 
 /// A checkpoint file: "WRNNCKPT", UInt32 version, UInt32 header length, header JSON,
@@ -45,6 +85,23 @@ public struct Checkpoint: Sendable {
     }
 
     public func write(to path: String) throws { try writeAtomically(try encoded(), to: path) }
+
+    /// Writes `path` atomically and keeps the checkpoint it replaces as `previous`, so a file
+    /// damaged later still leaves a good one to resume from.
+    public func writeRotating(to path: String, previous: String) throws {
+        try writeAtomically(try encoded(), to: path, keepingPreviousAs: previous)
+    }
+
+    /// Reads `path`, or when it is missing or corrupt `previous`, saying so in `warning`.
+    public static func readWithFallback(_ path: String, previous: String) throws -> (Checkpoint, warning: String?) {
+        do {
+            return (try read(from: path), nil)
+        } catch let first as WrnnError {
+            guard FileManager.default.fileExists(atPath: previous) else { throw first }
+            let fallback = try read(from: previous)
+            return (fallback, "\(first.message); resuming from \(previous) (step \(fallback.header.step)) instead")
+        }
+    }
 
     /// Reads and verifies a checkpoint; every way a file can be wrong is one clear error.
     public static func read(from path: String) throws -> Checkpoint {

@@ -4,11 +4,23 @@ import Foundation
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
+typealias Glibc = Darwin
 #endif
+
+/// Set by SIGINT or SIGTERM; the training loop finishes its step, checkpoints and exits.
+public enum StopRequest {
+    nonisolated(unsafe) public static var signal: Int32 = 0
+
+    /// Installs handlers that only record the signal (the loop acts on it between steps).
+    public static func install() {
+        Glibc.signal(SIGINT) { StopRequest.signal = $0 }
+        Glibc.signal(SIGTERM) { StopRequest.signal = $0 }
+    }
+}
 
 /// Writes `bytes` to `path` so that a reader sees the old file or the new one, never a torn
 /// one: temporary file in the same directory, fsync, rename, fsync the directory.
-public func writeAtomically(_ bytes: [UInt8], to path: String) throws {
+public func writeAtomically(_ bytes: [UInt8], to path: String, keepingPreviousAs previous: String? = nil) throws {
     let url = URL(fileURLWithPath: path)
     let directory = url.deletingLastPathComponent().path
     let temporary = directory + "/." + url.lastPathComponent + ".tmp-\(getpid())"
@@ -28,6 +40,10 @@ public func writeAtomically(_ bytes: [UInt8], to path: String) throws {
     guard ok else {
         unlink(temporary)
         throw WrnnError.io("cannot write \(path): \(String(cString: strerror(error)))")
+    }
+    if let previous, FileManager.default.fileExists(atPath: path) {
+        // a crash between the two renames leaves `previous` good and `path` absent: resume falls back
+        _ = rename(path, previous)
     }
     guard rename(temporary, path) == 0 else {
         let message = String(cString: strerror(errno))
@@ -66,10 +82,59 @@ public final class RunDirectory: @unchecked Sendable {
         } catch {
             throw WrnnError.io("cannot create run directory \(path): \(error.localizedDescription)")
         }
-        return RunDirectory(path: path)
+        let run = RunDirectory(path: path)
+        try run.lock()
+        return run
     }
 
+    private var lockDescriptor: Int32 = -1
+
     init(path: String) { self.path = path }
+
+    /// An existing run directory, for resuming: locked, with stale temporary files removed.
+    public static func open(_ path: String) throws -> RunDirectory {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw WrnnError.missing("run directory \(path) does not exist")
+        }
+        let run = RunDirectory(path: path)
+        try run.lock()
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [] where name.hasPrefix(".") && name.contains(".tmp-") {
+            try? FileManager.default.removeItem(atPath: path + "/" + name)
+        }
+        return run
+    }
+
+    /// Takes the run directory's lock (flock on .lock, released when the process ends, even by
+    /// kill -9); a second process is refused, naming the holder.
+    public func lock() throws {
+        let lockPath = file(".lock")
+        let fd = Glibc.open(lockPath, O_RDWR | O_CREAT, 0o644)
+        guard fd >= 0 else { throw WrnnError.io("cannot open \(lockPath): \(String(cString: strerror(errno)))") }
+        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            let holder = (try? String(contentsOfFile: lockPath, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
+            close(fd)
+            throw WrnnError("run directory \(path) is in use by process \(holder.isEmpty ? "?" : holder); wait for it to finish or stop it", exitCode: 75)
+        }
+        ftruncate(fd, 0)
+        let pid = "\(getpid())\n"
+        _ = pid.withCString { write(fd, $0, strlen($0)) }
+        lockDescriptor = fd   // held open for the life of this object
+    }
+
+    deinit { if lockDescriptor >= 0 { close(lockDescriptor) } }
+
+    /// Keeps only the metrics lines up to `step` (those a checkpoint at `step` had seen).
+    public func truncateMetrics(after step: Int) throws {
+        let p = file("metrics.jsonl")
+        guard let text = try? String(contentsOfFile: p, encoding: .utf8) else { return }
+        let kept = text.split(separator: "\n").filter { line in
+            guard let data = line.data(using: .utf8),
+                  let record = try? JSONDecoder().decode(MetricsRecord.self, from: data) else { return false }
+            return record.step <= step
+        }
+        try writeAtomically(Array((kept.joined(separator: "\n") + (kept.isEmpty ? "" : "\n")).utf8), to: p)
+    }
 
     public func file(_ name: String) -> String { path + "/" + name }
 

@@ -3,6 +3,11 @@ import WaveCore
 import WaveModels
 import WaveTasks
 import WaveData
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// What a finished (or stopped) run reports.
 public struct TrainSummary: Codable, Equatable, Sendable {
@@ -56,6 +61,7 @@ public final class Trainer: @unchecked Sendable {
     var dataStream: RandomStream
     public private(set) var step = 0
     var solvedAt: Int?
+    var loop = LoopState()
 
     /// Fails (exit 65/66) when `config.initFrom` names a file that does not fit the model.
     public convenience init(checkedConfig config: TrainConfig) throws {
@@ -136,30 +142,53 @@ public final class Trainer: @unchecked Sendable {
                           accuracy: classified > 0 ? Double(right) / Double(classified) : nil)
     }
 
-    public func checkpoint() -> Checkpoint {
-        Checkpoint(header: CheckpointHeader(config: config, step: step, adamStep: adam.step, dataStream: dataStream,
-                                            tensors: model.layout.tensors, solvedAt: solvedAt),
-                   params: params.array, m: adam.m.array, v: adam.v.array)
+    public func checkpoint(elapsed: Double? = nil) -> Checkpoint {
+        var state = loop
+        if let elapsed { state.elapsed = elapsed }
+        return Checkpoint(header: CheckpointHeader(config: config, step: step, adamStep: adam.step, dataStream: dataStream,
+                                                   tensors: model.layout.tensors, solvedAt: solvedAt, loop: state),
+                          params: params.array, m: adam.m.array, v: adam.v.array)
     }
 
-    /// Runs to `config.steps`, logging through `log` and writing into `run` when given.
-    /// Throws `WrnnError` with exit code 3 when the loss or gradient turns NaN or Inf.
+    /// Continues from `checkpoint` exactly: weights, Adam state, step, data stream and the loop's bookkeeping.
+    public func restore(from checkpoint: Checkpoint) throws {
+        guard checkpoint.params.count == params.count, checkpoint.header.tensors == model.layout.tensors else {
+            throw WrnnError.data("the checkpoint's tensors do not match this run's model")
+        }
+        params.pointer.update(from: checkpoint.params, count: params.count)
+        adam.m.pointer.update(from: checkpoint.m, count: params.count)
+        adam.v.pointer.update(from: checkpoint.v, count: params.count)
+        adam.step = checkpoint.header.adamStep
+        step = checkpoint.header.step
+        dataStream = checkpoint.header.dataStream
+        solvedAt = checkpoint.header.solvedAt
+        loop = checkpoint.header.loop ?? LoopState()
+    }
+
+    /// Runs to `config.steps`, writing into `run` when given (a resumed trainer continues from its
+    /// restored step). Throws `WrnnError` with exit code 3 when the loss or gradient turns NaN or
+    /// Inf, and 130/143 after SIGINT/SIGTERM, in both cases with a checkpoint written.
     public func run(directory run: RunDirectory?, progress: Progress) throws -> TrainSummary {
         let start = Date()
+        let elapsedBefore = loop.elapsed
+        func elapsed() -> Double { elapsedBefore + Date().timeIntervalSince(start) }
         let batch = task.makeBatch(count: config.batchSize)
-        var lossSinceLog = 0.0, stepsSinceLog = 0, lastFiniteLoss = Double.nan, lastNorm = 0.0
         var last = Evaluation(loss: .nan)
-        var bestValidation: Double? = nil, testAtBest: Double? = nil
+        let resumed = step > 0
         if let run, let images = task as? ImageSequenceTask, let permutation = images.permutation {
             try NpyIndices.write(permutation, to: run.file("permutation.npy"))
+        }
+        func saveCheckpoint() throws {
+            try run.map { try checkpoint(elapsed: elapsed()).writeRotating(to: $0.file("checkpoint.bin"), previous: $0.file("checkpoint.prev.bin")) }
         }
 
         func record(trainLoss: Double?) throws {
             last = evaluate()
             let validation = validationSet.map { evaluate($0) }
-            if let accuracy = validation?.accuracy, accuracy > (bestValidation ?? -1) {
-                bestValidation = accuracy
-                testAtBest = last.accuracy
+            if let accuracy = validation?.accuracy, accuracy > (loop.bestValidation ?? -1) {
+                loop.bestValidation = accuracy
+                loop.testAtBest = last.accuracy
+                try run.map { try checkpoint(elapsed: elapsed()).write(to: $0.file("best.bin")) }
             }
             if task is AddingTask, solvedAt == nil, last.loss <= AddingTask.solvedThreshold { solvedAt = step }
             let metrics = MetricsRecord(
@@ -167,48 +196,55 @@ public final class Trainer: @unchecked Sendable {
                 testLossPerBatch: task is CopyTask ? last.loss / Double(config.batchSize) : nil,
                 recallAccuracy: last.recallAccuracy, solvedAt: solvedAt, accuracy: last.accuracy,
                 validationLoss: validation?.loss, validationAccuracy: validation?.accuracy,
-                gradNorm: step > 0 ? lastNorm : nil, wallTime: Date().timeIntervalSince(start))
+                gradNorm: step > 0 ? loop.lastNorm : nil, wallTime: elapsed())
             try run?.appendMetrics(metrics)
             progress.logEvaluation(metrics, task: task, totalSteps: config.steps)
         }
 
-        try record(trainLoss: nil)
+        if !resumed { try record(trainLoss: nil) }
         while step < config.steps {
             let (loss, norm) = trainStep(batch)
             guard loss.isFinite && norm.isFinite else {
                 var kept = "no checkpoint was written"
                 if let run {
-                    try checkpoint().write(to: run.file("checkpoint.bin"))
+                    try saveCheckpoint()
                     kept = "kept the last good checkpoint (step \(step)) at \(run.file("checkpoint.bin"))"
                 }
                 let what = loss.isFinite ? "gradient norm \(norm)" : "loss \(loss)"
-                let lastText = lastFiniteLoss.isNaN ? "none" : String(format: "%.6g", lastFiniteLoss)
+                let lastText = loop.lastFiniteLoss.isNaN ? "none" : String(format: "%.6g", loop.lastFiniteLoss)
                 progress.finish()
                 throw WrnnError("training diverged at step \(step + 1): \(what) (last finite loss \(lastText)); \(kept)",
                                 exitCode: 3)
             }
-            lastFiniteLoss = loss
-            lastNorm = norm
-            lossSinceLog += loss
-            stepsSinceLog += 1
+            loop.lastFiniteLoss = loss
+            loop.lastNorm = norm
+            loop.lossSinceLog += loss
+            loop.stepsSinceLog += 1
             progress.update(step: step, of: config.steps, loss: loss)
             if step % config.evalEvery == 0 || step == config.steps {
-                try record(trainLoss: lossSinceLog / Double(stepsSinceLog))
-                lossSinceLog = 0
-                stepsSinceLog = 0
+                try record(trainLoss: loop.lossSinceLog / Double(loop.stepsSinceLog))
+                loop.lossSinceLog = 0
+                loop.stepsSinceLog = 0
             }
-            if let run, step % config.checkpointEvery == 0 || step == config.steps {
-                try checkpoint().write(to: run.file("checkpoint.bin"))
+            if step % config.checkpointEvery == 0 || step == config.steps { try saveCheckpoint() }
+            if StopRequest.signal != 0 {
+                let signal = StopRequest.signal
+                try saveCheckpoint()
+                progress.finish()
+                let name = signal == SIGINT ? "SIGINT" : "SIGTERM"
+                throw WrnnError("stopped by \(name) after step \(step)\(run.map { "; checkpoint saved, continue with: wrnn train --resume \($0.path)" } ?? "")",
+                                exitCode: 128 + signal)
             }
         }
         progress.finish()
-        let seconds = Date().timeIntervalSince(start)
+        if resumed && last.loss.isNaN { last = evaluate() }
+        let seconds = elapsed()
         let summary = TrainSummary(
             task: task.name, model: config.model.kind.rawValue, parameters: params.count, steps: step,
-            trainLoss: lastFiniteLoss, testLoss: last.loss,
+            trainLoss: loop.lastFiniteLoss, testLoss: last.loss,
             testLossPerBatch: task is CopyTask ? last.loss / Double(config.batchSize) : nil,
             recallAccuracy: last.recallAccuracy, solvedAt: solvedAt, testAccuracy: last.accuracy,
-            bestValidationAccuracy: bestValidation, testAccuracyAtBestValidation: testAtBest,
+            bestValidationAccuracy: loop.bestValidation, testAccuracyAtBestValidation: loop.testAtBest,
             stepsPerSecond: Double(step) / max(seconds, 1e-9), seconds: seconds, diverged: false)
         try run?.writeJSON(summary, to: "summary.json")
         return summary

@@ -141,6 +141,8 @@ struct RunOptions: ParsableArguments {
     var checkpointEvery: Int?
     @Option(parsing: .unconditional, help: "Sequences in the fixed test set.")
     var testSize: Int?
+    @Option(help: "Continue the run in this directory exactly where its last checkpoint left it (same seed and threads: bitwise the same numbers). Everything comes from the run's saved configuration; only --steps (to train longer) may be given.")
+    var resume: String?
     @Option(help: "Start from these weights (safetensors, as `wrnn export` writes) instead of the init scheme.")
     var initFrom: String?
     @Flag(help: "Print only the summary.")
@@ -151,8 +153,9 @@ struct RunOptions: ParsableArguments {
         try requirePositive(evalEvery, "--eval-every")
         try requirePositive(checkpointEvery, "--checkpoint-every")
         try requirePositive(testSize, "--test-size")
+        if resume != nil, out != nil { throw ValidationError("--resume continues an existing run directory; drop --out") }
         if let out, FileManager.default.fileExists(atPath: out) {
-            throw ValidationError("--out: run directory \(out) already exists; choose a new --out or remove it")
+            throw ValidationError("--out: run directory \(out) already exists; choose a new --out or remove it (or continue it with --resume)")
         }
     }
 

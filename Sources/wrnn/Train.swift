@@ -30,6 +30,8 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
+        StopRequest.install()
+        if let resume = runOptions.resume { return try resumeRun(resume) }
         let config = self.config
         let path = runOptions.out ?? defaultRunPath("\(config.task.kind.rawValue)-\(config.model.kind.rawValue)")
         let trainer = try Trainer(checkedConfig: config)   // a bad --init-from fails before the run directory exists
@@ -49,6 +51,26 @@ struct Train: ParsableCommand {
         if let best = summary.bestValidationAccuracy, let atBest = summary.testAccuracyAtBestValidation {
             result += String(format: "  (best val acc %.2f%%, test acc there %.2f%%)", best * 100, atBest * 100)
         }
+        print(result)
+    }
+
+    func resumeRun(_ path: String) throws {
+        let directory = try RunDirectory.open(path)
+        let (checkpoint, warning) = try Checkpoint.readWithFallback(directory.file("checkpoint.bin"),
+                                                                    previous: directory.file("checkpoint.prev.bin"))
+        if let warning { FileHandle.standardError.write(Data("wrnn: warning: \(warning)\n".utf8)) }
+        var config = checkpoint.header.config
+        if let steps = optimizerOptions.steps { config.steps = steps }
+        let trainer = try Trainer(checkedConfig: config)
+        try trainer.restore(from: checkpoint)
+        try directory.truncateMetrics(after: checkpoint.header.step)
+        if config != checkpoint.header.config { try directory.writeJSON(config, to: "config.json") }
+        print("wrnn train: resuming \(path) at step \(checkpoint.header.step) of \(config.steps)")
+        print("model: \(config.model.summaryLine)")
+        let summary = try trainer.run(directory: directory, progress: Progress(quiet: runOptions.quiet))
+        var result = "done: \(summary.steps) steps in \(formatDuration(summary.seconds)) (\(String(format: "%.1f", summary.stepsPerSecond)) steps/s)  test loss \(formatLoss(summary.testLoss))"
+        if let recall = summary.recallAccuracy { result += "  recall \(String(format: "%.1f%%", recall * 100))" }
+        if let accuracy = summary.testAccuracy { result += String(format: "  test acc %.2f%%", accuracy * 100) }
         print(result)
     }
 }

@@ -56,7 +56,7 @@ final class CLITests: XCTestCase {
             (["train", "--model", "irnn", "--channels", "4"], "--channels applies to --model wrnn only"),
             (["train", "--model", "lstm", "--initialization", "shift"],
              "--initialization, --encoder-init and --activation apply to --model wrnn and irnn only (LSTM and GRU use PyTorch's)"),
-            (["train", "--out", existing], "--out: run directory \(existing) already exists; choose a new --out or remove it"),
+            (["train", "--out", existing], "--out: run directory \(existing) already exists; choose a new --out or remove it (or continue it with --resume)"),
             (["demo", "--steps", "0"], "--steps must be a positive integer (got 0)"),
             (["bench", "--configs", "copy-lstm"], "--configs: unknown configuration 'copy-lstm'; choose from copy-wrnn, copy-irnn, adding-wrnn, adding-irnn, smnist-wrnn, smnist-irnn, smnist-lstm, smnist-gru, nscifar10-wrnn"),
         ]
@@ -237,5 +237,109 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(result.stdout.hasPrefix("wrnn train: psfmnist: sequential Fashion-MNIST, 784 steps of 1 pixel, permuted (seeded)\nmodel: GRU N=8, PyTorch init, linear readout at the last step\n"), result.stdout)
         XCTAssertTrue(result.stdout.contains("val acc"), result.stdout)
         XCTAssertTrue(FileManager.default.fileExists(atPath: run + "/permutation.npy"))
+    }
+
+    // MARK: resume, signals, lock
+
+    /// Metrics lines without the wall-clock time.
+    func metricsWithoutTime(_ run: String) throws -> [String] {
+        try String(contentsOfFile: run + "/metrics.jsonl", encoding: .utf8).split(separator: "\n").map {
+            String($0).replacingOccurrences(of: #","wall_time":[0-9.e+-]+"#, with: "", options: .regularExpression)
+        }
+    }
+
+    func startTraining(_ arguments: [String]) throws -> Process {
+        let process = Process()
+        process.executableURL = Self.binary
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    /// SIGTERM mid-run: the step finishes, a checkpoint is written, exit 143; --resume then gives
+    /// exactly the metrics and weights of an uninterrupted run (same seed and threads).
+    func testStopAndResumeIsBitwiseExact() throws {
+        let arguments = ["train", "-T", "10", "--steps", "150", "--eval-every", "20", "--checkpoint-every", "1000",
+                         "--test-size", "64", "--seed", "4", "--threads", "2"]
+        let whole = scratchDirectory() + "/whole", split = scratchDirectory() + "/split"
+        XCTAssertEqual(try wrnn(arguments + ["--out", whole]).status, 0)
+
+        let process = try startTraining(arguments + ["--out", split])
+        var lines = 0
+        let deadline = Date().addingTimeInterval(60)
+        while lines < 3 && Date() < deadline {   // stop once a few evaluations are in (mid-interval)
+            Thread.sleep(forTimeInterval: 0.05)
+            lines = ((try? String(contentsOfFile: split + "/metrics.jsonl", encoding: .utf8)) ?? "").split(separator: "\n").count
+        }
+        Thread.sleep(forTimeInterval: 0.13)
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 143)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: split + "/summary.json"), "an interrupted run has no summary yet")
+        let partial = try metricsWithoutTime(split)
+        XCTAssertLessThan(partial.count, 9, "stopped before the end (8 evaluations and step 0 in all)")
+        let resumed = try wrnn(["train", "--resume", split])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertTrue(resumed.stdout.hasPrefix("wrnn train: resuming \(split) at step "), resumed.stdout)
+        XCTAssertEqual(try metricsWithoutTime(split), try metricsWithoutTime(whole))
+        let a = try FileManager.default.contents(atPath: whole + "/checkpoint.bin").map { [UInt8]($0) }
+        let b = try FileManager.default.contents(atPath: split + "/checkpoint.bin").map { [UInt8]($0) }
+        XCTAssertNotNil(a)
+        // the float payloads (weights, Adam state) are identical; headers differ only in wall time
+        XCTAssertEqual(a.map { Array($0.suffix(3 * 12_724 * 4 + 4).dropLast(4)) }, b.map { Array($0.suffix(3 * 12_724 * 4 + 4).dropLast(4)) })
+    }
+
+    func testLockCorruptCheckpointFallbackAndKill9() throws {
+        let run = try tinyRun()
+        // a second process on a run in use is refused, naming the holder
+        let holder = try startTraining(["train", "--resume", run, "--steps", "100000"])
+        Thread.sleep(forTimeInterval: 0.8)
+        let refused = try wrnn(["train", "--resume", run])
+        XCTAssertEqual(refused.status, 75)
+        XCTAssertEqual(refused.stderr, "wrnn: error: run directory \(run) is in use by process \(holder.processIdentifier); wait for it to finish or stop it\n")
+        kill(holder.processIdentifier, SIGINT)
+        holder.waitUntilExit()
+        XCTAssertEqual(holder.terminationStatus, 130)
+
+        // a corrupt last checkpoint: resume falls back to the previous one and says so
+        var bytes = [UInt8](FileManager.default.contents(atPath: run + "/checkpoint.bin")!)
+        bytes[bytes.count / 2] ^= 0xFF
+        FileManager.default.createFile(atPath: run + "/checkpoint.bin", contents: Data(bytes))
+        let fallback = try wrnn(["train", "--resume", run, "--steps", "10"])
+        XCTAssertEqual(fallback.status, 0, fallback.stderr)
+        XCTAssertTrue(fallback.stderr.hasPrefix("wrnn: warning: checkpoint \(run)/checkpoint.bin is corrupt: CRC mismatch (truncated or damaged file); resuming from \(run)/checkpoint.prev.bin (step "), fallback.stderr)
+        // both damaged: reported, exit 65, never silently from scratch
+        for name in ["checkpoint.bin", "checkpoint.prev.bin"] {
+            FileManager.default.createFile(atPath: run + "/" + name, contents: Data("junk".utf8))
+        }
+        let broken = try wrnn(["train", "--resume", run])
+        XCTAssertEqual(broken.status, 65)
+
+        // kill -9 while checkpoints are being written every step: a loadable one always remains
+        let busy = scratchDirectory() + "/busy"
+        for attempt in 0..<6 {
+            let arguments = attempt == 0
+                ? ["train", "--task", "adding", "-T", "20", "--steps", "100000", "--checkpoint-every", "1", "--eval-every", "100000",
+                   "--test-size", "8", "--batch-size", "8", "--out", busy]
+                : ["train", "--resume", busy]
+            let process = try startTraining(arguments)
+            Thread.sleep(forTimeInterval: 0.3 + 0.07 * Double(attempt))
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            XCTAssertNoThrow(try readCheckpointLikeResume(busy), "after kill -9 number \(attempt + 1)")
+        }
+    }
+
+    func readCheckpointLikeResume(_ run: String) throws {
+        let data = FileManager.default.contents(atPath: run + "/checkpoint.bin") ?? FileManager.default.contents(atPath: run + "/checkpoint.prev.bin")
+        XCTAssertNotNil(data)
+        let result = try wrnn(["export", run, "--out", run + "/probe.safetensors", "--check-samples", "1"])
+        if result.status != 0 {
+            // export reads checkpoint.bin only; resume's fallback is what must succeed
+            let prev = FileManager.default.fileExists(atPath: run + "/checkpoint.prev.bin")
+            XCTAssertTrue(prev, result.stderr)
+        }
     }
 }
