@@ -13,6 +13,8 @@ public struct ImageSequenceTask: SequenceTask {
     public let validationIndices: [Int]
     /// Step t reads pixel permutation[t]; nil for raster order.
     public let permutation: [Int]?
+    /// Seeds each epoch's shuffle.
+    let seed: UInt64
 
     public static let validationSize = 3000
 
@@ -26,6 +28,22 @@ public struct ImageSequenceTask: SequenceTask {
         trainIndices = Array(order[validation...])
         validationIndices = Array(order[..<validation])
         self.permutation = permutation
+        self.seed = seed
+    }
+
+    /// Full batches per epoch (the last, partial batch of an epoch is dropped).
+    public func stepsPerEpoch(batchSize: Int) -> Int { max(1, trainIndices.count / batchSize) }
+
+    /// Epoch e visits the training split in a shuffled order that depends only on (seed, e), so a
+    /// run stopped mid-epoch resumes with exactly the batches it would have seen.
+    public func fill(_ batch: SequenceBatch<Float>, step: Int, rng: inout RandomStream) {
+        let perEpoch = stepsPerEpoch(batchSize: batch.batch)
+        let epoch = step / perEpoch, position = step % perEpoch
+        var shuffle = RandomStream(seed: seed, stream: 1000 + UInt64(epoch))
+        let order = shuffle.permutation(trainIndices.count)
+        for row in 0..<batch.batch {
+            write(train, index: trainIndices[order[position * batch.batch + row]], into: batch, row: row)
+        }
     }
 
     public var length: Int { train.height * train.width }
@@ -45,7 +63,7 @@ public struct ImageSequenceTask: SequenceTask {
         batch.classTargets![row] = Int32(set.labels[index])
     }
 
-    /// Training sequences drawn uniformly from the training split.
+    /// Training sequences drawn uniformly from the training split (used outside the epoch loop).
     public func fill(_ batch: SequenceBatch<Float>, rng: inout RandomStream) {
         for row in 0..<batch.batch { write(train, index: trainIndices[rng.int(below: trainIndices.count)], into: batch, row: row) }
     }

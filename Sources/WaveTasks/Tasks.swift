@@ -14,6 +14,9 @@ public protocol SequenceTask: Sendable {
     func makeBatch(count: Int) -> SequenceBatch<Float>
     /// Overwrites every sequence of `batch` with fresh draws from `rng`.
     func fill(_ batch: SequenceBatch<Float>, rng: inout RandomStream)
+    /// The batch for training step `step` (0-based): data sets walk shuffled epochs, synthetic
+    /// tasks draw fresh sequences.
+    func fill(_ batch: SequenceBatch<Float>, step: Int, rng: inout RandomStream)
     /// The fixed test set: `count` sequences in batches of at most `batchSize`.
     func evaluationBatches(count: Int, batchSize: Int, seed: UInt64) -> [SequenceBatch<Float>]
     /// A validation set held out of training, when the task has one.
@@ -32,6 +35,8 @@ extension SequenceTask {
     }
 
     public func validationBatches(batchSize: Int) -> [SequenceBatch<Float>]? { nil }
+
+    public func fill(_ batch: SequenceBatch<Float>, step: Int, rng: inout RandomStream) { fill(batch, rng: &rng) }
 
     public func makeBatch(count: Int) -> SequenceBatch<Float> {
         let classes = outputSize > 1

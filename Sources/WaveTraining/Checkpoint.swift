@@ -26,10 +26,15 @@ public struct LoopState: Codable, Equatable, Sendable {
     public var testAtBest: Double?
     /// Seconds of training before this process started (wall time continues across resumes).
     public var elapsed = 0.0
+    /// Reduce-on-plateau: the current rate, the best monitored value and evaluations since it.
+    public var plateauRate: Double?
+    public var plateauBest: Double?
+    public var plateauWaiting = 0
     public init() {}
 
     enum CodingKeys: String, CodingKey {
         case lossSinceLog, stepsSinceLog, lastFiniteLoss, lastNorm, bestValidation, testAtBest, elapsed
+        case plateauRate, plateauBest, plateauWaiting
     }
     // NaN is not JSON: store the last finite loss as nil until there is one
     public init(from decoder: Decoder) throws {
@@ -41,6 +46,9 @@ public struct LoopState: Codable, Equatable, Sendable {
         bestValidation = try c.decodeIfPresent(Double.self, forKey: .bestValidation)
         testAtBest = try c.decodeIfPresent(Double.self, forKey: .testAtBest)
         elapsed = try c.decode(Double.self, forKey: .elapsed)
+        plateauRate = try c.decodeIfPresent(Double.self, forKey: .plateauRate)
+        plateauBest = try c.decodeIfPresent(Double.self, forKey: .plateauBest)
+        plateauWaiting = try c.decodeIfPresent(Int.self, forKey: .plateauWaiting) ?? 0
     }
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
@@ -51,6 +59,9 @@ public struct LoopState: Codable, Equatable, Sendable {
         try c.encodeIfPresent(bestValidation, forKey: .bestValidation)
         try c.encodeIfPresent(testAtBest, forKey: .testAtBest)
         try c.encode(elapsed, forKey: .elapsed)
+        try c.encodeIfPresent(plateauRate, forKey: .plateauRate)
+        try c.encodeIfPresent(plateauBest, forKey: .plateauBest)
+        try c.encode(plateauWaiting, forKey: .plateauWaiting)
     }
 }
 

@@ -176,9 +176,12 @@ public struct MetricsRecord: Codable, Equatable, Sendable {
     public var validationLoss: Double?
     public var validationAccuracy: Double?
     public var gradNorm: Double?
+    /// Learning rate of the latest update.
+    public var learningRate: Double?
     public var wallTime: Double
 
     enum CodingKeys: String, CodingKey {
+        case learningRate = "lr"
         case step, accuracy, trainLoss = "train_loss", testLoss = "test_loss", testLossPerBatch = "test_loss_per_batch"
         case recallAccuracy = "recall_accuracy", solvedAt = "solved_at", gradNorm = "grad_norm", wallTime = "wall_time"
         case validationLoss = "validation_loss", validationAccuracy = "validation_accuracy"

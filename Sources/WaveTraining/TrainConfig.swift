@@ -61,6 +61,44 @@ public struct TaskConfig: Codable, Equatable, Sendable {
     }
 }
 
+/// Learning-rate schedule (spec 4). Epochs are passes over the training split for image tasks
+/// and `epochSteps` steps for the synthetic tasks.
+///   step:        lr = base / factor^floor(epoch / every)
+///   cosine:      lr = base (1 + cos(pi step / steps)) / 2
+///   onecycle:    PyTorch's OneCycleLR defaults: from base/25 up to base over 30% of the steps,
+///                then down to base/25/1e4, both halves cosine-shaped
+///   plateau:     lr *= 1/factor after `patience` evaluations without a better validation accuracy
+///                (test loss when there is no validation set)
+///   exponential: lr = base gamma^epoch
+public struct Schedule: Codable, Equatable, Sendable {
+    public enum Kind: String, Codable, CaseIterable, Sendable { case constant, step, cosine, onecycle, plateau, exponential }
+    public var kind: Kind = .constant
+    public var factor = 10.0
+    public var every = 40
+    public var gamma = 0.97
+    public var patience = 10
+    public init(kind: Kind = .constant, factor: Double = 10, every: Int = 40, gamma: Double = 0.97, patience: Int = 10) {
+        self.kind = kind; self.factor = factor; self.every = every; self.gamma = gamma; self.patience = patience
+    }
+
+    /// The rate for the update after `step` completed steps (plateau handled by the trainer).
+    public func rate(base: Double, step: Int, steps: Int, epochSteps: Int) -> Double {
+        let epoch = Double(step / max(epochSteps, 1))
+        switch kind {
+        case .constant, .plateau: return base
+        case .step: return base / pow(factor, floor(epoch / Double(max(every, 1))))
+        case .cosine: return base * (1 + cos(Double.pi * Double(step) / Double(max(steps, 1)))) / 2
+        case .exponential: return base * pow(gamma, epoch)
+        case .onecycle:
+            let initial = base / 25, final = initial / 1e4
+            let warm = 0.3 * Double(steps)
+            func anneal(_ from: Double, _ to: Double, _ fraction: Double) -> Double { to + (from - to) * (1 + cos(Double.pi * fraction)) / 2 }
+            let s = Double(step)
+            return s <= warm ? anneal(initial, base, s / max(warm, 1)) : anneal(base, final, (s - warm) / max(Double(steps) - warm, 1))
+        }
+    }
+}
+
 /// Everything a training run needs; saved as config.json in the run directory.
 public struct TrainConfig: Codable, Equatable, Sendable {
     public var task: TaskConfig
@@ -77,6 +115,9 @@ public struct TrainConfig: Codable, Equatable, Sendable {
     public var testSize: Int
     /// Initial weights from a safetensors file instead of the init scheme.
     public var initFrom: String?
+    public var schedule: Schedule?
+    /// Steps per epoch for the synthetic tasks' schedules (image tasks use their data's epoch).
+    public var epochSteps: Int?
 
     public init(task: TaskConfig, model: ModelConfig, learningRate: Double, clip: Double, batchSize: Int, steps: Int,
                 seed: UInt64, threads: Int, evalEvery: Int, checkpointEvery: Int, testSize: Int) {
@@ -105,8 +146,8 @@ public enum Preset {
                            activation: .relu, readoutTiming: task.readoutTiming)
     }
 
-    /// Steps in one pass over the 57,000 training images at batch 128.
-    public static let imageEpochSteps = (57_000 + 127) / 128
+    /// Steps in one pass over the 57,000 training images at batch 128 (the last partial batch dropped).
+    public static let imageEpochSteps = 57_000 / 128
 
     public static func train(task: TaskConfig, kind: ModelKind) -> TrainConfig {
         if task.kind.isImage {

@@ -98,16 +98,47 @@ public final class Trainer: @unchecked Sendable {
 
     /// One optimisation step on a fresh batch; returns the loss and the gradient norm before clipping.
     public func trainStep(_ batch: SequenceBatch<Float>) -> (loss: Double, gradNorm: Double) {
-        task.fill(batch, rng: &dataStream)
+        task.fill(batch, step: step, rng: &dataStream)
         return optimise(on: batch)
     }
 
     /// Forward, backward, clip and Adam on a batch already filled; a non-finite loss or
     /// gradient leaves the weights untouched.
+    /// Steps per epoch for schedules: a pass over the data, or `epochSteps` for synthetic tasks.
+    var epochSteps: Int {
+        if let images = task as? ImageSequenceTask { return images.stepsPerEpoch(batchSize: config.batchSize) }
+        return config.epochSteps ?? 1000
+    }
+
+    /// The rate for the next update.
+    public var currentLearningRate: Double {
+        let schedule = config.schedule ?? Schedule()
+        if schedule.kind == .plateau { return loop.plateauRate ?? config.learningRate }
+        return schedule.rate(base: config.learningRate, step: step, steps: config.steps, epochSteps: epochSteps)
+    }
+
+    /// Reduce-on-plateau bookkeeping after an evaluation (higher validation accuracy is better;
+    /// lower test loss when there is no validation set).
+    public func updatePlateau(validationAccuracy: Double?, testLoss: Double) {
+        guard let schedule = config.schedule, schedule.kind == .plateau else { return }
+        let value = validationAccuracy ?? -testLoss
+        if value > (loop.plateauBest ?? -.infinity) {
+            loop.plateauBest = value
+            loop.plateauWaiting = 0
+        } else {
+            loop.plateauWaiting += 1
+            if loop.plateauWaiting > schedule.patience {
+                loop.plateauRate = (loop.plateauRate ?? config.learningRate) / schedule.factor
+                loop.plateauWaiting = 0
+            }
+        }
+    }
+
     public func optimise(on batch: SequenceBatch<Float>) -> (loss: Double, gradNorm: Double) {
         let loss = runner.run(params: params, grads: grads, batch: batch)
         let norm = clipGradientNorm(grads, maxNorm: config.clip)
         if loss.isFinite && norm.isFinite {
+            adam.learningRate = currentLearningRate
             adam.update(params: params, grads: grads)
             step += 1
         }
@@ -115,6 +146,7 @@ public final class Trainer: @unchecked Sendable {
     }
 
     public func evaluate() -> Evaluation { evaluate(testSet) }
+    public func evaluateValidation() -> Evaluation? { validationSet.map { evaluate($0) } }
 
     public func evaluate(_ batches: [SequenceBatch<Float>]) -> Evaluation {
         var lossSum = 0.0, weight = 0.0, correct = 0.0, recallCount = 0.0, classified = 0, right = 0
@@ -191,12 +223,13 @@ public final class Trainer: @unchecked Sendable {
                 try run.map { try checkpoint(elapsed: elapsed()).write(to: $0.file("best.bin")) }
             }
             if task is AddingTask, solvedAt == nil, last.loss <= AddingTask.solvedThreshold { solvedAt = step }
+            if step > 0 { updatePlateau(validationAccuracy: validation?.accuracy, testLoss: last.loss) }
             let metrics = MetricsRecord(
                 step: step, trainLoss: trainLoss, testLoss: last.loss,
                 testLossPerBatch: task is CopyTask ? last.loss / Double(config.batchSize) : nil,
                 recallAccuracy: last.recallAccuracy, solvedAt: solvedAt, accuracy: last.accuracy,
                 validationLoss: validation?.loss, validationAccuracy: validation?.accuracy,
-                gradNorm: step > 0 ? loop.lastNorm : nil, wallTime: elapsed())
+                gradNorm: step > 0 ? loop.lastNorm : nil, learningRate: step > 0 ? adam.learningRate : nil, wallTime: elapsed())
             try run?.appendMetrics(metrics)
             progress.logEvaluation(metrics, task: task, totalSteps: config.steps)
         }

@@ -13,6 +13,7 @@ extension Activation: ExpressibleByArgument {}
 extension ReadoutKind: ExpressibleByArgument {}
 extension ReadoutTiming: ExpressibleByArgument {}
 extension CopyLayout: ExpressibleByArgument {}
+extension Schedule.Kind: ExpressibleByArgument {}
 
 func requirePositive(_ value: Int?, _ name: String) throws {
     if let value, value <= 0 { throw ValidationError("\(name) must be a positive integer (got \(value))") }
@@ -116,14 +117,31 @@ struct OptimizerOptions: ParsableArguments {
     var clip: Double?
     @Option(name: [.customLong("batch-size"), .customLong("batch")], parsing: .unconditional, help: "Sequences per step.")
     var batchSize: Int = 128
-    @Option(parsing: .unconditional, help: "Training steps. Default 60,000 (copy, adding); 120 epochs of 446 steps (images).")
+    @Option(parsing: .unconditional, help: "Training steps. Default 60,000 (copy, adding); 120 epochs of 445 steps (images).")
     var steps: Int?
+    @Option(help: "Learning-rate schedule: constant, step, cosine, onecycle, plateau or exponential.")
+    var schedule: Schedule.Kind = .constant
+    @Option(parsing: .unconditional, help: "step: divide the rate by this every --lr-every epochs; plateau: divide by this after --patience evaluations without improvement.")
+    var lrFactor: Double = 10
+    @Option(parsing: .unconditional, help: "step: epochs between rate drops.")
+    var lrEvery: Int = 40
+    @Option(parsing: .unconditional, help: "exponential: rate multiplier per epoch.")
+    var gamma: Double = 0.97
+    @Option(parsing: .unconditional, help: "plateau: evaluations without improvement before the rate drops.")
+    var patience: Int = 10
+    @Option(parsing: .unconditional, help: "Steps per epoch for the copy and adding tasks' schedules (image tasks: one pass over the data).")
+    var epochSteps: Int = 1000
 
     func validate() throws {
         try requireFinite(lr, "--lr", "a finite number > 0") { $0 > 0 }
         try requireFinite(clip, "--clip", "a finite number >= 0 (0 turns clipping off)") { $0 >= 0 }
         try requirePositive(batchSize, "--batch-size")
         try requirePositive(steps, "--steps")
+        try requireFinite(lrFactor, "--lr-factor", "a finite number > 1") { $0 > 1 }
+        try requirePositive(lrEvery, "--lr-every")
+        try requireFinite(gamma, "--gamma", "a number in (0, 1]") { $0 > 0 && $0 <= 1 }
+        if patience < 0 { throw ValidationError("--patience must be a non-negative integer (got \(patience))") }
+        try requirePositive(epochSteps, "--epoch-steps")
     }
 }
 

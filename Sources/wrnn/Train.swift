@@ -18,6 +18,12 @@ struct Train: ParsableCommand {
         config.model = modelOptions.resolve(task: task)
         if let clip = optimizerOptions.clip { config.clip = clip }
         config.batchSize = optimizerOptions.batchSize
+        if optimizerOptions.schedule != .constant {
+            config.schedule = Schedule(kind: optimizerOptions.schedule, factor: optimizerOptions.lrFactor,
+                                       every: optimizerOptions.lrEvery, gamma: optimizerOptions.gamma,
+                                       patience: optimizerOptions.patience)
+            config.epochSteps = optimizerOptions.epochSteps
+        }
         config.seed = runOptions.seed
         config.threads = runOptions.threadCount
         if let evalEvery = runOptions.evalEvery { config.evalEvery = evalEvery }
@@ -40,7 +46,8 @@ struct Train: ParsableCommand {
         print("wrnn train: \(config.task.summaryLine)")
         print("model: \(config.model.summaryLine)")
         print("\(config.model.parameterBreakdown)")
-        print("Adam lr \(config.learningRate), clip \(config.clip == 0 ? "off" : String(config.clip)), batch \(config.batchSize), \(config.steps) steps, seed \(config.seed), \(config.threads) thread\(config.threads == 1 ? "" : "s")")
+        let scheduleText = config.schedule.map { ", \($0.kind.rawValue) schedule" } ?? ""
+        print("Adam lr \(config.learningRate)\(scheduleText), clip \(config.clip == 0 ? "off" : String(config.clip)), batch \(config.batchSize), \(config.steps) steps, seed \(config.seed), \(config.threads) thread\(config.threads == 1 ? "" : "s")")
         if let initFrom = config.initFrom { print("initial weights: \(initFrom)") }
         print("run directory: \(path)")
         let summary = try trainer.run(directory: directory, progress: Progress(quiet: runOptions.quiet))

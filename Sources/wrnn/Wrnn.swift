@@ -15,10 +15,11 @@ struct Wrnn: ParsableCommand {
         abstract: "Wave-RNN (Keller et al., ICLR 2024): train wRNNs and iRNNs on CPU and compare them.",
         discussion: """
             Exit codes: 0 success, 3 training diverged (NaN/Inf; last good checkpoint kept),
-            64 bad command-line input, 65 corrupt data or checkpoint, 66 missing file, 74 I/O error.
+            64 bad command-line input, 65 corrupt data or checkpoint, 66 missing file, 74 I/O error,
+            75 run directory in use, 130/143 stopped by SIGINT/SIGTERM (checkpoint saved; --resume continues).
             """,
         version: "0.1.0",
-        subcommands: [Train.self, Demo.self, Analyze.self, Report.self, Export.self, Bench.self],
+        subcommands: [Train.self, Demo.self, Eval.self, Analyze.self, Report.self, Export.self, Bench.self],
         defaultSubcommand: nil)
 
     /// Parses, runs, and turns every failure into one line on stderr and its exit code.

@@ -53,3 +53,27 @@ final class ImageTaskTests: XCTestCase {
         }
     }
 }
+
+final class EpochTests: XCTestCase {
+    /// Every epoch visits each training image once (the partial last batch dropped), in an order
+    /// that depends only on the seed and the epoch.
+    func testEpochsVisitEachTrainingImageOnce() {
+        let set = ImageSet(count: 50, height: 1, width: 2, images: (0..<100).map { UInt8($0) }, labels: (0..<50).map { UInt8($0 % 10) })
+        let task = ImageSequenceTask(name: "smnist", train: set, test: set, seed: 8, permutation: nil)
+        XCTAssertEqual(task.trainIndices.count, 45)
+        XCTAssertEqual(task.stepsPerEpoch(batchSize: 4), 11)
+        let batch = task.makeBatch(count: 4)
+        var rng = RandomStream(seed: 0)
+        func epochImages(_ epoch: Int) -> [Int] {
+            (0..<11).flatMap { k -> [Int] in
+                task.fill(batch, step: epoch * 11 + k, rng: &rng)
+                return (0..<4).map { Int((batch.inputs[$0] * 255).rounded()) / 2 }   // first pixel = 2 * image index
+            }
+        }
+        let first = epochImages(0), second = epochImages(1)
+        XCTAssertEqual(Set(first).count, 44)
+        XCTAssertTrue(Set(first).isSubset(of: Set(task.trainIndices)))
+        XCTAssertNotEqual(first, second, "each epoch is shuffled anew")
+        XCTAssertEqual(epochImages(0), first, "and the same epoch always in the same order")
+    }
+}

@@ -191,3 +191,38 @@ final class ImageTrainingTests: XCTestCase {
         XCTAssertNotNil(summary.testAccuracyAtBestValidation)
     }
 }
+
+final class ScheduleTests: XCTestCase {
+    func testScheduleFormulas() {
+        let step = Schedule(kind: .step, factor: 10, every: 40)
+        XCTAssertEqual(step.rate(base: 1e-3, step: 39 * 100, steps: 12_000, epochSteps: 100), 1e-3)
+        XCTAssertEqual(step.rate(base: 1e-3, step: 40 * 100, steps: 12_000, epochSteps: 100), 1e-4, accuracy: 1e-15)
+        XCTAssertEqual(step.rate(base: 1e-3, step: 80 * 100, steps: 12_000, epochSteps: 100), 1e-5, accuracy: 1e-15)
+        let cosine = Schedule(kind: .cosine)
+        XCTAssertEqual(cosine.rate(base: 2, step: 0, steps: 100, epochSteps: 10), 2)
+        XCTAssertEqual(cosine.rate(base: 2, step: 50, steps: 100, epochSteps: 10), 1, accuracy: 1e-12)
+        XCTAssertEqual(cosine.rate(base: 2, step: 100, steps: 100, epochSteps: 10), 0, accuracy: 1e-12)
+        let exponential = Schedule(kind: .exponential, gamma: 0.97)
+        XCTAssertEqual(exponential.rate(base: 1, step: 250, steps: 1000, epochSteps: 100), 0.97 * 0.97, accuracy: 1e-12)
+        // one-cycle: starts at base/25, peaks at base after 30%, ends at base/25/1e4
+        let cycle = Schedule(kind: .onecycle)
+        XCTAssertEqual(cycle.rate(base: 1, step: 0, steps: 1000, epochSteps: 100), 1.0 / 25, accuracy: 1e-12)
+        XCTAssertEqual(cycle.rate(base: 1, step: 300, steps: 1000, epochSteps: 100), 1, accuracy: 1e-12)
+        XCTAssertEqual(cycle.rate(base: 1, step: 1000, steps: 1000, epochSteps: 100), 1.0 / 25 / 1e4, accuracy: 1e-15)
+    }
+
+    func testReduceOnPlateau() {
+        var config = smallCopyConfig(steps: 1)
+        config.learningRate = 1e-2
+        config.schedule = Schedule(kind: .plateau, factor: 10, patience: 2)
+        let trainer = Trainer(config: config)
+        trainer.updatePlateau(validationAccuracy: 0.5, testLoss: 1)
+        trainer.updatePlateau(validationAccuracy: 0.4, testLoss: 1)
+        trainer.updatePlateau(validationAccuracy: 0.5, testLoss: 1)
+        XCTAssertEqual(trainer.currentLearningRate, 1e-2, "two evaluations without improvement are within patience")
+        trainer.updatePlateau(validationAccuracy: 0.45, testLoss: 1)
+        XCTAssertEqual(trainer.currentLearningRate, 1e-3, accuracy: 1e-15)
+        trainer.updatePlateau(validationAccuracy: 0.6, testLoss: 1)
+        XCTAssertEqual(trainer.checkpoint().header.loop?.plateauRate ?? 0, 1e-3, accuracy: 1e-15, "saved for exact resume")
+    }
+}

@@ -148,6 +148,10 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(version.stdout, "0.1.0\n")
     }
 
+    func formatLossForTest(_ x: Double) -> String {
+        abs(x) >= 0.01 || x == 0 ? String(format: "%.4f", x) : String(format: "%.3e", x)
+    }
+
     func tinyRun(_ extra: [String] = []) throws -> String {
         let run = scratchDirectory() + "/run"
         let result = try wrnn(["train", "--task", "copy", "-T", "4", "-n", "12", "-c", "2", "--steps", "10", "--batch-size", "8",
@@ -169,6 +173,11 @@ final class CLITests: XCTestCase {
         for file in ["hidden_s2.npy", "spacetime_s0_c1.png", "spectrum_s2_c1.png", "hidden_s0.gif", "copy_io_s2.png", "curves.svg"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: run + "/analysis/" + file), file)
         }
+        let evaluated = try wrnn(["eval", run])
+        XCTAssertEqual(evaluated.status, 0, evaluated.stderr)
+        XCTAssertTrue(evaluated.stdout.hasPrefix("wRNN at step 10 on the copy task, delay T=4 (length 24, paper layout): test loss "), evaluated.stdout)
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: run + "/summary.json"))) as! [String: Any]
+        XCTAssertTrue(evaluated.stdout.contains("test loss \(formatLossForTest(summary["test_loss"] as! Double))"), evaluated.stdout)
         let report = try wrnn(["report", run])
         XCTAssertEqual(report.stdout, "wrote \(run)/report.html\n")
         let export = try wrnn(["export", run])
