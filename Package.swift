@@ -43,7 +43,7 @@ let package = Package(
         .target(name: "WaveTasks", dependencies: ["WaveCore", "WaveModels", "WaveData"], swiftSettings: fastMath),
         .target(name: "WaveTraining", dependencies: ["WaveCore", "WaveModels", "WaveTasks"], swiftSettings: fastMath),
         .target(name: "WavePlot", dependencies: ["CZlib", "CGIF"], swiftSettings: kernelMath),
-        .target(name: "WaveAnalysis", dependencies: ["WaveCore", "WaveModels", "WaveTasks", "WaveTraining", "WavePlot", "CFFTW"],
+        .target(name: "WaveAnalysis", dependencies: ["WaveCore", "WaveModels", "WaveData", "WaveTasks", "WaveTraining", "WavePlot", "CFFTW"],
                 swiftSettings: fastMath),
         .executableTarget(
             name: "wrnn",
@@ -56,7 +56,7 @@ let package = Package(
         .testTarget(name: "WaveDataTests", dependencies: ["WaveData", "WaveCore", "CZlib"], swiftSettings: fastMath),
         .testTarget(name: "WaveTrainingTests", dependencies: ["WaveTraining", "WaveModels", "WaveTasks", "WaveCore"], swiftSettings: fastMath),
         .testTarget(name: "WavePlotTests", dependencies: ["WavePlot", "CZlib", "CGIF"], swiftSettings: fastMath),
-        .testTarget(name: "WaveAnalysisTests", dependencies: ["WaveAnalysis", "WaveTraining", "WaveModels", "WaveCore", "WavePlot"],
+        .testTarget(name: "WaveAnalysisTests", dependencies: ["WaveAnalysis", "WaveData", "WaveTraining", "WaveModels", "WaveCore", "WavePlot"],
                     swiftSettings: fastMath),
         .testTarget(name: "WrnnCLITests", dependencies: ["wrnn"], swiftSettings: fastMath),
     ],

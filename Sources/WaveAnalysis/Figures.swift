@@ -1,5 +1,6 @@
 import Foundation
 import WaveCore
+import WaveData
 import WaveModels
 import WaveTasks
 import WavePlot

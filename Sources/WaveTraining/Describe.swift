@@ -47,6 +47,8 @@ extension TaskConfig {
             let task = makeTask()
             return "copy task, delay T=\(t) (length \(task.length), \(copyLayout.rawValue) layout)"
         case .adding: return "adding task, length T=\(t)"
+        case .nscifar10:
+            return "nscifar10: 32 rows of 96 values (R, G, B) then 968 steps of \(freshNoise == true ? "fresh" : "one fixed") Gaussian noise, 1000 steps"
         default:
             let data = kind.collection == .mnist ? "MNIST" : "Fashion-MNIST"
             let order = kind.isPermuted ? (permutationFile.map { "permuted by \($0)" } ?? "permuted (seeded)") : "raster order"

@@ -4,8 +4,9 @@ import WaveTasks
 import WaveData
 
 public enum TaskKind: String, Codable, CaseIterable, Sendable {
-    case copy, adding, smnist, psmnist, sfmnist, psfmnist
-    /// Sequential image classification on MNIST (s*) or Fashion-MNIST (sf*), permuted (p*) or not.
+    case copy, adding, smnist, psmnist, sfmnist, psfmnist, nscifar10
+    /// Sequential image classification: MNIST (s*), Fashion-MNIST (sf*), permuted (p*) or not, and
+    /// noisy sequential CIFAR-10.
     public var isImage: Bool { self != .copy && self != .adding }
     public var isPermuted: Bool { self == .psmnist || self == .psfmnist }
     public var collection: ImageCollection { self == .sfmnist || self == .psfmnist ? .fashionMNIST : .mnist }
@@ -20,17 +21,19 @@ public struct TaskConfig: Codable, Equatable, Sendable {
     public var dataDirectory: String?
     /// psMNIST / psFMNIST: a .npy permutation of the 784 positions instead of one drawn from the seed.
     public var permutationFile: String?
+    /// nsCIFAR10: new noise for every training sequence instead of the authors' one fixed block.
+    public var freshNoise: Bool?
 
     public init(kind: TaskKind, t: Int? = nil, copyLayout: CopyLayout = .paper, dataDirectory: String? = nil,
                 permutationFile: String? = nil) {
         self.kind = kind
-        self.t = t ?? (kind == .copy ? 30 : kind == .adding ? 400 : 784)
+        self.t = t ?? (kind == .copy ? 30 : kind == .adding ? 400 : kind == .nscifar10 ? 1000 : 784)
         self.copyLayout = copyLayout
         self.dataDirectory = dataDirectory
         self.permutationFile = permutationFile
     }
 
-    public var inputSize: Int { kind == .copy ? 10 : kind == .adding ? 2 : 1 }
+    public var inputSize: Int { kind == .copy ? 10 : kind == .adding ? 2 : kind == .nscifar10 ? 96 : 1 }
     public var outputSize: Int { kind == .adding ? 1 : 10 }
     public var readoutTiming: ReadoutTiming { kind == .copy ? .every : .last }
 
@@ -46,6 +49,10 @@ public struct TaskConfig: Codable, Equatable, Sendable {
     /// Any task; image tasks read and check their data set (exit 65/66 on failure).
     public func loadTask(seed: UInt64) throws -> any SequenceTask {
         guard kind.isImage else { return makeTask() }
+        if kind == .nscifar10 {
+            let (train, test) = try CIFAR10.load(dataDirectory: dataDirectory)
+            return NoisyCIFARTask(train: train, test: test, seed: seed, freshNoise: freshNoise ?? false)
+        }
         let (train, test) = try kind.collection.load(dataDirectory: dataDirectory)
         var permutation: [Int]? = nil
         if kind.isPermuted {
@@ -150,6 +157,13 @@ public enum Preset {
     public static let imageEpochSteps = 57_000 / 128
 
     public static func train(task: TaskConfig, kind: ModelKind) -> TrainConfig {
+        if task.kind == .nscifar10 {
+            // batch 256 over the 47,000 training images, 120 epochs, evaluated every epoch
+            let epoch = 47_000 / 256
+            return TrainConfig(task: task, model: model(task: task, kind: kind), learningRate: 1e-4, clip: 0, batchSize: 256,
+                               steps: 120 * epoch, seed: 0, threads: defaultThreads, evalEvery: epoch,
+                               checkpointEvery: epoch, testSize: 10_000)
+        }
         if task.kind.isImage {
             // Adam lr 1e-4, batch 128, 120 epochs (250 for the iRNN on the permuted task), evaluated every epoch
             let epochs = kind == .irnn && task.kind.isPermuted ? 250 : 120

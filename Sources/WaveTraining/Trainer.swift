@@ -107,6 +107,7 @@ public final class Trainer: @unchecked Sendable {
     /// Steps per epoch for schedules: a pass over the data, or `epochSteps` for synthetic tasks.
     var epochSteps: Int {
         if let images = task as? ImageSequenceTask { return images.stepsPerEpoch(batchSize: config.batchSize) }
+        if let cifar = task as? NoisyCIFARTask { return cifar.stepsPerEpoch(batchSize: config.batchSize) }
         return config.epochSteps ?? 1000
     }
 
@@ -209,6 +210,9 @@ public final class Trainer: @unchecked Sendable {
         let resumed = step > 0
         if let run, let images = task as? ImageSequenceTask, let permutation = images.permutation {
             try NpyIndices.write(permutation, to: run.file("permutation.npy"))
+        }
+        if let run, let cifar = task as? NoisyCIFARTask, !cifar.freshNoise {
+            try Npy.write(cifar.noise, shape: [NoisyCIFARTask.length - NoisyCIFARTask.rows, 96], to: run.file("noise.npy"))
         }
         func saveCheckpoint() throws {
             try run.map { try checkpoint(elapsed: elapsed()).writeRotating(to: $0.file("checkpoint.bin"), previous: $0.file("checkpoint.prev.bin")) }

@@ -83,7 +83,7 @@ struct ModelOptions: ParsableArguments {
 
 /// The task and its size T.
 struct TaskOptions: ParsableArguments {
-    @Option(help: "Task: copy, adding, smnist, psmnist, sfmnist or psfmnist.")
+    @Option(help: "Task: copy, adding, smnist, psmnist, sfmnist, psfmnist or nscifar10.")
     var task: TaskKind = .copy
     @Option(name: [.customShort("T"), .customLong("delay"), .customLong("length")], parsing: .unconditional,
             help: "Copy: delay T (length T + 20). Adding: sequence length T. Default 30 (copy), 400 (adding).")
@@ -94,8 +94,11 @@ struct TaskOptions: ParsableArguments {
     var dataDir: String?
     @Option(help: "psmnist / psfmnist: a .npy permutation of the 784 positions (default: drawn from --seed, saved as permutation.npy).")
     var permutation: String?
+    @Flag(help: "nscifar10: draw new noise for every training sequence instead of one fixed block.")
+    var freshNoise = false
 
     func validate() throws {
+        if freshNoise, task != .nscifar10 { throw ValidationError("--fresh-noise applies to --task nscifar10 only") }
         if task.isImage, t != nil { throw ValidationError("-T/--delay/--length apply to the copy and adding tasks only") }
         if permutation != nil, !task.isPermuted { throw ValidationError("--permutation applies to --task psmnist and psfmnist only") }
         if let t {
@@ -105,7 +108,9 @@ struct TaskOptions: ParsableArguments {
     }
 
     var resolved: TaskConfig {
-        TaskConfig(kind: task, t: t, copyLayout: copyLayout, dataDirectory: dataDir, permutationFile: permutation)
+        var config = TaskConfig(kind: task, t: t, copyLayout: copyLayout, dataDirectory: dataDir, permutationFile: permutation)
+        if freshNoise { config.freshNoise = true }
+        return config
     }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import WaveAnalysis
+import WaveData
 import WaveCore
 
 /// A Gaussian bump of width 2 on a ring of n neurons centred at `centre`.

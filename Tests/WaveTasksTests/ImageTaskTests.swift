@@ -77,3 +77,36 @@ final class EpochTests: XCTestCase {
         XCTAssertEqual(epochImages(0), first, "and the same epoch always in the same order")
     }
 }
+
+final class NoisyCIFARTests: XCTestCase {
+    func testRowsThenOneFixedNoiseBlock() {
+        // 20 images: red plane = image index, green = 100, blue = 200
+        var images = [UInt8](repeating: 0, count: 20 * 3072)
+        for k in 0..<20 { for p in 0..<1024 { images[k * 3072 + p] = UInt8(k); images[k * 3072 + 1024 + p] = 100; images[k * 3072 + 2048 + p] = 200 } }
+        let set = ImageSet(count: 20, height: 32, width: 96, images: images, labels: (0..<20).map { UInt8($0 % 10) })
+        let task = NoisyCIFARTask(train: set, test: set, seed: 2, freshNoise: false)
+        XCTAssertEqual(task.length, 1000)
+        XCTAssertEqual(task.inputSize, 96)
+        let batches = task.evaluationBatches(count: 3, batchSize: 3, seed: 0)
+        let b = batches[0]
+        // step 5 of sequence 2: [32 red, 32 green, 32 blue] of row 5
+        let step5 = (0..<96).map { b.inputs[(5 * 3 + 2) * 96 + $0] }
+        XCTAssertEqual(Array(step5[0..<32]), [Float](repeating: 2 / 255, count: 32))
+        XCTAssertEqual(Array(step5[32..<64]), [Float](repeating: 100 / 255, count: 32))
+        XCTAssertEqual(Array(step5[64..<96]), [Float](repeating: 200 / 255, count: 32))
+        // noise from step 32 on, the same block for every sequence, N(0, 1)
+        let noiseA = (32..<1000).flatMap { t in (0..<96).map { b.inputs[(t * 3 + 0) * 96 + $0] } }
+        let noiseB = (32..<1000).flatMap { t in (0..<96).map { b.inputs[(t * 3 + 1) * 96 + $0] } }
+        XCTAssertEqual(noiseA, noiseB)
+        XCTAssertEqual(noiseA, task.noise)
+        let mean = noiseA.reduce(0, +) / Float(noiseA.count)
+        XCTAssertEqual(mean, 0, accuracy: 0.02)
+        XCTAssertEqual(noiseA.map { $0 * $0 }.reduce(0, +) / Float(noiseA.count), 1, accuracy: 0.05)
+
+        let fresh = NoisyCIFARTask(train: set, test: set, seed: 2, freshNoise: true)
+        let batch = fresh.makeBatch(count: 2)
+        var rng = RandomStream(seed: 1)
+        fresh.fill(batch, step: 0, rng: &rng)
+        XCTAssertNotEqual(batch.inputs[(40 * 2 + 0) * 96], batch.inputs[(40 * 2 + 1) * 96], "fresh noise differs per sequence")
+    }
+}

@@ -42,7 +42,7 @@ final class CLITests: XCTestCase {
         let existing = cwd + "/taken"
         try FileManager.default.createDirectory(atPath: existing, withIntermediateDirectories: true)
         let cases: [([String], String)] = [
-            (["train", "--task", "sort"], "The value 'sort' is invalid for '--task <task>'. Please provide one of the following: copy, adding, smnist, psmnist, sfmnist, psfmnist"),
+            (["train", "--task", "sort"], "The value 'sort' is invalid for '--task <task>'. Please provide one of the following: copy, adding, smnist, psmnist, sfmnist, psfmnist, nscifar10"),
             (["train", "--model", "rnn"], "The value 'rnn' is invalid for '--model <model>'. Please provide one of 'wrnn', 'irnn', 'lstm' or 'gru'."),
             (["train", "--hidden-size", "0"], "--hidden-size must be a positive integer (got 0)"),
             (["train", "-c", "-3"], "--channels must be a positive integer (got -3)"),

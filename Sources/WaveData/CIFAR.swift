@@ -1,0 +1,57 @@
+import Foundation
+import WaveCore
+
+/// CIFAR-10, binary version: data_batch_1..5.bin and test_batch.bin, each 10,000 records of one
+/// label byte and 3,072 pixel bytes (1,024 red, 1,024 green, 1,024 blue, rows top to bottom).
+public enum CIFAR10 {
+    public static let recordBytes = 3073
+    public static let recordsPerFile = 10_000
+    public static let trainFiles = (1...5).map { "data_batch_\($0).bin" }
+    public static let testFile = "test_batch.bin"
+
+    /// --data-dir, then $WRNN_DATA, then ./data; each as given and with cifar10 or
+    /// cifar-10-batches-bin appended.
+    public static func searchPath(dataDirectory: String?) -> [String] {
+        let root = dataDirectory ?? ProcessInfo.processInfo.environment["WRNN_DATA"].flatMap { $0.isEmpty ? nil : $0 } ?? "data"
+        return [root + "/cifar-10-batches-bin", root + "/cifar10", root + "/cifar10/cifar-10-batches-bin", root]
+    }
+
+    public static func locate(dataDirectory: String?) throws -> String {
+        let dirs = searchPath(dataDirectory: dataDirectory)
+        for dir in dirs where (trainFiles + [testFile]).allSatisfy({ FileManager.default.fileExists(atPath: dir + "/" + $0) }) {
+            return dir
+        }
+        throw WrnnError.missing("cifar10: data_batch_1.bin ... data_batch_5.bin and test_batch.bin are not in \(dirs.joined(separator: ", ")); put them in one of those directories (or set --data-dir / WRNN_DATA)")
+    }
+
+    /// One file's records, checked: exact size and labels 0...9.
+    public static func readFile(_ path: String) throws -> (images: [UInt8], labels: [UInt8]) {
+        guard let data = FileManager.default.contents(atPath: path) else { throw WrnnError.missing("\(path): file not found") }
+        let expected = recordsPerFile * recordBytes
+        guard data.count == expected else {
+            throw WrnnError.data("\(path): expected \(expected) bytes (\(recordsPerFile) records of \(recordBytes)), found \(data.count)")
+        }
+        let bytes = [UInt8](data)
+        var images = [UInt8](repeating: 0, count: recordsPerFile * 3072), labels = [UInt8](repeating: 0, count: recordsPerFile)
+        for k in 0..<recordsPerFile {
+            let label = bytes[k * recordBytes]
+            guard label <= 9 else { throw WrnnError.data("\(path): label \(label) in record \(k) is outside 0...9") }
+            labels[k] = label
+            images.replaceSubrange((k * 3072)..<((k + 1) * 3072), with: bytes[(k * recordBytes + 1)..<((k + 1) * recordBytes)])
+        }
+        return (images, labels)
+    }
+
+    /// Training (50,000) and test (10,000) images as [count, 3 * 32 * 32] channel-planar bytes.
+    public static func load(dataDirectory: String?) throws -> (train: ImageSet, test: ImageSet) {
+        let dir = try locate(dataDirectory: dataDirectory)
+        var images: [UInt8] = [], labels: [UInt8] = []
+        for name in trainFiles {
+            let (i, l) = try readFile(dir + "/" + name)
+            images += i; labels += l
+        }
+        let test = try readFile(dir + "/" + testFile)
+        return (ImageSet(count: labels.count, height: 32, width: 32 * 3, images: images, labels: labels),
+                ImageSet(count: test.labels.count, height: 32, width: 32 * 3, images: test.images, labels: test.labels))
+    }
+}

@@ -1,0 +1,89 @@
+import WaveCore
+import WaveData
+import WaveModels
+
+/// Noisy sequential CIFAR-10 (spec 3.4): step r < 32 holds image row r as [32 red, 32 green,
+/// 32 blue] in [0, 1]; steps 32 ..< 1000 hold Gaussian noise N(0, 1) in 96 dimensions. As in the
+/// authors' code one noise block, drawn from the seed, follows every image (train and test);
+/// `freshNoise` draws new noise for every training sequence instead. Split 47,000 / 3,000.
+public struct NoisyCIFARTask: SequenceTask {
+    public let train: ImageSet
+    public let test: ImageSet
+    public let trainIndices: [Int]
+    public let validationIndices: [Int]
+    /// [968, 96] noise block.
+    public let noise: [Float]
+    public let freshNoise: Bool
+    let seed: UInt64
+    public static let length = 1000
+    public static let rows = 32
+
+    public init(train: ImageSet, test: ImageSet, seed: UInt64, freshNoise: Bool) {
+        self.train = train
+        self.test = test
+        var split = RandomStream(seed: seed, stream: 4)
+        let order = split.permutation(train.count)
+        let validation = min(3000, train.count / 10)
+        trainIndices = Array(order[validation...])
+        validationIndices = Array(order[..<validation])
+        var noiseStream = RandomStream(seed: seed, stream: 5)
+        noise = (0..<((Self.length - Self.rows) * 96)).map { _ in Float(noiseStream.normal()) }
+        self.freshNoise = freshNoise
+        self.seed = seed
+    }
+
+    public var name: String { "nscifar10" }
+    public var length: Int { Self.length }
+    public var inputSize: Int { 96 }
+    public var outputSize: Int { 10 }
+    public var readoutTiming: ReadoutTiming { .last }
+
+    func write(_ set: ImageSet, index: Int, into batch: SequenceBatch<Float>, row: Int, rng: inout RandomStream, fresh: Bool) {
+        let x = batch.inputs.pointer, b = batch.batch
+        let image = index * 3072
+        for r in 0..<Self.rows {
+            let step = x + (r * b + row) * 96
+            for channel in 0..<3 {
+                for column in 0..<32 { step[channel * 32 + column] = Float(set.images[image + channel * 1024 + r * 32 + column]) / 255 }
+            }
+        }
+        for t in Self.rows..<Self.length {
+            let step = x + (t * b + row) * 96
+            for j in 0..<96 { step[j] = fresh ? Float(rng.normal()) : noise[(t - Self.rows) * 96 + j] }
+        }
+        batch.classTargets![row] = Int32(set.labels[index])
+    }
+
+    public func stepsPerEpoch(batchSize: Int) -> Int { max(1, trainIndices.count / batchSize) }
+
+    public func fill(_ batch: SequenceBatch<Float>, rng: inout RandomStream) {
+        for row in 0..<batch.batch {
+            write(train, index: trainIndices[rng.int(below: trainIndices.count)], into: batch, row: row, rng: &rng, fresh: freshNoise)
+        }
+    }
+
+    public func fill(_ batch: SequenceBatch<Float>, step: Int, rng: inout RandomStream) {
+        let perEpoch = stepsPerEpoch(batchSize: batch.batch)
+        var shuffle = RandomStream(seed: seed, stream: 1000 + UInt64(step / perEpoch))
+        let order = shuffle.permutation(trainIndices.count)
+        let position = step % perEpoch
+        for row in 0..<batch.batch {
+            write(train, index: trainIndices[order[position * batch.batch + row]], into: batch, row: row, rng: &rng, fresh: freshNoise)
+        }
+    }
+
+    func batches(_ set: ImageSet, _ indices: [Int], batchSize: Int) -> [SequenceBatch<Float>] {
+        var unused = RandomStream(seed: 0)
+        return shardRanges(total: indices.count, parts: (indices.count + batchSize - 1) / batchSize).map { range in
+            let batch = makeBatch(count: range.count)
+            for (row, k) in range.enumerated() { write(set, index: indices[k], into: batch, row: row, rng: &unused, fresh: false) }
+            return batch
+        }
+    }
+
+    public func evaluationBatches(count: Int, batchSize: Int, seed: UInt64) -> [SequenceBatch<Float>] {
+        batches(test, Array(0..<min(count, test.count)), batchSize: batchSize)
+    }
+
+    public func validationBatches(batchSize: Int) -> [SequenceBatch<Float>]? { batches(train, validationIndices, batchSize: batchSize) }
+}
