@@ -51,6 +51,11 @@ struct Train: ParsableCommand {
         if let initFrom = config.initFrom { print("initial weights: \(initFrom)") }
         print("run directory: \(path)")
         let summary = try trainer.run(directory: directory, progress: Progress(quiet: runOptions.quiet))
+        print(resultLine(summary, config))
+    }
+
+    /// The closing line of a run: steps, speed, test loss and the task's own scores.
+    func resultLine(_ summary: TrainSummary, _ config: TrainConfig) -> String {
         var result = "done: \(summary.steps) steps in \(formatDuration(summary.seconds)) (\(String(format: "%.1f", summary.stepsPerSecond)) steps/s)  test loss \(formatLoss(summary.testLoss))"
         if let recall = summary.recallAccuracy { result += "  recall \(String(format: "%.1f%%", recall * 100))" }
         if config.task.kind == .adding { result += "  solved at \(summary.solvedAt.map(String.init) ?? "never")" }
@@ -58,7 +63,7 @@ struct Train: ParsableCommand {
         if let best = summary.bestValidationAccuracy, let atBest = summary.testAccuracyAtBestValidation {
             result += String(format: "  (best val acc %.2f%%, test acc there %.2f%%)", best * 100, atBest * 100)
         }
-        print(result)
+        return result
     }
 
     func resumeRun(_ path: String) throws {
@@ -75,9 +80,6 @@ struct Train: ParsableCommand {
         print("wrnn train: resuming \(path) at step \(checkpoint.header.step) of \(config.steps)")
         print("model: \(config.model.summaryLine)")
         let summary = try trainer.run(directory: directory, progress: Progress(quiet: runOptions.quiet))
-        var result = "done: \(summary.steps) steps in \(formatDuration(summary.seconds)) (\(String(format: "%.1f", summary.stepsPerSecond)) steps/s)  test loss \(formatLoss(summary.testLoss))"
-        if let recall = summary.recallAccuracy { result += "  recall \(String(format: "%.1f%%", recall * 100))" }
-        if let accuracy = summary.testAccuracy { result += String(format: "  test acc %.2f%%", accuracy * 100) }
-        print(result)
+        print(resultLine(summary, config))
     }
 }
