@@ -88,6 +88,8 @@ def main():
     metadata, weights = read_safetensors(sys.argv[1], torch)
     _, check = read_safetensors(sys.argv[2], torch)
     config = json.loads(metadata["config"])
+    if config["model"].get("locallyConnected"):
+        sys.exit("torch_check_export.py: the locally connected wRNN has no PyTorch twin here")
     net = build(torch, nn, config["model"])
     net.load_state_dict(weights, strict=True)
     with torch.no_grad():

@@ -166,6 +166,50 @@ extension Scalar {
         }
     }
 
+    @inline(__always)
+    public static func locallyConnectedForward(
+        out: UnsafeMutablePointer<Self>, input: UnsafePointer<Self>, weight: UnsafePointer<Self>,
+        batch: Int, channelsOut cOut: Int, channelsIn cIn: Int, ringSize n: Int, kernel f: Int
+    ) {
+        let half = f / 2
+        for b in 0..<batch { for o in 0..<cOut { for ch in 0..<cIn {
+            let x = input + (b * cIn + ch) * n, y = out + (b * cOut + o) * n
+            let w = weight + (o * cIn + ch) * n * f
+            for i in 0..<n {
+                var sum: Self = 0
+                for k in 0..<f { sum += w[i * f + k] * x[((i + k - half) % n + n) % n] }
+                y[i] += sum
+            }
+        } } }
+    }
+
+    @inline(__always)
+    public static func locallyConnectedInputGrad(
+        dinput: UnsafeMutablePointer<Self>, dout: UnsafePointer<Self>, weight: UnsafePointer<Self>,
+        batch: Int, channelsOut cOut: Int, channelsIn cIn: Int, ringSize n: Int, kernel f: Int
+    ) {
+        let half = f / 2
+        dinput.update(repeating: 0, count: batch * cIn * n)
+        for b in 0..<batch { for o in 0..<cOut { for ch in 0..<cIn {
+            let g = dout + (b * cOut + o) * n, dx = dinput + (b * cIn + ch) * n
+            let w = weight + (o * cIn + ch) * n * f
+            for i in 0..<n { for k in 0..<f { dx[((i + k - half) % n + n) % n] += w[i * f + k] * g[i] } }
+        } } }
+    }
+
+    @inline(__always)
+    public static func locallyConnectedWeightGrad(
+        dweight: UnsafeMutablePointer<Self>, dout: UnsafePointer<Self>, input: UnsafePointer<Self>,
+        batch: Int, channelsOut cOut: Int, channelsIn cIn: Int, ringSize n: Int, kernel f: Int
+    ) {
+        let half = f / 2
+        for b in 0..<batch { for o in 0..<cOut { for ch in 0..<cIn {
+            let g = dout + (b * cOut + o) * n, x = input + (b * cIn + ch) * n
+            let dw = dweight + (o * cIn + ch) * n * f
+            for i in 0..<n { for k in 0..<f { dw[i * f + k] += g[i] * x[((i + k - half) % n + n) % n] } }
+        } } }
+    }
+
     /// y += alpha * x
     @inline(__always)
     static func axpy(_ y: UnsafeMutablePointer<Self>, _ alpha: Self, _ x: UnsafePointer<Self>, _ count: Int) {

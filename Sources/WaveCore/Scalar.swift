@@ -75,6 +75,19 @@ where Self.SIMD8Storage: Sendable {
         dAx: UnsafeMutablePointer<Self>, dAh: UnsafeMutablePointer<Self>, dhDirect: UnsafeMutablePointer<Self>,
         dh: UnsafePointer<Self>, gates: UnsafePointer<Self>, hn: UnsafePointer<Self>, hPrev: UnsafePointer<Self>,
         rows: Int, n: Int)
+    /// Locally connected ring (spec 2.4), untied weights u [cOut, cIn, n, f]:
+    /// out[b, o, i] += sum_{ch, k} u[o, ch, i, k] * input[b, ch, (i + k - f/2) mod n]
+    static func locallyConnectedForward(
+        out: UnsafeMutablePointer<Self>, input: UnsafePointer<Self>, weight: UnsafePointer<Self>,
+        batch: Int, channelsOut: Int, channelsIn: Int, ringSize: Int, kernel: Int)
+    /// dinput[b, ch, j] = sum_{o, k} u[o, ch, i, k] dout[b, o, i] with i = (j - k + f/2) mod n
+    static func locallyConnectedInputGrad(
+        dinput: UnsafeMutablePointer<Self>, dout: UnsafePointer<Self>, weight: UnsafePointer<Self>,
+        batch: Int, channelsOut: Int, channelsIn: Int, ringSize: Int, kernel: Int)
+    /// dweight[o, ch, i, k] += sum_b dout[b, o, i] input[b, ch, (i + k - f/2) mod n]
+    static func locallyConnectedWeightGrad(
+        dweight: UnsafeMutablePointer<Self>, dout: UnsafePointer<Self>, input: UnsafePointer<Self>,
+        batch: Int, channelsOut: Int, channelsIn: Int, ringSize: Int, kernel: Int)
     /// out[r, j] = act(pre[r, j] + bias[j])
     static func biasActivation(
         out: UnsafeMutablePointer<Self>, pre: UnsafePointer<Self>, bias: UnsafePointer<Self>,

@@ -33,10 +33,13 @@ extension ModelConfig {
                 case (.wrnn, .identity), (.wrnn, .shift):
                     let f = kernelSize, half = f / 2
                     let speed = recurrentInit == .shift ? waveSpeed : 0
+                    let positions = locallyConnected ? hiddenSize : 1   // untied: the same taps at every neuron
                     for o in 0..<channels {
-                        let base = tensor.offset + (o * channels + o) * f
-                        values[base + half] += T(1 - speed)
-                        values[base + (half + 1) % f] += T(speed)
+                        for i in 0..<positions {
+                            let base = tensor.offset + ((o * channels + o) * positions + i) * f
+                            values[base + half] += T(1 - speed)
+                            values[base + (half + 1) % f] += T(speed)
+                        }
                     }
                 case (.irnn, .random):
                     uniform(tensor, bound: 1 / Double(n).squareRoot())

@@ -44,6 +44,8 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     /// nu in [0, 1] for the shift init: taps [.., 1 - nu, nu] around the centre.
     public var waveSpeed: Double
     public var mlpHidden: Int
+    /// wRNN ablation (spec 2.4): the same ring and kernel with untied weights per neuron, u [c, c, n, f].
+    public var locallyConnected: Bool = false
 
     public init(kind: ModelKind, inputSize: Int, outputSize: Int, hiddenSize: Int, channels: Int = 1,
                 kernelSize: Int = 3, activation: Activation = .relu, recurrentInit: RecurrentInit? = nil,

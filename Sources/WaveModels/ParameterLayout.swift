@@ -38,7 +38,9 @@ public struct ParameterLayout: Equatable, Sendable {
         switch config.kind {
         case .lstm, .gru: break
         case .wrnn:
-            add("cell.Wy.weight", [config.channels, config.channels, config.kernelSize], .recurrentWeight)
+            add("cell.Wy.weight", config.locallyConnected
+                ? [config.channels, config.channels, config.hiddenSize, config.kernelSize]
+                : [config.channels, config.channels, config.kernelSize], .recurrentWeight)
             add("cell.Wy.bias", [config.channels], .recurrentBias)
         case .irnn:
             add("cell.Wy.weight", [n, n], .recurrentWeight)

@@ -163,7 +163,14 @@ public final class SequenceModel<T: Scalar>: @unchecked Sendable {
         switch config.kind {
         case .wrnn:
             project(pre: pre, x: x, params: params, rows: b, accumulate: false, ws: ws)
-            if isFirst {   // h_0 = 0
+            if config.locallyConnected {
+                if !isFirst {
+                    T.locallyConnectedForward(out: pre, input: hPrev, weight: params + recurrentWeight, batch: b,
+                                              channelsOut: config.channels, channelsIn: config.channels,
+                                              ringSize: config.hiddenSize, kernel: config.kernelSize)
+                }
+                T.biasActivation(out: hNext, pre: pre, bias: ws.bias.pointer, rows: b, cols: n, activation: config.activation)
+            } else if isFirst {   // h_0 = 0
                 T.biasActivation(out: hNext, pre: pre, bias: ws.bias.pointer, rows: b, cols: n, activation: config.activation)
             } else {
                 T.circularConvForward(out: hNext, input: hPrev, weight: params + recurrentWeight, scratch: ws.convScratch.pointer,
@@ -206,6 +213,18 @@ public final class SequenceModel<T: Scalar>: @unchecked Sendable {
                       params: UnsafePointer<T>, grads: UnsafeMutablePointer<T>, rows b: Int, ws: Workspace<T>) {
         let n = config.units
         switch config.kind {
+        case .wrnn where config.locallyConnected:
+            let c = config.channels, ring = config.hiddenSize, f = config.kernelSize
+            if !config.freezeRecurrent {
+                T.locallyConnectedWeightGrad(dweight: grads + recurrentWeight, dout: dpre, input: h, batch: b,
+                                             channelsOut: c, channelsIn: c, ringSize: ring, kernel: f)
+            }
+            let recurrent = ws.pre.pointer   // free during the backward pass
+            T.locallyConnectedInputGrad(dinput: recurrent, dout: dpre, weight: params + recurrentWeight, batch: b,
+                                        channelsOut: c, channelsIn: c, ringSize: ring, kernel: f)
+            if addReadout { T.add(out: recurrent, dh, count: b * n) }
+            T.activationBackward(dpre: dpreEarlier, dh: recurrent, h: h, count: b * n, activation: config.activation)
+            T.addColumnSums(out: ws.dbias.pointer, input: dpreEarlier, rows: b, cols: n)
         case .wrnn:
             let c = config.channels, ring = config.hiddenSize, f = config.kernelSize
             if !config.freezeRecurrent {

@@ -15,7 +15,7 @@ extension ModelConfig {
             if freezeEncoder { text += ", encoder frozen" }
             return text
         }
-        let shape = kind == .wrnn ? "n=\(hiddenSize) c=\(channels) f=\(kernelSize)" : "N=\(hiddenSize)"
+        let shape = kind == .wrnn ? "n=\(hiddenSize) c=\(channels) f=\(kernelSize)\(locallyConnected ? " locally connected" : "")" : "N=\(hiddenSize)"
         let speed = kind == .wrnn && recurrentInit == .shift && waveSpeed != 1 ? " (speed \(waveSpeed))" : ""
         var text = "\(displayName) \(shape) \(activation.rawValue), \(kind == .wrnn ? "u" : "U") \(recurrentInit.rawValue)\(speed), V \(encoderInit.rawValue), \(readout.rawValue) readout at \(readoutTiming == .every ? "every step" : "the last step")"
         if freezeRecurrent { text += ", recurrence frozen" }

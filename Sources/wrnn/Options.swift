@@ -48,6 +48,8 @@ struct ModelOptions: ParsableArguments {
     var freezeU = false
     @Flag(help: "Do not train the encoder (V, b_V).")
     var freezeV = false
+    @Flag(help: "wRNN ablation: untied recurrent weights per neuron (u of shape c x c x n x f).")
+    var locallyConnected = false
     @Option(parsing: .unconditional, help: "Wave speed nu in [0, 1] for the shift init (taps 1 - nu, nu).")
     var waveSpeed: Double = 1
 
@@ -58,6 +60,7 @@ struct ModelOptions: ParsableArguments {
         if let f = kernelSize, f % 2 == 0 { throw ValidationError("--kernel-size must be odd (got \(f))") }
         if model != .wrnn, channels != nil { throw ValidationError("--channels applies to --model wrnn only") }
         if model != .wrnn, kernelSize != nil { throw ValidationError("--kernel-size applies to --model wrnn only") }
+        if model != .wrnn, locallyConnected { throw ValidationError("--locally-connected applies to --model wrnn only") }
         if model.isGated, initialization != nil || encoderInit != nil || activation != .relu {
             throw ValidationError("--initialization, --encoder-init and --activation apply to --model wrnn and irnn only (LSTM and GRU use PyTorch's)")
         }
@@ -77,6 +80,7 @@ struct ModelOptions: ParsableArguments {
         config.freezeRecurrent = freezeU
         config.freezeEncoder = freezeV
         config.waveSpeed = waveSpeed
+        config.locallyConnected = locallyConnected
         return config
     }
 }

@@ -95,6 +95,21 @@ final class GradientCheckTests: XCTestCase {
                           freezeRecurrent: true), threads: 2, jitter: 0.05)
     }
 
+    /// The locally connected ablation: untied weights per neuron, every init and activation.
+    func testLocallyConnectedWaveRNN() {
+        for activation in Activation.allCases {
+            for recurrentInit in RecurrentInit.allCases {
+                var config = ModelConfig(kind: .wrnn, inputSize: 2, outputSize: 3, hiddenSize: 6, channels: 2, kernelSize: 3,
+                                         activation: activation, recurrentInit: recurrentInit, readoutTiming: .every)
+                config.locallyConnected = true
+                check(config, length: 4, jitter: 0.05)
+            }
+        }
+        var last = ModelConfig(kind: .wrnn, inputSize: 2, outputSize: 1, hiddenSize: 5, channels: 3, kernelSize: 5, readoutTiming: .last)
+        last.locallyConnected = true
+        check(last, length: 4, threads: 2, jitter: 0.05)
+    }
+
     func testGatedCellsThroughTime() {
         for kind in [ModelKind.lstm, .gru] {
             check(ModelConfig(kind: kind, inputSize: 3, outputSize: 4, hiddenSize: 5, readoutTiming: .every), length: 6)

@@ -27,6 +27,24 @@ final class ModelTests: XCTestCase {
         XCTAssertTrue(values.allSatisfy { abs($0) <= 1 / 5.0.squareRoot() }, "uniform(-1/sqrt(N), 1/sqrt(N)) everywhere")
     }
 
+    /// Untied weights: c*c*n*f recurrent parameters, the shift at every neuron, so it too starts waves.
+    func testLocallyConnectedLayoutAndShiftInit() {
+        var config = ModelConfig(kind: .wrnn, inputSize: 1, outputSize: 1, hiddenSize: 7, channels: 2,
+                                 activation: .identity, readoutTiming: .last)
+        config.locallyConnected = true
+        XCTAssertEqual(ParameterLayout(config).tensor(.recurrentWeight)?.shape, [2, 2, 7, 3])
+        XCTAssertEqual(config.parameterCount, 2 * 2 * 7 * 3 + 2 + 14 + 14 + 14 + 1)
+        var rng = RandomStream(seed: 1)
+        var values = config.initialParameters(&rng, as: Double.self)
+        for j in ParameterLayout(config).tensor(.recurrentBias)!.range { values[j] = 0 }
+        let runner = BatchRunner(model: SequenceModel<Double>(config), batch: 1, length: 4, threads: 1)
+        let data = SequenceBatch<Double>(length: 4, batch: 1, inputSize: 1, classTargets: nil, valueTargets: 1)
+        data.inputs[0] = 1
+        runner.run(params: Buffer(values), grads: nil, batch: data)
+        let h = runner.state(step: 3, row: 0)
+        XCTAssertEqual((0..<7).map { h[$0] }, [0, 0, 0, 0, 0, 1, 0], "the pulse moved two neurons down the ring")
+    }
+
     func testNamesAndShapesFollowTheAuthorsStateDict() {
         let layout = ParameterLayout(ModelConfig(kind: .wrnn, inputSize: 10, outputSize: 10, hiddenSize: 100, channels: 6))
         XCTAssertEqual(layout.tensors.map(\.name), ["cell.Wx.weight", "cell.Wx.bias", "cell.Wy.weight", "cell.Wy.bias",
