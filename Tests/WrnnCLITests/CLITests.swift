@@ -351,4 +351,20 @@ final class CLITests: XCTestCase {
             XCTAssertTrue(prev, result.stderr)
         }
     }
+
+    func testDataVerifyAndFetch() throws {
+        let verify = try wrnn(["data", "verify", "fashion-mnist"])
+        XCTAssertEqual(verify.status, 0, verify.stderr)
+        XCTAssertTrue(verify.stdout.hasSuffix("fashion-mnist: /usr/share/datasets/fashion-mnist: 60000 training and 10000 test images of 28x28, labels in 0...9\n"), verify.stdout)
+        let missing = try wrnn(["data", "verify", "mnist", "--data-dir", "/nonexistent"])
+        XCTAssertEqual(missing.status, 66)
+        let unknown = try wrnn(["data", "fetch", "imagenet"])
+        XCTAssertEqual(unknown.status, 64)
+        XCTAssertEqual(unknown.stderr, "wrnn: error: unknown data set 'imagenet'; choose from mnist, fashion-mnist, cifar10\n")
+        let dir = scratchDirectory()
+        let fetch = try wrnn(["data", "fetch", "fashion-mnist", "--data-dir", dir, "--mirror", "file:///usr/share/datasets/fashion-mnist"])
+        XCTAssertEqual(fetch.status, 0, fetch.stderr)
+        XCTAssertEqual(fetch.stdout.split(separator: "\n").count, 4)
+        XCTAssertEqual(try wrnn(["data", "verify", "fashion-mnist", "--data-dir", dir]).status, 0)
+    }
 }
