@@ -54,7 +54,7 @@ let package = Package(
         .testTarget(name: "WaveModelsTests", dependencies: ["WaveModels", "WaveCore"], swiftSettings: fastMath),
         .testTarget(name: "WaveTasksTests", dependencies: ["WaveTasks", "WaveCore", "WaveData"], swiftSettings: fastMath),
         .testTarget(name: "WaveDataTests", dependencies: ["WaveData", "WaveCore", "CZlib"], swiftSettings: fastMath),
-        .testTarget(name: "WaveTrainingTests", dependencies: ["WaveTraining", "WaveModels", "WaveTasks", "WaveCore"], swiftSettings: fastMath),
+        .testTarget(name: "WaveTrainingTests", dependencies: ["WaveTraining", "WaveModels", "WaveTasks", "WaveCore", "WaveData"], swiftSettings: fastMath),
         .testTarget(name: "WavePlotTests", dependencies: ["WavePlot", "CZlib", "CGIF"], swiftSettings: fastMath),
         .testTarget(name: "WaveAnalysisTests", dependencies: ["WaveAnalysis", "WaveData", "WaveTraining", "WaveModels", "WaveCore", "WavePlot"],
                     swiftSettings: fastMath),

@@ -4,6 +4,7 @@ import WaveCore
 import WaveModels
 import WaveTasks
 import WaveTraining
+import WaveData
 
 func temporaryDirectory() -> String {
     let path = NSTemporaryDirectory() + "wrnn-tests-\(UUID().uuidString)"
@@ -224,5 +225,37 @@ final class ScheduleTests: XCTestCase {
         XCTAssertEqual(trainer.currentLearningRate, 1e-3, accuracy: 1e-15)
         trainer.updatePlateau(validationAccuracy: 0.6, testLoss: 1)
         XCTAssertEqual(trainer.checkpoint().header.loop?.plateauRate ?? 0, 1e-3, accuracy: 1e-15, "saved for exact resume")
+    }
+}
+
+final class ImageResumeTests: XCTestCase {
+    /// An image task stopped mid-epoch and resumed from its checkpoint gives bitwise the weights
+    /// of an uninterrupted run, across several epochs (each epoch's order depends on seed and epoch).
+    func testResumeMidEpochIsExact() throws {
+        let set = ImageSet(count: 60, height: 2, width: 3, images: (0..<360).map { UInt8(($0 * 37) % 256) },
+                           labels: (0..<60).map { UInt8($0 % 10) })
+        let task = ImageSequenceTask(name: "smnist", train: set, test: set, seed: 6, permutation: nil)
+        var config = Preset.train(task: TaskConfig(kind: .smnist), kind: .wrnn)
+        config.model = ModelConfig(kind: .wrnn, inputSize: 1, outputSize: 10, hiddenSize: 6, channels: 2, readoutTiming: .last)
+        config.batchSize = 4            // 54 training images: 13 steps per epoch
+        config.learningRate = 1e-2
+        config.schedule = Schedule(kind: .step, factor: 2, every: 1)   // epoch-based: independent of the total
+        config.evalEvery = 5
+        config.testSize = 8
+        config.seed = 6
+        config.steps = 40
+        let whole = Trainer(config: config, task: task)
+        _ = try whole.run(directory: nil, progress: Progress(quiet: true))
+
+        var first = config
+        first.steps = 17                // stop mid-epoch (epoch 1, step 4)
+        let part = Trainer(config: first, task: task)
+        _ = try part.run(directory: nil, progress: Progress(quiet: true))
+        let saved = try Checkpoint.read(from: { let p = temporaryDirectory() + "/c.bin"; try part.checkpoint().write(to: p); return p }())
+        let resumed = Trainer(config: config, task: task)
+        try resumed.restore(from: saved)
+        _ = try resumed.run(directory: nil, progress: Progress(quiet: true))
+        XCTAssertEqual(resumed.params.array, whole.params.array)
+        XCTAssertEqual(resumed.step, 40)
     }
 }
