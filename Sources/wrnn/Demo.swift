@@ -58,8 +58,10 @@ struct Demo: ParsableCommand {
         print("\n" + comparisonTable(rows))
         let wave = rows[0].1, still = rows[1].1
         if wave.testLoss > 0, still.testLoss.isFinite {
-            print(String(format: "\nThe wRNN's test loss is %.0fx lower than the iRNN's after the same %d steps.",
-                         still.testLoss / wave.testLoss, steps))
+            let ratio = still.testLoss / wave.testLoss
+            let text = ratio >= 10 ? String(format: "%.0fx lower than", ratio)
+                : ratio > 1 ? String(format: "%.1fx lower than", ratio) : String(format: "not below (%.2fx)", ratio)
+            print("\nThe wRNN's test loss is \(text) the iRNN's after the same \(steps) steps.")
         }
         var maps: [String] = []
         var powers: [String] = []

@@ -4,8 +4,11 @@ import WaveTraining
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Train a wRNN or iRNN on the copy or adding task.",
-        discussion: "Writes config.json, metrics.jsonl, checkpoint.bin and summary.json into the run directory.")
+        abstract: "Train a wRNN, iRNN, LSTM or GRU on the copy, adding or a sequential-image task.",
+        discussion: """
+            Writes config.json, metrics.jsonl, checkpoint.bin (and checkpoint.prev.bin, best.bin) and summary.json
+            into the run directory. --resume RUN_DIR continues a stopped run exactly.
+            """)
 
     @OptionGroup(title: "Task") var taskOptions: TaskOptions
     @OptionGroup(title: "Model") var modelOptions: ModelOptions

@@ -12,7 +12,7 @@ import Darwin
 struct Wrnn: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "wrnn",
-        abstract: "Wave-RNN (Keller et al., ICLR 2024): train wRNNs and iRNNs on CPU and compare them.",
+        abstract: "Wave-RNN (Keller et al., ICLR 2024): train wave RNNs and their baselines on CPU, compare them and show the waves.",
         discussion: """
             Exit codes: 0 success, 3 training diverged (NaN/Inf; last good checkpoint kept),
             64 bad command-line input, 65 corrupt data or checkpoint, 66 missing file, 74 I/O error,
