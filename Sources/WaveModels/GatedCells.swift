@@ -55,42 +55,44 @@ extension SequenceModel {
             T.gemm(dh, ldc: n, dFeatures + r * b * featureWidth, lda: featureWidth, .none, featureWeight, ldb: n, .none,
                    m: b, n: n, k: featureWidth, alpha: 1, beta: accumulate ? 1 : 0)
         }
-        let dh = ws.dh.pointer, dA = ws.ax.pointer, dAh = ws.ah.pointer, direct = ws.dpre.pointer
+        let dh = ws.dh.pointer, dAx = ws.ax.pointer, direct = ws.dpre.pointer
         addReadoutGradient(dh, readoutStep: every ? length - 1 : 0, accumulate: false)
         if lstm { ws.dc.zero() }
         ws.dGateBiasIH.zero()
         ws.dGateBiasHH.zero()
         for t in stride(from: length - 1, through: 0, by: -1) {
-            // dh holds dLoss/dh_{t+1}
+            // dh holds dLoss/dh_{t+1}; the step's saved gates are overwritten in place by the
+            // gradient of the pre-activations W_hh produced, so dW_hh is one product at the end
             let hPrev = UnsafePointer(states + t * b * n)
-            let gates = UnsafePointer(ws.gates.pointer + t * b * width)
+            let gates = ws.gates.pointer + t * b * width
             let x = input(batch, rows, t)
-            let dRecurrent: UnsafeMutablePointer<T>   // gradient of the pre-activations that W_hh produced
+            let dInput: UnsafeMutablePointer<T>   // gradient of x W_ih^T + b_ih
             if lstm {
-                T.lstmBackward(dA: dA, dc: ws.dc.pointer, dh: dh, gates: gates, c: cells + (t + 1) * b * n,
+                T.lstmBackward(dA: gates, dc: ws.dc.pointer, dh: dh, gates: gates, c: cells + (t + 1) * b * n,
                                cPrev: cells + t * b * n, rows: b, n: n)
-                dRecurrent = dA
+                dInput = gates
             } else {
-                T.gruBackward(dAx: dA, dAh: dAh, dhDirect: direct, dh: dh, gates: gates, hn: ws.hn.pointer + t * b * n,
+                T.gruBackward(dAx: dAx, dAh: gates, dhDirect: direct, dh: dh, gates: gates, hn: ws.hn.pointer + t * b * n,
                               hPrev: hPrev, rows: b, n: n)
-                dRecurrent = dAh
+                dInput = dAx
+                T.addColumnSums(out: ws.dGateBiasHH.pointer, input: gates, rows: b, cols: width)
             }
-            T.addColumnSums(out: ws.dGateBiasIH.pointer, input: dA, rows: b, cols: width)
-            if !lstm { T.addColumnSums(out: ws.dGateBiasHH.pointer, input: dAh, rows: b, cols: width) }
+            T.addColumnSums(out: ws.dGateBiasIH.pointer, input: dInput, rows: b, cols: width)
             if !config.freezeEncoder {
-                T.gemm(grads + encoderWeight, ldc: d, dA, lda: width, .transposed, x, ldb: d, .none,
+                T.gemm(grads + encoderWeight, ldc: d, dInput, lda: width, .transposed, x, ldb: d, .none,
                        m: width, n: d, k: b, alpha: 1, beta: 1)
             }
             if t == 0 { break }
-            if !config.freezeRecurrent {
-                T.gemm(grads + recurrentWeight, ldc: n, dRecurrent, lda: width, .transposed, hPrev, ldb: n, .none,
-                       m: width, n: n, k: b, alpha: 1, beta: 1)
-            }
             // dLoss/dh_t = dRecurrent W_hh (+ z dh for the GRU) (+ readout at step t - 1)
             if !lstm { dh.update(from: direct, count: b * n) }
-            T.gemm(dh, ldc: n, dRecurrent, lda: width, .none, wHH, ldb: n, .none, m: b, n: n, k: width, alpha: 1,
+            T.gemm(dh, ldc: n, gates, lda: width, .none, wHH, ldb: n, .none, m: b, n: n, k: width, alpha: 1,
                    beta: lstm ? 0 : 1)
             if every { addReadoutGradient(dh, readoutStep: t - 1, accumulate: true) }
+        }
+        if !config.freezeRecurrent && length > 1 {
+            // dW_hh = sum_{t >= 1} dRecurrent_t^T h_t over every step at once
+            T.gemm(grads + recurrentWeight, ldc: n, ws.gates.pointer + b * width, lda: width, .transposed,
+                   states + b * n, ldb: n, .none, m: width, n: n, k: (length - 1) * b, alpha: 1, beta: 1)
         }
         if !config.freezeEncoder { T.add(out: grads + encoderBias, ws.dGateBiasIH.pointer, count: width) }
         if !config.freezeRecurrent {
