@@ -92,15 +92,27 @@ extension Scalar {
         h: UnsafeMutablePointer<Self>, c: UnsafeMutablePointer<Self>, gates a: UnsafeMutablePointer<Self>,
         cPrev: UnsafePointer<Self>, rows: Int, n: Int
     ) {
+        let vectorEnd = n / 8 * 8
         for r in 0..<rows {
             let gi = a + r * 4 * n, gf = gi + n, gg = gf + n, go = gg + n
             let cp = cPrev + r * n, cn = c + r * n, hn = h + r * n
-            for j in 0..<n {
+            var j = 0
+            while j < vectorEnd {
+                let i = gateSigmoid8(loadVector(gi + j)), f = gateSigmoid8(loadVector(gf + j))
+                let cand = gateTanh8(loadVector(gg + j)), o = gateSigmoid8(loadVector(go + j))
+                storeVector(i, gi + j); storeVector(f, gf + j); storeVector(cand, gg + j); storeVector(o, go + j)
+                let cell = f * loadVector(cp + j) + i * cand
+                storeVector(cell, cn + j)
+                storeVector(o * gateTanh8(cell), hn + j)
+                j += 8
+            }
+            while j < n {
                 let i = gateSigmoid(gi[j]), f = gateSigmoid(gf[j]), cand = gateTanh(gg[j]), o = gateSigmoid(go[j])
                 gi[j] = i; gf[j] = f; gg[j] = cand; go[j] = o
                 let cell = f * cp[j] + i * cand
                 cn[j] = cell
                 hn[j] = o * gateTanh(cell)
+                j += 1
             }
         }
     }
@@ -110,11 +122,24 @@ extension Scalar {
         dA: UnsafeMutablePointer<Self>, dc: UnsafeMutablePointer<Self>, dh: UnsafePointer<Self>,
         gates: UnsafePointer<Self>, c: UnsafePointer<Self>, cPrev: UnsafePointer<Self>, rows: Int, n: Int
     ) {
+        let vectorEnd = n / 8 * 8
         for r in 0..<rows {
             let gi = gates + r * 4 * n, gf = gi + n, gg = gf + n, go = gg + n
             let di = dA + r * 4 * n, df = di + n, dg = df + n, dout = dg + n
             let dcr = dc + r * n, dhr = dh + r * n, cr = c + r * n, cp = cPrev + r * n
-            for j in 0..<n {
+            var j = 0
+            while j < vectorEnd {
+                let i = loadVector(gi + j), f = loadVector(gf + j), cand = loadVector(gg + j), o = loadVector(go + j)
+                let tc = gateTanh8(loadVector(cr + j)), dhv = loadVector(dhr + j)
+                let dcell = loadVector(dcr + j) + dhv * o * (1 - tc * tc)
+                storeVector(dcell * cand * i * (1 - i), di + j)
+                storeVector(dcell * loadVector(cp + j) * f * (1 - f), df + j)
+                storeVector(dcell * i * (1 - cand * cand), dg + j)
+                storeVector(dhv * tc * o * (1 - o), dout + j)
+                storeVector(dcell * f, dcr + j)
+                j += 8
+            }
+            while j < n {
                 let i = gi[j], f = gf[j], cand = gg[j], o = go[j]
                 let tc = gateTanh(cr[j])
                 let dcell = dcr[j] + dhr[j] * o * (1 - tc * tc)
@@ -123,6 +148,7 @@ extension Scalar {
                 dg[j] = dcell * i * (1 - cand * cand)
                 dout[j] = dhr[j] * tc * o * (1 - o)
                 dcr[j] = dcell * f
+                j += 1
             }
         }
     }
@@ -132,15 +158,28 @@ extension Scalar {
         h: UnsafeMutablePointer<Self>, gates: UnsafeMutablePointer<Self>, hn: UnsafeMutablePointer<Self>,
         ax: UnsafePointer<Self>, ah: UnsafePointer<Self>, hPrev: UnsafePointer<Self>, rows: Int, n: Int
     ) {
+        let vectorEnd = n / 8 * 8
         for r in 0..<rows {
             let x = ax + r * 3 * n, y = ah + r * 3 * n, g = gates + r * 3 * n
             let hp = hPrev + r * n, hr = h + r * n, hnr = hn + r * n
-            for j in 0..<n {
+            var j = 0
+            while j < vectorEnd {
+                let reset = gateSigmoid8(loadVector(x + j) + loadVector(y + j))
+                let update = gateSigmoid8(loadVector(x + n + j) + loadVector(y + n + j))
+                let yn = loadVector(y + 2 * n + j)
+                let candidate = gateTanh8(loadVector(x + 2 * n + j) + reset * yn)
+                storeVector(reset, g + j); storeVector(update, g + n + j); storeVector(candidate, g + 2 * n + j)
+                storeVector(yn, hnr + j)
+                storeVector((1 - update) * candidate + update * loadVector(hp + j), hr + j)
+                j += 8
+            }
+            while j < n {
                 let reset = gateSigmoid(x[j] + y[j]), update = gateSigmoid(x[n + j] + y[n + j])
                 let candidate = gateTanh(x[2 * n + j] + reset * y[2 * n + j])
                 g[j] = reset; g[n + j] = update; g[2 * n + j] = candidate
                 hnr[j] = y[2 * n + j]
                 hr[j] = (1 - update) * candidate + update * hp[j]
+                j += 1
             }
         }
     }

@@ -24,6 +24,9 @@ where Self.SIMD8Storage: Sendable {
     /// loops vectorise; Float uses a polynomial exp accurate to ~2 ulp, Double the C library.
     static func gateSigmoid(_ x: Self) -> Self
     static func gateTanh(_ x: Self) -> Self
+    /// The same on 8 lanes (Float: arithmetic and bit operations only, so it stays in vector registers).
+    static func gateSigmoid8(_ x: SIMD8<Self>) -> SIMD8<Self>
+    static func gateTanh8(_ x: SIMD8<Self>) -> SIMD8<Self>
     /// max(v, 0) lane-wise on the bit patterns (one integer max; SIMD comparison masks
     /// compile to lane-by-lane code). Negative values, -0 and sign-set NaNs give +0.
     static func relu(_ v: SIMD8<Self>) -> SIMD8<Self>
@@ -140,6 +143,19 @@ extension Float: Scalar {
         // tanh(x) = 1 - 2 / (exp(2x) + 1); exact sign and saturation at the ends
         1 - 2 / (polynomialExp(2 * x) + 1)
     }
+    @inline(__always) public static func gateSigmoid8(_ x: SIMD8<Float>) -> SIMD8<Float> {
+        // s = 1 / (1 + e^-|x|) is sigmoid(|x|); for negative x, sigmoid(x) = 1 - s
+        let s = 1 / (1 + negativeExp8(x))
+        let negative = unsafeBitCast((unsafeBitCast(x, to: SIMD8<Int32>.self) &>> 31) & 0x3F80_0000, to: SIMD8<Float>.self)
+        return s + negative * (1 - 2 * s)
+    }
+    @inline(__always) public static func gateTanh8(_ x: SIMD8<Float>) -> SIMD8<Float> {
+        // tanh(|x|) = (1 - e^-2|x|) / (1 + e^-2|x|), then x's sign bit
+        let e = negativeExp8(2 * x)
+        let t = (1 - e) / (1 + e)
+        let sign = unsafeBitCast(x, to: SIMD8<UInt32>.self) & 0x8000_0000
+        return unsafeBitCast(unsafeBitCast(t, to: SIMD8<UInt32>.self) | sign, to: SIMD8<Float>.self)
+    }
     @inline(__always) public static func relu(_ v: SIMD8<Float>) -> SIMD8<Float> {
         let bits = unsafeBitCast(v, to: SIMD8<Int32>.self)
         return unsafeBitCast(bits & ~(bits &>> 31), to: SIMD8<Float>.self)
@@ -166,6 +182,16 @@ extension Double: Scalar {
     @inline(__always) public static func elementaryTanh(_ x: Double) -> Double { tanh(x) }
     @inline(__always) public static func gateSigmoid(_ x: Double) -> Double { 1 / (1 + exp(-x)) }
     @inline(__always) public static func gateTanh(_ x: Double) -> Double { tanh(x) }
+    @inline(__always) public static func gateSigmoid8(_ x: SIMD8<Double>) -> SIMD8<Double> {
+        var out = x
+        for lane in 0..<8 { out[lane] = 1 / (1 + exp(-x[lane])) }
+        return out
+    }
+    @inline(__always) public static func gateTanh8(_ x: SIMD8<Double>) -> SIMD8<Double> {
+        var out = x
+        for lane in 0..<8 { out[lane] = tanh(x[lane]) }
+        return out
+    }
     @inline(__always) public static func relu(_ v: SIMD8<Double>) -> SIMD8<Double> {
         let bits = unsafeBitCast(v, to: SIMD8<Int64>.self)
         return unsafeBitCast(bits & ~(bits &>> 63), to: SIMD8<Double>.self)
@@ -204,4 +230,28 @@ public func polynomialExp(_ x: Float) -> Float {
     p = p * r + 1
     let scale = Float(bitPattern: UInt32(bitPattern: (Int32(n) &+ 127) &<< 23))
     return p * scale
+}
+
+/// e^-|x| on 8 lanes, |x| capped at 87 (e^-87 ~ 1.6e-38): the same polynomial as `polynomialExp`,
+/// with the cap done on the bit patterns (for non-negative floats they order like integers).
+@inline(__always)
+public func negativeExp8(_ x: SIMD8<Float>) -> SIMD8<Float> {
+    let magnitude = unsafeBitCast(x, to: SIMD8<Int32>.self) & 0x7FFF_FFFF
+    let over = magnitude &- 0x42AE_0000   // bits of 87.0
+    let capped = magnitude &- (over & ~(over &>> 31))   // min(magnitude, 87)
+    let v = -unsafeBitCast(capped, to: SIMD8<Float>.self)
+    // adding 1.5 * 2^23 rounds to an integer held in the low mantissa bits (0x4B40_0000 is 1.5 * 2^23)
+    let shifted = v * 1.442_695_04 + 12_582_912
+    let integer = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- 0x4B40_0000
+    let n = shifted - 12_582_912
+    let r = (v - n * 0.693_145_75) - n * 1.428_606_8e-6
+    var p = SIMD8<Float>(repeating: 1.0 / 720)
+    p = p * r + 1.0 / 120
+    p = p * r + 1.0 / 24
+    p = p * r + 1.0 / 6
+    p = p * r + 0.5
+    p = p * r + 1
+    p = p * r + 1
+    let exponent = (integer &+ 127) &<< 23
+    return p * unsafeBitCast(exponent, to: SIMD8<Float>.self)
 }

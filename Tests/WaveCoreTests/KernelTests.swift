@@ -207,6 +207,18 @@ final class TranscendentalTests: XCTestCase {
         XCTAssertLessThan(worstExp, 3e-7)
         XCTAssertLessThan(worstSigmoid, 3e-7)
         XCTAssertLessThan(worstTanh, 3e-7)
+        // the 8-lane versions agree with the scalar ones
+        var y: Float = -100
+        while y <= 100 {
+            let lanes = SIMD8<Float>((0..<8).map { y + Float($0) * 0.37 - 1.3 })
+            let s = Float.gateSigmoid8(lanes), t = Float.gateTanh8(lanes)
+            for k in 0..<8 {
+                XCTAssertEqual(s[k], 1 / (1 + Foundation.exp(-lanes[k])), accuracy: 3e-7, "sigmoid(\(lanes[k]))")
+                XCTAssertEqual(t[k], Foundation.tanh(lanes[k]), accuracy: 3e-7, "tanh(\(lanes[k]))")
+            }
+            y += 0.731
+        }
+        XCTAssertEqual(Float.gateTanh8(SIMD8<Float>(repeating: -0.0))[0].sign, .minus)
         XCTAssertEqual(Float.gateSigmoid(-200), 0, accuracy: 1e-30)
         XCTAssertEqual(Float.gateSigmoid(200), 1)
         XCTAssertEqual(Float.gateTanh(-200), -1)
