@@ -20,8 +20,8 @@ where Self.SIMD8Storage: Sendable {
     static func elementaryExp(_ x: Self) -> Self
     static func elementaryLog(_ x: Self) -> Self
     static func elementaryTanh(_ x: Self) -> Self
-    /// sigmoid and tanh for the gated cells' loops: plain arithmetic (no library call), so the
-    /// loops vectorise; Float uses a polynomial exp accurate to ~2 ulp, Double the C library.
+    /// sigmoid and tanh for the gated cells: Float without a library call (a polynomial exp accurate
+    /// to ~2 ulp, from `negativeExp8`), Double through the C library.
     static func gateSigmoid(_ x: Self) -> Self
     static func gateTanh(_ x: Self) -> Self
     /// The same on 8 lanes (Float: arithmetic and bit operations only, so it stays in vector registers).
@@ -138,11 +138,9 @@ extension Float: Scalar {
     @inline(__always) public static func elementaryExp(_ x: Float) -> Float { expf(x) }
     @inline(__always) public static func elementaryLog(_ x: Float) -> Float { logf(x) }
     @inline(__always) public static func elementaryTanh(_ x: Float) -> Float { tanhf(x) }
-    @inline(__always) public static func gateSigmoid(_ x: Float) -> Float { 1 / (1 + polynomialExp(-x)) }
-    @inline(__always) public static func gateTanh(_ x: Float) -> Float {
-        // tanh(x) = 1 - 2 / (exp(2x) + 1); exact sign and saturation at the ends
-        1 - 2 / (polynomialExp(2 * x) + 1)
-    }
+    // the loops' tails: one lane of the vector versions, so there is one polynomial
+    @inline(__always) public static func gateSigmoid(_ x: Float) -> Float { gateSigmoid8(SIMD8(repeating: x))[0] }
+    @inline(__always) public static func gateTanh(_ x: Float) -> Float { gateTanh8(SIMD8(repeating: x))[0] }
     @inline(__always) public static func gateSigmoid8(_ x: SIMD8<Float>) -> SIMD8<Float> {
         // s = 1 / (1 + e^-|x|) is sigmoid(|x|); for negative x, sigmoid(x) = 1 - s
         let s = 1 / (1 + negativeExp8(x))
@@ -213,27 +211,9 @@ func storeVector<T: Scalar>(_ v: SIMD8<T>, _ p: UnsafeMutablePointer<T>) {
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<T>.self)
 }
 
-/// e^x for Float without a library call: x = n ln 2 + r with |r| <= ln 2 / 2, e^r by a degree-6
-/// Taylor polynomial, 2^n written into the exponent bits. Inputs are clamped to [-87, 88]
-/// (results underflow to ~1e-38 and overflow to ~1.6e38 there instead of 0 and inf).
-@inline(__always)
-public func polynomialExp(_ x: Float) -> Float {
-    let clamped = Swift.min(Swift.max(x, -87), 88)
-    let n = (clamped * 1.442_695_04 + 12_582_912) - 12_582_912   // round to nearest
-    let r = (clamped - n * 0.693_145_75) - n * 1.428_606_8e-6       // Cody-Waite split of ln 2
-    var p: Float = 1.0 / 720
-    p = p * r + 1.0 / 120
-    p = p * r + 1.0 / 24
-    p = p * r + 1.0 / 6
-    p = p * r + 0.5
-    p = p * r + 1
-    p = p * r + 1
-    let scale = Float(bitPattern: UInt32(bitPattern: (Int32(n) &+ 127) &<< 23))
-    return p * scale
-}
-
-/// e^-|x| on 8 lanes, |x| capped at 87 (e^-87 ~ 1.6e-38): the same polynomial as `polynomialExp`,
-/// with the cap done on the bit patterns (for non-negative floats they order like integers).
+/// e^-|x| on 8 lanes without a library call: -|x| = n ln 2 + r with |r| <= ln 2 / 2, e^r by a
+/// degree-6 Taylor polynomial, 2^n written into the exponent bits. |x| is capped at 87
+/// (e^-87 ~ 1.6e-38) on the bit patterns, which for non-negative floats order like integers.
 @inline(__always)
 public func negativeExp8(_ x: SIMD8<Float>) -> SIMD8<Float> {
     let magnitude = unsafeBitCast(x, to: SIMD8<Int32>.self) & 0x7FFF_FFFF
