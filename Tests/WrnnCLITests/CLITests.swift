@@ -270,7 +270,7 @@ final class CLITests: XCTestCase {
     /// SIGTERM mid-run: the step finishes, a checkpoint is written, exit 143; --resume then gives
     /// exactly the metrics and weights of an uninterrupted run (same seed and threads).
     func testStopAndResumeIsBitwiseExact() throws {
-        let arguments = ["train", "-T", "10", "--steps", "150", "--eval-every", "20", "--checkpoint-every", "1000",
+        let arguments = ["train", "-T", "10", "--steps", "300", "--eval-every", "20", "--checkpoint-every", "1000",
                          "--test-size", "64", "--seed", "4", "--threads", "2"]
         let whole = scratchDirectory() + "/whole", split = scratchDirectory() + "/split"
         XCTAssertEqual(try wrnn(arguments + ["--out", whole]).status, 0)
@@ -288,7 +288,7 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(process.terminationStatus, 143)
         XCTAssertFalse(FileManager.default.fileExists(atPath: split + "/summary.json"), "an interrupted run has no summary yet")
         let partial = try metricsWithoutTime(split)
-        XCTAssertLessThan(partial.count, 9, "stopped before the end (8 evaluations and step 0 in all)")
+        XCTAssertLessThan(partial.count, 16, "stopped well before the end (15 evaluations and step 0 in all)")
         let resumed = try wrnn(["train", "--resume", split])
         XCTAssertEqual(resumed.status, 0, resumed.stderr)
         XCTAssertTrue(resumed.stdout.hasPrefix("wrnn train: resuming \(split) at step "), resumed.stdout)
