@@ -65,8 +65,9 @@ func stack(_ images: [RGBImage], gap: Int = 6) -> RGBImage {
 }
 
 /// Writes every figure of `recording` into `directory` and returns the summary.
+/// `seed` drives the time shuffle of the normalised spectrum (default: the run's seed).
 public func writeFigures(_ recording: Recording, channels requested: [Int]?, runDirectory: String,
-                         into directory: String) throws -> AnalysisSummary {
+                         into directory: String, seed: UInt64? = nil) throws -> AnalysisSummary {
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     let config = recording.config
     let channels = requested ?? Array(0..<min(recording.channels, 4))
@@ -90,7 +91,7 @@ public func writeFigures(_ recording: Recording, channels requested: [Int]?, run
                               to: directory + "/spacetime_sorted_s\(sample)_c\(c).png")
                 files.append("spacetime_sorted_s\(sample)_c\(c).png")
             }
-            let spectrum = WaveSpectrum(map: map, steps: t, neurons: n, seed: config.seed)
+            let spectrum = WaveSpectrum(map: map, steps: t, neurons: n, seed: seed ?? config.seed)
             let logRatio = spectrum.displayLogRatio
             try PNG.write(heatmap(logRatio, rows: n, cols: t, scaleX: max(1, 600 / t), scaleY: max(1, 300 / n),
                                   low: logRatio.min() ?? 0, high: logRatio.max() ?? 1),

@@ -5,19 +5,19 @@ import WavePlot
 import WaveTraining
 
 /// Analyses `run` (sample 0) unless RUN_DIR/analysis/analysis.json already exists.
-public func ensureAnalysis(_ run: String) throws -> AnalysisSummary {
+public func ensureAnalysis(_ run: String, seed: UInt64? = nil) throws -> AnalysisSummary {
     let path = run + "/analysis/analysis.json"
     if let data = FileManager.default.contents(atPath: path),
        let summary = try? JSONDecoder().decode(AnalysisSummary.self, from: data) {
         return summary
     }
     let recording = try Recording.record(runDirectory: run, samples: [0])
-    return try writeFigures(recording, channels: nil, runDirectory: run, into: run + "/analysis")
+    return try writeFigures(recording, channels: nil, runDirectory: run, into: run + "/analysis", seed: seed)
 }
 
 /// One self-contained HTML page for one or several runs: configuration, summary numbers, the
 /// figures (embedded), and for several runs a comparison table and overlaid curves.
-public func writeReport(runs: [String], to path: String) throws {
+public func writeReport(runs: [String], to path: String, seed: UInt64? = nil) throws {
     var sections: [String] = []
     var rows: [String] = []
     var paramPoints: [ChartSeries] = []
@@ -25,7 +25,7 @@ public func writeReport(runs: [String], to path: String) throws {
         guard FileManager.default.fileExists(atPath: run + "/checkpoint.bin") else {
             throw WrnnError.missing("\(run) is not a run directory (no checkpoint.bin)")
         }
-        let analysis = try ensureAnalysis(run)
+        let analysis = try ensureAnalysis(run, seed: seed)
         let config = try JSONDecoder().decode(TrainConfig.self, from: Data(contentsOf: URL(fileURLWithPath: run + "/config.json")))
         let summary = (try? Data(contentsOf: URL(fileURLWithPath: run + "/summary.json")))
             .flatMap { try? JSONDecoder().decode(TrainSummary.self, from: $0) }

@@ -38,6 +38,8 @@ struct Analyze: ParsableCommand {
     var channels: String?
     @Option(help: "Checkpoint to load. Default: RUN_DIR/checkpoint.bin.")
     var checkpoint: String?
+    @Option(help: "Seed of the time shuffle behind the normalised spectrum. Default: the run's seed.")
+    var seed: UInt64?
 
     func validate() throws {
         _ = try parseIndexList(samples, option: "--samples")
@@ -50,7 +52,7 @@ struct Analyze: ParsableCommand {
                                              samples: try parseIndexList(samples, option: "--samples"))
         let out = runDirectory + "/analysis"
         let summary = try writeFigures(recording, channels: try channels.map { try parseIndexList($0, option: "--channels") },
-                                       runDirectory: runDirectory, into: out)
+                                       runDirectory: runDirectory, into: out, seed: seed)
         print("wrnn analyze: \(recording.config.model.displayName) on the \(recording.config.task.summaryLine), checkpoint step \(recording.step)")
         print(analysisTable(summary))
         print("wrote \(summary.files.count + 1) files to \(out)")
@@ -75,6 +77,8 @@ struct Report: ParsableCommand {
     var runDirectories: [String]
     @Option(help: "HTML file to write. Default: RUN_DIR/report.html for one run, report.html for several.")
     var out: String?
+    @Option(help: "Seed of the spectrum's time shuffle for runs not analysed yet. Default: each run's seed.")
+    var seed: UInt64?
 
     func validate() throws {
         if runDirectories.isEmpty { throw ValidationError("give at least one run directory") }
@@ -83,7 +87,7 @@ struct Report: ParsableCommand {
     func run() throws {
         for run in runDirectories { try requireRunDirectory(run) }
         let path = out ?? (runDirectories.count == 1 ? runDirectories[0] + "/report.html" : "report.html")
-        try writeReport(runs: runDirectories, to: path)
+        try writeReport(runs: runDirectories, to: path, seed: seed)
         print("wrote \(path)")
     }
 }

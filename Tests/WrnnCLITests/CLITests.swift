@@ -178,6 +178,12 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(evaluated.stdout.hasPrefix("wRNN at step 10 on the copy task, delay T=4 (length 24, paper layout): test loss "), evaluated.stdout)
         let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: run + "/summary.json"))) as! [String: Any]
         XCTAssertTrue(evaluated.stdout.contains("test loss \(formatLossForTest(summary["test_loss"] as! Double))"), evaluated.stdout)
+        // the spectrum's shuffle follows --seed: same seed, same numbers; another seed, others
+        let again = try wrnn(["analyze", run, "--samples", "0,2", "--channels", "1"])
+        XCTAssertEqual(again.stdout, analyze.stdout)
+        let reseeded = try wrnn(["analyze", run, "--samples", "0,2", "--channels", "1", "--seed", "99"])
+        XCTAssertEqual(reseeded.status, 0)
+        XCTAssertNotEqual(reseeded.stdout, analyze.stdout)
         let report = try wrnn(["report", run])
         XCTAssertEqual(report.stdout, "wrote \(run)/report.html\n")
         let export = try wrnn(["export", run])
