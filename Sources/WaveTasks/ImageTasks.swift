@@ -2,6 +2,22 @@ import WaveCore
 import WaveData
 import WaveModels
 
+/// The shuffled order of an epoch, a function of (seed, epoch) alone, drawn once per epoch and
+/// reused by that epoch's steps (training fills batches from one thread).
+final class EpochOrder: @unchecked Sendable {
+    private var epoch = -1
+    private var order: [Int] = []
+
+    func order(seed: UInt64, epoch: Int, count: Int) -> [Int] {
+        if epoch != self.epoch || order.count != count {
+            var shuffle = RandomStream(seed: seed, stream: 1000 + UInt64(epoch))
+            order = shuffle.permutation(count)
+            self.epoch = epoch
+        }
+        return order
+    }
+}
+
 /// Sequential image classification (spec 3.3): the pixels of each image, scaled to [0, 1], one
 /// per step in raster order (or in one fixed permuted order), classified from the last state.
 /// The 60,000 training images are split 57,000 / 3,000 into training and validation by the seed.
@@ -15,6 +31,7 @@ public struct ImageSequenceTask: SequenceTask {
     public let permutation: [Int]?
     /// Seeds each epoch's shuffle.
     let seed: UInt64
+    let epochOrder = EpochOrder()
 
     public static let validationSize = 3000
 
@@ -39,8 +56,7 @@ public struct ImageSequenceTask: SequenceTask {
     public func fill(_ batch: SequenceBatch<Float>, step: Int, rng: inout RandomStream) {
         let perEpoch = stepsPerEpoch(batchSize: batch.batch)
         let epoch = step / perEpoch, position = step % perEpoch
-        var shuffle = RandomStream(seed: seed, stream: 1000 + UInt64(epoch))
-        let order = shuffle.permutation(trainIndices.count)
+        let order = epochOrder.order(seed: seed, epoch: epoch, count: trainIndices.count)
         for row in 0..<batch.batch {
             write(train, index: trainIndices[order[position * batch.batch + row]], into: batch, row: row)
         }

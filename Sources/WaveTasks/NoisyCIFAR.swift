@@ -15,6 +15,7 @@ public struct NoisyCIFARTask: SequenceTask {
     public let noise: [Float]
     public let freshNoise: Bool
     let seed: UInt64
+    let epochOrder = EpochOrder()
     public static let length = 1000
     public static let rows = 32
 
@@ -64,8 +65,7 @@ public struct NoisyCIFARTask: SequenceTask {
 
     public func fill(_ batch: SequenceBatch<Float>, step: Int, rng: inout RandomStream) {
         let perEpoch = stepsPerEpoch(batchSize: batch.batch)
-        var shuffle = RandomStream(seed: seed, stream: 1000 + UInt64(step / perEpoch))
-        let order = shuffle.permutation(trainIndices.count)
+        let order = epochOrder.order(seed: seed, epoch: step / perEpoch, count: trainIndices.count)
         let position = step % perEpoch
         for row in 0..<batch.batch {
             write(train, index: trainIndices[order[position * batch.batch + row]], into: batch, row: row, rng: &rng, fresh: freshNoise)
