@@ -35,6 +35,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: blasTargets + systemLibraries + [
         .target(name: "WaveCore", dependencies: blasDependency, swiftSettings: kernelMath),
@@ -45,9 +46,11 @@ let package = Package(
         .target(name: "WavePlot", dependencies: ["CZlib", "CGIF"], swiftSettings: kernelMath),
         .target(name: "WaveAnalysis", dependencies: ["WaveCore", "WaveModels", "WaveData", "WaveTasks", "WaveTraining", "WavePlot", "CFFTW"],
                 swiftSettings: fastMath),
+        .target(name: "WaveSweep", dependencies: ["WaveCore", "WaveTraining", "WaveModels", "WaveTasks", .product(name: "Yams", package: "Yams")],
+                swiftSettings: fastMath),
         .executableTarget(
             name: "wrnn",
-            dependencies: ["WaveTraining", "WaveAnalysis", "WavePlot",
+            dependencies: ["WaveTraining", "WaveAnalysis", "WavePlot", "WaveSweep",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: fastMath),
         .testTarget(name: "WaveCoreTests", dependencies: ["WaveCore"], swiftSettings: fastMath),
@@ -58,6 +61,7 @@ let package = Package(
         .testTarget(name: "WavePlotTests", dependencies: ["WavePlot", "CZlib", "CGIF"], swiftSettings: fastMath),
         .testTarget(name: "WaveAnalysisTests", dependencies: ["WaveAnalysis", "WaveData", "WaveTraining", "WaveModels", "WaveCore", "WavePlot"],
                     swiftSettings: fastMath),
+        .testTarget(name: "WaveSweepTests", dependencies: ["WaveSweep", "WaveTraining"], swiftSettings: fastMath),
         .testTarget(name: "WrnnCLITests", dependencies: ["wrnn"], swiftSettings: fastMath),
     ],
     swiftLanguageModes: [.v5]

@@ -47,7 +47,7 @@ extension ModelConfig {
                     for i in 0..<n { values[tensor.offset + i * n + i] = 1 }
                 case (.irnn, .shift):
                     for i in 0..<n { values[tensor.offset + i * n + (i + 1) % n] = 1 }
-                case (.lstm, _), (.gru, _):
+                case (.lstm, _), (.gru, _), (.fc, _):
                     break
                 }
             case .recurrentBias:

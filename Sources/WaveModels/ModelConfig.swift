@@ -1,7 +1,10 @@
 import WaveCore
 
 public enum ModelKind: String, Codable, CaseIterable, Sendable {
-    case wrnn, irnn, lstm, gru
+    /// `fc` is the authors' non-recurrent baseline: the whole flattened sequence into the readout.
+    case wrnn, irnn, lstm, gru, fc
+    /// Every model but `fc` walks the sequence one step at a time.
+    public var isRecurrent: Bool { self != .fc }
     /// Gate blocks in the gated cells' weight matrices: 4 (i, f, g, o) for the LSTM, 3 (r, z, n) for the GRU.
     public var gateCount: Int { self == .lstm ? 4 : self == .gru ? 3 : 1 }
     public var isGated: Bool { self == .lstm || self == .gru }
@@ -28,7 +31,8 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     /// d: input dimension per time step.
     public var inputSize: Int
     public var outputSize: Int
-    /// n: neurons per ring for the wRNN; the whole hidden size N for the iRNN, LSTM and GRU.
+    /// n: neurons per ring for the wRNN; the whole hidden size N for the iRNN, LSTM and GRU; for
+    /// `fc` the flattened input size L * d that the readout sees.
     public var hiddenSize: Int
     /// c: rings (wRNN only; 1 for the iRNN).
     public var channels: Int

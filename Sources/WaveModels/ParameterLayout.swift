@@ -31,12 +31,12 @@ public struct ParameterLayout: Equatable, Sendable {
             add("rnn.weight_hh_l0", [g, n], .recurrentWeight)
             add("rnn.bias_ih_l0", [g], .encoderBias)
             add("rnn.bias_hh_l0", [g], .recurrentBias)
-        } else {
+        } else if config.kind.isRecurrent {
             add("cell.Wx.weight", [n, d], .encoderWeight)
             add("cell.Wx.bias", [n], .encoderBias)
         }
         switch config.kind {
-        case .lstm, .gru: break
+        case .lstm, .gru, .fc: break
         case .wrnn:
             add("cell.Wy.weight", config.locallyConnected
                 ? [config.channels, config.channels, config.hiddenSize, config.kernelSize]

@@ -49,6 +49,9 @@ public final class SequenceModel<T: Scalar>: @unchecked Sendable {
         if config.kind.isGated {
             return runGated(params: params, grads: grads, batch: batch, rows: rows, lossScale: lossScale, workspace: ws)
         }
+        if !config.kind.isRecurrent {
+            return runFlattened(params: params, grads: grads, batch: batch, rows: rows, lossScale: lossScale, workspace: ws)
+        }
         let n = config.units
         let states = ws.states.pointer
         prepareBias(params, ws)
@@ -134,6 +137,23 @@ public final class SequenceModel<T: Scalar>: @unchecked Sendable {
         return loss
     }
 
+    /// The authors' fc baseline: y = readout(flatten(x)), with flatten(x)[row, t * d + j] = x_t[row, j]
+    /// (their `x.permute(1, 0, 2).reshape(B, -1)`); no recurrence, so no time loop.
+    func runFlattened(params: UnsafePointer<T>, grads: UnsafeMutablePointer<T>?, batch: SequenceBatch<T>,
+                      rows: Range<Int>, lossScale: Double, workspace ws: Workspace<T>) -> Double {
+        let b = rows.count, d = config.inputSize, length = batch.length, n = config.units
+        precondition(length * d == n, "fc: the flattened sequence (\(length) x \(d)) must match the readout's input (\(n))")
+        let flat = ws.states.pointer   // [rows, L * d]
+        for t in 0..<length {
+            let x = input(batch, rows, t)
+            for row in 0..<b { (flat + row * n + t * d).update(from: x + row * d, count: d) }
+        }
+        readoutForward(params: params, features: flat, rows: b, ws: ws)
+        let loss = computeLoss(batch: batch, rows: rows, steps: 1, lossScale: lossScale, ws: ws)
+        if let grads { _ = readoutBackward(params: params, grads: grads, features: flat, rows: b, ws: ws) }
+        return loss
+    }
+
     /// x_t for the given rows: [rows, d], contiguous inside the time-major batch.
     @inline(__always)
     func input(_ batch: SequenceBatch<T>, _ rows: Range<Int>, _ t: Int) -> UnsafePointer<T> {
@@ -178,8 +198,8 @@ public final class SequenceModel<T: Scalar>: @unchecked Sendable {
                                       ringSize: config.hiddenSize, kernel: config.kernelSize,
                                       epilogue: ConvEpilogue(.activate(config.activation), addend: pre, bias: ws.bias.pointer))
             }
-        case .lstm, .gru:
-            preconditionFailure("gated cells run in runGated")
+        case .lstm, .gru, .fc:
+            preconditionFailure("gated cells run in runGated, fc in runFlattened")
         case .irnn:
             if isFirst {
                 pre.update(repeating: 0, count: b * n)
@@ -237,8 +257,8 @@ public final class SequenceModel<T: Scalar>: @unchecked Sendable {
                                   epilogue: ConvEpilogue(.activationGradient(config.activation),
                                                          addend: addReadout ? UnsafePointer(dh) : nil,
                                                          activationOutput: h, columnSums: ws.dbias.pointer))
-        case .lstm, .gru:
-            preconditionFailure("gated cells run in runGated")
+        case .lstm, .gru, .fc:
+            preconditionFailure("gated cells run in runGated, fc in runFlattened")
         case .irnn:
             if !config.freezeRecurrent {
                 T.gemm(grads + recurrentWeight, ldc: n, dpre, lda: n, .transposed, h, ldb: n, .none,

@@ -7,7 +7,7 @@ public final class Workspace<T: Scalar>: @unchecked Sendable {
     /// Largest shard (rows) and sequence length these buffers hold.
     public let capacity: Int
     public let length: Int
-    let states: Buffer<T>       // [length + 1, rows, N]: h_0 = 0, h_1 .. h_L
+    let states: Buffer<T>       // [length + 1, rows, N]: h_0 = 0, h_1 .. h_L (fc: [rows, L * d])
     let pre: Buffer<T>          // [rows, N] pre-activation of the current step
     let dh: Buffer<T>           // [rows, N] dLoss/dh of the state being walked back through
     let dpre: Buffer<T>         // [rows, N] dLoss/dpre of the step being walked back through
@@ -37,7 +37,8 @@ public final class Workspace<T: Scalar>: @unchecked Sendable {
         let n = config.units
         let readoutSteps = config.readoutTiming == .every ? length : 1
         let mlp = config.readout == .mlp ? config.mlpHidden : 0
-        states = Buffer(zeros: (length + 1) * capacity * n)
+        // fc keeps one "state": the flattened sequence [rows, L * d]
+        states = Buffer(zeros: config.kind.isRecurrent ? (length + 1) * capacity * n : capacity * n)
         pre = Buffer(zeros: capacity * n)
         dh = Buffer(zeros: capacity * n)
         dpre = Buffer(zeros: capacity * n)

@@ -53,6 +53,11 @@ public enum CopyLayout: String, Codable, CaseIterable, Sendable {
     case paper
     /// The authors' code with T' = T + 20: length T + 30, delimiter at T + 19, recall at T + 20 ... T + 29.
     case code
+    /// The authors' script with its own argument: T is the script's T' (>= 1): length T' + 10, digits at
+    /// 0 ... 9, delimiter at T' - 1, recall at T' ... T' + 9 of the digits as they stand after the
+    /// delimiter is written. For T' < 10 the delimiter overwrites a digit (T' = 10: the tenth), exactly
+    /// as the script does; such points have no paper T (T = T' - 20 < 0).
+    case script
 }
 
 /// Copy task (spec 3.1): ten digits in {1..8}, a blank delay, a delimiter 9, then the
@@ -65,20 +70,27 @@ public struct CopyTask: SequenceTask {
     public init(delay: Int, layout: CopyLayout = .paper) { self.delay = delay; self.layout = layout }
 
     public var name: String { "copy" }
-    public var length: Int { layout == .paper ? delay + 20 : delay + 30 }
+    public var length: Int {
+        switch layout { case .paper: delay + 20; case .code: delay + 30; case .script: delay + 10 }
+    }
     public var inputSize: Int { 10 }
     public var outputSize: Int { 10 }
     public var readoutTiming: ReadoutTiming { .every }
-    public var delimiterPosition: Int { layout == .paper ? delay + 10 : delay + 19 }
-    /// The ten steps at which the digits must be recalled.
-    public var recallPositions: Range<Int> { layout == .paper ? (delay + 10)..<(delay + 20) : (delay + 20)..<(delay + 30) }
+    public var delimiterPosition: Int {
+        switch layout { case .paper: delay + 10; case .code: delay + 19; case .script: delay - 1 }
+    }
+    /// The ten steps at which the digits must be recalled (the last ten steps in the authors' layouts).
+    public var recallPositions: Range<Int> { layout == .paper ? (delay + 10)..<(delay + 20) : (length - 10)..<length }
+    /// The script layout with T' <= 10: the delimiter lands on one of the ten digits.
+    public var delimiterOverwritesDigit: Bool { delimiterPosition < Self.digits }
 
     /// Token per position for one sequence with the given digits: (inputs, targets).
     public func tokens(digits: [Int]) -> (inputs: [Int], targets: [Int]) {
         var inputs = [Int](repeating: 0, count: length), targets = inputs
         for i in 0..<Self.digits { inputs[i] = digits[i] }
         inputs[delimiterPosition] = 9
-        for (i, p) in recallPositions.enumerated() { targets[p] = digits[i] }
+        // the script copies the targets from its input row after writing the delimiter
+        for (i, p) in recallPositions.enumerated() { targets[p] = inputs[i] }
         return (inputs, targets)
     }
 

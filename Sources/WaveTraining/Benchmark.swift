@@ -105,6 +105,9 @@ public func trainingFlops(model: ModelConfig, length: Int, batch: Int) -> Double
         : 2 * n * n
     let readoutSteps = Double(model.readoutTiming == .every ? length : 1)
     let h = Double(model.mlpHidden)
+    if !model.kind.isRecurrent {   // fc: the readout on the flattened sequence, once
+        return 3 * Double(batch) * (model.readout == .linear ? 2 * n * out : 2 * n * h + 2 * h * out)
+    }
     if model.kind.isGated {
         // gate pre-activations from input and state, then the readout
         let gates = Double(model.kind.gateCount) * n

@@ -4,11 +4,17 @@ import WaveTasks
 
 extension ModelConfig {
     public var displayName: String {
-        switch kind { case .wrnn: return "wRNN"; case .irnn: return "iRNN"; case .lstm: return "LSTM"; case .gru: return "GRU" }
+        switch kind {
+        case .wrnn: return "wRNN"; case .irnn: return "iRNN"; case .lstm: return "LSTM"; case .gru: return "GRU"; case .fc: return "FC"
+        }
     }
 
     /// e.g. "wRNN n=100 c=6 f=3 relu, u shift, V sparse, linear readout at every step"
     public var summaryLine: String {
+        if !kind.isRecurrent {
+            let readoutText = readout == .mlp ? "an MLP readout (\(hiddenSize) -> \(mlpHidden) -> relu -> \(outputSize))" : "a linear readout"
+            return "FC (no recurrence): the flattened sequence, \(hiddenSize) values, into \(readoutText)"
+        }
         if kind.isGated {
             var text = "\(displayName) N=\(hiddenSize), PyTorch init, \(readout.rawValue) readout at \(readoutTiming == .every ? "every step" : "the last step")"
             if freezeRecurrent { text += ", recurrence frozen" }
@@ -26,6 +32,10 @@ extension ModelConfig {
     /// The parameter count as spec 2.5's formula, term by term.
     public var parameterBreakdown: String {
         let layout = ParameterLayout(self)
+        let readoutCount = layout.tensors.filter { [.readoutWeight, .readoutBias, .mlpWeight, .mlpBias].contains($0.role) }
+            .reduce(0) { $0 + $1.count }
+        let readoutTerm = "\(readout == .mlp ? "MLP readout" : "readout") \(grouped(readoutCount))"
+        if !kind.isRecurrent { return "\(grouped(layout.count)) parameters = \(readoutTerm)" }
         let names: [ParameterRole: String] = kind.isGated
             ? [.recurrentWeight: "W_hh", .recurrentBias: "b_hh", .encoderWeight: "W_ih", .encoderBias: "b_ih"]
             : [.recurrentWeight: kind == .wrnn ? "u" : "U", .recurrentBias: kind == .wrnn ? "b_u" : "b_U",
@@ -33,9 +43,7 @@ extension ModelConfig {
         var terms = [ParameterRole.recurrentWeight, .recurrentBias, .encoderWeight, .encoderBias].map { role in
             "\(names[role]!) \(grouped(layout.tensor(role)!.count))"
         }
-        let readoutCount = layout.tensors.filter { [.readoutWeight, .readoutBias, .mlpWeight, .mlpBias].contains($0.role) }
-            .reduce(0) { $0 + $1.count }
-        terms.append("\(readout == .mlp ? "MLP readout" : "readout") \(grouped(readoutCount))")
+        terms.append(readoutTerm)
         return "\(grouped(layout.count)) parameters = " + terms.joined(separator: " + ")
     }
 }
@@ -44,7 +52,13 @@ extension TaskConfig {
     public var summaryLine: String {
         switch kind {
         case .copy:
-            let task = makeTask()
+            let task = CopyTask(delay: t, layout: copyLayout)
+            if copyLayout == .script {
+                let paperT = t - 20 >= 0 ? "paper T=\(t - 20)" : "no paper T"
+                var text = "copy task, authors' script T'=\(t) (length \(task.length), delimiter at \(task.delimiterPosition); \(paperT))"
+                if task.delimiterOverwritesDigit { text += "; the delimiter overwrites digit \(task.delimiterPosition + 1) of 10, as the script does" }
+                return text
+            }
             return "copy task, delay T=\(t) (length \(task.length), \(copyLayout.rawValue) layout)"
         case .adding: return "adding task, length T=\(t)"
         case .nscifar10:

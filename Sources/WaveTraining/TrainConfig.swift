@@ -33,9 +33,34 @@ public struct TaskConfig: Codable, Equatable, Sendable {
         self.permutationFile = permutationFile
     }
 
+    /// Training sequences in one epoch of an image task (the split's training part); nil for the
+    /// synthetic tasks, which draw fresh sequences.
+    public var trainingExamples: Int? { kind == .nscifar10 ? 47_000 : kind.isImage ? 57_000 : nil }
+
+    /// Steps in one pass over the training split at `batchSize` (the last partial batch dropped).
+    public func epochSteps(batchSize: Int) -> Int? { trainingExamples.map { max(1, $0 / max(batchSize, 1)) } }
+
     public var inputSize: Int { kind == .copy ? 10 : kind == .adding ? 2 : kind == .nscifar10 ? 96 : 1 }
     public var outputSize: Int { kind == .adding ? 1 : 10 }
     public var readoutTiming: ReadoutTiming { kind == .copy ? .every : .last }
+
+    /// L: steps per sequence.
+    public var length: Int {
+        switch kind {
+        case .copy: return CopyTask(delay: t, layout: copyLayout).length
+        case .adding: return t
+        case .nscifar10: return NoisyCIFARTask.length
+        default: return 784
+        }
+    }
+
+    /// What a reader of this run's numbers must know about the task's construction.
+    public var notes: [String] {
+        guard kind == .copy, copyLayout == .script else { return [] }
+        let task = CopyTask(delay: t, layout: copyLayout)
+        guard task.delimiterOverwritesDigit else { return [] }
+        return ["copy task in the authors' script layout with T'=\(t): the delimiter at index \(task.delimiterPosition) overwrites digit \(task.delimiterPosition + 1) of 10, as the script does (it has no paper T)"]
+    }
 
     /// The copy and adding tasks; image tasks need `loadTask` (they read files).
     public func makeTask() -> any SequenceTask {
@@ -125,6 +150,9 @@ public struct TrainConfig: Codable, Equatable, Sendable {
     public var schedule: Schedule?
     /// Steps per epoch for the synthetic tasks' schedules (image tasks use their data's epoch).
     public var epochSteps: Int?
+    /// Facts about this run that its numbers depend on and a reader must know (a sweep's budget
+    /// override, an authors' copy layout without a paper T); printed and kept in summary.json.
+    public var notes: [String]?
 
     public init(task: TaskConfig, model: ModelConfig, learningRate: Double, clip: Double, batchSize: Int, steps: Int,
                 seed: UInt64, threads: Int, evalEvery: Int, checkpointEvery: Int, testSize: Int) {
@@ -146,8 +174,14 @@ public struct TrainConfig: Codable, Equatable, Sendable {
 public enum Preset {
     /// Copy: wRNN n = 100, c = 6; iRNN n = 100. Adding: wRNN n = 100, c = 27; iRNN n = 100. Batch 128.
     /// Sequential images (spec 3.3): wRNN n = 256, c = 16; iRNN, LSTM and GRU N = 256.
+    /// fc (the authors' non-recurrent baseline): the flattened L * d inputs into the readout; its MLP is
+    /// 100 wide like every model's unless set.
     public static func model(task: TaskConfig, kind: ModelKind) -> ModelConfig {
         let image = task.kind.isImage
+        if kind == .fc {
+            return ModelConfig(kind: .fc, inputSize: task.inputSize, outputSize: task.outputSize,
+                               hiddenSize: task.length * task.inputSize, readoutTiming: .last)
+        }
         return ModelConfig(kind: kind, inputSize: task.inputSize, outputSize: task.outputSize, hiddenSize: image ? 256 : 100,
                            channels: kind == .wrnn ? (image ? 16 : task.kind == .copy ? 6 : 27) : 1, kernelSize: 3,
                            activation: .relu, readoutTiming: task.readoutTiming)

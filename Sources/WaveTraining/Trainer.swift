@@ -27,9 +27,10 @@ public struct TrainSummary: Codable, Equatable, Sendable {
     public var stepsPerSecond: Double
     public var seconds: Double
     public var diverged: Bool
+    public var notes: [String]?
 
     enum CodingKeys: String, CodingKey {
-        case task, model, parameters, steps, seconds, diverged
+        case task, model, parameters, steps, seconds, diverged, notes
         case trainLoss = "train_loss", testLoss = "test_loss", testLossPerBatch = "test_loss_per_batch"
         case recallAccuracy = "recall_accuracy", solvedAt = "solved_at", stepsPerSecond = "steps_per_second"
         case testAccuracy = "test_accuracy", bestValidationAccuracy = "best_validation_accuracy"
@@ -282,7 +283,7 @@ public final class Trainer: @unchecked Sendable {
             testLossPerBatch: task is CopyTask ? last.loss / Double(config.batchSize) : nil,
             recallAccuracy: last.recallAccuracy, solvedAt: solvedAt, testAccuracy: last.accuracy,
             bestValidationAccuracy: loop.bestValidation, testAccuracyAtBestValidation: loop.testAtBest,
-            stepsPerSecond: Double(step) / max(seconds, 1e-9), seconds: seconds, diverged: false)
+            stepsPerSecond: Double(step) / max(seconds, 1e-9), seconds: seconds, diverged: false, notes: config.notes)
         try run?.writeJSON(summary, to: "summary.json")
         return summary
     }

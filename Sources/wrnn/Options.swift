@@ -26,9 +26,9 @@ func requireFinite(_ value: Double?, _ name: String, _ allowed: String, _ ok: (D
 /// Which model, with its shape and initialisation (spec 2.1, 2.2); unset values take the
 /// task's paper defaults.
 struct ModelOptions: ParsableArguments {
-    @Option(help: "Model: wrnn, irnn, lstm or gru.")
+    @Option(help: "Model: wrnn, irnn, lstm, gru, or fc (the authors' non-recurrent baseline: the flattened sequence into the readout).")
     var model: ModelKind = .wrnn
-    @Option(name: [.customShort("n"), .customLong("hidden-size")], parsing: .unconditional, help: "Neurons per ring n (wRNN) or hidden size N (iRNN). Default 100.")
+    @Option(name: [.customShort("n"), .customLong("hidden-size")], parsing: .unconditional, help: "Neurons per ring n (wRNN), hidden size N (iRNN, LSTM, GRU), or the MLP readout's width (fc). Default 100; 256 for images.")
     var hiddenSize: Int?
     @Option(name: [.customShort("c"), .customLong("channels")], parsing: .unconditional, help: "Rings c (wRNN only). Default 6 (copy), 27 (adding).")
     var channels: Int?
@@ -61,6 +61,17 @@ struct ModelOptions: ParsableArguments {
         if model != .wrnn, channels != nil { throw ValidationError("--channels applies to --model wrnn only") }
         if model != .wrnn, kernelSize != nil { throw ValidationError("--kernel-size applies to --model wrnn only") }
         if model != .wrnn, locallyConnected { throw ValidationError("--locally-connected applies to --model wrnn only") }
+        if model == .fc {
+            let recurrentOnly = [("--initialization", initialization != nil), ("--encoder-init", encoderInit != nil),
+                                 ("--activation", activation != .relu), ("--readout-at", readoutAt != nil),
+                                 ("--freeze-u", freezeU), ("--freeze-v", freezeV), ("--wave-speed", waveSpeed != 1)]
+            if let (name, _) = recurrentOnly.first(where: { $0.1 }) {
+                throw ValidationError("\(name) does not apply to --model fc, which has no recurrence (it reads the flattened sequence)")
+            }
+            if hiddenSize != nil, readout != .mlp {
+                throw ValidationError("--hidden-size with --model fc sets the MLP readout's width; add --readout mlp")
+            }
+        }
         if model.isGated, initialization != nil || encoderInit != nil || activation != .relu {
             throw ValidationError("--initialization, --encoder-init and --activation apply to --model wrnn and irnn only (LSTM and GRU use PyTorch's)")
         }
@@ -69,14 +80,17 @@ struct ModelOptions: ParsableArguments {
 
     func resolve(task: TaskConfig) -> ModelConfig {
         var config = Preset.model(task: task, kind: model)
-        if let hiddenSize { config.hiddenSize = hiddenSize }
+        if let hiddenSize {
+            if model == .fc { config.mlpHidden = hiddenSize } else { config.hiddenSize = hiddenSize }
+        }
         if let channels { config.channels = channels }
         if let kernelSize { config.kernelSize = kernelSize }
         if let initialization { config.recurrentInit = initialization }
         if let encoderInit { config.encoderInit = encoderInit }
         if let readoutAt { config.readoutTiming = readoutAt }
-        config.activation = activation
         config.readout = readout
+        if model == .fc { return config }
+        config.activation = activation
         config.freezeRecurrent = freezeU
         config.freezeEncoder = freezeV
         config.waveSpeed = waveSpeed
@@ -92,7 +106,7 @@ struct TaskOptions: ParsableArguments {
     @Option(name: [.customShort("T"), .customLong("delay"), .customLong("length")], parsing: .unconditional,
             help: "Copy: delay T (length T + 20). Adding: sequence length T. Default 30 (copy), 400 (adding).")
     var t: Int?
-    @Option(help: "Copy-task layout: paper (the text) or code (the authors' script).")
+    @Option(help: "Copy-task layout: paper (the text), code (the authors' layout for paper T: T' = T + 20) or script (T is the authors' script argument T' itself: length T' + 10, delimiter at T' - 1).")
     var copyLayout: CopyLayout = .paper
     @Option(help: "Image tasks: directory with the IDX files (default: $WRNN_DATA, then ./data; Fashion-MNIST also from Debian's dataset-fashion-mnist).")
     var dataDir: String?
@@ -106,6 +120,9 @@ struct TaskOptions: ParsableArguments {
         if task.isImage, t != nil { throw ValidationError("-T/--delay/--length apply to the copy and adding tasks only") }
         if permutation != nil, !task.isPermuted { throw ValidationError("--permutation applies to --task psmnist and psfmnist only") }
         if let t {
+            if task == .copy, copyLayout == .script, t < 1 {
+                throw ValidationError("--delay with --copy-layout script is the authors' T' and must be an integer >= 1 (got \(t))")
+            }
             if task == .copy, t < 0 { throw ValidationError("--delay must be a non-negative integer (got \(t))") }
             if task == .adding, t < 2 { throw ValidationError("--length must be an integer >= 2 (got \(t))") }
         }
@@ -124,10 +141,12 @@ struct OptimizerOptions: ParsableArguments {
     var lr: Double?
     @Option(parsing: .unconditional, help: "Clip the gradient's global L2 norm to this value; 0 = off. Default 1 (copy), 10 (adding).")
     var clip: Double?
-    @Option(name: [.customLong("batch-size"), .customLong("batch")], parsing: .unconditional, help: "Sequences per step.")
-    var batchSize: Int = 128
+    @Option(name: [.customLong("batch-size"), .customLong("batch")], parsing: .unconditional, help: "Sequences per step. Default 128; 256 for nscifar10.")
+    var batchSize: Int?
     @Option(parsing: .unconditional, help: "Training steps. Default 60,000 (copy, adding); 120 epochs of 445 steps (images).")
     var steps: Int?
+    @Option(parsing: .unconditional, help: "Training epochs instead of --steps: passes over the training split (images), or --epoch-steps steps (copy, adding).")
+    var epochs: Int?
     @Option(help: "Learning-rate schedule: constant, step, cosine, onecycle, plateau or exponential.")
     var schedule: Schedule.Kind = .constant
     @Option(parsing: .unconditional, help: "step: divide the rate by this every --lr-every epochs; plateau: divide by this after --patience evaluations without improvement.")
@@ -146,6 +165,8 @@ struct OptimizerOptions: ParsableArguments {
         try requireFinite(clip, "--clip", "a finite number >= 0 (0 turns clipping off)") { $0 >= 0 }
         try requirePositive(batchSize, "--batch-size")
         try requirePositive(steps, "--steps")
+        try requirePositive(epochs, "--epochs")
+        if steps != nil, epochs != nil { throw ValidationError("--steps and --epochs both set the training length; give one") }
         try requireFinite(lrFactor, "--lr-factor", "a finite number > 1") { $0 > 1 }
         try requirePositive(lrEvery, "--lr-every")
         try requireFinite(gamma, "--gamma", "a number in (0, 1]") { $0 > 0 && $0 <= 1 }

@@ -15,12 +15,26 @@ struct Train: ParsableCommand {
     @OptionGroup(title: "Optimisation") var optimizerOptions: OptimizerOptions
     @OptionGroup(title: "Run") var runOptions: RunOptions
 
+    func validate() throws {
+        if modelOptions.model == .fc, taskOptions.task == .copy {
+            throw ValidationError("--model fc reads the whole sequence once and answers once; the copy task needs an answer at every step (use adding or an image task)")
+        }
+    }
+
     var config: TrainConfig {
         let task = taskOptions.resolved
         var config = Preset.train(task: task, kind: modelOptions.model)
         config.model = modelOptions.resolve(task: task)
         if let clip = optimizerOptions.clip { config.clip = clip }
-        config.batchSize = optimizerOptions.batchSize
+        if let batchSize = optimizerOptions.batchSize { config.batchSize = batchSize }
+        // an image task's epoch (evaluation, checkpoint, schedule unit) follows the batch size
+        let epochSteps = task.epochSteps(batchSize: config.batchSize) ?? optimizerOptions.epochSteps
+        if task.kind.isImage {
+            config.evalEvery = epochSteps
+            config.checkpointEvery = epochSteps
+            if modelOptions.model == .irnn && task.kind.isPermuted { config.steps = 250 * epochSteps } else { config.steps = 120 * epochSteps }
+        }
+        if let epochs = optimizerOptions.epochs { config.steps = epochs * epochSteps }
         if optimizerOptions.schedule != .constant {
             config.schedule = Schedule(kind: optimizerOptions.schedule, factor: optimizerOptions.lrFactor,
                                        every: optimizerOptions.lrEvery, gamma: optimizerOptions.gamma,
@@ -35,15 +49,29 @@ struct Train: ParsableCommand {
         if let lr = optimizerOptions.lr { config.learningRate = lr }
         if let steps = optimizerOptions.steps { config.steps = steps }
         config.initFrom = runOptions.initFrom
+        let notes = task.notes
+        config.notes = notes.isEmpty ? nil : notes
         return config
     }
 
     func run() throws {
         StopRequest.install()
-        if let resume = runOptions.resume { return try resumeRun(resume) }
+        if let resume = runOptions.resume {
+            _ = try TrainSession.resume(resume, steps: optimizerOptions.steps, quiet: runOptions.quiet)
+            return
+        }
         let config = self.config
         let path = runOptions.out ?? defaultRunPath("\(config.task.kind.rawValue)-\(config.model.kind.rawValue)")
-        let trainer = try Trainer(checkedConfig: config)   // a bad --init-from fails before the run directory exists
+        _ = try TrainSession.start(config, path: path, quiet: runOptions.quiet)
+    }
+}
+
+/// Starting and resuming one run, with its header and closing lines: `wrnn train` and the sweep
+/// workers share it.
+enum TrainSession {
+    /// Creates the run directory at `path` and trains; a bad --init-from fails before the directory exists.
+    static func start(_ config: TrainConfig, path: String, quiet: Bool) throws -> TrainSummary {
+        let trainer = try Trainer(checkedConfig: config)
         let directory = try RunDirectory.create(path)
         try directory.writeJSON(config, to: "config.json")
         print("wrnn train: \(config.task.summaryLine)")
@@ -52,13 +80,34 @@ struct Train: ParsableCommand {
         let scheduleText = config.schedule.map { ", \($0.kind.rawValue) schedule" } ?? ""
         print("Adam lr \(config.learningRate)\(scheduleText), clip \(config.clip == 0 ? "off" : String(config.clip)), batch \(config.batchSize), \(config.steps) steps, seed \(config.seed), \(config.threads) thread\(config.threads == 1 ? "" : "s")")
         if let initFrom = config.initFrom { print("initial weights: \(initFrom)") }
+        for note in config.notes ?? [] { print("note: \(note)") }
         print("run directory: \(path)")
-        let summary = try trainer.run(directory: directory, progress: Progress(quiet: runOptions.quiet))
+        let summary = try trainer.run(directory: directory, progress: Progress(quiet: quiet))
         print(resultLine(summary, config))
+        return summary
+    }
+
+    /// Continues the run in `path` from its checkpoint; `steps` trains longer.
+    static func resume(_ path: String, steps: Int?, quiet: Bool) throws -> TrainSummary {
+        let directory = try RunDirectory.open(path)
+        let (checkpoint, warning) = try Checkpoint.readWithFallback(directory.file("checkpoint.bin"),
+                                                                    previous: directory.file("checkpoint.prev.bin"))
+        if let warning { FileHandle.standardError.write(Data("wrnn: warning: \(warning)\n".utf8)) }
+        var config = checkpoint.header.config
+        if let steps { config.steps = steps }
+        let trainer = try Trainer(checkedConfig: config)
+        try trainer.restore(from: checkpoint)
+        try directory.truncateMetrics(after: checkpoint.header.step)
+        if config != checkpoint.header.config { try directory.writeJSON(config, to: "config.json") }
+        print("wrnn train: resuming \(path) at step \(checkpoint.header.step) of \(config.steps)")
+        print("model: \(config.model.summaryLine)")
+        let summary = try trainer.run(directory: directory, progress: Progress(quiet: quiet))
+        print(resultLine(summary, config))
+        return summary
     }
 
     /// The closing line of a run: steps, speed, test loss and the task's own scores.
-    func resultLine(_ summary: TrainSummary, _ config: TrainConfig) -> String {
+    static func resultLine(_ summary: TrainSummary, _ config: TrainConfig) -> String {
         var result = "done: \(summary.steps) steps in \(formatDuration(summary.seconds)) (\(String(format: "%.1f", summary.stepsPerSecond)) steps/s)  test loss \(formatLoss(summary.testLoss))"
         if let recall = summary.recallAccuracy { result += "  recall \(String(format: "%.1f%%", recall * 100))" }
         if config.task.kind == .adding { result += "  solved at \(summary.solvedAt.map(String.init) ?? "never")" }
@@ -67,22 +116,5 @@ struct Train: ParsableCommand {
             result += String(format: "  (best val acc %.2f%%, test acc there %.2f%%)", best * 100, atBest * 100)
         }
         return result
-    }
-
-    func resumeRun(_ path: String) throws {
-        let directory = try RunDirectory.open(path)
-        let (checkpoint, warning) = try Checkpoint.readWithFallback(directory.file("checkpoint.bin"),
-                                                                    previous: directory.file("checkpoint.prev.bin"))
-        if let warning { FileHandle.standardError.write(Data("wrnn: warning: \(warning)\n".utf8)) }
-        var config = checkpoint.header.config
-        if let steps = optimizerOptions.steps { config.steps = steps }
-        let trainer = try Trainer(checkedConfig: config)
-        try trainer.restore(from: checkpoint)
-        try directory.truncateMetrics(after: checkpoint.header.step)
-        if config != checkpoint.header.config { try directory.writeJSON(config, to: "config.json") }
-        print("wrnn train: resuming \(path) at step \(checkpoint.header.step) of \(config.steps)")
-        print("model: \(config.model.summaryLine)")
-        let summary = try trainer.run(directory: directory, progress: Progress(quiet: runOptions.quiet))
-        print(resultLine(summary, config))
     }
 }

@@ -1,0 +1,141 @@
+/// The paper's experiments as grids in wrnn train's vocabulary, run with `wrnn sweep --preset NAME`.
+/// Each has a `-cpu` variant sized for a 2-core machine; its smaller budget is stated in the summary.
+public struct SweepPreset: Sendable {
+    public var name: String
+    public var summary: String
+    public var yaml: String
+}
+
+public enum SweepPresets {
+    /// Table 4's seven rows: the wRNN and its two init ablations (u random instead of shift, V normal
+    /// instead of sparse), the iRNN n = 100 and its Sigma-init (shift) and V-init variants.
+    static func table4(name: String, delays: String, steps: Int) -> String {
+        let common = """
+            name: \(name)
+            parameters:
+              task: {value: copy}
+              T: {values: [\(delays)]}
+              hidden-size: {value: 100}
+              lr: {value: 0.001}
+              clip: {value: 1}
+              batch-size: {value: 128}
+              steps: {value: \(steps)}
+              eval-every: {value: \(max(100, steps / 30))}
+            """
+        return """
+            \(common)
+              model: {value: wrnn}
+              initialization: {values: [shift, random]}
+              encoder-init: {values: [sparse, normal]}
+            ---
+            \(common)
+              model: {value: irnn}
+              initialization: {value: identity}
+              encoder-init: {value: normal}
+            ---
+            \(common)
+              model: {value: irnn}
+              initialization: {value: shift}
+              encoder-init: {values: [normal, sparse]}
+            """
+    }
+
+    /// Table 1: adding task, wRNN n = 100 c = 27 against iRNN n = 100.
+    static func table1(name: String, lengths: String, steps: Int) -> String {
+        """
+        name: \(name)
+        parameters:
+          task: {value: adding}
+          T: {values: [\(lengths)]}
+          model: {values: [wrnn, irnn]}
+          hidden-size: {value: 100}
+          lr: {value: 0.001}
+          clip: {value: 10}
+          steps: {value: \(steps)}
+          eval-every: {value: 100}
+        """
+    }
+
+    /// Tables 2 and 3: wRNN 16 rings of 256, wRNN + MLP, iRNN 256 (psMNIST 250 epochs), step schedule /10 at epoch 100.
+    static func images(name: String, task: String, epochs: Int, irnnEpochs: Int, batch: Int) -> String {
+        """
+        name: \(name)
+        parameters:
+          task: {value: \(task)}
+          model: {value: wrnn}
+          hidden-size: {value: 256}
+          channels: {value: 16}
+          readout: {values: [linear, mlp]}
+          lr: {value: 0.0001}
+          batch-size: {value: \(batch)}
+          epochs: {value: \(epochs)}
+          schedule: {value: step}
+          lr-factor: {value: 10}
+          lr-every: {value: 100}
+        ---
+        name: \(name)
+        parameters:
+          task: {value: \(task)}
+          model: {value: irnn}
+          hidden-size: {value: 256}
+          lr: {value: 0.0001}
+          batch-size: {value: \(batch)}
+          epochs: {value: \(irnnEpochs)}
+          schedule: {value: step}
+          lr-factor: {value: 10}
+          lr-every: {value: 100}
+        """
+    }
+
+    /// Figure 7: psMNIST accuracy against parameter count, wRNN over ring counts and iRNN over widths.
+    static func figure7(name: String, task: String, epochs: Int) -> String {
+        """
+        name: \(name)
+        parameters:
+          task: {value: \(task)}
+          model: {value: wrnn}
+          hidden-size: {value: 256}
+          channels: {values: [2, 4, 8, 16]}
+          lr: {value: 0.0001}
+          epochs: {value: \(epochs)}
+        ---
+        name: \(name)
+        parameters:
+          task: {value: \(task)}
+          model: {value: irnn}
+          hidden-size: {values: [64, 128, 256, 512]}
+          lr: {value: 0.0001}
+          epochs: {value: \(epochs)}
+        """
+    }
+
+    /// The first epochs of sequential and permuted Fashion-MNIST (real data on every machine):
+    /// does the wRNN learn faster early, and is it barely hurt by the permutation?
+    static let fashionEarly = """
+        name: fashion-early-cpu
+        parameters:
+          task: {values: [sfmnist, psfmnist]}
+          model: {values: [wrnn, irnn]}
+          hidden-size: {value: 256}
+          lr: {value: 0.0001}
+          steps: {value: 400}
+          eval-every: {value: 100}
+          test-size: {value: 2000}
+        """
+
+    public static let all: [SweepPreset] = [
+        SweepPreset(name: "table4", summary: "copy task T = 0, 10, 30, 80, Table 4's seven rows, 60,000 steps", yaml: table4(name: "table4", delays: "0, 10, 30, 80", steps: 60_000)),
+        SweepPreset(name: "table4-cpu", summary: "copy task T = 10, 30, Table 4's seven rows, 3,000 steps (the paper: 60,000)", yaml: table4(name: "table4-cpu", delays: "10, 30", steps: 3_000)),
+        SweepPreset(name: "table1", summary: "adding task T = 100, 400, 1000, wRNN and iRNN, 60,000 steps", yaml: table1(name: "table1", lengths: "100, 400, 1000", steps: 60_000)),
+        SweepPreset(name: "table1-cpu", summary: "adding task T = 100, 400, wRNN and iRNN, 2,000 steps (the paper: 60,000)", yaml: table1(name: "table1-cpu", lengths: "100, 400", steps: 2_000)),
+        SweepPreset(name: "smnist", summary: "sMNIST: wRNN, wRNN + MLP, iRNN, 120 epochs (Table 2)", yaml: images(name: "smnist", task: "smnist", epochs: 120, irnnEpochs: 120, batch: 128)),
+        SweepPreset(name: "smnist-cpu", summary: "sMNIST: the same models, 1 epoch (the paper: 120)", yaml: images(name: "smnist-cpu", task: "smnist", epochs: 1, irnnEpochs: 1, batch: 128)),
+        SweepPreset(name: "psmnist", summary: "psMNIST: wRNN, wRNN + MLP, iRNN (250 epochs), 120 epochs (Table 2)", yaml: images(name: "psmnist", task: "psmnist", epochs: 120, irnnEpochs: 250, batch: 128)),
+        SweepPreset(name: "psmnist-cpu", summary: "psMNIST: the same models, 1 epoch (the paper: 120 / 250)", yaml: images(name: "psmnist-cpu", task: "psmnist", epochs: 1, irnnEpochs: 1, batch: 128)),
+        SweepPreset(name: "nscifar10", summary: "noisy sCIFAR-10: wRNN, wRNN + MLP, iRNN, 120 epochs, batch 256 (Table 3)", yaml: images(name: "nscifar10", task: "nscifar10", epochs: 120, irnnEpochs: 120, batch: 256)),
+        SweepPreset(name: "nscifar10-cpu", summary: "noisy sCIFAR-10: the same models, 1 epoch (the paper: 120)", yaml: images(name: "nscifar10-cpu", task: "nscifar10", epochs: 1, irnnEpochs: 1, batch: 256)),
+        SweepPreset(name: "figure7", summary: "psMNIST accuracy against parameters: wRNN c = 2..16, iRNN N = 64..512, 120 epochs (Figure 7)", yaml: figure7(name: "figure7", task: "psmnist", epochs: 120)),
+        SweepPreset(name: "figure7-cpu", summary: "the Figure 7 grid on psFMNIST (real data here), 1 epoch (the paper: psMNIST, 120)", yaml: figure7(name: "figure7-cpu", task: "psfmnist", epochs: 1)),
+        SweepPreset(name: "fashion-early-cpu", summary: "sFMNIST and psFMNIST, wRNN against iRNN over the first 400 steps", yaml: fashionEarly),
+    ]
+}

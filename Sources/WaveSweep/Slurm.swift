@@ -1,0 +1,88 @@
+import Foundation
+import WaveModels
+import WaveTraining
+
+/// The sbatch script for a sweep: one array task per run, each running
+/// `wrnn sweep ... --run-index $SLURM_ARRAY_TASK_ID` as a job step into the shared sweep directory.
+///
+/// Preemption: Slurm's SIGTERM (a preemption, `scancel --signal=TERM`, or the time limit's warning
+/// two minutes ahead) reaches wrnn through the step; wrnn checkpoints and exits 143, and the task
+/// requeues itself, so the requeued task resumes from the checkpoint.
+public struct SlurmScript: Sendable {
+    public var name: String
+    public var runs: Int
+    public var executable: String
+    public var arguments: [String]
+    public var workingDirectory: String
+    public var logDirectory: String
+    public var cpusPerTask: Int
+    public var partition: String?
+    public var timeLimit: String?
+    public var maxParallel: Int?
+
+    public init(name: String, runs: Int, executable: String, arguments: [String], workingDirectory: String,
+                logDirectory: String, cpusPerTask: Int, partition: String?, timeLimit: String?, maxParallel: Int?) {
+        self.name = name; self.runs = runs; self.executable = executable; self.arguments = arguments
+        self.workingDirectory = workingDirectory; self.logDirectory = logDirectory; self.cpusPerTask = cpusPerTask
+        self.partition = partition; self.timeLimit = timeLimit; self.maxParallel = maxParallel
+    }
+
+    public var text: String {
+        var lines = [
+            "#!/bin/bash",
+            "# wrnn sweep \(name): \(runs) runs, one array task each (written by wrnn sweep --slurm)",
+            "#SBATCH --job-name=wrnn-\(name.prefix(40))",
+            "#SBATCH --array=0-\(runs - 1)\(maxParallel.map { "%\($0)" } ?? "")",
+            "#SBATCH --cpus-per-task=\(cpusPerTask)",
+            "#SBATCH --ntasks=1",
+            "#SBATCH --requeue",
+            "#SBATCH --open-mode=append",
+            "#SBATCH --signal=TERM@120",
+            "#SBATCH --output=\(logDirectory)/slurm-%A_%a.out",
+            "#SBATCH --chdir=\(workingDirectory)",
+        ]
+        if let partition { lines.append("#SBATCH --partition=\(partition)") }
+        if let timeLimit { lines.append("#SBATCH --time=\(timeLimit)") }
+        let command = ([executable] + arguments + ["--run-index", "$SLURM_ARRAY_TASK_ID"]).map(shellQuoted).joined(separator: " ")
+        lines += [
+            "",
+            "srun --ntasks=1 --cpus-per-task=\(cpusPerTask) \(command)",
+            "status=$?",
+            "# 143/130: stopped by SIGTERM/SIGINT after a checkpoint; requeue so that the run resumes",
+            "if [ $status -eq 143 ] || [ $status -eq 130 ]; then",
+            "    scontrol requeue \"${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}\"",
+            "fi",
+            "exit $status",
+            "",
+        ]
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// Single-quoted for bash, except `$SLURM_ARRAY_TASK_ID`, which the shell must expand.
+func shellQuoted(_ word: String) -> String {
+    if word == "$SLURM_ARRAY_TASK_ID" { return "\"$SLURM_ARRAY_TASK_ID\"" }
+    let safe = word.allSatisfy { $0.isLetter || $0.isNumber || "-_./=,:+@".contains($0) }
+    return safe ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+}
+
+/// A run's cost before it runs: its training FLOPs (`trainingFlops`) at the rate `wrnn bench`
+/// measured for its model kind on the development machine (2 threads, AMD EPYC Zen 3).
+public struct CostEstimate: Sendable {
+    public var flops: Double
+    public var seconds: Double
+
+    /// GFLOP/s from the README's benchmark table (copy, adding, sMNIST and nsCIFAR-10 rows).
+    public static let gflopsPerKind: [ModelKind: Double] = [.wrnn: 50, .irnn: 80, .lstm: 110, .gru: 110, .fc: 20]
+    public static var rateText: String { "wRNN 50, iRNN 80, LSTM/GRU 110, FC 20 GFLOP/s" }
+
+    public init(config: TrainConfig) {
+        let length = config.task.length
+        let perStep = trainingFlops(model: config.model, length: length, batch: config.batchSize)
+        let evaluations = Double(config.steps / max(config.evalEvery, 1) + 1)
+        let evaluationFlops = evaluations * perStep / 3 * Double(config.testSize) / Double(max(config.batchSize, 1))
+            * (config.task.kind.isImage ? 1.3 : 1)   // images also evaluate the validation split
+        flops = perStep * Double(config.steps) + evaluationFlops
+        seconds = flops / ((Self.gflopsPerKind[config.model.kind] ?? 50) * 1e9)
+    }
+}

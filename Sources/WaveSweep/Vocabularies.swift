@@ -1,0 +1,165 @@
+import Foundation
+
+/// One grid point in `wrnn train`'s terms: the command-line arguments that make the run (without
+/// seed, threads and run directory, which the sweep sets), and what a reader must know about the
+/// translation.
+public struct TrainArguments: Equatable, Sendable {
+    public var arguments: [String]
+    public var notes: [String]
+}
+
+/// The authors' task scripts (akandykeller/Wave_RNNs) and their argparse defaults: an option the
+/// sweep does not give takes the script's default, not ours, so a run is the run the script made.
+public struct AuthorsProgram: Sendable {
+    public var script: String
+    public var task: String
+    public var models: [String]
+    public var defaults: [String: String]
+
+    static let synthetic: [String: String] = [
+        "model_type": "rnn", "n_hid": "100", "max_steps": "60000", "log_interval": "1000", "batch": "128",
+        "n_ch": "1", "ksize": "3", "act": "relu", "init": "eye", "freeze_rnn": "no", "freeze_encoder": "no",
+        "grad_clip": "0.0", "is_sweep": "no", "solo_init": "no", "patience_init": "-1", "patience": "5",
+        "run_name": "", "dataset": "",
+    ]
+    static let images: [String: String] = [
+        "model_type": "rnn", "n_hid": "256", "epochs": "120", "batch": "128", "lr": "0.0001", "lr_drop_rate": "10.0",
+        "lr_drop_epoch": "100", "n_ch": "1", "ksize": "3", "act": "relu", "init": "eye", "freeze_rnn": "no",
+        "grad_clip": "0.0", "solo_init": "no", "run_name": "", "dataset": "",
+    ]
+
+    public static let all: [AuthorsProgram] = [
+        AuthorsProgram(script: "copy_task.py", task: "copy", models: ["rnn", "wrnn"],
+                       defaults: synthetic.merging(["T": "500", "lr": "1e-3", "mem_len": "10", "one_hot": "True",
+                                                    "only_last": "False", "batch_test": "50"]) { $1 }),
+        AuthorsProgram(script: "adding_task.py", task: "adding", models: ["rnn", "wrnn"],
+                       defaults: synthetic.merging(["T": "400", "lr": "1e-4", "batch_test": "1000"]) { $1 }),
+        AuthorsProgram(script: "sMNIST_task.py", task: "smnist", models: ["rnn", "wrnn", "fc", "fc_plus", "loco"],
+                       defaults: images.merging(["act": "tanh", "freeze_encoder": "no", "mlp_decoder": "no"]) { $1 }),
+        AuthorsProgram(script: "psMNIST_task.py", task: "psmnist", models: ["rnn", "wrnn"],
+                       defaults: images.merging(["lr_scheduler": "step", "mlp_decoder": "no"]) { $1 }),
+        AuthorsProgram(script: "noisy_cifar10_task.py", task: "nscifar10", models: ["rnn", "wrnn"],
+                       defaults: images.merging(["batch": "256"]) { $1 }),
+    ]
+
+    public static func named(_ script: String) throws -> AuthorsProgram {
+        let name = URL(fileURLWithPath: script).lastPathComponent
+        guard let program = all.first(where: { $0.script == name }) else {
+            throw SweepError("program '\(script)' is not one of the authors' task scripts\(suggestion(name, all.map(\.script))); known: \(all.map(\.script).joined(separator: ", "))")
+        }
+        return program
+    }
+
+    var isImage: Bool { defaults["epochs"] != nil }
+
+    /// The options this script's parser accepts (W&B's own ones included).
+    public var options: [String] { Array(defaults.keys) + ["is_sweep"] }
+
+    /// Translates one grid point (option -> value as the file writes it) into `wrnn train` arguments.
+    /// An option or value the script does not know is an error for the whole sweep.
+    public func trainArguments(_ given: [(key: String, value: String)]) throws -> TrainArguments {
+        for (key, _) in given where !options.contains(key) {
+            throw SweepError("\(script) has no option '\(key)'\(suggestion(key, options.sorted()))")
+        }
+        var v = defaults
+        for (key, value) in given { v[key] = value }
+        var args = ["--task", task]
+        var notes: [String] = []
+        func choice(_ key: String, _ table: [String: String]) throws -> String {
+            let value = v[key]!
+            guard let mapped = table[value] else {
+                throw SweepError("\(script): \(key) '\(value)' is not a value the script accepts\(suggestion(value, table.keys.sorted())); choose from \(table.keys.sorted().joined(separator: ", "))")
+            }
+            return mapped
+        }
+        func yesNo(_ key: String) throws -> Bool {
+            try choice(key, ["yes": "1", "no": "0", "True": "1", "False": "0", "true": "1", "false": "0"]) == "1"
+        }
+
+        let model = v["model_type"]!
+        guard models.contains(model) else {
+            throw SweepError("\(script): model_type '\(model)' is not one the script builds\(suggestion(model, models)); choose from \(models.joined(separator: ", "))")
+        }
+        let kind = ["rnn": "irnn", "wrnn": "wrnn", "loco": "wrnn", "fc": "fc", "fc_plus": "fc"][model]!
+        args += ["--model", kind]
+        if model == "loco" { args.append("--locally-connected") }
+        if model == "fc_plus" { notes.append("model_type fc_plus read as fc: the authors' sMNIST script builds only fc, the flattened image into the readout") }
+
+        let mlp = try v["mlp_decoder"].map { _ in try yesNo("mlp_decoder") } ?? false
+        if mlp { args += ["--readout", "mlp"] }
+        if kind == "fc" {
+            // the fc model has no recurrence: n_hid is its MLP's width
+            if mlp { args += ["--hidden-size", v["n_hid"]!] }
+        } else {
+            args += ["--hidden-size", v["n_hid"]!]
+            if kind == "wrnn" {
+                args += ["--channels", v["n_ch"]!, "--kernel-size", v["ksize"]!]
+            }
+            args += ["--initialization", try choice("init", ["fwd": "shift", "eye": "identity", "rand": "random"])]
+            args += ["--encoder-init", try yesNo("solo_init") ? "sparse" : "normal"]
+            args += ["--activation", try choice("act", ["relu": "relu", "tanh": "tanh", "ident": "identity"])]
+            if try yesNo("freeze_rnn") { args.append("--freeze-u") }
+            if v["freeze_encoder"] != nil, try yesNo("freeze_encoder") { args.append("--freeze-v") }
+        }
+        args += ["--lr", v["lr"]!, "--clip", v["grad_clip"]!, "--batch-size", v["batch"]!]
+
+        if isImage {
+            args += ["--epochs", v["epochs"]!]
+            let scheduler = try v["lr_scheduler"].map { _ in
+                try choice("lr_scheduler", ["step": "step", "onecycle": "onecycle", "plateau": "plateau", "cosine": "cosine", "exponential": "exponential"])
+            } ?? "step"
+            args += ["--schedule", scheduler]
+            switch scheduler {
+            case "step": args += ["--lr-factor", v["lr_drop_rate"]!, "--lr-every", v["lr_drop_epoch"]!]
+            case "plateau": args += ["--lr-factor", v["lr_drop_rate"]!, "--patience", "5"]
+            default: break
+            }
+        } else {
+            args += ["-T", v["T"]!, "--steps", v["max_steps"]!, "--eval-every", v["log_interval"]!]
+            if task == "copy" {
+                args += ["--copy-layout", "script"]
+                guard v["mem_len"] == "10", (try? yesNo("one_hot")) == true, (try? yesNo("only_last")) == false else {
+                    throw SweepError("\(script): only the paper's copy task (mem_len 10, one_hot True, only_last False) is supported")
+                }
+            }
+            guard v["patience_init"] == "-1" else {
+                throw SweepError("\(script): patience_init \(v["patience_init"]!) (early stopping) is not supported; remove it")
+            }
+        }
+        return TrainArguments(arguments: args, notes: notes)
+    }
+}
+
+/// `wrnn train`'s own option names, for sweep files written in our vocabulary (no `program:`).
+/// Boolean flags take yes/no (true/false); everything else is passed as `--key value`.
+public enum WrnnVocabulary {
+    public static let valueOptions = [
+        "task", "T", "delay", "length", "copy-layout", "data-dir", "permutation", "model", "hidden-size", "channels",
+        "kernel-size", "initialization", "encoder-init", "activation", "readout", "readout-at", "wave-speed", "lr", "clip",
+        "batch-size", "batch", "steps", "epochs", "schedule", "lr-factor", "lr-every", "gamma", "patience", "epoch-steps",
+        "eval-every", "checkpoint-every", "test-size", "init-from",
+    ]
+    public static let flags = ["freeze-u", "freeze-v", "locally-connected", "fresh-noise"]
+    /// Set by the sweep itself; a grid may not give them.
+    public static let sweepOwned = ["seed", "threads", "out", "resume", "quiet"]
+
+    public static func trainArguments(_ given: [(key: String, value: String)]) throws -> TrainArguments {
+        var args: [String] = []
+        for (key, value) in given {
+            if valueOptions.contains(key) {
+                args += [key == "T" ? "-T" : "--\(key)", value]
+            } else if flags.contains(key) {
+                switch value.lowercased() {
+                case "yes", "true": args.append("--\(key)")
+                case "no", "false": break
+                default: throw SweepError("\(key) is a flag: give yes or no (got '\(value)')")
+                }
+            } else if sweepOwned.contains(key) {
+                throw SweepError("'\(key)' is set by wrnn sweep itself (use --seeds, --threads, --out); remove it from the grid")
+            } else {
+                throw SweepError("unknown option '\(key)'\(suggestion(key, valueOptions + flags)) (a file without `program:` uses wrnn train's option names)")
+            }
+        }
+        return TrainArguments(arguments: args, notes: [])
+    }
+}
