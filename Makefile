@@ -13,7 +13,9 @@ build: setup
 demo: build
 	.build/release/wrnn demo
 
+# The sweep tests submit to a real single-node Slurm, which scripts/slurm-up.sh installs and starts.
 test: setup
+	@scripts/slurm-up.sh
 	swift test -c release
 
 # Our timings next to PyTorch's on the same machine (needs `pip install torch`).

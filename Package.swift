@@ -62,7 +62,7 @@ let package = Package(
         .testTarget(name: "WaveAnalysisTests", dependencies: ["WaveAnalysis", "WaveData", "WaveTraining", "WaveModels", "WaveCore", "WavePlot"],
                     swiftSettings: fastMath),
         .testTarget(name: "WaveSweepTests", dependencies: ["WaveSweep", "WaveTraining"], swiftSettings: fastMath),
-        .testTarget(name: "WrnnCLITests", dependencies: ["wrnn"], swiftSettings: fastMath),
+        .testTarget(name: "WrnnCLITests", dependencies: ["wrnn", "WaveTraining"], swiftSettings: fastMath),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -165,8 +165,9 @@ struct MetricsPoint: Decodable {
     var trainLoss: Double?
     var testLoss: Double
     var recallAccuracy: Double?
+    var accuracy: Double?
     enum CodingKeys: String, CodingKey {
-        case step, trainLoss = "train_loss", testLoss = "test_loss", recallAccuracy = "recall_accuracy"
+        case step, accuracy, trainLoss = "train_loss", testLoss = "test_loss", recallAccuracy = "recall_accuracy"
     }
 }
 
@@ -197,12 +198,12 @@ public func learningCurves(runs: [String]) throws -> String {
     return Chart(title: "Learning curves", xLabel: "training step", yLabel: "loss (log scale)", logY: true, series: series).svg()
 }
 
-/// Recall accuracy against step, for runs that report it.
+/// Recall accuracy (copy) or test accuracy (classification) against step, for runs that report it.
 public func accuracyCurves(runs: [String]) throws -> String? {
     var series: [ChartSeries] = []
     for (k, run) in runs.enumerated() {
-        let points = try readMetrics(run).compactMap { p in p.recallAccuracy.map { (x: Double(p.step), y: 100 * $0) } }
+        let points = try readMetrics(run).compactMap { p in (p.recallAccuracy ?? p.accuracy).map { (x: Double(p.step), y: 100 * $0) } }
         if !points.isEmpty { series.append(ChartSeries(name: runLabel(run), points: points, color: chartColors[k % chartColors.count])) }
     }
-    return series.isEmpty ? nil : Chart(title: "Recall accuracy", xLabel: "training step", yLabel: "accuracy (%)", series: series).svg()
+    return series.isEmpty ? nil : Chart(title: "Accuracy", xLabel: "training step", yLabel: "accuracy (%)", series: series).svg()
 }

@@ -6,6 +6,7 @@ import WaveTraining
 public struct Setting: Codable, Equatable, Sendable {
     public var key: String
     public var value: String
+    public init(key: String, value: String) { self.key = key; self.value = value }
 }
 
 /// One run of an expanded grid: the file's settings at this point, the seed, and the `wrnn train`

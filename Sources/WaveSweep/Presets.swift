@@ -41,19 +41,21 @@ public enum SweepPresets {
     }
 
     /// Table 1: adding task, wRNN n = 100 c = 27 against iRNN n = 100.
-    static func table1(name: String, lengths: String, steps: Int) -> String {
-        """
-        name: \(name)
-        parameters:
-          task: {value: adding}
-          T: {values: [\(lengths)]}
-          model: {values: [wrnn, irnn]}
-          hidden-size: {value: 100}
-          lr: {value: 0.001}
-          clip: {value: 10}
-          steps: {value: \(steps)}
-          eval-every: {value: 100}
-        """
+    static func table1(name: String, lengths: [(Int, Int)]) -> String {
+        lengths.map { length, steps in
+            """
+            name: \(name)
+            parameters:
+              task: {value: adding}
+              T: {value: \(length)}
+              model: {values: [wrnn, irnn]}
+              hidden-size: {value: 100}
+              lr: {value: 0.001}
+              clip: {value: 10}
+              steps: {value: \(steps)}
+              eval-every: {value: 100}
+            """
+        }.joined(separator: "\n---\n")
     }
 
     /// Tables 2 and 3: wRNN 16 rings of 256, wRNN + MLP, iRNN 256 (psMNIST 250 epochs), step schedule /10 at epoch 100.
@@ -118,16 +120,16 @@ public enum SweepPresets {
           model: {values: [wrnn, irnn]}
           hidden-size: {value: 256}
           lr: {value: 0.0001}
-          steps: {value: 400}
-          eval-every: {value: 100}
+          steps: {value: 300}
+          eval-every: {value: 50}
           test-size: {value: 2000}
         """
 
     public static let all: [SweepPreset] = [
         SweepPreset(name: "table4", summary: "copy task T = 0, 10, 30, 80, Table 4's seven rows, 60,000 steps", yaml: table4(name: "table4", delays: "0, 10, 30, 80", steps: 60_000)),
         SweepPreset(name: "table4-cpu", summary: "copy task T = 10, 30, Table 4's seven rows, 3,000 steps (the paper: 60,000)", yaml: table4(name: "table4-cpu", delays: "10, 30", steps: 3_000)),
-        SweepPreset(name: "table1", summary: "adding task T = 100, 400, 1000, wRNN and iRNN, 60,000 steps", yaml: table1(name: "table1", lengths: "100, 400, 1000", steps: 60_000)),
-        SweepPreset(name: "table1-cpu", summary: "adding task T = 100, 400, wRNN and iRNN, 2,000 steps (the paper: 60,000)", yaml: table1(name: "table1-cpu", lengths: "100, 400", steps: 2_000)),
+        SweepPreset(name: "table1", summary: "adding task T = 100, 400, 1000, wRNN and iRNN, 60,000 steps", yaml: table1(name: "table1", lengths: [(100, 60_000), (400, 60_000), (1000, 60_000)])),
+        SweepPreset(name: "table1-cpu", summary: "adding task T = 100 (3,000 steps) and 400 (1,500 steps), wRNN and iRNN (the paper: 60,000)", yaml: table1(name: "table1-cpu", lengths: [(100, 3_000), (400, 1_500)])),
         SweepPreset(name: "smnist", summary: "sMNIST: wRNN, wRNN + MLP, iRNN, 120 epochs (Table 2)", yaml: images(name: "smnist", task: "smnist", epochs: 120, irnnEpochs: 120, batch: 128)),
         SweepPreset(name: "smnist-cpu", summary: "sMNIST: the same models, 1 epoch (the paper: 120)", yaml: images(name: "smnist-cpu", task: "smnist", epochs: 1, irnnEpochs: 1, batch: 128)),
         SweepPreset(name: "psmnist", summary: "psMNIST: wRNN, wRNN + MLP, iRNN (250 epochs), 120 epochs (Table 2)", yaml: images(name: "psmnist", task: "psmnist", epochs: 120, irnnEpochs: 250, batch: 128)),
@@ -136,6 +138,6 @@ public enum SweepPresets {
         SweepPreset(name: "nscifar10-cpu", summary: "noisy sCIFAR-10: the same models, 1 epoch (the paper: 120)", yaml: images(name: "nscifar10-cpu", task: "nscifar10", epochs: 1, irnnEpochs: 1, batch: 256)),
         SweepPreset(name: "figure7", summary: "psMNIST accuracy against parameters: wRNN c = 2..16, iRNN N = 64..512, 120 epochs (Figure 7)", yaml: figure7(name: "figure7", task: "psmnist", epochs: 120)),
         SweepPreset(name: "figure7-cpu", summary: "the Figure 7 grid on psFMNIST (real data here), 1 epoch (the paper: psMNIST, 120)", yaml: figure7(name: "figure7-cpu", task: "psfmnist", epochs: 1)),
-        SweepPreset(name: "fashion-early-cpu", summary: "sFMNIST and psFMNIST, wRNN against iRNN over the first 400 steps", yaml: fashionEarly),
+        SweepPreset(name: "fashion-early-cpu", summary: "sFMNIST and psFMNIST, wRNN against iRNN over the first 300 steps", yaml: fashionEarly),
     ]
 }

@@ -160,8 +160,10 @@ struct Sweep: ParsableCommand {
         var points: [GridPoint]
         do {
             for f in filters { try f.check(against: sweepFile) }
-            points = try sweepFile.expand(seeds: try seedList())
         } catch let error as SweepError { throw WrnnError.usage(error.message) }
+        do {
+            points = try sweepFile.expand(seeds: try seedList())
+        } catch let error as SweepError { throw WrnnError.data("\(source.hasPrefix("preset:") ? "preset " + source.dropFirst(7) : source): \(error.message)") }
         points = points.filter { p in filters.allSatisfy { $0.matches(p) } }
         if let limit { points = Array(points.prefix(limit)) }
         guard !points.isEmpty else { throw WrnnError.usage("no grid point matches --filter \(filter.joined(separator: " "))") }

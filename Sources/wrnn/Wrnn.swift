@@ -19,7 +19,7 @@ struct Wrnn: ParsableCommand {
             75 run directory in use, 130/143 stopped by SIGINT/SIGTERM (checkpoint saved; --resume continues).
             """,
         version: "0.1.0",
-        subcommands: [Train.self, Demo.self, Eval.self, Analyze.self, Report.self, Export.self, DataCommand.self, Bench.self, Sweep.self],
+        subcommands: [Train.self, Demo.self, Eval.self, Analyze.self, Report.self, Export.self, DataCommand.self, Bench.self, Sweep.self, Results.self],
         defaultSubcommand: nil)
 
     /// Parses, runs, and turns every failure into one line on stderr and its exit code.

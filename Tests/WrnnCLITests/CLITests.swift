@@ -3,39 +3,6 @@ import XCTest
 
 /// Runs the built `wrnn` binary and checks its exact output and exit codes.
 final class CLITests: XCTestCase {
-    static var binary: URL {
-        #if os(macOS)
-        for bundle in Bundle.allBundles where bundle.bundlePath.hasSuffix(".xctest") {
-            return bundle.bundleURL.deletingLastPathComponent().appendingPathComponent("wrnn")
-        }
-        #endif
-        return Bundle.main.bundleURL.appendingPathComponent("wrnn")
-    }
-
-    struct Result { var status: Int32; var stdout: String; var stderr: String }
-
-    func wrnn(_ arguments: [String], in directory: String? = nil) throws -> Result {
-        let process = Process()
-        process.executableURL = Self.binary
-        process.arguments = arguments
-        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                      stderr: String(decoding: stderr, as: UTF8.self))
-    }
-
-    func scratchDirectory() -> String {
-        let path = NSTemporaryDirectory() + "wrnn-cli-\(UUID().uuidString)"
-        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
-    }
-
     /// Bad input: one line naming the option and what is allowed, exit 64, nothing created.
     func testBadInputGivesOneLineAndExit64() throws {
         let cwd = scratchDirectory()
@@ -43,7 +10,7 @@ final class CLITests: XCTestCase {
         try FileManager.default.createDirectory(atPath: existing, withIntermediateDirectories: true)
         let cases: [([String], String)] = [
             (["train", "--task", "sort"], "The value 'sort' is invalid for '--task <task>'. Please provide one of the following: copy, adding, smnist, psmnist, sfmnist, psfmnist, nscifar10"),
-            (["train", "--model", "rnn"], "The value 'rnn' is invalid for '--model <model>'. Please provide one of 'wrnn', 'irnn', 'lstm' or 'gru'."),
+            (["train", "--model", "rnn"], "The value 'rnn' is invalid for '--model <model>'. Please provide one of 'wrnn', 'irnn', 'lstm', 'gru' or 'fc'."),
             (["train", "--hidden-size", "0"], "--hidden-size must be a positive integer (got 0)"),
             (["train", "-c", "-3"], "--channels must be a positive integer (got -3)"),
             (["train", "--kernel-size", "4"], "--kernel-size must be odd (got 4)"),
@@ -255,23 +222,6 @@ final class CLITests: XCTestCase {
     }
 
     // MARK: resume, signals, lock
-
-    /// Metrics lines without the wall-clock time.
-    func metricsWithoutTime(_ run: String) throws -> [String] {
-        try String(contentsOfFile: run + "/metrics.jsonl", encoding: .utf8).split(separator: "\n").map {
-            String($0).replacingOccurrences(of: #","wall_time":[0-9.e+-]+"#, with: "", options: .regularExpression)
-        }
-    }
-
-    func startTraining(_ arguments: [String]) throws -> Process {
-        let process = Process()
-        process.executableURL = Self.binary
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        return process
-    }
 
     /// SIGTERM mid-run: the step finishes, a checkpoint is written, exit 143; --resume then gives
     /// exactly the metrics and weights of an uninterrupted run (same seed and threads).

@@ -1,0 +1,432 @@
+import Foundation
+import WaveCore
+import WaveModels
+import WaveTraining
+
+/// One run read back from its directory.
+public struct RunRecord: Sendable {
+    public enum Status: String, Sendable { case done, diverged, failed, incomplete }
+    public var path: String
+    public var config: TrainConfig
+    public var summary: TrainSummary?
+    public var status: Status
+    public var metrics: [MetricsRecord]
+}
+
+/// Reads runs from sweep directories (runs/*), run directories, or directories holding run directories.
+public enum ResultsCollector {
+    public static func collect(_ paths: [String]) throws -> [RunRecord] {
+        var records: [RunRecord] = []
+        for path in paths {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw WrnnError.missing("\(path) does not exist or is not a directory; give sweep or run directories")
+            }
+            let found = runDirectories(under: path)
+            guard !found.isEmpty else {
+                throw WrnnError.missing("\(path) holds no runs (no config.json in it or below it)")
+            }
+            for run in found { records.append(try read(run)) }
+        }
+        return records
+    }
+
+    /// `path` itself when it is a run directory, else the run directories below it (two levels deep).
+    static func runDirectories(under path: String) -> [String] {
+        let fm = FileManager.default
+        if fm.fileExists(atPath: path + "/config.json") { return [path] }
+        var found: [String] = []
+        for child in ((try? fm.contentsOfDirectory(atPath: path)) ?? []).sorted() where !child.hasPrefix(".") {
+            let sub = path + "/" + child
+            if fm.fileExists(atPath: sub + "/config.json") { found.append(sub); continue }
+            for grandchild in ((try? fm.contentsOfDirectory(atPath: sub)) ?? []).sorted() where !grandchild.hasPrefix(".") {
+                let run = sub + "/" + grandchild
+                if fm.fileExists(atPath: run + "/config.json") { found.append(run) }
+            }
+        }
+        return found
+    }
+
+    static func read(_ run: String) throws -> RunRecord {
+        guard let data = FileManager.default.contents(atPath: run + "/config.json"),
+              let config = try? JSONDecoder().decode(TrainConfig.self, from: data) else {
+            throw WrnnError.data("\(run)/config.json is not a wrnn run configuration")
+        }
+        let summary = FileManager.default.contents(atPath: run + "/summary.json").flatMap { try? JSONDecoder().decode(TrainSummary.self, from: $0) }
+        let metrics = ((try? String(contentsOfFile: run + "/metrics.jsonl", encoding: .utf8)) ?? "")
+            .split(separator: "\n").compactMap { try? JSONDecoder().decode(MetricsRecord.self, from: Data($0.utf8)) }
+        var status: RunRecord.Status = summary == nil ? .incomplete : .done
+        if let failure = FileManager.default.contents(atPath: run + "/FAILED").flatMap({ try? JSONDecoder().decode(RunFailure.self, from: $0) }) {
+            status = failure.code == 3 ? .diverged : .failed
+        }
+        return RunRecord(path: run, config: config, summary: summary, status: status, metrics: metrics)
+    }
+}
+
+/// mean ± sample standard deviation over seeds.
+public struct Statistic: Sendable {
+    public var values: [Double]
+    public var mean: Double { values.reduce(0, +) / Double(max(values.count, 1)) }
+    public var std: Double? {
+        guard values.count > 1 else { return nil }
+        let m = mean
+        return (values.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(values.count - 1)).squareRoot()
+    }
+    func text(_ format: (Double) -> String) -> String {
+        guard !values.isEmpty else { return "–" }
+        return format(mean) + (std.map { " ± " + format($0) } ?? "")
+    }
+}
+
+/// Runs that differ only in their seed, with their numbers over seeds.
+public struct ResultGroup: Sendable {
+    public var runs: [RunRecord]
+    public var config: TrainConfig { runs[0].config }
+    public var finished: [RunRecord] { runs.filter { $0.status == .done } }
+    public var diverged: Int { runs.filter { $0.status == .diverged }.count }
+
+    func stat(_ value: (TrainSummary) -> Double?) -> Statistic { Statistic(values: finished.compactMap { $0.summary.flatMap(value) }) }
+    public var testAccuracyAtBestValidation: Statistic { stat { $0.testAccuracyAtBestValidation.map { $0 * 100 } } }
+    public var bestValidationAccuracy: Statistic { stat { $0.bestValidationAccuracy.map { $0 * 100 } } }
+    public var lastTestAccuracy: Statistic { stat { $0.testAccuracy.map { $0 * 100 } } }
+    public var copyLossPerBatch: Statistic { stat { $0.testLossPerBatch } }
+    public var recall: Statistic { stat { $0.recallAccuracy.map { $0 * 100 } } }
+    public var finalLoss: Statistic { stat { $0.testLoss } }
+    public var seconds: Statistic { stat { $0.seconds } }
+    /// Solved-at steps of the finished seeds; nil entries never solved.
+    public var solvedAt: [Int?] { finished.map { $0.summary?.solvedAt } }
+
+    /// The paper's rule for choosing among hyper-parameters, as a score (lower is better).
+    var selectionScore: Double {
+        guard !finished.isEmpty else { return .infinity }
+        switch config.task.kind {
+        case .copy: return copyLossPerBatch.mean
+        case .adding:
+            let steps = solvedAt.map { $0.map(Double.init) ?? Double(config.steps) * 10 }
+            return steps.reduce(0, +) / Double(steps.count) + finalLoss.mean * 1e-6
+        default: return -bestValidationAccuracy.mean
+        }
+    }
+}
+
+/// The paper's numbers (spec section 6) for a run's task and model, where the paper has one.
+public enum PaperNumbers {
+    /// Table 4, copy-task loss (CE / 128) at T = 0, 10, 30, 80.
+    static let table4: [String: [Int: Double]] = [
+        "wRNN": [0: 9e-12, 10: 1e-10, 30: 8e-11, 80: 1e-11],
+        "wRNN - V-init": [0: 1e-11, 10: 2e-11, 30: 4e-10, 80: 4e-11],
+        "wRNN - u-shift-init": [0: 5e-11, 10: 3e-10, 30: 7e-4, 80: 6e-4],
+        "wRNN - V-init - u-shift-init": [0: 8e-10, 10: 1e-4, 30: 3e-4, 80: 7e-4],
+        "iRNN (n=100)": [0: 1e-4, 10: 3e-3, 30: 2e-3, 80: 1e-3],
+        "iRNN + Sigma-init": [0: 1e-8, 10: 1e-7, 30: 2e-7, 80: 2e-5],
+        "iRNN + Sigma-init + V-init": [0: 1e-7, 10: 1e-7, 30: 1e-6, 80: 8e-6],
+    ]
+    /// Table 1, adding task: test MSE and solved iteration (nil: never in 60k).
+    static let table1: [String: [Int: (mse: Double, solved: Int?)]] = [
+        "iRNN": [100: (1e-5, 14_000), 200: (4e-5, 22_000), 400: (1e-4, 30_000), 700: (0.16, nil), 1000: (0.16, nil)],
+        "wRNN": [100: (4e-6, 300), 200: (2e-5, 1_000), 400: (4e-5, 1_000), 700: (8e-5, 3_000), 1000: (6e-5, 2_000)],
+    ]
+    /// Tables 2 and 3, test accuracy %.
+    static let images: [String: [TaskKind: Double]] = [
+        "iRNN": [.smnist: 98.5, .psmnist: 92.5, .nscifar10: 51.3],
+        "wRNN": [.smnist: 97.6, .psmnist: 96.7, .nscifar10: 55.0],
+        "wRNN + MLP": [.smnist: 97.5, .psmnist: 97.6],
+        "LSTM": [.smnist: 98.8, .psmnist: 92.9, .nscifar10: 11.6],
+        "GRU": [.smnist: 99.1, .psmnist: 94.1, .nscifar10: 43.8],
+    ]
+
+    /// The paper's name for a configuration's model row, when it is one the paper reports.
+    static func paperRow(_ config: TrainConfig) -> String? {
+        let m = config.model
+        switch (config.task.kind, m.kind) {
+        case (.copy, .wrnn) where !m.locallyConnected && m.readout == .linear:
+            let shift = m.recurrentInit == .shift, sparse = m.encoderInit == .sparse
+            return "wRNN" + (sparse ? "" : " - V-init") + (shift ? "" : " - u-shift-init")
+        case (.copy, .irnn) where m.hiddenSize == 100 && m.readout == .linear:
+            switch (m.recurrentInit, m.encoderInit) {
+            case (.identity, .normal): return "iRNN (n=100)"
+            case (.shift, .normal): return "iRNN + Sigma-init"
+            case (.shift, .sparse): return "iRNN + Sigma-init + V-init"
+            default: return nil
+            }
+        case (.adding, .wrnn) where !m.locallyConnected: return "wRNN"
+        case (.adding, .irnn): return "iRNN"
+        case (_, .wrnn) where !m.locallyConnected: return m.readout == .mlp ? "wRNN + MLP" : "wRNN"
+        case (_, .irnn): return "iRNN"
+        case (_, .lstm): return "LSTM"
+        case (_, .gru): return "GRU"
+        default: return nil
+        }
+    }
+
+    /// The paper's T for a copy-task configuration (the authors' script T' is T + 20).
+    static func paperDelay(_ task: TaskConfig) -> Int? {
+        task.copyLayout == .script ? (task.t >= 20 ? task.t - 20 : nil) : task.t
+    }
+}
+
+/// The tables `wrnn results` prints.
+public struct ResultsTables: Sendable {
+    public var groups: [ResultGroup]
+    public var budgets: [String]
+
+    public init(_ records: [RunRecord]) {
+        var byKey: [String: [RunRecord]] = [:]
+        var order: [String] = []
+        for record in records {
+            let key = Self.groupKey(record.config)
+            if byKey[key] == nil { order.append(key) }
+            byKey[key, default: []].append(record)
+        }
+        groups = order.map { ResultGroup(runs: byKey[$0]!.sorted { $0.config.seed < $1.config.seed }) }.sorted {
+            ($0.config.task.kind.rawValue, $0.config.task.t, Self.modelLabel($0.config), $0.config.learningRate)
+                < ($1.config.task.kind.rawValue, $1.config.task.t, Self.modelLabel($1.config), $1.config.learningRate)
+        }
+        budgets = Array(Set(records.flatMap { ($0.config.notes ?? []).filter { $0.hasPrefix("budget") } })).sorted()
+    }
+
+    /// Rows in the paper's order: wave models first, then the baselines.
+    static func kindOrder(_ config: TrainConfig) -> Int { ModelKind.allCases.firstIndex(of: config.model.kind) ?? 0 }
+
+    /// The configuration without what varies between seeds of one experiment.
+    static func groupKey(_ config: TrainConfig) -> String {
+        var c = config
+        c.seed = 0; c.threads = 0; c.notes = nil; c.checkpointEvery = 0; c.task.dataDirectory = nil
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: (try? encoder.encode(c)) ?? Data(), as: UTF8.self)
+    }
+
+    /// Task and size: rows compared in one table.
+    static func taskLabel(_ task: TaskConfig) -> String {
+        switch task.kind {
+        case .copy:
+            switch task.copyLayout {
+            case .paper: return "copy T=\(task.t)"
+            case .code: return "copy T=\(task.t) (authors' layout)"
+            case .script: return "copy T'=\(task.t) (authors' script" + (task.t >= 20 ? ", paper T=\(task.t - 20))" : ", no paper T)")
+            }
+        case .adding: return "adding T=\(task.t)"
+        default: return task.kind.rawValue
+        }
+    }
+
+    /// The model as a table row: kind, size and the ablations Table 4 names.
+    static func modelLabel(_ config: TrainConfig) -> String {
+        let m = config.model
+        var text: String
+        switch m.kind {
+        case .wrnn:
+            text = "wRNN n=\(m.hiddenSize) c=\(m.channels)" + (m.locallyConnected ? " locally connected" : "")
+            if m.encoderInit != .sparse { text += " - V-init" }
+            if m.recurrentInit != .shift { text += " - u-shift-init (\(m.recurrentInit.rawValue))" }
+        case .irnn:
+            text = "iRNN N=\(m.hiddenSize)"
+            if m.recurrentInit == .shift { text += " + Sigma-init" } else if m.recurrentInit == .random { text += " (random U)" }
+            if m.encoderInit == .sparse { text += " + V-init" }
+        case .lstm, .gru: text = "\(m.displayName) N=\(m.hiddenSize)"
+        case .fc: text = "FC" + (m.readout == .mlp ? " (MLP \(m.mlpHidden))" : "")
+        }
+        if m.readout == .mlp && m.kind != .fc { text += " + MLP" }
+        if m.freezeRecurrent { text += ", u frozen" }
+        if m.freezeEncoder { text += ", V frozen" }
+        return text
+    }
+
+    /// What a sweep chooses among: learning rate, clipping, batch, schedule, activation, budget.
+    static func hyperParameters(_ config: TrainConfig) -> String {
+        var parts = ["lr \(shortNumber(config.learningRate))", "clip \(config.clip == 0 ? "off" : shortNumber(config.clip))",
+                     "batch \(config.batchSize)", "\(config.steps) steps"]
+        if config.model.kind != .fc && !config.model.kind.isGated { parts.append(config.model.activation.rawValue) }
+        if let s = config.schedule {
+            switch s.kind {
+            case .step: parts.append("lr /\(shortNumber(s.factor)) every \(s.every) epochs")
+            case .plateau: parts.append("plateau /\(shortNumber(s.factor))")
+            default: parts.append(s.kind.rawValue)
+            }
+        }
+        return parts.joined(separator: ", ")
+    }
+
+    /// Per task: the best group of each model row by the paper's rule.
+    public var best: [(task: String, rows: [ResultGroup])] {
+        var tasks: [String] = []
+        var rows: [String: [String: ResultGroup]] = [:]
+        var rowOrder: [String: [String]] = [:]
+        for group in groups {
+            let task = Self.taskLabel(group.config.task), row = Self.modelLabel(group.config)
+            if rows[task] == nil { tasks.append(task); rows[task] = [:]; rowOrder[task] = [] }
+            if let current = rows[task]![row] {
+                if group.selectionScore < current.selectionScore { rows[task]![row] = group }
+            } else {
+                rows[task]![row] = group
+                rowOrder[task]!.append(row)
+            }
+        }
+        return tasks.map { task in (task, rowOrder[task]!.map { rows[task]![$0]! }) }
+    }
+
+    static func rule(_ kind: TaskKind) -> String {
+        switch kind {
+        case .copy: return "per model, the hyper-parameters with the lowest mean final test loss (the synthetic tasks have no validation set; their test sequences are drawn apart from training)"
+        case .adding: return "per model, the hyper-parameters that solve the task (test MSE <= 0.05) earliest on average, then the lowest final test MSE"
+        default: return "per model, the hyper-parameters with the best mean validation accuracy (the paper's rule: chosen on the validation split); the test accuracy reported is each run's at its best validation epoch"
+        }
+    }
+
+    // MARK: cells
+
+    struct Cells {
+        var headers: [String]
+        var rows: [[String]]
+    }
+
+    /// The comparison table of one task's best rows.
+    func comparison(_ task: String, _ rows: [ResultGroup]) -> Cells {
+        let kind = rows[0].config.task.kind
+        switch kind {
+        case .copy:
+            return Cells(headers: ["model", "best hyper-parameters", "parameters", "seeds", "test loss CE/batch (ours)", "paper (Table 4)", "ours / paper", "recall %", "wall time"],
+                         rows: rows.map { g in
+                let paper = PaperNumbers.paperRow(g.config).flatMap { row in PaperNumbers.paperDelay(g.config.task).flatMap { PaperNumbers.table4[row]?[$0] } }
+                let ours = g.copyLossPerBatch
+                return [Self.modelLabel(g.config), Self.hyperParameters(g.config), grouped(g.config.model.parameterCount), seedsText(g),
+                        ours.text(sci), paper.map(sci) ?? "–", paper.flatMap { p in ours.values.isEmpty ? nil : String(format: "%.2gx", ours.mean / p) } ?? "–",
+                        g.recall.text { String(format: "%.1f", $0) }, g.seconds.text(duration)]
+            })
+        case .adding:
+            return Cells(headers: ["model", "best hyper-parameters", "parameters", "seeds", "solved at step (ours)", "paper (Table 1)", "final test MSE (ours)", "paper MSE", "wall time"],
+                         rows: rows.map { g in
+                let paper = PaperNumbers.paperRow(g.config).flatMap { PaperNumbers.table1[$0]?[g.config.task.t] }
+                let solved = g.solvedAt.map { $0.map(String.init) ?? "never" }.joined(separator: ", ")
+                return [Self.modelLabel(g.config), Self.hyperParameters(g.config), grouped(g.config.model.parameterCount), seedsText(g),
+                        solved.isEmpty ? "–" : solved, paper.map { $0.solved.map { "\($0)" } ?? "never (60k)" } ?? "–",
+                        g.finalLoss.text(sci), paper.map { sci($0.mse) } ?? "–", g.seconds.text(duration)]
+            })
+        default:
+            return Cells(headers: ["model", "best hyper-parameters", "parameters", "seeds", "test acc % at best val (ours)", "paper", "difference (points)", "last test acc %", "wall time"],
+                         rows: rows.map { g in
+                let paper = PaperNumbers.paperRow(g.config).flatMap { PaperNumbers.images[$0]?[kind] }
+                let ours = g.testAccuracyAtBestValidation
+                return [Self.modelLabel(g.config), Self.hyperParameters(g.config), grouped(g.config.model.parameterCount), seedsText(g),
+                        ours.text { String(format: "%.2f", $0) }, paper.map { String(format: "%.1f", $0) } ?? "–",
+                        paper.flatMap { p in ours.values.isEmpty ? nil : String(format: "%+.2f", ours.mean - p) } ?? "–",
+                        g.lastTestAccuracy.text { String(format: "%.2f", $0) }, g.seconds.text(duration)]
+            })
+        }
+    }
+
+    /// Every configuration, one line each (the CSV form).
+    func allConfigurations() -> Cells {
+        Cells(headers: ["task", "model", "hyper-parameters", "parameters", "runs", "finished", "diverged",
+                        "test_acc_at_best_val_mean", "test_acc_at_best_val_std", "last_test_acc_mean", "copy_loss_per_batch_mean",
+                        "copy_loss_per_batch_std", "recall_mean", "solved_at", "final_test_loss_mean", "final_test_loss_std",
+                        "wall_seconds_mean", "paper_row"],
+              rows: groups.map { g in
+            func num(_ s: Statistic, _ f: String) -> String { s.values.isEmpty ? "" : String(format: f, s.mean) }
+            func sd(_ s: Statistic, _ f: String) -> String { s.std.map { String(format: f, $0) } ?? "" }
+            return [Self.taskLabel(g.config.task), Self.modelLabel(g.config), Self.hyperParameters(g.config),
+                    String(g.config.model.parameterCount), String(g.runs.count), String(g.finished.count), String(g.diverged),
+                    num(g.testAccuracyAtBestValidation, "%.4f"), sd(g.testAccuracyAtBestValidation, "%.4f"),
+                    num(g.lastTestAccuracy, "%.4f"), num(g.copyLossPerBatch, "%.6e"), sd(g.copyLossPerBatch, "%.6e"),
+                    num(g.recall, "%.3f"), g.solvedAt.map { $0.map(String.init) ?? "never" }.joined(separator: " "),
+                    num(g.finalLoss, "%.6e"), sd(g.finalLoss, "%.6e"), num(g.seconds, "%.1f"),
+                    PaperNumbers.paperRow(g.config) ?? ""]
+        })
+    }
+
+    func seedsText(_ g: ResultGroup) -> String {
+        var text = "\(g.finished.count)"
+        if g.diverged > 0 { text += " (+\(g.diverged) diverged)" }
+        let unfinished = g.runs.count - g.finished.count - g.diverged
+        if unfinished > 0 { text += " (+\(unfinished) unfinished)" }
+        return text
+    }
+
+    // MARK: formats
+
+    public func markdown() -> String {
+        var out = ["# Results beside the paper", ""]
+        out.append("\(groups.reduce(0) { $0 + $1.runs.count }) runs in \(groups.count) configurations; mean ± standard deviation over seeds.")
+        if !budgets.isEmpty { out.append("Budget: " + budgets.joined(separator: "; ") + ".") }
+        out.append("")
+        for (task, rows) in best {
+            let kind = rows[0].config.task.kind
+            out.append("## \(task)")
+            out.append("")
+            out.append("Best configuration by the paper's rule: \(Self.rule(kind)).")
+            out.append("")
+            out += markdownTable(comparison(task, rows))
+            out.append("")
+        }
+        out.append("## Every configuration")
+        out.append("")
+        let all = allConfigurations()
+        let keep = [0, 1, 2, 3, 4, 5, 6]
+        out += markdownTable(Cells(headers: keep.map { all.headers[$0] } + ["result"],
+                                   rows: zip(all.rows, groups).map { row, g in keep.map { row[$0] } + [headline(g)] }))
+        out.append("")
+        return out.joined(separator: "\n")
+    }
+
+    func headline(_ g: ResultGroup) -> String {
+        switch g.config.task.kind {
+        case .copy: return "loss/batch " + g.copyLossPerBatch.text(sci)
+        case .adding:
+            let solved = g.solvedAt.map { $0.map(String.init) ?? "never" }.joined(separator: ", ")
+            return "solved at " + (solved.isEmpty ? "–" : solved) + "; MSE " + g.finalLoss.text(sci)
+        default: return "test acc " + g.testAccuracyAtBestValidation.text { String(format: "%.2f", $0) }
+        }
+    }
+
+    public func csv() -> String {
+        let all = allConfigurations()
+        func field(_ s: String) -> String { s.contains(",") || s.contains("\"") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s }
+        return ([all.headers] + all.rows).map { $0.map(field).joined(separator: ",") }.joined(separator: "\n") + "\n"
+    }
+
+    /// The HTML tables; `curves(task, runs)` adds the learning curves of the best run per model.
+    public func html(curves: (String, [String]) -> String) -> String {
+        var body = ["<h1>Results beside the paper (Wave-RNN, Keller et al., ICLR 2024)</h1>",
+                    "<p>\(groups.reduce(0) { $0 + $1.runs.count }) runs in \(groups.count) configurations; mean ± standard deviation over seeds.\(budgets.isEmpty ? "" : " Budget: " + escapeHTML(budgets.joined(separator: "; ")) + ".")</p>"]
+        for (task, rows) in best {
+            body.append("<h2>\(escapeHTML(task))</h2>")
+            body.append("<p>Best configuration by the paper's rule: \(escapeHTML(Self.rule(rows[0].config.task.kind))).</p>")
+            body.append(htmlTable(comparison(task, rows)))
+            let bestRuns = rows.compactMap { g in g.finished.min { $0.summary!.testLoss < $1.summary!.testLoss }?.path }
+            if !bestRuns.isEmpty { body.append(curves(task, bestRuns)) }
+        }
+        body.append("<h2>Every configuration</h2>")
+        body.append(htmlTable(allConfigurations()))
+        return """
+            <!DOCTYPE html>
+            <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+            <title>Wave-RNN results beside the paper</title>
+            <style>body{font-family:sans-serif;margin:0 auto;max-width:1400px;padding:0 16px}
+            .scroll{overflow-x:auto}table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ccc;padding:3px 6px;text-align:left}
+            svg{max-width:100%;height:auto}</style></head><body>
+            \(body.joined(separator: "\n"))
+            </body></html>
+            """
+    }
+
+    func htmlTable(_ cells: Cells) -> String {
+        "<div class=\"scroll\"><table><tr>" + cells.headers.map { "<th>\(escapeHTML($0))</th>" }.joined() + "</tr>\n"
+            + cells.rows.map { "<tr>" + $0.map { "<td>\(escapeHTML($0))</td>" }.joined() + "</tr>" }.joined(separator: "\n")
+            + "</table></div>"
+    }
+
+    func markdownTable(_ cells: Cells) -> [String] {
+        ["| " + cells.headers.joined(separator: " | ") + " |", "|" + cells.headers.map { _ in " --- |" }.joined()]
+            + cells.rows.map { "| " + $0.map { $0.replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ") + " |" }
+    }
+}
+
+func sci(_ x: Double) -> String { x == 0 ? "0" : String(format: "%.1e", x) }
+func duration(_ seconds: Double) -> String { formatDuration(seconds) }
+func shortNumber(_ x: Double) -> String {
+    x == x.rounded() && abs(x) < 1e6 ? String(Int(x)) : String(format: "%g", x)
+}
+func escapeHTML(_ s: String) -> String {
+    s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+}

@@ -1,0 +1,125 @@
+import Foundation
+import XCTest
+import WaveSweep
+import WaveTraining
+
+final class SweepFileTests: XCTestCase {
+    static let anchors = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/anchors/authors-sweeps").path
+
+    func load(_ name: String) throws -> SweepFile {
+        let path = Self.anchors + "/" + name
+        return try SweepFile.parse(try String(contentsOfFile: path, encoding: .utf8), source: path)
+    }
+
+    /// The eleven files read unchanged, with the grid sizes the anchors' README lists.
+    func testAuthorsFilesExpandToTheirGridSizes() throws {
+        let sizes = [
+            "adding_sweep_rnn.yml": 75, "adding_sweep_wrnn.yml": 75, "copy_sweep_rnn.yml": 360, "copy_sweep_wrnn.yml": 45,
+            "noisy_cifar10_sweep_rnn.yml": 12, "noisy_cifar10_sweep_wrnn.yml": 6, "psMNIST_sweep_convrnn.yml": 60,
+            "psMNIST_sweep_rnn.yml": 60, "sMNIST_sweep_convrnn.yml": 2, "sMNIST_sweep_fc.yml": 16, "sMNIST_sweep_rnn.yml": 4,
+        ]
+        let files = try FileManager.default.contentsOfDirectory(atPath: Self.anchors).filter { $0.hasSuffix(".yml") }
+        XCTAssertEqual(Set(files), Set(sizes.keys))
+        for (name, size) in sizes {
+            let file = try load(name)
+            XCTAssertEqual(file.gridSize, size, name)
+            XCTAssertEqual(try file.expand(seeds: [0, 1, 2]).count, 3 * size, name)
+        }
+    }
+
+    /// `1e-3` (a string to a YAML 1.1 reader) keeps its text and means 0.001; the copy script's T is T'.
+    func testCopyPointTranslatesToTheScriptLayout() throws {
+        let points = try load("copy_sweep_wrnn.yml").expand(seeds: [0])
+        let point = try XCTUnwrap(points.first { p in p.settings.contains(Setting(key: "lr", value: "1e-3")) && p.settings.contains(Setting(key: "T", value: "10")) && p.settings.contains(Setting(key: "grad_clip", value: "1.0")) })
+        XCTAssertEqual(point.train.arguments, [
+            "--task", "copy", "--model", "wrnn", "--hidden-size", "100", "--channels", "6", "--kernel-size", "3",
+            "--initialization", "shift", "--encoder-init", "sparse", "--activation", "relu", "--lr", "1e-3", "--clip", "1.0",
+            "--batch-size", "128", "-T", "10", "--steps", "60000", "--eval-every", "100", "--copy-layout", "script",
+        ])
+        XCTAssertEqual(point.name, "copy-wrnn_lr1e-3_T10_grad_clip1.0_s0")
+    }
+
+    /// Options a sweep leaves out take the script's defaults (sMNIST's act is tanh there), and the
+    /// image scripts always drop the rate (step schedule).
+    func testImageProgramsUseTheScriptsDefaults() throws {
+        let fc = try load("sMNIST_sweep_fc.yml").expand(seeds: [0])[0]
+        XCTAssertEqual(fc.train.value(of: "--model"), "fc")
+        XCTAssertNil(fc.train.value(of: "--hidden-size"), "a linear fc readout has no width")
+        XCTAssertEqual(fc.train.value(of: "--schedule"), "step")
+        XCTAssertEqual(fc.train.notes.count, 1)
+        let cifar = try load("noisy_cifar10_sweep_rnn.yml").expand(seeds: [0])[0]
+        XCTAssertEqual(cifar.train.value(of: "--batch-size"), "256")
+        XCTAssertEqual(cifar.train.value(of: "--encoder-init"), "normal")
+        XCTAssertEqual(cifar.train.value(of: "--epochs"), "250")
+        let rnn = try load("sMNIST_sweep_rnn.yml").expand(seeds: [0])[0]
+        XCTAssertEqual(rnn.train.value(of: "--readout"), "mlp")
+        XCTAssertEqual(rnn.train.value(of: "--activation"), "relu")
+    }
+
+    func testUnknownOptionsAndValuesNameTheClosestKnownOne() throws {
+        let cases: [(String, String)] = [
+            ("program: copy_task.py\nmethod: grid\nparameters:\n  n_hidd: {values: [100]}\n",
+             "copy_task.py has no option 'n_hidd'; did you mean 'n_hid'?"),
+            ("program: copy_task.py\nmethod: grid\nparameters:\n  init: {values: [fwdd]}\n",
+             "copy_task.py: init 'fwdd' is not a value the script accepts; did you mean 'fwd'?; choose from eye, fwd, rand"),
+            ("program: copy_tusk.py\nparameters:\n  lr: {value: 0.1}\n",
+             "program 'copy_tusk.py' is not one of the authors' task scripts; did you mean 'copy_task.py'?; known: copy_task.py, adding_task.py, sMNIST_task.py, psMNIST_task.py, noisy_cifar10_task.py"),
+            ("parameters:\n  hiden-size: {value: 10}\n",
+             "unknown option 'hiden-size'; did you mean 'hidden-size'? (a file without `program:` uses wrnn train's option names)"),
+            ("parameters:\n  seed: {values: [1, 2]}\n",
+             "'seed' is set by wrnn sweep itself (use --seeds, --threads, --out); remove it from the grid"),
+            ("method: random\nparameters:\n  lr: {value: 0.1}\n",
+             "t.yml: method 'random' is not supported; wrnn sweep expands grids (method: grid)"),
+        ]
+        for (yaml, message) in cases {
+            XCTAssertThrowsError(try SweepFile.parse(yaml, source: "t.yml").expand(seeds: [0]), yaml) { error in
+                XCTAssertEqual((error as? SweepError)?.message, message)
+            }
+        }
+    }
+
+    /// Several documents are one sweep: their union.
+    func testDocumentsAreUnitedAndPresetsParse() throws {
+        for preset in SweepPresets.all {
+            let file = try SweepFile.parse(preset.yaml, source: preset.name)
+            XCTAssertGreaterThan(file.gridSize, 0, preset.name)
+            XCTAssertNoThrow(try file.expand(seeds: [0]), preset.name)
+        }
+        let table4 = try SweepFile.parse(SweepPresets.all.first { $0.name == "table4-cpu" }!.yaml, source: "table4-cpu")
+        XCTAssertEqual(table4.gridSize, 14, "seven rows at two delays")
+    }
+
+    func testFiltersCompareNumbersAsNumbers() throws {
+        let file = try load("adding_sweep_rnn.yml")
+        let points = try file.expand(seeds: [0, 1])
+        let filter = try GridFilter(parsing: "lr=0.001")
+        XCTAssertEqual(points.filter(filter.matches).count, 50)
+        XCTAssertEqual(points.filter(try GridFilter(parsing: "seed=1").matches).count, 75)
+        XCTAssertThrowsError(try GridFilter(parsing: "lrr=1").check(against: file)) { error in
+            XCTAssertEqual((error as? SweepError)?.message, "--filter: the grid has no parameter 'lrr'; did you mean 'lr'?; its parameters: model_type, init, n_hid, lr, n_ch, ksize, act, max_steps, T, grad_clip, batch, is_sweep, log_interval, seed")
+        }
+    }
+
+    /// The run directory's hash ignores the thread count and nothing else.
+    func testConfigurationHashIgnoresThreadsOnly() {
+        var config = Preset.train(task: TaskConfig(kind: .copy, t: 10), kind: .wrnn)
+        let hash = configurationHash(config)
+        XCTAssertEqual(hash.count, 8)
+        config.threads += 3
+        XCTAssertEqual(configurationHash(config), hash)
+        config.learningRate *= 2
+        XCTAssertNotEqual(configurationHash(config), hash)
+    }
+
+    func testSlurmScriptRunsOneGridPointPerArrayTaskAndRequeuesAfterSIGTERM() {
+        let script = SlurmScript(name: "g", runs: 12, executable: "/opt/wrnn", arguments: ["sweep", "/a b/g.yml", "--out", "/s"],
+                                 workingDirectory: "/w", logDirectory: "/s/logs", cpusPerTask: 2, partition: "p", timeLimit: "1:00:00",
+                                 maxParallel: 3).text
+        XCTAssertTrue(script.contains("#SBATCH --array=0-11%3\n"))
+        XCTAssertTrue(script.contains("#SBATCH --requeue\n"))
+        XCTAssertTrue(script.contains("#SBATCH --partition=p\n#SBATCH --time=1:00:00\n"))
+        XCTAssertTrue(script.contains("srun --ntasks=1 --cpus-per-task=2 /opt/wrnn sweep '/a b/g.yml' --out /s --run-index \"$SLURM_ARRAY_TASK_ID\"\n"))
+        XCTAssertTrue(script.contains("scontrol requeue \"${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}\""))
+    }
+}

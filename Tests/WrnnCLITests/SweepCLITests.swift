@@ -1,0 +1,273 @@
+import Foundation
+import XCTest
+import WaveTraining
+
+/// `wrnn sweep` and `wrnn results` through the built binary: the authors' files, restarts,
+/// failures, two processes on one grid, and a real single-node Slurm cluster.
+final class SweepCLITests: XCTestCase {
+    static let anchors = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/anchors/authors-sweeps").path
+
+    func write(_ text: String, to path: String) throws {
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+    }
+
+    func events(_ sweep: String, _ kind: String) -> [String] {
+        ((try? String(contentsOfFile: sweep + "/sweep.jsonl", encoding: .utf8)) ?? "").split(separator: "\n")
+            .filter { $0.contains("\"event\":\"\(kind)\"") }.map(String.init)
+    }
+
+    func runDirectories(_ sweep: String) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: sweep + "/runs").sorted().map { sweep + "/runs/" + $0 }
+    }
+
+    /// The weights and Adam state of a run's last checkpoint.
+    func weights(_ run: String) throws -> [Float] {
+        let checkpoint = try Checkpoint.read(from: run + "/checkpoint.bin")
+        return checkpoint.params + checkpoint.m + checkpoint.v
+    }
+
+    func testDryRunReadsEveryAuthorsFileUnchanged() throws {
+        let expected = [
+            "adding_sweep_rnn.yml": "sweep Adding_Sweep_iRNN", "adding_sweep_wrnn.yml": "sweep Adding_Sweep_wRNN",
+            "copy_sweep_rnn.yml": "sweep Copy_Sweep_iRNN", "copy_sweep_wrnn.yml": "sweep Copy_Sweep_wRNN",
+            "noisy_cifar10_sweep_rnn.yml": "sweep Cifar10_rnn", "noisy_cifar10_sweep_wrnn.yml": "sweep Cifar10_wrnn",
+            "psMNIST_sweep_convrnn.yml": "sweep psMNIST_wrnn", "psMNIST_sweep_rnn.yml": "sweep psMNIST_rnn",
+            "sMNIST_sweep_convrnn.yml": "sweep sMNIST_wrnn", "sMNIST_sweep_fc.yml": "sweep sMNIST_fc_baseline",
+            "sMNIST_sweep_rnn.yml": "sweep sMNIST_rnn_mlp",
+        ]
+        let counts = ["adding_sweep_rnn.yml": "75 runs, 75 valid, 0 invalid", "adding_sweep_wrnn.yml": "75 runs, 50 valid, 25 invalid",
+                      "copy_sweep_rnn.yml": "360 runs, 360 valid", "copy_sweep_wrnn.yml": "45 runs, 45 valid",
+                      "noisy_cifar10_sweep_rnn.yml": "12 runs", "noisy_cifar10_sweep_wrnn.yml": "6 runs",
+                      "psMNIST_sweep_convrnn.yml": "60 runs", "psMNIST_sweep_rnn.yml": "60 runs", "sMNIST_sweep_convrnn.yml": "2 runs",
+                      "sMNIST_sweep_fc.yml": "16 runs, 16 valid", "sMNIST_sweep_rnn.yml": "4 runs"]
+        let cwd = scratchDirectory()
+        for (file, name) in expected {
+            let result = try wrnn(["sweep", Self.anchors + "/" + file, "--dry-run"], in: cwd)
+            XCTAssertEqual(result.status, 0, result.stderr)
+            let first = result.stdout.split(separator: "\n").first.map(String.init) ?? ""
+            XCTAssertTrue(first.hasPrefix("\(name) (\(Self.anchors)/\(file)): \(counts[file]!)"), first)
+            XCTAssertTrue(result.stdout.contains("\nestimated compute: "), file)
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: cwd), [], "a dry run writes nothing")
+
+        let adding = try wrnn(["sweep", Self.anchors + "/adding_sweep_wrnn.yml", "--dry-run", "--limit", "1"], in: cwd)
+        XCTAssertTrue(adding.stdout.contains("  [0] adding-wrnn_lr-1e-2_T100_grad_clip0.0_s0: INVALID: --lr must be a finite number > 0 (got -0.01)\n"), adding.stdout)
+        let copy = try wrnn(["sweep", Self.anchors + "/copy_sweep_wrnn.yml", "--dry-run", "--filter", "T=10", "--filter", "lr=0.001", "--seeds", "0,1"], in: cwd)
+        XCTAssertTrue(copy.stdout.hasPrefix("sweep Copy_Sweep_wRNN (\(Self.anchors)/copy_sweep_wrnn.yml): 6 runs, 6 valid, 0 invalid\n"), copy.stdout)
+        XCTAssertTrue(copy.stdout.contains("      copy task, authors' script T'=10 (length 20, delimiter at 9; no paper T); the delimiter overwrites digit 10 of 10, as the script does\n"), copy.stdout)
+        XCTAssertTrue(copy.stdout.contains("Adam lr 0.001, clip 1.0, batch 128, 60000 steps, seed 1, "), copy.stdout)
+    }
+
+    func testBadSweepInputIsOneLine() throws {
+        let cwd = scratchDirectory()
+        try write("parameters:\n  lrr: {value: 1}\n", to: cwd + "/bad.yml")
+        let cases: [([String], Int32, String)] = [
+            (["sweep", "bad.yml", "--dry-run"], 65, "bad.yml: unknown option 'lrr'; did you mean 'lr'? (a file without `program:` uses wrnn train's option names)"),
+            (["sweep", "missing.yml"], 66, "sweep file missing.yml does not exist or cannot be read"),
+            (["sweep", "--preset", "table5"], 64, "--preset: no grid named 'table5'; did you mean 'table4'?; see wrnn sweep --list-presets"),
+            (["sweep", "--preset", "table4", "--seeds", "1,x"], 64, "--seeds takes distinct non-negative integers separated by commas (got '1,x')"),
+            (["sweep", "--preset", "table4", "--jobs", "0"], 64, "--jobs must be a positive integer (got 0)"),
+            (["sweep", "--preset", "table4", "--filter", "T=7", "--dry-run"], 64, "no grid point matches --filter T=7"),
+            (["sweep", "--status", "nowhere"], 66, "nowhere is not a sweep directory (no sweep.json); give the directory `wrnn sweep` wrote"),
+        ]
+        for (arguments, code, message) in cases {
+            let result = try wrnn(arguments, in: cwd)
+            XCTAssertEqual(result.status, code, "\(arguments)")
+            XCTAssertEqual(result.stderr, "wrnn: error: \(message)\n", "\(arguments)")
+        }
+    }
+
+    static let smallGrid = """
+        name: small
+        parameters:
+          task: {value: adding}
+          T: {value: 20}
+          model: {value: irnn}
+          hidden-size: {value: 8}
+          lr: {values: [0.001, 1e30]}
+          clip: {value: 0}
+          steps: {value: 40}
+          batch-size: {value: 16}
+          test-size: {value: 16}
+          eval-every: {value: 20}
+        """
+
+    /// --jobs 2 finishes the grid; a diverged run is a result; a restart repeats nothing; only
+    /// --retry-failed runs a failed point again.
+    func testLocalSweepRestartsWithoutRepeatingFinishedWork() throws {
+        let cwd = scratchDirectory()
+        try write(Self.smallGrid, to: cwd + "/small.yml")
+        let first = try wrnn(["sweep", "small.yml", "--seeds", "0,1", "--jobs", "2", "--out", "sw"], in: cwd)
+        XCTAssertEqual(first.status, 0, first.stderr)
+        XCTAssertTrue(first.stdout.hasPrefix("sweep small: 4 runs, 2 jobs x 1 thread; logs in sw/logs\n"), first.stdout)
+        XCTAssertTrue(first.stdout.hasSuffix("sweep small: 2 done, 0 running, 0 partial, 0 pending, 2 failed, 0 invalid of 4 runs (sw)\n"), first.stdout)
+        let sweep = cwd + "/sw"
+        XCTAssertEqual(events(sweep, "start").count, 4)
+        XCTAssertEqual(events(sweep, "diverged").count, 2)
+        let runs = try runDirectories(sweep)
+        XCTAssertEqual(runs.filter { FileManager.default.fileExists(atPath: $0 + "/DONE") }.count, 2)
+        XCTAssertEqual(runs.filter { FileManager.default.fileExists(atPath: $0 + "/FAILED") }.count, 2)
+
+        let again = try wrnn(["sweep", "small.yml", "--seeds", "0,1", "--out", "sw"], in: cwd)
+        XCTAssertEqual(again.status, 0, again.stderr)
+        XCTAssertEqual(events(sweep, "start").count, 4, "a restarted sweep repeats no finished or failed run")
+
+        let retry = try wrnn(["sweep", "small.yml", "--seeds", "0,1", "--out", "sw", "--retry-failed"], in: cwd)
+        XCTAssertEqual(retry.status, 0, retry.stderr)
+        XCTAssertEqual(events(sweep, "retry").count, 2)
+        XCTAssertEqual(events(sweep, "start").count, 6)
+
+        let status = try wrnn(["sweep", "--status", "sw"], in: cwd)
+        XCTAssertEqual(status.status, 0)
+        XCTAssertTrue(status.stdout.contains("failed   [2] "), status.stdout)
+        XCTAssertTrue(status.stdout.contains(": training diverged at step "), status.stdout)
+
+        let table = try wrnn(["results", "sw"], in: cwd)
+        XCTAssertEqual(table.status, 0, table.stderr)
+        XCTAssertTrue(table.stdout.contains("## adding T=20\n"), table.stdout)
+        XCTAssertTrue(table.stdout.contains("| iRNN N=8 | lr 0.001, clip off, batch 16, 40 steps, relu | 105 | 2 | never, never | – | "), table.stdout)
+        XCTAssertTrue(table.stdout.contains("| adding T=20 | iRNN N=8 | lr 1e+30, clip off, batch 16, 40 steps, relu | 105 | 2 | 0 | 2 | solved at –; MSE – |"), table.stdout)
+        let csv = try wrnn(["results", "sw", "--format", "csv"], in: cwd)
+        XCTAssertEqual(csv.stdout.split(separator: "\n").count, 3, csv.stdout)
+    }
+
+    /// SIGTERM to a sweep: the running run checkpoints; the same command resumes it exactly.
+    func testStoppedSweepResumesItsRunExactly() throws {
+        let cwd = scratchDirectory()
+        try write("""
+            name: long
+            parameters:
+              task: {value: copy}
+              T: {value: 5}
+              hidden-size: {value: 16}
+              channels: {value: 2}
+              steps: {value: 6000}
+              eval-every: {value: 500}
+              checkpoint-every: {value: 500}
+            """, to: cwd + "/long.yml")
+        XCTAssertEqual(try wrnn(["sweep", "long.yml", "--out", "whole", "--threads", "1"], in: cwd).status, 0)
+        let process = Process()
+        process.executableURL = wrnnBinary
+        process.arguments = ["sweep", "long.yml", "--out", "split", "--threads", "1"]
+        process.currentDirectoryURL = URL(fileURLWithPath: cwd)
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            if let run = try? runDirectories(cwd + "/split").first, FileManager.default.fileExists(atPath: run + "/checkpoint.bin") { break }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 143)
+        let run = try XCTUnwrap(runDirectories(cwd + "/split").first)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: run + "/DONE"))
+        let resumed = try wrnn(["sweep", "long.yml", "--out", "split", "--threads", "4"], in: cwd)
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertEqual(events(cwd + "/split", "resume").count, 1)
+        let whole = try XCTUnwrap(runDirectories(cwd + "/whole").first)
+        XCTAssertEqual(URL(fileURLWithPath: run).lastPathComponent, URL(fileURLWithPath: whole).lastPathComponent, "the run's name does not depend on threads")
+        XCTAssertEqual(try metricsWithoutTime(run), try metricsWithoutTime(whole))
+        XCTAssertTrue(try weights(run) == weights(whole), "weights and Adam state differ")
+    }
+
+    /// Two sweep processes on one grid share it and run nothing twice.
+    func testTwoSweepProcessesShareTheGrid() throws {
+        let cwd = scratchDirectory()
+        try write(Self.smallGrid.replacingOccurrences(of: "[0.001, 1e30]", with: "[0.001, 0.002, 0.003]"), to: cwd + "/g.yml")
+        let processes = (0..<2).map { _ -> Process in
+            let p = Process()
+            p.executableURL = wrnnBinary
+            p.arguments = ["sweep", "g.yml", "--seeds", "0,1", "--out", "shared", "--threads", "1"]
+            p.currentDirectoryURL = URL(fileURLWithPath: cwd)
+            p.standardOutput = FileHandle.nullDevice
+            return p
+        }
+        for p in processes { try p.run() }
+        for p in processes { p.waitUntilExit(); XCTAssertEqual(p.terminationStatus, 0) }
+        XCTAssertEqual(events(cwd + "/shared", "start").count, 6, "every run ran exactly once")
+        XCTAssertEqual(events(cwd + "/shared", "done").count, 6)
+    }
+
+    // MARK: Slurm
+
+    func shell(_ command: String) -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", command]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        do { try process.run() } catch { return (127, "\(error)") }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    /// A grid on a real single-node Slurm (scripts/slurm-up.sh starts it): every array task DONE and
+    /// bitwise equal to the same runs made here, and one task sent SIGTERM mid-run is requeued and resumes.
+    func testSlurmJobArrayMatchesLocalRunsAndSurvivesSIGTERM() throws {
+        guard shell("sinfo -h -o %T").output.contains("idle") || shell("sinfo -h -o %T").output.contains("mix") else {
+            let why = "no idle Slurm node here (run scripts/slurm-up.sh as root; it installs slurm-wlm and munge and starts a single-node cluster)"
+            if ProcessInfo.processInfo.environment["CI"] == "true" { XCTFail(why); return }
+            throw XCTSkip(why)
+        }
+        let cwd = scratchDirectory()
+        try write("""
+            name: slurm-test
+            parameters:
+              task: {value: copy}
+              T: {value: 5}
+              hidden-size: {value: 16}
+              channels: {value: 2}
+              lr: {values: [0.001, 0.003]}
+              steps: {value: 20000}
+              eval-every: {value: 1000}
+              checkpoint-every: {value: 500}
+            """, to: cwd + "/grid.yml")
+        let submit = try wrnn(["sweep", "grid.yml", "--out", "cluster", "--slurm", "--cpus-per-task", "1"], in: cwd)
+        XCTAssertEqual(submit.status, 0, submit.stderr)
+        let job = try XCTUnwrap(submit.stdout.split(separator: " ").dropFirst(3).first.map { String($0.dropLast()) }, submit.stdout)
+        XCTAssertTrue(submit.stdout.hasPrefix("submitted job array \(job): 2 runs (cluster/sweep.sbatch)"), submit.stdout)
+
+        // SIGTERM to task 1 once it has a checkpoint, then let the requeued task start at once
+        let cluster = cwd + "/cluster"
+        let plan = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: cluster + "/sweep.json"))) as? [String: Any])
+        let second = try XCTUnwrap((plan["runs"] as? [[String: Any]])?[1]["id"] as? String)
+        var deadline = Date().addingTimeInterval(240)
+        var signalled = false
+        while Date() < deadline && !signalled {
+            let run = cluster + "/runs/" + second
+            if FileManager.default.fileExists(atPath: run + "/checkpoint.bin"), !FileManager.default.fileExists(atPath: run + "/DONE") {
+                signalled = shell("scancel --signal=TERM \(job)_1").status == 0
+            }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        XCTAssertTrue(signalled, "task 1 was signalled while running")
+        deadline = Date().addingTimeInterval(300)
+        while Date() < deadline {
+            let ids = (plan["runs"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+            let finished = ids.filter { id in ["DONE", "FAILED"].contains { FileManager.default.fileExists(atPath: cluster + "/runs/" + id + "/" + $0) } }
+            if finished.count == ids.count && shell("squeue -h -j \(job)").output.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { break }
+            // Slurm holds a requeued task for two minutes; let it start now
+            if shell("squeue -h -j \(job) -o %T").output.contains("PENDING") { _ = shell("scontrol update jobid=\(job)_1 starttime=now") }
+            Thread.sleep(forTimeInterval: 1)
+        }
+        XCTAssertEqual(events(cluster, "stopped").count, 1, "the signalled task checkpointed and stopped")
+        XCTAssertEqual(events(cluster, "resume").count, 1, "the requeued task resumed")
+        // the same runs here (same seed, one thread each)
+        let local = try wrnn(["sweep", "grid.yml", "--out", "local", "--threads", "1"], in: cwd)
+        XCTAssertEqual(local.status, 0, local.stderr)
+        let status = try wrnn(["sweep", "--status", "cluster"], in: cwd)
+        XCTAssertTrue(status.stdout.hasSuffix("sweep slurm-test: 2 done, 0 running, 0 partial, 0 pending, 0 failed, 0 invalid of 2 runs (cluster)\n"), status.stdout)
+        let slurmRuns = try runDirectories(cluster), localRuns = try runDirectories(cwd + "/local")
+        XCTAssertEqual(slurmRuns.map { URL(fileURLWithPath: $0).lastPathComponent }, localRuns.map { URL(fileURLWithPath: $0).lastPathComponent })
+        for (a, b) in zip(slurmRuns, localRuns) {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: a + "/DONE"))
+            XCTAssertEqual(try metricsWithoutTime(a), try metricsWithoutTime(b), a)
+            XCTAssertTrue(try weights(a) == weights(b), "weights and Adam state of \(a) and \(b) differ")
+        }
+    }
+}
