@@ -14,6 +14,7 @@ let systemLibraries: [Target] = [
     .systemLibrary(name: "CFFTW", path: "Sources/CFFTW", providers: [.apt(["libfftw3-dev"]), .brew(["fftw"])]),
     .systemLibrary(name: "CGIF", path: "Sources/CGIF", providers: [.apt(["libgif-dev"]), .brew(["giflib"])]),
     .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+    .systemLibrary(name: "CFloatMode", path: "Sources/CFloatMode"),
 ]
 
 #if os(Linux)
@@ -38,7 +39,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: blasTargets + systemLibraries + [
-        .target(name: "WaveCore", dependencies: blasDependency, swiftSettings: kernelMath),
+        .target(name: "WaveCore", dependencies: blasDependency + ["CFloatMode"], swiftSettings: kernelMath),
         .target(name: "WaveModels", dependencies: ["WaveCore"], swiftSettings: fastMath),
         .target(name: "WaveData", dependencies: ["WaveCore", "CZlib"], swiftSettings: fastMath),
         .target(name: "WaveTasks", dependencies: ["WaveCore", "WaveModels", "WaveData"], swiftSettings: fastMath),

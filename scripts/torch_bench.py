@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """PyTorch twin of `wrnn bench`: the same configurations, shapes and initialisation,
 timed the same way (median of whole training iterations: forward, backward, clip, Adam).
+The gated rows time PyTorch's own nn.LSTM / nn.GRU (its default init is ours), and every row
+asserts that the module it times is the one its name says. Every row is timed twice, as
+PyTorch ships and with torch.set_flush_denormal(True) (wrnn's default: subnormals flushed).
 
     python3 scripts/torch_bench.py [--configs copy-wrnn,...] [--threads 2] [--json]
 
@@ -68,6 +71,21 @@ def build(torch, nn, task, model, n, c, f=3, d_image=1):
         def forward(self, x, h):
             return torch.relu(self.Wy(h) + self.Wx(x))
 
+    class GatedNet(nn.Module):
+        """One-layer nn.LSTM / nn.GRU (PyTorch's fused kernels, its default init) and a linear readout of the last h."""
+
+        def __init__(self):
+            super().__init__()
+            self.rnn = (nn.LSTM if model == "lstm" else nn.GRU)(d, n)
+            self.readout = nn.Linear(n, out)
+
+        def forward(self, xs):
+            hs, _ = self.rnn(xs)
+            return self.readout(hs) if task == "copy" else self.readout(hs[-1])
+
+    if model in ("lstm", "gru"):
+        return GatedNet()
+
     class Net(nn.Module):
         def __init__(self):
             super().__init__()
@@ -111,14 +129,32 @@ def make_batch(torch, task, T, batch, gen):
     return x, y
 
 
-def bench_one(name, iterations, warmup, threads):
+def timed_module(nn, net):
+    """The recurrent module a net times, by its class: what the row's name must say."""
+    rnn = getattr(net, "rnn", None)
+    if isinstance(rnn, nn.LSTM):
+        return "lstm"
+    if isinstance(rnn, nn.GRU):
+        return "gru"
+    cell = getattr(net, "cell", None)
+    if cell is not None and isinstance(getattr(cell, "Wy", None), nn.Conv1d):
+        return "wrnn"
+    if cell is not None and isinstance(getattr(cell, "Wy", None), nn.Linear):
+        return "irnn"
+    return type(net).__name__
+
+
+def bench_one(name, iterations, warmup, threads, flush_denormal):
     import torch
     import torch.nn as nn
 
     torch.set_num_threads(threads)
+    torch.set_flush_denormal(flush_denormal)
     torch.manual_seed(0)
     task, T, model, n, c, batch = CONFIGS[name]
     net = build(torch, nn, task, model, n, c, d_image=T[1] if task == "image" else 1)
+    module = timed_module(nn, net)
+    assert module == model, f"{name}: the timed module is {module}, not {model}"
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
     gen = torch.Generator().manual_seed(0)
     x, y = make_batch(torch, task, T, batch, gen)
@@ -146,6 +182,7 @@ def bench_one(name, iterations, warmup, threads):
     times.sort()
     return {
         "name": name,
+        "module": type(getattr(net, "rnn", None) or net.cell).__name__,
         "seconds_per_iteration": times[len(times) // 2],
         "peak_memory_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
         "torch_version": torch.__version__,
@@ -160,6 +197,7 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--single", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--flush-denormal", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     names = [s.strip() for s in args.configs.split(",") if s.strip()]
     unknown = [s for s in names if s not in CONFIGS]
@@ -170,17 +208,24 @@ def main():
     except ImportError:
         sys.exit("torch_bench.py: PyTorch is not installed; pip install torch")
     if args.single:
-        print(json.dumps(bench_one(names[0], args.iterations, args.warmup, args.threads)))
+        print(json.dumps(bench_one(names[0], args.iterations, args.warmup, args.threads, args.flush_denormal)))
         return
     results = []
-    for name in names:  # one process per configuration so peak memory is its own
-        out = subprocess.run([sys.executable, __file__, "--single", "--configs", name,
-                              "--iterations", str(args.iterations), "--warmup", str(args.warmup),
-                              "--threads", str(args.threads)], check=True, capture_output=True, text=True)
-        results.append(json.loads(out.stdout))
+    for name in names:  # one process per configuration and mode, so peak memory is its own
+        runs = []
+        for flush in (False, True):
+            out = subprocess.run([sys.executable, __file__, "--single", "--configs", name,
+                                  "--iterations", str(args.iterations), "--warmup", str(args.warmup),
+                                  "--threads", str(args.threads)] + (["--flush-denormal"] if flush else []),
+                                 check=True, capture_output=True, text=True)
+            runs.append(json.loads(out.stdout))
+        r = runs[0]
+        r["seconds_per_iteration_flush_denormal"] = runs[1]["seconds_per_iteration"]
+        r["peak_memory_bytes_flush_denormal"] = runs[1]["peak_memory_bytes"]
+        results.append(r)
         if not args.json:
-            r = results[-1]
-            print(f"{name:12s} {r['seconds_per_iteration']:9.4f} s/iter  peak RSS {r['peak_memory_bytes'] / 1e6:8.1f} MB")
+            print(f"{name:14s} {r['module']:10s} {r['seconds_per_iteration']:9.4f} s/iter as shipped, "
+                  f"{r['seconds_per_iteration_flush_denormal']:9.4f} with flush_denormal  peak RSS {r['peak_memory_bytes'] / 1e6:8.1f} MB")
     if args.json:
         print(json.dumps(results))
 

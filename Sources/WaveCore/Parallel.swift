@@ -25,9 +25,11 @@ public final class ShardPool: @unchecked Sendable {
     public init(threads: Int) {
         self.threads = max(1, threads)
         state = State(workers: self.threads - 1)
+        let flush = FloatMode.flushSubnormals
         for worker in 1..<self.threads {
             let state = self.state
             let thread = Thread {
+                FloatMode.set(flush)   // the pool's threads compute like the thread that made the pool
                 while true {
                     state.start[worker - 1].wait()
                     if state.stopping { state.done[worker - 1].signal(); return }

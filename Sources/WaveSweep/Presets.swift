@@ -125,6 +125,31 @@ public enum SweepPresets {
           test-size: {value: 2000}
         """
 
+    /// The learning-dynamics comparison with the PyTorch twin (scripts/torch_twin.py): run with
+    /// --seeds 0,1,2,3,4 and compare with scripts/dynamics_compare.py.
+    static let dynamicsAdding = """
+        name: dynamics-adding
+        parameters:
+          task: {value: adding}
+          T: {value: 100}
+          model: {value: wrnn}
+          lr: {value: 0.001}
+          clip: {value: 0}
+          steps: {value: 3000}
+          eval-every: {value: 100}
+        """
+    static let dynamicsCopy = """
+        name: dynamics-copy
+        parameters:
+          task: {value: copy}
+          T: {value: 30}
+          model: {value: wrnn}
+          lr: {value: 0.001}
+          clip: {value: 1}
+          steps: {value: 3000}
+          eval-every: {value: 100}
+        """
+
     public static let all: [SweepPreset] = [
         SweepPreset(name: "table4", summary: "copy task T = 0, 10, 30, 80, Table 4's seven rows, 60,000 steps", yaml: table4(name: "table4", delays: "0, 10, 30, 80", steps: 60_000)),
         SweepPreset(name: "table4-cpu", summary: "copy task T = 10, 30, Table 4's seven rows, 3,000 steps (the paper: 60,000)", yaml: table4(name: "table4-cpu", delays: "10, 30", steps: 3_000)),
@@ -138,6 +163,8 @@ public enum SweepPresets {
         SweepPreset(name: "nscifar10-cpu", summary: "noisy sCIFAR-10: the same models, 1 epoch (the paper: 120)", yaml: images(name: "nscifar10-cpu", task: "nscifar10", epochs: 1, irnnEpochs: 1, batch: 256)),
         SweepPreset(name: "figure7", summary: "psMNIST accuracy against parameters: wRNN c = 2..16, iRNN N = 64..512, 120 epochs (Figure 7)", yaml: figure7(name: "figure7", task: "psmnist", epochs: 120)),
         SweepPreset(name: "figure7-cpu", summary: "the Figure 7 grid on psFMNIST (real data here), 1 epoch (the paper: psMNIST, 120)", yaml: figure7(name: "figure7-cpu", task: "psfmnist", epochs: 1)),
+        SweepPreset(name: "dynamics-adding", summary: "adding T = 100, wRNN, lr 1e-3, no clipping, 3,000 steps: against the PyTorch twin", yaml: dynamicsAdding),
+        SweepPreset(name: "dynamics-copy", summary: "copy T = 30, wRNN, lr 1e-3, clip 1, 3,000 steps: against the PyTorch twin", yaml: dynamicsCopy),
         SweepPreset(name: "fashion-early-cpu", summary: "sFMNIST and psFMNIST, wRNN against iRNN over the first 300 steps", yaml: fashionEarly),
     ]
 }

@@ -135,9 +135,11 @@ public func peakResidentBytes() -> Int {
 }
 
 /// Times `iterations` training iterations on one fixed batch after `warmup` untimed ones.
-public func runBenchmark(_ bench: BenchConfig, iterations: Int, warmup: Int, threads: Int, seed: UInt64) -> BenchResult {
+public func runBenchmark(_ bench: BenchConfig, iterations: Int, warmup: Int, threads: Int, seed: UInt64,
+                         keepDenormals: Bool = false) -> BenchResult {
     var config = bench.trainConfig
     config.threads = threads
+    if keepDenormals { config.keepDenormals = true }
     config.seed = seed
     let trainer = Trainer(config: config, task: bench.makeTask())
     let batch = trainer.task.makeBatch(count: bench.batch)

@@ -153,6 +153,8 @@ public struct TrainConfig: Codable, Equatable, Sendable {
     /// Facts about this run that its numbers depend on and a reader must know (a sweep's budget
     /// override, an authors' copy layout without a paper T); printed and kept in summary.json.
     public var notes: [String]?
+    /// Keep subnormal floats instead of flushing them to zero (`--keep-denormals`; nil: flush).
+    public var keepDenormals: Bool?
 
     public init(task: TaskConfig, model: ModelConfig, learningRate: Double, clip: Double, batchSize: Int, steps: Int,
                 seed: UInt64, threads: Int, evalEvery: Int, checkpointEvery: Int, testSize: Int) {

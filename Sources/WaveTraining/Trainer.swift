@@ -82,6 +82,9 @@ public final class Trainer: @unchecked Sendable {
     public init(config: TrainConfig, task: any SequenceTask) {
         self.config = config
         self.task = task
+        // before the shard threads start: they take the mode of the thread that makes them
+        FloatMode.flushSubnormals = config.keepDenormals != true
+        FloatMode.apply()
         model = SequenceModel<Float>(config.model)
         var initStream = RandomStream(seed: config.seed, stream: 0)
         params = Buffer(config.model.initialParameters(&initStream, as: Float.self))

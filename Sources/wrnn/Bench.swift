@@ -17,6 +17,8 @@ struct Bench: ParsableCommand {
     var threads: Int?
     @Option(help: "Seed for weights and data.")
     var seed: UInt64 = 0
+    @Flag(help: "Keep subnormal floats (default: flushed to zero on every computing thread).")
+    var keepDenormals = false
     @Flag(help: "Print JSON instead of a table.")
     var json = false
     @Flag(help: "Also run scripts/torch_bench.py on the same configurations and print both side by side.")
@@ -48,7 +50,7 @@ struct Bench: ParsableCommand {
         for config in configs {
             // several configurations: each in its own process, so peak memory is its own
             let result = configs.count == 1
-                ? runBenchmark(config, iterations: iterations, warmup: warmup, threads: threadCount, seed: seed)
+                ? runBenchmark(config, iterations: iterations, warmup: warmup, threads: threadCount, seed: seed, keepDenormals: keepDenormals)
                 : try benchInChildProcess(config, threads: threadCount)
             results.append(result)
             if !json && !torch { print(result.tableRow) }
@@ -77,7 +79,7 @@ extension Bench {
         process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
         #endif
         process.arguments = ["bench", "--configs", config.name, "--iterations", String(iterations), "--warmup", String(warmup),
-                             "--threads", String(threads), "--seed", String(seed), "--json"]
+                             "--threads", String(threads), "--seed", String(seed), "--json"] + (keepDenormals ? ["--keep-denormals"] : [])
         let output = Pipe()
         process.standardOutput = output
         try process.run()

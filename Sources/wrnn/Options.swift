@@ -195,6 +195,8 @@ struct RunOptions: ParsableArguments {
     var initFrom: String?
     @Flag(help: "Print only the summary.")
     var quiet = false
+    @Flag(help: "Keep subnormal floats (by default every computing thread flushes them to zero, like PyTorch's torch.set_flush_denormal(True)).")
+    var keepDenormals = false
 
     func validate() throws {
         try requirePositive(threads, "--threads")

@@ -48,6 +48,8 @@ struct Sweep: ParsableCommand {
     var dryRun = false
     @Flag(help: "Run failed (diverged) runs again, from scratch.")
     var retryFailed = false
+    @Flag(help: "Keep subnormal floats in every run (see wrnn train --help).")
+    var keepDenormals = false
     @Option(parsing: .unconditional, help: "Run only this grid point (0-based; a Slurm array task's $SLURM_ARRAY_TASK_ID).")
     var runIndex: Int?
     @Option(help: "Show done / running / failed / pending for the sweep in this directory and exit.")
@@ -172,6 +174,7 @@ struct Sweep: ParsableCommand {
         if let epochs { budget = "--epochs \(epochs)" }
         let runs = points.enumerated().map { index, point -> PlannedRun in
             var arguments = point.train.arguments + ["--seed", String(point.seed), "--threads", String(threads)]
+            if keepDenormals { arguments.append("--keep-denormals") }
             if let dataDir, let task = point.train.value(of: "--task"), TaskKind(rawValue: task)?.isImage == true {
                 arguments += ["--data-dir", dataDir]
             }
@@ -288,6 +291,7 @@ struct Sweep: ParsableCommand {
         if let epochs { arguments += ["--epochs", String(epochs)] }
         if let dataDir { arguments += ["--data-dir", dataDir] }
         if retryFailed { arguments.append("--retry-failed") }
+        if keepDenormals { arguments.append("--keep-denormals") }
         print("sweep \(plan.name): \(plan.runs.count) runs, \(jobs) jobs x \(threads) thread\(threads == 1 ? "" : "s"); logs in \(directory.path)/logs")
         var workers: [Process] = []
         for k in 0..<jobs {
@@ -366,6 +370,7 @@ struct Sweep: ParsableCommand {
         if let epochs { arguments += ["--epochs", String(epochs)] }
         if let dataDir { arguments += ["--data-dir", absolute(dataDir)] }
         if retryFailed { arguments.append("--retry-failed") }
+        if keepDenormals { arguments.append("--keep-denormals") }
         let script = SlurmScript(name: plan.name, runs: plan.runs.count, executable: executable, arguments: arguments,
                                  workingDirectory: FileManager.default.currentDirectoryPath, logDirectory: absolute(directory.path + "/logs"),
                                  cpusPerTask: threads, partition: partition, timeLimit: time, maxParallel: maxParallel).text

@@ -49,6 +49,7 @@ struct Train: ParsableCommand {
         if let lr = optimizerOptions.lr { config.learningRate = lr }
         if let steps = optimizerOptions.steps { config.steps = steps }
         config.initFrom = runOptions.initFrom
+        if runOptions.keepDenormals { config.keepDenormals = true }
         let notes = task.notes
         config.notes = notes.isEmpty ? nil : notes
         return config
@@ -80,6 +81,7 @@ enum TrainSession {
         let scheduleText = config.schedule.map { ", \($0.kind.rawValue) schedule" } ?? ""
         print("Adam lr \(config.learningRate)\(scheduleText), clip \(config.clip == 0 ? "off" : String(config.clip)), batch \(config.batchSize), \(config.steps) steps, seed \(config.seed), \(config.threads) thread\(config.threads == 1 ? "" : "s")")
         if let initFrom = config.initFrom { print("initial weights: \(initFrom)") }
+        if config.keepDenormals == true { print("subnormal floats kept (--keep-denormals)") }
         for note in config.notes ?? [] { print("note: \(note)") }
         print("run directory: \(path)")
         let summary = try trainer.run(directory: directory, progress: Progress(quiet: quiet))

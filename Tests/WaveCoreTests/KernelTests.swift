@@ -225,3 +225,34 @@ final class TranscendentalTests: XCTestCase {
         XCTAssertEqual(Float.gateTanh(200), 1)
     }
 }
+
+/// Subnormal floats are flushed to zero on every computing thread by default (issue: 9x stalls
+/// in the gated cells on Intel cores), and kept when asked.
+final class FloatModeTests: XCTestCase {
+    /// 1e-30 * 1e-10 = 1e-40, a subnormal Float, computed on each shard thread of a pool.
+    func products(threads: Int) -> [Float] {
+        let pool = ShardPool(threads: threads)
+        var out = [Float](repeating: -1, count: threads)
+        let a = Float(sqrt(Double(1e-60))), b = Float(Double(threads) * 1e-10 / Double(threads))   // opaque to the optimiser
+        out.withUnsafeMutableBufferPointer { buffer in
+            let p = buffer.baseAddress!
+            pool.run(threads) { shard in p[shard] = a * b }
+        }
+        return out
+    }
+
+    func testSubnormalProductsOnShardThreadsAreZeroUnlessKept() {
+        let saved = FloatMode.flushSubnormals
+        defer { FloatMode.flushSubnormals = saved; FloatMode.apply() }
+        FloatMode.flushSubnormals = true
+        FloatMode.apply()
+        XCTAssertTrue(FloatMode.currentThreadFlushes)
+        XCTAssertEqual(products(threads: 3), [0, 0, 0], "main thread and both worker threads flush")
+        FloatMode.flushSubnormals = false
+        FloatMode.apply()
+        XCTAssertFalse(FloatMode.currentThreadFlushes)
+        for value in products(threads: 3) {
+            XCTAssertTrue(value.isSubnormal && value > 0, "kept: \(value)")
+        }
+    }
+}
