@@ -13,3 +13,49 @@ public struct WrnnError: Error, CustomStringConvertible, Sendable {
     public static func io(_ m: String) -> WrnnError { WrnnError(m, exitCode: 74) }
 }
 
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Writes text to standard output or error with write(2): a closed or full stream loses the text
+/// but never stops the program (Foundation's FileHandle.write traps on such errors).
+public func writeStandard(_ text: String, error: Bool = false) {
+    let fd = error ? STDERR_FILENO : STDOUT_FILENO
+    var bytes = Array(text.utf8)
+    var offset = 0
+    while offset < bytes.count {
+        let n = bytes.withUnsafeMutableBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+        if n < 0 && errno == EINTR { continue }
+        if n <= 0 { return }
+        offset += n
+    }
+    bytes.removeAll()
+}
+
+/// Appends `bytes` to the file at `path` (created if missing) and fsyncs it; every failure is a
+/// WrnnError naming the path, the operation and the errno text (exit 74).
+public func appendDurably(_ bytes: [UInt8], to path: String) throws {
+    let fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+    guard fd >= 0 else { throw WrnnError.io("cannot open \(path) for appending: \(String(cString: strerror(errno)))") }
+    defer { close(fd) }
+    var offset = 0
+    while offset < bytes.count {
+        let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+        if n < 0 && errno == EINTR { continue }
+        guard n > 0 else {
+            throw WrnnError.io("cannot append to \(path): \(String(cString: strerror(n < 0 ? errno : ENOSPC))) (\(bytes.count - offset) bytes not written)")
+        }
+        offset += n
+    }
+    guard fsync(fd) == 0 else { throw WrnnError.io("cannot fsync \(path): \(String(cString: strerror(errno)))") }
+}
+
+import Foundation
+
+extension FileHandle {
+    /// Everything up to end of file; a read error ends the data there instead of trapping.
+    public func readToEndSafely() -> Data { ((try? readToEnd()) ?? nil) ?? Data() }
+}

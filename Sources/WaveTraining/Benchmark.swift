@@ -57,9 +57,11 @@ public struct BenchResult: Codable, Sendable {
     public var workspaceBytes: Int
     public var parameters: Int
     public var threads: Int
+    /// gflops as a percentage of the same run's sgemm peak (filled in by `wrnn bench`).
+    public var percentOfPeak: Double?
 
     enum CodingKeys: String, CodingKey {
-        case name, gflops, threads, parameters
+        case name, gflops, threads, parameters, percentOfPeak = "percent_of_peak"
         case secondsPerIteration = "seconds_per_iteration", minSecondsPerIteration = "min_seconds_per_iteration"
         case flopsPerIteration = "flops_per_iteration", peakMemoryBytes = "peak_memory_bytes", workspaceBytes = "workspace_bytes"
     }
@@ -74,22 +76,61 @@ public struct BenchResult: Codable, Sendable {
 public struct BenchReport: Codable, Sendable {
     public var threads: Int
     public var blasCore: String
+    public var cpu: String?
+    /// This machine's single-precision peak as a large OpenBLAS sgemm reaches it (same threads).
+    public var sgemmPeakGflops: Double?
     public var results: [BenchResult]
     public var torch: [TorchResult]?
-    public init(threads: Int, blasCore: String, results: [BenchResult], torch: [TorchResult]?) {
-        self.threads = threads; self.blasCore = blasCore; self.results = results; self.torch = torch
+    public init(threads: Int, blasCore: String, cpu: String?, sgemmPeakGflops: Double?, results: [BenchResult], torch: [TorchResult]?) {
+        self.threads = threads; self.blasCore = blasCore; self.cpu = cpu; self.sgemmPeakGflops = sgemmPeakGflops
+        self.results = results; self.torch = torch
     }
-    enum CodingKeys: String, CodingKey { case threads, results, torch, blasCore = "blas_core" }
+    enum CodingKeys: String, CodingKey {
+        case threads, results, torch, cpu, blasCore = "blas_core", sgemmPeakGflops = "sgemm_peak_gflops"
+    }
+}
+
+/// The machine's attainable single-precision rate: the best of several 2048^3 OpenBLAS sgemms on
+/// `threads` threads, in this process (BLAS then goes back to one thread per shard).
+public func measureSgemmPeak(threads: Int, size: Int = 2048, repeats: Int = 4) -> Double {
+    let a = Buffer<Float>(zeros: size * size), b = Buffer<Float>(zeros: size * size), c = Buffer<Float>(zeros: size * size)
+    for i in 0..<(size * size) { a[i] = Float(i % 7) * 0.25 - 0.75; b[i] = Float(i % 5) * 0.2 - 0.4 }
+    BLASThreads.set(threads)
+    defer { BLASThreads.set(1) }
+    var best = Double.infinity
+    for _ in 0..<repeats {
+        let start = DispatchTime.now().uptimeNanoseconds
+        sgemm(c.pointer, ldc: size, UnsafePointer(a.pointer), lda: size, .none, UnsafePointer(b.pointer), ldb: size, .none,
+              m: size, n: size, k: size)
+        best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
+    }
+    return 2 * pow(Double(size), 3) / best / 1e9
+}
+
+/// "AMD EPYC ... (avx2, avx512f)" from /proc/cpuinfo, or nil elsewhere.
+public var cpuDescription: String? {
+    guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return nil }
+    let lines = text.split(separator: "\n")
+    let model = lines.first { $0.hasPrefix("model name") }?.split(separator: ":", maxSplits: 1).last?.trimmingCharacters(in: .whitespaces)
+    let flags = Set(lines.first { $0.hasPrefix("flags") }?.split(separator: " ").map(String.init) ?? [])
+    let isa = ["avx2", "fma", "avx512f", "avx512bw", "avx512_bf16", "amx_tile"].filter { flags.contains($0) }
+    return "\(model ?? "unknown CPU") (\(isa.joined(separator: ", ")))"
 }
 
 /// What scripts/torch_bench.py reports for one configuration.
 public struct TorchResult: Codable, Sendable {
     public var name: String
+    /// The PyTorch module timed (the script asserts it is the row's model).
+    public var module: String?
+    /// As PyTorch ships (subnormals kept).
     public var secondsPerIteration: Double
     public var peakMemoryBytes: Int
+    /// With torch.set_flush_denormal(True), wrnn's default.
+    public var secondsPerIterationFlushDenormal: Double?
     public var torchVersion: String
     enum CodingKeys: String, CodingKey {
-        case name, secondsPerIteration = "seconds_per_iteration", peakMemoryBytes = "peak_memory_bytes"
+        case name, module, secondsPerIteration = "seconds_per_iteration", peakMemoryBytes = "peak_memory_bytes"
+        case secondsPerIterationFlushDenormal = "seconds_per_iteration_flush_denormal"
         case torchVersion = "torch_version"
     }
 }

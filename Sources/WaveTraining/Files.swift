@@ -70,7 +70,6 @@ private let crcTable: [UInt32] = (0..<256).map { i -> UInt32 in
 /// The directory of one training run: config.json, metrics.jsonl, checkpoint.bin, summary.json.
 public final class RunDirectory: @unchecked Sendable {
     public let path: String
-    private var metrics: FileHandle?
 
     /// Creates a new run directory; an existing one is refused so that no run is overwritten.
     public static func create(_ path: String) throws -> RunDirectory {
@@ -146,16 +145,9 @@ public final class RunDirectory: @unchecked Sendable {
 
     /// Appends one JSON object per line to metrics.jsonl and flushes it.
     public func appendMetrics(_ record: MetricsRecord) throws {
-        if metrics == nil {
-            let p = file("metrics.jsonl")
-            if !FileManager.default.fileExists(atPath: p) { FileManager.default.createFile(atPath: p, contents: nil) }
-            metrics = FileHandle(forWritingAtPath: p)
-            metrics?.seekToEndOfFile()
-        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        metrics?.write(try encoder.encode(record) + Data([10]))
-        try metrics?.synchronize()
+        try appendDurably(Array(try encoder.encode(record)) + [10], to: file("metrics.jsonl"))
     }
 }
 

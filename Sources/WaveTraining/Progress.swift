@@ -1,5 +1,6 @@
 import Foundation
 import WaveTasks
+import WaveCore
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -30,7 +31,7 @@ public final class Progress: @unchecked Sendable {
         let rate = Double(step) / max(now.timeIntervalSince(start), 1e-9)
         let eta = Double(total - step) / max(rate, 1e-9)
         let line = "\(prefix)step \(step)/\(total)  loss \(formatLoss(loss))  \(String(format: "%.1f", rate)) steps/s  ETA \(formatDuration(eta))"
-        FileHandle.standardOutput.write(Data(("\r\u{1B}[2K" + line).utf8))
+        writeStandard(("\r\u{1B}[2K" + line))
         drawn = true
     }
 
@@ -55,11 +56,11 @@ public final class Progress: @unchecked Sendable {
     public func emit(_ line: String) {
         let clear = drawn ? "\r\u{1B}[2K" : ""
         drawn = false
-        FileHandle.standardOutput.write(Data((clear + line + "\n").utf8))
+        writeStandard((clear + line + "\n"))
     }
 
     public func finish() {
-        if drawn { FileHandle.standardOutput.write(Data("\r\u{1B}[2K".utf8)); drawn = false }
+        if drawn { writeStandard("\r\u{1B}[2K"); drawn = false }
     }
 }
 

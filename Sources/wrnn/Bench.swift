@@ -45,6 +45,10 @@ struct Bench: ParsableCommand {
 
     func run() throws {
         let threadCount = threads ?? Preset.defaultThreads
+        let peak = measureSgemmPeak(threads: threadCount)
+        if !json {
+            print("CPU: \(cpuDescription ?? "unknown"); OpenBLAS \(BLASCore.name) kernels; \(threadCount) thread\(threadCount == 1 ? "" : "s"); sgemm peak \(String(format: "%.1f", peak)) GFLOP/s (2048^3, in this process)")
+        }
         var results: [BenchResult] = []
         let configs = try selected
         for config in configs {
@@ -53,7 +57,7 @@ struct Bench: ParsableCommand {
                 ? runBenchmark(config, iterations: iterations, warmup: warmup, threads: threadCount, seed: seed, keepDenormals: keepDenormals)
                 : try benchInChildProcess(config, threads: threadCount)
             results.append(result)
-            if !json && !torch { print(result.tableRow) }
+            if !json && !torch { print(result.tableRow + String(format: "  %.0f%% of peak", 100 * result.gflops / peak)) }
         }
         var torchResults: [String: TorchResult] = [:]
         if torch {
@@ -62,11 +66,12 @@ struct Bench: ParsableCommand {
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            let report = BenchReport(threads: threadCount, blasCore: BLASCore.name, results: results,
+            for k in results.indices { results[k].percentOfPeak = 100 * results[k].gflops / peak }
+            let report = BenchReport(threads: threadCount, blasCore: BLASCore.name, cpu: cpuDescription, sgemmPeakGflops: peak, results: results,
                                      torch: torch ? Array(torchResults.values).sorted { $0.name < $1.name } : nil)
             print(String(decoding: try encoder.encode(report), as: UTF8.self))
         } else if torch {
-            print(sideBySide(results, torchResults))
+            print(sideBySide(results, torchResults, peak: peak))
         }
     }
 }
@@ -83,7 +88,7 @@ extension Bench {
         let output = Pipe()
         process.standardOutput = output
         try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
+        let data = output.fileHandleForReading.readToEndSafely()
         process.waitUntilExit()
         guard process.terminationStatus == 0,
               let report = try? JSONDecoder().decode(BenchReport.self, from: data), let result = report.results.first else {

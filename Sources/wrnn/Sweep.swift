@@ -132,7 +132,7 @@ struct Sweep: ParsableCommand {
         if !worker { try showStatus(directory) }
     }
 
-    func warn(_ text: String) { FileHandle.standardError.write(Data("wrnn: warning: \(text)\n".utf8)) }
+    func warn(_ text: String) { writeStandard("wrnn: warning: \(text)\n", error: true) }
 
     func slurmThreads() -> Int {
         ProcessInfo.processInfo.environment["SLURM_CPUS_PER_TASK"].flatMap(Int.init) ?? Preset.defaultThreads
@@ -296,8 +296,9 @@ struct Sweep: ParsableCommand {
         var workers: [Process] = []
         for k in 0..<jobs {
             let log = directory.path + "/logs/worker-\(k).log"
-            FileManager.default.createFile(atPath: log, contents: nil)
-            guard let handle = FileHandle(forWritingAtPath: log) else { throw WrnnError.io("cannot write \(log)") }
+            let fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0o644)   // a restarted sweep keeps the earlier logs
+            guard fd >= 0 else { throw WrnnError.io("cannot open \(log): \(String(cString: strerror(errno)))") }
+            let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/proc/self/exe")
             process.arguments = arguments
@@ -313,10 +314,10 @@ struct Sweep: ParsableCommand {
                 for w in workers where w.isRunning { kill(w.processIdentifier, StopRequest.signal) }
                 forwarded = true
             }
-            if interactive { FileHandle.standardOutput.write(Data(("\r\u{1B}[2K" + progressLine(plan, directory)).utf8)) }
+            if interactive { writeStandard(("\r\u{1B}[2K" + progressLine(plan, directory))) }
             usleep(500_000)
         }
-        if interactive { FileHandle.standardOutput.write(Data("\r\u{1B}[2K".utf8)) }
+        if interactive { writeStandard("\r\u{1B}[2K") }
         if StopRequest.signal != 0 {
             throw WrnnError("stopped by signal \(StopRequest.signal); runs checkpointed, run the same command again to continue", exitCode: 128 + StopRequest.signal)
         }
@@ -383,8 +384,8 @@ struct Sweep: ParsableCommand {
         sbatch.standardOutput = pipe
         sbatch.standardError = errors
         do { try sbatch.run() } catch { throw WrnnError.missing("cannot run sbatch: \(error.localizedDescription); is Slurm installed here?") }
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let output = String(decoding: pipe.fileHandleForReading.readToEndSafely(), as: UTF8.self)
+        let errorText = String(decoding: errors.fileHandleForReading.readToEndSafely(), as: UTF8.self)
         sbatch.waitUntilExit()
         guard sbatch.terminationStatus == 0 else {
             let line = errorText.split(separator: "\n").first.map(String.init) ?? "exit \(sbatch.terminationStatus)"

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import WaveCore
 import WaveTraining
 
 struct Train: ParsableCommand {
@@ -94,7 +95,7 @@ enum TrainSession {
         let directory = try RunDirectory.open(path)
         let (checkpoint, warning) = try Checkpoint.readWithFallback(directory.file("checkpoint.bin"),
                                                                     previous: directory.file("checkpoint.prev.bin"))
-        if let warning { FileHandle.standardError.write(Data("wrnn: warning: \(warning)\n".utf8)) }
+        if let warning { writeStandard("wrnn: warning: \(warning)\n", error: true) }
         var config = checkpoint.header.config
         if let steps { config.steps = steps }
         let trainer = try Trainer(checkedConfig: config)

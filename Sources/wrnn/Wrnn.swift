@@ -26,6 +26,9 @@ struct Wrnn: ParsableCommand {
     static func main() {
         // line-buffered even into a pipe, so header lines and progress lines keep their order
         setvbuf(stdout, nil, _IOLBF, 0)
+        // a file-size limit (ulimit -f) makes write(2) fail with EFBIG, reported as an I/O error (74)
+        // with nothing lost, instead of killing the process with SIGXFSZ
+        signal(SIGXFSZ, SIG_IGN)
         BLASSetup.prepare()
         do {
             var command = try parseAsRoot()
@@ -49,7 +52,7 @@ struct Wrnn: ParsableCommand {
         var line = lines.first ?? message
         let items = lines.dropFirst().map { $0.hasPrefix("- ") ? String($0.dropFirst(2)) : $0 }
         if !items.isEmpty { line += " " + items.joined(separator: ", ") }
-        FileHandle.standardError.write(Data("wrnn: error: \(line)\n".utf8))
+        writeStandard("wrnn: error: \(line)\n", error: true)
         Foundation.exit(code)
     }
 }

@@ -191,6 +191,15 @@ final class SweepCLITests: XCTestCase {
         XCTAssertEqual(events(cwd + "/shared", "done").count, 6)
     }
 
+    /// A full disk while appending metrics (a file-size limit here) is an I/O error, exit 74, one line.
+    func testFileSizeLimitWhileAppendingMetricsIsAnIOError() throws {
+        let cwd = scratchDirectory()
+        let result = shell("cd \(cwd) && ulimit -f 8 && '\(wrnnBinary.path)' train -T 2 -n 8 -c 2 --steps 4000 --eval-every 1 --checkpoint-every 10 --test-size 8 --batch-size 8 --out run --quiet 2>&1; echo \"exit $?\"")
+        XCTAssertTrue(result.output.hasPrefix("wrnn: error: cannot append to run/metrics.jsonl: File too large ("), result.output)
+        XCTAssertTrue(result.output.hasSuffix(" bytes not written)\nexit 74\n"), result.output)
+        XCTAssertNoThrow(try Checkpoint.read(from: cwd + "/run/checkpoint.bin"), "the last checkpoint is intact")
+    }
+
     // MARK: Slurm
 
     func shell(_ command: String) -> (status: Int32, output: String) {
