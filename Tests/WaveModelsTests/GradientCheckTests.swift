@@ -123,3 +123,33 @@ final class GradientCheckTests: XCTestCase {
         }
     }
 }
+
+/// The authors' fc baseline: the flattened sequence into a linear or MLP readout, with 1 and 2 shards.
+extension GradientCheckTests {
+    func testFlattenedSequenceIntoEitherReadout() {
+        for readout in ReadoutKind.allCases {
+            for threads in [1, 2] {
+                var config = ModelConfig(kind: .fc, inputSize: 2, outputSize: 3, hiddenSize: 5 * 2, readoutTiming: .last)
+                config.readout = readout
+                config.mlpHidden = 7
+                check(config, length: 5, batch: 4, threads: threads, jitter: 0.01)
+            }
+        }
+    }
+
+    /// flatten(x)[row, t * d + j] = x_t[row, j]: the readout sees the authors' permute-and-reshape.
+    func testFlattenOrderIsTimeMajorPerRow() {
+        var config = ModelConfig(kind: .fc, inputSize: 2, outputSize: 1, hiddenSize: 3 * 2, readoutTiming: .last)
+        config.readout = .linear
+        let model = SequenceModel<Double>(config)
+        // readout weight picks feature 3 only (t = 1, j = 1); bias 0
+        var params = [Double](repeating: 0, count: model.layout.count)
+        params[model.layout.tensor(.readoutWeight)!.offset + 3] = 1
+        let batch = SequenceBatch<Double>(length: 3, batch: 2, inputSize: 2, classTargets: nil, valueTargets: 2)
+        for t in 0..<3 { for row in 0..<2 { for j in 0..<2 { batch.inputs[(t * 2 + row) * 2 + j] = Double(100 * row + 10 * t + j) } } }
+        let runner = BatchRunner(model: model, batch: 2, length: 3, threads: 1)
+        runner.run(params: Buffer(params), grads: nil, batch: batch)
+        XCTAssertEqual(runner.output(step: 0, row: 0)[0], 11)
+        XCTAssertEqual(runner.output(step: 0, row: 1)[0], 111)
+    }
+}

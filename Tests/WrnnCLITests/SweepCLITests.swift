@@ -59,6 +59,32 @@ final class SweepCLITests: XCTestCase {
         XCTAssertTrue(copy.stdout.contains("Adam lr 0.001, clip 1.0, batch 128, 60000 steps, seed 1, "), copy.stdout)
     }
 
+    /// The authors' non-recurrent baseline and their copy script's own T', from wrnn train.
+    func testFCModelAndScriptCopyLayout() throws {
+        let cwd = scratchDirectory()
+        let fc = try wrnn(["train", "--task", "sfmnist", "--model", "fc", "--readout", "mlp", "-n", "256", "--steps", "3",
+                           "--test-size", "64", "--out", "fc"], in: cwd)
+        XCTAssertEqual(fc.status, 0, fc.stderr)
+        XCTAssertTrue(fc.stdout.contains("model: FC (no recurrence): the flattened sequence, 784 values, into an MLP readout (784 -> 256 -> relu -> 10)\n203,530 parameters = MLP readout 203,530\n"), fc.stdout)
+        let copy = try wrnn(["train", "--copy-layout", "script", "-T", "10", "-n", "8", "-c", "2", "--steps", "3", "--test-size", "8",
+                             "--out", "copy"], in: cwd)
+        XCTAssertEqual(copy.status, 0, copy.stderr)
+        XCTAssertTrue(copy.stdout.hasPrefix("wrnn train: copy task, authors' script T'=10 (length 20, delimiter at 9; no paper T); the delimiter overwrites digit 10 of 10, as the script does\n"), copy.stdout)
+        let summary = try String(contentsOfFile: cwd + "/copy/summary.json", encoding: .utf8)
+        XCTAssertTrue(summary.contains("the delimiter at index 9 overwrites digit 10 of 10"), summary)
+        let bad: [([String], String)] = [
+            (["train", "--model", "fc", "--task", "copy"], "--model fc reads the whole sequence once and answers once; the copy task needs an answer at every step (use adding or an image task)"),
+            (["train", "--model", "fc", "--task", "adding", "--activation", "tanh"], "--activation does not apply to --model fc, which has no recurrence (it reads the flattened sequence)"),
+            (["train", "--copy-layout", "script", "-T", "0"], "--delay with --copy-layout script is the authors' T' and must be an integer >= 1 (got 0)"),
+            (["train", "--steps", "5", "--epochs", "1"], "--steps and --epochs both set the training length; give one"),
+        ]
+        for (arguments, message) in bad {
+            let result = try wrnn(arguments, in: cwd)
+            XCTAssertEqual(result.status, 64, "\(arguments)")
+            XCTAssertEqual(result.stderr, "wrnn: error: \(message)\n", "\(arguments)")
+        }
+    }
+
     func testBadSweepInputIsOneLine() throws {
         let cwd = scratchDirectory()
         try write("parameters:\n  lrr: {value: 1}\n", to: cwd + "/bad.yml")
@@ -194,7 +220,7 @@ final class SweepCLITests: XCTestCase {
     /// A full disk while appending metrics (a file-size limit here) is an I/O error, exit 74, one line.
     func testFileSizeLimitWhileAppendingMetricsIsAnIOError() throws {
         let cwd = scratchDirectory()
-        let result = shell("cd \(cwd) && ulimit -f 8 && '\(wrnnBinary.path)' train -T 2 -n 8 -c 2 --steps 4000 --eval-every 1 --checkpoint-every 10 --test-size 8 --batch-size 8 --out run --quiet 2>&1; echo \"exit $?\"")
+        let result = shell("cd \(cwd) && ulimit -f 16 && '\(wrnnBinary.path)' train -T 2 -n 8 -c 2 --steps 4000 --eval-every 1 --checkpoint-every 10 --test-size 8 --batch-size 8 --out run --quiet 2>&1 >/dev/null; echo \"exit $?\"")
         XCTAssertTrue(result.output.hasPrefix("wrnn: error: cannot append to run/metrics.jsonl: File too large ("), result.output)
         XCTAssertTrue(result.output.hasSuffix(" bytes not written)\nexit 74\n"), result.output)
         XCTAssertNoThrow(try Checkpoint.read(from: cwd + "/run/checkpoint.bin"), "the last checkpoint is intact")
