@@ -21,6 +21,19 @@ public enum StopRequest {
 /// Writes `bytes` to `path` so that a reader sees the old file or the new one, never a torn
 /// one: temporary file in the same directory, fsync, rename, fsync the directory.
 public func writeAtomically(_ bytes: [UInt8], to path: String, keepingPreviousAs previous: String? = nil) throws {
+    // only a regular file may be replaced: a FIFO, device, socket or directory at `path` is refused
+    var info = stat()
+    if lstat(path, &info) == 0, (info.st_mode & S_IFMT) != S_IFREG, (info.st_mode & S_IFMT) != S_IFLNK {
+        let kind: String
+        switch info.st_mode & S_IFMT {
+        case S_IFIFO: kind = "a FIFO"
+        case S_IFDIR: kind = "a directory"
+        case S_IFCHR, S_IFBLK: kind = "a device"
+        case S_IFSOCK: kind = "a socket"
+        default: kind = "not a regular file"
+        }
+        throw WrnnError("cannot create \(path): it is \(kind), not a file this command may replace; choose another path", exitCode: 73)
+    }
     let url = URL(fileURLWithPath: path)
     let directory = url.deletingLastPathComponent().path
     let temporary = directory + "/." + url.lastPathComponent + ".tmp-\(getpid())"

@@ -156,6 +156,14 @@ final class SweepCLITests: XCTestCase {
         XCTAssertTrue(table.stdout.contains("| adding T=20 | iRNN N=8 | lr 1e+30, clip off, batch 16, 40 steps, relu | 105 | 2 | 0 | 2 | solved at –; MSE – |"), table.stdout)
         let csv = try wrnn(["results", "sw", "--format", "csv"], in: cwd)
         XCTAssertEqual(csv.stdout.split(separator: "\n").count, 3, csv.stdout)
+        XCTAssertEqual(mkfifo(cwd + "/fifo", 0o644), 0)
+        let fifo = try wrnn(["results", "sw", "--out", "fifo"], in: cwd)
+        XCTAssertEqual(fifo.status, 73)
+        XCTAssertEqual(fifo.stderr, "wrnn: error: cannot create fifo: it is a FIFO, not a file this command may replace; choose another path\n")
+        let html = try wrnn(["results", "sw", "--format", "html", "--out", "results.html"], in: cwd)
+        XCTAssertEqual(html.stdout, "wrote results.html\n")
+        let page = try String(contentsOfFile: cwd + "/results.html", encoding: .utf8)
+        XCTAssertTrue(page.contains("<meta name=\"viewport\"") && page.contains("<h2>adding T=20</h2>") && page.contains("<svg"), page)
     }
 
     /// SIGTERM to a sweep: the running run checkpoints; the same command resumes it exactly.
