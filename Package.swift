@@ -1,10 +1,21 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Hot kernels are built for the CPU they run on: without a target CPU, SIMD fused
-// multiply-adds become per-lane library calls (measured 50x slower).
+import Foundation
+
+// Hot kernels need a target CPU: without one, SIMD fused multiply-adds become per-lane library
+// calls (measured 50x slower). The default is a portable baseline, so one binary runs on every
+// node of a cluster: Haswell's set (x86-64-v3: AVX2, FMA; every AMD Zen and Intel part seen here) on x86; ARM64's
+// baseline has NEON. A `-target-cpu native` build on an AVX-512 part dies with SIGILL on an AVX2
+// one. WRNN_TARGET_CPU=native (or any LLVM CPU name) builds for one machine instead.
+#if arch(x86_64)
+let targetCPU = ProcessInfo.processInfo.environment["WRNN_TARGET_CPU"] ?? "haswell"
+#else
+let targetCPU = ProcessInfo.processInfo.environment["WRNN_TARGET_CPU"] ?? "generic"
+#endif
 let fastMath: [SwiftSetting] = [
-    .unsafeFlags(["-target-cpu", "native"]),
+    .unsafeFlags(["-target-cpu", targetCPU]),
+    .define(targetCPU == "native" ? "WRNN_NATIVE_BUILD" : "WRNN_PORTABLE_BUILD"),
 ]
 // The kernels' index arithmetic is covered by the shape-sweep tests; overflow traps in their
 // inner loops cost a third of the throughput.

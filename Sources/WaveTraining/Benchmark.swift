@@ -77,16 +77,18 @@ public struct BenchReport: Codable, Sendable {
     public var threads: Int
     public var blasCore: String
     public var cpu: String?
+    /// The instruction set wrnn's own kernels were compiled for.
+    public var build: String?
     /// This machine's single-precision peak as a large OpenBLAS sgemm reaches it (same threads).
     public var sgemmPeakGflops: Double?
     public var results: [BenchResult]
     public var torch: [TorchResult]?
-    public init(threads: Int, blasCore: String, cpu: String?, sgemmPeakGflops: Double?, results: [BenchResult], torch: [TorchResult]?) {
-        self.threads = threads; self.blasCore = blasCore; self.cpu = cpu; self.sgemmPeakGflops = sgemmPeakGflops
+    public init(threads: Int, blasCore: String, cpu: String?, build: String?, sgemmPeakGflops: Double?, results: [BenchResult], torch: [TorchResult]?) {
+        self.threads = threads; self.blasCore = blasCore; self.cpu = cpu; self.build = build; self.sgemmPeakGflops = sgemmPeakGflops
         self.results = results; self.torch = torch
     }
     enum CodingKeys: String, CodingKey {
-        case threads, results, torch, cpu, blasCore = "blas_core", sgemmPeakGflops = "sgemm_peak_gflops"
+        case threads, results, torch, cpu, build, blasCore = "blas_core", sgemmPeakGflops = "sgemm_peak_gflops"
     }
 }
 

@@ -47,7 +47,7 @@ struct Bench: ParsableCommand {
         let threadCount = threads ?? Preset.defaultThreads
         let peak = measureSgemmPeak(threads: threadCount)
         if !json {
-            print("CPU: \(cpuDescription ?? "unknown"); OpenBLAS \(BLASCore.name) kernels; \(threadCount) thread\(threadCount == 1 ? "" : "s"); sgemm peak \(String(format: "%.1f", peak)) GFLOP/s (2048^3, in this process)")
+            print("CPU: \(cpuDescription ?? "unknown"); kernels: \(BuildTarget.description); OpenBLAS \(BLASCore.name) kernels; \(threadCount) thread\(threadCount == 1 ? "" : "s"); sgemm peak \(String(format: "%.1f", peak)) GFLOP/s (2048^3, in this process)")
         }
         var results: [BenchResult] = []
         let configs = try selected
@@ -67,7 +67,7 @@ struct Bench: ParsableCommand {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             for k in results.indices { results[k].percentOfPeak = 100 * results[k].gflops / peak }
-            let report = BenchReport(threads: threadCount, blasCore: BLASCore.name, cpu: cpuDescription, sgemmPeakGflops: peak, results: results,
+            let report = BenchReport(threads: threadCount, blasCore: BLASCore.name, cpu: cpuDescription, build: BuildTarget.description, sgemmPeakGflops: peak, results: results,
                                      torch: torch ? Array(torchResults.values).sorted { $0.name < $1.name } : nil)
             print(String(decoding: try encoder.encode(report), as: UTF8.self))
         } else if torch {
