@@ -179,8 +179,8 @@ public struct ResultsTables: Sendable {
             byKey[key, default: []].append(record)
         }
         groups = order.map { ResultGroup(runs: byKey[$0]!.sorted { $0.config.seed < $1.config.seed }) }.sorted {
-            ($0.config.task.kind.rawValue, $0.config.task.t, Self.modelLabel($0.config), $0.config.learningRate)
-                < ($1.config.task.kind.rawValue, $1.config.task.t, Self.modelLabel($1.config), $1.config.learningRate)
+            ($0.config.task.kind.rawValue, $0.config.task.t, Self.kindOrder($0.config), Self.modelLabel($0.config), $0.config.learningRate)
+                < ($1.config.task.kind.rawValue, $1.config.task.t, Self.kindOrder($1.config), Self.modelLabel($1.config), $1.config.learningRate)
         }
         budgets = Array(Set(records.flatMap { ($0.config.notes ?? []).filter { $0.hasPrefix("budget") } })).sorted()
     }

@@ -274,9 +274,12 @@ struct Sweep: ParsableCommand {
 
     /// Walks the plan once, running every run that is neither finished nor claimed by another process.
     func workLoop(_ plan: SweepPlan, directory: SweepDirectory) throws {
+        let interactive = !worker && isatty(STDOUT_FILENO) == 1
         for run in plan.runs {
             if StopRequest.signal != 0 { throw WrnnError("stopped by signal \(StopRequest.signal)", exitCode: 128 + StopRequest.signal) }
-            try execute(run, in: directory, total: plan.runs.count)
+            if try execute(run, in: directory, total: plan.runs.count) == .finished, interactive {
+                print("sweep: " + progressLine(plan, directory))
+            }
         }
     }
 
