@@ -177,7 +177,7 @@ struct OptimizerOptions: ParsableArguments {
 
 /// Seed, threads and where the run goes.
 struct RunOptions: ParsableArguments {
-    @Option(help: "Seed for initialisation, training batches and the test set.")
+    @Option(parsing: .unconditional, help: "Seed for initialisation, training batches and the test set: 0 ... 2^64 - 1.")
     var seed: UInt64 = 0
     @Option(parsing: .unconditional, help: "Threads (batch shards); the same seed and thread count give the same numbers. Default: all cores.")
     var threads: Int?

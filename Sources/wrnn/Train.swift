@@ -17,6 +17,10 @@ struct Train: ParsableCommand {
     @OptionGroup(title: "Run") var runOptions: RunOptions
 
     func validate() throws {
+        let model = modelOptions.resolve(task: taskOptions.resolved)
+        if model.kind == .wrnn, model.kernelSize > model.hiddenSize {
+            throw ValidationError("--kernel-size \(model.kernelSize) is wider than the ring (n = \(model.hiddenSize)); use at most \(model.hiddenSize % 2 == 1 ? model.hiddenSize : model.hiddenSize - 1)")
+        }
         if modelOptions.model == .fc, taskOptions.task == .copy {
             throw ValidationError("--model fc reads the whole sequence once and answers once; the copy task needs an answer at every step (use adding or an image task)")
         }

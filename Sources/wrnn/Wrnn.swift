@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import WaveCore
 import WaveTraining
+import WaveSweep
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -52,9 +53,22 @@ struct Wrnn: ParsableCommand {
         var line = lines.first ?? message
         let items = lines.dropFirst().map { $0.hasPrefix("- ") ? String($0.dropFirst(2)) : $0 }
         if !items.isEmpty { line += " " + items.joined(separator: ", ") }
+        line += hint(for: line)
         writeStandard("wrnn: error: \(line)\n", error: true)
         Foundation.exit(code)
     }
+}
+
+/// What ArgumentParser's own messages leave out: the closest choice to an unknown value, and the
+/// range of a number it could not read.
+func hint(for line: String) -> String {
+    guard let value = line.firstMatch(of: #/The value '([^']*)' is invalid for '(--[a-z-]+)/#) else { return "" }
+    let given = String(value.output.1), option = String(value.output.2)
+    if option == "--seed" { return "; a seed is an integer from 0 to \(UInt64.max)" }
+    guard let list = line.range(of: "Please provide one of") else { return "" }
+    let choices = line[list.upperBound...].split(whereSeparator: { ", '.:".contains($0) })
+        .map(String.init).filter { !$0.isEmpty && !["the", "following", "or"].contains($0) }
+    return closest(given, choices).map { "; did you mean '\($0)'?" } ?? ""
 }
 
 /// OpenBLAS picks its kernels when it loads. Debian's 0.3.21 does not know some newer CPUs and

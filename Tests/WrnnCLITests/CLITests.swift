@@ -10,10 +10,13 @@ final class CLITests: XCTestCase {
         try FileManager.default.createDirectory(atPath: existing, withIntermediateDirectories: true)
         let cases: [([String], String)] = [
             (["train", "--task", "sort"], "The value 'sort' is invalid for '--task <task>'. Please provide one of the following: copy, adding, smnist, psmnist, sfmnist, psfmnist, nscifar10"),
-            (["train", "--model", "rnn"], "The value 'rnn' is invalid for '--model <model>'. Please provide one of 'wrnn', 'irnn', 'lstm', 'gru' or 'fc'."),
+            (["train", "--model", "rnn"], "The value 'rnn' is invalid for '--model <model>'. Please provide one of 'wrnn', 'irnn', 'lstm', 'gru' or 'fc'.; did you mean 'wrnn'?"),
             (["train", "--hidden-size", "0"], "--hidden-size must be a positive integer (got 0)"),
             (["train", "-c", "-3"], "--channels must be a positive integer (got -3)"),
             (["train", "--kernel-size", "4"], "--kernel-size must be odd (got 4)"),
+            (["train", "-f", "41", "-n", "16"], "--kernel-size 41 is wider than the ring (n = 16); use at most 15"),
+            (["train", "--seed", "-1"], "The value '-1' is invalid for '--seed <seed>'; a seed is an integer from 0 to 18446744073709551615"),
+            (["train", "--activation", "relu6"], "The value 'relu6' is invalid for '--activation <activation>'. Please provide one of 'relu', 'tanh' or 'identity'.; did you mean 'relu'?"),
             (["train", "--batch-size", "0"], "--batch-size must be a positive integer (got 0)"),
             (["train", "--lr", "0"], "--lr must be a finite number > 0 (got 0.0)"),
             (["train", "--lr", "-0.1"], "--lr must be a finite number > 0 (got -0.1)"),
