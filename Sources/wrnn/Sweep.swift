@@ -286,15 +286,7 @@ struct Sweep: ParsableCommand {
     /// --jobs N: N worker processes of this binary on the same plan, sharing it through the claims;
     /// each writes its output to SWEEP_DIR/logs/worker-K.log.
     func runWorkers(directory: SweepDirectory, plan: SweepPlan, threads: Int) throws {
-        var arguments = ["sweep"] + (file.map { [$0] } ?? ["--preset", preset!])
-        arguments += ["--out", directory.path, "--seeds", seeds, "--threads", String(threads), "--worker", "--jobs", String(jobs)]
-        for f in filter { arguments += ["--filter", f] }
-        if let limit { arguments += ["--limit", String(limit)] }
-        if let steps { arguments += ["--steps", String(steps)] }
-        if let epochs { arguments += ["--epochs", String(epochs)] }
-        if let dataDir { arguments += ["--data-dir", dataDir] }
-        if retryFailed { arguments.append("--retry-failed") }
-        if keepDenormals { arguments.append("--keep-denormals") }
+        let arguments = sameSweep(directory: directory, threads: threads, path: { $0 }) + ["--worker", "--jobs", String(jobs)]
         print("sweep \(plan.name): \(plan.runs.count) runs, \(jobs) jobs x \(threads) thread\(threads == 1 ? "" : "s"); logs in \(directory.path)/logs")
         var workers: [Process] = []
         for k in 0..<jobs {
@@ -366,15 +358,7 @@ struct Sweep: ParsableCommand {
 
     func submit(_ plan: SweepPlan, directory: SweepDirectory, threads: Int) throws {
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        var arguments = ["sweep"] + (file.map { [absolute($0)] } ?? ["--preset", preset!])
-        arguments += ["--out", absolute(directory.path), "--seeds", seeds, "--threads", String(threads)]
-        for f in filter { arguments += ["--filter", f] }
-        if let limit { arguments += ["--limit", String(limit)] }
-        if let steps { arguments += ["--steps", String(steps)] }
-        if let epochs { arguments += ["--epochs", String(epochs)] }
-        if let dataDir { arguments += ["--data-dir", absolute(dataDir)] }
-        if retryFailed { arguments.append("--retry-failed") }
-        if keepDenormals { arguments.append("--keep-denormals") }
+        let arguments = sameSweep(directory: directory, threads: threads, path: absolute)
         let script = SlurmScript(name: plan.name, runs: plan.runs.count, executable: executable, arguments: arguments,
                                  workingDirectory: FileManager.default.currentDirectoryPath, logDirectory: absolute(directory.path + "/logs"),
                                  cpusPerTask: threads, partition: partition, timeLimit: time, maxParallel: maxParallel).text
@@ -397,6 +381,21 @@ struct Sweep: ParsableCommand {
         let jobID = output.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ";").first.map(String.init) ?? output
         directory.event("submitted", detail: "slurm job \(jobID), \(plan.runs.count) array tasks")
         print("submitted job array \(jobID): \(plan.runs.count) runs (\(scriptPath)); follow with: wrnn sweep --status \(directory.path)")
+    }
+
+    /// `wrnn sweep` arguments that make the same plan in another process (a local worker or a
+    /// Slurm array task); `path` rewrites file paths for where that process runs.
+    func sameSweep(directory: SweepDirectory, threads: Int, path: (String) -> String) -> [String] {
+        var arguments = ["sweep"] + (file.map { [path($0)] } ?? ["--preset", preset!])
+        arguments += ["--out", path(directory.path), "--seeds", seeds, "--threads", String(threads)]
+        for f in filter { arguments += ["--filter", f] }
+        if let limit { arguments += ["--limit", String(limit)] }
+        if let steps { arguments += ["--steps", String(steps)] }
+        if let epochs { arguments += ["--epochs", String(epochs)] }
+        if let dataDir { arguments += ["--data-dir", path(dataDir)] }
+        if retryFailed { arguments.append("--retry-failed") }
+        if keepDenormals { arguments.append("--keep-denormals") }
+        return arguments
     }
 
     func absolute(_ path: String) -> String {
