@@ -132,31 +132,45 @@ public final class SweepDirectory: @unchecked Sendable {
 
     // MARK: claims
 
-    /// An exclusive claim on a run (flock, released when the holder exits, even by kill -9).
+    /// An exclusive claim on a run: a POSIX record lock on claims/ID.lock, released when the holder
+    /// exits, even by kill -9. POSIX locks (not flock) so that `isClaimed` can test for one with
+    /// F_GETLK without taking it: a status probe never makes a worker miss its claim.
     public final class Claim {
         let descriptor: Int32
         init(descriptor: Int32) { self.descriptor = descriptor }
         deinit { close(descriptor) }
     }
 
+    static func wholeFileLock(_ type: Int32) -> flock {
+        var lock = flock()
+        lock.l_type = Int16(type)
+        lock.l_whence = Int16(SEEK_SET)
+        lock.l_start = 0
+        lock.l_len = 0
+        return lock
+    }
+
     /// Claims the run for this process, or nil when another process holds it.
     public func claim(_ id: String) throws -> Claim? {
-        let lock = claimPath(id)
-        let fd = open(lock, O_RDWR | O_CREAT, 0o644)
-        guard fd >= 0 else { throw WrnnError.io("cannot open \(lock): \(String(cString: strerror(errno)))") }
-        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { close(fd); return nil }
+        let path = claimPath(id)
+        let fd = open(path, O_RDWR | O_CREAT, 0o644)
+        guard fd >= 0 else { throw WrnnError.io("cannot open \(path): \(String(cString: strerror(errno)))") }
+        var lock = Self.wholeFileLock(Int32(F_WRLCK))
+        guard fcntl(fd, F_SETLK, &lock) == 0 else { close(fd); return nil }
         ftruncate(fd, 0)
         let holder = "\(getpid()) \(hostName())\n"
         _ = holder.withCString { write(fd, $0, strlen($0)) }
         return Claim(descriptor: fd)
     }
 
+    /// Whether another process holds the run's claim now (tested, not taken).
     func isClaimed(_ id: String) -> Bool {
-        let fd = open(claimPath(id), O_RDWR)
+        let fd = open(claimPath(id), O_RDONLY)
         guard fd >= 0 else { return false }
         defer { close(fd) }
-        if flock(fd, LOCK_EX | LOCK_NB) == 0 { flock(fd, LOCK_UN); return false }
-        return true
+        var lock = Self.wholeFileLock(Int32(F_WRLCK))
+        guard fcntl(fd, F_GETLK, &lock) == 0 else { return false }
+        return lock.l_type != Int16(F_UNLCK)
     }
 
     // MARK: events

@@ -193,9 +193,13 @@ final class SweepCLITests: XCTestCase {
             if let run = try? runDirectories(cwd + "/split").first, FileManager.default.fileExists(atPath: run + "/checkpoint.bin") { break }
             Thread.sleep(forTimeInterval: 0.02)
         }
+        let during = try wrnn(["sweep", "--status", "split"], in: cwd)
+        XCTAssertTrue(during.stdout.hasSuffix("sweep long: 0 done, 1 running, 0 partial, 0 pending, 0 failed, 0 invalid of 1 runs (split)\n"), during.stdout)
         kill(process.processIdentifier, SIGTERM)
         process.waitUntilExit()
         XCTAssertEqual(process.terminationStatus, 143)
+        let after = try wrnn(["sweep", "--status", "split"], in: cwd)
+        XCTAssertTrue(after.stdout.hasSuffix("sweep long: 0 done, 0 running, 1 partial, 0 pending, 0 failed, 0 invalid of 1 runs (split)\n"), after.stdout)
         let run = try XCTUnwrap(runDirectories(cwd + "/split").first)
         XCTAssertFalse(FileManager.default.fileExists(atPath: run + "/DONE"))
         let resumed = try wrnn(["sweep", "long.yml", "--out", "split", "--threads", "4"], in: cwd)
