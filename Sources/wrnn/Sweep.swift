@@ -124,6 +124,7 @@ struct Sweep: ParsableCommand {
             }
             let outcome = try execute(plan.runs[runIndex], in: directory, total: plan.runs.count)
             if case .busy = outcome { print("run \(runIndex) is being run by another process; nothing to do") }
+            if case .error(let code, let message) = outcome { throw WrnnError(message, exitCode: code) }
             return
         }
         if jobs > 1 && !worker { return try runWorkers(directory: directory, plan: plan, threads: threadCount) }
@@ -225,7 +226,7 @@ struct Sweep: ParsableCommand {
 
     // MARK: running
 
-    enum Outcome { case finished, failed, skippedDone, skippedFailed, busy, invalid }
+    enum Outcome: Equatable { case finished, failed, skippedDone, skippedFailed, busy, invalid, error(code: Int32, message: String) }
 
     /// Runs one planned run if nobody else is and it is not finished.
     @discardableResult
@@ -265,21 +266,35 @@ struct Sweep: ParsableCommand {
         } catch {
             let code = (error as? WrnnError)?.exitCode ?? Wrnn.exitCode(for: error).rawValue
             let message = (error as? WrnnError)?.message ?? Wrnn.message(for: error)
-            print("\(label): \(code == 3 ? "diverged" : "failed (exit \(code))"): \(message)")
+            guard code == 3 else {
+                // missing data, a disk error, ...: not a result; the run stays pending for the next sweep
+                print("\(label): could not run (exit \(code)): \(message)")
+                directory.event("error", run: run, detail: message)
+                if !directory.hasCheckpoint(run.id) { try? FileManager.default.removeItem(atPath: path) }
+                return .error(code: code, message: message)
+            }
+            print("\(label): diverged: \(message)")
             try directory.markFailed(run.id, RunFailure(code: code, reason: message))
-            directory.event(code == 3 ? "diverged" : "failed", run: run, detail: message)
+            directory.event("diverged", run: run, detail: message)
             return .failed
         }
     }
 
     /// Walks the plan once, running every run that is neither finished nor claimed by another process.
+    /// Runs that could not start (missing data, I/O errors) stay pending; the sweep carries on and
+    /// then exits with the first one's code.
     func workLoop(_ plan: SweepPlan, directory: SweepDirectory) throws {
         let interactive = !worker && isatty(STDOUT_FILENO) == 1
+        var errors: [(code: Int32, message: String)] = []
         for run in plan.runs {
             if StopRequest.signal != 0 { throw WrnnError("stopped by signal \(StopRequest.signal)", exitCode: 128 + StopRequest.signal) }
-            if try execute(run, in: directory, total: plan.runs.count) == .finished, interactive {
-                print("sweep: " + progressLine(plan, directory))
-            }
+            let outcome = try execute(run, in: directory, total: plan.runs.count)
+            if case .error(let code, let message) = outcome { errors.append((code, message)) }
+            if outcome == .finished, interactive { print("sweep: " + progressLine(plan, directory)) }
+        }
+        if let first = errors.first {
+            if !worker { try? showStatus(directory) }
+            throw WrnnError("\(errors.count) run\(errors.count == 1 ? "" : "s") could not run and stay pending (first: \(first.message)); fix that and run the same command again", exitCode: first.code)
         }
     }
 
@@ -317,6 +332,9 @@ struct Sweep: ParsableCommand {
             throw WrnnError("stopped by signal \(StopRequest.signal); runs checkpointed, run the same command again to continue", exitCode: 128 + StopRequest.signal)
         }
         try showStatus(directory)
+        if let failed = workers.first(where: { $0.terminationStatus != 0 }) {
+            throw WrnnError("a sweep worker exited with code \(failed.terminationStatus); see \(directory.path)/logs; runs that could not run stay pending", exitCode: failed.terminationStatus)
+        }
     }
 
     func progressLine(_ plan: SweepPlan, _ directory: SweepDirectory) -> String {
