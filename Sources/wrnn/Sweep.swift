@@ -127,8 +127,8 @@ struct Sweep: ParsableCommand {
             if case .error(let code, let message) = outcome { throw WrnnError(message, exitCode: code) }
             return
         }
+        if jobs > Preset.defaultThreads && !worker { warn("--jobs \(jobs) is more than this machine's \(Preset.defaultThreads) cores") }
         if jobs > 1 && !worker { return try runWorkers(directory: directory, plan: plan, threads: threadCount) }
-        if jobs > Preset.defaultThreads { warn("--jobs \(jobs) is more than this machine's \(Preset.defaultThreads) cores") }
         try workLoop(plan, directory: directory)
         if !worker { try showStatus(directory) }
     }
