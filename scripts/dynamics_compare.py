@@ -21,8 +21,9 @@ def wrnn_runs(sweep):
             continue
         config = json.load(open(os.path.join(path, "config.json")))
         summary = json.load(open(os.path.join(path, "summary.json")))
+        curve = [(m["step"], m["test_loss"]) for m in map(json.loads, open(os.path.join(path, "metrics.jsonl")))]
         runs.append({"seed": config["seed"], "solved_at": summary.get("solved_at"),
-                     "final_test_loss": summary["test_loss"], "steps": summary["steps"]})
+                     "final_test_loss": summary["test_loss"], "steps": summary["steps"], "curve": curve})
     return sorted(runs, key=lambda r: r["seed"])
 
 
@@ -50,6 +51,20 @@ def main():
         t = by_seed.get(r["seed"])
         print(f"| {r['seed']} | {text(r)} | {text(t) if t else '–'} |")
     a, b = [value(r) for r in ours], [value(r) for r in twin["runs"]]
+    # the median test loss over seeds along training, both sides
+    def median(values):
+        values = sorted(values)
+        return values[len(values) // 2] if len(values) % 2 else (values[len(values) // 2 - 1] + values[len(values) // 2]) / 2
+    marks = [s for s in (0, 100, 300, 500, 1000, 1500, 2000, 2500, 3000) if s <= steps]
+    print("\n| step | " + " | ".join(str(s) for s in marks) + " |")
+    print("| --- |" + " --- |" * len(marks))
+    for label, group in (("wrnn median test loss", ours), ("PyTorch median test loss", twin["runs"])):
+        cells = []
+        for s in marks:
+            values = [dict(map(tuple, r["curve"])).get(s) for r in group]
+            values = [v for v in values if v is not None]
+            cells.append(f"{median(values):.2e}" if values else "–")
+        print(f"| {label} | " + " | ".join(cells) + " |")
     try:
         from scipy.stats import mannwhitneyu
         p = mannwhitneyu(a, b, alternative="two-sided").pvalue
