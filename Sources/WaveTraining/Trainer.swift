@@ -254,7 +254,7 @@ public final class Trainer: @unchecked Sendable {
                 let what = loss.isFinite ? "gradient norm \(norm)" : "loss \(loss)"
                 let lastText = loop.lastFiniteLoss.isNaN ? "none" : String(format: "%.6g", loop.lastFiniteLoss)
                 progress.finish()
-                throw WrnnError("training diverged at step \(step + 1): \(what) (last finite loss \(lastText)); \(kept)",
+                throw WrnnError("training diverged at step \(step + 1) (learning rate \(String(format: "%g", currentLearningRate))): \(what) (last finite loss \(lastText)); \(kept)",
                                 exitCode: 3)
             }
             loop.lastFiniteLoss = loss
