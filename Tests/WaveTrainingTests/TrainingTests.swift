@@ -138,7 +138,7 @@ final class TrainingTests: XCTestCase {
         XCTAssertThrowsError(try trainer.run(directory: directory, progress: Progress(quiet: true))) { error in
             let e = error as! WrnnError
             XCTAssertEqual(e.exitCode, 3)
-            XCTAssertTrue(e.message.hasPrefix("training diverged at step \(trainer.step + 1): "), e.message)
+            XCTAssertTrue(e.message.hasPrefix("training diverged at step \(trainer.step + 1) (learning rate 1e+06): "), e.message)
             XCTAssertTrue(e.message.contains("kept the last good checkpoint (step \(trainer.step))"), e.message)
         }
         XCTAssertLessThan(trainer.step, 100)
