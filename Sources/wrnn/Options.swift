@@ -189,7 +189,7 @@ struct RunOptions: ParsableArguments {
     var checkpointEvery: Int?
     @Option(parsing: .unconditional, help: "Sequences in the fixed test set.")
     var testSize: Int?
-    @Option(help: "Continue the run in this directory exactly where its last checkpoint left it (same seed and threads: bitwise the same numbers). Everything comes from the run's saved configuration; only --steps (to train longer; cosine and one-cycle schedules then follow the new total) may be given.")
+    @Option(help: "Continue the run in this directory exactly where its last checkpoint left it (same seed and threads: bitwise the same numbers). Everything comes from the run's saved configuration; only --steps (to train longer; cosine and one-cycle schedules then follow the new total), --eval-every, --checkpoint-every and --threads may be given.")
     var resume: String?
     @Option(help: "Start from these weights (safetensors, as `wrnn export` writes) instead of the init scheme.")
     var initFrom: String?

@@ -249,7 +249,7 @@ struct Sweep: ParsableCommand {
             if directory.hasCheckpoint(run.id) {
                 print("\(label): resuming")
                 directory.event("resume", run: run)
-                _ = try TrainSession.resume(path, steps: nil, quiet: true)
+                _ = try TrainSession.resume(path, quiet: true)
             } else {
                 // a run stopped before its first checkpoint starts again from scratch
                 if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }

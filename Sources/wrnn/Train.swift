@@ -63,12 +63,54 @@ struct Train: ParsableCommand {
     func run() throws {
         StopRequest.install()
         if let resume = runOptions.resume {
-            _ = try TrainSession.resume(resume, steps: optimizerOptions.steps, quiet: runOptions.quiet)
+            try refuseChangesOnResume(Array(CommandLine.arguments.dropFirst()))
+            var changes = ResumeChanges()
+            changes.steps = optimizerOptions.steps
+            changes.evalEvery = runOptions.evalEvery
+            changes.checkpointEvery = runOptions.checkpointEvery
+            changes.threads = runOptions.threads
+            _ = try TrainSession.resume(resume, changes: changes, quiet: runOptions.quiet)
             return
         }
         let config = self.config
         let path = runOptions.out ?? defaultRunPath("\(config.task.kind.rawValue)-\(config.model.kind.rawValue)")
         _ = try TrainSession.start(config, path: path, quiet: runOptions.quiet)
+    }
+}
+
+/// What `--resume` may change: everything else would make it another run.
+struct ResumeChanges {
+    var steps: Int?
+    var evalEvery: Int?
+    var checkpointEvery: Int?
+    var threads: Int?
+    static let allowedOptions = ["--resume", "--steps", "--eval-every", "--checkpoint-every", "--threads", "--quiet"]
+
+    /// The configuration without the fields a resume may change.
+    static func fixed(_ config: TrainConfig) -> TrainConfig {
+        var c = config
+        c.steps = 0; c.evalEvery = 0; c.checkpointEvery = 0; c.threads = 0
+        return c
+    }
+}
+
+extension Train {
+    /// --resume with an option that would change the model, task, data or optimiser is refused (64),
+    /// naming each such option (scanned from the command line: an option left at its default is not given).
+    func refuseChangesOnResume(_ arguments: [String]) throws {
+        let shortNames = ["-n": "--hidden-size", "-c": "--channels", "-f": "--kernel-size", "-T": "-T"]
+        var given: [String] = []
+        var skipValue = false
+        for argument in arguments.dropFirst() {   // after the subcommand name
+            if skipValue { skipValue = false; continue }
+            let name = String(argument.split(separator: "=", maxSplits: 1).first ?? "")
+            guard name.hasPrefix("--") || shortNames[name] != nil else { continue }
+            let long = shortNames[name] ?? name
+            if ResumeChanges.allowedOptions.contains(long) { skipValue = !argument.contains("=") && long != "--quiet"; continue }
+            if !given.contains(long) { given.append(long) }
+        }
+        guard !given.isEmpty else { return }
+        throw ValidationError("--resume continues a run exactly as it was configured; \(given.joined(separator: ", ")) would change it. With --resume only --steps, --eval-every, --checkpoint-every and --threads may be given; start a new run for other settings")
     }
 }
 
@@ -94,14 +136,34 @@ enum TrainSession {
         return summary
     }
 
-    /// Continues the run in `path` from its checkpoint; `steps` trains longer.
-    static func resume(_ path: String, steps: Int?, quiet: Bool) throws -> TrainSummary {
+    /// Continues the run in `path` from its checkpoint with only the allowed changes: more steps, the
+    /// evaluation and checkpoint intervals, the thread count (then no longer bitwise the same). A run
+    /// whose checkpoint is at its last step and that has a summary is complete: nothing is rewritten.
+    static func resume(_ path: String, changes: ResumeChanges = ResumeChanges(), quiet: Bool) throws -> TrainSummary {
         let directory = try RunDirectory.open(path)
         let (checkpoint, warning) = try Checkpoint.readWithFallback(directory.file("checkpoint.bin"),
                                                                     previous: directory.file("checkpoint.prev.bin"))
         if let warning { writeStandard("wrnn: warning: \(warning)\n", error: true) }
         var config = checkpoint.header.config
-        if let steps { config.steps = steps }
+        // the checkpoint must belong to this run directory
+        if let data = FileManager.default.contents(atPath: directory.file("config.json")),
+           let saved = try? JSONDecoder().decode(TrainConfig.self, from: data),
+           ResumeChanges.fixed(saved) != ResumeChanges.fixed(config) {
+            throw WrnnError.data("\(directory.file("checkpoint.bin")) was not written by the run in \(path) (its configuration differs from config.json); it cannot be resumed here")
+        }
+        if changes.steps == nil, checkpoint.header.step >= config.steps,
+           let data = FileManager.default.contents(atPath: directory.file("summary.json")),
+           let summary = try? JSONDecoder().decode(TrainSummary.self, from: data) {
+            print("wrnn train: \(path) is already complete (\(config.steps) steps); nothing to do (give --steps to train longer)")
+            return summary
+        }
+        if let steps = changes.steps { config.steps = steps }
+        if let evalEvery = changes.evalEvery { config.evalEvery = evalEvery }
+        if let checkpointEvery = changes.checkpointEvery { config.checkpointEvery = checkpointEvery }
+        if let threads = changes.threads, threads != config.threads {
+            writeStandard("wrnn: warning: --threads \(threads) differs from the run's \(config.threads): the numbers will no longer be bitwise those of an uninterrupted run\n", error: true)
+            config.threads = threads
+        }
         let trainer = try Trainer(checkedConfig: config)
         try trainer.restore(from: checkpoint)
         try directory.truncateMetrics(after: checkpoint.header.step)

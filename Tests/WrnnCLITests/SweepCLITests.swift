@@ -241,6 +241,35 @@ final class SweepCLITests: XCTestCase {
         XCTAssertEqual(events(cwd + "/shared", "done").count, 6)
     }
 
+    /// --resume continues the same run: other settings are refused, a foreign checkpoint is refused,
+    /// and a finished run is left as it is.
+    func testResumeMeansTheSameRun() throws {
+        let cwd = scratchDirectory()
+        let base = ["train", "-T", "2", "-n", "8", "-c", "2", "--steps", "30", "--eval-every", "10", "--test-size", "8", "--batch-size", "8", "--threads", "2", "--quiet"]
+        XCTAssertEqual(try wrnn(base + ["--out", "run"], in: cwd).status, 0)
+        let changed = try wrnn(["train", "--resume", "run", "--model", "irnn", "-n", "50", "--lr", "0.5"], in: cwd)
+        XCTAssertEqual(changed.status, 64)
+        XCTAssertEqual(changed.stderr, "wrnn: error: --resume continues a run exactly as it was configured; --model, --hidden-size, --lr would change it. With --resume only --steps, --eval-every, --checkpoint-every and --threads may be given; start a new run for other settings\n")
+        let before = try [String(contentsOfFile: cwd + "/run/summary.json", encoding: .utf8), String(contentsOfFile: cwd + "/run/metrics.jsonl", encoding: .utf8)]
+        let complete = try wrnn(["train", "--resume", "run"], in: cwd)
+        XCTAssertEqual(complete.status, 0)
+        XCTAssertEqual(complete.stdout, "wrnn train: run is already complete (30 steps); nothing to do (give --steps to train longer)\n")
+        XCTAssertEqual(try [String(contentsOfFile: cwd + "/run/summary.json", encoding: .utf8), String(contentsOfFile: cwd + "/run/metrics.jsonl", encoding: .utf8)], before, "nothing rewritten")
+        var other = base
+        other[2] = "3"   // -T 3: another task, so another run
+        XCTAssertEqual(try wrnn(other + ["--out", "other"], in: cwd).status, 0)
+        try FileManager.default.removeItem(atPath: cwd + "/run/checkpoint.bin")
+        try FileManager.default.copyItem(atPath: cwd + "/other/checkpoint.bin", toPath: cwd + "/run/checkpoint.bin")
+        let foreign = try wrnn(["train", "--resume", "run", "--steps", "50"], in: cwd)
+        XCTAssertEqual(foreign.status, 65)
+        XCTAssertEqual(foreign.stderr, "wrnn: error: run/checkpoint.bin was not written by the run in run (its configuration differs from config.json); it cannot be resumed here\n")
+        let longer = try wrnn(["train", "--resume", "other", "--steps", "40", "--eval-every", "5", "--threads", "1"], in: cwd)
+        XCTAssertEqual(longer.status, 0, longer.stderr)
+        XCTAssertEqual(longer.stderr, "wrnn: warning: --threads 1 differs from the run's 2: the numbers will no longer be bitwise those of an uninterrupted run\n")
+        XCTAssertTrue(try metricsWithoutTime(cwd + "/other").last!.contains("\"step\":40"))
+        XCTAssertTrue(try metricsWithoutTime(cwd + "/other").contains { $0.contains("\"step\":35") }, "the new evaluation interval applies")
+    }
+
     /// A full disk while appending metrics (a file-size limit here) is an I/O error, exit 74, one line.
     func testFileSizeLimitWhileAppendingMetricsIsAnIOError() throws {
         let cwd = scratchDirectory()
