@@ -123,6 +123,9 @@ public enum Safetensors {
             guard tensor.shape == t.shape else {
                 throw WrnnError.data("\(path): tensor \(t.name) has shape \(tensor.shape), the model needs \(t.shape)")
             }
+            if let bad = tensor.values.firstIndex(where: { !$0.isFinite }) {
+                throw WrnnError.data("\(path): tensor \(t.name) holds \(tensor.values[bad]) at index \(bad); initial weights must be finite")
+            }
             params.replaceSubrange(t.range, with: tensor.values)
         }
         let unknown = Set(tensors.keys).subtracting(layout.tensors.map(\.name))

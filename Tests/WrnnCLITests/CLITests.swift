@@ -197,6 +197,19 @@ final class CLITests: XCTestCase {
         let result = try wrnn(["train", "--init-from", bad, "--steps", "1", "--out", scratchDirectory() + "/x"])
         XCTAssertEqual(result.status, 65)
         XCTAssertEqual(result.stderr, "wrnn: error: \(bad) is not a valid safetensors file: header length 4294967295 bytes is over the 100 MB limit\n")
+
+        // one NaN weight: refused with the tensor's name, before a run directory exists
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: run + "/model.safetensors")))
+        let headerLength = Int(bytes[0]) | Int(bytes[1]) << 8 | Int(bytes[2]) << 16 | Int(bytes[3]) << 24
+        bytes.replaceSubrange((8 + headerLength)..<(12 + headerLength), with: [0, 0, 0xC0, 0x7F])
+        let nan = scratchDirectory() + "/nan.safetensors"
+        try Data(bytes).write(to: URL(fileURLWithPath: nan))
+        let out = scratchDirectory() + "/nan-run"
+        let refused = try wrnn(["train", "--init-from", nan, "-T", "4", "-n", "12", "-c", "2", "--steps", "1", "--out", out])
+        XCTAssertEqual(refused.status, 65)
+        XCTAssertTrue(refused.stderr.hasPrefix("wrnn: error: \(nan): tensor "), refused.stderr)
+        XCTAssertTrue(refused.stderr.hasSuffix(" holds nan at index 0; initial weights must be finite\n"), refused.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out), "nothing created")
     }
 
     func testAnalyzeBadInput() throws {
