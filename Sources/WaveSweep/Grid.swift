@@ -64,7 +64,7 @@ extension TrainArguments {
 }
 
 /// Letters, digits, '.', '-' and '_' only; at most 80 characters.
-func directorySafe(_ text: String) -> String {
+public func directorySafe(_ text: String) -> String {
     let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_")
     return String(String(text.map { allowed.contains($0) ? $0 : "-" }).prefix(80))
 }

@@ -105,7 +105,7 @@ struct Sweep: ParsableCommand {
         if let status { return try showStatus(SweepDirectory(path: status)) }
         StopRequest.install()
         let (sweepFile, source) = try loadFile()
-        let directory = SweepDirectory(path: out ?? "sweeps/\(directorySafeName(sweepFile.name))")
+        let directory = SweepDirectory(path: out ?? "sweeps/\(directorySafe(sweepFile.name))")
         let threadCount = threads ?? (slurm ? (cpusPerTask ?? 2) : runIndex != nil ? slurmThreads() : max(1, Preset.defaultThreads / jobs))
         let plan = try makePlan(sweepFile, source: source, threads: threadCount)
         if dryRun { return printDryRun(plan) }
@@ -419,8 +419,4 @@ struct Sweep: ParsableCommand {
     func absolute(_ path: String) -> String {
         path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
     }
-}
-
-func directorySafeName(_ text: String) -> String {
-    String(text.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "-" })
 }
