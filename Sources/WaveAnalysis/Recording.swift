@@ -89,7 +89,7 @@ public struct Recording: Sendable {
             states.append(h); outputs.append(y); inputs.append(x); targets.append(z); logits.append(raw)
         }
         return Recording(config: config, step: loaded.header.step, samples: samples, length: task.length,
-                         channels: config.model.channels, ringSize: config.model.kind == .wrnn ? config.model.hiddenSize : n,
+                         channels: config.model.channels, ringSize: config.model.kind == .wrnn ? config.model.ringSize : n,
                          states: states, outputs: outputs, logits: logits, inputs: inputs, targets: targets)
     }
 

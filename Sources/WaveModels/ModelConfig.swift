@@ -2,12 +2,13 @@ import WaveCore
 
 public enum ModelKind: String, Codable, CaseIterable, Sendable {
     /// `fc` is the authors' non-recurrent baseline: the whole flattened sequence into the readout.
-    case wrnn, irnn, lstm, gru, fc
+    /// `cornn` (Rusch & Mishra 2021) and `lem` (Rusch et al. 2022) are the strongest baselines the paper cites.
+    case wrnn, irnn, lstm, gru, cornn, lem, fc
     /// Every model but `fc` walks the sequence one step at a time.
     public var isRecurrent: Bool { self != .fc }
-    /// Gate blocks in the gated cells' weight matrices: 4 (i, f, g, o) for the LSTM, 3 (r, z, n) for the GRU.
-    public var gateCount: Int { self == .lstm ? 4 : self == .gru ? 3 : 1 }
-    public var isGated: Bool { self == .lstm || self == .gru }
+    /// Models whose cell comes with its own initialisation and activations (PyTorch's, or the
+    /// cell's authors'): the wRNN / iRNN init, encoder and activation options do not apply.
+    public var hasFixedInit: Bool { self == .lstm || self == .gru || self == .cornn || self == .lem }
 }
 
 /// Recurrent weight initialisation: `shift` moves activity one neuron per step (the
@@ -31,10 +32,10 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     /// d: input dimension per time step.
     public var inputSize: Int
     public var outputSize: Int
-    /// n: neurons per ring for the wRNN; the whole hidden size N for the iRNN, LSTM and GRU; for
-    /// `fc` the flattened input size L * d that the readout sees.
-    public var hiddenSize: Int
-    /// c: rings (wRNN only; 1 for the iRNN).
+    /// n: neurons per ring (see `Glossary`). Every model but the wRNN has one ring, so there n = N;
+    /// for `fc` it is the flattened input size L * d that the readout sees.
+    public var ringSize: Int
+    /// c: rings (wRNN only; 1 for every other model).
     public var channels: Int
     /// f: odd circular kernel width (wRNN only).
     public var kernelSize: Int
@@ -50,15 +51,26 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     public var mlpHidden: Int
     /// wRNN ablation (spec 2.4): the same ring and kernel with untied weights per neuron, u [c, c, n, f].
     public var locallyConnected: Bool = false
+    /// coRNN: step dt, stiffness gamma, damping epsilon. LEM: the largest step dt.
+    public var dt: Double?
+    public var gamma: Double?
+    public var epsilon: Double?
 
-    public init(kind: ModelKind, inputSize: Int, outputSize: Int, hiddenSize: Int, channels: Int = 1,
+    enum CodingKeys: String, CodingKey {
+        // "hiddenSize" is the key run directories written before the glossary carry
+        case ringSize = "hiddenSize"
+        case kind, inputSize, outputSize, channels, kernelSize, activation, recurrentInit, encoderInit, readout
+        case readoutTiming, freezeRecurrent, freezeEncoder, waveSpeed, mlpHidden, locallyConnected, dt, gamma, epsilon
+    }
+
+    public init(kind: ModelKind, inputSize: Int, outputSize: Int, ringSize: Int, channels: Int = 1,
                 kernelSize: Int = 3, activation: Activation = .relu, recurrentInit: RecurrentInit? = nil,
                 encoderInit: EncoderInit? = nil, readout: ReadoutKind = .linear, readoutTiming: ReadoutTiming = .last,
                 freezeRecurrent: Bool = false, freezeEncoder: Bool = false, waveSpeed: Double = 1, mlpHidden: Int = 100) {
         self.kind = kind
         self.inputSize = inputSize
         self.outputSize = outputSize
-        self.hiddenSize = hiddenSize
+        self.ringSize = ringSize
         self.channels = kind == .wrnn ? channels : 1
         self.kernelSize = kernelSize
         self.activation = activation
@@ -72,9 +84,14 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         self.mlpHidden = mlpHidden
     }
 
-    /// N: hidden units, c * n for the wRNN.
-    public var units: Int { kind == .wrnn ? channels * hiddenSize : hiddenSize }
+    /// N: hidden units the readout sees, c * n.
+    public var units: Int { channels * ringSize }
 
     /// wRNN: c*c*f + c + d*N + N + readout; iRNN: N*N + N + d*N + N + readout (spec 2.5).
     public var parameterCount: Int { ParameterLayout(self).count }
+
+    /// The coRNN's and LEM's constants, with their authors' sMNIST values when unset.
+    public var resolvedDt: Double { dt ?? (kind == .lem ? 0.21 : 0.042) }
+    public var resolvedGamma: Double { gamma ?? 2.7 }
+    public var resolvedEpsilon: Double { epsilon ?? 4.7 }
 }

@@ -3,6 +3,9 @@ import WaveCore
 /// What a parameter tensor does, so training can freeze or treat it by role.
 public enum ParameterRole: String, Codable, Sendable {
     case encoderWeight, encoderBias, recurrentWeight, recurrentBias
+    /// Cell tensors that are neither the input's nor the recurrence's alone (coRNN's i2h over
+    /// [x, z, y], LEM's transform_z).
+    case cellWeight, cellBias
     case readoutWeight, readoutBias, mlpWeight, mlpBias
 }
 
@@ -23,39 +26,8 @@ public struct ParameterLayout: Equatable, Sendable {
     public private(set) var count = 0
 
     public init(_ config: ModelConfig) {
-        let n = config.units, d = config.inputSize, out = config.outputSize
-        if config.kind.isGated {
-            // PyTorch's nn.LSTM / nn.GRU parameters, in its state_dict order
-            let g = config.kind.gateCount * n
-            add("rnn.weight_ih_l0", [g, d], .encoderWeight)
-            add("rnn.weight_hh_l0", [g, n], .recurrentWeight)
-            add("rnn.bias_ih_l0", [g], .encoderBias)
-            add("rnn.bias_hh_l0", [g], .recurrentBias)
-        } else if config.kind.isRecurrent {
-            add("cell.Wx.weight", [n, d], .encoderWeight)
-            add("cell.Wx.bias", [n], .encoderBias)
-        }
-        switch config.kind {
-        case .lstm, .gru, .fc: break
-        case .wrnn:
-            add("cell.Wy.weight", config.locallyConnected
-                ? [config.channels, config.channels, config.hiddenSize, config.kernelSize]
-                : [config.channels, config.channels, config.kernelSize], .recurrentWeight)
-            add("cell.Wy.bias", [config.channels], .recurrentBias)
-        case .irnn:
-            add("cell.Wy.weight", [n, n], .recurrentWeight)
-            add("cell.Wy.bias", [n], .recurrentBias)
-        }
-        switch config.readout {
-        case .linear:
-            add("readout.weight", [out, n], .readoutWeight)
-            add("readout.bias", [out], .readoutBias)
-        case .mlp:
-            add("readout.0.weight", [config.mlpHidden, n], .mlpWeight)
-            add("readout.0.bias", [config.mlpHidden], .mlpBias)
-            add("readout.2.weight", [out, config.mlpHidden], .readoutWeight)
-            add("readout.2.bias", [out], .readoutBias)
-        }
+        let body = config.makeBody(Double.self)
+        for spec in body.parameters + config.makeReadout(body: body).parameters { add(spec.name, spec.shape, spec.role) }
     }
 
     private mutating func add(_ name: String, _ shape: [Int], _ role: ParameterRole) {

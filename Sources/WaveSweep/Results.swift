@@ -142,7 +142,7 @@ public enum PaperNumbers {
         case (.copy, .wrnn) where !m.locallyConnected && m.readout == .linear:
             let shift = m.recurrentInit == .shift, sparse = m.encoderInit == .sparse
             return "wRNN" + (sparse ? "" : " - V-init") + (shift ? "" : " - u-shift-init")
-        case (.copy, .irnn) where m.hiddenSize == 100 && m.readout == .linear:
+        case (.copy, .irnn) where m.ringSize == 100 && m.readout == .linear:
             switch (m.recurrentInit, m.encoderInit) {
             case (.identity, .normal): return "iRNN (n=100)"
             case (.shift, .normal): return "iRNN + Sigma-init"
@@ -217,14 +217,16 @@ public struct ResultsTables: Sendable {
         var text: String
         switch m.kind {
         case .wrnn:
-            text = "wRNN n=\(m.hiddenSize) c=\(m.channels)" + (m.locallyConnected ? " locally connected" : "")
+            text = "wRNN n=\(m.ringSize) c=\(m.channels)" + (m.locallyConnected ? " locally connected" : "")
             if m.encoderInit != .sparse { text += " - V-init" }
             if m.recurrentInit != .shift { text += " - u-shift-init (\(m.recurrentInit.rawValue))" }
         case .irnn:
-            text = "iRNN N=\(m.hiddenSize)"
+            text = "iRNN N=\(m.ringSize)"
             if m.recurrentInit == .shift { text += " + Sigma-init" } else if m.recurrentInit == .random { text += " (random U)" }
             if m.encoderInit == .sparse { text += " + V-init" }
-        case .lstm, .gru: text = "\(m.displayName) N=\(m.hiddenSize)"
+        case .lstm, .gru: text = "\(m.displayName) N=\(m.units)"
+        case .cornn: text = "coRNN N=\(m.units) dt=\(m.resolvedDt) gamma=\(m.resolvedGamma) eps=\(m.resolvedEpsilon)"
+        case .lem: text = "LEM N=\(m.units) dt=\(m.resolvedDt)"
         case .fc: text = "FC" + (m.readout == .mlp ? " (MLP \(m.mlpHidden))" : "")
         }
         if m.readout == .mlp && m.kind != .fc { text += " + MLP" }
@@ -237,7 +239,7 @@ public struct ResultsTables: Sendable {
     static func hyperParameters(_ config: TrainConfig) -> String {
         var parts = ["lr \(shortNumber(config.learningRate))", "clip \(config.clip == 0 ? "off" : shortNumber(config.clip))",
                      "batch \(config.batchSize)", "\(config.steps) steps"]
-        if config.model.kind != .fc && !config.model.kind.isGated { parts.append(config.model.activation.rawValue) }
+        if config.model.kind != .fc && !config.model.kind.hasFixedInit { parts.append(config.model.activation.rawValue) }
         if let s = config.schedule {
             switch s.kind {
             case .step: parts.append("lr /\(shortNumber(s.factor)) every \(s.every) epochs")

@@ -142,23 +142,14 @@ public enum BLASCore { public static var name: String { BLASThreads.coreName } }
 /// Multiply-add FLOPs of one training iteration: the forward pass's matrix products
 /// (recurrence, encoder, readout) and twice that for the backward pass.
 public func trainingFlops(model: ModelConfig, length: Int, batch: Int) -> Double {
-    let n = Double(model.units), d = Double(model.inputSize), out = Double(model.outputSize)
-    let recurrent = model.kind == .wrnn
-        ? 2 * Double(model.channels * model.channels * model.kernelSize * model.hiddenSize)
-        : 2 * n * n
+    let n = Double(model.units), out = Double(model.outputSize)
     let readoutSteps = Double(model.readoutTiming == .every ? length : 1)
     let h = Double(model.mlpHidden)
-    if !model.kind.isRecurrent {   // fc: the readout on the flattened sequence, once
-        return 3 * Double(batch) * (model.readout == .linear ? 2 * n * out : 2 * n * h + 2 * h * out)
-    }
-    if model.kind.isGated {
-        // gate pre-activations from input and state, then the readout
-        let gates = Double(model.kind.gateCount) * n
-        let forward = Double(batch) * (Double(length) * 2 * gates * (d + n) + readoutSteps * 2 * n * out)
-        return 3 * forward
-    }
     let readout = model.readout == .linear ? 2 * n * out : 2 * n * h + 2 * h * out
-    let forward = Double(batch) * (Double(length) * (recurrent + 2 * d * n) + readoutSteps * readout)
+    if !model.kind.isRecurrent {   // fc: the readout on the flattened sequence, once
+        return 3 * Double(batch) * readout
+    }
+    let forward = Double(batch) * (Double(length) * model.cellFlopsPerStep + readoutSteps * readout)
     return 3 * forward
 }
 

@@ -5,45 +5,61 @@ import WaveTasks
 extension ModelConfig {
     public var displayName: String {
         switch kind {
-        case .wrnn: return "wRNN"; case .irnn: return "iRNN"; case .lstm: return "LSTM"; case .gru: return "GRU"; case .fc: return "FC"
+        case .wrnn: return "wRNN"; case .irnn: return "iRNN"; case .lstm: return "LSTM"; case .gru: return "GRU"
+        case .cornn: return "coRNN"; case .lem: return "LEM"; case .fc: return "FC"
         }
     }
 
     /// e.g. "wRNN n=100 c=6 f=3 relu, u shift, V sparse, linear readout at every step"
     public var summaryLine: String {
-        if !kind.isRecurrent {
-            let readoutText = readout == .mlp ? "an MLP readout (\(hiddenSize) -> \(mlpHidden) -> relu -> \(outputSize))" : "a linear readout"
-            return "FC (no recurrence): the flattened sequence, \(hiddenSize) values, into \(readoutText)"
+        let readoutText = "\(readout.rawValue) readout at \(readoutTiming == .every ? "every step" : "the last step")"
+        var text: String
+        switch kind {
+        case .fc:
+            let mlpText = readout == .mlp ? "an MLP readout (\(ringSize) -> \(mlpHidden) -> relu -> \(outputSize))" : "a linear readout"
+            return "FC (no recurrence): the flattened sequence, \(ringSize) values, into \(mlpText)"
+        case .lstm, .gru:
+            text = "\(displayName) N=\(units), PyTorch init, \(readoutText)"
+        case .cornn:
+            text = "coRNN N=\(units), dt \(resolvedDt), gamma \(resolvedGamma), eps \(resolvedEpsilon), PyTorch init, \(readoutText)"
+        case .lem:
+            text = "LEM N=\(units), dt \(resolvedDt), uniform(1/sqrt(N)) init, Kaiming-normal classifier, \(readoutText)"
+        case .wrnn, .irnn:
+            let shape = kind == .wrnn ? "n=\(ringSize) c=\(channels) f=\(kernelSize)\(locallyConnected ? " locally connected" : "")" : "N=\(units)"
+            let speed = kind == .wrnn && recurrentInit == .shift && waveSpeed != 1 ? " (speed \(waveSpeed))" : ""
+            text = "\(displayName) \(shape) \(activation.rawValue), \(kind == .wrnn ? "u" : "U") \(recurrentInit.rawValue)\(speed), V \(encoderInit.rawValue), \(readoutText)"
         }
-        if kind.isGated {
-            var text = "\(displayName) N=\(hiddenSize), PyTorch init, \(readout.rawValue) readout at \(readoutTiming == .every ? "every step" : "the last step")"
-            if freezeRecurrent { text += ", recurrence frozen" }
-            if freezeEncoder { text += ", encoder frozen" }
-            return text
-        }
-        let shape = kind == .wrnn ? "n=\(hiddenSize) c=\(channels) f=\(kernelSize)\(locallyConnected ? " locally connected" : "")" : "N=\(hiddenSize)"
-        let speed = kind == .wrnn && recurrentInit == .shift && waveSpeed != 1 ? " (speed \(waveSpeed))" : ""
-        var text = "\(displayName) \(shape) \(activation.rawValue), \(kind == .wrnn ? "u" : "U") \(recurrentInit.rawValue)\(speed), V \(encoderInit.rawValue), \(readout.rawValue) readout at \(readoutTiming == .every ? "every step" : "the last step")"
         if freezeRecurrent { text += ", recurrence frozen" }
         if freezeEncoder { text += ", encoder frozen" }
         return text
     }
 
-    /// The parameter count as spec 2.5's formula, term by term.
+    /// The paper's symbol for each of the cell's tensors (spec 2.5), or the tensor's own name.
+    func symbol(_ spec: ParameterSpec) -> String {
+        switch (kind, spec.role) {
+        case (.wrnn, .recurrentWeight): return "u"
+        case (.wrnn, .recurrentBias): return "b_u"
+        case (.irnn, .recurrentWeight): return "U"
+        case (.irnn, .recurrentBias): return "b_U"
+        case (.wrnn, .encoderWeight), (.irnn, .encoderWeight): return "V"
+        case (.wrnn, .encoderBias), (.irnn, .encoderBias): return "b_V"
+        case (.lstm, .recurrentWeight), (.gru, .recurrentWeight): return "W_hh"
+        case (.lstm, .recurrentBias), (.gru, .recurrentBias): return "b_hh"
+        case (.lstm, .encoderWeight), (.gru, .encoderWeight): return "W_ih"
+        case (.lstm, .encoderBias), (.gru, .encoderBias): return "b_ih"
+        default: return String(spec.name.dropFirst("cell.".count))
+        }
+    }
+
+    /// The parameter count as spec 2.5's formula, term by term: recurrence, then input, then the rest.
     public var parameterBreakdown: String {
         let layout = ParameterLayout(self)
         let readoutCount = layout.tensors.filter { [.readoutWeight, .readoutBias, .mlpWeight, .mlpBias].contains($0.role) }
             .reduce(0) { $0 + $1.count }
         let readoutTerm = "\(readout == .mlp ? "MLP readout" : "readout") \(grouped(readoutCount))"
-        if !kind.isRecurrent { return "\(grouped(layout.count)) parameters = \(readoutTerm)" }
-        let names: [ParameterRole: String] = kind.isGated
-            ? [.recurrentWeight: "W_hh", .recurrentBias: "b_hh", .encoderWeight: "W_ih", .encoderBias: "b_ih"]
-            : [.recurrentWeight: kind == .wrnn ? "u" : "U", .recurrentBias: kind == .wrnn ? "b_u" : "b_U",
-               .encoderWeight: "V", .encoderBias: "b_V"]
-        var terms = [ParameterRole.recurrentWeight, .recurrentBias, .encoderWeight, .encoderBias].map { role in
-            "\(names[role]!) \(grouped(layout.tensor(role)!.count))"
-        }
-        terms.append(readoutTerm)
+        let order: [ParameterRole] = [.recurrentWeight, .recurrentBias, .encoderWeight, .encoderBias, .cellWeight, .cellBias]
+        let cell = cellParameters.sorted { order.firstIndex(of: $0.role)! < order.firstIndex(of: $1.role)! }
+        let terms = cell.map { "\(symbol($0)) \(grouped($0.count))" } + [readoutTerm]
         return "\(grouped(layout.count)) parameters = " + terms.joined(separator: " + ")
     }
 }

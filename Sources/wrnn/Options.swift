@@ -26,9 +26,9 @@ func requireFinite(_ value: Double?, _ name: String, _ allowed: String, _ ok: (D
 /// Which model, with its shape and initialisation (spec 2.1, 2.2); unset values take the
 /// task's paper defaults.
 struct ModelOptions: ParsableArguments {
-    @Option(help: "Model: wrnn, irnn, lstm, gru, or fc (the authors' non-recurrent baseline: the flattened sequence into the readout).")
+    @Option(help: "Model: wrnn, irnn, lstm, gru, cornn, lem, or fc (the authors' non-recurrent baseline: the flattened sequence into the readout).")
     var model: ModelKind = .wrnn
-    @Option(name: [.customShort("n"), .customLong("hidden-size")], parsing: .unconditional, help: "Neurons per ring n (wRNN), hidden size N (iRNN, LSTM, GRU), or the MLP readout's width (fc). Default 100; 256 for images.")
+    @Option(name: [.customShort("n"), .customLong("hidden-size")], parsing: .unconditional, help: "Neurons per ring n (wRNN), hidden size N (every other recurrent model), or the MLP readout's width (fc). Default 100; 256 for images (coRNN on nscifar10 and LEM: 128).")
     var hiddenSize: Int?
     @Option(name: [.customShort("c"), .customLong("channels")], parsing: .unconditional, help: "Rings c (wRNN only). Default 6 (copy), 27 (adding).")
     var channels: Int?
@@ -52,6 +52,12 @@ struct ModelOptions: ParsableArguments {
     var locallyConnected = false
     @Option(parsing: .unconditional, help: "Wave speed nu in [0, 1] for the shift init (taps 1 - nu, nu).")
     var waveSpeed: Double = 1
+    @Option(parsing: .unconditional, help: "coRNN and LEM: time step dt > 0. Default: the authors' value for the task (coRNN sMNIST 0.042, LEM sMNIST 0.21).")
+    var dt: Double?
+    @Option(parsing: .unconditional, help: "coRNN: stiffness gamma >= 0. Default: the authors' value for the task (sMNIST 2.7).")
+    var gamma: Double?
+    @Option(parsing: .unconditional, help: "coRNN: damping epsilon >= 0. Default: the authors' value for the task (sMNIST 4.7).")
+    var epsilon: Double?
 
     func validate() throws {
         try requirePositive(hiddenSize, "--hidden-size")
@@ -72,16 +78,24 @@ struct ModelOptions: ParsableArguments {
                 throw ValidationError("--hidden-size with --model fc sets the MLP readout's width; add --readout mlp")
             }
         }
-        if model.isGated, initialization != nil || encoderInit != nil || activation != .relu {
-            throw ValidationError("--initialization, --encoder-init and --activation apply to --model wrnn and irnn only (LSTM and GRU use PyTorch's)")
+        if model.hasFixedInit, initialization != nil || encoderInit != nil || activation != .relu || waveSpeed != 1 {
+            throw ValidationError("--initialization, --encoder-init, --activation and --wave-speed apply to --model wrnn and irnn only (\(model.rawValue) uses its authors' init and activations)")
         }
+        if model == .cornn || model == .lem, freezeU || freezeV {
+            throw ValidationError("--freeze-u and --freeze-v apply to --model wrnn, irnn, lstm and gru only (\(model.rawValue)'s weights mix input and recurrence)")
+        }
+        if model != .cornn && model != .lem, dt != nil { throw ValidationError("--dt applies to --model cornn and lem only") }
+        if model != .cornn, gamma != nil || epsilon != nil { throw ValidationError("--gamma and --epsilon apply to --model cornn only") }
+        try requireFinite(dt, "--dt", "a finite number > 0") { $0 > 0 }
+        try requireFinite(gamma, "--gamma", "a finite number >= 0") { $0 >= 0 }
+        try requireFinite(epsilon, "--epsilon", "a finite number >= 0") { $0 >= 0 }
         try requireFinite(waveSpeed, "--wave-speed", "a number in [0, 1]") { (0...1).contains($0) }
     }
 
     func resolve(task: TaskConfig) -> ModelConfig {
         var config = Preset.model(task: task, kind: model)
         if let hiddenSize {
-            if model == .fc { config.mlpHidden = hiddenSize } else { config.hiddenSize = hiddenSize }
+            if model == .fc { config.mlpHidden = hiddenSize } else { config.ringSize = hiddenSize }
         }
         if let channels { config.channels = channels }
         if let kernelSize { config.kernelSize = kernelSize }
@@ -90,6 +104,9 @@ struct ModelOptions: ParsableArguments {
         if let readoutAt { config.readoutTiming = readoutAt }
         config.readout = readout
         if model == .fc { return config }
+        if let dt { config.dt = dt }
+        if let gamma { config.gamma = gamma }
+        if let epsilon { config.epsilon = epsilon }
         config.activation = activation
         config.freezeRecurrent = freezeU
         config.freezeEncoder = freezeV
@@ -141,14 +158,14 @@ struct OptimizerOptions: ParsableArguments {
     var lr: Double?
     @Option(parsing: .unconditional, help: "Clip the gradient's global L2 norm to this value; 0 = off. Default 1 (copy), 10 (adding).")
     var clip: Double?
-    @Option(name: [.customLong("batch-size"), .customLong("batch")], parsing: .unconditional, help: "Sequences per step. Default 128; 256 for nscifar10.")
+    @Option(name: [.customLong("batch-size"), .customLong("batch")], parsing: .unconditional, help: "Sequences per step. Default 128; 256 for nscifar10 (coRNN: 120, or 100 on nscifar10; LEM: 100 on nscifar10).")
     var batchSize: Int?
     @Option(parsing: .unconditional, help: "Training steps. Default 60,000 (copy, adding); 120 epochs of 445 steps (images).")
     var steps: Int?
     @Option(parsing: .unconditional, help: "Training epochs instead of --steps: passes over the training split (images), or --epoch-steps steps (copy, adding).")
     var epochs: Int?
-    @Option(help: "Learning-rate schedule: constant, step, cosine, onecycle, plateau or exponential.")
-    var schedule: Schedule.Kind = .constant
+    @Option(help: "Learning-rate schedule: constant, step, cosine, onecycle, plateau or exponential. Default constant (coRNN and LEM on images: step, lr / 10 after epoch 100).")
+    var schedule: Schedule.Kind?
     @Option(parsing: .unconditional, help: "step: divide the rate by this every --lr-every epochs; plateau: divide by this after --patience evaluations without improvement.")
     var lrFactor: Double = 10
     @Option(parsing: .unconditional, help: "step: epochs between rate drops.")

@@ -5,7 +5,7 @@ import WaveTraining
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Train a wRNN, iRNN, LSTM or GRU on the copy, adding or a sequential-image task.",
+        abstract: "Train a wRNN, iRNN, LSTM, GRU, coRNN, LEM or FC on the copy, adding or a sequential-image task.",
         discussion: """
             Writes config.json, metrics.jsonl, checkpoint.bin (and checkpoint.prev.bin, best.bin) and summary.json
             into the run directory. --resume RUN_DIR continues a stopped run exactly.
@@ -18,8 +18,8 @@ struct Train: ParsableCommand {
 
     func validate() throws {
         let model = modelOptions.resolve(task: taskOptions.resolved)
-        if model.kind == .wrnn, model.kernelSize > model.hiddenSize {
-            throw ValidationError("--kernel-size \(model.kernelSize) is wider than the ring (n = \(model.hiddenSize)); use at most \(model.hiddenSize % 2 == 1 ? model.hiddenSize : model.hiddenSize - 1)")
+        if model.kind == .wrnn, model.kernelSize > model.ringSize {
+            throw ValidationError("--kernel-size \(model.kernelSize) is wider than the ring (n = \(model.ringSize)); use at most \(model.ringSize % 2 == 1 ? model.ringSize : model.ringSize - 1)")
         }
         if modelOptions.model == .fc, taskOptions.task == .copy {
             throw ValidationError("--model fc reads the whole sequence once and answers once; the copy task needs an answer at every step (use adding or an image task)")
@@ -28,24 +28,17 @@ struct Train: ParsableCommand {
 
     var config: TrainConfig {
         let task = taskOptions.resolved
-        var config = Preset.train(task: task, kind: modelOptions.model)
+        var config = Preset.train(task: task, kind: modelOptions.model, batchSize: optimizerOptions.batchSize)
         config.model = modelOptions.resolve(task: task)
         if let clip = optimizerOptions.clip { config.clip = clip }
-        if let batchSize = optimizerOptions.batchSize { config.batchSize = batchSize }
-        // an image task's epoch (evaluation, checkpoint, schedule unit) follows the batch size
         let epochSteps = task.epochSteps(batchSize: config.batchSize) ?? optimizerOptions.epochSteps
-        if task.kind.isImage {
-            config.evalEvery = epochSteps
-            config.checkpointEvery = epochSteps
-            if modelOptions.model == .irnn && task.kind.isPermuted { config.steps = 250 * epochSteps } else { config.steps = 120 * epochSteps }
-        }
         if let epochs = optimizerOptions.epochs { config.steps = epochs * epochSteps }
-        if optimizerOptions.schedule != .constant {
-            config.schedule = Schedule(kind: optimizerOptions.schedule, factor: optimizerOptions.lrFactor,
-                                       every: optimizerOptions.lrEvery, gamma: optimizerOptions.gamma,
-                                       patience: optimizerOptions.patience)
-            config.epochSteps = optimizerOptions.epochSteps
+        if let schedule = optimizerOptions.schedule {
+            config.schedule = schedule == .constant ? nil : Schedule(kind: schedule, factor: optimizerOptions.lrFactor,
+                                                                     every: optimizerOptions.lrEvery, gamma: optimizerOptions.gamma,
+                                                                     patience: optimizerOptions.patience)
         }
+        if config.schedule != nil && !task.kind.isImage { config.epochSteps = optimizerOptions.epochSteps }
         config.seed = runOptions.seed
         config.threads = runOptions.threadCount
         if let evalEvery = runOptions.evalEvery { config.evalEvery = evalEvery }

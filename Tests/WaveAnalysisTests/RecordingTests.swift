@@ -9,7 +9,7 @@ final class RecordingTests: XCTestCase {
     func trainedRun(_ kind: ModelKind) throws -> String {
         let dir = NSTemporaryDirectory() + "wrnn-analysis-\(UUID().uuidString)/run"
         var config = Preset.train(task: TaskConfig(kind: .copy, t: 30), kind: kind)
-        config.model.hiddenSize = kind == .wrnn ? 40 : 40
+        config.model.ringSize = kind == .wrnn ? 40 : 40
         if kind == .wrnn { config.model.channels = 2 }
         config.steps = 20
         config.batchSize = 16

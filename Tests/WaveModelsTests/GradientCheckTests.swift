@@ -59,7 +59,7 @@ final class GradientCheckTests: XCTestCase {
             for recurrentInit in RecurrentInit.allCases {
                 for encoderInit in EncoderInit.allCases {
                     // c = 5 rings of n = 9: one full 4-channel tile plus a remainder, ring not a SIMD multiple
-                    check(ModelConfig(kind: .wrnn, inputSize: 3, outputSize: 4, hiddenSize: 9, channels: 5, kernelSize: 3,
+                    check(ModelConfig(kind: .wrnn, inputSize: 3, outputSize: 4, ringSize: 9, channels: 5, kernelSize: 3,
                                       activation: activation, recurrentInit: recurrentInit, encoderInit: encoderInit,
                                       readoutTiming: .every), jitter: 0.05)
                 }
@@ -68,15 +68,15 @@ final class GradientCheckTests: XCTestCase {
     }
 
     func testWaveRNNReadoutsKernelsAndRegression() {
-        check(ModelConfig(kind: .wrnn, inputSize: 2, outputSize: 3, hiddenSize: 6, channels: 2, kernelSize: 3,
+        check(ModelConfig(kind: .wrnn, inputSize: 2, outputSize: 3, ringSize: 6, channels: 2, kernelSize: 3,
                           readout: .mlp, readoutTiming: .every, mlpHidden: 7), jitter: 0.05)
-        check(ModelConfig(kind: .wrnn, inputSize: 2, outputSize: 1, hiddenSize: 7, channels: 3, kernelSize: 5,
+        check(ModelConfig(kind: .wrnn, inputSize: 2, outputSize: 1, ringSize: 7, channels: 3, kernelSize: 5,
                           readoutTiming: .last), jitter: 0.05)
-        check(ModelConfig(kind: .wrnn, inputSize: 1, outputSize: 10, hiddenSize: 17, channels: 4, kernelSize: 1,
+        check(ModelConfig(kind: .wrnn, inputSize: 1, outputSize: 10, ringSize: 17, channels: 4, kernelSize: 1,
                           activation: .tanh, readout: .mlp, readoutTiming: .last, mlpHidden: 5), length: 4)
-        check(ModelConfig(kind: .wrnn, inputSize: 3, outputSize: 4, hiddenSize: 5, channels: 2,
+        check(ModelConfig(kind: .wrnn, inputSize: 3, outputSize: 4, ringSize: 5, channels: 2,
                           readoutTiming: .every, freezeRecurrent: true, freezeEncoder: true), jitter: 0.05)
-        check(ModelConfig(kind: .wrnn, inputSize: 3, outputSize: 4, hiddenSize: 5, channels: 2, activation: .tanh,
+        check(ModelConfig(kind: .wrnn, inputSize: 3, outputSize: 4, ringSize: 5, channels: 2, activation: .tanh,
                           readoutTiming: .every, waveSpeed: 0.4), threads: 2)
     }
 
@@ -84,14 +84,14 @@ final class GradientCheckTests: XCTestCase {
         for activation in Activation.allCases {
             for recurrentInit in RecurrentInit.allCases {
                 for encoderInit in EncoderInit.allCases {
-                    check(ModelConfig(kind: .irnn, inputSize: 3, outputSize: 4, hiddenSize: 11, activation: activation,
+                    check(ModelConfig(kind: .irnn, inputSize: 3, outputSize: 4, ringSize: 11, activation: activation,
                                       recurrentInit: recurrentInit, encoderInit: encoderInit, readoutTiming: .every), jitter: 0.05)
                 }
             }
         }
-        check(ModelConfig(kind: .irnn, inputSize: 2, outputSize: 1, hiddenSize: 6, readout: .mlp, readoutTiming: .last,
+        check(ModelConfig(kind: .irnn, inputSize: 2, outputSize: 1, ringSize: 6, readout: .mlp, readoutTiming: .last,
                           mlpHidden: 4), jitter: 0.05)
-        check(ModelConfig(kind: .irnn, inputSize: 2, outputSize: 3, hiddenSize: 6, readoutTiming: .last,
+        check(ModelConfig(kind: .irnn, inputSize: 2, outputSize: 3, ringSize: 6, readoutTiming: .last,
                           freezeRecurrent: true), threads: 2, jitter: 0.05)
     }
 
@@ -99,26 +99,26 @@ final class GradientCheckTests: XCTestCase {
     func testLocallyConnectedWaveRNN() {
         for activation in Activation.allCases {
             for recurrentInit in RecurrentInit.allCases {
-                var config = ModelConfig(kind: .wrnn, inputSize: 2, outputSize: 3, hiddenSize: 6, channels: 2, kernelSize: 3,
+                var config = ModelConfig(kind: .wrnn, inputSize: 2, outputSize: 3, ringSize: 6, channels: 2, kernelSize: 3,
                                          activation: activation, recurrentInit: recurrentInit, readoutTiming: .every)
                 config.locallyConnected = true
                 check(config, length: 4, jitter: 0.05)
             }
         }
-        var last = ModelConfig(kind: .wrnn, inputSize: 2, outputSize: 1, hiddenSize: 5, channels: 3, kernelSize: 5, readoutTiming: .last)
+        var last = ModelConfig(kind: .wrnn, inputSize: 2, outputSize: 1, ringSize: 5, channels: 3, kernelSize: 5, readoutTiming: .last)
         last.locallyConnected = true
         check(last, length: 4, threads: 2, jitter: 0.05)
     }
 
     func testGatedCellsThroughTime() {
         for kind in [ModelKind.lstm, .gru] {
-            check(ModelConfig(kind: kind, inputSize: 3, outputSize: 4, hiddenSize: 5, readoutTiming: .every), length: 6)
-            check(ModelConfig(kind: kind, inputSize: 2, outputSize: 1, hiddenSize: 7, readoutTiming: .last), length: 5)
-            check(ModelConfig(kind: kind, inputSize: 1, outputSize: 3, hiddenSize: 4, readout: .mlp, readoutTiming: .last,
+            check(ModelConfig(kind: kind, inputSize: 3, outputSize: 4, ringSize: 5, readoutTiming: .every), length: 6)
+            check(ModelConfig(kind: kind, inputSize: 2, outputSize: 1, ringSize: 7, readoutTiming: .last), length: 5)
+            check(ModelConfig(kind: kind, inputSize: 1, outputSize: 3, ringSize: 4, readout: .mlp, readoutTiming: .last,
                               mlpHidden: 6), length: 4, threads: 2)
-            check(ModelConfig(kind: kind, inputSize: 2, outputSize: 3, hiddenSize: 4, readoutTiming: .every,
+            check(ModelConfig(kind: kind, inputSize: 2, outputSize: 3, ringSize: 4, readoutTiming: .every,
                               freezeRecurrent: true), length: 4)
-            check(ModelConfig(kind: kind, inputSize: 2, outputSize: 3, hiddenSize: 4, readoutTiming: .every,
+            check(ModelConfig(kind: kind, inputSize: 2, outputSize: 3, ringSize: 4, readoutTiming: .every,
                               freezeEncoder: true), length: 4)
         }
     }
@@ -129,7 +129,7 @@ extension GradientCheckTests {
     func testFlattenedSequenceIntoEitherReadout() {
         for readout in ReadoutKind.allCases {
             for threads in [1, 2] {
-                var config = ModelConfig(kind: .fc, inputSize: 2, outputSize: 3, hiddenSize: 5 * 2, readoutTiming: .last)
+                var config = ModelConfig(kind: .fc, inputSize: 2, outputSize: 3, ringSize: 5 * 2, readoutTiming: .last)
                 config.readout = readout
                 config.mlpHidden = 7
                 check(config, length: 5, batch: 4, threads: threads, jitter: 0.01)
@@ -139,7 +139,7 @@ extension GradientCheckTests {
 
     /// flatten(x)[row, t * d + j] = x_t[row, j]: the readout sees the authors' permute-and-reshape.
     func testFlattenOrderIsTimeMajorPerRow() {
-        var config = ModelConfig(kind: .fc, inputSize: 2, outputSize: 1, hiddenSize: 3 * 2, readoutTiming: .last)
+        var config = ModelConfig(kind: .fc, inputSize: 2, outputSize: 1, ringSize: 3 * 2, readoutTiming: .last)
         config.readout = .linear
         let model = SequenceModel<Double>(config)
         // readout weight picks feature 3 only (t = 1, j = 1); bias 0

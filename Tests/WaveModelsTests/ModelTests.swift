@@ -5,31 +5,31 @@ import WaveModels
 final class ModelTests: XCTestCase {
     /// The counts spec 2.5 gives, from the formula the tool prints.
     func testParameterCountsMatchThePaper() {
-        XCTAssertEqual(ModelConfig(kind: .irnn, inputSize: 1, outputSize: 10, hiddenSize: 256).parameterCount, 68_874)
-        XCTAssertEqual(ModelConfig(kind: .wrnn, inputSize: 96, outputSize: 10, hiddenSize: 256, channels: 16).parameterCount, 439_066)
-        XCTAssertEqual(ModelConfig(kind: .wrnn, inputSize: 10, outputSize: 10, hiddenSize: 100, channels: 6).parameterCount, 12_724)
-        let mlp = ModelConfig(kind: .wrnn, inputSize: 1, outputSize: 10, hiddenSize: 256, channels: 16, readout: .mlp)
+        XCTAssertEqual(ModelConfig(kind: .irnn, inputSize: 1, outputSize: 10, ringSize: 256).parameterCount, 68_874)
+        XCTAssertEqual(ModelConfig(kind: .wrnn, inputSize: 96, outputSize: 10, ringSize: 256, channels: 16).parameterCount, 439_066)
+        XCTAssertEqual(ModelConfig(kind: .wrnn, inputSize: 10, outputSize: 10, ringSize: 100, channels: 6).parameterCount, 12_724)
+        let mlp = ModelConfig(kind: .wrnn, inputSize: 1, outputSize: 10, ringSize: 256, channels: 16, readout: .mlp)
         XCTAssertEqual(mlp.parameterCount, 16 * 16 * 3 + 16 + 4096 + 4096 + 4096 * 100 + 100 + 100 * 10 + 10)
     }
 
     /// PyTorch's nn.LSTM / nn.GRU parameters: 4N(d + N + 2) and 3N(d + N + 2), plus the readout.
     func testGatedParameterCountsAndNames() {
-        XCTAssertEqual(ModelConfig(kind: .lstm, inputSize: 1, outputSize: 10, hiddenSize: 256).parameterCount,
+        XCTAssertEqual(ModelConfig(kind: .lstm, inputSize: 1, outputSize: 10, ringSize: 256).parameterCount,
                        4 * 256 * (1 + 256 + 2) + 256 * 10 + 10)
-        XCTAssertEqual(ModelConfig(kind: .gru, inputSize: 1, outputSize: 10, hiddenSize: 256).parameterCount,
+        XCTAssertEqual(ModelConfig(kind: .gru, inputSize: 1, outputSize: 10, ringSize: 256).parameterCount,
                        3 * 256 * (1 + 256 + 2) + 256 * 10 + 10)
-        let layout = ParameterLayout(ModelConfig(kind: .lstm, inputSize: 3, outputSize: 2, hiddenSize: 5))
+        let layout = ParameterLayout(ModelConfig(kind: .lstm, inputSize: 3, outputSize: 2, ringSize: 5))
         XCTAssertEqual(layout.tensors.map(\.name), ["rnn.weight_ih_l0", "rnn.weight_hh_l0", "rnn.bias_ih_l0", "rnn.bias_hh_l0",
                                                     "readout.weight", "readout.bias"])
         XCTAssertEqual(layout.tensors.map(\.shape), [[20, 3], [20, 5], [20], [20], [2, 5], [2]])
         var rng = RandomStream(seed: 2)
-        let values = ModelConfig(kind: .gru, inputSize: 3, outputSize: 2, hiddenSize: 5).initialParameters(&rng, as: Double.self)
+        let values = ModelConfig(kind: .gru, inputSize: 3, outputSize: 2, ringSize: 5).initialParameters(&rng, as: Double.self)
         XCTAssertTrue(values.allSatisfy { abs($0) <= 1 / 5.0.squareRoot() }, "uniform(-1/sqrt(N), 1/sqrt(N)) everywhere")
     }
 
     /// Untied weights: c*c*n*f recurrent parameters, the shift at every neuron, so it too starts waves.
     func testLocallyConnectedLayoutAndShiftInit() {
-        var config = ModelConfig(kind: .wrnn, inputSize: 1, outputSize: 1, hiddenSize: 7, channels: 2,
+        var config = ModelConfig(kind: .wrnn, inputSize: 1, outputSize: 1, ringSize: 7, channels: 2,
                                  activation: .identity, readoutTiming: .last)
         config.locallyConnected = true
         XCTAssertEqual(ParameterLayout(config).tensor(.recurrentWeight)?.shape, [2, 2, 7, 3])
@@ -46,7 +46,7 @@ final class ModelTests: XCTestCase {
     }
 
     func testNamesAndShapesFollowTheAuthorsStateDict() {
-        let layout = ParameterLayout(ModelConfig(kind: .wrnn, inputSize: 10, outputSize: 10, hiddenSize: 100, channels: 6))
+        let layout = ParameterLayout(ModelConfig(kind: .wrnn, inputSize: 10, outputSize: 10, ringSize: 100, channels: 6))
         XCTAssertEqual(layout.tensors.map(\.name), ["cell.Wx.weight", "cell.Wx.bias", "cell.Wy.weight", "cell.Wy.bias",
                                                     "readout.weight", "readout.bias"])
         XCTAssertEqual(layout.tensors.map(\.shape), [[600, 10], [600], [6, 6, 3], [6], [10, 600], [10]])
@@ -55,7 +55,7 @@ final class ModelTests: XCTestCase {
     /// With the shift init, identity activation and zero biases, a pulse on neuron 0 of each
     /// ring travels one neuron per step around the ring (the wave the paper is about).
     func testShiftInitStartsATravelingWave() {
-        let config = ModelConfig(kind: .wrnn, inputSize: 1, outputSize: 1, hiddenSize: 7, channels: 2,
+        let config = ModelConfig(kind: .wrnn, inputSize: 1, outputSize: 1, ringSize: 7, channels: 2,
                                  activation: .identity, readoutTiming: .last)
         var rng = RandomStream(seed: 1)
         var values = config.initialParameters(&rng, as: Double.self)
@@ -79,7 +79,7 @@ final class ModelTests: XCTestCase {
 
     func testInitialisationFollowsTheSpec() {
         var rng = RandomStream(seed: 4)
-        let config = ModelConfig(kind: .wrnn, inputSize: 2, outputSize: 3, hiddenSize: 4, channels: 2, kernelSize: 3)
+        let config = ModelConfig(kind: .wrnn, inputSize: 2, outputSize: 3, ringSize: 4, channels: 2, kernelSize: 3)
         let v = config.initialParameters(&rng, as: Double.self)
         let layout = ParameterLayout(config)
         let encoder = layout.tensor(.encoderWeight)!
@@ -92,7 +92,7 @@ final class ModelTests: XCTestCase {
         let bound = 1 / 6.0.squareRoot()
         XCTAssertTrue(layout.tensor(.recurrentBias)!.range.allSatisfy { abs(v[$0]) <= bound && v[$0] != 0 })
 
-        let irnn = ModelConfig(kind: .irnn, inputSize: 2, outputSize: 3, hiddenSize: 4, recurrentInit: .shift)
+        let irnn = ModelConfig(kind: .irnn, inputSize: 2, outputSize: 3, ringSize: 4, recurrentInit: .shift)
         var rng2 = RandomStream(seed: 4)
         let w = irnn.initialParameters(&rng2, as: Double.self)
         let uI = ParameterLayout(irnn).tensor(.recurrentWeight)!
@@ -103,7 +103,7 @@ final class ModelTests: XCTestCase {
 
     /// Splitting the batch across threads changes only the summation order.
     func testShardedRunMatchesSingleShard() {
-        let config = ModelConfig(kind: .wrnn, inputSize: 3, outputSize: 4, hiddenSize: 9, channels: 3, readoutTiming: .every)
+        let config = ModelConfig(kind: .wrnn, inputSize: 3, outputSize: 4, ringSize: 9, channels: 3, readoutTiming: .every)
         var rng = RandomStream(seed: 8)
         let params = Buffer(config.initialParameters(&rng, as: Float.self))
         let data = SequenceBatch<Float>(length: 6, batch: 7, inputSize: 3, classTargets: 6 * 7, valueTargets: nil)

@@ -23,7 +23,7 @@ final class SafetensorsTests: XCTestCase {
     }
 
     func testRoundTripKeepsNamesShapesValuesAndMetadata() throws {
-        let config = ModelConfig(kind: .wrnn, inputSize: 3, outputSize: 2, hiddenSize: 5, channels: 2, readout: .mlp, mlpHidden: 4)
+        let config = ModelConfig(kind: .wrnn, inputSize: 3, outputSize: 2, ringSize: 5, channels: 2, readout: .mlp, mlpHidden: 4)
         let layout = ParameterLayout(config)
         let params = (0..<layout.count).map { Float($0) * 0.25 - 3 }
         let path = temporaryDirectory() + "/m.safetensors"
@@ -61,7 +61,7 @@ final class SafetensorsTests: XCTestCase {
     }
 
     func testWeightsThatDoNotFitTheModelAreRejected() throws {
-        let layout = ParameterLayout(ModelConfig(kind: .irnn, inputSize: 2, outputSize: 1, hiddenSize: 4))
+        let layout = ParameterLayout(ModelConfig(kind: .irnn, inputSize: 2, outputSize: 1, ringSize: 4))
         var tensors = Dictionary(uniqueKeysWithValues: Safetensors.tensors(layout: layout, params: [Float](repeating: 1, count: layout.count))
             .map { ($0.name, $0.tensor) })
         tensors["cell.Wy.weight"] = .init(shape: [2, 8], values: [Float](repeating: 0, count: 16))

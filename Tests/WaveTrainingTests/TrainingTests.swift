@@ -15,7 +15,7 @@ func temporaryDirectory() -> String {
 func smallCopyConfig(kind: ModelKind = .wrnn, steps: Int = 300, seed: UInt64 = 1, threads: Int = 2) -> TrainConfig {
     let task = TaskConfig(kind: .copy, t: 5)
     var config = Preset.train(task: task, kind: kind)
-    config.model.hiddenSize = kind == .wrnn ? 16 : 64
+    config.model.ringSize = kind == .wrnn ? 16 : 64
     if kind == .wrnn { config.model.channels = 4 }
     config.batchSize = 32
     config.steps = steps
@@ -150,7 +150,7 @@ final class TrainingTests: XCTestCase {
     func testAddingTaskRecordsWhenItIsSolved() throws {
         var config = Preset.train(task: TaskConfig(kind: .adding, t: 20), kind: .wrnn)
         config.model.channels = 4
-        config.model.hiddenSize = 20
+        config.model.ringSize = 20
         config.steps = 400
         config.batchSize = 64
         config.testSize = 256
@@ -176,7 +176,7 @@ final class ImageTrainingTests: XCTestCase {
     /// clearly beat chance (10%); it reaches about 50%.
     func testSmallWaveRNNOnSequentialFashionMNISTBeatsChance() throws {
         var config = Preset.train(task: TaskConfig(kind: .sfmnist), kind: .wrnn)
-        config.model.hiddenSize = 64
+        config.model.ringSize = 64
         config.model.channels = 4
         config.batchSize = 32
         config.steps = 300
@@ -236,7 +236,7 @@ final class ImageResumeTests: XCTestCase {
                            labels: (0..<60).map { UInt8($0 % 10) })
         let task = ImageSequenceTask(name: "smnist", train: set, test: set, seed: 6, permutation: nil)
         var config = Preset.train(task: TaskConfig(kind: .smnist), kind: .wrnn)
-        config.model = ModelConfig(kind: .wrnn, inputSize: 1, outputSize: 10, hiddenSize: 6, channels: 2, readoutTiming: .last)
+        config.model = ModelConfig(kind: .wrnn, inputSize: 1, outputSize: 10, ringSize: 6, channels: 2, readoutTiming: .last)
         config.batchSize = 4            // 54 training images: 13 steps per epoch
         config.learningRate = 1e-2
         config.schedule = Schedule(kind: .step, factor: 2, every: 1)   // epoch-based: independent of the total

@@ -1,0 +1,133 @@
+import WaveCore
+
+/// The coupled oscillatory RNN (Rusch & Mishra, ICLR 2021): position y, velocity z, both 0 at t = 0.
+///
+///   z_{t+1} = z_t + dt * ( tanh(W [x_t, z_t, y_t] + b) - gamma * y_t - eps * z_t )
+///   y_{t+1} = y_t + dt * z_{t+1}
+///
+/// One Linear `cell.i2h` over the concatenation [x, z, y] (PyTorch's default init); the readout
+/// reads y. W's three column blocks are used in place: W_x [N, d], W_z [N, N], W_y [N, N].
+public struct CoRNNCell<T: Scalar>: RecurrentCell {
+    public let config: ModelConfig
+    let encoder: InputProjection<T>
+    let dt: T, gamma: T, epsilon: T
+    public var units: Int { config.units }
+    var width: Int { config.inputSize + 2 * units }   // d + 2N: a row of W
+    public var flopsPerStep: Double { Double(2 * units * width) }
+    var zColumns: Int { config.inputSize }            // W_z starts at column d
+    var yColumns: Int { config.inputSize + units }    // W_y at column d + N
+    var biasOffset: Int { units * width }
+
+    public init(_ config: ModelConfig) {
+        self.config = config
+        var encoder = InputProjection<T>(inputSize: config.inputSize, units: config.units, weight: 0, frozen: false)
+        encoder.stride = config.inputSize + 2 * config.units
+        self.encoder = encoder
+        dt = T(config.resolvedDt); gamma = T(config.resolvedGamma); epsilon = T(config.resolvedEpsilon)
+    }
+
+    public var parameters: [ParameterSpec] {
+        [ParameterSpec("cell.i2h.weight", [units, width], .cellWeight), ParameterSpec("cell.i2h.bias", [units], .cellBias)]
+    }
+
+    public func initialValues(_ rng: inout RandomStream) -> [Double] {
+        uniformValues(parameterCount, bound: 1 / Double(width).squareRoot(), &rng)
+    }
+
+    public final class Workspace {
+        let z: Buffer<T>            // [L + 1, rows, N] z_0 = 0 ... z_L
+        let activation: Buffer<T>   // [L, rows, N] tanh(W [x, z, y] + b) per step; dLoss/dpre in backward
+        let dy: Buffer<T>           // [rows, N] dLoss/dy, carried
+        let dz: Buffer<T>           // [rows, N] dLoss/dz (not through y), carried
+        let dbias: Buffer<T>        // [N]
+        let encoderT: Buffer<T>, dEncoderT: Buffer<T>   // [d, N]
+        init(_ cell: CoRNNCell, capacity: Int, length: Int) {
+            let n = cell.units
+            z = Buffer(zeros: (length + 1) * capacity * n); activation = Buffer(zeros: length * capacity * n)
+            dy = Buffer(zeros: capacity * n); dz = Buffer(zeros: capacity * n); dbias = Buffer(zeros: n)
+            (encoderT, dEncoderT) = cell.encoder.makeBuffers()
+        }
+        var all: [Buffer<T>] { [z, activation, dy, dz, dbias, encoderT, dEncoderT] }
+    }
+    public func makeWorkspace(capacity: Int, length: Int) -> Workspace { Workspace(self, capacity: capacity, length: length) }
+    public func bytes(of ws: Workspace) -> Int { ws.all.reduce(0) { $0 + $1.bytes } }
+
+    public func prepare(params: UnsafePointer<T>, rows: Int, workspace ws: Workspace) {
+        ws.z.pointer.update(repeating: 0, count: rows * units)
+        encoder.prepare(params: params, transposed: ws.encoderT)
+    }
+
+    @inline(__always)
+    public func forward(step t: Int, x: UnsafePointer<T>, states: StateHistory<T>, params: UnsafePointer<T>, workspace ws: Workspace) {
+        let b = states.rows, n = units, w = width
+        let pre = ws.activation.pointer + t * b * n
+        let zPrev = ws.z.pointer + t * b * n, zNext = zPrev + b * n
+        let yPrev = states[t], yNext = states[t + 1]
+        encoder.forward(pre: pre, x: x, params: params, transposed: ws.encoderT, rows: b, accumulate: false)
+        if t > 0 {
+            T.gemm(pre, ldc: n, zPrev, lda: n, .none, params + zColumns, ldb: w, .transposed, m: b, n: n, k: n, alpha: 1, beta: 1)
+            T.gemm(pre, ldc: n, yPrev, lda: n, .none, params + yColumns, ldb: w, .transposed, m: b, n: n, k: n, alpha: 1, beta: 1)
+        }
+        let bias = params + biasOffset
+        let dt = SIMD8(repeating: self.dt), gamma = SIMD8(repeating: self.gamma), epsilon = SIMD8(repeating: self.epsilon)
+        for r in 0..<b {
+            let o = r * n
+            forEachBlock(n) { j, m in
+                let a = T.gateTanh8(load8(pre + o + j, m) + load8(bias + j, m))
+                let y = load8(yPrev + o + j, m), z = load8(zPrev + o + j, m)
+                let zn = z + dt * (a - gamma * y - epsilon * z)
+                store8(a, pre + o + j, m)
+                store8(zn, zNext + o + j, m)
+                store8(y + dt * zn, yNext + o + j, m)
+            }
+        }
+    }
+
+    public func beginBackward(dh: UnsafePointer<T>, states: StateHistory<T>, params: UnsafePointer<T>, workspace ws: Workspace) {
+        ws.dy.pointer.update(from: dh, count: states.rows * units)
+        ws.dz.zero()
+        ws.dbias.zero()
+        ws.dEncoderT.zero()
+    }
+
+    /// With dy = dLoss/dy_{t+1}, dz = dLoss/dz_{t+1} (not through y_{t+1}):
+    ///   dz' = dz + dt dy;  dpre = dz' dt (1 - a^2);  dz_t = (1 - dt eps) dz' + dpre W_z;  dy_t = dy - dt gamma dz' + dpre W_y
+    @inline(__always)
+    public func backward(step t: Int, x: UnsafePointer<T>, states: StateHistory<T>, dhReadout: UnsafePointer<T>?,
+                         params: UnsafePointer<T>, grads: UnsafeMutablePointer<T>, workspace ws: Workspace) {
+        let b = states.rows, n = units, w = width
+        let dpre = ws.activation.pointer + t * b * n   // a, overwritten by dLoss/dpre
+        let dy = ws.dy.pointer, dz = ws.dz.pointer
+        let dt = SIMD8(repeating: self.dt), gamma = SIMD8(repeating: self.gamma), epsilon = SIMD8(repeating: self.epsilon)
+        for r in 0..<b {
+            let o = r * n
+            forEachBlock(n) { j, m in
+                let a = load8(dpre + o + j, m), dyv = load8(dy + o + j, m)
+                let dzTotal = load8(dz + o + j, m) + dt * dyv
+                store8(dzTotal * dt * (1 - a * a), dpre + o + j, m)
+                store8((1 - dt * epsilon) * dzTotal, dz + o + j, m)
+                store8(dyv - dt * gamma * dzTotal, dy + o + j, m)
+            }
+        }
+        T.addColumnSums(out: ws.dbias.pointer, input: dpre, rows: b, cols: n)
+        encoder.backward(grads: grads, dTransposed: ws.dEncoderT, dpre: dpre, x: x, rows: b)
+        guard t > 0 else { return }
+        T.gemm(dz, ldc: n, dpre, lda: n, .none, params + zColumns, ldb: w, .none, m: b, n: n, k: n, alpha: 1, beta: 1)
+        T.gemm(dy, ldc: n, dpre, lda: n, .none, params + yColumns, ldb: w, .none, m: b, n: n, k: n, alpha: 1, beta: 1)
+        if let dhReadout { T.add(out: dy, dhReadout, count: b * n) }
+    }
+
+    /// dW_z = sum_{t >= 1} dpre_t^T z_t and dW_y = sum_{t >= 1} dpre_t^T y_t, each one product over every step.
+    public func endBackward(states: StateHistory<T>, params: UnsafePointer<T>, grads: UnsafeMutablePointer<T>, workspace ws: Workspace) {
+        let b = states.rows, n = units, w = width, length = states.length
+        if length > 1 {
+            let dpre = ws.activation.pointer + b * n
+            T.gemm(grads + zColumns, ldc: w, dpre, lda: n, .transposed, ws.z.pointer + b * n, ldb: n, .none,
+                   m: n, n: n, k: (length - 1) * b, alpha: 1, beta: 1)
+            T.gemm(grads + yColumns, ldc: w, dpre, lda: n, .transposed, states[1], ldb: n, .none,
+                   m: n, n: n, k: (length - 1) * b, alpha: 1, beta: 1)
+        }
+        T.add(out: grads + biasOffset, ws.dbias.pointer, count: n)
+        encoder.finish(grads: grads, dTransposed: ws.dEncoderT)
+    }
+}

@@ -1,0 +1,116 @@
+import WaveCore
+
+/// The iRNN cell (Le et al. 2015), the wRNN's wave-free twin (spec 2.2):
+///
+///   h_{t+1} = act(U h_t + b_U + V x_t + b_V),   U [N, N]
+///
+/// U starts as the identity (`identity`), a one-neuron shift (`shift`, the Sigma-init) or
+/// PyTorch's default (`random`); b_U starts at zero unless random.
+public struct IdentityCell<T: Scalar>: RecurrentCell {
+    public let config: ModelConfig
+    let encoder: InputProjection<T>
+    public var units: Int { config.units }
+    public var flopsPerStep: Double { Double(2 * units * units + 2 * config.inputSize * units) }
+    var recurrentOffset: Int { units * config.inputSize + units }
+    var recurrentBiasOffset: Int { recurrentOffset + units * units }
+
+    public init(_ config: ModelConfig) {
+        self.config = config
+        encoder = InputProjection(inputSize: config.inputSize, units: config.units, weight: 0, frozen: config.freezeEncoder)
+    }
+
+    public var parameters: [ParameterSpec] {
+        [ParameterSpec("cell.Wx.weight", [units, config.inputSize], .encoderWeight),
+         ParameterSpec("cell.Wx.bias", [units], .encoderBias),
+         ParameterSpec("cell.Wy.weight", [units, units], .recurrentWeight),
+         ParameterSpec("cell.Wy.bias", [units], .recurrentBias)]
+    }
+
+    public func initialValues(_ rng: inout RandomStream) -> [Double] {
+        let n = units, bound = 1 / Double(n).squareRoot()
+        var values = encoder.initialValues(config.encoderInit, ringSize: n, &rng)
+        var u = [Double](repeating: 0, count: n * n)
+        switch config.recurrentInit {
+        case .random: u = uniformValues(n * n, bound: bound, &rng)
+        case .identity: for i in 0..<n { u[i * n + i] = 1 }
+        case .shift: for i in 0..<n { u[i * n + (i + 1) % n] = 1 }
+        }
+        values += u
+        // Le et al. start the identity and shift inits from zero bias
+        return values + (config.recurrentInit == .random ? uniformValues(n, bound: bound, &rng) : [Double](repeating: 0, count: n))
+    }
+
+    public final class Workspace {
+        let pre: Buffer<T>          // [rows, N]
+        let dh: Buffer<T>           // [rows, N] dLoss/dh_t being formed
+        var dpre: Buffer<T>         // [rows, N] dLoss/dpre_t, carried
+        var dpreEarlier: Buffer<T>  // [rows, N]
+        let bias: Buffer<T>         // [N] b_U + b_V
+        let dbias: Buffer<T>        // [N]
+        let encoderT: Buffer<T>, dEncoderT: Buffer<T>   // [d, N]
+        init(_ cell: IdentityCell, capacity: Int) {
+            let count = capacity * cell.units
+            pre = Buffer(zeros: count); dh = Buffer(zeros: count); dpre = Buffer(zeros: count); dpreEarlier = Buffer(zeros: count)
+            bias = Buffer(zeros: cell.units); dbias = Buffer(zeros: cell.units)
+            (encoderT, dEncoderT) = cell.encoder.makeBuffers()
+        }
+        var all: [Buffer<T>] { [pre, dh, dpre, dpreEarlier, bias, dbias, encoderT, dEncoderT] }
+    }
+
+    public func makeWorkspace(capacity: Int, length: Int) -> Workspace { Workspace(self, capacity: capacity) }
+    public func bytes(of ws: Workspace) -> Int { ws.all.reduce(0) { $0 + $1.bytes } }
+
+    public func prepare(params: UnsafePointer<T>, rows: Int, workspace ws: Workspace) {
+        ws.bias.pointer.update(from: params + units * config.inputSize, count: units)
+        T.add(out: ws.bias.pointer, params + recurrentBiasOffset, count: units)
+        encoder.prepare(params: params, transposed: ws.encoderT)
+    }
+
+    @inline(__always)
+    public func forward(step t: Int, x: UnsafePointer<T>, states: StateHistory<T>, params: UnsafePointer<T>, workspace ws: Workspace) {
+        let b = states.rows, n = units, pre = ws.pre.pointer
+        if t == 0 {
+            pre.update(repeating: 0, count: b * n)
+        } else {
+            T.gemm(pre, ldc: n, states[t], lda: n, .none, params + recurrentOffset, ldb: n, .transposed,
+                   m: b, n: n, k: n, alpha: 1, beta: 0)
+        }
+        encoder.forward(pre: pre, x: x, params: params, transposed: ws.encoderT, rows: b, accumulate: true)
+        T.biasActivation(out: states[t + 1], pre: pre, bias: ws.bias.pointer, rows: b, cols: n, activation: config.activation)
+    }
+
+    public func beginBackward(dh: UnsafePointer<T>, states: StateHistory<T>, params: UnsafePointer<T>, workspace ws: Workspace) {
+        ws.dbias.zero()
+        ws.dEncoderT.zero()
+        T.activationBackward(dpre: ws.dpre.pointer, dh: dh, h: states[states.length], count: states.rows * units,
+                             activation: config.activation)
+        T.addColumnSums(out: ws.dbias.pointer, input: ws.dpre.pointer, rows: states.rows, cols: units)
+    }
+
+    /// dU += dpre_t^T h_t; dh_t = dpre_t U (+ readout); dpre_{t-1} = dh_t * act'(h_t).
+    @inline(__always)
+    public func backward(step t: Int, x: UnsafePointer<T>, states: StateHistory<T>, dhReadout: UnsafePointer<T>?,
+                         params: UnsafePointer<T>, grads: UnsafeMutablePointer<T>, workspace ws: Workspace) {
+        let b = states.rows, n = units, dpre = UnsafePointer(ws.dpre.pointer), dh = ws.dh.pointer
+        encoder.backward(grads: grads, dTransposed: ws.dEncoderT, dpre: dpre, x: x, rows: b)
+        guard t > 0 else { return }
+        let h = UnsafePointer(states[t])
+        if !config.freezeRecurrent {
+            T.gemm(grads + recurrentOffset, ldc: n, dpre, lda: n, .transposed, h, ldb: n, .none, m: n, n: n, k: b, alpha: 1, beta: 1)
+        }
+        if let dhReadout { dh.update(from: dhReadout, count: b * n) }
+        T.gemm(dh, ldc: n, dpre, lda: n, .none, params + recurrentOffset, ldb: n, .none,
+               m: b, n: n, k: n, alpha: 1, beta: dhReadout == nil ? 0 : 1)
+        T.activationBackward(dpre: ws.dpreEarlier.pointer, dh: dh, h: h, count: b * n, activation: config.activation)
+        T.addColumnSums(out: ws.dbias.pointer, input: ws.dpreEarlier.pointer, rows: b, cols: n)
+        swap(&ws.dpre, &ws.dpreEarlier)
+    }
+
+    public func endBackward(states: StateHistory<T>, params: UnsafePointer<T>, grads: UnsafeMutablePointer<T>, workspace ws: Workspace) {
+        if !config.freezeEncoder {
+            T.add(out: grads + units * config.inputSize, ws.dbias.pointer, count: units)
+            encoder.finish(grads: grads, dTransposed: ws.dEncoderT)
+        }
+        if !config.freezeRecurrent { T.add(out: grads + recurrentBiasOffset, ws.dbias.pointer, count: units) }
+    }
+}

@@ -1,0 +1,187 @@
+import WaveCore
+
+/// The Long Expressive Memory cell (Rusch, Mishra, Erichson & Mahoney, ICLR 2022): y and z, both 0 at t = 0.
+///
+///   [i_dt1, i_dt2, i_z, i_y] = inp2hid(x_t)        (d -> 4N)
+///   [h_dt1, h_dt2, h_y]      = hid2hid(y_t)        (N -> 3N)
+///   dt_bar = dt s(i_dt1 + h_dt1);   dt_t = dt s(i_dt2 + h_dt2)
+///   z_{t+1} = (1 - dt_t) z_t + dt_t tanh(i_y + h_y)
+///   y_{t+1} = (1 - dt_bar) y_t + dt_bar tanh(transform_z(z_{t+1}) + i_z)
+///
+/// Every cell weight and bias starts uniform(±1/sqrt(N)); the readout (`classifier`) reads y.
+public struct LEMCell<T: Scalar>: RecurrentCell {
+    public let config: ModelConfig
+    let encoder: InputProjection<T>
+    let dt: T
+    public var units: Int { config.units }
+    var inputWidth: Int { 4 * units }
+    var hiddenWidth: Int { 3 * units }
+    public var flopsPerStep: Double { Double(2 * (inputWidth * config.inputSize + hiddenWidth * units + units * units)) }
+    var inputBias: Int { inputWidth * config.inputSize }
+    var hiddenWeight: Int { inputBias + inputWidth }
+    var hiddenBias: Int { hiddenWeight + hiddenWidth * units }
+    var transformWeight: Int { hiddenBias + hiddenWidth }
+    var transformBias: Int { transformWeight + units * units }
+
+    public var readoutName: String { "classifier" }
+    public var readoutWeightInit: ReadoutWeightInit { .kaimingNormal }
+
+    public init(_ config: ModelConfig) {
+        self.config = config
+        encoder = InputProjection(inputSize: config.inputSize, units: 4 * config.units, weight: 0, frozen: false)
+        dt = T(config.resolvedDt)
+    }
+
+    public var parameters: [ParameterSpec] {
+        let n = units, d = config.inputSize
+        return [ParameterSpec("cell.inp2hid.weight", [4 * n, d], .encoderWeight), ParameterSpec("cell.inp2hid.bias", [4 * n], .encoderBias),
+                ParameterSpec("cell.hid2hid.weight", [3 * n, n], .recurrentWeight), ParameterSpec("cell.hid2hid.bias", [3 * n], .recurrentBias),
+                ParameterSpec("cell.transform_z.weight", [n, n], .cellWeight), ParameterSpec("cell.transform_z.bias", [n], .cellBias)]
+    }
+
+    public func initialValues(_ rng: inout RandomStream) -> [Double] {
+        uniformValues(parameterCount, bound: 1 / Double(units).squareRoot(), &rng)
+    }
+
+    public final class Workspace {
+        let gates: Buffer<T>        // [L, rows, 4N] (s(dt1), s(dt2), tanh z-branch, tanh y-branch); dLoss/d(inp2hid) in backward
+        let hidden: Buffer<T>       // [rows, 3N] hid2hid(y_t)
+        let transformed: Buffer<T>  // [rows, N] transform_z(z_{t+1}) without bias
+        let z: Buffer<T>            // [L + 1, rows, N] z_0 = 0 ... z_L
+        let dy: Buffer<T>           // [rows, N] dLoss/dy, carried
+        let dz: Buffer<T>           // [rows, N] dLoss/dz (not through y), carried
+        let dInputBias: Buffer<T>   // [4N]
+        let dHiddenBias: Buffer<T>  // [3N]
+        let dTransformBias: Buffer<T> // [N]
+        let encoderT: Buffer<T>, dEncoderT: Buffer<T>   // [d, 4N]
+        init(_ cell: LEMCell, capacity: Int, length: Int) {
+            let n = cell.units
+            gates = Buffer(zeros: length * capacity * 4 * n); hidden = Buffer(zeros: capacity * 3 * n)
+            transformed = Buffer(zeros: capacity * n); z = Buffer(zeros: (length + 1) * capacity * n)
+            dy = Buffer(zeros: capacity * n); dz = Buffer(zeros: capacity * n)
+            dInputBias = Buffer(zeros: 4 * n); dHiddenBias = Buffer(zeros: 3 * n); dTransformBias = Buffer(zeros: n)
+            (encoderT, dEncoderT) = cell.encoder.makeBuffers()
+        }
+        var all: [Buffer<T>] { [gates, hidden, transformed, z, dy, dz, dInputBias, dHiddenBias, dTransformBias, encoderT, dEncoderT] }
+    }
+    public func makeWorkspace(capacity: Int, length: Int) -> Workspace { Workspace(self, capacity: capacity, length: length) }
+    public func bytes(of ws: Workspace) -> Int { ws.all.reduce(0) { $0 + $1.bytes } }
+
+    public func prepare(params: UnsafePointer<T>, rows: Int, workspace ws: Workspace) {
+        ws.z.pointer.update(repeating: 0, count: rows * units)
+        encoder.prepare(params: params, transposed: ws.encoderT)
+    }
+
+    @inline(__always)
+    public func forward(step t: Int, x: UnsafePointer<T>, states: StateHistory<T>, params: UnsafePointer<T>, workspace ws: Workspace) {
+        let b = states.rows, n = units, g = ws.gates.pointer + t * b * 4 * n, hh = ws.hidden.pointer
+        let zPrev = ws.z.pointer + t * b * n, zNext = zPrev + b * n
+        let yPrev = states[t], yNext = states[t + 1]
+        encoder.forward(pre: g, x: x, params: params, transposed: ws.encoderT, rows: b, accumulate: false)
+        T.addBias(out: g, bias: params + inputBias, rows: b, cols: 4 * n)
+        if t > 0 {
+            T.gemm(hh, ldc: 3 * n, yPrev, lda: n, .none, params + hiddenWeight, ldb: n, .transposed, m: b, n: 3 * n, k: n, alpha: 1, beta: 0)
+        } else {
+            hh.update(repeating: 0, count: b * 3 * n)
+        }
+        T.addBias(out: hh, bias: params + hiddenBias, rows: b, cols: 3 * n)
+        let dt = SIMD8(repeating: self.dt)
+        for r in 0..<b {
+            let gi = g + r * 4 * n, hr = hh + r * 3 * n, o = r * n
+            forEachBlock(n) { j, m in
+                let s1 = T.gateSigmoid8(load8(gi + j, m) + load8(hr + j, m))
+                let s2 = T.gateSigmoid8(load8(gi + n + j, m) + load8(hr + n + j, m))
+                let ay = T.gateTanh8(load8(gi + 3 * n + j, m) + load8(hr + 2 * n + j, m))
+                let step = dt * s2
+                store8(s1, gi + j, m); store8(s2, gi + n + j, m); store8(ay, gi + 3 * n + j, m)
+                store8((1 - step) * load8(zPrev + o + j, m) + step * ay, zNext + o + j, m)
+            }
+        }
+        let tz = ws.transformed.pointer
+        T.gemm(tz, ldc: n, zNext, lda: n, .none, params + transformWeight, ldb: n, .transposed, m: b, n: n, k: n, alpha: 1, beta: 0)
+        let bias = params + transformBias
+        for r in 0..<b {
+            let gi = g + r * 4 * n, o = r * n
+            forEachBlock(n) { j, m in
+                let az = T.gateTanh8(load8(tz + o + j, m) + load8(bias + j, m) + load8(gi + 2 * n + j, m))
+                let step = dt * load8(gi + j, m)
+                store8(az, gi + 2 * n + j, m)
+                store8((1 - step) * load8(yPrev + o + j, m) + step * az, yNext + o + j, m)
+            }
+        }
+    }
+
+    public func beginBackward(dh: UnsafePointer<T>, states: StateHistory<T>, params: UnsafePointer<T>, workspace ws: Workspace) {
+        ws.dy.pointer.update(from: dh, count: states.rows * units)
+        ws.dz.zero()
+        ws.dInputBias.zero(); ws.dHiddenBias.zero(); ws.dTransformBias.zero()
+        ws.dEncoderT.zero()
+    }
+
+    /// The saved gates of step t become dLoss/d(inp2hid output) = [dA1, dA2, dAz, dAy]; hid2hid's
+    /// output gradient is [dA1, dA2, dAy], the same columns without the z-branch.
+    @inline(__always)
+    public func backward(step t: Int, x: UnsafePointer<T>, states: StateHistory<T>, dhReadout: UnsafePointer<T>?,
+                         params: UnsafePointer<T>, grads: UnsafeMutablePointer<T>, workspace ws: Workspace) {
+        let b = states.rows, n = units, g = ws.gates.pointer + t * b * 4 * n
+        let zPrev = ws.z.pointer + t * b * n
+        let yPrev = states[t], dy = ws.dy.pointer, dz = ws.dz.pointer
+        let dt = SIMD8(repeating: self.dt)
+        // through y_{t+1} = (1 - dt_bar) y_t + dt_bar az
+        for r in 0..<b {
+            let gi = g + r * 4 * n, o = r * n
+            forEachBlock(n) { j, m in
+                let s1 = load8(gi + j, m), az = load8(gi + 2 * n + j, m), dyv = load8(dy + o + j, m)
+                let step = dt * s1
+                store8(dyv * (az - load8(yPrev + o + j, m)) * dt * s1 * (1 - s1), gi + j, m)
+                store8(dyv * step * (1 - az * az), gi + 2 * n + j, m)
+                store8(dyv * (1 - step), dy + o + j, m)
+            }
+        }
+        // dLoss/dz_{t+1} in full: what later steps sent plus dAz transform_z
+        T.gemm(dz, ldc: n, g + 2 * n, lda: 4 * n, .none, params + transformWeight, ldb: n, .none, m: b, n: n, k: n, alpha: 1, beta: 1)
+        // through z_{t+1} = (1 - dt_t) z_t + dt_t ay
+        for r in 0..<b {
+            let gi = g + r * 4 * n, o = r * n
+            forEachBlock(n) { j, m in
+                let s2 = load8(gi + n + j, m), ay = load8(gi + 3 * n + j, m), dzv = load8(dz + o + j, m)
+                let step = dt * s2
+                store8(dzv * (ay - load8(zPrev + o + j, m)) * dt * s2 * (1 - s2), gi + n + j, m)
+                store8(dzv * step * (1 - ay * ay), gi + 3 * n + j, m)
+                store8(dzv * (1 - step), dz + o + j, m)
+            }
+        }
+        T.addColumnSums(out: ws.dInputBias.pointer, input: g, rows: b, cols: 4 * n)
+        for r in 0..<b {
+            let gi = g + r * 4 * n
+            T.add(out: ws.dHiddenBias.pointer, gi, count: 2 * n)
+            T.add(out: ws.dHiddenBias.pointer + 2 * n, gi + 3 * n, count: n)
+            T.add(out: ws.dTransformBias.pointer, gi + 2 * n, count: n)
+        }
+        encoder.backward(grads: grads, dTransposed: ws.dEncoderT, dpre: g, x: x, rows: b)
+        guard t > 0 else { return }
+        // dLoss/dy_t += [dA1, dA2] W_hh[0 ..< 2N] + dAy W_hh[2N ..< 3N] (+ the readout's)
+        let w = params + hiddenWeight
+        T.gemm(dy, ldc: n, g, lda: 4 * n, .none, w, ldb: n, .none, m: b, n: n, k: 2 * n, alpha: 1, beta: 1)
+        T.gemm(dy, ldc: n, g + 3 * n, lda: 4 * n, .none, w + 2 * n * n, ldb: n, .none, m: b, n: n, k: n, alpha: 1, beta: 1)
+        if let dhReadout { T.add(out: dy, dhReadout, count: b * n) }
+    }
+
+    /// hid2hid's and transform_z's weight gradients, one product each over every step.
+    public func endBackward(states: StateHistory<T>, params: UnsafePointer<T>, grads: UnsafeMutablePointer<T>, workspace ws: Workspace) {
+        let b = states.rows, n = units, length = states.length, g = ws.gates.pointer
+        if length > 1 {
+            let rows = (length - 1) * b, later = g + b * 4 * n
+            T.gemm(grads + hiddenWeight, ldc: n, later, lda: 4 * n, .transposed, states[1], ldb: n, .none,
+                   m: 2 * n, n: n, k: rows, alpha: 1, beta: 1)
+            T.gemm(grads + hiddenWeight + 2 * n * n, ldc: n, later + 3 * n, lda: 4 * n, .transposed, states[1], ldb: n, .none,
+                   m: n, n: n, k: rows, alpha: 1, beta: 1)
+        }
+        T.gemm(grads + transformWeight, ldc: n, g + 2 * n, lda: 4 * n, .transposed, ws.z.pointer + b * n, ldb: n, .none,
+               m: n, n: n, k: length * b, alpha: 1, beta: 1)
+        T.add(out: grads + inputBias, ws.dInputBias.pointer, count: 4 * n)
+        T.add(out: grads + hiddenBias, ws.dHiddenBias.pointer, count: 3 * n)
+        T.add(out: grads + transformBias, ws.dTransformBias.pointer, count: n)
+        encoder.finish(grads: grads, dTransposed: ws.dEncoderT)
+    }
+}

@@ -1,0 +1,85 @@
+import WaveCore
+
+/// One parameter tensor a cell or readout declares: its PyTorch state_dict name, shape and role.
+public struct ParameterSpec: Equatable, Sendable {
+    public var name: String
+    public var shape: [Int]
+    public var role: ParameterRole
+    public init(_ name: String, _ shape: [Int], _ role: ParameterRole) { self.name = name; self.shape = shape; self.role = role }
+    public var count: Int { shape.reduce(1, *) }
+}
+
+/// The states h_0 ... h_L the readout sees, for the rows of one shard: [L + 1, rows, N], h_0 = 0.
+public struct StateHistory<T: Scalar> {
+    public let base: UnsafeMutablePointer<T>
+    /// L: steps; the last state is self[length].
+    public let length: Int
+    public let rows: Int
+    public let units: Int
+    @inline(__always) public subscript(t: Int) -> UnsafeMutablePointer<T> { base + t * rows * units }
+}
+
+/// One time step of a recurrent network: h_{t+1} = cell(h_t, x_t), and its reverse.
+///
+/// The cell owns its parameters (a contiguous block at the start of the model's flat buffer, in
+/// the order `parameters` lists them), its initialisation and a workspace holding whatever its
+/// backward needs beyond the states h_t (cell states, gates, carried gradients). `RecurrentLayer`
+/// owns time: it calls `forward` for t = 0 ..< L, then `beginBackward` with dLoss/dh_L and
+/// `backward` for t = L-1 ... 0, then `endBackward`. Inside the reverse walk the cell carries
+/// dLoss/d(its state after step t) in its workspace, so the layer never needs to know what
+/// that state is (h alone, (h, c), (y, z)).
+public protocol RecurrentCell<T>: Sendable {
+    associatedtype T: Scalar
+    associatedtype Workspace: AnyObject
+
+    /// N: width of h, the state the readout sees.
+    var units: Int { get }
+    /// Parameter tensors in layout order, named as the PyTorch twin's state_dict.
+    var parameters: [ParameterSpec] { get }
+    /// Initial values of `parameters`, concatenated, drawn from `rng` in tensor order.
+    func initialValues(_ rng: inout RandomStream) -> [Double]
+
+    /// Buffers for at most `capacity` rows of sequences of `length` steps.
+    func makeWorkspace(capacity: Int, length: Int) -> Workspace
+    func bytes(of workspace: Workspace) -> Int
+
+    /// Per-run preparation from the parameters (transposes, summed biases), before step 0.
+    func prepare(params: UnsafePointer<T>, rows: Int, workspace: Workspace)
+    /// h_{t+1} = states[t + 1] from h_t = states[t] and x_t, saving what backward needs.
+    func forward(step t: Int, x: UnsafePointer<T>, states: StateHistory<T>, params: UnsafePointer<T>, workspace: Workspace)
+    /// Starts the reverse walk with dLoss/dh_L.
+    func beginBackward(dh: UnsafePointer<T>, states: StateHistory<T>, params: UnsafePointer<T>, workspace: Workspace)
+    /// Walks step t back: from the carried dLoss/d(state after step t), adds step t's parameter
+    /// gradients into `grads` and (for t > 0) carries the gradient to the state after step t - 1,
+    /// adding `dhReadout`, the readout's own dLoss/dh_t, when given.
+    func backward(step t: Int, x: UnsafePointer<T>, states: StateHistory<T>, dhReadout: UnsafePointer<T>?,
+                  params: UnsafePointer<T>, grads: UnsafeMutablePointer<T>, workspace: Workspace)
+    /// Adds what the walk summed in the workspace (bias sums, weight products over all steps) into `grads`.
+    /// Multiply-add FLOPs (2 per pair) of one forward step for one row, for benchmarks.
+    var flopsPerStep: Double { get }
+    var readoutName: String { get }
+    var readoutWeightInit: ReadoutWeightInit { get }
+    func endBackward(states: StateHistory<T>, params: UnsafePointer<T>, grads: UnsafeMutablePointer<T>, workspace: Workspace)
+}
+
+extension RecurrentCell {
+    /// The readout's module name in the PyTorch twin: `readout`, or the cell authors' own.
+    public var readoutName: String { "readout" }
+    /// The readout weight's init: PyTorch's default, or the cell authors' own.
+    public var readoutWeightInit: ReadoutWeightInit { .pytorchDefault }
+    public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
+    /// Offset of the tensor with this role inside the cell's block.
+    public func offset(_ role: ParameterRole) -> Int {
+        var offset = 0
+        for spec in parameters {
+            if spec.role == role { return offset }
+            offset += spec.count
+        }
+        preconditionFailure("no \(role) tensor in this cell")
+    }
+}
+
+/// uniform(-bound, bound) for `count` values, PyTorch's default for Linear and the RNN modules.
+func uniformValues(_ count: Int, bound: Double, _ rng: inout RandomStream) -> [Double] {
+    (0..<count).map { _ in rng.uniform(-bound, bound) }
+}

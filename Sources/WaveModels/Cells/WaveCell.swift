@@ -1,0 +1,171 @@
+import WaveCore
+
+/// The wRNN cell (spec 2.1): c rings of n neurons, one circular convolution across them.
+///
+///   h_{t+1} = act(conv(u, h_t) + b_u + V x_t + b_V),   u [c, c, f] circular over each ring
+///
+/// The ablation `locallyConnected` (spec 2.4) unties the kernel per neuron: u [c, c, n, f].
+/// Forward adds the projection, bias and activation in the convolution's epilogue; backward
+/// carries dpre_t = dLoss/d(pre-activation of step t) and runs the transposed convolution with
+/// the activation's derivative, the readout's gradient and the bias sums fused in.
+public struct WaveCell<T: Scalar>: RecurrentCell {
+    public let config: ModelConfig
+    let encoder: InputProjection<T>
+    let kernelOffset: Int, kernelBiasOffset: Int
+    var c: Int { config.channels }
+    var n: Int { config.ringSize }
+    var f: Int { config.kernelSize }
+    public var units: Int { c * n }
+    public var flopsPerStep: Double { Double(2 * c * c * f * n + 2 * config.inputSize * units) }
+
+    public init(_ config: ModelConfig) {
+        self.config = config
+        let units = config.channels * config.ringSize
+        encoder = InputProjection(inputSize: config.inputSize, units: units, weight: 0, frozen: config.freezeEncoder)
+        kernelOffset = units * config.inputSize + units
+        kernelBiasOffset = kernelOffset + (config.locallyConnected ? config.channels * config.channels * config.ringSize * config.kernelSize
+                                                                   : config.channels * config.channels * config.kernelSize)
+    }
+
+    public var parameters: [ParameterSpec] {
+        [ParameterSpec("cell.Wx.weight", [units, config.inputSize], .encoderWeight),
+         ParameterSpec("cell.Wx.bias", [units], .encoderBias),
+         ParameterSpec("cell.Wy.weight", config.locallyConnected ? [c, c, n, f] : [c, c, f], .recurrentWeight),
+         ParameterSpec("cell.Wy.bias", [c], .recurrentBias)]
+    }
+
+    /// V by `encoderInit`; u as the shift (taps 1 - nu, nu around the centre of each ring's own
+    /// kernel), identity or PyTorch's default; b_u always PyTorch's default conv bias, as the authors keep it.
+    public func initialValues(_ rng: inout RandomStream) -> [Double] {
+        var values = encoder.initialValues(config.encoderInit, ringSize: n, &rng)
+        let fanIn = Double(c * f)
+        let kernelCount = kernelBiasOffset - kernelOffset
+        if config.recurrentInit == .random {
+            values += uniformValues(kernelCount, bound: 1 / fanIn.squareRoot(), &rng)
+        } else {
+            var kernel = [Double](repeating: 0, count: kernelCount)
+            let half = f / 2, speed = config.recurrentInit == .shift ? config.waveSpeed : 0
+            let positions = config.locallyConnected ? n : 1   // untied: the same taps at every neuron
+            for o in 0..<c {
+                for i in 0..<positions {
+                    let base = ((o * c + o) * positions + i) * f
+                    kernel[base + half] += 1 - speed
+                    kernel[base + (half + 1) % f] += speed
+                }
+            }
+            values += kernel
+        }
+        return values + uniformValues(c, bound: 1 / fanIn.squareRoot(), &rng)
+    }
+
+    public final class Workspace {
+        let pre: Buffer<T>            // [rows, N] V x_t (forward); the transposed product (locally connected backward)
+        var dpre: Buffer<T>           // [rows, N] dLoss/dpre_t, carried
+        var dpreEarlier: Buffer<T>    // [rows, N] dLoss/dpre_{t-1} (ping-pong with dpre)
+        let convScratch: Buffer<T>    // padded rings for the circular kernels
+        let kernelT: Buffer<T>        // [c, c, f] flipped transpose of u
+        let bias: Buffer<T>           // [N] b_u broadcast over each ring, plus b_V
+        let dbias: Buffer<T>          // [N] dpre summed over rows and steps
+        let encoderT: Buffer<T>       // [d, N]
+        let dEncoderT: Buffer<T>      // [d, N]
+        var rows = 0
+        init(_ cell: WaveCell, capacity: Int) {
+            let count = capacity * cell.units
+            pre = Buffer(zeros: count); dpre = Buffer(zeros: count); dpreEarlier = Buffer(zeros: count)
+            convScratch = Buffer(zeros: circularConvScratchCount(channels: cell.c, ringSize: cell.n, kernel: cell.f))
+            kernelT = Buffer(zeros: cell.c * cell.c * cell.f)
+            bias = Buffer(zeros: cell.units); dbias = Buffer(zeros: cell.units)
+            (encoderT, dEncoderT) = cell.encoder.makeBuffers()
+        }
+        var all: [Buffer<T>] { [pre, dpre, dpreEarlier, convScratch, kernelT, bias, dbias, encoderT, dEncoderT] }
+    }
+
+    public func makeWorkspace(capacity: Int, length: Int) -> Workspace { Workspace(self, capacity: capacity) }
+    public func bytes(of ws: Workspace) -> Int { ws.all.reduce(0) { $0 + $1.bytes } }
+
+    public func prepare(params: UnsafePointer<T>, rows: Int, workspace ws: Workspace) {
+        ws.rows = rows
+        ws.bias.pointer.update(from: params + units * config.inputSize, count: units)
+        for ch in 0..<c { for i in 0..<n { ws.bias[ch * n + i] += params[kernelBiasOffset + ch] } }
+        encoder.prepare(params: params, transposed: ws.encoderT)
+    }
+
+    @inline(__always)
+    public func forward(step t: Int, x: UnsafePointer<T>, states: StateHistory<T>, params: UnsafePointer<T>, workspace ws: Workspace) {
+        let b = states.rows, pre = ws.pre.pointer
+        let hPrev = UnsafePointer(states[t]), hNext = states[t + 1]
+        encoder.forward(pre: pre, x: x, params: params, transposed: ws.encoderT, rows: b, accumulate: false)
+        if config.locallyConnected {
+            if t > 0 {
+                T.locallyConnectedForward(out: pre, input: hPrev, weight: params + kernelOffset, batch: b,
+                                          channelsOut: c, channelsIn: c, ringSize: n, kernel: f)
+            }
+            T.biasActivation(out: hNext, pre: pre, bias: ws.bias.pointer, rows: b, cols: units, activation: config.activation)
+        } else if t == 0 {   // h_0 = 0
+            T.biasActivation(out: hNext, pre: pre, bias: ws.bias.pointer, rows: b, cols: units, activation: config.activation)
+        } else {
+            T.circularConvForward(out: hNext, input: hPrev, weight: params + kernelOffset, scratch: ws.convScratch.pointer,
+                                  batch: b, channelsOut: c, channelsIn: c, ringSize: n, kernel: f,
+                                  epilogue: ConvEpilogue(.activate(config.activation), addend: pre, bias: ws.bias.pointer))
+        }
+    }
+
+    public func beginBackward(dh: UnsafePointer<T>, states: StateHistory<T>, params: UnsafePointer<T>, workspace ws: Workspace) {
+        let count = states.rows * units
+        ws.dbias.zero()
+        ws.dEncoderT.zero()
+        T.activationBackward(dpre: ws.dpre.pointer, dh: dh, h: states[states.length], count: count, activation: config.activation)
+        T.addColumnSums(out: ws.dbias.pointer, input: ws.dpre.pointer, rows: states.rows, cols: units)
+        if !config.locallyConnected {
+            flipTransposeKernel(ws.kernelT.pointer, params + kernelOffset, channelsOut: c, channelsIn: c, kernel: f)
+        }
+    }
+
+    /// With dpre = dLoss/dpre_t: dV (+)= dpre^T x_t; for t > 0 also du += the correlation of dpre
+    /// with h_t, and dpre_{t-1} = (conv^T(dpre) + readout's dh_t) * act'(h_t), summed into the bias.
+    @inline(__always)
+    public func backward(step t: Int, x: UnsafePointer<T>, states: StateHistory<T>, dhReadout: UnsafePointer<T>?,
+                         params: UnsafePointer<T>, grads: UnsafeMutablePointer<T>, workspace ws: Workspace) {
+        let b = states.rows, dpre = UnsafePointer(ws.dpre.pointer), dpreEarlier = ws.dpreEarlier.pointer
+        encoder.backward(grads: grads, dTransposed: ws.dEncoderT, dpre: dpre, x: x, rows: b)
+        guard t > 0 else { return }
+        let h = UnsafePointer(states[t])
+        if config.locallyConnected {
+            if !config.freezeRecurrent {
+                T.locallyConnectedWeightGrad(dweight: grads + kernelOffset, dout: dpre, input: h, batch: b,
+                                             channelsOut: c, channelsIn: c, ringSize: n, kernel: f)
+            }
+            let recurrent = ws.pre.pointer   // free during the backward pass
+            T.locallyConnectedInputGrad(dinput: recurrent, dout: dpre, weight: params + kernelOffset, batch: b,
+                                        channelsOut: c, channelsIn: c, ringSize: n, kernel: f)
+            if let dhReadout { T.add(out: recurrent, dhReadout, count: b * units) }
+            T.activationBackward(dpre: dpreEarlier, dh: recurrent, h: h, count: b * units, activation: config.activation)
+            T.addColumnSums(out: ws.dbias.pointer, input: dpreEarlier, rows: b, cols: units)
+        } else {
+            if !config.freezeRecurrent {
+                T.circularConvWeightGrad(dweight: grads + kernelOffset, dout: dpre, input: h, scratch: ws.convScratch.pointer,
+                                         batch: b, channelsOut: c, channelsIn: c, ringSize: n, kernel: f)
+            }
+            T.circularConvForward(out: dpreEarlier, input: dpre, weight: ws.kernelT.pointer, scratch: ws.convScratch.pointer,
+                                  batch: b, channelsOut: c, channelsIn: c, ringSize: n, kernel: f,
+                                  epilogue: ConvEpilogue(.activationGradient(config.activation), addend: dhReadout,
+                                                         activationOutput: h, columnSums: ws.dbias.pointer))
+        }
+        swap(&ws.dpre, &ws.dpreEarlier)
+    }
+
+    /// b_V gets the bias sums; b_u their sum over each ring.
+    public func endBackward(states: StateHistory<T>, params: UnsafePointer<T>, grads: UnsafeMutablePointer<T>, workspace ws: Workspace) {
+        if !config.freezeEncoder {
+            T.add(out: grads + units * config.inputSize, ws.dbias.pointer, count: units)
+            encoder.finish(grads: grads, dTransposed: ws.dEncoderT)
+        }
+        if !config.freezeRecurrent {
+            for ch in 0..<c {
+                var sum: T = 0
+                for i in 0..<n { sum += ws.dbias[ch * n + i] }
+                grads[kernelBiasOffset + ch] += sum
+            }
+        }
+    }
+}

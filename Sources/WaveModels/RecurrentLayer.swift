@@ -1,0 +1,106 @@
+import WaveCore
+
+/// What turns a shard's sequences into the readout's features: a recurrent layer over a cell,
+/// or the fc baseline's flatten.
+protocol SequenceBody<T>: Sendable {
+    associatedtype T: Scalar
+    var parameters: [ParameterSpec] { get }
+    var readoutName: String { get }
+    var flopsPerStep: Double { get }
+    var readoutWeightInit: ReadoutWeightInit { get }
+    func initialValues(_ rng: inout RandomStream) -> [Double]
+    func makeWorkspace(capacity: Int, length: Int) -> AnyObject
+    func bytes(of workspace: AnyObject) -> Int
+    /// Runs the rows forward into `ws.states`; returns the features the readout reads, [R, rows, N].
+    func forward(params: UnsafePointer<T>, inputs: StepInputs<T>, ws: Workspace<T>) -> UnsafePointer<T>
+    func backward(params: UnsafePointer<T>, grads: UnsafeMutablePointer<T>, inputs: StepInputs<T>, readout: FeatureGradient<T>,
+                  ws: Workspace<T>)
+}
+
+/// x_0 ... x_{L-1} for the rows of one shard, inside a time-major batch [L, B, d].
+struct StepInputs<T: Scalar> {
+    let base: UnsafePointer<T>
+    let stepStride: Int   // B * d
+    let rows: Int
+    let length: Int
+    @inline(__always) subscript(t: Int) -> UnsafePointer<T> { base + t * stepStride }
+}
+
+/// One generic recurrent layer owns time for every cell: the forward walk over the steps, then
+/// the reverse walk that hands each step the readout's gradient of the state it produced.
+struct RecurrentLayer<Cell: RecurrentCell>: SequenceBody {
+    typealias T = Cell.T
+    let cell: Cell
+    let timing: ReadoutTiming
+
+    var parameters: [ParameterSpec] { cell.parameters }
+    var readoutName: String { cell.readoutName }
+    var flopsPerStep: Double { cell.flopsPerStep }
+    var readoutWeightInit: ReadoutWeightInit { cell.readoutWeightInit }
+    func initialValues(_ rng: inout RandomStream) -> [Double] { cell.initialValues(&rng) }
+    func makeWorkspace(capacity: Int, length: Int) -> AnyObject { cell.makeWorkspace(capacity: capacity, length: length) }
+    func bytes(of workspace: AnyObject) -> Int { cell.bytes(of: unsafeDowncast(workspace, to: Cell.Workspace.self)) }
+
+    func history(_ ws: Workspace<T>, _ inputs: StepInputs<T>) -> StateHistory<T> {
+        StateHistory(base: ws.states.pointer, length: inputs.length, rows: inputs.rows, units: cell.units)
+    }
+
+    func forward(params: UnsafePointer<T>, inputs: StepInputs<T>, ws: Workspace<T>) -> UnsafePointer<T> {
+        let cellWorkspace = unsafeDowncast(ws.body, to: Cell.Workspace.self)
+        let states = history(ws, inputs)
+        states[0].update(repeating: 0, count: inputs.rows * cell.units)   // h_0 = 0
+        cell.prepare(params: params, rows: inputs.rows, workspace: cellWorkspace)
+        for t in 0..<inputs.length {
+            cell.forward(step: t, x: inputs[t], states: states, params: params, workspace: cellWorkspace)
+        }
+        return UnsafePointer(timing == .every ? states[1] : states[inputs.length])
+    }
+
+    func backward(params: UnsafePointer<T>, grads: UnsafeMutablePointer<T>, inputs: StepInputs<T>, readout: FeatureGradient<T>,
+                  ws: Workspace<T>) {
+        let cellWorkspace = unsafeDowncast(ws.body, to: Cell.Workspace.self)
+        let states = history(ws, inputs), b = inputs.rows, length = inputs.length
+        let every = timing == .every
+        let dh = ws.dhReadout.pointer
+        readout.write(into: dh, readoutStep: every ? length - 1 : 0, rows: b)
+        cell.beginBackward(dh: dh, states: states, params: params, workspace: cellWorkspace)
+        for t in stride(from: length - 1, through: 0, by: -1) {
+            // readout step t - 1 reads h_t, the state step t starts from
+            var dhReadout: UnsafePointer<T>? = nil
+            if every && t > 0 {
+                readout.write(into: dh, readoutStep: t - 1, rows: b)
+                dhReadout = UnsafePointer(dh)
+            }
+            cell.backward(step: t, x: inputs[t], states: states, dhReadout: dhReadout, params: params, grads: grads,
+                          workspace: cellWorkspace)
+        }
+        cell.endBackward(states: states, params: params, grads: grads, workspace: cellWorkspace)
+    }
+}
+
+/// The authors' fc baseline: no recurrence, the readout reads flatten(x)[row, t * d + j] = x_t[row, j]
+/// (their `x.permute(1, 0, 2).reshape(B, -1)`).
+struct FlattenedInput<T: Scalar>: SequenceBody {
+    let inputSize: Int   // d
+    let features: Int    // L * d
+    var parameters: [ParameterSpec] { [] }
+    var readoutName: String { "readout" }
+    var flopsPerStep: Double { 0 }
+    var readoutWeightInit: ReadoutWeightInit { .pytorchDefault }
+    func initialValues(_ rng: inout RandomStream) -> [Double] { [] }
+    final class Empty {}
+    func makeWorkspace(capacity: Int, length: Int) -> AnyObject { Empty() }
+    func bytes(of workspace: AnyObject) -> Int { 0 }
+
+    func forward(params: UnsafePointer<T>, inputs: StepInputs<T>, ws: Workspace<T>) -> UnsafePointer<T> {
+        let d = inputSize, n = features, flat = ws.states.pointer   // [rows, L * d]
+        precondition(inputs.length * d == n, "fc: the flattened sequence (\(inputs.length) x \(d)) must match the readout's input (\(n))")
+        for t in 0..<inputs.length {
+            for row in 0..<inputs.rows { (flat + row * n + t * d).update(from: inputs[t] + row * d, count: d) }
+        }
+        return UnsafePointer(flat)
+    }
+
+    func backward(params: UnsafePointer<T>, grads: UnsafeMutablePointer<T>, inputs: StepInputs<T>, readout: FeatureGradient<T>,
+                  ws: Workspace<T>) {}
+}
