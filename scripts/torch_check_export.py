@@ -8,8 +8,11 @@ the outputs wrnn computed (max |difference| <= 1e-4 x max |output|).
 Needs PyTorch (CPU is enough): pip install torch
 """
 import json
+import os
 import struct
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 
 def read_safetensors(path, torch):
@@ -30,6 +33,12 @@ def read_safetensors(path, torch):
 def build(torch, nn, model):
     kind, d, out = model["kind"], model["inputSize"], model["outputSize"]
     n, c, f = model["hiddenSize"], model["channels"], model["kernelSize"]
+    if kind in ("cornn", "lem"):
+        from torch_baselines import baseline_net
+        defaults = {"cornn": 0.042, "lem": 0.21}
+        return baseline_net(torch, nn, kind, d, out, n, model.get("dt", defaults[kind]), model.get("gamma", 2.7),
+                            model.get("epsilon", 4.7), model["readout"], model.get("mlpHidden", 100),
+                            model["readoutTiming"] == "every")
     units = c * n if kind == "wrnn" else n  # PyTorch names for LSTM/GRU: rnn.weight_ih_l0, ...
     act = {"relu": torch.relu, "tanh": torch.tanh, "identity": lambda x: x}[model["activation"]]
 

@@ -33,6 +33,25 @@ where Self.SIMD8Storage: Sendable {
     /// h > 0 ? g : 0 lane-wise on the bit patterns.
     static func reluGate(_ g: SIMD8<Self>, _ h: SIMD8<Self>) -> SIMD8<Self>
 
+    /// The coRNN's and LEM's elementwise steps (OscillatorKernels.swift).
+    static func cornnForward(
+        yNext: UnsafeMutablePointer<Self>, zNext: UnsafeMutablePointer<Self>, activation pre: UnsafeMutablePointer<Self>,
+        yPrev: UnsafePointer<Self>, zPrev: UnsafePointer<Self>, bias: UnsafePointer<Self>,
+        rows: Int, n: Int, dt: Self, gamma: Self, epsilon: Self)
+    static func cornnBackward(
+        dpre: UnsafeMutablePointer<Self>, dy: UnsafeMutablePointer<Self>, dz: UnsafeMutablePointer<Self>,
+        rows: Int, n: Int, dt: Self, gamma: Self, epsilon: Self)
+    static func lemGatesForward(
+        zNext: UnsafeMutablePointer<Self>, gates: UnsafeMutablePointer<Self>, hidden: UnsafePointer<Self>,
+        zPrev: UnsafePointer<Self>, rows: Int, n: Int, dt: Self)
+    static func lemOutputForward(
+        yNext: UnsafeMutablePointer<Self>, gates: UnsafeMutablePointer<Self>, transformed: UnsafePointer<Self>,
+        bias: UnsafePointer<Self>, yPrev: UnsafePointer<Self>, rows: Int, n: Int, dt: Self)
+    static func lemOutputBackward(
+        gates: UnsafeMutablePointer<Self>, dy: UnsafeMutablePointer<Self>, yPrev: UnsafePointer<Self>, rows: Int, n: Int, dt: Self)
+    static func lemGatesBackward(
+        gates: UnsafeMutablePointer<Self>, dz: UnsafeMutablePointer<Self>, zPrev: UnsafePointer<Self>, rows: Int, n: Int, dt: Self)
+
     /// out[b, o, i] = epilogue(sum_{ch, k} weight[o, ch, k] * input[b, ch, (i + k - f/2) mod n])
     static func circularConvForward(
         out: UnsafeMutablePointer<Self>, input: UnsafePointer<Self>, weight: UnsafePointer<Self>,

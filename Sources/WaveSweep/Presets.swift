@@ -58,7 +58,9 @@ public enum SweepPresets {
         }.joined(separator: "\n---\n")
     }
 
-    /// Tables 2 and 3: wRNN 16 rings of 256, wRNN + MLP, iRNN 256 (psMNIST 250 epochs), step schedule /10 at epoch 100.
+    /// Tables 2 and 3: wRNN 16 rings of 256, wRNN + MLP, iRNN 256 (psMNIST 250 epochs), step schedule /10 at epoch
+    /// 100; and the cited baselines coRNN and LEM with their own published settings (`wrnn train`'s presets
+    /// for them: size, lr, batch, clip, dt, gamma, eps and the same schedule).
     static func images(name: String, task: String, epochs: Int, irnnEpochs: Int, batch: Int) -> String {
         """
         name: \(name)
@@ -86,6 +88,12 @@ public enum SweepPresets {
           schedule: {value: step}
           lr-factor: {value: 10}
           lr-every: {value: 100}
+        ---
+        name: \(name)
+        parameters:
+          task: {value: \(task)}
+          model: {values: [cornn, lem]}
+          epochs: {value: \(epochs)}
         """
     }
 
@@ -158,11 +166,11 @@ public enum SweepPresets {
         SweepPreset(name: "table4-cpu", summary: "copy task T = 10, 30, Table 4's seven rows, 3,000 steps (the paper: 60,000)", yaml: table4(name: "table4-cpu", delays: "10, 30", steps: 3_000)),
         SweepPreset(name: "table1", summary: "adding task T = 100, 400, 1000, wRNN and iRNN, 60,000 steps", yaml: table1(name: "table1", lengths: [(100, 60_000), (400, 60_000), (1000, 60_000)])),
         SweepPreset(name: "table1-cpu", summary: "adding task T = 100 (3,000 steps) and 400 (1,500 steps), wRNN and iRNN (the paper: 60,000)", yaml: table1(name: "table1-cpu", lengths: [(100, 3_000), (400, 1_500)])),
-        SweepPreset(name: "smnist", summary: "sMNIST: wRNN, wRNN + MLP, iRNN, 120 epochs (Table 2)", yaml: images(name: "smnist", task: "smnist", epochs: 120, irnnEpochs: 120, batch: 128)),
+        SweepPreset(name: "smnist", summary: "sMNIST: wRNN, wRNN + MLP, iRNN, coRNN, LEM, 120 epochs (Table 2)", yaml: images(name: "smnist", task: "smnist", epochs: 120, irnnEpochs: 120, batch: 128)),
         SweepPreset(name: "smnist-cpu", summary: "sMNIST: the same models, 1 epoch (the paper: 120)", yaml: images(name: "smnist-cpu", task: "smnist", epochs: 1, irnnEpochs: 1, batch: 128)),
-        SweepPreset(name: "psmnist", summary: "psMNIST: wRNN, wRNN + MLP, iRNN (250 epochs), 120 epochs (Table 2)", yaml: images(name: "psmnist", task: "psmnist", epochs: 120, irnnEpochs: 250, batch: 128)),
+        SweepPreset(name: "psmnist", summary: "psMNIST: wRNN, wRNN + MLP, iRNN (250 epochs), coRNN, LEM, 120 epochs (Table 2)", yaml: images(name: "psmnist", task: "psmnist", epochs: 120, irnnEpochs: 250, batch: 128)),
         SweepPreset(name: "psmnist-cpu", summary: "psMNIST: the same models, 1 epoch (the paper: 120 / 250)", yaml: images(name: "psmnist-cpu", task: "psmnist", epochs: 1, irnnEpochs: 1, batch: 128)),
-        SweepPreset(name: "nscifar10", summary: "noisy sCIFAR-10: wRNN, wRNN + MLP, iRNN, 120 epochs, batch 256 (Table 3)", yaml: images(name: "nscifar10", task: "nscifar10", epochs: 120, irnnEpochs: 120, batch: 256)),
+        SweepPreset(name: "nscifar10", summary: "noisy sCIFAR-10: wRNN, wRNN + MLP, iRNN, coRNN, LEM, 120 epochs (Table 3)", yaml: images(name: "nscifar10", task: "nscifar10", epochs: 120, irnnEpochs: 120, batch: 256)),
         SweepPreset(name: "nscifar10-cpu", summary: "noisy sCIFAR-10: the same models, 1 epoch (the paper: 120)", yaml: images(name: "nscifar10-cpu", task: "nscifar10", epochs: 1, irnnEpochs: 1, batch: 256)),
         SweepPreset(name: "figure7", summary: "psMNIST accuracy against parameters: wRNN c = 2..16, iRNN N = 64..512, 120 epochs (Figure 7)", yaml: figure7(name: "figure7", task: "psmnist", epochs: 120)),
         SweepPreset(name: "figure7-cpu", summary: "the Figure 7 grid on psFMNIST (real data here), 1 epoch (the paper: psMNIST, 120)", yaml: figure7(name: "figure7-cpu", task: "psfmnist", epochs: 1)),

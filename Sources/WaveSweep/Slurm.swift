@@ -73,8 +73,9 @@ public struct CostEstimate: Sendable {
     public var seconds: Double
 
     /// GFLOP/s from the README's benchmark table (copy, adding, sMNIST and nsCIFAR-10 rows).
-    public static let gflopsPerKind: [ModelKind: Double] = [.wrnn: 50, .irnn: 80, .lstm: 110, .gru: 110, .fc: 20]
-    public static var rateText: String { "wRNN 50, iRNN 80, LSTM/GRU 110, FC 20 GFLOP/s" }
+    /// coRNN and LEM: `wrnn bench --configs smnist-cornn,smnist-lem` on the same machine (AMD EPYC, 2 threads).
+    public static let gflopsPerKind: [ModelKind: Double] = [.wrnn: 50, .irnn: 80, .lstm: 110, .gru: 110, .cornn: 150, .lem: 130, .fc: 20]
+    public static var rateText: String { "wRNN 50, iRNN 80, LSTM/GRU 110, coRNN 150, LEM 130, FC 20 GFLOP/s" }
 
     public init(config: TrainConfig) {
         let length = config.task.length

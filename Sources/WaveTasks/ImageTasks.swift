@@ -18,6 +18,49 @@ final class EpochOrder: @unchecked Sendable {
     }
 }
 
+/// What every data-set task shares: the training images split by the seed into training and
+/// validation, and epochs that visit the training part in a shuffled order depending only on
+/// (seed, epoch), so a run stopped mid-epoch resumes with exactly the batches it would have seen.
+public struct SplitSampler: Sendable {
+    public let trainIndices: [Int]
+    public let validationIndices: [Int]
+    let seed: UInt64
+    let epochOrder = EpochOrder()
+
+    /// `validationSize` images (at most a tenth of them) held out of `count`.
+    public init(count: Int, validationSize: Int, seed: UInt64) {
+        var split = RandomStream(seed: seed, stream: 4)
+        let order = split.permutation(count)
+        let validation = min(validationSize, count / 10)
+        trainIndices = Array(order[validation...])
+        validationIndices = Array(order[..<validation])
+        self.seed = seed
+    }
+
+    /// Full batches per epoch (the last, partial batch of an epoch is dropped).
+    public func stepsPerEpoch(batchSize: Int) -> Int { max(1, trainIndices.count / batchSize) }
+
+    /// The training image for row `row` of training step `step`.
+    func trainingIndex(step: Int, row: Int, batchSize: Int) -> Int {
+        let perEpoch = stepsPerEpoch(batchSize: batchSize)
+        let order = epochOrder.order(seed: seed, epoch: step / perEpoch, count: trainIndices.count)
+        return trainIndices[order[(step % perEpoch) * batchSize + row]]
+    }
+
+    /// A training image drawn uniformly (used outside the epoch loop).
+    func randomTrainingIndex(_ rng: inout RandomStream) -> Int { trainIndices[rng.int(below: trainIndices.count)] }
+
+    /// `indices` in order, as batches of at most `batchSize`, each row written by `write(batch, row, index)`.
+    static func batches(_ indices: [Int], batchSize: Int, make: (Int) -> SequenceBatch<Float>,
+                        write: (SequenceBatch<Float>, Int, Int) -> Void) -> [SequenceBatch<Float>] {
+        shardRanges(total: indices.count, parts: (indices.count + batchSize - 1) / batchSize).map { range in
+            let batch = make(range.count)
+            for (row, k) in range.enumerated() { write(batch, row, indices[k]) }
+            return batch
+        }
+    }
+}
+
 /// Sequential image classification (spec 3.3): the pixels of each image, scaled to [0, 1], one
 /// per step in raster order (or in one fixed permuted order), classified from the last state.
 /// The 60,000 training images are split 57,000 / 3,000 into training and validation by the seed.
@@ -25,13 +68,9 @@ public struct ImageSequenceTask: SequenceTask {
     public let name: String
     public let train: ImageSet
     public let test: ImageSet
-    public let trainIndices: [Int]
-    public let validationIndices: [Int]
+    public let sampler: SplitSampler
     /// Step t reads pixel permutation[t]; nil for raster order.
     public let permutation: [Int]?
-    /// Seeds each epoch's shuffle.
-    let seed: UInt64
-    let epochOrder = EpochOrder()
 
     public static let validationSize = 3000
 
@@ -39,33 +78,28 @@ public struct ImageSequenceTask: SequenceTask {
         self.name = name
         self.train = train
         self.test = test
-        var split = RandomStream(seed: seed, stream: 4)
-        let order = split.permutation(train.count)
-        let validation = min(Self.validationSize, train.count / 10)
-        trainIndices = Array(order[validation...])
-        validationIndices = Array(order[..<validation])
+        sampler = SplitSampler(count: train.count, validationSize: Self.validationSize, seed: seed)
         self.permutation = permutation
-        self.seed = seed
     }
 
-    /// Full batches per epoch (the last, partial batch of an epoch is dropped).
-    public func stepsPerEpoch(batchSize: Int) -> Int { max(1, trainIndices.count / batchSize) }
+    public var trainIndices: [Int] { sampler.trainIndices }
+    public var validationIndices: [Int] { sampler.validationIndices }
+    public func stepsPerEpoch(batchSize: Int) -> Int? { sampler.stepsPerEpoch(batchSize: batchSize) }
 
-    /// Epoch e visits the training split in a shuffled order that depends only on (seed, e), so a
-    /// run stopped mid-epoch resumes with exactly the batches it would have seen.
     public func fill(_ batch: SequenceBatch<Float>, step: Int, rng: inout RandomStream) {
-        let perEpoch = stepsPerEpoch(batchSize: batch.batch)
-        let epoch = step / perEpoch, position = step % perEpoch
-        let order = epochOrder.order(seed: seed, epoch: epoch, count: trainIndices.count)
-        for row in 0..<batch.batch {
-            write(train, index: trainIndices[order[position * batch.batch + row]], into: batch, row: row)
-        }
+        for row in 0..<batch.batch { write(train, index: sampler.trainingIndex(step: step, row: row, batchSize: batch.batch), into: batch, row: row) }
     }
 
     public var length: Int { train.height * train.width }
     public var inputSize: Int { 1 }
     public var outputSize: Int { 10 }
     public var readoutTiming: ReadoutTiming { .last }
+
+    /// The permutation a permuted run used, so it can be run again with --permutation.
+    public var artefacts: [TaskArtefact] {
+        guard let permutation else { return [] }
+        return [TaskArtefact(name: "permutation.npy") { try NpyIndices.write(permutation, to: $0) }]
+    }
 
     /// Writes image `index` of `set` as row `row` of `batch`.
     func write(_ set: ImageSet, index: Int, into batch: SequenceBatch<Float>, row: Int) {
@@ -81,15 +115,12 @@ public struct ImageSequenceTask: SequenceTask {
 
     /// Training sequences drawn uniformly from the training split (used outside the epoch loop).
     public func fill(_ batch: SequenceBatch<Float>, rng: inout RandomStream) {
-        for row in 0..<batch.batch { write(train, index: trainIndices[rng.int(below: trainIndices.count)], into: batch, row: row) }
+        for row in 0..<batch.batch { write(train, index: sampler.randomTrainingIndex(&rng), into: batch, row: row) }
     }
 
     func batches(_ set: ImageSet, _ indices: [Int], batchSize: Int) -> [SequenceBatch<Float>] {
-        shardRanges(total: indices.count, parts: (indices.count + batchSize - 1) / batchSize).map { range in
-            let batch = makeBatch(count: range.count)
-            for (row, k) in range.enumerated() { write(set, index: indices[k], into: batch, row: row) }
-            return batch
-        }
+        SplitSampler.batches(indices, batchSize: batchSize, make: { makeBatch(count: $0) },
+                             write: { write(set, index: $2, into: $0, row: $1) })
     }
 
     /// The first `count` test images, in order.
@@ -98,6 +129,6 @@ public struct ImageSequenceTask: SequenceTask {
     }
 
     public func validationBatches(batchSize: Int) -> [SequenceBatch<Float>]? {
-        batches(train, validationIndices, batchSize: batchSize)
+        batches(train, sampler.validationIndices, batchSize: batchSize)
     }
 }

@@ -9,28 +9,20 @@ import WaveModels
 public struct NoisyCIFARTask: SequenceTask {
     public let train: ImageSet
     public let test: ImageSet
-    public let trainIndices: [Int]
-    public let validationIndices: [Int]
+    public let sampler: SplitSampler
     /// [968, 96] noise block.
     public let noise: [Float]
     public let freshNoise: Bool
-    let seed: UInt64
-    let epochOrder = EpochOrder()
     public static let length = 1000
     public static let rows = 32
 
     public init(train: ImageSet, test: ImageSet, seed: UInt64, freshNoise: Bool) {
         self.train = train
         self.test = test
-        var split = RandomStream(seed: seed, stream: 4)
-        let order = split.permutation(train.count)
-        let validation = min(3000, train.count / 10)
-        trainIndices = Array(order[validation...])
-        validationIndices = Array(order[..<validation])
+        sampler = SplitSampler(count: train.count, validationSize: 3000, seed: seed)
         var noiseStream = RandomStream(seed: seed, stream: 5)
         noise = (0..<((Self.length - Self.rows) * 96)).map { _ in Float(noiseStream.normal()) }
         self.freshNoise = freshNoise
-        self.seed = seed
     }
 
     public var name: String { "nscifar10" }
@@ -55,35 +47,39 @@ public struct NoisyCIFARTask: SequenceTask {
         batch.classTargets![row] = Int32(set.labels[index])
     }
 
-    public func stepsPerEpoch(batchSize: Int) -> Int { max(1, trainIndices.count / batchSize) }
+    public var trainIndices: [Int] { sampler.trainIndices }
+    public var validationIndices: [Int] { sampler.validationIndices }
+    public func stepsPerEpoch(batchSize: Int) -> Int? { sampler.stepsPerEpoch(batchSize: batchSize) }
+
+    /// The fixed noise block every sequence carries, unless the noise is fresh.
+    public var artefacts: [TaskArtefact] {
+        guard !freshNoise else { return [] }
+        let noise = self.noise
+        return [TaskArtefact(name: "noise.npy") { try Npy.write(noise, shape: [Self.length - Self.rows, 96], to: $0) }]
+    }
 
     public func fill(_ batch: SequenceBatch<Float>, rng: inout RandomStream) {
         for row in 0..<batch.batch {
-            write(train, index: trainIndices[rng.int(below: trainIndices.count)], into: batch, row: row, rng: &rng, fresh: freshNoise)
+            write(train, index: sampler.randomTrainingIndex(&rng), into: batch, row: row, rng: &rng, fresh: freshNoise)
         }
     }
 
     public func fill(_ batch: SequenceBatch<Float>, step: Int, rng: inout RandomStream) {
-        let perEpoch = stepsPerEpoch(batchSize: batch.batch)
-        let order = epochOrder.order(seed: seed, epoch: step / perEpoch, count: trainIndices.count)
-        let position = step % perEpoch
         for row in 0..<batch.batch {
-            write(train, index: trainIndices[order[position * batch.batch + row]], into: batch, row: row, rng: &rng, fresh: freshNoise)
+            write(train, index: sampler.trainingIndex(step: step, row: row, batchSize: batch.batch), into: batch, row: row,
+                  rng: &rng, fresh: freshNoise)
         }
     }
 
     func batches(_ set: ImageSet, _ indices: [Int], batchSize: Int) -> [SequenceBatch<Float>] {
         var unused = RandomStream(seed: 0)
-        return shardRanges(total: indices.count, parts: (indices.count + batchSize - 1) / batchSize).map { range in
-            let batch = makeBatch(count: range.count)
-            for (row, k) in range.enumerated() { write(set, index: indices[k], into: batch, row: row, rng: &unused, fresh: false) }
-            return batch
-        }
+        return SplitSampler.batches(indices, batchSize: batchSize, make: { makeBatch(count: $0) },
+                                    write: { write(set, index: $2, into: $0, row: $1, rng: &unused, fresh: false) })
     }
 
     public func evaluationBatches(count: Int, batchSize: Int, seed: UInt64) -> [SequenceBatch<Float>] {
         batches(test, Array(0..<min(count, test.count)), batchSize: batchSize)
     }
 
-    public func validationBatches(batchSize: Int) -> [SequenceBatch<Float>]? { batches(train, validationIndices, batchSize: batchSize) }
+    public func validationBatches(batchSize: Int) -> [SequenceBatch<Float>]? { batches(train, sampler.validationIndices, batchSize: batchSize) }
 }

@@ -21,6 +21,26 @@ public protocol SequenceTask: Sendable {
     func evaluationBatches(count: Int, batchSize: Int, seed: UInt64) -> [SequenceBatch<Float>]
     /// A validation set held out of training, when the task has one.
     func validationBatches(batchSize: Int) -> [SequenceBatch<Float>]?
+
+    /// Full batches in one pass over the training data; nil for tasks that draw fresh sequences.
+    func stepsPerEpoch(batchSize: Int) -> Int?
+    /// What the test loss is called in logs ("test MSE" for the adding task).
+    var lossLabel: String { get }
+    /// Test loss at or below which the task counts as solved; the first such step is `solved_at`.
+    var solvedThreshold: Double? { get }
+    /// Whether the loss is also reported per batch, as the paper plots the copy task (CE / batch).
+    var reportsLossPerBatch: Bool { get }
+    /// Fraction of recall positions answered right, for tasks that have them (copy); nil otherwise.
+    func recallAccuracy(outputs: (_ step: Int, _ row: Int) -> UnsafePointer<Float>, batch: SequenceBatch<Float>) -> Double?
+    /// Files a run saves so that it can be reproduced elsewhere (a permutation, a noise block).
+    var artefacts: [TaskArtefact] { get }
+}
+
+/// One file a task saves beside a run: its name and how to write it.
+public struct TaskArtefact: Sendable {
+    public let name: String
+    public let write: @Sendable (_ path: String) throws -> Void
+    public init(name: String, write: @escaping @Sendable (_ path: String) throws -> Void) { self.name = name; self.write = write }
 }
 
 extension SequenceTask {
@@ -35,6 +55,12 @@ extension SequenceTask {
     }
 
     public func validationBatches(batchSize: Int) -> [SequenceBatch<Float>]? { nil }
+    public func stepsPerEpoch(batchSize: Int) -> Int? { nil }
+    public var lossLabel: String { "test" }
+    public var solvedThreshold: Double? { nil }
+    public var reportsLossPerBatch: Bool { false }
+    public func recallAccuracy(outputs: (_ step: Int, _ row: Int) -> UnsafePointer<Float>, batch: SequenceBatch<Float>) -> Double? { nil }
+    public var artefacts: [TaskArtefact] { [] }
 
     public func fill(_ batch: SequenceBatch<Float>, step: Int, rng: inout RandomStream) { fill(batch, rng: &rng) }
 
@@ -107,8 +133,10 @@ public struct CopyTask: SequenceTask {
         }
     }
 
+    public var reportsLossPerBatch: Bool { true }
+
     /// Fraction of recall steps whose most likely output is the right digit.
-    public func recallAccuracy(outputs: (_ step: Int, _ row: Int) -> UnsafePointer<Float>, batch: SequenceBatch<Float>) -> Double {
+    public func recallAccuracy(outputs: (_ step: Int, _ row: Int) -> UnsafePointer<Float>, batch: SequenceBatch<Float>) -> Double? {
         var correct = 0
         for s in 0..<batch.batch {
             for p in recallPositions {
@@ -130,6 +158,8 @@ public struct AddingTask: SequenceTask {
     /// MSE at or below which the task counts as solved (predicting the mean scores about 0.167).
     public static let solvedThreshold = 0.05
     public init(length: Int) { self.length = length }
+    public var solvedThreshold: Double? { Self.solvedThreshold }
+    public var lossLabel: String { "test MSE" }
 
     public var name: String { "adding" }
     public var inputSize: Int { 2 }

@@ -27,6 +27,9 @@ public struct BenchConfig: Codable, Equatable, Sendable {
         BenchConfig(name: "smnist-irnn", task: TaskConfig(kind: .smnist), model: .irnn, batch: 128, randomShape: [784, 1]),
         BenchConfig(name: "smnist-lstm", task: TaskConfig(kind: .smnist), model: .lstm, batch: 128, randomShape: [784, 1]),
         BenchConfig(name: "smnist-gru", task: TaskConfig(kind: .smnist), model: .gru, batch: 128, randomShape: [784, 1]),
+        // the cited baselines at their published sizes: coRNN N = 256 batch 120, LEM N = 128 batch 128
+        BenchConfig(name: "smnist-cornn", task: TaskConfig(kind: .smnist), model: .cornn, batch: 120, randomShape: [784, 1]),
+        BenchConfig(name: "smnist-lem", task: TaskConfig(kind: .smnist), model: .lem, batch: 128, randomShape: [784, 1]),
         BenchConfig(name: "nscifar10-wrnn", task: TaskConfig(kind: .smnist), model: .wrnn, batch: 256, randomShape: [1000, 96]),
     ]
 

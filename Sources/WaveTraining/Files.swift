@@ -84,11 +84,24 @@ private let crcTable: [UInt32] = (0..<256).map { i -> UInt32 in
 public final class RunDirectory: @unchecked Sendable {
     public let path: String
 
+    /// The one check that a new run's directory is free: no run is ever overwritten (64).
+    public static func requireAbsent(_ path: String) throws {
+        if FileManager.default.fileExists(atPath: path) {
+            throw WrnnError.usage("--out: run directory \(path) already exists; choose a new --out or remove it (or continue it with --resume)")
+        }
+    }
+
+    /// The one check that a run directory given to resume, analyze, eval or report exists (66).
+    public static func requireExisting(_ path: String) throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw WrnnError.missing("run directory \(path) does not exist")
+        }
+    }
+
     /// Creates a new run directory; an existing one is refused so that no run is overwritten.
     public static func create(_ path: String) throws -> RunDirectory {
-        if FileManager.default.fileExists(atPath: path) {
-            throw WrnnError.usage("--out: run directory \(path) already exists; choose a new --out or remove it")
-        }
+        try requireAbsent(path)
         do {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         } catch {
@@ -105,10 +118,7 @@ public final class RunDirectory: @unchecked Sendable {
 
     /// An existing run directory, for resuming: locked, with stale temporary files removed.
     public static func open(_ path: String) throws -> RunDirectory {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw WrnnError.missing("run directory \(path) does not exist")
-        }
+        try requireExisting(path)
         let run = RunDirectory(path: path)
         try run.lock()
         for name in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [] where name.hasPrefix(".") && name.contains(".tmp-") {

@@ -39,13 +39,9 @@ public final class Progress: @unchecked Sendable {
         guard !quiet else { return }
         var parts = ["\(prefix)step \(m.step)/\(totalSteps)"]
         if let train = m.trainLoss { parts.append("train \(formatLoss(train))") }
-        if task is AddingTask {
-            parts.append("test MSE \(formatLoss(m.testLoss))")
-            parts.append("solved at \(m.solvedAt.map(String.init) ?? "-")")
-        } else {
-            parts.append("test \(formatLoss(m.testLoss))")
-            if let perBatch = m.testLossPerBatch { parts.append("(/batch \(formatLoss(perBatch)))") }
-        }
+        parts.append("\(task.lossLabel) \(formatLoss(m.testLoss))")
+        if task.solvedThreshold != nil { parts.append("solved at \(m.solvedAt.map(String.init) ?? "-")") }
+        if let perBatch = m.testLossPerBatch { parts.append("(/batch \(formatLoss(perBatch)))") }
         if let recall = m.recallAccuracy { parts.append("recall \(String(format: "%.1f%%", recall * 100))") }
         if let accuracy = m.accuracy { parts.append("test acc \(String(format: "%.2f%%", accuracy * 100))") }
         if let accuracy = m.validationAccuracy { parts.append("val acc \(String(format: "%.2f%%", accuracy * 100))") }

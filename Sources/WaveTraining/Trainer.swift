@@ -110,9 +110,7 @@ public final class Trainer: @unchecked Sendable {
     /// gradient leaves the weights untouched.
     /// Steps per epoch for schedules: a pass over the data, or `epochSteps` for synthetic tasks.
     var epochSteps: Int {
-        if let images = task as? ImageSequenceTask { return images.stepsPerEpoch(batchSize: config.batchSize) }
-        if let cifar = task as? NoisyCIFARTask { return cifar.stepsPerEpoch(batchSize: config.batchSize) }
-        return config.epochSteps ?? 1000
+        task.stepsPerEpoch(batchSize: config.batchSize) ?? config.epochSteps ?? 1000
     }
 
     /// The rate for the next update.
@@ -160,10 +158,9 @@ public final class Trainer: @unchecked Sendable {
             let normaliser = model.lossNormaliser(batch)
             lossSum += runner.run(params: params, grads: nil, batch: batch) * normaliser
             weight += normaliser
-            if let copy = task as? CopyTask {
-                let count = Double(batch.batch * CopyTask.digits)
-                correct += copy.recallAccuracy(outputs: { self.runner.output(step: $0, row: $1) }, batch: batch) * count
-                recallCount += count
+            if let recall = task.recallAccuracy(outputs: { self.runner.output(step: $0, row: $1) }, batch: batch) {
+                correct += recall * Double(batch.batch)
+                recallCount += Double(batch.batch)
             }
             if lastStepClasses, let targets = batch.classTargets {
                 for row in 0..<batch.batch {
@@ -212,12 +209,7 @@ public final class Trainer: @unchecked Sendable {
         let batch = task.makeBatch(count: config.batchSize)
         var last = Evaluation(loss: .nan)
         let resumed = step > 0
-        if let run, let images = task as? ImageSequenceTask, let permutation = images.permutation {
-            try NpyIndices.write(permutation, to: run.file("permutation.npy"))
-        }
-        if let run, let cifar = task as? NoisyCIFARTask, !cifar.freshNoise {
-            try Npy.write(cifar.noise, shape: [NoisyCIFARTask.length - NoisyCIFARTask.rows, 96], to: run.file("noise.npy"))
-        }
+        if let run { for artefact in task.artefacts { try artefact.write(run.file(artefact.name)) } }
         func saveCheckpoint() throws {
             try run.map { try checkpoint(elapsed: elapsed()).writeRotating(to: $0.file("checkpoint.bin"), previous: $0.file("checkpoint.prev.bin")) }
         }
@@ -230,11 +222,11 @@ public final class Trainer: @unchecked Sendable {
                 loop.testAtBest = last.accuracy
                 try run.map { try checkpoint(elapsed: elapsed()).write(to: $0.file("best.bin")) }
             }
-            if task is AddingTask, solvedAt == nil, last.loss <= AddingTask.solvedThreshold { solvedAt = step }
+            if let threshold = task.solvedThreshold, solvedAt == nil, last.loss <= threshold { solvedAt = step }
             if step > 0 { updatePlateau(validationAccuracy: validation?.accuracy, testLoss: last.loss) }
             let metrics = MetricsRecord(
                 step: step, trainLoss: trainLoss, testLoss: last.loss,
-                testLossPerBatch: task is CopyTask ? last.loss / Double(config.batchSize) : nil,
+                testLossPerBatch: task.reportsLossPerBatch ? last.loss / Double(config.batchSize) : nil,
                 recallAccuracy: last.recallAccuracy, solvedAt: solvedAt, accuracy: last.accuracy,
                 validationLoss: validation?.loss, validationAccuracy: validation?.accuracy,
                 gradNorm: step > 0 ? loop.lastNorm : nil, learningRate: step > 0 ? adam.learningRate : nil, wallTime: elapsed())
@@ -283,7 +275,7 @@ public final class Trainer: @unchecked Sendable {
         let summary = TrainSummary(
             task: task.name, model: config.model.kind.rawValue, parameters: params.count, steps: step,
             trainLoss: loop.lastFiniteLoss, testLoss: last.loss,
-            testLossPerBatch: task is CopyTask ? last.loss / Double(config.batchSize) : nil,
+            testLossPerBatch: task.reportsLossPerBatch ? last.loss / Double(config.batchSize) : nil,
             recallAccuracy: last.recallAccuracy, solvedAt: solvedAt, testAccuracy: last.accuracy,
             bestValidationAccuracy: loop.bestValidation, testAccuracyAtBestValidation: loop.testAtBest,
             stepsPerSecond: Double(step) / max(seconds, 1e-9), seconds: seconds, diverged: false, notes: config.notes)

@@ -14,11 +14,12 @@ func parseIndexList(_ text: String, option: String) throws -> [Int] {
     return values
 }
 
-func requireRunDirectory(_ path: String) throws {
-    var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
-        throw WrnnError.missing("run directory \(path) does not exist")
-    }
+func requireRunDirectory(_ path: String) throws { try RunDirectory.requireExisting(path) }
+
+/// `validate()`'s form of RunDirectory.requireAbsent: the same message, as a usage error.
+func requireNewRunDirectory(_ path: String?) throws {
+    guard let path else { return }
+    do { try RunDirectory.requireAbsent(path) } catch let error as WrnnError { throw ValidationError(error.message) }
 }
 
 struct Analyze: ParsableCommand {

@@ -30,9 +30,7 @@ struct Demo: ParsableCommand {
         try requirePositive(threads, "--threads")
         try requireFinite(lr, "--lr", "a finite number > 0") { $0 > 0 }
         try requireFinite(clip, "--clip", "a finite number >= 0 (0 turns clipping off)") { $0 >= 0 }
-        if let out, FileManager.default.fileExists(atPath: out) {
-            throw ValidationError("--out: run directory \(out) already exists; choose a new --out or remove it")
-        }
+        try requireNewRunDirectory(out)
     }
 
     func run() throws {

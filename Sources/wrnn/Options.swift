@@ -221,9 +221,7 @@ struct RunOptions: ParsableArguments {
         try requirePositive(checkpointEvery, "--checkpoint-every")
         try requirePositive(testSize, "--test-size")
         if resume != nil, out != nil { throw ValidationError("--resume continues an existing run directory; drop --out") }
-        if let out, FileManager.default.fileExists(atPath: out) {
-            throw ValidationError("--out: run directory \(out) already exists; choose a new --out or remove it (or continue it with --resume)")
-        }
+        try requireNewRunDirectory(out)
     }
 
     var threadCount: Int { threads ?? Preset.defaultThreads }

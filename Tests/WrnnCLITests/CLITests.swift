@@ -10,7 +10,7 @@ final class CLITests: XCTestCase {
         try FileManager.default.createDirectory(atPath: existing, withIntermediateDirectories: true)
         let cases: [([String], String)] = [
             (["train", "--task", "sort"], "The value 'sort' is invalid for '--task <task>'. Please provide one of the following: copy, adding, smnist, psmnist, sfmnist, psfmnist, nscifar10"),
-            (["train", "--model", "rnn"], "The value 'rnn' is invalid for '--model <model>'. Please provide one of 'wrnn', 'irnn', 'lstm', 'gru' or 'fc'.; did you mean 'wrnn'?"),
+            (["train", "--model", "rnn"], "The value 'rnn' is invalid for '--model <model>'. Please provide one of the following: wrnn, irnn, lstm, gru, cornn, lem, fc; did you mean 'wrnn'?"),
             (["train", "--hidden-size", "0"], "--hidden-size must be a positive integer (got 0)"),
             (["train", "-c", "-3"], "--channels must be a positive integer (got -3)"),
             (["train", "--kernel-size", "4"], "--kernel-size must be odd (got 4)"),
@@ -25,10 +25,10 @@ final class CLITests: XCTestCase {
             (["train", "--task", "adding", "--length", "1"], "--length must be an integer >= 2 (got 1)"),
             (["train", "--model", "irnn", "--channels", "4"], "--channels applies to --model wrnn only"),
             (["train", "--model", "lstm", "--initialization", "shift"],
-             "--initialization, --encoder-init and --activation apply to --model wrnn and irnn only (LSTM and GRU use PyTorch's)"),
+             "--initialization, --encoder-init, --activation and --wave-speed apply to --model wrnn and irnn only (lstm uses its authors' init and activations)"),
             (["train", "--out", existing], "--out: run directory \(existing) already exists; choose a new --out or remove it (or continue it with --resume)"),
             (["demo", "--steps", "0"], "--steps must be a positive integer (got 0)"),
-            (["bench", "--configs", "copy-lstm"], "--configs: unknown configuration 'copy-lstm'; choose from copy-wrnn, copy-irnn, adding-wrnn, adding-irnn, smnist-wrnn, smnist-irnn, smnist-lstm, smnist-gru, nscifar10-wrnn"),
+            (["bench", "--configs", "copy-lstm"], "--configs: unknown configuration 'copy-lstm'; choose from copy-wrnn, copy-irnn, adding-wrnn, adding-irnn, smnist-wrnn, smnist-irnn, smnist-lstm, smnist-gru, smnist-cornn, smnist-lem, nscifar10-wrnn"),
         ]
         for (arguments, message) in cases {
             let result = try wrnn(arguments, in: cwd)

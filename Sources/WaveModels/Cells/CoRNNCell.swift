@@ -68,19 +68,8 @@ public struct CoRNNCell<T: Scalar>: RecurrentCell {
             T.gemm(pre, ldc: n, zPrev, lda: n, .none, params + zColumns, ldb: w, .transposed, m: b, n: n, k: n, alpha: 1, beta: 1)
             T.gemm(pre, ldc: n, yPrev, lda: n, .none, params + yColumns, ldb: w, .transposed, m: b, n: n, k: n, alpha: 1, beta: 1)
         }
-        let bias = params + biasOffset
-        let dt = SIMD8(repeating: self.dt), gamma = SIMD8(repeating: self.gamma), epsilon = SIMD8(repeating: self.epsilon)
-        for r in 0..<b {
-            let o = r * n
-            forEachBlock(n) { j, m in
-                let a = T.gateTanh8(load8(pre + o + j, m) + load8(bias + j, m))
-                let y = load8(yPrev + o + j, m), z = load8(zPrev + o + j, m)
-                let zn = z + dt * (a - gamma * y - epsilon * z)
-                store8(a, pre + o + j, m)
-                store8(zn, zNext + o + j, m)
-                store8(y + dt * zn, yNext + o + j, m)
-            }
-        }
+        T.cornnForward(yNext: yNext, zNext: zNext, activation: pre, yPrev: yPrev, zPrev: zPrev, bias: params + biasOffset,
+                       rows: b, n: n, dt: dt, gamma: gamma, epsilon: epsilon)
     }
 
     public func beginBackward(dh: UnsafePointer<T>, states: StateHistory<T>, params: UnsafePointer<T>, workspace ws: Workspace) {
@@ -98,17 +87,7 @@ public struct CoRNNCell<T: Scalar>: RecurrentCell {
         let b = states.rows, n = units, w = width
         let dpre = ws.activation.pointer + t * b * n   // a, overwritten by dLoss/dpre
         let dy = ws.dy.pointer, dz = ws.dz.pointer
-        let dt = SIMD8(repeating: self.dt), gamma = SIMD8(repeating: self.gamma), epsilon = SIMD8(repeating: self.epsilon)
-        for r in 0..<b {
-            let o = r * n
-            forEachBlock(n) { j, m in
-                let a = load8(dpre + o + j, m), dyv = load8(dy + o + j, m)
-                let dzTotal = load8(dz + o + j, m) + dt * dyv
-                store8(dzTotal * dt * (1 - a * a), dpre + o + j, m)
-                store8((1 - dt * epsilon) * dzTotal, dz + o + j, m)
-                store8(dyv - dt * gamma * dzTotal, dy + o + j, m)
-            }
-        }
+        T.cornnBackward(dpre: dpre, dy: dy, dz: dz, rows: b, n: n, dt: dt, gamma: gamma, epsilon: epsilon)
         T.addColumnSums(out: ws.dbias.pointer, input: dpre, rows: b, cols: n)
         encoder.backward(grads: grads, dTransposed: ws.dEncoderT, dpre: dpre, x: x, rows: b)
         guard t > 0 else { return }

@@ -85,30 +85,11 @@ public struct LEMCell<T: Scalar>: RecurrentCell {
             hh.update(repeating: 0, count: b * 3 * n)
         }
         T.addBias(out: hh, bias: params + hiddenBias, rows: b, cols: 3 * n)
-        let dt = SIMD8(repeating: self.dt)
-        for r in 0..<b {
-            let gi = g + r * 4 * n, hr = hh + r * 3 * n, o = r * n
-            forEachBlock(n) { j, m in
-                let s1 = T.gateSigmoid8(load8(gi + j, m) + load8(hr + j, m))
-                let s2 = T.gateSigmoid8(load8(gi + n + j, m) + load8(hr + n + j, m))
-                let ay = T.gateTanh8(load8(gi + 3 * n + j, m) + load8(hr + 2 * n + j, m))
-                let step = dt * s2
-                store8(s1, gi + j, m); store8(s2, gi + n + j, m); store8(ay, gi + 3 * n + j, m)
-                store8((1 - step) * load8(zPrev + o + j, m) + step * ay, zNext + o + j, m)
-            }
-        }
-        let tz = ws.transformed.pointer
-        T.gemm(tz, ldc: n, zNext, lda: n, .none, params + transformWeight, ldb: n, .transposed, m: b, n: n, k: n, alpha: 1, beta: 0)
-        let bias = params + transformBias
-        for r in 0..<b {
-            let gi = g + r * 4 * n, o = r * n
-            forEachBlock(n) { j, m in
-                let az = T.gateTanh8(load8(tz + o + j, m) + load8(bias + j, m) + load8(gi + 2 * n + j, m))
-                let step = dt * load8(gi + j, m)
-                store8(az, gi + 2 * n + j, m)
-                store8((1 - step) * load8(yPrev + o + j, m) + step * az, yNext + o + j, m)
-            }
-        }
+        T.lemGatesForward(zNext: zNext, gates: g, hidden: hh, zPrev: zPrev, rows: b, n: n, dt: dt)
+        let transformed = ws.transformed.pointer
+        T.gemm(transformed, ldc: n, zNext, lda: n, .none, params + transformWeight, ldb: n, .transposed, m: b, n: n, k: n, alpha: 1, beta: 0)
+        T.lemOutputForward(yNext: yNext, gates: g, transformed: transformed, bias: params + transformBias, yPrev: yPrev,
+                           rows: b, n: n, dt: dt)
     }
 
     public func beginBackward(dh: UnsafePointer<T>, states: StateHistory<T>, params: UnsafePointer<T>, workspace ws: Workspace) {
@@ -126,31 +107,12 @@ public struct LEMCell<T: Scalar>: RecurrentCell {
         let b = states.rows, n = units, g = ws.gates.pointer + t * b * 4 * n
         let zPrev = ws.z.pointer + t * b * n
         let yPrev = states[t], dy = ws.dy.pointer, dz = ws.dz.pointer
-        let dt = SIMD8(repeating: self.dt)
         // through y_{t+1} = (1 - dt_bar) y_t + dt_bar az
-        for r in 0..<b {
-            let gi = g + r * 4 * n, o = r * n
-            forEachBlock(n) { j, m in
-                let s1 = load8(gi + j, m), az = load8(gi + 2 * n + j, m), dyv = load8(dy + o + j, m)
-                let step = dt * s1
-                store8(dyv * (az - load8(yPrev + o + j, m)) * dt * s1 * (1 - s1), gi + j, m)
-                store8(dyv * step * (1 - az * az), gi + 2 * n + j, m)
-                store8(dyv * (1 - step), dy + o + j, m)
-            }
-        }
+        T.lemOutputBackward(gates: g, dy: dy, yPrev: yPrev, rows: b, n: n, dt: dt)
         // dLoss/dz_{t+1} in full: what later steps sent plus dAz transform_z
         T.gemm(dz, ldc: n, g + 2 * n, lda: 4 * n, .none, params + transformWeight, ldb: n, .none, m: b, n: n, k: n, alpha: 1, beta: 1)
         // through z_{t+1} = (1 - dt_t) z_t + dt_t ay
-        for r in 0..<b {
-            let gi = g + r * 4 * n, o = r * n
-            forEachBlock(n) { j, m in
-                let s2 = load8(gi + n + j, m), ay = load8(gi + 3 * n + j, m), dzv = load8(dz + o + j, m)
-                let step = dt * s2
-                store8(dzv * (ay - load8(zPrev + o + j, m)) * dt * s2 * (1 - s2), gi + n + j, m)
-                store8(dzv * step * (1 - ay * ay), gi + 3 * n + j, m)
-                store8(dzv * (1 - step), dz + o + j, m)
-            }
-        }
+        T.lemGatesBackward(gates: g, dz: dz, zPrev: zPrev, rows: b, n: n, dt: dt)
         T.addColumnSums(out: ws.dInputBias.pointer, input: g, rows: b, cols: 4 * n)
         for r in 0..<b {
             let gi = g + r * 4 * n

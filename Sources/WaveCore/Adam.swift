@@ -1,4 +1,3 @@
-import WaveCore
 
 /// Adam with PyTorch's defaults (beta1 0.9, beta2 0.999, eps 1e-8) and bias correction:
 /// m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;

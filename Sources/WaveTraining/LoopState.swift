@@ -1,0 +1,50 @@
+import Foundation
+
+/// What the training loop carries between steps besides weights, optimiser and data stream.
+public struct LoopState: Codable, Equatable, Sendable {
+    public var lossSinceLog = 0.0
+    public var stepsSinceLog = 0
+    public var lastFiniteLoss = Double.nan
+    public var lastNorm = 0.0
+    public var bestValidation: Double?
+    public var testAtBest: Double?
+    /// Seconds of training before this process started (wall time continues across resumes).
+    public var elapsed = 0.0
+    /// Reduce-on-plateau: the current rate, the best monitored value and evaluations since it.
+    public var plateauRate: Double?
+    public var plateauBest: Double?
+    public var plateauWaiting = 0
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case lossSinceLog, stepsSinceLog, lastFiniteLoss, lastNorm, bestValidation, testAtBest, elapsed
+        case plateauRate, plateauBest, plateauWaiting
+    }
+    // NaN is not JSON: store the last finite loss as nil until there is one
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        lossSinceLog = try c.decode(Double.self, forKey: .lossSinceLog)
+        stepsSinceLog = try c.decode(Int.self, forKey: .stepsSinceLog)
+        lastFiniteLoss = try c.decodeIfPresent(Double.self, forKey: .lastFiniteLoss) ?? .nan
+        lastNorm = try c.decode(Double.self, forKey: .lastNorm)
+        bestValidation = try c.decodeIfPresent(Double.self, forKey: .bestValidation)
+        testAtBest = try c.decodeIfPresent(Double.self, forKey: .testAtBest)
+        elapsed = try c.decode(Double.self, forKey: .elapsed)
+        plateauRate = try c.decodeIfPresent(Double.self, forKey: .plateauRate)
+        plateauBest = try c.decodeIfPresent(Double.self, forKey: .plateauBest)
+        plateauWaiting = try c.decodeIfPresent(Int.self, forKey: .plateauWaiting) ?? 0
+    }
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(lossSinceLog, forKey: .lossSinceLog)
+        try c.encode(stepsSinceLog, forKey: .stepsSinceLog)
+        if lastFiniteLoss.isFinite { try c.encode(lastFiniteLoss, forKey: .lastFiniteLoss) }
+        try c.encode(lastNorm, forKey: .lastNorm)
+        try c.encodeIfPresent(bestValidation, forKey: .bestValidation)
+        try c.encodeIfPresent(testAtBest, forKey: .testAtBest)
+        try c.encode(elapsed, forKey: .elapsed)
+        try c.encodeIfPresent(plateauRate, forKey: .plateauRate)
+        try c.encodeIfPresent(plateauBest, forKey: .plateauBest)
+        try c.encode(plateauWaiting, forKey: .plateauWaiting)
+    }
+}
