@@ -45,6 +45,14 @@ struct RecurrentLayer<Cell: RecurrentCell>: SequenceBody {
         StateHistory(base: ws.states.pointer, length: inputs.length, rows: inputs.rows, units: cell.units)
     }
 
+    // Training runs Float: these attributes give each cell's walk a version specialised for it, so the
+    // steps' kernel calls are direct (the generic entry point checks the type and jumps to it).
+    @_specialize(exported: false, where Cell == WaveCell<Float>)
+    @_specialize(exported: false, where Cell == IdentityCell<Float>)
+    @_specialize(exported: false, where Cell == LSTMCell<Float>)
+    @_specialize(exported: false, where Cell == GRUCell<Float>)
+    @_specialize(exported: false, where Cell == CoRNNCell<Float>)
+    @_specialize(exported: false, where Cell == LEMCell<Float>)
     func forward(params: UnsafePointer<T>, inputs: StepInputs<T>, ws: Workspace<T>) -> UnsafePointer<T> {
         let cellWorkspace = unsafeDowncast(ws.body, to: Cell.Workspace.self)
         let states = history(ws, inputs)
@@ -56,6 +64,12 @@ struct RecurrentLayer<Cell: RecurrentCell>: SequenceBody {
         return UnsafePointer(timing == .every ? states[1] : states[inputs.length])
     }
 
+    @_specialize(exported: false, where Cell == WaveCell<Float>)
+    @_specialize(exported: false, where Cell == IdentityCell<Float>)
+    @_specialize(exported: false, where Cell == LSTMCell<Float>)
+    @_specialize(exported: false, where Cell == GRUCell<Float>)
+    @_specialize(exported: false, where Cell == CoRNNCell<Float>)
+    @_specialize(exported: false, where Cell == LEMCell<Float>)
     func backward(params: UnsafePointer<T>, grads: UnsafeMutablePointer<T>, inputs: StepInputs<T>, readout: FeatureGradient<T>,
                   ws: Workspace<T>) {
         let cellWorkspace = unsafeDowncast(ws.body, to: Cell.Workspace.self)
