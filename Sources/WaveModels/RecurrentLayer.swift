@@ -6,6 +6,9 @@ protocol SequenceBody<T>: Sendable {
     associatedtype T: Scalar
     var parameters: [ParameterSpec] { get }
     var readoutName: String { get }
+    var displayName: String { get }
+    var summary: String { get }
+    func symbol(_ spec: ParameterSpec) -> String
     var flopsPerStep: Double { get }
     var readoutWeightInit: ReadoutWeightInit { get }
     func initialValues(_ rng: inout RandomStream) -> [Double]
@@ -35,6 +38,9 @@ struct RecurrentLayer<Cell: RecurrentCell>: SequenceBody {
 
     var parameters: [ParameterSpec] { cell.parameters }
     var readoutName: String { cell.readoutName }
+    var displayName: String { cell.displayName }
+    var summary: String { cell.summary }
+    func symbol(_ spec: ParameterSpec) -> String { cell.symbol(spec) }
     var flopsPerStep: Double { cell.flopsPerStep }
     var readoutWeightInit: ReadoutWeightInit { cell.readoutWeightInit }
     func initialValues(_ rng: inout RandomStream) -> [Double] { cell.initialValues(&rng) }
@@ -99,6 +105,9 @@ struct FlattenedInput<T: Scalar>: SequenceBody {
     let features: Int    // L * d
     var parameters: [ParameterSpec] { [] }
     var readoutName: String { "readout" }
+    var displayName: String { "FC" }
+    var summary: String { "(no recurrence): the flattened sequence, \(features) values" }
+    func symbol(_ spec: ParameterSpec) -> String { spec.name }
     var flopsPerStep: Double { 0 }
     var readoutWeightInit: ReadoutWeightInit { .pytorchDefault }
     func initialValues(_ rng: inout RandomStream) -> [Double] { [] }

@@ -93,6 +93,10 @@ extension ModelConfig {
 
     /// The cell's tensors in layout order, each with its share of the parameter count.
     public var cellParameters: [ParameterSpec] { makeBody(Double.self).parameters }
+    /// The model's name in tables, its one-line description and the paper's symbol for a tensor: the cell's own.
+    public var displayName: String { makeBody(Double.self).displayName }
+    public var cellSummary: String { makeBody(Double.self).summary }
+    public func symbol(_ spec: ParameterSpec) -> String { makeBody(Double.self).symbol(spec) }
 
     func makeReadout<T: Scalar>(body: any SequenceBody<T>) -> Readout<T> {
         let bodyCount = body.parameters.reduce(0) { $0 + $1.count }

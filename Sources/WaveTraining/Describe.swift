@@ -3,52 +3,16 @@ import WaveModels
 import WaveTasks
 
 extension ModelConfig {
-    public var displayName: String {
-        switch kind {
-        case .wrnn: return "wRNN"; case .irnn: return "iRNN"; case .lstm: return "LSTM"; case .gru: return "GRU"
-        case .cornn: return "coRNN"; case .lem: return "LEM"; case .fc: return "FC"
-        }
-    }
-
     /// e.g. "wRNN n=100 c=6 f=3 relu, u shift, V sparse, linear readout at every step"
     public var summaryLine: String {
-        let readoutText = "\(readout.rawValue) readout at \(readoutTiming == .every ? "every step" : "the last step")"
-        var text: String
-        switch kind {
-        case .fc:
+        if kind == .fc {
             let mlpText = readout == .mlp ? "an MLP readout (\(ringSize) -> \(mlpHidden) -> relu -> \(outputSize))" : "a linear readout"
-            return "FC (no recurrence): the flattened sequence, \(ringSize) values, into \(mlpText)"
-        case .lstm, .gru:
-            text = "\(displayName) N=\(units), PyTorch init, \(readoutText)"
-        case .cornn:
-            text = "coRNN N=\(units), dt \(resolvedDt), gamma \(resolvedGamma), eps \(resolvedEpsilon), PyTorch init, \(readoutText)"
-        case .lem:
-            text = "LEM N=\(units), dt \(resolvedDt), uniform(1/sqrt(N)) init, Kaiming-normal classifier, \(readoutText)"
-        case .wrnn, .irnn:
-            let shape = kind == .wrnn ? "n=\(ringSize) c=\(channels) f=\(kernelSize)\(locallyConnected ? " locally connected" : "")" : "N=\(units)"
-            let speed = kind == .wrnn && recurrentInit == .shift && waveSpeed != 1 ? " (speed \(waveSpeed))" : ""
-            text = "\(displayName) \(shape) \(activation.rawValue), \(kind == .wrnn ? "u" : "U") \(recurrentInit.rawValue)\(speed), V \(encoderInit.rawValue), \(readoutText)"
+            return "FC \(cellSummary), into \(mlpText)"
         }
+        var text = "\(displayName) \(cellSummary), \(readout.rawValue) readout at \(readoutTiming == .every ? "every step" : "the last step")"
         if freezeRecurrent { text += ", recurrence frozen" }
         if freezeEncoder { text += ", encoder frozen" }
         return text
-    }
-
-    /// The paper's symbol for each of the cell's tensors (spec 2.5), or the tensor's own name.
-    func symbol(_ spec: ParameterSpec) -> String {
-        switch (kind, spec.role) {
-        case (.wrnn, .recurrentWeight): return "u"
-        case (.wrnn, .recurrentBias): return "b_u"
-        case (.irnn, .recurrentWeight): return "U"
-        case (.irnn, .recurrentBias): return "b_U"
-        case (.wrnn, .encoderWeight), (.irnn, .encoderWeight): return "V"
-        case (.wrnn, .encoderBias), (.irnn, .encoderBias): return "b_V"
-        case (.lstm, .recurrentWeight), (.gru, .recurrentWeight): return "W_hh"
-        case (.lstm, .recurrentBias), (.gru, .recurrentBias): return "b_hh"
-        case (.lstm, .encoderWeight), (.gru, .encoderWeight): return "W_ih"
-        case (.lstm, .encoderBias), (.gru, .encoderBias): return "b_ih"
-        default: return String(spec.name.dropFirst("cell.".count))
-        }
     }
 
     /// The parameter count as spec 2.5's formula, term by term: recurrence, then input, then the rest.

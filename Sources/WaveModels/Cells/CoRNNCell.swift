@@ -13,6 +13,8 @@ public struct CoRNNCell<T: Scalar>: RecurrentCell {
     let dt: T, gamma: T, epsilon: T
     public var units: Int { config.units }
     var width: Int { config.inputSize + 2 * units }   // d + 2N: a row of W
+    public var displayName: String { "coRNN" }
+    public var summary: String { "N=\(units), dt \(config.resolvedDt), gamma \(config.resolvedGamma), eps \(config.resolvedEpsilon), PyTorch init" }
     public var flopsPerStep: Double { Double(2 * units * width) }
     var zColumns: Int { config.inputSize }            // W_z starts at column d
     var yColumns: Int { config.inputSize + units }    // W_y at column d + N

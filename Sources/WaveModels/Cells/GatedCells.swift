@@ -1,5 +1,10 @@
 import WaveCore
 
+/// PyTorch's names for the gated cells' tensors in the paper's tables.
+func gatedSymbol(_ spec: ParameterSpec) -> String {
+    [ParameterRole.recurrentWeight: "W_hh", .recurrentBias: "b_hh", .encoderWeight: "W_ih", .encoderBias: "b_ih"][spec.role] ?? spec.name
+}
+
 /// PyTorch's nn.LSTM and nn.GRU parameters, in its state_dict order, every one uniform(±1/sqrt(N)).
 func gatedParameters(gates: Int, units n: Int, inputSize d: Int) -> [ParameterSpec] {
     [ParameterSpec("rnn.weight_ih_l0", [gates * n, d], .encoderWeight),
@@ -17,6 +22,9 @@ public struct LSTMCell<T: Scalar>: RecurrentCell {
     public let config: ModelConfig
     public var units: Int { config.units }
     var width: Int { 4 * units }
+    public var displayName: String { "LSTM" }
+    public var summary: String { "N=\(units), PyTorch init" }
+    public func symbol(_ spec: ParameterSpec) -> String { gatedSymbol(spec) }
     public var flopsPerStep: Double { Double(2 * width * (config.inputSize + units)) }
     var wIH: Int { 0 }
     var wHH: Int { width * config.inputSize }
@@ -106,6 +114,9 @@ public struct GRUCell<T: Scalar>: RecurrentCell {
     public let config: ModelConfig
     public var units: Int { config.units }
     var width: Int { 3 * units }
+    public var displayName: String { "GRU" }
+    public var summary: String { "N=\(units), PyTorch init" }
+    public func symbol(_ spec: ParameterSpec) -> String { gatedSymbol(spec) }
     public var flopsPerStep: Double { Double(2 * width * (config.inputSize + units)) }
     var wIH: Int { 0 }
     var wHH: Int { width * config.inputSize }

@@ -10,6 +10,13 @@ public struct IdentityCell<T: Scalar>: RecurrentCell {
     public let config: ModelConfig
     let encoder: InputProjection<T>
     public var units: Int { config.units }
+    public var displayName: String { "iRNN" }
+    public var summary: String {
+        "N=\(units) \(config.activation.rawValue), U \(config.recurrentInit.rawValue), V \(config.encoderInit.rawValue)"
+    }
+    public func symbol(_ spec: ParameterSpec) -> String {
+        [ParameterRole.recurrentWeight: "U", .recurrentBias: "b_U", .encoderWeight: "V", .encoderBias: "b_V"][spec.role] ?? spec.name
+    }
     public var flopsPerStep: Double { Double(2 * units * units + 2 * config.inputSize * units) }
     var recurrentOffset: Int { units * config.inputSize + units }
     var recurrentBiasOffset: Int { recurrentOffset + units * units }

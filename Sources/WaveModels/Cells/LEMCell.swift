@@ -16,6 +16,8 @@ public struct LEMCell<T: Scalar>: RecurrentCell {
     public var units: Int { config.units }
     var inputWidth: Int { 4 * units }
     var hiddenWidth: Int { 3 * units }
+    public var displayName: String { "LEM" }
+    public var summary: String { "N=\(units), dt \(config.resolvedDt), uniform(1/sqrt(N)) init, Kaiming-normal classifier" }
     public var flopsPerStep: Double { Double(2 * (inputWidth * config.inputSize + hiddenWidth * units + units * units)) }
     var inputBias: Int { inputWidth * config.inputSize }
     var hiddenWeight: Int { inputBias + inputWidth }

@@ -55,6 +55,12 @@ public protocol RecurrentCell<T>: Sendable {
     func backward(step t: Int, x: UnsafePointer<T>, states: StateHistory<T>, dhReadout: UnsafePointer<T>?,
                   params: UnsafePointer<T>, grads: UnsafeMutablePointer<T>, workspace: Workspace)
     /// Adds what the walk summed in the workspace (bias sums, weight products over all steps) into `grads`.
+    /// The model's name in tables ("wRNN", "coRNN").
+    var displayName: String { get }
+    /// Shape, constants and init in one line, e.g. "n=100 c=6 f=3 relu, u shift, V sparse".
+    var summary: String { get }
+    /// The paper's symbol for one of this cell's tensors (spec 2.5: "u", "V", "W_hh").
+    func symbol(_ spec: ParameterSpec) -> String
     /// Multiply-add FLOPs (2 per pair) of one forward step for one row, for benchmarks.
     var flopsPerStep: Double { get }
     var readoutName: String { get }
@@ -65,6 +71,8 @@ public protocol RecurrentCell<T>: Sendable {
 extension RecurrentCell {
     /// The readout's module name in the PyTorch twin: `readout`, or the cell authors' own.
     public var readoutName: String { "readout" }
+    /// The tensor's own name without the module prefix ("i2h.weight").
+    public func symbol(_ spec: ParameterSpec) -> String { String(spec.name.split(separator: ".", maxSplits: 1).last ?? "") }
     /// The readout weight's init: PyTorch's default, or the cell authors' own.
     public var readoutWeightInit: ReadoutWeightInit { .pytorchDefault }
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }

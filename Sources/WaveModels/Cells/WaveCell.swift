@@ -16,6 +16,14 @@ public struct WaveCell<T: Scalar>: RecurrentCell {
     var n: Int { config.ringSize }
     var f: Int { config.kernelSize }
     public var units: Int { c * n }
+    public var displayName: String { "wRNN" }
+    public var summary: String {
+        let speed = config.recurrentInit == .shift && config.waveSpeed != 1 ? " (speed \(config.waveSpeed))" : ""
+        return "n=\(n) c=\(c) f=\(f)\(config.locallyConnected ? " locally connected" : "") \(config.activation.rawValue), u \(config.recurrentInit.rawValue)\(speed), V \(config.encoderInit.rawValue)"
+    }
+    public func symbol(_ spec: ParameterSpec) -> String {
+        [ParameterRole.recurrentWeight: "u", .recurrentBias: "b_u", .encoderWeight: "V", .encoderBias: "b_V"][spec.role] ?? spec.name
+    }
     public var flopsPerStep: Double { Double(2 * c * c * f * n + 2 * config.inputSize * units) }
 
     public init(_ config: ModelConfig) {
