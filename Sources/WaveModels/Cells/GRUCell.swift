@@ -1,0 +1,97 @@
+import WaveCore
+
+/// The GRU cell as PyTorch computes it (gates r, z, n):
+///
+///   r = s(.), z = s(.), n = tanh(x W_in^T + b_in + r (h W_hn^T + b_hn));  h' = (1 - z) n + z h
+public struct GRUCell<T: Scalar>: RecurrentCell {
+    public let config: ModelConfig
+    public var units: Int { config.units }
+    var width: Int { 3 * units }
+    public var displayName: String { "GRU" }
+    public var summary: String { "N=\(units), PyTorch init" }
+    public func symbol(_ spec: ParameterSpec) -> String { gatedSymbol(spec) }
+    public var flopsPerStep: Double { Double(2 * width * (config.inputSize + units)) }
+    var wIH: Int { 0 }
+    var wHH: Int { width * config.inputSize }
+    var bIH: Int { wHH + width * units }
+    var bHH: Int { bIH + width }
+    public init(_ config: ModelConfig) { self.config = config }
+
+    public var parameters: [ParameterSpec] { gatedParameters(gates: 3, units: units, inputSize: config.inputSize) }
+    public func initialValues(_ rng: inout RandomStream) -> [Double] {
+        uniformValues(parameterCount, bound: 1 / Double(units).squareRoot(), &rng)
+    }
+
+    public final class Workspace {
+        let gates: Buffer<T>       // [L, rows, 3N] activated gates per step; dLoss/d(h W_hh^T + b_hh) in backward
+        let hn: Buffer<T>          // [L, rows, N] h W_hn^T + b_hn per step
+        let ax: Buffer<T>          // [rows, 3N] x W_ih^T + b_ih; dLoss/d(that) in backward
+        let ah: Buffer<T>          // [rows, 3N] h W_hh^T + b_hh
+        let dh: Buffer<T>          // [rows, N] dLoss/dh, carried
+        let direct: Buffer<T>      // [rows, N] z dh: the part of dLoss/dh_t that skips W_hh
+        let dGateBiasIH: Buffer<T> // [3N]
+        let dGateBiasHH: Buffer<T> // [3N]
+        init(_ cell: GRUCell, capacity: Int, length: Int) {
+            let n = cell.units, w = cell.width
+            gates = Buffer(zeros: length * capacity * w); hn = Buffer(zeros: length * capacity * n)
+            ax = Buffer(zeros: capacity * w); ah = Buffer(zeros: capacity * w)
+            dh = Buffer(zeros: capacity * n); direct = Buffer(zeros: capacity * n)
+            dGateBiasIH = Buffer(zeros: w); dGateBiasHH = Buffer(zeros: w)
+        }
+        var all: [Buffer<T>] { [gates, hn, ax, ah, dh, direct, dGateBiasIH, dGateBiasHH] }
+    }
+    public func makeWorkspace(capacity: Int, length: Int) -> Workspace { Workspace(self, capacity: capacity, length: length) }
+    public func bytes(of ws: Workspace) -> Int { ws.all.reduce(0) { $0 + $1.bytes } }
+    public func prepare(params: UnsafePointer<T>, rows: Int, workspace ws: Workspace) {}
+
+    @inline(__always)
+    public func forward(step t: Int, x: UnsafePointer<T>, states: StateHistory<T>, params: UnsafePointer<T>, workspace ws: Workspace) {
+        let b = states.rows, n = units, d = config.inputSize, w = width
+        let ax = ws.ax.pointer, ah = ws.ah.pointer
+        T.gemm(ax, ldc: w, x, lda: d, .none, params + wIH, ldb: d, .transposed, m: b, n: w, k: d, alpha: 1, beta: 0)
+        T.addBias(out: ax, bias: params + bIH, rows: b, cols: w)
+        if t > 0 {
+            T.gemm(ah, ldc: w, states[t], lda: n, .none, params + wHH, ldb: n, .transposed, m: b, n: w, k: n, alpha: 1, beta: 0)
+        } else {
+            ah.update(repeating: 0, count: b * w)
+        }
+        T.addBias(out: ah, bias: params + bHH, rows: b, cols: w)
+        T.gruForward(h: states[t + 1], gates: ws.gates.pointer + t * b * w, hn: ws.hn.pointer + t * b * n, ax: ax, ah: ah,
+                     hPrev: states[t], rows: b, n: n)
+    }
+
+    public func beginBackward(dh: UnsafePointer<T>, states: StateHistory<T>, params: UnsafePointer<T>, workspace ws: Workspace) {
+        ws.dh.pointer.update(from: dh, count: states.rows * units)
+        ws.dGateBiasIH.zero()
+        ws.dGateBiasHH.zero()
+    }
+
+    @inline(__always)
+    public func backward(step t: Int, x: UnsafePointer<T>, states: StateHistory<T>, dhReadout: UnsafePointer<T>?,
+                         params: UnsafePointer<T>, grads: UnsafeMutablePointer<T>, workspace ws: Workspace) {
+        let b = states.rows, n = units, d = config.inputSize, w = width
+        let gates = ws.gates.pointer + t * b * w, dAx = ws.ax.pointer, dh = ws.dh.pointer
+        T.gruBackward(dAx: dAx, dAh: gates, dhDirect: ws.direct.pointer, dh: dh, gates: gates, hn: ws.hn.pointer + t * b * n,
+                      hPrev: states[t], rows: b, n: n)
+        T.addColumnSums(out: ws.dGateBiasHH.pointer, input: gates, rows: b, cols: w)
+        T.addColumnSums(out: ws.dGateBiasIH.pointer, input: dAx, rows: b, cols: w)
+        if !config.freezeEncoder {
+            T.gemm(grads + wIH, ldc: d, dAx, lda: w, .transposed, x, ldb: d, .none, m: w, n: d, k: b, alpha: 1, beta: 1)
+        }
+        guard t > 0 else { return }
+        // dLoss/dh_t = z dh + dAh W_hh (+ the readout's)
+        dh.update(from: ws.direct.pointer, count: b * n)
+        if let dhReadout { T.add(out: dh, dhReadout, count: b * n) }
+        T.gemm(dh, ldc: n, gates, lda: w, .none, params + wHH, ldb: n, .none, m: b, n: n, k: w, alpha: 1, beta: 1)
+    }
+
+    public func endBackward(states: StateHistory<T>, params: UnsafePointer<T>, grads: UnsafeMutablePointer<T>, workspace ws: Workspace) {
+        let b = states.rows, n = units, w = width, length = states.length
+        if !config.freezeRecurrent && length > 1 {
+            T.gemm(grads + wHH, ldc: n, ws.gates.pointer + b * w, lda: w, .transposed, states[1], ldb: n, .none,
+                   m: w, n: n, k: (length - 1) * b, alpha: 1, beta: 1)
+        }
+        if !config.freezeEncoder { T.add(out: grads + bIH, ws.dGateBiasIH.pointer, count: w) }
+        if !config.freezeRecurrent { T.add(out: grads + bHH, ws.dGateBiasHH.pointer, count: w) }
+    }
+}

@@ -1,0 +1,95 @@
+import WaveCore
+
+/// The LSTM cell as PyTorch computes it (gates i, f, g, o):
+///
+///   A = x W_ih^T + b_ih + h W_hh^T + b_hh;  c' = s(f) c + s(i) tanh(g);  h' = s(o) tanh(c')
+///
+/// Backward overwrites each step's saved gates with dA, so dW_hh is one product over all steps.
+public struct LSTMCell<T: Scalar>: RecurrentCell {
+    public let config: ModelConfig
+    public var units: Int { config.units }
+    var width: Int { 4 * units }
+    public var displayName: String { "LSTM" }
+    public var summary: String { "N=\(units), PyTorch init" }
+    public func symbol(_ spec: ParameterSpec) -> String { gatedSymbol(spec) }
+    public var flopsPerStep: Double { Double(2 * width * (config.inputSize + units)) }
+    var wIH: Int { 0 }
+    var wHH: Int { width * config.inputSize }
+    var bIH: Int { wHH + width * units }
+    var bHH: Int { bIH + width }
+    public init(_ config: ModelConfig) { self.config = config }
+
+    public var parameters: [ParameterSpec] { gatedParameters(gates: 4, units: units, inputSize: config.inputSize) }
+    public func initialValues(_ rng: inout RandomStream) -> [Double] {
+        uniformValues(parameterCount, bound: 1 / Double(units).squareRoot(), &rng)
+    }
+
+    public final class Workspace {
+        let cells: Buffer<T>     // [L + 1, rows, N] c_0 = 0, c_1 .. c_L
+        let gates: Buffer<T>     // [L, rows, 4N] activated gates per step; dA in backward
+        let dh: Buffer<T>        // [rows, N] dLoss/dh, carried
+        let dc: Buffer<T>        // [rows, N] dLoss/dc, carried
+        let dGateBias: Buffer<T> // [4N] dA summed (b_ih and b_hh get the same gradient)
+        init(_ cell: LSTMCell, capacity: Int, length: Int) {
+            cells = Buffer(zeros: (length + 1) * capacity * cell.units)
+            gates = Buffer(zeros: length * capacity * cell.width)
+            dh = Buffer(zeros: capacity * cell.units); dc = Buffer(zeros: capacity * cell.units)
+            dGateBias = Buffer(zeros: cell.width)
+        }
+    }
+    public func makeWorkspace(capacity: Int, length: Int) -> Workspace { Workspace(self, capacity: capacity, length: length) }
+    public func bytes(of ws: Workspace) -> Int { [ws.cells, ws.gates, ws.dh, ws.dc, ws.dGateBias].reduce(0) { $0 + $1.bytes } }
+
+    public func prepare(params: UnsafePointer<T>, rows: Int, workspace ws: Workspace) {
+        ws.cells.pointer.update(repeating: 0, count: rows * units)
+    }
+
+    @inline(__always)
+    public func forward(step t: Int, x: UnsafePointer<T>, states: StateHistory<T>, params: UnsafePointer<T>, workspace ws: Workspace) {
+        let b = states.rows, n = units, d = config.inputSize, w = width
+        let gates = ws.gates.pointer + t * b * w
+        T.gemm(gates, ldc: w, x, lda: d, .none, params + wIH, ldb: d, .transposed, m: b, n: w, k: d, alpha: 1, beta: 0)
+        if t > 0 {
+            T.gemm(gates, ldc: w, states[t], lda: n, .none, params + wHH, ldb: n, .transposed, m: b, n: w, k: n, alpha: 1, beta: 1)
+        }
+        T.addBias(out: gates, bias: params + bIH, rows: b, cols: w)
+        T.addBias(out: gates, bias: params + bHH, rows: b, cols: w)
+        T.lstmForward(h: states[t + 1], c: ws.cells.pointer + (t + 1) * b * n, gates: gates,
+                      cPrev: ws.cells.pointer + t * b * n, rows: b, n: n)
+    }
+
+    public func beginBackward(dh: UnsafePointer<T>, states: StateHistory<T>, params: UnsafePointer<T>, workspace ws: Workspace) {
+        ws.dh.pointer.update(from: dh, count: states.rows * units)
+        ws.dc.zero()
+        ws.dGateBias.zero()
+    }
+
+    @inline(__always)
+    public func backward(step t: Int, x: UnsafePointer<T>, states: StateHistory<T>, dhReadout: UnsafePointer<T>?,
+                         params: UnsafePointer<T>, grads: UnsafeMutablePointer<T>, workspace ws: Workspace) {
+        let b = states.rows, n = units, d = config.inputSize, w = width
+        let gates = ws.gates.pointer + t * b * w
+        T.lstmBackward(dA: gates, dc: ws.dc.pointer, dh: ws.dh.pointer, gates: gates, c: ws.cells.pointer + (t + 1) * b * n,
+                       cPrev: ws.cells.pointer + t * b * n, rows: b, n: n)
+        T.addColumnSums(out: ws.dGateBias.pointer, input: gates, rows: b, cols: w)
+        if !config.freezeEncoder {
+            T.gemm(grads + wIH, ldc: d, gates, lda: w, .transposed, x, ldb: d, .none, m: w, n: d, k: b, alpha: 1, beta: 1)
+        }
+        guard t > 0 else { return }
+        // dLoss/dh_t = dA W_hh (+ the readout's)
+        if let dhReadout { ws.dh.pointer.update(from: dhReadout, count: b * n) }
+        T.gemm(ws.dh.pointer, ldc: n, gates, lda: w, .none, params + wHH, ldb: n, .none, m: b, n: n, k: w, alpha: 1,
+               beta: dhReadout == nil ? 0 : 1)
+    }
+
+    public func endBackward(states: StateHistory<T>, params: UnsafePointer<T>, grads: UnsafeMutablePointer<T>, workspace ws: Workspace) {
+        let b = states.rows, n = units, w = width, length = states.length
+        if !config.freezeRecurrent && length > 1 {
+            // dW_hh = sum_{t >= 1} dA_t^T h_t over every step at once
+            T.gemm(grads + wHH, ldc: n, ws.gates.pointer + b * w, lda: w, .transposed, states[1], ldb: n, .none,
+                   m: w, n: n, k: (length - 1) * b, alpha: 1, beta: 1)
+        }
+        if !config.freezeEncoder { T.add(out: grads + bIH, ws.dGateBias.pointer, count: w) }
+        if !config.freezeRecurrent { T.add(out: grads + bHH, ws.dGateBias.pointer, count: w) }
+    }
+}
