@@ -55,7 +55,7 @@ let package = Package(
         .target(name: "WaveData", dependencies: ["WaveCore", "CZlib"], swiftSettings: fastMath),
         .target(name: "WaveTasks", dependencies: ["WaveCore", "WaveModels", "WaveData"], swiftSettings: fastMath),
         .target(name: "WaveTraining", dependencies: ["WaveCore", "WaveModels", "WaveTasks"], swiftSettings: fastMath),
-        .target(name: "WavePlot", dependencies: ["CZlib", "CGIF"], swiftSettings: kernelMath),
+        .target(name: "WavePlot", dependencies: ["WaveCore", "CZlib", "CGIF"], swiftSettings: kernelMath),
         .target(name: "WaveAnalysis", dependencies: ["WaveCore", "WaveModels", "WaveData", "WaveTasks", "WaveTraining", "WavePlot", "CFFTW"],
                 swiftSettings: fastMath),
         .target(name: "WaveSweep", dependencies: ["WaveCore", "WaveTraining", "WaveModels", "WaveTasks", .product(name: "Yams", package: "Yams")],

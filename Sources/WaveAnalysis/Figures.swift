@@ -108,16 +108,14 @@ public func writeFigures(_ recording: Recording, channels requested: [Int]?, run
         }
     }
     if let curves = try? learningCurves(runs: [runDirectory]) {
-        try curves.write(toFile: directory + "/curves.svg", atomically: true, encoding: .utf8)
+        try writeAtomically(curves, to: directory + "/curves.svg")
         files.append("curves.svg")
     }
     let summary = AnalysisSummary(
         model: config.model.kind.rawValue, task: config.task.kind.rawValue, step: recording.step, channels: results,
         meanDiagonalPower: results.map(\.diagonalPower).reduce(0, +) / Double(max(results.count, 1)),
         meanSpeed: results.map(\.speed).reduce(0, +) / Double(max(results.count, 1)), files: files)
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    try encoder.encode(summary).write(to: URL(fileURLWithPath: directory + "/analysis.json"))
+    try writeAtomically(Array(try WrnnJSON.encoder().encode(summary)) + [10], to: directory + "/analysis.json")
     return summary
 }
 
@@ -125,7 +123,9 @@ public func writeFigures(_ recording: Recording, channels requested: [Int]?, run
 func writeHiddenGIF(_ recording: Recording, row: Int, to path: String) throws {
     let c = recording.channels, n = recording.ringSize, t = recording.length
     let values = recording.states[row]
-    let low = Double(values.min() ?? 0), high = Double(values.max() ?? 1)
+    // a run that diverged may hold Inf or NaN: the scale comes from the finite values, the rest draw as the low end
+    let finite = values.lazy.filter { $0.isFinite }.map(Double.init)
+    let low = finite.min() ?? 0, high = finite.max() ?? 1
     let scale = max(1, 400 / n), rowScale = max(scale, 120 / max(c, 1) / max(1, 1))
     let width = n * scale, height = c * rowScale
     let stride = max(1, t / 200)   // at most about 200 frames
@@ -135,7 +135,7 @@ func writeHiddenGIF(_ recording: Recording, row: Int, to path: String) throws {
         for ch in 0..<c {
             for i in 0..<n {
                 let v = (Double(values[(step * c + ch) * n + i]) - low) / max(high - low, 1e-12)
-                let index = UInt8(min(max(v, 0), 1) * 255)
+                let index = v.isFinite ? UInt8(min(max(v, 0), 1) * 255) : 0
                 for y in (ch * rowScale)..<((ch + 1) * rowScale) { for x in (i * scale)..<((i + 1) * scale) { frame[y * width + x] = index } }
             }
         }
@@ -166,20 +166,23 @@ struct MetricsPoint: Decodable {
     var testLoss: Double
     var recallAccuracy: Double?
     var accuracy: Double?
+    var diverged: Bool?
     enum CodingKeys: String, CodingKey {
-        case step, accuracy, trainLoss = "train_loss", testLoss = "test_loss", recallAccuracy = "recall_accuracy"
+        case step, accuracy, diverged, trainLoss = "train_loss", testLoss = "test_loss", recallAccuracy = "recall_accuracy"
     }
 }
 
 func readMetrics(_ run: String) throws -> [MetricsPoint] {
     let text = try String(contentsOfFile: run + "/metrics.jsonl", encoding: .utf8)
-    return try text.split(separator: "\n").map { try JSONDecoder().decode(MetricsPoint.self, from: Data($0.utf8)) }
+    // the diverged row repeats the last evaluation: the curves end at the last good step
+    return try text.split(separator: "\n").map { try WrnnJSON.decoder().decode(MetricsPoint.self, from: Data($0.utf8)) }
+        .filter { $0.diverged != true }
 }
 
 func runLabel(_ run: String) -> String {
     let name = URL(fileURLWithPath: run).lastPathComponent
     if let data = FileManager.default.contents(atPath: run + "/config.json"),
-       let config = try? JSONDecoder().decode(TrainConfig.self, from: data) {
+       let config = try? WrnnJSON.decoder().decode(TrainConfig.self, from: data) {
         return "\(name) (\(config.model.displayName))"
     }
     return name

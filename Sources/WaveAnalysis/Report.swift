@@ -8,7 +8,7 @@ import WaveTraining
 public func ensureAnalysis(_ run: String, seed: UInt64? = nil) throws -> AnalysisSummary {
     let path = run + "/analysis/analysis.json"
     if let data = FileManager.default.contents(atPath: path),
-       let summary = try? JSONDecoder().decode(AnalysisSummary.self, from: data) {
+       let summary = try? WrnnJSON.decoder().decode(AnalysisSummary.self, from: data) {
         return summary
     }
     let recording = try Recording.record(runDirectory: run, samples: [0])
@@ -26,9 +26,9 @@ public func writeReport(runs: [String], to path: String, seed: UInt64? = nil) th
             throw WrnnError.missing("\(run) is not a run directory (no checkpoint.bin)")
         }
         let analysis = try ensureAnalysis(run, seed: seed)
-        let config = try JSONDecoder().decode(TrainConfig.self, from: Data(contentsOf: URL(fileURLWithPath: run + "/config.json")))
+        let config = try WrnnJSON.decoder().decode(TrainConfig.self, from: Data(contentsOf: URL(fileURLWithPath: run + "/config.json")))
         let summary = (try? Data(contentsOf: URL(fileURLWithPath: run + "/summary.json")))
-            .flatMap { try? JSONDecoder().decode(TrainSummary.self, from: $0) }
+            .flatMap { try? WrnnJSON.decoder().decode(TrainSummary.self, from: $0) }
         let name = URL(fileURLWithPath: run).lastPathComponent
         let metrics = try readMetrics(run)
         let last = metrics.last
@@ -79,7 +79,7 @@ public func writeReport(runs: [String], to path: String, seed: UInt64? = nil) th
     \(sections.joined(separator: "\n"))
     </body></html>
     """
-    try html.write(toFile: path, atomically: true, encoding: .utf8)
+    try writeAtomically(html, to: path)
 }
 
 func runSection(run: String, name: String, config: TrainConfig, summary: TrainSummary?, analysis: AnalysisSummary) throws -> String {

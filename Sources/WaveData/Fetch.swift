@@ -134,11 +134,11 @@ public func fetchDataSet(_ entry: DataCatalogEntry, root: String, mirrors: [Stri
             let dir = target + "/cifar-10-batches-bin"
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             for (name, data) in members {
-                try Data(data).write(to: URL(fileURLWithPath: dir + "/" + (name as NSString).lastPathComponent), options: .atomic)
+                try writeAtomically(data, to: dir + "/" + (name as NSString).lastPathComponent)
             }
             log.append("unpacked \(members.count) files into \(dir)")
         } else {
-            try Data(bytes).write(to: URL(fileURLWithPath: target + "/" + file.name), options: .atomic)
+            try writeAtomically(bytes, to: target + "/" + file.name)
         }
     }
     return log

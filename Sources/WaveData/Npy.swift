@@ -1,4 +1,5 @@
 import Foundation
+import WaveCore
 
 /// NumPy .npy (format 1.0): magic, header dict padded with spaces to a 64-byte boundary and
 /// ending in a newline, then little-endian float32 data in C order.
@@ -18,6 +19,6 @@ public enum Npy {
     }
 
     public static func write(_ values: [Float], shape: [Int], to path: String) throws {
-        try Data(encode(values, shape: shape)).write(to: URL(fileURLWithPath: path), options: .atomic)
+        try writeAtomically(encode(values, shape: shape), to: path)
     }
 }

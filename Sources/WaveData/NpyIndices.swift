@@ -9,7 +9,7 @@ public enum NpyIndices {
         var bytes: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count & 0xFF), UInt8(header.utf8.count >> 8)]
         bytes += Array(header.utf8)
         for v in values { var x = Int64(v).littleEndian; withUnsafeBytes(of: &x) { bytes += $0 } }
-        try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic)
+        try writeAtomically(bytes, to: path)
     }
 
     /// Reads a permutation of 0..<count from a .npy file of little-endian int64 or int32.

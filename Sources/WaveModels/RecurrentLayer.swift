@@ -14,6 +14,7 @@ protocol SequenceBody<T>: Sendable {
     func initialValues(_ rng: inout RandomStream) -> [Double]
     func makeWorkspace(capacity: Int, length: Int) -> AnyObject
     func bytes(of workspace: AnyObject) -> Int
+    func workspaceCount(capacity: Int, length: Int) -> Double
     /// Runs the rows forward into `ws.states`; returns the features the readout reads, [R, rows, N].
     func forward(params: UnsafePointer<T>, inputs: StepInputs<T>, ws: Workspace<T>) -> UnsafePointer<T>
     func backward(params: UnsafePointer<T>, grads: UnsafeMutablePointer<T>, inputs: StepInputs<T>, readout: FeatureGradient<T>,
@@ -46,6 +47,7 @@ struct RecurrentLayer<Cell: RecurrentCell>: SequenceBody {
     func initialValues(_ rng: inout RandomStream) -> [Double] { cell.initialValues(&rng) }
     func makeWorkspace(capacity: Int, length: Int) -> AnyObject { cell.makeWorkspace(capacity: capacity, length: length) }
     func bytes(of workspace: AnyObject) -> Int { cell.bytes(of: unsafeDowncast(workspace, to: Cell.Workspace.self)) }
+    func workspaceCount(capacity: Int, length: Int) -> Double { cell.workspaceCount(capacity: capacity, length: length) }
 
     func history(_ ws: Workspace<T>, _ inputs: StepInputs<T>) -> StateHistory<T> {
         StateHistory(base: ws.states.pointer, length: inputs.length, rows: inputs.rows, units: cell.units)
@@ -114,6 +116,7 @@ struct FlattenedInput<T: Scalar>: SequenceBody {
     final class Empty {}
     func makeWorkspace(capacity: Int, length: Int) -> AnyObject { Empty() }
     func bytes(of workspace: AnyObject) -> Int { 0 }
+    func workspaceCount(capacity: Int, length: Int) -> Double { 0 }
 
     func forward(params: UnsafePointer<T>, inputs: StepInputs<T>, ws: Workspace<T>) -> UnsafePointer<T> {
         let d = inputSize, n = features, flat = ws.states.pointer   // [rows, L * d]

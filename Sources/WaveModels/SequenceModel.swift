@@ -88,6 +88,23 @@ extension ModelConfig {
         }
     }
 
+    /// Bytes of one shard's workspace (`SequenceModel.makeWorkspace`) for Float, computed without
+    /// allocating and in Double, so that any configuration can be checked before it is built.
+    public func workspaceBytes(capacity: Int, length: Int) -> Double {
+        let rows = Double(capacity), n = Double(units), l = Double(length)
+        let readoutSteps = readoutTiming == .every ? l : 1
+        let mlp = readout == .mlp ? Double(mlpHidden) : 0
+        let own = (kind.isRecurrent ? (l + 1) * rows * n + rows * n : rows * n)
+            + 2 * readoutSteps * rows * Double(outputSize) + 2 * readoutSteps * rows * mlp
+        return 4 * (own + makeBody(Double.self).workspaceCount(capacity: capacity, length: length))
+    }
+
+    /// Parameters, as a Double sum of the tensors' shapes (no overflow for any size).
+    public var estimatedParameterCount: Double {
+        let body = makeBody(Double.self)
+        return (body.parameters + makeReadout(body: body).parameters).reduce(0) { $0 + $1.shape.reduce(1.0) { $0 * Double($1) } }
+    }
+
     /// Multiply-add FLOPs of one forward step of the cell for one sequence (0 for fc).
     public var cellFlopsPerStep: Double { makeBody(Double.self).flopsPerStep }
 

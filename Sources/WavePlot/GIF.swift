@@ -1,19 +1,19 @@
 import CGIF
+import WaveCore
 import Foundation
 
 /// Animated GIF through giflib: frames of palette indices, a 256-colour palette, a delay
 /// per frame, looping forever.
 public enum AnimatedGIF {
-    public struct WriteError: Error, CustomStringConvertible {
-        public let description: String
-    }
 
     /// frames: each [height, width] palette indices.
     public static func write(frames: [[UInt8]], width: Int, height: Int, palette: [(UInt8, UInt8, UInt8)],
                              delayCentiseconds: Int, to path: String) throws {
+        try refuseNonRegularOutput(path)
+        let final = path, path = temporaryPath(for: final)
         var error: Int32 = 0
         guard let gif = EGifOpenFileName(path, false, &error) else {
-            throw WriteError(description: "cannot write \(path): \(String(cString: GifErrorString(error)))")
+            throw WrnnError.io("cannot write \(path): \(String(cString: GifErrorString(error)))")
         }
         var colors = palette.map { GifColorType(Red: $0.0, Green: $0.1, Blue: $0.2) }
         while colors.count < 256 { colors.append(GifColorType(Red: 0, Green: 0, Blue: 0)) }
@@ -23,7 +23,7 @@ public enum AnimatedGIF {
         func check(_ status: Int32) throws {
             if status == GIF_ERROR {
                 let message = String(cString: GifErrorString(gif.pointee.Error))
-                throw WriteError(description: "cannot write \(path): \(message)")
+                throw WrnnError.io("cannot write \(path): \(message)")
             }
         }
         do {
@@ -35,7 +35,9 @@ public enum AnimatedGIF {
             try check(EGifPutExtensionTrailer(gif))
             let delay = UInt16(clamping: delayCentiseconds)
             for frame in frames {
-                precondition(frame.count == width * height)
+                guard frame.count == width * height else {
+                    throw WrnnError.io("cannot write \(final): a frame holds \(frame.count) pixels, not \(width * height)")
+                }
                 try check(EGifPutExtension(gif, GRAPHICS_EXT_FUNC_CODE, 4, [UInt8(0), UInt8(delay & 0xFF), UInt8(delay >> 8), 0]))
                 try check(EGifPutImageDesc(gif, 0, 0, Int32(width), Int32(height), false, nil))
                 var rowBuffer = [GifPixelType](repeating: 0, count: width)
@@ -46,10 +48,14 @@ public enum AnimatedGIF {
             }
         } catch let failure {
             EGifCloseFile(gif, &error)
+            unlink(path)
             throw failure
         }
         guard EGifCloseFile(gif, &error) == GIF_OK else {
-            throw WriteError(description: "cannot finish \(path): \(String(cString: GifErrorString(error)))")
+            unlink(path)
+            throw WrnnError.io("cannot finish \(final): \(String(cString: GifErrorString(error)))")
         }
+        chmod(path, 0o644)   // giflib creates 0600; the GIF sits beside 0644 figures
+        try commitTemporary(path, to: final)
     }
 }

@@ -1,3 +1,4 @@
+import WaveCore
 import CZlib
 import Foundation
 
@@ -30,7 +31,7 @@ public enum PNG {
     }
 
     public static func write(_ image: RGBImage, to path: String) throws {
-        try Data(encode(image)).write(to: URL(fileURLWithPath: path), options: .atomic)
+        try writeAtomically(encode(image), to: path)
     }
 
     static func chunk(_ out: inout [UInt8], _ type: String, _ data: [UInt8]) {

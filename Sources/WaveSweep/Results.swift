@@ -49,14 +49,14 @@ public enum ResultsCollector {
 
     static func read(_ run: String) throws -> RunRecord {
         guard let data = FileManager.default.contents(atPath: run + "/config.json"),
-              let config = try? JSONDecoder().decode(TrainConfig.self, from: data) else {
+              let config = try? WrnnJSON.decoder().decode(TrainConfig.self, from: data) else {
             throw WrnnError.data("\(run)/config.json is not a wrnn run configuration")
         }
-        let summary = FileManager.default.contents(atPath: run + "/summary.json").flatMap { try? JSONDecoder().decode(TrainSummary.self, from: $0) }
+        let summary = FileManager.default.contents(atPath: run + "/summary.json").flatMap { try? WrnnJSON.decoder().decode(TrainSummary.self, from: $0) }
         let metrics = ((try? String(contentsOfFile: run + "/metrics.jsonl", encoding: .utf8)) ?? "")
-            .split(separator: "\n").compactMap { try? JSONDecoder().decode(MetricsRecord.self, from: Data($0.utf8)) }
-        var status: RunRecord.Status = summary == nil ? .incomplete : .done
-        if let failure = FileManager.default.contents(atPath: run + "/FAILED").flatMap({ try? JSONDecoder().decode(RunFailure.self, from: $0) }) {
+            .split(separator: "\n").compactMap { try? WrnnJSON.decoder().decode(MetricsRecord.self, from: Data($0.utf8)) }
+        var status: RunRecord.Status = summary == nil ? .incomplete : summary?.diverged == true ? .diverged : .done
+        if let failure = FileManager.default.contents(atPath: run + "/FAILED").flatMap({ try? WrnnJSON.decoder().decode(RunFailure.self, from: $0) }) {
             status = failure.code == 3 ? .diverged : .failed
         }
         return RunRecord(path: run, config: config, summary: summary, status: status, metrics: metrics)

@@ -95,7 +95,7 @@ public final class SweepDirectory: @unchecked Sendable {
         guard let data = FileManager.default.contents(atPath: planPath) else {
             throw WrnnError.missing("\(path) is not a sweep directory (no sweep.json); give the directory `wrnn sweep` wrote")
         }
-        do { return try JSONDecoder().decode(SweepPlan.self, from: data) } catch {
+        do { return try WrnnJSON.decoder().decode(SweepPlan.self, from: data) } catch {
             throw WrnnError.data("\(planPath) is not a sweep plan (\(oneLine(error)))")
         }
     }
@@ -105,7 +105,7 @@ public final class SweepDirectory: @unchecked Sendable {
     public func isDone(_ id: String) -> Bool { FileManager.default.fileExists(atPath: runPath(id) + "/DONE") }
 
     public func failure(_ id: String) -> RunFailure? {
-        FileManager.default.contents(atPath: runPath(id) + "/FAILED").flatMap { try? JSONDecoder().decode(RunFailure.self, from: $0) }
+        FileManager.default.contents(atPath: runPath(id) + "/FAILED").flatMap { try? WrnnJSON.decoder().decode(RunFailure.self, from: $0) }
     }
 
     public func markDone(_ id: String) throws {

@@ -85,6 +85,7 @@ public struct ImageSequenceTask: SequenceTask {
     public var trainIndices: [Int] { sampler.trainIndices }
     public var validationIndices: [Int] { sampler.validationIndices }
     public func stepsPerEpoch(batchSize: Int) -> Int? { sampler.stepsPerEpoch(batchSize: batchSize) }
+    public var trainingExamples: Int? { sampler.trainIndices.count }
 
     public func fill(_ batch: SequenceBatch<Float>, step: Int, rng: inout RandomStream) {
         for row in 0..<batch.batch { write(train, index: sampler.trainingIndex(step: step, row: row, batchSize: batch.batch), into: batch, row: row) }

@@ -50,6 +50,7 @@ public struct NoisyCIFARTask: SequenceTask {
     public var trainIndices: [Int] { sampler.trainIndices }
     public var validationIndices: [Int] { sampler.validationIndices }
     public func stepsPerEpoch(batchSize: Int) -> Int? { sampler.stepsPerEpoch(batchSize: batchSize) }
+    public var trainingExamples: Int? { sampler.trainIndices.count }
 
     /// The fixed noise block every sequence carries, unless the noise is fresh.
     public var artefacts: [TaskArtefact] {

@@ -65,26 +65,59 @@ public struct Checkpoint: Sendable {
         }
     }
 
-    /// Reads and verifies a checkpoint; every way a file can be wrong is one clear error.
+    /// Reads and verifies a checkpoint; every way a file can be wrong is one clear error (65),
+    /// found before anything is allocated from the file's numbers.
     public static func read(from path: String) throws -> Checkpoint {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw WrnnError.missing("checkpoint \(path) does not exist or cannot be read")
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            let code = (error as NSError).userInfo[NSUnderlyingErrorKey].flatMap { ($0 as? NSError)?.code } ?? 0
+            let reason = code != 0 ? String(cString: strerror(Int32(code))) : "cannot be read"
+            throw access(path, F_OK) == 0 ? WrnnError.io("cannot read checkpoint \(path): \(reason)")
+                                          : WrnnError.missing("checkpoint \(path) does not exist")
         }
         let bytes = [UInt8](data)
         func corrupt(_ what: String) -> WrnnError { .data("checkpoint \(path) is corrupt: \(what)") }
-        guard bytes.count >= 20, Array(bytes[0..<8]) == magic else { throw corrupt("not a WaveRNN checkpoint (bad magic)") }
-        let stored = readLittleEndian(bytes, at: bytes.count - 4)
-        let actual = bytes.withUnsafeBytes { crc32(UnsafeRawBufferPointer(rebasing: $0[0..<(bytes.count - 4)])) }
-        guard stored == actual else { throw corrupt("CRC mismatch (truncated or damaged file)") }
+        guard bytes.count >= 8, Array(bytes[0..<8]) == magic else { throw corrupt("not a WaveRNN checkpoint (bad magic)") }
+        guard bytes.count >= 20 else { throw corrupt("truncated: \(bytes.count) bytes, not even a header") }
         guard readLittleEndian(bytes, at: 8) == version else { throw corrupt("unsupported version \(readLittleEndian(bytes, at: 8))") }
         let headerLength = Int(readLittleEndian(bytes, at: 12))
-        guard 16 + headerLength <= bytes.count - 4 else { throw corrupt("header runs past the end of the file") }
+        guard 16 + headerLength <= bytes.count - 4 else {
+            throw corrupt("truncated or damaged: the header alone needs \(16 + headerLength + 4) bytes, the file has \(bytes.count)")
+        }
         let header: CheckpointHeader
-        do { header = try JSONDecoder().decode(CheckpointHeader.self, from: Data(bytes[16..<(16 + headerLength)])) }
-        catch { throw corrupt("unreadable header") }
-        let count = header.tensors.reduce(0) { $0 + $1.count }
-        let payload = bytes.count - 4 - 16 - headerLength
-        guard payload == 3 * count * 4 else { throw corrupt("expected \(3 * count * 4) payload bytes, found \(payload)") }
+        do { header = try WrnnJSON.decoder().decode(CheckpointHeader.self, from: Data(bytes[16..<(16 + headerLength)])) }
+        catch {
+            let stored = readLittleEndian(bytes, at: bytes.count - 4)
+            let actual = bytes.withUnsafeBytes { crc32(UnsafeRawBufferPointer(rebasing: $0[0..<(bytes.count - 4)])) }
+            throw corrupt(stored == actual ? "unreadable header" : "unreadable header (CRC mismatch: damaged file)")
+        }
+        // the header's numbers, before any is used to size anything
+        var count = 0
+        for tensor in header.tensors {
+            guard tensor.shape.allSatisfy({ $0 >= 0 }), tensor.offset == count else { throw corrupt("tensor \(tensor.name) has shape \(tensor.shape) at offset \(tensor.offset)") }
+            var size = 1
+            for d in tensor.shape {
+                let (product, overflow) = size.multipliedReportingOverflow(by: d)
+                guard !overflow, product <= (1 << 40) else { throw corrupt("tensor \(tensor.name) has an impossible shape \(tensor.shape)") }
+                size = product
+            }
+            count += size
+            guard count <= (1 << 40) else { throw corrupt("its tensors hold more than 2^40 values") }
+        }
+        let expected = 16 + headerLength + 12 * count + 4
+        guard bytes.count == expected else {
+            throw corrupt("\(bytes.count < expected ? "truncated" : "trailing data"): expected \(expected) bytes, found \(bytes.count)")
+        }
+        let stored = readLittleEndian(bytes, at: bytes.count - 4)
+        let actual = bytes.withUnsafeBytes { crc32(UnsafeRawBufferPointer(rebasing: $0[0..<(bytes.count - 4)])) }
+        guard stored == actual else { throw corrupt("CRC mismatch (damaged file)") }
+        do { try header.config.checkRanges() } catch let error as WrnnError { throw corrupt("its configuration is invalid: \(error.message)") }
+        guard header.step >= 0, header.step <= header.config.steps, header.adamStep >= 0, (header.solvedAt ?? 0) >= 0 else {
+            throw corrupt("step \(header.step) (Adam step \(header.adamStep)) is outside 0 ... \(header.config.steps)")
+        }
+        guard header.tensors == ParameterLayout(header.config.model).tensors else {
+            throw corrupt("its tensors do not match its own model configuration")
+        }
         var arrays: [[Float]] = []
         bytes.withUnsafeBytes { raw in
             for k in 0..<3 {

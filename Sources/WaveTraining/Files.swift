@@ -18,55 +18,6 @@ public enum StopRequest {
     }
 }
 
-/// Writes `bytes` to `path` so that a reader sees the old file or the new one, never a torn
-/// one: temporary file in the same directory, fsync, rename, fsync the directory.
-public func writeAtomically(_ bytes: [UInt8], to path: String, keepingPreviousAs previous: String? = nil) throws {
-    // only a regular file may be replaced: a FIFO, device, socket or directory at `path` is refused
-    var info = stat()
-    if lstat(path, &info) == 0, (info.st_mode & S_IFMT) != S_IFREG, (info.st_mode & S_IFMT) != S_IFLNK {
-        let kind: String
-        switch info.st_mode & S_IFMT {
-        case S_IFIFO: kind = "a FIFO"
-        case S_IFDIR: kind = "a directory"
-        case S_IFCHR, S_IFBLK: kind = "a device"
-        case S_IFSOCK: kind = "a socket"
-        default: kind = "not a regular file"
-        }
-        throw WrnnError("cannot create \(path): it is \(kind), not a file this command may replace; choose another path", exitCode: 73)
-    }
-    let url = URL(fileURLWithPath: path)
-    let directory = url.deletingLastPathComponent().path
-    let temporary = directory + "/." + url.lastPathComponent + ".tmp-\(getpid())"
-    let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    guard fd >= 0 else { throw WrnnError.io("cannot write \(temporary): \(String(cString: strerror(errno)))") }
-    var written = 0
-    let ok: Bool = bytes.withUnsafeBytes { raw in
-        while written < raw.count {
-            let r = write(fd, raw.baseAddress! + written, raw.count - written)
-            if r < 0 { if errno == EINTR { continue }; return false }
-            written += r
-        }
-        return fsync(fd) == 0
-    }
-    let error = errno
-    close(fd)
-    guard ok else {
-        unlink(temporary)
-        throw WrnnError.io("cannot write \(path): \(String(cString: strerror(error)))")
-    }
-    if let previous, FileManager.default.fileExists(atPath: path) {
-        // a crash between the two renames leaves `previous` good and `path` absent: resume falls back
-        _ = rename(path, previous)
-    }
-    guard rename(temporary, path) == 0 else {
-        let message = String(cString: strerror(errno))
-        unlink(temporary)
-        throw WrnnError.io("cannot rename \(temporary) to \(path): \(message)")
-    }
-    let dfd = open(directory, O_RDONLY)
-    if dfd >= 0 { fsync(dfd); close(dfd) }
-}
-
 /// CRC-32 (IEEE 802.3, the polynomial zlib and PNG use).
 public func crc32(_ bytes: UnsafeRawBufferPointer, initial: UInt32 = 0) -> UInt32 {
     var crc = ~initial
@@ -152,7 +103,7 @@ public final class RunDirectory: @unchecked Sendable {
         guard let text = try? String(contentsOfFile: p, encoding: .utf8) else { return }
         let kept = text.split(separator: "\n").filter { line in
             guard let data = line.data(using: .utf8),
-                  let record = try? JSONDecoder().decode(MetricsRecord.self, from: data) else { return false }
+                  let record = try? WrnnJSON.decoder().decode(MetricsRecord.self, from: data) else { return false }
             return record.step <= step
         }
         try writeAtomically(Array((kept.joined(separator: "\n") + (kept.isEmpty ? "" : "\n")).utf8), to: p)
@@ -161,16 +112,12 @@ public final class RunDirectory: @unchecked Sendable {
     public func file(_ name: String) -> String { path + "/" + name }
 
     public func writeJSON<V: Encodable>(_ value: V, to name: String) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try writeAtomically(Array(try encoder.encode(value)) + [10], to: file(name))
+        try writeAtomically(Array(try WrnnJSON.encoder().encode(value)) + [10], to: file(name))
     }
 
     /// Appends one JSON object per line to metrics.jsonl and flushes it.
     public func appendMetrics(_ record: MetricsRecord) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        try appendDurably(Array(try encoder.encode(record)) + [10], to: file("metrics.jsonl"))
+        try appendDurably(Array(try WrnnJSON.encoder(pretty: false).encode(record)) + [10], to: file("metrics.jsonl"))
     }
 }
 
@@ -194,8 +141,13 @@ public struct MetricsRecord: Codable, Equatable, Sendable {
     /// Learning rate of the latest update.
     public var learningRate: Double?
     public var wallTime: Double
+    /// The row written when training diverges: `step` is the step that failed, `divergence` says
+    /// what was not finite, and the test numbers are the last evaluation's.
+    public var diverged: Bool?
+    public var divergence: String?
 
     enum CodingKeys: String, CodingKey {
+        case diverged, divergence
         case learningRate = "lr"
         case step, accuracy, trainLoss = "train_loss", testLoss = "test_loss", testLossPerBatch = "test_loss_per_batch"
         case recallAccuracy = "recall_accuracy", solvedAt = "solved_at", gradNorm = "grad_norm", wallTime = "wall_time"

@@ -28,9 +28,11 @@ public struct TrainSummary: Codable, Equatable, Sendable {
     public var seconds: Double
     public var diverged: Bool
     public var notes: [String]?
+    /// "complete", or "diverged" (then `steps` is the last good step and the numbers are its last evaluation's).
+    public var status: String?
 
     enum CodingKeys: String, CodingKey {
-        case task, model, parameters, steps, seconds, diverged, notes
+        case task, model, parameters, steps, seconds, diverged, notes, status
         case trainLoss = "train_loss", testLoss = "test_loss", testLossPerBatch = "test_loss_per_batch"
         case recallAccuracy = "recall_accuracy", solvedAt = "solved_at", stepsPerSecond = "steps_per_second"
         case testAccuracy = "test_accuracy", bestValidationAccuracy = "best_validation_accuracy"
@@ -66,7 +68,10 @@ public final class Trainer: @unchecked Sendable {
 
     /// Fails (exit 65/66) when `config.initFrom` names a file that does not fit the model.
     public convenience init(checkedConfig config: TrainConfig) throws {
-        self.init(config: config, task: try config.task.loadTask(seed: config.seed))
+        try config.checkRanges()
+        let task = try config.task.loadTask(seed: config.seed)
+        try config.checkFits(task: task)
+        self.init(config: config, task: task)
         if let path = config.initFrom {
             let (_, tensors) = try Safetensors.read(from: path)
             let values = try Safetensors.parameters(for: model.layout, from: tensors, path: path)
@@ -243,9 +248,23 @@ public final class Trainer: @unchecked Sendable {
                     try saveCheckpoint()
                     kept = "kept the last good checkpoint (step \(step)) at \(run.file("checkpoint.bin"))"
                 }
-                let what = loss.isFinite ? "gradient norm \(norm)" : "loss \(loss)"
+                func text(_ x: Double) -> String { x.isNaN ? "NaN" : x > 0 ? "+Inf" : "-Inf" }
+                let what = loss.isFinite ? "gradient norm \(text(norm))" : "loss \(text(loss))"
                 let lastText = loop.lastFiniteLoss.isNaN ? "none" : String(format: "%.6g", loop.lastFiniteLoss)
                 progress.finish()
+                if let run {
+                    // the record says so too: a diverged row in metrics.jsonl and a summary with its status
+                    var row = MetricsRecord(step: step + 1, trainLoss: nil, testLoss: last.loss, testLossPerBatch: nil, recallAccuracy: nil,
+                                            solvedAt: solvedAt, accuracy: nil, validationLoss: nil, validationAccuracy: nil,
+                                            gradNorm: nil, learningRate: currentLearningRate, wallTime: elapsed())
+                    row.diverged = true
+                    row.divergence = what
+                    try run.appendMetrics(row)
+                    var summary = makeSummary(last: last, seconds: elapsed())
+                    summary.diverged = true
+                    summary.status = "diverged"
+                    try run.writeJSON(summary, to: "summary.json")
+                }
                 throw WrnnError("training diverged at step \(step + 1) (learning rate \(String(format: "%g", currentLearningRate))): \(what) (last finite loss \(lastText)); \(kept)",
                                 exitCode: 3)
             }
@@ -271,15 +290,19 @@ public final class Trainer: @unchecked Sendable {
         }
         progress.finish()
         if resumed && last.loss.isNaN { last = evaluate() }
-        let seconds = elapsed()
-        let summary = TrainSummary(
+        var summary = makeSummary(last: last, seconds: elapsed())
+        summary.status = "complete"
+        try run?.writeJSON(summary, to: "summary.json")
+        return summary
+    }
+
+    func makeSummary(last: Evaluation, seconds: Double) -> TrainSummary {
+        TrainSummary(
             task: task.name, model: config.model.kind.rawValue, parameters: params.count, steps: step,
             trainLoss: loop.lastFiniteLoss, testLoss: last.loss,
             testLossPerBatch: task.reportsLossPerBatch ? last.loss / Double(config.batchSize) : nil,
             recallAccuracy: last.recallAccuracy, solvedAt: solvedAt, testAccuracy: last.accuracy,
             bestValidationAccuracy: loop.bestValidation, testAccuracyAtBestValidation: loop.testAtBest,
             stepsPerSecond: Double(step) / max(seconds, 1e-9), seconds: seconds, diverged: false, notes: config.notes)
-        try run?.writeJSON(summary, to: "summary.json")
-        return summary
     }
 }

@@ -91,7 +91,7 @@ extension Bench {
         let data = output.fileHandleForReading.readToEndSafely()
         process.waitUntilExit()
         guard process.terminationStatus == 0,
-              let report = try? JSONDecoder().decode(BenchReport.self, from: data), let result = report.results.first else {
+              let report = try? WrnnJSON.decoder().decode(BenchReport.self, from: data), let result = report.results.first else {
             throw WrnnError.io("bench: the run of \(config.name) failed (exit \(process.terminationStatus))")
         }
         return result

@@ -171,7 +171,7 @@ struct OptimizerOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "step: epochs between rate drops.")
     var lrEvery: Int = 40
     @Option(parsing: .unconditional, help: "exponential: rate multiplier per epoch.")
-    var gamma: Double = 0.97
+    var lrGamma: Double = 0.97
     @Option(parsing: .unconditional, help: "plateau: evaluations without improvement before the rate drops.")
     var patience: Int = 10
     @Option(parsing: .unconditional, help: "Steps per epoch for the copy and adding tasks' schedules (image tasks: one pass over the data).")
@@ -186,7 +186,7 @@ struct OptimizerOptions: ParsableArguments {
         if steps != nil, epochs != nil { throw ValidationError("--steps and --epochs both set the training length; give one") }
         try requireFinite(lrFactor, "--lr-factor", "a finite number > 1") { $0 > 1 }
         try requirePositive(lrEvery, "--lr-every")
-        try requireFinite(gamma, "--gamma", "a number in (0, 1]") { $0 > 0 && $0 <= 1 }
+        try requireFinite(lrGamma, "--lr-gamma", "a number in (0, 1]") { $0 > 0 && $0 <= 1 }
         if patience < 0 { throw ValidationError("--patience must be a non-negative integer (got \(patience))") }
         try requirePositive(epochSteps, "--epoch-steps")
     }

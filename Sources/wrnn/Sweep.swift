@@ -349,7 +349,7 @@ struct Sweep: ParsableCommand {
     func etaText(_ plan: SweepPlan, _ directory: SweepDirectory, remaining: Int) -> String {
         let times = plan.runs.compactMap { run -> Double? in
             guard directory.isDone(run.id), let data = FileManager.default.contents(atPath: directory.runPath(run.id) + "/summary.json"),
-                  let summary = try? JSONDecoder().decode(TrainSummary.self, from: data) else { return nil }
+                  let summary = try? WrnnJSON.decoder().decode(TrainSummary.self, from: data) else { return nil }
             return summary.seconds
         }
         guard !times.isEmpty, remaining > 0 else { return "" }

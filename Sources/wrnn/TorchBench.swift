@@ -37,7 +37,7 @@ func runTorchBench(configs: [BenchConfig], iterations: Int, warmup: Int, threads
     guard process.terminationStatus == 0 else {
         throw WrnnError.missing("--torch: scripts/torch_bench.py failed (exit \(process.terminationStatus)); is PyTorch installed? pip install torch")
     }
-    let results = try JSONDecoder().decode([TorchResult].self, from: data)
+    let results = try WrnnJSON.decoder().decode([TorchResult].self, from: data)
     return Dictionary(uniqueKeysWithValues: results.map { ($0.name, $0) })
 }
 

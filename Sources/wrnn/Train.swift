@@ -24,6 +24,10 @@ struct Train: ParsableCommand {
         if modelOptions.model == .fc, taskOptions.task == .copy {
             throw ValidationError("--model fc reads the whole sequence once and answers once; the copy task needs an answer at every step (use adding or an image task)")
         }
+        // the ranges every configuration is held to, from the command line or from a file
+        if runOptions.resume == nil {
+            do { try config.checkRanges() } catch let error as WrnnError { throw ValidationError(error.message) }
+        }
     }
 
     var config: TrainConfig {
@@ -35,7 +39,7 @@ struct Train: ParsableCommand {
         if let epochs = optimizerOptions.epochs { config.steps = epochs * epochSteps }
         if let schedule = optimizerOptions.schedule {
             config.schedule = schedule == .constant ? nil : Schedule(kind: schedule, factor: optimizerOptions.lrFactor,
-                                                                     every: optimizerOptions.lrEvery, gamma: optimizerOptions.gamma,
+                                                                     every: optimizerOptions.lrEvery, gamma: optimizerOptions.lrGamma,
                                                                      patience: optimizerOptions.patience)
         }
         if config.schedule != nil && !task.kind.isImage { config.epochSteps = optimizerOptions.epochSteps }
@@ -140,13 +144,13 @@ enum TrainSession {
         var config = checkpoint.header.config
         // the checkpoint must belong to this run directory
         if let data = FileManager.default.contents(atPath: directory.file("config.json")),
-           let saved = try? JSONDecoder().decode(TrainConfig.self, from: data),
+           let saved = try? WrnnJSON.decoder().decode(TrainConfig.self, from: data),
            ResumeChanges.fixed(saved) != ResumeChanges.fixed(config) {
             throw WrnnError.data("\(directory.file("checkpoint.bin")) was not written by the run in \(path) (its configuration differs from config.json); it cannot be resumed here")
         }
         if changes.steps == nil, checkpoint.header.step >= config.steps,
            let data = FileManager.default.contents(atPath: directory.file("summary.json")),
-           let summary = try? JSONDecoder().decode(TrainSummary.self, from: data) {
+           let summary = try? WrnnJSON.decoder().decode(TrainSummary.self, from: data) {
             print("wrnn train: \(path) is already complete (\(config.steps) steps); nothing to do (give --steps to train longer)")
             return summary
         }

@@ -124,3 +124,20 @@ func assertClose(_ a: [Float], _ b: [Float], _ tolerance: Float, file: StaticStr
         XCTFail("\(x) vs \(y)", file: file, line: line); return
     }
 }
+
+/// The memory check before a run counts what the workspaces will allocate, for every model.
+final class WorkspaceEstimateTests: XCTestCase {
+    func testEstimateEqualsWhatIsAllocated() {
+        for kind in ModelKind.allCases {
+            for (d, n, c, timing, readout) in [(1, 9, 3, ReadoutTiming.last, ReadoutKind.linear), (20, 5, 2, .every, .mlp), (3, 16, 1, .every, .linear)] {
+                let length = 7, capacity = 5
+                var config = ModelConfig(kind: kind, inputSize: d, outputSize: 4, ringSize: kind == .fc ? length * d : n,
+                                         channels: c, readout: readout, readoutTiming: kind == .fc ? .last : timing, mlpHidden: 6)
+                if kind == .wrnn { config.locallyConnected = n == 5 }
+                let workspace = SequenceModel<Float>(config).makeWorkspace(capacity: capacity, length: length)
+                XCTAssertEqual(Double(workspace.bytes), config.workspaceBytes(capacity: capacity, length: length), "\(kind) d=\(d) n=\(n)")
+                XCTAssertEqual(config.estimatedParameterCount, Double(config.parameterCount), "\(kind)")
+            }
+        }
+    }
+}

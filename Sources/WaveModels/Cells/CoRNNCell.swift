@@ -53,6 +53,10 @@ public struct CoRNNCell<T: Scalar>: RecurrentCell {
     }
     public func makeWorkspace(capacity: Int, length: Int) -> Workspace { Workspace(self, capacity: capacity, length: length) }
     public func bytes(of ws: Workspace) -> Int { ws.all.reduce(0) { $0 + $1.bytes } }
+    public func workspaceCount(capacity: Int, length: Int) -> Double {
+        let rowsN = Double(capacity) * Double(units)
+        return (2 * Double(length) + 1) * rowsN + 2 * rowsN + Double(units) + encoder.bufferCount
+    }
 
     public func prepare(params: UnsafePointer<T>, rows: Int, workspace ws: Workspace) {
         ws.z.pointer.update(repeating: 0, count: rows * units)

@@ -42,6 +42,10 @@ public struct GRUCell<T: Scalar>: RecurrentCell {
     }
     public func makeWorkspace(capacity: Int, length: Int) -> Workspace { Workspace(self, capacity: capacity, length: length) }
     public func bytes(of ws: Workspace) -> Int { ws.all.reduce(0) { $0 + $1.bytes } }
+    public func workspaceCount(capacity: Int, length: Int) -> Double {
+        let rowsN = Double(capacity) * Double(units)
+        return Double(length) * 4 * rowsN + 2 * 3 * rowsN + 2 * rowsN + 2 * Double(width)
+    }
     public func prepare(params: UnsafePointer<T>, rows: Int, workspace ws: Workspace) {}
 
     @inline(__always)

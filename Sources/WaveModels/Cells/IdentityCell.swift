@@ -66,6 +66,9 @@ public struct IdentityCell<T: Scalar>: RecurrentCell {
 
     public func makeWorkspace(capacity: Int, length: Int) -> Workspace { Workspace(self, capacity: capacity) }
     public func bytes(of ws: Workspace) -> Int { ws.all.reduce(0) { $0 + $1.bytes } }
+    public func workspaceCount(capacity: Int, length: Int) -> Double {
+        4 * Double(capacity) * Double(units) + 2 * Double(units) + encoder.bufferCount
+    }
 
     public func prepare(params: UnsafePointer<T>, rows: Int, workspace ws: Workspace) {
         ws.bias.pointer.update(from: params + units * config.inputSize, count: units)

@@ -20,6 +20,9 @@ struct InputProjection<T: Scalar>: Sendable {
         (Buffer(zeros: small ? inputSize * units : 0), Buffer(zeros: small ? inputSize * units : 0))
     }
 
+    /// Elements of `makeBuffers`.
+    var bufferCount: Double { small ? 2 * Double(inputSize) * Double(units) : 0 }
+
     func prepare(params: UnsafePointer<T>, transposed: Buffer<T>) {
         guard small else { return }
         let n = units, d = inputSize

@@ -68,6 +68,10 @@ public struct LEMCell<T: Scalar>: RecurrentCell {
     }
     public func makeWorkspace(capacity: Int, length: Int) -> Workspace { Workspace(self, capacity: capacity, length: length) }
     public func bytes(of ws: Workspace) -> Int { ws.all.reduce(0) { $0 + $1.bytes } }
+    public func workspaceCount(capacity: Int, length: Int) -> Double {
+        let rowsN = Double(capacity) * Double(units)
+        return Double(length) * 4 * rowsN + 4 * rowsN + (Double(length) + 1) * rowsN + 2 * rowsN + 8 * Double(units) + encoder.bufferCount
+    }
 
     public func prepare(params: UnsafePointer<T>, rows: Int, workspace ws: Workspace) {
         ws.z.pointer.update(repeating: 0, count: rows * units)

@@ -38,6 +38,10 @@ public struct LSTMCell<T: Scalar>: RecurrentCell {
         }
     }
     public func makeWorkspace(capacity: Int, length: Int) -> Workspace { Workspace(self, capacity: capacity, length: length) }
+    public func workspaceCount(capacity: Int, length: Int) -> Double {
+        let rowsN = Double(capacity) * Double(units)
+        return (Double(length) + 1) * rowsN + Double(length) * 4 * rowsN + 2 * rowsN + Double(width)
+    }
     public func bytes(of ws: Workspace) -> Int { [ws.cells, ws.gates, ws.dh, ws.dc, ws.dGateBias].reduce(0) { $0 + $1.bytes } }
 
     public func prepare(params: UnsafePointer<T>, rows: Int, workspace ws: Workspace) {

@@ -42,6 +42,9 @@ public protocol RecurrentCell<T>: Sendable {
     /// Buffers for at most `capacity` rows of sequences of `length` steps.
     func makeWorkspace(capacity: Int, length: Int) -> Workspace
     func bytes(of workspace: Workspace) -> Int
+    /// Elements `makeWorkspace` would allocate, computed without allocating (in Double, so no size
+    /// overflows): the memory check before a run starts.
+    func workspaceCount(capacity: Int, length: Int) -> Double
 
     /// Per-run preparation from the parameters (transposes, summed biases), before step 0.
     func prepare(params: UnsafePointer<T>, rows: Int, workspace: Workspace)

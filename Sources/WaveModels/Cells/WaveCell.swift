@@ -90,6 +90,10 @@ public struct WaveCell<T: Scalar>: RecurrentCell {
 
     public func makeWorkspace(capacity: Int, length: Int) -> Workspace { Workspace(self, capacity: capacity) }
     public func bytes(of ws: Workspace) -> Int { ws.all.reduce(0) { $0 + $1.bytes } }
+    public func workspaceCount(capacity: Int, length: Int) -> Double {
+        3 * Double(capacity) * Double(units) + Double(circularConvScratchCount(channels: c, ringSize: n, kernel: f))
+            + Double(c * c * f) + 2 * Double(units) + encoder.bufferCount
+    }
 
     public func prepare(params: UnsafePointer<T>, rows: Int, workspace ws: Workspace) {
         ws.rows = rows

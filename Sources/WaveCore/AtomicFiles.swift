@@ -1,0 +1,112 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+// Every file wrwnn writes (checkpoints, configs, figures, data, reports) goes through here: a
+// temporary file in the same directory, fsync, rename, fsync of the directory. A reader sees the
+// old file or the new one, never a torn one; each failing step is one line naming the path, the
+// operation and the errno text, with exit 74 (73 when the path cannot be an output at all).
+
+func errnoText(_ code: Int32 = errno) -> String { String(cString: strerror(code)) }
+
+/// Only a regular file (or a symlink to one) may be replaced: a FIFO, device, socket or
+/// directory at `path` is refused with 73, before anything is written.
+public func refuseNonRegularOutput(_ path: String) throws {
+    var info = stat()
+    guard stat(path, &info) == 0 else { return }   // absent: fine (a dangling link too)
+    guard (info.st_mode & S_IFMT) != S_IFREG else { return }
+    let kind: String
+    switch info.st_mode & S_IFMT {
+    case S_IFIFO: kind = "a FIFO"
+    case S_IFDIR: kind = "a directory"
+    case S_IFCHR, S_IFBLK: kind = "a device"
+    case S_IFSOCK: kind = "a socket"
+    default: kind = "not a regular file"
+    }
+    throw WrnnError("cannot create \(path): it is \(kind), not a file this command may replace; choose another path", exitCode: 73)
+}
+
+/// The temporary sibling a file is written to before it replaces `path`.
+public func temporaryPath(for path: String) -> String {
+    let url = URL(fileURLWithPath: path)
+    return url.deletingLastPathComponent().path + "/." + url.lastPathComponent + ".tmp-\(getpid())"
+}
+
+/// Makes the finished `temporary` the file at `path`: fsync it, keep the file it replaces as
+/// `previous` when asked, rename, fsync the directory. On any error the temporary file is removed
+/// and `path` (and `previous`) are as they were, except after the final rename, when the new file
+/// is in place but its durability was not confirmed; the error then says so.
+public func commitTemporary(_ temporary: String, to path: String, keepingPreviousAs previous: String? = nil) throws {
+    func fail(_ operation: String, _ code: Int32) -> WrnnError {
+        unlink(temporary)
+        return WrnnError.io("cannot \(operation): \(errnoText(code))")
+    }
+    let fd = open(temporary, O_RDONLY)
+    guard fd >= 0 else { throw fail("open \(temporary)", errno) }
+    if fsync(fd) != 0 { let code = errno; close(fd); throw fail("fsync \(temporary)", code) }
+    close(fd)
+    if let previous, access(path, F_OK) == 0 {
+        // a crash between the two renames leaves `previous` good and `path` absent: resume falls back
+        guard rename(path, previous) == 0 else { throw fail("rename \(path) to \(previous); both kept as they were", errno) }
+    }
+    guard rename(temporary, path) == 0 else { throw fail("rename \(temporary) to \(path)", errno) }
+    let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+    let dfd = open(directory, O_RDONLY)
+    guard dfd >= 0 else { throw WrnnError.io("cannot open directory \(directory) to make \(path) durable: \(errnoText())") }
+    defer { close(dfd) }
+    guard fsync(dfd) == 0 else {
+        throw WrnnError.io("cannot fsync directory \(directory) after writing \(path) (the file is in place, its durability unconfirmed): \(errnoText())")
+    }
+}
+
+/// Writes `bytes` to `path` atomically (see above); ENOSPC names the bytes it needed.
+public func writeAtomically(_ bytes: [UInt8], to path: String, keepingPreviousAs previous: String? = nil) throws {
+    try refuseNonRegularOutput(path)
+    let temporary = temporaryPath(for: path)
+    let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    guard fd >= 0 else {
+        let code = errno
+        // cannot create the output at all (permissions, read-only, no such directory): 73; otherwise I/O, 74
+        throw WrnnError("cannot create \(temporary): \(errnoText(code))",
+                        exitCode: code == EACCES || code == EPERM || code == EROFS || code == ENOENT || code == ENOTDIR ? 73 : 74)
+    }
+    var written = 0
+    let code: Int32 = bytes.withUnsafeBytes { raw in
+        while written < raw.count {
+            let r = write(fd, raw.baseAddress! + written, raw.count - written)
+            if r < 0 { if errno == EINTR { continue }; return errno }
+            written += r
+        }
+        return 0
+    }
+    close(fd)
+    guard code == 0 else {
+        unlink(temporary)
+        let need = code == ENOSPC || code == EFBIG ? " (\(bytes.count) bytes needed, \(written) written)" : ""
+        throw WrnnError.io("cannot write \(path): \(errnoText(code))\(need)")
+    }
+    try commitTemporary(temporary, to: path, keepingPreviousAs: previous)
+}
+
+/// `writeAtomically` for text.
+public func writeAtomically(_ text: String, to path: String) throws { try writeAtomically(Array(text.utf8), to: path) }
+
+/// JSON as every wrnn file writes and reads it: keys sorted, and a NaN or infinite number (a
+/// diverged run's loss) as the strings "nan", "inf", "-inf" instead of an encoding error.
+public enum WrnnJSON {
+    public static func encoder(pretty: Bool = true) -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys] : [.sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return encoder
+    }
+
+    public static func decoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return decoder
+    }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import WaveCore
+import WaveModels
+import WaveTasks
+
+/// The largest sizes any configuration may ask for: beyond them products of sizes could overflow
+/// before the memory check can refuse them. Far above anything a CPU trains.
+public enum SizeLimits {
+    public static let units = 1 << 20          // n, c, the MLP's width
+    public static let length = 1 << 20         // T
+    public static let batch = 1 << 24          // batch size, test size
+    public static let steps = 1 << 40
+}
+
+extension TrainConfig {
+    /// Every number in the configuration within its range and consistent with the others: the
+    /// command line's checks, and the same for configurations read from files (checkpoints,
+    /// config.json), whose errors name the file. Messages use the options' names.
+    public func checkRanges() throws {
+        func bad(_ message: String) -> WrnnError { .usage(message) }
+        func positive(_ value: Int, _ name: String, max: Int) throws {
+            guard value >= 1 else { throw bad("\(name) must be a positive integer (got \(value))") }
+            guard value <= max else { throw bad("\(name) must be at most \(grouped(max)) (got \(grouped(value)))") }
+        }
+        try positive(batchSize, "--batch-size", max: SizeLimits.batch)
+        try positive(testSize, "--test-size", max: SizeLimits.batch)
+        try positive(steps, "--steps", max: SizeLimits.steps)
+        try positive(threads, "--threads", max: 4096)
+        try positive(evalEvery, "--eval-every", max: SizeLimits.steps)
+        try positive(checkpointEvery, "--checkpoint-every", max: SizeLimits.steps)
+        guard learningRate.isFinite && learningRate > 0 else { throw bad("--lr must be a finite number > 0 (got \(learningRate))") }
+        guard clip.isFinite && clip >= 0 else { throw bad("--clip must be a finite number >= 0 (0 turns clipping off) (got \(clip))") }
+        switch task.kind {
+        case .copy: if task.t < (task.copyLayout == .script ? 1 : 0) || task.t > SizeLimits.length { throw bad("--delay must be in 0 ... \(SizeLimits.length) (got \(task.t))") }
+        case .adding: if task.t < 2 || task.t > SizeLimits.length { throw bad("--length must be in 2 ... \(SizeLimits.length) (got \(task.t))") }
+        default: break
+        }
+        let m = model
+        if m.kind == .fc {
+            try positive(m.mlpHidden, "--hidden-size", max: SizeLimits.units)
+        } else {
+            try positive(m.ringSize, "--hidden-size", max: SizeLimits.units)
+            try positive(m.mlpHidden, "the MLP readout's width", max: SizeLimits.units)
+        }
+        try positive(m.channels, "--channels", max: SizeLimits.units)
+        if m.kind == .wrnn {
+            try positive(m.kernelSize, "--kernel-size", max: SizeLimits.units)
+            if m.kernelSize % 2 == 0 { throw bad("--kernel-size must be odd (got \(m.kernelSize))") }
+            if m.kernelSize > m.ringSize {
+                throw bad("--kernel-size \(m.kernelSize) is wider than the ring (n = \(m.ringSize)); use at most \(m.ringSize % 2 == 1 ? m.ringSize : m.ringSize - 1)")
+            }
+        } else if m.channels != 1 {
+            throw bad("--channels applies to --model wrnn only")
+        }
+        if !(0...1).contains(m.waveSpeed) { throw bad("--wave-speed must be a number in [0, 1] (got \(m.waveSpeed))") }
+        for (value, name) in [(m.dt, "--dt"), (m.gamma, "--gamma"), (m.epsilon, "--epsilon")] {
+            if let value, !(value.isFinite && (name == "--dt" ? value > 0 : value >= 0)) {
+                throw bad("\(name) must be a finite number \(name == "--dt" ? ">" : ">=") 0 (got \(value))")
+            }
+        }
+        // the model's shape is the task's
+        guard m.inputSize == task.inputSize, m.outputSize == task.outputSize else {
+            throw bad("the model reads \(m.inputSize) and answers \(m.outputSize) values per step, but the \(task.kind.rawValue) task has \(task.inputSize) and \(task.outputSize)")
+        }
+        if m.kind == .fc, m.ringSize != task.length * task.inputSize {
+            throw bad("--model fc reads the flattened sequence of \(task.length * task.inputSize) values, not \(m.ringSize)")
+        }
+        // far beyond any machine, and below where sizes computed in Int could overflow
+        guard m.estimatedParameterCount <= 0x1p40, estimatedBytes(length: task.length) <= 0x1p50 else {
+            throw bad("this configuration would need \(String(format: "%.3g", m.estimatedParameterCount)) parameters and \(String(format: "%.3g", estimatedBytes(length: task.length))) bytes; lower --batch-size, --hidden-size or --channels")
+        }
+    }
+
+    /// Bytes the run's buffers need: parameters, gradients and Adam's moments, one gradient and
+    /// workspace per shard, the training batch and the fixed test (and validation) sets.
+    public func estimatedBytes(length: Int) -> Double {
+        let shards = max(1, min(threads, batchSize))
+        let rows = (batchSize + shards - 1) / shards
+        let parameters = model.estimatedParameterCount * 4 * Double(4 + shards)
+        let workspaces = Double(shards) * model.workspaceBytes(capacity: rows, length: length)
+        let perSequence = Double(length) * Double(task.inputSize) * 4 + Double(length) * 4
+        let validation = task.kind.isImage ? Double(ImageSequenceTask.validationSize) : 0
+        return parameters + workspaces + perSequence * (Double(batchSize) + Double(testSize) + validation)
+    }
+
+    /// Refuses (64) a batch larger than the data set's training split and a configuration whose
+    /// buffers would not fit in this machine's memory, before anything is allocated or created.
+    public func checkFits(task loaded: any SequenceTask) throws {
+        if let examples = loaded.trainingExamples, batchSize > examples {
+            throw WrnnError.usage("--batch-size \(grouped(batchSize)) is more than the \(grouped(examples)) training sequences of \(task.kind.rawValue); use at most \(grouped(examples))")
+        }
+        let need = estimatedBytes(length: loaded.length)
+        guard let available = MachineMemory.availableBytes, need > 0.9 * available else { return }
+        func gib(_ bytes: Double) -> String { String(format: "%.1f GiB", bytes / 1_073_741_824) }
+        throw WrnnError.usage("this run needs about \(gib(need)) for its buffers (batch \(grouped(batchSize)) x \(grouped(loaded.length)) steps x \(grouped(model.units)) units, \(grouped(Int(model.estimatedParameterCount.rounded()))) parameters) but the machine has \(gib(available)) available; lower --batch-size, --hidden-size\(model.kind == .wrnn ? ", --channels" : "") or --threads")
+    }
+}
+
+/// What the kernel says is available now (MemAvailable), or the physical memory elsewhere.
+public enum MachineMemory {
+    public static var availableBytes: Double? {
+        if let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8) {
+            for line in text.split(separator: "\n") where line.hasPrefix("MemAvailable:") {
+                let fields = line.split(separator: " ")
+                if fields.count >= 2, let kib = Double(fields[1]) { return kib * 1024 }
+            }
+        }
+        let pages = sysconf(Int32(_SC_PHYS_PAGES)), size = sysconf(Int32(_SC_PAGESIZE))
+        return pages > 0 && size > 0 ? Double(pages) * Double(size) : nil
+    }
+}
