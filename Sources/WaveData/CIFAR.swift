@@ -17,9 +17,16 @@ public enum CIFAR10 {
     }
 
     public static func locate(dataDirectory: String?) throws -> String {
+        try requireDataDirectory(dataDirectory)
         let dirs = searchPath(dataDirectory: dataDirectory)
-        for dir in dirs where (trainFiles + [testFile]).allSatisfy({ FileManager.default.fileExists(atPath: dir + "/" + $0) }) {
+        let files = trainFiles + [testFile]
+        for dir in dirs where files.allSatisfy({ FileManager.default.fileExists(atPath: dir + "/" + $0) }) {
             return dir
+        }
+        // a directory holding some of the files: name the ones it lacks
+        if let partial = dirs.first(where: { dir in files.contains { FileManager.default.fileExists(atPath: dir + "/" + $0) } }) {
+            let missing = files.filter { !FileManager.default.fileExists(atPath: partial + "/" + $0) }
+            throw WrnnError.missing("cifar10: \(missing.joined(separator: ", ")) \(missing.count == 1 ? "is" : "are") missing from \(partial); fetch them with `wrnn data fetch cifar10`")
         }
         throw WrnnError.missing("cifar10: data_batch_1.bin ... data_batch_5.bin and test_batch.bin are not in \(dirs.joined(separator: ", ")); put them in one of those directories (or set --data-dir / WRNN_DATA)")
     }

@@ -16,6 +16,9 @@ public enum IDX {
             throw WrnnError.missing("\(path): file not found")
         }
         var bytes = [UInt8](data)
+        if path.hasSuffix(".gz") && !isGzip(bytes) {
+            throw WrnnError.data("\(path): named .gz but does not hold gzip data (no 1f 8b magic); rename it without .gz if it is a raw IDX file")
+        }
         if isGzip(bytes) { bytes = try gunzip(bytes, path: path) }
         let expectedMagic = UInt32(0x0800) | UInt32(expected)
         guard bytes.count >= 4 else {

@@ -86,6 +86,7 @@ public struct ImageSequenceTask: SequenceTask {
     public var validationIndices: [Int] { sampler.validationIndices }
     public func stepsPerEpoch(batchSize: Int) -> Int? { sampler.stepsPerEpoch(batchSize: batchSize) }
     public var trainingExamples: Int? { sampler.trainIndices.count }
+    public var testExamples: Int? { test.count }
 
     public func fill(_ batch: SequenceBatch<Float>, step: Int, rng: inout RandomStream) {
         for row in 0..<batch.batch { write(train, index: sampler.trainingIndex(step: step, row: row, batchSize: batch.batch), into: batch, row: row) }

@@ -51,6 +51,7 @@ public struct NoisyCIFARTask: SequenceTask {
     public var validationIndices: [Int] { sampler.validationIndices }
     public func stepsPerEpoch(batchSize: Int) -> Int? { sampler.stepsPerEpoch(batchSize: batchSize) }
     public var trainingExamples: Int? { sampler.trainIndices.count }
+    public var testExamples: Int? { test.count }
 
     /// The fixed noise block every sequence carries, unless the noise is fresh.
     public var artefacts: [TaskArtefact] {

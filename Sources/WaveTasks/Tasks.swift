@@ -26,6 +26,8 @@ public protocol SequenceTask: Sendable {
     func stepsPerEpoch(batchSize: Int) -> Int?
     /// Sequences in the training split; nil for tasks that draw fresh sequences.
     var trainingExamples: Int? { get }
+    /// Sequences in the fixed test set of a data set; nil when the test set is drawn.
+    var testExamples: Int? { get }
     /// What the test loss is called in logs ("test MSE" for the adding task).
     var lossLabel: String { get }
     /// Test loss at or below which the task counts as solved; the first such step is `solved_at`.
@@ -59,6 +61,7 @@ extension SequenceTask {
     public func validationBatches(batchSize: Int) -> [SequenceBatch<Float>]? { nil }
     public func stepsPerEpoch(batchSize: Int) -> Int? { nil }
     public var trainingExamples: Int? { nil }
+    public var testExamples: Int? { nil }
     public var lossLabel: String { "test" }
     public var solvedThreshold: Double? { nil }
     public var reportsLossPerBatch: Bool { false }

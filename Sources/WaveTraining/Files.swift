@@ -11,10 +11,18 @@ typealias Glibc = Darwin
 public enum StopRequest {
     nonisolated(unsafe) public static var signal: Int32 = 0
 
-    /// Installs handlers that only record the signal (the loop acts on it between steps).
+    /// Installs handlers that only record the signal (the loop acts on it between steps). A second
+    /// signal while the first is being handled ends the process at once (exit 128 + signal): the
+    /// checkpoint files are replaced atomically, so the last complete one stays.
     public static func install() {
-        Glibc.signal(SIGINT) { StopRequest.signal = $0 }
-        Glibc.signal(SIGTERM) { StopRequest.signal = $0 }
+        Glibc.signal(SIGINT) { received in
+            if StopRequest.signal != 0 { _exit(128 + received) }
+            StopRequest.signal = received
+        }
+        Glibc.signal(SIGTERM) { received in
+            if StopRequest.signal != 0 { _exit(128 + received) }
+            StopRequest.signal = received
+        }
     }
 }
 
@@ -70,6 +78,10 @@ public final class RunDirectory: @unchecked Sendable {
     /// An existing run directory, for resuming: locked, with stale temporary files removed.
     public static func open(_ path: String) throws -> RunDirectory {
         try requireExisting(path)
+        // nothing is created in a directory that holds no run (not even the lock file)
+        guard ["checkpoint.bin", "checkpoint.prev.bin", "config.json"].contains(where: { access(path + "/" + $0, F_OK) == 0 }) else {
+            throw WrnnError.missing("\(path) is not a run directory (no checkpoint.bin, checkpoint.prev.bin or config.json); nothing to resume")
+        }
         let run = RunDirectory(path: path)
         try run.lock()
         for name in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [] where name.hasPrefix(".") && name.contains(".tmp-") {

@@ -89,6 +89,9 @@ extension TrainConfig {
         if let examples = loaded.trainingExamples, batchSize > examples {
             throw WrnnError.usage("--batch-size \(grouped(batchSize)) is more than the \(grouped(examples)) training sequences of \(task.kind.rawValue); use at most \(grouped(examples))")
         }
+        if let examples = loaded.testExamples, testSize > examples {
+            throw WrnnError.usage("--test-size \(grouped(testSize)) is more than the \(grouped(examples)) test sequences of \(task.kind.rawValue); use at most \(grouped(examples))")
+        }
         let need = estimatedBytes(length: loaded.length)
         guard let available = MachineMemory.availableBytes, need > 0.9 * available else { return }
         func gib(_ bytes: Double) -> String { String(format: "%.1f GiB", bytes / 1_073_741_824) }

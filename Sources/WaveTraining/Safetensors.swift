@@ -65,6 +65,8 @@ public enum Safetensors {
               let object = try? JSONSerialization.jsonObject(with: headerData), let header = object as? [String: Any] else {
             throw bad("the header is not a JSON object")
         }
+        // JSON objects keep one value per key; the format forbids a second one, which a parser would drop
+        if let duplicate = duplicateTopLevelKey(in: [UInt8](headerData)) { throw bad("the header names tensor \(duplicate) twice") }
         let dataSize = fileSize - 8 - Int(headerLength)
         var metadata: [String: String] = [:]
         var ranges: [(name: String, shape: [Int], begin: Int, end: Int)] = []
@@ -97,6 +99,13 @@ public enum Safetensors {
         for (a, b) in zip(ranges, ranges.dropFirst()) where b.begin < a.end {
             throw bad("tensors \(a.name) and \(b.name) overlap")
         }
+        // the tensors must cover the data block exactly: no gap, nothing after the last one
+        var covered = 0
+        for r in ranges {
+            guard r.begin == covered else { throw bad("bytes \(covered) ..< \(r.begin) of the data block belong to no tensor") }
+            covered = r.end
+        }
+        guard covered == dataSize else { throw bad("\(dataSize - covered) bytes after the last tensor belong to no tensor") }
         guard let data = try handle.read(upToCount: dataSize), data.count == dataSize else { throw bad("data block is truncated") }
         var tensors: [String: Tensor] = [:]
         data.withUnsafeBytes { raw in
@@ -134,4 +143,31 @@ public enum Safetensors {
         }
         return params
     }
+}
+
+/// The first key that occurs twice at the top level of a JSON object's text, if any. Strings are
+/// skipped with their escapes, so braces and quotes inside them do not count.
+func duplicateTopLevelKey(in json: [UInt8]) -> String? {
+    var depth = 0, i = 0, seen = Set<String>()
+    while i < json.count {
+        let c = json[i]
+        if c == UInt8(ascii: "\"") {
+            var j = i + 1
+            while j < json.count && json[j] != UInt8(ascii: "\"") { j += json[j] == UInt8(ascii: "\\") ? 2 : 1 }
+            if depth == 1 {
+                var k = j + 1
+                while k < json.count && [0x20, 0x09, 0x0A, 0x0D].contains(json[k]) { k += 1 }
+                if k < json.count && json[k] == UInt8(ascii: ":") {
+                    let key = String(decoding: json[(i + 1)..<min(j, json.count)], as: UTF8.self)
+                    if !seen.insert(key).inserted { return key }
+                }
+            }
+            i = j + 1
+            continue
+        }
+        if c == UInt8(ascii: "{") || c == UInt8(ascii: "[") { depth += 1 }
+        if c == UInt8(ascii: "}") || c == UInt8(ascii: "]") { depth -= 1 }
+        i += 1
+    }
+    return nil
 }

@@ -124,7 +124,7 @@ struct TaskOptions: ParsableArguments {
             help: "Copy: delay T (length T + 20). Adding: sequence length T. Default 30 (copy), 400 (adding).")
     var t: Int?
     @Option(help: "Copy-task layout: paper (the text), code (the authors' layout for paper T: T' = T + 20) or script (T is the authors' script argument T' itself: length T' + 10, delimiter at T' - 1).")
-    var copyLayout: CopyLayout = .paper
+    var copyLayout: CopyLayout?
     @Option(help: "Image tasks: directory with the IDX files (default: $WRNN_DATA, then ./data; Fashion-MNIST also from Debian's dataset-fashion-mnist).")
     var dataDir: String?
     @Option(help: "psmnist / psfmnist: a .npy permutation of the 784 positions (default: drawn from --seed, saved as permutation.npy).")
@@ -134,6 +134,7 @@ struct TaskOptions: ParsableArguments {
 
     func validate() throws {
         if freshNoise, task != .nscifar10 { throw ValidationError("--fresh-noise applies to --task nscifar10 only") }
+        if copyLayout != nil, task != .copy { throw ValidationError("--copy-layout applies to --task copy only") }
         if task.isImage, t != nil { throw ValidationError("-T/--delay/--length apply to the copy and adding tasks only") }
         if permutation != nil, !task.isPermuted { throw ValidationError("--permutation applies to --task psmnist and psfmnist only") }
         if let t {
@@ -146,7 +147,7 @@ struct TaskOptions: ParsableArguments {
     }
 
     var resolved: TaskConfig {
-        var config = TaskConfig(kind: task, t: t, copyLayout: copyLayout, dataDirectory: dataDir, permutationFile: permutation)
+        var config = TaskConfig(kind: task, t: t, copyLayout: copyLayout ?? .paper, dataDirectory: dataDir, permutationFile: permutation)
         if freshNoise { config.freshNoise = true }
         return config
     }
@@ -167,15 +168,35 @@ struct OptimizerOptions: ParsableArguments {
     @Option(help: "Learning-rate schedule: constant, step, cosine, onecycle, plateau or exponential. Default constant (coRNN and LEM on images: step, lr / 10 after epoch 100).")
     var schedule: Schedule.Kind?
     @Option(parsing: .unconditional, help: "step: divide the rate by this every --lr-every epochs; plateau: divide by this after --patience evaluations without improvement.")
-    var lrFactor: Double = 10
+    var lrFactor: Double?
     @Option(parsing: .unconditional, help: "step: epochs between rate drops.")
-    var lrEvery: Int = 40
+    var lrEvery: Int?
     @Option(parsing: .unconditional, help: "exponential: rate multiplier per epoch.")
-    var lrGamma: Double = 0.97
+    var lrGamma: Double?
     @Option(parsing: .unconditional, help: "plateau: evaluations without improvement before the rate drops.")
-    var patience: Int = 10
+    var patience: Int?
     @Option(parsing: .unconditional, help: "Steps per epoch for the copy and adding tasks' schedules (image tasks: one pass over the data).")
-    var epochSteps: Int = 1000
+    var epochSteps: Int?
+
+    /// The schedule options given, each with the schedules it applies to.
+    var scheduleOptions: [(name: String, given: Bool, kinds: [Schedule.Kind])] {
+        [("--lr-factor", lrFactor != nil, [.step, .plateau]), ("--lr-every", lrEvery != nil, [.step]),
+         ("--lr-gamma", lrGamma != nil, [.exponential]), ("--patience", patience != nil, [.plateau])]
+    }
+
+    /// The schedule: --schedule's (with these options or their defaults), or the preset's with any of them changed.
+    func resolveSchedule(preset: Schedule?) -> Schedule? {
+        if let schedule {
+            guard schedule != .constant else { return nil }
+            return Schedule(kind: schedule, factor: lrFactor ?? 10, every: lrEvery ?? 40, gamma: lrGamma ?? 0.97, patience: patience ?? 10)
+        }
+        guard var resolved = preset else { return nil }
+        if let lrFactor { resolved.factor = lrFactor }
+        if let lrEvery { resolved.every = lrEvery }
+        if let lrGamma { resolved.gamma = lrGamma }
+        if let patience { resolved.patience = patience }
+        return resolved
+    }
 
     func validate() throws {
         try requireFinite(lr, "--lr", "a finite number > 0") { $0 > 0 }
@@ -187,7 +208,7 @@ struct OptimizerOptions: ParsableArguments {
         try requireFinite(lrFactor, "--lr-factor", "a finite number > 1") { $0 > 1 }
         try requirePositive(lrEvery, "--lr-every")
         try requireFinite(lrGamma, "--lr-gamma", "a number in (0, 1]") { $0 > 0 && $0 <= 1 }
-        if patience < 0 { throw ValidationError("--patience must be a non-negative integer (got \(patience))") }
+        if let patience, patience < 0 { throw ValidationError("--patience must be a non-negative integer (got \(patience))") }
         try requirePositive(epochSteps, "--epoch-steps")
     }
 }

@@ -24,6 +24,21 @@ struct Train: ParsableCommand {
         if modelOptions.model == .fc, taskOptions.task == .copy {
             throw ValidationError("--model fc reads the whole sequence once and answers once; the copy task needs an answer at every step (use adding or an image task)")
         }
+        // options that do not apply are refused, never ignored
+        if runOptions.resume == nil {
+            let resolved = config
+            for option in optimizerOptions.scheduleOptions where option.given {
+                guard let kind = resolved.schedule?.kind, option.kinds.contains(kind) else {
+                    throw ValidationError("\(option.name) applies to --schedule \(option.kinds.map(\.rawValue).joined(separator: " and ")) only (this run's schedule is \(resolved.schedule?.kind.rawValue ?? "constant"))")
+                }
+            }
+            if optimizerOptions.epochSteps != nil, taskOptions.task.isImage {
+                throw ValidationError("--epoch-steps applies to the copy and adding tasks only (an image task's epoch is one pass over its training split)")
+            }
+            if modelOptions.model != .wrnn, modelOptions.waveSpeed != 1 {
+                throw ValidationError("--wave-speed applies to --model wrnn only")
+            }
+        }
         // the ranges every configuration is held to, from the command line or from a file
         if runOptions.resume == nil {
             do { try config.checkRanges() } catch let error as WrnnError { throw ValidationError(error.message) }
@@ -35,14 +50,10 @@ struct Train: ParsableCommand {
         var config = Preset.train(task: task, kind: modelOptions.model, batchSize: optimizerOptions.batchSize)
         config.model = modelOptions.resolve(task: task)
         if let clip = optimizerOptions.clip { config.clip = clip }
-        let epochSteps = task.epochSteps(batchSize: config.batchSize) ?? optimizerOptions.epochSteps
+        let epochSteps = task.epochSteps(batchSize: config.batchSize) ?? optimizerOptions.epochSteps ?? 1000
         if let epochs = optimizerOptions.epochs { config.steps = epochs * epochSteps }
-        if let schedule = optimizerOptions.schedule {
-            config.schedule = schedule == .constant ? nil : Schedule(kind: schedule, factor: optimizerOptions.lrFactor,
-                                                                     every: optimizerOptions.lrEvery, gamma: optimizerOptions.lrGamma,
-                                                                     patience: optimizerOptions.patience)
-        }
-        if config.schedule != nil && !task.kind.isImage { config.epochSteps = optimizerOptions.epochSteps }
+        config.schedule = optimizerOptions.resolveSchedule(preset: config.schedule)
+        if config.schedule != nil && !task.kind.isImage { config.epochSteps = optimizerOptions.epochSteps ?? 1000 }
         config.seed = runOptions.seed
         config.threads = runOptions.threadCount
         if let evalEvery = runOptions.evalEvery { config.evalEvery = evalEvery }
@@ -140,7 +151,17 @@ enum TrainSession {
         let directory = try RunDirectory.open(path)
         let (checkpoint, warning) = try Checkpoint.readWithFallback(directory.file("checkpoint.bin"),
                                                                     previous: directory.file("checkpoint.prev.bin"))
-        if let warning { writeStandard("wrnn: warning: \(warning)\n", error: true) }
+        if let warning {
+            writeStandard("wrnn: warning: \(warning)\n", error: true)
+            // the newer file is never rotated away or deleted: it is set aside for inspection first
+            let damaged = directory.file("checkpoint.bin"), aside = directory.file("checkpoint.bin.damaged")
+            if access(damaged, F_OK) == 0 {
+                guard rename(damaged, aside) == 0 else {
+                    throw WrnnError.io("cannot set aside the unreadable \(damaged) as \(aside): \(String(cString: strerror(errno))); nothing was changed")
+                }
+                writeStandard("wrnn: warning: kept the unreadable checkpoint as \(aside)\n", error: true)
+            }
+        }
         var config = checkpoint.header.config
         // the checkpoint must belong to this run directory
         if let data = FileManager.default.contents(atPath: directory.file("config.json")),

@@ -107,10 +107,15 @@ final class TrainingTests: XCTestCase {
         XCTAssertThrowsError(try Checkpoint.read(from: path)) { error in
             let e = error as! WrnnError
             XCTAssertEqual(e.exitCode, 65)
-            XCTAssertEqual(e.message, "checkpoint \(path) is corrupt: CRC mismatch (truncated or damaged file)")
+            XCTAssertEqual(e.message, "checkpoint \(path) is corrupt: CRC mismatch (damaged file)")
         }
         FileManager.default.createFile(atPath: path, contents: Data(bytes[0..<100]))
         XCTAssertThrowsError(try Checkpoint.read(from: path)) { XCTAssertEqual(($0 as! WrnnError).exitCode, 65) }
+        // cut after the header: the message gives both sizes
+        FileManager.default.createFile(atPath: path, contents: Data(bytes[0..<(bytes.count - 10)]))
+        XCTAssertThrowsError(try Checkpoint.read(from: path)) {
+            XCTAssertEqual(($0 as! WrnnError).message, "checkpoint \(path) is corrupt: truncated: expected \(bytes.count) bytes, found \(bytes.count - 10)")
+        }
         FileManager.default.createFile(atPath: path, contents: Data("hello".utf8))
         XCTAssertThrowsError(try Checkpoint.read(from: path)) {
             XCTAssertEqual(($0 as! WrnnError).message, "checkpoint \(path) is corrupt: not a WaveRNN checkpoint (bad magic)")

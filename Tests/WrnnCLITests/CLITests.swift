@@ -224,7 +224,12 @@ final class CLITests: XCTestCase {
     func testImageTasks() throws {
         let missing = try wrnn(["train", "--task", "psmnist", "--data-dir", "/nonexistent", "--out", scratchDirectory() + "/x"])
         XCTAssertEqual(missing.status, 66)
-        XCTAssertEqual(missing.stderr, "wrnn: error: mnist: train-images-idx3-ubyte[.gz] and the other three files are not in /nonexistent/mnist, /nonexistent; put them in one of those directories (or set --data-dir / WRNN_DATA)\n")
+        XCTAssertEqual(missing.stderr, "wrnn: error: data directory /nonexistent does not exist; give an existing --data-dir\n")
+        // an existing directory without the files: named, and never replaced by Debian's Fashion-MNIST
+        let empty = scratchDirectory()
+        let none = try wrnn(["train", "--task", "sfmnist", "--data-dir", empty, "--out", scratchDirectory() + "/x"])
+        XCTAssertEqual(none.status, 66)
+        XCTAssertEqual(none.stderr, "wrnn: error: fashion-mnist: train-images-idx3-ubyte[.gz] and the other three files are not in \(empty)/fashion-mnist, \(empty); put them in one of those directories (or set --data-dir / WRNN_DATA)\n")
         let wrong = try wrnn(["train", "--task", "smnist", "--permutation", "p.npy"])
         XCTAssertEqual(wrong.status, 64)
         XCTAssertEqual(wrong.stderr, "wrnn: error: --permutation applies to --task psmnist and psfmnist only\n")
@@ -290,7 +295,7 @@ final class CLITests: XCTestCase {
         FileManager.default.createFile(atPath: run + "/checkpoint.bin", contents: Data(bytes))
         let fallback = try wrnn(["train", "--resume", run, "--steps", "10"])
         XCTAssertEqual(fallback.status, 0, fallback.stderr)
-        XCTAssertTrue(fallback.stderr.hasPrefix("wrnn: warning: checkpoint \(run)/checkpoint.bin is corrupt: CRC mismatch (truncated or damaged file); resuming from \(run)/checkpoint.prev.bin (step "), fallback.stderr)
+        XCTAssertTrue(fallback.stderr.hasPrefix("wrnn: warning: checkpoint \(run)/checkpoint.bin is corrupt: CRC mismatch (damaged file); resuming from \(run)/checkpoint.prev.bin (step "), fallback.stderr)
         // both damaged: reported, exit 65, never silently from scratch
         for name in ["checkpoint.bin", "checkpoint.prev.bin"] {
             FileManager.default.createFile(atPath: run + "/" + name, contents: Data("junk".utf8))

@@ -110,7 +110,7 @@ final class SweepCLITests: XCTestCase {
         let result = try wrnn(["sweep", Self.anchors + "/psMNIST_sweep_rnn.yml", "--limit", "2", "--steps", "1", "--out", "sw",
                                "--data-dir", cwd + "/nothing-here"], in: cwd)
         XCTAssertEqual(result.status, 66)
-        XCTAssertTrue(result.stderr.hasPrefix("wrnn: error: 2 runs could not run and stay pending (first: mnist: train-images-idx3-ubyte[.gz] and the other three files are not in "), result.stderr)
+        XCTAssertTrue(result.stderr.hasPrefix("wrnn: error: 2 runs could not run and stay pending (first: data directory \(cwd)/nothing-here does not exist; give an existing --data-dir)"), result.stderr)
         XCTAssertEqual(result.stderr.split(separator: "\n").count, 1)
         XCTAssertTrue(result.stdout.hasSuffix("sweep psMNIST_rnn: 0 done, 0 running, 0 partial, 2 pending, 0 failed, 0 invalid of 2 runs (sw)\n"), result.stdout)
         XCTAssertEqual(events(cwd + "/sw", "error").count, 2)
