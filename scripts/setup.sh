@@ -14,7 +14,8 @@ fi
 [ "$(uname -s)" = "Linux" ] || exit 0
 
 missing=()
-for package in libopenblas-dev libfftw3-dev libgif-dev zlib1g-dev dataset-fashion-mnist; do
+# strace: the tests' fault injection (EIO on fsync and rename)
+for package in libopenblas-dev libfftw3-dev libgif-dev zlib1g-dev dataset-fashion-mnist strace; do
     dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0

@@ -110,3 +110,45 @@ public enum WrnnJSON {
         return decoder
     }
 }
+
+/// The whole file at `path`, read with POSIX calls so that a failure carries its errno: a missing
+/// file is 66, any other failure (permissions, EIO) one line with the errno text, 74.
+public func readFileBytes(_ path: String, what: String = "") -> Swift.Result<[UInt8], WrnnError> {
+    let label = what.isEmpty ? path : "\(what) \(path)"
+    let fd = open(path, O_RDONLY)
+    guard fd >= 0 else {
+        let code = errno
+        return .failure(code == ENOENT ? .missing("\(label) does not exist") : .io("cannot read \(label): \(errnoText(code))"))
+    }
+    defer { close(fd) }
+    var info = stat()
+    guard fstat(fd, &info) == 0 else { return .failure(.io("cannot read \(label): \(errnoText())")) }
+    guard (info.st_mode & S_IFMT) == S_IFREG else { return .failure(.data("\(label) is not a regular file")) }
+    var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
+    var done = 0
+    while done < bytes.count {
+        let r = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + done, $0.count - done) }
+        if r < 0 { if errno == EINTR { continue }; return .failure(.io("cannot read \(label): \(errnoText())")) }
+        if r == 0 { break }
+        done += r
+    }
+    return .success(Array(bytes[0..<done]))
+}
+
+/// mkdir -p with errno: a directory that cannot be created (permissions, read-only, a file in the
+/// way) is 73, other failures 74.
+public func makeDirectories(_ path: String) throws {
+    var prefix = path.hasPrefix("/") ? "" : "."
+    for component in path.split(separator: "/") {
+        prefix += "/" + component
+        if mkdir(prefix, 0o755) != 0 && errno != EEXIST {
+            let code = errno
+            throw WrnnError("cannot create directory \(prefix): \(errnoText(code))",
+                            exitCode: code == EACCES || code == EPERM || code == EROFS || code == ENOTDIR ? 73 : 74)
+        }
+    }
+    var info = stat()
+    guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
+        throw WrnnError("cannot create directory \(path): a file of that name is in the way", exitCode: 73)
+    }
+}

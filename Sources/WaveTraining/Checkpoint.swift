@@ -68,14 +68,7 @@ public struct Checkpoint: Sendable {
     /// Reads and verifies a checkpoint; every way a file can be wrong is one clear error (65),
     /// found before anything is allocated from the file's numbers.
     public static func read(from path: String) throws -> Checkpoint {
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            let code = (error as NSError).userInfo[NSUnderlyingErrorKey].flatMap { ($0 as? NSError)?.code } ?? 0
-            let reason = code != 0 ? String(cString: strerror(Int32(code))) : "cannot be read"
-            throw access(path, F_OK) == 0 ? WrnnError.io("cannot read checkpoint \(path): \(reason)")
-                                          : WrnnError.missing("checkpoint \(path) does not exist")
-        }
-        let bytes = [UInt8](data)
+        let bytes = try readFileBytes(path, what: "checkpoint").get()
         func corrupt(_ what: String) -> WrnnError { .data("checkpoint \(path) is corrupt: \(what)") }
         guard bytes.count >= 8, Array(bytes[0..<8]) == magic else { throw corrupt("not a WaveRNN checkpoint (bad magic)") }
         guard bytes.count >= 20 else { throw corrupt("truncated: \(bytes.count) bytes, not even a header") }

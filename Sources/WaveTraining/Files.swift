@@ -61,11 +61,7 @@ public final class RunDirectory: @unchecked Sendable {
     /// Creates a new run directory; an existing one is refused so that no run is overwritten.
     public static func create(_ path: String) throws -> RunDirectory {
         try requireAbsent(path)
-        do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        } catch {
-            throw WrnnError.io("cannot create run directory \(path): \(error.localizedDescription)")
-        }
+        try makeDirectories(path)
         let run = RunDirectory(path: path)
         try run.lock()
         return run
@@ -95,7 +91,11 @@ public final class RunDirectory: @unchecked Sendable {
     public func lock() throws {
         let lockPath = file(".lock")
         let fd = Glibc.open(lockPath, O_RDWR | O_CREAT, 0o644)
-        guard fd >= 0 else { throw WrnnError.io("cannot open \(lockPath): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else {
+            let code = errno
+            throw WrnnError("cannot create \(lockPath): \(String(cString: strerror(code)))",
+                            exitCode: code == EACCES || code == EPERM || code == EROFS ? 73 : 74)
+        }
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {
             let holder = (try? String(contentsOfFile: lockPath, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
             close(fd)
