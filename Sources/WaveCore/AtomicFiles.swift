@@ -152,3 +152,20 @@ public func makeDirectories(_ path: String) throws {
         throw WrnnError("cannot create directory \(path): a file of that name is in the way", exitCode: 73)
     }
 }
+
+/// Refuses (73) an output path that is one of the command's own inputs (compared after resolving
+/// symbolic links and `..`), so that no command overwrites what it reads.
+public func refuseOutputOverInput(_ output: String, inputs: [String]) throws {
+    func resolved(_ path: String) -> String {
+        if let real = realpath(path, nil) { defer { free(real) }; return String(cString: real) }
+        // not there yet: its directory resolved, plus its name
+        let url = URL(fileURLWithPath: path)
+        guard let parent = realpath(url.deletingLastPathComponent().path, nil) else { return url.standardizedFileURL.path }
+        defer { free(parent) }
+        return String(cString: parent) + "/" + url.lastPathComponent
+    }
+    let target = resolved(output)
+    if let input = inputs.first(where: { access($0, F_OK) == 0 && resolved($0) == target }) {
+        throw WrnnError("cannot write \(output): it is \(input == output ? "" : "\(input), ")one of this command's inputs; choose another path", exitCode: 73)
+    }
+}

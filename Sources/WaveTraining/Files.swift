@@ -123,6 +123,12 @@ public final class RunDirectory: @unchecked Sendable {
 
     public func file(_ name: String) -> String { path + "/" + name }
 
+    /// The files a run directory at `path` holds that commands read: no output may replace one.
+    public static func inputFiles(_ path: String) -> [String] {
+        ["config.json", "metrics.jsonl", "summary.json", "checkpoint.bin", "checkpoint.prev.bin", "best.bin",
+         "permutation.npy", "noise.npy", "DONE", "FAILED"].map { path + "/" + $0 }
+    }
+
     public func writeJSON<V: Encodable>(_ value: V, to name: String) throws {
         try writeAtomically(Array(try WrnnJSON.encoder().encode(value)) + [10], to: file(name))
     }

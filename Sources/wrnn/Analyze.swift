@@ -33,13 +33,13 @@ struct Analyze: ParsableCommand {
 
     @Argument(help: "A run directory written by `wrnn train` or `wrnn demo`.")
     var runDirectory: String
-    @Option(help: "Test-set samples to record, e.g. 0,1,2.")
+    @Option(parsing: .unconditional, help: "Test-set samples to record, e.g. 0,1,2.")
     var samples: String = "0"
-    @Option(help: "Channels (rings) to draw, e.g. 0,1. Default: the first four.")
+    @Option(parsing: .unconditional, help: "Channels (rings) to draw, e.g. 0,1. Default: the first four.")
     var channels: String?
     @Option(help: "Checkpoint to load. Default: RUN_DIR/checkpoint.bin.")
     var checkpoint: String?
-    @Option(help: "Seed of the time shuffle behind the normalised spectrum. Default: the run's seed.")
+    @Option(parsing: .unconditional, help: "Seed of the time shuffle behind the normalised spectrum. Default: the run's seed.")
     var seed: UInt64?
 
     func validate() throws {
@@ -78,7 +78,7 @@ struct Report: ParsableCommand {
     var runDirectories: [String]
     @Option(help: "HTML file to write. Default: RUN_DIR/report.html for one run, report.html for several.")
     var out: String?
-    @Option(help: "Seed of the spectrum's time shuffle for runs not analysed yet. Default: each run's seed.")
+    @Option(parsing: .unconditional, help: "Seed of the spectrum's time shuffle for runs not analysed yet. Default: each run's seed.")
     var seed: UInt64?
 
     func validate() throws {
@@ -88,6 +88,7 @@ struct Report: ParsableCommand {
     func run() throws {
         for run in runDirectories { try requireRunDirectory(run) }
         let path = out ?? (runDirectories.count == 1 ? runDirectories[0] + "/report.html" : "report.html")
+        try refuseOutputOverInput(path, inputs: runDirectories.flatMap { RunDirectory.inputFiles($0) })
         try writeReport(runs: runDirectories, to: path, seed: seed)
         print("wrote \(path)")
     }
@@ -123,10 +124,11 @@ struct Export: ParsableCommand {
         let metadata = ["format": "pt", "producer": "wrnn", "step": String(loaded.header.step),
                         "config": String(decoding: try encoder.encode(config), as: UTF8.self)]
         let path = out ?? runDirectory + "/model.safetensors"
+        let check = runDirectory + "/check.safetensors"
+        try refuseOutputOverInput(path, inputs: RunDirectory.inputFiles(runDirectory) + [checkpoint, check].compactMap { $0 })
         try Safetensors.write(Safetensors.tensors(layout: layout, params: loaded.params), metadata: metadata, to: path)
         let samples = Array(0..<min(checkSamples, config.testSize))
         let recording = try Recording.record(runDirectory: runDirectory, checkpoint: checkpoint, samples: samples)
-        let check = runDirectory + "/check.safetensors"
         try Safetensors.write(checkTensors(recording), metadata: ["config": metadata["config"]!], to: check)
         print("wrote \(path) (\(layout.tensors.count) tensors, \(grouped(layout.count)) parameters)")
         print("wrote \(check) (\(samples.count) test sequences and this model's outputs)")

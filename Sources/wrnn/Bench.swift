@@ -9,13 +9,13 @@ struct Bench: ParsableCommand {
 
     @Option(help: "Comma-separated configurations: \(BenchConfig.all.map(\.name).joined(separator: ", ")), or all.")
     var configs: String = BenchConfig.defaults.map(\.name).joined(separator: ",")
-    @Option(help: "Timed iterations per configuration.")
+    @Option(parsing: .unconditional, help: "Timed iterations per configuration.")
     var iterations: Int = 5
-    @Option(help: "Untimed warm-up iterations.")
+    @Option(parsing: .unconditional, help: "Untimed warm-up iterations.")
     var warmup: Int = 1
-    @Option(help: "Threads (batch shards). Default: all cores.")
+    @Option(parsing: .unconditional, help: "Threads (batch shards). Default: all cores.")
     var threads: Int?
-    @Option(help: "Seed for weights and data.")
+    @Option(parsing: .unconditional, help: "Seed for weights and data.")
     var seed: UInt64 = 0
     @Flag(help: "Keep subnormal floats (default: flushed to zero on every computing thread).")
     var keepDenormals = false

@@ -17,9 +17,9 @@ struct Demo: ParsableCommand {
     var lr: Double = 1e-3
     @Option(parsing: .unconditional, help: "Gradient clipping (global L2 norm) for both models; 0 = off.")
     var clip: Double = 1
-    @Option(help: "Seed for both runs.")
+    @Option(parsing: .unconditional, help: "Seed for both runs.")
     var seed: UInt64 = 0
-    @Option(help: "Threads (batch shards). Default: all cores.")
+    @Option(parsing: .unconditional, help: "Threads (batch shards). Default: all cores.")
     var threads: Int?
     @Option(help: "Directory for the two runs (must not exist). Default: runs/demo-<time>.")
     var out: String?

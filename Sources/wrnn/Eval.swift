@@ -11,7 +11,7 @@ struct Eval: ParsableCommand {
     var runDirectory: String
     @Option(help: "last (checkpoint.bin), best (best.bin) or a checkpoint file.")
     var checkpoint: String = "last"
-    @Option(help: "Threads (batch shards). Default: all cores.")
+    @Option(parsing: .unconditional, help: "Threads (batch shards). Default: all cores.")
     var threads: Int?
 
     func validate() throws { try requirePositive(threads, "--threads") }

@@ -23,7 +23,11 @@ struct Results: ParsableCommand {
     }
 
     func run() throws {
-        let tables = ResultsTables(try ResultsCollector.collect(directories))
+        let runs = try ResultsCollector.collect(directories)
+        if let out {
+            try refuseOutputOverInput(out, inputs: runs.flatMap { RunDirectory.inputFiles($0.path) } + directories.map { $0 + "/sweep.json" })
+        }
+        let tables = ResultsTables(runs)
         let text: String
         switch format {
         case .md: text = tables.markdown()

@@ -28,7 +28,7 @@ struct Sweep: ParsableCommand {
     var listPresets = false
     @Option(help: "Sweep directory. Default: sweeps/<the sweep's name>.")
     var out: String?
-    @Option(help: "Comma-separated seeds; every grid point runs once per seed.")
+    @Option(parsing: .unconditional, help: "Comma-separated seeds; every grid point runs once per seed.")
     var seeds: String = "0"
     @Option(parsing: .unconditional, help: "Runs at once on this machine (processes); threads are split so that jobs x threads <= cores.")
     var jobs: Int = 1

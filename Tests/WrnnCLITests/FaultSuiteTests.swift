@@ -276,6 +276,21 @@ final class FaultSuiteTests: XCTestCase {
             XCTAssertEqual(lstat(fifo, &info), 0)
             XCTAssertEqual(info.st_mode & S_IFMT, S_IFIFO, "the FIFO is still there")
         }
+        // a command's own inputs are never its outputs, however the path is spelled
+        let before = (sha(run + "/checkpoint.bin"), sha(run + "/metrics.jsonl"))
+        let cases: [([String], String)] = [
+            (["export", run, "--out", run + "/checkpoint.bin"], run + "/checkpoint.bin"),
+            (["report", run, "--out", run + "/../run/metrics.jsonl"], run + "/../run/metrics.jsonl"),
+            (["results", run, "--out", run + "/summary.json"], run + "/summary.json"),
+        ]
+        for (command, out) in cases {
+            let result = try wrnn(command)
+            XCTAssertEqual(result.status, 73, "\(command): \(result.stderr)")
+            XCTAssertTrue(result.stderr.hasPrefix("wrnn: error: cannot write \(out): it is "), result.stderr)
+            XCTAssertTrue(result.stderr.hasSuffix("one of this command's inputs; choose another path\n"), result.stderr)
+        }
+        XCTAssertEqual(sha(run + "/checkpoint.bin"), before.0)
+        XCTAssertEqual(sha(run + "/metrics.jsonl"), before.1)
     }
 
     func testSizesAreCheckedBeforeAnythingIsAllocatedOrCreated() throws {
