@@ -33,7 +33,7 @@ public enum CIFAR10 {
 
     /// One file's records, checked: exact size and labels 0...9.
     public static func readFile(_ path: String) throws -> (images: [UInt8], labels: [UInt8]) {
-        guard let data = FileManager.default.contents(atPath: path) else { throw WrnnError.missing("\(path): file not found") }
+        let data = try readFileBytes(path).get()
         let expected = recordsPerFile * recordBytes
         guard data.count == expected else {
             throw WrnnError.data("\(path): expected \(expected) bytes (\(recordsPerFile) records of \(recordBytes)), found \(data.count)")

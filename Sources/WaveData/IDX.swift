@@ -12,10 +12,7 @@ public enum IDX {
     /// Reads a raw or gzip-compressed IDX file of `dimensions` dimensions and checks the magic
     /// number and that the sizes account for exactly the bytes present.
     public static func read(_ path: String, dimensions expected: Int) throws -> IDXArray {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw WrnnError.missing("\(path): file not found")
-        }
-        var bytes = [UInt8](data)
+        var bytes = try readFileBytes(path).get()
         if path.hasSuffix(".gz") && !isGzip(bytes) {
             throw WrnnError.data("\(path): named .gz but does not hold gzip data (no 1f 8b magic); rename it without .gz if it is a raw IDX file")
         }

@@ -14,7 +14,7 @@ public enum NpyIndices {
 
     /// Reads a permutation of 0..<count from a .npy file of little-endian int64 or int32.
     public static func readPermutation(_ path: String, count: Int) throws -> [Int] {
-        guard let data = FileManager.default.contents(atPath: path) else { throw WrnnError.missing("\(path): file not found") }
+        let data = try readFileBytes(path, what: "permutation").get()
         let bytes = [UInt8](data)
         func bad(_ what: String) -> WrnnError { .data("\(path): \(what)") }
         guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1..<6]) == Array("NUMPY".utf8) else { throw bad("not a .npy file") }

@@ -45,6 +45,13 @@ public enum Safetensors {
     /// range and not overlapping) before the data block is read, so a hostile header cannot make
     /// it allocate more than the file holds.
     public static func read(from path: String) throws -> (metadata: [String: String], tensors: [String: Tensor]) {
+        // the errno of a file that is there but cannot be opened (permissions, EIO)
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else {
+            let code = errno
+            throw code == ENOENT ? WrnnError.missing("\(path) does not exist") : WrnnError.io("cannot read \(path): \(String(cString: strerror(code)))")
+        }
+        close(fd)
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw WrnnError.missing("\(path) does not exist or cannot be read")
         }

@@ -147,9 +147,7 @@ struct Sweep: ParsableCommand {
             return (try SweepFile.parse(found.yaml, source: "preset \(found.name)"), "preset:\(found.name)")
         }
         let path = file!
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw WrnnError.missing("sweep file \(path) does not exist or cannot be read")
-        }
+        let data = Data(try readFileBytes(path, what: "sweep file").get())
         guard let text = String(data: data, encoding: .utf8) else { throw WrnnError.data("\(path) is not UTF-8 text") }
         do { return (try SweepFile.parse(text, source: path), path) } catch let error as SweepError {
             throw WrnnError.data(error.message)

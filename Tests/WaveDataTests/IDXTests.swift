@@ -62,7 +62,7 @@ final class IDXTests: XCTestCase {
 
     func testEveryCorruptionHasItsOwnMessage() {
         let good = idx(dimensions: [2, 3, 4], data: [UInt8](repeating: 7, count: 24))
-        assertFails(dir + "/missing", code: 66, "\(dir)/missing: file not found")
+        assertFails(dir + "/missing", code: 66, "\(dir)/missing does not exist")
         var packed = gzip(good)
         packed[packed.count - 8] ^= 0xFF   // CRC-32 in the gzip trailer
         let crc = write("crc.gz", packed)
