@@ -90,7 +90,7 @@ final class SweepCLITests: XCTestCase {
         try write("parameters:\n  lrr: {value: 1}\n", to: cwd + "/bad.yml")
         let cases: [([String], Int32, String)] = [
             (["sweep", "bad.yml", "--dry-run"], 65, "bad.yml: unknown option 'lrr'; did you mean 'lr'? (a file without `program:` uses wrnn train's option names)"),
-            (["sweep", "missing.yml"], 66, "sweep file missing.yml does not exist or cannot be read"),
+            (["sweep", "missing.yml"], 66, "sweep file missing.yml does not exist"),
             (["sweep", "--preset", "table5"], 64, "--preset: no grid named 'table5'; did you mean 'table4'?; see wrnn sweep --list-presets"),
             (["sweep", "--preset", "table4", "--seeds", "1,x"], 64, "--seeds takes distinct non-negative integers separated by commas (got '1,x')"),
             (["sweep", "--preset", "table4", "--jobs", "0"], 64, "--jobs must be a positive integer (got 0)"),
