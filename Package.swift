@@ -24,6 +24,7 @@ let kernelMath: [SwiftSetting] = fastMath + [.unsafeFlags(["-Ounchecked"], .when
 let systemLibraries: [Target] = [
     .systemLibrary(name: "CFFTW", path: "Sources/CFFTW", providers: [.apt(["libfftw3-dev"]), .brew(["fftw"])]),
     .systemLibrary(name: "CGIF", path: "Sources/CGIF", providers: [.apt(["libgif-dev"]), .brew(["giflib"])]),
+    .systemLibrary(name: "CCairo", path: "Sources/CCairo", providers: [.apt(["libcairo2-dev"]), .brew(["cairo"])]),
     .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
     .systemLibrary(name: "CFloatMode", path: "Sources/CFloatMode"),
 ]
@@ -55,7 +56,7 @@ let package = Package(
         .target(name: "WaveData", dependencies: ["WaveCore", "CZlib"], swiftSettings: fastMath),
         .target(name: "WaveTasks", dependencies: ["WaveCore", "WaveModels", "WaveData"], swiftSettings: fastMath),
         .target(name: "WaveTraining", dependencies: ["WaveCore", "WaveModels", "WaveTasks"], swiftSettings: fastMath),
-        .target(name: "WavePlot", dependencies: ["WaveCore", "CZlib", "CGIF"], swiftSettings: kernelMath),
+        .target(name: "WavePlot", dependencies: ["WaveCore", "CCairo", "CGIF"], swiftSettings: fastMath),
         .target(name: "WaveAnalysis", dependencies: ["WaveCore", "WaveModels", "WaveData", "WaveTasks", "WaveTraining", "WavePlot", "CFFTW"],
                 swiftSettings: fastMath),
         .target(name: "WaveSweep", dependencies: ["WaveCore", "WaveTraining", "WaveModels", "WaveTasks", .product(name: "Yams", package: "Yams")],
@@ -70,7 +71,7 @@ let package = Package(
         .testTarget(name: "WaveTasksTests", dependencies: ["WaveTasks", "WaveCore", "WaveData"], swiftSettings: fastMath),
         .testTarget(name: "WaveDataTests", dependencies: ["WaveData", "WaveCore", "CZlib"], swiftSettings: fastMath),
         .testTarget(name: "WaveTrainingTests", dependencies: ["WaveTraining", "WaveModels", "WaveTasks", "WaveCore", "WaveData"], swiftSettings: fastMath),
-        .testTarget(name: "WavePlotTests", dependencies: ["WavePlot", "CZlib", "CGIF"], swiftSettings: fastMath),
+        .testTarget(name: "WavePlotTests", dependencies: ["WavePlot", "WaveCore", "CGIF", "CCairo"], swiftSettings: fastMath),
         .testTarget(name: "WaveAnalysisTests", dependencies: ["WaveAnalysis", "WaveData", "WaveTraining", "WaveModels", "WaveCore", "WavePlot"],
                     swiftSettings: fastMath),
         .testTarget(name: "WaveSweepTests", dependencies: ["WaveSweep", "WaveTraining"], swiftSettings: fastMath),

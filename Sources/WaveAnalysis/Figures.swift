@@ -41,76 +41,134 @@ public func onsetOrder(_ map: [Double], steps: Int, neurons: Int) -> [Int] {
     return (0..<neurons).sorted { onset[$0].0 != onset[$1].0 ? onset[$0].0 < onset[$1].0 : $0 < $1 }
 }
 
-/// [T, n] time x neurons -> image with neurons vertical, time horizontal.
-func spaceTimeImage(_ map: [Double], steps: Int, neurons: Int, order: [Int]? = nil) -> RGBImage {
+/// The map's values [T, n] as display rows: neuron i (or the i-th in `order`) is row i, time runs along it.
+func spaceTimeRows(_ map: [Double], steps: Int, neurons: Int, order: [Int]? = nil) -> [Double] {
     var values = [Double](repeating: 0, count: steps * neurons)
     for (row, i) in (order ?? Array(0..<neurons)).enumerated() {
         for t in 0..<steps { values[row * steps + t] = map[t * neurons + i] }
     }
-    let low = values.min() ?? 0, high = values.max() ?? 1
-    return heatmap(values, rows: neurons, cols: steps, scaleX: max(1, 800 / steps), scaleY: max(1, 320 / neurons),
-                   low: low, high: high)
+    return values
 }
 
-/// Images stacked top to bottom with a white gap.
-func stack(_ images: [RGBImage], gap: Int = 6) -> RGBImage {
-    let width = images.map(\.width).max() ?? 1
-    var out = RGBImage(width: width, height: images.reduce(0) { $0 + $1.height } + gap * max(0, images.count - 1))
-    var y = 0
-    for image in images {
-        for yy in 0..<image.height { for x in 0..<image.width { out[x, y + yy] = image[x, yy] } }
-        y += image.height + gap
-    }
-    return out
+/// The finite values' range (0 ... 1 when there are none), so a diverged run still draws.
+func finiteRange<S: Sequence>(_ values: S) -> (Double, Double) where S.Element == Double {
+    var low = Double.infinity, high = -Double.infinity
+    for v in values where v.isFinite { low = min(low, v); high = max(high, v) }
+    if low > high { return (0, 1) }
+    return high > low ? (low, high) : (low - 0.5, high + 0.5)
 }
 
-/// Writes every figure of `recording` into `directory` and returns the summary.
-/// `seed` drives the time shuffle of the normalised spectrum (default: the run's seed).
+/// low = the smallest finite value, high = the 99th percentile: a few large activations (the iRNN's)
+/// do not wash out every wave on a shared scale.
+func clippedRange<S: Sequence>(_ values: S) -> (Double, Double) where S.Element == Double {
+    let finite = values.filter { $0.isFinite }.sorted()
+    guard let low = finite.first else { return (0, 1) }
+    let high = finite[Int(Double(finite.count - 1) * 0.99)]
+    return high > low ? (low, high) : (low - 0.5, low + 0.5)
+}
+
+/// A space-time map in `rect`: neurons down the vertical axis (neuron 0 at the top), time steps
+/// along the horizontal one, activation by colour.
+func drawSpaceTime(_ c: Canvas, x: Double, y: Double, w: Double, h: Double, map: [Double], steps: Int, neurons: Int,
+                   order: [Int]? = nil, low: Double, high: Double, title: String, neuronLabel: String) {
+    let panel = Panel(x: x, y: y, w: w, h: h, xAxis: Axis("time step t", 0.5, Double(steps) + 0.5),
+                      yAxis: Axis(neuronLabel, -0.5, Double(neurons) - 0.5, downward: true))
+    drawHeatmap(c, panel, values: spaceTimeRows(map, steps: steps, neurons: neurons, order: order), rows: neurons, cols: steps,
+                low: low, high: high)
+    panel.drawFrame(c, title: title)
+}
+
+/// The normalised spectrum in `rect`: spatial frequency up the vertical axis, temporal frequency
+/// along the horizontal one, both in cycles per neuron / step with zero marked. The zero
+/// temporal-frequency column is masked grey: shuffling time cannot change it, so its ratio is always 1.
+func drawSpectrum(_ c: Canvas, x: Double, y: Double, w: Double, h: Double, spectrum: WaveSpectrum, low: Double, high: Double, title: String) {
+    let n = spectrum.neurons, t = spectrum.steps
+    let display = spectrum.displayLogRatio
+    var flipped = [Double](repeating: 0, count: n * t)   // highest spatial frequency at the top
+    for r in 0..<n { for col in 0..<t { flipped[r * t + col] = display[(n - 1 - r) * t + col] } }
+    let panel = Panel(x: x, y: y, w: w, h: h,
+                      xAxis: Axis("temporal frequency (cycles / step)", (Double(-(t / 2)) - 0.5) / Double(t), (Double(t - 1 - t / 2) + 0.5) / Double(t)),
+                      yAxis: Axis("spatial frequency (cycles / neuron)", (Double(-(n / 2)) - 0.5) / Double(n), (Double(n - 1 - n / 2) + 0.5) / Double(n)))
+    drawHeatmap(c, panel, values: flipped, rows: n, cols: t, low: low, high: high, masked: { _, col in col == t / 2 })
+    c.line([(panel.px(0), panel.y), (panel.px(0), panel.y + panel.h)], .white, width: 0.6, dashed: true)
+    c.line([(panel.x, panel.py(0)), (panel.x + panel.w, panel.py(0))], .white, width: 0.6, dashed: true)
+    panel.drawFrame(c, title: title)
+}
+
+/// log10 ratio range over spectra, without the masked zero temporal-frequency column.
+func spectrumRange(_ spectra: [WaveSpectrum]) -> (Double, Double) {
+    finiteRange(spectra.flatMap { s -> [Double] in
+        let t = s.steps
+        return s.displayLogRatio.enumerated().filter { $0.offset % t != t / 2 }.map(\.element)
+    })
+}
+
+func ringName(_ config: TrainConfig, _ ring: Int) -> String {
+    config.model.kind == .wrnn ? "ring \(ring)" : "all \(config.model.units) neurons"
+}
+
+/// Writes every figure of `recording` into `directory` in `formats`, with the data beside each
+/// (.npy), and returns the summary. `seed` drives the time shuffle of the normalised spectrum.
 public func writeFigures(_ recording: Recording, channels requested: [Int]?, runDirectory: String,
-                         into directory: String, seed: UInt64? = nil) throws -> AnalysisSummary {
-    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                         into directory: String, seed: UInt64? = nil, formats: [FigureFormat] = [.png]) throws -> AnalysisSummary {
+    try makeDirectories(directory)
     let config = recording.config
     let channels = requested ?? Array(0..<min(recording.channels, 4))
     for c in channels where c < 0 || c >= recording.channels {
-        throw WrnnError.usage("--channels: channel \(c) does not exist (the model has \(recording.channels))")
+        throw WrnnError.usage("--channels: ring \(c) does not exist (the model has \(recording.channels))")
     }
+    let name = config.model.displayName
     var files: [String] = []
     var results: [ChannelAnalysis] = []
     let t = recording.length, n = recording.ringSize
+    // one colour range for every map and one for every spectrum of the run, so panels compare
+    let mapRange = clippedRange(recording.states.joined().map(Double.init))
+    var spectra: [(row: Int, sample: Int, ring: Int, spectrum: WaveSpectrum)] = []
     for (row, sample) in recording.samples.enumerated() {
-        let name = "hidden_s\(sample).npy"
-        try Npy.write(recording.states[row], shape: [t, recording.channels, n], to: directory + "/" + name)
-        files.append(name)
+        for c in channels {
+            spectra.append((row, sample, c, WaveSpectrum(map: recording.map(sample: row, channel: c), steps: t, neurons: n, seed: seed ?? config.seed)))
+        }
+    }
+    let spectralRange = spectrumRange(spectra.map(\.spectrum))
+    let neuronLabel = config.model.kind == .wrnn ? "neuron i on the ring" : "neuron i"
+    for (row, sample) in recording.samples.enumerated() {
+        let hidden = "hidden_s\(sample).npy"
+        try Npy.write(recording.states[row], shape: [t, recording.channels, n], to: directory + "/" + hidden)
+        files.append(hidden)
         for c in channels {
             let map = recording.map(sample: row, channel: c)
-            try PNG.write(spaceTimeImage(map, steps: t, neurons: n), to: directory + "/spacetime_s\(sample)_c\(c).png")
-            files.append("spacetime_s\(sample)_c\(c).png")
+            files += try writeFigure(to: directory + "/spacetime_s\(sample)_c\(c)", formats: formats, width: 720, height: 330) { canvas in
+                drawSpaceTime(canvas, x: 64, y: 30, w: 560, h: 250, map: map, steps: t, neurons: n, low: mapRange.0, high: mapRange.1,
+                              title: "\(name), \(ringName(config, c)): hidden state, test sample \(sample)", neuronLabel: neuronLabel)
+                drawColorbar(canvas, x: 644, y: 30, h: 250, low: mapRange.0, high: mapRange.1, label: "activation h (to 99th pct.)")
+            }
             if config.model.kind == .irnn {
                 let order = onsetOrder(map, steps: t, neurons: n)
-                try PNG.write(spaceTimeImage(map, steps: t, neurons: n, order: order),
-                              to: directory + "/spacetime_sorted_s\(sample)_c\(c).png")
-                files.append("spacetime_sorted_s\(sample)_c\(c).png")
+                files += try writeFigure(to: directory + "/spacetime_sorted_s\(sample)_c\(c)", formats: formats, width: 720, height: 330) { canvas in
+                    drawSpaceTime(canvas, x: 64, y: 30, w: 560, h: 250, map: map, steps: t, neurons: n, order: order, low: mapRange.0,
+                                  high: mapRange.1, title: "\(name): neurons sorted by onset, test sample \(sample)",
+                                  neuronLabel: "neuron (sorted by onset)")
+                    drawColorbar(canvas, x: 644, y: 30, h: 250, low: mapRange.0, high: mapRange.1, label: "activation h (to 99th pct.)")
+                }
             }
-            let spectrum = WaveSpectrum(map: map, steps: t, neurons: n, seed: seed ?? config.seed)
-            let logRatio = spectrum.displayLogRatio
-            try PNG.write(heatmap(logRatio, rows: n, cols: t, scaleX: max(1, 600 / t), scaleY: max(1, 300 / n),
-                                  low: logRatio.min() ?? 0, high: logRatio.max() ?? 1),
-                          to: directory + "/spectrum_s\(sample)_c\(c).png")
-            files.append("spectrum_s\(sample)_c\(c).png")
+            let spectrum = spectra.first { $0.row == row && $0.ring == c }!.spectrum
+            try Npy.write(spectrum.displayLogRatio.map(Float.init), shape: [n, t], to: directory + "/spectrum_s\(sample)_c\(c).npy")
+            files.append("spectrum_s\(sample)_c\(c).npy")
+            files += try writeFigure(to: directory + "/spectrum_s\(sample)_c\(c)", formats: formats, width: 560, height: 420) { canvas in
+                drawSpectrum(canvas, x: 70, y: 30, w: 380, h: 330, spectrum: spectrum, low: spectralRange.0, high: spectralRange.1,
+                             title: "\(name), \(ringName(config, c)): normalised spectrum, sample \(sample)")
+                drawColorbar(canvas, x: 470, y: 30, h: 330, low: spectralRange.0, high: spectralRange.1, label: "log10 |F| / |F time-shuffled|")
+            }
             results.append(ChannelAnalysis(sample: sample, channel: c, diagonalPower: spectrum.diagonalPower,
                                            speed: spectrum.estimatedSpeed()))
         }
         try writeHiddenGIF(recording, row: row, to: directory + "/hidden_s\(sample).gif")
         files.append("hidden_s\(sample).gif")
         if config.task.kind == .copy {
-            try PNG.write(copyPanel(recording, row: row), to: directory + "/copy_io_s\(sample).png")
-            files.append("copy_io_s\(sample).png")
+            files += try writeCopyPanel(recording, row: row, sample: sample, to: directory + "/copy_io_s\(sample)", formats: formats)
         }
     }
-    if let curves = try? learningCurves(runs: [runDirectory]) {
-        try writeAtomically(curves, to: directory + "/curves.svg")
-        files.append("curves.svg")
-    }
+    files += (try? writeCurves(runs: [runDirectory], to: directory, formats: formats)) ?? []
     let summary = AnalysisSummary(
         model: config.model.kind.rawValue, task: config.task.kind.rawValue, step: recording.step, channels: results,
         meanDiagonalPower: results.map(\.diagonalPower).reduce(0, +) / Double(max(results.count, 1)),
@@ -119,47 +177,112 @@ public func writeFigures(_ recording: Recording, channels requested: [Int]?, run
     return summary
 }
 
-/// The hidden state over time: each frame shows the rings as rows, neurons as columns.
+/// The paper's Figure 2 as one image: the wRNN's and the iRNN's space-time maps side by side on one
+/// colour scale, their normalised spectra below on one shared scale.
+public func writeFigure2(wave: Recording, plain: Recording, to base: String, formats: [FigureFormat]) throws -> [String] {
+    let waveMap = wave.map(sample: 0, channel: 0), plainMap = plain.map(sample: 0, channel: 0)
+    let mapRange = clippedRange(waveMap + plainMap)
+    let spectra = [WaveSpectrum(map: waveMap, steps: wave.length, neurons: wave.ringSize, seed: wave.config.seed),
+                   WaveSpectrum(map: plainMap, steps: plain.length, neurons: plain.ringSize, seed: plain.config.seed)]
+    let spectralRange = spectrumRange(spectra)
+    return try writeFigure(to: base, formats: formats, width: 1120, height: 760) { c in
+        c.text("Traveling waves: wRNN against iRNN on the \(wave.config.task.kind.rawValue) task (test sample 0)", x: 560, y: 22, size: 14,
+               anchor: .middle, bold: true)
+        for (k, recording) in [wave, plain].enumerated() {
+            let x = 70 + Double(k) * 480
+            drawSpaceTime(c, x: x, y: 60, w: 400, h: 260, map: k == 0 ? waveMap : plainMap, steps: recording.length,
+                          neurons: recording.ringSize, low: mapRange.0, high: mapRange.1,
+                          title: "\(recording.config.model.displayName), \(ringName(recording.config, 0))",
+                          neuronLabel: recording.config.model.kind == .wrnn ? "neuron i on the ring" : "neuron i")
+            drawSpectrum(c, x: x, y: 410, w: 400, h: 300, spectrum: spectra[k], low: spectralRange.0, high: spectralRange.1,
+                         title: "\(recording.config.model.displayName): normalised spectrum, diagonal power \(String(format: "%.1f", spectra[k].diagonalPower))")
+        }
+        drawColorbar(c, x: 1000, y: 60, h: 260, low: mapRange.0, high: mapRange.1, label: "activation h, both maps (to 99th pct.)")
+        drawColorbar(c, x: 1000, y: 410, h: 300, low: spectralRange.0, high: spectralRange.1, label: "log10 ratio (both spectra)")
+        c.text("grey column: zero temporal frequency, unchanged by the time shuffle (ratio 1)", x: 70, y: 752, size: 9.5, color: .grey)
+    }
+}
+
+/// The hidden state over time: rings as rows (labelled), neurons along them, a time counter on top.
+/// The colour scale is clipped at the 1st and 99th percentiles of the whole recording, so weak
+/// rings and early frames still show their waves; frames start at the first non-zero state.
 func writeHiddenGIF(_ recording: Recording, row: Int, to path: String) throws {
     let c = recording.channels, n = recording.ringSize, t = recording.length
     let values = recording.states[row]
-    // a run that diverged may hold Inf or NaN: the scale comes from the finite values, the rest draw as the low end
-    let finite = values.lazy.filter { $0.isFinite }.map(Double.init)
-    let low = finite.min() ?? 0, high = finite.max() ?? 1
-    let scale = max(1, 400 / n), rowScale = max(scale, 120 / max(c, 1) / max(1, 1))
-    let width = n * scale, height = c * rowScale
-    let stride = max(1, t / 200)   // at most about 200 frames
+    let finite = values.filter { $0.isFinite }.map(Double.init).sorted()
+    let low = finite.isEmpty ? 0 : finite[Int(Double(finite.count - 1) * 0.01)]
+    let high = finite.isEmpty ? 1 : max(finite[Int(Double(finite.count - 1) * 0.99)], low + 1e-9)
+    let scale = max(1, 400 / n), rowScale = max(8, min(40, 160 / max(c, 1)))
+    let left = 58, top = 22, gap = c > 1 ? 2 : 0
+    let width = left + n * scale + 6, height = top + c * rowScale + (c - 1) * gap + 6
+    let white: UInt8 = 254, background: UInt8 = 255
+    var palette = Colormap.viridisPalette
+    palette[Int(white)] = (255, 255, 255)
+    palette[Int(background)] = (24, 24, 24)
+    func stamp(_ mask: (width: Int, height: Int, alpha: [UInt8]), x: Int, y: Int, into frame: inout [UInt8]) {
+        for yy in 0..<mask.height where y + yy < height {
+            for xx in 0..<mask.width where x + xx < width && mask.alpha[yy * mask.width + xx] > 110 {
+                frame[(y + yy) * width + x + xx] = white
+            }
+        }
+    }
+    var base = [UInt8](repeating: background, count: width * height)
+    for ch in 0..<c {
+        let label = textMask(recording.config.model.kind == .wrnn ? "ring \(ch)" : "neurons", size: 10)
+        stamp(label, x: 4, y: top + ch * (rowScale + gap) + max(0, (rowScale - label.height) / 2), into: &base)
+    }
+    let first = (0..<t).first { step in (0..<(c * n)).contains { values[step * c * n + $0] != 0 } } ?? 0
+    let stride = max(1, (t - first) / 200)   // at most about 200 frames
     var frames: [[UInt8]] = []
-    for step in Swift.stride(from: 0, to: t, by: stride) {
-        var frame = [UInt8](repeating: 0, count: width * height)
+    for step in Swift.stride(from: first, to: t, by: stride) {
+        var frame = base
+        stamp(textMask("t = \(step + 1) of \(t)", size: 11), x: left, y: 3, into: &frame)
         for ch in 0..<c {
+            let y0 = top + ch * (rowScale + gap)
             for i in 0..<n {
-                let v = (Double(values[(step * c + ch) * n + i]) - low) / max(high - low, 1e-12)
-                let index = v.isFinite ? UInt8(min(max(v, 0), 1) * 255) : 0
-                for y in (ch * rowScale)..<((ch + 1) * rowScale) { for x in (i * scale)..<((i + 1) * scale) { frame[y * width + x] = index } }
+                let v = Double(values[(step * c + ch) * n + i])
+                let index = v.isFinite ? UInt8(min(max((v - low) / (high - low), 0), 1) * 253) : 0
+                for y in y0..<(y0 + rowScale) { for x in (left + i * scale)..<(left + (i + 1) * scale) { frame[y * width + x] = index } }
             }
         }
         frames.append(frame)
     }
-    try AnimatedGIF.write(frames: frames, width: width, height: height, palette: Colormap.viridisPalette,
-                          delayCentiseconds: 6, to: path)
+    try AnimatedGIF.write(frames: frames, width: width, height: height, palette: palette, delayCentiseconds: 6, to: path)
 }
 
-/// Copy task: input tokens, the model's softmax output and the target, each [10 tokens x time].
-func copyPanel(_ recording: Recording, row: Int) -> RGBImage {
+/// Copy task: the input tokens, the model's softmax output and the target, each token against
+/// time, labelled, on one probability scale.
+func writeCopyPanel(_ recording: Recording, row: Int, sample: Int, to base: String, formats: [FigureFormat]) throws -> [String] {
     let t = recording.length, classes = recording.config.model.outputSize
-    func image(_ value: (Int, Int) -> Double) -> RGBImage {
+    let task = CopyTask(delay: recording.config.task.t, layout: recording.config.task.copyLayout)
+    let inputs = recording.inputs[row], outputs = recording.outputs[row], targets = recording.targets[row]
+    func grid(_ value: (Int, Int) -> Double) -> [Double] {
         var values = [Double](repeating: 0, count: classes * t)
         for k in 0..<classes { for s in 0..<t { values[k * t + s] = value(k, s) } }
-        return heatmap(values, rows: classes, cols: t, scaleX: max(1, 800 / t), scaleY: 8, low: 0, high: 1)
+        return values
     }
-    let input = image { k, s in Double(recording.inputs[row][s * recording.config.model.inputSize + k]) }
-    let output = image { k, s in Double(recording.outputs[row][s * classes + k]) }
-    let target = image { k, s in recording.targets[row][s] == Int32(k) ? 1 : 0 }
-    return stack([input, output, target])
+    let panels: [(String, [Double])] = [
+        ("input x_t (one-hot token)", grid { k, s in Double(inputs[s * classes + k]) }),
+        ("model output (softmax)", grid { k, s in Double(outputs[s * classes + k]) }),
+        ("target", grid { k, s in targets[s] == Int32(k) ? 1 : 0 }),
+    ]
+    return try writeFigure(to: base, formats: formats, width: 860, height: 560) { c in
+        c.text("\(recording.config.model.displayName) on the copy task, test sample \(sample): recall of the ten digits after the delimiter",
+               x: 420, y: 20, size: 12.5, anchor: .middle, bold: true)
+        for (k, (title, values)) in panels.enumerated() {
+            let panel = Panel(x: 70, y: 46 + Double(k) * 172, w: 680, h: 120,
+                              xAxis: Axis(k == 2 ? "time step t" : "", 0.5, Double(t) + 0.5),
+                              yAxis: Axis("token", -0.5, Double(classes) - 0.5, downward: true))
+            drawHeatmap(c, panel, values: values, rows: classes, cols: t, low: 0, high: 1)
+            panel.drawFrame(c, title: title)
+            let recall = task.recallPositions
+            c.line([(panel.px(Double(recall.lowerBound) + 0.5), panel.y), (panel.px(Double(recall.lowerBound) + 0.5), panel.y + panel.h)],
+                   .white, width: 0.8, dashed: true)
+        }
+        drawColorbar(c, x: 776, y: 46, h: 464, low: 0, high: 1, label: "probability / one-hot")
+    }
 }
 
-/// One metrics line as read back for plotting.
 struct MetricsPoint: Decodable {
     var step: Int
     var trainLoss: Double?
@@ -188,25 +311,57 @@ func runLabel(_ run: String) -> String {
     return name
 }
 
-/// Learning curves of one or several runs: log-scale loss against step (test solid, train dashed).
-public func learningCurves(runs: [String]) throws -> String {
-    var series: [ChartSeries] = []
-    for (k, run) in runs.enumerated() {
-        let points = try readMetrics(run)
-        let color = chartColors[k % chartColors.count]
-        series.append(ChartSeries(name: "\(runLabel(run)) test", points: points.map { (Double($0.step), $0.testLoss) }, color: color))
-        let train = points.compactMap { p in p.trainLoss.map { (x: Double(p.step), y: $0) } }
-        if !train.isEmpty { series.append(ChartSeries(name: "train", points: train, color: color, dashed: true)) }
+/// The paper's loss for a run: cross-entropy divided by the batch size for the copy task (as the
+/// authors plot it), the mean loss otherwise; and its label.
+func paperLoss(_ run: String) -> (scale: Double, label: String) {
+    guard let data = FileManager.default.contents(atPath: run + "/config.json"),
+          let config = try? WrnnJSON.decoder().decode(TrainConfig.self, from: data) else { return (1, "loss") }
+    switch config.task.kind {
+    case .copy: return (1 / Double(config.batchSize), "cross-entropy / batch (log scale)")
+    case .adding: return (1, "mean squared error (log scale)")
+    default: return (1, "cross-entropy (log scale)")
     }
-    return Chart(title: "Learning curves", xLabel: "training step", yLabel: "loss (log scale)", logY: true, series: series).svg()
 }
 
-/// Recall accuracy (copy) or test accuracy (classification) against step, for runs that report it.
-public func accuracyCurves(runs: [String]) throws -> String? {
+/// Learning curves of one or several runs in the paper's loss (test solid, train dashed), one
+/// colour per run in the order given.
+public func learningCurveChart(runs: [String], labels: [String]? = nil) throws -> LineChart {
     var series: [ChartSeries] = []
+    var yLabel = "loss (log scale)"
     for (k, run) in runs.enumerated() {
-        let points = try readMetrics(run).compactMap { p in (p.recallAccuracy ?? p.accuracy).map { (x: Double(p.step), y: 100 * $0) } }
-        if !points.isEmpty { series.append(ChartSeries(name: runLabel(run), points: points, color: chartColors[k % chartColors.count])) }
+        let points = try readMetrics(run)
+        let (scale, label) = paperLoss(run)
+        yLabel = label
+        let color = runColors[k % runColors.count], name = labels?[k] ?? runLabel(run)
+        series.append(ChartSeries(name: "\(name) test", points: points.map { (Double($0.step), $0.testLoss * scale) }, color: color))
+        let train = points.compactMap { p in p.trainLoss.map { (x: Double(p.step), y: $0 * scale) } }
+        if !train.isEmpty { series.append(ChartSeries(name: "\(name) train", points: train, color: color, dashed: true)) }
     }
-    return series.isEmpty ? nil : Chart(title: "Accuracy", xLabel: "training step", yLabel: "accuracy (%)", series: series).svg()
+    return LineChart(title: "Learning curves", xLabel: "training step", yLabel: yLabel, logY: true, series: series)
+}
+
+/// Recall accuracy (copy) or test accuracy (classification) against step, with the chance level.
+public func accuracyChart(runs: [String], labels: [String]? = nil) throws -> LineChart? {
+    var series: [ChartSeries] = []
+    var chance: Double?
+    for (k, run) in runs.enumerated() {
+        let metrics = try readMetrics(run)
+        let points = metrics.compactMap { p in (p.recallAccuracy ?? p.accuracy).map { (x: Double(p.step), y: 100 * $0) } }
+        if !points.isEmpty {
+            series.append(ChartSeries(name: labels?[k] ?? runLabel(run), points: points, color: runColors[k % runColors.count]))
+            chance = metrics.contains { $0.recallAccuracy != nil } ? 100.0 / 8 : 10
+        }
+    }
+    guard !series.isEmpty else { return nil }
+    var chart = LineChart(title: "Accuracy", xLabel: "training step", yLabel: "accuracy (%)", series: series)
+    chart.yRange = (0, 100)
+    if let chance { chart.references = [(chance, chance == 10 ? "chance (10 classes)" : "chance (1 of 8 digits)")] }
+    return chart
+}
+
+/// curves.{formats} and accuracy.{formats} for the runs, into `directory`.
+func writeCurves(runs: [String], to directory: String, formats: [FigureFormat]) throws -> [String] {
+    var files = try learningCurveChart(runs: runs).write(to: directory + "/curves", formats: formats)
+    if let accuracy = try accuracyChart(runs: runs) { files += try accuracy.write(to: directory + "/accuracy", formats: formats) }
+    return files
 }

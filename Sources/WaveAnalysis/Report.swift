@@ -15,118 +15,207 @@ public func ensureAnalysis(_ run: String, seed: UInt64? = nil) throws -> Analysi
     return try writeFigures(recording, channels: nil, runDirectory: run, into: run + "/analysis", seed: seed)
 }
 
-/// One self-contained HTML page for one or several runs: configuration, summary numbers, the
-/// figures (embedded), and for several runs a comparison table and overlaid curves.
-public func writeReport(runs: [String], to path: String, seed: UInt64? = nil) throws {
-    var sections: [String] = []
-    var rows: [String] = []
-    var paramPoints: [ChartSeries] = []
-    for (k, run) in runs.enumerated() {
+/// Labels for runs that stay unique when folder names clash: the folder name, or as many of the
+/// trailing path components as it takes to tell them apart.
+public func uniqueRunLabels(_ runs: [String]) -> [String] {
+    let parts = runs.map { URL(fileURLWithPath: $0).standardizedFileURL.pathComponents.filter { $0 != "/" } }
+    var depth = 1
+    while depth < (parts.map(\.count).max() ?? 1) {
+        let labels = parts.map { $0.suffix(depth).joined(separator: "/") }
+        if Set(labels).count == labels.count { return labels }
+        depth += 1
+    }
+    return parts.map { $0.joined(separator: "/") }
+}
+
+/// A chart as an inline SVG image (drawn by cairo into a temporary file, then embedded).
+public func svgDataURI(_ draw: (Canvas) -> Void, width: Int, height: Int) throws -> String {
+    let path = NSTemporaryDirectory() + "wrnn-chart-\(UUID().uuidString).svg"
+    defer { unlink(path) }
+    let canvas = try Canvas(width: width, height: height, format: .svg, path: path)
+    draw(canvas)
+    try canvas.finish()
+    return "data:image/svg+xml;base64," + (FileManager.default.contents(atPath: path) ?? Data()).base64EncodedString()
+}
+
+struct ReportRun {
+    let path: String
+    let label: String
+    let config: TrainConfig
+    let summary: TrainSummary?
+    let analysis: AnalysisSummary
+    let metrics: [MetricsPoint]
+    let command: RunCommand?
+}
+
+/// One self-contained HTML page for one or several runs: each run's configuration, numbers and
+/// figures, and for several runs a comparison (table, overlaid curves, Figure 2 when a wRNN and an
+/// iRNN share a task, accuracy against parameters when a model comes in several sizes). It reads
+/// on a phone (400 px) and on a desktop (1400 px); each run keeps one colour in every chart.
+public func writeReport(runs paths: [String], to path: String, seed: UInt64? = nil) throws {
+    let labels = uniqueRunLabels(paths)
+    var runs: [ReportRun] = []
+    for (k, run) in paths.enumerated() {
         guard FileManager.default.fileExists(atPath: run + "/checkpoint.bin") else {
             throw WrnnError.missing("\(run) is not a run directory (no checkpoint.bin)")
         }
         let analysis = try ensureAnalysis(run, seed: seed)
-        let config = try WrnnJSON.decoder().decode(TrainConfig.self, from: Data(contentsOf: URL(fileURLWithPath: run + "/config.json")))
-        let summary = (try? Data(contentsOf: URL(fileURLWithPath: run + "/summary.json")))
-            .flatMap { try? WrnnJSON.decoder().decode(TrainSummary.self, from: $0) }
-        let name = URL(fileURLWithPath: run).lastPathComponent
-        let metrics = try readMetrics(run)
-        let last = metrics.last
-        let recall = last?.recallAccuracy.map { String(format: "%.1f%%", $0 * 100) } ?? "–"
-        rows.append("<tr><td>\(escapeXML(name))</td><td>\(config.model.displayName)</td><td>\(grouped(config.model.parameterCount))</td>"
-            + "<td>\(last.map { formatLoss($0.testLoss) } ?? "–")</td><td>\(recall)</td>"
-            + "<td>\(summary?.solvedAt.map(String.init) ?? "–")</td>"
-            + "<td>\(String(format: "%.2f", analysis.meanDiagonalPower))</td><td>\(String(format: "%.2f", analysis.meanSpeed))</td></tr>")
-        if let accuracy = last?.recallAccuracy {
-            paramPoints.append(ChartSeries(name: name, points: [(Double(config.model.parameterCount), 100 * accuracy)],
-                                           color: chartColors[k % chartColors.count], markers: true))
-        }
-        sections.append(try runSection(run: run, name: name, config: config, summary: summary, analysis: analysis))
+        let config = try WrnnJSON.decoder().decode(TrainConfig.self, from: Data(try readFileBytes(run + "/config.json").get()))
+        let summary = FileManager.default.contents(atPath: run + "/summary.json").flatMap { try? WrnnJSON.decoder().decode(TrainSummary.self, from: $0) }
+        let command = FileManager.default.contents(atPath: run + "/command.json").flatMap { try? WrnnJSON.decoder().decode(RunCommand.self, from: $0) }
+        runs.append(ReportRun(path: run, label: labels[k], config: config, summary: summary, analysis: analysis,
+                              metrics: try readMetrics(run), command: command))
     }
 
     var comparison = ""
     if runs.count > 1 {
+        var rows = ""
+        for (k, r) in runs.enumerated() {
+            let last = r.metrics.last
+            rows += "<tr><td><span class=\"swatch\" style=\"background:\(runColors[k % runColors.count].hexText)\"></span>\(escapeXML(r.label))</td>"
+                + "<td>\(r.config.model.displayName)</td><td>\(grouped(r.config.model.parameterCount))</td>"
+                + "<td>\(last.map { formatLoss($0.testLoss) } ?? "–")</td><td>\(last?.recallAccuracy.map { String(format: "%.1f%%", $0 * 100) } ?? last?.accuracy.map { String(format: "%.2f%%", $0 * 100) } ?? "–")</td>"
+                + "<td>\(r.summary?.solvedAt.map(String.init) ?? "–")</td>"
+                + "<td>\(String(format: "%.2f", r.analysis.meanDiagonalPower))</td><td>\(String(format: "%.2f", r.analysis.meanSpeed))</td></tr>\n"
+        }
+        var figures = ""
+        let curves = try learningCurveChart(runs: runs.map(\.path), labels: runs.map(\.label))
+        figures += "<figure><img src=\"\(try svgDataURI({ curves.draw(on: $0) }, width: 760, height: 400))\" alt=\"learning curves\"><figcaption>Loss of every run in the paper's units (test solid, train dashed).</figcaption></figure>"
+        if let accuracy = try accuracyChart(runs: runs.map(\.path), labels: runs.map(\.label)) {
+            figures += "<figure><img src=\"\(try svgDataURI({ accuracy.draw(on: $0) }, width: 760, height: 400))\" alt=\"accuracy\"><figcaption>Recall or test accuracy against step, with the chance level.</figcaption></figure>"
+        }
+        // accuracy against parameters only where a model comes in several sizes (the paper's Figure 7)
+        let byModel = Dictionary(grouping: runs.indices, by: { runs[$0].config.model.kind })
+        if byModel.values.contains(where: { Set($0.map { runs[$0].config.model.parameterCount }).count > 1 }) {
+            var series: [ChartSeries] = []
+            for (kind, indices) in byModel.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+                let points = indices.compactMap { i -> (x: Double, y: Double)? in
+                    (runs[i].metrics.last?.accuracy ?? runs[i].metrics.last?.recallAccuracy).map { (Double(runs[i].config.model.parameterCount), 100 * $0) }
+                }.sorted { $0.x < $1.x }
+                if !points.isEmpty { series.append(ChartSeries(name: runs[indices[0]].config.model.displayName, points: points,
+                                                               color: runColors[indices[0] % runColors.count])) }
+                _ = kind
+            }
+            var chart = LineChart(title: "Accuracy against parameter count", xLabel: "parameters (log scale)", yLabel: "final accuracy (%)",
+                                  logX: true, series: series)
+            chart.yRange = (0, 100)
+            figures += "<figure><img src=\"\(try svgDataURI({ chart.draw(on: $0) }, width: 760, height: 400))\" alt=\"accuracy against parameters\"><figcaption>Final accuracy against parameter count, one line per model (the paper's Figure 7).</figcaption></figure>"
+        }
+        if let wave = runs.first(where: { $0.config.model.kind == .wrnn }),
+           let plain = runs.first(where: { $0.config.model.kind == .irnn && $0.config.task == wave.config.task }) {
+            let base = NSTemporaryDirectory() + "wrnn-figure2-\(UUID().uuidString)"
+            defer { unlink(base + ".png") }
+            _ = try writeFigure2(wave: try Recording.record(runDirectory: wave.path, samples: [0]),
+                                 plain: try Recording.record(runDirectory: plain.path, samples: [0]), to: base, formats: [.png])
+            let data = FileManager.default.contents(atPath: base + ".png") ?? Data()
+            figures += "<figure class=\"wide\"><img src=\"data:image/png;base64,\(data.base64EncodedString())\" alt=\"Figure 2\"><figcaption>The paper's Figure 2: \(escapeXML(wave.label)) against \(escapeXML(plain.label)), maps on one colour scale, spectra on another.</figcaption></figure>"
+        }
         comparison = """
         <h2>Comparison</h2>
-        <table><tr><th>run</th><th>model</th><th>parameters</th><th>test loss</th><th>recall</th><th>solved at</th><th>diagonal power</th><th>wave speed</th></tr>
-        \(rows.joined(separator: "\n"))</table>
-        <div class="figures"><figure>\(try learningCurves(runs: runs))<figcaption>Loss of every run (test solid, train dashed).</figcaption></figure>
-        \(try accuracyCurves(runs: runs).map { "<figure>\($0)<figcaption>Recall accuracy against step.</figcaption></figure>" } ?? "")
-        \(paramPoints.count > 1 ? "<figure>" + Chart(title: "Accuracy against parameter count", xLabel: "parameters (log scale)", yLabel: "recall accuracy (%)", logX: true, series: paramPoints).svg() + "<figcaption>Final recall accuracy against parameter count (the paper's Figure 7).</figcaption></figure>" : "")
-        </div>
+        <div class="table-wrap"><table><tr><th>run</th><th>model</th><th>parameters</th><th>test loss</th><th>recall / accuracy</th><th>solved at</th><th>diagonal power</th><th>wave speed (neurons / step)</th></tr>
+        \(rows)</table></div>
+        <div class="figures">\(figures)</div>
         """
     }
 
     let html = """
     <!DOCTYPE html>
-    <html lang="en"><head><meta charset="utf-8"><title>WaveRNN report</title>
+    <html lang="en"><head><meta charset="utf-8">
+    <meta name="viewport" content="width=device-width, initial-scale=1">
+    <title>Wave-RNN report (traveling-wave RNNs, Keller et al. ICLR 2024): \(runs.count) run\(runs.count == 1 ? "" : "s")</title>
     <style>
-    body { font-family: Helvetica, Arial, sans-serif; margin: 24px auto; max-width: 1400px; color: #222; background: #fafafa; }
-    h1 { font-size: 26px; margin-bottom: 4px; } h2 { border-bottom: 2px solid #ddd; padding-bottom: 4px; margin-top: 36px; }
-    h3 { margin: 18px 0 8px; }
+    * { box-sizing: border-box; }
+    body { font-family: "DejaVu Sans", Helvetica, Arial, sans-serif; margin: 0 auto; padding: 16px; max-width: 1400px; color: #222; background: #fafafa; line-height: 1.4; }
+    h1 { font-size: 24px; margin: 8px 0 4px; } h2 { border-bottom: 2px solid #ddd; padding-bottom: 4px; margin-top: 32px; font-size: 20px; }
+    .table-wrap { overflow-x: auto; max-width: 100%; }
     table { border-collapse: collapse; margin: 8px 0 16px; background: white; }
-    td, th { border: 1px solid #ddd; padding: 4px 10px; text-align: left; font-size: 14px; }
-    th { background: #f0f0f0; }
-    .figures { display: flex; flex-wrap: wrap; gap: 16px; align-items: flex-start; }
-    figure { margin: 0; background: white; border: 1px solid #e2e2e2; padding: 8px; }
-    figure img { display: block; image-rendering: pixelated; max-width: 100%; }
-    figcaption { font-size: 13px; color: #555; margin-top: 6px; max-width: 820px; }
+    td, th { border: 1px solid #ddd; padding: 4px 10px; text-align: left; font-size: 14px; vertical-align: top; }
+    th { background: #f0f0f0; white-space: nowrap; }
+    code { font-size: 13px; word-break: break-all; }
+    .figures { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 520px), 1fr)); gap: 16px; }
+    figure { margin: 0; background: white; border: 1px solid #e2e2e2; padding: 8px; min-width: 0; }
+    figure.wide { grid-column: 1 / -1; }
+    figure img { display: block; width: 100%; height: auto; }
+    figcaption { font-size: 13px; color: #555; margin-top: 6px; }
     .note { color: #555; font-size: 14px; }
+    .swatch { display: inline-block; width: 10px; height: 10px; margin-right: 6px; border-radius: 2px; }
     </style></head><body>
-    <h1>WaveRNN report</h1>
-    <p class="note">\(runs.count) run\(runs.count == 1 ? "" : "s"), written \(ISO8601DateFormatter().string(from: Date())). Space-time maps: neurons vertical, time horizontal (diagonal bands are traveling waves). Spectra: log<sub>10</sub> of |FFT2| divided by |FFT2| of the time-shuffled map, spatial frequency vertical, temporal horizontal, zero frequency in the middle.</p>
+    <h1>Wave-RNN report</h1>
+    <p class="note">Traveling-wave recurrent networks (wRNN, Keller, Muller, Sejnowski &amp; Welling, ICLR 2024), made with wrnn \(WrnnVersion.text) on \(ISO8601DateFormatter().string(from: Date())); \(runs.count) run\(runs.count == 1 ? "" : "s"). Space-time maps show one ring's neurons down the page and time across it: diagonal bands are traveling waves. Spectra are log<sub>10</sub> |FFT2| of a map over |FFT2| of the same map with its time steps shuffled, spatial frequency up, temporal frequency across, zero marked; the zero temporal-frequency column is grey because the shuffle cannot change it.</p>
     \(comparison)
-    \(sections.joined(separator: "\n"))
+    \(try runs.enumerated().map { try runSection($0.element, color: runColors[$0.offset % runColors.count]) }.joined(separator: "\n"))
     </body></html>
     """
     try writeAtomically(html, to: path)
 }
 
-func runSection(run: String, name: String, config: TrainConfig, summary: TrainSummary?, analysis: AnalysisSummary) throws -> String {
-    let dir = run + "/analysis/"
+func runSection(_ run: ReportRun, color: Color) throws -> String {
+    let dir = run.path + "/analysis/"
     func embed(_ file: String, mime: String) -> String? {
         guard let data = FileManager.default.contents(atPath: dir + file) else { return nil }
         return "data:\(mime);base64,\(data.base64EncodedString())"
     }
+    let config = run.config
     var figures: [String] = []
-    for channel in analysis.channels {
+    for channel in run.analysis.channels {
         let s = channel.sample, c = channel.channel
+        let ring = config.model.kind == .wrnn ? "ring \(c)" : "all neurons (one ring)"
         if let image = embed("spacetime_s\(s)_c\(c).png", mime: "image/png") {
-            figures.append("<figure><img src=\"\(image)\" alt=\"space-time map\"><figcaption>Hidden state, sample \(s), \(config.model.kind == .wrnn ? "ring \(c)" : "all neurons"): neurons vertical, time horizontal.</figcaption></figure>")
+            figures.append("<figure><img src=\"\(image)\" alt=\"space-time map\"><figcaption>Hidden state, test sample \(s), \(ring).</figcaption></figure>")
         }
         if let image = embed("spacetime_sorted_s\(s)_c\(c).png", mime: "image/png") {
-            figures.append("<figure><img src=\"\(image)\" alt=\"sorted space-time map\"><figcaption>The same map with neurons sorted by the time of their largest activation (onset).</figcaption></figure>")
+            figures.append("<figure><img src=\"\(image)\" alt=\"sorted space-time map\"><figcaption>The same map with neurons sorted by the time of their largest activation (onset): even sorted, no bands.</figcaption></figure>")
         }
         if let image = embed("spectrum_s\(s)_c\(c).png", mime: "image/png") {
-            figures.append("<figure><img src=\"\(image)\" alt=\"normalised spectrum\"><figcaption>Normalised 2-D spectrum, sample \(s), channel \(c): diagonal power \(String(format: "%.2f", channel.diagonalPower)), estimated speed \(String(format: "%.2f", channel.speed)) neurons/step.</figcaption></figure>")
+            figures.append("<figure><img src=\"\(image)\" alt=\"normalised spectrum\"><figcaption>Normalised 2-D spectrum, test sample \(s), \(ring): diagonal power \(String(format: "%.2f", channel.diagonalPower)), estimated speed \(String(format: "%.2f", channel.speed)) neurons / step.</figcaption></figure>")
         }
     }
     if let gif = embed("hidden_s0.gif", mime: "image/gif") {
-        figures.append("<figure><img src=\"\(gif)\" alt=\"hidden state over time\"><figcaption>Hidden state over time (rings as rows).</figcaption></figure>")
+        figures.append("<figure><img src=\"\(gif)\" alt=\"hidden state over time\"><figcaption>Hidden state over time, test sample 0: each row is a ring, the counter is the time step.</figcaption></figure>")
     }
     if let panel = embed("copy_io_s0.png", mime: "image/png") {
-        figures.append("<figure><img src=\"\(panel)\" alt=\"copy task\"><figcaption>Copy task, sample 0: input tokens (top), model output softmax (middle), target (bottom); tokens vertical, time horizontal.</figcaption></figure>")
+        figures.append("<figure><img src=\"\(panel)\" alt=\"copy task\"><figcaption>Copy task, test sample 0: input tokens, the model's output and the target against time; the dashed line marks the start of the recall.</figcaption></figure>")
     }
-    if let curves = try? String(contentsOfFile: dir + "curves.svg", encoding: .utf8) {
-        figures.append("<figure>\(curves)<figcaption>Learning curves.</figcaption></figure>")
+    let curves = try learningCurveChart(runs: [run.path], labels: [run.label])
+    curves.series.indices.forEach { _ in }
+    var coloured = curves
+    coloured.series = curves.series.map { var s = $0; s.color = color; return s }
+    figures.append("<figure><img src=\"\(try svgDataURI({ coloured.draw(on: $0) }, width: 760, height: 400))\" alt=\"learning curves\"><figcaption>Learning curves in the paper's units (test solid, train dashed).</figcaption></figure>")
+    if var accuracy = try accuracyChart(runs: [run.path], labels: [run.label]) {
+        accuracy.series = accuracy.series.map { var s = $0; s.color = color; return s }
+        figures.append("<figure><img src=\"\(try svgDataURI({ accuracy.draw(on: $0) }, width: 760, height: 400))\" alt=\"accuracy\"><figcaption>Accuracy against step, with the chance level.</figcaption></figure>")
     }
+
     var numbers = "<tr><th>parameters</th><td>\(escapeXML(config.model.parameterBreakdown))</td></tr>"
-    if let summary {
-        numbers += "<tr><th>steps</th><td>\(summary.steps) in \(formatDuration(summary.seconds)) (\(String(format: "%.1f", summary.stepsPerSecond)) steps/s)</td></tr>"
-        numbers += "<tr><th>test loss</th><td>\(formatLoss(summary.testLoss))\(summary.testLossPerBatch.map { " (/batch \(formatLoss($0)))" } ?? "")</td></tr>"
+    numbers += "<tr><th>evaluation</th><td>every \(grouped(config.evalEvery)) steps on a fixed test set of \(grouped(config.testSize)) sequences</td></tr>"
+    if let summary = run.summary {
+        numbers += "<tr><th>status</th><td>\(summary.status ?? (summary.diverged ? "diverged" : "complete"))</td></tr>"
+        numbers += "<tr><th>steps</th><td>\(grouped(summary.steps)) in \(formatDuration(summary.seconds)) (\(String(format: "%.1f", summary.stepsPerSecond)) steps/s)</td></tr>"
+        numbers += "<tr><th>final train loss</th><td>\(formatLoss(summary.trainLoss))</td></tr>"
+        numbers += "<tr><th>test loss</th><td>\(formatLoss(summary.testLoss))\(summary.testLossPerBatch.map { " (cross-entropy / batch \(formatLoss($0)))" } ?? "")</td></tr>"
         if let recall = summary.recallAccuracy { numbers += "<tr><th>recall accuracy</th><td>\(String(format: "%.1f%%", recall * 100))</td></tr>" }
-        if config.task.kind == .adding { numbers += "<tr><th>solved at</th><td>\(summary.solvedAt.map(String.init) ?? "never")</td></tr>" }
+        if let accuracy = summary.testAccuracy { numbers += "<tr><th>test accuracy</th><td>\(String(format: "%.2f%%", accuracy * 100))\(summary.testAccuracyAtBestValidation.map { String(format: " (%.2f%% at the best validation accuracy)", $0 * 100) } ?? "")</td></tr>" }
+        if config.task.kind == .adding { numbers += "<tr><th>solved at</th><td>\(summary.solvedAt.map(String.init) ?? "never") (test MSE &le; 0.05)</td></tr>" }
     }
-    numbers += "<tr><th>mean diagonal power</th><td>\(String(format: "%.2f", analysis.meanDiagonalPower))</td></tr>"
-    numbers += "<tr><th>mean wave speed</th><td>\(String(format: "%.2f", analysis.meanSpeed)) neurons/step</td></tr>"
+    if config.task.kind == .copy {
+        let perfect = run.metrics.first { ($0.recallAccuracy ?? 0) >= 1 }.map { "step \(grouped($0.step))" } ?? "not reached"
+        numbers += "<tr><th>first 100% recall</th><td>\(perfect)</td></tr>"
+    }
+    numbers += "<tr><th>mean diagonal power</th><td>\(String(format: "%.2f", run.analysis.meanDiagonalPower))</td></tr>"
+    numbers += "<tr><th>mean wave speed</th><td>\(String(format: "%.2f", run.analysis.meanSpeed)) neurons / step</td></tr>"
+    if let command = run.command {
+        numbers += "<tr><th>command</th><td><code>\(escapeXML(command.command.joined(separator: " ")))</code></td></tr>"
+        numbers += "<tr><th>tool</th><td>wrnn \(escapeXML(command.version))</td></tr>"
+    }
     return """
-    <h2>\(escapeXML(name))</h2>
-    <table>
+    <h2><span class="swatch" style="background:\(color.hexText)"></span>\(escapeXML(run.label))</h2>
+    <p class="note">Run directory: <code>\(escapeXML(URL(fileURLWithPath: run.path).standardizedFileURL.path))</code></p>
+    <div class="table-wrap"><table>
     <tr><th>task</th><td>\(escapeXML(config.task.summaryLine))</td></tr>
     <tr><th>model</th><td>\(escapeXML(config.model.summaryLine))</td></tr>
-    <tr><th>training</th><td>Adam lr \(config.learningRate), clip \(config.clip), batch \(config.batchSize), \(config.steps) steps, seed \(config.seed)</td></tr>
+    <tr><th>training</th><td>Adam lr \(config.learningRate)\(config.schedule.map { ", \($0.kind.rawValue) schedule" } ?? ""), clip \(config.clip == 0 ? "off" : String(config.clip)), batch \(config.batchSize), \(grouped(config.steps)) steps, seed \(config.seed), \(config.threads) threads</td></tr>
     \(numbers)
-    </table>
+    </table></div>
     <div class="figures">\(figures.joined(separator: "\n"))</div>
     """
 }

@@ -172,3 +172,14 @@ public struct MetricsRecord: Codable, Equatable, Sendable {
         case validationLoss = "validation_loss", validationAccuracy = "validation_accuracy"
     }
 }
+
+/// The tool's version, written into every run's command.json and shown by `--version`.
+public enum WrnnVersion { public static let text = "0.2.0" }
+
+/// How a run was started: the command line and the tool's version, kept beside config.json
+/// (not inside it, so a sweep's run hashes do not depend on how the sweep was invoked).
+public struct RunCommand: Codable, Sendable {
+    public var command: [String]
+    public var version: String
+    public init(command: [String], version: String = WrnnVersion.text) { self.command = command; self.version = version }
+}

@@ -2,6 +2,7 @@ import WaveCore
 import ArgumentParser
 import Foundation
 import WaveAnalysis
+import WavePlot
 import WaveTraining
 
 /// "0,2,5" -> [0, 2, 5]
@@ -41,8 +42,11 @@ struct Analyze: ParsableCommand {
     var checkpoint: String?
     @Option(parsing: .unconditional, help: "Seed of the time shuffle behind the normalised spectrum. Default: the run's seed.")
     var seed: UInt64?
+    @Option(help: "Figure formats, comma-separated: png, pdf, svg (vector for papers).")
+    var format: String = "png"
 
     func validate() throws {
+        do { _ = try FigureFormat.parse(format) } catch let error as WrnnError { throw ValidationError(error.message) }
         _ = try parseIndexList(samples, option: "--samples")
         if let channels { _ = try parseIndexList(channels, option: "--channels") }
     }
@@ -53,7 +57,7 @@ struct Analyze: ParsableCommand {
                                              samples: try parseIndexList(samples, option: "--samples"))
         let out = runDirectory + "/analysis"
         let summary = try writeFigures(recording, channels: try channels.map { try parseIndexList($0, option: "--channels") },
-                                       runDirectory: runDirectory, into: out, seed: seed)
+                                       runDirectory: runDirectory, into: out, seed: seed, formats: try FigureFormat.parse(format))
         print("wrnn analyze: \(recording.config.model.displayName) on the \(recording.config.task.summaryLine), checkpoint step \(recording.step)")
         print(analysisTable(summary))
         print("wrote \(summary.files.count + 1) files to \(out)")

@@ -61,17 +61,18 @@ struct Demo: ParsableCommand {
                 : ratio > 1 ? String(format: "%.1fx lower than", ratio) : String(format: "not below (%.2fx)", ratio)
             print("\nThe wRNN's test loss is \(text) the iRNN's after the same \(steps) steps.")
         }
-        var maps: [String] = []
         var powers: [String] = []
+        var recordings: [Recording] = []
         for kind in ["wrnn", "irnn"] {
             let run = root + "/" + kind
             let recording = try Recording.record(runDirectory: run, samples: [0])
             let summary = try writeFigures(recording, channels: nil, runDirectory: run, into: run + "/analysis")
-            maps.append(run + "/analysis/spacetime_s0_c0.png")
+            recordings.append(recording)
             powers.append(String(format: "%.1f", summary.meanDiagonalPower))
         }
+        let figure = try writeFigure2(wave: recordings[0], plain: recordings[1], to: root + "/figure2", formats: [.png, .pdf])
         print("Diagonal power of the normalised spectrum (waves): wRNN \(powers[0]), iRNN \(powers[1]).")
-        print("Space-time maps: \(maps[0]) and \(maps[1])")
+        print("The paper's Figure 2 (maps and spectra side by side): \(figure.map { root + "/" + $0 }.joined(separator: " and "))")
         print("Runs written to \(root)/wrnn and \(root)/irnn; `wrnn report \(root)/wrnn \(root)/irnn` makes an HTML page.")
     }
 }

@@ -35,8 +35,13 @@ struct Results: ParsableCommand {
         case .html:
             text = tables.html { task, runs in
                 var figures = ""
-                if let svg = try? learningCurves(runs: runs) { figures += "<figure>\(svg)<figcaption>\(task): learning curves of the best run per model.</figcaption></figure>" }
-                if let svg = (try? accuracyCurves(runs: runs)) ?? nil { figures += "<figure>\(svg)<figcaption>\(task): accuracy of the best run per model.</figcaption></figure>" }
+                let labels = uniqueRunLabels(runs)
+                if let chart = try? learningCurveChart(runs: runs, labels: labels), let uri = try? svgDataURI({ chart.draw(on: $0) }, width: 760, height: 400) {
+                    figures += "<figure><img src=\"\(uri)\" alt=\"learning curves\"><figcaption>\(task): learning curves of the best run per model.</figcaption></figure>"
+                }
+                if let chart = (try? accuracyChart(runs: runs, labels: labels)) ?? nil, let uri = try? svgDataURI({ chart.draw(on: $0) }, width: 760, height: 400) {
+                    figures += "<figure><img src=\"\(uri)\" alt=\"accuracy\"><figcaption>\(task): accuracy of the best run per model.</figcaption></figure>"
+                }
                 return figures
             }
         }

@@ -130,6 +130,7 @@ enum TrainSession {
         let trainer = try Trainer(checkedConfig: config)
         let directory = try RunDirectory.create(path)
         try directory.writeJSON(config, to: "config.json")
+        try directory.writeJSON(RunCommand(command: CommandLine.arguments), to: "command.json")
         print("wrnn train: \(config.task.summaryLine)")
         print("model: \(config.model.summaryLine)")
         print("\(config.model.parameterBreakdown)")

@@ -19,7 +19,7 @@ struct Wrnn: ParsableCommand {
             64 bad command-line input, 65 corrupt data or checkpoint, 66 missing file, 74 I/O error,
             75 run directory in use, 130/143 stopped by SIGINT/SIGTERM (checkpoint saved; --resume continues).
             """,
-        version: "0.1.0",
+        version: WrnnVersion.text,
         subcommands: [Train.self, Demo.self, Eval.self, Analyze.self, Report.self, Export.self, DataCommand.self, Bench.self, Sweep.self, Results.self],
         defaultSubcommand: nil)
 

@@ -34,7 +34,7 @@ final class RecordingTests: XCTestCase {
         XCTAssertEqual(stillSummary.channels[0].speed, 0, accuracy: 0.5)
         XCTAssertGreaterThan(waveSummary.meanDiagonalPower, 2 * stillSummary.meanDiagonalPower)
         for file in ["hidden_s0.npy", "hidden_s3.npy", "spacetime_s3_c1.png", "spectrum_s0_c0.png", "hidden_s0.gif",
-                     "copy_io_s0.png", "curves.svg", "analysis.json"] {
+                     "copy_io_s0.png", "curves.png", "accuracy.png", "spectrum_s0_c0.npy", "analysis.json"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: wave + "/analysis/" + file), file)
         }
         XCTAssertTrue(FileManager.default.fileExists(atPath: still + "/analysis/spacetime_sorted_s0_c0.png"))
@@ -49,7 +49,19 @@ final class RecordingTests: XCTestCase {
         XCTAssertTrue(html.contains("<h2>Comparison</h2>"))
         XCTAssertTrue(html.contains("data:image/png;base64,"))
         XCTAssertTrue(html.contains("data:image/gif;base64,"))
-        XCTAssertTrue(html.contains("Accuracy against parameter count"))
+        XCTAssertFalse(html.contains("Accuracy against parameter count"), "one size per model: no Figure 7")
+        XCTAssertTrue(html.contains("The paper's Figure 2"), "a wRNN and an iRNN on one task: Figure 2")
+        XCTAssertTrue(html.contains("<meta name=\"viewport\""))
+        XCTAssertTrue(html.contains("<title>Wave-RNN report"))
+        XCTAssertFalse(html.contains("channel"), "one word, ring, throughout")
         XCTAssertFalse(html.contains("src=\"/"), "self-contained: no links to files")
+    }
+}
+
+final class ReportLabelTests: XCTestCase {
+    /// Runs whose folders share a name stay apart by their parent folders.
+    func testLabelsStayUniqueWhenFolderNamesClash() {
+        XCTAssertEqual(uniqueRunLabels(["/a/x/run", "/a/y/run", "/b/other"]), ["x/run", "y/run", "other"])
+        XCTAssertEqual(uniqueRunLabels(["/s/wrnn", "/s/irnn"]), ["wrnn", "irnn"])
     }
 }

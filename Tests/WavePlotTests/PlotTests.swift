@@ -1,65 +1,87 @@
+import CCairo
 import CGIF
-import CZlib
 import Foundation
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
+import WaveCore
 import XCTest
 import WavePlot
 
-/// CRC-32 written independently of the encoder (bitwise, no table).
-func referenceCRC(_ bytes: [UInt8]) -> UInt32 {
-    var crc: UInt32 = 0xFFFF_FFFF
-    for byte in bytes {
-        crc ^= UInt32(byte)
-        for _ in 0..<8 { crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
-    }
-    return ~crc
-}
+final class CanvasTests: XCTestCase {
+    func scratch(_ name: String) -> String { NSTemporaryDirectory() + "wrnn-plot-\(UUID().uuidString)-" + name }
 
-func bigEndian(_ b: [UInt8], _ at: Int) -> Int { Int(b[at]) << 24 | Int(b[at + 1]) << 16 | Int(b[at + 2]) << 8 | Int(b[at + 3]) }
-
-final class PNGTests: XCTestCase {
-    /// Decode our PNG by hand: signature, chunk CRCs, IHDR, then inflate IDAT with zlib and
-    /// compare every pixel.
-    func testPNGDecodesToTheSamePixels() throws {
-        var image = RGBImage(width: 13, height: 7)
-        for y in 0..<7 { for x in 0..<13 { image[x, y] = (UInt8(x * 19), UInt8(y * 36), UInt8((x * y) % 256)) } }
-        let bytes = PNG.encode(image)
-        XCTAssertEqual(Array(bytes[0..<8]), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
-        var offset = 8
-        var chunks: [(String, [UInt8])] = []
-        while offset < bytes.count {
-            let length = bigEndian(bytes, offset)
-            let type = String(decoding: bytes[(offset + 4)..<(offset + 8)], as: UTF8.self)
-            let data = Array(bytes[(offset + 8)..<(offset + 8 + length)])
-            let crc = UInt32(bigEndian(bytes, offset + 8 + length))
-            XCTAssertEqual(crc, referenceCRC(Array(bytes[(offset + 4)..<(offset + 8 + length)])), "CRC of \(type)")
-            chunks.append((type, data))
-            offset += 12 + length
+    /// The PNG decodes (through cairo's reader) to the cells drawn: nearest-neighbour, row 0 at the top.
+    func testHeatmapCellsArePixelExactInThePNG() throws {
+        let path = scratch("map.png")
+        let canvas = try Canvas(width: 40, height: 40, format: .png, path: path)
+        let panel = Panel(x: 0, y: 0, w: 40, h: 40, xAxis: Axis("", 0, 2), yAxis: Axis("", 0, 2, downward: true))
+        drawHeatmap(canvas, panel, values: [0, 1, 2, 3], rows: 2, cols: 2, low: 0, high: 3)
+        try canvas.finish()
+        let image = try XCTUnwrap(cairo_image_surface_create_from_png(path))
+        defer { cairo_surface_destroy(image) }
+        XCTAssertEqual(cairo_surface_status(image), CAIRO_STATUS_SUCCESS)
+        XCTAssertEqual(cairo_image_surface_get_width(image), 80, "PNG at twice the points")
+        let stride = Int(cairo_image_surface_get_stride(image)), data = cairo_image_surface_get_data(image)!
+        func pixel(_ x: Int, _ y: Int) -> Color {
+            let v = UnsafeRawPointer(data + y * stride + 4 * x).load(as: UInt32.self)
+            return Color(Double((v >> 16) & 0xFF) / 255, Double((v >> 8) & 0xFF) / 255, Double(v & 0xFF) / 255)
         }
-        XCTAssertEqual(chunks.map(\.0), ["IHDR", "IDAT", "IEND"])
-        let header = chunks[0].1
-        XCTAssertEqual(bigEndian(header, 0), 13)
-        XCTAssertEqual(bigEndian(header, 4), 7)
-        XCTAssertEqual(Array(header[8..<13]), [8, 2, 0, 0, 0])
-        var inflated = [UInt8](repeating: 0, count: 7 * (1 + 13 * 3))
-        var length = uLong(inflated.count)
-        XCTAssertEqual(uncompress(&inflated, &length, chunks[1].1, uLong(chunks[1].1.count)), Z_OK)
-        XCTAssertEqual(Int(length), inflated.count)
-        for y in 0..<7 {
-            XCTAssertEqual(inflated[y * 40], 0, "filter type 0")
-            XCTAssertEqual(Array(inflated[(y * 40 + 1)..<((y + 1) * 40)]), Array(image.pixels[(y * 39)..<((y + 1) * 39)]))
-        }
+        func close(_ a: Color, _ b: Color) -> Bool { abs(a.r - b.r) + abs(a.g - b.g) + abs(a.b - b.b) < 0.02 }
+        XCTAssertTrue(close(pixel(20, 20), Colormap.viridis(0)), "top-left cell holds the first value")
+        XCTAssertTrue(close(pixel(60, 20), Colormap.viridis(1.0 / 3)), "top-right: the second")
+        XCTAssertTrue(close(pixel(60, 60), Colormap.viridis(1)), "bottom-right: the last")
     }
 
-    func testViridisEndpointsAndHeatmapColours() {
-        XCTAssertTrue(Colormap.viridis(0) == (0x44, 0x01, 0x54))
-        XCTAssertTrue(Colormap.viridis(1) == (0xFD, 0xE7, 0x25))
-        XCTAssertTrue(Colormap.viridis(0.5) == (0x26, 0x82, 0x8E))
-        let map = heatmap([0, 1, 2, 3], rows: 2, cols: 2, scaleX: 3, scaleY: 3, low: 0, high: 3)
-        XCTAssertTrue(map[6, 6] == Colormap.viridis(0), "top-left cell holds the first value")
-        XCTAssertTrue(map[9, 9] == Colormap.viridis(1), "bottom-right cell holds the last value")
+    /// A figure's words are real text in the PDF: title, axis labels, tick values, colour-bar label.
+    func testPDFCarriesTitleAxisLabelsTicksAndColourBar() throws {
+        let base = scratch("figure")
+        let files = try writeFigure(to: base, formats: [.pdf, .svg, .png], width: 500, height: 300) { c in
+            let panel = Panel(x: 60, y: 30, w: 340, h: 220, xAxis: Axis("time step t", 0.5, 50.5), yAxis: Axis("neuron i", -0.5, 99.5, downward: true))
+            drawHeatmap(c, panel, values: (0..<(100 * 50)).map { Double($0 % 7) }, rows: 100, cols: 50, low: 0, high: 6)
+            panel.drawFrame(c, title: "wRNN, ring 0")
+            drawColorbar(c, x: 420, y: 30, h: 220, low: 0, high: 6, label: "activation h")
+        }
+        XCTAssertEqual(files.map { URL(fileURLWithPath: $0).pathExtension }, ["pdf", "svg", "png"])
+        XCTAssertEqual(FileManager.default.contents(atPath: base + ".pdf")?.prefix(5), Data("%PDF-".utf8))
+        let svg = String(decoding: FileManager.default.contents(atPath: base + ".svg") ?? Data(), as: UTF8.self)
+        XCTAssertTrue(svg.contains("<svg"), "an SVG document")
+        XCTAssertTrue(XMLParser(data: Data(svg.utf8)).parse(), "well-formed XML")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["pdftotext", base + ".pdf", "-"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        do { try process.run() } catch { throw XCTSkip("pdftotext (poppler-utils) is not installed; `make setup` installs it") }
+        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        if process.terminationStatus == 127 {
+            if ProcessInfo.processInfo.environment["CI"] != nil { XCTFail("pdftotext is not installed") }
+            throw XCTSkip("pdftotext (poppler-utils) is not installed")
+        }
+        for word in ["wRNN, ring 0", "time step t", "neuron i", "activation h", "10", "40", "50"] {
+            XCTAssertTrue(text.contains(word), "\(word) in \(text)")
+        }
+    }
+
+    func testTicksAreRoundNumbers() {
+        XCTAssertEqual(niceTicks(0, 100).map(\.label), ["0", "20", "40", "60", "80", "100"])
+        XCTAssertEqual(niceTicks(-0.5, 0.5, count: 5).map(\.label), ["-0.4", "-0.2", "0", "0.2", "0.4"])
+        XCTAssertEqual(niceTicks(-6, 0, log: true).map(\.label), ["1e-6", "1e-5", "1e-4", "1e-3", "0.01", "0.1", "1"])
+    }
+
+    func testViridisEndpoints() {
+        XCTAssertEqual(Colormap.viridis(0), Color(hex: 0x440154))
+        XCTAssertEqual(Colormap.viridis(1), Color(hex: 0xFDE725))
+        XCTAssertEqual(Colormap.viridis(.nan), Colormap.viridis(0))
+    }
+
+    func testFormatsParseAndUnknownOnesAreNamed() throws {
+        XCTAssertEqual(try FigureFormat.parse("png,PDF, svg"), [.png, .pdf, .svg])
+        XCTAssertThrowsError(try FigureFormat.parse("png,eps")) {
+            XCTAssertEqual(($0 as? WrnnError)?.message, "--format: 'eps' is not a figure format; choose png, pdf or svg (comma-separated)")
+        }
     }
 }
 
@@ -97,27 +119,3 @@ final class GIFTests: XCTestCase {
     }
 }
 
-final class SVGTests: XCTestCase {
-    final class Delegate: NSObject, XMLParserDelegate {
-        var elements: [String] = []
-        func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
-                    attributes: [String: String] = [:]) { elements.append(name) }
-    }
-
-    func testChartsAreValidXML() throws {
-        let chart = Chart(title: "loss <&> \"curves\"", xLabel: "step", yLabel: "loss", logY: true, series: [
-            ChartSeries(name: "a", points: [(0, 1), (100, 1e-3), (200, 1e-5)], color: chartColors[0]),
-            ChartSeries(name: "b", points: [(0, 2), (200, 0.5)], color: chartColors[1], dashed: true),
-        ])
-        for svg in [chart.svg(), Chart(title: "scatter", xLabel: "parameters", yLabel: "%", logX: true, series: [
-            ChartSeries(name: "x", points: [(12_000, 99)], color: "#000", markers: true)]).svg()] {
-            let parser = XMLParser(data: Data(svg.utf8))
-            let delegate = Delegate()
-            parser.delegate = delegate
-            XCTAssertTrue(parser.parse(), "\(parser.parserError.map { "\($0)" } ?? "")")
-            XCTAssertEqual(delegate.elements.first, "svg")
-        }
-        XCTAssertTrue(chart.svg().contains("<polyline"))
-        XCTAssertTrue(chart.svg().contains("loss &lt;&amp;&gt; &quot;curves&quot;"))
-    }
-}

@@ -115,7 +115,7 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(help.stdout.contains("train"))
         XCTAssertTrue(help.stdout.contains("64 bad command-line input"))
         let version = try wrnn(["--version"])
-        XCTAssertEqual(version.stdout, "0.1.0\n")
+        XCTAssertEqual(version.stdout, "0.2.0\n")
     }
 
     func formatLossForTest(_ x: Double) -> String {

@@ -1,0 +1,221 @@
+import CCairo
+import Foundation
+import WaveCore
+
+/// What a figure is written as: PNG (raster, for the report and notebooks), PDF and SVG (vector,
+/// for papers).
+public enum FigureFormat: String, CaseIterable, Sendable {
+    case png, pdf, svg
+
+    /// "png,pdf" -> [.png, .pdf]; an unknown name is an error naming the choices.
+    public static func parse(_ text: String) throws -> [FigureFormat] {
+        try text.split(separator: ",").map { name in
+            guard let format = FigureFormat(rawValue: name.trimmingCharacters(in: .whitespaces).lowercased()) else {
+                throw WrnnError.usage("--format: '\(name)' is not a figure format; choose png, pdf or svg (comma-separated)")
+            }
+            return format
+        }
+    }
+}
+
+/// An RGB colour, components in [0, 1].
+public struct Color: Sendable, Equatable {
+    public var r: Double, g: Double, b: Double
+    public init(_ r: Double, _ g: Double, _ b: Double) { self.r = r; self.g = g; self.b = b }
+    public init(hex: UInt32) {
+        self.init(Double((hex >> 16) & 0xFF) / 255, Double((hex >> 8) & 0xFF) / 255, Double(hex & 0xFF) / 255)
+    }
+    public static let black = Color(0, 0, 0), white = Color(1, 1, 1), grey = Color(0.55, 0.55, 0.55)
+    public static let lightGrey = Color(0.9, 0.9, 0.9)
+    public var hexText: String { String(format: "#%02x%02x%02x", Int(r * 255), Int(g * 255), Int(b * 255)) }
+}
+
+/// One colour per run across every chart of a report (matplotlib's tab10 order).
+public let runColors: [Color] = [0x1f77b4, 0xd62728, 0x2ca02c, 0x9467bd, 0xff7f0e, 0x8c564b, 0xe377c2, 0x17becf].map { Color(hex: $0) }
+
+/// A drawing surface backed by cairo: text through fontconfig and FreeType, antialiased lines,
+/// and images drawn pixel for pixel (nearest neighbour) so that a map's cells stay cells.
+public final class Canvas {
+    public let width: Double
+    public let height: Double
+    let surface: OpaquePointer
+    let cr: OpaquePointer
+    let format: FigureFormat
+    let temporary: String
+    let path: String
+
+    /// A canvas of `width` x `height` points that `finish()` writes to `path` (atomically).
+    public init(width: Int, height: Int, format: FigureFormat, path: String) throws {
+        try refuseNonRegularOutput(path)
+        self.width = Double(width); self.height = Double(height); self.format = format; self.path = path
+        temporary = temporaryPath(for: path)
+        switch format {
+        case .png:
+            // twice the points in pixels: sharp text on high-density screens
+            surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, Int32(2 * width), Int32(2 * height))
+        case .pdf: surface = cairo_pdf_surface_create(temporary, Double(width), Double(height))
+        case .svg: surface = cairo_svg_surface_create(temporary, Double(width), Double(height))
+        }
+        guard cairo_surface_status(surface) == CAIRO_STATUS_SUCCESS else {
+            throw WrnnError.io("cannot create \(path): \(String(cString: cairo_status_to_string(cairo_surface_status(surface))))")
+        }
+        cr = cairo_create(surface)
+        if format == .png { cairo_scale(cr, 2, 2) }
+        fill(0, 0, Double(width), Double(height), .white)
+    }
+
+    deinit {
+        cairo_destroy(cr)
+        cairo_surface_destroy(surface)
+    }
+
+    /// Writes the figure: the finished temporary file replaces `path`.
+    public func finish() throws {
+        cairo_surface_flush(surface)
+        if format == .png {
+            let status = cairo_surface_write_to_png(surface, temporary)
+            guard status == CAIRO_STATUS_SUCCESS else {
+                unlink(temporary)
+                throw WrnnError.io("cannot write \(path): \(String(cString: cairo_status_to_string(status)))")
+            }
+        } else {
+            cairo_surface_finish(surface)
+            let status = cairo_surface_status(surface)
+            guard status == CAIRO_STATUS_SUCCESS else {
+                unlink(temporary)
+                throw WrnnError.io("cannot write \(path): \(String(cString: cairo_status_to_string(status)))")
+            }
+        }
+        try commitTemporary(temporary, to: path)
+    }
+
+    func set(_ color: Color) { cairo_set_source_rgb(cr, color.r, color.g, color.b) }
+
+    public func fill(_ x: Double, _ y: Double, _ w: Double, _ h: Double, _ color: Color) {
+        set(color); cairo_rectangle(cr, x, y, w, h); cairo_fill(cr)
+    }
+
+    public func stroke(_ x: Double, _ y: Double, _ w: Double, _ h: Double, _ color: Color, width: Double = 1) {
+        set(color); cairo_set_line_width(cr, width); cairo_rectangle(cr, x, y, w, h); cairo_stroke(cr)
+    }
+
+    public func line(_ points: [(Double, Double)], _ color: Color, width: Double = 1.5, dashed: Bool = false) {
+        guard let first = points.first else { return }
+        set(color)
+        cairo_set_line_width(cr, width)
+        cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND)
+        if dashed { var pattern: [Double] = [5, 3]; cairo_set_dash(cr, &pattern, 2, 0) }
+        cairo_move_to(cr, first.0, first.1)
+        for p in points.dropFirst() { cairo_line_to(cr, p.0, p.1) }
+        cairo_stroke(cr)
+        cairo_set_dash(cr, nil, 0, 0)
+    }
+
+    public func circle(_ x: Double, _ y: Double, radius: Double, _ color: Color) {
+        set(color); cairo_arc(cr, x, y, radius, 0, 2 * Double.pi); cairo_fill(cr)
+    }
+
+    public enum Anchor { case start, middle, end }
+
+    /// Text at (x, y) on its baseline; `rotated` turns it 90 degrees counter-clockwise (a y-axis label).
+    public func text(_ string: String, x: Double, y: Double, size: Double = 11, anchor: Anchor = .start, bold: Bool = false,
+                     rotated: Bool = false, color: Color = .black) {
+        cairo_save(cr)
+        cairo_select_font_face(cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL, bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL)
+        cairo_set_font_size(cr, size)
+        var extents = cairo_text_extents_t()
+        cairo_text_extents(cr, string, &extents)
+        let shift = anchor == .start ? 0 : anchor == .middle ? extents.x_advance / 2 : extents.x_advance
+        cairo_translate(cr, x, y)
+        if rotated { cairo_rotate(cr, -Double.pi / 2) }
+        set(color)
+        cairo_move_to(cr, -shift, 0)
+        cairo_show_text(cr, string)
+        cairo_restore(cr)
+    }
+
+    /// Width of `string` at `size` points.
+    public func textWidth(_ string: String, size: Double = 11, bold: Bool = false) -> Double {
+        cairo_save(cr)
+        cairo_select_font_face(cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL, bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL)
+        cairo_set_font_size(cr, size)
+        var extents = cairo_text_extents_t()
+        cairo_text_extents(cr, string, &extents)
+        cairo_restore(cr)
+        return extents.x_advance
+    }
+
+    /// A grid of colours [rows][cols] (row 0 at the top) scaled into the rectangle, cells kept sharp.
+    public func image(_ colors: [Color], rows: Int, cols: Int, x: Double, y: Double, w: Double, h: Double) {
+        guard rows > 0, cols > 0 else { return }
+        let image = cairo_image_surface_create(CAIRO_FORMAT_RGB24, Int32(cols), Int32(rows))!
+        let stride = Int(cairo_image_surface_get_stride(image))
+        cairo_surface_flush(image)
+        let data = cairo_image_surface_get_data(image)!
+        for r in 0..<rows {
+            let row = UnsafeMutableRawPointer(data + r * stride).assumingMemoryBound(to: UInt32.self)
+            for c in 0..<cols {
+                let color = colors[r * cols + c]
+                row[c] = UInt32(color.r * 255) << 16 | UInt32(color.g * 255) << 8 | UInt32(color.b * 255)
+            }
+        }
+        cairo_surface_mark_dirty(image)
+        cairo_save(cr)
+        cairo_rectangle(cr, x, y, w, h)
+        cairo_clip(cr)
+        cairo_translate(cr, x, y)
+        cairo_scale(cr, w / Double(cols), h / Double(rows))
+        cairo_set_source_surface(cr, image, 0, 0)
+        cairo_pattern_set_filter(cairo_get_source(cr), CAIRO_FILTER_NEAREST)
+        cairo_paint(cr)
+        cairo_restore(cr)
+        cairo_surface_destroy(image)
+    }
+}
+
+/// The viridis colour map (perceptually uniform, readable in grey).
+public enum Colormap {
+    static let anchors: [(Double, Double, Double)] = [
+        (0x44, 0x01, 0x54), (0x48, 0x28, 0x78), (0x3E, 0x49, 0x89), (0x31, 0x68, 0x8E), (0x26, 0x82, 0x8E),
+        (0x1F, 0x9E, 0x89), (0x35, 0xB7, 0x79), (0x6E, 0xCE, 0x58), (0xFD, 0xE7, 0x25),
+    ]
+
+    /// Colour for t in [0, 1] (clamped; NaN maps to the low end).
+    public static func viridis(_ t: Double) -> Color {
+        let x = t.isNaN ? 0 : min(max(t, 0), 1) * Double(anchors.count - 1)
+        let i = min(Int(x), anchors.count - 2)
+        let f = x - Double(i)
+        let a = anchors[i], b = anchors[i + 1]
+        return Color((a.0 + (b.0 - a.0) * f) / 255, (a.1 + (b.1 - a.1) * f) / 255, (a.2 + (b.2 - a.2) * f) / 255)
+    }
+
+    /// The 256-entry palette (index k -> viridis(k / 255)) for GIF frames.
+    public static var viridisPalette: [(UInt8, UInt8, UInt8)] {
+        (0..<256).map { k in let c = viridis(Double(k) / 255); return (UInt8(c.r * 255), UInt8(c.g * 255), UInt8(c.b * 255)) }
+    }
+}
+
+/// `string` rendered by cairo as an 8-bit coverage mask (for text on GIF frames, which are
+/// palette images): width, height and one alpha byte per pixel, row by row.
+public func textMask(_ string: String, size: Double, bold: Bool = false) -> (width: Int, height: Int, alpha: [UInt8]) {
+    let probe = cairo_image_surface_create(CAIRO_FORMAT_A8, 1, 1)!
+    let pc = cairo_create(probe)!
+    cairo_select_font_face(pc, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL, bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL)
+    cairo_set_font_size(pc, size)
+    var extents = cairo_text_extents_t()
+    cairo_text_extents(pc, string, &extents)
+    cairo_destroy(pc); cairo_surface_destroy(probe)
+    let width = max(1, Int(ceil(extents.x_advance)) + 2), height = max(1, Int(ceil(size * 1.3)))
+    let surface = cairo_image_surface_create(CAIRO_FORMAT_A8, Int32(width), Int32(height))!
+    let cr = cairo_create(surface)!
+    cairo_select_font_face(cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL, bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL)
+    cairo_set_font_size(cr, size)
+    cairo_move_to(cr, 1, size)
+    cairo_show_text(cr, string)
+    cairo_surface_flush(surface)
+    let stride = Int(cairo_image_surface_get_stride(surface)), data = cairo_image_surface_get_data(surface)!
+    var alpha = [UInt8](repeating: 0, count: width * height)
+    for y in 0..<height { for x in 0..<width { alpha[y * width + x] = data[y * stride + x] } }
+    cairo_destroy(cr); cairo_surface_destroy(surface)
+    return (width, height, alpha)
+}

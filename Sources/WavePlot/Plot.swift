@@ -1,0 +1,216 @@
+import Foundation
+
+/// Round tick positions for an axis: 1, 2 or 5 times a power of ten, about `count` of them;
+/// powers of ten on a log axis.
+public func niceTicks(_ low: Double, _ high: Double, count: Int = 5, log: Bool = false) -> [(value: Double, label: String)] {
+    guard low.isFinite, high.isFinite, high > low else { return [(low, tickLabel(low))] }
+    if log {
+        let a = Int(floor(low)), b = Int(ceil(high))
+        let step = max(1, (b - a) / count)
+        var ticks: [(value: Double, label: String)] = []
+        for e in stride(from: a, through: b, by: step) {
+            let v = Double(e)
+            guard v >= low - 1e-9, v <= high + 1e-9 else { continue }
+            ticks.append((v, e >= -2 && e <= 3 ? tickLabel(pow(10, v)) : "1e\(e)"))
+        }
+        return ticks
+    }
+    let raw = (high - low) / Double(count)
+    let magnitude = pow(10, floor(log10(raw)))
+    let step = [1.0, 2, 5, 10].map { $0 * magnitude }.first { $0 >= raw } ?? 10 * magnitude
+    var ticks: [(Double, String)] = []
+    var v = ceil(low / step - 1e-9) * step
+    while v <= high + 1e-9 * step { ticks.append((abs(v) < 1e-12 * step ? 0 : v, tickLabel(abs(v) < 1e-12 * step ? 0 : v))); v += step }
+    return ticks
+}
+
+func tickLabel(_ v: Double) -> String {
+    if v == 0 { return "0" }
+    let a = abs(v)
+    if a >= 1e5 || a < 1e-3 { return String(format: "%.0e", v) }
+    if a >= 1000 { return String(format: "%.0f", v) }
+    var text = String(format: "%.3f", v)
+    while text.hasSuffix("0") { text.removeLast() }
+    if text.hasSuffix(".") { text.removeLast() }
+    return text
+}
+
+/// One axis of a panel: what it shows, its range and scale.
+public struct Axis {
+    public var label: String
+    public var low: Double
+    public var high: Double
+    public var log = false
+    /// Values grow downwards (a y axis drawn like an image's rows, neuron 0 at the top).
+    public var downward = false
+    public var ticks: [(value: Double, label: String)]? = nil
+    public init(_ label: String, _ low: Double, _ high: Double, log: Bool = false, downward: Bool = false) {
+        self.label = label; self.low = low; self.high = high; self.log = log; self.downward = downward
+    }
+    func t(_ v: Double) -> Double { log ? log10(v) : v }
+    /// 0 ... 1 along the axis.
+    func fraction(_ v: Double) -> Double { (t(v) - t(low)) / max(t(high) - t(low), 1e-300) }
+}
+
+/// A rectangle of the canvas with two axes: the frame, ticks with values, axis labels and a title.
+public struct Panel {
+    public var x: Double, y: Double, w: Double, h: Double
+    public var xAxis: Axis
+    public var yAxis: Axis
+    public init(x: Double, y: Double, w: Double, h: Double, xAxis: Axis, yAxis: Axis) {
+        self.x = x; self.y = y; self.w = w; self.h = h; self.xAxis = xAxis; self.yAxis = yAxis
+    }
+    public func px(_ v: Double) -> Double { x + xAxis.fraction(v) * w }
+    public func py(_ v: Double) -> Double { yAxis.downward ? y + yAxis.fraction(v) * h : y + h - yAxis.fraction(v) * h }
+
+    public func drawFrame(_ c: Canvas, title: String?, grid: Bool = false) {
+        let xTicks = xAxis.ticks ?? niceTicks(xAxis.t(xAxis.low), xAxis.t(xAxis.high), log: xAxis.log)
+        let yTicks = yAxis.ticks ?? niceTicks(yAxis.t(yAxis.low), yAxis.t(yAxis.high), count: 5, log: yAxis.log)
+        for (value, label) in xTicks {
+            let vx = xAxis.log ? pow(10, value) : value
+            let X = px(vx)
+            guard X >= x - 0.5 && X <= x + w + 0.5 else { continue }
+            if grid { c.line([(X, y), (X, y + h)], .lightGrey, width: 0.6) }
+            c.line([(X, y + h), (X, y + h + 4)], .black, width: 0.8)
+            c.text(label, x: X, y: y + h + 15, size: 9.5, anchor: .middle)
+        }
+        for (value, label) in yTicks {
+            let vy = yAxis.log ? pow(10, value) : value
+            let Y = py(vy)
+            guard Y >= y - 0.5 && Y <= y + h + 0.5 else { continue }
+            if grid { c.line([(x, Y), (x + w, Y)], .lightGrey, width: 0.6) }
+            c.line([(x - 4, Y), (x, Y)], .black, width: 0.8)
+            c.text(label, x: x - 6, y: Y + 3.5, size: 9.5, anchor: .end)
+        }
+        c.stroke(x, y, w, h, .black, width: 0.8)
+        c.text(xAxis.label, x: x + w / 2, y: y + h + 31, size: 10.5, anchor: .middle)
+        let widest = yTicks.map { c.textWidth($0.label, size: 9.5) }.max() ?? 10
+        c.text(yAxis.label, x: x - widest - 14, y: y + h / 2, size: 10.5, anchor: .middle, rotated: true)
+        if let title { c.text(title, x: x + w / 2, y: y - 8, size: 12, anchor: .middle, bold: true) }
+    }
+}
+
+/// A labelled vertical colour bar for values low ... high.
+public func drawColorbar(_ c: Canvas, x: Double, y: Double, w: Double = 12, h: Double, low: Double, high: Double, label: String,
+                         colormap: (Double) -> Color = Colormap.viridis) {
+    let steps = 128
+    c.image((0..<steps).map { colormap(1 - Double($0) / Double(steps - 1)) }, rows: steps, cols: 1, x: x, y: y, w: w, h: h)
+    c.stroke(x, y, w, h, .black, width: 0.8)
+    let axis = Axis(label, low, high)
+    for (value, text) in niceTicks(low, high, count: 4) {
+        let Y = y + h - axis.fraction(value) * h
+        c.line([(x + w, Y), (x + w + 3, Y)], .black, width: 0.8)
+        c.text(text, x: x + w + 5, y: Y + 3.5, size: 9)
+    }
+    let widest = niceTicks(low, high, count: 4).map { c.textWidth($0.label, size: 9) }.max() ?? 10
+    c.text(label, x: x + w + widest + 18, y: y + h / 2, size: 10, anchor: .middle, rotated: true)
+}
+
+/// values [rows * cols] (row r, column c) drawn into the panel, row 0 at the panel's top, with
+/// cells where `masked` is true in grey.
+public func drawHeatmap(_ c: Canvas, _ panel: Panel, values: [Double], rows: Int, cols: Int, low: Double, high: Double,
+                        masked: ((Int, Int) -> Bool)? = nil) {
+    let span = high > low ? high - low : 1
+    var colors = [Color](repeating: .white, count: rows * cols)
+    for r in 0..<rows {
+        for col in 0..<cols {
+            let v = values[r * cols + col]
+            colors[r * cols + col] = masked?(r, col) == true ? Color(0.8, 0.8, 0.8)
+                : v.isFinite ? Colormap.viridis((v - low) / span) : Color(0.8, 0.1, 0.1)
+        }
+    }
+    c.image(colors, rows: rows, cols: cols, x: panel.x, y: panel.y, w: panel.w, h: panel.h)
+}
+
+/// One line (or set of markers) of a chart.
+public struct ChartSeries: Sendable {
+    public var name: String
+    public var points: [(x: Double, y: Double)]
+    public var color: Color
+    public var dashed: Bool
+    public var markers: Bool
+    public init(name: String, points: [(x: Double, y: Double)], color: Color, dashed: Bool = false, markers: Bool = false) {
+        self.name = name; self.points = points; self.color = color; self.dashed = dashed; self.markers = markers
+    }
+}
+
+/// A line chart with a legend on the right, written in every requested format.
+public struct LineChart {
+    public var title: String
+    public var xLabel: String
+    public var yLabel: String
+    public var logX = false
+    public var logY = false
+    public var series: [ChartSeries]
+    /// Horizontal reference lines with their labels (a chance level).
+    public var references: [(y: Double, label: String)] = []
+    public var yRange: (Double, Double)? = nil
+    public init(title: String, xLabel: String, yLabel: String, logX: Bool = false, logY: Bool = false, series: [ChartSeries]) {
+        self.title = title; self.xLabel = xLabel; self.yLabel = yLabel; self.logX = logX; self.logY = logY; self.series = series
+    }
+
+    public func draw(on c: Canvas) {
+        let all = series.flatMap(\.points).filter { $0.x.isFinite && $0.y.isFinite && (!logX || $0.x > 0) && (!logY || $0.y > 0) }
+        func range(_ values: [Double], log: Bool, pad: Bool) -> (Double, Double) {
+            var lo = values.min() ?? (log ? 0.1 : 0), hi = values.max() ?? (log ? 1 : 1)
+            if log {
+                lo = pow(10, floor(log10(lo))); hi = pow(10, ceil(log10(hi)))
+                if hi <= lo { hi = lo * 10 }
+            } else {
+                if hi - lo < 1e-12 { lo -= 0.5; hi += 0.5 }
+                if pad { let p = 0.05 * (hi - lo); lo -= p; hi += p }
+            }
+            return (lo, hi)
+        }
+        let xs = range(all.map(\.x), log: logX, pad: false)
+        let ys = yRange ?? range(all.map(\.y) + references.map(\.y), log: logY, pad: true)
+        let legendWidth = min(220, (series.map { c.textWidth($0.name, size: 9.5) }.max() ?? 0) + 40)
+        let panel = Panel(x: 70, y: 34, w: c.width - 70 - 20 - legendWidth, h: c.height - 34 - 50,
+                          xAxis: Axis(xLabel, xs.0, xs.1, log: logX), yAxis: Axis(yLabel, ys.0, ys.1, log: logY))
+        panel.drawFrame(c, title: title, grid: true)
+        for reference in references {
+            let Y = panel.py(reference.y)
+            c.line([(panel.x, Y), (panel.x + panel.w, Y)], .grey, width: 1, dashed: true)
+            c.text(reference.label, x: panel.x + panel.w - 4, y: Y - 4, size: 9, anchor: .end, color: .grey)
+        }
+        for s in series {
+            let points = s.points.filter { $0.x.isFinite && $0.y.isFinite && (!logX || $0.x > 0) && (!logY || $0.y > 0) }
+                .map { (panel.px($0.x), panel.py($0.y)) }
+            if s.markers { for p in points { c.circle(p.0, p.1, radius: 3.5, s.color) } } else { c.line(points, s.color, dashed: s.dashed) }
+        }
+        var ly = panel.y + 8
+        for s in series {
+            let lx = panel.x + panel.w + 14
+            if s.markers { c.circle(lx + 10, ly - 3.5, radius: 3.5, s.color) } else { c.line([(lx, ly - 3.5), (lx + 20, ly - 3.5)], s.color, dashed: s.dashed) }
+            c.text(s.name, x: lx + 26, y: ly, size: 9.5)
+            ly += 16
+        }
+    }
+
+    /// Writes `base.png`, `base.pdf`, ... for the formats asked for; returns the file names.
+    public func write(to base: String, formats: [FigureFormat], width: Int = 680, height: Int = 380) throws -> [String] {
+        try formats.map { format in
+            let canvas = try Canvas(width: width, height: height, format: format, path: base + "." + format.rawValue)
+            draw(on: canvas)
+            try canvas.finish()
+            return URL(fileURLWithPath: base + "." + format.rawValue).lastPathComponent
+        }
+    }
+}
+
+/// Draws `draw` into a canvas of the given size for every format; returns the files written.
+public func writeFigure(to base: String, formats: [FigureFormat], width: Int, height: Int, _ draw: (Canvas) -> Void) throws -> [String] {
+    try formats.map { format in
+        let path = base + "." + format.rawValue
+        let canvas = try Canvas(width: width, height: height, format: format, path: path)
+        draw(canvas)
+        try canvas.finish()
+        return URL(fileURLWithPath: path).lastPathComponent
+    }
+}
+
+/// `<`, `>`, `&` and quotes escaped for HTML and SVG text.
+public func escapeXML(_ text: String) -> String {
+    text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+        .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+}
