@@ -204,14 +204,11 @@ public func writeFigure2(wave: Recording, plain: Recording, to base: String, for
 }
 
 /// The hidden state over time: rings as rows (labelled), neurons along them, a time counter on top.
-/// The colour scale is clipped at the 1st and 99th percentiles of the whole recording, so weak
+/// Each frame has its own colour scale, from its smallest value to its 99th percentile, so weak
 /// rings and early frames still show their waves; frames start at the first non-zero state.
 func writeHiddenGIF(_ recording: Recording, row: Int, to path: String) throws {
     let c = recording.channels, n = recording.ringSize, t = recording.length
     let values = recording.states[row]
-    let finite = values.filter { $0.isFinite }.map(Double.init).sorted()
-    let low = finite.isEmpty ? 0 : finite[Int(Double(finite.count - 1) * 0.01)]
-    let high = finite.isEmpty ? 1 : max(finite[Int(Double(finite.count - 1) * 0.99)], low + 1e-9)
     let scale = max(1, 400 / n), rowScale = max(8, min(40, 160 / max(c, 1)))
     let left = 58, top = 22, gap = c > 1 ? 2 : 0
     let width = left + n * scale + 6, height = top + c * rowScale + (c - 1) * gap + 6
@@ -237,6 +234,7 @@ func writeHiddenGIF(_ recording: Recording, row: Int, to path: String) throws {
     for step in Swift.stride(from: first, to: t, by: stride) {
         var frame = base
         stamp(textMask("t = \(step + 1) of \(t)", size: 11), x: left, y: 3, into: &frame)
+        let (low, high) = clippedRange(values[(step * c * n)..<((step + 1) * c * n)].map(Double.init))
         for ch in 0..<c {
             let y0 = top + ch * (rowScale + gap)
             for i in 0..<n {
