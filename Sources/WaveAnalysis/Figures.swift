@@ -154,7 +154,7 @@ public func writeFigures(_ recording: Recording, channels requested: [Int]?, run
             let spectrum = spectra.first { $0.row == row && $0.ring == c }!.spectrum
             try Npy.write(spectrum.displayLogRatio.map(Float.init), shape: [n, t], to: directory + "/spectrum_s\(sample)_c\(c).npy")
             files.append("spectrum_s\(sample)_c\(c).npy")
-            files += try writeFigure(to: directory + "/spectrum_s\(sample)_c\(c)", formats: formats, width: 560, height: 420) { canvas in
+            files += try writeFigure(to: directory + "/spectrum_s\(sample)_c\(c)", formats: formats, width: 600, height: 420) { canvas in
                 drawSpectrum(canvas, x: 70, y: 30, w: 380, h: 330, spectrum: spectrum, low: spectralRange.0, high: spectralRange.1,
                              title: "\(name), \(ringName(config, c)): normalised spectrum, sample \(sample)")
                 drawColorbar(canvas, x: 470, y: 30, h: 330, low: spectralRange.0, high: spectralRange.1, label: "log10 |F| / |F time-shuffled|")

@@ -65,7 +65,7 @@ struct Analyze: ParsableCommand {
 }
 
 func analysisTable(_ summary: AnalysisSummary) -> String {
-    var lines = ["sample  channel  diagonal power  speed (neurons/step)"]
+    var lines = ["sample  ring     diagonal power  speed (neurons/step)"]
     for c in summary.channels {
         lines.append(padded(String(c.sample), 8) + padded(String(c.channel), 9)
                      + padded(String(format: "%.2f", c.diagonalPower), 16) + String(format: "%.2f", c.speed))

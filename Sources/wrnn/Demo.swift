@@ -49,6 +49,7 @@ struct Demo: ParsableCommand {
             config.checkpointEvery = steps
             let directory = try RunDirectory.create(root + "/" + kind.rawValue)
             try directory.writeJSON(config, to: "config.json")
+            try directory.writeJSON(RunCommand(command: CommandLine.arguments), to: "command.json")
             print("\n\(config.model.summaryLine)\n\(config.model.parameterBreakdown)")
             let summary = try Trainer(config: config).run(directory: directory, progress: Progress(prefix: "  \(kind.rawValue) "))
             rows.append((config.model.displayName, summary))
