@@ -185,7 +185,13 @@ public func writeFigure2(wave: Recording, plain: Recording, to base: String, for
     let spectra = [WaveSpectrum(map: waveMap, steps: wave.length, neurons: wave.ringSize, seed: wave.config.seed),
                    WaveSpectrum(map: plainMap, steps: plain.length, neurons: plain.ringSize, seed: plain.config.seed)]
     let spectralRange = spectrumRange(spectra)
-    return try writeFigure(to: base, formats: formats, width: 1120, height: 760) { c in
+    struct Data: Encodable { var wrnn_map: [Double]; var irnn_map: [Double]; var wrnn_spectrum: [Double]; var irnn_spectrum: [Double]
+                             var map_shapes: [[Int]]; var note: String }
+    let data = Data(wrnn_map: waveMap, irnn_map: plainMap, wrnn_spectrum: spectra[0].displayLogRatio, irnn_spectrum: spectra[1].displayLogRatio,
+                    map_shapes: [[wave.length, wave.ringSize], [plain.length, plain.ringSize]],
+                    note: "maps [time, neurons]; spectra log10 ratio [spatial frequency, temporal frequency], zero frequency at index n/2 and T/2")
+    try writeAtomically(Array(try WrnnJSON.encoder(pretty: false).encode(data)) + [10], to: base + ".json")
+    return [URL(fileURLWithPath: base + ".json").lastPathComponent] + (try writeFigure(to: base, formats: formats, width: 1120, height: 760) { c in
         c.text("Traveling waves: wRNN against iRNN on the \(wave.config.task.kind.rawValue) task (test sample 0)", x: 560, y: 22, size: 14,
                anchor: .middle, bold: true)
         for (k, recording) in [wave, plain].enumerated() {
@@ -200,7 +206,7 @@ public func writeFigure2(wave: Recording, plain: Recording, to base: String, for
         drawColorbar(c, x: 1000, y: 60, h: 260, low: mapRange.0, high: mapRange.1, label: "activation h, both maps (to 99th pct.)")
         drawColorbar(c, x: 1000, y: 410, h: 300, low: spectralRange.0, high: spectralRange.1, label: "log10 ratio (both spectra)")
         c.text("grey column: zero temporal frequency, unchanged by the time shuffle (ratio 1)", x: 70, y: 752, size: 9.5, color: .grey)
-    }
+    })
 }
 
 /// The hidden state over time: rings as rows (labelled), neurons along them, a time counter on top.
@@ -264,7 +270,8 @@ func writeCopyPanel(_ recording: Recording, row: Int, sample: Int, to base: Stri
         ("model output (softmax)", grid { k, s in Double(outputs[s * classes + k]) }),
         ("target", grid { k, s in targets[s] == Int32(k) ? 1 : 0 }),
     ]
-    return try writeFigure(to: base, formats: formats, width: 860, height: 560) { c in
+    try Npy.write(panels.flatMap { $0.1 }.map(Float.init), shape: [3, classes, t], to: base + ".npy")
+    return [URL(fileURLWithPath: base + ".npy").lastPathComponent] + (try writeFigure(to: base, formats: formats, width: 860, height: 560) { c in
         c.text("\(recording.config.model.displayName) on the copy task, test sample \(sample): recall of the ten digits after the delimiter",
                x: 420, y: 20, size: 12.5, anchor: .middle, bold: true)
         for (k, (title, values)) in panels.enumerated() {
@@ -278,7 +285,16 @@ func writeCopyPanel(_ recording: Recording, row: Int, sample: Int, to base: Stri
                    .white, width: 0.8, dashed: true)
         }
         drawColorbar(c, x: 776, y: 46, h: 464, low: 0, high: 1, label: "probability / one-hot")
-    }
+    })
+}
+
+/// A chart's series as JSON beside its figure: name, colour and (x, y) points.
+func writeChartData(_ chart: LineChart, to path: String) throws {
+    struct Series: Encodable { var name: String; var color: String; var dashed: Bool; var x: [Double]; var y: [Double] }
+    struct Data: Encodable { var title: String; var x_label: String; var y_label: String; var series: [Series] }
+    let data = Data(title: chart.title, x_label: chart.xLabel, y_label: chart.yLabel,
+                    series: chart.series.map { Series(name: $0.name, color: $0.color.hexText, dashed: $0.dashed, x: $0.points.map(\.x), y: $0.points.map(\.y)) })
+    try writeAtomically(Array(try WrnnJSON.encoder().encode(data)) + [10], to: path)
 }
 
 struct MetricsPoint: Decodable {
@@ -359,7 +375,12 @@ public func accuracyChart(runs: [String], labels: [String]? = nil) throws -> Lin
 
 /// curves.{formats} and accuracy.{formats} for the runs, into `directory`.
 func writeCurves(runs: [String], to directory: String, formats: [FigureFormat]) throws -> [String] {
-    var files = try learningCurveChart(runs: runs).write(to: directory + "/curves", formats: formats)
-    if let accuracy = try accuracyChart(runs: runs) { files += try accuracy.write(to: directory + "/accuracy", formats: formats) }
+    let curves = try learningCurveChart(runs: runs)
+    try writeChartData(curves, to: directory + "/curves.json")
+    var files = ["curves.json"] + (try curves.write(to: directory + "/curves", formats: formats))
+    if let accuracy = try accuracyChart(runs: runs) {
+        try writeChartData(accuracy, to: directory + "/accuracy.json")
+        files += ["accuracy.json"] + (try accuracy.write(to: directory + "/accuracy", formats: formats))
+    }
     return files
 }

@@ -19,13 +19,15 @@ public func ensureAnalysis(_ run: String, seed: UInt64? = nil) throws -> Analysi
 /// trailing path components as it takes to tell them apart.
 public func uniqueRunLabels(_ runs: [String]) -> [String] {
     let parts = runs.map { URL(fileURLWithPath: $0).standardizedFileURL.pathComponents.filter { $0 != "/" } }
-    var depth = 1
-    while depth < (parts.map(\.count).max() ?? 1) {
-        let labels = parts.map { $0.suffix(depth).joined(separator: "/") }
-        if Set(labels).count == labels.count { return labels }
-        depth += 1
+    var depths = [Int](repeating: 1, count: runs.count)
+    func label(_ k: Int) -> String { parts[k].suffix(depths[k]).joined(separator: "/") }
+    // lengthen only the labels that clash, until none does (or they are whole paths)
+    while true {
+        let clashing = runs.indices.filter { k in runs.indices.contains { $0 != k && label($0) == label(k) } && depths[k] < parts[k].count }
+        if clashing.isEmpty { break }
+        for k in clashing { depths[k] += 1 }
     }
-    return parts.map { $0.joined(separator: "/") }
+    return runs.indices.map(label)
 }
 
 /// A chart as an inline SVG image (drawn by cairo into a temporary file, then embedded).

@@ -203,7 +203,7 @@ public struct ResultsTables: Sendable {
     }
 
     /// Task and size: rows compared in one table.
-    static func taskLabel(_ task: TaskConfig) -> String {
+    public static func taskLabel(_ task: TaskConfig) -> String {
         switch task.kind {
         case .copy:
             switch task.copyLayout {

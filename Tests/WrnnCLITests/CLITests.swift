@@ -139,7 +139,7 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(lines[1], "sample  ring     diagonal power  speed (neurons/step)")
         XCTAssertTrue(lines[2].hasPrefix("0       1       "), lines[2])
         XCTAssertTrue(lines[3].hasPrefix("2       1       "), lines[3])
-        XCTAssertEqual(lines[4], "wrote 15 files to \(run)/analysis")
+        XCTAssertEqual(lines[4], "wrote 19 files to \(run)/analysis")
         for file in ["hidden_s2.npy", "spacetime_s0_c1.png", "spectrum_s2_c1.png", "spectrum_s2_c1.npy", "hidden_s0.gif", "copy_io_s2.png",
                      "curves.png", "accuracy.png"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: run + "/analysis/" + file), file)
