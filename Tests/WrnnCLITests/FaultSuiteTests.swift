@@ -36,13 +36,16 @@ final class FaultSuiteTests: XCTestCase {
 
     func hasTool(_ name: String) -> Bool { (try? shell("command -v \(name)"))?.status == 0 }
 
-    /// In CI every tool must be there (the set-up installs them); elsewhere a missing one skips.
-    func requireTool(_ name: String) throws {
-        if !hasTool(name) {
-            if ProcessInfo.processInfo.environment["CI"] != nil { XCTFail("\(name) is not installed; run `make setup`") }
-            throw XCTSkip("\(name) is not installed; `make setup` installs it")
-        }
+    /// In CI every condition must hold (the set-up installs the tools, CI runs as root) and a
+    /// missing one fails the test; on a developer's machine it skips with the reason.
+    func require(_ condition: Bool, _ why: String) throws {
+        guard !condition else { return }
+        if ProcessInfo.processInfo.environment["CI"] != nil { XCTFail(why); throw CIRequirementMissing() }
+        throw XCTSkip(why)
     }
+    struct CIRequirementMissing: Error {}
+
+    func requireTool(_ name: String) throws { try require(hasTool(name), "\(name) is not installed; `make setup` installs it") }
 
     /// The wrnn error line alone (strace's own output filtered out).
     func errorLines(_ stderr: String) -> [String] {
@@ -129,7 +132,7 @@ final class FaultSuiteTests: XCTestCase {
 
     func testUnprivilegedUser() throws {
         try requireTool("setpriv")
-        guard getuid() == 0 else { throw XCTSkip("needs root to switch to an unprivileged user") }
+        try require(getuid() == 0, "switching to an unprivileged user needs root")
         // a copy of the binary every user may run
         let bin = scratchDirectory()
         try FileManager.default.copyItem(atPath: wrnnBinary.path, toPath: bin + "/wrnn")

@@ -3,24 +3,11 @@ import WaveCore
 /// The GRU cell as PyTorch computes it (gates r, z, n):
 ///
 ///   r = s(.), z = s(.), n = tanh(x W_in^T + b_in + r (h W_hn^T + b_hn));  h' = (1 - z) n + z h
-public struct GRUCell<T: Scalar>: RecurrentCell {
+public struct GRUCell<T: Scalar>: GatedCell {
     public let config: ModelConfig
-    public var units: Int { config.units }
-    var width: Int { 3 * units }
+    public static var gateCount: Int { 3 }
     public var displayName: String { "GRU" }
-    public var summary: String { "N=\(units), PyTorch init" }
-    public func symbol(_ spec: ParameterSpec) -> String { gatedSymbol(spec) }
-    public var flopsPerStep: Double { Double(2 * width * (config.inputSize + units)) }
-    var wIH: Int { 0 }
-    var wHH: Int { width * config.inputSize }
-    var bIH: Int { wHH + width * units }
-    var bHH: Int { bIH + width }
     public init(_ config: ModelConfig) { self.config = config }
-
-    public var parameters: [ParameterSpec] { gatedParameters(gates: 3, units: units, inputSize: config.inputSize) }
-    public func initialValues(_ rng: inout RandomStream) -> [Double] {
-        uniformValues(parameterCount, bound: 1 / Double(units).squareRoot(), &rng)
-    }
 
     public final class Workspace {
         let gates: Buffer<T>       // [L, rows, 3N] activated gates per step; dLoss/d(h W_hh^T + b_hh) in backward

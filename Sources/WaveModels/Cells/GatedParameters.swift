@@ -12,3 +12,28 @@ func gatedParameters(gates: Int, units n: Int, inputSize d: Int) -> [ParameterSp
      ParameterSpec("rnn.bias_ih_l0", [gates * n], .encoderBias),
      ParameterSpec("rnn.bias_hh_l0", [gates * n], .recurrentBias)]
 }
+
+/// What the LSTM and GRU share: PyTorch's stacked-gate layout (W_ih [G N, d], W_hh [G N, N], b_ih,
+/// b_hh, in its state_dict order), its init (every tensor uniform(±1/sqrt(N))) and their FLOPs.
+public protocol GatedCell: RecurrentCell {
+    /// G: gate blocks stacked in each weight (LSTM 4, GRU 3).
+    static var gateCount: Int { get }
+    var config: ModelConfig { get }
+}
+
+extension GatedCell {
+    public var units: Int { config.units }
+    /// G N: one row block per gate.
+    var width: Int { Self.gateCount * units }
+    var wIH: Int { 0 }
+    var wHH: Int { width * config.inputSize }
+    var bIH: Int { wHH + width * units }
+    var bHH: Int { bIH + width }
+    public var summary: String { "N=\(units), PyTorch init" }
+    public func symbol(_ spec: ParameterSpec) -> String { gatedSymbol(spec) }
+    public var flopsPerStep: Double { Double(2 * width * (config.inputSize + units)) }
+    public var parameters: [ParameterSpec] { gatedParameters(gates: Self.gateCount, units: units, inputSize: config.inputSize) }
+    public func initialValues(_ rng: inout RandomStream) -> [Double] {
+        uniformValues(parameterCount, bound: 1 / Double(units).squareRoot(), &rng)
+    }
+}

@@ -5,24 +5,11 @@ import WaveCore
 ///   A = x W_ih^T + b_ih + h W_hh^T + b_hh;  c' = s(f) c + s(i) tanh(g);  h' = s(o) tanh(c')
 ///
 /// Backward overwrites each step's saved gates with dA, so dW_hh is one product over all steps.
-public struct LSTMCell<T: Scalar>: RecurrentCell {
+public struct LSTMCell<T: Scalar>: GatedCell {
     public let config: ModelConfig
-    public var units: Int { config.units }
-    var width: Int { 4 * units }
+    public static var gateCount: Int { 4 }
     public var displayName: String { "LSTM" }
-    public var summary: String { "N=\(units), PyTorch init" }
-    public func symbol(_ spec: ParameterSpec) -> String { gatedSymbol(spec) }
-    public var flopsPerStep: Double { Double(2 * width * (config.inputSize + units)) }
-    var wIH: Int { 0 }
-    var wHH: Int { width * config.inputSize }
-    var bIH: Int { wHH + width * units }
-    var bHH: Int { bIH + width }
     public init(_ config: ModelConfig) { self.config = config }
-
-    public var parameters: [ParameterSpec] { gatedParameters(gates: 4, units: units, inputSize: config.inputSize) }
-    public func initialValues(_ rng: inout RandomStream) -> [Double] {
-        uniformValues(parameterCount, bound: 1 / Double(units).squareRoot(), &rng)
-    }
 
     public final class Workspace {
         let cells: Buffer<T>     // [L + 1, rows, N] c_0 = 0, c_1 .. c_L
