@@ -21,6 +21,18 @@ let fastMath: [SwiftSetting] = [
 // inner loops cost a third of the throughput.
 let kernelMath: [SwiftSetting] = fastMath + [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
 
+// The AVX-512 kernels: this one target is compiled for Skylake-X's AVX-512 set (F, CD, BW, DQ, VL,
+// which every AVX-512 part from Skylake-X and Zen 4 on has) and is called only when the CPU
+// reports that set at run time, so the binary as a whole stays portable.
+#if arch(x86_64)
+let avx512Math: [SwiftSetting] = [
+    .unsafeFlags(["-target-cpu", targetCPU == "haswell" ? "skylake-avx512" : targetCPU]),
+    .unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
+]
+#else
+let avx512Math: [SwiftSetting] = []
+#endif
+
 let systemLibraries: [Target] = [
     .systemLibrary(name: "CFFTW", path: "Sources/CFFTW", providers: [.apt(["libfftw3-dev"]), .brew(["fftw"])]),
     .systemLibrary(name: "CGIF", path: "Sources/CGIF", providers: [.apt(["libgif-dev"]), .brew(["giflib"])]),
@@ -51,7 +63,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: blasTargets + systemLibraries + [
-        .target(name: "WaveCore", dependencies: blasDependency + ["CFloatMode"], swiftSettings: kernelMath),
+        .target(name: "WaveKernelsAVX512", swiftSettings: avx512Math),
+        .target(name: "WaveCore", dependencies: blasDependency + ["CFloatMode", "WaveKernelsAVX512"], swiftSettings: kernelMath),
         .target(name: "WaveModels", dependencies: ["WaveCore"], swiftSettings: fastMath),
         .target(name: "WaveData", dependencies: ["WaveCore", "CZlib"], swiftSettings: fastMath),
         .target(name: "WaveTasks", dependencies: ["WaveCore", "WaveModels", "WaveData"], swiftSettings: fastMath),

@@ -1,3 +1,7 @@
+#if arch(x86_64)
+import WaveKernelsAVX512
+#endif
+
 // Multi-channel circular 1-D cross-correlation, as PyTorch's Conv1d with
 // padding_mode='circular', padding f/2, no bias:
 //   out[b, o, i] = sum_{ch < cIn} sum_{k < f} weight[o, ch, k] * input[b, ch, (i + k - f/2) mod n]
@@ -12,10 +16,13 @@ public func circularPadStride(ringSize n: Int, kernel f: Int) -> Int { (n + 15) 
 /// Batch rows the weight-gradient kernel pads and walks at once (its working set stays in L2).
 let weightGradRows = 8
 
-/// Scratch the fast kernels need: padded copies of the input rings and zero-tailed copies of
-/// the output gradient for `weightGradRows` batch rows.
+/// Scratch the fast kernels need, whichever path runs: padded copies of the input rings (or their
+/// im2col columns) and zero-tailed copies of the output gradient for `weightGradRows` batch rows.
 public func circularConvScratchCount(channels c: Int, ringSize n: Int, kernel f: Int) -> Int {
-    weightGradRows * c * (circularPadStride(ringSize: n, kernel: f) + (n + 15) / 16 * 16) + 6 * ((n + 15) / 16 * 16)
+    let chunked = (n + 15) / 16 * 16
+    let portable = weightGradRows * c * (circularPadStride(ringSize: n, kernel: f) + chunked) + 6 * chunked
+    let wide = (c + 5) / 6 * 6 * chunked + c * circularPadStride(ringSize: n, kernel: f)
+    return max(portable, wide)
 }
 
 /// What the fast kernel does with each raw correlation value v before storing it, so the
@@ -150,6 +157,13 @@ func circularConvForwardFast<T: Scalar>(
     batch: Int, channelsOut cOut: Int, channelsIn cIn: Int, ringSize n: Int, kernel f: Int,
     epilogue e: ConvEpilogue<T>
 ) {
+    #if arch(x86_64)
+    if T.self == Float.self && KernelPath.current == .avx512 {
+        circularConvForwardColumns(out: out, input: input, weight: weight, scratch: scratch, batch: batch,
+                                   channelsOut: cOut, channelsIn: cIn, ringSize: n, kernel: f, epilogue: e)
+        return
+    }
+    #endif
     let half = f / 2
     let padStride = circularPadStride(ringSize: n, kernel: f)
     let chunked = (n + 15) / 16 * 16
@@ -243,6 +257,13 @@ func circularConvWeightGradFast<T: Scalar>(
     scratch: UnsafeMutablePointer<T>,
     batch: Int, channelsOut cOut: Int, channelsIn cIn: Int, ringSize n: Int, kernel f: Int
 ) {
+    #if arch(x86_64)
+    if T.self == Float.self && KernelPath.current == .avx512 {
+        circularConvWeightGradColumns(dweight: dweight, dout: dout, input: input, scratch: scratch, batch: batch,
+                                      channelsOut: cOut, channelsIn: cIn, ringSize: n, kernel: f)
+        return
+    }
+    #endif
     let half = f / 2
     let padStride = circularPadStride(ringSize: n, kernel: f)
     let chunked = (n + 15) / 16 * 16
@@ -323,6 +344,100 @@ func circularConvWeightGradFast<T: Scalar>(
         b0 += rows
     }
 }
+
+// MARK: - AVX-512 path (im2col columns, aligned 16-lane products in WaveKernelsAVX512)
+
+/// columns[ch * f + k, i] = input[ch, (i + k - f/2) mod n] for i < positions: each row of the
+/// product's right-hand side, starting on a 64-byte boundary when `columns` does.
+@inline(__always)
+func fillColumns<T: Scalar>(_ columns: UnsafeMutablePointer<T>, positions: Int, _ input: UnsafePointer<T>,
+                            channels: Int, n: Int, kernel f: Int) {
+    let half = f / 2
+    for ch in 0..<channels {
+        let src = input + ch * n
+        for k in 0..<f {
+            let dst = columns + (ch * f + k) * positions
+            var p = 0, j = ((k - half) % n + n) % n
+            while p < positions {
+                let run = min(n - j, positions - p)
+                copyValues(dst + p, src + j, run)
+                p += run
+                j = 0
+            }
+        }
+    }
+}
+
+#if arch(x86_64)
+/// The forward on the AVX-512 path: per batch row, the wrapped, padded rings, one
+/// [cOut, K] x [K, positions] product into the row-block scratch, then the same epilogue pass as
+/// the baseline path.
+@inline(__always)
+func circularConvForwardColumns<T: Scalar>(
+    out: UnsafeMutablePointer<T>, input: UnsafePointer<T>, weight: UnsafePointer<T>,
+    scratch: UnsafeMutablePointer<T>,
+    batch: Int, channelsOut cOut: Int, channelsIn cIn: Int, ringSize n: Int, kernel f: Int,
+    epilogue e: ConvEpilogue<T>
+) {
+    let chunked = (n + 15) / 16 * 16
+    let padStride = circularPadStride(ringSize: n, kernel: f)
+    let raw = scratch                                           // [cOut rounded up to 6, chunked]
+    let pad = raw + (cOut + 5) / 6 * 6 * chunked                // [cIn, padStride]
+    for b in 0..<batch {
+        fillWrapped(pad, padStride: padStride, input + b * cIn * n, channels: cIn, n: n, half: f / 2)
+        convForwardAVX512(raw: asFloat(raw), rawStride: chunked, columns: asFloat(UnsafePointer(pad)),
+                          channelStride: padStride, tapStride: 1,
+                          weight: asFloat(weight), rows: cOut, channels: cIn, kernel: f, positions: chunked)
+        finishRows(out, raw: raw, rawStride: chunked, rows: cOut, firstRow: 0, batchRow: b,
+                   channelsOut: cOut, ringSize: n, e)
+    }
+}
+
+/// The weight gradient on the AVX-512 path: `weightGradRows` batch rows at a time, their wrapped,
+/// padded rings and (unless n is a multiple of 16) zero-tailed output gradients, then one
+/// product summed over rows and positions.
+@inline(__always)
+func circularConvWeightGradColumns<T: Scalar>(
+    dweight: UnsafeMutablePointer<T>, dout: UnsafePointer<T>, input: UnsafePointer<T>,
+    scratch: UnsafeMutablePointer<T>,
+    batch: Int, channelsOut cOut: Int, channelsIn cIn: Int, ringSize n: Int, kernel f: Int
+) {
+    let chunked = (n + 15) / 16 * 16
+    let padStride = circularPadStride(ringSize: n, kernel: f)
+    let pads = scratch                                             // [rows, cIn, padStride]
+    let gradients = pads + weightGradRows * cIn * padStride        // [rows, cOut, chunked]
+    let direct = n == chunked                                      // dout rows need no zero tail
+    var b0 = 0
+    while b0 < batch {
+        let rows = min(weightGradRows, batch - b0)
+        for r in 0..<rows {
+            fillWrapped(pads + r * cIn * padStride, padStride: padStride, input + (b0 + r) * cIn * n,
+                        channels: cIn, n: n, half: f / 2)
+            if direct { continue }
+            for o in 0..<cOut {
+                let dst = gradients + (r * cOut + o) * chunked
+                copyValues(dst, dout + ((b0 + r) * cOut + o) * n, n)
+                for i in n..<chunked { dst[i] = 0 }
+            }
+        }
+        convWeightGradAVX512(dweight: asFloat(dweight),
+                             gradients: direct ? asFloat(dout + b0 * cOut * n) : asFloat(UnsafePointer(gradients)),
+                             gradientBatchStride: cOut * chunked, gradientStride: chunked,
+                             columns: asFloat(UnsafePointer(pads)), columnBatchStride: cIn * padStride,
+                             channelStride: padStride, tapStride: 1,
+                             batchRows: rows, rows: cOut, channels: cIn, kernel: f, positions: chunked)
+        b0 += rows
+    }
+}
+
+/// The AVX-512 kernels are Float-only; callers have checked T == Float.
+@inline(__always) func asFloat<T>(_ p: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<Float> {
+    UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self)
+}
+@inline(__always) func asFloat<T>(_ p: UnsafePointer<T>) -> UnsafePointer<Float> {
+    UnsafeRawPointer(p).assumingMemoryBound(to: Float.self)
+}
+#endif
 
 /// wT[ch, o, f - 1 - k] = weight[o, ch, k]: the input gradient of a circular
 /// cross-correlation is the forward pass of the transposed, flipped kernel.

@@ -12,6 +12,9 @@ final class CircularConvTests: XCTestCase {
             }
         }
         s.append((2, 27, 27, 100, 3))
+        // more batch rows than the weight gradient takes at once; the sMNIST ring
+        s.append((11, 6, 6, 100, 3))
+        s.append((9, 16, 16, 256, 3))
         s.append((1, 3, 3, 10, 7))
         return s.map { (batch: $0.0, cOut: $0.1, cIn: $0.2, n: $0.3, f: $0.4) }
     }()
@@ -28,7 +31,7 @@ final class CircularConvTests: XCTestCase {
             let dout: [T] = random(s.batch * s.cOut * s.n, &rng)
             let start: [T] = random(s.batch * s.cOut * s.n, &rng)
             let scratch = Buffer<T>(zeros: circularConvScratchCount(channels: max(s.cIn, s.cOut), ringSize: s.n, kernel: s.f))
-            let label = "\(T.self) batch \(s.batch) cOut \(s.cOut) cIn \(s.cIn) n \(s.n) f \(s.f)"
+            let label = "\(T.self) \(KernelPath.current.rawValue) batch \(s.batch) cOut \(s.cOut) cIn \(s.cIn) n \(s.n) f \(s.f)"
             // every epilogue against the plain kernel followed by the plain epilogue
             let addend: [T] = random(start.count, &rng), bias: [T] = random(s.cOut * s.n, &rng)
             let h: [T] = random(start.count, &rng)
@@ -79,7 +82,26 @@ final class CircularConvTests: XCTestCase {
         }
     }
 
-    func testFastKernelsMatchPlainFloat() { checkAgainstReference(Float.self, tolerance: 2e-5) }
+    /// Every kernel path this CPU can run: the portable one always, AVX-512 where the CPU has it.
+    func testFastKernelsMatchPlainFloat() {
+        defer { KernelPath.override = nil }
+        for path in Set([KernelPath.portable, KernelPath.available]).sorted(by: { $0.rawValue < $1.rawValue }) {
+            KernelPath.override = path
+            checkAgainstReference(Float.self, tolerance: 2e-5)
+        }
+    }
+
+    /// The run-time choice agrees with what the kernel reports about the CPU (Linux: /proc/cpuinfo).
+    func testKernelPathMatchesCPUFlags() throws {
+        #if os(Linux) && arch(x86_64)
+        let info = try String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)
+        let flags = Set(info.split(separator: "\n").first { $0.hasPrefix("flags") }!.split(separator: " ").map(String.init))
+        let hasSet = ["avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"].allSatisfy(flags.contains)
+        XCTAssertEqual(KernelPath.available, hasSet ? .avx512 : .portable)
+        #else
+        XCTAssertEqual(KernelPath.available, .portable)
+        #endif
+    }
     func testFastKernelsMatchPlainDouble() { checkAgainstReference(Double.self, tolerance: 1e-12) }
 
     /// The plain kernels themselves against finite differences of L = sum(g * conv(u, x)).

@@ -1,0 +1,26 @@
+// What the CPU and the operating system let a thread use, for choosing a kernel path at run time:
+// one portable binary (x86-64-v3) carries an AVX-512 path that runs only where this says so.
+#ifndef WRNN_CPU_FEATURES_H
+#define WRNN_CPU_FEATURES_H
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#include <stdint.h>
+
+/// 1 when the CPU has the Skylake-X AVX-512 set (F, CD, BW, DQ, VL) that the AVX-512 kernels are
+/// compiled for, and the OS saves the opmask and zmm registers (XCR0 bits 1, 2, 5, 6, 7).
+static inline int wrnn_cpu_has_avx512(void) {
+    unsigned int eax, ebx, ecx, edx;
+    if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return 0;
+    if (!(ecx & (1u << 27))) return 0;                 // OSXSAVE: xgetbv is allowed
+    unsigned int xcr0_lo, xcr0_hi;
+    __asm__ __volatile__("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
+    if ((xcr0_lo & 0xE6u) != 0xE6u) return 0;          // SSE, AVX, opmask, zmm0-15 high, zmm16-31
+    if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return 0;
+    const unsigned int need = (1u << 16) | (1u << 17) | (1u << 28) | (1u << 30) | (1u << 31); // F DQ CD BW VL
+    return (ebx & need) == need;
+}
+#else
+static inline int wrnn_cpu_has_avx512(void) { return 0; }
+#endif
+#endif

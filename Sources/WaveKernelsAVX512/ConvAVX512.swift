@@ -1,0 +1,170 @@
+// The circular convolution's inner products on 16-lane AVX-512 vectors. This target alone is
+// compiled for Skylake-X's AVX-512 set (F, CD, BW, DQ, VL); the rest of the binary stays portable
+// (x86-64-v3), and WaveCore calls in here only after the CPU says it has that set
+// (`KernelPath`). Nothing here runs at load time.
+//
+// Both kernels read "columns", the im2col form of one batch row's rings:
+//   column j = ch * f + k (depth K = cIn * f) holds input[ch, (i + k - f/2) mod n] for
+//   i < positions (a multiple of 16, at least n), at columns + ch * channelStride + k * tapStride,
+// so the convolution is a plain product with the weight [cOut, K]. With tapStride 1 that is the
+// wrapped, padded ring itself (one copy, unaligned loads); with tapStride = positions it is
+// im2col proper (f copies, aligned loads).
+// The plain versions they are tested against are WaveCore's reference convolutions.
+
+#if arch(x86_64)
+public typealias Vector16 = SIMD16<Float>
+
+@inline(__always) func load(_ p: UnsafePointer<Float>) -> Vector16 {
+    UnsafeRawPointer(p).load(as: Vector16.self)
+}
+@inline(__always) func store(_ v: Vector16, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: Vector16.self)
+}
+
+/// Rows of output a forward tile computes at once.
+public let avx512ForwardTileRows = 6
+
+/// raw[o, i] = sum_{j < K} weight[o, j] * columns[j, i] for o < rows, i < positions.
+/// Tiles of 6 output rows x 64 positions (24 accumulators of the 32 registers; each weight is a
+/// broadcast operand of its multiply-add), then 6 x 16 for the last positions. A last, partial
+/// tile repeats its last row, so `raw` must hold `rows` rounded up to a multiple of 6.
+/// - raw: [rows rounded up to 6, rawStride]; columns: [channels, f] rows as above; weight: [rows, K]
+public func convForwardAVX512(
+    raw: UnsafeMutablePointer<Float>, rawStride: Int,
+    columns: UnsafePointer<Float>, channelStride: Int, tapStride: Int, weight: UnsafePointer<Float>,
+    rows: Int, channels: Int, kernel f: Int, positions: Int
+) {
+    let depth = channels * f
+    var o0 = 0
+    while o0 < rows {
+        let valid = min(6, rows - o0)
+        let w0 = weight + o0 * depth
+        let w1 = valid > 1 ? w0 + depth : w0
+        let w2 = valid > 2 ? w1 + depth : w1
+        let w3 = valid > 3 ? w2 + depth : w2
+        let w4 = valid > 4 ? w3 + depth : w3
+        let w5 = valid > 5 ? w4 + depth : w4
+        let r0 = raw + o0 * rawStride
+        let r1 = r0 + rawStride, r2 = r1 + rawStride, r3 = r2 + rawStride, r4 = r3 + rawStride, r5 = r4 + rawStride
+        var i0 = 0
+        while i0 + 64 <= positions {
+            var a00 = Vector16(), a01 = Vector16(), a02 = Vector16(), a03 = Vector16()
+            var a10 = Vector16(), a11 = Vector16(), a12 = Vector16(), a13 = Vector16()
+            var a20 = Vector16(), a21 = Vector16(), a22 = Vector16(), a23 = Vector16()
+            var a30 = Vector16(), a31 = Vector16(), a32 = Vector16(), a33 = Vector16()
+            var a40 = Vector16(), a41 = Vector16(), a42 = Vector16(), a43 = Vector16()
+            var a50 = Vector16(), a51 = Vector16(), a52 = Vector16(), a53 = Vector16()
+            var j = 0
+            for ch in 0..<channels { for k in 0..<f {
+                let column = columns + ch * channelStride + k * tapStride + i0
+                let x0 = load(column), x1 = load(column + 16), x2 = load(column + 32), x3 = load(column + 48)
+                var s = Vector16(repeating: w0[j])
+                a00.addProduct(s, x0); a01.addProduct(s, x1); a02.addProduct(s, x2); a03.addProduct(s, x3)
+                s = Vector16(repeating: w1[j])
+                a10.addProduct(s, x0); a11.addProduct(s, x1); a12.addProduct(s, x2); a13.addProduct(s, x3)
+                s = Vector16(repeating: w2[j])
+                a20.addProduct(s, x0); a21.addProduct(s, x1); a22.addProduct(s, x2); a23.addProduct(s, x3)
+                s = Vector16(repeating: w3[j])
+                a30.addProduct(s, x0); a31.addProduct(s, x1); a32.addProduct(s, x2); a33.addProduct(s, x3)
+                s = Vector16(repeating: w4[j])
+                a40.addProduct(s, x0); a41.addProduct(s, x1); a42.addProduct(s, x2); a43.addProduct(s, x3)
+                s = Vector16(repeating: w5[j])
+                a50.addProduct(s, x0); a51.addProduct(s, x1); a52.addProduct(s, x2); a53.addProduct(s, x3)
+                j += 1
+            } }
+            store(a00, r0 + i0); store(a01, r0 + i0 + 16); store(a02, r0 + i0 + 32); store(a03, r0 + i0 + 48)
+            store(a10, r1 + i0); store(a11, r1 + i0 + 16); store(a12, r1 + i0 + 32); store(a13, r1 + i0 + 48)
+            store(a20, r2 + i0); store(a21, r2 + i0 + 16); store(a22, r2 + i0 + 32); store(a23, r2 + i0 + 48)
+            store(a30, r3 + i0); store(a31, r3 + i0 + 16); store(a32, r3 + i0 + 32); store(a33, r3 + i0 + 48)
+            store(a40, r4 + i0); store(a41, r4 + i0 + 16); store(a42, r4 + i0 + 32); store(a43, r4 + i0 + 48)
+            store(a50, r5 + i0); store(a51, r5 + i0 + 16); store(a52, r5 + i0 + 32); store(a53, r5 + i0 + 48)
+            i0 += 64
+        }
+        while i0 < positions {
+            var a0 = Vector16(), a1 = Vector16(), a2 = Vector16(), a3 = Vector16(), a4 = Vector16(), a5 = Vector16()
+            var j = 0
+            for ch in 0..<channels { for k in 0..<f {
+                let x = load(columns + ch * channelStride + k * tapStride + i0)
+                a0.addProduct(Vector16(repeating: w0[j]), x); a1.addProduct(Vector16(repeating: w1[j]), x)
+                a2.addProduct(Vector16(repeating: w2[j]), x); a3.addProduct(Vector16(repeating: w3[j]), x)
+                a4.addProduct(Vector16(repeating: w4[j]), x); a5.addProduct(Vector16(repeating: w5[j]), x)
+                j += 1
+            } }
+            store(a0, r0 + i0); store(a1, r1 + i0); store(a2, r2 + i0)
+            store(a3, r3 + i0); store(a4, r4 + i0); store(a5, r5 + i0)
+            i0 += 16
+        }
+        o0 += 6
+    }
+}
+
+/// dweight[o, j] += sum_{r < batchRows} sum_{i < positions} gradients[r, o, i] * columns[r, j, i].
+/// Tiles of 4 outputs x 6 column rows keep 24 accumulators over all batch rows and positions,
+/// then one horizontal sum each. Partial tiles repeat their last row and drop its sums.
+/// The gradient rows must be zero past n (the columns there hold finite wrapped values).
+/// - dweight: [rows, K]; gradients: [batchRows, rows, positions] (strides given);
+///   columns: [batchRows] of the layout above, columnBatchStride apart
+public func convWeightGradAVX512(
+    dweight: UnsafeMutablePointer<Float>,
+    gradients: UnsafePointer<Float>, gradientBatchStride: Int, gradientStride: Int,
+    columns: UnsafePointer<Float>, columnBatchStride: Int, channelStride: Int, tapStride: Int,
+    batchRows: Int, rows: Int, channels: Int, kernel f: Int, positions: Int
+) {
+    let depth = channels * f
+    var o0 = 0
+    while o0 < rows {
+        let validO = min(4, rows - o0)
+        let go1 = validO > 1 ? 1 : 0, go2 = validO > 2 ? 2 : go1, go3 = validO > 3 ? 3 : go2
+        var j0 = 0
+        while j0 < depth {
+            let validJ = min(6, depth - j0)
+            let c1 = validJ > 1 ? 1 : 0, c2 = validJ > 2 ? 2 : c1, c3 = validJ > 3 ? 3 : c2
+            let c4 = validJ > 4 ? 4 : c3, c5 = validJ > 5 ? 5 : c4
+            var a00 = Vector16(), a01 = Vector16(), a02 = Vector16(), a03 = Vector16(), a04 = Vector16(), a05 = Vector16()
+            var a10 = Vector16(), a11 = Vector16(), a12 = Vector16(), a13 = Vector16(), a14 = Vector16(), a15 = Vector16()
+            var a20 = Vector16(), a21 = Vector16(), a22 = Vector16(), a23 = Vector16(), a24 = Vector16(), a25 = Vector16()
+            var a30 = Vector16(), a31 = Vector16(), a32 = Vector16(), a33 = Vector16(), a34 = Vector16(), a35 = Vector16()
+            for r in 0..<batchRows {
+                let g0 = gradients + r * gradientBatchStride + o0 * gradientStride
+                let g1 = g0 + go1 * gradientStride, g2 = g0 + go2 * gradientStride, g3 = g0 + go3 * gradientStride
+                let base = columns + r * columnBatchStride
+                @inline(__always) func row(_ j: Int) -> UnsafePointer<Float> { base + (j / f) * channelStride + (j % f) * tapStride }
+                let x0 = row(j0), x1 = row(j0 + c1), x2 = row(j0 + c2), x3 = row(j0 + c3), x4 = row(j0 + c4), x5 = row(j0 + c5)
+                var i = 0
+                while i < positions {
+                    let gv0 = load(g0 + i), gv1 = load(g1 + i), gv2 = load(g2 + i), gv3 = load(g3 + i)
+                    var x = load(x0 + i)
+                    a00.addProduct(gv0, x); a10.addProduct(gv1, x); a20.addProduct(gv2, x); a30.addProduct(gv3, x)
+                    x = load(x1 + i)
+                    a01.addProduct(gv0, x); a11.addProduct(gv1, x); a21.addProduct(gv2, x); a31.addProduct(gv3, x)
+                    x = load(x2 + i)
+                    a02.addProduct(gv0, x); a12.addProduct(gv1, x); a22.addProduct(gv2, x); a32.addProduct(gv3, x)
+                    x = load(x3 + i)
+                    a03.addProduct(gv0, x); a13.addProduct(gv1, x); a23.addProduct(gv2, x); a33.addProduct(gv3, x)
+                    x = load(x4 + i)
+                    a04.addProduct(gv0, x); a14.addProduct(gv1, x); a24.addProduct(gv2, x); a34.addProduct(gv3, x)
+                    x = load(x5 + i)
+                    a05.addProduct(gv0, x); a15.addProduct(gv1, x); a25.addProduct(gv2, x); a35.addProduct(gv3, x)
+                    i += 16
+                }
+            }
+            @inline(__always) func finish(_ o: Int, _ a: (Vector16, Vector16, Vector16, Vector16, Vector16, Vector16)) {
+                guard o < validO else { return }
+                let d = dweight + (o0 + o) * depth + j0
+                d[0] += a.0.sum()
+                if validJ > 1 { d[1] += a.1.sum() }
+                if validJ > 2 { d[2] += a.2.sum() }
+                if validJ > 3 { d[3] += a.3.sum() }
+                if validJ > 4 { d[4] += a.4.sum() }
+                if validJ > 5 { d[5] += a.5.sum() }
+            }
+            finish(0, (a00, a01, a02, a03, a04, a05))
+            finish(1, (a10, a11, a12, a13, a14, a15))
+            finish(2, (a20, a21, a22, a23, a24, a25))
+            finish(3, (a30, a31, a32, a33, a34, a35))
+            j0 += 6
+        }
+        o0 += 4
+    }
+}
+#endif
