@@ -88,7 +88,7 @@ let package = Package(
         .testTarget(name: "WaveAnalysisTests", dependencies: ["WaveAnalysis", "WaveData", "WaveTraining", "WaveModels", "WaveCore", "WavePlot"],
                     swiftSettings: fastMath),
         .testTarget(name: "WaveSweepTests", dependencies: ["WaveSweep", "WaveTraining"], swiftSettings: fastMath),
-        .testTarget(name: "WrnnCLITests", dependencies: ["wrnn", "WaveTraining"], swiftSettings: fastMath),
+        .testTarget(name: "WrnnCLITests", dependencies: ["wrnn", "WaveTraining", "WaveCore"], swiftSettings: fastMath),
     ],
     swiftLanguageModes: [.v5]
 )

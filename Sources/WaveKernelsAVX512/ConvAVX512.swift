@@ -15,7 +15,7 @@
 public typealias Vector16 = SIMD16<Float>
 
 @inline(__always) func load(_ p: UnsafePointer<Float>) -> Vector16 {
-    UnsafeRawPointer(p).load(as: Vector16.self)
+    UnsafeRawPointer(p).loadUnaligned(as: Vector16.self)
 }
 @inline(__always) func store(_ v: Vector16, _ p: UnsafeMutablePointer<Float>) {
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: Vector16.self)
@@ -25,9 +25,9 @@ public typealias Vector16 = SIMD16<Float>
 public let avx512ForwardTileRows = 6
 
 /// raw[o, i] = sum_{j < K} weight[o, j] * columns[j, i] for o < rows, i < positions.
-/// Tiles of 6 output rows x 64 positions (24 accumulators of the 32 registers; each weight is a
-/// broadcast operand of its multiply-add), then 6 x 16 for the last positions. A last, partial
-/// tile repeats its last row, so `raw` must hold `rows` rounded up to a multiple of 6.
+/// Tiles of 6 output rows x 64 positions (24 of the 32 registers accumulate; each weight is a
+/// broadcast operand of its multiply-adds), then 6 x 32 and 6 x 16 for the last positions. A
+/// last, partial row tile repeats its last row, so `raw` must hold `rows` rounded up to 6.
 /// - raw: [rows rounded up to 6, rawStride]; columns: [channels, f] rows as above; weight: [rows, K]
 public func convForwardAVX512(
     raw: UnsafeMutablePointer<Float>, rawStride: Int,
@@ -38,64 +38,134 @@ public func convForwardAVX512(
     var o0 = 0
     while o0 < rows {
         let valid = min(6, rows - o0)
-        let w0 = weight + o0 * depth
-        let w1 = valid > 1 ? w0 + depth : w0
-        let w2 = valid > 2 ? w1 + depth : w1
-        let w3 = valid > 3 ? w2 + depth : w2
-        let w4 = valid > 4 ? w3 + depth : w3
-        let w5 = valid > 5 ? w4 + depth : w4
-        let r0 = raw + o0 * rawStride
-        let r1 = r0 + rawStride, r2 = r1 + rawStride, r3 = r2 + rawStride, r4 = r3 + rawStride, r5 = r4 + rawStride
+        var w = (weight + o0 * depth, weight, weight, weight, weight, weight)
+        w.1 = valid > 1 ? w.0 + depth : w.0
+        w.2 = valid > 2 ? w.1 + depth : w.1
+        w.3 = valid > 3 ? w.2 + depth : w.2
+        w.4 = valid > 4 ? w.3 + depth : w.3
+        w.5 = valid > 5 ? w.4 + depth : w.4
+        let out = raw + o0 * rawStride
         var i0 = 0
         while i0 + 64 <= positions {
-            var a00 = Vector16(), a01 = Vector16(), a02 = Vector16(), a03 = Vector16()
-            var a10 = Vector16(), a11 = Vector16(), a12 = Vector16(), a13 = Vector16()
-            var a20 = Vector16(), a21 = Vector16(), a22 = Vector16(), a23 = Vector16()
-            var a30 = Vector16(), a31 = Vector16(), a32 = Vector16(), a33 = Vector16()
-            var a40 = Vector16(), a41 = Vector16(), a42 = Vector16(), a43 = Vector16()
-            var a50 = Vector16(), a51 = Vector16(), a52 = Vector16(), a53 = Vector16()
-            var j = 0
-            for ch in 0..<channels { for k in 0..<f {
-                let column = columns + ch * channelStride + k * tapStride + i0
-                let x0 = load(column), x1 = load(column + 16), x2 = load(column + 32), x3 = load(column + 48)
-                var s = Vector16(repeating: w0[j])
-                a00.addProduct(s, x0); a01.addProduct(s, x1); a02.addProduct(s, x2); a03.addProduct(s, x3)
-                s = Vector16(repeating: w1[j])
-                a10.addProduct(s, x0); a11.addProduct(s, x1); a12.addProduct(s, x2); a13.addProduct(s, x3)
-                s = Vector16(repeating: w2[j])
-                a20.addProduct(s, x0); a21.addProduct(s, x1); a22.addProduct(s, x2); a23.addProduct(s, x3)
-                s = Vector16(repeating: w3[j])
-                a30.addProduct(s, x0); a31.addProduct(s, x1); a32.addProduct(s, x2); a33.addProduct(s, x3)
-                s = Vector16(repeating: w4[j])
-                a40.addProduct(s, x0); a41.addProduct(s, x1); a42.addProduct(s, x2); a43.addProduct(s, x3)
-                s = Vector16(repeating: w5[j])
-                a50.addProduct(s, x0); a51.addProduct(s, x1); a52.addProduct(s, x2); a53.addProduct(s, x3)
-                j += 1
-            } }
-            store(a00, r0 + i0); store(a01, r0 + i0 + 16); store(a02, r0 + i0 + 32); store(a03, r0 + i0 + 48)
-            store(a10, r1 + i0); store(a11, r1 + i0 + 16); store(a12, r1 + i0 + 32); store(a13, r1 + i0 + 48)
-            store(a20, r2 + i0); store(a21, r2 + i0 + 16); store(a22, r2 + i0 + 32); store(a23, r2 + i0 + 48)
-            store(a30, r3 + i0); store(a31, r3 + i0 + 16); store(a32, r3 + i0 + 32); store(a33, r3 + i0 + 48)
-            store(a40, r4 + i0); store(a41, r4 + i0 + 16); store(a42, r4 + i0 + 32); store(a43, r4 + i0 + 48)
-            store(a50, r5 + i0); store(a51, r5 + i0 + 16); store(a52, r5 + i0 + 32); store(a53, r5 + i0 + 48)
+            forwardTile4(out + i0, rawStride, columns + i0, channelStride, tapStride, w, channels, f)
             i0 += 64
         }
-        while i0 < positions {
-            var a0 = Vector16(), a1 = Vector16(), a2 = Vector16(), a3 = Vector16(), a4 = Vector16(), a5 = Vector16()
-            var j = 0
-            for ch in 0..<channels { for k in 0..<f {
-                let x = load(columns + ch * channelStride + k * tapStride + i0)
-                a0.addProduct(Vector16(repeating: w0[j]), x); a1.addProduct(Vector16(repeating: w1[j]), x)
-                a2.addProduct(Vector16(repeating: w2[j]), x); a3.addProduct(Vector16(repeating: w3[j]), x)
-                a4.addProduct(Vector16(repeating: w4[j]), x); a5.addProduct(Vector16(repeating: w5[j]), x)
-                j += 1
-            } }
-            store(a0, r0 + i0); store(a1, r1 + i0); store(a2, r2 + i0)
-            store(a3, r3 + i0); store(a4, r4 + i0); store(a5, r5 + i0)
-            i0 += 16
+        if i0 + 32 <= positions {
+            forwardTile2(out + i0, rawStride, columns + i0, channelStride, tapStride, w, channels, f)
+            i0 += 32
+        }
+        if i0 < positions {
+            forwardTile1(out + i0, rawStride, columns + i0, channelStride, tapStride, w, channels, f)
         }
         o0 += 6
     }
+}
+
+typealias WeightRows = (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>)
+
+/// One 6-row tile, 64 positions wide: 24 accumulators.
+@inline(__always)
+func forwardTile4(
+    _ out: UnsafeMutablePointer<Float>, _ outStride: Int,
+    _ columns: UnsafePointer<Float>, _ channelStride: Int, _ tapStride: Int,
+    _ w: WeightRows, _ channels: Int, _ f: Int
+) {
+    var a00 = Vector16(), a01 = Vector16(), a02 = Vector16(), a03 = Vector16()
+    var a10 = Vector16(), a11 = Vector16(), a12 = Vector16(), a13 = Vector16()
+    var a20 = Vector16(), a21 = Vector16(), a22 = Vector16(), a23 = Vector16()
+    var a30 = Vector16(), a31 = Vector16(), a32 = Vector16(), a33 = Vector16()
+    var a40 = Vector16(), a41 = Vector16(), a42 = Vector16(), a43 = Vector16()
+    var a50 = Vector16(), a51 = Vector16(), a52 = Vector16(), a53 = Vector16()
+    var j = 0
+    for ch in 0..<channels {
+        for k in 0..<f {
+            let x = columns + ch * channelStride + k * tapStride
+            let x0 = load(x + 0), x1 = load(x + 16), x2 = load(x + 32), x3 = load(x + 48)
+            let s0 = Vector16(repeating: w.0[j]); a00.addProduct(s0, x0); a01.addProduct(s0, x1); a02.addProduct(s0, x2); a03.addProduct(s0, x3)
+            let s1 = Vector16(repeating: w.1[j]); a10.addProduct(s1, x0); a11.addProduct(s1, x1); a12.addProduct(s1, x2); a13.addProduct(s1, x3)
+            let s2 = Vector16(repeating: w.2[j]); a20.addProduct(s2, x0); a21.addProduct(s2, x1); a22.addProduct(s2, x2); a23.addProduct(s2, x3)
+            let s3 = Vector16(repeating: w.3[j]); a30.addProduct(s3, x0); a31.addProduct(s3, x1); a32.addProduct(s3, x2); a33.addProduct(s3, x3)
+            let s4 = Vector16(repeating: w.4[j]); a40.addProduct(s4, x0); a41.addProduct(s4, x1); a42.addProduct(s4, x2); a43.addProduct(s4, x3)
+            let s5 = Vector16(repeating: w.5[j]); a50.addProduct(s5, x0); a51.addProduct(s5, x1); a52.addProduct(s5, x2); a53.addProduct(s5, x3)
+            j += 1
+        }
+    }
+    store(a00, out + 0 * outStride + 0); store(a01, out + 0 * outStride + 16); store(a02, out + 0 * outStride + 32); store(a03, out + 0 * outStride + 48)
+    store(a10, out + 1 * outStride + 0); store(a11, out + 1 * outStride + 16); store(a12, out + 1 * outStride + 32); store(a13, out + 1 * outStride + 48)
+    store(a20, out + 2 * outStride + 0); store(a21, out + 2 * outStride + 16); store(a22, out + 2 * outStride + 32); store(a23, out + 2 * outStride + 48)
+    store(a30, out + 3 * outStride + 0); store(a31, out + 3 * outStride + 16); store(a32, out + 3 * outStride + 32); store(a33, out + 3 * outStride + 48)
+    store(a40, out + 4 * outStride + 0); store(a41, out + 4 * outStride + 16); store(a42, out + 4 * outStride + 32); store(a43, out + 4 * outStride + 48)
+    store(a50, out + 5 * outStride + 0); store(a51, out + 5 * outStride + 16); store(a52, out + 5 * outStride + 32); store(a53, out + 5 * outStride + 48)
+}
+
+/// One 6-row tile, 32 positions wide: 12 accumulators.
+@inline(__always)
+func forwardTile2(
+    _ out: UnsafeMutablePointer<Float>, _ outStride: Int,
+    _ columns: UnsafePointer<Float>, _ channelStride: Int, _ tapStride: Int,
+    _ w: WeightRows, _ channels: Int, _ f: Int
+) {
+    var a00 = Vector16(), a01 = Vector16()
+    var a10 = Vector16(), a11 = Vector16()
+    var a20 = Vector16(), a21 = Vector16()
+    var a30 = Vector16(), a31 = Vector16()
+    var a40 = Vector16(), a41 = Vector16()
+    var a50 = Vector16(), a51 = Vector16()
+    var j = 0
+    for ch in 0..<channels {
+        for k in 0..<f {
+            let x = columns + ch * channelStride + k * tapStride
+            let x0 = load(x + 0), x1 = load(x + 16)
+            let s0 = Vector16(repeating: w.0[j]); a00.addProduct(s0, x0); a01.addProduct(s0, x1)
+            let s1 = Vector16(repeating: w.1[j]); a10.addProduct(s1, x0); a11.addProduct(s1, x1)
+            let s2 = Vector16(repeating: w.2[j]); a20.addProduct(s2, x0); a21.addProduct(s2, x1)
+            let s3 = Vector16(repeating: w.3[j]); a30.addProduct(s3, x0); a31.addProduct(s3, x1)
+            let s4 = Vector16(repeating: w.4[j]); a40.addProduct(s4, x0); a41.addProduct(s4, x1)
+            let s5 = Vector16(repeating: w.5[j]); a50.addProduct(s5, x0); a51.addProduct(s5, x1)
+            j += 1
+        }
+    }
+    store(a00, out + 0 * outStride + 0); store(a01, out + 0 * outStride + 16)
+    store(a10, out + 1 * outStride + 0); store(a11, out + 1 * outStride + 16)
+    store(a20, out + 2 * outStride + 0); store(a21, out + 2 * outStride + 16)
+    store(a30, out + 3 * outStride + 0); store(a31, out + 3 * outStride + 16)
+    store(a40, out + 4 * outStride + 0); store(a41, out + 4 * outStride + 16)
+    store(a50, out + 5 * outStride + 0); store(a51, out + 5 * outStride + 16)
+}
+
+/// One 6-row tile, 16 positions wide: 6 accumulators.
+@inline(__always)
+func forwardTile1(
+    _ out: UnsafeMutablePointer<Float>, _ outStride: Int,
+    _ columns: UnsafePointer<Float>, _ channelStride: Int, _ tapStride: Int,
+    _ w: WeightRows, _ channels: Int, _ f: Int
+) {
+    var a00 = Vector16()
+    var a10 = Vector16()
+    var a20 = Vector16()
+    var a30 = Vector16()
+    var a40 = Vector16()
+    var a50 = Vector16()
+    var j = 0
+    for ch in 0..<channels {
+        for k in 0..<f {
+            let x = columns + ch * channelStride + k * tapStride
+            let x0 = load(x + 0)
+            let s0 = Vector16(repeating: w.0[j]); a00.addProduct(s0, x0)
+            let s1 = Vector16(repeating: w.1[j]); a10.addProduct(s1, x0)
+            let s2 = Vector16(repeating: w.2[j]); a20.addProduct(s2, x0)
+            let s3 = Vector16(repeating: w.3[j]); a30.addProduct(s3, x0)
+            let s4 = Vector16(repeating: w.4[j]); a40.addProduct(s4, x0)
+            let s5 = Vector16(repeating: w.5[j]); a50.addProduct(s5, x0)
+            j += 1
+        }
+    }
+    store(a00, out + 0 * outStride + 0)
+    store(a10, out + 1 * outStride + 0)
+    store(a20, out + 2 * outStride + 0)
+    store(a30, out + 3 * outStride + 0)
+    store(a40, out + 4 * outStride + 0)
+    store(a50, out + 5 * outStride + 0)
 }
 
 /// dweight[o, j] += sum_{r < batchRows} sum_{i < positions} gradients[r, o, i] * columns[r, j, i].

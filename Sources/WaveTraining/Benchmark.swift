@@ -86,12 +86,17 @@ public struct BenchReport: Codable, Sendable {
     public var sgemmPeakGflops: Double?
     public var results: [BenchResult]
     public var torch: [TorchResult]?
+    /// The convolution kernels that ran: "avx512" (chosen at run time) or "portable".
+    public var kernelPath: String?
+    /// How OpenBLAS's kernels were chosen, when the environment pinned them.
+    public var blasNote: String?
     public init(threads: Int, blasCore: String, cpu: String?, build: String?, sgemmPeakGflops: Double?, results: [BenchResult], torch: [TorchResult]?) {
         self.threads = threads; self.blasCore = blasCore; self.cpu = cpu; self.build = build; self.sgemmPeakGflops = sgemmPeakGflops
         self.results = results; self.torch = torch
     }
     enum CodingKeys: String, CodingKey {
         case threads, results, torch, cpu, build, blasCore = "blas_core", sgemmPeakGflops = "sgemm_peak_gflops"
+        case kernelPath = "kernel_path", blasNote = "blas_note"
     }
 }
 

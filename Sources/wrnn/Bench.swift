@@ -47,7 +47,7 @@ struct Bench: ParsableCommand {
         let threadCount = threads ?? Preset.defaultThreads
         let peak = measureSgemmPeak(threads: threadCount)
         if !json {
-            print("CPU: \(cpuDescription ?? "unknown"); kernels: \(BuildTarget.description); OpenBLAS \(BLASCore.name) kernels; \(threadCount) thread\(threadCount == 1 ? "" : "s"); sgemm peak \(String(format: "%.1f", peak)) GFLOP/s (2048^3, in this process)")
+            print("CPU: \(cpuDescription ?? "unknown"); kernels: \(BuildTarget.description), \(KernelPath.current.description); OpenBLAS \(BLASCore.name) kernels\(blasNote.map { " (\($0))" } ?? ""); \(threadCount) thread\(threadCount == 1 ? "" : "s"); sgemm peak \(String(format: "%.1f", peak)) GFLOP/s (2048^3, in this process)")
         }
         var results: [BenchResult] = []
         let configs = try selected
@@ -67,8 +67,10 @@ struct Bench: ParsableCommand {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             for k in results.indices { results[k].percentOfPeak = 100 * results[k].gflops / peak }
-            let report = BenchReport(threads: threadCount, blasCore: BLASCore.name, cpu: cpuDescription, build: BuildTarget.description, sgemmPeakGflops: peak, results: results,
+            var report = BenchReport(threads: threadCount, blasCore: BLASCore.name, cpu: cpuDescription, build: BuildTarget.description, sgemmPeakGflops: peak, results: results,
                                      torch: torch ? Array(torchResults.values).sorted { $0.name < $1.name } : nil)
+            report.kernelPath = KernelPath.current.rawValue
+            report.blasNote = blasNote
             print(String(decoding: try encoder.encode(report), as: UTF8.self))
         } else if torch {
             print(sideBySide(results, torchResults, peak: peak))
@@ -77,6 +79,18 @@ struct Bench: ParsableCommand {
 }
 
 extension Bench {
+    /// When the environment pins OpenBLAS to kernels narrower than this CPU runs, say so: wrnn
+    /// keeps a user's OPENBLAS_CORETYPE, but the sgemm peak and every BLAS-bound row depend on it.
+    var blasNote: String? {
+        guard let pinned = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"], !pinned.isEmpty,
+              ProcessInfo.processInfo.environment["WRNN_BLAS_REEXEC"] == nil else { return nil }
+        let wide = ["skylakex", "cooperlake", "sapphirerapids"].contains(BLASCore.name.lowercased())
+        if KernelPath.available == .avx512 && !wide {
+            return "OPENBLAS_CORETYPE=\(pinned) is set in the environment; this CPU has AVX-512: unset it for OpenBLAS's AVX-512 kernels"
+        }
+        return "OPENBLAS_CORETYPE=\(pinned) from the environment"
+    }
+
     func benchInChildProcess(_ config: BenchConfig, threads: Int) throws -> BenchResult {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/proc/self/exe")

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import WaveCore
 
 /// Runs the built `wrnn` binary and checks its exact output and exit codes.
 final class CLITests: XCTestCase {
@@ -106,6 +107,28 @@ final class CLITests: XCTestCase {
         XCTAssertGreaterThan(rows[0]["seconds_per_iteration"] as! Double, 0)
         XCTAssertGreaterThan(rows[0]["gflops"] as! Double, 0)
         XCTAssertEqual(rows[0]["parameters"] as? Int, 12_210)
+        XCTAssertEqual(report["kernel_path"] as? String, KernelPath.available.rawValue)
+    }
+
+    /// The convolution path is chosen from the CPU and can be held to the baseline; with no
+    /// OPENBLAS_CORETYPE given, an AVX-512 CPU gets OpenBLAS's AVX-512 kernels (restarting once
+    /// when OpenBLAS picked narrower ones).
+    func testBenchNamesKernelPaths() throws {
+        let portable = try wrnn(["bench", "--configs", "copy-wrnn", "--iterations", "1", "--warmup", "0", "--json"],
+                                environment: ["WRNN_KERNELS": "portable"])
+        XCTAssertEqual(portable.status, 0, portable.stderr)
+        let report = try JSONSerialization.jsonObject(with: Data(portable.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual(report["kernel_path"] as? String, "portable")
+        let chosen = try wrnn(["bench", "--configs", "copy-irnn", "--iterations", "1", "--warmup", "0"],
+                              environment: ["OPENBLAS_CORETYPE": nil, "WRNN_BLAS_REEXEC": nil])
+        XCTAssertEqual(chosen.status, 0, chosen.stderr)
+        let header = chosen.stdout.split(separator: "\n").first.map(String.init) ?? ""
+        if KernelPath.available == .avx512 {
+            XCTAssertTrue(header.contains("AVX-512 convolution kernels, chosen at run time"), header)
+            XCTAssertNotNil(header.firstMatch(of: #/OpenBLAS (SkylakeX|Cooperlake|SapphireRapids) kernels;/#), header)
+        } else {
+            XCTAssertTrue(header.contains("baseline"), header)
+        }
     }
 
     func testHelpAndVersion() throws {

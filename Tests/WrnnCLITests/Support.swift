@@ -14,10 +14,15 @@ var wrnnBinary: URL {
 struct Result { var status: Int32; var stdout: String; var stderr: String }
 
 extension XCTestCase {
-    func wrnn(_ arguments: [String], in directory: String? = nil) throws -> Result {
+    func wrnn(_ arguments: [String], in directory: String? = nil, environment: [String: String?] = [:]) throws -> Result {
         let process = Process()
         process.executableURL = wrnnBinary
         process.arguments = arguments
+        if !environment.isEmpty {
+            var merged = ProcessInfo.processInfo.environment
+            for (key, value) in environment { merged[key] = value }
+            process.environment = merged
+        }
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
