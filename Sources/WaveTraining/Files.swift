@@ -178,8 +178,18 @@ public enum WrnnVersion { public static let text = "0.2.0" }
 
 /// How a run was started: the command line and the tool's version, kept beside config.json
 /// (not inside it, so a sweep's run hashes do not depend on how the sweep was invoked).
+/// It also names the kernels that computed the run (the convolution path and OpenBLAS's core):
+/// a seed gives the same numbers bit for bit on the same path, and last-bit differences across paths.
 public struct RunCommand: Codable, Sendable {
     public var command: [String]
     public var version: String
-    public init(command: [String], version: String = WrnnVersion.text) { self.command = command; self.version = version }
+    /// "avx512" or "portable" (absent in runs from before 0.2.0's run-time dispatch).
+    public var kernelPath: String?
+    public var blasCore: String?
+    public init(command: [String], version: String = WrnnVersion.text) {
+        self.command = command; self.version = version
+        kernelPath = KernelPath.current.rawValue
+        blasCore = BLASThreads.coreName
+    }
+    enum CodingKeys: String, CodingKey { case command, version, kernelPath = "kernel_path", blasCore = "blas_core" }
 }

@@ -46,6 +46,9 @@ struct Bench: ParsableCommand {
     func run() throws {
         let threadCount = threads ?? Preset.defaultThreads
         let peak = measureSgemmPeak(threads: threadCount)
+        // OpenBLAS's idle worker threads spin for a while after a threaded call; a configuration
+        // timed meanwhile (the first, shortest ones) shares its cores with them and ran 2x slower.
+        usleep(400_000)
         if !json {
             print("CPU: \(cpuDescription ?? "unknown"); kernels: \(BuildTarget.description), \(KernelPath.current.description); OpenBLAS \(BLASCore.name) kernels\(blasNote.map { " (\($0))" } ?? ""); \(threadCount) thread\(threadCount == 1 ? "" : "s"); sgemm peak \(String(format: "%.1f", peak)) GFLOP/s (2048^3, in this process)")
         }

@@ -15,6 +15,9 @@ final class CircularConvTests: XCTestCase {
         // more batch rows than the weight gradient takes at once; the sMNIST ring
         s.append((11, 6, 6, 100, 3))
         s.append((9, 16, 16, 256, 3))
+        // rings read in place by the AVX-512 path (n >= 48; the weight gradient when n % 16 == 0),
+        // up to the widest kernel it takes there
+        s += [(3, 5, 4, 48, 5), (2, 7, 3, 64, 3), (2, 3, 2, 49, 3), (1, 2, 2, 48, 33), (2, 4, 3, 80, 1), (1, 2, 3, 47, 3)]
         s.append((1, 3, 3, 10, 7))
         return s.map { (batch: $0.0, cOut: $0.1, cIn: $0.2, n: $0.3, f: $0.4) }
     }()

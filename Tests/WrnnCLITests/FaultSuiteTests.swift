@@ -1,4 +1,5 @@
 import Foundation
+import WaveCore
 import WaveTraining
 import XCTest
 
@@ -353,10 +354,47 @@ final class FaultSuiteTests: XCTestCase {
             XCTAssertEqual(done.status, 0, "\(command): \(done.stderr)")
         }
     }
+    // MARK: one binary for every node of a cluster
+
+    /// The release binary, run on an emulated CPU without AVX-512 (qemu's Haswell model: AVX2 and
+    /// FMA, what the binary is built for), takes the portable path and gives the numbers the
+    /// portable path gives natively, bit for bit; a native run names the path this CPU takes.
+    /// (A `-target-cpu native` build made on an AVX-512 machine dies here with SIGILL.)
+    func testReleaseBinaryRunsOnACPUWithoutAVX512() throws {
+        #if arch(x86_64) && os(Linux)
+        try requireTool("qemu-x86_64")
+        let directory = scratchDirectory()
+        let arguments = ["train", "--task", "copy", "-T", "4", "-n", "20", "-c", "3", "--steps", "6", "--batch-size", "8",
+                         "--test-size", "8", "--seed", "9", "--quiet"]
+        let emulated = try shell("OPENBLAS_CORETYPE=Haswell qemu-x86_64 -cpu Haswell '\(wrnnBinary.path)' \(arguments.joined(separator: " ")) "
+                                 + "--out '\(directory)/emulated'")
+        XCTAssertEqual(emulated.status, 0, emulated.stderr)
+        let native = try wrnn(arguments + ["--out", directory + "/native"], environment: ["OPENBLAS_CORETYPE": "Haswell", "WRNN_KERNELS": "portable"])
+        XCTAssertEqual(native.status, 0, native.stderr)
+        let chosen = try wrnn(arguments + ["--out", directory + "/chosen"])
+        XCTAssertEqual(chosen.status, 0, chosen.stderr)
+
+        func metrics(_ run: String) throws -> [String] {
+            try String(contentsOfFile: "\(directory)/\(run)/metrics.jsonl", encoding: .utf8)
+                .split(separator: "\n").map { String($0.replacing(#/"wall_time":[^,}]*/#, with: "")) }
+        }
+        func kernelPath(_ run: String) throws -> String? {
+            let data = try Data(contentsOf: URL(fileURLWithPath: "\(directory)/\(run)/command.json"))
+            return (try JSONSerialization.jsonObject(with: data) as? [String: Any])?["kernel_path"] as? String
+        }
+        XCTAssertGreaterThanOrEqual(try metrics("emulated").count, 2)
+        XCTAssertEqual(try metrics("emulated"), try metrics("native"))
+        XCTAssertEqual(try kernelPath("emulated"), "portable")
+        XCTAssertEqual(try kernelPath("native"), "portable")
+        XCTAssertEqual(try kernelPath("chosen"), KernelPath.available.rawValue)
+        #endif
+    }
+
 }
 
 /// Debian's Fashion-MNIST files, which the set-up installs on every machine.
 enum ImageCollectionFiles {
     static let debian = "/usr/share/datasets/fashion-mnist"
     static let names = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
+
 }
