@@ -108,20 +108,20 @@ func copyValues<T: Scalar>(_ dst: UnsafeMutablePointer<T>, _ src: UnsafePointer<
     while i < count { dst[i] = src[i]; i += 1 }
 }
 
-/// Applies the epilogue to `rows` finished output rows o0 ..< o0 + rows of batch row b, whose raw
-/// sums sit in `raw` (row stride `rawStride`): one vectorised pass per row block, so the
+/// Applies the epilogue to `rows` finished output rows o0 ..< o0 + rows of batch row b, positions
+/// start ..< n (start a multiple of 8), whose raw sums sit in `raw` (row stride `rawStride`): one vectorised pass per row block, so the
 /// per-value work is amortised over whole rings.
 @inline(__always)
 func finishRows<T: Scalar>(_ out: UnsafeMutablePointer<T>, raw: UnsafeMutablePointer<T>, rawStride: Int,
                            rows: Int, firstRow o0: Int, batchRow b: Int, channelsOut cOut: Int, ringSize n: Int,
-                           _ e: ConvEpilogue<T>) {
+                           from start: Int = 0, _ e: ConvEpilogue<T>) {
     let vectorEnd = n / 8 * 8
     for r in 0..<rows {
         let index = (b * cOut + o0 + r) * n, biasIndex = (o0 + r) * n
         let src = raw + r * rawStride, dst = out + index
         // Everything on SIMD values: relu and its gate work on bit patterns, because SIMD
         // comparison masks compile to scalar code.
-        var i = 0
+        var i = start
         while i < vectorEnd {
             var v = loadVector(src + i)
             if let a = e.addend { v += loadVector(a + index + i) }
@@ -383,13 +383,32 @@ func circularConvForwardColumns<T: Scalar>(
     let padStride = circularPadStride(ringSize: n, kernel: f)
     let raw = scratch                                           // [cOut rounded up to 6, chunked]
     let pad = raw + (cOut + 5) / 6 * 6 * chunked                // [cIn, padStride]
+    // the epilogue in the tile's registers when every position is real and it needs no tanh
+    let fusedKind: FusedEpilogue.Kind?
+    switch e.mode {
+    case .store, .activate(.identity): fusedKind = .store
+    case .accumulate: fusedKind = .accumulate
+    case .activate(.relu): fusedKind = .relu
+    case .activationGradient(.relu): fusedKind = .reluGradient
+    case .activationGradient(.identity): fusedKind = .store
+    case .activate(.tanh), .activationGradient(.tanh): fusedKind = nil
+    }
     for b in 0..<batch {
         fillWrapped(pad, padStride: padStride, input + b * cIn * n, channels: cIn, n: n, half: f / 2)
-        convForwardAVX512(raw: asFloat(raw), rawStride: chunked, columns: asFloat(UnsafePointer(pad)),
-                          channelStride: padStride, tapStride: 1,
-                          weight: asFloat(weight), rows: cOut, channels: cIn, kernel: f, positions: chunked)
-        finishRows(out, raw: raw, rawStride: chunked, rows: cOut, firstRow: 0, batchRow: b,
-                   channelsOut: cOut, ringSize: n, e)
+        let rowBase = b * cOut * n
+        let fused = fusedKind.map {
+            FusedEpilogue(kind: $0, ringSize: n, out: asFloat(out + rowBase), addend: e.addend.map { asFloat($0 + rowBase) },
+                          bias: e.bias.map { asFloat($0) },
+                          activationOutput: e.activationOutput.map { asFloat($0 + rowBase) },
+                          columnSums: e.columnSums.map { asFloat($0) })
+        }
+        let firstRaw = convForwardAVX512(raw: asFloat(raw), rawStride: chunked, columns: asFloat(UnsafePointer(pad)),
+                                         channelStride: padStride, tapStride: 1, weight: asFloat(weight),
+                                         rows: cOut, channels: cIn, kernel: f, positions: chunked, epilogue: fused)
+        if firstRaw < n {   // tanh, or the tiles that reach past n
+            finishRows(out, raw: raw, rawStride: chunked, rows: cOut, firstRow: 0, batchRow: b,
+                       channelsOut: cOut, ringSize: n, from: firstRaw, e)
+        }
     }
 }
 

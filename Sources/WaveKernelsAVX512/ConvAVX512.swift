@@ -24,7 +24,53 @@ public typealias Vector16 = SIMD16<Float>
 /// Rows of output a forward tile computes at once.
 public let avx512ForwardTileRows = 6
 
-/// raw[o, i] = sum_{j < K} weight[o, j] * columns[j, i] for o < rows, i < positions.
+/// What a forward tile does with its sums v before they leave the registers, for one batch row
+/// (tiles reaching past the ring's n positions store raw sums instead):
+///   store: out = v + addend + bias           accumulate: out += v + addend + bias
+///   relu:  out = max(v + addend + bias, 0)    reluGradient: out = (v + addend) * (h > 0)
+/// then columnSums += out when given. out, addend and h are this batch row's [rows, n]; bias and
+/// columnSums [rows, n]. (tanh is finished outside, from raw sums.)
+public struct FusedEpilogue {
+    public enum Kind { case store, accumulate, relu, reluGradient }
+    public var kind: Kind
+    public var ringSize: Int
+    public var out: UnsafeMutablePointer<Float>
+    public var addend: UnsafePointer<Float>?
+    public var bias: UnsafePointer<Float>?
+    public var activationOutput: UnsafePointer<Float>?
+    public var columnSums: UnsafeMutablePointer<Float>?
+    public init(kind: Kind, ringSize: Int, out: UnsafeMutablePointer<Float>, addend: UnsafePointer<Float>?, bias: UnsafePointer<Float>?,
+                activationOutput: UnsafePointer<Float>?, columnSums: UnsafeMutablePointer<Float>?) {
+        self.kind = kind; self.ringSize = ringSize; self.out = out; self.addend = addend; self.bias = bias
+        self.activationOutput = activationOutput; self.columnSums = columnSums
+    }
+
+    @inline(__always)
+    func finish(_ sums: Vector16, row o: Int, position i: Int) {
+        let index = o * ringSize + i
+        var v = sums
+        if let addend { v += load(addend + index) }
+        if let bias { v += load(bias + index) }
+        switch kind {
+        case .store: break
+        case .accumulate: v += load(out + index)
+        case .relu:
+            // on the bit patterns: negative lanes (sign bit set) become +0
+            let bits = unsafeBitCast(v, to: SIMD16<Int32>.self)
+            v = unsafeBitCast(bits & ~(bits &>> 31), to: Vector16.self)
+        case .reluGradient:
+            let hb = unsafeBitCast(load(activationOutput! + index), to: SIMD16<Int32>.self)
+            let notPositive = (hb | (hb &- 1)) &>> 31   // all ones where h <= 0
+            v = unsafeBitCast(unsafeBitCast(v, to: SIMD16<Int32>.self) & ~notPositive, to: Vector16.self)
+        }
+        store(v, out + index)
+        if let columnSums { store(load(columnSums + index) + v, columnSums + index) }
+    }
+}
+
+/// raw[o, i] = sum_{j < K} weight[o, j] * columns[j, i] for o < rows, i < positions; with an
+/// epilogue, tiles wholly inside the ring's n positions store finished values straight into its
+/// output instead. Returns the first position left in `raw` (positions when none is).
 /// Tiles of 6 output rows x 64 positions (24 of the 32 registers accumulate; each weight is a
 /// broadcast operand of its multiply-adds), then 6 x 32 and 6 x 16 for the last positions. A
 /// last, partial row tile repeats its last row, so `raw` must hold `rows` rounded up to 6.
@@ -32,9 +78,11 @@ public let avx512ForwardTileRows = 6
 public func convForwardAVX512(
     raw: UnsafeMutablePointer<Float>, rawStride: Int,
     columns: UnsafePointer<Float>, channelStride: Int, tapStride: Int, weight: UnsafePointer<Float>,
-    rows: Int, channels: Int, kernel f: Int, positions: Int
-) {
+    rows: Int, channels: Int, kernel f: Int, positions: Int, epilogue: FusedEpilogue? = nil
+) -> Int {
     let depth = channels * f
+    let n = epilogue?.ringSize ?? 0
+    var firstRaw = positions
     var o0 = 0
     while o0 < rows {
         let valid = min(6, rows - o0)
@@ -47,28 +95,41 @@ public func convForwardAVX512(
         let out = raw + o0 * rawStride
         var i0 = 0
         while i0 + 64 <= positions {
-            forwardTile4(out + i0, rawStride, columns + i0, channelStride, tapStride, w, channels, f)
+            let fused = i0 + 64 <= n
+            if !fused { firstRaw = min(firstRaw, i0) }
+            forwardTile4(out + i0, rawStride, columns + i0, channelStride, tapStride, w, channels, f,
+                         fused ? epilogue : nil, firstRow: o0, valid: valid, position: i0)
             i0 += 64
         }
         if i0 + 32 <= positions {
-            forwardTile2(out + i0, rawStride, columns + i0, channelStride, tapStride, w, channels, f)
+            let fused = i0 + 32 <= n
+            if !fused { firstRaw = min(firstRaw, i0) }
+            forwardTile2(out + i0, rawStride, columns + i0, channelStride, tapStride, w, channels, f,
+                         fused ? epilogue : nil, firstRow: o0, valid: valid, position: i0)
             i0 += 32
         }
         if i0 < positions {
-            forwardTile1(out + i0, rawStride, columns + i0, channelStride, tapStride, w, channels, f)
+            let fused = i0 + 16 <= n
+            if !fused { firstRaw = min(firstRaw, i0) }
+            forwardTile1(out + i0, rawStride, columns + i0, channelStride, tapStride, w, channels, f,
+                         fused ? epilogue : nil, firstRow: o0, valid: valid, position: i0)
         }
         o0 += 6
     }
+    return firstRaw
 }
 
 typealias WeightRows = (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>)
 
-/// One 6-row tile, 64 positions wide: 24 accumulators.
+/// One 6-row tile, 64 positions wide: 24 accumulators. Without an epilogue it stores all
+/// six rows' raw sums (rows past `valid` repeat the last one); with one, it finishes and stores
+/// only the valid rows.
 @inline(__always)
 func forwardTile4(
     _ out: UnsafeMutablePointer<Float>, _ outStride: Int,
     _ columns: UnsafePointer<Float>, _ channelStride: Int, _ tapStride: Int,
-    _ w: WeightRows, _ channels: Int, _ f: Int
+    _ w: WeightRows, _ channels: Int, _ f: Int,
+    _ epilogue: FusedEpilogue?, firstRow o0: Int, valid: Int, position i0: Int
 ) {
     var a00 = Vector16(), a01 = Vector16(), a02 = Vector16(), a03 = Vector16()
     var a10 = Vector16(), a11 = Vector16(), a12 = Vector16(), a13 = Vector16()
@@ -90,20 +151,32 @@ func forwardTile4(
             j += 1
         }
     }
-    store(a00, out + 0 * outStride + 0); store(a01, out + 0 * outStride + 16); store(a02, out + 0 * outStride + 32); store(a03, out + 0 * outStride + 48)
-    store(a10, out + 1 * outStride + 0); store(a11, out + 1 * outStride + 16); store(a12, out + 1 * outStride + 32); store(a13, out + 1 * outStride + 48)
-    store(a20, out + 2 * outStride + 0); store(a21, out + 2 * outStride + 16); store(a22, out + 2 * outStride + 32); store(a23, out + 2 * outStride + 48)
-    store(a30, out + 3 * outStride + 0); store(a31, out + 3 * outStride + 16); store(a32, out + 3 * outStride + 32); store(a33, out + 3 * outStride + 48)
-    store(a40, out + 4 * outStride + 0); store(a41, out + 4 * outStride + 16); store(a42, out + 4 * outStride + 32); store(a43, out + 4 * outStride + 48)
-    store(a50, out + 5 * outStride + 0); store(a51, out + 5 * outStride + 16); store(a52, out + 5 * outStride + 32); store(a53, out + 5 * outStride + 48)
+    if let e = epilogue {
+        do { e.finish(a00, row: o0 + 0, position: i0 + 0); e.finish(a01, row: o0 + 0, position: i0 + 16); e.finish(a02, row: o0 + 0, position: i0 + 32); e.finish(a03, row: o0 + 0, position: i0 + 48) }
+        if valid > 1 { e.finish(a10, row: o0 + 1, position: i0 + 0); e.finish(a11, row: o0 + 1, position: i0 + 16); e.finish(a12, row: o0 + 1, position: i0 + 32); e.finish(a13, row: o0 + 1, position: i0 + 48) }
+        if valid > 2 { e.finish(a20, row: o0 + 2, position: i0 + 0); e.finish(a21, row: o0 + 2, position: i0 + 16); e.finish(a22, row: o0 + 2, position: i0 + 32); e.finish(a23, row: o0 + 2, position: i0 + 48) }
+        if valid > 3 { e.finish(a30, row: o0 + 3, position: i0 + 0); e.finish(a31, row: o0 + 3, position: i0 + 16); e.finish(a32, row: o0 + 3, position: i0 + 32); e.finish(a33, row: o0 + 3, position: i0 + 48) }
+        if valid > 4 { e.finish(a40, row: o0 + 4, position: i0 + 0); e.finish(a41, row: o0 + 4, position: i0 + 16); e.finish(a42, row: o0 + 4, position: i0 + 32); e.finish(a43, row: o0 + 4, position: i0 + 48) }
+        if valid > 5 { e.finish(a50, row: o0 + 5, position: i0 + 0); e.finish(a51, row: o0 + 5, position: i0 + 16); e.finish(a52, row: o0 + 5, position: i0 + 32); e.finish(a53, row: o0 + 5, position: i0 + 48) }
+    } else {
+        store(a00, out + 0 * outStride + 0); store(a01, out + 0 * outStride + 16); store(a02, out + 0 * outStride + 32); store(a03, out + 0 * outStride + 48)
+        store(a10, out + 1 * outStride + 0); store(a11, out + 1 * outStride + 16); store(a12, out + 1 * outStride + 32); store(a13, out + 1 * outStride + 48)
+        store(a20, out + 2 * outStride + 0); store(a21, out + 2 * outStride + 16); store(a22, out + 2 * outStride + 32); store(a23, out + 2 * outStride + 48)
+        store(a30, out + 3 * outStride + 0); store(a31, out + 3 * outStride + 16); store(a32, out + 3 * outStride + 32); store(a33, out + 3 * outStride + 48)
+        store(a40, out + 4 * outStride + 0); store(a41, out + 4 * outStride + 16); store(a42, out + 4 * outStride + 32); store(a43, out + 4 * outStride + 48)
+        store(a50, out + 5 * outStride + 0); store(a51, out + 5 * outStride + 16); store(a52, out + 5 * outStride + 32); store(a53, out + 5 * outStride + 48)
+    }
 }
 
-/// One 6-row tile, 32 positions wide: 12 accumulators.
+/// One 6-row tile, 32 positions wide: 12 accumulators. Without an epilogue it stores all
+/// six rows' raw sums (rows past `valid` repeat the last one); with one, it finishes and stores
+/// only the valid rows.
 @inline(__always)
 func forwardTile2(
     _ out: UnsafeMutablePointer<Float>, _ outStride: Int,
     _ columns: UnsafePointer<Float>, _ channelStride: Int, _ tapStride: Int,
-    _ w: WeightRows, _ channels: Int, _ f: Int
+    _ w: WeightRows, _ channels: Int, _ f: Int,
+    _ epilogue: FusedEpilogue?, firstRow o0: Int, valid: Int, position i0: Int
 ) {
     var a00 = Vector16(), a01 = Vector16()
     var a10 = Vector16(), a11 = Vector16()
@@ -125,20 +198,32 @@ func forwardTile2(
             j += 1
         }
     }
-    store(a00, out + 0 * outStride + 0); store(a01, out + 0 * outStride + 16)
-    store(a10, out + 1 * outStride + 0); store(a11, out + 1 * outStride + 16)
-    store(a20, out + 2 * outStride + 0); store(a21, out + 2 * outStride + 16)
-    store(a30, out + 3 * outStride + 0); store(a31, out + 3 * outStride + 16)
-    store(a40, out + 4 * outStride + 0); store(a41, out + 4 * outStride + 16)
-    store(a50, out + 5 * outStride + 0); store(a51, out + 5 * outStride + 16)
+    if let e = epilogue {
+        do { e.finish(a00, row: o0 + 0, position: i0 + 0); e.finish(a01, row: o0 + 0, position: i0 + 16) }
+        if valid > 1 { e.finish(a10, row: o0 + 1, position: i0 + 0); e.finish(a11, row: o0 + 1, position: i0 + 16) }
+        if valid > 2 { e.finish(a20, row: o0 + 2, position: i0 + 0); e.finish(a21, row: o0 + 2, position: i0 + 16) }
+        if valid > 3 { e.finish(a30, row: o0 + 3, position: i0 + 0); e.finish(a31, row: o0 + 3, position: i0 + 16) }
+        if valid > 4 { e.finish(a40, row: o0 + 4, position: i0 + 0); e.finish(a41, row: o0 + 4, position: i0 + 16) }
+        if valid > 5 { e.finish(a50, row: o0 + 5, position: i0 + 0); e.finish(a51, row: o0 + 5, position: i0 + 16) }
+    } else {
+        store(a00, out + 0 * outStride + 0); store(a01, out + 0 * outStride + 16)
+        store(a10, out + 1 * outStride + 0); store(a11, out + 1 * outStride + 16)
+        store(a20, out + 2 * outStride + 0); store(a21, out + 2 * outStride + 16)
+        store(a30, out + 3 * outStride + 0); store(a31, out + 3 * outStride + 16)
+        store(a40, out + 4 * outStride + 0); store(a41, out + 4 * outStride + 16)
+        store(a50, out + 5 * outStride + 0); store(a51, out + 5 * outStride + 16)
+    }
 }
 
-/// One 6-row tile, 16 positions wide: 6 accumulators.
+/// One 6-row tile, 16 positions wide: 6 accumulators. Without an epilogue it stores all
+/// six rows' raw sums (rows past `valid` repeat the last one); with one, it finishes and stores
+/// only the valid rows.
 @inline(__always)
 func forwardTile1(
     _ out: UnsafeMutablePointer<Float>, _ outStride: Int,
     _ columns: UnsafePointer<Float>, _ channelStride: Int, _ tapStride: Int,
-    _ w: WeightRows, _ channels: Int, _ f: Int
+    _ w: WeightRows, _ channels: Int, _ f: Int,
+    _ epilogue: FusedEpilogue?, firstRow o0: Int, valid: Int, position i0: Int
 ) {
     var a00 = Vector16()
     var a10 = Vector16()
@@ -160,12 +245,21 @@ func forwardTile1(
             j += 1
         }
     }
-    store(a00, out + 0 * outStride + 0)
-    store(a10, out + 1 * outStride + 0)
-    store(a20, out + 2 * outStride + 0)
-    store(a30, out + 3 * outStride + 0)
-    store(a40, out + 4 * outStride + 0)
-    store(a50, out + 5 * outStride + 0)
+    if let e = epilogue {
+        do { e.finish(a00, row: o0 + 0, position: i0 + 0) }
+        if valid > 1 { e.finish(a10, row: o0 + 1, position: i0 + 0) }
+        if valid > 2 { e.finish(a20, row: o0 + 2, position: i0 + 0) }
+        if valid > 3 { e.finish(a30, row: o0 + 3, position: i0 + 0) }
+        if valid > 4 { e.finish(a40, row: o0 + 4, position: i0 + 0) }
+        if valid > 5 { e.finish(a50, row: o0 + 5, position: i0 + 0) }
+    } else {
+        store(a00, out + 0 * outStride + 0)
+        store(a10, out + 1 * outStride + 0)
+        store(a20, out + 2 * outStride + 0)
+        store(a30, out + 3 * outStride + 0)
+        store(a40, out + 4 * outStride + 0)
+        store(a50, out + 5 * outStride + 0)
+    }
 }
 
 /// dweight[o, j] += sum_{r < batchRows} sum_{i < positions} gradients[r, o, i] * columns[r, j, i].
