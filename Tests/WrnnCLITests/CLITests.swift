@@ -110,6 +110,19 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(report["kernel_path"] as? String, KernelPath.available.rawValue)
     }
 
+    /// A run continued on another kernel path (another node's CPU, or WRNN_KERNELS) says that its
+    /// numbers are no longer bitwise those of an uninterrupted run.
+    func testResumeOnAnotherKernelPathWarns() throws {
+        let run = scratchDirectory() + "/run"
+        let started = try wrnn(["train", "--task", "copy", "-T", "4", "-n", "12", "-c", "2", "--steps", "4", "--batch-size", "8",
+                                "--test-size", "8", "--quiet", "--out", run], environment: ["WRNN_KERNELS": "portable"])
+        XCTAssertEqual(started.status, 0, started.stderr)
+        let resumed = try wrnn(["train", "--resume", run, "--steps", "6", "--quiet"])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        let warning = "wrnn: warning: the run started on the portable kernels and continues on the avx512 ones (this CPU, or WRNN_KERNELS): the numbers will no longer be bitwise those of an uninterrupted run\n"
+        XCTAssertEqual(resumed.stderr, KernelPath.available == .avx512 ? warning : "")
+    }
+
     /// The convolution path is chosen from the CPU and can be held to the baseline; with no
     /// OPENBLAS_CORETYPE given, an AVX-512 CPU gets OpenBLAS's AVX-512 kernels (restarting once
     /// when OpenBLAS picked narrower ones).
