@@ -192,10 +192,14 @@ def bench_one(name, iterations, warmup, threads, flush_denormal):
             nn.utils.clip_grad_norm_(net.parameters(), clip)
         opt.step()
 
-    for _ in range(warmup):
+    # as wrnn bench: at least `warmup` untimed iterations and a quarter second, then at least
+    # `iterations` timed ones and a second of them (the shortest rows were otherwise timed cold)
+    began, done = time.perf_counter(), 0
+    while done < warmup or time.perf_counter() - began < 0.25:
         step()
+        done += 1
     times = []
-    for _ in range(iterations):
+    while len(times) < iterations or sum(times) < 1.0:
         start = time.perf_counter()
         step()
         times.append(time.perf_counter() - start)

@@ -176,7 +176,9 @@ public func peakResidentBytes() -> Int {
     #endif
 }
 
-/// Times `iterations` training iterations on one fixed batch after `warmup` untimed ones.
+/// Times training iterations on one fixed batch: at least `warmup` untimed ones and a quarter
+/// second of them, then at least `iterations` timed ones and a second of them (rows of a few
+/// milliseconds were otherwise timed while the cores were still waking up, at half speed).
 public func runBenchmark(_ bench: BenchConfig, iterations: Int, warmup: Int, threads: Int, seed: UInt64,
                          keepDenormals: Bool = false) -> BenchResult {
     var config = bench.trainConfig
@@ -187,9 +189,14 @@ public func runBenchmark(_ bench: BenchConfig, iterations: Int, warmup: Int, thr
     let batch = trainer.task.makeBatch(count: bench.batch)
     var stream = RandomStream(seed: seed, stream: 1)
     trainer.task.fill(batch, rng: &stream)
-    for _ in 0..<warmup { _ = trainer.optimise(on: batch) }
+    let began = DispatchTime.now().uptimeNanoseconds
+    var warmed = 0
+    while warmed < warmup || Double(DispatchTime.now().uptimeNanoseconds - began) * 1e-9 < 0.25 {
+        _ = trainer.optimise(on: batch)
+        warmed += 1
+    }
     var times: [Double] = []
-    for _ in 0..<iterations {
+    while times.count < iterations || times.reduce(0, +) < 1 {
         let start = DispatchTime.now().uptimeNanoseconds
         _ = trainer.optimise(on: batch)
         times.append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)

@@ -9,9 +9,9 @@ struct Bench: ParsableCommand {
 
     @Option(help: "Comma-separated configurations: \(BenchConfig.all.map(\.name).joined(separator: ", ")), or all.")
     var configs: String = BenchConfig.defaults.map(\.name).joined(separator: ",")
-    @Option(parsing: .unconditional, help: "Timed iterations per configuration.")
+    @Option(parsing: .unconditional, help: "Timed iterations per configuration (at least: shorter rows repeat until a second is timed).")
     var iterations: Int = 5
-    @Option(parsing: .unconditional, help: "Untimed warm-up iterations.")
+    @Option(parsing: .unconditional, help: "Untimed warm-up iterations (at least: and a quarter second of them).")
     var warmup: Int = 1
     @Option(parsing: .unconditional, help: "Threads (batch shards). Default: all cores.")
     var threads: Int?
@@ -46,9 +46,6 @@ struct Bench: ParsableCommand {
     func run() throws {
         let threadCount = threads ?? Preset.defaultThreads
         let peak = measureSgemmPeak(threads: threadCount)
-        // OpenBLAS's idle worker threads spin for a while after a threaded call; a configuration
-        // timed meanwhile (the first, shortest ones) shares its cores with them and ran 2x slower.
-        usleep(400_000)
         if !json {
             print("CPU: \(cpuDescription ?? "unknown"); kernels: \(BuildTarget.description), \(KernelPath.current.description); OpenBLAS \(BLASCore.name) kernels\(blasNote.map { " (\($0))" } ?? ""); \(threadCount) thread\(threadCount == 1 ? "" : "s"); sgemm peak \(String(format: "%.1f", peak)) GFLOP/s (2048^3, in this process)")
         }
