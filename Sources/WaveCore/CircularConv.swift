@@ -22,7 +22,8 @@ public func circularConvScratchCount(channels c: Int, ringSize n: Int, kernel f:
     let chunked = (n + 15) / 16 * 16
     let portable = weightGradRows * c * (circularPadStride(ringSize: n, kernel: f) + chunked) + 6 * chunked
     let wide = (c + 5) / 6 * 6 * chunked + c * circularPadStride(ringSize: n, kernel: f)
-    return max(portable, wide)
+    let grouped = ((c + 5) / 6 * 6 + c) * ringGroupStride(ringSize: n, kernel: f)
+    return max(portable, wide, grouped)
 }
 
 /// What the fast kernel does with each raw correlation value v before storing it, so the
@@ -79,13 +80,14 @@ public struct ConvEpilogue<T: Scalar> {
 
 /// pad[ch, p] = input[ch, (p - f/2) mod n] for p < padStride: the ring unrolled so that every
 /// kernel window is a contiguous, in-bounds read.
+/// (channelStride apart when the rows are longer than padStride: rings laid end to end.)
 @inline(__always)
 func fillWrapped<T: Scalar>(_ pad: UnsafeMutablePointer<T>, padStride: Int, _ input: UnsafePointer<T>,
-                    channels: Int, n: Int, half: Int) {
+                    channels: Int, n: Int, half: Int, channelStride: Int? = nil) {
     let start = ((-half) % n + n) % n
     for ch in 0..<channels {
         let src = input + ch * n
-        let dst = pad + ch * padStride
+        let dst = pad + ch * (channelStride ?? padStride)
         var p = 0, j = start
         while p < padStride {
             let run = min(n - j, padStride - p)
@@ -380,6 +382,11 @@ func circularConvForwardColumns<T: Scalar>(
     epilogue e: ConvEpilogue<T>
 ) {
     let chunked = (n + 15) / 16 * 16
+    if n != chunked {
+        circularConvForwardGrouped(out: out, input: input, weight: weight, scratch: scratch, batch: batch,
+                                   channelsOut: cOut, channelsIn: cIn, ringSize: n, kernel: f, epilogue: e)
+        return
+    }
     let padStride = circularPadStride(ringSize: n, kernel: f)
     let raw = scratch                                           // [cOut rounded up to 6, chunked]
     let pad = raw + (cOut + 5) / 6 * 6 * chunked                // [cIn, padStride]
@@ -422,6 +429,11 @@ func circularConvWeightGradColumns<T: Scalar>(
     batch: Int, channelsOut cOut: Int, channelsIn cIn: Int, ringSize n: Int, kernel f: Int
 ) {
     let chunked = (n + 15) / 16 * 16
+    if n != chunked {
+        circularConvWeightGradGrouped(dweight: dweight, dout: dout, input: input, scratch: scratch, batch: batch,
+                                      channelsOut: cOut, channelsIn: cIn, ringSize: n, kernel: f)
+        return
+    }
     let padStride = circularPadStride(ringSize: n, kernel: f)
     let pads = scratch                                             // [rows, cIn, padStride]
     let gradients = pads + weightGradRows * cIn * padStride        // [rows, cOut, chunked]
@@ -445,6 +457,88 @@ func circularConvWeightGradColumns<T: Scalar>(
                              columns: asFloat(UnsafePointer(pads)), columnBatchStride: cIn * padStride,
                              channelStride: padStride, tapStride: 1,
                              batchRows: rows, rows: cOut, channels: cIn, kernel: f, positions: chunked)
+        b0 += rows
+    }
+}
+
+/// Batch rows whose rings the AVX-512 path lays end to end when n is not a multiple of 16.
+let ringGroupRows = 8
+
+/// Row length per channel of `ringGroupRows` rings laid end to end, each with its halo (n + f - 1),
+/// rounded to 16, plus the kernel window's reach past the last computed position.
+@inline(__always)
+func ringGroupStride(ringSize n: Int, kernel f: Int) -> Int {
+    (ringGroupRows * (n + f - 1) + 15) / 16 * 16 + (f + 14) / 16 * 16
+}
+
+/// The forward for rings whose length is not a multiple of 16 (the copy and adding tasks' 100):
+/// `ringGroupRows` batch rows' wrapped rings end to end in one row per channel, so the 16-lane
+/// tiles run over all of them at once instead of ending each ring on a mostly empty tile. Output
+/// position r (n + f - 1) + i is row r's position i; the f - 1 between rings are computed and dropped.
+@inline(__always)
+func circularConvForwardGrouped<T: Scalar>(
+    out: UnsafeMutablePointer<T>, input: UnsafePointer<T>, weight: UnsafePointer<T>,
+    scratch: UnsafeMutablePointer<T>,
+    batch: Int, channelsOut cOut: Int, channelsIn cIn: Int, ringSize n: Int, kernel f: Int,
+    epilogue e: ConvEpilogue<T>
+) {
+    let span = n + f - 1
+    let stride = ringGroupStride(ringSize: n, kernel: f)
+    let raw = scratch                                   // [cOut rounded up to 6, stride]
+    let pad = raw + (cOut + 5) / 6 * 6 * stride         // [cIn, stride]: rings end to end
+    var b0 = 0
+    while b0 < batch {
+        let rows = min(ringGroupRows, batch - b0)
+        for r in 0..<rows {
+            fillWrapped(pad + r * span, padStride: span, input + (b0 + r) * cIn * n, channels: cIn, n: n, half: f / 2,
+                        channelStride: stride)
+        }
+        let positions = ((rows - 1) * span + n + 15) / 16 * 16
+        _ = convForwardAVX512(raw: asFloat(raw), rawStride: stride, columns: asFloat(UnsafePointer(pad)),
+                              channelStride: stride, tapStride: 1, weight: asFloat(weight),
+                              rows: cOut, channels: cIn, kernel: f, positions: positions)
+        for r in 0..<rows {
+            finishRows(out, raw: raw + r * span, rawStride: stride, rows: cOut, firstRow: 0, batchRow: b0 + r,
+                       channelsOut: cOut, ringSize: n, e)
+        }
+        b0 += rows
+    }
+}
+
+/// The weight gradient for rings whose length is not a multiple of 16, on the same end-to-end
+/// layout: the output gradients laid out alike with zeros between and after the rings, so one
+/// product over all positions sums exactly the real ones.
+@inline(__always)
+func circularConvWeightGradGrouped<T: Scalar>(
+    dweight: UnsafeMutablePointer<T>, dout: UnsafePointer<T>, input: UnsafePointer<T>,
+    scratch: UnsafeMutablePointer<T>,
+    batch: Int, channelsOut cOut: Int, channelsIn cIn: Int, ringSize n: Int, kernel f: Int
+) {
+    let span = n + f - 1
+    let stride = ringGroupStride(ringSize: n, kernel: f)
+    let pad = scratch                                   // [cIn, stride]: rings end to end
+    let gradients = pad + cIn * stride                  // [cOut, stride]: zero between and after rings
+    var b0 = 0
+    while b0 < batch {
+        let rows = min(ringGroupRows, batch - b0)
+        let positions = ((rows - 1) * span + n + 15) / 16 * 16
+        for r in 0..<rows {
+            fillWrapped(pad + r * span, padStride: span, input + (b0 + r) * cIn * n, channels: cIn, n: n, half: f / 2,
+                        channelStride: stride)
+            for o in 0..<cOut {
+                let dst = gradients + o * stride + r * span
+                copyValues(dst, dout + ((b0 + r) * cOut + o) * n, n)
+                for i in n..<span { dst[i] = 0 }
+            }
+        }
+        // past the last ring: zero gradients, and finite (zero) inputs under them
+        let filled = rows * span
+        for ch in 0..<cIn { for q in filled..<(positions + f - 1) { pad[ch * stride + q] = 0 } }
+        for o in 0..<cOut { for q in filled..<max(filled, positions) { gradients[o * stride + q] = 0 } }
+        convWeightGradAVX512(dweight: asFloat(dweight), gradients: asFloat(UnsafePointer(gradients)),
+                             gradientBatchStride: 0, gradientStride: stride,
+                             columns: asFloat(UnsafePointer(pad)), columnBatchStride: 0, channelStride: stride, tapStride: 1,
+                             batchRows: 1, rows: cOut, channels: cIn, kernel: f, positions: positions)
         b0 += rows
     }
 }
