@@ -23,6 +23,8 @@ struct Bench: ParsableCommand {
     var json = false
     @Flag(help: "Also run scripts/torch_bench.py on the same configurations and print both side by side.")
     var torch = false
+    @Flag(help: "Time the wRNN configurations' three convolution kernels alone (forward, input gradient, weight gradient) instead of training iterations.")
+    var kernels = false
 
     var selected: [BenchConfig] {
         get throws {
@@ -38,6 +40,7 @@ struct Bench: ParsableCommand {
 
     func validate() throws {
         _ = try selected
+        if kernels && torch { throw ValidationError("--kernels times wrnn's kernels alone; --torch compares whole training iterations: give one of them") }
         try requirePositive(iterations, "--iterations")
         if warmup < 0 { throw ValidationError("--warmup must be a non-negative integer (got \(warmup))") }
         try requirePositive(threads, "--threads")
@@ -49,6 +52,7 @@ struct Bench: ParsableCommand {
         if !json {
             print("CPU: \(cpuDescription ?? "unknown"); kernels: \(BuildTarget.description), \(KernelPath.current.description); OpenBLAS \(BLASCore.name) kernels\(blasNote.map { " (\($0))" } ?? ""); \(threadCount) thread\(threadCount == 1 ? "" : "s"); sgemm peak \(String(format: "%.1f", peak)) GFLOP/s (2048^3, in this process)")
         }
+        if kernels { return try runKernels(peak: peak, threads: threadCount) }
         var results: [BenchResult] = []
         let configs = try selected
         for config in configs {
@@ -79,6 +83,26 @@ struct Bench: ParsableCommand {
 }
 
 extension Bench {
+    func runKernels(peak: Double, threads: Int) throws {
+        var rows: [KernelBenchResult] = []
+        for config in try selected where config.model == .wrnn {
+            for var row in runKernelBenchmark(config, threads: threads, seed: seed) {
+                row.percentOfPeak = 100 * row.gflops / peak
+                rows.append(row)
+                if !json {
+                    print(padded(row.config, 16) + padded(row.kernel, 17) + String(format: "%9.3f ms/call  %7.1f GFLOP/s  %3.0f%% of peak",
+                                                                           row.secondsPerCall * 1e3, row.gflops, row.percentOfPeak!))
+                }
+            }
+        }
+        if rows.isEmpty { throw ValidationError("--kernels times the wRNN's convolution; name a wRNN configuration (copy-wrnn, adding-wrnn, smnist-wrnn, nscifar10-wrnn)") }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(rows), as: UTF8.self))
+        }
+    }
+
     /// When the environment pins OpenBLAS to kernels narrower than this CPU runs, say so: wrnn
     /// keeps a user's OPENBLAS_CORETYPE, but the sgemm peak and every BLAS-bound row depend on it.
     var blasNote: String? {
