@@ -21,9 +21,6 @@ public typealias Vector16 = SIMD16<Float>
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: Vector16.self)
 }
 
-/// Rows of output a forward tile computes at once.
-public let avx512ForwardTileRows = 6
-
 /// What a forward tile does with its sums v before they leave the registers, for one batch row
 /// (tiles reaching past the ring's n positions store raw sums instead):
 ///   store: out = v + addend + bias           accumulate: out += v + addend + bias
@@ -71,14 +68,29 @@ public struct FusedEpilogue {
 /// raw[o, i] = sum_{j < K} weight[o, j] * columns[j, i] for o < rows, i < positions; with an
 /// epilogue, tiles wholly inside the ring's n positions store finished values straight into its
 /// output instead. Returns the first position left in `raw` (positions when none is).
-/// Tiles of 6 output rows x 64 positions (24 of the 32 registers accumulate; each weight is a
-/// broadcast operand of its multiply-adds), then 6 x 32 and 6 x 16 for the last positions. A
-/// last, partial row tile repeats its last row, so `raw` must hold `rows` rounded up to 6.
+/// Row tiles of 8 (when 8 divides rows: 8 x 48 positions, 24 accumulators of the 32 registers),
+/// 9 (when 9 does: 9 x 32) or else 6 (6 x 64; a last, partial tile repeats its last row, so `raw`
+/// must hold `rows` rounded up to 6); each weight is a broadcast operand of its multiply-adds, and
+/// narrower tiles take the last positions.
 /// - raw: [rows rounded up to 6, rawStride]; columns: [channels, f] rows as above; weight: [rows, K]
 public func convForwardAVX512(
     raw: UnsafeMutablePointer<Float>, rawStride: Int,
     columns: UnsafePointer<Float>, channelStride: Int, tapStride: Int, weight: UnsafePointer<Float>,
     rows: Int, channels: Int, kernel f: Int, positions: Int, epilogue: FusedEpilogue? = nil
+) -> Int {
+    if rows % 8 == 0 {
+        return forwardRows8(raw, rawStride, columns, channelStride, tapStride, weight, rows, channels, f, positions, epilogue)
+    } else if rows % 9 == 0 {
+        return forwardRows9(raw, rawStride, columns, channelStride, tapStride, weight, rows, channels, f, positions, epilogue)
+    }
+    return forwardRows6(raw, rawStride, columns, channelStride, tapStride, weight, rows, channels, f, positions, epilogue)
+}
+
+@inline(__always)
+func forwardRows6(
+    _ raw: UnsafeMutablePointer<Float>, _ rawStride: Int,
+    _ columns: UnsafePointer<Float>, _ channelStride: Int, _ tapStride: Int, _ weight: UnsafePointer<Float>,
+    _ rows: Int, _ channels: Int, _ f: Int, _ positions: Int, _ epilogue: FusedEpilogue?
 ) -> Int {
     let depth = channels * f
     let n = epilogue?.ringSize ?? 0
@@ -86,51 +98,122 @@ public func convForwardAVX512(
     var o0 = 0
     while o0 < rows {
         let valid = min(6, rows - o0)
-        var w = (weight + o0 * depth, weight, weight, weight, weight, weight)
-        w.1 = valid > 1 ? w.0 + depth : w.0
-        w.2 = valid > 2 ? w.1 + depth : w.1
-        w.3 = valid > 3 ? w.2 + depth : w.2
-        w.4 = valid > 4 ? w.3 + depth : w.3
-        w.5 = valid > 5 ? w.4 + depth : w.4
-        let out = raw + o0 * rawStride
+        let out = raw + o0 * rawStride, w = weight + o0 * depth
         var i0 = 0
         while i0 + 64 <= positions {
             let fused = i0 + 64 <= n
             if !fused { firstRaw = min(firstRaw, i0) }
-            forwardTile4(out + i0, rawStride, columns + i0, channelStride, tapStride, w, channels, f,
+            forwardTile6x4(out + i0, rawStride, columns + i0, channelStride, tapStride, w, depth, channels, f,
                          fused ? epilogue : nil, firstRow: o0, valid: valid, position: i0)
             i0 += 64
         }
         if i0 + 32 <= positions {
             let fused = i0 + 32 <= n
             if !fused { firstRaw = min(firstRaw, i0) }
-            forwardTile2(out + i0, rawStride, columns + i0, channelStride, tapStride, w, channels, f,
+            forwardTile6x2(out + i0, rawStride, columns + i0, channelStride, tapStride, w, depth, channels, f,
                          fused ? epilogue : nil, firstRow: o0, valid: valid, position: i0)
             i0 += 32
         }
-        if i0 < positions {
+        while i0 + 16 <= positions {
             let fused = i0 + 16 <= n
             if !fused { firstRaw = min(firstRaw, i0) }
-            forwardTile1(out + i0, rawStride, columns + i0, channelStride, tapStride, w, channels, f,
+            forwardTile6x1(out + i0, rawStride, columns + i0, channelStride, tapStride, w, depth, channels, f,
                          fused ? epilogue : nil, firstRow: o0, valid: valid, position: i0)
+            i0 += 16
         }
         o0 += 6
     }
     return firstRaw
 }
 
-typealias WeightRows = (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>)
-
-/// One 6-row tile, 64 positions wide: 24 accumulators. Without an epilogue it stores all
-/// six rows' raw sums (rows past `valid` repeat the last one); with one, it finishes and stores
-/// only the valid rows.
 @inline(__always)
-func forwardTile4(
+func forwardRows8(
+    _ raw: UnsafeMutablePointer<Float>, _ rawStride: Int,
+    _ columns: UnsafePointer<Float>, _ channelStride: Int, _ tapStride: Int, _ weight: UnsafePointer<Float>,
+    _ rows: Int, _ channels: Int, _ f: Int, _ positions: Int, _ epilogue: FusedEpilogue?
+) -> Int {
+    let depth = channels * f
+    let n = epilogue?.ringSize ?? 0
+    var firstRaw = positions
+    var o0 = 0
+    while o0 < rows {
+        let valid = min(8, rows - o0)
+        let out = raw + o0 * rawStride, w = weight + o0 * depth
+        var i0 = 0
+        while i0 + 48 <= positions {
+            let fused = i0 + 48 <= n
+            if !fused { firstRaw = min(firstRaw, i0) }
+            forwardTile8x3(out + i0, rawStride, columns + i0, channelStride, tapStride, w, depth, channels, f,
+                         fused ? epilogue : nil, firstRow: o0, valid: valid, position: i0)
+            i0 += 48
+        }
+        if i0 + 32 <= positions {
+            let fused = i0 + 32 <= n
+            if !fused { firstRaw = min(firstRaw, i0) }
+            forwardTile8x2(out + i0, rawStride, columns + i0, channelStride, tapStride, w, depth, channels, f,
+                         fused ? epilogue : nil, firstRow: o0, valid: valid, position: i0)
+            i0 += 32
+        }
+        while i0 + 16 <= positions {
+            let fused = i0 + 16 <= n
+            if !fused { firstRaw = min(firstRaw, i0) }
+            forwardTile8x1(out + i0, rawStride, columns + i0, channelStride, tapStride, w, depth, channels, f,
+                         fused ? epilogue : nil, firstRow: o0, valid: valid, position: i0)
+            i0 += 16
+        }
+        o0 += 8
+    }
+    return firstRaw
+}
+
+@inline(__always)
+func forwardRows9(
+    _ raw: UnsafeMutablePointer<Float>, _ rawStride: Int,
+    _ columns: UnsafePointer<Float>, _ channelStride: Int, _ tapStride: Int, _ weight: UnsafePointer<Float>,
+    _ rows: Int, _ channels: Int, _ f: Int, _ positions: Int, _ epilogue: FusedEpilogue?
+) -> Int {
+    let depth = channels * f
+    let n = epilogue?.ringSize ?? 0
+    var firstRaw = positions
+    var o0 = 0
+    while o0 < rows {
+        let valid = min(9, rows - o0)
+        let out = raw + o0 * rawStride, w = weight + o0 * depth
+        var i0 = 0
+        while i0 + 32 <= positions {
+            let fused = i0 + 32 <= n
+            if !fused { firstRaw = min(firstRaw, i0) }
+            forwardTile9x2(out + i0, rawStride, columns + i0, channelStride, tapStride, w, depth, channels, f,
+                         fused ? epilogue : nil, firstRow: o0, valid: valid, position: i0)
+            i0 += 32
+        }
+        while i0 + 16 <= positions {
+            let fused = i0 + 16 <= n
+            if !fused { firstRaw = min(firstRaw, i0) }
+            forwardTile9x1(out + i0, rawStride, columns + i0, channelStride, tapStride, w, depth, channels, f,
+                         fused ? epilogue : nil, firstRow: o0, valid: valid, position: i0)
+            i0 += 16
+        }
+        o0 += 9
+    }
+    return firstRaw
+}
+
+/// 6 output rows x 64 positions: 24 accumulators.
+@inline(__always)
+func forwardTile6x4(
     _ out: UnsafeMutablePointer<Float>, _ outStride: Int,
     _ columns: UnsafePointer<Float>, _ channelStride: Int, _ tapStride: Int,
-    _ w: WeightRows, _ channels: Int, _ f: Int,
+    _ weight: UnsafePointer<Float>, _ depth: Int, _ channels: Int, _ f: Int,
     _ epilogue: FusedEpilogue?, firstRow o0: Int, valid: Int, position i0: Int
 ) {
+    // rows past `valid` repeat the last valid row's weights
+    let w0 = weight + min(0, valid - 1) * depth
+    let w1 = weight + min(1, valid - 1) * depth
+    let w2 = weight + min(2, valid - 1) * depth
+    let w3 = weight + min(3, valid - 1) * depth
+    let w4 = weight + min(4, valid - 1) * depth
+    let w5 = weight + min(5, valid - 1) * depth
     var a00 = Vector16(), a01 = Vector16(), a02 = Vector16(), a03 = Vector16()
     var a10 = Vector16(), a11 = Vector16(), a12 = Vector16(), a13 = Vector16()
     var a20 = Vector16(), a21 = Vector16(), a22 = Vector16(), a23 = Vector16()
@@ -142,12 +225,12 @@ func forwardTile4(
         for k in 0..<f {
             let x = columns + ch * channelStride + k * tapStride
             let x0 = load(x + 0), x1 = load(x + 16), x2 = load(x + 32), x3 = load(x + 48)
-            let s0 = Vector16(repeating: w.0[j]); a00.addProduct(s0, x0); a01.addProduct(s0, x1); a02.addProduct(s0, x2); a03.addProduct(s0, x3)
-            let s1 = Vector16(repeating: w.1[j]); a10.addProduct(s1, x0); a11.addProduct(s1, x1); a12.addProduct(s1, x2); a13.addProduct(s1, x3)
-            let s2 = Vector16(repeating: w.2[j]); a20.addProduct(s2, x0); a21.addProduct(s2, x1); a22.addProduct(s2, x2); a23.addProduct(s2, x3)
-            let s3 = Vector16(repeating: w.3[j]); a30.addProduct(s3, x0); a31.addProduct(s3, x1); a32.addProduct(s3, x2); a33.addProduct(s3, x3)
-            let s4 = Vector16(repeating: w.4[j]); a40.addProduct(s4, x0); a41.addProduct(s4, x1); a42.addProduct(s4, x2); a43.addProduct(s4, x3)
-            let s5 = Vector16(repeating: w.5[j]); a50.addProduct(s5, x0); a51.addProduct(s5, x1); a52.addProduct(s5, x2); a53.addProduct(s5, x3)
+            let s0 = Vector16(repeating: w0[j]); a00.addProduct(s0, x0); a01.addProduct(s0, x1); a02.addProduct(s0, x2); a03.addProduct(s0, x3)
+            let s1 = Vector16(repeating: w1[j]); a10.addProduct(s1, x0); a11.addProduct(s1, x1); a12.addProduct(s1, x2); a13.addProduct(s1, x3)
+            let s2 = Vector16(repeating: w2[j]); a20.addProduct(s2, x0); a21.addProduct(s2, x1); a22.addProduct(s2, x2); a23.addProduct(s2, x3)
+            let s3 = Vector16(repeating: w3[j]); a30.addProduct(s3, x0); a31.addProduct(s3, x1); a32.addProduct(s3, x2); a33.addProduct(s3, x3)
+            let s4 = Vector16(repeating: w4[j]); a40.addProduct(s4, x0); a41.addProduct(s4, x1); a42.addProduct(s4, x2); a43.addProduct(s4, x3)
+            let s5 = Vector16(repeating: w5[j]); a50.addProduct(s5, x0); a51.addProduct(s5, x1); a52.addProduct(s5, x2); a53.addProduct(s5, x3)
             j += 1
         }
     }
@@ -168,16 +251,21 @@ func forwardTile4(
     }
 }
 
-/// One 6-row tile, 32 positions wide: 12 accumulators. Without an epilogue it stores all
-/// six rows' raw sums (rows past `valid` repeat the last one); with one, it finishes and stores
-/// only the valid rows.
+/// 6 output rows x 32 positions: 12 accumulators.
 @inline(__always)
-func forwardTile2(
+func forwardTile6x2(
     _ out: UnsafeMutablePointer<Float>, _ outStride: Int,
     _ columns: UnsafePointer<Float>, _ channelStride: Int, _ tapStride: Int,
-    _ w: WeightRows, _ channels: Int, _ f: Int,
+    _ weight: UnsafePointer<Float>, _ depth: Int, _ channels: Int, _ f: Int,
     _ epilogue: FusedEpilogue?, firstRow o0: Int, valid: Int, position i0: Int
 ) {
+    // rows past `valid` repeat the last valid row's weights
+    let w0 = weight + min(0, valid - 1) * depth
+    let w1 = weight + min(1, valid - 1) * depth
+    let w2 = weight + min(2, valid - 1) * depth
+    let w3 = weight + min(3, valid - 1) * depth
+    let w4 = weight + min(4, valid - 1) * depth
+    let w5 = weight + min(5, valid - 1) * depth
     var a00 = Vector16(), a01 = Vector16()
     var a10 = Vector16(), a11 = Vector16()
     var a20 = Vector16(), a21 = Vector16()
@@ -189,12 +277,12 @@ func forwardTile2(
         for k in 0..<f {
             let x = columns + ch * channelStride + k * tapStride
             let x0 = load(x + 0), x1 = load(x + 16)
-            let s0 = Vector16(repeating: w.0[j]); a00.addProduct(s0, x0); a01.addProduct(s0, x1)
-            let s1 = Vector16(repeating: w.1[j]); a10.addProduct(s1, x0); a11.addProduct(s1, x1)
-            let s2 = Vector16(repeating: w.2[j]); a20.addProduct(s2, x0); a21.addProduct(s2, x1)
-            let s3 = Vector16(repeating: w.3[j]); a30.addProduct(s3, x0); a31.addProduct(s3, x1)
-            let s4 = Vector16(repeating: w.4[j]); a40.addProduct(s4, x0); a41.addProduct(s4, x1)
-            let s5 = Vector16(repeating: w.5[j]); a50.addProduct(s5, x0); a51.addProduct(s5, x1)
+            let s0 = Vector16(repeating: w0[j]); a00.addProduct(s0, x0); a01.addProduct(s0, x1)
+            let s1 = Vector16(repeating: w1[j]); a10.addProduct(s1, x0); a11.addProduct(s1, x1)
+            let s2 = Vector16(repeating: w2[j]); a20.addProduct(s2, x0); a21.addProduct(s2, x1)
+            let s3 = Vector16(repeating: w3[j]); a30.addProduct(s3, x0); a31.addProduct(s3, x1)
+            let s4 = Vector16(repeating: w4[j]); a40.addProduct(s4, x0); a41.addProduct(s4, x1)
+            let s5 = Vector16(repeating: w5[j]); a50.addProduct(s5, x0); a51.addProduct(s5, x1)
             j += 1
         }
     }
@@ -215,16 +303,21 @@ func forwardTile2(
     }
 }
 
-/// One 6-row tile, 16 positions wide: 6 accumulators. Without an epilogue it stores all
-/// six rows' raw sums (rows past `valid` repeat the last one); with one, it finishes and stores
-/// only the valid rows.
+/// 6 output rows x 16 positions: 6 accumulators.
 @inline(__always)
-func forwardTile1(
+func forwardTile6x1(
     _ out: UnsafeMutablePointer<Float>, _ outStride: Int,
     _ columns: UnsafePointer<Float>, _ channelStride: Int, _ tapStride: Int,
-    _ w: WeightRows, _ channels: Int, _ f: Int,
+    _ weight: UnsafePointer<Float>, _ depth: Int, _ channels: Int, _ f: Int,
     _ epilogue: FusedEpilogue?, firstRow o0: Int, valid: Int, position i0: Int
 ) {
+    // rows past `valid` repeat the last valid row's weights
+    let w0 = weight + min(0, valid - 1) * depth
+    let w1 = weight + min(1, valid - 1) * depth
+    let w2 = weight + min(2, valid - 1) * depth
+    let w3 = weight + min(3, valid - 1) * depth
+    let w4 = weight + min(4, valid - 1) * depth
+    let w5 = weight + min(5, valid - 1) * depth
     var a00 = Vector16()
     var a10 = Vector16()
     var a20 = Vector16()
@@ -236,12 +329,12 @@ func forwardTile1(
         for k in 0..<f {
             let x = columns + ch * channelStride + k * tapStride
             let x0 = load(x + 0)
-            let s0 = Vector16(repeating: w.0[j]); a00.addProduct(s0, x0)
-            let s1 = Vector16(repeating: w.1[j]); a10.addProduct(s1, x0)
-            let s2 = Vector16(repeating: w.2[j]); a20.addProduct(s2, x0)
-            let s3 = Vector16(repeating: w.3[j]); a30.addProduct(s3, x0)
-            let s4 = Vector16(repeating: w.4[j]); a40.addProduct(s4, x0)
-            let s5 = Vector16(repeating: w.5[j]); a50.addProduct(s5, x0)
+            let s0 = Vector16(repeating: w0[j]); a00.addProduct(s0, x0)
+            let s1 = Vector16(repeating: w1[j]); a10.addProduct(s1, x0)
+            let s2 = Vector16(repeating: w2[j]); a20.addProduct(s2, x0)
+            let s3 = Vector16(repeating: w3[j]); a30.addProduct(s3, x0)
+            let s4 = Vector16(repeating: w4[j]); a40.addProduct(s4, x0)
+            let s5 = Vector16(repeating: w5[j]); a50.addProduct(s5, x0)
             j += 1
         }
     }
@@ -259,6 +352,326 @@ func forwardTile1(
         store(a30, out + 3 * outStride + 0)
         store(a40, out + 4 * outStride + 0)
         store(a50, out + 5 * outStride + 0)
+    }
+}
+
+/// 8 output rows x 48 positions: 24 accumulators.
+@inline(__always)
+func forwardTile8x3(
+    _ out: UnsafeMutablePointer<Float>, _ outStride: Int,
+    _ columns: UnsafePointer<Float>, _ channelStride: Int, _ tapStride: Int,
+    _ weight: UnsafePointer<Float>, _ depth: Int, _ channels: Int, _ f: Int,
+    _ epilogue: FusedEpilogue?, firstRow o0: Int, valid: Int, position i0: Int
+) {
+    // rows past `valid` repeat the last valid row's weights
+    let w0 = weight + min(0, valid - 1) * depth
+    let w1 = weight + min(1, valid - 1) * depth
+    let w2 = weight + min(2, valid - 1) * depth
+    let w3 = weight + min(3, valid - 1) * depth
+    let w4 = weight + min(4, valid - 1) * depth
+    let w5 = weight + min(5, valid - 1) * depth
+    let w6 = weight + min(6, valid - 1) * depth
+    let w7 = weight + min(7, valid - 1) * depth
+    var a00 = Vector16(), a01 = Vector16(), a02 = Vector16()
+    var a10 = Vector16(), a11 = Vector16(), a12 = Vector16()
+    var a20 = Vector16(), a21 = Vector16(), a22 = Vector16()
+    var a30 = Vector16(), a31 = Vector16(), a32 = Vector16()
+    var a40 = Vector16(), a41 = Vector16(), a42 = Vector16()
+    var a50 = Vector16(), a51 = Vector16(), a52 = Vector16()
+    var a60 = Vector16(), a61 = Vector16(), a62 = Vector16()
+    var a70 = Vector16(), a71 = Vector16(), a72 = Vector16()
+    var j = 0
+    for ch in 0..<channels {
+        for k in 0..<f {
+            let x = columns + ch * channelStride + k * tapStride
+            let x0 = load(x + 0), x1 = load(x + 16), x2 = load(x + 32)
+            let s0 = Vector16(repeating: w0[j]); a00.addProduct(s0, x0); a01.addProduct(s0, x1); a02.addProduct(s0, x2)
+            let s1 = Vector16(repeating: w1[j]); a10.addProduct(s1, x0); a11.addProduct(s1, x1); a12.addProduct(s1, x2)
+            let s2 = Vector16(repeating: w2[j]); a20.addProduct(s2, x0); a21.addProduct(s2, x1); a22.addProduct(s2, x2)
+            let s3 = Vector16(repeating: w3[j]); a30.addProduct(s3, x0); a31.addProduct(s3, x1); a32.addProduct(s3, x2)
+            let s4 = Vector16(repeating: w4[j]); a40.addProduct(s4, x0); a41.addProduct(s4, x1); a42.addProduct(s4, x2)
+            let s5 = Vector16(repeating: w5[j]); a50.addProduct(s5, x0); a51.addProduct(s5, x1); a52.addProduct(s5, x2)
+            let s6 = Vector16(repeating: w6[j]); a60.addProduct(s6, x0); a61.addProduct(s6, x1); a62.addProduct(s6, x2)
+            let s7 = Vector16(repeating: w7[j]); a70.addProduct(s7, x0); a71.addProduct(s7, x1); a72.addProduct(s7, x2)
+            j += 1
+        }
+    }
+    if let e = epilogue {
+        do { e.finish(a00, row: o0 + 0, position: i0 + 0); e.finish(a01, row: o0 + 0, position: i0 + 16); e.finish(a02, row: o0 + 0, position: i0 + 32) }
+        if valid > 1 { e.finish(a10, row: o0 + 1, position: i0 + 0); e.finish(a11, row: o0 + 1, position: i0 + 16); e.finish(a12, row: o0 + 1, position: i0 + 32) }
+        if valid > 2 { e.finish(a20, row: o0 + 2, position: i0 + 0); e.finish(a21, row: o0 + 2, position: i0 + 16); e.finish(a22, row: o0 + 2, position: i0 + 32) }
+        if valid > 3 { e.finish(a30, row: o0 + 3, position: i0 + 0); e.finish(a31, row: o0 + 3, position: i0 + 16); e.finish(a32, row: o0 + 3, position: i0 + 32) }
+        if valid > 4 { e.finish(a40, row: o0 + 4, position: i0 + 0); e.finish(a41, row: o0 + 4, position: i0 + 16); e.finish(a42, row: o0 + 4, position: i0 + 32) }
+        if valid > 5 { e.finish(a50, row: o0 + 5, position: i0 + 0); e.finish(a51, row: o0 + 5, position: i0 + 16); e.finish(a52, row: o0 + 5, position: i0 + 32) }
+        if valid > 6 { e.finish(a60, row: o0 + 6, position: i0 + 0); e.finish(a61, row: o0 + 6, position: i0 + 16); e.finish(a62, row: o0 + 6, position: i0 + 32) }
+        if valid > 7 { e.finish(a70, row: o0 + 7, position: i0 + 0); e.finish(a71, row: o0 + 7, position: i0 + 16); e.finish(a72, row: o0 + 7, position: i0 + 32) }
+    } else {
+        store(a00, out + 0 * outStride + 0); store(a01, out + 0 * outStride + 16); store(a02, out + 0 * outStride + 32)
+        store(a10, out + 1 * outStride + 0); store(a11, out + 1 * outStride + 16); store(a12, out + 1 * outStride + 32)
+        store(a20, out + 2 * outStride + 0); store(a21, out + 2 * outStride + 16); store(a22, out + 2 * outStride + 32)
+        store(a30, out + 3 * outStride + 0); store(a31, out + 3 * outStride + 16); store(a32, out + 3 * outStride + 32)
+        store(a40, out + 4 * outStride + 0); store(a41, out + 4 * outStride + 16); store(a42, out + 4 * outStride + 32)
+        store(a50, out + 5 * outStride + 0); store(a51, out + 5 * outStride + 16); store(a52, out + 5 * outStride + 32)
+        store(a60, out + 6 * outStride + 0); store(a61, out + 6 * outStride + 16); store(a62, out + 6 * outStride + 32)
+        store(a70, out + 7 * outStride + 0); store(a71, out + 7 * outStride + 16); store(a72, out + 7 * outStride + 32)
+    }
+}
+
+/// 8 output rows x 32 positions: 16 accumulators.
+@inline(__always)
+func forwardTile8x2(
+    _ out: UnsafeMutablePointer<Float>, _ outStride: Int,
+    _ columns: UnsafePointer<Float>, _ channelStride: Int, _ tapStride: Int,
+    _ weight: UnsafePointer<Float>, _ depth: Int, _ channels: Int, _ f: Int,
+    _ epilogue: FusedEpilogue?, firstRow o0: Int, valid: Int, position i0: Int
+) {
+    // rows past `valid` repeat the last valid row's weights
+    let w0 = weight + min(0, valid - 1) * depth
+    let w1 = weight + min(1, valid - 1) * depth
+    let w2 = weight + min(2, valid - 1) * depth
+    let w3 = weight + min(3, valid - 1) * depth
+    let w4 = weight + min(4, valid - 1) * depth
+    let w5 = weight + min(5, valid - 1) * depth
+    let w6 = weight + min(6, valid - 1) * depth
+    let w7 = weight + min(7, valid - 1) * depth
+    var a00 = Vector16(), a01 = Vector16()
+    var a10 = Vector16(), a11 = Vector16()
+    var a20 = Vector16(), a21 = Vector16()
+    var a30 = Vector16(), a31 = Vector16()
+    var a40 = Vector16(), a41 = Vector16()
+    var a50 = Vector16(), a51 = Vector16()
+    var a60 = Vector16(), a61 = Vector16()
+    var a70 = Vector16(), a71 = Vector16()
+    var j = 0
+    for ch in 0..<channels {
+        for k in 0..<f {
+            let x = columns + ch * channelStride + k * tapStride
+            let x0 = load(x + 0), x1 = load(x + 16)
+            let s0 = Vector16(repeating: w0[j]); a00.addProduct(s0, x0); a01.addProduct(s0, x1)
+            let s1 = Vector16(repeating: w1[j]); a10.addProduct(s1, x0); a11.addProduct(s1, x1)
+            let s2 = Vector16(repeating: w2[j]); a20.addProduct(s2, x0); a21.addProduct(s2, x1)
+            let s3 = Vector16(repeating: w3[j]); a30.addProduct(s3, x0); a31.addProduct(s3, x1)
+            let s4 = Vector16(repeating: w4[j]); a40.addProduct(s4, x0); a41.addProduct(s4, x1)
+            let s5 = Vector16(repeating: w5[j]); a50.addProduct(s5, x0); a51.addProduct(s5, x1)
+            let s6 = Vector16(repeating: w6[j]); a60.addProduct(s6, x0); a61.addProduct(s6, x1)
+            let s7 = Vector16(repeating: w7[j]); a70.addProduct(s7, x0); a71.addProduct(s7, x1)
+            j += 1
+        }
+    }
+    if let e = epilogue {
+        do { e.finish(a00, row: o0 + 0, position: i0 + 0); e.finish(a01, row: o0 + 0, position: i0 + 16) }
+        if valid > 1 { e.finish(a10, row: o0 + 1, position: i0 + 0); e.finish(a11, row: o0 + 1, position: i0 + 16) }
+        if valid > 2 { e.finish(a20, row: o0 + 2, position: i0 + 0); e.finish(a21, row: o0 + 2, position: i0 + 16) }
+        if valid > 3 { e.finish(a30, row: o0 + 3, position: i0 + 0); e.finish(a31, row: o0 + 3, position: i0 + 16) }
+        if valid > 4 { e.finish(a40, row: o0 + 4, position: i0 + 0); e.finish(a41, row: o0 + 4, position: i0 + 16) }
+        if valid > 5 { e.finish(a50, row: o0 + 5, position: i0 + 0); e.finish(a51, row: o0 + 5, position: i0 + 16) }
+        if valid > 6 { e.finish(a60, row: o0 + 6, position: i0 + 0); e.finish(a61, row: o0 + 6, position: i0 + 16) }
+        if valid > 7 { e.finish(a70, row: o0 + 7, position: i0 + 0); e.finish(a71, row: o0 + 7, position: i0 + 16) }
+    } else {
+        store(a00, out + 0 * outStride + 0); store(a01, out + 0 * outStride + 16)
+        store(a10, out + 1 * outStride + 0); store(a11, out + 1 * outStride + 16)
+        store(a20, out + 2 * outStride + 0); store(a21, out + 2 * outStride + 16)
+        store(a30, out + 3 * outStride + 0); store(a31, out + 3 * outStride + 16)
+        store(a40, out + 4 * outStride + 0); store(a41, out + 4 * outStride + 16)
+        store(a50, out + 5 * outStride + 0); store(a51, out + 5 * outStride + 16)
+        store(a60, out + 6 * outStride + 0); store(a61, out + 6 * outStride + 16)
+        store(a70, out + 7 * outStride + 0); store(a71, out + 7 * outStride + 16)
+    }
+}
+
+/// 8 output rows x 16 positions: 8 accumulators.
+@inline(__always)
+func forwardTile8x1(
+    _ out: UnsafeMutablePointer<Float>, _ outStride: Int,
+    _ columns: UnsafePointer<Float>, _ channelStride: Int, _ tapStride: Int,
+    _ weight: UnsafePointer<Float>, _ depth: Int, _ channels: Int, _ f: Int,
+    _ epilogue: FusedEpilogue?, firstRow o0: Int, valid: Int, position i0: Int
+) {
+    // rows past `valid` repeat the last valid row's weights
+    let w0 = weight + min(0, valid - 1) * depth
+    let w1 = weight + min(1, valid - 1) * depth
+    let w2 = weight + min(2, valid - 1) * depth
+    let w3 = weight + min(3, valid - 1) * depth
+    let w4 = weight + min(4, valid - 1) * depth
+    let w5 = weight + min(5, valid - 1) * depth
+    let w6 = weight + min(6, valid - 1) * depth
+    let w7 = weight + min(7, valid - 1) * depth
+    var a00 = Vector16()
+    var a10 = Vector16()
+    var a20 = Vector16()
+    var a30 = Vector16()
+    var a40 = Vector16()
+    var a50 = Vector16()
+    var a60 = Vector16()
+    var a70 = Vector16()
+    var j = 0
+    for ch in 0..<channels {
+        for k in 0..<f {
+            let x = columns + ch * channelStride + k * tapStride
+            let x0 = load(x + 0)
+            let s0 = Vector16(repeating: w0[j]); a00.addProduct(s0, x0)
+            let s1 = Vector16(repeating: w1[j]); a10.addProduct(s1, x0)
+            let s2 = Vector16(repeating: w2[j]); a20.addProduct(s2, x0)
+            let s3 = Vector16(repeating: w3[j]); a30.addProduct(s3, x0)
+            let s4 = Vector16(repeating: w4[j]); a40.addProduct(s4, x0)
+            let s5 = Vector16(repeating: w5[j]); a50.addProduct(s5, x0)
+            let s6 = Vector16(repeating: w6[j]); a60.addProduct(s6, x0)
+            let s7 = Vector16(repeating: w7[j]); a70.addProduct(s7, x0)
+            j += 1
+        }
+    }
+    if let e = epilogue {
+        do { e.finish(a00, row: o0 + 0, position: i0 + 0) }
+        if valid > 1 { e.finish(a10, row: o0 + 1, position: i0 + 0) }
+        if valid > 2 { e.finish(a20, row: o0 + 2, position: i0 + 0) }
+        if valid > 3 { e.finish(a30, row: o0 + 3, position: i0 + 0) }
+        if valid > 4 { e.finish(a40, row: o0 + 4, position: i0 + 0) }
+        if valid > 5 { e.finish(a50, row: o0 + 5, position: i0 + 0) }
+        if valid > 6 { e.finish(a60, row: o0 + 6, position: i0 + 0) }
+        if valid > 7 { e.finish(a70, row: o0 + 7, position: i0 + 0) }
+    } else {
+        store(a00, out + 0 * outStride + 0)
+        store(a10, out + 1 * outStride + 0)
+        store(a20, out + 2 * outStride + 0)
+        store(a30, out + 3 * outStride + 0)
+        store(a40, out + 4 * outStride + 0)
+        store(a50, out + 5 * outStride + 0)
+        store(a60, out + 6 * outStride + 0)
+        store(a70, out + 7 * outStride + 0)
+    }
+}
+
+/// 9 output rows x 32 positions: 18 accumulators.
+@inline(__always)
+func forwardTile9x2(
+    _ out: UnsafeMutablePointer<Float>, _ outStride: Int,
+    _ columns: UnsafePointer<Float>, _ channelStride: Int, _ tapStride: Int,
+    _ weight: UnsafePointer<Float>, _ depth: Int, _ channels: Int, _ f: Int,
+    _ epilogue: FusedEpilogue?, firstRow o0: Int, valid: Int, position i0: Int
+) {
+    // rows past `valid` repeat the last valid row's weights
+    let w0 = weight + min(0, valid - 1) * depth
+    let w1 = weight + min(1, valid - 1) * depth
+    let w2 = weight + min(2, valid - 1) * depth
+    let w3 = weight + min(3, valid - 1) * depth
+    let w4 = weight + min(4, valid - 1) * depth
+    let w5 = weight + min(5, valid - 1) * depth
+    let w6 = weight + min(6, valid - 1) * depth
+    let w7 = weight + min(7, valid - 1) * depth
+    let w8 = weight + min(8, valid - 1) * depth
+    var a00 = Vector16(), a01 = Vector16()
+    var a10 = Vector16(), a11 = Vector16()
+    var a20 = Vector16(), a21 = Vector16()
+    var a30 = Vector16(), a31 = Vector16()
+    var a40 = Vector16(), a41 = Vector16()
+    var a50 = Vector16(), a51 = Vector16()
+    var a60 = Vector16(), a61 = Vector16()
+    var a70 = Vector16(), a71 = Vector16()
+    var a80 = Vector16(), a81 = Vector16()
+    var j = 0
+    for ch in 0..<channels {
+        for k in 0..<f {
+            let x = columns + ch * channelStride + k * tapStride
+            let x0 = load(x + 0), x1 = load(x + 16)
+            let s0 = Vector16(repeating: w0[j]); a00.addProduct(s0, x0); a01.addProduct(s0, x1)
+            let s1 = Vector16(repeating: w1[j]); a10.addProduct(s1, x0); a11.addProduct(s1, x1)
+            let s2 = Vector16(repeating: w2[j]); a20.addProduct(s2, x0); a21.addProduct(s2, x1)
+            let s3 = Vector16(repeating: w3[j]); a30.addProduct(s3, x0); a31.addProduct(s3, x1)
+            let s4 = Vector16(repeating: w4[j]); a40.addProduct(s4, x0); a41.addProduct(s4, x1)
+            let s5 = Vector16(repeating: w5[j]); a50.addProduct(s5, x0); a51.addProduct(s5, x1)
+            let s6 = Vector16(repeating: w6[j]); a60.addProduct(s6, x0); a61.addProduct(s6, x1)
+            let s7 = Vector16(repeating: w7[j]); a70.addProduct(s7, x0); a71.addProduct(s7, x1)
+            let s8 = Vector16(repeating: w8[j]); a80.addProduct(s8, x0); a81.addProduct(s8, x1)
+            j += 1
+        }
+    }
+    if let e = epilogue {
+        do { e.finish(a00, row: o0 + 0, position: i0 + 0); e.finish(a01, row: o0 + 0, position: i0 + 16) }
+        if valid > 1 { e.finish(a10, row: o0 + 1, position: i0 + 0); e.finish(a11, row: o0 + 1, position: i0 + 16) }
+        if valid > 2 { e.finish(a20, row: o0 + 2, position: i0 + 0); e.finish(a21, row: o0 + 2, position: i0 + 16) }
+        if valid > 3 { e.finish(a30, row: o0 + 3, position: i0 + 0); e.finish(a31, row: o0 + 3, position: i0 + 16) }
+        if valid > 4 { e.finish(a40, row: o0 + 4, position: i0 + 0); e.finish(a41, row: o0 + 4, position: i0 + 16) }
+        if valid > 5 { e.finish(a50, row: o0 + 5, position: i0 + 0); e.finish(a51, row: o0 + 5, position: i0 + 16) }
+        if valid > 6 { e.finish(a60, row: o0 + 6, position: i0 + 0); e.finish(a61, row: o0 + 6, position: i0 + 16) }
+        if valid > 7 { e.finish(a70, row: o0 + 7, position: i0 + 0); e.finish(a71, row: o0 + 7, position: i0 + 16) }
+        if valid > 8 { e.finish(a80, row: o0 + 8, position: i0 + 0); e.finish(a81, row: o0 + 8, position: i0 + 16) }
+    } else {
+        store(a00, out + 0 * outStride + 0); store(a01, out + 0 * outStride + 16)
+        store(a10, out + 1 * outStride + 0); store(a11, out + 1 * outStride + 16)
+        store(a20, out + 2 * outStride + 0); store(a21, out + 2 * outStride + 16)
+        store(a30, out + 3 * outStride + 0); store(a31, out + 3 * outStride + 16)
+        store(a40, out + 4 * outStride + 0); store(a41, out + 4 * outStride + 16)
+        store(a50, out + 5 * outStride + 0); store(a51, out + 5 * outStride + 16)
+        store(a60, out + 6 * outStride + 0); store(a61, out + 6 * outStride + 16)
+        store(a70, out + 7 * outStride + 0); store(a71, out + 7 * outStride + 16)
+        store(a80, out + 8 * outStride + 0); store(a81, out + 8 * outStride + 16)
+    }
+}
+
+/// 9 output rows x 16 positions: 9 accumulators.
+@inline(__always)
+func forwardTile9x1(
+    _ out: UnsafeMutablePointer<Float>, _ outStride: Int,
+    _ columns: UnsafePointer<Float>, _ channelStride: Int, _ tapStride: Int,
+    _ weight: UnsafePointer<Float>, _ depth: Int, _ channels: Int, _ f: Int,
+    _ epilogue: FusedEpilogue?, firstRow o0: Int, valid: Int, position i0: Int
+) {
+    // rows past `valid` repeat the last valid row's weights
+    let w0 = weight + min(0, valid - 1) * depth
+    let w1 = weight + min(1, valid - 1) * depth
+    let w2 = weight + min(2, valid - 1) * depth
+    let w3 = weight + min(3, valid - 1) * depth
+    let w4 = weight + min(4, valid - 1) * depth
+    let w5 = weight + min(5, valid - 1) * depth
+    let w6 = weight + min(6, valid - 1) * depth
+    let w7 = weight + min(7, valid - 1) * depth
+    let w8 = weight + min(8, valid - 1) * depth
+    var a00 = Vector16()
+    var a10 = Vector16()
+    var a20 = Vector16()
+    var a30 = Vector16()
+    var a40 = Vector16()
+    var a50 = Vector16()
+    var a60 = Vector16()
+    var a70 = Vector16()
+    var a80 = Vector16()
+    var j = 0
+    for ch in 0..<channels {
+        for k in 0..<f {
+            let x = columns + ch * channelStride + k * tapStride
+            let x0 = load(x + 0)
+            let s0 = Vector16(repeating: w0[j]); a00.addProduct(s0, x0)
+            let s1 = Vector16(repeating: w1[j]); a10.addProduct(s1, x0)
+            let s2 = Vector16(repeating: w2[j]); a20.addProduct(s2, x0)
+            let s3 = Vector16(repeating: w3[j]); a30.addProduct(s3, x0)
+            let s4 = Vector16(repeating: w4[j]); a40.addProduct(s4, x0)
+            let s5 = Vector16(repeating: w5[j]); a50.addProduct(s5, x0)
+            let s6 = Vector16(repeating: w6[j]); a60.addProduct(s6, x0)
+            let s7 = Vector16(repeating: w7[j]); a70.addProduct(s7, x0)
+            let s8 = Vector16(repeating: w8[j]); a80.addProduct(s8, x0)
+            j += 1
+        }
+    }
+    if let e = epilogue {
+        do { e.finish(a00, row: o0 + 0, position: i0 + 0) }
+        if valid > 1 { e.finish(a10, row: o0 + 1, position: i0 + 0) }
+        if valid > 2 { e.finish(a20, row: o0 + 2, position: i0 + 0) }
+        if valid > 3 { e.finish(a30, row: o0 + 3, position: i0 + 0) }
+        if valid > 4 { e.finish(a40, row: o0 + 4, position: i0 + 0) }
+        if valid > 5 { e.finish(a50, row: o0 + 5, position: i0 + 0) }
+        if valid > 6 { e.finish(a60, row: o0 + 6, position: i0 + 0) }
+        if valid > 7 { e.finish(a70, row: o0 + 7, position: i0 + 0) }
+        if valid > 8 { e.finish(a80, row: o0 + 8, position: i0 + 0) }
+    } else {
+        store(a00, out + 0 * outStride + 0)
+        store(a10, out + 1 * outStride + 0)
+        store(a20, out + 2 * outStride + 0)
+        store(a30, out + 3 * outStride + 0)
+        store(a40, out + 4 * outStride + 0)
+        store(a50, out + 5 * outStride + 0)
+        store(a60, out + 6 * outStride + 0)
+        store(a70, out + 7 * outStride + 0)
+        store(a80, out + 8 * outStride + 0)
     }
 }
 
