@@ -41,6 +41,9 @@ struct Bench: ParsableCommand {
     func validate() throws {
         _ = try selected
         if kernels && torch { throw ValidationError("--kernels times wrnn's kernels alone; --torch compares whole training iterations: give one of them") }
+        if kernels, try !selected.contains(where: { $0.model == .wrnn }) {
+            throw ValidationError("--kernels times the wRNN's convolution; name a wRNN configuration (copy-wrnn, adding-wrnn, smnist-wrnn, nscifar10-wrnn)")
+        }
         try requirePositive(iterations, "--iterations")
         if warmup < 0 { throw ValidationError("--warmup must be a non-negative integer (got \(warmup))") }
         try requirePositive(threads, "--threads")
@@ -95,7 +98,6 @@ extension Bench {
                 }
             }
         }
-        if rows.isEmpty { throw ValidationError("--kernels times the wRNN's convolution; name a wRNN configuration (copy-wrnn, adding-wrnn, smnist-wrnn, nscifar10-wrnn)") }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

@@ -110,6 +110,26 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(report["kernel_path"] as? String, KernelPath.available.rawValue)
     }
 
+    /// `bench --kernels` times the three convolution kernels alone, and only for wRNN configurations.
+    func testBenchKernels() throws {
+        let result = try wrnn(["bench", "--kernels", "--configs", "copy-wrnn,copy-irnn", "--json"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let rows = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as! [[String: Any]]
+        XCTAssertEqual(rows.map { $0["kernel"] as? String }, ["forward", "input gradient", "weight gradient"])
+        for row in rows {
+            XCTAssertEqual(row["config"] as? String, "copy-wrnn")
+            XCTAssertEqual(row["path"] as? String, KernelPath.available.rawValue)
+            XCTAssertGreaterThan(row["gflops"] as! Double, 0)
+            XCTAssertGreaterThan(row["percent_of_peak"] as! Double, 0)
+        }
+        let notWave = try wrnn(["bench", "--kernels", "--configs", "smnist-lstm"])
+        XCTAssertEqual(notWave.status, 64)
+        XCTAssertEqual(notWave.stderr, "wrnn: error: --kernels times the wRNN's convolution; name a wRNN configuration (copy-wrnn, adding-wrnn, smnist-wrnn, nscifar10-wrnn)\n")
+        let both = try wrnn(["bench", "--kernels", "--torch"])
+        XCTAssertEqual(both.status, 64)
+        XCTAssertEqual(both.stderr, "wrnn: error: --kernels times wrnn's kernels alone; --torch compares whole training iterations: give one of them\n")
+    }
+
     /// A run continued on another kernel path (another node's CPU, or WRNN_KERNELS) says that its
     /// numbers are no longer bitwise those of an uninterrupted run.
     func testResumeOnAnotherKernelPathWarns() throws {
