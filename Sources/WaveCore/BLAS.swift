@@ -78,4 +78,8 @@ public enum BLASThreads {
         return String(cString: name)
         #endif
     }
+    /// Whether OpenBLAS runs its AVX-512 kernels (the cores it names for them).
+    public static var usesAVX512Kernels: Bool {
+        ["skylakex", "cooperlake", "sapphirerapids"].contains(coreName.lowercased())
+    }
 }

@@ -16,8 +16,8 @@ public func circularPadStride(ringSize n: Int, kernel f: Int) -> Int { (n + 15) 
 /// Batch rows the weight-gradient kernel pads and walks at once (its working set stays in L2).
 let weightGradRows = 8
 
-/// Scratch the fast kernels need, whichever path runs: padded copies of the input rings (or their
-/// im2col columns) and zero-tailed copies of the output gradient for `weightGradRows` batch rows.
+/// Scratch the fast kernels need, whichever path runs: padded copies of the input rings (one per
+/// batch row, or several end to end) and zero-tailed copies of the output gradient.
 public func circularConvScratchCount(channels c: Int, ringSize n: Int, kernel f: Int) -> Int {
     let chunked = (n + 15) / 16 * 16
     let portable = weightGradRows * c * (circularPadStride(ringSize: n, kernel: f) + chunked) + 6 * chunked
@@ -110,20 +110,20 @@ func copyValues<T: Scalar>(_ dst: UnsafeMutablePointer<T>, _ src: UnsafePointer<
     while i < count { dst[i] = src[i]; i += 1 }
 }
 
-/// Applies the epilogue to `rows` finished output rows o0 ..< o0 + rows of batch row b, positions
-/// start ..< n (start a multiple of 8), whose raw sums sit in `raw` (row stride `rawStride`): one vectorised pass per row block, so the
+/// Applies the epilogue to `rows` finished output rows o0 ..< o0 + rows of batch row b, whose raw
+/// sums sit in `raw` (row stride `rawStride`): one vectorised pass per row block, so the
 /// per-value work is amortised over whole rings.
 @inline(__always)
 func finishRows<T: Scalar>(_ out: UnsafeMutablePointer<T>, raw: UnsafeMutablePointer<T>, rawStride: Int,
                            rows: Int, firstRow o0: Int, batchRow b: Int, channelsOut cOut: Int, ringSize n: Int,
-                           from start: Int = 0, _ e: ConvEpilogue<T>) {
+                           _ e: ConvEpilogue<T>) {
     let vectorEnd = n / 8 * 8
     for r in 0..<rows {
         let index = (b * cOut + o0 + r) * n, biasIndex = (o0 + r) * n
         let src = raw + r * rawStride, dst = out + index
         // Everything on SIMD values: relu and its gate work on bit patterns, because SIMD
         // comparison masks compile to scalar code.
-        var i = start
+        var i = 0
         while i < vectorEnd {
             var v = loadVector(src + i)
             if let a = e.addend { v += loadVector(a + index + i) }
@@ -347,33 +347,12 @@ func circularConvWeightGradFast<T: Scalar>(
     }
 }
 
-// MARK: - AVX-512 path (im2col columns, aligned 16-lane products in WaveKernelsAVX512)
-
-/// columns[ch * f + k, i] = input[ch, (i + k - f/2) mod n] for i < positions: each row of the
-/// product's right-hand side, starting on a 64-byte boundary when `columns` does.
-@inline(__always)
-func fillColumns<T: Scalar>(_ columns: UnsafeMutablePointer<T>, positions: Int, _ input: UnsafePointer<T>,
-                            channels: Int, n: Int, kernel f: Int) {
-    let half = f / 2
-    for ch in 0..<channels {
-        let src = input + ch * n
-        for k in 0..<f {
-            let dst = columns + (ch * f + k) * positions
-            var p = 0, j = ((k - half) % n + n) % n
-            while p < positions {
-                let run = min(n - j, positions - p)
-                copyValues(dst + p, src + j, run)
-                p += run
-                j = 0
-            }
-        }
-    }
-}
+// MARK: - AVX-512 path (16-lane products in WaveKernelsAVX512)
 
 #if arch(x86_64)
-/// The forward on the AVX-512 path: per batch row, the wrapped, padded rings, one
-/// [cOut, K] x [K, positions] product into the row-block scratch, then the same epilogue pass as
-/// the baseline path.
+/// The forward on the AVX-512 path, for n a multiple of 16 (other rings go end to end): per batch
+/// row, its wrapped, padded ring and one [cOut, K] x [K, n] product, finished in the tiles'
+/// registers (tanh: in the row-block scratch, then the baseline path's epilogue pass).
 @inline(__always)
 func circularConvForwardColumns<T: Scalar>(
     out: UnsafeMutablePointer<T>, input: UnsafePointer<T>, weight: UnsafePointer<T>,
@@ -381,16 +360,15 @@ func circularConvForwardColumns<T: Scalar>(
     batch: Int, channelsOut cOut: Int, channelsIn cIn: Int, ringSize n: Int, kernel f: Int,
     epilogue e: ConvEpilogue<T>
 ) {
-    let chunked = (n + 15) / 16 * 16
-    if n != chunked {
+    guard n % 16 == 0 else {
         circularConvForwardGrouped(out: out, input: input, weight: weight, scratch: scratch, batch: batch,
                                    channelsOut: cOut, channelsIn: cIn, ringSize: n, kernel: f, epilogue: e)
         return
     }
     let padStride = circularPadStride(ringSize: n, kernel: f)
-    let raw = scratch                                           // [cOut rounded up to 6, chunked]
-    let pad = raw + (cOut + 5) / 6 * 6 * chunked                // [cIn, padStride]
-    // the epilogue in the tile's registers when every position is real and it needs no tanh
+    let raw = scratch                                           // [cOut rounded up to 6, n]
+    let pad = raw + (cOut + 5) / 6 * 6 * n                      // [cIn, padStride]
+    // the epilogue in the tiles' registers unless it needs tanh
     let fusedKind: FusedEpilogue.Kind?
     switch e.mode {
     case .store, .activate(.identity): fusedKind = .store
@@ -409,54 +387,43 @@ func circularConvForwardColumns<T: Scalar>(
                           activationOutput: e.activationOutput.map { asFloat($0 + rowBase) },
                           columnSums: e.columnSums.map { asFloat($0) })
         }
-        let firstRaw = convForwardAVX512(raw: asFloat(raw), rawStride: chunked, columns: asFloat(UnsafePointer(pad)),
-                                         channelStride: padStride, tapStride: 1, weight: asFloat(weight),
-                                         rows: cOut, channels: cIn, kernel: f, positions: chunked, epilogue: fused)
-        if firstRaw < n {   // tanh, or the tiles that reach past n
-            finishRows(out, raw: raw, rawStride: chunked, rows: cOut, firstRow: 0, batchRow: b,
-                       channelsOut: cOut, ringSize: n, from: firstRaw, e)
+        convForwardAVX512(raw: asFloat(raw), rawStride: n, columns: asFloat(UnsafePointer(pad)),
+                          channelStride: padStride, tapStride: 1, weight: asFloat(weight),
+                          rows: cOut, channels: cIn, kernel: f, positions: n, epilogue: fused)
+        if fused == nil {
+            finishRows(out, raw: raw, rawStride: n, rows: cOut, firstRow: 0, batchRow: b, channelsOut: cOut, ringSize: n, e)
         }
     }
 }
 
-/// The weight gradient on the AVX-512 path: `weightGradRows` batch rows at a time, their wrapped,
-/// padded rings and (unless n is a multiple of 16) zero-tailed output gradients, then one
-/// product summed over rows and positions.
+/// The weight gradient on the AVX-512 path: `weightGradRows` batch rows' wrapped, padded rings at
+/// a time, then one product summed over those rows and all positions, reading the output
+/// gradient in place (n is a multiple of 16 here; other rings go end to end).
 @inline(__always)
 func circularConvWeightGradColumns<T: Scalar>(
     dweight: UnsafeMutablePointer<T>, dout: UnsafePointer<T>, input: UnsafePointer<T>,
     scratch: UnsafeMutablePointer<T>,
     batch: Int, channelsOut cOut: Int, channelsIn cIn: Int, ringSize n: Int, kernel f: Int
 ) {
-    let chunked = (n + 15) / 16 * 16
-    if n != chunked {
+    guard n % 16 == 0 else {
         circularConvWeightGradGrouped(dweight: dweight, dout: dout, input: input, scratch: scratch, batch: batch,
                                       channelsOut: cOut, channelsIn: cIn, ringSize: n, kernel: f)
         return
     }
     let padStride = circularPadStride(ringSize: n, kernel: f)
     let pads = scratch                                             // [rows, cIn, padStride]
-    let gradients = pads + weightGradRows * cIn * padStride        // [rows, cOut, chunked]
-    let direct = n == chunked                                      // dout rows need no zero tail
     var b0 = 0
     while b0 < batch {
         let rows = min(weightGradRows, batch - b0)
         for r in 0..<rows {
             fillWrapped(pads + r * cIn * padStride, padStride: padStride, input + (b0 + r) * cIn * n,
                         channels: cIn, n: n, half: f / 2)
-            if direct { continue }
-            for o in 0..<cOut {
-                let dst = gradients + (r * cOut + o) * chunked
-                copyValues(dst, dout + ((b0 + r) * cOut + o) * n, n)
-                for i in n..<chunked { dst[i] = 0 }
-            }
         }
-        convWeightGradAVX512(dweight: asFloat(dweight),
-                             gradients: direct ? asFloat(dout + b0 * cOut * n) : asFloat(UnsafePointer(gradients)),
-                             gradientBatchStride: cOut * chunked, gradientStride: chunked,
+        convWeightGradAVX512(dweight: asFloat(dweight), gradients: asFloat(dout + b0 * cOut * n),
+                             gradientBatchStride: cOut * n, gradientStride: n,
                              columns: asFloat(UnsafePointer(pads)), columnBatchStride: cIn * padStride,
                              channelStride: padStride, tapStride: 1,
-                             batchRows: rows, rows: cOut, channels: cIn, kernel: f, positions: chunked)
+                             batchRows: rows, rows: cOut, channels: cIn, kernel: f, positions: n)
         b0 += rows
     }
 }
@@ -494,9 +461,9 @@ func circularConvForwardGrouped<T: Scalar>(
                         channelStride: stride)
         }
         let positions = ((rows - 1) * span + n + 15) / 16 * 16
-        _ = convForwardAVX512(raw: asFloat(raw), rawStride: stride, columns: asFloat(UnsafePointer(pad)),
-                              channelStride: stride, tapStride: 1, weight: asFloat(weight),
-                              rows: cOut, channels: cIn, kernel: f, positions: positions)
+        convForwardAVX512(raw: asFloat(raw), rawStride: stride, columns: asFloat(UnsafePointer(pad)),
+                          channelStride: stride, tapStride: 1, weight: asFloat(weight),
+                          rows: cOut, channels: cIn, kernel: f, positions: positions)
         for r in 0..<rows {
             finishRows(out, raw: raw + r * span, rawStride: stride, rows: cOut, firstRow: 0, batchRow: b0 + r,
                        channelsOut: cOut, ringSize: n, e)

@@ -22,7 +22,7 @@ public typealias Vector16 = SIMD16<Float>
 }
 
 /// What a forward tile does with its sums v before they leave the registers, for one batch row
-/// (tiles reaching past the ring's n positions store raw sums instead):
+/// whose ring length n is the product's positions:
 ///   store: out = v + addend + bias           accumulate: out += v + addend + bias
 ///   relu:  out = max(v + addend + bias, 0)    reluGradient: out = (v + addend) * (h > 0)
 /// then columnSums += out when given. out, addend and h are this batch row's [rows, n]; bias and
@@ -66,138 +66,46 @@ public struct FusedEpilogue {
 }
 
 /// raw[o, i] = sum_{j < K} weight[o, j] * columns[j, i] for o < rows, i < positions; with an
-/// epilogue, tiles wholly inside the ring's n positions store finished values straight into its
-/// output instead. Returns the first position left in `raw` (positions when none is).
-/// Row tiles of 8 (when 8 divides rows: 8 x 48 positions, 24 accumulators of the 32 registers),
-/// 9 (when 9 does: 9 x 32) or else 6 (6 x 64; a last, partial tile repeats its last row, so `raw`
-/// must hold `rows` rounded up to 6); each weight is a broadcast operand of its multiply-adds, and
-/// narrower tiles take the last positions.
+/// epilogue (positions then equal its ring length) the finished values go straight to its
+/// output instead.
+/// Row tiles of 8 (when 8 divides rows), 9 (when 9 does) or else 6 (a last, partial tile repeats
+/// its last row, so `raw` must hold `rows` rounded up to 6), each as wide as the 32 registers
+/// allow (6 x 64, 8 x 32, 9 x 32 positions), narrower tiles taking the last positions. Each
+/// weight is a broadcast operand of its multiply-adds.
 /// - raw: [rows rounded up to 6, rawStride]; columns: [channels, f] rows as above; weight: [rows, K]
 public func convForwardAVX512(
     raw: UnsafeMutablePointer<Float>, rawStride: Int,
     columns: UnsafePointer<Float>, channelStride: Int, tapStride: Int, weight: UnsafePointer<Float>,
-    rows: Int, channels: Int, kernel f: Int, positions: Int, epilogue: FusedEpilogue? = nil
-) -> Int {
-    if rows % 8 == 0 {
-        return forwardRows8(raw, rawStride, columns, channelStride, tapStride, weight, rows, channels, f, positions, epilogue)
-    } else if rows % 9 == 0 {
-        return forwardRows9(raw, rawStride, columns, channelStride, tapStride, weight, rows, channels, f, positions, epilogue)
-    }
-    return forwardRows6(raw, rawStride, columns, channelStride, tapStride, weight, rows, channels, f, positions, epilogue)
-}
-
-@inline(__always)
-func forwardRows6(
-    _ raw: UnsafeMutablePointer<Float>, _ rawStride: Int,
-    _ columns: UnsafePointer<Float>, _ channelStride: Int, _ tapStride: Int, _ weight: UnsafePointer<Float>,
-    _ rows: Int, _ channels: Int, _ f: Int, _ positions: Int, _ epilogue: FusedEpilogue?
-) -> Int {
+    rows: Int, channels: Int, kernel f: Int, positions: Int, epilogue e: FusedEpilogue? = nil
+) {
+    let tileRows = rows % 8 == 0 ? 8 : rows % 9 == 0 ? 9 : 6
+    let widest = tileRows == 6 ? 4 : 2      // 16-lane vectors per row of the widest tile
     let depth = channels * f
-    let n = epilogue?.ringSize ?? 0
-    var firstRaw = positions
     var o0 = 0
     while o0 < rows {
-        let valid = min(6, rows - o0)
+        let valid = min(tileRows, rows - o0)
         let out = raw + o0 * rawStride, w = weight + o0 * depth
-        var i0 = 0
-        while i0 + 64 <= positions {
-            let fused = i0 + 64 <= n
-            if !fused { firstRaw = min(firstRaw, i0) }
-            forwardTile6x4(out + i0, rawStride, columns + i0, channelStride, tapStride, w, depth, channels, f,
-                         fused ? epilogue : nil, firstRow: o0, valid: valid, position: i0)
-            i0 += 64
+        var i0 = 0, vectors = widest
+        while i0 < positions {
+            while i0 + 16 * vectors > positions { vectors /= 2 }
+            let at = (out + i0, rawStride, columns + i0, channelStride, tapStride, w, depth, channels, f)
+            switch (tileRows, vectors) {
+            case (6, 4): forwardTile6x4(at.0, at.1, at.2, at.3, at.4, at.5, at.6, at.7, at.8, e, firstRow: o0, valid: valid, position: i0)
+            case (6, 2): forwardTile6x2(at.0, at.1, at.2, at.3, at.4, at.5, at.6, at.7, at.8, e, firstRow: o0, valid: valid, position: i0)
+            case (6, _): forwardTile6x1(at.0, at.1, at.2, at.3, at.4, at.5, at.6, at.7, at.8, e, firstRow: o0, valid: valid, position: i0)
+            case (8, 2): forwardTile8x2(at.0, at.1, at.2, at.3, at.4, at.5, at.6, at.7, at.8, e, firstRow: o0, valid: valid, position: i0)
+            case (8, _): forwardTile8x1(at.0, at.1, at.2, at.3, at.4, at.5, at.6, at.7, at.8, e, firstRow: o0, valid: valid, position: i0)
+            case (_, 2): forwardTile9x2(at.0, at.1, at.2, at.3, at.4, at.5, at.6, at.7, at.8, e, firstRow: o0, valid: valid, position: i0)
+            default: forwardTile9x1(at.0, at.1, at.2, at.3, at.4, at.5, at.6, at.7, at.8, e, firstRow: o0, valid: valid, position: i0)
+            }
+            i0 += 16 * vectors
         }
-        if i0 + 32 <= positions {
-            let fused = i0 + 32 <= n
-            if !fused { firstRaw = min(firstRaw, i0) }
-            forwardTile6x2(out + i0, rawStride, columns + i0, channelStride, tapStride, w, depth, channels, f,
-                         fused ? epilogue : nil, firstRow: o0, valid: valid, position: i0)
-            i0 += 32
-        }
-        while i0 + 16 <= positions {
-            let fused = i0 + 16 <= n
-            if !fused { firstRaw = min(firstRaw, i0) }
-            forwardTile6x1(out + i0, rawStride, columns + i0, channelStride, tapStride, w, depth, channels, f,
-                         fused ? epilogue : nil, firstRow: o0, valid: valid, position: i0)
-            i0 += 16
-        }
-        o0 += 6
+        o0 += tileRows
     }
-    return firstRaw
 }
 
-@inline(__always)
-func forwardRows8(
-    _ raw: UnsafeMutablePointer<Float>, _ rawStride: Int,
-    _ columns: UnsafePointer<Float>, _ channelStride: Int, _ tapStride: Int, _ weight: UnsafePointer<Float>,
-    _ rows: Int, _ channels: Int, _ f: Int, _ positions: Int, _ epilogue: FusedEpilogue?
-) -> Int {
-    let depth = channels * f
-    let n = epilogue?.ringSize ?? 0
-    var firstRaw = positions
-    var o0 = 0
-    while o0 < rows {
-        let valid = min(8, rows - o0)
-        let out = raw + o0 * rawStride, w = weight + o0 * depth
-        var i0 = 0
-        while i0 + 48 <= positions {
-            let fused = i0 + 48 <= n
-            if !fused { firstRaw = min(firstRaw, i0) }
-            forwardTile8x3(out + i0, rawStride, columns + i0, channelStride, tapStride, w, depth, channels, f,
-                         fused ? epilogue : nil, firstRow: o0, valid: valid, position: i0)
-            i0 += 48
-        }
-        if i0 + 32 <= positions {
-            let fused = i0 + 32 <= n
-            if !fused { firstRaw = min(firstRaw, i0) }
-            forwardTile8x2(out + i0, rawStride, columns + i0, channelStride, tapStride, w, depth, channels, f,
-                         fused ? epilogue : nil, firstRow: o0, valid: valid, position: i0)
-            i0 += 32
-        }
-        while i0 + 16 <= positions {
-            let fused = i0 + 16 <= n
-            if !fused { firstRaw = min(firstRaw, i0) }
-            forwardTile8x1(out + i0, rawStride, columns + i0, channelStride, tapStride, w, depth, channels, f,
-                         fused ? epilogue : nil, firstRow: o0, valid: valid, position: i0)
-            i0 += 16
-        }
-        o0 += 8
-    }
-    return firstRaw
-}
-
-@inline(__always)
-func forwardRows9(
-    _ raw: UnsafeMutablePointer<Float>, _ rawStride: Int,
-    _ columns: UnsafePointer<Float>, _ channelStride: Int, _ tapStride: Int, _ weight: UnsafePointer<Float>,
-    _ rows: Int, _ channels: Int, _ f: Int, _ positions: Int, _ epilogue: FusedEpilogue?
-) -> Int {
-    let depth = channels * f
-    let n = epilogue?.ringSize ?? 0
-    var firstRaw = positions
-    var o0 = 0
-    while o0 < rows {
-        let valid = min(9, rows - o0)
-        let out = raw + o0 * rawStride, w = weight + o0 * depth
-        var i0 = 0
-        while i0 + 32 <= positions {
-            let fused = i0 + 32 <= n
-            if !fused { firstRaw = min(firstRaw, i0) }
-            forwardTile9x2(out + i0, rawStride, columns + i0, channelStride, tapStride, w, depth, channels, f,
-                         fused ? epilogue : nil, firstRow: o0, valid: valid, position: i0)
-            i0 += 32
-        }
-        while i0 + 16 <= positions {
-            let fused = i0 + 16 <= n
-            if !fused { firstRaw = min(firstRaw, i0) }
-            forwardTile9x1(out + i0, rawStride, columns + i0, channelStride, tapStride, w, depth, channels, f,
-                         fused ? epilogue : nil, firstRow: o0, valid: valid, position: i0)
-            i0 += 16
-        }
-        o0 += 9
-    }
-    return firstRaw
-}
+// The tiles are written out one per shape: Swift has no integer generic parameters, and a tile
+// generic over its SIMD width compiled to lane-by-lane code (measured hundreds of times slower).
 
 /// 6 output rows x 64 positions: 24 accumulators.
 @inline(__always)
@@ -352,68 +260,6 @@ func forwardTile6x1(
         store(a30, out + 3 * outStride + 0)
         store(a40, out + 4 * outStride + 0)
         store(a50, out + 5 * outStride + 0)
-    }
-}
-
-/// 8 output rows x 48 positions: 24 accumulators.
-@inline(__always)
-func forwardTile8x3(
-    _ out: UnsafeMutablePointer<Float>, _ outStride: Int,
-    _ columns: UnsafePointer<Float>, _ channelStride: Int, _ tapStride: Int,
-    _ weight: UnsafePointer<Float>, _ depth: Int, _ channels: Int, _ f: Int,
-    _ epilogue: FusedEpilogue?, firstRow o0: Int, valid: Int, position i0: Int
-) {
-    // rows past `valid` repeat the last valid row's weights
-    let w0 = weight + min(0, valid - 1) * depth
-    let w1 = weight + min(1, valid - 1) * depth
-    let w2 = weight + min(2, valid - 1) * depth
-    let w3 = weight + min(3, valid - 1) * depth
-    let w4 = weight + min(4, valid - 1) * depth
-    let w5 = weight + min(5, valid - 1) * depth
-    let w6 = weight + min(6, valid - 1) * depth
-    let w7 = weight + min(7, valid - 1) * depth
-    var a00 = Vector16(), a01 = Vector16(), a02 = Vector16()
-    var a10 = Vector16(), a11 = Vector16(), a12 = Vector16()
-    var a20 = Vector16(), a21 = Vector16(), a22 = Vector16()
-    var a30 = Vector16(), a31 = Vector16(), a32 = Vector16()
-    var a40 = Vector16(), a41 = Vector16(), a42 = Vector16()
-    var a50 = Vector16(), a51 = Vector16(), a52 = Vector16()
-    var a60 = Vector16(), a61 = Vector16(), a62 = Vector16()
-    var a70 = Vector16(), a71 = Vector16(), a72 = Vector16()
-    var j = 0
-    for ch in 0..<channels {
-        for k in 0..<f {
-            let x = columns + ch * channelStride + k * tapStride
-            let x0 = load(x + 0), x1 = load(x + 16), x2 = load(x + 32)
-            let s0 = Vector16(repeating: w0[j]); a00.addProduct(s0, x0); a01.addProduct(s0, x1); a02.addProduct(s0, x2)
-            let s1 = Vector16(repeating: w1[j]); a10.addProduct(s1, x0); a11.addProduct(s1, x1); a12.addProduct(s1, x2)
-            let s2 = Vector16(repeating: w2[j]); a20.addProduct(s2, x0); a21.addProduct(s2, x1); a22.addProduct(s2, x2)
-            let s3 = Vector16(repeating: w3[j]); a30.addProduct(s3, x0); a31.addProduct(s3, x1); a32.addProduct(s3, x2)
-            let s4 = Vector16(repeating: w4[j]); a40.addProduct(s4, x0); a41.addProduct(s4, x1); a42.addProduct(s4, x2)
-            let s5 = Vector16(repeating: w5[j]); a50.addProduct(s5, x0); a51.addProduct(s5, x1); a52.addProduct(s5, x2)
-            let s6 = Vector16(repeating: w6[j]); a60.addProduct(s6, x0); a61.addProduct(s6, x1); a62.addProduct(s6, x2)
-            let s7 = Vector16(repeating: w7[j]); a70.addProduct(s7, x0); a71.addProduct(s7, x1); a72.addProduct(s7, x2)
-            j += 1
-        }
-    }
-    if let e = epilogue {
-        do { e.finish(a00, row: o0 + 0, position: i0 + 0); e.finish(a01, row: o0 + 0, position: i0 + 16); e.finish(a02, row: o0 + 0, position: i0 + 32) }
-        if valid > 1 { e.finish(a10, row: o0 + 1, position: i0 + 0); e.finish(a11, row: o0 + 1, position: i0 + 16); e.finish(a12, row: o0 + 1, position: i0 + 32) }
-        if valid > 2 { e.finish(a20, row: o0 + 2, position: i0 + 0); e.finish(a21, row: o0 + 2, position: i0 + 16); e.finish(a22, row: o0 + 2, position: i0 + 32) }
-        if valid > 3 { e.finish(a30, row: o0 + 3, position: i0 + 0); e.finish(a31, row: o0 + 3, position: i0 + 16); e.finish(a32, row: o0 + 3, position: i0 + 32) }
-        if valid > 4 { e.finish(a40, row: o0 + 4, position: i0 + 0); e.finish(a41, row: o0 + 4, position: i0 + 16); e.finish(a42, row: o0 + 4, position: i0 + 32) }
-        if valid > 5 { e.finish(a50, row: o0 + 5, position: i0 + 0); e.finish(a51, row: o0 + 5, position: i0 + 16); e.finish(a52, row: o0 + 5, position: i0 + 32) }
-        if valid > 6 { e.finish(a60, row: o0 + 6, position: i0 + 0); e.finish(a61, row: o0 + 6, position: i0 + 16); e.finish(a62, row: o0 + 6, position: i0 + 32) }
-        if valid > 7 { e.finish(a70, row: o0 + 7, position: i0 + 0); e.finish(a71, row: o0 + 7, position: i0 + 16); e.finish(a72, row: o0 + 7, position: i0 + 32) }
-    } else {
-        store(a00, out + 0 * outStride + 0); store(a01, out + 0 * outStride + 16); store(a02, out + 0 * outStride + 32)
-        store(a10, out + 1 * outStride + 0); store(a11, out + 1 * outStride + 16); store(a12, out + 1 * outStride + 32)
-        store(a20, out + 2 * outStride + 0); store(a21, out + 2 * outStride + 16); store(a22, out + 2 * outStride + 32)
-        store(a30, out + 3 * outStride + 0); store(a31, out + 3 * outStride + 16); store(a32, out + 3 * outStride + 32)
-        store(a40, out + 4 * outStride + 0); store(a41, out + 4 * outStride + 16); store(a42, out + 4 * outStride + 32)
-        store(a50, out + 5 * outStride + 0); store(a51, out + 5 * outStride + 16); store(a52, out + 5 * outStride + 32)
-        store(a60, out + 6 * outStride + 0); store(a61, out + 6 * outStride + 16); store(a62, out + 6 * outStride + 32)
-        store(a70, out + 7 * outStride + 0); store(a71, out + 7 * outStride + 16); store(a72, out + 7 * outStride + 32)
     }
 }
 

@@ -110,8 +110,7 @@ extension Bench {
     var blasNote: String? {
         guard let pinned = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"], !pinned.isEmpty,
               ProcessInfo.processInfo.environment["WRNN_BLAS_REEXEC"] == nil else { return nil }
-        let wide = ["skylakex", "cooperlake", "sapphirerapids"].contains(BLASCore.name.lowercased())
-        if KernelPath.available == .avx512 && !wide {
+        if KernelPath.available == .avx512 && !BLASThreads.usesAVX512Kernels {
             return "OPENBLAS_CORETYPE=\(pinned) is set in the environment; this CPU has AVX-512: unset it for OpenBLAS's AVX-512 kernels"
         }
         return "OPENBLAS_CORETYPE=\(pinned) from the environment"

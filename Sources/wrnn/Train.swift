@@ -186,11 +186,11 @@ enum TrainSession {
         // another node of a cluster may take another kernel path: say so, as for --threads
         if let data = FileManager.default.contents(atPath: directory.file("command.json")),
            let started = try? WrnnJSON.decoder().decode(RunCommand.self, from: data) {
-            let now = RunCommand(command: [])
-            if let path = started.kernelPath, path != now.kernelPath {
-                writeStandard("wrnn: warning: the run started on the \(path) kernels and continues on the \(now.kernelPath ?? "") ones (this CPU, or WRNN_KERNELS): the numbers will no longer be bitwise those of an uninterrupted run\n", error: true)
-            } else if let core = started.blasCore, core != now.blasCore {
-                writeStandard("wrnn: warning: the run started with OpenBLAS's \(core) kernels and continues with its \(now.blasCore ?? "") ones: the numbers will no longer be bitwise those of an uninterrupted run\n", error: true)
+            let path = KernelPath.current.rawValue, core = BLASThreads.coreName
+            if let started = started.kernelPath, started != path {
+                writeStandard("wrnn: warning: the run started on the \(started) kernels and continues on the \(path) ones (this CPU, or WRNN_KERNELS): the numbers will no longer be bitwise those of an uninterrupted run\n", error: true)
+            } else if let started = started.blasCore, started != core {
+                writeStandard("wrnn: warning: the run started with OpenBLAS's \(started) kernels and continues with its \(core) ones: the numbers will no longer be bitwise those of an uninterrupted run\n", error: true)
             }
         }
         let trainer = try Trainer(checkedConfig: config)

@@ -82,12 +82,10 @@ enum BLASSetup {
     static func prepare() {
         #if os(Linux)
         if getenv("OPENBLAS_CORETYPE") == nil, getenv("WRNN_BLAS_REEXEC") == nil {
-            let picked = BLASThreads.coreName.lowercased()
-            let avx512Cores = ["skylakex", "cooperlake", "sapphirerapids"]
             let wanted: String?
             if KernelPath.available == .avx512 {
-                wanted = avx512Cores.contains(picked) ? nil : "SkylakeX"
-            } else if picked == "prescott", let flags = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+                wanted = BLASThreads.usesAVX512Kernels ? nil : "SkylakeX"
+            } else if BLASThreads.coreName.lowercased() == "prescott", let flags = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
                       flags.contains(" avx2") {
                 wanted = "Haswell"
             } else {
