@@ -100,15 +100,14 @@ struct FeatureGradient<T: Scalar> {
     let width: Int
     let features: Int
 
-    /// dh = dLoss/d(features of readout step r) for `rows` rows.
+    /// dh = dLoss/d(features of readout step r) for `rows` of the shard's `total` rows.
     @inline(__always)
-    func write(into dh: UnsafeMutablePointer<T>, readoutStep r: Int, rows b: Int) {
-        let n = features
+    func write(into dh: UnsafeMutablePointer<T>, readoutStep r: Int, rows: Range<Int>, of total: Int) {
+        let n = features, b = rows.count, a = upstream + (r * total + rows.lowerBound) * width
         if width <= Readout<T>.smallLimit {
-            T.smallProduct(out: dh, a: upstream + r * b * width, b: weight, initial: nil, rows: b, k: width, n: n, accumulate: false)
+            T.smallProduct(out: dh, a: a, b: weight, initial: nil, rows: b, k: width, n: n, accumulate: false)
         } else {
-            T.gemm(dh, ldc: n, upstream + r * b * width, lda: width, .none, weight, ldb: n, .none,
-                   m: b, n: n, k: width, alpha: 1, beta: 0)
+            T.gemm(dh, ldc: n, a, lda: width, .none, weight, ldb: n, .none, m: b, n: n, k: width, alpha: 1, beta: 0)
         }
     }
 }

@@ -25,9 +25,14 @@ protocol SequenceBody<T>: Sendable {
 struct StepInputs<T: Scalar> {
     let base: UnsafePointer<T>
     let stepStride: Int   // B * d
+    let inputSize: Int    // d
     let rows: Int
     let length: Int
     @inline(__always) subscript(t: Int) -> UnsafePointer<T> { base + t * stepStride }
+    /// Rows first ..< first + count of these.
+    func block(first: Int, count: Int) -> StepInputs {
+        StepInputs(base: base + first * inputSize, stepStride: stepStride, inputSize: inputSize, rows: count, length: length)
+    }
 }
 
 /// One generic recurrent layer owns time for every cell: the forward walk over the steps, then
@@ -49,8 +54,15 @@ struct RecurrentLayer<Cell: RecurrentCell>: SequenceBody {
     func bytes(of workspace: AnyObject) -> Int { cell.bytes(of: unsafeDowncast(workspace, to: Cell.Workspace.self)) }
     func workspaceCount(capacity: Int, length: Int) -> Double { cell.workspaceCount(capacity: capacity, length: length) }
 
-    func history(_ ws: Workspace<T>, _ inputs: StepInputs<T>) -> StateHistory<T> {
-        StateHistory(base: ws.states.pointer, length: inputs.length, rows: inputs.rows, units: cell.units)
+    /// The states of rows first ..< first + count of the shard `inputs` covers.
+    func history(_ ws: Workspace<T>, _ inputs: StepInputs<T>, first: Int, count: Int) -> StateHistory<T> {
+        StateHistory(base: ws.states.pointer + first * cell.units, length: inputs.length, rows: count, units: cell.units,
+                     stepStride: inputs.rows * cell.units)
+    }
+
+    /// The row blocks the cell walks through time one at a time: all rows at once unless it asks.
+    func rowBlocks(_ rows: Int) -> StrideTo<Int> {
+        stride(from: 0, to: rows, by: max(1, min(cell.rowBlock ?? rows, rows)))
     }
 
     // Training runs Float: these attributes give each cell's walk a version specialised for it, so the
@@ -63,13 +75,17 @@ struct RecurrentLayer<Cell: RecurrentCell>: SequenceBody {
     @_specialize(exported: false, where Cell == LEMCell<Float>)
     func forward(params: UnsafePointer<T>, inputs: StepInputs<T>, ws: Workspace<T>) -> UnsafePointer<T> {
         let cellWorkspace = unsafeDowncast(ws.body, to: Cell.Workspace.self)
-        let states = history(ws, inputs)
-        states[0].update(repeating: 0, count: inputs.rows * cell.units)   // h_0 = 0
-        cell.prepare(params: params, rows: inputs.rows, workspace: cellWorkspace)
-        for t in 0..<inputs.length {
-            cell.forward(step: t, x: inputs[t], states: states, params: params, workspace: cellWorkspace)
+        ws.states.pointer.update(repeating: 0, count: inputs.rows * cell.units)   // h_0 = 0
+        for first in rowBlocks(inputs.rows) {
+            let count = min(cell.rowBlock ?? inputs.rows, inputs.rows - first)
+            let states = history(ws, inputs, first: first, count: count), block = inputs.block(first: first, count: count)
+            cell.prepare(params: params, rows: count, workspace: cellWorkspace)
+            for t in 0..<inputs.length {
+                cell.forward(step: t, x: block[t], states: states, params: params, workspace: cellWorkspace)
+            }
         }
-        return UnsafePointer(timing == .every ? states[1] : states[inputs.length])
+        let all = history(ws, inputs, first: 0, count: inputs.rows)
+        return UnsafePointer(timing == .every ? all[1] : all[inputs.length])
     }
 
     @_specialize(exported: false, where Cell == WaveCell<Float>)
@@ -81,22 +97,25 @@ struct RecurrentLayer<Cell: RecurrentCell>: SequenceBody {
     func backward(params: UnsafePointer<T>, grads: UnsafeMutablePointer<T>, inputs: StepInputs<T>, readout: FeatureGradient<T>,
                   ws: Workspace<T>) {
         let cellWorkspace = unsafeDowncast(ws.body, to: Cell.Workspace.self)
-        let states = history(ws, inputs), b = inputs.rows, length = inputs.length
-        let every = timing == .every
+        let length = inputs.length, every = timing == .every
         let dh = ws.dhReadout.pointer
-        readout.write(into: dh, readoutStep: every ? length - 1 : 0, rows: b)
-        cell.beginBackward(dh: dh, states: states, params: params, workspace: cellWorkspace)
-        for t in stride(from: length - 1, through: 0, by: -1) {
-            // readout step t - 1 reads h_t, the state step t starts from
-            var dhReadout: UnsafePointer<T>? = nil
-            if every && t > 0 {
-                readout.write(into: dh, readoutStep: t - 1, rows: b)
-                dhReadout = UnsafePointer(dh)
+        for first in rowBlocks(inputs.rows) {
+            let count = min(cell.rowBlock ?? inputs.rows, inputs.rows - first)
+            let states = history(ws, inputs, first: first, count: count), block = inputs.block(first: first, count: count)
+            readout.write(into: dh, readoutStep: every ? length - 1 : 0, rows: first ..< first + count, of: inputs.rows)
+            cell.beginBackward(dh: dh, states: states, params: params, workspace: cellWorkspace)
+            for t in stride(from: length - 1, through: 0, by: -1) {
+                // readout step t - 1 reads h_t, the state step t starts from
+                var dhReadout: UnsafePointer<T>? = nil
+                if every && t > 0 {
+                    readout.write(into: dh, readoutStep: t - 1, rows: first ..< first + count, of: inputs.rows)
+                    dhReadout = UnsafePointer(dh)
+                }
+                cell.backward(step: t, x: block[t], states: states, dhReadout: dhReadout, params: params, grads: grads,
+                              workspace: cellWorkspace)
             }
-            cell.backward(step: t, x: inputs[t], states: states, dhReadout: dhReadout, params: params, grads: grads,
-                          workspace: cellWorkspace)
+            cell.endBackward(states: states, params: params, grads: grads, workspace: cellWorkspace)
         }
-        cell.endBackward(states: states, params: params, grads: grads, workspace: cellWorkspace)
     }
 }
 

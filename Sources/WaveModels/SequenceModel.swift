@@ -35,7 +35,7 @@ public final class SequenceModel<T: Scalar>: @unchecked Sendable {
         precondition(b <= ws.capacity && length == ws.length, "workspace too small for this batch")
         precondition(batch.inputSize == config.inputSize)
         let inputs = StepInputs(base: UnsafePointer(batch.inputs.pointer + rows.lowerBound * batch.inputSize),
-                                stepStride: batch.batch * batch.inputSize, rows: b, length: length)
+                                stepStride: batch.batch * batch.inputSize, inputSize: batch.inputSize, rows: b, length: length)
         let steps = config.kind.isRecurrent ? readoutSteps(length: length) : 1
         let features = body.forward(params: params, inputs: inputs, ws: ws)
         readout.forward(params: params, features: features, rows: steps * b, ws: ws)

@@ -67,6 +67,20 @@ final class GradientCheckTests: XCTestCase {
         }
     }
 
+    /// Rings of 2 x 1024 doubles make the cell walk its rows in blocks of 8 (`rowBlock`): 20 rows
+    /// on 2 threads are two shards of 10, each a block of 8 and one of 2, with readouts at every
+    /// step (each block's readout gradient rows) and at the last. (tanh: among this many relu
+    /// pre-activations one sits within a finite-difference step of the kink.)
+    func testWaveRNNInRowBlocks() {
+        let config = ModelConfig(kind: .wrnn, inputSize: 1, outputSize: 2, ringSize: 1024, channels: 2, kernelSize: 3,
+                                 activation: .tanh, readoutTiming: .every)
+        XCTAssertEqual(WaveCell<Double>(config).rowBlock, 8)
+        check(config, length: 3, batch: 20, threads: 2, jitter: 0.05)
+        var last = config
+        last.readoutTiming = .last
+        check(last, length: 3, batch: 20, threads: 2, jitter: 0.05)
+    }
+
     func testWaveRNNReadoutsKernelsAndRegression() {
         check(ModelConfig(kind: .wrnn, inputSize: 2, outputSize: 3, ringSize: 6, channels: 2, kernelSize: 3,
                           readout: .mlp, readoutTiming: .every, mlpHidden: 7), jitter: 0.05)

@@ -9,14 +9,21 @@ public struct ParameterSpec: Equatable, Sendable {
     public var count: Int { shape.reduce(1, *) }
 }
 
-/// The states h_0 ... h_L the readout sees, for the rows of one shard: [L + 1, rows, N], h_0 = 0.
+/// The states h_0 ... h_L the readout sees, for the rows of one shard: [L + 1, rows, N], h_0 = 0;
+/// or for a block of those rows, whose steps then lie `stepStride` apart.
 public struct StateHistory<T: Scalar> {
     public let base: UnsafeMutablePointer<T>
     /// L: steps; the last state is self[length].
     public let length: Int
     public let rows: Int
     public let units: Int
-    @inline(__always) public subscript(t: Int) -> UnsafeMutablePointer<T> { base + t * rows * units }
+    /// Distance between steps: rows * units, or the whole shard's when these rows are a block of it.
+    public let stepStride: Int
+    public init(base: UnsafeMutablePointer<T>, length: Int, rows: Int, units: Int, stepStride: Int? = nil) {
+        self.base = base; self.length = length; self.rows = rows; self.units = units
+        self.stepStride = stepStride ?? rows * units
+    }
+    @inline(__always) public subscript(t: Int) -> UnsafeMutablePointer<T> { base + t * stepStride }
 }
 
 /// One time step of a recurrent network: h_{t+1} = cell(h_t, x_t), and its reverse.
@@ -38,6 +45,13 @@ public protocol RecurrentCell<T>: Sendable {
     var parameters: [ParameterSpec] { get }
     /// Initial values of `parameters`, concatenated, drawn from `rng` in tensor order.
     func initialValues(_ rng: inout RandomStream) -> [Double]
+
+    /// Rows to walk through every step at a time, or nil for all of a shard's rows in each step.
+    /// A block is small enough that one step's state is still in cache when the next step reads
+    /// it. Only a cell that keeps nothing per step outside `states` may ask for blocks: the layer
+    /// runs each block forward through all steps (prepare, then forward), and later each block
+    /// backward (beginBackward ... endBackward), so the cell's `endBackward` must add into `grads`.
+    var rowBlock: Int? { get }
 
     /// Buffers for at most `capacity` rows of sequences of `length` steps.
     func makeWorkspace(capacity: Int, length: Int) -> Workspace
@@ -76,6 +90,8 @@ extension RecurrentCell {
     public var readoutName: String { "readout" }
     /// The tensor's own name without the module prefix ("i2h.weight").
     public func symbol(_ spec: ParameterSpec) -> String { String(spec.name.split(separator: ".", maxSplits: 1).last ?? "") }
+    /// All of a shard's rows in each step: the BLAS products of the dense cells want them.
+    public var rowBlock: Int? { nil }
     /// The readout weight's init: PyTorch's default, or the cell authors' own.
     public var readoutWeightInit: ReadoutWeightInit { .pytorchDefault }
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }

@@ -24,6 +24,14 @@ public struct WaveCell<T: Scalar>: RecurrentCell {
     public func symbol(_ spec: ParameterSpec) -> String {
         [ParameterRole.recurrentWeight: "u", .recurrentBias: "b_u", .encoderWeight: "V", .encoderBias: "b_V"][spec.role] ?? spec.name
     }
+    /// Blocks of rows whose state at one step fills at most 128 KB, in multiples of the AVX-512
+    /// path's 8-ring groups, so h_t is still in L2 when step t + 1 reads it (the cell keeps nothing
+    /// per step but the states). Not with a dense V (d > 16): its gradient dV += dpre^T x_t rewrites
+    /// all of dV once per call, so fewer rows per call would cost more than the cache saves.
+    public var rowBlock: Int? {
+        guard encoder.small else { return nil }
+        return max(8, 128 * 1024 / (units * MemoryLayout<T>.stride) / 8 * 8)
+    }
     public var flopsPerStep: Double { Double(2 * c * c * f * n + 2 * config.inputSize * units) }
 
     public init(_ config: ModelConfig) {
