@@ -23,67 +23,194 @@ extension Scalar {
                                    channelsOut: channelsOut, channelsIn: channelsIn, ringSize: ringSize, kernel: kernel)
     }
 
+    /// out [rows, n] (+)= a [rows, k] b [k, n] for small k (BLAS's packing would cost more than
+    /// the arithmetic). Mostly-zero a (one-hot tokens) goes one axpy per nonzero; dense a (the
+    /// readout's dlogits) in register tiles of 4 rows x 16 columns, so each loaded row of b
+    /// serves four rows and out is written once.
     @inline(__always)
     public static func smallProduct(
         out: UnsafeMutablePointer<Self>, a: UnsafePointer<Self>, b: UnsafePointer<Self>, initial: UnsafePointer<Self>?,
         rows: Int, k: Int, n: Int, accumulate: Bool
     ) {
-        for r in 0..<rows {
-            let dst = out + r * n
-            if !accumulate {
-                if let initial { dst.update(from: initial, count: n) } else { dst.update(repeating: 0, count: n) }
+        guard mostlyNonzero(a, count: rows * k) else {
+            for r in 0..<rows {
+                let dst = out + r * n
+                if !accumulate {
+                    if let initial { dst.update(from: initial, count: n) } else { dst.update(repeating: 0, count: n) }
+                }
+                for p in 0..<k {
+                    let coefficient = a[r * k + p]
+                    if coefficient == 0 { continue }
+                    axpy(dst, coefficient, b + p * n, n)
+                }
             }
-            for p in 0..<k {
-                let coefficient = a[r * k + p]
-                if coefficient == 0 { continue }
-                axpy(dst, coefficient, b + p * n, n)
+            return
+        }
+        let stripeEnd = n / 16 * 16
+        var r0 = 0
+        while r0 < rows {
+            let valid = min(4, rows - r0)
+            // rows past `valid` repeat the last valid row and are not stored
+            let a0 = a + r0 * k, a1 = a + (r0 + min(1, valid - 1)) * k
+            let a2 = a + (r0 + min(2, valid - 1)) * k, a3 = a + (r0 + min(3, valid - 1)) * k
+            var i = 0
+            while i < stripeEnd {
+                @inline(__always) func start(_ row: Int, _ j: Int) -> SIMD8<Self> {
+                    if accumulate { return loadVector(out + (r0 + min(row, valid - 1)) * n + j) }
+                    if let initial { return loadVector(initial + j) }
+                    return SIMD8<Self>()
+                }
+                var c00 = start(0, i), c01 = start(0, i + 8), c10 = start(1, i), c11 = start(1, i + 8)
+                var c20 = start(2, i), c21 = start(2, i + 8), c30 = start(3, i), c31 = start(3, i + 8)
+                for p in 0..<k {
+                    let b0 = loadVector(b + p * n + i), b1 = loadVector(b + p * n + i + 8)
+                    var s = SIMD8<Self>(repeating: a0[p]); c00.addProduct(s, b0); c01.addProduct(s, b1)
+                    s = SIMD8<Self>(repeating: a1[p]); c10.addProduct(s, b0); c11.addProduct(s, b1)
+                    s = SIMD8<Self>(repeating: a2[p]); c20.addProduct(s, b0); c21.addProduct(s, b1)
+                    s = SIMD8<Self>(repeating: a3[p]); c30.addProduct(s, b0); c31.addProduct(s, b1)
+                }
+                let o = out + r0 * n + i
+                storeVector(c00, o); storeVector(c01, o + 8)
+                if valid > 1 { storeVector(c10, o + n); storeVector(c11, o + n + 8) }
+                if valid > 2 { storeVector(c20, o + 2 * n); storeVector(c21, o + 2 * n + 8) }
+                if valid > 3 { storeVector(c30, o + 3 * n); storeVector(c31, o + 3 * n + 8) }
+                i += 16
             }
+            for r in r0..<(r0 + valid) {
+                for j in stripeEnd..<n {
+                    var v: Self = accumulate ? out[r * n + j] : (initial?[j] ?? 0)
+                    for p in 0..<k { v += a[r * k + p] * b[p * n + j] }
+                    out[r * n + j] = v
+                }
+            }
+            r0 += 4
         }
     }
 
+    /// out [k, n] += a^T d for a [rows, k] with small k, d [rows, n]. Mostly-zero a goes one axpy
+    /// per nonzero; dense a in tiles of 6 outputs x 16 columns summed over 64 rows at a time
+    /// (their d stays in cache across the column stripes), so out is read and written once per
+    /// 64 rows instead of once per row and output.
     @inline(__always)
     public static func smallTransposedProduct(
         out: UnsafeMutablePointer<Self>, a: UnsafePointer<Self>, d: UnsafePointer<Self>, rows: Int, k: Int, n: Int
     ) {
-        for r in 0..<rows {
-            for p in 0..<k {
-                let coefficient = a[r * k + p]
-                if coefficient == 0 { continue }
-                axpy(out + p * n, coefficient, d + r * n, n)
+        guard mostlyNonzero(a, count: rows * k) else {
+            for r in 0..<rows {
+                for p in 0..<k {
+                    let coefficient = a[r * k + p]
+                    if coefficient == 0 { continue }
+                    axpy(out + p * n, coefficient, d + r * n, n)
+                }
             }
+            return
+        }
+        let stripeEnd = n / 16 * 16
+        var r0 = 0
+        while r0 < rows {
+            let blockRows = min(64, rows - r0)
+            var i = 0
+            while i < stripeEnd {
+                var p0 = 0
+                while p0 < k {
+                    let valid = min(6, k - p0)
+                    // outputs past `valid` repeat the last valid one and are not stored
+                    let q1 = p0 + min(1, valid - 1), q2 = p0 + min(2, valid - 1), q3 = p0 + min(3, valid - 1)
+                    let q4 = p0 + min(4, valid - 1), q5 = p0 + min(5, valid - 1)
+                    var c00 = SIMD8<Self>(), c01 = SIMD8<Self>(), c10 = SIMD8<Self>(), c11 = SIMD8<Self>()
+                    var c20 = SIMD8<Self>(), c21 = SIMD8<Self>(), c30 = SIMD8<Self>(), c31 = SIMD8<Self>()
+                    var c40 = SIMD8<Self>(), c41 = SIMD8<Self>(), c50 = SIMD8<Self>(), c51 = SIMD8<Self>()
+                    for r in r0..<(r0 + blockRows) {
+                        let x0 = loadVector(d + r * n + i), x1 = loadVector(d + r * n + i + 8), ar = a + r * k
+                        var s = SIMD8<Self>(repeating: ar[p0]); c00.addProduct(s, x0); c01.addProduct(s, x1)
+                        s = SIMD8<Self>(repeating: ar[q1]); c10.addProduct(s, x0); c11.addProduct(s, x1)
+                        s = SIMD8<Self>(repeating: ar[q2]); c20.addProduct(s, x0); c21.addProduct(s, x1)
+                        s = SIMD8<Self>(repeating: ar[q3]); c30.addProduct(s, x0); c31.addProduct(s, x1)
+                        s = SIMD8<Self>(repeating: ar[q4]); c40.addProduct(s, x0); c41.addProduct(s, x1)
+                        s = SIMD8<Self>(repeating: ar[q5]); c50.addProduct(s, x0); c51.addProduct(s, x1)
+                    }
+                    @inline(__always) func add(_ q: Int, _ lo: SIMD8<Self>, _ hi: SIMD8<Self>) {
+                        let o = out + (p0 + q) * n + i
+                        storeVector(loadVector(o) + lo, o); storeVector(loadVector(o + 8) + hi, o + 8)
+                    }
+                    add(0, c00, c01)
+                    if valid > 1 { add(1, c10, c11) }
+                    if valid > 2 { add(2, c20, c21) }
+                    if valid > 3 { add(3, c30, c31) }
+                    if valid > 4 { add(4, c40, c41) }
+                    if valid > 5 { add(5, c50, c51) }
+                    p0 += 6
+                }
+                i += 16
+            }
+            for p in 0..<k {
+                for j in stripeEnd..<n {
+                    var v = out[p * n + j]
+                    for r in r0..<(r0 + blockRows) { v += a[r * k + p] * d[r * n + j] }
+                    out[p * n + j] = v
+                }
+            }
+            r0 += blockRows
         }
     }
 
+    /// Whether more than half of a's values are nonzero.
+    @inline(__always)
+    static func mostlyNonzero(_ a: UnsafePointer<Self>, count: Int) -> Bool {
+        var nonzero = 0
+        for j in 0..<count where a[j] != 0 { nonzero += 1 }
+        return 2 * nonzero > count
+    }
+
+    /// out [rows, width] = a [rows, n] b^T for b [width, n], width small: tiles of 2 rows x 4
+    /// outputs, so each loaded vector of b serves two rows and each of a four outputs.
     @inline(__always)
     public static func narrowProduct(
         out: UnsafeMutablePointer<Self>, a: UnsafePointer<Self>, b: UnsafePointer<Self>, rows: Int, width: Int, n: Int
     ) {
         let vectorEnd = n / 8 * 8
-        for r in 0..<rows {
-            let row = a + r * n
+        var r = 0
+        while r < rows {
+            let pair = rows - r > 1
+            let row0 = a + r * n, row1 = pair ? row0 + n : row0
             var o = 0
             while o < width {
-                // four outputs at a time share each load of the row
                 let count = min(4, width - o)
                 let b0 = b + o * n
                 let b1 = count > 1 ? b0 + n : b0, b2 = count > 2 ? b1 + n : b1, b3 = count > 3 ? b2 + n : b2
                 var s0 = SIMD8<Self>(), s1 = SIMD8<Self>(), s2 = SIMD8<Self>(), s3 = SIMD8<Self>()
+                var t0 = SIMD8<Self>(), t1 = SIMD8<Self>(), t2 = SIMD8<Self>(), t3 = SIMD8<Self>()
                 var i = 0
                 while i < vectorEnd {
-                    let x = loadVector(row + i)
-                    s0.addProduct(x, loadVector(b0 + i)); s1.addProduct(x, loadVector(b1 + i))
-                    s2.addProduct(x, loadVector(b2 + i)); s3.addProduct(x, loadVector(b3 + i))
+                    let x = loadVector(row0 + i), y = loadVector(row1 + i)
+                    var w = loadVector(b0 + i); s0.addProduct(x, w); t0.addProduct(y, w)
+                    w = loadVector(b1 + i); s1.addProduct(x, w); t1.addProduct(y, w)
+                    w = loadVector(b2 + i); s2.addProduct(x, w); t2.addProduct(y, w)
+                    w = loadVector(b3 + i); s3.addProduct(x, w); t3.addProduct(y, w)
                     i += 8
                 }
-                var t0 = s0.sum(), t1 = s1.sum(), t2 = s2.sum(), t3 = s3.sum()
-                while i < n { t0 += row[i] * b0[i]; t1 += row[i] * b1[i]; t2 += row[i] * b2[i]; t3 += row[i] * b3[i]; i += 1 }
+                var u0 = s0.sum(), u1 = s1.sum(), u2 = s2.sum(), u3 = s3.sum()
+                var v0 = t0.sum(), v1 = t1.sum(), v2 = t2.sum(), v3 = t3.sum()
+                while i < n {
+                    u0 += row0[i] * b0[i]; u1 += row0[i] * b1[i]; u2 += row0[i] * b2[i]; u3 += row0[i] * b3[i]
+                    v0 += row1[i] * b0[i]; v1 += row1[i] * b1[i]; v2 += row1[i] * b2[i]; v3 += row1[i] * b3[i]
+                    i += 1
+                }
                 let dst = out + r * width + o
-                dst[0] = t0
-                if count > 1 { dst[1] = t1 }
-                if count > 2 { dst[2] = t2 }
-                if count > 3 { dst[3] = t3 }
+                dst[0] = u0
+                if count > 1 { dst[1] = u1 }
+                if count > 2 { dst[2] = u2 }
+                if count > 3 { dst[3] = u3 }
+                if pair {
+                    let next = dst + width
+                    next[0] = v0
+                    if count > 1 { next[1] = v1 }
+                    if count > 2 { next[2] = v2 }
+                    if count > 3 { next[3] = v3 }
+                }
                 o += count
             }
+            r += pair ? 2 : 1
         }
     }
 

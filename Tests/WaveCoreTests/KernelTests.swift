@@ -147,11 +147,14 @@ final class BitReluTests: XCTestCase {
 }
 
 final class SmallProductTests: XCTestCase {
-    /// The BLAS-free products against the plain triple loop, with zeros to skip and odd sizes.
+    /// The BLAS-free products against the plain triple loop: a mostly nonzero (register tiles,
+    /// partial row and output tiles, column tails, more than one 64-row block) and mostly zero
+    /// (one axpy per nonzero), odd sizes.
     func testSmallAndNarrowProductsMatchPlainLoops() {
         var rng = RandomStream(seed: 21)
-        for (rows, k, n) in [(1, 1, 1), (3, 2, 7), (5, 10, 17), (64, 16, 100), (2, 3, 600)] {
-            let a = (0..<(rows * k)).map { _ in rng.uniform() < 0.3 ? 0 : rng.uniform(-1, 1) }
+        for zeros in [0.3, 0.8] {
+        for (rows, k, n) in [(1, 1, 1), (3, 2, 7), (5, 10, 17), (64, 16, 100), (2, 3, 600), (130, 7, 37), (9, 13, 48)] {
+            let a = (0..<(rows * k)).map { _ in rng.uniform() < zeros ? 0 : rng.uniform(-1, 1) }
             let b = (0..<(k * n)).map { _ in rng.uniform(-1, 1) }
             let initial = (0..<n).map { _ in rng.uniform(-1, 1) }
             var expected = [Double](repeating: 0, count: rows * n)
@@ -178,6 +181,7 @@ final class SmallProductTests: XCTestCase {
             referenceGemm(&expectedN, ldc: k, d, lda: n, .none, b, ldb: n, .transposed, m: rows, n: k, k: n)
             Double.narrowProduct(out: &narrow, a: d, b: b, rows: rows, width: k, n: n)
             assertClose(narrow, expectedN, 1e-12, "narrowProduct")
+        }
         }
     }
 }
