@@ -380,13 +380,8 @@ func circularConvForwardColumns<T: Scalar>(
     }
     for b in 0..<batch {
         fillWrapped(pad, padStride: padStride, input + b * cIn * n, channels: cIn, n: n, half: f / 2)
-        let rowBase = b * cOut * n
-        let fused = fusedKind.map {
-            FusedEpilogue(kind: $0, ringSize: n, out: asFloat(out + rowBase), addend: e.addend.map { asFloat($0 + rowBase) },
-                          bias: e.bias.map { asFloat($0) },
-                          activationOutput: e.activationOutput.map { asFloat($0 + rowBase) },
-                          columnSums: e.columnSums.map { asFloat($0) })
-        }
+        // the epilogue in the tiles' registers unless it needs tanh
+        let fused = fusedEpilogue(e, out: out, batchRow: b, channelsOut: cOut, ringSize: n)
         convForwardAVX512(raw: asFloat(raw), rawStride: n, columns: asFloat(UnsafePointer(pad)),
                           channelStride: padStride, tapStride: 1, weight: asFloat(weight),
                           rows: cOut, channels: cIn, kernel: f, positions: n, epilogue: fused)
@@ -465,8 +460,12 @@ func circularConvForwardGrouped<T: Scalar>(
                           channelStride: stride, tapStride: 1, weight: asFloat(weight),
                           rows: cOut, channels: cIn, kernel: f, positions: positions)
         for r in 0..<rows {
-            finishRows(out, raw: raw + r * span, rawStride: stride, rows: cOut, firstRow: 0, batchRow: b0 + r,
-                       channelsOut: cOut, ringSize: n, e)
+            if n >= 16, let fused = fusedEpilogue(e, out: out, batchRow: b0 + r, channelsOut: cOut, ringSize: n) {
+                finishRowsAVX512(raw: asFloat(UnsafePointer(raw + r * span)), rawStride: stride, rows: cOut, epilogue: fused)
+            } else {
+                finishRows(out, raw: raw + r * span, rawStride: stride, rows: cOut, firstRow: 0, batchRow: b0 + r,
+                           channelsOut: cOut, ringSize: n, e)
+            }
         }
         b0 += rows
     }
@@ -508,6 +507,25 @@ func circularConvWeightGradGrouped<T: Scalar>(
                              batchRows: 1, rows: cOut, channels: cIn, kernel: f, positions: positions)
         b0 += rows
     }
+}
+
+/// The epilogue as the AVX-512 kernels apply it, for batch row b's [cOut, n] block, or nil for
+/// tanh (finished from raw sums by the baseline path's `finishRows`).
+@inline(__always)
+func fusedEpilogue<T: Scalar>(_ e: ConvEpilogue<T>, out: UnsafeMutablePointer<T>, batchRow b: Int, channelsOut cOut: Int,
+                              ringSize n: Int) -> FusedEpilogue? {
+    let kind: FusedEpilogue.Kind
+    switch e.mode {
+    case .store, .activate(.identity), .activationGradient(.identity): kind = .store
+    case .accumulate: kind = .accumulate
+    case .activate(.relu): kind = .relu
+    case .activationGradient(.relu): kind = .reluGradient
+    case .activate(.tanh), .activationGradient(.tanh): return nil
+    }
+    let rowBase = b * cOut * n
+    return FusedEpilogue(kind: kind, ringSize: n, out: asFloat(out + rowBase), addend: e.addend.map { asFloat($0 + rowBase) },
+                         bias: e.bias.map { asFloat($0) }, activationOutput: e.activationOutput.map { asFloat($0 + rowBase) },
+                         columnSums: e.columnSums.map { asFloat($0) })
 }
 
 /// The AVX-512 kernels are Float-only; callers have checked T == Float.

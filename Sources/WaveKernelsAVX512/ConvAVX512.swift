@@ -63,6 +63,60 @@ public struct FusedEpilogue {
         store(v, out + index)
         if let columnSums { store(load(columnSums + index) + v, columnSums + index) }
     }
+
+    /// As `finish`, for the last vector of a ring whose length is not a multiple of 16: it ends
+    /// at the ring's end and overlaps the vector before, so lanes below `firstNew` keep the value
+    /// already finished there and add nothing to the column sums.
+    @inline(__always)
+    func finishOverlapping(_ sums: Vector16, row o: Int, firstNew: Int) {
+        let index = o * ringSize + ringSize - 16
+        let old = load(out + index)
+        var v = sums
+        if let addend { v += load(addend + index) }
+        if let bias { v += load(bias + index) }
+        switch kind {
+        case .store: break
+        case .accumulate: v += old
+        case .relu:
+            let bits = unsafeBitCast(v, to: SIMD16<Int32>.self)
+            v = unsafeBitCast(bits & ~(bits &>> 31), to: Vector16.self)
+        case .reluGradient:
+            let hb = unsafeBitCast(load(activationOutput! + index), to: SIMD16<Int32>.self)
+            let notPositive = (hb | (hb &- 1)) &>> 31
+            v = unsafeBitCast(unsafeBitCast(v, to: SIMD16<Int32>.self) & ~notPositive, to: Vector16.self)
+        }
+        // all ones on the new lanes: lane index - firstNew is not negative there
+        let new = ~((SIMD16<Int32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15) &- Int32(firstNew)) &>> 31)
+        let fresh = unsafeBitCast(v, to: SIMD16<Int32>.self) & new
+        let kept = unsafeBitCast(old, to: SIMD16<Int32>.self) & ~new
+        store(unsafeBitCast(fresh | kept, to: Vector16.self), out + index)
+        if let columnSums { store(load(columnSums + index) + unsafeBitCast(fresh, to: Vector16.self), columnSums + index) }
+    }
+}
+
+/// Finishes rows o < rows of raw sums (row o at raw + o * rawStride, the epilogue's ring length
+/// n >= 16 long) into the epilogue's output, 16 lanes at a time; a last partial vector ends at n
+/// and overlaps the one before (`finishOverlapping`). For the rings laid end to end, whose tiles
+/// cannot apply the epilogue themselves.
+public func finishRowsAVX512(raw: UnsafePointer<Float>, rawStride: Int, rows: Int, epilogue e: FusedEpilogue) {
+    let n = e.ringSize, whole = n / 16 * 16
+    // one loop per kind, so the choice is not made per vector
+    @inline(__always) func run(_ kind: FusedEpilogue.Kind) {
+        var e = e
+        e.kind = kind
+        for o in 0..<rows {
+            let row = raw + o * rawStride
+            var i = 0
+            while i < whole { e.finish(load(row + i), row: o, position: i); i += 16 }
+            if whole < n { e.finishOverlapping(load(row + n - 16), row: o, firstNew: 16 - (n - whole)) }
+        }
+    }
+    switch e.kind {
+    case .store: run(.store)
+    case .accumulate: run(.accumulate)
+    case .relu: run(.relu)
+    case .reluGradient: run(.reluGradient)
+    }
 }
 
 /// raw[o, i] = sum_{j < K} weight[o, j] * columns[j, i] for o < rows, i < positions; with an
