@@ -87,15 +87,15 @@ extension Scalar {
         }
     }
 
-    /// out [k, n] += a^T d for a [rows, k] with small k, d [rows, n]. Mostly-zero a goes one axpy
-    /// per nonzero; dense a in tiles of 6 outputs x 16 columns summed over 64 rows at a time
-    /// (their d stays in cache across the column stripes), so out is read and written once per
-    /// 64 rows instead of once per row and output.
+    /// out [k, n] += a^T d for a [rows, k] with small k, d [rows, n]. Mostly-zero a, or k < 4,
+    /// goes one axpy per nonzero (out's k rows stay in L1); dense a with k >= 4 in tiles of 6
+    /// outputs x 16 columns summed over 64 rows at a time (their d stays in cache across the
+    /// column stripes), so out is read and written once per 64 rows instead of once per row and output.
     @inline(__always)
     public static func smallTransposedProduct(
         out: UnsafeMutablePointer<Self>, a: UnsafePointer<Self>, d: UnsafePointer<Self>, rows: Int, k: Int, n: Int
     ) {
-        guard mostlyNonzero(a, count: rows * k) else {
+        guard k >= 4 && mostlyNonzero(a, count: rows * k) else {
             for r in 0..<rows {
                 for p in 0..<k {
                     let coefficient = a[r * k + p]
