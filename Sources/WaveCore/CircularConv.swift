@@ -368,16 +368,6 @@ func circularConvForwardColumns<T: Scalar>(
     let padStride = circularPadStride(ringSize: n, kernel: f)
     let raw = scratch                                           // [cOut rounded up to 6, n]
     let pad = raw + (cOut + 5) / 6 * 6 * n                      // [cIn, padStride]
-    // the epilogue in the tiles' registers unless it needs tanh
-    let fusedKind: FusedEpilogue.Kind?
-    switch e.mode {
-    case .store, .activate(.identity): fusedKind = .store
-    case .accumulate: fusedKind = .accumulate
-    case .activate(.relu): fusedKind = .relu
-    case .activationGradient(.relu): fusedKind = .reluGradient
-    case .activationGradient(.identity): fusedKind = .store
-    case .activate(.tanh), .activationGradient(.tanh): fusedKind = nil
-    }
     for b in 0..<batch {
         fillWrapped(pad, padStride: padStride, input + b * cIn * n, channels: cIn, n: n, half: f / 2)
         // the epilogue in the tiles' registers unless it needs tanh
