@@ -65,18 +65,23 @@ public struct FusedEpilogue {
     }
 
     /// As `finish`, for the last vector of a ring whose length is not a multiple of 16: it ends
-    /// at the ring's end and overlaps the vector before, so lanes below `firstNew` keep the value
-    /// already finished there and add nothing to the column sums.
+    /// at the ring's end and overlaps the vector before, whose lanes below `firstNew` it
+    /// recomputes to the same values (store, relu, relu gradient) or keeps (accumulate). Only the
+    /// new lanes go into the column sums, one by one: a vector load there would overlap the
+    /// vector just stored and wait for it.
     @inline(__always)
     func finishOverlapping(_ sums: Vector16, row o: Int, firstNew: Int) {
         let index = o * ringSize + ringSize - 16
-        let old = load(out + index)
         var v = sums
         if let addend { v += load(addend + index) }
         if let bias { v += load(bias + index) }
         switch kind {
         case .store: break
-        case .accumulate: v += old
+        case .accumulate:
+            let old = load(out + index)
+            // all ones on the new lanes: lane index - firstNew is not negative there
+            let new = ~((SIMD16<Int32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15) &- Int32(firstNew)) &>> 31)
+            v = masked(v, new) + old
         case .relu:
             let bits = unsafeBitCast(v, to: SIMD16<Int32>.self)
             v = unsafeBitCast(bits & ~(bits &>> 31), to: Vector16.self)
@@ -85,13 +90,14 @@ public struct FusedEpilogue {
             let notPositive = (hb | (hb &- 1)) &>> 31
             v = unsafeBitCast(unsafeBitCast(v, to: SIMD16<Int32>.self) & ~notPositive, to: Vector16.self)
         }
-        // all ones on the new lanes: lane index - firstNew is not negative there
-        let new = ~((SIMD16<Int32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15) &- Int32(firstNew)) &>> 31)
-        let fresh = unsafeBitCast(v, to: SIMD16<Int32>.self) & new
-        let kept = unsafeBitCast(old, to: SIMD16<Int32>.self) & ~new
-        store(unsafeBitCast(fresh | kept, to: Vector16.self), out + index)
-        if let columnSums { store(load(columnSums + index) + unsafeBitCast(fresh, to: Vector16.self), columnSums + index) }
+        store(v, out + index)
+        if let columnSums { for lane in firstNew..<16 { columnSums[index + lane] += v[lane] } }
     }
+}
+
+/// v on the lanes where mask is all ones, zero elsewhere.
+@inline(__always) func masked(_ v: Vector16, _ mask: SIMD16<Int32>) -> Vector16 {
+    unsafeBitCast(unsafeBitCast(v, to: SIMD16<Int32>.self) & mask, to: Vector16.self)
 }
 
 /// Finishes rows o < rows of raw sums (row o at raw + o * rawStride, the epilogue's ring length
