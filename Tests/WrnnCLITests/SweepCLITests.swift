@@ -335,12 +335,22 @@ final class SweepCLITests: XCTestCase {
         }
         XCTAssertTrue(signalled, "task 1 was signalled while running")
         deadline = Date().addingTimeInterval(300)
+        var pendingSince: Date? = nil
         while Date() < deadline {
             let ids = (plan["runs"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
             let finished = ids.filter { id in ["DONE", "FAILED"].contains { FileManager.default.fileExists(atPath: cluster + "/runs/" + id + "/" + $0) } }
             if finished.count == ids.count && shell("squeue -h -j \(job)").output.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { break }
-            // Slurm holds a requeued task for two minutes; let it start now
-            if shell("squeue -h -j \(job) -o %T").output.contains("PENDING") { _ = shell("scontrol update jobid=\(job)_1 starttime=now") }
+            // Slurm holds a requeued task for two minutes; let it start sooner, but not within
+            // seconds of the kill: slurmd refuses to launch it while it still counts the old
+            // instance as killed ("Job 52 already killed, do not launch batch job", then "Job
+            // credential revoked") and the task fails instead of resuming
+            if shell("squeue -h -j \(job) -o %T").output.contains("PENDING") {
+                if let since = pendingSince {
+                    if Date().timeIntervalSince(since) >= 5 { _ = shell("scontrol update jobid=\(job)_1 starttime=now") }
+                } else {
+                    pendingSince = Date()
+                }
+            }
             Thread.sleep(forTimeInterval: 1)
         }
         XCTAssertEqual(events(cluster, "stopped").count, 1, "the signalled task checkpointed and stopped")
