@@ -29,9 +29,10 @@ struct StepInputs<T: Scalar> {
     let rows: Int
     let length: Int
     @inline(__always) subscript(t: Int) -> UnsafePointer<T> { base + t * stepStride }
-    /// Rows first ..< first + count of these.
-    func block(first: Int, count: Int) -> StepInputs {
-        StepInputs(base: base + first * inputSize, stepStride: stepStride, inputSize: inputSize, rows: count, length: length)
+    /// `rows` of these.
+    func block(_ rows: Range<Int>) -> StepInputs {
+        StepInputs(base: base + rows.lowerBound * inputSize, stepStride: stepStride, inputSize: inputSize, rows: rows.count,
+                   length: length)
     }
 }
 
@@ -54,15 +55,16 @@ struct RecurrentLayer<Cell: RecurrentCell>: SequenceBody {
     func bytes(of workspace: AnyObject) -> Int { cell.bytes(of: unsafeDowncast(workspace, to: Cell.Workspace.self)) }
     func workspaceCount(capacity: Int, length: Int) -> Double { cell.workspaceCount(capacity: capacity, length: length) }
 
-    /// The states of rows first ..< first + count of the shard `inputs` covers.
-    func history(_ ws: Workspace<T>, _ inputs: StepInputs<T>, first: Int, count: Int) -> StateHistory<T> {
-        StateHistory(base: ws.states.pointer + first * cell.units, length: inputs.length, rows: count, units: cell.units,
-                     stepStride: inputs.rows * cell.units)
+    /// The states of `rows` of the shard `inputs` covers.
+    func history(_ ws: Workspace<T>, _ inputs: StepInputs<T>, _ rows: Range<Int>) -> StateHistory<T> {
+        StateHistory(base: ws.states.pointer + rows.lowerBound * cell.units, length: inputs.length, rows: rows.count,
+                     units: cell.units, stepStride: inputs.rows * cell.units)
     }
 
     /// The row blocks the cell walks through time one at a time: all rows at once unless it asks.
-    func rowBlocks(_ rows: Int) -> StrideTo<Int> {
-        stride(from: 0, to: rows, by: max(1, min(cell.rowBlock ?? rows, rows)))
+    func rowBlocks(_ rows: Int) -> [Range<Int>] {
+        let size = max(1, min(cell.rowBlock ?? rows, rows))
+        return stride(from: 0, to: rows, by: size).map { $0 ..< min($0 + size, rows) }
     }
 
     // Training runs Float: these attributes give each cell's walk a version specialised for it, so the
@@ -76,15 +78,14 @@ struct RecurrentLayer<Cell: RecurrentCell>: SequenceBody {
     func forward(params: UnsafePointer<T>, inputs: StepInputs<T>, ws: Workspace<T>) -> UnsafePointer<T> {
         let cellWorkspace = unsafeDowncast(ws.body, to: Cell.Workspace.self)
         ws.states.pointer.update(repeating: 0, count: inputs.rows * cell.units)   // h_0 = 0
-        for first in rowBlocks(inputs.rows) {
-            let count = min(cell.rowBlock ?? inputs.rows, inputs.rows - first)
-            let states = history(ws, inputs, first: first, count: count), block = inputs.block(first: first, count: count)
-            cell.prepare(params: params, rows: count, workspace: cellWorkspace)
+        for rows in rowBlocks(inputs.rows) {
+            let states = history(ws, inputs, rows), block = inputs.block(rows)
+            cell.prepare(params: params, rows: rows.count, workspace: cellWorkspace)
             for t in 0..<inputs.length {
                 cell.forward(step: t, x: block[t], states: states, params: params, workspace: cellWorkspace)
             }
         }
-        let all = history(ws, inputs, first: 0, count: inputs.rows)
+        let all = history(ws, inputs, 0 ..< inputs.rows)
         return UnsafePointer(timing == .every ? all[1] : all[inputs.length])
     }
 
@@ -99,16 +100,15 @@ struct RecurrentLayer<Cell: RecurrentCell>: SequenceBody {
         let cellWorkspace = unsafeDowncast(ws.body, to: Cell.Workspace.self)
         let length = inputs.length, every = timing == .every
         let dh = ws.dhReadout.pointer
-        for first in rowBlocks(inputs.rows) {
-            let count = min(cell.rowBlock ?? inputs.rows, inputs.rows - first)
-            let states = history(ws, inputs, first: first, count: count), block = inputs.block(first: first, count: count)
-            readout.write(into: dh, readoutStep: every ? length - 1 : 0, rows: first ..< first + count, of: inputs.rows)
+        for rows in rowBlocks(inputs.rows) {
+            let states = history(ws, inputs, rows), block = inputs.block(rows)
+            readout.write(into: dh, readoutStep: every ? length - 1 : 0, rows: rows, of: inputs.rows)
             cell.beginBackward(dh: dh, states: states, params: params, workspace: cellWorkspace)
             for t in stride(from: length - 1, through: 0, by: -1) {
                 // readout step t - 1 reads h_t, the state step t starts from
                 var dhReadout: UnsafePointer<T>? = nil
                 if every && t > 0 {
-                    readout.write(into: dh, readoutStep: t - 1, rows: first ..< first + count, of: inputs.rows)
+                    readout.write(into: dh, readoutStep: t - 1, rows: rows, of: inputs.rows)
                     dhReadout = UnsafePointer(dh)
                 }
                 cell.backward(step: t, x: block[t], states: states, dhReadout: dhReadout, params: params, grads: grads,
