@@ -42,24 +42,31 @@ public struct FusedEpilogue {
         self.activationOutput = activationOutput; self.columnSums = columnSums
     }
 
+    /// The finished value at out[index ..< index + 16] from its raw sums: addend and bias added,
+    /// then the kind's step; `accumulated` turns the sum into what accumulate stores.
     @inline(__always)
-    func finish(_ sums: Vector16, row o: Int, position i: Int) {
-        let index = o * ringSize + i
+    func finished(_ sums: Vector16, index: Int, accumulated: (Vector16) -> Vector16) -> Vector16 {
         var v = sums
         if let addend { v += load(addend + index) }
         if let bias { v += load(bias + index) }
         switch kind {
-        case .store: break
-        case .accumulate: v += load(out + index)
+        case .store: return v
+        case .accumulate: return accumulated(v)
         case .relu:
             // on the bit patterns: negative lanes (sign bit set) become +0
             let bits = unsafeBitCast(v, to: SIMD16<Int32>.self)
-            v = unsafeBitCast(bits & ~(bits &>> 31), to: Vector16.self)
+            return unsafeBitCast(bits & ~(bits &>> 31), to: Vector16.self)
         case .reluGradient:
             let hb = unsafeBitCast(load(activationOutput! + index), to: SIMD16<Int32>.self)
             let notPositive = (hb | (hb &- 1)) &>> 31   // all ones where h <= 0
-            v = unsafeBitCast(unsafeBitCast(v, to: SIMD16<Int32>.self) & ~notPositive, to: Vector16.self)
+            return unsafeBitCast(unsafeBitCast(v, to: SIMD16<Int32>.self) & ~notPositive, to: Vector16.self)
         }
+    }
+
+    @inline(__always)
+    func finish(_ sums: Vector16, row o: Int, position i: Int) {
+        let index = o * ringSize + i
+        let v = finished(sums, index: index) { $0 + load(out + index) }
         store(v, out + index)
         if let columnSums { store(load(columnSums + index) + v, columnSums + index) }
     }
@@ -72,23 +79,10 @@ public struct FusedEpilogue {
     @inline(__always)
     func finishOverlapping(_ sums: Vector16, row o: Int, firstNew: Int) {
         let index = o * ringSize + ringSize - 16
-        var v = sums
-        if let addend { v += load(addend + index) }
-        if let bias { v += load(bias + index) }
-        switch kind {
-        case .store: break
-        case .accumulate:
-            let old = load(out + index)
+        let v = finished(sums, index: index) { sum in
             // all ones on the new lanes: lane index - firstNew is not negative there
             let new = ~((SIMD16<Int32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15) &- Int32(firstNew)) &>> 31)
-            v = masked(v, new) + old
-        case .relu:
-            let bits = unsafeBitCast(v, to: SIMD16<Int32>.self)
-            v = unsafeBitCast(bits & ~(bits &>> 31), to: Vector16.self)
-        case .reluGradient:
-            let hb = unsafeBitCast(load(activationOutput! + index), to: SIMD16<Int32>.self)
-            let notPositive = (hb | (hb &- 1)) &>> 31
-            v = unsafeBitCast(unsafeBitCast(v, to: SIMD16<Int32>.self) & ~notPositive, to: Vector16.self)
+            return masked(sum, new) + load(out + index)
         }
         store(v, out + index)
         if let columnSums { for lane in firstNew..<16 { columnSums[index + lane] += v[lane] } }
