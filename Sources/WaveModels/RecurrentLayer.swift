@@ -10,6 +10,8 @@ protocol SequenceBody<T>: Sendable {
     var summary: String { get }
     func symbol(_ spec: ParameterSpec) -> String
     var flopsPerStep: Double { get }
+    /// The part of it that multiplies x_t (no input gradient in the backward).
+    var inputFlopsPerStep: Double { get }
     var readoutWeightInit: ReadoutWeightInit { get }
     func initialValues(_ rng: inout RandomStream) -> [Double]
     func makeWorkspace(capacity: Int, length: Int) -> AnyObject
@@ -49,6 +51,7 @@ struct RecurrentLayer<Cell: RecurrentCell>: SequenceBody {
     var summary: String { cell.summary }
     func symbol(_ spec: ParameterSpec) -> String { cell.symbol(spec) }
     var flopsPerStep: Double { cell.flopsPerStep }
+    var inputFlopsPerStep: Double { cell.inputFlopsPerStep }
     var readoutWeightInit: ReadoutWeightInit { cell.readoutWeightInit }
     func initialValues(_ rng: inout RandomStream) -> [Double] { cell.initialValues(&rng) }
     func makeWorkspace(capacity: Int, length: Int) -> AnyObject { cell.makeWorkspace(capacity: capacity, length: length) }
@@ -130,6 +133,7 @@ struct FlattenedInput<T: Scalar>: SequenceBody {
     var summary: String { "(no recurrence): the flattened sequence, \(features) values" }
     func symbol(_ spec: ParameterSpec) -> String { spec.name }
     var flopsPerStep: Double { 0 }
+    var inputFlopsPerStep: Double { 0 }
     var readoutWeightInit: ReadoutWeightInit { .pytorchDefault }
     func initialValues(_ rng: inout RandomStream) -> [Double] { [] }
     final class Empty {}

@@ -107,6 +107,8 @@ extension ModelConfig {
 
     /// Multiply-add FLOPs of one forward step of the cell for one sequence (0 for fc).
     public var cellFlopsPerStep: Double { makeBody(Double.self).flopsPerStep }
+    /// The part of `cellFlopsPerStep` that multiplies x_t.
+    public var cellInputFlopsPerStep: Double { makeBody(Double.self).inputFlopsPerStep }
 
     /// The cell's tensors in layout order, each with its share of the parameter count.
     public var cellParameters: [ParameterSpec] { makeBody(Double.self).parameters }

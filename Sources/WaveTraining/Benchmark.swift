@@ -147,8 +147,10 @@ public struct TorchResult: Codable, Sendable {
 
 public enum BLASCore { public static var name: String { BLASThreads.coreName } }
 
-/// Multiply-add FLOPs of one training iteration: the forward pass's matrix products
-/// (recurrence, encoder, readout) and twice that for the backward pass.
+/// Multiply-add FLOPs of one training iteration, counting only products that run: the forward
+/// pass's (recurrence, encoder, readout), and in the backward twice those of the recurrence and
+/// readout (input and weight gradients) but once the encoder's (its weight gradient: x_t is data,
+/// so no gradient flows into it, here or in PyTorch).
 public func trainingFlops(model: ModelConfig, length: Int, batch: Int) -> Double {
     let n = Double(model.units), out = Double(model.outputSize)
     let readoutSteps = Double(model.readoutTiming == .every ? length : 1)
@@ -158,7 +160,7 @@ public func trainingFlops(model: ModelConfig, length: Int, batch: Int) -> Double
         return 3 * Double(batch) * readout
     }
     let forward = Double(batch) * (Double(length) * model.cellFlopsPerStep + readoutSteps * readout)
-    return 3 * forward
+    return 3 * forward - Double(batch) * Double(length) * model.cellInputFlopsPerStep
 }
 
 /// Peak resident memory of this process so far.

@@ -167,12 +167,18 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(solved % 50, 0)
     }
 
-    /// The FLOP count bench reports: 3 x the forward pass's multiply-adds.
+    /// The FLOP count bench reports: 3 x the forward pass's recurrence and readout, 2 x its
+    /// encoder (no gradient for the data), for a cell of each kind.
     func testTrainingFlops() {
-        let config = Preset.model(task: TaskConfig(kind: .copy, t: 30), kind: .wrnn)
+        let wave = Preset.model(task: TaskConfig(kind: .copy, t: 30), kind: .wrnn)
         let recurrence: Double = 2 * 6 * 6 * 3 * 100, encoder: Double = 2 * 10 * 600, readout: Double = 2 * 600 * 10
-        let forward: Double = 128 * (50 * (recurrence + encoder) + 50 * readout)
-        XCTAssertEqual(trainingFlops(model: config, length: 50, batch: 128), 3 * forward)
+        XCTAssertEqual(trainingFlops(model: wave, length: 50, batch: 128),
+                       128 * (50 * (3 * recurrence + 2 * encoder) + 50 * 3 * readout))
+        var lstm = Preset.model(task: TaskConfig(kind: .smnist), kind: .lstm)
+        lstm.inputSize = 3
+        let n = Double(lstm.units), gates = 4 * n, out = Double(lstm.outputSize)
+        XCTAssertEqual(trainingFlops(model: lstm, length: 7, batch: 5),
+                       5 * (7 * (3 * 2 * gates * n + 2 * 2 * gates * 3) + 3 * 2 * n * out))
     }
 }
 

@@ -16,6 +16,7 @@ public struct CoRNNCell<T: Scalar>: RecurrentCell {
     public var displayName: String { "coRNN" }
     public var summary: String { "N=\(units), dt \(config.resolvedDt), gamma \(config.resolvedGamma), eps \(config.resolvedEpsilon), PyTorch init" }
     public var flopsPerStep: Double { Double(2 * units * width) }
+    public var inputFlopsPerStep: Double { Double(2 * units * config.inputSize) }
     var zColumns: Int { config.inputSize }            // W_z starts at column d
     var yColumns: Int { config.inputSize + units }    // W_y at column d + N
     var biasOffset: Int { units * width }

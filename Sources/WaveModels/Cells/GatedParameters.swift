@@ -32,6 +32,7 @@ extension GatedCell {
     public var summary: String { "N=\(units), PyTorch init" }
     public func symbol(_ spec: ParameterSpec) -> String { gatedSymbol(spec) }
     public var flopsPerStep: Double { Double(2 * width * (config.inputSize + units)) }
+    public var inputFlopsPerStep: Double { Double(2 * width * config.inputSize) }
     public var parameters: [ParameterSpec] { gatedParameters(gates: Self.gateCount, units: units, inputSize: config.inputSize) }
     public func initialValues(_ rng: inout RandomStream) -> [Double] {
         uniformValues(parameterCount, bound: 1 / Double(units).squareRoot(), &rng)

@@ -17,7 +17,8 @@ public struct IdentityCell<T: Scalar>: RecurrentCell {
     public func symbol(_ spec: ParameterSpec) -> String {
         [ParameterRole.recurrentWeight: "U", .recurrentBias: "b_U", .encoderWeight: "V", .encoderBias: "b_V"][spec.role] ?? spec.name
     }
-    public var flopsPerStep: Double { Double(2 * units * units + 2 * config.inputSize * units) }
+    public var flopsPerStep: Double { Double(2 * units * units) + inputFlopsPerStep }
+    public var inputFlopsPerStep: Double { Double(2 * config.inputSize * units) }
     var recurrentOffset: Int { units * config.inputSize + units }
     var recurrentBiasOffset: Int { recurrentOffset + units * units }
 

@@ -19,6 +19,7 @@ public struct LEMCell<T: Scalar>: RecurrentCell {
     public var displayName: String { "LEM" }
     public var summary: String { "N=\(units), dt \(config.resolvedDt), uniform(1/sqrt(N)) init, Kaiming-normal classifier" }
     public var flopsPerStep: Double { Double(2 * (inputWidth * config.inputSize + hiddenWidth * units + units * units)) }
+    public var inputFlopsPerStep: Double { Double(2 * inputWidth * config.inputSize) }
     var inputBias: Int { inputWidth * config.inputSize }
     var hiddenWeight: Int { inputBias + inputWidth }
     var hiddenBias: Int { hiddenWeight + hiddenWidth * units }

@@ -80,6 +80,9 @@ public protocol RecurrentCell<T>: Sendable {
     func symbol(_ spec: ParameterSpec) -> String
     /// Multiply-add FLOPs (2 per pair) of one forward step for one row, for benchmarks.
     var flopsPerStep: Double { get }
+    /// The part of `flopsPerStep` that multiplies x_t: its backward is the weight gradient alone,
+    /// because the inputs are data and need no gradient.
+    var inputFlopsPerStep: Double { get }
     var readoutName: String { get }
     var readoutWeightInit: ReadoutWeightInit { get }
     func endBackward(states: StateHistory<T>, params: UnsafePointer<T>, grads: UnsafeMutablePointer<T>, workspace: Workspace)

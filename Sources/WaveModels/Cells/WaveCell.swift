@@ -32,7 +32,8 @@ public struct WaveCell<T: Scalar>: RecurrentCell {
         guard encoder.small else { return nil }
         return max(8, 128 * 1024 / (units * MemoryLayout<T>.stride) / 8 * 8)
     }
-    public var flopsPerStep: Double { Double(2 * c * c * f * n + 2 * config.inputSize * units) }
+    public var flopsPerStep: Double { Double(2 * c * c * f * n) + inputFlopsPerStep }
+    public var inputFlopsPerStep: Double { Double(2 * config.inputSize * units) }
 
     public init(_ config: ModelConfig) {
         self.config = config
