@@ -150,7 +150,8 @@ public enum BLASCore { public static var name: String { BLASThreads.coreName } }
 /// Multiply-add FLOPs of one training iteration, counting only products that run: the forward
 /// pass's (recurrence, encoder, readout), and in the backward twice those of the recurrence and
 /// readout (input and weight gradients) but once the encoder's (its weight gradient: x_t is data,
-/// so no gradient flows into it, here or in PyTorch).
+/// so no gradient flows into it, here or in PyTorch). A frozen u/U or V (`--freeze-u`,
+/// `--freeze-v`) drops its weight gradient.
 public func trainingFlops(model: ModelConfig, length: Int, batch: Int) -> Double {
     let n = Double(model.units), out = Double(model.outputSize)
     let readoutSteps = Double(model.readoutTiming == .every ? length : 1)
@@ -159,8 +160,9 @@ public func trainingFlops(model: ModelConfig, length: Int, batch: Int) -> Double
     if !model.kind.isRecurrent {   // fc: the readout on the flattened sequence, once
         return 3 * Double(batch) * readout
     }
-    let forward = Double(batch) * (Double(length) * model.cellFlopsPerStep + readoutSteps * readout)
-    return 3 * forward - Double(batch) * Double(length) * model.cellInputFlopsPerStep
+    let input = model.cellInputFlopsPerStep, recurrence = model.cellFlopsPerStep - input
+    let cellBackward = (model.freezeRecurrent ? 1 : 2) * recurrence + (model.freezeEncoder ? 0 : 1) * input
+    return Double(batch) * (Double(length) * (model.cellFlopsPerStep + cellBackward) + 3 * readoutSteps * readout)
 }
 
 /// Peak resident memory of this process so far.

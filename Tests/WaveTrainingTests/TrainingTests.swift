@@ -168,7 +168,8 @@ final class TrainingTests: XCTestCase {
     }
 
     /// The FLOP count bench reports: 3 x the forward pass's recurrence and readout, 2 x its
-    /// encoder (no gradient for the data), for a cell of each kind.
+    /// encoder (no gradient for the data), for the wRNN and the LSTM; frozen weights lose their
+    /// weight gradient.
     func testTrainingFlops() {
         let wave = Preset.model(task: TaskConfig(kind: .copy, t: 30), kind: .wrnn)
         let recurrence: Double = 2 * 6 * 6 * 3 * 100, encoder: Double = 2 * 10 * 600, readout: Double = 2 * 600 * 10
@@ -179,6 +180,11 @@ final class TrainingTests: XCTestCase {
         let n = Double(lstm.units), gates = 4 * n, out = Double(lstm.outputSize)
         XCTAssertEqual(trainingFlops(model: lstm, length: 7, batch: 5),
                        5 * (7 * (3 * 2 * gates * n + 2 * 2 * gates * 3) + 3 * 2 * n * out))
+        var frozen = wave
+        frozen.freezeRecurrent = true
+        frozen.freezeEncoder = true
+        XCTAssertEqual(trainingFlops(model: frozen, length: 50, batch: 128),
+                       128 * (50 * (2 * recurrence + encoder) + 50 * 3 * readout))
     }
 }
 
