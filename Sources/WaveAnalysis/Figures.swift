@@ -325,13 +325,24 @@ func runLabel(_ run: String) -> String {
     return name
 }
 
-/// The paper's loss for a run: cross-entropy divided by the batch size for the copy task (as the
-/// authors plot it), the mean loss otherwise; and its label.
+func runConfig(_ run: String) -> TrainConfig? {
+    guard let data = FileManager.default.contents(atPath: run + "/config.json") else { return nil }
+    return try? WrnnJSON.decoder().decode(TrainConfig.self, from: data)
+}
+
+/// The x axis for a run's curves: epochs for an image task (runs with other batch sizes line up),
+/// training steps otherwise.
+func progressAxis(_ run: String) -> (scale: Double, label: String) {
+    guard let config = runConfig(run), let epoch = config.task.epochSteps(batchSize: config.batchSize) else { return (1, "training step") }
+    return (1 / Double(epoch), "epoch")
+}
+
+/// The paper's loss for a run: for the copy task the mean cross-entropy divided by 50, the authors'
+/// test figure (their script's mean over 50 test sequences / 50), the mean loss otherwise; and its label.
 func paperLoss(_ run: String) -> (scale: Double, label: String) {
-    guard let data = FileManager.default.contents(atPath: run + "/config.json"),
-          let config = try? WrnnJSON.decoder().decode(TrainConfig.self, from: data) else { return (1, "loss") }
+    guard let config = runConfig(run) else { return (1, "loss") }
     switch config.task.kind {
-    case .copy: return (1 / Double(config.batchSize), "cross-entropy / batch (log scale)")
+    case .copy: return (1 / config.copyFigureDivisor, "cross-entropy / 50, the authors' test figure (log scale)")
     case .adding: return (1, "mean squared error (log scale)")
     default: return (1, "cross-entropy (log scale)")
     }
@@ -341,44 +352,49 @@ func paperLoss(_ run: String) -> (scale: Double, label: String) {
 /// colour per run in the order given.
 public func learningCurveChart(runs: [String], labels: [String]? = nil) throws -> LineChart {
     var series: [ChartSeries] = []
-    var yLabel = "loss (log scale)"
+    var yLabel = "loss (log scale)", xLabel = "training step"
     for (k, run) in runs.enumerated() {
         let points = try readMetrics(run)
         let (scale, label) = paperLoss(run)
+        let x = progressAxis(run)
         yLabel = label
+        xLabel = x.label
         let color = runColors[k % runColors.count], name = labels?[k] ?? runLabel(run)
-        series.append(ChartSeries(name: "\(name) test", points: points.map { (Double($0.step), $0.testLoss * scale) }, color: color))
-        let train = points.compactMap { p in p.trainLoss.map { (x: Double(p.step), y: $0 * scale) } }
+        series.append(ChartSeries(name: "\(name) test", points: points.map { (Double($0.step) * x.scale, $0.testLoss * scale) }, color: color))
+        let train = points.compactMap { p in p.trainLoss.map { (x: Double(p.step) * x.scale, y: $0 * scale) } }
         if !train.isEmpty { series.append(ChartSeries(name: "\(name) train", points: train, color: color, dashed: true)) }
     }
-    return LineChart(title: "Learning curves", xLabel: "training step", yLabel: yLabel, logY: true, series: series)
+    return LineChart(title: "Learning curves", xLabel: xLabel, yLabel: yLabel, logY: true, series: series)
 }
 
 /// Recall accuracy (copy) or test accuracy (classification) against step, with the chance level.
 public func accuracyChart(runs: [String], labels: [String]? = nil) throws -> LineChart? {
     var series: [ChartSeries] = []
     var chance: Double?
+    var xLabel = "training step"
     for (k, run) in runs.enumerated() {
         let metrics = try readMetrics(run)
-        let points = metrics.compactMap { p in (p.recallAccuracy ?? p.accuracy).map { (x: Double(p.step), y: 100 * $0) } }
+        let x = progressAxis(run)
+        xLabel = x.label
+        let points = metrics.compactMap { p in (p.recallAccuracy ?? p.accuracy).map { (x: Double(p.step) * x.scale, y: 100 * $0) } }
         if !points.isEmpty {
             series.append(ChartSeries(name: labels?[k] ?? runLabel(run), points: points, color: runColors[k % runColors.count]))
             chance = metrics.contains { $0.recallAccuracy != nil } ? 100.0 / 8 : 10
         }
     }
     guard !series.isEmpty else { return nil }
-    var chart = LineChart(title: "Accuracy", xLabel: "training step", yLabel: "accuracy (%)", series: series)
+    var chart = LineChart(title: "Accuracy", xLabel: xLabel, yLabel: "accuracy (%)", series: series)
     chart.yRange = (0, 100)
     if let chance { chart.references = [(chance, chance == 10 ? "chance (10 classes)" : "chance (1 of 8 digits)")] }
     return chart
 }
 
 /// curves.{formats} and accuracy.{formats} for the runs, into `directory`.
-func writeCurves(runs: [String], to directory: String, formats: [FigureFormat]) throws -> [String] {
-    let curves = try learningCurveChart(runs: runs)
+public func writeCurves(runs: [String], labels: [String]? = nil, to directory: String, formats: [FigureFormat]) throws -> [String] {
+    let curves = try learningCurveChart(runs: runs, labels: labels)
     try writeChartData(curves, to: directory + "/curves.json")
     var files = ["curves.json"] + (try curves.write(to: directory + "/curves", formats: formats))
-    if let accuracy = try accuracyChart(runs: runs) {
+    if let accuracy = try accuracyChart(runs: runs, labels: labels) {
         try writeChartData(accuracy, to: directory + "/accuracy.json")
         files += ["accuracy.json"] + (try accuracy.write(to: directory + "/accuracy", formats: formats))
     }

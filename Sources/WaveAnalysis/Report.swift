@@ -194,10 +194,10 @@ func runSection(_ run: ReportRun, color: Color) throws -> String {
         numbers += "<tr><th>status</th><td>\(summary.status ?? (summary.diverged ? "diverged" : "complete"))</td></tr>"
         numbers += "<tr><th>steps</th><td>\(grouped(summary.steps)) in \(formatDuration(summary.seconds)) (\(String(format: "%.1f", summary.stepsPerSecond)) steps/s)</td></tr>"
         numbers += "<tr><th>final train loss</th><td>\(formatLoss(summary.trainLoss))</td></tr>"
-        numbers += "<tr><th>test loss</th><td>\(formatLoss(summary.testLoss))\(summary.testLossPerBatch.map { " (cross-entropy / batch \(formatLoss($0)))" } ?? "")</td></tr>"
+        numbers += "<tr><th>test loss</th><td>\(formatLoss(summary.testLoss))\(summary.testLossPerBatch.map { " (cross-entropy / 50, the authors' test figure: \(formatLoss($0)))" } ?? "")</td></tr>"
         if let recall = summary.recallAccuracy { numbers += "<tr><th>recall accuracy</th><td>\(String(format: "%.1f%%", recall * 100))</td></tr>" }
         if let accuracy = summary.testAccuracy { numbers += "<tr><th>test accuracy</th><td>\(String(format: "%.2f%%", accuracy * 100))\(summary.testAccuracyAtBestValidation.map { String(format: " (%.2f%% at the best validation accuracy)", $0 * 100) } ?? "")</td></tr>" }
-        if config.task.kind == .adding { numbers += "<tr><th>solved at</th><td>\(summary.solvedAt.map(String.init) ?? "never") (test MSE &le; 0.05)</td></tr>" }
+        if config.task.kind == .adding { numbers += "<tr><th>solved at</th><td>\(summary.solvedAt.map(String.init) ?? "never") \(config.followsAuthors ? "(iteration i whose training-batch MSE was &le; 0.05, at a log step)" : "(test MSE &le; 0.05)")</td></tr>" }
     }
     if config.task.kind == .copy {
         let perfect = run.metrics.first { ($0.recallAccuracy ?? 0) >= 1 }.map { "step \(grouped($0.step))" } ?? "not reached"
@@ -215,7 +215,7 @@ func runSection(_ run: ReportRun, color: Color) throws -> String {
     <div class="table-wrap"><table>
     <tr><th>task</th><td>\(escapeXML(config.task.summaryLine))</td></tr>
     <tr><th>model</th><td>\(escapeXML(config.model.summaryLine))</td></tr>
-    <tr><th>training</th><td>Adam lr \(config.learningRate)\(config.schedule.map { ", \($0.kind.rawValue) schedule" } ?? ""), clip \(config.clip == 0 ? "off" : String(config.clip)), batch \(config.batchSize), \(grouped(config.steps)) steps, seed \(config.seed), \(config.threads) threads</td></tr>
+    <tr><th>training</th><td>\(config.optimisationLine), \(config.threads) threads</td></tr>
     \(numbers)
     </table></div>
     <div class="figures">\(figures.joined(separator: "\n"))</div>

@@ -4,7 +4,9 @@
 /// p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
 public final class Adam: @unchecked Sendable {
     public var learningRate: Double
-    public let beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8
+    /// beta1 is a variable because PyTorch's OneCycleLR cycles it (the bias correction uses the current value).
+    public var beta1 = 0.9
+    public let beta2 = 0.999, epsilon = 1e-8
     public let m: Buffer<Float>
     public let v: Buffer<Float>
     public var step = 0

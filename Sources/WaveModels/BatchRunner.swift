@@ -27,9 +27,9 @@ public final class BatchRunner<T: Scalar>: @unchecked Sendable {
     /// Bytes of every workspace and gradient buffer.
     public var bytes: Int { workspaces.reduce(0) { $0 + $1.bytes } + shardGrads.reduce(0) { $0 + $1.bytes } }
 
-    /// Mean loss over the batch; with `grads`, writes the gradient of that mean into it.
+    /// Mean loss over the batch; with `grads`, writes the gradient of `gradientScale` times that mean into it.
     @discardableResult
-    public func run(params: Buffer<T>, grads: Buffer<T>?, batch: SequenceBatch<T>) -> Double {
+    public func run(params: Buffer<T>, grads: Buffer<T>?, batch: SequenceBatch<T>, gradientScale: Double = 1) -> Double {
         precondition(batch.batch <= capacity && batch.length == length)
         let shards = shardRanges(total: batch.batch, parts: threads)
         lastShards = shards
@@ -41,7 +41,7 @@ public final class BatchRunner<T: Scalar>: @unchecked Sendable {
                 let g = grads == nil ? nil : self.shardGrads[s].pointer
                 g?.update(repeating: 0, count: self.model.layout.count)
                 lossPointer[s] = self.model.run(params: params.pointer, grads: g, batch: batch, rows: shards[s],
-                                                lossScale: 1 / normaliser, workspace: self.workspaces[s])
+                                                lossScale: gradientScale / normaliser, workspace: self.workspaces[s])
             }
         }
         if let grads {

@@ -17,8 +17,11 @@ public enum ModelKind: String, Codable, CaseIterable, Sendable {
 public enum RecurrentInit: String, Codable, CaseIterable, Sendable { case shift, identity, random }
 
 /// Encoder V initialisation: `sparse` (neuron 0 of every ring takes every input with weight 1,
-/// zero bias) or `normal` (N(0, 0.001^2), PyTorch-default bias).
-public enum EncoderInit: String, Codable, CaseIterable, Sendable { case sparse, normal }
+/// zero bias, the authors' `solo_init yes`), `normal` (N(0, 0.001^2), PyTorch-default bias, their
+/// `solo_init no` where the model file applies it) or `pytorch` (nn.Linear's default,
+/// uniform(-1/sqrt(d), 1/sqrt(d)) for weight and bias: what the authors' iRNN keeps on the image tasks,
+/// whose model files never touch V).
+public enum EncoderInit: String, Codable, CaseIterable, Sendable { case sparse, normal, pytorch }
 
 /// Readout: `linear` N -> out, or `mlp` N -> 100 -> relu -> out.
 public enum ReadoutKind: String, Codable, CaseIterable, Sendable { case linear, mlp }

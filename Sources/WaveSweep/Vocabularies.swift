@@ -6,6 +6,9 @@ import Foundation
 public struct TrainArguments: Equatable, Sendable {
     public var arguments: [String]
     public var notes: [String]
+    /// Why the authors' script would stop at start-up on this point (a value its model file raises
+    /// on): the sweep records the point as invalid with this reason instead of training it.
+    public var invalid: String? = nil
 }
 
 /// The authors' task scripts (akandykeller/Wave_RNNs) and their argparse defaults: an option the
@@ -41,6 +44,18 @@ public struct AuthorsProgram: Sendable {
         AuthorsProgram(script: "noisy_cifar10_task.py", task: "nscifar10", models: ["rnn", "wrnn"],
                        defaults: images.merging(["batch": "256"]) { $1 }),
     ]
+
+    /// V's initialisation as the script's model file applies it. The wRNN files (and the synthetic
+    /// tasks' iRNN) draw V from N(0, 0.001^2) unless `solo_init` is yes; the image tasks' iRNN files
+    /// leave V at nn.Linear's default for `solo_init no`, and noisy CIFAR-10's never read `solo_init`.
+    func encoderInit(kind: String, solo: Bool, notes: inout [String]) -> String {
+        guard kind == "irnn", isImage else { return solo ? "sparse" : "normal" }
+        if task == "nscifar10" {
+            if solo { notes.append("solo_init yes ignored: \(script)'s iRNN model never applies it (V keeps PyTorch's default)") }
+            return "pytorch"
+        }
+        return solo ? "sparse" : "pytorch"
+    }
 
     public static func named(_ script: String) throws -> AuthorsProgram {
         let name = URL(fileURLWithPath: script).lastPathComponent
@@ -81,6 +96,15 @@ public struct AuthorsProgram: Sendable {
             throw SweepError("\(script): model_type '\(model)' is not one the script builds\(suggestion(model, models)); choose from \(models.joined(separator: ", "))")
         }
         let kind = ["rnn": "irnn", "wrnn": "wrnn", "loco": "wrnn", "fc": "fc", "fc_plus": "fc"][model]!
+        var invalid: String?
+        // the dense model files of adding, psMNIST and noisy CIFAR-10 know eye and rand only
+        if kind == "irnn", v["init"] == "fwd", !["copy", "smnist"].contains(task) {
+            invalid = "\(script)'s rnn_model.py raises NotImplementedError for init fwd (only its copy and sMNIST model files build the shifted U)"
+        }
+        // psMNIST_task.py declares --mlp_decoder with action='store_true': W&B's --mlp_decoder=VALUE is an argparse error
+        if task == "psmnist", given.contains(where: { $0.key == "mlp_decoder" }) {
+            invalid = "psMNIST_task.py's --mlp_decoder is a flag without a value (store_true); W&B's --mlp_decoder=\(v["mlp_decoder"]!) stops its argparse"
+        }
         args += ["--model", kind]
         if model == "loco" { args.append("--locally-connected") }
         if model == "fc_plus" { notes.append("model_type fc_plus read as fc: the authors' sMNIST script builds only fc, the flattened image into the readout") }
@@ -96,11 +120,13 @@ public struct AuthorsProgram: Sendable {
                 args += ["--channels", v["n_ch"]!, "--kernel-size", v["ksize"]!]
             }
             args += ["--initialization", try choice("init", ["fwd": "shift", "eye": "identity", "rand": "random"])]
-            args += ["--encoder-init", try yesNo("solo_init") ? "sparse" : "normal"]
+            args += ["--encoder-init", try encoderInit(kind: kind, solo: yesNo("solo_init"), notes: &notes)]
             args += ["--activation", try choice("act", ["relu": "relu", "tanh": "tanh", "ident": "identity"])]
             if try yesNo("freeze_rnn") { args.append("--freeze-u") }
             if v["freeze_encoder"] != nil, try yesNo("freeze_encoder") { args.append("--freeze-v") }
         }
+        // their scripts' conventions where they differ from wrnn's (docs/fidelity.md)
+        args += ["--protocol", "authors"]
         args += ["--lr", v["lr"]!, "--clip", v["grad_clip"]!, "--batch-size", v["batch"]!]
 
         if isImage {
@@ -115,7 +141,7 @@ public struct AuthorsProgram: Sendable {
             default: break
             }
         } else {
-            args += ["-T", v["T"]!, "--steps", v["max_steps"]!, "--eval-every", v["log_interval"]!]
+            args += ["-T", v["T"]!, "--steps", v["max_steps"]!, "--eval-every", v["log_interval"]!, "--test-size", v["batch_test"]!]
             if task == "copy" {
                 args += ["--copy-layout", "script"]
                 guard v["mem_len"] == "10", (try? yesNo("one_hot")) == true, (try? yesNo("only_last")) == false else {
@@ -126,7 +152,7 @@ public struct AuthorsProgram: Sendable {
                 throw SweepError("\(script): patience_init \(v["patience_init"]!) (early stopping) is not supported; remove it")
             }
         }
-        return TrainArguments(arguments: args, notes: notes)
+        return TrainArguments(arguments: args, notes: notes, invalid: invalid)
     }
 }
 
@@ -137,7 +163,7 @@ public enum WrnnVocabulary {
         "task", "T", "delay", "length", "copy-layout", "data-dir", "permutation", "model", "hidden-size", "channels",
         "kernel-size", "initialization", "encoder-init", "activation", "readout", "readout-at", "wave-speed", "lr", "clip",
         "batch-size", "batch", "steps", "epochs", "schedule", "lr-factor", "lr-every", "gamma", "patience", "epoch-steps",
-        "eval-every", "checkpoint-every", "test-size", "init-from",
+        "eval-every", "checkpoint-every", "test-size", "init-from", "protocol",
     ]
     public static let flags = ["freeze-u", "freeze-v", "locally-connected", "fresh-noise"]
     /// Set by the sweep itself; a grid may not give them.

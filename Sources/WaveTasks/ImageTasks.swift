@@ -25,10 +25,13 @@ public struct SplitSampler: Sendable {
     public let trainIndices: [Int]
     public let validationIndices: [Int]
     let seed: UInt64
+    /// Keep each epoch's last, partial batch (the authors' sMNIST loader) instead of dropping it.
+    public let keepPartialBatch: Bool
     let epochOrder = EpochOrder()
 
     /// `validationSize` images (at most a tenth of them) held out of `count`.
-    public init(count: Int, validationSize: Int, seed: UInt64) {
+    public init(count: Int, validationSize: Int, seed: UInt64, keepPartialBatch: Bool = false) {
+        self.keepPartialBatch = keepPartialBatch
         var split = RandomStream(seed: seed, stream: 4)
         let order = split.permutation(count)
         let validation = min(validationSize, count / 10)
@@ -37,8 +40,15 @@ public struct SplitSampler: Sendable {
         self.seed = seed
     }
 
-    /// Full batches per epoch (the last, partial batch of an epoch is dropped).
-    public func stepsPerEpoch(batchSize: Int) -> Int { max(1, trainIndices.count / batchSize) }
+    /// Batches per epoch: full ones, plus the last, partial one when it is kept.
+    public func stepsPerEpoch(batchSize: Int) -> Int {
+        max(1, keepPartialBatch ? (trainIndices.count + batchSize - 1) / batchSize : trainIndices.count / batchSize)
+    }
+
+    /// Images in training step `step`: `batchSize`, or what is left for an epoch's kept partial batch.
+    public func rows(step: Int, batchSize: Int) -> Int {
+        min(batchSize, trainIndices.count - (step % stepsPerEpoch(batchSize: batchSize)) * batchSize)
+    }
 
     /// The training image for row `row` of training step `step`.
     func trainingIndex(step: Int, row: Int, batchSize: Int) -> Int {
@@ -74,11 +84,11 @@ public struct ImageSequenceTask: SequenceTask {
 
     public static let validationSize = 3000
 
-    public init(name: String, train: ImageSet, test: ImageSet, seed: UInt64, permutation: [Int]?) {
+    public init(name: String, train: ImageSet, test: ImageSet, seed: UInt64, permutation: [Int]?, keepPartialBatch: Bool = false) {
         self.name = name
         self.train = train
         self.test = test
-        sampler = SplitSampler(count: train.count, validationSize: Self.validationSize, seed: seed)
+        sampler = SplitSampler(count: train.count, validationSize: Self.validationSize, seed: seed, keepPartialBatch: keepPartialBatch)
         self.permutation = permutation
     }
 
@@ -88,9 +98,10 @@ public struct ImageSequenceTask: SequenceTask {
     public var trainingExamples: Int? { sampler.trainIndices.count }
     public var testExamples: Int? { test.count }
 
-    public func fill(_ batch: SequenceBatch<Float>, step: Int, rng: inout RandomStream) {
-        for row in 0..<batch.batch { write(train, index: sampler.trainingIndex(step: step, row: row, batchSize: batch.batch), into: batch, row: row) }
+    public func fill(_ batch: SequenceBatch<Float>, step: Int, batchSize: Int, rng: inout RandomStream) {
+        for row in 0..<batch.batch { write(train, index: sampler.trainingIndex(step: step, row: row, batchSize: batchSize), into: batch, row: row) }
     }
+    public func rows(step: Int, batchSize: Int) -> Int { sampler.rows(step: step, batchSize: batchSize) }
 
     public var length: Int { train.height * train.width }
     public var inputSize: Int { 1 }

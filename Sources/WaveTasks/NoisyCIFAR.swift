@@ -66,9 +66,9 @@ public struct NoisyCIFARTask: SequenceTask {
         }
     }
 
-    public func fill(_ batch: SequenceBatch<Float>, step: Int, rng: inout RandomStream) {
+    public func fill(_ batch: SequenceBatch<Float>, step: Int, batchSize: Int, rng: inout RandomStream) {
         for row in 0..<batch.batch {
-            write(train, index: sampler.trainingIndex(step: step, row: row, batchSize: batch.batch), into: batch, row: row,
+            write(train, index: sampler.trainingIndex(step: step, row: row, batchSize: batchSize), into: batch, row: row,
                   rng: &rng, fresh: freshNoise)
         }
     }

@@ -14,9 +14,12 @@ public protocol SequenceTask: Sendable {
     func makeBatch(count: Int) -> SequenceBatch<Float>
     /// Overwrites every sequence of `batch` with fresh draws from `rng`.
     func fill(_ batch: SequenceBatch<Float>, rng: inout RandomStream)
-    /// The batch for training step `step` (0-based): data sets walk shuffled epochs, synthetic
-    /// tasks draw fresh sequences.
-    func fill(_ batch: SequenceBatch<Float>, step: Int, rng: inout RandomStream)
+    /// The batch for training step `step` (0-based) of epochs made of `batchSize`-sequence batches:
+    /// data sets walk shuffled epochs, synthetic tasks draw fresh sequences. `batch` holds
+    /// `rows(step:batchSize:)` sequences.
+    func fill(_ batch: SequenceBatch<Float>, step: Int, batchSize: Int, rng: inout RandomStream)
+    /// Sequences in training step `step`: `batchSize`, or fewer for an epoch's last, partial batch.
+    func rows(step: Int, batchSize: Int) -> Int
     /// The fixed test set: `count` sequences in batches of at most `batchSize`.
     func evaluationBatches(count: Int, batchSize: Int, seed: UInt64) -> [SequenceBatch<Float>]
     /// A validation set held out of training, when the task has one.
@@ -32,7 +35,7 @@ public protocol SequenceTask: Sendable {
     var lossLabel: String { get }
     /// Test loss at or below which the task counts as solved; the first such step is `solved_at`.
     var solvedThreshold: Double? { get }
-    /// Whether the loss is also reported per batch, as the paper plots the copy task (CE / batch).
+    /// Whether the loss is also reported as the authors' copy script reports it (mean CE / 50, their batch_test).
     var reportsLossPerBatch: Bool { get }
     /// Fraction of recall positions answered right, for tasks that have them (copy); nil otherwise.
     func recallAccuracy(outputs: (_ step: Int, _ row: Int) -> UnsafePointer<Float>, batch: SequenceBatch<Float>) -> Double?
@@ -68,7 +71,8 @@ extension SequenceTask {
     public func recallAccuracy(outputs: (_ step: Int, _ row: Int) -> UnsafePointer<Float>, batch: SequenceBatch<Float>) -> Double? { nil }
     public var artefacts: [TaskArtefact] { [] }
 
-    public func fill(_ batch: SequenceBatch<Float>, step: Int, rng: inout RandomStream) { fill(batch, rng: &rng) }
+    public func fill(_ batch: SequenceBatch<Float>, step: Int, batchSize: Int, rng: inout RandomStream) { fill(batch, rng: &rng) }
+    public func rows(step: Int, batchSize: Int) -> Int { batchSize }
 
     public func makeBatch(count: Int) -> SequenceBatch<Float> {
         let classes = outputSize > 1
@@ -99,6 +103,9 @@ public struct CopyTask: SequenceTask {
     public let delay: Int
     public let layout: CopyLayout
     public static let digits = 10
+    /// The authors' copy script's `batch_test`: its test loss is the mean CE over this many fresh
+    /// sequences divided by this number.
+    public static let authorsTestBatch = 50
     public init(delay: Int, layout: CopyLayout = .paper) { self.delay = delay; self.layout = layout }
 
     public var name: String { "copy" }
@@ -202,5 +209,49 @@ public struct RandomClassificationTask: SequenceTask {
     public func fill(_ batch: SequenceBatch<Float>, rng: inout RandomStream) {
         for j in 0..<batch.inputs.count { batch.inputs[j] = Float(rng.uniform()) }
         for row in 0..<batch.batch { batch.classTargets![row] = Int32(rng.int(below: outputSize)) }
+    }
+}
+
+/// Batches given in advance, one per training step (a test fixture's, or another framework's), with
+/// the shapes and epoch length of the task they came from: training on it takes exactly those steps.
+public struct ReplayTask: SequenceTask {
+    public let name: String
+    public let length: Int
+    public let inputSize: Int
+    public let outputSize: Int
+    public let readoutTiming: ReadoutTiming
+    /// Per step: inputs [L, B, d] and targets ([L, B] or [B] classes, or [B, out] values).
+    public let steps: [(inputs: [Float], targets: [Float])]
+    let epochSteps: Int?
+
+    public init(name: String, length: Int, inputSize: Int, outputSize: Int, readoutTiming: ReadoutTiming,
+                steps: [(inputs: [Float], targets: [Float])], epochSteps: Int?) {
+        self.name = name
+        self.length = length
+        self.inputSize = inputSize
+        self.outputSize = outputSize
+        self.readoutTiming = readoutTiming
+        self.steps = steps
+        self.epochSteps = epochSteps
+    }
+
+    public func stepsPerEpoch(batchSize: Int) -> Int? { epochSteps }
+
+    public func fill(_ batch: SequenceBatch<Float>, step: Int, batchSize: Int, rng: inout RandomStream) {
+        let (inputs, targets) = steps[step % steps.count]
+        precondition(inputs.count == batch.inputs.count, "replayed batch \(step) has \(inputs.count) inputs for \(batch.inputs.count)")
+        batch.inputs.pointer.update(from: inputs, count: inputs.count)
+        if let classes = batch.classTargets {
+            for j in 0..<classes.count { classes[j] = Int32(targets[j]) }
+        } else if let values = batch.valueTargets {
+            values.pointer.update(from: targets, count: values.count)
+        }
+    }
+
+    /// Outside the replayed steps (test batches) there is nothing to replay: zeros, targets 0.
+    public func fill(_ batch: SequenceBatch<Float>, rng: inout RandomStream) {
+        batch.inputs.pointer.update(repeating: 0, count: batch.inputs.count)
+        if let classes = batch.classTargets { classes.pointer.update(repeating: 0, count: classes.count) }
+        if let values = batch.valueTargets { values.pointer.update(repeating: 0, count: values.count) }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import WaveCore
 
 /// What the training loop carries between steps besides weights, optimiser and data stream.
 public struct LoopState: Codable, Equatable, Sendable {
@@ -14,11 +15,17 @@ public struct LoopState: Codable, Equatable, Sendable {
     public var plateauRate: Double?
     public var plateauBest: Double?
     public var plateauWaiting = 0
+    /// The authors' ReduceLROnPlateau: evaluations left in its cool-down after a drop.
+    public var plateauCooldown = 0
+    /// The authors' protocol on copy and adding: the stream the fresh test sequences come from.
+    public var testStream: RandomStream?
+    /// The last evaluation, so that a resumed run that ends before evaluating again reports it.
+    public var lastEvaluation: Evaluation?
     public init() {}
 
     enum CodingKeys: String, CodingKey {
         case lossSinceLog, stepsSinceLog, lastFiniteLoss, lastNorm, bestValidation, testAtBest, elapsed
-        case plateauRate, plateauBest, plateauWaiting
+        case plateauRate, plateauBest, plateauWaiting, plateauCooldown, testStream, lastEvaluation
     }
     // NaN is not JSON: store the last finite loss as nil until there is one
     public init(from decoder: Decoder) throws {
@@ -33,6 +40,9 @@ public struct LoopState: Codable, Equatable, Sendable {
         plateauRate = try c.decodeIfPresent(Double.self, forKey: .plateauRate)
         plateauBest = try c.decodeIfPresent(Double.self, forKey: .plateauBest)
         plateauWaiting = try c.decodeIfPresent(Int.self, forKey: .plateauWaiting) ?? 0
+        plateauCooldown = try c.decodeIfPresent(Int.self, forKey: .plateauCooldown) ?? 0
+        testStream = try c.decodeIfPresent(RandomStream.self, forKey: .testStream)
+        lastEvaluation = try c.decodeIfPresent(Evaluation.self, forKey: .lastEvaluation)
     }
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
@@ -46,5 +56,8 @@ public struct LoopState: Codable, Equatable, Sendable {
         try c.encodeIfPresent(plateauRate, forKey: .plateauRate)
         try c.encodeIfPresent(plateauBest, forKey: .plateauBest)
         try c.encode(plateauWaiting, forKey: .plateauWaiting)
+        if plateauCooldown != 0 { try c.encode(plateauCooldown, forKey: .plateauCooldown) }
+        try c.encodeIfPresent(testStream, forKey: .testStream)
+        if let lastEvaluation, lastEvaluation.loss.isFinite { try c.encode(lastEvaluation, forKey: .lastEvaluation) }
     }
 }

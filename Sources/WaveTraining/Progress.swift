@@ -41,7 +41,7 @@ public final class Progress: @unchecked Sendable {
         if let train = m.trainLoss { parts.append("train \(formatLoss(train))") }
         parts.append("\(task.lossLabel) \(formatLoss(m.testLoss))")
         if task.solvedThreshold != nil { parts.append("solved at \(m.solvedAt.map(String.init) ?? "-")") }
-        if let perBatch = m.testLossPerBatch { parts.append("(/batch \(formatLoss(perBatch)))") }
+        if let perBatch = m.testLossPerBatch { parts.append("(/50 \(formatLoss(perBatch)))") }
         if let recall = m.recallAccuracy { parts.append("recall \(String(format: "%.1f%%", recall * 100))") }
         if let accuracy = m.accuracy { parts.append("test acc \(String(format: "%.2f%%", accuracy * 100))") }
         if let accuracy = m.validationAccuracy { parts.append("val acc \(String(format: "%.2f%%", accuracy * 100))") }

@@ -76,7 +76,7 @@ public enum Safetensors {
         if let duplicate = duplicateTopLevelKey(in: [UInt8](headerData)) { throw bad("the header names tensor \(duplicate) twice") }
         let dataSize = fileSize - 8 - Int(headerLength)
         var metadata: [String: String] = [:]
-        var ranges: [(name: String, shape: [Int], begin: Int, end: Int)] = []
+        var ranges: [(name: String, shape: [Int], begin: Int, end: Int, width: Int)] = []
         for (name, value) in header {
             if name == "__metadata__" {
                 guard let m = value as? [String: String] else { throw bad("__metadata__ must map strings to strings") }
@@ -85,7 +85,8 @@ public enum Safetensors {
             }
             guard let entry = value as? [String: Any] else { throw bad("tensor \(name) is not an object") }
             guard let dtype = entry["dtype"] as? String else { throw bad("tensor \(name) has no dtype") }
-            guard dtype == "F32" else { throw bad("tensor \(name) has dtype \(dtype); only F32 is supported") }
+            // F32 for weights; U8 (read as the floats 0 ... 255) for images in test fixtures
+            guard let width = ["F32": 4, "U8": 1][dtype] else { throw bad("tensor \(name) has dtype \(dtype); only F32 and U8 are supported") }
             guard let shape = entry["shape"] as? [Int], shape.allSatisfy({ $0 >= 0 }) else {
                 throw bad("tensor \(name) has no valid shape")
             }
@@ -97,10 +98,10 @@ public enum Safetensors {
                 throw bad("tensor \(name) has data_offsets [\(begin), \(end)] outside the \(dataSize)-byte data block")
             }
             let elements = shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).overflow ? Int.max : $0 * $1 }
-            guard elements != Int.max, end - begin == 4 * elements else {
+            guard elements != Int.max, elements <= dataSize, end - begin == width * elements else {
                 throw bad("tensor \(name) has shape \(shape) but \(end - begin) bytes")
             }
-            ranges.append((name, shape, begin, end))
+            ranges.append((name, shape, begin, end, width))
         }
         ranges.sort { $0.begin != $1.begin ? $0.begin < $1.begin : $0.end < $1.end }
         for (a, b) in zip(ranges, ranges.dropFirst()) where b.begin < a.end {
@@ -117,7 +118,9 @@ public enum Safetensors {
         var tensors: [String: Tensor] = [:]
         data.withUnsafeBytes { raw in
             for r in ranges {
-                let values = (0..<((r.end - r.begin) / 4)).map { raw.loadUnaligned(fromByteOffset: r.begin + 4 * $0, as: Float.self) }
+                let values = r.width == 1
+                    ? (r.begin..<r.end).map { Float(raw[$0]) }
+                    : (0..<((r.end - r.begin) / 4)).map { raw.loadUnaligned(fromByteOffset: r.begin + 4 * $0, as: Float.self) }
                 tensors[r.name] = Tensor(shape: r.shape, values: values)
             }
         }

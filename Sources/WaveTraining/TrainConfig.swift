@@ -23,6 +23,10 @@ public struct TaskConfig: Codable, Equatable, Sendable {
     public var permutationFile: String?
     /// nsCIFAR10: new noise for every training sequence instead of the authors' one fixed block.
     public var freshNoise: Bool?
+    /// Image tasks: keep each epoch's last, partial batch (57,000 = 445 x 128 + 40), as the authors'
+    /// sMNIST loader does (no drop_last); nil or false drops it, as their psMNIST and noisy CIFAR-10
+    /// loaders do.
+    public var keepPartialBatch: Bool?
 
     public init(kind: TaskKind, t: Int? = nil, copyLayout: CopyLayout = .paper, dataDirectory: String? = nil,
                 permutationFile: String? = nil) {
@@ -37,8 +41,12 @@ public struct TaskConfig: Codable, Equatable, Sendable {
     /// synthetic tasks, which draw fresh sequences.
     public var trainingExamples: Int? { kind == .nscifar10 ? 47_000 : kind.isImage ? 57_000 : nil }
 
-    /// Steps in one pass over the training split at `batchSize` (the last partial batch dropped).
-    public func epochSteps(batchSize: Int) -> Int? { trainingExamples.map { max(1, $0 / max(batchSize, 1)) } }
+    /// Steps in one pass over the training split at `batchSize` (the last partial batch dropped
+    /// unless `keepPartialBatch`).
+    public func epochSteps(batchSize: Int) -> Int? {
+        let b = max(batchSize, 1)
+        return trainingExamples.map { max(1, keepPartialBatch == true ? ($0 + b - 1) / b : $0 / b) }
+    }
 
     public var inputSize: Int { kind == .copy ? 10 : kind == .adding ? 2 : kind == .nscifar10 ? 96 : 1 }
     public var outputSize: Int { kind == .adding ? 1 : 10 }
@@ -89,7 +97,8 @@ public struct TaskConfig: Codable, Equatable, Sendable {
                 permutation = stream.permutation(pixels)
             }
         }
-        return ImageSequenceTask(name: kind.rawValue, train: train, test: test, seed: seed, permutation: permutation)
+        return ImageSequenceTask(name: kind.rawValue, train: train, test: test, seed: seed, permutation: permutation,
+                                 keepPartialBatch: keepPartialBatch == true)
     }
 }
 
@@ -97,8 +106,9 @@ public struct TaskConfig: Codable, Equatable, Sendable {
 /// and `epochSteps` steps for the synthetic tasks.
 ///   step:        lr = base / factor^floor(epoch / every)
 ///   cosine:      lr = base (1 + cos(pi step / steps)) / 2
-///   onecycle:    PyTorch's OneCycleLR defaults: from base/25 up to base over 30% of the steps,
-///                then down to base/25/1e4, both halves cosine-shaped
+///   onecycle:    PyTorch's OneCycleLR defaults: from base/25 up to base until step 0.3 steps - 1,
+///                then down to base/25/1e4 at step steps - 1, both halves cosine-shaped; Adam's
+///                beta1 cycles the other way, 0.95 down to 0.85 and back (`momentum`)
 ///   plateau:     lr *= 1/factor after `patience` evaluations without a better validation accuracy
 ///                (test loss when there is no validation set)
 ///   exponential: lr = base gamma^epoch
@@ -122,13 +132,42 @@ public struct Schedule: Codable, Equatable, Sendable {
         case .cosine: return base * (1 + cos(Double.pi * Double(step) / Double(max(steps, 1)))) / 2
         case .exponential: return base * pow(gamma, epoch)
         case .onecycle:
-            let initial = base / 25, final = initial / 1e4
-            let warm = 0.3 * Double(steps)
-            func anneal(_ from: Double, _ to: Double, _ fraction: Double) -> Double { to + (from - to) * (1 + cos(Double.pi * fraction)) / 2 }
-            let s = Double(step)
-            return s <= warm ? anneal(initial, base, s / max(warm, 1)) : anneal(base, final, (s - warm) / max(Double(steps) - warm, 1))
+            let initial = base / 25
+            return Self.oneCycle(step: step, steps: steps, rising: (initial, base), falling: (base, initial / 1e4))
         }
     }
+
+    /// Adam's beta1 for the update after `step` steps: PyTorch's OneCycleLR cycles it (0.95 to 0.85
+    /// while the rate rises, back while it falls); nil for every other schedule.
+    public func momentum(step: Int, steps: Int) -> Double? {
+        guard kind == .onecycle else { return nil }
+        return Self.oneCycle(step: step, steps: steps, rising: (0.95, 0.85), falling: (0.85, 0.95))
+    }
+
+    /// torch.optim.lr_scheduler.OneCycleLR's two cosine phases: the first ends at step
+    /// 0.3 total - 1, the second at total - 1 (and goes on past it, as PyTorch's does).
+    static func oneCycle(step: Int, steps: Int, rising: (Double, Double), falling: (Double, Double)) -> Double {
+        func anneal(_ from: Double, _ to: Double, _ fraction: Double) -> Double { to + (from - to) / 2 * (cos(Double.pi * fraction) + 1) }
+        let s = Double(step), firstEnd = 0.3 * Double(steps) - 1, secondEnd = Double(steps) - 1
+        if s <= firstEnd { return anneal(rising.0, rising.1, s / max(firstEnd, 1)) }
+        return anneal(falling.0, falling.1, (s - firstEnd) / max(secondEnd - firstEnd, 1))
+    }
+}
+
+/// Whose conventions a run follows where the authors' scripts and wrnn differ (docs/fidelity.md).
+public enum TrainingProtocol: String, Codable, CaseIterable, Sendable {
+    /// wrnn's: the plain mean loss is backpropagated; the test set is drawn once and fixed; the adding
+    /// task is solved when the test MSE is <= 0.05; evaluations every `evalEvery` updates and at the end.
+    case wrnn
+    /// The authors' scripts': the copy task backpropagates mean CE / batch size (so clipping and Adam's
+    /// eps see gradients that much smaller); copy and adding evaluate on `testSize` fresh sequences after
+    /// update i + 1 whenever i % log_interval == 0 (copy: i > 0) and never at the end otherwise; the
+    /// adding task is solved at iteration i when that step's training loss is <= 0.05; sMNIST (and
+    /// sFMNIST) keep each epoch's last partial batch; psMNIST's schedulers step once per epoch.
+    case authors
+
+    /// copy_task.py's `batch_test`: the authors test on this many fresh sequences.
+    public static let copyTestBatch = CopyTask.authorsTestBatch
 }
 
 /// Everything a training run needs; saved as config.json in the run directory.
@@ -155,6 +194,39 @@ public struct TrainConfig: Codable, Equatable, Sendable {
     public var notes: [String]?
     /// Keep subnormal floats instead of flushing them to zero (`--keep-denormals`; nil: flush).
     public var keepDenormals: Bool?
+    /// nil: wrnn's conventions.
+    public var trainingProtocol: TrainingProtocol?
+
+    public var followsAuthors: Bool { trainingProtocol == .authors }
+
+    /// "Adam lr 0.001, step schedule, clip off, batch 128, 53520 steps, seed 0" and, under the
+    /// authors' protocol, ", authors' protocol": the optimisation a run header and a plan print.
+    public var optimisationLine: String {
+        "Adam lr \(learningRate)\(schedule.map { ", \($0.kind.rawValue) schedule" } ?? ""), clip \(clip == 0 ? "off" : String(clip)), "
+            + "batch \(batchSize), \(steps) steps, seed \(seed)\(followsAuthors ? ", authors' protocol" : "")"
+    }
+
+    /// The factor on the mean loss that is backpropagated: the authors' copy script divides the mean
+    /// cross-entropy by the batch size before `backward()`.
+    public var gradientScale: Double { followsAuthors && task.kind == .copy ? 1 / Double(batchSize) : 1 }
+
+    /// Whether the run evaluates after `step` updates. The authors' synthetic-task scripts log inside
+    /// the loop after update i + 1 when i % log_interval == 0 (the copy script skips i = 0), so their
+    /// last evaluation is at i = 59,900 or 59,000, not after the last update.
+    public func evaluates(after step: Int) -> Bool {
+        guard step > 0 else { return false }
+        if followsAuthors && !task.kind.isImage {
+            let i = step - 1
+            return i % evalEvery == 0 && !(task.kind == .copy && i == 0)
+        }
+        return step % evalEvery == 0 || step == steps
+    }
+
+    /// The copy task's figure as the authors' script reports it (and the paper prints it): the mean
+    /// cross-entropy over the test sequences divided by the test batch's size, `batch_test` = 50. Under
+    /// wrnn's conventions the mean comes from the fixed test set and is divided by the same 50, so the
+    /// two protocols' figures are on one scale.
+    public var copyFigureDivisor: Double { followsAuthors ? Double(testSize) : Double(CopyTask.authorsTestBatch) }
 
     public init(task: TaskConfig, model: ModelConfig, learningRate: Double, clip: Double, batchSize: Int, steps: Int,
                 seed: UInt64, threads: Int, evalEvery: Int, checkpointEvery: Int, testSize: Int) {

@@ -41,7 +41,7 @@ public struct TrainSummary: Codable, Equatable, Sendable {
 }
 
 /// Test-set evaluation of the current parameters.
-public struct Evaluation: Sendable {
+public struct Evaluation: Codable, Equatable, Sendable {
     public var loss: Double
     public var recallAccuracy: Double?
     /// Last-step classification accuracy.
@@ -100,15 +100,35 @@ public final class Trainer: @unchecked Sendable {
         dataStream = RandomStream(seed: config.seed, stream: 1)
         testSet = task.evaluationBatches(count: config.testSize, batchSize: config.batchSize, seed: config.seed)
         validationSet = task.validationBatches(batchSize: config.batchSize)
+        if drawsFreshTestSets { loop.testStream = RandomStream(seed: config.seed, stream: 2) }
     }
+
+    /// The authors' copy and adding scripts test on new sequences at every evaluation.
+    var drawsFreshTestSets: Bool { config.followsAuthors && testSet.count > 0 && task.testExamples == nil }
+
+    /// Refills the test batches from the run's test stream (checkpointed, so a resume draws the same).
+    public func drawTestSet() {
+        guard drawsFreshTestSets, var stream = loop.testStream else { return }
+        for batch in testSet { task.fill(batch, rng: &stream) }
+        loop.testStream = stream
+    }
+
+    /// The batch an epoch's kept partial batch is drawn into (its size is the same every epoch).
+    private var partialBatch: SequenceBatch<Float>?
 
     /// Bytes of the buffers training holds (parameters, gradients, Adam, workspaces).
     public var workspaceBytes: Int { params.bytes * 4 + runner.bytes }
 
     /// One optimisation step on a fresh batch; returns the loss and the gradient norm before clipping.
     public func trainStep(_ batch: SequenceBatch<Float>) -> (loss: Double, gradNorm: Double) {
-        task.fill(batch, step: step, rng: &dataStream)
-        return optimise(on: batch)
+        let rows = task.rows(step: step, batchSize: config.batchSize)
+        var current = batch
+        if rows != batch.batch {
+            if partialBatch?.batch != rows { partialBatch = task.makeBatch(count: rows) }
+            current = partialBatch!
+        }
+        task.fill(current, step: step, batchSize: config.batchSize, rng: &dataStream)
+        return optimise(on: current)
     }
 
     /// Forward, backward, clip and Adam on a batch already filled; a non-finite loss or
@@ -122,13 +142,31 @@ public final class Trainer: @unchecked Sendable {
     public var currentLearningRate: Double {
         let schedule = config.schedule ?? Schedule()
         if schedule.kind == .plateau { return loop.plateauRate ?? config.learningRate }
-        return schedule.rate(base: config.learningRate, step: step, steps: config.steps, epochSteps: epochSteps)
+        return learningRate(afterSteps: step)
+    }
+
+    /// The scheduled rate for the update after `steps` updates (a plateau schedule's starting rate).
+    public func learningRate(afterSteps steps: Int) -> Double {
+        (config.schedule ?? Schedule()).rate(base: config.learningRate, step: scheduleStep(steps), steps: config.steps, epochSteps: epochSteps)
+    }
+
+    /// Where the schedule stands. The authors' psMNIST script steps its scheduler once per epoch: a
+    /// cosine then changes at epoch starts only, and a one-cycle schedule built for epochs x
+    /// steps-per-epoch steps advances one step per epoch.
+    func scheduleStep(_ step: Int) -> Int {
+        guard config.followsAuthors, config.task.kind.isImage, let kind = config.schedule?.kind else { return step }
+        let epoch = step / max(epochSteps, 1)
+        return kind == .onecycle ? epoch : epoch * epochSteps
     }
 
     /// Reduce-on-plateau bookkeeping after an evaluation (higher validation accuracy is better;
     /// lower test loss when there is no validation set).
     public func updatePlateau(validationAccuracy: Double?, testLoss: Double) {
         guard let schedule = config.schedule, schedule.kind == .plateau else { return }
+        if config.followsAuthors {
+            authorsPlateau(schedule, value: validationAccuracy ?? testLoss)
+            return
+        }
         let value = validationAccuracy ?? -testLoss
         if value > (loop.plateauBest ?? -.infinity) {
             loop.plateauBest = value
@@ -142,11 +180,35 @@ public final class Trainer: @unchecked Sendable {
         }
     }
 
+    /// psMNIST_task.py's ReduceLROnPlateau(factor 1 / lr_drop_rate, patience 5, cooldown 5), left
+    /// in PyTorch's default mode 'min' and stepped with the validation accuracy: an epoch counts as
+    /// better only when the accuracy falls by more than 1e-4 of the best (relative), so while accuracy
+    /// rises the rate drops every patience + 1 epochs, then rests for the cool-down.
+    func authorsPlateau(_ schedule: Schedule, value: Double) {
+        if value < (loop.plateauBest ?? .infinity) * (1 - 1e-4) {
+            loop.plateauBest = value
+            loop.plateauWaiting = 0
+        } else {
+            loop.plateauWaiting += 1
+        }
+        if loop.plateauCooldown > 0 {
+            loop.plateauCooldown -= 1
+            loop.plateauWaiting = 0
+        }
+        if loop.plateauWaiting > schedule.patience {
+            let old = loop.plateauRate ?? config.learningRate, new = old / schedule.factor
+            if old - new > 1e-8 { loop.plateauRate = new }   // PyTorch's eps: rates closer than 1e-8 stay
+            loop.plateauCooldown = 5
+            loop.plateauWaiting = 0
+        }
+    }
+
     public func optimise(on batch: SequenceBatch<Float>) -> (loss: Double, gradNorm: Double) {
-        let loss = runner.run(params: params, grads: grads, batch: batch)
+        let loss = runner.run(params: params, grads: grads, batch: batch, gradientScale: config.gradientScale)
         let norm = clipGradientNorm(grads, maxNorm: config.clip)
         if loss.isFinite && norm.isFinite {
             adam.learningRate = currentLearningRate
+            if let beta1 = config.schedule?.momentum(step: scheduleStep(step), steps: config.steps) { adam.beta1 = beta1 }
             adam.update(params: params, grads: grads)
             step += 1
         }
@@ -220,18 +282,27 @@ public final class Trainer: @unchecked Sendable {
         }
 
         func record(trainLoss: Double?) throws {
+            drawTestSet()
             last = evaluate()
+            loop.lastEvaluation = last
             let validation = validationSet.map { evaluate($0) }
             if let accuracy = validation?.accuracy, accuracy > (loop.bestValidation ?? -1) {
                 loop.bestValidation = accuracy
                 loop.testAtBest = last.accuracy
                 try run.map { try checkpoint(elapsed: elapsed()).write(to: $0.file("best.bin")) }
             }
-            if let threshold = task.solvedThreshold, solvedAt == nil, last.loss <= threshold { solvedAt = step }
+            if let threshold = task.solvedThreshold, solvedAt == nil {
+                if config.followsAuthors {
+                    // adding_task.py: `loss <= thresh` on the step's training batch, logged as iteration i = step - 1
+                    if step > 0, loop.lastFiniteLoss <= threshold { solvedAt = step - 1 }
+                } else if last.loss <= threshold {
+                    solvedAt = step
+                }
+            }
             if step > 0 { updatePlateau(validationAccuracy: validation?.accuracy, testLoss: last.loss) }
             let metrics = MetricsRecord(
                 step: step, trainLoss: trainLoss, testLoss: last.loss,
-                testLossPerBatch: task.reportsLossPerBatch ? last.loss / Double(config.batchSize) : nil,
+                testLossPerBatch: task.reportsLossPerBatch ? last.loss / config.copyFigureDivisor : nil,
                 recallAccuracy: last.recallAccuracy, solvedAt: solvedAt, accuracy: last.accuracy,
                 validationLoss: validation?.loss, validationAccuracy: validation?.accuracy,
                 gradNorm: step > 0 ? loop.lastNorm : nil, learningRate: step > 0 ? adam.learningRate : nil, wallTime: elapsed())
@@ -273,7 +344,7 @@ public final class Trainer: @unchecked Sendable {
             loop.lossSinceLog += loss
             loop.stepsSinceLog += 1
             progress.update(step: step, of: config.steps, loss: loss)
-            if step % config.evalEvery == 0 || step == config.steps {
+            if config.evaluates(after: step) {
                 try record(trainLoss: loop.lossSinceLog / Double(loop.stepsSinceLog))
                 loop.lossSinceLog = 0
                 loop.stepsSinceLog = 0
@@ -289,7 +360,7 @@ public final class Trainer: @unchecked Sendable {
             }
         }
         progress.finish()
-        if resumed && last.loss.isNaN { last = evaluate() }
+        if resumed && last.loss.isNaN { last = loop.lastEvaluation ?? evaluate() }
         var summary = makeSummary(last: last, seconds: elapsed())
         summary.status = "complete"
         try run?.writeJSON(summary, to: "summary.json")
@@ -300,7 +371,7 @@ public final class Trainer: @unchecked Sendable {
         TrainSummary(
             task: task.name, model: config.model.kind.rawValue, parameters: params.count, steps: step,
             trainLoss: loop.lastFiniteLoss, testLoss: last.loss,
-            testLossPerBatch: task.reportsLossPerBatch ? last.loss / Double(config.batchSize) : nil,
+            testLossPerBatch: task.reportsLossPerBatch ? last.loss / config.copyFigureDivisor : nil,
             recallAccuracy: last.recallAccuracy, solvedAt: solvedAt, testAccuracy: last.accuracy,
             bestValidationAccuracy: loop.bestValidation, testAccuracyAtBestValidation: loop.testAtBest,
             stepsPerSecond: Double(step) / max(seconds, 1e-9), seconds: seconds, diverged: false, notes: config.notes)

@@ -81,7 +81,7 @@ struct Demo: ParsableCommand {
 import WaveModels
 
 func comparisonTable(_ rows: [(String, TrainSummary)]) -> String {
-    var lines = ["model    test loss    loss/128   recall   steps/s   parameters"]
+    var lines = ["model    test loss    CE / 50    recall   steps/s   parameters"]
     for (name, s) in rows {
         lines.append(padded(name, 6) + padded(formatLoss(s.testLoss), 11, right: true)
                      + padded(formatLoss(s.testLossPerBatch ?? .nan), 12, right: true)

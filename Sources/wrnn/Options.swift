@@ -9,6 +9,7 @@ extension TaskKind: ExpressibleByArgument {}
 extension ModelKind: ExpressibleByArgument {}
 extension RecurrentInit: ExpressibleByArgument {}
 extension EncoderInit: ExpressibleByArgument {}
+extension TrainingProtocol: ExpressibleByArgument {}
 extension Activation: ExpressibleByArgument {}
 extension ReadoutKind: ExpressibleByArgument {}
 extension ReadoutTiming: ExpressibleByArgument {}
@@ -36,7 +37,7 @@ struct ModelOptions: ParsableArguments {
     var kernelSize: Int?
     @Option(help: "Recurrent init: shift, identity or random. Default shift (wRNN), identity (iRNN).")
     var initialization: RecurrentInit?
-    @Option(help: "Encoder V init: sparse or normal. Default sparse (wRNN), normal (iRNN).")
+    @Option(help: "Encoder V init: sparse (neuron 0 of each ring takes every input), normal (N(0, 0.001^2)) or pytorch (nn.Linear's default uniform(±1/sqrt(d)), what the authors' iRNN keeps on the image tasks). Default sparse (wRNN), normal (iRNN).")
     var encoderInit: EncoderInit?
     @Option(help: "Activation: relu, tanh or identity.")
     var activation: Activation = .relu
@@ -177,6 +178,8 @@ struct OptimizerOptions: ParsableArguments {
     var patience: Int?
     @Option(parsing: .unconditional, help: "Steps per epoch for the copy and adding tasks' schedules (image tasks: one pass over the data).")
     var epochSteps: Int?
+    @Option(name: .customLong("protocol"), help: "Whose conventions to train and report by where they differ: wrnn (the plain mean loss, a fixed test set, adding solved by test MSE) or authors (their scripts': copy backpropagates CE / batch, fresh test sequences at their log steps, adding solved by the logged training loss, sMNIST keeps the last partial batch; docs/fidelity.md). Default wrnn; authors for the authors' sweep files.")
+    var trainingProtocol: TrainingProtocol?
 
     /// The schedule options given, each with the schedules it applies to.
     var scheduleOptions: [(name: String, given: Bool, kinds: [Schedule.Kind])] {

@@ -195,7 +195,19 @@ struct Sweep: ParsableCommand {
             } catch {
                 run.invalid = Wrnn.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
             }
+            if let reason = point.train.invalid { run.invalid = reason }
             return run
+        }
+        // two grid points that resolve to one configuration (lr: [1e-3, 0.001]) would train it twice and
+        // count as two seeds in `results`: the grid is refused, naming both
+        var first: [String: PlannedRun] = [:]
+        for run in runs {
+            guard let config = run.config else { continue }
+            let hash = configurationHash(config)
+            if let earlier = first[hash] {
+                throw WrnnError.usage("\(source.hasPrefix("preset:") ? "preset " + source.dropFirst(7) : source): grid points \(earlier.name) and \(run.name) are the same run (\(earlier.settings.map { "\($0.key) \($0.value)" }.joined(separator: ", ")) against \(run.settings.map { "\($0.key) \($0.value)" }.joined(separator: ", "))); name each value once")
+            }
+            first[hash] = run
         }
         return SweepPlan(name: sweepFile.name, source: source, program: sweepFile.program, seeds: try seedList(),
                          budget: budget, runs: runs)
@@ -216,7 +228,7 @@ struct Sweep: ParsableCommand {
             print("  [\(run.index)] \(run.id)")
             print("      \(config.task.summaryLine)")
             print("      \(config.model.summaryLine); \(grouped(config.model.parameterCount)) parameters")
-            print("      Adam lr \(config.learningRate)\(config.schedule.map { ", \($0.kind.rawValue) schedule" } ?? ""), clip \(config.clip == 0 ? "off" : String(config.clip)), batch \(config.batchSize), \(config.steps) steps, seed \(config.seed), \(config.threads) threads; ~\(formatDuration(estimate.seconds)) (\(String(format: "%.3g", estimate.flops / 1e12)) TFLOP)")
+            print("      \(config.optimisationLine), \(config.threads) threads; ~\(formatDuration(estimate.seconds)) (\(String(format: "%.3g", estimate.flops / 1e12)) TFLOP)")
             for note in run.notes { print("      note: \(note)") }
         }
         print("estimated compute: \(formatDuration(seconds)) on one \(Preset.defaultThreads)-core machine at the benchmark's rates (\(CostEstimate.rateText))")

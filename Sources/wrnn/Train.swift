@@ -46,8 +46,15 @@ struct Train: ParsableCommand {
     }
 
     var config: TrainConfig {
-        let task = taskOptions.resolved
+        let authors = optimizerOptions.trainingProtocol == .authors
+        var task = taskOptions.resolved
+        // the authors' sMNIST loader has no drop_last (their psMNIST and CIFAR loaders drop it)
+        if authors, task.kind == .smnist || task.kind == .sfmnist { task.keepPartialBatch = true }
         var config = Preset.train(task: task, kind: modelOptions.model, batchSize: optimizerOptions.batchSize)
+        if authors {
+            config.trainingProtocol = .authors
+            if task.kind == .copy { config.testSize = TrainingProtocol.copyTestBatch }
+        }
         config.model = modelOptions.resolve(task: task)
         if let clip = optimizerOptions.clip { config.clip = clip }
         let epochSteps = task.epochSteps(batchSize: config.batchSize) ?? optimizerOptions.epochSteps ?? 1000
@@ -134,8 +141,7 @@ enum TrainSession {
         print("wrnn train: \(config.task.summaryLine)")
         print("model: \(config.model.summaryLine)")
         print("\(config.model.parameterBreakdown)")
-        let scheduleText = config.schedule.map { ", \($0.kind.rawValue) schedule" } ?? ""
-        print("Adam lr \(config.learningRate)\(scheduleText), clip \(config.clip == 0 ? "off" : String(config.clip)), batch \(config.batchSize), \(config.steps) steps, seed \(config.seed), \(config.threads) thread\(config.threads == 1 ? "" : "s")")
+        print("\(config.optimisationLine), \(config.threads) thread\(config.threads == 1 ? "" : "s")")
         if let initFrom = config.initFrom { print("initial weights: \(initFrom)") }
         if config.keepDenormals == true { print("subnormal floats kept (--keep-denormals)") }
         for note in config.notes ?? [] { print("note: \(note)") }

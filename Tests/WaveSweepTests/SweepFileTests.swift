@@ -34,8 +34,9 @@ final class SweepFileTests: XCTestCase {
         let point = try XCTUnwrap(points.first { p in p.settings.contains(Setting(key: "lr", value: "1e-3")) && p.settings.contains(Setting(key: "T", value: "10")) && p.settings.contains(Setting(key: "grad_clip", value: "1.0")) })
         XCTAssertEqual(point.train.arguments, [
             "--task", "copy", "--model", "wrnn", "--hidden-size", "100", "--channels", "6", "--kernel-size", "3",
-            "--initialization", "shift", "--encoder-init", "sparse", "--activation", "relu", "--lr", "1e-3", "--clip", "1.0",
-            "--batch-size", "128", "-T", "10", "--steps", "60000", "--eval-every", "100", "--copy-layout", "script",
+            "--initialization", "shift", "--encoder-init", "sparse", "--activation", "relu", "--protocol", "authors",
+            "--lr", "1e-3", "--clip", "1.0", "--batch-size", "128", "-T", "10", "--steps", "60000", "--eval-every", "100",
+            "--test-size", "50", "--copy-layout", "script",
         ])
         XCTAssertEqual(point.name, "copy-wrnn_lr1e-3_T10_grad_clip1.0_s0")
     }
@@ -50,11 +51,19 @@ final class SweepFileTests: XCTestCase {
         XCTAssertEqual(fc.train.notes.count, 1)
         let cifar = try load("noisy_cifar10_sweep_rnn.yml").expand(seeds: [0])[0]
         XCTAssertEqual(cifar.train.value(of: "--batch-size"), "256")
-        XCTAssertEqual(cifar.train.value(of: "--encoder-init"), "normal")
+        XCTAssertEqual(cifar.train.value(of: "--encoder-init"), "pytorch", "the CIFAR iRNN file never applies solo_init: V keeps nn.Linear's default")
+        XCTAssertEqual(cifar.train.value(of: "--protocol"), "authors")
         XCTAssertEqual(cifar.train.value(of: "--epochs"), "250")
         let rnn = try load("sMNIST_sweep_rnn.yml").expand(seeds: [0])[0]
         XCTAssertEqual(rnn.train.value(of: "--readout"), "mlp")
         XCTAssertEqual(rnn.train.value(of: "--activation"), "relu")
+        XCTAssertEqual(rnn.train.value(of: "--encoder-init"), "pytorch", "the image iRNN files leave V at nn.Linear's default for solo_init no")
+        let wave = try load("psMNIST_sweep_convrnn.yml").expand(seeds: [0])[0]
+        XCTAssertEqual(wave.train.value(of: "--encoder-init"), "sparse")
+        let copyIRNN = try load("copy_sweep_rnn.yml").expand(seeds: [0])[0]
+        XCTAssertEqual(copyIRNN.train.value(of: "--encoder-init"), "normal", "the synthetic tasks' iRNN files draw V from N(0, 0.001^2)")
+        let adding = try load("adding_sweep_rnn.yml").expand(seeds: [0])[0]
+        XCTAssertEqual(adding.train.value(of: "--test-size"), "1000")
     }
 
     func testUnknownOptionsAndValuesNameTheClosestKnownOne() throws {

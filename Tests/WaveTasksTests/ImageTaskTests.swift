@@ -66,7 +66,7 @@ final class EpochTests: XCTestCase {
         var rng = RandomStream(seed: 0)
         func epochImages(_ epoch: Int) -> [Int] {
             (0..<11).flatMap { k -> [Int] in
-                task.fill(batch, step: epoch * 11 + k, rng: &rng)
+                task.fill(batch, step: epoch * 11 + k, batchSize: batch.batch, rng: &rng)
                 return (0..<4).map { Int((batch.inputs[$0] * 255).rounded()) / 2 }   // first pixel = 2 * image index
             }
         }
@@ -75,6 +75,25 @@ final class EpochTests: XCTestCase {
         XCTAssertTrue(Set(first).isSubset(of: Set(task.trainIndices)))
         XCTAssertNotEqual(first, second, "each epoch is shuffled anew")
         XCTAssertEqual(epochImages(0), first, "and the same epoch always in the same order")
+    }
+
+    /// The authors' sMNIST loader keeps the last, partial batch: 45 images at batch 4 are 11 full
+    /// batches and one of 1, and every image is visited exactly once per epoch.
+    func testKeptPartialBatchVisitsEveryImage() {
+        let set = ImageSet(count: 50, height: 1, width: 2, images: (0..<100).map { UInt8($0) }, labels: (0..<50).map { UInt8($0 % 10) })
+        let task = ImageSequenceTask(name: "smnist", train: set, test: set, seed: 8, permutation: nil, keepPartialBatch: true)
+        XCTAssertEqual(task.stepsPerEpoch(batchSize: 4), 12)
+        XCTAssertEqual((0..<13).map { task.rows(step: $0, batchSize: 4) }, [4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 1, 4])
+        var rng = RandomStream(seed: 0)
+        var seen: [Int] = []
+        for step in 0..<12 {
+            let batch = task.makeBatch(count: task.rows(step: step, batchSize: 4))
+            task.fill(batch, step: step, batchSize: 4, rng: &rng)
+            seen += (0..<batch.batch).map { Int((batch.inputs[$0] * 255).rounded()) / 2 }
+        }
+        XCTAssertEqual(seen.sorted(), task.trainIndices.sorted())
+        let dropping = ImageSequenceTask(name: "psmnist", train: set, test: set, seed: 8, permutation: nil)
+        XCTAssertEqual(dropping.rows(step: 10, batchSize: 4), 4)
     }
 }
 
@@ -106,7 +125,7 @@ final class NoisyCIFARTests: XCTestCase {
         let fresh = NoisyCIFARTask(train: set, test: set, seed: 2, freshNoise: true)
         let batch = fresh.makeBatch(count: 2)
         var rng = RandomStream(seed: 1)
-        fresh.fill(batch, step: 0, rng: &rng)
+        fresh.fill(batch, step: 0, batchSize: batch.batch, rng: &rng)
         XCTAssertNotEqual(batch.inputs[(40 * 2 + 0) * 96], batch.inputs[(40 * 2 + 1) * 96], "fresh noise differs per sequence")
     }
 }

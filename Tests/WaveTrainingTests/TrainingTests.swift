@@ -12,6 +12,19 @@ func temporaryDirectory() -> String {
     return path
 }
 
+/// The adding task at T = 20 with a wRNN of 4 rings of 20 that solves it within a few hundred steps.
+func smallAddingConfig(steps: Int) -> TrainConfig {
+    var config = Preset.train(task: TaskConfig(kind: .adding, t: 20), kind: .wrnn)
+    config.model.channels = 4
+    config.model.ringSize = 20
+    config.steps = steps
+    config.batchSize = 64
+    config.testSize = 256
+    config.evalEvery = 50
+    config.learningRate = 3e-3
+    return config
+}
+
 func smallCopyConfig(kind: ModelKind = .wrnn, steps: Int = 300, seed: UInt64 = 1, threads: Int = 2) -> TrainConfig {
     let task = TaskConfig(kind: .copy, t: 5)
     var config = Preset.train(task: task, kind: kind)
@@ -153,14 +166,7 @@ final class TrainingTests: XCTestCase {
     }
 
     func testAddingTaskRecordsWhenItIsSolved() throws {
-        var config = Preset.train(task: TaskConfig(kind: .adding, t: 20), kind: .wrnn)
-        config.model.channels = 4
-        config.model.ringSize = 20
-        config.steps = 400
-        config.batchSize = 64
-        config.testSize = 256
-        config.evalEvery = 50
-        config.learningRate = 3e-3
+        let config = smallAddingConfig(steps: 400)
         let summary = try Trainer(config: config).run(directory: nil, progress: Progress(quiet: true))
         XCTAssertLessThan(summary.testLoss, AddingTask.solvedThreshold)
         let solved = try XCTUnwrap(summary.solvedAt)
@@ -222,11 +228,19 @@ final class ScheduleTests: XCTestCase {
         XCTAssertEqual(cosine.rate(base: 2, step: 100, steps: 100, epochSteps: 10), 0, accuracy: 1e-12)
         let exponential = Schedule(kind: .exponential, gamma: 0.97)
         XCTAssertEqual(exponential.rate(base: 1, step: 250, steps: 1000, epochSteps: 100), 0.97 * 0.97, accuracy: 1e-12)
-        // one-cycle: starts at base/25, peaks at base after 30%, ends at base/25/1e4
+        // one-cycle: torch.optim.lr_scheduler.OneCycleLR(max_lr=1, total_steps=1000) stepped after
+        // every update, read off PyTorch 2.13: (rate, Adam's beta1) for the update after k steps
         let cycle = Schedule(kind: .onecycle)
-        XCTAssertEqual(cycle.rate(base: 1, step: 0, steps: 1000, epochSteps: 100), 1.0 / 25, accuracy: 1e-12)
-        XCTAssertEqual(cycle.rate(base: 1, step: 300, steps: 1000, epochSteps: 100), 1, accuracy: 1e-12)
-        XCTAssertEqual(cycle.rate(base: 1, step: 1000, steps: 1000, epochSteps: 100), 1.0 / 25 / 1e4, accuracy: 1e-15)
+        let pytorch: [(Int, Double, Double)] = [
+            (0, 0.040000000000000036, 0.95), (1, 0.04002649504216782, 0.9499972400997742),
+            (150, 0.5225216681225469, 0.8997373262372347), (299, 1.0, 0.85), (300, 0.9999949645161447, 0.8500005035503997),
+            (650, 0.49775802175648615, 0.9002243987219463), (999, 4e-06, 0.95),
+        ]
+        for (k, rate, beta1) in pytorch {
+            XCTAssertEqual(cycle.rate(base: 1, step: k, steps: 1000, epochSteps: 100), rate, accuracy: 1e-12 * max(rate, 1e-3), "step \(k)")
+            XCTAssertEqual(cycle.momentum(step: k, steps: 1000)!, beta1, accuracy: 1e-12, "step \(k)")
+        }
+        XCTAssertNil(step.momentum(step: 5, steps: 10), "only one-cycle cycles beta1")
     }
 
     func testReduceOnPlateau() {
@@ -242,6 +256,124 @@ final class ScheduleTests: XCTestCase {
         XCTAssertEqual(trainer.currentLearningRate, 1e-3, accuracy: 1e-15)
         trainer.updatePlateau(validationAccuracy: 0.6, testLoss: 1)
         XCTAssertEqual(trainer.checkpoint().header.loop?.plateauRate ?? 0, 1e-3, accuracy: 1e-15, "saved for exact resume")
+    }
+
+    /// psMNIST_task.py's ReduceLROnPlateau(factor 1/10, patience 5, cooldown 5) in mode 'min', stepped
+    /// with the validation accuracy: the rates PyTorch 2.13 set after each of these accuracies.
+    func testAuthorsPlateauIsPyTorchsModeMinOnAccuracy() {
+        var config = smallCopyConfig(steps: 1)
+        config.learningRate = 1
+        config.trainingProtocol = .authors
+        config.schedule = Schedule(kind: .plateau, factor: 10, patience: 5)
+        let trainer = Trainer(config: config)
+        let accuracies: [Double] = [10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 100, 100, 90, 80, 85, 86, 87, 88, 89, 90, 91, 92, 93, 94, 95]
+        let pytorch = [1.0, 1, 1, 1, 1, 1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01]
+        for (accuracy, rate) in zip(accuracies, pytorch) {
+            trainer.updatePlateau(validationAccuracy: accuracy / 100, testLoss: 1)
+            XCTAssertEqual(trainer.currentLearningRate, rate, accuracy: 1e-12 * rate)
+        }
+    }
+}
+
+final class AuthorsProtocolTests: XCTestCase {
+    /// The copy script backpropagates mean CE / batch: the same batch gives 1/B of the gradient, so a
+    /// clip that cuts wrnn's gradient leaves theirs alone.
+    func testCopyBackpropagatesTheMeanDividedByTheBatch() {
+        var ours = smallCopyConfig(steps: 1, threads: 1)
+        ours.clip = 0
+        var theirs = ours
+        theirs.trainingProtocol = .authors
+        XCTAssertEqual(theirs.gradientScale, 1.0 / 32)
+        let a = Trainer(config: ours), b = Trainer(config: theirs)
+        let batch = a.task.makeBatch(count: 32)
+        var rng = RandomStream(seed: 3)
+        a.task.fill(batch, rng: &rng)
+        let (lossA, normA) = a.optimise(on: batch)
+        let (lossB, normB) = b.optimise(on: batch)
+        XCTAssertEqual(lossA, lossB, "the reported loss is the plain mean under both")
+        XCTAssertEqual(normB, normA / 32, accuracy: 1e-6 * normA)
+    }
+
+    /// Their loops log after update i + 1 when i % log_interval == 0; the copy script skips i = 0,
+    /// and neither evaluates after the last update unless it is such a step.
+    func testEvaluationStepsAreTheScriptsLogSteps() {
+        var copy = smallCopyConfig(steps: 10)
+        copy.evalEvery = 3
+        XCTAssertEqual((0...10).filter(copy.evaluates(after:)), [3, 6, 9, 10], "wrnn: multiples of --eval-every and the end")
+        copy.trainingProtocol = .authors
+        XCTAssertEqual((0...10).filter(copy.evaluates(after:)), [4, 7, 10])
+        var adding = copy
+        adding.task = TaskConfig(kind: .adding, t: 10)
+        adding.steps = 9
+        XCTAssertEqual((0...9).filter(adding.evaluates(after:)), [1, 4, 7])
+    }
+
+    /// Fresh test sequences at every evaluation, from a stream the checkpoint carries: a run stopped
+    /// and resumed gives bitwise the metrics of one that was not.
+    func testFreshTestSetsResumeExactly() throws {
+        var config = smallCopyConfig(steps: 8, threads: 1)
+        config.trainingProtocol = .authors
+        config.testSize = 50
+        config.evalEvery = 2
+        let whole = Trainer(config: config)
+        _ = try whole.run(directory: nil, progress: Progress(quiet: true))
+        let stream = whole.checkpoint().header.loop?.testStream
+
+        var half = config
+        half.steps = 4
+        let stopped = Trainer(config: half)
+        _ = try stopped.run(directory: nil, progress: Progress(quiet: true))
+        let resumed = Trainer(config: config)
+        try resumed.restore(from: stopped.checkpoint())
+        let summary = try resumed.run(directory: nil, progress: Progress(quiet: true))
+        XCTAssertEqual(resumed.params.array, whole.params.array)
+        XCTAssertEqual(resumed.checkpoint().header.loop?.testStream, stream)
+        XCTAssertEqual(summary.testLossPerBatch, summary.testLoss / 50, "the copy figure is the mean CE / batch_test")
+        let first = whole.evaluate().loss
+        whole.drawTestSet()
+        XCTAssertNotEqual(whole.evaluate().loss, first, "each evaluation draws new sequences")
+    }
+
+    /// adding_task.py: solved at the first log step whose training-batch loss is <= 0.05, as iteration i.
+    func testAddingIsSolvedByTheLoggedTrainingLoss() throws {
+        var config = smallAddingConfig(steps: 401)
+        config.trainingProtocol = .authors
+        let scratch = NSTemporaryDirectory() + "wrnn-authors-adding-\(UUID().uuidString)"
+        let run = try RunDirectory.create(scratch)
+        let summary = try Trainer(config: config).run(directory: run, progress: Progress(quiet: true))
+        let solved = try XCTUnwrap(summary.solvedAt)
+        XCTAssertEqual(solved % 50, 0, "an iteration index i with i % log_interval == 0")
+        let rows = try String(contentsOfFile: scratch + "/metrics.jsonl", encoding: .utf8).split(separator: "\n")
+            .map { try JSONDecoder().decode(MetricsRecord.self, from: Data($0.utf8)) }
+        XCTAssertEqual(rows.map(\.step), [0, 1, 51, 101, 151, 201, 251, 301, 351, 401])
+        let first = try XCTUnwrap(rows.first { $0.solvedAt != nil })
+        XCTAssertEqual(first.step, solved + 1, "logged after update i + 1")
+    }
+}
+
+final class PartialBatchTests: XCTestCase {
+    /// The authors' sMNIST loader keeps each epoch's last, partial batch; training takes it as a
+    /// smaller step and a run resumed mid-epoch is still bitwise an uninterrupted one.
+    func testKeptPartialBatchTrainsAndResumesExactly() throws {
+        let set = ImageSet(count: 60, height: 2, width: 3, images: (0..<360).map { UInt8(($0 * 37) % 256) },
+                           labels: (0..<60).map { UInt8($0 % 10) })
+        let task = ImageSequenceTask(name: "smnist", train: set, test: set, seed: 6, permutation: nil, keepPartialBatch: true)
+        XCTAssertEqual(task.stepsPerEpoch(batchSize: 4), 14, "54 training images: 13 batches of 4 and one of 2")
+        var config = Preset.train(task: TaskConfig(kind: .smnist), kind: .wrnn)
+        config.task.keepPartialBatch = true
+        config.trainingProtocol = .authors
+        config.model = ModelConfig(kind: .wrnn, inputSize: 1, outputSize: 10, ringSize: 6, channels: 2, readoutTiming: .last)
+        config.batchSize = 4
+        config.learningRate = 1e-2
+        config.evalEvery = 14
+        config.testSize = 8
+        config.seed = 6
+        config.steps = 30
+        try assertResumeIsExact(config, task: task, stoppingAfter: 13)   // mid-epoch, before the partial batch
+        var kept = TaskConfig(kind: .smnist)
+        XCTAssertEqual(kept.epochSteps(batchSize: 128), 445)
+        kept.keepPartialBatch = true
+        XCTAssertEqual(kept.epochSteps(batchSize: 128), 446)
     }
 }
 
@@ -261,18 +393,24 @@ final class ImageResumeTests: XCTestCase {
         config.testSize = 8
         config.seed = 6
         config.steps = 40
-        let whole = Trainer(config: config, task: task)
-        _ = try whole.run(directory: nil, progress: Progress(quiet: true))
-
-        var first = config
-        first.steps = 17                // stop mid-epoch (epoch 1, step 4)
-        let part = Trainer(config: first, task: task)
-        _ = try part.run(directory: nil, progress: Progress(quiet: true))
-        let saved = try Checkpoint.read(from: { let p = temporaryDirectory() + "/c.bin"; try part.checkpoint().write(to: p); return p }())
-        let resumed = Trainer(config: config, task: task)
-        try resumed.restore(from: saved)
-        _ = try resumed.run(directory: nil, progress: Progress(quiet: true))
-        XCTAssertEqual(resumed.params.array, whole.params.array)
-        XCTAssertEqual(resumed.step, 40)
+        try assertResumeIsExact(config, task: task, stoppingAfter: 17)   // mid-epoch (epoch 1, step 4)
     }
+}
+
+/// A run stopped after `stop` steps, written to a checkpoint file and resumed, ends with bitwise the
+/// weights of the same run made in one go.
+func assertResumeIsExact(_ config: TrainConfig, task: any SequenceTask, stoppingAfter stop: Int,
+                         file: StaticString = #filePath, line: UInt = #line) throws {
+    let whole = Trainer(config: config, task: task)
+    _ = try whole.run(directory: nil, progress: Progress(quiet: true))
+    var first = config
+    first.steps = stop
+    let part = Trainer(config: first, task: task)
+    _ = try part.run(directory: nil, progress: Progress(quiet: true))
+    let saved = try Checkpoint.read(from: { let p = temporaryDirectory() + "/c.bin"; try part.checkpoint().write(to: p); return p }())
+    let resumed = Trainer(config: config, task: task)
+    try resumed.restore(from: saved)
+    _ = try resumed.run(directory: nil, progress: Progress(quiet: true))
+    XCTAssertEqual(resumed.params.array, whole.params.array, file: file, line: line)
+    XCTAssertEqual(resumed.step, config.steps, file: file, line: line)
 }

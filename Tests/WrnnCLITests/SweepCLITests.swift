@@ -56,7 +56,7 @@ final class SweepCLITests: XCTestCase {
         let copy = try wrnn(["sweep", Self.anchors + "/copy_sweep_wrnn.yml", "--dry-run", "--filter", "T=10", "--filter", "lr=0.001", "--seeds", "0,1"], in: cwd)
         XCTAssertTrue(copy.stdout.hasPrefix("sweep Copy_Sweep_wRNN (\(Self.anchors)/copy_sweep_wrnn.yml): 6 runs, 6 valid, 0 invalid\n"), copy.stdout)
         XCTAssertTrue(copy.stdout.contains("      copy task, authors' script T'=10 (length 20, delimiter at 9; no paper T); the delimiter overwrites digit 10 of 10, as the script does\n"), copy.stdout)
-        XCTAssertTrue(copy.stdout.contains("Adam lr 0.001, clip 1.0, batch 128, 60000 steps, seed 1, "), copy.stdout)
+        XCTAssertTrue(copy.stdout.contains("Adam lr 0.001, clip 1.0, batch 128, 60000 steps, seed 1, authors' protocol, "), copy.stdout)
     }
 
     /// The authors' non-recurrent baseline and their copy script's own T', from wrnn train.
@@ -88,8 +88,10 @@ final class SweepCLITests: XCTestCase {
     func testBadSweepInputIsOneLine() throws {
         let cwd = scratchDirectory()
         try write("parameters:\n  lrr: {value: 1}\n", to: cwd + "/bad.yml")
+        try write("parameters:\n  task: {value: adding}\n  T: {value: 10}\n  lr: {values: [1e-3, 0.001]}\n", to: cwd + "/twice.yml")
         let cases: [([String], Int32, String)] = [
             (["sweep", "bad.yml", "--dry-run"], 65, "bad.yml: unknown option 'lrr'; did you mean 'lr'? (a file without `program:` uses wrnn train's option names)"),
+            (["sweep", "twice.yml", "--dry-run"], 64, "twice.yml: grid points adding-wrnn_lr1e-3_s0 and adding-wrnn_lr0.001_s0 are the same run (task adding, T 10, lr 1e-3 against task adding, T 10, lr 0.001); name each value once"),
             (["sweep", "missing.yml"], 66, "sweep file missing.yml does not exist"),
             (["sweep", "--preset", "table5"], 64, "--preset: no grid named 'table5'; did you mean 'table4'?; see wrnn sweep --list-presets"),
             (["sweep", "--preset", "table4", "--seeds", "1,x"], 64, "--seeds takes distinct non-negative integers separated by commas (got '1,x')"),

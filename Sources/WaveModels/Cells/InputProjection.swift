@@ -63,7 +63,8 @@ struct InputProjection<T: Scalar>: Sendable {
 
 extension InputProjection {
     /// V and b_V (spec 2.1): `sparse` puts weight 1 from every input on neuron 0 of each ring of
-    /// `ringSize` neurons, zero bias; `normal` draws V ~ N(0, 0.001^2) and PyTorch's default bias.
+    /// `ringSize` neurons, zero bias; `normal` draws V ~ N(0, 0.001^2) and PyTorch's default bias;
+    /// `pytorch` draws both from nn.Linear's default uniform(-1/sqrt(d), 1/sqrt(d)).
     func initialValues(_ scheme: EncoderInit, ringSize: Int, _ rng: inout RandomStream) -> [Double] {
         let n = units, d = inputSize
         var weight = [Double](repeating: 0, count: n * d)
@@ -72,8 +73,10 @@ extension InputProjection {
             for ring in 0..<(n / ringSize) { for j in 0..<d { weight[ring * ringSize * d + j] = 1 } }
         case .normal:
             for j in weight.indices { weight[j] = 0.001 * rng.normal() }
+        case .pytorch:
+            weight = uniformValues(n * d, bound: 1 / Double(d).squareRoot(), &rng)
         }
-        let bias = scheme == .normal ? uniformValues(n, bound: 1 / Double(d).squareRoot(), &rng) : [Double](repeating: 0, count: n)
+        let bias = scheme != .sparse ? uniformValues(n, bound: 1 / Double(d).squareRoot(), &rng) : [Double](repeating: 0, count: n)
         return weight + bias
     }
 }

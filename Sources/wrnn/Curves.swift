@@ -1,0 +1,43 @@
+import ArgumentParser
+import Foundation
+import WaveAnalysis
+import WaveCore
+import WavePlot
+import WaveTraining
+
+/// `wrnn curves RUN...`: the learning curves and the accuracy of several runs in one figure each.
+struct Curves: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Draw the learning curves and accuracies of several runs, one colour per run.",
+        discussion: """
+            Writes DIR/curves.{formats} (test loss solid, training loss dashed, the paper's loss: cross-entropy / 50 \
+            for the copy task) and DIR/accuracy.{formats} (test accuracy, or recall for the copy task, with the \
+            chance level), each with its data as JSON. Image runs are drawn against epochs, so runs with other batch \
+            sizes line up; the others against training steps.
+            """)
+
+    @Argument(help: "Run directories.")
+    var runDirectories: [String]
+    @Option(help: "Directory to write the figures into (created if missing).")
+    var out: String
+    @Option(help: "Legend labels, comma-separated, one per run. Default: each run's directory name and model.")
+    var labels: String?
+    @Option(help: "Figure formats, comma-separated: png, pdf, svg.")
+    var format: String = "png,svg"
+
+    func validate() throws {
+        if runDirectories.isEmpty { throw ValidationError("give at least one run directory") }
+        if let labels, labels.split(separator: ",", omittingEmptySubsequences: false).count != runDirectories.count {
+            throw ValidationError("--labels has \(labels.split(separator: ",", omittingEmptySubsequences: false).count) labels for \(runDirectories.count) runs; give one per run")
+        }
+        do { _ = try FigureFormat.parse(format) } catch let error as WrnnError { throw ValidationError(error.message) }
+    }
+
+    func run() throws {
+        for run in runDirectories { try requireRunDirectory(run) }
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        let names = labels.map { $0.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) } }
+        let files = try writeCurves(runs: runDirectories, labels: names, to: out, formats: try FigureFormat.parse(format))
+        print("wrote \(files.map { out + "/" + $0 }.joined(separator: ", "))")
+    }
+}
