@@ -33,8 +33,7 @@ final class BaselineCLITests: XCTestCase {
             let export = try wrnn(["export", run])
             XCTAssertEqual(export.status, 0, export.stderr)
             let header = try safetensorsNames(run + "/model.safetensors")
-            XCTAssertEqual(header, names.sorted())
-            try checkInPyTorch(run)
+            XCTAssertEqual(header, names.sorted())   // PyTorch's outputs and gradients under these names: ParityFixtureTests
         }
     }
 
@@ -62,26 +61,5 @@ final class BaselineCLITests: XCTestCase {
         let length = data.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
         let header = try JSONSerialization.jsonObject(with: data.subdata(in: 8..<(8 + length))) as! [String: Any]
         return header.keys.filter { $0 != "__metadata__" }.sorted()
-    }
-
-    /// With PyTorch installed the twin must load the export (strict) and agree; without it the script says how to get it.
-    func checkInPyTorch(_ run: String) throws {
-        let check = Process()
-        check.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("scripts/torch_check_export.py").path
-        check.arguments = ["python3", script, run + "/model.safetensors", run + "/check.safetensors"]
-        let pipe = Pipe()
-        check.standardOutput = pipe
-        check.standardError = pipe
-        try check.run()
-        let printed = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        check.waitUntilExit()
-        if printed.contains("PyTorch is not installed") {
-            XCTAssertTrue(printed.contains("pip install torch"))
-        } else {
-            XCTAssertEqual(check.terminationStatus, 0, printed)
-            XCTAssertTrue(printed.contains("-> agree"), printed)
-        }
     }
 }

@@ -217,26 +217,7 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(export.status, 0, export.stderr)
         XCTAssertEqual(export.stdout.split(separator: "\n").first.map(String.init),
                        "wrote \(run)/model.safetensors (6 tensors, 528 parameters)")
-        // the PyTorch side: when torch is installed the outputs must agree; without it the script says how to get it
-        let check = Process()
-        check.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("scripts/torch_check_export.py").path
-        check.arguments = ["python3", script, run + "/model.safetensors", run + "/check.safetensors"]
-        let pipe = Pipe(), errors = Pipe()
-        check.standardOutput = pipe
-        check.standardError = errors
-        try check.run()
-        let printed = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            + String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        check.waitUntilExit()
-        if printed.contains("PyTorch is not installed") {
-            XCTAssertEqual(check.terminationStatus, 1)
-            XCTAssertTrue(printed.contains("pip install torch"))
-        } else {
-            XCTAssertEqual(check.terminationStatus, 0, printed)
-            XCTAssertTrue(printed.contains("-> agree"), printed)
-        }
+        // PyTorch's side of the export (its outputs and gradients under these names) is ParityFixtureTests
     }
 
     /// Weights move both ways: a run started from an export begins where the original ended.
