@@ -16,6 +16,8 @@ public struct SweepFile: Equatable, Sendable {
     public struct Parameter: Equatable, Sendable {
         public var key: String
         public var values: [String]
+        /// The line of each value in the file (1-based; 0 when not known), for messages.
+        public var lines: [Int] = []
     }
 
     public var name: String
@@ -42,9 +44,14 @@ public struct SweepFile: Equatable, Sendable {
 
     /// Parses sweep YAML (one or more documents); `source` names the file in error messages.
     public static func parse(_ text: String, source: String) throws -> SweepFile {
-        let documents: [Node]
-        do { documents = Array(try Yams.compose_all(yaml: text)) } catch {
-            throw SweepError("\(source): not valid YAML (\(oneLine(error))); fix the file")
+        // document by document, so that a syntax error or a duplicate key is reported with its line
+        // (iterating compose_all's sequence ends quietly at the first error)
+        var documents: [Node] = []
+        do {
+            let parser = try Parser(yaml: text)
+            while let document = try parser.nextRoot() { documents.append(document) }
+        } catch {
+            throw SweepError("\(source): not valid YAML: \(yamlProblem(error, text: text)); fix the file")
         }
         guard !documents.isEmpty else { throw SweepError("\(source): empty sweep file") }
         var parts = try documents.map { try parseDocument($0, source: source) }
@@ -52,6 +59,15 @@ public struct SweepFile: Equatable, Sendable {
             throw SweepError("\(source): every document of a sweep file must name the same program")
         }
         parts[0].grids = parts.flatMap(\.grids)
+        // every value is checked before anything runs: a typo stops the sweep, naming its line
+        for parameter in parts[0].grids.flatMap({ $0 }) {
+            for (k, value) in parameter.values.enumerated() {
+                if let problem = parts[0].vocabulary.problem(key: parameter.key, value: value) {
+                    let line = k < parameter.lines.count && parameter.lines[k] > 0 ? ":\(parameter.lines[k])" : ""
+                    throw SweepError("\(source)\(line): \(parameter.key): \(problem)")
+                }
+            }
+        }
         return parts[0]
     }
 
@@ -77,7 +93,8 @@ public struct SweepFile: Equatable, Sendable {
                 guard let entries = value.mapping else { throw SweepError("\(source): `parameters` must be a mapping of option to values") }
                 for (optionNode, spec) in entries {
                     guard let option = optionNode.string else { throw SweepError("\(source): a parameter name is not text") }
-                    parameters.append(Parameter(key: option, values: try values(of: spec, option: option, source: source)))
+                    let found = try values(of: spec, option: option, source: source)
+                    parameters.append(Parameter(key: option, values: found.map(\.text), lines: found.map(\.line)))
                 }
             default:
                 throw SweepError("\(source): unknown top-level key '\(key)'\(suggestion(key, topLevel)); expected \(topLevel.joined(separator: ", "))")
@@ -90,22 +107,23 @@ public struct SweepFile: Equatable, Sendable {
         return SweepFile(name: name, program: program, grids: [parameters])
     }
 
-    /// `{value: x}`, `{values: [x, y]}` (optionally with `distribution: categorical`), or a bare scalar or list.
-    static func values(of spec: Node, option: String, source: String) throws -> [String] {
-        func scalars(_ node: Node) throws -> [String] {
+    /// `{value: x}`, `{values: [x, y]}` (optionally with `distribution: categorical`), or a bare scalar or
+    /// list; each value with its line.
+    static func values(of spec: Node, option: String, source: String) throws -> [(text: String, line: Int)] {
+        func scalars(_ node: Node) throws -> [(text: String, line: Int)] {
             if let list = node.sequence {
-                let texts = try list.map { item -> String in
+                let texts = try list.map { item -> (text: String, line: Int) in
                     guard let text = item.scalar?.string else { throw SweepError("\(source): \(option): values must be plain numbers or words") }
-                    return text
+                    return (text, item.mark?.line ?? 0)
                 }
                 guard !texts.isEmpty else { throw SweepError("\(source): \(option): empty list of values") }
                 return texts
             }
             guard let text = node.scalar?.string else { throw SweepError("\(source): \(option): values must be plain numbers or words") }
-            return [text]
+            return [(text, node.mark?.line ?? 0)]
         }
         guard let fields = spec.mapping else { return try scalars(spec) }
-        var result: [String]?
+        var result: [(text: String, line: Int)]?
         for (fieldNode, value) in fields {
             switch fieldNode.string ?? "" {
             case "value", "values": result = try scalars(value)
@@ -163,4 +181,22 @@ func editDistance(_ a: String, _ b: String) -> Int {
         previous = current
     }
     return previous[b.count]
+}
+
+/// A YAML error as "LINE:COLUMN: problem" (a duplicate key: the line of its second occurrence).
+func yamlProblem(_ error: Error, text: String) -> String {
+    guard let error = error as? YamlError else { return oneLine(error) }
+    switch error {
+    case let .scanner(_, problem, mark, _), let .parser(_, problem, mark, _), let .composer(_, problem, mark, _):
+        return "\(mark.line):\(mark.column): \(problem)"
+    case let .duplicatedKeysInMapping(duplicates, context):
+        let key = duplicates.first ?? "?"
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        let seen = lines.indices.filter { $0 + 1 >= context.mark.line && lines[$0].trimmingCharacters(in: .whitespaces).hasPrefix(key + ":") }
+        let line = seen.count > 1 ? seen[1] + 1 : context.mark.line
+        let column = seen.count > 1 ? lines[seen[1]].prefix { $0 == " " }.count + 1 : context.mark.column
+        return "\(line):\(column): duplicate key '\(key)'"
+    default:
+        return oneLine(error)
+    }
 }

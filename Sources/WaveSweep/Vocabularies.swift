@@ -1,4 +1,8 @@
 import Foundation
+import WaveCore
+import WaveModels
+import WaveTasks
+import WaveTraining
 
 /// One grid point in `wrnn train`'s terms: the command-line arguments that make the run (without
 /// seed, threads and run directory, which the sweep sets), and what a reader must know about the
@@ -187,5 +191,65 @@ public enum WrnnVocabulary {
             }
         }
         return TrainArguments(arguments: args, notes: [])
+    }
+}
+
+/// Value checks made when a sweep file is read, before anything runs: a word that is not one of an
+/// option's values (with the closest one) or a number that does not read as one. A value of the right
+/// kind that a run refuses (a negative rate) is left to the run, which records it as invalid.
+enum ValueKind {
+    case choice([String]), integer, number, yesNo
+
+    func problem(_ value: String) -> String? {
+        switch self {
+        case .choice(let known):
+            return known.contains(value) ? nil : "'\(value)' is not one of its values\(suggestion(value, known)); choose from \(known.joined(separator: ", "))"
+        case .integer: return Int(value) == nil ? "'\(value)' is not a whole number" : nil
+        case .number: return Double(value).map { $0.isFinite } == true ? nil : "'\(value)' is not a number"
+        case .yesNo: return ["yes", "no", "true", "false"].contains(value.lowercased()) ? nil : "'\(value)' is not yes or no"
+        }
+    }
+}
+
+extension Vocabulary {
+    /// Why `value` cannot be given to option `key` (nil when it can, or when the key is not one
+    /// this check knows: unknown keys are reported by the translation).
+    public func problem(key: String, value: String) -> String? {
+        switch self {
+        case .wrnn: return WrnnVocabulary.kinds[key]?.problem(value)
+        case .authors(let program): return (try? AuthorsProgram.named(program))?.kinds[key]?.problem(value)
+        }
+    }
+}
+
+extension WrnnVocabulary {
+    static let kinds: [String: ValueKind] = {
+        var kinds: [String: ValueKind] = [
+            "task": .choice(TaskKind.allCases.map(\.rawValue)), "model": .choice(ModelKind.allCases.map(\.rawValue)),
+            "initialization": .choice(RecurrentInit.allCases.map(\.rawValue)), "encoder-init": .choice(EncoderInit.allCases.map(\.rawValue)),
+            "activation": .choice(Activation.allCases.map(\.rawValue)), "readout": .choice(ReadoutKind.allCases.map(\.rawValue)),
+            "readout-at": .choice(ReadoutTiming.allCases.map(\.rawValue)), "copy-layout": .choice(CopyLayout.allCases.map(\.rawValue)),
+            "schedule": .choice(Schedule.Kind.allCases.map(\.rawValue)), "protocol": .choice(TrainingProtocol.allCases.map(\.rawValue)),
+        ]
+        for key in ["T", "delay", "length", "hidden-size", "channels", "kernel-size", "batch-size", "batch", "steps", "epochs",
+                    "lr-every", "patience", "epoch-steps", "eval-every", "checkpoint-every", "test-size"] { kinds[key] = .integer }
+        for key in ["lr", "clip", "lr-factor", "gamma", "wave-speed"] { kinds[key] = .number }
+        for key in flags { kinds[key] = .yesNo }
+        return kinds
+    }()
+}
+
+extension AuthorsProgram {
+    /// Their argparse types and the values their code branches on.
+    var kinds: [String: ValueKind] {
+        var kinds: [String: ValueKind] = [
+            "model_type": .choice(models), "init": .choice(["fwd", "eye", "rand"]), "act": .choice(["relu", "tanh", "ident"]),
+            "lr_scheduler": .choice(["step", "onecycle", "plateau", "cosine", "exponential"]),
+        ]
+        for key in ["solo_init", "freeze_rnn", "freeze_encoder", "mlp_decoder", "is_sweep", "one_hot", "only_last"] { kinds[key] = .yesNo }
+        for key in ["n_hid", "n_ch", "ksize", "T", "batch", "epochs", "lr_drop_epoch", "max_steps", "log_interval", "batch_test",
+                    "mem_len", "patience_init", "patience"] { kinds[key] = .integer }
+        for key in ["lr", "grad_clip", "lr_drop_rate"] { kinds[key] = .number }
+        return kinds.filter { options.contains($0.key) }
     }
 }

@@ -149,8 +149,9 @@ struct Sweep: ParsableCommand {
         let path = file!
         let data = Data(try readFileBytes(path, what: "sweep file").get())
         guard let text = String(data: data, encoding: .utf8) else { throw WrnnError.data("\(path) is not UTF-8 text") }
+        // a file that is not a valid sweep (YAML, keys, values) is a configuration error
         do { return (try SweepFile.parse(text, source: path), path) } catch let error as SweepError {
-            throw WrnnError.data(error.message)
+            throw WrnnError.usage(error.message)
         }
     }
 
@@ -164,7 +165,7 @@ struct Sweep: ParsableCommand {
         } catch let error as SweepError { throw WrnnError.usage(error.message) }
         do {
             points = try sweepFile.expand(seeds: try seedList())
-        } catch let error as SweepError { throw WrnnError.data("\(source.hasPrefix("preset:") ? "preset " + source.dropFirst(7) : source): \(error.message)") }
+        } catch let error as SweepError { throw WrnnError.usage("\(source.hasPrefix("preset:") ? "preset " + source.dropFirst(7) : source): \(error.message)") }
         points = points.filter { p in filters.allSatisfy { $0.matches(p) } }
         if let limit { points = Array(points.prefix(limit)) }
         guard !points.isEmpty else { throw WrnnError.usage("no grid point matches --filter \(filter.joined(separator: " "))") }

@@ -89,8 +89,16 @@ final class SweepCLITests: XCTestCase {
         let cwd = scratchDirectory()
         try write("parameters:\n  lrr: {value: 1}\n", to: cwd + "/bad.yml")
         try write("parameters:\n  task: {value: adding}\n  T: {value: 10}\n  lr: {values: [1e-3, 0.001]}\n", to: cwd + "/twice.yml")
+        try write("parameters:\n  task: {value: copy}\n  model: {values: [wrnn, irn]}\n", to: cwd + "/typo.yml")
+        try write("parameters:\n  task: {value: copy}\n  steps: {value: 3k}\n", to: cwd + "/number.yml")
+        try write("parameters:\n  lr: {values: [1, 2}\n", to: cwd + "/syntax.yml")
+        try write("parameters:\n  lr: {value: 1}\n  lr: {value: 2}\n", to: cwd + "/duplicate.yml")
         let cases: [([String], Int32, String)] = [
-            (["sweep", "bad.yml", "--dry-run"], 65, "bad.yml: unknown option 'lrr'; did you mean 'lr'? (a file without `program:` uses wrnn train's option names)"),
+            (["sweep", "bad.yml", "--dry-run"], 64, "bad.yml: unknown option 'lrr'; did you mean 'lr'? (a file without `program:` uses wrnn train's option names)"),
+            (["sweep", "typo.yml", "--dry-run"], 64, "typo.yml:3: model: 'irn' is not one of its values; did you mean 'irnn'?; choose from wrnn, irnn, lstm, gru, cornn, lem, fc"),
+            (["sweep", "number.yml", "--dry-run"], 64, "number.yml:3: steps: '3k' is not a whole number"),
+            (["sweep", "syntax.yml", "--dry-run"], 64, "syntax.yml: not valid YAML: 2:21: did not find expected ',' or ']'; fix the file"),
+            (["sweep", "duplicate.yml", "--dry-run"], 64, "duplicate.yml: not valid YAML: 3:3: duplicate key 'lr'; fix the file"),
             (["sweep", "twice.yml", "--dry-run"], 64, "twice.yml: grid points adding-wrnn_lr1e-3_s0 and adding-wrnn_lr0.001_s0 are the same run (task adding, T 10, lr 1e-3 against task adding, T 10, lr 0.001); name each value once"),
             (["sweep", "missing.yml"], 66, "sweep file missing.yml does not exist"),
             (["sweep", "--preset", "table5"], 64, "--preset: no grid named 'table5'; did you mean 'table4'?; see wrnn sweep --list-presets"),
