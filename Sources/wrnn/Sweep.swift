@@ -85,7 +85,7 @@ struct Sweep: ParsableCommand {
         if !slurm, partition != nil || time != nil || cpusPerTask != nil || maxParallel != nil {
             throw ValidationError("--partition, --time, --cpus-per-task and --max-parallel apply to --slurm only")
         }
-        if slurm, runIndex != nil || dryRun { throw ValidationError("--slurm submits the whole grid; drop --run-index / --dry-run") }
+        if slurm, runIndex != nil { throw ValidationError("--slurm submits the whole grid; drop --run-index") }
     }
 
     func seedList() throws -> [UInt64] {
@@ -108,7 +108,12 @@ struct Sweep: ParsableCommand {
         let directory = SweepDirectory(path: out ?? "sweeps/\(directorySafe(sweepFile.name))")
         let threadCount = threads ?? (slurm ? (cpusPerTask ?? 2) : runIndex != nil ? slurmThreads() : max(1, Preset.defaultThreads / jobs))
         let plan = try makePlan(sweepFile, source: source, threads: threadCount)
-        if dryRun { return printDryRun(plan) }
+        if dryRun {
+            printDryRun(plan)
+            // the job array as it would be submitted, to read before submitting (nothing is written)
+            if slurm { print("\nsweep.sbatch, as --slurm would write and submit it:\n" + slurmScript(plan, directory: directory, threads: threadCount)) }
+            return
+        }
         try directory.prepare()
         try directory.writePlan(plan)
         if !worker && runIndex == nil {
@@ -385,12 +390,16 @@ struct Sweep: ParsableCommand {
 
     // MARK: Slurm
 
-    func submit(_ plan: SweepPlan, directory: SweepDirectory, threads: Int) throws {
+    func slurmScript(_ plan: SweepPlan, directory: SweepDirectory, threads: Int) -> String {
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         let arguments = sameSweep(directory: directory, threads: threads, path: absolute)
-        let script = SlurmScript(name: plan.name, runs: plan.runs.count, executable: executable, arguments: arguments,
-                                 workingDirectory: FileManager.default.currentDirectoryPath, logDirectory: absolute(directory.path + "/logs"),
-                                 cpusPerTask: threads, partition: partition, timeLimit: time, maxParallel: maxParallel).text
+        return SlurmScript(name: plan.name, runs: plan.runs.count, executable: executable, arguments: arguments,
+                           workingDirectory: FileManager.default.currentDirectoryPath, logDirectory: absolute(directory.path + "/logs"),
+                           cpusPerTask: threads, partition: partition, timeLimit: time, maxParallel: maxParallel).text
+    }
+
+    func submit(_ plan: SweepPlan, directory: SweepDirectory, threads: Int) throws {
+        let script = slurmScript(plan, directory: directory, threads: threads)
         let scriptPath = directory.path + "/sweep.sbatch"
         try writeAtomically(Array(script.utf8), to: scriptPath)
         let sbatch = Process()

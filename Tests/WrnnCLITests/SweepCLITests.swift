@@ -85,6 +85,17 @@ final class SweepCLITests: XCTestCase {
         }
     }
 
+    /// `--slurm --dry-run` prints the job array it would submit, and writes nothing.
+    func testSlurmDryRunPrintsTheScript() throws {
+        let cwd = scratchDirectory()
+        let result = try wrnn(["sweep", "--preset", "table1-cpu", "--slurm", "--dry-run", "--limit", "2", "--cpus-per-task", "2"], in: cwd)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.contains("\nsweep.sbatch, as --slurm would write and submit it:\n#!/bin/bash\n"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("#SBATCH --array=0-1\n"), result.stdout)
+        XCTAssertTrue(result.stdout.contains(" sweep --preset table1-cpu --out \(cwd)/sweeps/table1-cpu --seeds 0 --threads 2 --limit 2 --run-index \"$SLURM_ARRAY_TASK_ID\"\n"), result.stdout)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: cwd), [], "a dry run writes nothing")
+    }
+
     func testBadSweepInputIsOneLine() throws {
         let cwd = scratchDirectory()
         try write("parameters:\n  lrr: {value: 1}\n", to: cwd + "/bad.yml")
