@@ -310,10 +310,22 @@ struct MetricsPoint: Decodable {
 }
 
 func readMetrics(_ run: String) throws -> [MetricsPoint] {
-    let text = try String(contentsOfFile: run + "/metrics.jsonl", encoding: .utf8)
+    let path = run + "/metrics.jsonl"
+    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+        throw FileManager.default.fileExists(atPath: path) ? WrnnError.data("\(path) cannot be read as text") : WrnnError.missing("\(path) does not exist")
+    }
+    let lines = text.split(separator: "\n")
+    var points: [MetricsPoint] = []
+    for (k, line) in lines.enumerated() {
+        guard let point = try? WrnnJSON.decoder().decode(MetricsPoint.self, from: Data(line.utf8)) else {
+            // a crash can leave the last line half written: the curves end at the line before
+            if k == lines.count - 1 && !text.hasSuffix("\n") { break }
+            throw WrnnError.data("\(path) line \(k + 1) is not a metrics record; the run's log is damaged")
+        }
+        points.append(point)
+    }
     // the diverged row repeats the last evaluation: the curves end at the last good step
-    return try text.split(separator: "\n").map { try WrnnJSON.decoder().decode(MetricsPoint.self, from: Data($0.utf8)) }
-        .filter { $0.diverged != true }
+    return points.filter { $0.diverged != true }
 }
 
 func runLabel(_ run: String) -> String {

@@ -74,6 +74,28 @@ final class CLITests: XCTestCase {
     }
 
     /// Spec 2.5's example: the paper's copy-task wRNN has 12,724 parameters.
+    /// A crash can leave metrics.jsonl with a half-written last line: report and curves draw up to the
+    /// line before; a damaged line elsewhere is one line naming the file and line, exit 65.
+    func testReportToleratesATornLastMetricsLine() throws {
+        let cwd = scratchDirectory()
+        let trained = try wrnn(["train", "--task", "copy", "-T", "3", "--steps", "10", "--eval-every", "5", "--threads", "1", "--out", "run", "--quiet"], in: cwd)
+        XCTAssertEqual(trained.status, 0, trained.stderr)
+        let handle = try XCTUnwrap(FileHandle(forWritingAtPath: cwd + "/run/metrics.jsonl"))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data("{\"step\":15,\"test_lo".utf8))
+        try handle.close()
+        let report = try wrnn(["report", "run"], in: cwd)
+        XCTAssertEqual(report.status, 0, report.stderr)
+        let curves = try wrnn(["curves", "run", "--out", "figures", "--format", "svg"], in: cwd)
+        XCTAssertEqual(curves.status, 0, curves.stderr)
+        var lines = try String(contentsOfFile: cwd + "/run/metrics.jsonl", encoding: .utf8).split(separator: "\n").map(String.init)
+        lines[1] = "garbage"
+        try (lines.joined(separator: "\n") + "\n").write(toFile: cwd + "/run/metrics.jsonl", atomically: true, encoding: .utf8)
+        let damaged = try wrnn(["report", "run"], in: cwd)
+        XCTAssertEqual(damaged.status, 65)
+        XCTAssertEqual(damaged.stderr, "wrnn: error: run/metrics.jsonl line 2 is not a metrics record; the run's log is damaged\n")
+    }
+
     func testPaperDefaultsPrintTheirParameterCount() throws {
         let dir = scratchDirectory()
         let wave = try wrnn(["train", "--steps", "1", "--test-size", "1", "--batch-size", "2", "--out", dir + "/w"])
