@@ -18,15 +18,18 @@ public func refuseNonRegularOutput(_ path: String) throws {
     var info = stat()
     guard stat(path, &info) == 0 else { return }   // absent: fine (a dangling link too)
     guard (info.st_mode & S_IFMT) != S_IFREG else { return }
-    let kind: String
-    switch info.st_mode & S_IFMT {
-    case S_IFIFO: kind = "a FIFO"
-    case S_IFDIR: kind = "a directory"
-    case S_IFCHR, S_IFBLK: kind = "a device"
-    case S_IFSOCK: kind = "a socket"
-    default: kind = "not a regular file"
+    throw WrnnError("cannot create \(path): it is \(fileKind(info.st_mode)), not a file this command may replace; choose another path", exitCode: 73)
+}
+
+/// "a FIFO", "a directory", "a device", "a socket" for a stat mode that is not a regular file's.
+func fileKind(_ mode: mode_t) -> String {
+    switch mode & S_IFMT {
+    case S_IFIFO: return "a FIFO"
+    case S_IFDIR: return "a directory"
+    case S_IFCHR, S_IFBLK: return "a device"
+    case S_IFSOCK: return "a socket"
+    default: return "not a regular file"
     }
-    throw WrnnError("cannot create \(path): it is \(kind), not a file this command may replace; choose another path", exitCode: 73)
 }
 
 /// The temporary sibling a file is written to before it replaces `path`.
@@ -115,7 +118,12 @@ public enum WrnnJSON {
 /// file is 66, any other failure (permissions, EIO) one line with the errno text, 74.
 public func readFileBytes(_ path: String, what: String = "") -> Swift.Result<[UInt8], WrnnError> {
     let label = what.isEmpty ? path : "\(what) \(path)"
-    let fd = open(path, O_RDONLY)
+    // look before opening: open() on a FIFO waits for a writer, and would hang here
+    var kind = stat()
+    if stat(path, &kind) == 0, (kind.st_mode & S_IFMT) != S_IFREG {
+        return .failure(.missing("\(label) is \(fileKind(kind.st_mode)), not a regular file; give a file"))
+    }
+    let fd = open(path, O_RDONLY | O_NONBLOCK)
     guard fd >= 0 else {
         let code = errno
         return .failure(code == ENOENT ? .missing("\(label) does not exist") : .io("cannot read \(label): \(errnoText(code))"))
@@ -123,7 +131,7 @@ public func readFileBytes(_ path: String, what: String = "") -> Swift.Result<[UI
     defer { close(fd) }
     var info = stat()
     guard fstat(fd, &info) == 0 else { return .failure(.io("cannot read \(label): \(errnoText())")) }
-    guard (info.st_mode & S_IFMT) == S_IFREG else { return .failure(.data("\(label) is not a regular file")) }
+    guard (info.st_mode & S_IFMT) == S_IFREG else { return .failure(.missing("\(label) is \(fileKind(info.st_mode)), not a regular file; give a file")) }
     var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
     var done = 0
     while done < bytes.count {

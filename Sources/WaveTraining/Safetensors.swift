@@ -45,8 +45,13 @@ public enum Safetensors {
     /// range and not overlapping) before the data block is read, so a hostile header cannot make
     /// it allocate more than the file holds.
     public static func read(from path: String) throws -> (metadata: [String: String], tensors: [String: Tensor]) {
+        // a FIFO would hold open() until a writer came: look first
+        var kind = stat()
+        if stat(path, &kind) == 0, (kind.st_mode & S_IFMT) != S_IFREG {
+            throw WrnnError.missing("\(path) is not a regular file; give a safetensors file")
+        }
         // the errno of a file that is there but cannot be opened (permissions, EIO)
-        let fd = open(path, O_RDONLY)
+        let fd = open(path, O_RDONLY | O_NONBLOCK)
         guard fd >= 0 else {
             let code = errno
             throw code == ENOENT ? WrnnError.missing("\(path) does not exist") : WrnnError.io("cannot read \(path): \(String(cString: strerror(code)))")

@@ -104,6 +104,8 @@ final class SweepCLITests: XCTestCase {
         try write("parameters:\n  task: {value: copy}\n  steps: {value: 3k}\n", to: cwd + "/number.yml")
         try write("parameters:\n  lr: {values: [1, 2}\n", to: cwd + "/syntax.yml")
         try write("parameters:\n  lr: {value: 1}\n  lr: {value: 2}\n", to: cwd + "/duplicate.yml")
+        XCTAssertEqual(mkfifo(cwd + "/fifo.yml", 0o644), 0)   // open() would wait for a writer
+        try FileManager.default.createDirectory(atPath: cwd + "/folder.yml", withIntermediateDirectories: false)
         let cases: [([String], Int32, String)] = [
             (["sweep", "bad.yml", "--dry-run"], 64, "bad.yml: unknown option 'lrr'; did you mean 'lr'? (a file without `program:` uses wrnn train's option names)"),
             (["sweep", "typo.yml", "--dry-run"], 64, "typo.yml:3: model: 'irn' is not one of its values; did you mean 'irnn'?; choose from wrnn, irnn, lstm, gru, cornn, lem, fc"),
@@ -112,6 +114,8 @@ final class SweepCLITests: XCTestCase {
             (["sweep", "duplicate.yml", "--dry-run"], 64, "duplicate.yml: not valid YAML: 3:3: duplicate key 'lr'; fix the file"),
             (["sweep", "twice.yml", "--dry-run"], 64, "twice.yml: grid points adding-wrnn_lr1e-3_s0 and adding-wrnn_lr0.001_s0 are the same run (task adding, T 10, lr 1e-3 against task adding, T 10, lr 0.001); name each value once"),
             (["sweep", "missing.yml"], 66, "sweep file missing.yml does not exist"),
+            (["sweep", "fifo.yml", "--dry-run"], 66, "sweep file fifo.yml is a FIFO, not a regular file; give a file"),
+            (["sweep", "folder.yml", "--dry-run"], 66, "sweep file folder.yml is a directory, not a regular file; give a file"),
             (["sweep", "--preset", "table5"], 64, "--preset: no grid named 'table5'; did you mean 'table4'?; see wrnn sweep --list-presets"),
             (["sweep", "--preset", "table4", "--seeds", "1,x"], 64, "--seeds takes distinct non-negative integers separated by commas (got '1,x')"),
             (["sweep", "--preset", "table4", "--jobs", "0"], 64, "--jobs must be a positive integer (got 0)"),
