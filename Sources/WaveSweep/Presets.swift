@@ -153,30 +153,19 @@ public enum SweepPresets {
     /// settings take the top of the paper's learning-rate grid, 1e-3, with clip 1, as
     /// fashion-early-cpu does: at 1e-4 two epochs leave them near chance.
     static func imageClaims(name: String, epochs: Int) -> String {
-        """
-        name: \(name)
-        parameters:
-          task: {values: [sfmnist, psfmnist]}
-          model: {values: [wrnn, lstm, gru]}
-          lr: {value: 0.001}
-          clip: {value: 1}
-          epochs: {value: \(epochs)}
-        ---
-        name: \(name)
-        parameters:
-          task: {values: [sfmnist, psfmnist]}
-          model: {value: irnn}
-          encoder-init: {value: pytorch}
-          lr: {value: 0.001}
-          clip: {value: 1}
-          epochs: {value: \(epochs)}
-        ---
-        name: \(name)
-        parameters:
-          task: {values: [sfmnist, psfmnist]}
-          model: {values: [cornn, lem]}
-          epochs: {value: \(epochs)}
-        """
+        func document(_ models: String) -> String {
+            """
+            name: \(name)
+            parameters:
+              task: {values: [sfmnist, psfmnist]}
+            \(models)
+              epochs: {value: \(epochs)}
+            """
+        }
+        let rate = "  lr: {value: 0.001}\n  clip: {value: 1}"
+        return [document("  model: {values: [wrnn, lstm, gru]}\n" + rate),
+                document("  model: {value: irnn}\n  encoder-init: {value: pytorch}\n" + rate),
+                document("  model: {values: [cornn, lem]}")].joined(separator: "\n---\n")
     }
 
     /// The learning-dynamics comparison with the PyTorch twin (scripts/torch_twin.py): run with
