@@ -2,7 +2,7 @@
 # the build needs first (scripts/setup.sh).
 SWIFT_BUILD = swift build -c release
 
-.PHONY: setup build demo test bench clean
+.PHONY: setup build demo test fuzz bench clean
 
 setup:
 	@scripts/setup.sh
@@ -14,9 +14,15 @@ demo: build
 	.build/release/wrnn demo
 
 # The sweep tests submit to a real single-node Slurm, which scripts/slurm-up.sh installs and starts.
+# then every file reader under libFuzzer + AddressSanitizer for FUZZ_SECONDS each, within an RSS limit
+FUZZ_SECONDS ?= 60
 test: setup
 	@scripts/slurm-up.sh
 	swift test -c release
+	scripts/fuzz.sh $(FUZZ_SECONDS)
+
+fuzz:
+	scripts/fuzz.sh $(FUZZ_SECONDS)
 
 # Our timings next to PyTorch's on the same machine (needs `pip install torch`).
 bench: build

@@ -74,6 +74,9 @@ let package = Package(
                 swiftSettings: fastMath),
         .target(name: "WaveSweep", dependencies: ["WaveCore", "WaveTraining", "WaveModels", "WaveTasks", .product(name: "Yams", package: "Yams")],
                 swiftSettings: fastMath),
+        // every reader of a user's file as a function of bytes, for the fuzzers and their regression tests
+        .target(name: "WaveFuzz", dependencies: ["WaveCore", "WaveModels", "WaveData", "WaveTraining", "WaveSweep", "WaveAnalysis"], swiftSettings: fastMath),
+        .executableTarget(name: "wrnn-fuzz", dependencies: ["WaveFuzz"], swiftSettings: fastMath),
         .executableTarget(
             name: "wrnn",
             dependencies: ["WaveTraining", "WaveAnalysis", "WavePlot", "WaveSweep",
@@ -88,6 +91,7 @@ let package = Package(
         .testTarget(name: "WaveAnalysisTests", dependencies: ["WaveAnalysis", "WaveData", "WaveTraining", "WaveModels", "WaveCore", "WavePlot"],
                     swiftSettings: fastMath),
         .testTarget(name: "WaveSweepTests", dependencies: ["WaveSweep", "WaveTraining"], swiftSettings: fastMath),
+        .testTarget(name: "WaveFuzzTests", dependencies: ["WaveFuzz"], swiftSettings: fastMath),
         .testTarget(name: "WrnnCLITests", dependencies: ["wrnn", "WaveTraining", "WaveCore"], swiftSettings: fastMath),
     ],
     swiftLanguageModes: [.v5]

@@ -297,7 +297,7 @@ func writeChartData(_ chart: LineChart, to path: String) throws {
     try writeAtomically(Array(try WrnnJSON.encoder().encode(data)) + [10], to: path)
 }
 
-struct MetricsPoint: Decodable {
+public struct MetricsPoint: Decodable {
     var step: Int
     var trainLoss: Double?
     var testLoss: Double
@@ -311,9 +311,13 @@ struct MetricsPoint: Decodable {
 
 func readMetrics(_ run: String) throws -> [MetricsPoint] {
     let path = run + "/metrics.jsonl"
-    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-        throw FileManager.default.fileExists(atPath: path) ? WrnnError.data("\(path) cannot be read as text") : WrnnError.missing("\(path) does not exist")
-    }
+    return try parseMetrics(try readFileBytes(path).get(), path: path)
+}
+
+/// The records of a metrics.jsonl's bytes for curves (`path` names it in errors): every line must
+/// parse except a torn last one.
+public func parseMetrics(_ bytes: [UInt8], path: String) throws -> [MetricsPoint] {
+    let text = String(decoding: bytes, as: UTF8.self)
     let lines = text.split(separator: "\n")
     var points: [MetricsPoint] = []
     for (k, line) in lines.enumerated() {
@@ -330,7 +334,7 @@ func readMetrics(_ run: String) throws -> [MetricsPoint] {
 
 func runLabel(_ run: String) -> String {
     let name = URL(fileURLWithPath: run).lastPathComponent
-    if let data = FileManager.default.contents(atPath: run + "/config.json"),
+    if let data = fileContents(atPath: run + "/config.json"),
        let config = try? WrnnJSON.decoder().decode(TrainConfig.self, from: data) {
         return "\(name) (\(config.model.displayName))"
     }
@@ -338,7 +342,7 @@ func runLabel(_ run: String) -> String {
 }
 
 func runConfig(_ run: String) -> TrainConfig? {
-    guard let data = FileManager.default.contents(atPath: run + "/config.json") else { return nil }
+    guard let data = fileContents(atPath: run + "/config.json") else { return nil }
     return try? WrnnJSON.decoder().decode(TrainConfig.self, from: data)
 }
 

@@ -7,7 +7,7 @@ import WaveTraining
 /// Analyses `run` (sample 0) unless RUN_DIR/analysis/analysis.json already exists.
 public func ensureAnalysis(_ run: String, seed: UInt64? = nil) throws -> AnalysisSummary {
     let path = run + "/analysis/analysis.json"
-    if let data = FileManager.default.contents(atPath: path),
+    if let data = fileContents(atPath: path),
        let summary = try? WrnnJSON.decoder().decode(AnalysisSummary.self, from: data) {
         return summary
     }
@@ -37,7 +37,7 @@ public func svgDataURI(_ draw: (Canvas) -> Void, width: Int, height: Int) throws
     let canvas = try Canvas(width: width, height: height, format: .svg, path: path)
     draw(canvas)
     try canvas.finish()
-    return "data:image/svg+xml;base64," + (FileManager.default.contents(atPath: path) ?? Data()).base64EncodedString()
+    return "data:image/svg+xml;base64," + (fileContents(atPath: path) ?? Data()).base64EncodedString()
 }
 
 struct ReportRun {
@@ -63,8 +63,8 @@ public func writeReport(runs paths: [String], to path: String, seed: UInt64? = n
         }
         let analysis = try ensureAnalysis(run, seed: seed)
         let config = try WrnnJSON.decoder().decode(TrainConfig.self, from: Data(try readFileBytes(run + "/config.json").get()))
-        let summary = FileManager.default.contents(atPath: run + "/summary.json").flatMap { try? WrnnJSON.decoder().decode(TrainSummary.self, from: $0) }
-        let command = FileManager.default.contents(atPath: run + "/command.json").flatMap { try? WrnnJSON.decoder().decode(RunCommand.self, from: $0) }
+        let summary = fileContents(atPath: run + "/summary.json").flatMap { try? WrnnJSON.decoder().decode(TrainSummary.self, from: $0) }
+        let command = fileContents(atPath: run + "/command.json").flatMap { try? WrnnJSON.decoder().decode(RunCommand.self, from: $0) }
         runs.append(ReportRun(path: run, label: labels[k], config: config, summary: summary, analysis: analysis,
                               metrics: try readMetrics(run), command: command))
     }
@@ -109,7 +109,7 @@ public func writeReport(runs paths: [String], to path: String, seed: UInt64? = n
             defer { unlink(base + ".png") }
             _ = try writeFigure2(wave: try Recording.record(runDirectory: wave.path, samples: [0]),
                                  plain: try Recording.record(runDirectory: plain.path, samples: [0]), to: base, formats: [.png])
-            let data = FileManager.default.contents(atPath: base + ".png") ?? Data()
+            let data = fileContents(atPath: base + ".png") ?? Data()
             figures += "<figure class=\"wide\"><img src=\"data:image/png;base64,\(data.base64EncodedString())\" alt=\"Figure 2\"><figcaption>The paper's Figure 2: \(escapeXML(wave.label)) against \(escapeXML(plain.label)), maps on one colour scale, spectra on another.</figcaption></figure>"
         }
         comparison = """
@@ -154,7 +154,7 @@ public func writeReport(runs paths: [String], to path: String, seed: UInt64? = n
 func runSection(_ run: ReportRun, color: Color) throws -> String {
     let dir = run.path + "/analysis/"
     func embed(_ file: String, mime: String) -> String? {
-        guard let data = FileManager.default.contents(atPath: dir + file) else { return nil }
+        guard let data = fileContents(atPath: dir + file) else { return nil }
         return "data:\(mime);base64,\(data.base64EncodedString())"
     }
     let config = run.config

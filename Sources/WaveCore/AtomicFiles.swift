@@ -114,9 +114,11 @@ public enum WrnnJSON {
     }
 }
 
-/// The whole file at `path`, read with POSIX calls so that a failure carries its errno: a missing
-/// file is 66, any other failure (permissions, EIO) one line with the errno text, 74.
-public func readFileBytes(_ path: String, what: String = "") -> Swift.Result<[UInt8], WrnnError> {
+/// The whole file at `path`, read with POSIX calls so that a failure carries its errno: an input
+/// that is not there or cannot be opened (missing, permissions, a symbolic-link loop, not a
+/// regular file) is 66; a failure while reading (EIO) one line with the errno text, 74. A file
+/// larger than `maximumBytes` is refused (65) before anything is allocated for it.
+public func readFileBytes(_ path: String, what: String = "", maximumBytes: Int = Int.max) -> Swift.Result<[UInt8], WrnnError> {
     let label = what.isEmpty ? path : "\(what) \(path)"
     // look before opening: open() on a FIFO waits for a writer, and would hang here
     var kind = stat()
@@ -126,12 +128,20 @@ public func readFileBytes(_ path: String, what: String = "") -> Swift.Result<[UI
     let fd = open(path, O_RDONLY | O_NONBLOCK)
     guard fd >= 0 else {
         let code = errno
-        return .failure(code == ENOENT ? .missing("\(label) does not exist") : .io("cannot read \(label): \(errnoText(code))"))
+        switch code {
+        case ENOENT: return .failure(.missing("\(label) does not exist"))
+        case EACCES, EPERM, ELOOP, ENOTDIR, ENAMETOOLONG, ENXIO:
+            return .failure(.missing("cannot open \(label): \(errnoText(code))"))
+        default: return .failure(.io("cannot read \(label): \(errnoText(code))"))
+        }
     }
     defer { close(fd) }
     var info = stat()
     guard fstat(fd, &info) == 0 else { return .failure(.io("cannot read \(label): \(errnoText())")) }
     guard (info.st_mode & S_IFMT) == S_IFREG else { return .failure(.missing("\(label) is \(fileKind(info.st_mode)), not a regular file; give a file")) }
+    guard info.st_size <= maximumBytes else {
+        return .failure(.data("\(label) is \(info.st_size) bytes, more than the \(maximumBytes) such a file can hold; is it the right file?"))
+    }
     var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
     var done = 0
     while done < bytes.count {
@@ -176,4 +186,12 @@ public func refuseOutputOverInput(_ output: String, inputs: [String]) throws {
     if let input = inputs.first(where: { access($0, F_OK) == 0 && resolved($0) == target }) {
         throw WrnnError("cannot write \(output): it is \(input == output ? "" : "\(input), ")one of this command's inputs; choose another path", exitCode: 73)
     }
+}
+
+/// The file's bytes, or nil when it is missing, unreadable or not a regular file: the optional
+/// reads (a summary, a lock's holder) that FileManager's `contents(atPath:)` would do, except that
+/// a FIFO in the file's place is not opened and cannot block.
+public func fileContents(atPath path: String) -> Data? {
+    guard case .success(let bytes) = readFileBytes(path) else { return nil }
+    return Data(bytes)
 }

@@ -17,6 +17,20 @@ public struct RandomStream: Sendable, Codable, Equatable {
         state = s
     }
 
+    /// A stream read from a file (a checkpoint) must hold exactly four words, not all zero: the
+    /// generator indexes its state without checks, and an all-zero state draws zeros forever.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let words = try c.decode([UInt64].self, forKey: .state)
+        guard words.count == 4, words.contains(where: { $0 != 0 }) else {
+            throw DecodingError.dataCorruptedError(forKey: .state, in: c,
+                                                   debugDescription: "a random stream's state is four words, not all zero (found \(words.count))")
+        }
+        state = words
+    }
+
+    enum CodingKeys: String, CodingKey { case state }
+
     @inline(__always)
     public mutating func next() -> UInt64 {
         let result = ((state[1] &* 5) << 7 | (state[1] &* 5) >> 57) &* 9

@@ -38,9 +38,17 @@ public func writeStandard(_ text: String, error: Bool = false) {
 /// Appends `bytes` to the file at `path` (created if missing) and fsyncs it; every failure is a
 /// WrnnError naming the path, the operation and the errno text (exit 74).
 public func appendDurably(_ bytes: [UInt8], to path: String) throws {
-    let fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-    guard fd >= 0 else { throw WrnnError.io("cannot open \(path) for appending: \(String(cString: strerror(errno)))") }
+    // O_NONBLOCK: a FIFO in the file's place would hold open() until a reader came
+    let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NONBLOCK, 0o644)
+    guard fd >= 0 else {
+        let code = errno
+        throw WrnnError("cannot open \(path) for appending: \(String(cString: strerror(code)))", exitCode: code == ENXIO ? 73 : 74)
+    }
     defer { close(fd) }
+    var info = stat()
+    guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+        throw WrnnError("cannot append to \(path): it is not a regular file; move it aside", exitCode: 73)
+    }
     var offset = 0
     while offset < bytes.count {
         let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
@@ -58,4 +66,22 @@ import Foundation
 extension FileHandle {
     /// Everything up to end of file; a read error ends the data there instead of trapping.
     public func readToEndSafely() -> Data { ((try? readToEnd()) ?? nil) ?? Data() }
+}
+
+/// A JSON decoding failure as "key.path: what was wrong", one line, for messages that name the file.
+public func decodingReason(_ error: Error) -> String {
+    func path(_ keys: [CodingKey]) -> String {
+        let text = keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+        return text.isEmpty ? "" : text + ": "
+    }
+    guard let error = error as? DecodingError else {
+        return "\(error)".split(separator: "\n").joined(separator: " ")
+    }
+    switch error {
+    case let .keyNotFound(key, context): return "\(path(context.codingPath + [key]))missing"
+    case let .typeMismatch(_, context), let .valueNotFound(_, context), let .dataCorrupted(context):
+        let underlying = (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
+        return "\(path(context.codingPath))\(underlying ?? context.debugDescription)"
+    @unknown default: return "\(error)"
+    }
 }

@@ -33,7 +33,13 @@ public enum CIFAR10 {
 
     /// One file's records, checked: exact size and labels 0...9.
     public static func readFile(_ path: String) throws -> (images: [UInt8], labels: [UInt8]) {
-        let data = try readFileBytes(path).get()
+        // one byte more than a batch file holds is enough to say it is the wrong size
+        try parse(try readFileBytes(path, maximumBytes: recordsPerFile * recordBytes).get(), path: path)
+    }
+
+    /// Checks and decodes one batch file's bytes (`path` names it in errors); a batch file holds
+    /// 10,000 records (the fuzzer reads shorter ones).
+    public static func parse(_ data: [UInt8], path: String, records recordsPerFile: Int = CIFAR10.recordsPerFile) throws -> (images: [UInt8], labels: [UInt8]) {
         let expected = recordsPerFile * recordBytes
         guard data.count == expected else {
             throw WrnnError.data("\(path): expected \(expected) bytes (\(recordsPerFile) records of \(recordBytes)), found \(data.count)")

@@ -12,11 +12,27 @@ public enum IDX {
     /// Reads a raw or gzip-compressed IDX file of `dimensions` dimensions and checks the magic
     /// number and that the sizes account for exactly the bytes present.
     public static func read(_ path: String, dimensions expected: Int) throws -> IDXArray {
-        var bytes = try readFileBytes(path).get()
+        try parse(try readFileBytes(path, maximumBytes: maximumBytes).get(), path: path, dimensions: expected)
+    }
+
+    /// No IDX file this tool reads is larger (MNIST's training images are 47 MB).
+    public static let maximumBytes = 1 << 30
+
+    /// Checks and decodes the bytes of a raw or gzip-compressed IDX file (`path` names it in errors).
+    public static func parse(_ input: [UInt8], path: String, dimensions expected: Int) throws -> IDXArray {
+        var bytes = input
         if path.hasSuffix(".gz") && !isGzip(bytes) {
             throw WrnnError.data("\(path): named .gz but does not hold gzip data (no 1f 8b magic); rename it without .gz if it is a raw IDX file")
         }
-        if isGzip(bytes) { bytes = try gunzip(bytes, path: path) }
+        if isGzip(bytes) {
+            // inflate no further than the header's sizes promise, plus one byte
+            bytes = try gunzip(bytes, path: path) { prefix in
+                let header = 4 + 4 * expected
+                guard prefix.count >= header else { return (maximumBytes, "the \(maximumBytes) bytes an IDX file may hold") }
+                let count = try dataCount(prefix, path: path, dimensions: expected)
+                return (header + count, "the \(header + count) bytes its IDX header promises")
+            }
+        }
         let expectedMagic = UInt32(0x0800) | UInt32(expected)
         guard bytes.count >= 4 else {
             throw WrnnError.data("\(path): not an IDX file: \(bytes.count) bytes is shorter than the 4-byte magic number")
@@ -31,11 +47,26 @@ public enum IDX {
             throw WrnnError.data("\(path): truncated IDX header: expected \(headerBytes) bytes, found \(bytes.count)")
         }
         let sizes = (0..<expected).map { Int(readBigEndian(bytes, 4 + 4 * $0)) }
-        let count = sizes.reduce(1, *)
+        let count = try dataCount(bytes, path: path, dimensions: expected)
         guard bytes.count - headerBytes == count else {
             throw WrnnError.data("\(path): header says \(sizes.map(String.init).joined(separator: " x ")) = \(count) bytes of data, found \(bytes.count - headerBytes)")
         }
         return IDXArray(dimensions: sizes, bytes: Array(bytes[headerBytes...]))
+    }
+
+    /// The number of data bytes the header's sizes multiply to, refused past `maximumBytes`
+    /// (four 32-bit sizes can multiply past any integer).
+    static func dataCount(_ header: [UInt8], path: String, dimensions: Int) throws -> Int {
+        var count = 1
+        for k in 0..<dimensions {
+            let size = Int(readBigEndian(header, 4 + 4 * k))
+            let (product, overflow) = count.multipliedReportingOverflow(by: size)
+            guard !overflow, product <= maximumBytes else {
+                throw WrnnError.data("\(path): IDX header sizes \((0..<dimensions).map { String(readBigEndian(header, 4 + 4 * $0)) }.joined(separator: " x ")) are more than the \(maximumBytes) bytes an IDX file may hold")
+            }
+            count = product
+        }
+        return count
     }
 
     static func readBigEndian(_ b: [UInt8], _ at: Int) -> UInt32 {

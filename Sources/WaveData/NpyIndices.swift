@@ -14,8 +14,11 @@ public enum NpyIndices {
 
     /// Reads a permutation of 0..<count from a .npy file of little-endian int64 or int32.
     public static func readPermutation(_ path: String, count: Int) throws -> [Int] {
-        let data = try readFileBytes(path, what: "permutation").get()
-        let bytes = [UInt8](data)
+        try parsePermutation(try readFileBytes(path, what: "permutation").get(), path: path, count: count)
+    }
+
+    /// Checks and decodes a permutation file's bytes (`path` names it in errors).
+    public static func parsePermutation(_ bytes: [UInt8], path: String, count: Int) throws -> [Int] {
         func bad(_ what: String) -> WrnnError { .data("\(path): \(what)") }
         guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1..<6]) == Array("NUMPY".utf8) else { throw bad("not a .npy file") }
         let headerLength = bytes[6] == 1 ? Int(bytes[8]) | Int(bytes[9]) << 8 : -1

@@ -24,7 +24,13 @@ public struct GridPoint: Equatable, Sendable {
 extension SweepFile {
     /// Every combination of the parameters' values (the first parameter varies slowest) times the
     /// seeds (fastest), translated into `wrnn train` arguments.
-    public func expand(seeds: [UInt64]) throws -> [GridPoint] {
+    /// The grid is counted before it is expanded, and refused past `maximumRuns` runs.
+    public func expand(seeds: [UInt64], maximumRuns: Int = SweepFile.defaultMaximumRuns) throws -> [GridPoint] {
+        let (runs, overflow) = gridSize.multipliedReportingOverflow(by: seeds.count)
+        guard !overflow, runs <= maximumRuns else {
+            let count = overflow || gridSize == Int.max ? "more than 2^63" : groupedCount(runs)
+            throw SweepError("the grid is \(gridSize == Int.max ? "more than 2^63" : groupedCount(gridSize)) points x \(seeds.count) seed\(seeds.count == 1 ? "" : "s") = \(count) runs, past the limit of \(groupedCount(maximumRuns)); narrow it with --filter, or raise the limit with --max-runs")
+        }
         let combinations = grids.flatMap { grid in
             var combinations: [[Setting]] = [[]]
             for parameter in grid {
@@ -53,6 +59,17 @@ extension SweepFile {
         }
         return points
     }
+}
+
+extension SweepFile {
+    /// More runs than any cluster queue would take; `wrnn sweep --max-runs` raises it.
+    public static let defaultMaximumRuns = 100_000
+}
+
+/// 1234567 as "1,234,567".
+public func groupedCount(_ n: Int) -> String {
+    let digits = Array(String(n))
+    return String(digits.enumerated().flatMap { i, d in (i > 0 && (digits.count - i) % 3 == 0) ? [",", d] : [d] })
 }
 
 extension TrainArguments {

@@ -5,18 +5,31 @@ import WaveTraining
 
 /// One run read back from its directory.
 public struct RunRecord: Sendable {
-    public enum Status: String, Sendable { case done, diverged, failed, incomplete }
+    public enum Status: String, Sendable { case done, diverged, failed, incomplete, corrupt }
     public var path: String
     public var config: TrainConfig
     public var summary: TrainSummary?
     public var status: Status
     public var metrics: [MetricsRecord]
+    /// Why the run is not counted, when its files are damaged.
+    public var problem: String? = nil
 }
 
 /// Reads runs from sweep directories (runs/*), run directories, or directories holding run directories.
 public enum ResultsCollector {
-    public static func collect(_ paths: [String]) throws -> [RunRecord] {
-        var records: [RunRecord] = []
+    /// The runs read, and one line for every directory that looks like a run but could not be read
+    /// (no config.json, an unparseable one, a corrupt summary.json): nothing is dropped silently.
+    public struct Collection: Sendable {
+        public var runs: [RunRecord] = []
+        public var problems: [String] = []
+    }
+
+    /// A run directory holds at least one of these (config.json is written first, but a copy or a
+    /// crash may have lost it).
+    static let runFiles = ["config.json", "metrics.jsonl", "summary.json", "checkpoint.bin", "checkpoint.prev.bin", "best.bin", "command.json", "DONE"]
+
+    public static func collect(_ paths: [String]) throws -> Collection {
+        var collection = Collection()
         for path in paths {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
@@ -26,40 +39,79 @@ public enum ResultsCollector {
             guard !found.isEmpty else {
                 throw WrnnError.missing("\(path) holds no runs (no config.json in it or below it)")
             }
-            for run in found { records.append(try read(run)) }
+            for run in found {
+                do {
+                    let record = try read(run)
+                    if record.status == .corrupt, let reason = record.problem { collection.problems.append("\(run): \(reason)") }
+                    collection.runs.append(record)
+                } catch let error as WrnnError {
+                    collection.problems.append(error.message)
+                }
+            }
         }
-        return records
+        return collection
     }
 
-    /// `path` itself when it is a run directory, else the run directories below it (two levels deep).
+    static func isRunDirectory(_ path: String) -> Bool {
+        var info = stat()
+        return runFiles.contains { stat(path + "/" + $0, &info) == 0 }
+    }
+
+    /// `path` itself when it is a run directory, else the run directories below it (two levels
+    /// deep; a sweep directory's runs/* are runs even when they hold nothing yet readable).
     static func runDirectories(under path: String) -> [String] {
         let fm = FileManager.default
-        if fm.fileExists(atPath: path + "/config.json") { return [path] }
+        if isRunDirectory(path) { return [path] }
+        func children(_ directory: String) -> [String] {
+            ((try? fm.contentsOfDirectory(atPath: directory)) ?? []).sorted().filter { !$0.hasPrefix(".") }.map { directory + "/" + $0 }
+                .filter { var d: ObjCBool = false; return fm.fileExists(atPath: $0, isDirectory: &d) && d.boolValue }
+        }
         var found: [String] = []
-        for child in ((try? fm.contentsOfDirectory(atPath: path)) ?? []).sorted() where !child.hasPrefix(".") {
-            let sub = path + "/" + child
-            if fm.fileExists(atPath: sub + "/config.json") { found.append(sub); continue }
-            for grandchild in ((try? fm.contentsOfDirectory(atPath: sub)) ?? []).sorted() where !grandchild.hasPrefix(".") {
-                let run = sub + "/" + grandchild
-                if fm.fileExists(atPath: run + "/config.json") { found.append(run) }
-            }
+        for sub in children(path) {
+            if isRunDirectory(sub) || path.hasSuffix("/runs") || path == "runs" { found.append(sub); continue }
+            let sweepRuns = sub.hasSuffix("/runs")
+            for run in children(sub) where sweepRuns || isRunDirectory(run) { found.append(run) }
         }
         return found
     }
 
     static func read(_ run: String) throws -> RunRecord {
-        guard let data = FileManager.default.contents(atPath: run + "/config.json"),
-              let config = try? WrnnJSON.decoder().decode(TrainConfig.self, from: data) else {
-            throw WrnnError.data("\(run)/config.json is not a wrnn run configuration")
+        let config: TrainConfig
+        switch readFileBytes(run + "/config.json", what: "config.json of run") {
+        case .failure(let error) where error.exitCode == 66 && access(run + "/config.json", F_OK) != 0:
+            throw WrnnError.data("\(run): skipped, it has no config.json (not a complete run directory)")
+        case .failure(let error): throw WrnnError.data("\(run): skipped, \(error.message)")
+        case .success(let bytes):
+            do { config = try decodeConfig(bytes) } catch {
+                throw WrnnError.data("\(run): skipped, its config.json is not a wrnn run configuration (\(decodingReason(error)))")
+            }
         }
-        let summary = FileManager.default.contents(atPath: run + "/summary.json").flatMap { try? WrnnJSON.decoder().decode(TrainSummary.self, from: $0) }
-        let metrics = ((try? String(contentsOfFile: run + "/metrics.jsonl", encoding: .utf8)) ?? "")
-            .split(separator: "\n").compactMap { try? WrnnJSON.decoder().decode(MetricsRecord.self, from: Data($0.utf8)) }
-        var status: RunRecord.Status = summary == nil ? .incomplete : summary?.diverged == true ? .diverged : .done
-        if let failure = FileManager.default.contents(atPath: run + "/FAILED").flatMap({ try? WrnnJSON.decoder().decode(RunFailure.self, from: $0) }) {
+        var summary: TrainSummary?
+        var problem: String?
+        if access(run + "/summary.json", F_OK) == 0 {
+            do { summary = try decodeSummary(try readFileBytes(run + "/summary.json").get()) } catch {
+                problem = "summary.json is corrupt (\((error as? WrnnError)?.message ?? decodingReason(error))); the run is not counted"
+            }
+        }
+        let metrics = decodeMetrics((try? readFileBytes(run + "/metrics.jsonl").get()) ?? [])
+        var status: RunRecord.Status = problem != nil ? .corrupt : summary == nil ? .incomplete : summary?.diverged == true ? .diverged : .done
+        if let failure = fileContents(atPath: run + "/FAILED").flatMap({ try? WrnnJSON.decoder().decode(RunFailure.self, from: $0) }) {
             status = failure.code == 3 ? .diverged : .failed
         }
-        return RunRecord(path: run, config: config, summary: summary, status: status, metrics: metrics)
+        return RunRecord(path: run, config: config, summary: summary, status: status, metrics: metrics, problem: problem)
+    }
+
+    /// A run's config.json, decoded and range-checked.
+    public static func decodeConfig(_ bytes: [UInt8]) throws -> TrainConfig { try TrainConfig.decoded(from: bytes) }
+
+    /// A run's summary.json.
+    public static func decodeSummary(_ bytes: [UInt8]) throws -> TrainSummary {
+        try WrnnJSON.decoder().decode(TrainSummary.self, from: Data(bytes))
+    }
+
+    /// The lines of metrics.jsonl that parse (a crash can leave the last one torn).
+    public static func decodeMetrics(_ bytes: [UInt8]) -> [MetricsRecord] {
+        bytes.split(separator: 10).compactMap { try? WrnnJSON.decoder().decode(MetricsRecord.self, from: Data($0)) }
     }
 }
 

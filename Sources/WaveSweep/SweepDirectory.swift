@@ -78,9 +78,10 @@ public final class SweepDirectory: @unchecked Sendable {
     func claimPath(_ id: String) -> String { path + "/claims/" + id + ".lock" }
 
     public func prepare() throws {
+        // errno-classed: a file in the way or no permission is 73, other failures 74
         for sub in ["", "/runs", "/claims", "/logs"] {
-            do { try FileManager.default.createDirectory(atPath: path + sub, withIntermediateDirectories: true) } catch {
-                throw WrnnError.io("cannot create sweep directory \(path + sub): \(oneLine(error))")
+            do { try makeDirectories(path + sub) } catch let error as WrnnError {
+                throw WrnnError("sweep directory: \(error.message); choose another --out", exitCode: error.exitCode)
             }
         }
     }
@@ -92,11 +93,16 @@ public final class SweepDirectory: @unchecked Sendable {
     }
 
     public func readPlan() throws -> SweepPlan {
-        guard let data = FileManager.default.contents(atPath: planPath) else {
+        guard access(planPath, F_OK) == 0 else {
             throw WrnnError.missing("\(path) is not a sweep directory (no sweep.json); give the directory `wrnn sweep` wrote")
         }
-        do { return try WrnnJSON.decoder().decode(SweepPlan.self, from: data) } catch {
-            throw WrnnError.data("\(planPath) is not a sweep plan (\(oneLine(error)))")
+        return try Self.decodePlan(try readFileBytes(planPath).get(), path: planPath)
+    }
+
+    /// Checks and decodes a sweep.json's bytes (`path` names it in errors).
+    public static func decodePlan(_ bytes: [UInt8], path: String) throws -> SweepPlan {
+        do { return try WrnnJSON.decoder().decode(SweepPlan.self, from: Data(bytes)) } catch {
+            throw WrnnError.data("\(path) is not a sweep plan (\(decodingReason(error)))")
         }
     }
 
@@ -105,7 +111,7 @@ public final class SweepDirectory: @unchecked Sendable {
     public func isDone(_ id: String) -> Bool { FileManager.default.fileExists(atPath: runPath(id) + "/DONE") }
 
     public func failure(_ id: String) -> RunFailure? {
-        FileManager.default.contents(atPath: runPath(id) + "/FAILED").flatMap { try? WrnnJSON.decoder().decode(RunFailure.self, from: $0) }
+        fileContents(atPath: runPath(id) + "/FAILED").flatMap { try? WrnnJSON.decoder().decode(RunFailure.self, from: $0) }
     }
 
     public func markDone(_ id: String) throws {
@@ -153,7 +159,7 @@ public final class SweepDirectory: @unchecked Sendable {
     /// Claims the run for this process, or nil when another process holds it.
     public func claim(_ id: String) throws -> Claim? {
         let path = claimPath(id)
-        let fd = open(path, O_RDWR | O_CREAT, 0o644)
+        let fd = open(path, O_RDWR | O_CREAT | O_NONBLOCK, 0o644)
         guard fd >= 0 else { throw WrnnError.io("cannot open \(path): \(String(cString: strerror(errno)))") }
         var lock = Self.wholeFileLock(Int32(F_WRLCK))
         guard fcntl(fd, F_SETLK, &lock) == 0 else { close(fd); return nil }
@@ -165,7 +171,7 @@ public final class SweepDirectory: @unchecked Sendable {
 
     /// Whether another process holds the run's claim now (tested, not taken).
     func isClaimed(_ id: String) -> Bool {
-        let fd = open(claimPath(id), O_RDONLY)
+        let fd = open(claimPath(id), O_RDONLY | O_NONBLOCK)
         guard fd >= 0 else { return false }
         defer { close(fd) }
         var lock = Self.wholeFileLock(Int32(F_WRLCK))
@@ -183,7 +189,7 @@ public final class SweepDirectory: @unchecked Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         guard let data = try? encoder.encode(record) else { return }
-        let fd = open(path + "/sweep.jsonl", O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        let fd = open(path + "/sweep.jsonl", O_WRONLY | O_CREAT | O_APPEND | O_NONBLOCK, 0o644)
         guard fd >= 0 else { return }
         let line = Array(data) + [10]
         _ = line.withUnsafeBytes { write(fd, $0.baseAddress!, $0.count) }

@@ -33,7 +33,17 @@ public struct SweepFile: Equatable, Sendable {
     public var vocabulary: Vocabulary { program.map { .authors(program: $0) } ?? .wrnn }
 
     /// Number of grid points (one seed).
-    public var gridSize: Int { grids.reduce(0) { $0 + $1.reduce(1) { $0 * $1.values.count } } }
+    /// The number of grid points, saturating at Int.max (six keys of 40 values already make 4·10⁹).
+    public var gridSize: Int {
+        grids.reduce(0) { total, grid in
+            let points = grid.reduce(1) { product, parameter in
+                let (next, overflow) = product.multipliedReportingOverflow(by: parameter.values.count)
+                return overflow ? Int.max : next
+            }
+            let (sum, overflow) = total.addingReportingOverflow(points)
+            return overflow ? Int.max : sum
+        }
+    }
 
     /// Every option any grid sweeps.
     public var keys: [String] {

@@ -43,18 +43,23 @@ private let crcTable: [UInt32] = (0..<256).map { i -> UInt32 in
 public final class RunDirectory: @unchecked Sendable {
     public let path: String
 
-    /// The one check that a new run's directory is free: no run is ever overwritten (64).
+    /// The one check that a new run's directory is free: no run is ever overwritten (73, an output
+    /// that cannot be created).
     public static func requireAbsent(_ path: String) throws {
         if FileManager.default.fileExists(atPath: path) {
-            throw WrnnError.usage("--out: run directory \(path) already exists; choose a new --out or remove it (or continue it with --resume)")
+            throw WrnnError("--out: run directory \(path) already exists; choose a new --out or remove it (or continue it with --resume)", exitCode: 73)
         }
     }
 
     /// The one check that a run directory given to resume, analyze, eval or report exists (66).
     public static func requireExisting(_ path: String) throws {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw WrnnError.missing("run directory \(path) does not exist")
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            let code = errno
+            throw WrnnError.missing(code == ENOENT ? "run directory \(path) does not exist" : "cannot open run directory \(path): \(String(cString: strerror(code)))")
+        }
+        guard (info.st_mode & S_IFMT) == S_IFDIR else {
+            throw WrnnError.missing("\(path) is not a directory; give the run directory (the one that holds checkpoint.bin)")
         }
     }
 
@@ -90,14 +95,14 @@ public final class RunDirectory: @unchecked Sendable {
     /// kill -9); a second process is refused, naming the holder.
     public func lock() throws {
         let lockPath = file(".lock")
-        let fd = Glibc.open(lockPath, O_RDWR | O_CREAT, 0o644)
+        let fd = Glibc.open(lockPath, O_RDWR | O_CREAT | O_NONBLOCK, 0o644)
         guard fd >= 0 else {
             let code = errno
             throw WrnnError("cannot create \(lockPath): \(String(cString: strerror(code)))",
                             exitCode: code == EACCES || code == EPERM || code == EROFS ? 73 : 74)
         }
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {
-            let holder = (try? String(contentsOfFile: lockPath, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
+            let holder = fileContents(atPath: lockPath).map { String(decoding: $0, as: UTF8.self) }?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
             close(fd)
             throw WrnnError("run directory \(path) is in use by process \(holder.isEmpty ? "?" : holder); wait for it to finish or stop it", exitCode: 75)
         }
@@ -112,7 +117,8 @@ public final class RunDirectory: @unchecked Sendable {
     /// Keeps only the metrics lines up to `step` (those a checkpoint at `step` had seen).
     public func truncateMetrics(after step: Int) throws {
         let p = file("metrics.jsonl")
-        guard let text = try? String(contentsOfFile: p, encoding: .utf8) else { return }
+        guard let data = fileContents(atPath: p) else { return }
+        let text = String(decoding: data, as: UTF8.self)
         let kept = text.split(separator: "\n").filter { line in
             guard let data = line.data(using: .utf8),
                   let record = try? WrnnJSON.decoder().decode(MetricsRecord.self, from: data) else { return false }

@@ -45,36 +45,23 @@ public enum Safetensors {
     /// range and not overlapping) before the data block is read, so a hostile header cannot make
     /// it allocate more than the file holds.
     public static func read(from path: String) throws -> (metadata: [String: String], tensors: [String: Tensor]) {
-        // a FIFO would hold open() until a writer came: look first
-        var kind = stat()
-        if stat(path, &kind) == 0, (kind.st_mode & S_IFMT) != S_IFREG {
-            throw WrnnError.missing("\(path) is not a regular file; give a safetensors file")
-        }
-        // the errno of a file that is there but cannot be opened (permissions, EIO)
-        let fd = open(path, O_RDONLY | O_NONBLOCK)
-        guard fd >= 0 else {
-            let code = errno
-            throw code == ENOENT ? WrnnError.missing("\(path) does not exist") : WrnnError.io("cannot read \(path): \(String(cString: strerror(code)))")
-        }
-        close(fd)
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw WrnnError.missing("\(path) does not exist or cannot be read")
-        }
-        defer { try? handle.close() }
+        try parse(try readFileBytes(path, what: "safetensors file").get(), path: path)
+    }
+
+    /// Checks and decodes a safetensors file's bytes (`path` names it in errors).
+    public static func parse(_ bytes: [UInt8], path: String) throws -> (metadata: [String: String], tensors: [String: Tensor]) {
         func bad(_ what: String) -> WrnnError { .data("\(path) is not a valid safetensors file: \(what)") }
-        let fileSize = Int((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)??.int64Value ?? 0)
-        guard fileSize >= 8, let prefix = try handle.read(upToCount: 8), prefix.count == 8 else {
-            throw bad("shorter than its 8-byte header length")
-        }
-        let headerLength = prefix.enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+        let fileSize = bytes.count
+        guard fileSize >= 8 else { throw bad("shorter than its 8-byte header length") }
+        let headerLength = bytes[0..<8].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
         guard headerLength <= UInt64(maximumHeaderBytes) else {
             throw bad("header length \(headerLength) bytes is over the 100 MB limit")
         }
         guard 8 + Int(headerLength) <= fileSize else {
             throw bad("header length \(headerLength) runs past the end of the file (\(fileSize) bytes)")
         }
-        guard let headerData = try handle.read(upToCount: Int(headerLength)), headerData.count == Int(headerLength),
-              let object = try? JSONSerialization.jsonObject(with: headerData), let header = object as? [String: Any] else {
+        let headerData = Data(bytes[8..<(8 + Int(headerLength))])
+        guard let object = try? JSONSerialization.jsonObject(with: headerData), let header = object as? [String: Any] else {
             throw bad("the header is not a JSON object")
         }
         // JSON objects keep one value per key; the format forbids a second one, which a parser would drop
@@ -119,9 +106,9 @@ public enum Safetensors {
             covered = r.end
         }
         guard covered == dataSize else { throw bad("\(dataSize - covered) bytes after the last tensor belong to no tensor") }
-        guard let data = try handle.read(upToCount: dataSize), data.count == dataSize else { throw bad("data block is truncated") }
         var tensors: [String: Tensor] = [:]
-        data.withUnsafeBytes { raw in
+        bytes.withUnsafeBytes { file in
+            let raw = UnsafeRawBufferPointer(rebasing: file[(8 + Int(headerLength))...])
             for r in ranges {
                 let values = r.width == 1
                     ? (r.begin..<r.end).map { Float(raw[$0]) }

@@ -1,3 +1,4 @@
+import Foundation
 import WaveCore
 import WaveModels
 import WaveTasks
@@ -347,3 +348,12 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+
+extension TrainConfig {
+    /// A run's config.json: decoded, then range-checked like a command line.
+    public static func decoded(from bytes: [UInt8]) throws -> TrainConfig {
+        let config = try WrnnJSON.decoder().decode(TrainConfig.self, from: Data(bytes))
+        try config.checkRanges()
+        return config
+    }
+}

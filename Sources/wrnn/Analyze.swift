@@ -17,11 +17,6 @@ func parseIndexList(_ text: String, option: String) throws -> [Int] {
 
 func requireRunDirectory(_ path: String) throws { try RunDirectory.requireExisting(path) }
 
-/// `validate()`'s form of RunDirectory.requireAbsent: the same message, as a usage error.
-func requireNewRunDirectory(_ path: String?) throws {
-    guard let path else { return }
-    do { try RunDirectory.requireAbsent(path) } catch let error as WrnnError { throw ValidationError(error.message) }
-}
 
 struct Analyze: ParsableCommand {
     static let configuration = CommandConfiguration(

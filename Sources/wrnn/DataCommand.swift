@@ -70,7 +70,7 @@ struct DataCommand: ParsableCommand {
             if name == "cifar10" {
                 let dir = try CIFAR10.locate(dataDirectory: dataDir)
                 let archive = DataCommand.root(dataDir) + "/cifar10/cifar-10-binary.tar.gz"
-                if let bytes = FileManager.default.contents(atPath: archive) {
+                if let bytes = fileContents(atPath: archive) {
                     print("\(archive): \(try checkDownload([UInt8](bytes), file: entry.files[0], path: archive))")
                 }
                 let (train, test) = try CIFAR10.load(dataDirectory: dataDir)
@@ -81,9 +81,9 @@ struct DataCommand: ParsableCommand {
             let dir = try collection.locate(dataDirectory: dataDir)
             for file in entry.files {
                 let gz = dir + "/" + file.name, raw = String(gz.dropLast(3))
-                if let bytes = FileManager.default.contents(atPath: gz) {
+                if let bytes = fileContents(atPath: gz) {
                     print("\(gz): \(try checkDownload([UInt8](bytes), file: file, path: gz))")
-                } else if let bytes = FileManager.default.contents(atPath: raw) {
+                } else if let bytes = fileContents(atPath: raw) {
                     let digest = md5Hex([UInt8](bytes))
                     if let content = file.contentMD5, digest != content {
                         throw WrnnError.data("\(raw): MD5 \(digest) does not match the published content's \(content)")

@@ -30,10 +30,11 @@ struct Demo: ParsableCommand {
         try requirePositive(threads, "--threads")
         try requireFinite(lr, "--lr", "a finite number > 0") { $0 > 0 }
         try requireFinite(clip, "--clip", "a finite number >= 0 (0 turns clipping off)") { $0 >= 0 }
-        try requireNewRunDirectory(out)
     }
 
     func run() throws {
+        // after every option is checked, before anything is made: an existing directory is 73
+        if let out { try RunDirectory.requireAbsent(out) }
         let root = out ?? defaultRunPath("demo")
         let task = TaskConfig(kind: .copy, t: delay)
         print("wrnn demo: \(task.summaryLine), \(steps) steps each, Adam lr \(lr), clip \(clip), batch 128, seed \(seed)")

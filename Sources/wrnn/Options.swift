@@ -245,7 +245,6 @@ struct RunOptions: ParsableArguments {
         try requirePositive(checkpointEvery, "--checkpoint-every")
         try requirePositive(testSize, "--test-size")
         if resume != nil, out != nil { throw ValidationError("--resume continues an existing run directory; drop --out") }
-        try requireNewRunDirectory(out)
     }
 
     var threadCount: Int { threads ?? Preset.defaultThreads }

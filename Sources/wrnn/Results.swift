@@ -8,7 +8,8 @@ import WaveTraining
 
 struct Results: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Lay the results of sweeps or runs beside the paper's tables: mean ± std over seeds, the best hyper-parameters per model by the paper's rule.")
+        abstract: "Lay the results of sweeps or runs beside the paper's tables: mean ± std over seeds, the best hyper-parameters per model by the paper's rule.",
+        discussion: "Exit codes: 0 every run was read; 65 some run directory could not be read (each is named on stderr, the tables hold the rest); 66 a directory given holds no runs.")
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case md, csv, html }
 
@@ -24,7 +25,10 @@ struct Results: ParsableCommand {
     }
 
     func run() throws {
-        let runs = try ResultsCollector.collect(directories)
+        let collection = try ResultsCollector.collect(directories)
+        let runs = collection.runs.filter { $0.status != .corrupt }
+        // every run that is not counted is named, and the exit code says so (after the tables)
+        for problem in collection.problems { writeStandard("wrnn: warning: \(problem)\n", error: true) }
         if let out {
             try refuseOutputOverInput(out, inputs: runs.flatMap { RunDirectory.inputFiles($0.path) } + directories.map { $0 + "/sweep.json" })
         }
@@ -75,6 +79,10 @@ struct Results: ParsableCommand {
             print("wrote \(out)")
         } else {
             print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
+        }
+        if !collection.problems.isEmpty {
+            let count = collection.problems.count
+            throw WrnnError.data("\(count) run director\(count == 1 ? "y" : "ies") could not be read and \(count == 1 ? "is" : "are") not in the tables (named above)")
         }
     }
 }

@@ -38,6 +38,8 @@ struct Sweep: ParsableCommand {
     var filter: [String] = []
     @Option(parsing: .unconditional, help: "At most this many runs (after --filter).")
     var limit: Int?
+    @Option(parsing: .unconditional, help: "Refuse a grid of more runs than this before expanding it (default 100,000).")
+    var maxRuns: Int = SweepFile.defaultMaximumRuns
     @Option(parsing: .unconditional, help: "Train every run for this many steps instead of the grid's budget (recorded in each run's config).")
     var steps: Int?
     @Option(parsing: .unconditional, help: "Train every run for this many epochs instead of the grid's budget (recorded in each run's config).")
@@ -74,6 +76,12 @@ struct Sweep: ParsableCommand {
         }
         try requirePositive(jobs, "--jobs")
         try requirePositive(threads, "--threads")
+        // the same bound as wrnn train's, so that no grid point is refused for it one by one
+        if let threads, threads > 4096 { throw ValidationError("--threads must be at most 4,096 (got \(groupedCount(threads)))") }
+        try requirePositive(maxRuns, "--max-runs")
+        for f in filter {
+            do { _ = try GridFilter(parsing: f) } catch let error as SweepError { throw ValidationError(error.message) }
+        }
         try requirePositive(limit, "--limit")
         try requirePositive(steps, "--steps")
         try requirePositive(epochs, "--epochs")
@@ -113,6 +121,10 @@ struct Sweep: ParsableCommand {
             // the job array as it would be submitted, to read before submitting (nothing is written)
             if slurm { print("\nsweep.sbatch, as --slurm would write and submit it:\n" + slurmScript(plan, directory: directory, threads: threadCount)) }
             return
+        }
+        // refused before anything is written: a wrong index leaves no sweep directory behind
+        if let runIndex, runIndex >= plan.runs.count {
+            throw WrnnError.usage("--run-index \(runIndex) is past the grid's last run (\(plan.runs.count - 1))")
         }
         try directory.prepare()
         try directory.writePlan(plan)
@@ -169,7 +181,7 @@ struct Sweep: ParsableCommand {
             for f in filters { try f.check(against: sweepFile) }
         } catch let error as SweepError { throw WrnnError.usage(error.message) }
         do {
-            points = try sweepFile.expand(seeds: try seedList())
+            points = try sweepFile.expand(seeds: try seedList(), maximumRuns: maxRuns)
         } catch let error as SweepError { throw WrnnError.usage("\(source.hasPrefix("preset:") ? "preset " + source.dropFirst(7) : source): \(error.message)") }
         points = points.filter { p in filters.allSatisfy { $0.matches(p) } }
         if let limit { points = Array(points.prefix(limit)) }
@@ -364,7 +376,7 @@ struct Sweep: ParsableCommand {
     /// Remaining runs x the mean wall time of the finished ones / the runs that go at once.
     func etaText(_ plan: SweepPlan, _ directory: SweepDirectory, remaining: Int) -> String {
         let times = plan.runs.compactMap { run -> Double? in
-            guard directory.isDone(run.id), let data = FileManager.default.contents(atPath: directory.runPath(run.id) + "/summary.json"),
+            guard directory.isDone(run.id), let data = fileContents(atPath: directory.runPath(run.id) + "/summary.json"),
                   let summary = try? WrnnJSON.decoder().decode(TrainSummary.self, from: data) else { return nil }
             return summary.seconds
         }

@@ -87,6 +87,8 @@ struct Train: ParsableCommand {
             _ = try TrainSession.resume(resume, changes: changes, quiet: runOptions.quiet)
             return
         }
+        // after every option is checked, before anything is made: an existing directory is 73
+        if let out = runOptions.out { try RunDirectory.requireAbsent(out) }
         let config = self.config
         let path = runOptions.out ?? defaultRunPath("\(config.task.kind.rawValue)-\(config.model.kind.rawValue)")
         _ = try TrainSession.start(config, path: path, quiet: runOptions.quiet)
@@ -171,13 +173,21 @@ enum TrainSession {
         }
         var config = checkpoint.header.config
         // the checkpoint must belong to this run directory
-        if let data = FileManager.default.contents(atPath: directory.file("config.json")),
-           let saved = try? WrnnJSON.decoder().decode(TrainConfig.self, from: data),
-           ResumeChanges.fixed(saved) != ResumeChanges.fixed(config) {
-            throw WrnnError.data("\(directory.file("checkpoint.bin")) was not written by the run in \(path) (its configuration differs from config.json); it cannot be resumed here")
+        // the checkpoint must belong to this run directory; a config.json that cannot be read says
+        // nothing about which run this is, so it is refused like a different one (never rewritten)
+        let configPath = directory.file("config.json")
+        if access(configPath, F_OK) == 0 {
+            let saved: TrainConfig
+            do { saved = try TrainConfig.decoded(from: try readFileBytes(configPath).get()) } catch {
+                let reason = (error as? WrnnError)?.message ?? decodingReason(error)
+                throw WrnnError.data("\(configPath) is not a wrnn run configuration (\(reason)), so it cannot say that \(directory.file("checkpoint.bin")) belongs to this run; restore it, or move it aside to resume from the checkpoint's own configuration")
+            }
+            if ResumeChanges.fixed(saved) != ResumeChanges.fixed(config) {
+                throw WrnnError.data("\(directory.file("checkpoint.bin")) was not written by the run in \(path) (its configuration differs from config.json); it cannot be resumed here")
+            }
         }
         if changes.steps == nil, checkpoint.header.step >= config.steps,
-           let data = FileManager.default.contents(atPath: directory.file("summary.json")),
+           let data = fileContents(atPath: directory.file("summary.json")),
            let summary = try? WrnnJSON.decoder().decode(TrainSummary.self, from: data) {
             print("wrnn train: \(path) is already complete (\(config.steps) steps); nothing to do (give --steps to train longer)")
             return summary
@@ -190,7 +200,7 @@ enum TrainSession {
             config.threads = threads
         }
         // another node of a cluster may take another kernel path: say so, as for --threads
-        if let data = FileManager.default.contents(atPath: directory.file("command.json")),
+        if let data = fileContents(atPath: directory.file("command.json")),
            let started = try? WrnnJSON.decoder().decode(RunCommand.self, from: data) {
             let path = KernelPath.current.rawValue, core = BLASThreads.coreName
             if let started = started.kernelPath, started != path {

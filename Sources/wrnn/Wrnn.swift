@@ -16,8 +16,11 @@ struct Wrnn: ParsableCommand {
         abstract: "Wave-RNN (Keller et al., ICLR 2024): train wave RNNs and their baselines on CPU, compare them and show the waves.",
         discussion: """
             Exit codes: 0 success, 3 training diverged (NaN/Inf; last good checkpoint kept),
-            64 bad command-line input, 65 corrupt data or checkpoint, 66 missing file, 74 I/O error,
-            75 run directory in use, 130/143 stopped by SIGINT/SIGTERM (checkpoint saved; --resume continues).
+            64 usage or configuration error (options, sweep files, YAML), 65 malformed data (a corrupt
+            checkpoint, data file or run file), 66 missing or unreadable input (also a directory, FIFO or
+            device given as a file), 69 Slurm refused a job, 70 internal error (please report it),
+            73 output cannot be created, 74 I/O error, 75 run directory in use,
+            130/143 stopped by SIGINT/SIGTERM (checkpoint saved; --resume continues).
             """,
         version: WrnnVersion.text,
         subcommands: [Train.self, Demo.self, Eval.self, Analyze.self, Report.self, Curves.self, Export.self, DataCommand.self, Bench.self, Sweep.self, Results.self, Fidelity.self],
@@ -36,13 +39,21 @@ struct Wrnn: ParsableCommand {
             try command.run()
         } catch let error as WrnnError {
             fail(error.message, code: error.exitCode)
+        } catch let error as SweepError {
+            fail(error.message, code: 64)   // a sweep file or grid option that cannot be used
+        } catch let error as DecodingError {
+            fail("malformed data: \(decodingReason(error))", code: 65)
         } catch {
             let code = exitCode(for: error)
             if code == .success {
                 print(fullMessage(for: error))
                 Foundation.exit(0)
             }
-            fail(message(for: error), code: code.rawValue)
+            // never 1: an error no class above names is an I/O failure from Foundation (74) or a
+            // fault of this program (70, EX_SOFTWARE), which a script can tell from bad input
+            let nsError = error as NSError
+            let foundation = nsError.domain == NSCocoaErrorDomain || nsError.domain == NSPOSIXErrorDomain
+            fail(message(for: error), code: code.rawValue == 1 ? (foundation ? 74 : 70) : code.rawValue)
         }
     }
 

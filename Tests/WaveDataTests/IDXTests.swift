@@ -115,3 +115,21 @@ final class IDXTests: XCTestCase {
         XCTAssertEqual(Set(train.labels).count, 10)
     }
 }
+
+final class GzipBoundTests: XCTestCase {
+    /// A small gzip whose IDX header promises 4 images but which inflates to 64 MB more: inflation
+    /// stops one byte past the promise, and the message names the bound.
+    func testInflationStopsAtWhatTheHeaderPromises() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fuzz/idx/crash-gzip-bomb.idx.gz").path
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        XCTAssertLessThan(bytes.count, 100_000)
+        XCTAssertThrowsError(try IDX.parse(bytes, path: "bomb.gz", dimensions: 3)) { error in
+            XCTAssertEqual((error as? WrnnError)?.message, "bomb.gz: inflates to more than the 3152 bytes its IDX header promises; the file is not what it claims to be")
+            XCTAssertEqual((error as? WrnnError)?.exitCode, 65)
+        }
+        var inflated = 0
+        _ = try? gunzip(bytes, path: "bomb.gz") { prefix in inflated = prefix.count; return (3152, "3152 bytes") }
+        XCTAssertEqual(inflated, 3153, "one byte past the bound, never more")
+    }
+}

@@ -27,7 +27,6 @@ final class CLITests: XCTestCase {
             (["train", "--model", "irnn", "--channels", "4"], "--channels applies to --model wrnn only"),
             (["train", "--model", "lstm", "--initialization", "shift"],
              "--initialization, --encoder-init, --activation and --wave-speed apply to --model wrnn and irnn only (lstm uses its authors' init and activations)"),
-            (["train", "--out", existing], "--out: run directory \(existing) already exists; choose a new --out or remove it (or continue it with --resume)"),
             (["demo", "--steps", "0"], "--steps must be a positive integer (got 0)"),
             (["bench", "--configs", "copy-lstm"], "--configs: unknown configuration 'copy-lstm'; choose from copy-wrnn, copy-irnn, adding-wrnn, adding-irnn, smnist-wrnn, smnist-irnn, smnist-lstm, smnist-gru, smnist-cornn, smnist-lem, nscifar10-wrnn"),
         ]
@@ -37,6 +36,10 @@ final class CLITests: XCTestCase {
             XCTAssertEqual(result.stderr, "wrnn: error: \(message)\n", "\(arguments)")
             XCTAssertEqual(result.stdout, "", "\(arguments)")
         }
+        // an existing run directory is an output that cannot be created: 73, and the run is untouched
+        let taken = try wrnn(["train", "--out", existing], in: cwd)
+        XCTAssertEqual(taken.status, 73)
+        XCTAssertEqual(taken.stderr, "wrnn: error: --out: run directory \(existing) already exists; choose a new --out or remove it (or continue it with --resume)\n")
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: cwd), ["taken"], "no run directory was created")
     }
 
@@ -191,7 +194,8 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(help.status, 0)
         XCTAssertTrue(help.stdout.contains("SUBCOMMANDS:"))
         XCTAssertTrue(help.stdout.contains("train"))
-        XCTAssertTrue(help.stdout.contains("64 bad command-line input"))
+        XCTAssertTrue(help.stdout.contains("64 usage or configuration error"))
+        XCTAssertTrue(help.stdout.contains("66 missing or unreadable input"))
         let version = try wrnn(["--version"])
         XCTAssertEqual(version.stdout, "0.2.0\n")
     }

@@ -149,6 +149,15 @@ final class FaultSuiteTests: XCTestCase {
         XCTAssertEqual(create.stderr, "wrnn: error: cannot create directory \(locked)/run: Permission denied\n")
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: locked), [])
 
+        // a mode-000 input is an input that cannot be opened: 66, like a missing one
+        let closed = locked + "/closed.yml"
+        try "name: g\nparameters:\n  task: {value: copy}\n".write(toFile: closed, atomically: true, encoding: .utf8)
+        chmod(closed, 0)
+        let unreadable = try shell("\(nobody) \(bin)/wrnn sweep \(closed) --dry-run")
+        XCTAssertEqual(unreadable.status, 66, unreadable.stderr)
+        XCTAssertEqual(unreadable.stderr, "wrnn: error: cannot open sweep file \(closed): Permission denied\n")
+        try FileManager.default.removeItem(atPath: closed)
+
         // someone else's run: resuming it is 73 and changes nothing
         let run = try makeRun()
         chmod(URL(fileURLWithPath: run).deletingLastPathComponent().path, 0o755)
@@ -168,7 +177,7 @@ final class FaultSuiteTests: XCTestCase {
         XCTAssertEqual(resumed.status, 0, resumed.stderr)
         let warnings = errorLines(resumed.stderr)
         XCTAssertEqual(warnings.count, 2, resumed.stderr)
-        XCTAssertEqual(warnings[0], "wrnn: warning: cannot read checkpoint \(run)/checkpoint.bin: Permission denied; resuming from \(run)/checkpoint.prev.bin (step 15) instead")
+        XCTAssertEqual(warnings[0], "wrnn: warning: cannot open checkpoint \(run)/checkpoint.bin: Permission denied; resuming from \(run)/checkpoint.prev.bin (step 15) instead")
         XCTAssertEqual(warnings[1], "wrnn: warning: kept the unreadable checkpoint as \(run)/checkpoint.bin.damaged")
         XCTAssertEqual(sha(run + "/checkpoint.bin.damaged"), before.0, "the unreadable checkpoint is kept, byte for byte")
     }
