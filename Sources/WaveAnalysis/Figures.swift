@@ -364,23 +364,86 @@ func paperLoss(_ run: String) -> (scale: Double, label: String) {
     }
 }
 
-/// Learning curves of one or several runs in the paper's loss (test solid, train dashed), one
-/// colour per run in the order given.
+/// Runs that differ only in their seed (and thread count) form one group, in the order first seen:
+/// their curves are drawn as the mean with the spread over seeds.
+func seedGroups(_ runs: [String], labels: [String]?) -> [(label: String, runs: [String])] {
+    var groups: [(key: String, label: String, runs: [String])] = []
+    for (k, run) in runs.enumerated() {
+        var key = run
+        if var config = runConfig(run) {
+            config.seed = 0
+            config.threads = 0
+            config.notes = nil
+            if let data = try? WrnnJSON.encoder(pretty: false).encode(config) { key = String(decoding: data, as: UTF8.self) }
+        }
+        let label = labels?[k] ?? runLabel(run)
+        // a label the user gave keeps runs apart even when their configurations agree
+        if let g = groups.firstIndex(where: { $0.key == key && (labels == nil || $0.label == label) }) { groups[g].runs.append(run) }
+        else { groups.append((key, label, [run])) }
+    }
+    // without labels, a group of seeds is named by its model (its first run's directory when two
+    // groups share a model)
+    let models = groups.map { runConfig($0.runs[0])?.model.displayName }
+    return groups.enumerated().map { k, group in
+        guard labels == nil, group.runs.count > 1, let model = models[k] else { return (group.label, group.runs) }
+        return (models.filter { $0 == model }.count == 1 ? model : group.label, group.runs)
+    }
+}
+
+/// The mean over runs at the x values every run has, and the lowest and highest there.
+func meanAndSpread(_ curves: [[(x: Double, y: Double)]]) -> (mean: [(x: Double, y: Double)], band: [(x: Double, low: Double, high: Double)]) {
+    guard let first = curves.first else { return ([], []) }
+    let shared = curves.dropFirst().reduce(Set(first.map(\.x))) { $0.intersection($1.map(\.x)) }
+    var mean: [(x: Double, y: Double)] = [], band: [(x: Double, low: Double, high: Double)] = []
+    for x in shared.sorted() {
+        let ys = curves.compactMap { curve in curve.last { $0.x == x }?.y }
+        mean.append((x, ys.reduce(0, +) / Double(ys.count)))
+        band.append((x, ys.min()!, ys.max()!))
+    }
+    return (mean, band)
+}
+
+/// The levels a reader measures a task's loss against: predicting the mean and the solved
+/// threshold (adding), chance (classification: ln 10 for ten classes).
+func lossReferences(_ run: String) -> [(y: Double, label: String)] {
+    guard let config = runConfig(run) else { return [] }
+    switch config.task.kind {
+    case .adding: return [(1.0 / 6, "predict the mean (1/6)"), (AddingTask.solvedThreshold, "solved (\(AddingTask.solvedThreshold))")]
+    case .copy: return []
+    default: return [(log(10.0), "chance (ln 10)")]
+    }
+}
+
+/// Learning curves of one or several runs in the paper's loss (test solid with a marker at each
+/// evaluation, train dashed), one colour per run in the order given. Runs that differ only in
+/// their seed are one line, the mean, with a band from the lowest to the highest seed.
 public func learningCurveChart(runs: [String], labels: [String]? = nil) throws -> LineChart {
     var series: [ChartSeries] = []
     var yLabel = "loss (log scale)", xLabel = "training step"
-    for (k, run) in runs.enumerated() {
-        let points = try readMetrics(run)
-        let (scale, label) = paperLoss(run)
-        let x = progressAxis(run)
-        yLabel = label
-        xLabel = x.label
-        let color = runColors[k % runColors.count], name = labels?[k] ?? runLabel(run)
-        series.append(ChartSeries(name: "\(name) test", points: points.map { (Double($0.step) * x.scale, $0.testLoss * scale) }, color: color))
-        let train = points.compactMap { p in p.trainLoss.map { (x: Double(p.step) * x.scale, y: $0 * scale) } }
-        if !train.isEmpty { series.append(ChartSeries(name: "\(name) train", points: train, color: color, dashed: true)) }
+    for (k, group) in seedGroups(runs, labels: labels).enumerated() {
+        var tests: [[(x: Double, y: Double)]] = [], trains: [[(x: Double, y: Double)]] = []
+        for run in group.runs {
+            let points = try readMetrics(run)
+            let (scale, label) = paperLoss(run)
+            let x = progressAxis(run)
+            yLabel = label
+            xLabel = x.label
+            tests.append(points.map { (Double($0.step) * x.scale, $0.testLoss * scale) })
+            trains.append(points.compactMap { p in p.trainLoss.map { (x: Double(p.step) * x.scale, y: $0 * scale) } })
+        }
+        let color = runColors[k % runColors.count]
+        let seeds = group.runs.count
+        let test = meanAndSpread(tests)
+        var line = ChartSeries(name: "\(group.label) test\(seeds > 1 ? ", \(seeds) seeds" : "")", points: seeds > 1 ? test.mean : tests[0], color: color)
+        line.pointMarkers = true
+        if seeds > 1 { line.band = test.band }
+        series.append(line)
+        let train = seeds > 1 ? meanAndSpread(trains).mean : trains[0]
+        if !train.isEmpty { series.append(ChartSeries(name: "\(group.label) train\(seeds > 1 ? ", \(seeds) seeds" : "")", points: train, color: color, dashed: true)) }
     }
-    return LineChart(title: "Learning curves", xLabel: xLabel, yLabel: yLabel, logY: true, series: series)
+    var chart = LineChart(title: "Learning curves", xLabel: xLabel, yLabel: yLabel, logY: true, series: series)
+    if let first = runs.first { chart.references = lossReferences(first) }
+    return chart
 }
 
 /// Recall accuracy (copy) or test accuracy (classification) against step, with the chance level.
@@ -388,15 +451,25 @@ public func accuracyChart(runs: [String], labels: [String]? = nil) throws -> Lin
     var series: [ChartSeries] = []
     var chance: Double?
     var xLabel = "training step"
-    for (k, run) in runs.enumerated() {
-        let metrics = try readMetrics(run)
-        let x = progressAxis(run)
-        xLabel = x.label
-        let points = metrics.compactMap { p in (p.recallAccuracy ?? p.accuracy).map { (x: Double(p.step) * x.scale, y: 100 * $0) } }
-        if !points.isEmpty {
-            series.append(ChartSeries(name: labels?[k] ?? runLabel(run), points: points, color: runColors[k % runColors.count]))
-            chance = metrics.contains { $0.recallAccuracy != nil } ? 100.0 / 8 : 10
+    for (k, group) in seedGroups(runs, labels: labels).enumerated() {
+        var curves: [[(x: Double, y: Double)]] = []
+        for run in group.runs {
+            let metrics = try readMetrics(run)
+            let x = progressAxis(run)
+            xLabel = x.label
+            let points = metrics.compactMap { p in (p.recallAccuracy ?? p.accuracy).map { (x: Double(p.step) * x.scale, y: 100 * $0) } }
+            if !points.isEmpty {
+                curves.append(points)
+                chance = metrics.contains { $0.recallAccuracy != nil } ? 100.0 / 8 : 10
+            }
         }
+        guard !curves.isEmpty else { continue }
+        let spread = meanAndSpread(curves)
+        var line = ChartSeries(name: curves.count > 1 ? "\(group.label), \(curves.count) seeds" : group.label,
+                               points: curves.count > 1 ? spread.mean : curves[0], color: runColors[k % runColors.count])
+        line.pointMarkers = true
+        if curves.count > 1 { line.band = spread.band }
+        series.append(line)
     }
     guard !series.isEmpty else { return nil }
     var chart = LineChart(title: "Accuracy", xLabel: xLabel, yLabel: "accuracy (%)", series: series)

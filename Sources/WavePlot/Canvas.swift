@@ -111,6 +111,16 @@ public final class Canvas {
         cairo_set_dash(cr, nil, 0, 0)
     }
 
+    /// A filled polygon, `opacity` 0 ... 1 (a spread band under its line).
+    public func polygon(_ points: [(Double, Double)], _ color: Color, opacity: Double = 1) {
+        guard let first = points.first else { return }
+        cairo_set_source_rgba(cr, color.r, color.g, color.b, opacity)
+        cairo_move_to(cr, first.0, first.1)
+        for p in points.dropFirst() { cairo_line_to(cr, p.0, p.1) }
+        cairo_close_path(cr)
+        cairo_fill(cr)
+    }
+
     public func circle(_ x: Double, _ y: Double, radius: Double, _ color: Color) {
         set(color); cairo_arc(cr, x, y, radius, 0, 2 * Double.pi); cairo_fill(cr)
     }

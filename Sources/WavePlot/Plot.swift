@@ -5,13 +5,14 @@ import Foundation
 public func niceTicks(_ low: Double, _ high: Double, count: Int = 5, log: Bool = false) -> [(value: Double, label: String)] {
     guard low.isFinite, high.isFinite, high > low else { return [(low, tickLabel(low))] }
     if log {
+        // every label in one form, 10^k, whatever the decade
         let a = Int(floor(low)), b = Int(ceil(high))
         let step = max(1, (b - a) / count)
         var ticks: [(value: Double, label: String)] = []
         for e in stride(from: a, through: b, by: step) {
             let v = Double(e)
             guard v >= low - 1e-9, v <= high + 1e-9 else { continue }
-            ticks.append((v, e >= -2 && e <= 3 ? tickLabel(pow(10, v)) : "1e\(e)"))
+            ticks.append((v, powerOfTenLabel(e)))
         }
         return ticks
     }
@@ -21,6 +22,26 @@ public func niceTicks(_ low: Double, _ high: Double, count: Int = 5, log: Bool =
     var ticks: [(Double, String)] = []
     var v = ceil(low / step - 1e-9) * step
     while v <= high + 1e-9 * step { ticks.append((abs(v) < 1e-12 * step ? 0 : v, tickLabel(abs(v) < 1e-12 * step ? 0 : v))); v += step }
+    return ticks
+}
+
+/// "10⁻³", "10⁰", "10²": a log axis's labels.
+public func powerOfTenLabel(_ exponent: Int) -> String {
+    let superscripts: [Character: Character] = ["-": "⁻", "0": "⁰", "1": "¹", "2": "²", "3": "³", "4": "⁴", "5": "⁵", "6": "⁶", "7": "⁷", "8": "⁸", "9": "⁹"]
+    return "10" + String(String(exponent).map { superscripts[$0] ?? $0 })
+}
+
+/// The minor ticks of a log axis: 2 ... 9 times each power of ten inside [low, high] (log10
+/// values), when the axis spans few enough decades for them to be told apart.
+public func minorLogTicks(_ low: Double, _ high: Double) -> [Double] {
+    guard low.isFinite, high.isFinite, high > low, high - low <= 8 else { return [] }
+    var ticks: [Double] = []
+    for e in Int(floor(low))...Int(ceil(high)) {
+        for m in 2...9 {
+            let v = Double(e) + log10(Double(m))
+            if v > low + 1e-9 && v < high - 1e-9 { ticks.append(v) }
+        }
+    }
     return ticks
 }
 
@@ -73,6 +94,18 @@ public struct Panel {
             if grid { c.line([(X, y), (X, y + h)], .lightGrey, width: 0.6) }
             c.line([(X, y + h), (X, y + h + 4)], .black, width: 0.8)
             c.text(label, x: X, y: y + h + 15, size: 9.5, anchor: .middle)
+        }
+        if xAxis.log && xAxis.ticks == nil {
+            for value in minorLogTicks(xAxis.t(xAxis.low), xAxis.t(xAxis.high)) {
+                let X = px(pow(10, value))
+                c.line([(X, y + h), (X, y + h + 2.5)], .black, width: 0.6)
+            }
+        }
+        if yAxis.log && yAxis.ticks == nil {
+            for value in minorLogTicks(yAxis.t(yAxis.low), yAxis.t(yAxis.high)) {
+                let Y = py(pow(10, value))
+                c.line([(x - 2.5, Y), (x, Y)], .black, width: 0.6)
+            }
         }
         for (value, label) in yTicks {
             let vy = yAxis.log ? pow(10, value) : value
@@ -128,7 +161,13 @@ public struct ChartSeries: Sendable {
     public var points: [(x: Double, y: Double)]
     public var color: Color
     public var dashed: Bool
+    /// Markers only, no line (points that are not a sequence).
     public var markers: Bool
+    /// A line with a small marker at each point: where the values were measured (evaluations),
+    /// so that a drop between two of them does not read as a straight measured line.
+    public var pointMarkers = false
+    /// The spread around the line (the lowest and highest over seeds), drawn as a light band.
+    public var band: [(x: Double, low: Double, high: Double)] = []
     public init(name: String, points: [(x: Double, y: Double)], color: Color, dashed: Bool = false, markers: Bool = false) {
         self.name = name; self.points = points; self.color = color; self.dashed = dashed; self.markers = markers
     }
@@ -163,7 +202,8 @@ public struct LineChart {
             return (lo, hi)
         }
         let xs = range(all.map(\.x), log: logX, pad: false)
-        let ys = yRange ?? range(all.map(\.y) + references.map(\.y), log: logY, pad: true)
+        let spread = series.flatMap { $0.band.flatMap { [$0.low, $0.high] } }.filter { $0.isFinite && (!logY || $0 > 0) }
+        let ys = yRange ?? range(all.map(\.y) + spread + references.map(\.y), log: logY, pad: true)
         let legendWidth = min(220, (series.map { c.textWidth($0.name, size: 9.5) }.max() ?? 0) + 40)
         let panel = Panel(x: 70, y: 34, w: c.width - 70 - 20 - legendWidth, h: c.height - 34 - 50,
                           xAxis: Axis(xLabel, xs.0, xs.1, log: logX), yAxis: Axis(yLabel, ys.0, ys.1, log: logY))
@@ -173,15 +213,25 @@ public struct LineChart {
             c.line([(panel.x, Y), (panel.x + panel.w, Y)], .grey, width: 1, dashed: true)
             c.text(reference.label, x: panel.x + panel.w - 4, y: Y - 4, size: 9, anchor: .end, color: .grey)
         }
+        func visible(_ x: Double, _ y: Double) -> Bool { x.isFinite && y.isFinite && (!logX || x > 0) && (!logY || y > 0) }
+        // bands first, under every line
+        for s in series where !s.band.isEmpty {
+            let band = s.band.filter { visible($0.x, $0.low) && visible($0.x, $0.high) }
+            let upper = band.map { (panel.px($0.x), panel.py(min(max($0.high, ys.0), ys.1))) }
+            let lower = band.reversed().map { (panel.px($0.x), panel.py(min(max($0.low, ys.0), ys.1))) }
+            c.polygon(upper + lower, s.color, opacity: 0.18)
+        }
         for s in series {
-            let points = s.points.filter { $0.x.isFinite && $0.y.isFinite && (!logX || $0.x > 0) && (!logY || $0.y > 0) }
-                .map { (panel.px($0.x), panel.py($0.y)) }
+            let points = s.points.filter { visible($0.x, $0.y) }.map { (panel.px($0.x), panel.py($0.y)) }
             if s.markers { for p in points { c.circle(p.0, p.1, radius: 3.5, s.color) } } else { c.line(points, s.color, dashed: s.dashed) }
+            if s.pointMarkers { for p in points { c.circle(p.0, p.1, radius: 2.2, s.color) } }
         }
         var ly = panel.y + 8
         for s in series {
             let lx = panel.x + panel.w + 14
+            if !s.band.isEmpty { c.polygon([(lx, ly - 7), (lx + 20, ly - 7), (lx + 20, ly), (lx, ly)], s.color, opacity: 0.18) }
             if s.markers { c.circle(lx + 10, ly - 3.5, radius: 3.5, s.color) } else { c.line([(lx, ly - 3.5), (lx + 20, ly - 3.5)], s.color, dashed: s.dashed) }
+            if s.pointMarkers { c.circle(lx + 10, ly - 3.5, radius: 2.2, s.color) }
             c.text(s.name, x: lx + 26, y: ly, size: 9.5)
             ly += 16
         }

@@ -8,12 +8,14 @@ import WaveTraining
 /// `wrnn curves RUN...`: the learning curves and the accuracy of several runs in one figure each.
 struct Curves: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Draw the learning curves and accuracies of several runs, one colour per run.",
+        abstract: "Draw the learning curves and accuracies of several runs, one colour per run (or per group of seeds).",
         discussion: """
-            Writes DIR/curves.{formats} (test loss solid, training loss dashed, the paper's loss: cross-entropy / 50 \
-            for the copy task) and DIR/accuracy.{formats} (test accuracy, or recall for the copy task, with the \
-            chance level), each with its data as JSON. Image runs are drawn against epochs, so runs with other batch \
-            sizes line up; the others against training steps.
+            Writes DIR/curves.{formats} (test loss solid with a marker at each evaluation, training loss dashed, \
+            the paper's loss: cross-entropy / 50 for the copy task; reference lines for predicting the mean and \
+            "solved" on the adding task, chance on images) and DIR/accuracy.{formats} (test accuracy, or recall for \
+            the copy task, with the chance level), each with its data as JSON. Runs that differ only in their seed \
+            are one line, their mean, in a band from the lowest to the highest seed. Image runs are drawn against \
+            epochs, so runs with other batch sizes line up; the others against training steps.
             """)
 
     @Argument(help: "Run directories.")

@@ -69,7 +69,14 @@ final class CanvasTests: XCTestCase {
     func testTicksAreRoundNumbers() {
         XCTAssertEqual(niceTicks(0, 100).map(\.label), ["0", "20", "40", "60", "80", "100"])
         XCTAssertEqual(niceTicks(-0.5, 0.5, count: 5).map(\.label), ["-0.4", "-0.2", "0", "0.2", "0.4"])
-        XCTAssertEqual(niceTicks(-6, 0, log: true).map(\.label), ["1e-6", "1e-5", "1e-4", "1e-3", "0.01", "0.1", "1"])
+        // a log axis: one form for every decade, and minor ticks at 2 ... 9 times each power
+        XCTAssertEqual(niceTicks(-6, 0, log: true).map(\.label), ["10⁻⁶", "10⁻⁵", "10⁻⁴", "10⁻³", "10⁻²", "10⁻¹", "10⁰"])
+        XCTAssertEqual(niceTicks(-1, 12, log: true).map(\.label), ["10⁻¹", "10¹", "10³", "10⁵", "10⁷", "10⁹", "10¹¹"])
+        let minor = minorLogTicks(-2, 0)
+        XCTAssertEqual(minor.count, 16)
+        XCTAssertEqual(minor.first!, log10(0.02), accuracy: 1e-12)
+        XCTAssertEqual(minor.last!, log10(0.9), accuracy: 1e-12)
+        XCTAssertEqual(minorLogTicks(-20, 0), [], "too many decades to tell minor ticks apart")
     }
 
     func testViridisEndpoints() {
