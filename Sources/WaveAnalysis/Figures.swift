@@ -89,18 +89,58 @@ func drawSpectrum(_ c: Canvas, x: Double, y: Double, w: Double, h: Double, spect
     let panel = Panel(x: x, y: y, w: w, h: h,
                       xAxis: Axis("temporal frequency (cycles / step)", (Double(-(t / 2)) - 0.5) / Double(t), (Double(t - 1 - t / 2) + 0.5) / Double(t)),
                       yAxis: Axis("spatial frequency (cycles / neuron)", (Double(-(n / 2)) - 0.5) / Double(n), (Double(n - 1 - n / 2) + 0.5) / Double(n)))
-    drawHeatmap(c, panel, values: flipped, rows: n, cols: t, low: low, high: high, masked: { _, col in col == t / 2 })
+    drawHeatmap(c, panel, values: flipped, rows: n, cols: t, low: low, high: high, masked: { _, col in col == t / 2 },
+                colormap: Colormap.diverging)
     c.line([(panel.px(0), panel.y), (panel.px(0), panel.y + panel.h)], .white, width: 0.6, dashed: true)
     c.line([(panel.x, panel.py(0)), (panel.x + panel.w, panel.py(0))], .white, width: 0.6, dashed: true)
     panel.drawFrame(c, title: title)
 }
 
-/// log10 ratio range over spectra, without the masked zero temporal-frequency column.
+/// log10 ratio range over spectra, without the masked zero temporal-frequency column, symmetric
+/// about 0 so that the diverging colour map's centre is a ratio of 1.
 func spectrumRange(_ spectra: [WaveSpectrum]) -> (Double, Double) {
-    finiteRange(spectra.flatMap { s -> [Double] in
+    let (low, high) = finiteRange(spectra.flatMap { s -> [Double] in
         let t = s.steps
         return s.displayLogRatio.enumerated().filter { $0.offset % t != t / 2 }.map(\.element)
     })
+    let extent = max(abs(low), abs(high), 1e-6)
+    return (-extent, extent)
+}
+
+/// How the colour ranges of a figure's panels are chosen: each panel its own (the default, so a
+/// weak ring or the quieter of two models still uses every colour), one range over all panels of a
+/// kind (maps compare with maps, spectra with spectra), or a fixed range for the maps.
+public enum ColourScale: Equatable, Sendable {
+    case panel, shared
+    case fixed(Double, Double)
+
+    /// "panel", "shared" or "LO,HI".
+    public init(parsing text: String) throws {
+        switch text {
+        case "panel": self = .panel
+        case "shared": self = .shared
+        default:
+            let parts = text.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+            guard parts.count == 2, let low = parts[0], let high = parts[1], low.isFinite, high.isFinite, low < high else {
+                throw WrnnError.usage("--scale takes panel, shared or LO,HI with LO < HI (got '\(text)')")
+            }
+            self = .fixed(low, high)
+        }
+    }
+
+    /// The colour range of one map, given every map of the figure.
+    func mapRange(_ map: [Double], all: [[Double]]) -> (Double, Double) {
+        switch self {
+        case .panel: return clippedRange(map)
+        case .shared: return clippedRange(all.joined())
+        case .fixed(let low, let high): return (low, high)
+        }
+    }
+
+    /// The colour range of one spectrum, given every spectrum of the figure (symmetric about 0).
+    func spectrumRange(_ spectrum: WaveSpectrum, all: [WaveSpectrum]) -> (Double, Double) {
+        self == .shared ? WaveAnalysis.spectrumRange(all) : WaveAnalysis.spectrumRange([spectrum])
+    }
 }
 
 func ringName(_ config: TrainConfig, _ ring: Int) -> String {
@@ -110,7 +150,8 @@ func ringName(_ config: TrainConfig, _ ring: Int) -> String {
 /// Writes every figure of `recording` into `directory` in `formats`, with the data beside each
 /// (.npy), and returns the summary. `seed` drives the time shuffle of the normalised spectrum.
 public func writeFigures(_ recording: Recording, channels requested: [Int]?, runDirectory: String,
-                         into directory: String, seed: UInt64? = nil, formats: [FigureFormat] = [.png]) throws -> AnalysisSummary {
+                         into directory: String, seed: UInt64? = nil, formats: [FigureFormat] = [.png],
+                         scale: ColourScale = .panel) throws -> AnalysisSummary {
     try makeDirectories(directory)
     let config = recording.config
     let channels = requested ?? Array(0..<min(recording.channels, 4))
@@ -121,15 +162,14 @@ public func writeFigures(_ recording: Recording, channels requested: [Int]?, run
     var files: [String] = []
     var results: [ChannelAnalysis] = []
     let t = recording.length, n = recording.ringSize
-    // one colour range for every map and one for every spectrum of the run, so panels compare
-    let mapRange = clippedRange(recording.states.joined().map(Double.init))
+    // the colour ranges: each map and spectrum its own by default, or shared over the run's panels
+    let allMaps = recording.samples.indices.flatMap { row in channels.map { recording.map(sample: row, channel: $0) } }
     var spectra: [(row: Int, sample: Int, ring: Int, spectrum: WaveSpectrum)] = []
     for (row, sample) in recording.samples.enumerated() {
         for c in channels {
             spectra.append((row, sample, c, WaveSpectrum(map: recording.map(sample: row, channel: c), steps: t, neurons: n, seed: seed ?? config.seed)))
         }
     }
-    let spectralRange = spectrumRange(spectra.map(\.spectrum))
     let neuronLabel = config.model.kind == .wrnn ? "neuron i on the ring" : "neuron i"
     for (row, sample) in recording.samples.enumerated() {
         let hidden = "hidden_s\(sample).npy"
@@ -137,10 +177,12 @@ public func writeFigures(_ recording: Recording, channels requested: [Int]?, run
         files.append(hidden)
         for c in channels {
             let map = recording.map(sample: row, channel: c)
+            let mapRange = scale.mapRange(map, all: allMaps)
+            let scaleNote = scale == .panel ? "this map" : scale == .shared ? "all maps" : "fixed"
             files += try writeFigure(to: directory + "/spacetime_s\(sample)_c\(c)", formats: formats, width: 720, height: 330) { canvas in
                 drawSpaceTime(canvas, x: 64, y: 30, w: 560, h: 250, map: map, steps: t, neurons: n, low: mapRange.0, high: mapRange.1,
                               title: "\(name), \(ringName(config, c)): hidden state, test sample \(sample)", neuronLabel: neuronLabel)
-                drawColorbar(canvas, x: 644, y: 30, h: 250, low: mapRange.0, high: mapRange.1, label: "activation h (to 99th pct.)")
+                drawColorbar(canvas, x: 644, y: 30, h: 250, low: mapRange.0, high: mapRange.1, label: "activation h (\(scaleNote))")
             }
             if config.model.kind == .irnn {
                 let order = onsetOrder(map, steps: t, neurons: n)
@@ -148,16 +190,18 @@ public func writeFigures(_ recording: Recording, channels requested: [Int]?, run
                     drawSpaceTime(canvas, x: 64, y: 30, w: 560, h: 250, map: map, steps: t, neurons: n, order: order, low: mapRange.0,
                                   high: mapRange.1, title: "\(name): neurons sorted by onset, test sample \(sample)",
                                   neuronLabel: "neuron (sorted by onset)")
-                    drawColorbar(canvas, x: 644, y: 30, h: 250, low: mapRange.0, high: mapRange.1, label: "activation h (to 99th pct.)")
+                    drawColorbar(canvas, x: 644, y: 30, h: 250, low: mapRange.0, high: mapRange.1, label: "activation h (\(scaleNote))")
                 }
             }
             let spectrum = spectra.first { $0.row == row && $0.ring == c }!.spectrum
+            let spectralRange = scale.spectrumRange(spectrum, all: spectra.map(\.spectrum))
             try Npy.write(spectrum.displayLogRatio.map(Float.init), shape: [n, t], to: directory + "/spectrum_s\(sample)_c\(c).npy")
             files.append("spectrum_s\(sample)_c\(c).npy")
             files += try writeFigure(to: directory + "/spectrum_s\(sample)_c\(c)", formats: formats, width: 600, height: 420) { canvas in
                 drawSpectrum(canvas, x: 70, y: 30, w: 380, h: 330, spectrum: spectrum, low: spectralRange.0, high: spectralRange.1,
                              title: "\(name), \(ringName(config, c)): normalised spectrum, sample \(sample)")
-                drawColorbar(canvas, x: 470, y: 30, h: 330, low: spectralRange.0, high: spectralRange.1, label: "log10 |F| / |F time-shuffled|")
+                drawColorbar(canvas, x: 470, y: 30, h: 330, low: spectralRange.0, high: spectralRange.1, label: "log10 |F| / |F time-shuffled|",
+                             colormap: Colormap.diverging)
             }
             results.append(ChannelAnalysis(sample: sample, channel: c, diagonalPower: spectrum.diagonalPower,
                                            speed: spectrum.estimatedSpeed()))
@@ -177,35 +221,51 @@ public func writeFigures(_ recording: Recording, channels requested: [Int]?, run
     return summary
 }
 
-/// The paper's Figure 2 as one image: the wRNN's and the iRNN's space-time maps side by side on one
-/// colour scale, their normalised spectra below on one shared scale.
-public func writeFigure2(wave: Recording, plain: Recording, to base: String, formats: [FigureFormat]) throws -> [String] {
+/// The paper's Figure 2 as one image: the wRNN's and the iRNN's space-time maps side by side, their
+/// normalised spectra below. By default each panel has its own colour range and bar (the iRNN's
+/// saturated neurons would otherwise squeeze the wRNN's waves into a third of the colours);
+/// `scale: .shared` puts the maps on one range and the spectra on another.
+public func writeFigure2(wave: Recording, plain: Recording, to base: String, formats: [FigureFormat],
+                         scale: ColourScale = .panel) throws -> [String] {
     let waveMap = wave.map(sample: 0, channel: 0), plainMap = plain.map(sample: 0, channel: 0)
-    let mapRange = clippedRange(waveMap + plainMap)
+    let maps = [waveMap, plainMap]
     let spectra = [WaveSpectrum(map: waveMap, steps: wave.length, neurons: wave.ringSize, seed: wave.config.seed),
                    WaveSpectrum(map: plainMap, steps: plain.length, neurons: plain.ringSize, seed: plain.config.seed)]
-    let spectralRange = spectrumRange(spectra)
     struct Data: Encodable { var wrnn_map: [Double]; var irnn_map: [Double]; var wrnn_spectrum: [Double]; var irnn_spectrum: [Double]
                              var map_shapes: [[Int]]; var note: String }
     let data = Data(wrnn_map: waveMap, irnn_map: plainMap, wrnn_spectrum: spectra[0].displayLogRatio, irnn_spectrum: spectra[1].displayLogRatio,
                     map_shapes: [[wave.length, wave.ringSize], [plain.length, plain.ringSize]],
                     note: "maps [time, neurons]; spectra log10 ratio [spatial frequency, temporal frequency], zero frequency at index n/2 and T/2")
     try writeAtomically(Array(try WrnnJSON.encoder(pretty: false).encode(data)) + [10], to: base + ".json")
+    let shared = scale == .shared
     return [URL(fileURLWithPath: base + ".json").lastPathComponent] + (try writeFigure(to: base, formats: formats, width: 1120, height: 760) { c in
         c.text("Traveling waves: wRNN against iRNN on the \(wave.config.task.kind.rawValue) task (test sample 0)", x: 560, y: 22, size: 14,
                anchor: .middle, bold: true)
+        // per panel: each panel is followed by its own bar; shared: one bar per row at the right
+        let panelWidth = shared ? 400.0 : 360.0, step = shared ? 480.0 : 520.0
         for (k, recording) in [wave, plain].enumerated() {
-            let x = 70 + Double(k) * 480
-            drawSpaceTime(c, x: x, y: 60, w: 400, h: 260, map: k == 0 ? waveMap : plainMap, steps: recording.length,
+            let x = 70 + Double(k) * step
+            let mapRange = scale.mapRange(maps[k], all: maps)
+            let spectralRange = scale.spectrumRange(spectra[k], all: spectra)
+            drawSpaceTime(c, x: x, y: 60, w: panelWidth, h: 260, map: maps[k], steps: recording.length,
                           neurons: recording.ringSize, low: mapRange.0, high: mapRange.1,
                           title: "\(recording.config.model.displayName), \(ringName(recording.config, 0))",
                           neuronLabel: recording.config.model.kind == .wrnn ? "neuron i on the ring" : "neuron i")
-            drawSpectrum(c, x: x, y: 410, w: 400, h: 300, spectrum: spectra[k], low: spectralRange.0, high: spectralRange.1,
+            drawSpectrum(c, x: x, y: 410, w: panelWidth, h: 300, spectrum: spectra[k], low: spectralRange.0, high: spectralRange.1,
                          title: "\(recording.config.model.displayName): normalised spectrum, diagonal power \(String(format: "%.1f", spectra[k].diagonalPower))")
+            if !shared {
+                drawColorbar(c, x: x + panelWidth + 12, y: 60, h: 260, low: mapRange.0, high: mapRange.1, label: "activation h")
+                drawColorbar(c, x: x + panelWidth + 12, y: 410, h: 300, low: spectralRange.0, high: spectralRange.1,
+                             label: "log10 |F| / |F shuffled|", colormap: Colormap.diverging)
+            } else if k == 1 {
+                drawColorbar(c, x: 1000, y: 60, h: 260, low: mapRange.0, high: mapRange.1, label: "activation h, both maps")
+                drawColorbar(c, x: 1000, y: 410, h: 300, low: spectralRange.0, high: spectralRange.1, label: "log10 ratio, both spectra",
+                             colormap: Colormap.diverging)
+            }
         }
-        drawColorbar(c, x: 1000, y: 60, h: 260, low: mapRange.0, high: mapRange.1, label: "activation h, both maps (to 99th pct.)")
-        drawColorbar(c, x: 1000, y: 410, h: 300, low: spectralRange.0, high: spectralRange.1, label: "log10 ratio (both spectra)")
-        c.text("grey column: zero temporal frequency, unchanged by the time shuffle (ratio 1)", x: 70, y: 752, size: 9.5, color: .grey)
+        c.text("grey column: zero temporal frequency, unchanged by the time shuffle (ratio 1); colour ranges: "
+               + (shared ? "one for both maps (smallest value to 99th percentile), one for both spectra" : "each panel its own (maps: smallest value to 99th percentile)"),
+               x: 70, y: 752, size: 9.5, color: .grey)
     })
 }
 

@@ -199,6 +199,20 @@ public enum Colormap {
         return Color((a.0 + (b.0 - a.0) * f) / 255, (a.1 + (b.1 - a.1) * f) / 255, (a.2 + (b.2 - a.2) * f) / 255)
     }
 
+    /// A diverging map for signed values centred on 0 (t = 0.5): blue below, white at the centre,
+    /// red above (ColorBrewer's RdBu, reversed), so a log ratio's sign reads at a glance.
+    public static func diverging(_ t: Double) -> Color {
+        let anchors: [(Double, Double, Double)] = [
+            (0x05, 0x30, 0x61), (0x21, 0x66, 0xAC), (0x43, 0x93, 0xC3), (0x92, 0xC5, 0xDE), (0xD1, 0xE5, 0xF0), (0xF7, 0xF7, 0xF7),
+            (0xFD, 0xDB, 0xC7), (0xF4, 0xA5, 0x82), (0xD6, 0x60, 0x4D), (0xB2, 0x18, 0x2B), (0x67, 0x00, 0x1F),
+        ]
+        let x = t.isNaN ? 0.5 * Double(anchors.count - 1) : min(max(t, 0), 1) * Double(anchors.count - 1)
+        let i = min(Int(x), anchors.count - 2)
+        let f = x - Double(i)
+        let a = anchors[i], b = anchors[i + 1]
+        return Color((a.0 + (b.0 - a.0) * f) / 255, (a.1 + (b.1 - a.1) * f) / 255, (a.2 + (b.2 - a.2) * f) / 255)
+    }
+
     /// The 256-entry palette (index k -> viridis(k / 255)) for GIF frames.
     public static var viridisPalette: [(UInt8, UInt8, UInt8)] {
         (0..<256).map { k in let c = viridis(Double(k) / 255); return (UInt8(c.r * 255), UInt8(c.g * 255), UInt8(c.b * 255)) }

@@ -123,33 +123,51 @@ public struct Panel {
     }
 }
 
-/// A labelled vertical colour bar for values low ... high.
+/// A colour bar's ticks: both ends, labelled with two significant digits, and round steps between
+/// that are not too close to an end to be read apart.
+public func colorbarTicks(_ low: Double, _ high: Double) -> [(value: Double, label: String)] {
+    func endLabel(_ v: Double) -> String {
+        if v == 0 { return "0" }
+        let a = abs(v)
+        if a >= 1e4 || a < 1e-2 { return String(format: "%.1e", v) }
+        var text = String(format: a >= 100 ? "%.0f" : a >= 10 ? "%.1f" : "%.2f", v)
+        if text.contains(".") { while text.hasSuffix("0") { text.removeLast() }; if text.hasSuffix(".") { text.removeLast() } }
+        return text
+    }
+    guard low.isFinite, high.isFinite, high > low else { return [(low, endLabel(low))] }
+    let gap = 0.12 * (high - low)
+    let inner = niceTicks(low, high, count: 5).filter { $0.value - low > gap && high - $0.value > gap }
+    return [(low, endLabel(low))] + inner + [(high, endLabel(high))]
+}
+
+/// A labelled vertical colour bar for values low ... high, with ticks at both ends.
 public func drawColorbar(_ c: Canvas, x: Double, y: Double, w: Double = 12, h: Double, low: Double, high: Double, label: String,
                          colormap: (Double) -> Color = Colormap.viridis) {
     let steps = 128
     c.image((0..<steps).map { colormap(1 - Double($0) / Double(steps - 1)) }, rows: steps, cols: 1, x: x, y: y, w: w, h: h)
     c.stroke(x, y, w, h, .black, width: 0.8)
     let axis = Axis(label, low, high)
-    for (value, text) in niceTicks(low, high, count: 4) {
+    let ticks = colorbarTicks(low, high)
+    for (value, text) in ticks {
         let Y = y + h - axis.fraction(value) * h
         c.line([(x + w, Y), (x + w + 3, Y)], .black, width: 0.8)
         c.text(text, x: x + w + 5, y: Y + 3.5, size: 9)
     }
-    let widest = niceTicks(low, high, count: 4).map { c.textWidth($0.label, size: 9) }.max() ?? 10
+    let widest = ticks.map { c.textWidth($0.label, size: 9) }.max() ?? 10
     c.text(label, x: x + w + widest + 18, y: y + h / 2, size: 10, anchor: .middle, rotated: true)
 }
 
 /// values [rows * cols] (row r, column c) drawn into the panel, row 0 at the panel's top, with
 /// cells where `masked` is true in grey.
 public func drawHeatmap(_ c: Canvas, _ panel: Panel, values: [Double], rows: Int, cols: Int, low: Double, high: Double,
-                        masked: ((Int, Int) -> Bool)? = nil) {
+                        masked: ((Int, Int) -> Bool)? = nil, colormap: (Double) -> Color = Colormap.viridis) {
     let span = high > low ? high - low : 1
     var colors = [Color](repeating: .white, count: rows * cols)
     for r in 0..<rows {
         for col in 0..<cols {
             let v = values[r * cols + col]
             colors[r * cols + col] = masked?(r, col) == true ? Color(0.8, 0.8, 0.8)
-                : v.isFinite ? Colormap.viridis((v - low) / span) : Color(0.8, 0.1, 0.1)
+                : v.isFinite ? colormap((v - low) / span) : Color(0.8, 0.1, 0.1)
         }
     }
     c.image(colors, rows: rows, cols: cols, x: panel.x, y: panel.y, w: panel.w, h: panel.h)

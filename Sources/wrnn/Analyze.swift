@@ -39,9 +39,12 @@ struct Analyze: ParsableCommand {
     var seed: UInt64?
     @Option(help: "Figure formats, comma-separated: png, pdf, svg (vector for papers).")
     var format: String = "png"
+    @Option(help: "Colour ranges: panel (each map and spectrum its own, so a weak ring shows), shared (one for every map, one for every spectrum, to compare them), or LO,HI for the maps.")
+    var scale: String = "panel"
 
     func validate() throws {
         do { _ = try FigureFormat.parse(format) } catch let error as WrnnError { throw ValidationError(error.message) }
+        do { _ = try ColourScale(parsing: scale) } catch let error as WrnnError { throw ValidationError(error.message) }
         _ = try parseIndexList(samples, option: "--samples")
         if let channels { _ = try parseIndexList(channels, option: "--channels") }
     }
@@ -52,7 +55,8 @@ struct Analyze: ParsableCommand {
                                              samples: try parseIndexList(samples, option: "--samples"))
         let out = runDirectory + "/analysis"
         let summary = try writeFigures(recording, channels: try channels.map { try parseIndexList($0, option: "--channels") },
-                                       runDirectory: runDirectory, into: out, seed: seed, formats: try FigureFormat.parse(format))
+                                       runDirectory: runDirectory, into: out, seed: seed, formats: try FigureFormat.parse(format),
+                                       scale: try ColourScale(parsing: scale))
         print("wrnn analyze: \(recording.config.model.displayName) on the \(recording.config.task.summaryLine), checkpoint step \(recording.step)")
         print(analysisTable(summary))
         print("wrote \(summary.files.count + 1) files to \(out)")

@@ -127,3 +127,21 @@ final class GIFTests: XCTestCase {
     }
 }
 
+
+final class ColourBarTests: XCTestCase {
+    /// A colour bar names both ends, with round steps between that keep clear of them.
+    func testColourBarTicksIncludeBothEnds() {
+        XCTAssertEqual(colorbarTicks(-2.8, 1.9).map(\.label), ["-2.8", "-2", "-1", "0", "1", "1.9"])
+        XCTAssertEqual(colorbarTicks(0, 38.8).map(\.label), ["0", "10", "20", "30", "38.8"])
+        XCTAssertEqual(colorbarTicks(-2.28, 2.28).map(\.label), ["-2.28", "-1", "0", "1", "2.28"])
+        XCTAssertEqual(colorbarTicks(0.0012, 0.0031).first!.label, "1.2e-03")
+    }
+
+    /// Signed log ratios: white at 0, blue below, red above.
+    func testDivergingMapIsCentredOnWhite() {
+        XCTAssertEqual(Colormap.diverging(0.5), Color(hex: 0xF7F7F7))
+        let low = Colormap.diverging(0), high = Colormap.diverging(1)
+        XCTAssertGreaterThan(low.b, low.r)
+        XCTAssertGreaterThan(high.r, high.b)
+    }
+}

@@ -28,6 +28,7 @@ final class CLITests: XCTestCase {
             (["train", "--model", "lstm", "--initialization", "shift"],
              "--initialization, --encoder-init, --activation and --wave-speed apply to --model wrnn and irnn only (lstm uses its authors' init and activations)"),
             (["demo", "--steps", "0"], "--steps must be a positive integer (got 0)"),
+            (["analyze", "some-run", "--scale", "1,0"], "--scale takes panel, shared or LO,HI with LO < HI (got '1,0')"),
             (["bench", "--configs", "copy-lstm"], "--configs: unknown configuration 'copy-lstm'; choose from copy-wrnn, copy-irnn, adding-wrnn, adding-irnn, smnist-wrnn, smnist-irnn, smnist-lstm, smnist-gru, smnist-cornn, smnist-lem, nscifar10-wrnn"),
         ]
         for (arguments, message) in cases {
