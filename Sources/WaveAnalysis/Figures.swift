@@ -70,9 +70,10 @@ func clippedRange<S: Sequence>(_ values: S) -> (Double, Double) where S.Element 
 /// A space-time map in `rect`: neurons down the vertical axis (neuron 0 at the top), time steps
 /// along the horizontal one, activation by colour.
 func drawSpaceTime(_ c: Canvas, x: Double, y: Double, w: Double, h: Double, map: [Double], steps: Int, neurons: Int,
-                   order: [Int]? = nil, low: Double, high: Double, title: String, neuronLabel: String) {
-    let panel = Panel(x: x, y: y, w: w, h: h, xAxis: Axis("time step t", 0.5, Double(steps) + 0.5),
+                   order: [Int]? = nil, low: Double, high: Double, title: String, neuronLabel: String, fontScale: Double = 1) {
+    var panel = Panel(x: x, y: y, w: w, h: h, xAxis: Axis("time step t", 0.5, Double(steps) + 0.5),
                       yAxis: Axis(neuronLabel, -0.5, Double(neurons) - 0.5, downward: true))
+    panel.fontScale = fontScale
     drawHeatmap(c, panel, values: spaceTimeRows(map, steps: steps, neurons: neurons, order: order), rows: neurons, cols: steps,
                 low: low, high: high)
     panel.drawFrame(c, title: title)
@@ -81,14 +82,20 @@ func drawSpaceTime(_ c: Canvas, x: Double, y: Double, w: Double, h: Double, map:
 /// The normalised spectrum in `rect`: spatial frequency up the vertical axis, temporal frequency
 /// along the horizontal one, both in cycles per neuron / step with zero marked. The zero
 /// temporal-frequency column is masked grey: shuffling time cannot change it, so its ratio is always 1.
-func drawSpectrum(_ c: Canvas, x: Double, y: Double, w: Double, h: Double, spectrum: WaveSpectrum, low: Double, high: Double, title: String) {
+func drawSpectrum(_ c: Canvas, x: Double, y: Double, w: Double, h: Double, spectrum: WaveSpectrum, low: Double, high: Double, title: String,
+                  fontScale: Double = 1) {
     let n = spectrum.neurons, t = spectrum.steps
     let display = spectrum.displayLogRatio
     var flipped = [Double](repeating: 0, count: n * t)   // highest spatial frequency at the top
     for r in 0..<n { for col in 0..<t { flipped[r * t + col] = display[(n - 1 - r) * t + col] } }
-    let panel = Panel(x: x, y: y, w: w, h: h,
-                      xAxis: Axis("temporal frequency (cycles / step)", (Double(-(t / 2)) - 0.5) / Double(t), (Double(t - 1 - t / 2) + 0.5) / Double(t)),
-                      yAxis: Axis("spatial frequency (cycles / neuron)", (Double(-(n / 2)) - 0.5) / Double(n), (Double(n - 1 - n / 2) + 0.5) / Double(n)))
+    // a figure sized for print has short panels: the same units, written shorter
+    let compact = fontScale < 1
+    var panel = Panel(x: x, y: y, w: w, h: h,
+                      xAxis: Axis(compact ? "temporal frequency (1/step)" : "temporal frequency (cycles / step)",
+                                  (Double(-(t / 2)) - 0.5) / Double(t), (Double(t - 1 - t / 2) + 0.5) / Double(t)),
+                      yAxis: Axis(compact ? "spatial freq. (1/neuron)" : "spatial frequency (cycles / neuron)",
+                                  (Double(-(n / 2)) - 0.5) / Double(n), (Double(n - 1 - n / 2) + 0.5) / Double(n)))
+    panel.fontScale = fontScale
     drawHeatmap(c, panel, values: flipped, rows: n, cols: t, low: low, high: high, masked: { _, col in col == t / 2 },
                 colormap: Colormap.diverging)
     c.line([(panel.px(0), panel.y), (panel.px(0), panel.y + panel.h)], .white, width: 0.6, dashed: true)
@@ -221,52 +228,121 @@ public func writeFigures(_ recording: Recording, channels requested: [Int]?, run
     return summary
 }
 
-/// The paper's Figure 2 as one image: the wRNN's and the iRNN's space-time maps side by side, their
-/// normalised spectra below. By default each panel has its own colour range and bar (the iRNN's
-/// saturated neurons would otherwise squeeze the wRNN's waves into a third of the colours);
-/// `scale: .shared` puts the maps on one range and the spectra on another.
+/// What Figure 2 shows and how it is sized: the wRNN's ring (nil: the one with the strongest diagonal
+/// power), the test sample, the width in inches, the text size in points, panel letters, and the
+/// colour ranges. The defaults make a two-column figure for print: 6.75 in wide, 7–9 pt text.
+public struct Figure2Options: Sendable {
+    public var ring: Int?
+    public var sample = 0
+    public var widthInches = 6.75
+    public var fontSize = 8.0
+    public var panelLetters = true
+    public var scale: ColourScale = .panel
+    public init() {}
+}
+
+/// What writeFigure2 drew: the ring, the diagonal powers shown, the iRNN's silent neurons, the files.
+public struct Figure2Summary: Sendable {
+    public var ring: Int
+    public var waveDiagonalPower: Double
+    public var plainDiagonalPower: Double
+    public var silentNeurons: Int
+    public var files: [String]
+}
+
+/// The ring of `recording`'s sample row with the strongest diagonal power.
+func strongestRing(_ recording: Recording, row: Int) -> Int {
+    (0..<recording.channels).max { a, b in
+        WaveSpectrum(map: recording.map(sample: row, channel: a), steps: recording.length, neurons: recording.ringSize, seed: recording.config.seed).diagonalPower
+            < WaveSpectrum(map: recording.map(sample: row, channel: b), steps: recording.length, neurons: recording.ringSize, seed: recording.config.seed).diagonalPower
+    } ?? 0
+}
+
+/// The paper's Figure 2: (a) the wRNN's ring as a space-time map and (b) the iRNN's neurons sorted by
+/// onset, their normalised spectra below (c, d), each with the diagonal power of what it shows. Each
+/// panel has its own colour range and bar by default (the iRNN's saturated neurons would otherwise
+/// squeeze the wRNN's waves into a third of the colours); `scale: .shared` puts the maps on one
+/// range and the spectra on another. Both recordings hold the one sample shown (row 0). The layout
+/// is computed from the width and text size, so a 6.75 in figure keeps its text at 7–9 pt.
 public func writeFigure2(wave: Recording, plain: Recording, to base: String, formats: [FigureFormat],
-                         scale: ColourScale = .panel) throws -> [String] {
-    let waveMap = wave.map(sample: 0, channel: 0), plainMap = plain.map(sample: 0, channel: 0)
+                         options: Figure2Options = Figure2Options()) throws -> Figure2Summary {
+    let ring = options.ring ?? strongestRing(wave, row: 0)
+    guard ring >= 0 && ring < wave.channels else {
+        throw WrnnError.usage("--ring: the wRNN has rings 0 ... \(wave.channels - 1) (got \(ring))")
+    }
+    let waveMap = wave.map(sample: 0, channel: ring), plainMap = plain.map(sample: 0, channel: 0)
     let maps = [waveMap, plainMap]
     let spectra = [WaveSpectrum(map: waveMap, steps: wave.length, neurons: wave.ringSize, seed: wave.config.seed),
                    WaveSpectrum(map: plainMap, steps: plain.length, neurons: plain.ringSize, seed: plain.config.seed)]
+    // the iRNN's neurons sorted by onset, as the paper does; a neuron that never rises above 0 is silent
+    let order = onsetOrder(plainMap, steps: plain.length, neurons: plain.ringSize)
+    let silent = (0..<plain.ringSize).filter { i in !(0..<plain.length).contains { plainMap[$0 * plain.ringSize + i] > 0 } }
     struct Data: Encodable { var wrnn_map: [Double]; var irnn_map: [Double]; var wrnn_spectrum: [Double]; var irnn_spectrum: [Double]
-                             var map_shapes: [[Int]]; var note: String }
+                             var map_shapes: [[Int]]; var ring: Int; var sample: Int; var irnn_onset_order: [Int]; var irnn_silent: [Int]; var note: String }
     let data = Data(wrnn_map: waveMap, irnn_map: plainMap, wrnn_spectrum: spectra[0].displayLogRatio, irnn_spectrum: spectra[1].displayLogRatio,
-                    map_shapes: [[wave.length, wave.ringSize], [plain.length, plain.ringSize]],
-                    note: "maps [time, neurons]; spectra log10 ratio [spatial frequency, temporal frequency], zero frequency at index n/2 and T/2")
+                    map_shapes: [[wave.length, wave.ringSize], [plain.length, plain.ringSize]], ring: ring, sample: options.sample,
+                    irnn_onset_order: order, irnn_silent: silent,
+                    note: "maps [time, neurons] in neuron order; spectra log10 ratio [spatial frequency, temporal frequency], zero frequency at index n/2 and T/2")
     try writeAtomically(Array(try WrnnJSON.encoder(pretty: false).encode(data)) + [10], to: base + ".json")
-    let shared = scale == .shared
-    return [URL(fileURLWithPath: base + ".json").lastPathComponent] + (try writeFigure(to: base, formats: formats, width: 1120, height: 760) { c in
-        c.text("Traveling waves: wRNN against iRNN on the \(wave.config.task.kind.rawValue) task (test sample 0)", x: 560, y: 22, size: 14,
-               anchor: .middle, bold: true)
-        // per panel: each panel is followed by its own bar; shared: one bar per row at the right
-        let panelWidth = shared ? 400.0 : 360.0, step = shared ? 480.0 : 520.0
+
+    // the layout, from the width and the text size (points)
+    let width = options.widthInches * 72, f = options.fontSize, s = f / 10.5
+    let shared = options.scale == .shared
+    let left = 4.8 * f                               // y tick labels and the rotated axis label
+    let bar = (shared ? 0 : 1) * (0.6 * f + 0.022 * width + 5.4 * f)   // a colour bar and its labels after each panel
+    let sharedBar = shared ? 0.6 * f + 0.022 * width + 5.4 * f : 0
+    let columnWidth = (width - sharedBar - 0.6 * f) / 2
+    let panelWidth = columnWidth - left - bar
+    let mapHeight = panelWidth * 0.62, spectrumHeight = panelWidth * 0.85
+    let titleBand = 2.6 * f, below = 3.6 * f
+    let top = 2.2 * f
+    let height = top + titleBand + mapHeight + below + titleBand + spectrumHeight + below + 1.6 * f
+    let files = try writeFigure(to: base, formats: formats, width: Int(width.rounded()), height: Int(height.rounded())) { c in
+        c.text("wRNN against iRNN on the \(wave.config.task.kind.rawValue) task, test sample \(options.sample)", x: width / 2, y: top,
+               size: f + 1, anchor: .middle, bold: true)
+        let mapY = top + titleBand, spectrumY = mapY + mapHeight + below + titleBand
         for (k, recording) in [wave, plain].enumerated() {
-            let x = 70 + Double(k) * step
-            let mapRange = scale.mapRange(maps[k], all: maps)
-            let spectralRange = scale.spectrumRange(spectra[k], all: spectra)
-            drawSpaceTime(c, x: x, y: 60, w: panelWidth, h: 260, map: maps[k], steps: recording.length,
-                          neurons: recording.ringSize, low: mapRange.0, high: mapRange.1,
-                          title: "\(recording.config.model.displayName), \(ringName(recording.config, 0))",
-                          neuronLabel: recording.config.model.kind == .wrnn ? "neuron i on the ring" : "neuron i")
-            drawSpectrum(c, x: x, y: 410, w: panelWidth, h: 300, spectrum: spectra[k], low: spectralRange.0, high: spectralRange.1,
-                         title: "\(recording.config.model.displayName): normalised spectrum, diagonal power \(String(format: "%.1f", spectra[k].diagonalPower))")
+            let x = left + Double(k) * columnWidth
+            let mapRange = options.scale.mapRange(maps[k], all: maps)
+            let spectralRange = options.scale.spectrumRange(spectra[k], all: spectra)
+            let wave = k == 0
+            let mapTitle = wave ? "\(recording.config.model.displayName), \(ringName(recording.config, ring))"
+                : "\(recording.config.model.displayName) by onset" + (silent.isEmpty ? "" : " (\(silent.count) silent)")
+            drawSpaceTime(c, x: x, y: mapY, w: panelWidth, h: mapHeight, map: maps[k], steps: recording.length,
+                          neurons: recording.ringSize, order: wave ? nil : order, low: mapRange.0, high: mapRange.1,
+                          title: mapTitle, neuronLabel: wave ? "neuron on the ring" : "neuron (by onset)", fontScale: s)
+            if !wave && !silent.isEmpty {
+                // the silent neurons sort last: a grey bracket beside their rows
+                let rowHeight = mapHeight / Double(recording.ringSize)
+                let first = mapY + Double(recording.ringSize - silent.count) * rowHeight
+                c.fill(x + panelWidth + 1.5, first, 2.5, Double(silent.count) * rowHeight, .grey)
+            }
+            drawSpectrum(c, x: x, y: spectrumY, w: panelWidth, h: spectrumHeight, spectrum: spectra[k], low: spectralRange.0, high: spectralRange.1,
+                         title: "spectrum, diagonal power \(String(format: "%.0f", spectra[k].diagonalPower))", fontScale: s)
             if !shared {
-                drawColorbar(c, x: x + panelWidth + 12, y: 60, h: 260, low: mapRange.0, high: mapRange.1, label: "activation h")
-                drawColorbar(c, x: x + panelWidth + 12, y: 410, h: 300, low: spectralRange.0, high: spectralRange.1,
-                             label: "log10 |F| / |F shuffled|", colormap: Colormap.diverging)
+                let barX = x + panelWidth + 0.6 * f
+                drawColorbar(c, x: barX, y: mapY, w: 0.022 * width, h: mapHeight, low: mapRange.0, high: mapRange.1, label: "activation h", fontScale: s)
+                drawColorbar(c, x: barX, y: spectrumY, w: 0.022 * width, h: spectrumHeight, low: spectralRange.0, high: spectralRange.1,
+                             label: "log10 ratio", colormap: Colormap.diverging, fontScale: s)
             } else if k == 1 {
-                drawColorbar(c, x: 1000, y: 60, h: 260, low: mapRange.0, high: mapRange.1, label: "activation h, both maps")
-                drawColorbar(c, x: 1000, y: 410, h: 300, low: spectralRange.0, high: spectralRange.1, label: "log10 ratio, both spectra",
-                             colormap: Colormap.diverging)
+                let barX = x + panelWidth + 0.6 * f
+                drawColorbar(c, x: barX, y: mapY, w: 0.022 * width, h: mapHeight, low: mapRange.0, high: mapRange.1, label: "h, both maps", fontScale: s)
+                drawColorbar(c, x: barX, y: spectrumY, w: 0.022 * width, h: spectrumHeight, low: spectralRange.0, high: spectralRange.1,
+                             label: "log10 ratio, both", colormap: Colormap.diverging, fontScale: s)
+            }
+            if options.panelLetters {
+                c.text(["a", "b"][k], x: x - left + 0.2 * f, y: mapY - 0.9 * f, size: f + 1, bold: true)
+                c.text(["c", "d"][k], x: x - left + 0.2 * f, y: spectrumY - 0.9 * f, size: f + 1, bold: true)
             }
         }
-        c.text("grey column: zero temporal frequency, unchanged by the time shuffle (ratio 1); colour ranges: "
-               + (shared ? "one for both maps (smallest value to 99th percentile), one for both spectra" : "each panel its own (maps: smallest value to 99th percentile)"),
-               x: 70, y: 752, size: 9.5, color: .grey)
-    })
+        let note = "Spectra: log10 |FFT2| / |FFT2, time shuffled|, in cycles per step and per neuron; grey column: zero frequency"
+            + (silent.isEmpty ? "." : "; grey bar: silent neurons.")
+        let shortNote = "log10 |FFT2| / |FFT2, time shuffled|; grey: zero frequency" + (silent.isEmpty ? "." : ", silent neurons.")
+        let noteSize = max(7, f - 1)
+        c.text(c.textWidth(note, size: noteSize) <= width - 0.8 * f ? note : shortNote, x: 0.4 * f, y: height - 0.5 * f, size: noteSize, color: .grey)
+    }
+    return Figure2Summary(ring: ring, waveDiagonalPower: spectra[0].diagonalPower, plainDiagonalPower: spectra[1].diagonalPower,
+                          silentNeurons: silent.count, files: [URL(fileURLWithPath: base + ".json").lastPathComponent] + files)
 }
 
 /// The hidden state over time: rings as rows (labelled), neurons along them, a time counter on top.

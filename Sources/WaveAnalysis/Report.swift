@@ -110,7 +110,7 @@ public func writeReport(runs paths: [String], to path: String, seed: UInt64? = n
             _ = try writeFigure2(wave: try Recording.record(runDirectory: wave.path, samples: [0]),
                                  plain: try Recording.record(runDirectory: plain.path, samples: [0]), to: base, formats: [.png])
             let data = fileContents(atPath: base + ".png") ?? Data()
-            figures += "<figure class=\"wide\"><img src=\"data:image/png;base64,\(data.base64EncodedString())\" alt=\"Figure 2\"><figcaption>The paper's Figure 2: \(escapeXML(wave.label)) against \(escapeXML(plain.label)), maps on one colour scale, spectra on another.</figcaption></figure>"
+            figures += "<figure class=\"wide\"><img src=\"data:image/png;base64,\(data.base64EncodedString())\" alt=\"Figure 2\"><figcaption>The paper's Figure 2: \(escapeXML(wave.label)) against \(escapeXML(plain.label)), each panel on its own colour range; the wRNN's ring with the strongest diagonal power, the iRNN's neurons sorted by onset.</figcaption></figure>"
         }
         comparison = """
         <h2>Comparison</h2>

@@ -78,6 +78,9 @@ public struct Panel {
     public var x: Double, y: Double, w: Double, h: Double
     public var xAxis: Axis
     public var yAxis: Axis
+    /// Text sizes and their offsets relative to the screen defaults (ticks 9.5 pt, axis labels
+    /// 10.5, title 12): a figure sized for print sets its own.
+    public var fontScale = 1.0
     public init(x: Double, y: Double, w: Double, h: Double, xAxis: Axis, yAxis: Axis) {
         self.x = x; self.y = y; self.w = w; self.h = h; self.xAxis = xAxis; self.yAxis = yAxis
     }
@@ -93,7 +96,7 @@ public struct Panel {
             guard X >= x - 0.5 && X <= x + w + 0.5 else { continue }
             if grid { c.line([(X, y), (X, y + h)], .lightGrey, width: 0.6) }
             c.line([(X, y + h), (X, y + h + 4)], .black, width: 0.8)
-            c.text(label, x: X, y: y + h + 15, size: 9.5, anchor: .middle)
+            c.text(label, x: X, y: y + h + 15 * fontScale, size: 9.5 * fontScale, anchor: .middle)
         }
         if xAxis.log && xAxis.ticks == nil {
             for value in minorLogTicks(xAxis.t(xAxis.low), xAxis.t(xAxis.high)) {
@@ -113,13 +116,13 @@ public struct Panel {
             guard Y >= y - 0.5 && Y <= y + h + 0.5 else { continue }
             if grid { c.line([(x, Y), (x + w, Y)], .lightGrey, width: 0.6) }
             c.line([(x - 4, Y), (x, Y)], .black, width: 0.8)
-            c.text(label, x: x - 6, y: Y + 3.5, size: 9.5, anchor: .end)
+            c.text(label, x: x - 6 * fontScale, y: Y + 3.5 * fontScale, size: 9.5 * fontScale, anchor: .end)
         }
         c.stroke(x, y, w, h, .black, width: 0.8)
-        c.text(xAxis.label, x: x + w / 2, y: y + h + 31, size: 10.5, anchor: .middle)
-        let widest = yTicks.map { c.textWidth($0.label, size: 9.5) }.max() ?? 10
-        c.text(yAxis.label, x: x - widest - 14, y: y + h / 2, size: 10.5, anchor: .middle, rotated: true)
-        if let title { c.text(title, x: x + w / 2, y: y - 8, size: 12, anchor: .middle, bold: true) }
+        c.text(xAxis.label, x: x + w / 2, y: y + h + 31 * fontScale, size: 10.5 * fontScale, anchor: .middle)
+        let widest = yTicks.map { c.textWidth($0.label, size: 9.5 * fontScale) }.max() ?? 10
+        c.text(yAxis.label, x: x - widest - 14 * fontScale, y: y + h / 2, size: 10.5 * fontScale, anchor: .middle, rotated: true)
+        if let title { c.text(title, x: x + w / 2, y: y - 8 * fontScale, size: 12 * fontScale, anchor: .middle, bold: true) }
     }
 }
 
@@ -142,7 +145,7 @@ public func colorbarTicks(_ low: Double, _ high: Double) -> [(value: Double, lab
 
 /// A labelled vertical colour bar for values low ... high, with ticks at both ends.
 public func drawColorbar(_ c: Canvas, x: Double, y: Double, w: Double = 12, h: Double, low: Double, high: Double, label: String,
-                         colormap: (Double) -> Color = Colormap.viridis) {
+                         colormap: (Double) -> Color = Colormap.viridis, fontScale: Double = 1) {
     let steps = 128
     c.image((0..<steps).map { colormap(1 - Double($0) / Double(steps - 1)) }, rows: steps, cols: 1, x: x, y: y, w: w, h: h)
     c.stroke(x, y, w, h, .black, width: 0.8)
@@ -151,10 +154,10 @@ public func drawColorbar(_ c: Canvas, x: Double, y: Double, w: Double = 12, h: D
     for (value, text) in ticks {
         let Y = y + h - axis.fraction(value) * h
         c.line([(x + w, Y), (x + w + 3, Y)], .black, width: 0.8)
-        c.text(text, x: x + w + 5, y: Y + 3.5, size: 9)
+        c.text(text, x: x + w + 5 * fontScale, y: Y + 3.5 * fontScale, size: 9.5 * fontScale)
     }
-    let widest = ticks.map { c.textWidth($0.label, size: 9) }.max() ?? 10
-    c.text(label, x: x + w + widest + 18, y: y + h / 2, size: 10, anchor: .middle, rotated: true)
+    let widest = ticks.map { c.textWidth($0.label, size: 9.5 * fontScale) }.max() ?? 10
+    c.text(label, x: x + w + widest + 18 * fontScale, y: y + h / 2, size: 10 * fontScale, anchor: .middle, rotated: true)
 }
 
 /// values [rows * cols] (row r, column c) drawn into the panel, row 0 at the panel's top, with

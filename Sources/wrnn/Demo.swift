@@ -72,7 +72,7 @@ struct Demo: ParsableCommand {
             recordings.append(recording)
             powers.append(String(format: "%.1f", summary.meanDiagonalPower))
         }
-        let figure = try writeFigure2(wave: recordings[0], plain: recordings[1], to: root + "/figure2", formats: [.png, .pdf])
+        let figure = try writeFigure2(wave: recordings[0], plain: recordings[1], to: root + "/figure2", formats: [.png, .pdf]).files
         print("Diagonal power of the normalised spectrum (waves): wRNN \(powers[0]), iRNN \(powers[1]).")
         print("The paper's Figure 2 (maps and spectra side by side): \(figure.map { root + "/" + $0 }.joined(separator: " and "))")
         print("Runs written to \(root)/wrnn and \(root)/irnn; `wrnn report \(root)/wrnn \(root)/irnn` makes an HTML page.")

@@ -23,7 +23,7 @@ struct Wrnn: ParsableCommand {
             130/143 stopped by SIGINT/SIGTERM (checkpoint saved; --resume continues).
             """,
         version: WrnnVersion.text,
-        subcommands: [Train.self, Demo.self, Eval.self, Analyze.self, Report.self, Curves.self, Export.self, DataCommand.self, Bench.self, Sweep.self, Results.self, Fidelity.self],
+        subcommands: [Train.self, Demo.self, Eval.self, Analyze.self, Report.self, Curves.self, Figure2Command.self, Export.self, DataCommand.self, Bench.self, Sweep.self, Results.self, Fidelity.self],
         defaultSubcommand: nil)
 
     /// Parses, runs, and turns every failure into one line on stderr and its exit code.

@@ -1,0 +1,88 @@
+import ArgumentParser
+import Foundation
+import WaveAnalysis
+import WaveCore
+import WavePlot
+import WaveTraining
+
+/// `wrnn figure2 WRNN_RUN IRNN_RUN`: the paper's Figure 2 for any pair of trained runs.
+struct Figure2Command: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "figure2",
+        abstract: "Draw the paper's Figure 2 for a wRNN run and an iRNN run: space-time maps and normalised spectra, sized for print.",
+        discussion: """
+            Writes OUT.{formats} and OUT.json (the maps, spectra, ring, sample, the iRNN's onset order and silent \
+            neurons). Panels: (a) the wRNN's ring, (b) the iRNN's neurons sorted by onset with the silent ones marked, \
+            (c, d) their normalised spectra with the diagonal power of what is shown. The default is a two-column \
+            figure: 6.75 in wide with 8 pt text (7 to 9 pt throughout); the PDF and SVG keep their text as text. \
+            The two runs may be on any task and of any length; each is recorded on its own test set.
+            """)
+
+    @Argument(help: "The wRNN's run directory.")
+    var waveRun: String
+    @Argument(help: "The iRNN's run directory.")
+    var plainRun: String
+    @Option(parsing: .unconditional, help: "The wRNN's ring to show. Default: the ring with the strongest diagonal power.")
+    var ring: Int?
+    @Option(parsing: .unconditional, help: "The test sample to show (0-based).")
+    var sample: Int = 0
+    @Option(help: "Output path without extension.")
+    var out: String = "figure2"
+    @Option(help: "Figure formats, comma-separated: png, pdf, svg.")
+    var format: String = "pdf,svg,png"
+    @Option(parsing: .unconditional, help: "Width in inches, 5 to 20 (6.75: a two-column figure). Four panels in two pairs keep 7 pt text down to 5 in.")
+    var width: Double = 6.75
+    @Option(parsing: .unconditional, help: "Text size in points (tick labels one point smaller, the title one larger).")
+    var fontSize: Double = 8
+    @Flag(help: "Leave out the panel letters a-d.")
+    var noPanelLetters = false
+    @Option(help: "Colour ranges: panel (each panel its own) or shared (one for both maps, one for both spectra).")
+    var scale: String = "panel"
+
+    func validate() throws {
+        do { _ = try FigureFormat.parse(format) } catch let error as WrnnError { throw ValidationError(error.message) }
+        if let ring, ring < 0 { throw ValidationError("--ring must be a non-negative integer (got \(ring))") }
+        if sample < 0 { throw ValidationError("--sample must be a non-negative integer (got \(sample))") }
+        guard width.isFinite, (5...20).contains(width) else {
+            throw ValidationError("--width must be from 5 to 20 inches (got \(width)); its four panels cannot keep readable text in less")
+        }
+        guard fontSize.isFinite, (5...14).contains(fontSize) else { throw ValidationError("--font-size must be from 5 to 14 points (got \(fontSize))") }
+        guard ["panel", "shared"].contains(scale) else { throw ValidationError("--scale takes panel or shared (got '\(scale)')") }
+    }
+
+    func run() throws {
+        try requireRunDirectory(waveRun)
+        try requireRunDirectory(plainRun)
+        let wave = try Recording.record(runDirectory: waveRun, samples: [sample])
+        let plain = try Recording.record(runDirectory: plainRun, samples: [sample])
+        guard wave.config.model.kind == .wrnn else {
+            throw WrnnError.usage("\(waveRun): its model is the \(wave.config.model.displayName), not the wRNN; give the wRNN's run first")
+        }
+        guard plain.config.model.kind == .irnn else {
+            throw WrnnError.usage("\(plainRun): its model is the \(plain.config.model.displayName), not the iRNN; give the iRNN's run second")
+        }
+        if let ring, ring >= wave.channels {
+            throw WrnnError.usage("--ring: the wRNN has rings 0 ... \(wave.channels - 1) (got \(ring))")
+        }
+        let formats = try FigureFormat.parse(format)
+        try refuseOutputOverInput(out + ".json", inputs: RunDirectory.inputFiles(waveRun) + RunDirectory.inputFiles(plainRun))
+        for format in formats {
+            try refuseOutputOverInput(out + "." + format.rawValue, inputs: RunDirectory.inputFiles(waveRun) + RunDirectory.inputFiles(plainRun))
+        }
+        var options = Figure2Options()
+        options.ring = ring
+        options.sample = sample
+        options.widthInches = width
+        options.fontSize = fontSize
+        options.panelLetters = !noPanelLetters
+        options.scale = scale == "shared" ? .shared : .panel
+        let directory = (out as NSString).deletingLastPathComponent
+        if !directory.isEmpty { try makeDirectories(directory) }
+        let summary = try writeFigure2(wave: wave, plain: plain, to: out, formats: formats, options: options)
+        print("wrnn figure2: \(wave.config.model.displayName) ring \(summary.ring)\(ring == nil ? " (the strongest diagonal power)" : "") against \(plain.config.model.displayName), test sample \(sample)")
+        print(String(format: "diagonal power: wRNN %.1f, iRNN %.1f; the iRNN has %d silent neuron%@", summary.waveDiagonalPower, summary.plainDiagonalPower,
+                     summary.silentNeurons, summary.silentNeurons == 1 ? "" : "s"))
+        let folder = directory.isEmpty ? "" : directory + "/"
+        print("wrote \(summary.files.map { folder + $0 }.joined(separator: ", ")) (\(String(format: "%.2f", width)) in wide)")
+    }
+}
