@@ -43,10 +43,20 @@ public struct SlurmScript: Sendable {
         ]
         if let partition { lines.append("#SBATCH --partition=\(partition)") }
         if let timeLimit { lines.append("#SBATCH --time=\(timeLimit)") }
-        let command = ([executable] + arguments + ["--run-index", "$SLURM_ARRAY_TASK_ID"]).map(shellQuoted).joined(separator: " ")
+        let command = (arguments + ["--run-index", "$SLURM_ARRAY_TASK_ID"]).map(shellQuoted).joined(separator: " ")
         lines += [
             "",
-            "srun --ntasks=1 --cpus-per-task=\(cpusPerTask) \(command)",
+            "# the binary, found on the node that runs the task: $WRNN_BIN, else the one that wrote this script",
+            "# (a path every node must see), else wrnn on PATH",
+            "if [ -n \"${WRNN_BIN:-}\" ]; then WRNN=\"$WRNN_BIN\"; else",
+            "    WRNN=\(shellQuoted(executable))",
+            "    [ -x \"$WRNN\" ] || WRNN=\"$(command -v wrnn || true)\"",
+            "fi",
+            "if [ -z \"$WRNN\" ] || [ ! -x \"$WRNN\" ]; then",
+            "    echo \"wrnn sweep: no wrnn binary on $(hostname) (${WRNN:-none found}): build it on a filesystem every node mounts, set WRNN_BIN, or put wrnn on PATH\" >&2",
+            "    exit 66",
+            "fi",
+            "srun --ntasks=1 --cpus-per-task=\(cpusPerTask) \"$WRNN\" \(command)",
             "status=$?",
             "# 143/130: stopped by SIGTERM/SIGINT after a checkpoint; requeue so that the run resumes",
             "if [ $status -eq 143 ] || [ $status -eq 130 ]; then",

@@ -22,8 +22,8 @@ struct Analyze: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Record a trained model's hidden states and draw the waves.",
         discussion: """
-            Writes into RUN_DIR/analysis: hidden states (.npy, time x channels x neurons), space-time maps,
-            normalised 2-D spectra with diagonal power and wave speed, an animated GIF, the copy task's
+            Writes into RUN_DIR/analysis: hidden states (.npy, time x channels x neurons), space-time maps, \
+            normalised 2-D spectra with diagonal power and wave speed, an animated GIF, the copy task's \
             input/output/target panel, learning curves (SVG) and analysis.json.
             """)
 
@@ -101,8 +101,8 @@ struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write a run's weights as safetensors under the authors' PyTorch state_dict names.",
         discussion: """
-            Also writes check.safetensors: inputs [L, B, d] from the run's test set and this model's outputs
-            [R, B, out]. scripts/torch_check_export.py builds the same model in PyTorch, loads the export
+            Also writes check.safetensors: inputs [L, B, d] from the run's test set and this model's outputs \
+            [R, B, out]. scripts/torch_check_export.py builds the same model in PyTorch, loads the export \
             and compares the outputs.
             """)
 

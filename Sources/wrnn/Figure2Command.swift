@@ -14,7 +14,7 @@ struct Figure2Command: ParsableCommand {
             Writes OUT.{formats} and OUT.json (the maps, spectra, ring, sample, the iRNN's onset order and silent \
             neurons). Panels: (a) the wRNN's ring, (b) the iRNN's neurons sorted by onset with the silent ones marked, \
             (c, d) their normalised spectra with the diagonal power of what is shown. The default is a two-column \
-            figure: 6.75 in wide with 8 pt text (7 to 9 pt throughout); the PDF and SVG keep their text as text. \
+            figure: 6.75 in wide with 8 pt text (7 to 9 pt throughout); the PDF keeps its text as text. \
             The two runs may be on any task and of any length; each is recorded on its own test set.
             """)
 

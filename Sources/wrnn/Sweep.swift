@@ -13,10 +13,10 @@ struct Sweep: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a grid of training runs from a sweep file (the authors' W&B files unchanged, or wrnn train's option names), locally or on Slurm.",
         discussion: """
-            Every run gets SWEEP_DIR/runs/HASH-NAME (HASH: the resolved configuration). A run is done when its DONE
-            marker exists; a restarted sweep skips done runs, resumes stopped ones from their checkpoints, and leaves
-            failed ones (divergence is a result) unless --retry-failed. Points that cannot run (a negative learning
-            rate) are recorded as invalid with the reason. Several sweep processes on one directory share the work.
+            Every run gets SWEEP_DIR/runs/HASH-NAME (HASH: the resolved configuration). A run is done when its DONE \
+            marker exists; a restarted sweep skips done runs, resumes stopped ones from their checkpoints, and leaves \
+            failed ones (divergence is a result) unless --retry-failed. Points that cannot run (a negative learning \
+            rate) are recorded as invalid with the reason. Several sweep processes on one directory share the work. \
             Events go to SWEEP_DIR/sweep.jsonl.
             """)
 

@@ -7,7 +7,7 @@ struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a wRNN, iRNN, LSTM, GRU, coRNN, LEM or FC on the copy, adding or a sequential-image task.",
         discussion: """
-            Writes config.json, metrics.jsonl, checkpoint.bin (and checkpoint.prev.bin, best.bin) and summary.json
+            Writes config.json, metrics.jsonl, checkpoint.bin (and checkpoint.prev.bin, best.bin) and summary.json \
             into the run directory. --resume RUN_DIR continues a stopped run exactly.
             """)
 

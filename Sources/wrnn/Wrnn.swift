@@ -15,11 +15,11 @@ struct Wrnn: ParsableCommand {
         commandName: "wrnn",
         abstract: "Wave-RNN (Keller et al., ICLR 2024): train wave RNNs and their baselines on CPU, compare them and show the waves.",
         discussion: """
-            Exit codes: 0 success, 3 training diverged (NaN/Inf; last good checkpoint kept),
-            64 usage or configuration error (options, sweep files, YAML), 65 malformed data (a corrupt
-            checkpoint, data file or run file), 66 missing or unreadable input (also a directory, FIFO or
-            device given as a file), 69 Slurm refused a job, 70 internal error (please report it),
-            73 output cannot be created, 74 I/O error, 75 run directory in use,
+            Exit codes: 0 success, 3 training diverged (NaN/Inf; last good checkpoint kept), \
+            64 usage or configuration error (options, sweep files, YAML), 65 malformed data (a corrupt \
+            checkpoint, data file or run file), 66 missing or unreadable input (also a directory, FIFO or \
+            device given as a file), 69 Slurm refused a job, 70 internal error (please report it), \
+            73 output cannot be created, 74 I/O error, 75 run directory in use, \
             130/143 stopped by SIGINT/SIGTERM (checkpoint saved; --resume continues).
             """,
         version: WrnnVersion.text,

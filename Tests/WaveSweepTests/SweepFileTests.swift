@@ -132,7 +132,42 @@ final class SweepFileTests: XCTestCase {
         XCTAssertTrue(script.contains("#SBATCH --array=0-11%3\n"))
         XCTAssertTrue(script.contains("#SBATCH --requeue\n"))
         XCTAssertTrue(script.contains("#SBATCH --partition=p\n#SBATCH --time=1:00:00\n"))
-        XCTAssertTrue(script.contains("srun --ntasks=1 --cpus-per-task=2 /opt/wrnn sweep '/a b/g.yml' --out /s --run-index \"$SLURM_ARRAY_TASK_ID\"\n"))
+        XCTAssertTrue(script.contains("srun --ntasks=1 --cpus-per-task=2 \"$WRNN\" sweep '/a b/g.yml' --out /s --run-index \"$SLURM_ARRAY_TASK_ID\"\n"))
+        // the binary is found on the node: $WRNN_BIN, else the path that wrote the script, else PATH, else exit 66
+        XCTAssertTrue(script.contains("if [ -n \"${WRNN_BIN:-}\" ]; then WRNN=\"$WRNN_BIN\"; else\n    WRNN=/opt/wrnn\n"), script)
+        XCTAssertTrue(script.contains("    exit 66\n"), script)
         XCTAssertTrue(script.contains("scontrol requeue \"${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}\""))
+    }
+
+    /// The script's search for the binary, run by bash up to the job step: WRNN_BIN first, then the
+    /// path that wrote the script, then PATH; none of them ends the task with 66 and the node's name.
+    func testSlurmTaskFindsItsBinaryOnTheNodeOrSaysWhy() throws {
+        func search(executable: String, environment: [String: String]) throws -> (status: Int32, out: String, err: String) {
+            let text = SlurmScript(name: "g", runs: 1, executable: executable, arguments: ["sweep"], workingDirectory: "/w", logDirectory: "/l",
+                                   cpusPerTask: 1, partition: nil, timeLimit: nil, maxParallel: nil).text
+            let prefix = text.components(separatedBy: "srun ")[0] + "echo \"$WRNN\"\n"
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/bash")
+            process.arguments = ["-c", prefix]
+            process.environment = environment
+            let out = Pipe(), err = Pipe()
+            process.standardOutput = out
+            process.standardError = err
+            try process.run()
+            let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+        }
+        let noWrnn = ["PATH": "/usr/bin:/bin"]
+        XCTAssertEqual(try search(executable: "/bin/true", environment: noWrnn).out, "/bin/true\n")
+        XCTAssertEqual(try search(executable: "/nowhere/wrnn", environment: noWrnn.merging(["WRNN_BIN": "/bin/echo"]) { $1 }).out, "/bin/echo\n")
+        let bin = NSTemporaryDirectory() + "wrnn-path-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: bin + "/wrnn", withDestinationPath: "/bin/true")
+        XCTAssertEqual(try search(executable: "/nowhere/wrnn", environment: ["PATH": bin + ":/usr/bin:/bin"]).out, bin + "/wrnn\n")
+        let missing = try search(executable: "/nowhere/wrnn", environment: noWrnn)
+        XCTAssertEqual(missing.status, 66)
+        XCTAssertTrue(missing.err.hasPrefix("wrnn sweep: no wrnn binary on "), missing.err)
+        XCTAssertTrue(missing.err.hasSuffix("(none found): build it on a filesystem every node mounts, set WRNN_BIN, or put wrnn on PATH\n"), missing.err)
     }
 }

@@ -190,13 +190,32 @@ final class CLITests: XCTestCase {
         }
     }
 
+    /// Help prose is wrapped by the parser at the terminal's width, never broken mid-sentence by
+    /// hand: inside a paragraph every line but the last fills most of the 80 columns.
+    func testHelpTextsWrapCleanly() throws {
+        for command in [["--help"], ["train", "--help"], ["sweep", "--help"], ["analyze", "--help"], ["figure2", "--help"],
+                        ["curves", "--help"], ["results", "--help"], ["export", "--help"]] {
+            let help = try wrnn(command)
+            XCTAssertEqual(help.status, 0, "\(command)")
+            let prose = help.stdout.components(separatedBy: "USAGE:")[0]
+            for paragraph in prose.components(separatedBy: "\n\n") {
+                let lines = paragraph.split(separator: "\n").map(String.init)
+                for line in lines.dropLast() {
+                    XCTAssertLessThanOrEqual(line.count, 80, "\(command): \(line)")
+                    XCTAssertGreaterThanOrEqual(line.count, 55, "\(command): a line broken by hand: \(line)")
+                }
+            }
+        }
+    }
+
     func testHelpAndVersion() throws {
         let help = try wrnn(["--help"])
         XCTAssertEqual(help.status, 0)
         XCTAssertTrue(help.stdout.contains("SUBCOMMANDS:"))
         XCTAssertTrue(help.stdout.contains("train"))
-        XCTAssertTrue(help.stdout.contains("64 usage or configuration error"))
-        XCTAssertTrue(help.stdout.contains("66 missing or unreadable input"))
+        let prose = help.stdout.replacingOccurrences(of: "\n", with: " ")   // as wrapped at the terminal's width
+        XCTAssertTrue(prose.contains("64 usage or configuration error"))
+        XCTAssertTrue(prose.contains("66 missing or unreadable input"))
         let version = try wrnn(["--version"])
         XCTAssertEqual(version.stdout, "0.2.0\n")
     }
