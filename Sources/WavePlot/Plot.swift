@@ -225,7 +225,7 @@ public struct LineChart {
         let xs = range(all.map(\.x), log: logX, pad: false)
         let spread = series.flatMap { $0.band.flatMap { [$0.low, $0.high] } }.filter { $0.isFinite && (!logY || $0 > 0) }
         let ys = yRange ?? range(all.map(\.y) + spread + references.map(\.y), log: logY, pad: true)
-        let legendWidth = min(220, (series.map { c.textWidth($0.name, size: 9.5) }.max() ?? 0) + 40)
+        let legendWidth = min(max(220, 0.42 * c.width), (series.map { c.textWidth($0.name, size: 9.5) }.max() ?? 0) + 40)
         let panel = Panel(x: 70, y: 34, w: c.width - 70 - 20 - legendWidth, h: c.height - 34 - 50,
                           xAxis: Axis(xLabel, xs.0, xs.1, log: logX), yAxis: Axis(yLabel, ys.0, ys.1, log: logY))
         panel.drawFrame(c, title: title, grid: true)

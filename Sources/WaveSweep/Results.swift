@@ -420,12 +420,27 @@ public struct ResultsTables: Sendable {
         }
         out.append("## Every configuration")
         out.append("")
-        let all = allConfigurations()
-        let keep = [0, 1, 2, 3, 4, 5, 6]
-        out += markdownTable(Cells(headers: keep.map { all.headers[$0] } + ["result"],
-                                   rows: zip(all.rows, groups).map { row, g in keep.map { row[$0] } + [headline(g)] }))
+        out += markdownTable(readableConfigurations())
         out.append("")
         return out.joined(separator: "\n")
+    }
+
+    /// Every configuration for a reader: headers in words and one result column in the task's unit
+    /// (the CSV keeps every number in its own column).
+    func readableConfigurations() -> Cells {
+        let all = allConfigurations()
+        let keep = [0, 1, 2, 3, 4, 5, 6]
+        return Cells(headers: ["task", "model", "hyper-parameters", "parameters", "runs", "finished", "diverged", "result (mean ± std over seeds)"],
+                     rows: zip(all.rows, groups).map { row, g in keep.map { row[$0] } + [headline(g)] })
+    }
+
+    /// The loss the table and the charts of a task both use, said once.
+    static func lossUnit(_ kind: TaskKind) -> String {
+        switch kind {
+        case .copy: return "Loss: the authors' test figure, cross-entropy / 50, in the table and in the charts."
+        case .adding: return "Loss: mean squared error on the test sequences, in the table and in the charts."
+        default: return "Loss: cross-entropy on the test set in the charts; the table reports accuracy (%)."
+        }
     }
 
     func headline(_ g: ResultGroup) -> String {
@@ -444,26 +459,40 @@ public struct ResultsTables: Sendable {
         return ([all.headers] + all.rows).map { $0.map(field).joined(separator: ",") }.joined(separator: "\n") + "\n"
     }
 
-    /// The HTML tables; `curves(task, runs)` adds the learning curves of the best run per model.
-    public func html(curves: (String, [String]) -> String) -> String {
+    /// The HTML tables; `curves(task, runs, labels)` adds the learning curves of the best run per
+    /// model, labelled as the table's model column labels them.
+    public func html(curves: (String, [String], [String]) -> String) -> String {
         var body = ["<h1>Results beside the paper (Wave-RNN, Keller et al., ICLR 2024)</h1>",
                     "<p>\(groups.reduce(0) { $0 + $1.runs.count }) runs in \(groups.count) configurations; mean ± standard deviation over seeds.\(budgets.isEmpty ? "" : " Budget: " + escapeHTML(budgets.joined(separator: "; ")) + ".")</p>"]
         for (task, rows) in best {
             body.append("<h2>\(escapeHTML(task))</h2>")
             body.append("<p>Best configuration by the paper's rule: \(escapeHTML(Self.rule(rows[0].config.task.kind))).</p>")
-            body.append(htmlTable(comparison(task, rows)))
-            let bestRuns = rows.compactMap { g in g.finished.min { $0.summary!.testLoss < $1.summary!.testLoss }?.path }
-            if !bestRuns.isEmpty { body.append(curves(task, bestRuns)) }
+            let table = comparison(task, rows)
+            body.append(htmlTable(table))
+            body.append("<p>\(escapeHTML(Self.lossUnit(rows[0].config.task.kind)))</p>")
+            var bestRuns: [String] = [], labels: [String] = [], configs: [TrainConfig] = []
+            for (g, row) in zip(rows, table.rows) {
+                guard let best = g.finished.min(by: { $0.summary!.testLoss < $1.summary!.testLoss }) else { continue }
+                bestRuns.append(best.path)
+                labels.append(row[0])
+                configs.append(g.config)
+            }
+            // two rows with one model label (the same model at other hyper-parameters) add theirs
+            let shared = Set(labels.filter { label in labels.filter { $0 == label }.count > 1 })
+            for k in labels.indices where shared.contains(labels[k]) { labels[k] += ", " + Self.hyperParameters(configs[k]) }
+            if !bestRuns.isEmpty { body.append(curves(task, bestRuns, labels)) }
         }
         body.append("<h2>Every configuration</h2>")
-        body.append(htmlTable(allConfigurations()))
+        body.append(htmlTable(readableConfigurations()))
+        body.append("<p>Every number of every configuration: <code>wrnn results DIR --format csv</code>.</p>")
         return """
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
             <title>Wave-RNN results beside the paper</title>
             <style>body{font-family:sans-serif;margin:0 auto;max-width:1400px;padding:0 16px}
             .scroll{overflow-x:auto}table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ccc;padding:3px 6px;text-align:left}
-            svg{max-width:100%;height:auto}</style></head><body>
+            th{background:#f3f3f3}figure{margin:12px 0}img,svg{max-width:100%;height:auto;display:block}
+            figcaption{font-size:90%;color:#444}</style></head><body>
             \(body.joined(separator: "\n"))
             </body></html>
             """

@@ -61,9 +61,8 @@ struct Results: ParsableCommand {
         case .md: text = tables.markdown()
         case .csv: text = tables.csv()
         case .html:
-            text = tables.html { task, runs in
+            text = tables.html { task, runs, labels in
                 var figures = ""
-                let labels = uniqueRunLabels(runs)
                 if let figure = figure7[task] { figures += figure }
                 if let chart = try? learningCurveChart(runs: runs, labels: labels), let uri = try? svgDataURI({ chart.draw(on: $0) }, width: 760, height: 400) {
                     figures += "<figure><img src=\"\(uri)\" alt=\"learning curves\"><figcaption>\(task): learning curves of the best run per model.</figcaption></figure>"

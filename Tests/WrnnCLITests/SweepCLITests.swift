@@ -201,6 +201,11 @@ final class SweepCLITests: XCTestCase {
         XCTAssertEqual(html.stdout, "wrote results.html\n")
         let page = try String(contentsOfFile: cwd + "/results.html", encoding: .utf8)
         XCTAssertTrue(page.contains("<meta name=\"viewport\"") && page.contains("<h2>adding T=20</h2>") && page.contains("data:image/svg+xml;base64,"), page)
+        // charts shrink to the page's width, the loss unit is said once, the last table reads in words
+        XCTAssertTrue(page.contains("img,svg{max-width:100%;height:auto;display:block}"))
+        XCTAssertTrue(page.contains("<p>Loss: mean squared error on the test sequences, in the table and in the charts.</p>"), page)
+        XCTAssertTrue(page.contains("<th>result (mean ± std over seeds)</th>"), page)
+        XCTAssertFalse(page.contains("<th>final_test_loss_mean</th>"), "the CSV's column names stay in the CSV")
     }
 
     /// SIGTERM to a sweep: the running run checkpoints; the same command resumes it exactly.
