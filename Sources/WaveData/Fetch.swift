@@ -55,7 +55,7 @@ public func checkDownload(_ bytes: [UInt8], file: DataFile, path: String) throws
     let digest = md5Hex(bytes)
     if digest == file.md5 { return "published MD5 \(digest) matches" }
     if let content = file.contentMD5, isGzip(bytes) {
-        let inner = md5Hex(try gunzip(bytes, path: path, maximumBytes: IDX.maximumBytes))
+        let inner = md5Hex(try gunzip(bytes, path: path) { try IDX.promisedBytes($0, path: path) })
         if inner == content { return "content MD5 \(inner) matches (repackaged archive)" }
     }
     throw WrnnError.data("\(path): MD5 \(digest) does not match the published \(file.md5); the file is damaged or not the published one")

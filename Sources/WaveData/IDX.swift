@@ -26,12 +26,7 @@ public enum IDX {
         }
         if isGzip(bytes) {
             // inflate no further than the header's sizes promise, plus one byte
-            bytes = try gunzip(bytes, path: path) { prefix in
-                let header = 4 + 4 * expected
-                guard prefix.count >= header else { return (maximumBytes, "the \(maximumBytes) bytes an IDX file may hold") }
-                let count = try dataCount(prefix, path: path, dimensions: expected)
-                return (header + count, "the \(header + count) bytes its IDX header promises")
-            }
+            bytes = try gunzip(bytes, path: path) { try promisedBytes($0, path: path) }
         }
         let expectedMagic = UInt32(0x0800) | UInt32(expected)
         guard bytes.count >= 4 else {
@@ -52,6 +47,18 @@ public enum IDX {
             throw WrnnError.data("\(path): header says \(sizes.map(String.init).joined(separator: " x ")) = \(count) bytes of data, found \(bytes.count - headerBytes)")
         }
         return IDXArray(dimensions: sizes, bytes: Array(bytes[headerBytes...]))
+    }
+
+    /// How far a gzip'd IDX file may inflate, read from what has been inflated so far: the size its
+    /// header promises (the dimension count is the magic's last byte), or until the header is in,
+    /// `maximumBytes`.
+    public static func promisedBytes(_ prefix: [UInt8], path: String) throws -> (bytes: Int, what: String) {
+        guard prefix.count >= 4 else { return (maximumBytes, "the \(maximumBytes) bytes an IDX file may hold") }
+        let dimensions = Int(prefix[3])
+        let header = 4 + 4 * dimensions
+        guard prefix.count >= header else { return (maximumBytes, "the \(maximumBytes) bytes an IDX file may hold") }
+        let count = try dataCount(prefix, path: path, dimensions: dimensions)
+        return (header + count, "the \(header + count) bytes its IDX header promises")
     }
 
     /// The number of data bytes the header's sizes multiply to, refused past `maximumBytes`
