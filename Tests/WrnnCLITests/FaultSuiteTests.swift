@@ -21,20 +21,6 @@ final class FaultSuiteTests: XCTestCase {
         return String(result.stdout.prefix(64))
     }
 
-    func shell(_ command: String) throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = ["-c", command]
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile(), stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                      stderr: String(decoding: stderr, as: UTF8.self))
-    }
-
     func hasTool(_ name: String) -> Bool { (try? shell("command -v \(name)"))?.status == 0 }
 
     /// In CI every condition must hold (the set-up installs the tools, CI runs as root) and a

@@ -12,18 +12,6 @@ final class Figure2Tests: XCTestCase {
         return run
     }
 
-    func shell(_ command: String) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = ["-c", command]
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
-    }
-
     func testFigure2ForAnyPairIsSizedForPrint() throws {
         let dir = scratchDirectory()
         let wave = try train(["--model", "wrnn", "-n", "24", "-c", "3"], in: dir, name: "w")
@@ -52,9 +40,9 @@ final class Figure2Tests: XCTestCase {
             if ProcessInfo.processInfo.environment["CI"] != nil { XCTFail("poppler-utils is not installed; run `make setup`"); return }
             throw XCTSkip("poppler-utils is not installed")
         }
-        XCTAssertTrue(try shell("pdfinfo \(dir)/figs/f2.pdf").contains("Page size:       486 x "), "6.75 in = 486 pt wide")
+        XCTAssertTrue(try shell("pdfinfo \(dir)/figs/f2.pdf").stdout.contains("Page size:       486 x "), "6.75 in = 486 pt wide")
         // every horizontal word's box: DejaVu's boxes are about 1.16 times the size, so 7-9 pt text is 8.1-10.5 pt tall
-        let boxes = try shell("pdftotext -bbox \(dir)/figs/f2.pdf -")
+        let boxes = try shell("pdftotext -bbox \(dir)/figs/f2.pdf -").stdout
         var heights: [Double] = []
         for match in boxes.matches(of: #/xMin="([0-9.]+)" yMin="([0-9.]+)" xMax="([0-9.]+)" yMax="([0-9.]+)">([^<]+)</#) {
             let (w, h) = (Double(match.output.3)! - Double(match.output.1)!, Double(match.output.4)! - Double(match.output.2)!)

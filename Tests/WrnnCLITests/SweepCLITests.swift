@@ -303,31 +303,19 @@ final class SweepCLITests: XCTestCase {
     /// A full disk while appending metrics (a file-size limit here) is an I/O error, exit 74, one line.
     func testFileSizeLimitWhileAppendingMetricsIsAnIOError() throws {
         let cwd = scratchDirectory()
-        let result = shell("cd \(cwd) && ulimit -f 16 && '\(wrnnBinary.path)' train -T 2 -n 8 -c 2 --steps 4000 --eval-every 1 --checkpoint-every 10 --test-size 8 --batch-size 8 --out run --quiet 2>&1 >/dev/null; echo \"exit $?\"")
-        XCTAssertTrue(result.output.hasPrefix("wrnn: error: cannot append to run/metrics.jsonl: File too large ("), result.output)
-        XCTAssertTrue(result.output.hasSuffix(" bytes not written)\nexit 74\n"), result.output)
+        let result = try shell("cd \(cwd) && ulimit -f 16 && '\(wrnnBinary.path)' train -T 2 -n 8 -c 2 --steps 4000 --eval-every 1 --checkpoint-every 10 --test-size 8 --batch-size 8 --out run --quiet 2>&1 >/dev/null; echo \"exit $?\"")
+        XCTAssertTrue(result.stdout.hasPrefix("wrnn: error: cannot append to run/metrics.jsonl: File too large ("), result.stdout)
+        XCTAssertTrue(result.stdout.hasSuffix(" bytes not written)\nexit 74\n"), result.stdout)
         XCTAssertNoThrow(try Checkpoint.read(from: cwd + "/run/checkpoint.bin"), "the last checkpoint is intact")
     }
 
     // MARK: Slurm
 
-    func shell(_ command: String) -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", command]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        do { try process.run() } catch { return (127, "\(error)") }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
-
     /// A grid on a real single-node Slurm (scripts/slurm-up.sh starts it): every array task DONE and
     /// bitwise equal to the same runs made here, and one task sent SIGTERM mid-run is requeued and resumes.
     func testSlurmJobArrayMatchesLocalRunsAndSurvivesSIGTERM() throws {
-        guard shell("sinfo -h -o %T").output.contains("idle") || shell("sinfo -h -o %T").output.contains("mix") else {
+        let nodes = try shell("sinfo -h -o %T").stdout
+        guard nodes.contains("idle") || nodes.contains("mix") else {
             let why = "no idle Slurm node here (run scripts/slurm-up.sh as root; it installs slurm-wlm and munge and starts a single-node cluster)"
             if ProcessInfo.processInfo.environment["CI"] == "true" { XCTFail(why); return }
             throw XCTSkip(why)
@@ -359,7 +347,7 @@ final class SweepCLITests: XCTestCase {
         while Date() < deadline && !signalled {
             let run = cluster + "/runs/" + second
             if FileManager.default.fileExists(atPath: run + "/checkpoint.bin"), !FileManager.default.fileExists(atPath: run + "/DONE") {
-                signalled = shell("scancel --signal=TERM \(job)_1").status == 0
+                signalled = try shell("scancel --signal=TERM \(job)_1").status == 0
             }
             Thread.sleep(forTimeInterval: 0.1)
         }
@@ -369,14 +357,15 @@ final class SweepCLITests: XCTestCase {
         while Date() < deadline {
             let ids = (plan["runs"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
             let finished = ids.filter { id in ["DONE", "FAILED"].contains { FileManager.default.fileExists(atPath: cluster + "/runs/" + id + "/" + $0) } }
-            if finished.count == ids.count && shell("squeue -h -j \(job)").output.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { break }
+            let queued = try shell("squeue -h -j \(job)").stdout
+            if finished.count == ids.count && queued.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { break }
             // Slurm holds a requeued task for two minutes; let it start sooner, but not within
             // seconds of the kill: slurmd refuses to launch it while it still counts the old
             // instance as killed ("Job 52 already killed, do not launch batch job", then "Job
             // credential revoked") and the task fails instead of resuming
-            if shell("squeue -h -j \(job) -o %T").output.contains("PENDING") {
+            if try shell("squeue -h -j \(job) -o %T").stdout.contains("PENDING") {
                 if let since = pendingSince {
-                    if Date().timeIntervalSince(since) >= 5 { _ = shell("scontrol update jobid=\(job)_1 starttime=now") }
+                    if Date().timeIntervalSince(since) >= 5 { _ = try shell("scontrol update jobid=\(job)_1 starttime=now") }
                 } else {
                     pendingSince = Date()
                 }
