@@ -36,7 +36,7 @@ struct Figure2Command: ParsableCommand {
     var fontSize: Double = 8
     @Flag(help: "Leave out the panel letters a-d.")
     var noPanelLetters = false
-    @Option(help: "Colour ranges: panel (each panel its own) or shared (one for both maps, one for both spectra).")
+    @Option(help: "Colour ranges: panel (each panel its own), shared (one for both maps, one for both spectra), or LO,HI for both maps.")
     var scale: String = "panel"
 
     func validate() throws {
@@ -47,7 +47,7 @@ struct Figure2Command: ParsableCommand {
             throw ValidationError("--width must be from 5 to 20 inches (got \(width)); its four panels cannot keep readable text in less")
         }
         guard fontSize.isFinite, (5...14).contains(fontSize) else { throw ValidationError("--font-size must be from 5 to 14 points (got \(fontSize))") }
-        guard ["panel", "shared"].contains(scale) else { throw ValidationError("--scale takes panel or shared (got '\(scale)')") }
+        do { _ = try ColourScale(parsing: scale) } catch let error as WrnnError { throw ValidationError(error.message) }
     }
 
     func run() throws {
@@ -75,7 +75,7 @@ struct Figure2Command: ParsableCommand {
         options.widthInches = width
         options.fontSize = fontSize
         options.panelLetters = !noPanelLetters
-        options.scale = scale == "shared" ? .shared : .panel
+        options.scale = try ColourScale(parsing: scale)
         let directory = (out as NSString).deletingLastPathComponent
         if !directory.isEmpty { try makeDirectories(directory) }
         let summary = try writeFigure2(wave: wave, plain: plain, to: out, formats: formats, options: options)

@@ -61,6 +61,11 @@ final class Figure2Tests: XCTestCase {
         let ring = try wrnn(["figure2", wave, plain, "--ring", "7", "--out", dir + "/x"])
         XCTAssertEqual(ring.status, 64)
         XCTAssertEqual(ring.stderr, "wrnn: error: --ring: the wRNN has rings 0 ... 2 (got 7)\n")
+        let scale = try wrnn(["figure2", wave, plain, "--scale", "3,1", "--out", dir + "/x"])
+        XCTAssertEqual(scale.status, 64)
+        XCTAssertEqual(scale.stderr, "wrnn: error: --scale takes panel, shared or LO,HI with LO < HI (got '3,1')\n")
+        let fixed = try wrnn(["figure2", wave, plain, "--scale", "0,2", "--out", dir + "/fixed", "--format", "png"])
+        XCTAssertEqual(fixed.status, 0, fixed.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/x.json"))
     }
 }
