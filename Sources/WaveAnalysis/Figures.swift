@@ -252,10 +252,12 @@ public struct Figure2Summary: Sendable {
 
 /// The ring of `recording`'s sample row with the strongest diagonal power.
 func strongestRing(_ recording: Recording, row: Int) -> Int {
-    (0..<recording.channels).max { a, b in
-        WaveSpectrum(map: recording.map(sample: row, channel: a), steps: recording.length, neurons: recording.ringSize, seed: recording.config.seed).diagonalPower
-            < WaveSpectrum(map: recording.map(sample: row, channel: b), steps: recording.length, neurons: recording.ringSize, seed: recording.config.seed).diagonalPower
-    } ?? 0
+    // one spectrum per ring, not one per comparison
+    let powers = (0..<recording.channels).map { ring in
+        WaveSpectrum(map: recording.map(sample: row, channel: ring), steps: recording.length, neurons: recording.ringSize,
+                     seed: recording.config.seed).diagonalPower
+    }
+    return powers.indices.max { powers[$0] < powers[$1] } ?? 0
 }
 
 /// The paper's Figure 2: (a) the wRNN's ring as a space-time map and (b) the iRNN's neurons sorted by

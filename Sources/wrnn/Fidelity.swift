@@ -53,9 +53,11 @@ struct Fidelity: ParsableCommand {
             throw WrnnError.data("\(path): not an authors-steps fixture (no sweep or point in its metadata)")
         }
         let sweepPath = (sweeps as NSString).appendingPathComponent(sweepName)
-        guard let text = try? String(contentsOfFile: sweepPath, encoding: .utf8) else {
+        // looked at before it is opened, like every input (a FIFO would block)
+        guard let data = fileContents(atPath: sweepPath) else {
             throw WrnnError.missing("\(sweepPath) cannot be read; give the authors' sweep directory with --sweeps")
         }
+        let text = String(decoding: data, as: UTF8.self)
         let points = try SweepFile.parse(text, source: sweepPath).expand(seeds: [0])
         guard let point = points.first(where: { p in wanted.allSatisfy { key, value in p.settings.contains { $0.key == key && sameValue($0.value, value) } } }) else {
             throw WrnnError.data("\(path): no grid point of \(sweepName) has \(pointText)")
