@@ -83,13 +83,13 @@ func drawSpaceTime(_ c: Canvas, x: Double, y: Double, w: Double, h: Double, map:
 /// along the horizontal one, both in cycles per neuron / step with zero marked. The zero
 /// temporal-frequency column is masked grey: shuffling time cannot change it, so its ratio is always 1.
 func drawSpectrum(_ c: Canvas, x: Double, y: Double, w: Double, h: Double, spectrum: WaveSpectrum, low: Double, high: Double, title: String,
-                  fontScale: Double = 1) {
+                  fontScale: Double = 1, compact: Bool? = nil) {
     let n = spectrum.neurons, t = spectrum.steps
     let display = spectrum.displayLogRatio
     var flipped = [Double](repeating: 0, count: n * t)   // highest spatial frequency at the top
     for r in 0..<n { for col in 0..<t { flipped[r * t + col] = display[(n - 1 - r) * t + col] } }
     // a figure sized for print has short panels: the same units, written shorter
-    let compact = fontScale < 1
+    let compact = compact ?? (fontScale < 1)
     var panel = Panel(x: x, y: y, w: w, h: h,
                       xAxis: Axis(compact ? "temporal frequency (1/step)" : "temporal frequency (cycles / step)",
                                   (Double(-(t / 2)) - 0.5) / Double(t), (Double(t - 1 - t / 2) + 0.5) / Double(t)),
@@ -150,6 +150,29 @@ public enum ColourScale: Equatable, Sendable {
     }
 }
 
+/// One heat map with its colour bar on a canvas `size.widthInches` wide: room for the y tick labels
+/// and axis label on the left, the title above, the x axis below, the bar and its labels on the
+/// right; the panel's height is `aspect` times its width.
+struct MapLayout {
+    let width: Int, height: Int
+    let x: Double, y: Double, w: Double, h: Double
+    let barX: Double, barWidth: Double
+    let fontScale: Double
+
+    init(_ size: FigureSize, aspect: Double) {
+        let f = size.fontSize, total = size.widthPoints
+        fontScale = size.fontScale
+        barWidth = max(6, 0.022 * total)
+        x = 4.8 * f
+        y = 2.8 * f
+        w = total - x - (0.6 * f + barWidth + 5.6 * f)
+        h = w * aspect
+        barX = x + w + 0.6 * f
+        width = Int(total.rounded())
+        height = Int((y + h + 3.9 * f).rounded())
+    }
+}
+
 func ringName(_ config: TrainConfig, _ ring: Int) -> String {
     config.model.kind == .wrnn ? "ring \(ring)" : "all \(config.model.units) neurons"
 }
@@ -158,7 +181,7 @@ func ringName(_ config: TrainConfig, _ ring: Int) -> String {
 /// (.npy), and returns the summary. `seed` drives the time shuffle of the normalised spectrum.
 public func writeFigures(_ recording: Recording, channels requested: [Int]?, runDirectory: String,
                          into directory: String, seed: UInt64? = nil, formats: [FigureFormat] = [.png],
-                         scale: ColourScale = .panel) throws -> AnalysisSummary {
+                         scale: ColourScale = .panel, size: FigureSize = .screen) throws -> AnalysisSummary {
     try makeDirectories(directory)
     let config = recording.config
     let channels = requested ?? Array(0..<min(recording.channels, 4))
@@ -186,29 +209,42 @@ public func writeFigures(_ recording: Recording, channels requested: [Int]?, run
             let map = recording.map(sample: row, channel: c)
             let mapRange = scale.mapRange(map, all: allMaps)
             let scaleNote = scale == .panel ? "this map" : scale == .shared ? "all maps" : "fixed"
-            files += try writeFigure(to: directory + "/spacetime_s\(sample)_c\(c)", formats: formats, width: 720, height: 330) { canvas in
-                drawSpaceTime(canvas, x: 64, y: 30, w: 560, h: 250, map: map, steps: t, neurons: n, low: mapRange.0, high: mapRange.1,
-                              title: "\(name), \(ringName(config, c)): hidden state, test sample \(sample)", neuronLabel: neuronLabel)
-                drawColorbar(canvas, x: 644, y: 30, h: 250, low: mapRange.0, high: mapRange.1, label: "activation h (\(scaleNote))")
+            let mapLayout = MapLayout(size, aspect: 0.45)
+            let narrow = size.widthPoints < 300
+            files += try writeFigure(to: directory + "/spacetime_s\(sample)_c\(c)", formats: formats, width: mapLayout.width, height: mapLayout.height) { canvas in
+                drawSpaceTime(canvas, x: mapLayout.x, y: mapLayout.y, w: mapLayout.w, h: mapLayout.h, map: map, steps: t, neurons: n,
+                              low: mapRange.0, high: mapRange.1,
+                              title: narrow ? "\(name), \(ringName(config, c)), sample \(sample)" : "\(name), \(ringName(config, c)): hidden state, test sample \(sample)",
+                              neuronLabel: neuronLabel, fontScale: mapLayout.fontScale)
+                drawColorbar(canvas, x: mapLayout.barX, y: mapLayout.y, w: mapLayout.barWidth, h: mapLayout.h, low: mapRange.0, high: mapRange.1,
+                             label: narrow ? "activation h" : "activation h (\(scaleNote))", fontScale: mapLayout.fontScale)
             }
             if config.model.kind == .irnn {
                 let order = onsetOrder(map, steps: t, neurons: n)
-                files += try writeFigure(to: directory + "/spacetime_sorted_s\(sample)_c\(c)", formats: formats, width: 720, height: 330) { canvas in
-                    drawSpaceTime(canvas, x: 64, y: 30, w: 560, h: 250, map: map, steps: t, neurons: n, order: order, low: mapRange.0,
-                                  high: mapRange.1, title: "\(name): neurons sorted by onset, test sample \(sample)",
-                                  neuronLabel: "neuron (sorted by onset)")
-                    drawColorbar(canvas, x: 644, y: 30, h: 250, low: mapRange.0, high: mapRange.1, label: "activation h (\(scaleNote))")
+                files += try writeFigure(to: directory + "/spacetime_sorted_s\(sample)_c\(c)", formats: formats, width: mapLayout.width, height: mapLayout.height) { canvas in
+                    drawSpaceTime(canvas, x: mapLayout.x, y: mapLayout.y, w: mapLayout.w, h: mapLayout.h, map: map, steps: t, neurons: n,
+                                  order: order, low: mapRange.0, high: mapRange.1,
+                                  title: narrow ? "\(name) by onset, sample \(sample)" : "\(name): neurons sorted by onset, test sample \(sample)",
+                                  neuronLabel: "neuron (sorted by onset)", fontScale: mapLayout.fontScale)
+                    drawColorbar(canvas, x: mapLayout.barX, y: mapLayout.y, w: mapLayout.barWidth, h: mapLayout.h, low: mapRange.0, high: mapRange.1,
+                                 label: narrow ? "activation h" : "activation h (\(scaleNote))", fontScale: mapLayout.fontScale)
                 }
             }
             let spectrum = spectra.first { $0.row == row && $0.ring == c }!.spectrum
             let spectralRange = scale.spectrumRange(spectrum, all: spectra.map(\.spectrum))
             try Npy.write(spectrum.displayLogRatio.map(Float.init), shape: [n, t], to: directory + "/spectrum_s\(sample)_c\(c).npy")
             files.append("spectrum_s\(sample)_c\(c).npy")
-            files += try writeFigure(to: directory + "/spectrum_s\(sample)_c\(c)", formats: formats, width: 600, height: 420) { canvas in
-                drawSpectrum(canvas, x: 70, y: 30, w: 380, h: 330, spectrum: spectrum, low: spectralRange.0, high: spectralRange.1,
-                             title: "\(name), \(ringName(config, c)): normalised spectrum, sample \(sample)")
-                drawColorbar(canvas, x: 470, y: 30, h: 330, low: spectralRange.0, high: spectralRange.1, label: "log10 |F| / |F time-shuffled|",
-                             colormap: Colormap.diverging)
+            // the spectrum is drawn at most 6 inches wide: a square-ish panel, not a banner
+            let spectrumLayout = MapLayout(FigureSize(widthInches: min(size.widthInches, 6.5), fontSize: size.fontSize), aspect: 0.85)
+            files += try writeFigure(to: directory + "/spectrum_s\(sample)_c\(c)", formats: formats, width: spectrumLayout.width,
+                                     height: spectrumLayout.height) { canvas in
+                drawSpectrum(canvas, x: spectrumLayout.x, y: spectrumLayout.y, w: spectrumLayout.w, h: spectrumLayout.h, spectrum: spectrum,
+                             low: spectralRange.0, high: spectralRange.1,
+                             title: narrow ? "\(name), \(ringName(config, c)): spectrum" : "\(name), \(ringName(config, c)): normalised spectrum, sample \(sample)",
+                             fontScale: spectrumLayout.fontScale, compact: size != .screen)
+                drawColorbar(canvas, x: spectrumLayout.barX, y: spectrumLayout.y, w: spectrumLayout.barWidth, h: spectrumLayout.h,
+                             low: spectralRange.0, high: spectralRange.1, label: narrow ? "log10 ratio" : "log10 |F| / |F time-shuffled|",
+                             colormap: Colormap.diverging, fontScale: spectrumLayout.fontScale)
             }
             results.append(ChannelAnalysis(sample: sample, channel: c, diagonalPower: spectrum.diagonalPower,
                                            speed: spectrum.estimatedSpeed()))
@@ -216,10 +252,10 @@ public func writeFigures(_ recording: Recording, channels requested: [Int]?, run
         try writeHiddenGIF(recording, row: row, to: directory + "/hidden_s\(sample).gif")
         files.append("hidden_s\(sample).gif")
         if config.task.kind == .copy {
-            files += try writeCopyPanel(recording, row: row, sample: sample, to: directory + "/copy_io_s\(sample)", formats: formats)
+            files += try writeCopyPanel(recording, row: row, sample: sample, to: directory + "/copy_io_s\(sample)", formats: formats, size: size)
         }
     }
-    files += (try? writeCurves(runs: [runDirectory], to: directory, formats: formats)) ?? []
+    files += (try? writeCurves(runs: [runDirectory], to: directory, formats: formats, size: size == .screen ? nil : size)) ?? []
     let summary = AnalysisSummary(
         model: config.model.kind.rawValue, task: config.task.kind.rawValue, step: recording.step, channels: results,
         meanDiagonalPower: results.map(\.diagonalPower).reduce(0, +) / Double(max(results.count, 1)),
@@ -394,7 +430,8 @@ func writeHiddenGIF(_ recording: Recording, row: Int, to path: String) throws {
 
 /// Copy task: the input tokens, the model's softmax output and the target, each token against
 /// time, labelled, on one probability scale.
-func writeCopyPanel(_ recording: Recording, row: Int, sample: Int, to base: String, formats: [FigureFormat]) throws -> [String] {
+func writeCopyPanel(_ recording: Recording, row: Int, sample: Int, to base: String, formats: [FigureFormat],
+                    size: FigureSize = .screen) throws -> [String] {
     let t = recording.length, classes = recording.config.model.outputSize
     let task = CopyTask(delay: recording.config.task.t, layout: recording.config.task.copyLayout)
     let inputs = recording.inputs[row], outputs = recording.outputs[row], targets = recording.targets[row]
@@ -409,20 +446,28 @@ func writeCopyPanel(_ recording: Recording, row: Int, sample: Int, to base: Stri
         ("target", grid { k, s in targets[s] == Int32(k) ? 1 : 0 }),
     ]
     try Npy.write(panels.flatMap { $0.1 }.map(Float.init), shape: [3, classes, t], to: base + ".npy")
-    return [URL(fileURLWithPath: base + ".npy").lastPathComponent] + (try writeFigure(to: base, formats: formats, width: 860, height: 560) { c in
-        c.text("\(recording.config.model.displayName) on the copy task, test sample \(sample): recall of the ten digits after the delimiter",
-               x: 420, y: 20, size: 12.5, anchor: .middle, bold: true)
+    // three stacked panels sharing one colour bar; their height from the layout of one
+    let narrow = size.widthPoints < 450
+    let layout = MapLayout(size, aspect: narrow ? 0.34 : 0.17), f = size.fontSize
+    let step = layout.h + 4.4 * f, top = 2.4 * f + layout.y
+    let height = Int((top + 2 * step + layout.h + 3.9 * f).rounded())
+    return [URL(fileURLWithPath: base + ".npy").lastPathComponent] + (try writeFigure(to: base, formats: formats, width: layout.width, height: height) { c in
+        c.text(narrow ? "\(recording.config.model.displayName), copy task, sample \(sample)"
+                      : "\(recording.config.model.displayName) on the copy task, test sample \(sample): recall of the ten digits after the delimiter",
+               x: Double(layout.width) / 2, y: 1.9 * f, size: f + 1, anchor: .middle, bold: true)
         for (k, (title, values)) in panels.enumerated() {
-            let panel = Panel(x: 70, y: 46 + Double(k) * 172, w: 680, h: 120,
+            var panel = Panel(x: layout.x, y: top + Double(k) * step, w: layout.w, h: layout.h,
                               xAxis: Axis(k == 2 ? "time step t" : "", 0.5, Double(t) + 0.5),
                               yAxis: Axis("token", -0.5, Double(classes) - 0.5, downward: true))
+            panel.fontScale = layout.fontScale
             drawHeatmap(c, panel, values: values, rows: classes, cols: t, low: 0, high: 1)
             panel.drawFrame(c, title: title)
             let recall = task.recallPositions
             c.line([(panel.px(Double(recall.lowerBound) + 0.5), panel.y), (panel.px(Double(recall.lowerBound) + 0.5), panel.y + panel.h)],
                    .white, width: 0.8, dashed: true)
         }
-        drawColorbar(c, x: 776, y: 46, h: 464, low: 0, high: 1, label: "probability / one-hot")
+        drawColorbar(c, x: layout.barX, y: top, w: layout.barWidth, h: 2 * step + layout.h, low: 0, high: 1,
+                     label: narrow ? "probability" : "probability / one-hot", fontScale: layout.fontScale)
     })
 }
 
@@ -502,6 +547,16 @@ func paperLoss(_ run: String) -> (scale: Double, label: String) {
     }
 }
 
+/// The same unit in few words, for a one-column figure.
+func shortPaperLossLabel(_ run: String) -> String? {
+    switch runConfig(run)?.task.kind {
+    case .copy: return "cross-entropy / 50 (log)"
+    case .adding: return "MSE (log)"
+    case nil: return nil
+    default: return "cross-entropy (log)"
+    }
+}
+
 /// Runs that differ only in their seed (and thread count) form one group, in the order first seen:
 /// their curves are drawn as the mean with the spread over seeds.
 func seedGroups(_ runs: [String], labels: [String]?) -> [(label: String, runs: [String])] {
@@ -542,12 +597,16 @@ func meanAndSpread(_ curves: [[(x: Double, y: Double)]]) -> (mean: [(x: Double, 
 }
 
 /// The levels a reader measures a task's loss against: predicting the mean and the solved
-/// threshold (adding), chance (classification: ln 10 for ten classes).
+/// threshold (adding), chance (classification: ln 10 for ten classes), and for the copy task the
+/// loss of a model with no memory: every blank right, each of the ten recalled digits a guess
+/// among eight, 10 ln 8 / L per step, on the figure's scale.
 func lossReferences(_ run: String) -> [(y: Double, label: String)] {
     guard let config = runConfig(run) else { return [] }
     switch config.task.kind {
     case .adding: return [(1.0 / 6, "predict the mean (1/6)"), (AddingTask.solvedThreshold, "solved (\(AddingTask.solvedThreshold))")]
-    case .copy: return []
+    case .copy:
+        let length = config.task.length
+        return [(10 * log(8.0) / Double(length) / config.copyFigureDivisor, "no memory (10 ln 8 / \(length))")]
     default: return [(log(10.0), "chance (ln 10)")]
     }
 }
@@ -580,7 +639,7 @@ public func learningCurveChart(runs: [String], labels: [String]? = nil) throws -
         if !train.isEmpty { series.append(ChartSeries(name: "\(group.label) train\(seeds > 1 ? ", \(seeds) seeds" : "")", points: train, color: color, dashed: true)) }
     }
     var chart = LineChart(title: "Learning curves", xLabel: xLabel, yLabel: yLabel, logY: true, series: series)
-    if let first = runs.first { chart.references = lossReferences(first) }
+    if let first = runs.first { chart.references = lossReferences(first); chart.shortYLabel = shortPaperLossLabel(first) }
     return chart
 }
 
@@ -617,13 +676,19 @@ public func accuracyChart(runs: [String], labels: [String]? = nil) throws -> Lin
 }
 
 /// curves.{formats} and accuracy.{formats} for the runs, into `directory`.
-public func writeCurves(runs: [String], labels: [String]? = nil, to directory: String, formats: [FigureFormat]) throws -> [String] {
+/// `size` nil: the screen layout.
+public func writeCurves(runs: [String], labels: [String]? = nil, to directory: String, formats: [FigureFormat],
+                        size: FigureSize? = nil) throws -> [String] {
+    func write(_ chart: LineChart, _ base: String) throws -> [String] {
+        if let size { return try chart.write(to: base, formats: formats, size: size) }
+        return try chart.write(to: base, formats: formats)
+    }
     let curves = try learningCurveChart(runs: runs, labels: labels)
     try writeChartData(curves, to: directory + "/curves.json")
-    var files = ["curves.json"] + (try curves.write(to: directory + "/curves", formats: formats))
+    var files = ["curves.json"] + (try write(curves, directory + "/curves"))
     if let accuracy = try accuracyChart(runs: runs, labels: labels) {
         try writeChartData(accuracy, to: directory + "/accuracy.json")
-        files += ["accuracy.json"] + (try accuracy.write(to: directory + "/accuracy", formats: formats))
+        files += ["accuracy.json"] + (try write(accuracy, directory + "/accuracy"))
     }
     return files
 }

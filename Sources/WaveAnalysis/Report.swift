@@ -46,6 +46,8 @@ struct ReportRun {
     let config: TrainConfig
     let summary: TrainSummary?
     let analysis: AnalysisSummary
+    /// Where the analysis figures are: RUN/analysis, or a scratch directory for `--scale`.
+    let analysisDirectory: String
     let metrics: [MetricsPoint]
     let command: RunCommand?
 }
@@ -54,19 +56,31 @@ struct ReportRun {
 /// figures, and for several runs a comparison (table, overlaid curves, Figure 2 when a wRNN and an
 /// iRNN share a task, accuracy against parameters when a model comes in several sizes). It reads
 /// on a phone (400 px) and on a desktop (1400 px); each run keeps one colour in every chart.
-public func writeReport(runs paths: [String], to path: String, seed: UInt64? = nil) throws {
+/// `scale` nil reuses each run's analysis (made on per-panel ranges when missing); a scale redraws
+/// every run's maps on it in a scratch directory, leaving the runs' own analyses as they are.
+public func writeReport(runs paths: [String], to path: String, seed: UInt64? = nil, scale: ColourScale? = nil) throws {
     let labels = uniqueRunLabels(paths)
     var runs: [ReportRun] = []
+    let scratch = NSTemporaryDirectory() + "wrnn-report-\(UUID().uuidString)"
+    defer { if scale != nil { try? FileManager.default.removeItem(atPath: scratch) } }
     for (k, run) in paths.enumerated() {
         guard FileManager.default.fileExists(atPath: run + "/checkpoint.bin") else {
             throw WrnnError.missing("\(run) is not a run directory (no checkpoint.bin)")
         }
-        let analysis = try ensureAnalysis(run, seed: seed)
+        var analysisDirectory = run + "/analysis"
+        let analysis: AnalysisSummary
+        if let scale {
+            analysisDirectory = scratch + "/\(k)"
+            analysis = try writeFigures(try Recording.record(runDirectory: run, samples: [0]), channels: nil, runDirectory: run,
+                                        into: analysisDirectory, seed: seed, scale: scale)
+        } else {
+            analysis = try ensureAnalysis(run, seed: seed)
+        }
         let config = try WrnnJSON.decoder().decode(TrainConfig.self, from: Data(try readFileBytes(run + "/config.json").get()))
         let summary = fileContents(atPath: run + "/summary.json").flatMap { try? WrnnJSON.decoder().decode(TrainSummary.self, from: $0) }
         let command = fileContents(atPath: run + "/command.json").flatMap { try? WrnnJSON.decoder().decode(RunCommand.self, from: $0) }
         runs.append(ReportRun(path: run, label: labels[k], config: config, summary: summary, analysis: analysis,
-                              metrics: try readMetrics(run), command: command))
+                              analysisDirectory: analysisDirectory, metrics: try readMetrics(run), command: command))
     }
 
     var comparison = ""
@@ -107,10 +121,12 @@ public func writeReport(runs paths: [String], to path: String, seed: UInt64? = n
            let plain = runs.first(where: { $0.config.model.kind == .irnn && $0.config.task == wave.config.task }) {
             let base = NSTemporaryDirectory() + "wrnn-figure2-\(UUID().uuidString)"
             defer { unlink(base + ".png") }
+            var options = Figure2Options()
+            options.scale = scale ?? .panel
             _ = try writeFigure2(wave: try Recording.record(runDirectory: wave.path, samples: [0]),
-                                 plain: try Recording.record(runDirectory: plain.path, samples: [0]), to: base, formats: [.png])
+                                 plain: try Recording.record(runDirectory: plain.path, samples: [0]), to: base, formats: [.png], options: options)
             let data = fileContents(atPath: base + ".png") ?? Data()
-            figures += "<figure class=\"wide\"><img src=\"data:image/png;base64,\(data.base64EncodedString())\" alt=\"Figure 2\"><figcaption>The paper's Figure 2: \(escapeXML(wave.label)) against \(escapeXML(plain.label)), each panel on its own colour range; the wRNN's ring with the strongest diagonal power, the iRNN's neurons sorted by onset.</figcaption></figure>"
+            figures += "<figure class=\"wide\"><img src=\"data:image/png;base64,\(data.base64EncodedString())\" alt=\"Figure 2\"><figcaption>The paper's Figure 2: \(escapeXML(wave.label)) against \(escapeXML(plain.label)), \(scale.map(scaleWords) ?? "each panel on its own colour range"); the wRNN's ring with the strongest diagonal power, the iRNN's neurons sorted by onset.</figcaption></figure>"
         }
         comparison = """
         <h2>Comparison</h2>
@@ -151,8 +167,17 @@ public func writeReport(runs paths: [String], to path: String, seed: UInt64? = n
     try writeAtomically(html, to: path)
 }
 
+/// How a caption names a colour scale.
+func scaleWords(_ scale: ColourScale) -> String {
+    switch scale {
+    case .panel: return "each panel on its own colour range"
+    case .shared: return "the maps on one colour range, the spectra on another"
+    case .fixed(let low, let high): return "the maps on the colour range \(low) to \(high)"
+    }
+}
+
 func runSection(_ run: ReportRun, color: Color) throws -> String {
-    let dir = run.path + "/analysis/"
+    let dir = run.analysisDirectory + "/"
     func embed(_ file: String, mime: String) -> String? {
         guard let data = fileContents(atPath: dir + file) else { return nil }
         return "data:\(mime);base64,\(data.base64EncodedString())"

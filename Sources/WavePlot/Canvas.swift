@@ -33,16 +33,21 @@ public struct Color: Sendable, Equatable {
 /// One colour per run across every chart of a report (matplotlib's tab10 order).
 public let runColors: [Color] = [0x1f77b4, 0xd62728, 0x2ca02c, 0x9467bd, 0xff7f0e, 0x8c564b, 0xe377c2, 0x17becf].map { Color(hex: $0) }
 
-/// A drawing surface backed by cairo: text through fontconfig and FreeType, antialiased lines,
-/// and images drawn pixel for pixel (nearest neighbour) so that a map's cells stay cells.
+/// A drawing surface: cairo for PNG and PDF (text through fontconfig and FreeType, antialiased
+/// lines), and wrnn's own SVG writer for SVG, so that text stays `<text>` an editor can change
+/// (cairo 1.16 writes glyph outlines). Images are drawn pixel for pixel (nearest neighbour) in
+/// every format, so a map's cells stay cells.
 public final class Canvas {
     public let width: Double
     public let height: Double
+    /// For PNG and PDF the surface drawn on; for SVG a 1 x 1 surface that only measures text.
     let surface: OpaquePointer
     let cr: OpaquePointer
     let format: FigureFormat
     let temporary: String
     let path: String
+    /// The SVG document's body, element by element (SVG only).
+    var svg: [String] = []
 
     /// A canvas of `width` x `height` points that `finish()` writes to `path` (atomically).
     public init(width: Int, height: Int, format: FigureFormat, path: String) throws {
@@ -54,7 +59,7 @@ public final class Canvas {
             // twice the points in pixels: sharp text on high-density screens
             surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, Int32(2 * width), Int32(2 * height))
         case .pdf: surface = cairo_pdf_surface_create(temporary, Double(width), Double(height))
-        case .svg: surface = cairo_svg_surface_create(temporary, Double(width), Double(height))
+        case .svg: surface = cairo_image_surface_create(CAIRO_FORMAT_A8, 1, 1)
         }
         guard cairo_surface_status(surface) == CAIRO_STATUS_SUCCESS else {
             throw WrnnError.io("cannot create \(path): \(String(cString: cairo_status_to_string(cairo_surface_status(surface))))")
@@ -72,6 +77,16 @@ public final class Canvas {
     /// Writes the figure: the finished temporary file replaces `path`.
     public func finish() throws {
         cairo_surface_flush(surface)
+        if format == .svg {
+            let document = """
+                <?xml version="1.0" encoding="UTF-8"?>
+                <svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" \
+                width="\(number(width))pt" height="\(number(height))pt" viewBox="0 0 \(number(width)) \(number(height))">
+
+                """ + svg.joined(separator: "\n") + "\n</svg>\n"
+            try writeAtomically(document, to: path)
+            return
+        }
         if format == .png {
             let status = cairo_surface_write_to_png(surface, temporary)
             guard status == CAIRO_STATUS_SUCCESS else {
@@ -92,15 +107,29 @@ public final class Canvas {
     func set(_ color: Color) { cairo_set_source_rgb(cr, color.r, color.g, color.b) }
 
     public func fill(_ x: Double, _ y: Double, _ w: Double, _ h: Double, _ color: Color) {
+        if format == .svg {
+            svg.append("<rect x=\"\(number(x))\" y=\"\(number(y))\" width=\"\(number(w))\" height=\"\(number(h))\" fill=\"\(color.hexText)\"/>")
+            return
+        }
         set(color); cairo_rectangle(cr, x, y, w, h); cairo_fill(cr)
     }
 
     public func stroke(_ x: Double, _ y: Double, _ w: Double, _ h: Double, _ color: Color, width: Double = 1) {
+        if format == .svg {
+            svg.append("<rect x=\"\(number(x))\" y=\"\(number(y))\" width=\"\(number(w))\" height=\"\(number(h))\" fill=\"none\" "
+                + "stroke=\"\(color.hexText)\" stroke-width=\"\(number(width))\"/>")
+            return
+        }
         set(color); cairo_set_line_width(cr, width); cairo_rectangle(cr, x, y, w, h); cairo_stroke(cr)
     }
 
     public func line(_ points: [(Double, Double)], _ color: Color, width: Double = 1.5, dashed: Bool = false) {
         guard let first = points.first else { return }
+        if format == .svg {
+            svg.append("<polyline points=\"\(svgPoints(points))\" fill=\"none\" stroke=\"\(color.hexText)\" stroke-width=\"\(number(width))\" "
+                + "stroke-linejoin=\"round\"" + (dashed ? " stroke-dasharray=\"5 3\"" : "") + "/>")
+            return
+        }
         set(color)
         cairo_set_line_width(cr, width)
         cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND)
@@ -114,6 +143,10 @@ public final class Canvas {
     /// A filled polygon, `opacity` 0 ... 1 (a spread band under its line).
     public func polygon(_ points: [(Double, Double)], _ color: Color, opacity: Double = 1) {
         guard let first = points.first else { return }
+        if format == .svg {
+            svg.append("<polygon points=\"\(svgPoints(points))\" fill=\"\(color.hexText)\"" + (opacity < 1 ? " fill-opacity=\"\(number(opacity))\"" : "") + "/>")
+            return
+        }
         cairo_set_source_rgba(cr, color.r, color.g, color.b, opacity)
         cairo_move_to(cr, first.0, first.1)
         for p in points.dropFirst() { cairo_line_to(cr, p.0, p.1) }
@@ -122,6 +155,10 @@ public final class Canvas {
     }
 
     public func circle(_ x: Double, _ y: Double, radius: Double, _ color: Color) {
+        if format == .svg {
+            svg.append("<circle cx=\"\(number(x))\" cy=\"\(number(y))\" r=\"\(number(radius))\" fill=\"\(color.hexText)\"/>")
+            return
+        }
         set(color); cairo_arc(cr, x, y, radius, 0, 2 * Double.pi); cairo_fill(cr)
     }
 
@@ -136,6 +173,16 @@ public final class Canvas {
         var extents = cairo_text_extents_t()
         cairo_text_extents(cr, string, &extents)
         let shift = anchor == .start ? 0 : anchor == .middle ? extents.x_advance / 2 : extents.x_advance
+        if format == .svg {
+            // real text: the anchor is the measured shift, so the layout equals the PDF's
+            let place = rotated ? "transform=\"translate(\(number(x)) \(number(y))) rotate(-90)\" x=\"\(number(-shift))\" y=\"0\""
+                : "x=\"\(number(x - shift))\" y=\"\(number(y))\""
+            svg.append("<text \(place) font-family=\"DejaVu Sans, Verdana, sans-serif\" font-size=\"\(number(size))\""
+                + (bold ? " font-weight=\"bold\"" : "") + (color == .black ? "" : " fill=\"\(color.hexText)\"")
+                + " xml:space=\"preserve\">\(escapeXML(string))</text>")
+            cairo_restore(cr)
+            return
+        }
         cairo_translate(cr, x, y)
         if rotated { cairo_rotate(cr, -Double.pi / 2) }
         set(color)
@@ -170,6 +217,23 @@ public final class Canvas {
             }
         }
         cairo_surface_mark_dirty(image)
+        if format == .svg {
+            // the cells as an embedded PNG, scaled without smoothing
+            var png: [UInt8] = []
+            let status = withUnsafeMutablePointer(to: &png) { sink in
+                cairo_surface_write_to_png_stream(image, { closure, data, length in
+                    guard let closure, let data else { return CAIRO_STATUS_WRITE_ERROR }
+                    closure.assumingMemoryBound(to: [UInt8].self).pointee.append(contentsOf: UnsafeBufferPointer(start: data, count: Int(length)))
+                    return CAIRO_STATUS_SUCCESS
+                }, sink)
+            }
+            cairo_surface_destroy(image)
+            guard status == CAIRO_STATUS_SUCCESS else { return }
+            svg.append("<image x=\"\(number(x))\" y=\"\(number(y))\" width=\"\(number(w))\" height=\"\(number(h))\" preserveAspectRatio=\"none\" "
+                + "image-rendering=\"pixelated\" style=\"image-rendering:pixelated;image-rendering:crisp-edges\" "
+                + "xlink:href=\"data:image/png;base64,\(Data(png).base64EncodedString())\"/>")
+            return
+        }
         cairo_save(cr)
         cairo_rectangle(cr, x, y, w, h)
         cairo_clip(cr)
@@ -181,6 +245,17 @@ public final class Canvas {
         cairo_restore(cr)
         cairo_surface_destroy(image)
     }
+}
+
+/// A coordinate in SVG: at most two decimals, no trailing zeros.
+func number(_ value: Double) -> String {
+    guard value.isFinite, abs(value) < 1e12 else { return "0" }
+    let rounded = (value * 100).rounded() / 100
+    return rounded == rounded.rounded() ? String(Int(rounded)) : String(format: "%.2f", rounded).replacingOccurrences(of: #"0$"#, with: "", options: .regularExpression)
+}
+
+func svgPoints(_ points: [(Double, Double)]) -> String {
+    points.map { number($0.0) + "," + number($0.1) }.joined(separator: " ")
 }
 
 /// The viridis colour map (perceptually uniform, readable in grey).

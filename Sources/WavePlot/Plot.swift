@@ -1,3 +1,4 @@
+import WaveCore
 import Foundation
 
 /// Round tick positions for an axis: 1, 2 or 5 times a power of ten, about `count` of them;
@@ -73,6 +74,31 @@ public struct Axis {
     func fraction(_ v: Double) -> Double { (t(v) - t(low)) / max(t(high) - t(low), 1e-300) }
 }
 
+/// A figure's size on paper: its width in inches and its text size in points (axis labels at the
+/// size, tick labels a point smaller, titles a point larger). One column of a paper is 3.25 in,
+/// two columns 6.75 in.
+public struct FigureSize: Equatable, Sendable {
+    public var widthInches: Double
+    public var fontSize: Double
+    public init(widthInches: Double, fontSize: Double = 8) { self.widthInches = widthInches; self.fontSize = fontSize }
+    public var widthPoints: Double { widthInches * 72 }
+    /// The screen layout's sizes (axis labels 10.5 pt) scaled to this text size.
+    public var fontScale: Double { fontSize / 10.5 }
+    /// The screen figures: 10 inches at 10.5 pt, for the report and notebooks.
+    public static let screen = FigureSize(widthInches: 10, fontSize: 10.5)
+
+    /// Checks a width and text size a user gave: 2.5 to 20 inches, 5 to 14 points.
+    public static func checked(widthInches: Double, fontSize: Double) throws -> FigureSize {
+        guard widthInches.isFinite, (2.5...20).contains(widthInches) else {
+            throw WrnnError.usage("--width must be from 2.5 to 20 inches (got \(widthInches)); 3.25 is one column of a paper, 6.75 two")
+        }
+        guard fontSize.isFinite, (5...14).contains(fontSize) else {
+            throw WrnnError.usage("--font-size must be from 5 to 14 points (got \(fontSize))")
+        }
+        return FigureSize(widthInches: widthInches, fontSize: fontSize)
+    }
+}
+
 /// A rectangle of the canvas with two axes: the frame, ticks with values, axis labels and a title.
 public struct Panel {
     public var x: Double, y: Double, w: Double, h: Double
@@ -122,7 +148,7 @@ public struct Panel {
         c.text(xAxis.label, x: x + w / 2, y: y + h + 31 * fontScale, size: 10.5 * fontScale, anchor: .middle)
         let widest = yTicks.map { c.textWidth($0.label, size: 9.5 * fontScale) }.max() ?? 10
         c.text(yAxis.label, x: x - widest - 14 * fontScale, y: y + h / 2, size: 10.5 * fontScale, anchor: .middle, rotated: true)
-        if let title { c.text(title, x: x + w / 2, y: y - 8 * fontScale, size: 12 * fontScale, anchor: .middle, bold: true) }
+        if let title { c.text(title, x: x + w / 2, y: y - 8 * fontScale, size: 11.8 * fontScale, anchor: .middle, bold: true) }
     }
 }
 
@@ -205,11 +231,24 @@ public struct LineChart {
     /// Horizontal reference lines with their labels (a chance level).
     public var references: [(y: Double, label: String)] = []
     public var yRange: (Double, Double)? = nil
+    /// Text and marks relative to the screen layout (ticks 9.5 pt); set by `write(to:formats:size:)`.
+    public var fontScale = 1.0
+    /// The y-axis label used when `yLabel` is longer than the panel is high (a one-column figure).
+    public var shortYLabel: String?
     public init(title: String, xLabel: String, yLabel: String, logX: Bool = false, logY: Bool = false, series: [ChartSeries]) {
         self.title = title; self.xLabel = xLabel; self.yLabel = yLabel; self.logX = logX; self.logY = logY; self.series = series
     }
 
+    /// A canvas narrower than this (points, at the chart's text size) puts the legend below the panel.
+    static let legendBelowWidth = 420.0
+
+    /// The height the legend below the panel takes (0 when it sits on the right).
+    func legendBelowHeight(width: Double) -> Double {
+        width / fontScale < Self.legendBelowWidth ? Double(series.count) * 12.5 * fontScale + 4 * fontScale : 0
+    }
+
     public func draw(on c: Canvas) {
+        let s = fontScale
         let all = series.flatMap(\.points).filter { $0.x.isFinite && $0.y.isFinite && (!logX || $0.x > 0) && (!logY || $0.y > 0) }
         func range(_ values: [Double], log: Bool, pad: Bool) -> (Double, Double) {
             var lo = values.min() ?? (log ? 0.1 : 0), hi = values.max() ?? (log ? 1 : 1)
@@ -225,14 +264,19 @@ public struct LineChart {
         let xs = range(all.map(\.x), log: logX, pad: false)
         let spread = series.flatMap { $0.band.flatMap { [$0.low, $0.high] } }.filter { $0.isFinite && (!logY || $0 > 0) }
         let ys = yRange ?? range(all.map(\.y) + spread + references.map(\.y), log: logY, pad: true)
-        let legendWidth = min(max(220, 0.42 * c.width), (series.map { c.textWidth($0.name, size: 9.5) }.max() ?? 0) + 40)
-        let panel = Panel(x: 70, y: 34, w: c.width - 70 - 20 - legendWidth, h: c.height - 34 - 50,
-                          xAxis: Axis(xLabel, xs.0, xs.1, log: logX), yAxis: Axis(yLabel, ys.0, ys.1, log: logY))
+        // the legend on the right, or below the panel on a narrow (one-column) canvas
+        let below = legendBelowHeight(width: c.width)
+        let legendWidth = below > 0 ? 0 : min(max(220 * s, 0.42 * c.width), (series.map { c.textWidth($0.name, size: 9.5 * s) }.max() ?? 0) + 40 * s)
+        let left = 70 * s, top = 34 * s
+        let panelHeight = c.height - top - 50 * s - below
+        let fits = c.textWidth(yLabel, size: 10.5 * s) <= panelHeight + 20 * s
+        var panel = Panel(x: left, y: top, w: c.width - left - 20 * s - legendWidth, h: panelHeight,
+                          xAxis: Axis(xLabel, xs.0, xs.1, log: logX), yAxis: Axis(fits ? yLabel : shortYLabel ?? yLabel, ys.0, ys.1, log: logY))
+        panel.fontScale = s
         panel.drawFrame(c, title: title, grid: true)
         for reference in references {
             let Y = panel.py(reference.y)
-            c.line([(panel.x, Y), (panel.x + panel.w, Y)], .grey, width: 1, dashed: true)
-            c.text(reference.label, x: panel.x + panel.w - 4, y: Y - 4, size: 9, anchor: .end, color: .grey)
+            c.line([(panel.x, Y), (panel.x + panel.w, Y)], .grey, width: s, dashed: true)
         }
         func visible(_ x: Double, _ y: Double) -> Bool { x.isFinite && y.isFinite && (!logX || x > 0) && (!logY || y > 0) }
         // bands first, under every line
@@ -242,20 +286,38 @@ public struct LineChart {
             let lower = band.reversed().map { (panel.px($0.x), panel.py(min(max($0.low, ys.0), ys.1))) }
             c.polygon(upper + lower, s.color, opacity: 0.18)
         }
-        for s in series {
-            let points = s.points.filter { visible($0.x, $0.y) }.map { (panel.px($0.x), panel.py($0.y)) }
-            if s.markers { for p in points { c.circle(p.0, p.1, radius: 3.5, s.color) } } else { c.line(points, s.color, dashed: s.dashed) }
-            if s.pointMarkers { for p in points { c.circle(p.0, p.1, radius: 2.2, s.color) } }
+        for one in series {
+            let points = one.points.filter { visible($0.x, $0.y) }.map { (panel.px($0.x), panel.py($0.y)) }
+            if one.markers { for p in points { c.circle(p.0, p.1, radius: 3.5 * s, one.color) } }
+            else { c.line(points, one.color, width: 1.5 * s, dashed: one.dashed) }
+            if one.pointMarkers { for p in points { c.circle(p.0, p.1, radius: 2.2 * s, one.color) } }
         }
-        var ly = panel.y + 8
-        for s in series {
-            let lx = panel.x + panel.w + 14
-            if !s.band.isEmpty { c.polygon([(lx, ly - 7), (lx + 20, ly - 7), (lx + 20, ly), (lx, ly)], s.color, opacity: 0.18) }
-            if s.markers { c.circle(lx + 10, ly - 3.5, radius: 3.5, s.color) } else { c.line([(lx, ly - 3.5), (lx + 20, ly - 3.5)], s.color, dashed: s.dashed) }
-            if s.pointMarkers { c.circle(lx + 10, ly - 3.5, radius: 2.2, s.color) }
-            c.text(s.name, x: lx + 26, y: ly, size: 9.5)
-            ly += 16
+        // reference labels last, on a pale ground, so a line passing under them leaves them legible
+        for reference in references {
+            let Y = panel.py(reference.y), right = panel.x + panel.w - 4 * s, w = c.textWidth(reference.label, size: 9.5 * s)
+            c.polygon([(right - w - 2 * s, Y - 12 * s), (right + 2 * s, Y - 12 * s), (right + 2 * s, Y - 1.5 * s), (right - w - 2 * s, Y - 1.5 * s)],
+                      .white, opacity: 0.8)
+            c.text(reference.label, x: right, y: Y - 4 * s, size: 9.5 * s, anchor: .end, color: .grey)
         }
+        var ly = below > 0 ? panel.y + panel.h + 50 * s : panel.y + 8 * s
+        let lx = below > 0 ? 4 * s : panel.x + panel.w + 14 * s
+        for one in series {
+            if !one.band.isEmpty { c.polygon([(lx, ly - 7 * s), (lx + 20 * s, ly - 7 * s), (lx + 20 * s, ly), (lx, ly)], one.color, opacity: 0.18) }
+            if one.markers { c.circle(lx + 10 * s, ly - 3.5 * s, radius: 3.5 * s, one.color) }
+            else { c.line([(lx, ly - 3.5 * s), (lx + 20 * s, ly - 3.5 * s)], one.color, width: 1.5 * s, dashed: one.dashed) }
+            if one.pointMarkers { c.circle(lx + 10 * s, ly - 3.5 * s, radius: 2.2 * s, one.color) }
+            c.text(one.name, x: lx + 26 * s, y: ly, size: 9.5 * s)
+            ly += (below > 0 ? 12.5 : 16) * s
+        }
+    }
+
+    /// Writes the chart at a print size: `size.widthInches` wide, text at `size.fontSize`.
+    public func write(to base: String, formats: [FigureFormat], size: FigureSize) throws -> [String] {
+        var chart = self
+        chart.fontScale = size.fontScale
+        let width = size.widthPoints
+        let height = width * (width < 300 ? 0.75 : 0.56) + chart.legendBelowHeight(width: width)
+        return try chart.write(to: base, formats: formats, width: Int(width.rounded()), height: Int(height.rounded()))
     }
 
     /// Writes `base.png`, `base.pdf`, ... for the formats asked for; returns the file names.

@@ -41,6 +41,7 @@ struct Analyze: ParsableCommand {
     var format: String = "png"
     @Option(help: "Colour ranges: panel (each map and spectrum its own, so a weak ring shows), shared (one for every map, one for every spectrum, to compare them), or LO,HI for the maps.")
     var scale: String = "panel"
+    @OptionGroup var printSize: FigureSizeOptions
 
     func validate() throws {
         do { _ = try FigureFormat.parse(format) } catch let error as WrnnError { throw ValidationError(error.message) }
@@ -56,7 +57,7 @@ struct Analyze: ParsableCommand {
         let out = runDirectory + "/analysis"
         let summary = try writeFigures(recording, channels: try channels.map { try parseIndexList($0, option: "--channels") },
                                        runDirectory: runDirectory, into: out, seed: seed, formats: try FigureFormat.parse(format),
-                                       scale: try ColourScale(parsing: scale))
+                                       scale: try ColourScale(parsing: scale), size: try printSize.size() ?? .screen)
         print("wrnn analyze: \(recording.config.model.displayName) on the \(recording.config.task.summaryLine), checkpoint step \(recording.step)")
         print(analysisTable(summary))
         print("wrote \(summary.files.count + 1) files to \(out)")
@@ -83,16 +84,19 @@ struct Report: ParsableCommand {
     var out: String?
     @Option(parsing: .unconditional, help: "Seed of the spectrum's time shuffle for runs not analysed yet. Default: each run's seed.")
     var seed: UInt64?
+    @Option(help: "Colour ranges: panel, shared or LO,HI, as in `wrnn analyze`. Given, every run's maps are redrawn on it for the page (the runs' own analysis folders are left as they are); without it each run's analysis is reused.")
+    var scale: String?
 
     func validate() throws {
         if runDirectories.isEmpty { throw ValidationError("give at least one run directory") }
+        if let scale { do { _ = try ColourScale(parsing: scale) } catch let error as WrnnError { throw ValidationError(error.message) } }
     }
 
     func run() throws {
         for run in runDirectories { try requireRunDirectory(run) }
         let path = out ?? (runDirectories.count == 1 ? runDirectories[0] + "/report.html" : "report.html")
         try refuseOutputOverInput(path, inputs: runDirectories.flatMap { RunDirectory.inputFiles($0) })
-        try writeReport(runs: runDirectories, to: path, seed: seed)
+        try writeReport(runs: runDirectories, to: path, seed: seed, scale: try scale.map(ColourScale.init(parsing:)))
         print("wrote \(path)")
     }
 }

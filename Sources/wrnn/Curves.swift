@@ -26,6 +26,7 @@ struct Curves: ParsableCommand {
     var labels: String?
     @Option(help: "Figure formats, comma-separated: png, pdf, svg.")
     var format: String = "png,svg"
+    @OptionGroup var printSize: FigureSizeOptions
 
     func validate() throws {
         if runDirectories.isEmpty { throw ValidationError("give at least one run directory") }
@@ -39,7 +40,8 @@ struct Curves: ParsableCommand {
         for run in runDirectories { try requireRunDirectory(run) }
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         let names = labels.map { $0.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) } }
-        let files = try writeCurves(runs: runDirectories, labels: names, to: out, formats: try FigureFormat.parse(format))
+        let files = try writeCurves(runs: runDirectories, labels: names, to: out, formats: try FigureFormat.parse(format),
+                                    size: try printSize.size())
         print("wrote \(files.map { out + "/" + $0 }.joined(separator: ", "))")
     }
 }

@@ -1,3 +1,4 @@
+import WavePlot
 import ArgumentParser
 import Foundation
 import WaveCore
@@ -257,4 +258,25 @@ func defaultRunPath(_ name: String) -> String {
     var path = base, k = 2
     while FileManager.default.fileExists(atPath: path) { path = "\(base)-\(k)"; k += 1 }
     return path
+}
+
+/// A figure's print size: `--width` in inches (3.25 one column, 6.75 two) and `--font-size`.
+struct FigureSizeOptions: ParsableArguments {
+    @Option(parsing: .unconditional, help: "Width in inches for print, 2.5 to 20 (3.25: one column of a paper, 6.75: two). Default: the screen layout.")
+    var width: Double?
+    @Option(parsing: .unconditional, help: "Text size in points with --width (tick labels a point smaller, titles a point larger).")
+    var fontSize: Double = 8
+
+    func validate() throws {
+        do { _ = try size() } catch let error as WrnnError { throw ValidationError(error.message) }
+    }
+
+    /// nil: the screen layout.
+    func size() throws -> FigureSize? {
+        guard let width else {
+            if fontSize != 8 { throw WrnnError.usage("--font-size applies with --width; give a width in inches too") }
+            return nil
+        }
+        return try FigureSize.checked(widthInches: width, fontSize: fontSize)
+    }
 }

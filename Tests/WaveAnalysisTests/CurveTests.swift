@@ -51,4 +51,20 @@ final class CurveTests: XCTestCase {
         XCTAssertEqual(chart.references.map(\.label), ["predict the mean (1/6)", "solved (0.05)"])
         XCTAssertEqual(chart.references[0].y, 1.0 / 6, accuracy: 1e-15)
     }
+
+    /// The copy task's line is the loss of a model with no memory, on the figure's scale (the
+    /// authors' / 50), and an untrained model starts above it.
+    func testCopyCurvesCarryTheNoMemoryLine() throws {
+        let root = NSTemporaryDirectory() + "wrnn-curves-\(UUID().uuidString)"
+        var config = Preset.train(task: TaskConfig(kind: .copy, t: 10), kind: .wrnn)
+        config.model.ringSize = 16; config.model.channels = 2
+        config.steps = 2; config.batchSize = 8; config.testSize = 16; config.evalEvery = 2; config.threads = 1
+        let directory = try RunDirectory.create(root + "/copy")
+        try directory.writeJSON(config, to: "config.json")
+        _ = try Trainer(config: config).run(directory: directory, progress: Progress(quiet: true))
+        let chart = try learningCurveChart(runs: [root + "/copy"])
+        XCTAssertEqual(chart.references.map(\.label), ["no memory (10 ln 8 / 30)"])
+        XCTAssertEqual(chart.references[0].y, 10 * log(8.0) / 30 / 50, accuracy: 1e-15)
+        XCTAssertGreaterThan(chart.series[0].points[0].y, chart.references[0].y)
+    }
 }

@@ -43,8 +43,20 @@ final class RecordingTests: XCTestCase {
         }
 
         let report = NSTemporaryDirectory() + "wrnn-report-\(UUID().uuidString).html"
+        defer { unlink(report) }
+        // a scale redraws the maps for the page only: the runs' analyses stay byte for byte
+        let before = FileManager.default.contents(atPath: wave + "/analysis/spacetime_s0_c0.png")
+        try writeReport(runs: [wave, still], to: report, scale: .fixed(0, 1))
+        XCTAssertEqual(FileManager.default.contents(atPath: wave + "/analysis/spacetime_s0_c0.png"), before)
+        let fixed = try String(contentsOfFile: report, encoding: .utf8)
+        XCTAssertTrue(fixed.contains("the maps on the colour range 0.0 to 1.0"), "the caption names the scale")
         try writeReport(runs: [wave, still], to: report)
         let html = try String(contentsOfFile: report, encoding: .utf8)
+        XCTAssertNotEqual(html.count, 0)
+        XCTAssertTrue(html.contains("each panel on its own colour range"))
+        // the scale changed what was embedded
+        func images(_ page: String) -> [Substring] { page.split(separator: "\"").filter { $0.hasPrefix("data:image/png") } }
+        XCTAssertNotEqual(images(fixed), images(html))
         XCTAssertTrue(html.hasPrefix("<!DOCTYPE html>"))
         XCTAssertTrue(html.contains("<h2>Comparison</h2>"))
         XCTAssertTrue(html.contains("data:image/png;base64,"))

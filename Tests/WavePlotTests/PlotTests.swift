@@ -47,6 +47,12 @@ final class CanvasTests: XCTestCase {
         let svg = String(decoding: FileManager.default.contents(atPath: base + ".svg") ?? Data(), as: UTF8.self)
         XCTAssertTrue(svg.contains("<svg"), "an SVG document")
         XCTAssertTrue(XMLParser(data: Data(svg.utf8)).parse(), "well-formed XML")
+        // editable text, not glyph outlines; the map one embedded image scaled without smoothing
+        for word in ["wRNN, ring 0", "time step t", "neuron i", "activation h"] {
+            XCTAssertTrue(svg.contains(">\(word)</text>"), "\(word) as SVG text")
+        }
+        XCTAssertFalse(svg.contains("<symbol") || svg.contains("glyph"), "no glyph outlines")
+        XCTAssertTrue(svg.contains("image-rendering=\"pixelated\"") && svg.contains("data:image/png;base64,"), "the map is a sharp image")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["pdftotext", base + ".pdf", "-"]
