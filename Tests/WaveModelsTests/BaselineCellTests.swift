@@ -33,64 +33,41 @@ extension GradientCheckTests {
 /// names and init their PyTorch code has.
 final class BaselineCellTests: XCTestCase {
 
-    // MARK: plain versions of the authors' equations, in Double, one row and one step at a time
-
-    func linear(_ w: [Double], _ b: [Double], _ x: [Double], rows: Int) -> [Double] {
-        (0..<rows).map { i in b[i] + x.indices.reduce(0) { $0 + w[i * x.count + $1] * x[$1] } }
-    }
-    func sigmoid(_ x: Double) -> Double { 1 / (1 + exp(-x)) }
-
-    /// y_T from the coRNN's equations: z += dt (tanh(W [x, z, y] + b) - gamma y - eps z); y += dt z.
-    func plainCoRNN(_ c: ModelConfig, params p: [Double], inputs: [[Double]]) -> [Double] {
-        let n = c.units, d = c.inputSize, width = d + 2 * n
-        let w = Array(p[0..<(n * width)]), b = Array(p[(n * width)..<(n * width + n)])
-        var y = [Double](repeating: 0, count: n), z = y
-        for x in inputs {
-            let a = linear(w, b, x + z + y, rows: n).map(tanh)
-            for i in 0..<n { z[i] += c.resolvedDt * (a[i] - c.resolvedGamma * y[i] - c.resolvedEpsilon * z[i]) }
-            for i in 0..<n { y[i] += c.resolvedDt * z[i] }
-        }
-        return y
-    }
-
-    /// y_T from LEM's equations, with inp2hid, hid2hid and transform_z as written in its paper.
-    func plainLEM(_ c: ModelConfig, params p: [Double], inputs: [[Double]]) -> [Double] {
-        let n = c.units, d = c.inputSize, dt = c.resolvedDt
-        var offset = 0
-        func take(_ count: Int) -> [Double] { defer { offset += count }; return Array(p[offset..<(offset + count)]) }
-        let wi = take(4 * n * d), bi = take(4 * n), wh = take(3 * n * n), bh = take(3 * n), wt = take(n * n), bt = take(n)
-        var y = [Double](repeating: 0, count: n), z = y
-        for x in inputs {
-            let i = linear(wi, bi, x, rows: 4 * n), h = linear(wh, bh, y, rows: 3 * n)
-            let dtBar = (0..<n).map { dt * sigmoid(i[$0] + h[$0]) }, dtStep = (0..<n).map { dt * sigmoid(i[n + $0] + h[n + $0]) }
-            for k in 0..<n { z[k] = (1 - dtStep[k]) * z[k] + dtStep[k] * tanh(i[3 * n + k] + h[2 * n + k]) }
-            let transformed = linear(wt, bt, z, rows: n)
-            for k in 0..<n { y[k] = (1 - dtBar[k]) * y[k] + dtBar[k] * tanh(transformed[k] + i[2 * n + k]) }
-        }
-        return y
-    }
-
-    /// The fast Float cells (SIMD lanes, BLAS, partial last lanes) against the plain Double
-    /// equations, over sizes that are and are not multiples of 8 and inputs on both sides of 16.
-    func testFastCellsMatchThePlainEquations() {
-        for kind in [ModelKind.cornn, .lem] {
-            for (d, n, rows, threads) in [(1, 8, 3, 1), (3, 13, 5, 2), (17, 24, 4, 2), (2, 1, 2, 1), (96, 7, 3, 1)] {
+    /// Every fast gated or oscillator cell (SIMD lanes, BLAS, partial last lanes) against the plain
+    /// Double version beside it in its cell file, at every step, over sizes that are and are not
+    /// multiples of 8 and 16 and inputs on both sides of 16.
+    func testFastCellsMatchTheirPlainVersions() {
+        for kind in [ModelKind.lstm, .gru, .cornn, .lem] {
+            for (d, n, rows, threads) in [(1, 8, 3, 1), (3, 13, 5, 2), (17, 24, 4, 2), (2, 1, 2, 1), (96, 7, 3, 1), (5, 17, 3, 2), (4, 32, 2, 1)] {
                 let length = 6
-                var c = baselineConfig(kind, d: d, out: 2, n: n, timing: .last)
-                c.dt = kind == .lem ? 0.4 : 0.2
+                var c = kind == .lstm || kind == .gru
+                    ? ModelConfig(kind: kind, inputSize: d, outputSize: 2, ringSize: n, readoutTiming: .last)
+                    : baselineConfig(kind, d: d, out: 2, n: n, timing: .last)
+                if kind == .cornn || kind == .lem { c.dt = kind == .lem ? 0.4 : 0.2 }
                 var rng = RandomStream(seed: UInt64(d * 100 + n))
-                let params = c.initialParameters(&rng, as: Double.self)
+                var params = c.initialParameters(&rng, as: Double.self)
+                // larger weights than the init, so that the gates leave their linear range
+                params = params.map { 2.5 * $0 }
                 let batch = SequenceBatch<Float>(length: length, batch: rows, inputSize: d, classTargets: rows, valueTargets: nil)
                 for j in 0..<batch.inputs.count { batch.inputs[j] = Float(rng.uniform(-1, 1)) }
                 let runner = BatchRunner(model: SequenceModel<Float>(c), batch: rows, length: length, threads: threads)
                 runner.run(params: Buffer(params.map { Float($0) }), grads: nil, batch: batch)
                 for row in 0..<rows {
                     let inputs = (0..<length).map { t in (0..<d).map { Double(batch.inputs[(t * rows + row) * d + $0]) } }
-                    let plain = kind == .cornn ? plainCoRNN(c, params: params, inputs: inputs) : plainLEM(c, params: params, inputs: inputs)
-                    let fast = runner.state(step: length, row: row)
-                    for k in 0..<n {
-                        XCTAssertEqual(Double(fast[k]), plain[k], accuracy: 2e-5 * max(1, abs(plain[k])),
-                                       "\(kind) d=\(d) n=\(n) row \(row) unit \(k)")
+                    let plain: [[Double]]
+                    switch kind {
+                    case .lstm: plain = LSTMCell<Double>.plainForward(c, params: params, inputs: inputs)
+                    case .gru: plain = GRUCell<Double>.plainForward(c, params: params, inputs: inputs)
+                    case .cornn: plain = CoRNNCell<Double>.plainForward(c, params: params, inputs: inputs)
+                    default: plain = LEMCell<Double>.plainForward(c, params: params, inputs: inputs)
+                    }
+                    XCTAssertEqual(plain.count, length)
+                    for t in 1...length {
+                        let fast = runner.state(step: t, row: row)
+                        for k in 0..<n {
+                            XCTAssertEqual(Double(fast[k]), plain[t - 1][k], accuracy: 3e-5 * max(1, abs(plain[t - 1][k])),
+                                           "\(kind) d=\(d) n=\(n) row \(row) step \(t) unit \(k)")
+                        }
                     }
                 }
             }

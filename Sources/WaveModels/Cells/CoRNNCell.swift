@@ -1,3 +1,4 @@
+import Foundation
 import WaveCore
 
 /// The coupled oscillatory RNN (Rusch & Mishra, ICLR 2021): position y, velocity z, both 0 at t = 0.
@@ -115,5 +116,26 @@ public struct CoRNNCell<T: Scalar>: RecurrentCell {
         }
         T.add(out: grads + biasOffset, ws.dbias.pointer, count: n)
         encoder.finish(grads: grads, dTransposed: ws.dEncoderT)
+    }
+}
+
+extension CoRNNCell {
+    /// The plain coRNN the fast forward is tested against: its authors' equations for y_1 ... y_L of
+    /// one sequence, from `cell.i2h` over the concatenation [x, z, y].
+    ///
+    ///   z += dt (tanh(W [x, z, y] + b) - gamma y - eps z);  y += dt z
+    public static func plainForward(_ config: ModelConfig, params: [Double], inputs: [[Double]]) -> [[Double]] {
+        let n = config.units, d = config.inputSize
+        var p = Plain.Reader(params)
+        let w = p.take(n * (d + 2 * n)), b = p.take(n)
+        let dt = config.resolvedDt, gamma = config.resolvedGamma, epsilon = config.resolvedEpsilon
+        var y = [Double](repeating: 0, count: n), z = y, states: [[Double]] = []
+        for x in inputs {
+            let a = Plain.linear(w, b, x + z + y).map(tanh)
+            for k in 0..<n { z[k] += dt * (a[k] - gamma * y[k] - epsilon * z[k]) }
+            for k in 0..<n { y[k] += dt * z[k] }
+            states.append(y)
+        }
+        return states
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import WaveCore
 
 /// The GRU cell as PyTorch computes it (gates r, z, n):
@@ -84,5 +85,28 @@ public struct GRUCell<T: Scalar>: GatedCell {
         }
         if !config.freezeEncoder { T.add(out: grads + bIH, ws.dGateBiasIH.pointer, count: w) }
         if !config.freezeRecurrent { T.add(out: grads + bHH, ws.dGateBiasHH.pointer, count: w) }
+    }
+}
+
+extension GRUCell {
+    /// The plain GRU the fast forward is tested against: PyTorch's equations for h_1 ... h_L of one
+    /// sequence, from the cell's parameters (W_ih, W_hh, b_ih, b_hh in state_dict order).
+    ///
+    ///   r = s(x_r + h_r), z = s(x_z + h_z), n = tanh(x_n + r h_n);  h' = (1 - z) n + z h
+    public static func plainForward(_ config: ModelConfig, params: [Double], inputs: [[Double]]) -> [[Double]] {
+        let n = config.units, d = config.inputSize
+        var p = Plain.Reader(params)
+        let wIH = p.take(3 * n * d), wHH = p.take(3 * n * n), bIH = p.take(3 * n), bHH = p.take(3 * n)
+        var h = [Double](repeating: 0, count: n), states: [[Double]] = []
+        for x in inputs {
+            let ax = Plain.linear(wIH, bIH, x), ah = Plain.linear(wHH, bHH, h)
+            h = (0..<n).map { k in
+                let reset = Plain.sigmoid(ax[k] + ah[k]), update = Plain.sigmoid(ax[n + k] + ah[n + k])
+                let candidate = tanh(ax[2 * n + k] + reset * ah[2 * n + k])
+                return (1 - update) * candidate + update * h[k]
+            }
+            states.append(h)
+        }
+        return states
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import WaveCore
 
 /// The Long Expressive Memory cell (Rusch, Mishra, Erichson & Mahoney, ICLR 2022): y and z, both 0 at t = 0.
@@ -152,5 +153,28 @@ public struct LEMCell<T: Scalar>: RecurrentCell {
         T.add(out: grads + hiddenBias, ws.dHiddenBias.pointer, count: 3 * n)
         T.add(out: grads + transformBias, ws.dTransformBias.pointer, count: n)
         encoder.finish(grads: grads, dTransposed: ws.dEncoderT)
+    }
+}
+
+extension LEMCell {
+    /// The plain LEM the fast forward is tested against: its paper's equations for y_1 ... y_L of one
+    /// sequence, from inp2hid [4N, d], hid2hid [3N, N] and transform_z [N, N].
+    ///
+    ///   dt_bar = dt s(i_1 + h_1), dt_z = dt s(i_2 + h_2)
+    ///   z' = (1 - dt_z) z + dt_z tanh(i_4 + h_3);  y' = (1 - dt_bar) y + dt_bar tanh(T z' + i_3)
+    public static func plainForward(_ config: ModelConfig, params: [Double], inputs: [[Double]]) -> [[Double]] {
+        let n = config.units, d = config.inputSize, dt = config.resolvedDt
+        var p = Plain.Reader(params)
+        let wi = p.take(4 * n * d), bi = p.take(4 * n), wh = p.take(3 * n * n), bh = p.take(3 * n), wt = p.take(n * n), bt = p.take(n)
+        var y = [Double](repeating: 0, count: n), z = y, states: [[Double]] = []
+        for x in inputs {
+            let i = Plain.linear(wi, bi, x), h = Plain.linear(wh, bh, y)
+            let dtBar = (0..<n).map { dt * Plain.sigmoid(i[$0] + h[$0]) }, dtZ = (0..<n).map { dt * Plain.sigmoid(i[n + $0] + h[n + $0]) }
+            for k in 0..<n { z[k] = (1 - dtZ[k]) * z[k] + dtZ[k] * tanh(i[3 * n + k] + h[2 * n + k]) }
+            let transformed = Plain.linear(wt, bt, z)
+            for k in 0..<n { y[k] = (1 - dtBar[k]) * y[k] + dtBar[k] * tanh(transformed[k] + i[2 * n + k]) }
+            states.append(y)
+        }
+        return states
     }
 }

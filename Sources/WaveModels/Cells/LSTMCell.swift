@@ -1,3 +1,4 @@
+import Foundation
 import WaveCore
 
 /// The LSTM cell as PyTorch computes it (gates i, f, g, o):
@@ -82,5 +83,28 @@ public struct LSTMCell<T: Scalar>: GatedCell {
         }
         if !config.freezeEncoder { T.add(out: grads + bIH, ws.dGateBias.pointer, count: w) }
         if !config.freezeRecurrent { T.add(out: grads + bHH, ws.dGateBias.pointer, count: w) }
+    }
+}
+
+extension LSTMCell {
+    /// The plain LSTM the fast forward is tested against: PyTorch's equations for h_1 ... h_L of one
+    /// sequence, from the cell's parameters (W_ih, W_hh, b_ih, b_hh in state_dict order).
+    ///
+    ///   A = W_ih x + b_ih + W_hh h + b_hh = [i, f, g, o];  c' = s(f) c + s(i) tanh(g);  h' = s(o) tanh(c')
+    public static func plainForward(_ config: ModelConfig, params: [Double], inputs: [[Double]]) -> [[Double]] {
+        let n = config.units, d = config.inputSize
+        var p = Plain.Reader(params)
+        let wIH = p.take(4 * n * d), wHH = p.take(4 * n * n), bIH = p.take(4 * n), bHH = p.take(4 * n)
+        var h = [Double](repeating: 0, count: n), c = h, states: [[Double]] = []
+        for x in inputs {
+            let ax = Plain.linear(wIH, bIH, x), ah = Plain.linear(wHH, bHH, h)
+            let a = (0..<(4 * n)).map { ax[$0] + ah[$0] }
+            for k in 0..<n {
+                c[k] = Plain.sigmoid(a[n + k]) * c[k] + Plain.sigmoid(a[k]) * tanh(a[2 * n + k])
+                h[k] = Plain.sigmoid(a[3 * n + k]) * tanh(c[k])
+            }
+            states.append(h)
+        }
+        return states
     }
 }
