@@ -1,5 +1,6 @@
 import XCTest
 import WaveCore
+import WaveTestSupport
 
 final class CircularConvTests: XCTestCase {
     /// Shapes around the 8- and 16-wide SIMD tiles, channel counts around the 4-channel tile,
@@ -149,10 +150,3 @@ final class CircularConvTests: XCTestCase {
     }
 }
 
-func assertClose<T: Scalar>(_ a: [T], _ b: [T], _ tolerance: Double, _ message: String,
-                            file: StaticString = #filePath, line: UInt = #line) {
-    XCTAssertEqual(a.count, b.count, message, file: file, line: line)
-    var worst = 0.0
-    for (x, y) in zip(a, b) { worst = max(worst, abs(Double(x) - Double(y)) / max(1, abs(Double(y)))) }
-    XCTAssertLessThanOrEqual(worst, tolerance, message, file: file, line: line)
-}

@@ -1,5 +1,6 @@
 import XCTest
 import WaveCore
+import WaveTestSupport
 
 final class KernelTests: XCTestCase {
     func testGemmMatchesPlainLoopsForEveryTranspose() {

@@ -1,6 +1,7 @@
 import XCTest
 import WaveCore
 import WaveModels
+import WaveTestSupport
 
 final class ModelTests: XCTestCase {
     /// The counts spec 2.5 gives, from the formula the tool prints.
@@ -118,12 +119,6 @@ final class ModelTests: XCTestCase {
     }
 }
 
-func assertClose(_ a: [Float], _ b: [Float], _ tolerance: Float, file: StaticString = #filePath, line: UInt = #line) {
-    XCTAssertEqual(a.count, b.count, file: file, line: line)
-    for (x, y) in zip(a, b) where abs(x - y) > tolerance * max(1, abs(y)) {
-        XCTFail("\(x) vs \(y)", file: file, line: line); return
-    }
-}
 
 /// The memory check before a run counts what the workspaces will allocate, for every model.
 final class WorkspaceEstimateTests: XCTestCase {

@@ -7,6 +7,7 @@ import FoundationXML
 import WaveCore
 import XCTest
 import WavePlot
+import WaveTestSupport
 
 final class CanvasTests: XCTestCase {
     func scratch(_ name: String) -> String { NSTemporaryDirectory() + "wrnn-plot-\(UUID().uuidString)-" + name }
@@ -53,20 +54,10 @@ final class CanvasTests: XCTestCase {
         }
         XCTAssertFalse(svg.contains("<symbol") || svg.contains("glyph"), "no glyph outlines")
         XCTAssertTrue(svg.contains("image-rendering=\"pixelated\"") && svg.contains("data:image/png;base64,"), "the map is a sharp image")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["pdftotext", base + ".pdf", "-"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        try process.run()   // through env: a missing pdftotext is exit status 127, checked below
-        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        if process.terminationStatus == 127 {
-            // CI must have it (`make setup` installs poppler-utils): there a missing tool fails the test
-            if ProcessInfo.processInfo.environment["CI"] != nil { XCTFail("pdftotext is not installed; run `make setup`"); return }
-            throw XCTSkip("pdftotext (poppler-utils) is not installed; `make setup` installs it")
-        }
+        // through env: a missing pdftotext is exit status 127; CI must have it (`make setup` installs it)
+        let extracted = try runProcess(URL(fileURLWithPath: "/usr/bin/env"), ["pdftotext", base + ".pdf", "-"])
+        try require(extracted.status != 127, "pdftotext (poppler-utils) is not installed; `make setup` installs it")
+        let text = extracted.stdout
         for word in ["wRNN, ring 0", "time step t", "neuron i", "activation h", "10", "40", "50"] {
             XCTAssertTrue(text.contains(word), "\(word) in \(text)")
         }

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import WaveSweep
 import WaveTraining
+import WaveTestSupport
 
 final class SweepFileTests: XCTestCase {
     static let anchors = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -146,17 +147,8 @@ final class SweepFileTests: XCTestCase {
             let text = SlurmScript(name: "g", runs: 1, executable: executable, arguments: ["sweep"], workingDirectory: "/w", logDirectory: "/l",
                                    cpusPerTask: 1, partition: nil, timeLimit: nil, maxParallel: nil).text
             let prefix = text.components(separatedBy: "srun ")[0] + "echo \"$WRNN\"\n"
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/bin/bash")
-            process.arguments = ["-c", prefix]
-            process.environment = environment
-            let out = Pipe(), err = Pipe()
-            process.standardOutput = out
-            process.standardError = err
-            try process.run()
-            let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+            let result = try shell(prefix, environment: environment, replacing: true)
+            return (result.status, result.stdout, result.stderr)
         }
         let noWrnn = ["PATH": "/usr/bin:/bin"]
         XCTAssertEqual(try search(executable: "/bin/true", environment: noWrnn).out, "/bin/true\n")

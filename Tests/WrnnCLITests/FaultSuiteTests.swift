@@ -2,6 +2,7 @@ import Foundation
 import WaveCore
 import WaveTraining
 import XCTest
+import WaveTestSupport
 
 /// Faults an operator meets, driven against the built binary: injected I/O errors (strace), a full
 /// disk (ulimit -f), an unprivileged user (setpriv), hostile files and signals. Every case checks
@@ -23,14 +24,8 @@ final class FaultSuiteTests: XCTestCase {
 
     func hasTool(_ name: String) -> Bool { (try? shell("command -v \(name)"))?.status == 0 }
 
-    /// In CI every condition must hold (the set-up installs the tools, CI runs as root) and a
-    /// missing one fails the test; on a developer's machine it skips with the reason.
-    func require(_ condition: Bool, _ why: String) throws {
-        guard !condition else { return }
-        if ProcessInfo.processInfo.environment["CI"] != nil { XCTFail(why); throw CIRequirementMissing() }
-        throw XCTSkip(why)
-    }
-    struct CIRequirementMissing: Error {}
+    // `require` (WaveTestSupport): in CI every condition must hold (the set-up installs the tools,
+    // CI runs as root) and a missing one fails the test; on a developer's machine it skips.
 
     func requireTool(_ name: String) throws { try require(hasTool(name), "\(name) is not installed; `make setup` installs it") }
 

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import WaveTestSupport
 
 /// `wrnn figure2` for a pair of runs trained here: the ring with the strongest diagonal power by
 /// default, the iRNN sorted by onset, and a page 6.75 in wide whose text is 7 to 9 pt.
@@ -36,10 +37,7 @@ final class Figure2Tests: XCTestCase {
         XCTAssertEqual(json["ring"] as? Int, chosen)
         XCTAssertEqual((json["irnn_onset_order"] as? [Int])?.sorted(), Array(0..<24))
 
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/pdftotext") else {
-            if ProcessInfo.processInfo.environment["CI"] != nil { XCTFail("poppler-utils is not installed; run `make setup`"); return }
-            throw XCTSkip("poppler-utils is not installed")
-        }
+        try require(FileManager.default.isExecutableFile(atPath: "/usr/bin/pdftotext"), "poppler-utils is not installed; `make setup` installs it")
         XCTAssertTrue(try shell("pdfinfo \(dir)/figs/f2.pdf").stdout.contains("Page size:       486 x "), "6.75 in = 486 pt wide")
         // every horizontal word's box: DejaVu's boxes are about 1.16 times the size, so 7-9 pt text is 8.1-10.5 pt tall
         let boxes = try shell("pdftotext -bbox \(dir)/figs/f2.pdf -").stdout

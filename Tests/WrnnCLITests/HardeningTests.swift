@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import WaveTestSupport
 
 /// Issue 19's cases and their classes, against the built binary: a checkpoint's stream state,
 /// bounded grids, one exit code per class, and results that name every run they cannot count.

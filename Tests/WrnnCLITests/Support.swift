@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import WaveTestSupport
 
 /// The built `wrnn` binary next to the test bundle.
 var wrnnBinary: URL {
@@ -11,44 +12,14 @@ var wrnnBinary: URL {
     return Bundle.main.bundleURL.appendingPathComponent("wrnn")
 }
 
-struct Result { var status: Int32; var stdout: String; var stderr: String }
+typealias Result = ProcessResult
 
 extension XCTestCase {
     func wrnn(_ arguments: [String], in directory: String? = nil, environment: [String: String?] = [:]) throws -> Result {
-        let process = Process()
-        process.executableURL = wrnnBinary
-        process.arguments = arguments
-        if !environment.isEmpty {
-            var merged = ProcessInfo.processInfo.environment
-            for (key, value) in environment { merged[key] = value }
-            process.environment = merged
-        }
-        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                      stderr: String(decoding: stderr, as: UTF8.self))
+        try runProcess(wrnnBinary, arguments, in: directory, environment: environment)
     }
 
-    /// A bash command line, with its exit status and both streams.
-    func shell(_ command: String) throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = ["-c", command]
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile(), stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                      stderr: String(decoding: stderr, as: UTF8.self))
-    }
+    func shell(_ command: String) throws -> Result { try WaveTestSupport.shell(command) }
 
     func scratchDirectory() -> String {
         let path = NSTemporaryDirectory() + "wrnn-cli-\(UUID().uuidString)"
