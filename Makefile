@@ -2,7 +2,7 @@
 # the build needs first (scripts/setup.sh).
 SWIFT_BUILD = swift build -c release
 
-.PHONY: setup build demo test fuzz bench clean
+.PHONY: setup build demo test lint format fuzz bench clean
 
 setup:
 	@scripts/setup.sh
@@ -16,10 +16,18 @@ demo: build
 # The sweep tests submit to a real single-node Slurm, which scripts/slurm-up.sh installs and starts.
 # then every file reader under libFuzzer + AddressSanitizer for FUZZ_SECONDS each, within an RSS limit
 FUZZ_SECONDS ?= 60
-test: setup
+test: setup lint
 	@scripts/slurm-up.sh
 	swift test -c release
 	scripts/fuzz.sh $(FUZZ_SECONDS)
+
+# swift-format (shipped with the toolchain) with the committed .swift-format: `make format` applies
+# it, `make lint` (part of `make test`) fails on any difference.
+lint:
+	swift format lint --strict --recursive --parallel Sources Tests Package.swift
+
+format:
+	swift format format --in-place --recursive --parallel Sources Tests Package.swift
 
 fuzz:
 	scripts/fuzz.sh $(FUZZ_SECONDS)

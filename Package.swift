@@ -15,7 +15,7 @@ let targetCPU = ProcessInfo.processInfo.environment["WRNN_TARGET_CPU"] ?? "gener
 #endif
 let fastMath: [SwiftSetting] = [
     .unsafeFlags(["-target-cpu", targetCPU]),
-    .define(targetCPU == "native" ? "WRNN_NATIVE_BUILD" : "WRNN_PORTABLE_BUILD"),
+    .define(targetCPU == "native" ? "WRNN_NATIVE_BUILD" : "WRNN_PORTABLE_BUILD")
 ]
 // The kernels' index arithmetic is covered by the shape-sweep tests; overflow traps in their
 // inner loops cost a third of the throughput.
@@ -27,7 +27,7 @@ let kernelMath: [SwiftSetting] = fastMath + [.unsafeFlags(["-Ounchecked"], .when
 #if arch(x86_64)
 let avx512Math: [SwiftSetting] = [
     .unsafeFlags(["-target-cpu", targetCPU == "haswell" ? "skylake-avx512" : targetCPU]),
-    .unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
+    .unsafeFlags(["-Ounchecked"], .when(configuration: .release))
 ]
 #else
 let avx512Math: [SwiftSetting] = []
@@ -38,13 +38,13 @@ let systemLibraries: [Target] = [
     .systemLibrary(name: "CGIF", path: "Sources/CGIF", providers: [.apt(["libgif-dev"]), .brew(["giflib"])]),
     .systemLibrary(name: "CCairo", path: "Sources/CCairo", providers: [.apt(["libcairo2-dev"]), .brew(["cairo"])]),
     .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
-    .systemLibrary(name: "CFloatMode", path: "Sources/CFloatMode"),
+    .systemLibrary(name: "CFloatMode", path: "Sources/CFloatMode")
 ]
 
 #if os(Linux)
 let blasDependency: [Target.Dependency] = ["CBLAS"]
 let blasTargets: [Target] = [
-    .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", providers: [.apt(["libopenblas-dev"])]),
+    .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", providers: [.apt(["libopenblas-dev"])])
 ]
 #else
 let blasDependency: [Target.Dependency] = []
@@ -56,11 +56,11 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "wrnn", targets: ["wrnn"]),
-        .library(name: "WaveTraining", targets: ["WaveTraining"]),
+        .library(name: "WaveTraining", targets: ["WaveTraining"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0")
     ],
     targets: blasTargets + systemLibraries + [
         .target(name: "WaveKernelsAVX512", swiftSettings: avx512Math),
@@ -70,17 +70,24 @@ let package = Package(
         .target(name: "WaveTasks", dependencies: ["WaveCore", "WaveModels", "WaveData"], swiftSettings: fastMath),
         .target(name: "WaveTraining", dependencies: ["WaveCore", "WaveModels", "WaveTasks"], swiftSettings: fastMath),
         .target(name: "WavePlot", dependencies: ["WaveCore", "CCairo", "CGIF"], swiftSettings: fastMath),
-        .target(name: "WaveAnalysis", dependencies: ["WaveCore", "WaveModels", "WaveData", "WaveTasks", "WaveTraining", "WavePlot", "CFFTW"],
-                swiftSettings: fastMath),
-        .target(name: "WaveSweep", dependencies: ["WaveCore", "WaveTraining", "WaveModels", "WaveTasks", .product(name: "Yams", package: "Yams")],
-                swiftSettings: fastMath),
+        .target(
+            name: "WaveAnalysis", dependencies: ["WaveCore", "WaveModels", "WaveData", "WaveTasks", "WaveTraining", "WavePlot", "CFFTW"],
+            swiftSettings: fastMath),
+        .target(
+            name: "WaveSweep",
+            dependencies: ["WaveCore", "WaveTraining", "WaveModels", "WaveTasks", .product(name: "Yams", package: "Yams")],
+            swiftSettings: fastMath),
         // every reader of a user's file as a function of bytes, for the fuzzers and their regression tests
-        .target(name: "WaveFuzz", dependencies: ["WaveCore", "WaveModels", "WaveData", "WaveTraining", "WaveSweep", "WaveAnalysis"], swiftSettings: fastMath),
+        .target(
+            name: "WaveFuzz", dependencies: ["WaveCore", "WaveModels", "WaveData", "WaveTraining", "WaveSweep", "WaveAnalysis"],
+            swiftSettings: fastMath),
         .executableTarget(name: "wrnn-fuzz", dependencies: ["WaveFuzz"], swiftSettings: fastMath),
         .executableTarget(
             name: "wrnn",
-            dependencies: ["WaveTraining", "WaveAnalysis", "WavePlot", "WaveSweep",
-                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "WaveTraining", "WaveAnalysis", "WavePlot", "WaveSweep",
+                .product(name: "ArgumentParser", package: "swift-argument-parser")
+            ],
             swiftSettings: fastMath),
         // what the test targets share: assertClose, process helpers, CI detection
         .target(name: "WaveTestSupport", path: "Tests/WaveTestSupport"),
@@ -88,13 +95,17 @@ let package = Package(
         .testTarget(name: "WaveModelsTests", dependencies: ["WaveTestSupport", "WaveModels", "WaveCore"], swiftSettings: fastMath),
         .testTarget(name: "WaveTasksTests", dependencies: ["WaveTasks", "WaveCore", "WaveData"], swiftSettings: fastMath),
         .testTarget(name: "WaveDataTests", dependencies: ["WaveData", "WaveCore", "CZlib"], swiftSettings: fastMath),
-        .testTarget(name: "WaveTrainingTests", dependencies: ["WaveTraining", "WaveModels", "WaveTasks", "WaveCore", "WaveData"], swiftSettings: fastMath),
-        .testTarget(name: "WavePlotTests", dependencies: ["WaveTestSupport", "WavePlot", "WaveCore", "CGIF", "CCairo"], swiftSettings: fastMath),
-        .testTarget(name: "WaveAnalysisTests", dependencies: ["WaveAnalysis", "WaveData", "WaveTraining", "WaveModels", "WaveCore", "WavePlot"],
-                    swiftSettings: fastMath),
+        .testTarget(
+            name: "WaveTrainingTests", dependencies: ["WaveTraining", "WaveModels", "WaveTasks", "WaveCore", "WaveData"],
+            swiftSettings: fastMath),
+        .testTarget(
+            name: "WavePlotTests", dependencies: ["WaveTestSupport", "WavePlot", "WaveCore", "CGIF", "CCairo"], swiftSettings: fastMath),
+        .testTarget(
+            name: "WaveAnalysisTests", dependencies: ["WaveAnalysis", "WaveData", "WaveTraining", "WaveModels", "WaveCore", "WavePlot"],
+            swiftSettings: fastMath),
         .testTarget(name: "WaveSweepTests", dependencies: ["WaveTestSupport", "WaveSweep", "WaveTraining"], swiftSettings: fastMath),
         .testTarget(name: "WaveFuzzTests", dependencies: ["WaveFuzz"], swiftSettings: fastMath),
-        .testTarget(name: "WrnnCLITests", dependencies: ["WaveTestSupport", "wrnn", "WaveTraining", "WaveCore"], swiftSettings: fastMath),
+        .testTarget(name: "WrnnCLITests", dependencies: ["WaveTestSupport", "wrnn", "WaveTraining", "WaveCore"], swiftSettings: fastMath)
     ],
     swiftLanguageModes: [.v5]
 )

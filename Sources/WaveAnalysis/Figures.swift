@@ -69,35 +69,45 @@ func clippedRange<S: Sequence>(_ values: S) -> (Double, Double) where S.Element 
 
 /// A space-time map in `rect`: neurons down the vertical axis (neuron 0 at the top), time steps
 /// along the horizontal one, activation by colour.
-func drawSpaceTime(_ c: Canvas, x: Double, y: Double, w: Double, h: Double, map: [Double], steps: Int, neurons: Int,
-                   order: [Int]? = nil, low: Double, high: Double, title: String, neuronLabel: String, fontScale: Double = 1) {
-    var panel = Panel(x: x, y: y, w: w, h: h, xAxis: Axis("time step t", 0.5, Double(steps) + 0.5),
-                      yAxis: Axis(neuronLabel, -0.5, Double(neurons) - 0.5, downward: true))
+func drawSpaceTime(
+    _ c: Canvas, x: Double, y: Double, w: Double, h: Double, map: [Double], steps: Int, neurons: Int,
+    order: [Int]? = nil, low: Double, high: Double, title: String, neuronLabel: String, fontScale: Double = 1
+) {
+    var panel = Panel(
+        x: x, y: y, w: w, h: h, xAxis: Axis("time step t", 0.5, Double(steps) + 0.5),
+        yAxis: Axis(neuronLabel, -0.5, Double(neurons) - 0.5, downward: true))
     panel.fontScale = fontScale
-    drawHeatmap(c, panel, values: spaceTimeRows(map, steps: steps, neurons: neurons, order: order), rows: neurons, cols: steps,
-                low: low, high: high)
+    drawHeatmap(
+        c, panel, values: spaceTimeRows(map, steps: steps, neurons: neurons, order: order), rows: neurons, cols: steps,
+        low: low, high: high)
     panel.drawFrame(c, title: title)
 }
 
 /// The normalised spectrum in `rect`: spatial frequency up the vertical axis, temporal frequency
 /// along the horizontal one, both in cycles per neuron / step with zero marked. The zero
 /// temporal-frequency column is masked grey: shuffling time cannot change it, so its ratio is always 1.
-func drawSpectrum(_ c: Canvas, x: Double, y: Double, w: Double, h: Double, spectrum: WaveSpectrum, low: Double, high: Double, title: String,
-                  fontScale: Double = 1, compact: Bool? = nil) {
+func drawSpectrum(
+    _ c: Canvas, x: Double, y: Double, w: Double, h: Double, spectrum: WaveSpectrum, low: Double, high: Double, title: String,
+    fontScale: Double = 1, compact: Bool? = nil
+) {
     let n = spectrum.neurons, t = spectrum.steps
     let display = spectrum.displayLogRatio
-    var flipped = [Double](repeating: 0, count: n * t)   // highest spatial frequency at the top
+    var flipped = [Double](repeating: 0, count: n * t) // highest spatial frequency at the top
     for r in 0..<n { for col in 0..<t { flipped[r * t + col] = display[(n - 1 - r) * t + col] } }
     // a figure sized for print has short panels: the same units, written shorter
     let compact = compact ?? (fontScale < 1)
-    var panel = Panel(x: x, y: y, w: w, h: h,
-                      xAxis: Axis(compact ? "temporal frequency (1/step)" : "temporal frequency (cycles / step)",
-                                  (Double(-(t / 2)) - 0.5) / Double(t), (Double(t - 1 - t / 2) + 0.5) / Double(t)),
-                      yAxis: Axis(compact ? "spatial freq. (1/neuron)" : "spatial frequency (cycles / neuron)",
-                                  (Double(-(n / 2)) - 0.5) / Double(n), (Double(n - 1 - n / 2) + 0.5) / Double(n)))
+    var panel = Panel(
+        x: x, y: y, w: w, h: h,
+        xAxis: Axis(
+            compact ? "temporal frequency (1/step)" : "temporal frequency (cycles / step)",
+            (Double(-(t / 2)) - 0.5) / Double(t), (Double(t - 1 - t / 2) + 0.5) / Double(t)),
+        yAxis: Axis(
+            compact ? "spatial freq. (1/neuron)" : "spatial frequency (cycles / neuron)",
+            (Double(-(n / 2)) - 0.5) / Double(n), (Double(n - 1 - n / 2) + 0.5) / Double(n)))
     panel.fontScale = fontScale
-    drawHeatmap(c, panel, values: flipped, rows: n, cols: t, low: low, high: high, masked: { _, col in col == t / 2 },
-                colormap: Colormap.diverging)
+    drawHeatmap(
+        c, panel, values: flipped, rows: n, cols: t, low: low, high: high, masked: { _, col in col == t / 2 },
+        colormap: Colormap.diverging)
     c.line([(panel.px(0), panel.y), (panel.px(0), panel.y + panel.h)], .white, width: 0.6, dashed: true)
     c.line([(panel.x, panel.py(0)), (panel.x + panel.w, panel.py(0))], .white, width: 0.6, dashed: true)
     panel.drawFrame(c, title: title)
@@ -106,10 +116,11 @@ func drawSpectrum(_ c: Canvas, x: Double, y: Double, w: Double, h: Double, spect
 /// log10 ratio range over spectra, without the masked zero temporal-frequency column, symmetric
 /// about 0 so that the diverging colour map's centre is a ratio of 1.
 func spectrumRange(_ spectra: [WaveSpectrum]) -> (Double, Double) {
-    let (low, high) = finiteRange(spectra.flatMap { s -> [Double] in
-        let t = s.steps
-        return s.displayLogRatio.enumerated().filter { $0.offset % t != t / 2 }.map(\.element)
-    })
+    let (low, high) = finiteRange(
+        spectra.flatMap { s -> [Double] in
+            let t = s.steps
+            return s.displayLogRatio.enumerated().filter { $0.offset % t != t / 2 }.map(\.element)
+        })
     let extent = max(abs(low), abs(high), 1e-6)
     return (-extent, extent)
 }
@@ -179,9 +190,11 @@ func ringName(_ config: TrainConfig, _ ring: Int) -> String {
 
 /// Writes every figure of `recording` into `directory` in `formats`, with the data beside each
 /// (.npy), and returns the summary. `seed` drives the time shuffle of the normalised spectrum.
-public func writeFigures(_ recording: Recording, channels requested: [Int]?, runDirectory: String,
-                         into directory: String, seed: UInt64? = nil, formats: [FigureFormat] = [.png],
-                         scale: ColourScale = .panel, size: FigureSize = .screen) throws -> AnalysisSummary {
+public func writeFigures(
+    _ recording: Recording, channels requested: [Int]?, runDirectory: String,
+    into directory: String, seed: UInt64? = nil, formats: [FigureFormat] = [.png],
+    scale: ColourScale = .panel, size: FigureSize = .screen
+) throws -> AnalysisSummary {
     try makeDirectories(directory)
     let config = recording.config
     let channels = requested ?? Array(0..<min(recording.channels, 4))
@@ -197,7 +210,9 @@ public func writeFigures(_ recording: Recording, channels requested: [Int]?, run
     var spectra: [(row: Int, sample: Int, ring: Int, spectrum: WaveSpectrum)] = []
     for (row, sample) in recording.samples.enumerated() {
         for c in channels {
-            spectra.append((row, sample, c, WaveSpectrum(map: recording.map(sample: row, channel: c), steps: t, neurons: n, seed: seed ?? config.seed)))
+            spectra.append(
+                (row, sample, c, WaveSpectrum(map: recording.map(sample: row, channel: c), steps: t, neurons: n, seed: seed ?? config.seed))
+            )
         }
     }
     let neuronLabel = config.model.kind == .wrnn ? "neuron i on the ring" : "neuron i"
@@ -211,23 +226,33 @@ public func writeFigures(_ recording: Recording, channels requested: [Int]?, run
             let scaleNote = scale == .panel ? "this map" : scale == .shared ? "all maps" : "fixed"
             let mapLayout = MapLayout(size, aspect: 0.45)
             let narrow = size.widthPoints < 300
-            files += try writeFigure(to: directory + "/spacetime_s\(sample)_c\(c)", formats: formats, width: mapLayout.width, height: mapLayout.height) { canvas in
-                drawSpaceTime(canvas, x: mapLayout.x, y: mapLayout.y, w: mapLayout.w, h: mapLayout.h, map: map, steps: t, neurons: n,
-                              low: mapRange.0, high: mapRange.1,
-                              title: narrow ? "\(name), \(ringName(config, c)), sample \(sample)" : "\(name), \(ringName(config, c)): hidden state, test sample \(sample)",
-                              neuronLabel: neuronLabel, fontScale: mapLayout.fontScale)
-                drawColorbar(canvas, x: mapLayout.barX, y: mapLayout.y, w: mapLayout.barWidth, h: mapLayout.h, low: mapRange.0, high: mapRange.1,
-                             label: narrow ? "activation h" : "activation h (\(scaleNote))", fontScale: mapLayout.fontScale)
+            files += try writeFigure(
+                to: directory + "/spacetime_s\(sample)_c\(c)", formats: formats, width: mapLayout.width, height: mapLayout.height
+            ) { canvas in
+                drawSpaceTime(
+                    canvas, x: mapLayout.x, y: mapLayout.y, w: mapLayout.w, h: mapLayout.h, map: map, steps: t, neurons: n,
+                    low: mapRange.0, high: mapRange.1,
+                    title: narrow
+                        ? "\(name), \(ringName(config, c)), sample \(sample)"
+                        : "\(name), \(ringName(config, c)): hidden state, test sample \(sample)",
+                    neuronLabel: neuronLabel, fontScale: mapLayout.fontScale)
+                drawColorbar(
+                    canvas, x: mapLayout.barX, y: mapLayout.y, w: mapLayout.barWidth, h: mapLayout.h, low: mapRange.0, high: mapRange.1,
+                    label: narrow ? "activation h" : "activation h (\(scaleNote))", fontScale: mapLayout.fontScale)
             }
             if config.model.kind == .irnn {
                 let order = onsetOrder(map, steps: t, neurons: n)
-                files += try writeFigure(to: directory + "/spacetime_sorted_s\(sample)_c\(c)", formats: formats, width: mapLayout.width, height: mapLayout.height) { canvas in
-                    drawSpaceTime(canvas, x: mapLayout.x, y: mapLayout.y, w: mapLayout.w, h: mapLayout.h, map: map, steps: t, neurons: n,
-                                  order: order, low: mapRange.0, high: mapRange.1,
-                                  title: narrow ? "\(name) by onset, sample \(sample)" : "\(name): neurons sorted by onset, test sample \(sample)",
-                                  neuronLabel: "neuron (sorted by onset)", fontScale: mapLayout.fontScale)
-                    drawColorbar(canvas, x: mapLayout.barX, y: mapLayout.y, w: mapLayout.barWidth, h: mapLayout.h, low: mapRange.0, high: mapRange.1,
-                                 label: narrow ? "activation h" : "activation h (\(scaleNote))", fontScale: mapLayout.fontScale)
+                files += try writeFigure(
+                    to: directory + "/spacetime_sorted_s\(sample)_c\(c)", formats: formats, width: mapLayout.width, height: mapLayout.height
+                ) { canvas in
+                    drawSpaceTime(
+                        canvas, x: mapLayout.x, y: mapLayout.y, w: mapLayout.w, h: mapLayout.h, map: map, steps: t, neurons: n,
+                        order: order, low: mapRange.0, high: mapRange.1,
+                        title: narrow ? "\(name) by onset, sample \(sample)" : "\(name): neurons sorted by onset, test sample \(sample)",
+                        neuronLabel: "neuron (sorted by onset)", fontScale: mapLayout.fontScale)
+                    drawColorbar(
+                        canvas, x: mapLayout.barX, y: mapLayout.y, w: mapLayout.barWidth, h: mapLayout.h, low: mapRange.0, high: mapRange.1,
+                        label: narrow ? "activation h" : "activation h (\(scaleNote))", fontScale: mapLayout.fontScale)
                 }
             }
             let spectrum = spectra.first { $0.row == row && $0.ring == c }!.spectrum
@@ -236,23 +261,32 @@ public func writeFigures(_ recording: Recording, channels requested: [Int]?, run
             files.append("spectrum_s\(sample)_c\(c).npy")
             // the spectrum is drawn at most 6 inches wide: a square-ish panel, not a banner
             let spectrumLayout = MapLayout(FigureSize(widthInches: min(size.widthInches, 6.5), fontSize: size.fontSize), aspect: 0.85)
-            files += try writeFigure(to: directory + "/spectrum_s\(sample)_c\(c)", formats: formats, width: spectrumLayout.width,
-                                     height: spectrumLayout.height) { canvas in
-                drawSpectrum(canvas, x: spectrumLayout.x, y: spectrumLayout.y, w: spectrumLayout.w, h: spectrumLayout.h, spectrum: spectrum,
-                             low: spectralRange.0, high: spectralRange.1,
-                             title: narrow ? "\(name), \(ringName(config, c)): spectrum" : "\(name), \(ringName(config, c)): normalised spectrum, sample \(sample)",
-                             fontScale: spectrumLayout.fontScale, compact: size != .screen)
-                drawColorbar(canvas, x: spectrumLayout.barX, y: spectrumLayout.y, w: spectrumLayout.barWidth, h: spectrumLayout.h,
-                             low: spectralRange.0, high: spectralRange.1, label: narrow ? "log10 ratio" : "log10 |F| / |F time-shuffled|",
-                             colormap: Colormap.diverging, fontScale: spectrumLayout.fontScale)
+            files += try writeFigure(
+                to: directory + "/spectrum_s\(sample)_c\(c)", formats: formats, width: spectrumLayout.width,
+                height: spectrumLayout.height
+            ) { canvas in
+                drawSpectrum(
+                    canvas, x: spectrumLayout.x, y: spectrumLayout.y, w: spectrumLayout.w, h: spectrumLayout.h, spectrum: spectrum,
+                    low: spectralRange.0, high: spectralRange.1,
+                    title: narrow
+                        ? "\(name), \(ringName(config, c)): spectrum"
+                        : "\(name), \(ringName(config, c)): normalised spectrum, sample \(sample)",
+                    fontScale: spectrumLayout.fontScale, compact: size != .screen)
+                drawColorbar(
+                    canvas, x: spectrumLayout.barX, y: spectrumLayout.y, w: spectrumLayout.barWidth, h: spectrumLayout.h,
+                    low: spectralRange.0, high: spectralRange.1, label: narrow ? "log10 ratio" : "log10 |F| / |F time-shuffled|",
+                    colormap: Colormap.diverging, fontScale: spectrumLayout.fontScale)
             }
-            results.append(ChannelAnalysis(sample: sample, channel: c, diagonalPower: spectrum.diagonalPower,
-                                           speed: spectrum.estimatedSpeed()))
+            results.append(
+                ChannelAnalysis(
+                    sample: sample, channel: c, diagonalPower: spectrum.diagonalPower,
+                    speed: spectrum.estimatedSpeed()))
         }
         try writeHiddenGIF(recording, row: row, to: directory + "/hidden_s\(sample).gif")
         files.append("hidden_s\(sample).gif")
         if config.task.kind == .copy {
-            files += try writeCopyPanel(recording, row: row, sample: sample, to: directory + "/copy_io_s\(sample)", formats: formats, size: size)
+            files += try writeCopyPanel(
+                recording, row: row, sample: sample, to: directory + "/copy_io_s\(sample)", formats: formats, size: size)
         }
     }
     files += (try? writeCurves(runs: [runDirectory], to: directory, formats: formats, size: size == .screen ? nil : size)) ?? []
@@ -290,8 +324,10 @@ public struct Figure2Summary: Sendable {
 func strongestRing(_ recording: Recording, row: Int) -> Int {
     // one spectrum per ring, not one per comparison
     let powers = (0..<recording.channels).map { ring in
-        WaveSpectrum(map: recording.map(sample: row, channel: ring), steps: recording.length, neurons: recording.ringSize,
-                     seed: recording.config.seed).diagonalPower
+        WaveSpectrum(
+            map: recording.map(sample: row, channel: ring), steps: recording.length, neurons: recording.ringSize,
+            seed: recording.config.seed
+        ).diagonalPower
     }
     return powers.indices.max { powers[$0] < powers[$1] } ?? 0
 }
@@ -302,32 +338,41 @@ func strongestRing(_ recording: Recording, row: Int) -> Int {
 /// squeeze the wRNN's waves into a third of the colours); `scale: .shared` puts the maps on one
 /// range and the spectra on another. Both recordings hold the one sample shown (row 0). The layout
 /// is computed from the width and text size, so a 6.75 in figure keeps its text at 7–9 pt.
-public func writeFigure2(wave: Recording, plain: Recording, to base: String, formats: [FigureFormat],
-                         options: Figure2Options = Figure2Options()) throws -> Figure2Summary {
+public func writeFigure2(
+    wave: Recording, plain: Recording, to base: String, formats: [FigureFormat],
+    options: Figure2Options = Figure2Options()
+) throws -> Figure2Summary {
     let ring = options.ring ?? strongestRing(wave, row: 0)
     guard ring >= 0 && ring < wave.channels else {
         throw WrnnError.usage("--ring: the wRNN has rings 0 ... \(wave.channels - 1) (got \(ring))")
     }
     let waveMap = wave.map(sample: 0, channel: ring), plainMap = plain.map(sample: 0, channel: 0)
     let maps = [waveMap, plainMap]
-    let spectra = [WaveSpectrum(map: waveMap, steps: wave.length, neurons: wave.ringSize, seed: wave.config.seed),
-                   WaveSpectrum(map: plainMap, steps: plain.length, neurons: plain.ringSize, seed: plain.config.seed)]
+    let spectra = [
+        WaveSpectrum(map: waveMap, steps: wave.length, neurons: wave.ringSize, seed: wave.config.seed),
+        WaveSpectrum(map: plainMap, steps: plain.length, neurons: plain.ringSize, seed: plain.config.seed)
+    ]
     // the iRNN's neurons sorted by onset, as the paper does; a neuron that never rises above 0 is silent
     let order = onsetOrder(plainMap, steps: plain.length, neurons: plain.ringSize)
     let silent = (0..<plain.ringSize).filter { i in !(0..<plain.length).contains { plainMap[$0 * plain.ringSize + i] > 0 } }
-    struct Data: Encodable { var wrnn_map: [Double]; var irnn_map: [Double]; var wrnn_spectrum: [Double]; var irnn_spectrum: [Double]
-                             var map_shapes: [[Int]]; var ring: Int; var sample: Int; var irnn_onset_order: [Int]; var irnn_silent: [Int]; var note: String }
-    let data = Data(wrnn_map: waveMap, irnn_map: plainMap, wrnn_spectrum: spectra[0].displayLogRatio, irnn_spectrum: spectra[1].displayLogRatio,
-                    map_shapes: [[wave.length, wave.ringSize], [plain.length, plain.ringSize]], ring: ring, sample: options.sample,
-                    irnn_onset_order: order, irnn_silent: silent,
-                    note: "maps [time, neurons] in neuron order; spectra log10 ratio [spatial frequency, temporal frequency], zero frequency at index n/2 and T/2")
+    struct Data: Encodable {
+        var wrnn_map: [Double]; var irnn_map: [Double]; var wrnn_spectrum: [Double]; var irnn_spectrum: [Double]
+        var map_shapes: [[Int]]; var ring: Int; var sample: Int; var irnn_onset_order: [Int]; var irnn_silent: [Int]; var note: String
+    }
+    let data = Data(
+        wrnn_map: waveMap, irnn_map: plainMap, wrnn_spectrum: spectra[0].displayLogRatio, irnn_spectrum: spectra[1].displayLogRatio,
+        map_shapes: [[wave.length, wave.ringSize], [plain.length, plain.ringSize]], ring: ring, sample: options.sample,
+        irnn_onset_order: order, irnn_silent: silent,
+        note:
+            "maps [time, neurons] in neuron order; spectra log10 ratio [spatial frequency, temporal frequency], zero frequency at index n/2 and T/2"
+    )
     try writeAtomically(Array(try WrnnJSON.encoder(pretty: false).encode(data)) + [10], to: base + ".json")
 
     // the layout, from the width and the text size (points)
     let width = options.widthInches * 72, f = options.fontSize, s = f / 10.5
     let shared = options.scale == .shared
-    let left = 4.8 * f                               // y tick labels and the rotated axis label
-    let bar = (shared ? 0 : 1) * (0.6 * f + 0.022 * width + 5.4 * f)   // a colour bar and its labels after each panel
+    let left = 4.8 * f // y tick labels and the rotated axis label
+    let bar = (shared ? 0 : 1) * (0.6 * f + 0.022 * width + 5.4 * f) // a colour bar and its labels after each panel
     let sharedBar = shared ? 0.6 * f + 0.022 * width + 5.4 * f : 0
     let columnWidth = (width - sharedBar - 0.6 * f) / 2
     let panelWidth = columnWidth - left - bar
@@ -336,51 +381,66 @@ public func writeFigure2(wave: Recording, plain: Recording, to base: String, for
     let top = 2.2 * f
     let height = top + titleBand + mapHeight + below + titleBand + spectrumHeight + below + 1.6 * f
     let files = try writeFigure(to: base, formats: formats, width: Int(width.rounded()), height: Int(height.rounded())) { c in
-        c.text("wRNN against iRNN on the \(wave.config.task.kind.rawValue) task, test sample \(options.sample)", x: width / 2, y: top,
-               size: f + 1, anchor: .middle, bold: true)
+        c.text(
+            "wRNN against iRNN on the \(wave.config.task.kind.rawValue) task, test sample \(options.sample)", x: width / 2, y: top,
+            size: f + 1, anchor: .middle, bold: true)
         let mapY = top + titleBand, spectrumY = mapY + mapHeight + below + titleBand
         for (k, recording) in [wave, plain].enumerated() {
             let x = left + Double(k) * columnWidth
             let mapRange = options.scale.mapRange(maps[k], all: maps)
             let spectralRange = options.scale.spectrumRange(spectra[k], all: spectra)
             let wave = k == 0
-            let mapTitle = wave ? "\(recording.config.model.displayName), \(ringName(recording.config, ring))"
+            let mapTitle =
+                wave
+                ? "\(recording.config.model.displayName), \(ringName(recording.config, ring))"
                 : "\(recording.config.model.displayName) by onset" + (silent.isEmpty ? "" : " (\(silent.count) silent)")
-            drawSpaceTime(c, x: x, y: mapY, w: panelWidth, h: mapHeight, map: maps[k], steps: recording.length,
-                          neurons: recording.ringSize, order: wave ? nil : order, low: mapRange.0, high: mapRange.1,
-                          title: mapTitle, neuronLabel: wave ? "neuron on the ring" : "neuron (by onset)", fontScale: s)
+            drawSpaceTime(
+                c, x: x, y: mapY, w: panelWidth, h: mapHeight, map: maps[k], steps: recording.length,
+                neurons: recording.ringSize, order: wave ? nil : order, low: mapRange.0, high: mapRange.1,
+                title: mapTitle, neuronLabel: wave ? "neuron on the ring" : "neuron (by onset)", fontScale: s)
             if !wave && !silent.isEmpty {
                 // the silent neurons sort last: a grey bracket beside their rows
                 let rowHeight = mapHeight / Double(recording.ringSize)
                 let first = mapY + Double(recording.ringSize - silent.count) * rowHeight
                 c.fill(x + panelWidth + 1.5, first, 2.5, Double(silent.count) * rowHeight, .grey)
             }
-            drawSpectrum(c, x: x, y: spectrumY, w: panelWidth, h: spectrumHeight, spectrum: spectra[k], low: spectralRange.0, high: spectralRange.1,
-                         title: "spectrum, diagonal power \(String(format: "%.0f", spectra[k].diagonalPower))", fontScale: s)
+            drawSpectrum(
+                c, x: x, y: spectrumY, w: panelWidth, h: spectrumHeight, spectrum: spectra[k], low: spectralRange.0, high: spectralRange.1,
+                title: "spectrum, diagonal power \(String(format: "%.0f", spectra[k].diagonalPower))", fontScale: s)
             if !shared {
                 let barX = x + panelWidth + 0.6 * f
-                drawColorbar(c, x: barX, y: mapY, w: 0.022 * width, h: mapHeight, low: mapRange.0, high: mapRange.1, label: "activation h", fontScale: s)
-                drawColorbar(c, x: barX, y: spectrumY, w: 0.022 * width, h: spectrumHeight, low: spectralRange.0, high: spectralRange.1,
-                             label: "log10 ratio", colormap: Colormap.diverging, fontScale: s)
+                drawColorbar(
+                    c, x: barX, y: mapY, w: 0.022 * width, h: mapHeight, low: mapRange.0, high: mapRange.1, label: "activation h",
+                    fontScale: s)
+                drawColorbar(
+                    c, x: barX, y: spectrumY, w: 0.022 * width, h: spectrumHeight, low: spectralRange.0, high: spectralRange.1,
+                    label: "log10 ratio", colormap: Colormap.diverging, fontScale: s)
             } else if k == 1 {
                 let barX = x + panelWidth + 0.6 * f
-                drawColorbar(c, x: barX, y: mapY, w: 0.022 * width, h: mapHeight, low: mapRange.0, high: mapRange.1, label: "h, both maps", fontScale: s)
-                drawColorbar(c, x: barX, y: spectrumY, w: 0.022 * width, h: spectrumHeight, low: spectralRange.0, high: spectralRange.1,
-                             label: "log10 ratio, both", colormap: Colormap.diverging, fontScale: s)
+                drawColorbar(
+                    c, x: barX, y: mapY, w: 0.022 * width, h: mapHeight, low: mapRange.0, high: mapRange.1, label: "h, both maps",
+                    fontScale: s)
+                drawColorbar(
+                    c, x: barX, y: spectrumY, w: 0.022 * width, h: spectrumHeight, low: spectralRange.0, high: spectralRange.1,
+                    label: "log10 ratio, both", colormap: Colormap.diverging, fontScale: s)
             }
             if options.panelLetters {
                 c.text(["a", "b"][k], x: x - left + 0.2 * f, y: mapY - 0.9 * f, size: f + 1, bold: true)
                 c.text(["c", "d"][k], x: x - left + 0.2 * f, y: spectrumY - 0.9 * f, size: f + 1, bold: true)
             }
         }
-        let note = "Spectra: log10 |FFT2| / |FFT2, time shuffled|, in cycles per step and per neuron; grey column: zero frequency"
+        let note =
+            "Spectra: log10 |FFT2| / |FFT2, time shuffled|, in cycles per step and per neuron; grey column: zero frequency"
             + (silent.isEmpty ? "." : "; grey bar: silent neurons.")
         let shortNote = "log10 |FFT2| / |FFT2, time shuffled|; grey: zero frequency" + (silent.isEmpty ? "." : ", silent neurons.")
         let noteSize = max(7, f - 1)
-        c.text(c.textWidth(note, size: noteSize) <= width - 0.8 * f ? note : shortNote, x: 0.4 * f, y: height - 0.5 * f, size: noteSize, color: .grey)
+        c.text(
+            c.textWidth(note, size: noteSize) <= width - 0.8 * f ? note : shortNote, x: 0.4 * f, y: height - 0.5 * f, size: noteSize,
+            color: .grey)
     }
-    return Figure2Summary(ring: ring, waveDiagonalPower: spectra[0].diagonalPower, plainDiagonalPower: spectra[1].diagonalPower,
-                          silentNeurons: silent.count, files: [URL(fileURLWithPath: base + ".json").lastPathComponent] + files)
+    return Figure2Summary(
+        ring: ring, waveDiagonalPower: spectra[0].diagonalPower, plainDiagonalPower: spectra[1].diagonalPower,
+        silentNeurons: silent.count, files: [URL(fileURLWithPath: base + ".json").lastPathComponent] + files)
 }
 
 /// The hidden state over time: rings as rows (labelled), neurons along them, a time counter on top.
@@ -409,7 +469,7 @@ func writeHiddenGIF(_ recording: Recording, row: Int, to path: String) throws {
         stamp(label, x: 4, y: top + ch * (rowScale + gap) + max(0, (rowScale - label.height) / 2), into: &base)
     }
     let first = (0..<t).first { step in (0..<(c * n)).contains { values[step * c * n + $0] != 0 } } ?? 0
-    let stride = max(1, (t - first) / 200)   // at most about 200 frames
+    let stride = max(1, (t - first) / 200) // at most about 200 frames
     var frames: [[UInt8]] = []
     for step in Swift.stride(from: first, to: t, by: stride) {
         var frame = base
@@ -430,8 +490,10 @@ func writeHiddenGIF(_ recording: Recording, row: Int, to path: String) throws {
 
 /// Copy task: the input tokens, the model's softmax output and the target, each token against
 /// time, labelled, on one probability scale.
-func writeCopyPanel(_ recording: Recording, row: Int, sample: Int, to base: String, formats: [FigureFormat],
-                    size: FigureSize = .screen) throws -> [String] {
+func writeCopyPanel(
+    _ recording: Recording, row: Int, sample: Int, to base: String, formats: [FigureFormat],
+    size: FigureSize = .screen
+) throws -> [String] {
     let t = recording.length, classes = recording.config.model.outputSize
     let task = CopyTask(delay: recording.config.task.t, layout: recording.config.task.copyLayout)
     let inputs = recording.inputs[row], outputs = recording.outputs[row], targets = recording.targets[row]
@@ -443,7 +505,7 @@ func writeCopyPanel(_ recording: Recording, row: Int, sample: Int, to base: Stri
     let panels: [(String, [Double])] = [
         ("input x_t (one-hot token)", grid { k, s in Double(inputs[s * classes + k]) }),
         ("model output (softmax)", grid { k, s in Double(outputs[s * classes + k]) }),
-        ("target", grid { k, s in targets[s] == Int32(k) ? 1 : 0 }),
+        ("target", grid { k, s in targets[s] == Int32(k) ? 1 : 0 })
     ]
     try Npy.write(panels.flatMap { $0.1 }.map(Float.init), shape: [3, classes, t], to: base + ".npy")
     // three stacked panels sharing one colour bar; their height from the layout of one
@@ -451,32 +513,41 @@ func writeCopyPanel(_ recording: Recording, row: Int, sample: Int, to base: Stri
     let layout = MapLayout(size, aspect: narrow ? 0.34 : 0.17), f = size.fontSize
     let step = layout.h + 4.4 * f, top = 2.4 * f + layout.y
     let height = Int((top + 2 * step + layout.h + 3.9 * f).rounded())
-    return [URL(fileURLWithPath: base + ".npy").lastPathComponent] + (try writeFigure(to: base, formats: formats, width: layout.width, height: height) { c in
-        c.text(narrow ? "\(recording.config.model.displayName), copy task, sample \(sample)"
-                      : "\(recording.config.model.displayName) on the copy task, test sample \(sample): recall of the ten digits after the delimiter",
-               x: Double(layout.width) / 2, y: 1.9 * f, size: f + 1, anchor: .middle, bold: true)
-        for (k, (title, values)) in panels.enumerated() {
-            var panel = Panel(x: layout.x, y: top + Double(k) * step, w: layout.w, h: layout.h,
-                              xAxis: Axis(k == 2 ? "time step t" : "", 0.5, Double(t) + 0.5),
-                              yAxis: Axis("token", -0.5, Double(classes) - 0.5, downward: true))
-            panel.fontScale = layout.fontScale
-            drawHeatmap(c, panel, values: values, rows: classes, cols: t, low: 0, high: 1)
-            panel.drawFrame(c, title: title)
-            let recall = task.recallPositions
-            c.line([(panel.px(Double(recall.lowerBound) + 0.5), panel.y), (panel.px(Double(recall.lowerBound) + 0.5), panel.y + panel.h)],
-                   .white, width: 0.8, dashed: true)
-        }
-        drawColorbar(c, x: layout.barX, y: top, w: layout.barWidth, h: 2 * step + layout.h, low: 0, high: 1,
-                     label: narrow ? "probability" : "probability / one-hot", fontScale: layout.fontScale)
-    })
+    return [URL(fileURLWithPath: base + ".npy").lastPathComponent]
+        + (try writeFigure(to: base, formats: formats, width: layout.width, height: height) { c in
+            c.text(
+                narrow
+                    ? "\(recording.config.model.displayName), copy task, sample \(sample)"
+                    : "\(recording.config.model.displayName) on the copy task, test sample \(sample): recall of the ten digits after the delimiter",
+                x: Double(layout.width) / 2, y: 1.9 * f, size: f + 1, anchor: .middle, bold: true)
+            for (k, (title, values)) in panels.enumerated() {
+                var panel = Panel(
+                    x: layout.x, y: top + Double(k) * step, w: layout.w, h: layout.h,
+                    xAxis: Axis(k == 2 ? "time step t" : "", 0.5, Double(t) + 0.5),
+                    yAxis: Axis("token", -0.5, Double(classes) - 0.5, downward: true))
+                panel.fontScale = layout.fontScale
+                drawHeatmap(c, panel, values: values, rows: classes, cols: t, low: 0, high: 1)
+                panel.drawFrame(c, title: title)
+                let recall = task.recallPositions
+                c.line(
+                    [(panel.px(Double(recall.lowerBound) + 0.5), panel.y), (panel.px(Double(recall.lowerBound) + 0.5), panel.y + panel.h)],
+                    .white, width: 0.8, dashed: true)
+            }
+            drawColorbar(
+                c, x: layout.barX, y: top, w: layout.barWidth, h: 2 * step + layout.h, low: 0, high: 1,
+                label: narrow ? "probability" : "probability / one-hot", fontScale: layout.fontScale)
+        })
 }
 
 /// A chart's series as JSON beside its figure: name, colour and (x, y) points.
 func writeChartData(_ chart: LineChart, to path: String) throws {
     struct Series: Encodable { var name: String; var color: String; var dashed: Bool; var x: [Double]; var y: [Double] }
     struct Data: Encodable { var title: String; var x_label: String; var y_label: String; var series: [Series] }
-    let data = Data(title: chart.title, x_label: chart.xLabel, y_label: chart.yLabel,
-                    series: chart.series.map { Series(name: $0.name, color: $0.color.hexText, dashed: $0.dashed, x: $0.points.map(\.x), y: $0.points.map(\.y)) })
+    let data = Data(
+        title: chart.title, x_label: chart.xLabel, y_label: chart.yLabel,
+        series: chart.series.map {
+            Series(name: $0.name, color: $0.color.hexText, dashed: $0.dashed, x: $0.points.map(\.x), y: $0.points.map(\.y))
+        })
     try writeAtomically(Array(try WrnnJSON.encoder().encode(data)) + [10], to: path)
 }
 
@@ -518,7 +589,8 @@ public func parseMetrics(_ bytes: [UInt8], path: String) throws -> [MetricsPoint
 func runLabel(_ run: String) -> String {
     let name = URL(fileURLWithPath: run).lastPathComponent
     if let data = fileContents(atPath: run + "/config.json"),
-       let config = try? WrnnJSON.decoder().decode(TrainConfig.self, from: data) {
+        let config = try? WrnnJSON.decoder().decode(TrainConfig.self, from: data)
+    {
         return "\(name) (\(config.model.displayName))"
     }
     return name
@@ -571,8 +643,11 @@ func seedGroups(_ runs: [String], labels: [String]?) -> [(label: String, runs: [
         }
         let label = labels?[k] ?? runLabel(run)
         // a label the user gave keeps runs apart even when their configurations agree
-        if let g = groups.firstIndex(where: { $0.key == key && (labels == nil || $0.label == label) }) { groups[g].runs.append(run) }
-        else { groups.append((key, label, [run])) }
+        if let g = groups.firstIndex(where: { $0.key == key && (labels == nil || $0.label == label) }) {
+            groups[g].runs.append(run)
+        } else {
+            groups.append((key, label, [run]))
+        }
     }
     // without labels, a group of seeds is named by its model (its first run's directory when two
     // groups share a model)
@@ -584,7 +659,8 @@ func seedGroups(_ runs: [String], labels: [String]?) -> [(label: String, runs: [
 }
 
 /// The mean over runs at the x values every run has, and the lowest and highest there.
-func meanAndSpread(_ curves: [[(x: Double, y: Double)]]) -> (mean: [(x: Double, y: Double)], band: [(x: Double, low: Double, high: Double)]) {
+func meanAndSpread(_ curves: [[(x: Double, y: Double)]]) -> (mean: [(x: Double, y: Double)], band: [(x: Double, low: Double, high: Double)])
+{
     guard let first = curves.first else { return ([], []) }
     let shared = curves.dropFirst().reduce(Set(first.map(\.x))) { $0.intersection($1.map(\.x)) }
     var mean: [(x: Double, y: Double)] = [], band: [(x: Double, low: Double, high: Double)] = []
@@ -631,12 +707,16 @@ public func learningCurveChart(runs: [String], labels: [String]? = nil) throws -
         let color = runColors[k % runColors.count]
         let seeds = group.runs.count
         let test = meanAndSpread(tests)
-        var line = ChartSeries(name: "\(group.label) test\(seeds > 1 ? ", \(seeds) seeds" : "")", points: seeds > 1 ? test.mean : tests[0], color: color)
+        var line = ChartSeries(
+            name: "\(group.label) test\(seeds > 1 ? ", \(seeds) seeds" : "")", points: seeds > 1 ? test.mean : tests[0], color: color)
         line.pointMarkers = true
         if seeds > 1 { line.band = test.band }
         series.append(line)
         let train = seeds > 1 ? meanAndSpread(trains).mean : trains[0]
-        if !train.isEmpty { series.append(ChartSeries(name: "\(group.label) train\(seeds > 1 ? ", \(seeds) seeds" : "")", points: train, color: color, dashed: true)) }
+        if !train.isEmpty {
+            series.append(
+                ChartSeries(name: "\(group.label) train\(seeds > 1 ? ", \(seeds) seeds" : "")", points: train, color: color, dashed: true))
+        }
     }
     var chart = LineChart(title: "Learning curves", xLabel: xLabel, yLabel: yLabel, logY: true, series: series)
     if let first = runs.first { chart.references = lossReferences(first); chart.shortYLabel = shortPaperLossLabel(first) }
@@ -662,8 +742,9 @@ public func accuracyChart(runs: [String], labels: [String]? = nil) throws -> Lin
         }
         guard !curves.isEmpty else { continue }
         let spread = meanAndSpread(curves)
-        var line = ChartSeries(name: curves.count > 1 ? "\(group.label), \(curves.count) seeds" : group.label,
-                               points: curves.count > 1 ? spread.mean : curves[0], color: runColors[k % runColors.count])
+        var line = ChartSeries(
+            name: curves.count > 1 ? "\(group.label), \(curves.count) seeds" : group.label,
+            points: curves.count > 1 ? spread.mean : curves[0], color: runColors[k % runColors.count])
         line.pointMarkers = true
         if curves.count > 1 { line.band = spread.band }
         series.append(line)
@@ -677,8 +758,10 @@ public func accuracyChart(runs: [String], labels: [String]? = nil) throws -> Lin
 
 /// curves.{formats} and accuracy.{formats} for the runs, into `directory`.
 /// `size` nil: the screen layout.
-public func writeCurves(runs: [String], labels: [String]? = nil, to directory: String, formats: [FigureFormat],
-                        size: FigureSize? = nil) throws -> [String] {
+public func writeCurves(
+    runs: [String], labels: [String]? = nil, to directory: String, formats: [FigureFormat],
+    size: FigureSize? = nil
+) throws -> [String] {
     func write(_ chart: LineChart, _ base: String) throws -> [String] {
         if let size { return try chart.write(to: base, formats: formats, size: size) }
         return try chart.write(to: base, formats: formats)

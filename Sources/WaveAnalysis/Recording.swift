@@ -74,7 +74,7 @@ public struct Recording: Sendable {
                 let p = runner.output(step: r, row: row)
                 var values = (0..<out).map { p[$0] }
                 raw += values
-                if out > 1 {   // softmax
+                if out > 1 { // softmax
                     let m = values.max() ?? 0
                     let e = values.map { Foundation.exp($0 - m) }
                     let sum = e.reduce(0, +)
@@ -88,9 +88,10 @@ public struct Recording: Sendable {
             }
             states.append(h); outputs.append(y); inputs.append(x); targets.append(z); logits.append(raw)
         }
-        return Recording(config: config, step: loaded.header.step, samples: samples, length: task.length,
-                         channels: config.model.channels, ringSize: config.model.kind == .wrnn ? config.model.ringSize : n,
-                         states: states, outputs: outputs, logits: logits, inputs: inputs, targets: targets)
+        return Recording(
+            config: config, step: loaded.header.step, samples: samples, length: task.length,
+            channels: config.model.channels, ringSize: config.model.kind == .wrnn ? config.model.ringSize : n,
+            states: states, outputs: outputs, logits: logits, inputs: inputs, targets: targets)
     }
 
     /// The space-time map of one sample and channel: [T, ringSize] (time x neurons).

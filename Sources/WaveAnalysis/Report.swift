@@ -8,7 +8,8 @@ import WaveTraining
 public func ensureAnalysis(_ run: String, seed: UInt64? = nil) throws -> AnalysisSummary {
     let path = run + "/analysis/analysis.json"
     if let data = fileContents(atPath: path),
-       let summary = try? WrnnJSON.decoder().decode(AnalysisSummary.self, from: data) {
+        let summary = try? WrnnJSON.decoder().decode(AnalysisSummary.self, from: data)
+    {
         return summary
     }
     let recording = try Recording.record(runDirectory: run, samples: [0])
@@ -71,16 +72,19 @@ public func writeReport(runs paths: [String], to path: String, seed: UInt64? = n
         let analysis: AnalysisSummary
         if let scale {
             analysisDirectory = scratch + "/\(k)"
-            analysis = try writeFigures(try Recording.record(runDirectory: run, samples: [0]), channels: nil, runDirectory: run,
-                                        into: analysisDirectory, seed: seed, scale: scale)
+            analysis = try writeFigures(
+                try Recording.record(runDirectory: run, samples: [0]), channels: nil, runDirectory: run,
+                into: analysisDirectory, seed: seed, scale: scale)
         } else {
             analysis = try ensureAnalysis(run, seed: seed)
         }
         let config = try WrnnJSON.decoder().decode(TrainConfig.self, from: Data(try readFileBytes(run + "/config.json").get()))
         let summary = fileContents(atPath: run + "/summary.json").flatMap { try? WrnnJSON.decoder().decode(TrainSummary.self, from: $0) }
         let command = fileContents(atPath: run + "/command.json").flatMap { try? WrnnJSON.decoder().decode(RunCommand.self, from: $0) }
-        runs.append(ReportRun(path: run, label: labels[k], config: config, summary: summary, analysis: analysis,
-                              analysisDirectory: analysisDirectory, metrics: try readMetrics(run), command: command))
+        runs.append(
+            ReportRun(
+                path: run, label: labels[k], config: config, summary: summary, analysis: analysis,
+                analysisDirectory: analysisDirectory, metrics: try readMetrics(run), command: command))
     }
 
     var comparison = ""
@@ -88,7 +92,8 @@ public func writeReport(runs paths: [String], to path: String, seed: UInt64? = n
         var rows = ""
         for (k, r) in runs.enumerated() {
             let last = r.metrics.last
-            rows += "<tr><td><span class=\"swatch\" style=\"background:\(runColors[k % runColors.count].hexText)\"></span>\(escapeXML(r.label))</td>"
+            rows +=
+                "<tr><td><span class=\"swatch\" style=\"background:\(runColors[k % runColors.count].hexText)\"></span>\(escapeXML(r.label))</td>"
                 + "<td>\(r.config.model.displayName)</td><td>\(grouped(r.config.model.parameterCount))</td>"
                 + "<td>\(last.map { formatLoss($0.testLoss) } ?? "–")</td><td>\(last?.recallAccuracy.map { String(format: "%.1f%%", $0 * 100) } ?? last?.accuracy.map { String(format: "%.2f%%", $0 * 100) } ?? "–")</td>"
                 + "<td>\(r.summary?.solvedAt.map(String.init) ?? "–")</td>"
@@ -96,9 +101,11 @@ public func writeReport(runs paths: [String], to path: String, seed: UInt64? = n
         }
         var figures = ""
         let curves = try learningCurveChart(runs: runs.map(\.path), labels: runs.map(\.label))
-        figures += "<figure><img src=\"\(try svgDataURI({ curves.draw(on: $0) }, width: 760, height: 400))\" alt=\"learning curves\"><figcaption>Loss of every run in the paper's units (test solid, train dashed).</figcaption></figure>"
+        figures +=
+            "<figure><img src=\"\(try svgDataURI({ curves.draw(on: $0) }, width: 760, height: 400))\" alt=\"learning curves\"><figcaption>Loss of every run in the paper's units (test solid, train dashed).</figcaption></figure>"
         if let accuracy = try accuracyChart(runs: runs.map(\.path), labels: runs.map(\.label)) {
-            figures += "<figure><img src=\"\(try svgDataURI({ accuracy.draw(on: $0) }, width: 760, height: 400))\" alt=\"accuracy\"><figcaption>Recall or test accuracy against step, with the chance level.</figcaption></figure>"
+            figures +=
+                "<figure><img src=\"\(try svgDataURI({ accuracy.draw(on: $0) }, width: 760, height: 400))\" alt=\"accuracy\"><figcaption>Recall or test accuracy against step, with the chance level.</figcaption></figure>"
         }
         // accuracy against parameters only where a model comes in several sizes (the paper's Figure 7)
         let byModel = Dictionary(grouping: runs.indices, by: { runs[$0].config.model.kind })
@@ -106,64 +113,75 @@ public func writeReport(runs paths: [String], to path: String, seed: UInt64? = n
             var series: [ChartSeries] = []
             for (kind, indices) in byModel.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
                 let points = indices.compactMap { i -> (x: Double, y: Double)? in
-                    (runs[i].metrics.last?.accuracy ?? runs[i].metrics.last?.recallAccuracy).map { (Double(runs[i].config.model.parameterCount), 100 * $0) }
+                    (runs[i].metrics.last?.accuracy ?? runs[i].metrics.last?.recallAccuracy).map {
+                        (Double(runs[i].config.model.parameterCount), 100 * $0)
+                    }
                 }.sorted { $0.x < $1.x }
-                if !points.isEmpty { series.append(ChartSeries(name: runs[indices[0]].config.model.displayName, points: points,
-                                                               color: runColors[indices[0] % runColors.count])) }
+                if !points.isEmpty {
+                    series.append(
+                        ChartSeries(
+                            name: runs[indices[0]].config.model.displayName, points: points,
+                            color: runColors[indices[0] % runColors.count]))
+                }
                 _ = kind
             }
-            var chart = LineChart(title: "Accuracy against parameter count", xLabel: "parameters (log scale)", yLabel: "final accuracy (%)",
-                                  logX: true, series: series)
+            var chart = LineChart(
+                title: "Accuracy against parameter count", xLabel: "parameters (log scale)", yLabel: "final accuracy (%)",
+                logX: true, series: series)
             chart.yRange = (0, 100)
-            figures += "<figure><img src=\"\(try svgDataURI({ chart.draw(on: $0) }, width: 760, height: 400))\" alt=\"accuracy against parameters\"><figcaption>Final accuracy against parameter count, one line per model (the paper's Figure 7).</figcaption></figure>"
+            figures +=
+                "<figure><img src=\"\(try svgDataURI({ chart.draw(on: $0) }, width: 760, height: 400))\" alt=\"accuracy against parameters\"><figcaption>Final accuracy against parameter count, one line per model (the paper's Figure 7).</figcaption></figure>"
         }
         if let wave = runs.first(where: { $0.config.model.kind == .wrnn }),
-           let plain = runs.first(where: { $0.config.model.kind == .irnn && $0.config.task == wave.config.task }) {
+            let plain = runs.first(where: { $0.config.model.kind == .irnn && $0.config.task == wave.config.task })
+        {
             let base = NSTemporaryDirectory() + "wrnn-figure2-\(UUID().uuidString)"
             defer { unlink(base + ".png") }
             var options = Figure2Options()
             options.scale = scale ?? .panel
-            _ = try writeFigure2(wave: try Recording.record(runDirectory: wave.path, samples: [0]),
-                                 plain: try Recording.record(runDirectory: plain.path, samples: [0]), to: base, formats: [.png], options: options)
+            _ = try writeFigure2(
+                wave: try Recording.record(runDirectory: wave.path, samples: [0]),
+                plain: try Recording.record(runDirectory: plain.path, samples: [0]), to: base, formats: [.png], options: options)
             let data = fileContents(atPath: base + ".png") ?? Data()
-            figures += "<figure class=\"wide\"><img src=\"data:image/png;base64,\(data.base64EncodedString())\" alt=\"Figure 2\"><figcaption>The paper's Figure 2: \(escapeXML(wave.label)) against \(escapeXML(plain.label)), \(scale.map(scaleWords) ?? "each panel on its own colour range"); the wRNN's ring with the strongest diagonal power, the iRNN's neurons sorted by onset.</figcaption></figure>"
+            figures +=
+                "<figure class=\"wide\"><img src=\"data:image/png;base64,\(data.base64EncodedString())\" alt=\"Figure 2\"><figcaption>The paper's Figure 2: \(escapeXML(wave.label)) against \(escapeXML(plain.label)), \(scale.map(scaleWords) ?? "each panel on its own colour range"); the wRNN's ring with the strongest diagonal power, the iRNN's neurons sorted by onset.</figcaption></figure>"
         }
         comparison = """
-        <h2>Comparison</h2>
-        <div class="table-wrap"><table><tr><th>run</th><th>model</th><th>parameters</th><th>test loss</th><th>recall / accuracy</th><th>solved at</th><th>diagonal power</th><th>wave speed (neurons / step)</th></tr>
-        \(rows)</table></div>
-        <div class="figures">\(figures)</div>
-        """
+            <h2>Comparison</h2>
+            <div class="table-wrap"><table><tr><th>run</th><th>model</th><th>parameters</th><th>test loss</th><th>recall / accuracy</th><th>solved at</th><th>diagonal power</th><th>wave speed (neurons / step)</th></tr>
+            \(rows)</table></div>
+            <div class="figures">\(figures)</div>
+            """
     }
 
     let html = """
-    <!DOCTYPE html>
-    <html lang="en"><head><meta charset="utf-8">
-    <meta name="viewport" content="width=device-width, initial-scale=1">
-    <title>Wave-RNN report (traveling-wave RNNs, Keller et al. ICLR 2024): \(runs.count) run\(runs.count == 1 ? "" : "s")</title>
-    <style>
-    * { box-sizing: border-box; }
-    body { font-family: "DejaVu Sans", Helvetica, Arial, sans-serif; margin: 0 auto; padding: 16px; max-width: 1400px; color: #222; background: #fafafa; line-height: 1.4; }
-    h1 { font-size: 24px; margin: 8px 0 4px; } h2 { border-bottom: 2px solid #ddd; padding-bottom: 4px; margin-top: 32px; font-size: 20px; }
-    .table-wrap { overflow-x: auto; max-width: 100%; }
-    table { border-collapse: collapse; margin: 8px 0 16px; background: white; }
-    td, th { border: 1px solid #ddd; padding: 4px 10px; text-align: left; font-size: 14px; vertical-align: top; }
-    th { background: #f0f0f0; white-space: nowrap; }
-    code { font-size: 13px; word-break: break-all; }
-    .figures { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 520px), 1fr)); gap: 16px; }
-    figure { margin: 0; background: white; border: 1px solid #e2e2e2; padding: 8px; min-width: 0; }
-    figure.wide { grid-column: 1 / -1; }
-    figure img { display: block; width: 100%; height: auto; }
-    figcaption { font-size: 13px; color: #555; margin-top: 6px; }
-    .note { color: #555; font-size: 14px; }
-    .swatch { display: inline-block; width: 10px; height: 10px; margin-right: 6px; border-radius: 2px; }
-    </style></head><body>
-    <h1>Wave-RNN report</h1>
-    <p class="note">Traveling-wave recurrent networks (wRNN, Keller, Muller, Sejnowski &amp; Welling, ICLR 2024), made with wrnn \(WrnnVersion.text) on \(ISO8601DateFormatter().string(from: Date())); \(runs.count) run\(runs.count == 1 ? "" : "s"). Space-time maps show one ring's neurons down the page and time across it: diagonal bands are traveling waves. Spectra are log<sub>10</sub> |FFT2| of a map over |FFT2| of the same map with its time steps shuffled, spatial frequency up, temporal frequency across, zero marked; the zero temporal-frequency column is grey because the shuffle cannot change it.</p>
-    \(comparison)
-    \(try runs.enumerated().map { try runSection($0.element, color: runColors[$0.offset % runColors.count]) }.joined(separator: "\n"))
-    </body></html>
-    """
+        <!DOCTYPE html>
+        <html lang="en"><head><meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>Wave-RNN report (traveling-wave RNNs, Keller et al. ICLR 2024): \(runs.count) run\(runs.count == 1 ? "" : "s")</title>
+        <style>
+        * { box-sizing: border-box; }
+        body { font-family: "DejaVu Sans", Helvetica, Arial, sans-serif; margin: 0 auto; padding: 16px; max-width: 1400px; color: #222; background: #fafafa; line-height: 1.4; }
+        h1 { font-size: 24px; margin: 8px 0 4px; } h2 { border-bottom: 2px solid #ddd; padding-bottom: 4px; margin-top: 32px; font-size: 20px; }
+        .table-wrap { overflow-x: auto; max-width: 100%; }
+        table { border-collapse: collapse; margin: 8px 0 16px; background: white; }
+        td, th { border: 1px solid #ddd; padding: 4px 10px; text-align: left; font-size: 14px; vertical-align: top; }
+        th { background: #f0f0f0; white-space: nowrap; }
+        code { font-size: 13px; word-break: break-all; }
+        .figures { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 520px), 1fr)); gap: 16px; }
+        figure { margin: 0; background: white; border: 1px solid #e2e2e2; padding: 8px; min-width: 0; }
+        figure.wide { grid-column: 1 / -1; }
+        figure img { display: block; width: 100%; height: auto; }
+        figcaption { font-size: 13px; color: #555; margin-top: 6px; }
+        .note { color: #555; font-size: 14px; }
+        .swatch { display: inline-block; width: 10px; height: 10px; margin-right: 6px; border-radius: 2px; }
+        </style></head><body>
+        <h1>Wave-RNN report</h1>
+        <p class="note">Traveling-wave recurrent networks (wRNN, Keller, Muller, Sejnowski &amp; Welling, ICLR 2024), made with wrnn \(WrnnVersion.text) on \(ISO8601DateFormatter().string(from: Date())); \(runs.count) run\(runs.count == 1 ? "" : "s"). Space-time maps show one ring's neurons down the page and time across it: diagonal bands are traveling waves. Spectra are log<sub>10</sub> |FFT2| of a map over |FFT2| of the same map with its time steps shuffled, spatial frequency up, temporal frequency across, zero marked; the zero temporal-frequency column is grey because the shuffle cannot change it.</p>
+        \(comparison)
+        \(try runs.enumerated().map { try runSection($0.element, color: runColors[$0.offset % runColors.count]) }.joined(separator: "\n"))
+        </body></html>
+        """
     try writeAtomically(html, to: path)
 }
 
@@ -188,41 +206,70 @@ func runSection(_ run: ReportRun, color: Color) throws -> String {
         let s = channel.sample, c = channel.channel
         let ring = config.model.kind == .wrnn ? "ring \(c)" : "all neurons (one ring)"
         if let image = embed("spacetime_s\(s)_c\(c).png", mime: "image/png") {
-            figures.append("<figure><img src=\"\(image)\" alt=\"space-time map\"><figcaption>Hidden state, test sample \(s), \(ring).</figcaption></figure>")
+            figures.append(
+                "<figure><img src=\"\(image)\" alt=\"space-time map\"><figcaption>Hidden state, test sample \(s), \(ring).</figcaption></figure>"
+            )
         }
         if let image = embed("spacetime_sorted_s\(s)_c\(c).png", mime: "image/png") {
-            figures.append("<figure><img src=\"\(image)\" alt=\"sorted space-time map\"><figcaption>The same map with neurons sorted by the time of their largest activation (onset): even sorted, no bands.</figcaption></figure>")
+            figures.append(
+                "<figure><img src=\"\(image)\" alt=\"sorted space-time map\"><figcaption>The same map with neurons sorted by the time of their largest activation (onset): even sorted, no bands.</figcaption></figure>"
+            )
         }
         if let image = embed("spectrum_s\(s)_c\(c).png", mime: "image/png") {
-            figures.append("<figure><img src=\"\(image)\" alt=\"normalised spectrum\"><figcaption>Normalised 2-D spectrum, test sample \(s), \(ring): diagonal power \(String(format: "%.2f", channel.diagonalPower)), estimated speed \(String(format: "%.2f", channel.speed)) neurons / step.</figcaption></figure>")
+            figures.append(
+                "<figure><img src=\"\(image)\" alt=\"normalised spectrum\"><figcaption>Normalised 2-D spectrum, test sample \(s), \(ring): diagonal power \(String(format: "%.2f", channel.diagonalPower)), estimated speed \(String(format: "%.2f", channel.speed)) neurons / step.</figcaption></figure>"
+            )
         }
     }
     if let gif = embed("hidden_s0.gif", mime: "image/gif") {
-        figures.append("<figure><img src=\"\(gif)\" alt=\"hidden state over time\"><figcaption>Hidden state over time, test sample 0: each row is a ring, the counter is the time step.</figcaption></figure>")
+        figures.append(
+            "<figure><img src=\"\(gif)\" alt=\"hidden state over time\"><figcaption>Hidden state over time, test sample 0: each row is a ring, the counter is the time step.</figcaption></figure>"
+        )
     }
     if let panel = embed("copy_io_s0.png", mime: "image/png") {
-        figures.append("<figure><img src=\"\(panel)\" alt=\"copy task\"><figcaption>Copy task, test sample 0: input tokens, the model's output and the target against time; the dashed line marks the start of the recall.</figcaption></figure>")
+        figures.append(
+            "<figure><img src=\"\(panel)\" alt=\"copy task\"><figcaption>Copy task, test sample 0: input tokens, the model's output and the target against time; the dashed line marks the start of the recall.</figcaption></figure>"
+        )
     }
     let curves = try learningCurveChart(runs: [run.path], labels: [run.label])
     curves.series.indices.forEach { _ in }
     var coloured = curves
-    coloured.series = curves.series.map { var s = $0; s.color = color; return s }
-    figures.append("<figure><img src=\"\(try svgDataURI({ coloured.draw(on: $0) }, width: 760, height: 400))\" alt=\"learning curves\"><figcaption>Learning curves in the paper's units (test solid, train dashed).</figcaption></figure>")
+    coloured.series = curves.series.map {
+        var s = $0; s.color = color; return s
+    }
+    figures.append(
+        "<figure><img src=\"\(try svgDataURI({ coloured.draw(on: $0) }, width: 760, height: 400))\" alt=\"learning curves\"><figcaption>Learning curves in the paper's units (test solid, train dashed).</figcaption></figure>"
+    )
     if var accuracy = try accuracyChart(runs: [run.path], labels: [run.label]) {
-        accuracy.series = accuracy.series.map { var s = $0; s.color = color; return s }
-        figures.append("<figure><img src=\"\(try svgDataURI({ accuracy.draw(on: $0) }, width: 760, height: 400))\" alt=\"accuracy\"><figcaption>Accuracy against step, with the chance level.</figcaption></figure>")
+        accuracy.series = accuracy.series.map {
+            var s = $0; s.color = color; return s
+        }
+        figures.append(
+            "<figure><img src=\"\(try svgDataURI({ accuracy.draw(on: $0) }, width: 760, height: 400))\" alt=\"accuracy\"><figcaption>Accuracy against step, with the chance level.</figcaption></figure>"
+        )
     }
 
     var numbers = "<tr><th>parameters</th><td>\(escapeXML(config.model.parameterBreakdown))</td></tr>"
-    numbers += "<tr><th>evaluation</th><td>every \(grouped(config.evalEvery)) steps on a fixed test set of \(grouped(config.testSize)) sequences</td></tr>"
+    numbers +=
+        "<tr><th>evaluation</th><td>every \(grouped(config.evalEvery)) steps on a fixed test set of \(grouped(config.testSize)) sequences</td></tr>"
     if let summary = run.summary {
         numbers += "<tr><th>status</th><td>\(summary.status ?? (summary.diverged ? "diverged" : "complete"))</td></tr>"
-        numbers += "<tr><th>steps</th><td>\(grouped(summary.steps)) in \(formatDuration(summary.seconds)) (\(String(format: "%.1f", summary.stepsPerSecond)) steps/s)</td></tr>"
+        numbers +=
+            "<tr><th>steps</th><td>\(grouped(summary.steps)) in \(formatDuration(summary.seconds)) (\(String(format: "%.1f", summary.stepsPerSecond)) steps/s)</td></tr>"
         numbers += "<tr><th>final train loss</th><td>\(formatLoss(summary.trainLoss))</td></tr>"
-        numbers += "<tr><th>test loss</th><td>\(formatLoss(summary.testLoss))\(summary.testLossPerBatch.map { " (cross-entropy / 50, the authors' test figure: \(formatLoss($0)))" } ?? "")</td></tr>"
-        if let recall = summary.recallAccuracy { numbers += "<tr><th>recall accuracy</th><td>\(String(format: "%.1f%%", recall * 100))</td></tr>" }
-        if let accuracy = summary.testAccuracy { numbers += "<tr><th>test accuracy</th><td>\(String(format: "%.2f%%", accuracy * 100))\(summary.testAccuracyAtBestValidation.map { String(format: " (%.2f%% at the best validation accuracy)", $0 * 100) } ?? "")</td></tr>" }
-        if config.task.kind == .adding { numbers += "<tr><th>solved at</th><td>\(summary.solvedAt.map(String.init) ?? "never") \(config.followsAuthors ? "(iteration i whose training-batch MSE was &le; 0.05, at a log step)" : "(test MSE &le; 0.05)")</td></tr>" }
+        numbers +=
+            "<tr><th>test loss</th><td>\(formatLoss(summary.testLoss))\(summary.testLossPerBatch.map { " (cross-entropy / 50, the authors' test figure: \(formatLoss($0)))" } ?? "")</td></tr>"
+        if let recall = summary.recallAccuracy {
+            numbers += "<tr><th>recall accuracy</th><td>\(String(format: "%.1f%%", recall * 100))</td></tr>"
+        }
+        if let accuracy = summary.testAccuracy {
+            numbers +=
+                "<tr><th>test accuracy</th><td>\(String(format: "%.2f%%", accuracy * 100))\(summary.testAccuracyAtBestValidation.map { String(format: " (%.2f%% at the best validation accuracy)", $0 * 100) } ?? "")</td></tr>"
+        }
+        if config.task.kind == .adding {
+            numbers +=
+                "<tr><th>solved at</th><td>\(summary.solvedAt.map(String.init) ?? "never") \(config.followsAuthors ? "(iteration i whose training-batch MSE was &le; 0.05, at a log step)" : "(test MSE &le; 0.05)")</td></tr>"
+        }
     }
     if config.task.kind == .copy {
         let perfect = run.metrics.first { ($0.recallAccuracy ?? 0) >= 1 }.map { "step \(grouped($0.step))" } ?? "not reached"
@@ -235,14 +282,14 @@ func runSection(_ run: ReportRun, color: Color) throws -> String {
         numbers += "<tr><th>tool</th><td>wrnn \(escapeXML(command.version))</td></tr>"
     }
     return """
-    <h2><span class="swatch" style="background:\(color.hexText)"></span>\(escapeXML(run.label))</h2>
-    <p class="note">Run directory: <code>\(escapeXML(URL(fileURLWithPath: run.path).standardizedFileURL.path))</code></p>
-    <div class="table-wrap"><table>
-    <tr><th>task</th><td>\(escapeXML(config.task.summaryLine))</td></tr>
-    <tr><th>model</th><td>\(escapeXML(config.model.summaryLine))</td></tr>
-    <tr><th>training</th><td>\(config.optimisationLine), \(config.threads) threads</td></tr>
-    \(numbers)
-    </table></div>
-    <div class="figures">\(figures.joined(separator: "\n"))</div>
-    """
+        <h2><span class="swatch" style="background:\(color.hexText)"></span>\(escapeXML(run.label))</h2>
+        <p class="note">Run directory: <code>\(escapeXML(URL(fileURLWithPath: run.path).standardizedFileURL.path))</code></p>
+        <div class="table-wrap"><table>
+        <tr><th>task</th><td>\(escapeXML(config.task.summaryLine))</td></tr>
+        <tr><th>model</th><td>\(escapeXML(config.model.summaryLine))</td></tr>
+        <tr><th>training</th><td>\(config.optimisationLine), \(config.threads) threads</td></tr>
+        \(numbers)
+        </table></div>
+        <div class="figures">\(figures.joined(separator: "\n"))</div>
+        """
 }

@@ -1,4 +1,3 @@
-
 /// Adam with PyTorch's defaults (beta1 0.9, beta2 0.999, eps 1e-8) and bias correction:
 /// m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;
 /// p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
@@ -25,9 +24,10 @@ public final class Adam: @unchecked Sendable {
         var start = 0
         for range in frozen.sorted(by: { $0.lowerBound < $1.lowerBound }) + [params.count..<params.count] {
             if range.lowerBound > start {
-                Float.adamUpdate(params: params.pointer + start, m: m.pointer + start, v: v.pointer + start,
-                                 grads: grads.pointer + start, count: range.lowerBound - start,
-                                 learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, step: step)
+                Float.adamUpdate(
+                    params: params.pointer + start, m: m.pointer + start, v: v.pointer + start,
+                    grads: grads.pointer + start, count: range.lowerBound - start,
+                    learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, step: step)
             }
             start = max(start, range.upperBound)
         }

@@ -16,9 +16,10 @@ func errnoText(_ code: Int32 = errno) -> String { String(cString: strerror(code)
 /// directory at `path` is refused with 73, before anything is written.
 public func refuseNonRegularOutput(_ path: String) throws {
     var info = stat()
-    guard stat(path, &info) == 0 else { return }   // absent: fine (a dangling link too)
+    guard stat(path, &info) == 0 else { return } // absent: fine (a dangling link too)
     guard (info.st_mode & S_IFMT) != S_IFREG else { return }
-    throw WrnnError("cannot create \(path): it is \(fileKind(info.st_mode)), not a file this command may replace; choose another path", exitCode: 73)
+    throw WrnnError(
+        "cannot create \(path): it is \(fileKind(info.st_mode)), not a file this command may replace; choose another path", exitCode: 73)
 }
 
 /// "a FIFO", "a directory", "a device", "a socket" for a stat mode that is not a regular file's.
@@ -61,7 +62,8 @@ public func commitTemporary(_ temporary: String, to path: String, keepingPreviou
     guard dfd >= 0 else { throw WrnnError.io("cannot open directory \(directory) to make \(path) durable: \(errnoText())") }
     defer { close(dfd) }
     guard fsync(dfd) == 0 else {
-        throw WrnnError.io("cannot fsync directory \(directory) after writing \(path) (the file is in place, its durability unconfirmed): \(errnoText())")
+        throw WrnnError.io(
+            "cannot fsync directory \(directory) after writing \(path) (the file is in place, its durability unconfirmed): \(errnoText())")
     }
 }
 
@@ -73,8 +75,9 @@ public func writeAtomically(_ bytes: [UInt8], to path: String, keepingPreviousAs
     guard fd >= 0 else {
         let code = errno
         // cannot create the output at all (permissions, read-only, no such directory): 73; otherwise I/O, 74
-        throw WrnnError("cannot create \(temporary): \(errnoText(code))",
-                        exitCode: code == EACCES || code == EPERM || code == EROFS || code == ENOENT || code == ENOTDIR ? 73 : 74)
+        throw WrnnError(
+            "cannot create \(temporary): \(errnoText(code))",
+            exitCode: code == EACCES || code == EPERM || code == EROFS || code == ENOENT || code == ENOTDIR ? 73 : 74)
     }
     var written = 0
     let code: Int32 = bytes.withUnsafeBytes { raw in
@@ -138,9 +141,12 @@ public func readFileBytes(_ path: String, what: String = "", maximumBytes: Int =
     defer { close(fd) }
     var info = stat()
     guard fstat(fd, &info) == 0 else { return .failure(.io("cannot read \(label): \(errnoText())")) }
-    guard (info.st_mode & S_IFMT) == S_IFREG else { return .failure(.missing("\(label) is \(fileKind(info.st_mode)), not a regular file; give a file")) }
+    guard (info.st_mode & S_IFMT) == S_IFREG else {
+        return .failure(.missing("\(label) is \(fileKind(info.st_mode)), not a regular file; give a file"))
+    }
     guard info.st_size <= maximumBytes else {
-        return .failure(.data("\(label) is \(info.st_size) bytes, more than the \(maximumBytes) such a file can hold; is it the right file?"))
+        return .failure(
+            .data("\(label) is \(info.st_size) bytes, more than the \(maximumBytes) such a file can hold; is it the right file?"))
     }
     var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
     var done = 0
@@ -161,8 +167,9 @@ public func makeDirectories(_ path: String) throws {
         prefix += "/" + component
         if mkdir(prefix, 0o755) != 0 && errno != EEXIST {
             let code = errno
-            throw WrnnError("cannot create directory \(prefix): \(errnoText(code))",
-                            exitCode: code == EACCES || code == EPERM || code == EROFS || code == ENOTDIR ? 73 : 74)
+            throw WrnnError(
+                "cannot create directory \(prefix): \(errnoText(code))",
+                exitCode: code == EACCES || code == EPERM || code == EROFS || code == ENOTDIR ? 73 : 74)
         }
     }
     var info = stat()
@@ -184,7 +191,9 @@ public func refuseOutputOverInput(_ output: String, inputs: [String]) throws {
     }
     let target = resolved(output)
     if let input = inputs.first(where: { access($0, F_OK) == 0 && resolved($0) == target }) {
-        throw WrnnError("cannot write \(output): it is \(input == output ? "" : "\(input), ")one of this command's inputs; choose another path", exitCode: 73)
+        throw WrnnError(
+            "cannot write \(output): it is \(input == output ? "" : "\(input), ")one of this command's inputs; choose another path",
+            exitCode: 73)
     }
 }
 

@@ -20,8 +20,9 @@ public func sgemm(
 ) {
     guard m > 0, n > 0 else { return }
     if k == 0 { scaleInPlace(c, ldc: ldc, m: m, n: n, beta: beta); return }
-    cblas_sgemm(CblasRowMajor, transA.cblas, transB.cblas, Int32(m), Int32(n), Int32(k),
-                alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    cblas_sgemm(
+        CblasRowMajor, transA.cblas, transB.cblas, Int32(m), Int32(n), Int32(k),
+        alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
 }
 
 /// Double-precision twin of `sgemm`, used by the gradient checks.
@@ -34,8 +35,9 @@ public func dgemm(
 ) {
     guard m > 0, n > 0 else { return }
     if k == 0 { scaleInPlace(c, ldc: ldc, m: m, n: n, beta: beta); return }
-    cblas_dgemm(CblasRowMajor, transA.cblas, transB.cblas, Int32(m), Int32(n), Int32(k),
-                alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    cblas_dgemm(
+        CblasRowMajor, transA.cblas, transB.cblas, Int32(m), Int32(n), Int32(k),
+        alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
 }
 
 private func scaleInPlace<T: BinaryFloatingPoint>(_ c: UnsafeMutablePointer<T>, ldc: Int, m: Int, n: Int, beta: T) {

@@ -19,8 +19,9 @@ public final class Buffer<T>: @unchecked Sendable {
     /// All-zero bytes, written by memset (the generic initialiser would go element by element).
     public init(zeroBytes count: Int) {
         self.count = count
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * MemoryLayout<T>.stride,
-                                                   alignment: max(64, MemoryLayout<T>.alignment))
+        let raw = UnsafeMutableRawPointer.allocate(
+            byteCount: max(count, 1) * MemoryLayout<T>.stride,
+            alignment: max(64, MemoryLayout<T>.alignment))
         memset(raw, 0, max(count, 1) * MemoryLayout<T>.stride)
         pointer = raw.bindMemory(to: T.self, capacity: max(count, 1))
     }

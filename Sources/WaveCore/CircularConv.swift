@@ -42,8 +42,10 @@ public struct ConvEpilogue<T: Scalar> {
     public var activationOutput: UnsafePointer<T>?
     public var columnSums: UnsafeMutablePointer<T>?
 
-    public init(_ mode: Mode, addend: UnsafePointer<T>? = nil, bias: UnsafePointer<T>? = nil,
-                activationOutput: UnsafePointer<T>? = nil, columnSums: UnsafeMutablePointer<T>? = nil) {
+    public init(
+        _ mode: Mode, addend: UnsafePointer<T>? = nil, bias: UnsafePointer<T>? = nil,
+        activationOutput: UnsafePointer<T>? = nil, columnSums: UnsafeMutablePointer<T>? = nil
+    ) {
         self.mode = mode; self.addend = addend; self.bias = bias
         self.activationOutput = activationOutput; self.columnSums = columnSums
     }
@@ -82,8 +84,10 @@ public struct ConvEpilogue<T: Scalar> {
 /// kernel window is a contiguous, in-bounds read.
 /// (channelStride apart when the rows are longer than padStride: rings laid end to end.)
 @inline(__always)
-func fillWrapped<T: Scalar>(_ pad: UnsafeMutablePointer<T>, padStride: Int, _ input: UnsafePointer<T>,
-                    channels: Int, n: Int, half: Int, channelStride: Int? = nil) {
+func fillWrapped<T: Scalar>(
+    _ pad: UnsafeMutablePointer<T>, padStride: Int, _ input: UnsafePointer<T>,
+    channels: Int, n: Int, half: Int, channelStride: Int? = nil
+) {
     let start = ((-half) % n + n) % n
     for ch in 0..<channels {
         let src = input + ch * n
@@ -114,9 +118,11 @@ func copyValues<T: Scalar>(_ dst: UnsafeMutablePointer<T>, _ src: UnsafePointer<
 /// sums sit in `raw` (row stride `rawStride`): one vectorised pass per row block, so the
 /// per-value work is amortised over whole rings.
 @inline(__always)
-func finishRows<T: Scalar>(_ out: UnsafeMutablePointer<T>, raw: UnsafeMutablePointer<T>, rawStride: Int,
-                           rows: Int, firstRow o0: Int, batchRow b: Int, channelsOut cOut: Int, ringSize n: Int,
-                           _ e: ConvEpilogue<T>) {
+func finishRows<T: Scalar>(
+    _ out: UnsafeMutablePointer<T>, raw: UnsafeMutablePointer<T>, rawStride: Int,
+    rows: Int, firstRow o0: Int, batchRow b: Int, channelsOut cOut: Int, ringSize n: Int,
+    _ e: ConvEpilogue<T>
+) {
     let vectorEnd = n / 8 * 8
     for r in 0..<rows {
         let index = (b * cOut + o0 + r) * n, biasIndex = (o0 + r) * n
@@ -161,8 +167,9 @@ func circularConvForwardFast<T: Scalar>(
 ) {
     #if arch(x86_64)
     if T.self == Float.self && KernelPath.current == .avx512 {
-        circularConvForwardColumns(out: out, input: input, weight: weight, scratch: scratch, batch: batch,
-                                   channelsOut: cOut, channelsIn: cIn, ringSize: n, kernel: f, epilogue: e)
+        circularConvForwardColumns(
+            out: out, input: input, weight: weight, scratch: scratch, batch: batch,
+            channelsOut: cOut, channelsIn: cIn, ringSize: n, kernel: f, epilogue: e)
         return
     }
     #endif
@@ -170,8 +177,8 @@ func circularConvForwardFast<T: Scalar>(
     let padStride = circularPadStride(ringSize: n, kernel: f)
     let chunked = (n + 15) / 16 * 16
     let wStride = cIn * f
-    let raw = scratch                  // [6, chunked] raw sums of one row block
-    let pad = scratch + 6 * chunked    // [cIn, padStride] wrapped input rings
+    let raw = scratch // [6, chunked] raw sums of one row block
+    let pad = scratch + 6 * chunked // [cIn, padStride] wrapped input rings
     for b in 0..<batch {
         fillWrapped(pad, padStride: padStride, input + b * cIn * n, channels: cIn, n: n, half: half)
         var o0 = 0
@@ -243,8 +250,9 @@ func circularConvForwardFast<T: Scalar>(
                     i0 += 16
                 }
             }
-            finishRows(out, raw: raw, rawStride: chunked, rows: rows, firstRow: o0, batchRow: b,
-                       channelsOut: cOut, ringSize: n, e)
+            finishRows(
+                out, raw: raw, rawStride: chunked, rows: rows, firstRow: o0, batchRow: b,
+                channelsOut: cOut, ringSize: n, e)
             o0 += rows
         }
     }
@@ -261,8 +269,9 @@ func circularConvWeightGradFast<T: Scalar>(
 ) {
     #if arch(x86_64)
     if T.self == Float.self && KernelPath.current == .avx512 {
-        circularConvWeightGradColumns(dweight: dweight, dout: dout, input: input, scratch: scratch, batch: batch,
-                                      channelsOut: cOut, channelsIn: cIn, ringSize: n, kernel: f)
+        circularConvWeightGradColumns(
+            dweight: dweight, dout: dout, input: input, scratch: scratch, batch: batch,
+            channelsOut: cOut, channelsIn: cIn, ringSize: n, kernel: f)
         return
     }
     #endif
@@ -361,20 +370,22 @@ func circularConvForwardColumns<T: Scalar>(
     epilogue e: ConvEpilogue<T>
 ) {
     guard n % 16 == 0 else {
-        circularConvForwardGrouped(out: out, input: input, weight: weight, scratch: scratch, batch: batch,
-                                   channelsOut: cOut, channelsIn: cIn, ringSize: n, kernel: f, epilogue: e)
+        circularConvForwardGrouped(
+            out: out, input: input, weight: weight, scratch: scratch, batch: batch,
+            channelsOut: cOut, channelsIn: cIn, ringSize: n, kernel: f, epilogue: e)
         return
     }
     let padStride = circularPadStride(ringSize: n, kernel: f)
-    let raw = scratch                                           // [cOut rounded up to 6, n]
-    let pad = raw + (cOut + 5) / 6 * 6 * n                      // [cIn, padStride]
+    let raw = scratch // [cOut rounded up to 6, n]
+    let pad = raw + (cOut + 5) / 6 * 6 * n // [cIn, padStride]
     for b in 0..<batch {
         fillWrapped(pad, padStride: padStride, input + b * cIn * n, channels: cIn, n: n, half: f / 2)
         // the epilogue in the tiles' registers unless it needs tanh
         let fused = fusedEpilogue(e, out: out, batchRow: b, channelsOut: cOut, ringSize: n)
-        convForwardAVX512(raw: asFloat(raw), rawStride: n, columns: asFloat(UnsafePointer(pad)),
-                          channelStride: padStride, tapStride: 1, weight: asFloat(weight),
-                          rows: cOut, channels: cIn, kernel: f, positions: n, epilogue: fused)
+        convForwardAVX512(
+            raw: asFloat(raw), rawStride: n, columns: asFloat(UnsafePointer(pad)),
+            channelStride: padStride, tapStride: 1, weight: asFloat(weight),
+            rows: cOut, channels: cIn, kernel: f, positions: n, epilogue: fused)
         if fused == nil {
             finishRows(out, raw: raw, rawStride: n, rows: cOut, firstRow: 0, batchRow: b, channelsOut: cOut, ringSize: n, e)
         }
@@ -391,24 +402,27 @@ func circularConvWeightGradColumns<T: Scalar>(
     batch: Int, channelsOut cOut: Int, channelsIn cIn: Int, ringSize n: Int, kernel f: Int
 ) {
     guard n % 16 == 0 else {
-        circularConvWeightGradGrouped(dweight: dweight, dout: dout, input: input, scratch: scratch, batch: batch,
-                                      channelsOut: cOut, channelsIn: cIn, ringSize: n, kernel: f)
+        circularConvWeightGradGrouped(
+            dweight: dweight, dout: dout, input: input, scratch: scratch, batch: batch,
+            channelsOut: cOut, channelsIn: cIn, ringSize: n, kernel: f)
         return
     }
     let padStride = circularPadStride(ringSize: n, kernel: f)
-    let pads = scratch                                             // [rows, cIn, padStride]
+    let pads = scratch // [rows, cIn, padStride]
     var b0 = 0
     while b0 < batch {
         let rows = min(weightGradRows, batch - b0)
         for r in 0..<rows {
-            fillWrapped(pads + r * cIn * padStride, padStride: padStride, input + (b0 + r) * cIn * n,
-                        channels: cIn, n: n, half: f / 2)
+            fillWrapped(
+                pads + r * cIn * padStride, padStride: padStride, input + (b0 + r) * cIn * n,
+                channels: cIn, n: n, half: f / 2)
         }
-        convWeightGradAVX512(dweight: asFloat(dweight), gradients: asFloat(dout + b0 * cOut * n),
-                             gradientBatchStride: cOut * n, gradientStride: n,
-                             columns: asFloat(UnsafePointer(pads)), columnBatchStride: cIn * padStride,
-                             channelStride: padStride, tapStride: 1,
-                             batchRows: rows, rows: cOut, channels: cIn, kernel: f, positions: n)
+        convWeightGradAVX512(
+            dweight: asFloat(dweight), gradients: asFloat(dout + b0 * cOut * n),
+            gradientBatchStride: cOut * n, gradientStride: n,
+            columns: asFloat(UnsafePointer(pads)), columnBatchStride: cIn * padStride,
+            channelStride: padStride, tapStride: 1,
+            batchRows: rows, rows: cOut, channels: cIn, kernel: f, positions: n)
         b0 += rows
     }
 }
@@ -436,25 +450,28 @@ func circularConvForwardGrouped<T: Scalar>(
 ) {
     let span = n + f - 1
     let stride = ringGroupStride(ringSize: n, kernel: f)
-    let raw = scratch                                   // [cOut rounded up to 6, stride]
-    let pad = raw + (cOut + 5) / 6 * 6 * stride         // [cIn, stride]: rings end to end
+    let raw = scratch // [cOut rounded up to 6, stride]
+    let pad = raw + (cOut + 5) / 6 * 6 * stride // [cIn, stride]: rings end to end
     var b0 = 0
     while b0 < batch {
         let rows = min(ringGroupRows, batch - b0)
         for r in 0..<rows {
-            fillWrapped(pad + r * span, padStride: span, input + (b0 + r) * cIn * n, channels: cIn, n: n, half: f / 2,
-                        channelStride: stride)
+            fillWrapped(
+                pad + r * span, padStride: span, input + (b0 + r) * cIn * n, channels: cIn, n: n, half: f / 2,
+                channelStride: stride)
         }
         let positions = ((rows - 1) * span + n + 15) / 16 * 16
-        convForwardAVX512(raw: asFloat(raw), rawStride: stride, columns: asFloat(UnsafePointer(pad)),
-                          channelStride: stride, tapStride: 1, weight: asFloat(weight),
-                          rows: cOut, channels: cIn, kernel: f, positions: positions)
+        convForwardAVX512(
+            raw: asFloat(raw), rawStride: stride, columns: asFloat(UnsafePointer(pad)),
+            channelStride: stride, tapStride: 1, weight: asFloat(weight),
+            rows: cOut, channels: cIn, kernel: f, positions: positions)
         for r in 0..<rows {
             if n >= 16, let fused = fusedEpilogue(e, out: out, batchRow: b0 + r, channelsOut: cOut, ringSize: n) {
                 finishRowsAVX512(raw: asFloat(UnsafePointer(raw + r * span)), rawStride: stride, rows: cOut, epilogue: fused)
             } else {
-                finishRows(out, raw: raw + r * span, rawStride: stride, rows: cOut, firstRow: 0, batchRow: b0 + r,
-                           channelsOut: cOut, ringSize: n, e)
+                finishRows(
+                    out, raw: raw + r * span, rawStride: stride, rows: cOut, firstRow: 0, batchRow: b0 + r,
+                    channelsOut: cOut, ringSize: n, e)
             }
         }
         b0 += rows
@@ -472,15 +489,16 @@ func circularConvWeightGradGrouped<T: Scalar>(
 ) {
     let span = n + f - 1
     let stride = ringGroupStride(ringSize: n, kernel: f)
-    let pad = scratch                                   // [cIn, stride]: rings end to end
-    let gradients = pad + cIn * stride                  // [cOut, stride]: zero between and after rings
+    let pad = scratch // [cIn, stride]: rings end to end
+    let gradients = pad + cIn * stride // [cOut, stride]: zero between and after rings
     var b0 = 0
     while b0 < batch {
         let rows = min(ringGroupRows, batch - b0)
         let positions = ((rows - 1) * span + n + 15) / 16 * 16
         for r in 0..<rows {
-            fillWrapped(pad + r * span, padStride: span, input + (b0 + r) * cIn * n, channels: cIn, n: n, half: f / 2,
-                        channelStride: stride)
+            fillWrapped(
+                pad + r * span, padStride: span, input + (b0 + r) * cIn * n, channels: cIn, n: n, half: f / 2,
+                channelStride: stride)
             for o in 0..<cOut {
                 let dst = gradients + o * stride + r * span
                 copyValues(dst, dout + ((b0 + r) * cOut + o) * n, n)
@@ -491,10 +509,11 @@ func circularConvWeightGradGrouped<T: Scalar>(
         let filled = rows * span
         for ch in 0..<cIn { for q in filled..<(positions + f - 1) { pad[ch * stride + q] = 0 } }
         for o in 0..<cOut { for q in filled..<max(filled, positions) { gradients[o * stride + q] = 0 } }
-        convWeightGradAVX512(dweight: asFloat(dweight), gradients: asFloat(UnsafePointer(gradients)),
-                             gradientBatchStride: 0, gradientStride: stride,
-                             columns: asFloat(UnsafePointer(pad)), columnBatchStride: 0, channelStride: stride, tapStride: 1,
-                             batchRows: 1, rows: cOut, channels: cIn, kernel: f, positions: positions)
+        convWeightGradAVX512(
+            dweight: asFloat(dweight), gradients: asFloat(UnsafePointer(gradients)),
+            gradientBatchStride: 0, gradientStride: stride,
+            columns: asFloat(UnsafePointer(pad)), columnBatchStride: 0, channelStride: stride, tapStride: 1,
+            batchRows: 1, rows: cOut, channels: cIn, kernel: f, positions: positions)
         b0 += rows
     }
 }
@@ -502,8 +521,10 @@ func circularConvWeightGradGrouped<T: Scalar>(
 /// The epilogue as the AVX-512 kernels apply it, for batch row b's [cOut, n] block, or nil for
 /// tanh (finished from raw sums by the baseline path's `finishRows`).
 @inline(__always)
-func fusedEpilogue<T: Scalar>(_ e: ConvEpilogue<T>, out: UnsafeMutablePointer<T>, batchRow b: Int, channelsOut cOut: Int,
-                              ringSize n: Int) -> FusedEpilogue? {
+func fusedEpilogue<T: Scalar>(
+    _ e: ConvEpilogue<T>, out: UnsafeMutablePointer<T>, batchRow b: Int, channelsOut cOut: Int,
+    ringSize n: Int
+) -> FusedEpilogue? {
     let kind: FusedEpilogue.Kind
     switch e.mode {
     case .store, .activate(.identity), .activationGradient(.identity): kind = .store
@@ -513,9 +534,10 @@ func fusedEpilogue<T: Scalar>(_ e: ConvEpilogue<T>, out: UnsafeMutablePointer<T>
     case .activate(.tanh), .activationGradient(.tanh): return nil
     }
     let rowBase = b * cOut * n
-    return FusedEpilogue(kind: kind, ringSize: n, out: asFloat(out + rowBase), addend: e.addend.map { asFloat($0 + rowBase) },
-                         bias: e.bias.map { asFloat($0) }, activationOutput: e.activationOutput.map { asFloat($0 + rowBase) },
-                         columnSums: e.columnSums.map { asFloat($0) })
+    return FusedEpilogue(
+        kind: kind, ringSize: n, out: asFloat(out + rowBase), addend: e.addend.map { asFloat($0 + rowBase) },
+        bias: e.bias.map { asFloat($0) }, activationOutput: e.activationOutput.map { asFloat($0 + rowBase) },
+        columnSums: e.columnSums.map { asFloat($0) })
 }
 
 /// The AVX-512 kernels are Float-only; callers have checked T == Float.
@@ -529,11 +551,17 @@ func fusedEpilogue<T: Scalar>(_ e: ConvEpilogue<T>, out: UnsafeMutablePointer<T>
 
 /// wT[ch, o, f - 1 - k] = weight[o, ch, k]: the input gradient of a circular
 /// cross-correlation is the forward pass of the transposed, flipped kernel.
-public func flipTransposeKernel<T>(_ wT: UnsafeMutablePointer<T>, _ weight: UnsafePointer<T>,
-                                   channelsOut cOut: Int, channelsIn cIn: Int, kernel f: Int) {
-    for o in 0..<cOut { for ch in 0..<cIn { for k in 0..<f {
-        wT[(ch * cOut + o) * f + (f - 1 - k)] = weight[(o * cIn + ch) * f + k]
-    } } }
+public func flipTransposeKernel<T>(
+    _ wT: UnsafeMutablePointer<T>, _ weight: UnsafePointer<T>,
+    channelsOut cOut: Int, channelsIn cIn: Int, kernel f: Int
+) {
+    for o in 0..<cOut {
+        for ch in 0..<cIn {
+            for k in 0..<f {
+                wT[(ch * cOut + o) * f + (f - 1 - k)] = weight[(o * cIn + ch) * f + k]
+            }
+        }
+    }
 }
 
 // MARK: - Plain versions
@@ -544,14 +572,20 @@ public func referenceCircularConvForward<T: BinaryFloatingPoint>(
     out: UnsafeMutablePointer<T>, input: UnsafePointer<T>, weight: UnsafePointer<T>,
     batch: Int, channelsOut cOut: Int, channelsIn cIn: Int, ringSize n: Int, kernel f: Int, accumulate: Bool
 ) {
-    for b in 0..<batch { for o in 0..<cOut { for i in 0..<n {
-        var sum: T = 0
-        for ch in 0..<cIn { for k in 0..<f {
-            sum += weight[(o * cIn + ch) * f + k] * input[(b * cIn + ch) * n + wrap(i + k - f / 2, n)]
-        } }
-        let idx = (b * cOut + o) * n + i
-        out[idx] = accumulate ? out[idx] + sum : sum
-    } } }
+    for b in 0..<batch {
+        for o in 0..<cOut {
+            for i in 0..<n {
+                var sum: T = 0
+                for ch in 0..<cIn {
+                    for k in 0..<f {
+                        sum += weight[(o * cIn + ch) * f + k] * input[(b * cIn + ch) * n + wrap(i + k - f / 2, n)]
+                    }
+                }
+                let idx = (b * cOut + o) * n + i
+                out[idx] = accumulate ? out[idx] + sum : sum
+            }
+        }
+    }
 }
 
 /// dinput[b, ch, j] (+)= sum_{o, k} weight[o, ch, k] * dout[b, o, (j - k + f/2) mod n]
@@ -559,25 +593,37 @@ public func referenceCircularConvInputGrad<T: BinaryFloatingPoint>(
     dinput: UnsafeMutablePointer<T>, dout: UnsafePointer<T>, weight: UnsafePointer<T>,
     batch: Int, channelsOut cOut: Int, channelsIn cIn: Int, ringSize n: Int, kernel f: Int, accumulate: Bool
 ) {
-    for b in 0..<batch { for ch in 0..<cIn { for j in 0..<n {
-        var sum: T = 0
-        for o in 0..<cOut { for k in 0..<f {
-            sum += weight[(o * cIn + ch) * f + k] * dout[(b * cOut + o) * n + wrap(j - k + f / 2, n)]
-        } }
-        let idx = (b * cIn + ch) * n + j
-        dinput[idx] = accumulate ? dinput[idx] + sum : sum
-    } } }
+    for b in 0..<batch {
+        for ch in 0..<cIn {
+            for j in 0..<n {
+                var sum: T = 0
+                for o in 0..<cOut {
+                    for k in 0..<f {
+                        sum += weight[(o * cIn + ch) * f + k] * dout[(b * cOut + o) * n + wrap(j - k + f / 2, n)]
+                    }
+                }
+                let idx = (b * cIn + ch) * n + j
+                dinput[idx] = accumulate ? dinput[idx] + sum : sum
+            }
+        }
+    }
 }
 
 public func referenceCircularConvWeightGrad<T: BinaryFloatingPoint>(
     dweight: UnsafeMutablePointer<T>, dout: UnsafePointer<T>, input: UnsafePointer<T>,
     batch: Int, channelsOut cOut: Int, channelsIn cIn: Int, ringSize n: Int, kernel f: Int
 ) {
-    for o in 0..<cOut { for ch in 0..<cIn { for k in 0..<f {
-        var sum: T = 0
-        for b in 0..<batch { for i in 0..<n {
-            sum += dout[(b * cOut + o) * n + i] * input[(b * cIn + ch) * n + wrap(i + k - f / 2, n)]
-        } }
-        dweight[(o * cIn + ch) * f + k] += sum
-    } } }
+    for o in 0..<cOut {
+        for ch in 0..<cIn {
+            for k in 0..<f {
+                var sum: T = 0
+                for b in 0..<batch {
+                    for i in 0..<n {
+                        sum += dout[(b * cOut + o) * n + i] * input[(b * cIn + ch) * n + wrap(i + k - f / 2, n)]
+                    }
+                }
+                dweight[(o * cIn + ch) * f + k] += sum
+            }
+        }
+    }
 }

@@ -35,7 +35,8 @@ public enum KernelPath: String, Sendable {
         case .avx512: return "AVX-512 convolution kernels, chosen at run time"
         case .portable:
             #if arch(x86_64)
-            return KernelPath.available == .avx512 ? "baseline AVX2 kernels (WRNN_KERNELS=portable)" : "baseline AVX2 kernels (no AVX-512 on this CPU)"
+            return KernelPath.available == .avx512
+                ? "baseline AVX2 kernels (WRNN_KERNELS=portable)" : "baseline AVX2 kernels (no AVX-512 on this CPU)"
             #else
             return "baseline kernels"
             #endif

@@ -8,9 +8,10 @@ extension Scalar {
         scratch: UnsafeMutablePointer<Self>,
         batch: Int, channelsOut: Int, channelsIn: Int, ringSize: Int, kernel: Int, epilogue: ConvEpilogue<Self>
     ) {
-        circularConvForwardFast(out: out, input: input, weight: weight, scratch: scratch, batch: batch,
-                                channelsOut: channelsOut, channelsIn: channelsIn, ringSize: ringSize,
-                                kernel: kernel, epilogue: epilogue)
+        circularConvForwardFast(
+            out: out, input: input, weight: weight, scratch: scratch, batch: batch,
+            channelsOut: channelsOut, channelsIn: channelsIn, ringSize: ringSize,
+            kernel: kernel, epilogue: epilogue)
     }
 
     @inline(__always)
@@ -19,8 +20,9 @@ extension Scalar {
         scratch: UnsafeMutablePointer<Self>,
         batch: Int, channelsOut: Int, channelsIn: Int, ringSize: Int, kernel: Int
     ) {
-        circularConvWeightGradFast(dweight: dweight, dout: dout, input: input, scratch: scratch, batch: batch,
-                                   channelsOut: channelsOut, channelsIn: channelsIn, ringSize: ringSize, kernel: kernel)
+        circularConvWeightGradFast(
+            dweight: dweight, dout: dout, input: input, scratch: scratch, batch: batch,
+            channelsOut: channelsOut, channelsIn: channelsIn, ringSize: ringSize, kernel: kernel)
     }
 
     /// out [rows, n] (+)= a [rows, k] b [k, n] for small k (BLAS's packing would cost more than
@@ -338,15 +340,19 @@ extension Scalar {
         batch: Int, channelsOut cOut: Int, channelsIn cIn: Int, ringSize n: Int, kernel f: Int
     ) {
         let half = f / 2
-        for b in 0..<batch { for o in 0..<cOut { for ch in 0..<cIn {
-            let x = input + (b * cIn + ch) * n, y = out + (b * cOut + o) * n
-            let w = weight + (o * cIn + ch) * n * f
-            for i in 0..<n {
-                var sum: Self = 0
-                for k in 0..<f { sum += w[i * f + k] * x[((i + k - half) % n + n) % n] }
-                y[i] += sum
+        for b in 0..<batch {
+            for o in 0..<cOut {
+                for ch in 0..<cIn {
+                    let x = input + (b * cIn + ch) * n, y = out + (b * cOut + o) * n
+                    let w = weight + (o * cIn + ch) * n * f
+                    for i in 0..<n {
+                        var sum: Self = 0
+                        for k in 0..<f { sum += w[i * f + k] * x[((i + k - half) % n + n) % n] }
+                        y[i] += sum
+                    }
+                }
             }
-        } } }
+        }
     }
 
     @inline(__always)
@@ -356,11 +362,15 @@ extension Scalar {
     ) {
         let half = f / 2
         dinput.update(repeating: 0, count: batch * cIn * n)
-        for b in 0..<batch { for o in 0..<cOut { for ch in 0..<cIn {
-            let g = dout + (b * cOut + o) * n, dx = dinput + (b * cIn + ch) * n
-            let w = weight + (o * cIn + ch) * n * f
-            for i in 0..<n { for k in 0..<f { dx[((i + k - half) % n + n) % n] += w[i * f + k] * g[i] } }
-        } } }
+        for b in 0..<batch {
+            for o in 0..<cOut {
+                for ch in 0..<cIn {
+                    let g = dout + (b * cOut + o) * n, dx = dinput + (b * cIn + ch) * n
+                    let w = weight + (o * cIn + ch) * n * f
+                    for i in 0..<n { for k in 0..<f { dx[((i + k - half) % n + n) % n] += w[i * f + k] * g[i] } }
+                }
+            }
+        }
     }
 
     @inline(__always)
@@ -369,11 +379,15 @@ extension Scalar {
         batch: Int, channelsOut cOut: Int, channelsIn cIn: Int, ringSize n: Int, kernel f: Int
     ) {
         let half = f / 2
-        for b in 0..<batch { for o in 0..<cOut { for ch in 0..<cIn {
-            let g = dout + (b * cOut + o) * n, x = input + (b * cIn + ch) * n
-            let dw = dweight + (o * cIn + ch) * n * f
-            for i in 0..<n { for k in 0..<f { dw[i * f + k] += g[i] * x[((i + k - half) % n + n) % n] } }
-        } } }
+        for b in 0..<batch {
+            for o in 0..<cOut {
+                for ch in 0..<cIn {
+                    let g = dout + (b * cOut + o) * n, x = input + (b * cIn + ch) * n
+                    let dw = dweight + (o * cIn + ch) * n * f
+                    for i in 0..<n { for k in 0..<f { dw[i * f + k] += g[i] * x[((i + k - half) % n + n) % n] } }
+                }
+            }
+        }
     }
 
     /// y += alpha * x
@@ -460,7 +474,7 @@ extension Scalar {
             if target < 0 { for j in 0..<classes { dz[j] = 0 }; continue }
             var maxLogit = z[0]
             for j in 1..<classes where z[j] > maxLogit { maxLogit = z[j] }
-            if !maxLogit.isFinite { maxLogit = 0 }   // let NaN/Inf reach the loss and stop the run
+            if !maxLogit.isFinite { maxLogit = 0 } // let NaN/Inf reach the loss and stop the run
             var sum: Self = 0
             for j in 0..<classes { let e = elementaryExp(z[j] - maxLogit); dz[j] = e; sum += e }
             total += Double(elementaryLog(sum) - (z[target] - maxLogit))

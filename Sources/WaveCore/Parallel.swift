@@ -29,7 +29,7 @@ public final class ShardPool: @unchecked Sendable {
         for worker in 1..<self.threads {
             let state = self.state
             let thread = Thread {
-                FloatMode.set(flush)   // the pool's threads compute like the thread that made the pool
+                FloatMode.set(flush) // the pool's threads compute like the thread that made the pool
                 while true {
                     state.start[worker - 1].wait()
                     if state.stopping { state.done[worker - 1].signal(); return }

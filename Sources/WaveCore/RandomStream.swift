@@ -23,8 +23,9 @@ public struct RandomStream: Sendable, Codable, Equatable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let words = try c.decode([UInt64].self, forKey: .state)
         guard words.count == 4, words.contains(where: { $0 != 0 }) else {
-            throw DecodingError.dataCorruptedError(forKey: .state, in: c,
-                                                   debugDescription: "a random stream's state is four words, not all zero (found \(words.count))")
+            throw DecodingError.dataCorruptedError(
+                forKey: .state, in: c,
+                debugDescription: "a random stream's state is four words, not all zero (found \(words.count))")
         }
         state = words
     }

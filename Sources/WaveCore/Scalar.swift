@@ -132,11 +132,13 @@ where Self.SIMD8Storage: Sendable {
     /// dlogits = (softmax - onehot) * gradScale. targets < 0 are ignored rows.
     static func softmaxCrossEntropy(
         dlogits: UnsafeMutablePointer<Self>, logits: UnsafePointer<Self>, targets: UnsafePointer<Int32>,
-        rows: Int, classes: Int, gradScale: Self) -> Double
+        rows: Int, classes: Int, gradScale: Self
+    ) -> Double
     /// Returns sum (pred - target)^2 and writes dpred = 2 (pred - target) * gradScale.
     static func squaredError(
         dpred: UnsafeMutablePointer<Self>, pred: UnsafePointer<Self>, target: UnsafePointer<Self>,
-        count: Int, gradScale: Self) -> Double
+        count: Int, gradScale: Self
+    ) -> Double
     /// One Adam update in PyTorch's formulation (bias-corrected, eps outside the root).
     static func adamUpdate(
         params: UnsafeMutablePointer<Self>, m: UnsafeMutablePointer<Self>, v: UnsafeMutablePointer<Self>,
@@ -179,7 +181,7 @@ extension Float: Scalar {
     }
     @inline(__always) public static func reluGate(_ g: SIMD8<Float>, _ h: SIMD8<Float>) -> SIMD8<Float> {
         let hb = unsafeBitCast(h, to: SIMD8<Int32>.self)
-        let notPositive = (hb | (hb &- 1)) &>> 31   // all ones when the float h <= 0 (or -0)
+        let notPositive = (hb | (hb &- 1)) &>> 31 // all ones when the float h <= 0 (or -0)
         return unsafeBitCast(unsafeBitCast(g, to: SIMD8<Int32>.self) & ~notPositive, to: SIMD8<Float>.self)
     }
 }
@@ -236,8 +238,8 @@ func storeVector<T: Scalar>(_ v: SIMD8<T>, _ p: UnsafeMutablePointer<T>) {
 @inline(__always)
 public func negativeExp8(_ x: SIMD8<Float>) -> SIMD8<Float> {
     let magnitude = unsafeBitCast(x, to: SIMD8<Int32>.self) & 0x7FFF_FFFF
-    let over = magnitude &- 0x42AE_0000   // bits of 87.0
-    let capped = magnitude &- (over & ~(over &>> 31))   // min(magnitude, 87)
+    let over = magnitude &- 0x42AE_0000 // bits of 87.0
+    let capped = magnitude &- (over & ~(over &>> 31)) // min(magnitude, 87)
     let v = -unsafeBitCast(capped, to: SIMD8<Float>.self)
     // adding 1.5 * 2^23 rounds to an integer held in the low mantissa bits (0x4B40_0000 is 1.5 * 2^23)
     let shifted = v * 1.442_695_04 + 12_582_912

@@ -13,7 +13,6 @@ public struct WrnnError: Error, CustomStringConvertible, Sendable {
     public static func io(_ m: String) -> WrnnError { WrnnError(m, exitCode: 74) }
 }
 
-
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -54,7 +53,9 @@ public func appendDurably(_ bytes: [UInt8], to path: String) throws {
         let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
         if n < 0 && errno == EINTR { continue }
         guard n > 0 else {
-            throw WrnnError.io("cannot append to \(path): \(String(cString: strerror(n < 0 ? errno : ENOSPC))) (\(bytes.count - offset) bytes not written)")
+            throw WrnnError.io(
+                "cannot append to \(path): \(String(cString: strerror(n < 0 ? errno : ENOSPC))) (\(bytes.count - offset) bytes not written)"
+            )
         }
         offset += n
     }

@@ -26,9 +26,13 @@ public enum CIFAR10 {
         // a directory holding some of the files: name the ones it lacks
         if let partial = dirs.first(where: { dir in files.contains { FileManager.default.fileExists(atPath: dir + "/" + $0) } }) {
             let missing = files.filter { !FileManager.default.fileExists(atPath: partial + "/" + $0) }
-            throw WrnnError.missing("cifar10: \(missing.joined(separator: ", ")) \(missing.count == 1 ? "is" : "are") missing from \(partial); fetch them with `wrnn data fetch cifar10`")
+            throw WrnnError.missing(
+                "cifar10: \(missing.joined(separator: ", ")) \(missing.count == 1 ? "is" : "are") missing from \(partial); fetch them with `wrnn data fetch cifar10`"
+            )
         }
-        throw WrnnError.missing("cifar10: data_batch_1.bin ... data_batch_5.bin and test_batch.bin are not in \(dirs.joined(separator: ", ")); put them in one of those directories (or set --data-dir / WRNN_DATA)")
+        throw WrnnError.missing(
+            "cifar10: data_batch_1.bin ... data_batch_5.bin and test_batch.bin are not in \(dirs.joined(separator: ", ")); put them in one of those directories (or set --data-dir / WRNN_DATA)"
+        )
     }
 
     /// One file's records, checked: exact size and labels 0...9.
@@ -39,7 +43,9 @@ public enum CIFAR10 {
 
     /// Checks and decodes one batch file's bytes (`path` names it in errors); a batch file holds
     /// 10,000 records (the fuzzer reads shorter ones).
-    public static func parse(_ data: [UInt8], path: String, records recordsPerFile: Int = CIFAR10.recordsPerFile) throws -> (images: [UInt8], labels: [UInt8]) {
+    public static func parse(_ data: [UInt8], path: String, records recordsPerFile: Int = CIFAR10.recordsPerFile) throws -> (
+        images: [UInt8], labels: [UInt8]
+    ) {
         let expected = recordsPerFile * recordBytes
         guard data.count == expected else {
             throw WrnnError.data("\(path): expected \(expected) bytes (\(recordsPerFile) records of \(recordBytes)), found \(data.count)")
@@ -64,7 +70,9 @@ public enum CIFAR10 {
             images += i; labels += l
         }
         let test = try readFile(dir + "/" + testFile)
-        return (ImageSet(count: labels.count, height: 32, width: 32 * 3, images: images, labels: labels),
-                ImageSet(count: test.labels.count, height: 32, width: 32 * 3, images: test.images, labels: test.labels))
+        return (
+            ImageSet(count: labels.count, height: 32, width: 32 * 3, images: images, labels: labels),
+            ImageSet(count: test.labels.count, height: 32, width: 32 * 3, images: test.images, labels: test.labels)
+        )
     }
 }

@@ -21,30 +21,47 @@ public struct DataCatalogEntry: Sendable {
     public let directory: String
 
     public static let all: [DataCatalogEntry] = [
-        DataCatalogEntry(name: "mnist", mirrors: [
-            "https://ossci-datasets.s3.amazonaws.com/mnist/",
-            "https://storage.googleapis.com/cvdf-datasets/mnist/",
-            "http://yann.lecun.com/exdb/mnist/",
-        ], files: [
-            DataFile(name: "train-images-idx3-ubyte.gz", md5: "f68b3c2dcbeaaa9fbdd348bbdeb94873", contentMD5: nil),
-            DataFile(name: "train-labels-idx1-ubyte.gz", md5: "d53e105ee54ea40749a09fcbcd1e9432", contentMD5: nil),
-            DataFile(name: "t10k-images-idx3-ubyte.gz", md5: "9fb629c4189551a2d022fa330f9573f3", contentMD5: nil),
-            DataFile(name: "t10k-labels-idx1-ubyte.gz", md5: "ec29112dd5afa0611ce80d1b7f02629c", contentMD5: nil),
-        ], directory: "mnist"),
-        DataCatalogEntry(name: "fashion-mnist", mirrors: [
-            "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
-            "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/",
-        ], files: [
-            DataFile(name: "train-images-idx3-ubyte.gz", md5: "8d4fb7e6c68d591d4c3dfef9ec88bf0d", contentMD5: "f4a8712d7a061bf5bd6d2ca38dc4d50a"),
-            DataFile(name: "train-labels-idx1-ubyte.gz", md5: "25c81989df183df01b3e8a0aad5dffbe", contentMD5: "9018921c3c673c538a1fc5bad174d6f9"),
-            DataFile(name: "t10k-images-idx3-ubyte.gz", md5: "bef4ecab320f06d8554ea6380940ec79", contentMD5: "8181f5470baa50b63fa0f6fddb340f0a"),
-            DataFile(name: "t10k-labels-idx1-ubyte.gz", md5: "bb300cfdad3c16e7a12a480ee83cd310", contentMD5: "15d484375f8d13e6eb1aabb0c3f46965"),
-        ], directory: "fashion-mnist"),
-        DataCatalogEntry(name: "cifar10", mirrors: [
-            "https://www.cs.toronto.edu/~kriz/",
-        ], files: [
-            DataFile(name: "cifar-10-binary.tar.gz", md5: "c32a1d4ab5d03f1284b67883e8d87530", contentMD5: nil),
-        ], directory: "cifar10"),
+        DataCatalogEntry(
+            name: "mnist",
+            mirrors: [
+                "https://ossci-datasets.s3.amazonaws.com/mnist/",
+                "https://storage.googleapis.com/cvdf-datasets/mnist/",
+                "http://yann.lecun.com/exdb/mnist/"
+            ],
+            files: [
+                DataFile(name: "train-images-idx3-ubyte.gz", md5: "f68b3c2dcbeaaa9fbdd348bbdeb94873", contentMD5: nil),
+                DataFile(name: "train-labels-idx1-ubyte.gz", md5: "d53e105ee54ea40749a09fcbcd1e9432", contentMD5: nil),
+                DataFile(name: "t10k-images-idx3-ubyte.gz", md5: "9fb629c4189551a2d022fa330f9573f3", contentMD5: nil),
+                DataFile(name: "t10k-labels-idx1-ubyte.gz", md5: "ec29112dd5afa0611ce80d1b7f02629c", contentMD5: nil)
+            ], directory: "mnist"),
+        DataCatalogEntry(
+            name: "fashion-mnist",
+            mirrors: [
+                "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+                "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/"
+            ],
+            files: [
+                DataFile(
+                    name: "train-images-idx3-ubyte.gz", md5: "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+                    contentMD5: "f4a8712d7a061bf5bd6d2ca38dc4d50a"),
+                DataFile(
+                    name: "train-labels-idx1-ubyte.gz", md5: "25c81989df183df01b3e8a0aad5dffbe",
+                    contentMD5: "9018921c3c673c538a1fc5bad174d6f9"),
+                DataFile(
+                    name: "t10k-images-idx3-ubyte.gz", md5: "bef4ecab320f06d8554ea6380940ec79",
+                    contentMD5: "8181f5470baa50b63fa0f6fddb340f0a"),
+                DataFile(
+                    name: "t10k-labels-idx1-ubyte.gz", md5: "bb300cfdad3c16e7a12a480ee83cd310",
+                    contentMD5: "15d484375f8d13e6eb1aabb0c3f46965")
+            ], directory: "fashion-mnist"),
+        DataCatalogEntry(
+            name: "cifar10",
+            mirrors: [
+                "https://www.cs.toronto.edu/~kriz/"
+            ],
+            files: [
+                DataFile(name: "cifar-10-binary.tar.gz", md5: "c32a1d4ab5d03f1284b67883e8d87530", contentMD5: nil)
+            ], directory: "cifar10")
     ]
 
     public static func named(_ name: String) -> DataCatalogEntry? { all.first { $0.name == name } }
@@ -69,9 +86,13 @@ public func download(_ url: URL) -> Result<[UInt8], WrnnError> {
     let done = DispatchSemaphore(value: 0)
     nonisolated(unsafe) var outcome: Result<[UInt8], WrnnError> = .failure(.io("\(url): no answer"))
     let task = URLSession.shared.dataTask(with: url) { data, response, error in
-        if let error { outcome = .failure(.io("\(url): \(error.localizedDescription)")) }
-        else if let http = response as? HTTPURLResponse, http.statusCode != 200 { outcome = .failure(.io("\(url): HTTP \(http.statusCode)")) }
-        else if let data { outcome = .success([UInt8](data)) }
+        if let error {
+            outcome = .failure(.io("\(url): \(error.localizedDescription)"))
+        } else if let http = response as? HTTPURLResponse, http.statusCode != 200 {
+            outcome = .failure(.io("\(url): HTTP \(http.statusCode)"))
+        } else if let data {
+            outcome = .success([UInt8](data))
+        }
         done.signal()
     }
     task.resume()

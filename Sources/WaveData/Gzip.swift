@@ -61,7 +61,9 @@ public func gunzip(_ bytes: [UInt8], path: String, promised: ([UInt8]) throws ->
             }
         } while status != Z_STREAM_END
         if stream.avail_in > 0 {
-            throw WrnnError.data("\(path): \(stream.avail_in) bytes of trailing data after the gzip stream: the file is not what it claims to be; download it again")
+            throw WrnnError.data(
+                "\(path): \(stream.avail_in) bytes of trailing data after the gzip stream: the file is not what it claims to be; download it again"
+            )
         }
     }
     return output

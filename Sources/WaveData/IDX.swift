@@ -22,7 +22,8 @@ public enum IDX {
     public static func parse(_ input: [UInt8], path: String, dimensions expected: Int) throws -> IDXArray {
         var bytes = input
         if path.hasSuffix(".gz") && !isGzip(bytes) {
-            throw WrnnError.data("\(path): named .gz but does not hold gzip data (no 1f 8b magic); rename it without .gz if it is a raw IDX file")
+            throw WrnnError.data(
+                "\(path): named .gz but does not hold gzip data (no 1f 8b magic); rename it without .gz if it is a raw IDX file")
         }
         if isGzip(bytes) {
             // inflate no further than the header's sizes promise, plus one byte
@@ -34,8 +35,10 @@ public enum IDX {
         }
         let magic = readBigEndian(bytes, 0)
         guard magic == expectedMagic else {
-            throw WrnnError.data(String(format: "%@: not an IDX file of %d-dimensional unsigned bytes: expected magic 0x%08X, found 0x%08X",
-                                        path as NSString, expected, expectedMagic, magic))
+            throw WrnnError.data(
+                String(
+                    format: "%@: not an IDX file of %d-dimensional unsigned bytes: expected magic 0x%08X, found 0x%08X",
+                    path as NSString, expected, expectedMagic, magic))
         }
         let headerBytes = 4 + 4 * expected
         guard bytes.count >= headerBytes else {
@@ -44,7 +47,9 @@ public enum IDX {
         let sizes = (0..<expected).map { Int(readBigEndian(bytes, 4 + 4 * $0)) }
         let count = try dataCount(bytes, path: path, dimensions: expected)
         guard bytes.count - headerBytes == count else {
-            throw WrnnError.data("\(path): header says \(sizes.map(String.init).joined(separator: " x ")) = \(count) bytes of data, found \(bytes.count - headerBytes)")
+            throw WrnnError.data(
+                "\(path): header says \(sizes.map(String.init).joined(separator: " x ")) = \(count) bytes of data, found \(bytes.count - headerBytes)"
+            )
         }
         return IDXArray(dimensions: sizes, bytes: Array(bytes[headerBytes...]))
     }
@@ -69,7 +74,9 @@ public enum IDX {
             let size = Int(readBigEndian(header, 4 + 4 * k))
             let (product, overflow) = count.multipliedReportingOverflow(by: size)
             guard !overflow, product <= maximumBytes else {
-                throw WrnnError.data("\(path): IDX header sizes \((0..<dimensions).map { String(readBigEndian(header, 4 + 4 * $0)) }.joined(separator: " x ")) are more than the \(maximumBytes) bytes an IDX file may hold")
+                throw WrnnError.data(
+                    "\(path): IDX header sizes \((0..<dimensions).map { String(readBigEndian(header, 4 + 4 * $0)) }.joined(separator: " x ")) are more than the \(maximumBytes) bytes an IDX file may hold"
+                )
             }
             count = product
         }

@@ -28,9 +28,13 @@ public enum ImageCollection: String, Codable, CaseIterable, Sendable {
     public func searchPath(dataDirectory: String?) -> [String] {
         var roots: [String] = []
         var named = true
-        if let dataDirectory { roots.append(dataDirectory) }
-        else if let env = ProcessInfo.processInfo.environment["WRNN_DATA"], !env.isEmpty { roots.append(env) }
-        else { roots.append("data"); named = false }
+        if let dataDirectory {
+            roots.append(dataDirectory)
+        } else if let env = ProcessInfo.processInfo.environment["WRNN_DATA"], !env.isEmpty {
+            roots.append(env)
+        } else {
+            roots.append("data"); named = false
+        }
         var dirs = roots.flatMap { [$0 + "/" + rawValue, $0] }
         if self == .fashionMNIST && !named { dirs.append(Self.debianFashionMNIST) }
         return dirs
@@ -42,7 +46,9 @@ public enum ImageCollection: String, Codable, CaseIterable, Sendable {
         try requireDataDirectory(dataDirectory)
         let dirs = searchPath(dataDirectory: dataDirectory)
         for dir in dirs where names.allSatisfy({ file(dir, $0) != nil }) { return dir }
-        throw WrnnError.missing("\(rawValue): \(names[0])[.gz] and the other three files are not in \(dirs.joined(separator: ", ")); put them in one of those directories (or set --data-dir / WRNN_DATA)")
+        throw WrnnError.missing(
+            "\(rawValue): \(names[0])[.gz] and the other three files are not in \(dirs.joined(separator: ", ")); put them in one of those directories (or set --data-dir / WRNN_DATA)"
+        )
     }
 
     func file(_ dir: String, _ name: String) -> String? {
@@ -56,23 +62,27 @@ public enum ImageCollection: String, Codable, CaseIterable, Sendable {
     public func load(dataDirectory: String?) throws -> (train: ImageSet, test: ImageSet) {
         let dir = try locate(dataDirectory: dataDirectory)
         func set(_ prefix: String) throws -> ImageSet {
-            guard let imagesPath = file(dir, "\(prefix)-images-idx3-ubyte"), let labelsPath = file(dir, "\(prefix)-labels-idx1-ubyte") else {
+            guard let imagesPath = file(dir, "\(prefix)-images-idx3-ubyte"), let labelsPath = file(dir, "\(prefix)-labels-idx1-ubyte")
+            else {
                 throw WrnnError.missing("\(rawValue): \(prefix) files vanished from \(dir)")
             }
             let images = try IDX.read(imagesPath, dimensions: 3)
             let labels = try IDX.read(labelsPath, dimensions: 1)
             guard images.dimensions[0] == labels.dimensions[0] else {
-                throw WrnnError.data("\(imagesPath) has \(images.dimensions[0]) images but \(labelsPath) has \(labels.dimensions[0]) labels")
+                throw WrnnError.data(
+                    "\(imagesPath) has \(images.dimensions[0]) images but \(labelsPath) has \(labels.dimensions[0]) labels")
             }
             if let bad = labels.bytes.firstIndex(where: { $0 > 9 }) {
                 throw WrnnError.data("\(labelsPath): label \(labels.bytes[bad]) at index \(bad) is outside 0...9")
             }
-            return ImageSet(count: images.dimensions[0], height: images.dimensions[1], width: images.dimensions[2],
-                            images: images.bytes, labels: labels.bytes)
+            return ImageSet(
+                count: images.dimensions[0], height: images.dimensions[1], width: images.dimensions[2],
+                images: images.bytes, labels: labels.bytes)
         }
         let train = try set("train"), test = try set("t10k")
         guard train.height == test.height, train.width == test.width else {
-            throw WrnnError.data("\(dir): training images are \(train.height)x\(train.width) but test images are \(test.height)x\(test.width)")
+            throw WrnnError.data(
+                "\(dir): training images are \(train.height)x\(train.width) but test images are \(test.height)x\(test.width)")
         }
         return (train, test)
     }
@@ -85,6 +95,7 @@ public func requireDataDirectory(_ dataDirectory: String?) throws {
     guard let given else { return }
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: given, isDirectory: &isDirectory), isDirectory.boolValue else {
-        throw WrnnError.missing("data directory \(given)\(dataDirectory == nil ? " (from WRNN_DATA)" : "") does not exist; give an existing --data-dir")
+        throw WrnnError.missing(
+            "data directory \(given)\(dataDirectory == nil ? " (from WRNN_DATA)" : "") does not exist; give an existing --data-dir")
     }
 }

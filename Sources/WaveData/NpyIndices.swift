@@ -25,14 +25,20 @@ public enum NpyIndices {
         guard headerLength > 0, 10 + headerLength <= bytes.count else { throw bad("unsupported .npy version or truncated header") }
         let header = String(decoding: bytes[10..<(10 + headerLength)], as: UTF8.self)
         let width = header.contains("'<i8'") ? 8 : header.contains("'<i4'") ? 4 : 0
-        guard width > 0 else { throw bad("expected little-endian int64 or int32 ('<i8' or '<i4'), found \(header.trimmingCharacters(in: .whitespacesAndNewlines))") }
+        guard width > 0 else {
+            throw bad(
+                "expected little-endian int64 or int32 ('<i8' or '<i4'), found \(header.trimmingCharacters(in: .whitespacesAndNewlines))")
+        }
         guard header.contains("'shape': (\(count),)") else { throw bad("expected shape (\(count),)") }
-        guard bytes.count - 10 - headerLength == count * width else { throw bad("expected \(count * width) data bytes, found \(bytes.count - 10 - headerLength)") }
+        guard bytes.count - 10 - headerLength == count * width else {
+            throw bad("expected \(count * width) data bytes, found \(bytes.count - 10 - headerLength)")
+        }
         let values: [Int] = bytes.withUnsafeBytes { raw in
             (0..<count).map { k in
                 let at = 10 + headerLength + k * width
-                return width == 8 ? Int(Int64(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: Int64.self)))
-                                  : Int(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: Int32.self)))
+                return width == 8
+                    ? Int(Int64(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: Int64.self)))
+                    : Int(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: Int32.self)))
             }
         }
         guard values.sorted() == Array(0..<count) else { throw bad("not a permutation of 0..<\(count)") }

@@ -11,7 +11,8 @@ import WaveAnalysis
 /// replay over the kept corpus. A reader may refuse an input with any error; it may not trap,
 /// touch memory it does not own, or allocate past the fuzzer's RSS limit.
 public enum FuzzTarget: String, CaseIterable, Sendable {
-    case checkpoint, checkpointHeader = "checkpoint-header", safetensors, safetensorsHeader = "safetensors-header", idx, cifar, sweep, config, metrics, summary, npy, plan
+    case checkpoint, checkpointHeader = "checkpoint-header", safetensors, safetensorsHeader = "safetensors-header", idx, cifar, sweep,
+        config, metrics, summary, npy, plan
 
     /// The seed corpus and the crashes found, one directory per target, under Tests/Fuzz.
     public var corpusName: String { rawValue }
@@ -36,12 +37,16 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
                 var values = 0
                 if let header = try? WrnnJSON.decoder().decode(CheckpointHeader.self, from: Data(bytes)) {
                     for tensor in header.tensors {
-                        let size = tensor.shape.reduce(1) { $0.multipliedReportingOverflow(by: max($1, 0)).overflow ? 1 << 30 : $0 * max($1, 0) }
-                        values = min(values + size, 1 << 20)   // a body past 12 MB is not worth the fuzzer's time
+                        let size = tensor.shape.reduce(1) {
+                            $0.multipliedReportingOverflow(by: max($1, 0)).overflow ? 1 << 30 : $0 * max($1, 0)
+                        }
+                        values = min(values + size, 1 << 20) // a body past 12 MB is not worth the fuzzer's time
                     }
                 }
                 var framed = Checkpoint.magic
-                for word in [Checkpoint.version, UInt32(bytes.count)] { for k in 0..<4 { framed.append(UInt8((word >> (8 * UInt32(k))) & 0xFF)) } }
+                for word in [Checkpoint.version, UInt32(bytes.count)] {
+                    for k in 0..<4 { framed.append(UInt8((word >> (8 * UInt32(k))) & 0xFF)) }
+                }
                 framed += bytes
                 framed += [UInt8](repeating: 0, count: 12 * values)
                 let crc = framed.withUnsafeBytes { crc32($0) }

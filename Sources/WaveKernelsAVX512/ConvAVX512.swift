@@ -36,8 +36,10 @@ public struct FusedEpilogue {
     public var bias: UnsafePointer<Float>?
     public var activationOutput: UnsafePointer<Float>?
     public var columnSums: UnsafeMutablePointer<Float>?
-    public init(kind: Kind, ringSize: Int, out: UnsafeMutablePointer<Float>, addend: UnsafePointer<Float>?, bias: UnsafePointer<Float>?,
-                activationOutput: UnsafePointer<Float>?, columnSums: UnsafeMutablePointer<Float>?) {
+    public init(
+        kind: Kind, ringSize: Int, out: UnsafeMutablePointer<Float>, addend: UnsafePointer<Float>?, bias: UnsafePointer<Float>?,
+        activationOutput: UnsafePointer<Float>?, columnSums: UnsafeMutablePointer<Float>?
+    ) {
         self.kind = kind; self.ringSize = ringSize; self.out = out; self.addend = addend; self.bias = bias
         self.activationOutput = activationOutput; self.columnSums = columnSums
     }
@@ -58,7 +60,7 @@ public struct FusedEpilogue {
             return unsafeBitCast(bits & ~(bits &>> 31), to: Vector16.self)
         case .reluGradient:
             let hb = unsafeBitCast(load(activationOutput! + index), to: SIMD16<Int32>.self)
-            let notPositive = (hb | (hb &- 1)) &>> 31   // all ones where h <= 0
+            let notPositive = (hb | (hb &- 1)) &>> 31 // all ones where h <= 0
             return unsafeBitCast(unsafeBitCast(v, to: SIMD16<Int32>.self) & ~notPositive, to: Vector16.self)
         }
     }
@@ -133,7 +135,7 @@ public func convForwardAVX512(
     rows: Int, channels: Int, kernel f: Int, positions: Int, epilogue e: FusedEpilogue? = nil
 ) {
     let tileRows = rows % 8 == 0 ? 8 : rows % 9 == 0 ? 9 : 6
-    let widest = tileRows == 6 ? 4 : 2      // 16-lane vectors per row of the widest tile
+    let widest = tileRows == 6 ? 4 : 2 // 16-lane vectors per row of the widest tile
     let depth = channels * f
     var o0 = 0
     while o0 < rows {
@@ -187,29 +189,59 @@ func forwardTile6x4(
         for k in 0..<f {
             let x = columns + ch * channelStride + k * tapStride
             let x0 = load(x + 0), x1 = load(x + 16), x2 = load(x + 32), x3 = load(x + 48)
-            let s0 = Vector16(repeating: w0[j]); a00.addProduct(s0, x0); a01.addProduct(s0, x1); a02.addProduct(s0, x2); a03.addProduct(s0, x3)
-            let s1 = Vector16(repeating: w1[j]); a10.addProduct(s1, x0); a11.addProduct(s1, x1); a12.addProduct(s1, x2); a13.addProduct(s1, x3)
-            let s2 = Vector16(repeating: w2[j]); a20.addProduct(s2, x0); a21.addProduct(s2, x1); a22.addProduct(s2, x2); a23.addProduct(s2, x3)
-            let s3 = Vector16(repeating: w3[j]); a30.addProduct(s3, x0); a31.addProduct(s3, x1); a32.addProduct(s3, x2); a33.addProduct(s3, x3)
-            let s4 = Vector16(repeating: w4[j]); a40.addProduct(s4, x0); a41.addProduct(s4, x1); a42.addProduct(s4, x2); a43.addProduct(s4, x3)
-            let s5 = Vector16(repeating: w5[j]); a50.addProduct(s5, x0); a51.addProduct(s5, x1); a52.addProduct(s5, x2); a53.addProduct(s5, x3)
+            let s0 = Vector16(repeating: w0[j]); a00.addProduct(s0, x0); a01.addProduct(s0, x1); a02.addProduct(s0, x2);
+            a03.addProduct(s0, x3)
+            let s1 = Vector16(repeating: w1[j]); a10.addProduct(s1, x0); a11.addProduct(s1, x1); a12.addProduct(s1, x2);
+            a13.addProduct(s1, x3)
+            let s2 = Vector16(repeating: w2[j]); a20.addProduct(s2, x0); a21.addProduct(s2, x1); a22.addProduct(s2, x2);
+            a23.addProduct(s2, x3)
+            let s3 = Vector16(repeating: w3[j]); a30.addProduct(s3, x0); a31.addProduct(s3, x1); a32.addProduct(s3, x2);
+            a33.addProduct(s3, x3)
+            let s4 = Vector16(repeating: w4[j]); a40.addProduct(s4, x0); a41.addProduct(s4, x1); a42.addProduct(s4, x2);
+            a43.addProduct(s4, x3)
+            let s5 = Vector16(repeating: w5[j]); a50.addProduct(s5, x0); a51.addProduct(s5, x1); a52.addProduct(s5, x2);
+            a53.addProduct(s5, x3)
             j += 1
         }
     }
     if let e = epilogue {
-        do { e.finish(a00, row: o0 + 0, position: i0 + 0); e.finish(a01, row: o0 + 0, position: i0 + 16); e.finish(a02, row: o0 + 0, position: i0 + 32); e.finish(a03, row: o0 + 0, position: i0 + 48) }
-        if valid > 1 { e.finish(a10, row: o0 + 1, position: i0 + 0); e.finish(a11, row: o0 + 1, position: i0 + 16); e.finish(a12, row: o0 + 1, position: i0 + 32); e.finish(a13, row: o0 + 1, position: i0 + 48) }
-        if valid > 2 { e.finish(a20, row: o0 + 2, position: i0 + 0); e.finish(a21, row: o0 + 2, position: i0 + 16); e.finish(a22, row: o0 + 2, position: i0 + 32); e.finish(a23, row: o0 + 2, position: i0 + 48) }
-        if valid > 3 { e.finish(a30, row: o0 + 3, position: i0 + 0); e.finish(a31, row: o0 + 3, position: i0 + 16); e.finish(a32, row: o0 + 3, position: i0 + 32); e.finish(a33, row: o0 + 3, position: i0 + 48) }
-        if valid > 4 { e.finish(a40, row: o0 + 4, position: i0 + 0); e.finish(a41, row: o0 + 4, position: i0 + 16); e.finish(a42, row: o0 + 4, position: i0 + 32); e.finish(a43, row: o0 + 4, position: i0 + 48) }
-        if valid > 5 { e.finish(a50, row: o0 + 5, position: i0 + 0); e.finish(a51, row: o0 + 5, position: i0 + 16); e.finish(a52, row: o0 + 5, position: i0 + 32); e.finish(a53, row: o0 + 5, position: i0 + 48) }
+        do {
+            e.finish(a00, row: o0 + 0, position: i0 + 0); e.finish(a01, row: o0 + 0, position: i0 + 16);
+            e.finish(a02, row: o0 + 0, position: i0 + 32); e.finish(a03, row: o0 + 0, position: i0 + 48)
+        }
+        if valid > 1 {
+            e.finish(a10, row: o0 + 1, position: i0 + 0); e.finish(a11, row: o0 + 1, position: i0 + 16);
+            e.finish(a12, row: o0 + 1, position: i0 + 32); e.finish(a13, row: o0 + 1, position: i0 + 48)
+        }
+        if valid > 2 {
+            e.finish(a20, row: o0 + 2, position: i0 + 0); e.finish(a21, row: o0 + 2, position: i0 + 16);
+            e.finish(a22, row: o0 + 2, position: i0 + 32); e.finish(a23, row: o0 + 2, position: i0 + 48)
+        }
+        if valid > 3 {
+            e.finish(a30, row: o0 + 3, position: i0 + 0); e.finish(a31, row: o0 + 3, position: i0 + 16);
+            e.finish(a32, row: o0 + 3, position: i0 + 32); e.finish(a33, row: o0 + 3, position: i0 + 48)
+        }
+        if valid > 4 {
+            e.finish(a40, row: o0 + 4, position: i0 + 0); e.finish(a41, row: o0 + 4, position: i0 + 16);
+            e.finish(a42, row: o0 + 4, position: i0 + 32); e.finish(a43, row: o0 + 4, position: i0 + 48)
+        }
+        if valid > 5 {
+            e.finish(a50, row: o0 + 5, position: i0 + 0); e.finish(a51, row: o0 + 5, position: i0 + 16);
+            e.finish(a52, row: o0 + 5, position: i0 + 32); e.finish(a53, row: o0 + 5, position: i0 + 48)
+        }
     } else {
-        store(a00, out + 0 * outStride + 0); store(a01, out + 0 * outStride + 16); store(a02, out + 0 * outStride + 32); store(a03, out + 0 * outStride + 48)
-        store(a10, out + 1 * outStride + 0); store(a11, out + 1 * outStride + 16); store(a12, out + 1 * outStride + 32); store(a13, out + 1 * outStride + 48)
-        store(a20, out + 2 * outStride + 0); store(a21, out + 2 * outStride + 16); store(a22, out + 2 * outStride + 32); store(a23, out + 2 * outStride + 48)
-        store(a30, out + 3 * outStride + 0); store(a31, out + 3 * outStride + 16); store(a32, out + 3 * outStride + 32); store(a33, out + 3 * outStride + 48)
-        store(a40, out + 4 * outStride + 0); store(a41, out + 4 * outStride + 16); store(a42, out + 4 * outStride + 32); store(a43, out + 4 * outStride + 48)
-        store(a50, out + 5 * outStride + 0); store(a51, out + 5 * outStride + 16); store(a52, out + 5 * outStride + 32); store(a53, out + 5 * outStride + 48)
+        store(a00, out + 0 * outStride + 0); store(a01, out + 0 * outStride + 16); store(a02, out + 0 * outStride + 32);
+        store(a03, out + 0 * outStride + 48)
+        store(a10, out + 1 * outStride + 0); store(a11, out + 1 * outStride + 16); store(a12, out + 1 * outStride + 32);
+        store(a13, out + 1 * outStride + 48)
+        store(a20, out + 2 * outStride + 0); store(a21, out + 2 * outStride + 16); store(a22, out + 2 * outStride + 32);
+        store(a23, out + 2 * outStride + 48)
+        store(a30, out + 3 * outStride + 0); store(a31, out + 3 * outStride + 16); store(a32, out + 3 * outStride + 32);
+        store(a33, out + 3 * outStride + 48)
+        store(a40, out + 4 * outStride + 0); store(a41, out + 4 * outStride + 16); store(a42, out + 4 * outStride + 32);
+        store(a43, out + 4 * outStride + 48)
+        store(a50, out + 5 * outStride + 0); store(a51, out + 5 * outStride + 16); store(a52, out + 5 * outStride + 32);
+        store(a53, out + 5 * outStride + 48)
     }
 }
 

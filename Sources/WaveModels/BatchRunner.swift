@@ -40,8 +40,9 @@ public final class BatchRunner<T: Scalar>: @unchecked Sendable {
             pool.run(shards.count) { s in
                 let g = grads == nil ? nil : self.shardGrads[s].pointer
                 g?.update(repeating: 0, count: self.model.layout.count)
-                lossPointer[s] = self.model.run(params: params.pointer, grads: g, batch: batch, rows: shards[s],
-                                                lossScale: gradientScale / normaliser, workspace: self.workspaces[s])
+                lossPointer[s] = self.model.run(
+                    params: params.pointer, grads: g, batch: batch, rows: shards[s],
+                    lossScale: gradientScale / normaliser, workspace: self.workspaces[s])
             }
         }
         if let grads {

@@ -66,10 +66,12 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         case readoutTiming, freezeRecurrent, freezeEncoder, waveSpeed, mlpHidden, locallyConnected, dt, gamma, epsilon
     }
 
-    public init(kind: ModelKind, inputSize: Int, outputSize: Int, ringSize: Int, channels: Int = 1,
-                kernelSize: Int = 3, activation: Activation = .relu, recurrentInit: RecurrentInit? = nil,
-                encoderInit: EncoderInit? = nil, readout: ReadoutKind = .linear, readoutTiming: ReadoutTiming = .last,
-                freezeRecurrent: Bool = false, freezeEncoder: Bool = false, waveSpeed: Double = 1, mlpHidden: Int = 100) {
+    public init(
+        kind: ModelKind, inputSize: Int, outputSize: Int, ringSize: Int, channels: Int = 1,
+        kernelSize: Int = 3, activation: Activation = .relu, recurrentInit: RecurrentInit? = nil,
+        encoderInit: EncoderInit? = nil, readout: ReadoutKind = .linear, readoutTiming: ReadoutTiming = .last,
+        freezeRecurrent: Bool = false, freezeEncoder: Bool = false, waveSpeed: Double = 1, mlpHidden: Int = 100
+    ) {
         self.kind = kind
         self.inputSize = inputSize
         self.outputSize = outputSize

@@ -42,8 +42,8 @@ public struct ParameterLayout: Equatable, Sendable {
     /// Tensors that receive no update: u and b_u when the recurrence is frozen, V and b_V for the encoder.
     public func frozenRanges(_ config: ModelConfig) -> [Range<Int>] {
         tensors.filter {
-            (config.freezeRecurrent && ($0.role == .recurrentWeight || $0.role == .recurrentBias)) ||
-            (config.freezeEncoder && ($0.role == .encoderWeight || $0.role == .encoderBias))
+            (config.freezeRecurrent && ($0.role == .recurrentWeight || $0.role == .recurrentBias))
+                || (config.freezeEncoder && ($0.role == .encoderWeight || $0.role == .encoderBias))
         }.map(\.range)
     }
 }

@@ -8,9 +8,9 @@ public enum ReadoutWeightInit: Sendable { case pytorchDefault, kaimingNormal }
 /// the features of every readout step at once ([R, rows, N] -> [R, rows, out]).
 struct Readout<T: Scalar>: Sendable {
     let kind: ReadoutKind
-    let features: Int     // N
-    let outputs: Int      // out
-    let mlpHidden: Int    // m
+    let features: Int // N
+    let outputs: Int // out
+    let mlpHidden: Int // m
     let name: String
     let weightInit: ReadoutWeightInit
     /// Offsets of the tensors inside the model's flat buffer.
@@ -25,10 +25,16 @@ struct Readout<T: Scalar>: Sendable {
     var parameters: [ParameterSpec] {
         switch kind {
         case .linear:
-            return [ParameterSpec("\(name).weight", [outputs, features], .readoutWeight), ParameterSpec("\(name).bias", [outputs], .readoutBias)]
+            return [
+                ParameterSpec("\(name).weight", [outputs, features], .readoutWeight), ParameterSpec("\(name).bias", [outputs], .readoutBias)
+            ]
         case .mlp:
-            return [ParameterSpec("\(name).0.weight", [mlpHidden, features], .mlpWeight), ParameterSpec("\(name).0.bias", [mlpHidden], .mlpBias),
-                    ParameterSpec("\(name).2.weight", [outputs, mlpHidden], .readoutWeight), ParameterSpec("\(name).2.bias", [outputs], .readoutBias)]
+            return [
+                ParameterSpec("\(name).0.weight", [mlpHidden, features], .mlpWeight),
+                ParameterSpec("\(name).0.bias", [mlpHidden], .mlpBias),
+                ParameterSpec("\(name).2.weight", [outputs, mlpHidden], .readoutWeight),
+                ParameterSpec("\(name).2.bias", [outputs], .readoutBias)
+            ]
         }
     }
 
@@ -53,23 +59,28 @@ struct Readout<T: Scalar>: Sendable {
         case .linear where out <= Self.smallLimit:
             T.narrowProduct(out: ws.logits.pointer, a: x, b: params + weight, rows: rows, width: out, n: n)
         case .linear:
-            T.gemm(ws.logits.pointer, ldc: out, x, lda: n, .none, params + weight, ldb: n, .transposed,
-                   m: rows, n: out, k: n, alpha: 1, beta: 0)
+            T.gemm(
+                ws.logits.pointer, ldc: out, x, lda: n, .none, params + weight, ldb: n, .transposed,
+                m: rows, n: out, k: n, alpha: 1, beta: 0)
         case .mlp:
             let h = mlpHidden
-            T.gemm(ws.hidden.pointer, ldc: h, x, lda: n, .none, params + mlpWeight, ldb: n, .transposed,
-                   m: rows, n: h, k: n, alpha: 1, beta: 0)
+            T.gemm(
+                ws.hidden.pointer, ldc: h, x, lda: n, .none, params + mlpWeight, ldb: n, .transposed,
+                m: rows, n: h, k: n, alpha: 1, beta: 0)
             T.biasActivation(out: ws.hidden.pointer, pre: ws.hidden.pointer, bias: params + mlpBias, rows: rows, cols: h, activation: .relu)
-            T.gemm(ws.logits.pointer, ldc: out, ws.hidden.pointer, lda: h, .none, params + weight, ldb: h,
-                   .transposed, m: rows, n: out, k: h, alpha: 1, beta: 0)
+            T.gemm(
+                ws.logits.pointer, ldc: out, ws.hidden.pointer, lda: h, .none, params + weight, ldb: h,
+                .transposed, m: rows, n: out, k: h, alpha: 1, beta: 0)
         }
         T.addBias(out: ws.logits.pointer, bias: params + bias, rows: rows, cols: out)
     }
 
     /// Adds the readout's parameter gradients from dlogits; returns what dLoss/dfeatures follows
     /// from per step: dLoss/d(first layer's output) [R, rows, width] and that layer's weight [width, N].
-    func backward(params: UnsafePointer<T>, grads: UnsafeMutablePointer<T>, features x: UnsafePointer<T>, rows: Int,
-                  ws: Workspace<T>) -> FeatureGradient<T> {
+    func backward(
+        params: UnsafePointer<T>, grads: UnsafeMutablePointer<T>, features x: UnsafePointer<T>, rows: Int,
+        ws: Workspace<T>
+    ) -> FeatureGradient<T> {
         let n = features, out = outputs
         let dlogits = UnsafePointer(ws.dlogits.pointer)
         T.addColumnSums(out: grads + bias, input: dlogits, rows: rows, cols: out)

@@ -19,22 +19,24 @@ protocol SequenceBody<T>: Sendable {
     func workspaceCount(capacity: Int, length: Int) -> Double
     /// Runs the rows forward into `ws.states`; returns the features the readout reads, [R, rows, N].
     func forward(params: UnsafePointer<T>, inputs: StepInputs<T>, ws: Workspace<T>) -> UnsafePointer<T>
-    func backward(params: UnsafePointer<T>, grads: UnsafeMutablePointer<T>, inputs: StepInputs<T>, readout: FeatureGradient<T>,
-                  ws: Workspace<T>)
+    func backward(
+        params: UnsafePointer<T>, grads: UnsafeMutablePointer<T>, inputs: StepInputs<T>, readout: FeatureGradient<T>,
+        ws: Workspace<T>)
 }
 
 /// x_0 ... x_{L-1} for the rows of one shard, inside a time-major batch [L, B, d].
 struct StepInputs<T: Scalar> {
     let base: UnsafePointer<T>
-    let stepStride: Int   // B * d
-    let inputSize: Int    // d
+    let stepStride: Int // B * d
+    let inputSize: Int // d
     let rows: Int
     let length: Int
     @inline(__always) subscript(t: Int) -> UnsafePointer<T> { base + t * stepStride }
     /// `rows` of these.
     func block(_ rows: Range<Int>) -> StepInputs {
-        StepInputs(base: base + rows.lowerBound * inputSize, stepStride: stepStride, inputSize: inputSize, rows: rows.count,
-                   length: length)
+        StepInputs(
+            base: base + rows.lowerBound * inputSize, stepStride: stepStride, inputSize: inputSize, rows: rows.count,
+            length: length)
     }
 }
 
@@ -60,27 +62,28 @@ struct RecurrentLayer<Cell: RecurrentCell>: SequenceBody {
 
     /// The states of `rows` of the shard `inputs` covers.
     func history(_ ws: Workspace<T>, _ inputs: StepInputs<T>, _ rows: Range<Int>) -> StateHistory<T> {
-        StateHistory(base: ws.states.pointer + rows.lowerBound * cell.units, length: inputs.length, rows: rows.count,
-                     units: cell.units, stepStride: inputs.rows * cell.units)
+        StateHistory(
+            base: ws.states.pointer + rows.lowerBound * cell.units, length: inputs.length, rows: rows.count,
+            units: cell.units, stepStride: inputs.rows * cell.units)
     }
 
     /// The row blocks the cell walks through time one at a time: all rows at once unless it asks.
     func rowBlocks(_ rows: Int) -> [Range<Int>] {
         let size = max(1, min(cell.rowBlock ?? rows, rows))
-        return stride(from: 0, to: rows, by: size).map { $0 ..< min($0 + size, rows) }
+        return stride(from: 0, to: rows, by: size).map { $0..<min($0 + size, rows) }
     }
 
     // Training runs Float: these attributes give each cell's walk a version specialised for it, so the
     // steps' kernel calls are direct (the generic entry point checks the type and jumps to it).
-    @_specialize(exported: false, where Cell == WaveCell<Float>)
-    @_specialize(exported: false, where Cell == IdentityCell<Float>)
-    @_specialize(exported: false, where Cell == LSTMCell<Float>)
-    @_specialize(exported: false, where Cell == GRUCell<Float>)
-    @_specialize(exported: false, where Cell == CoRNNCell<Float>)
-    @_specialize(exported: false, where Cell == LEMCell<Float>)
+    @_specialize(exported:false,where Cell == WaveCell<Float>)
+    @_specialize(exported:false,where Cell == IdentityCell<Float>)
+    @_specialize(exported:false,where Cell == LSTMCell<Float>)
+    @_specialize(exported:false,where Cell == GRUCell<Float>)
+    @_specialize(exported:false,where Cell == CoRNNCell<Float>)
+    @_specialize(exported:false,where Cell == LEMCell<Float>)
     func forward(params: UnsafePointer<T>, inputs: StepInputs<T>, ws: Workspace<T>) -> UnsafePointer<T> {
         let cellWorkspace = unsafeDowncast(ws.body, to: Cell.Workspace.self)
-        ws.states.pointer.update(repeating: 0, count: inputs.rows * cell.units)   // h_0 = 0
+        ws.states.pointer.update(repeating: 0, count: inputs.rows * cell.units) // h_0 = 0
         for rows in rowBlocks(inputs.rows) {
             let states = history(ws, inputs, rows), block = inputs.block(rows)
             cell.prepare(params: params, rows: rows.count, workspace: cellWorkspace)
@@ -88,18 +91,20 @@ struct RecurrentLayer<Cell: RecurrentCell>: SequenceBody {
                 cell.forward(step: t, x: block[t], states: states, params: params, workspace: cellWorkspace)
             }
         }
-        let all = history(ws, inputs, 0 ..< inputs.rows)
+        let all = history(ws, inputs, 0..<inputs.rows)
         return UnsafePointer(timing == .every ? all[1] : all[inputs.length])
     }
 
-    @_specialize(exported: false, where Cell == WaveCell<Float>)
-    @_specialize(exported: false, where Cell == IdentityCell<Float>)
-    @_specialize(exported: false, where Cell == LSTMCell<Float>)
-    @_specialize(exported: false, where Cell == GRUCell<Float>)
-    @_specialize(exported: false, where Cell == CoRNNCell<Float>)
-    @_specialize(exported: false, where Cell == LEMCell<Float>)
-    func backward(params: UnsafePointer<T>, grads: UnsafeMutablePointer<T>, inputs: StepInputs<T>, readout: FeatureGradient<T>,
-                  ws: Workspace<T>) {
+    @_specialize(exported:false,where Cell == WaveCell<Float>)
+    @_specialize(exported:false,where Cell == IdentityCell<Float>)
+    @_specialize(exported:false,where Cell == LSTMCell<Float>)
+    @_specialize(exported:false,where Cell == GRUCell<Float>)
+    @_specialize(exported:false,where Cell == CoRNNCell<Float>)
+    @_specialize(exported:false,where Cell == LEMCell<Float>)
+    func backward(
+        params: UnsafePointer<T>, grads: UnsafeMutablePointer<T>, inputs: StepInputs<T>, readout: FeatureGradient<T>,
+        ws: Workspace<T>
+    ) {
         let cellWorkspace = unsafeDowncast(ws.body, to: Cell.Workspace.self)
         let length = inputs.length, every = timing == .every
         let dh = ws.dhReadout.pointer
@@ -114,8 +119,9 @@ struct RecurrentLayer<Cell: RecurrentCell>: SequenceBody {
                     readout.write(into: dh, readoutStep: t - 1, rows: rows, of: inputs.rows)
                     dhReadout = UnsafePointer(dh)
                 }
-                cell.backward(step: t, x: block[t], states: states, dhReadout: dhReadout, params: params, grads: grads,
-                              workspace: cellWorkspace)
+                cell.backward(
+                    step: t, x: block[t], states: states, dhReadout: dhReadout, params: params, grads: grads,
+                    workspace: cellWorkspace)
             }
             cell.endBackward(states: states, params: params, grads: grads, workspace: cellWorkspace)
         }
@@ -125,8 +131,8 @@ struct RecurrentLayer<Cell: RecurrentCell>: SequenceBody {
 /// The authors' fc baseline: no recurrence, the readout reads flatten(x)[row, t * d + j] = x_t[row, j]
 /// (their `x.permute(1, 0, 2).reshape(B, -1)`).
 struct FlattenedInput<T: Scalar>: SequenceBody {
-    let inputSize: Int   // d
-    let features: Int    // L * d
+    let inputSize: Int // d
+    let features: Int // L * d
     var parameters: [ParameterSpec] { [] }
     var readoutName: String { "readout" }
     var displayName: String { "FC" }
@@ -142,7 +148,7 @@ struct FlattenedInput<T: Scalar>: SequenceBody {
     func workspaceCount(capacity: Int, length: Int) -> Double { 0 }
 
     func forward(params: UnsafePointer<T>, inputs: StepInputs<T>, ws: Workspace<T>) -> UnsafePointer<T> {
-        let d = inputSize, n = features, flat = ws.states.pointer   // [rows, L * d]
+        let d = inputSize, n = features, flat = ws.states.pointer // [rows, L * d]
         precondition(inputs.length * d == n, "fc: the flattened sequence (\(inputs.length) x \(d)) must match the readout's input (\(n))")
         for t in 0..<inputs.length {
             for row in 0..<inputs.rows { (flat + row * n + t * d).update(from: inputs[t] + row * d, count: d) }
@@ -150,6 +156,8 @@ struct FlattenedInput<T: Scalar>: SequenceBody {
         return UnsafePointer(flat)
     }
 
-    func backward(params: UnsafePointer<T>, grads: UnsafeMutablePointer<T>, inputs: StepInputs<T>, readout: FeatureGradient<T>,
-                  ws: Workspace<T>) {}
+    func backward(
+        params: UnsafePointer<T>, grads: UnsafeMutablePointer<T>, inputs: StepInputs<T>, readout: FeatureGradient<T>,
+        ws: Workspace<T>
+    ) {}
 }

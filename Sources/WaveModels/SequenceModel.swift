@@ -29,13 +29,16 @@ public final class SequenceModel<T: Scalar>: @unchecked Sendable {
 
     /// Runs rows `rows` of `batch` forward, returns their summed loss and, when `grads` is
     /// given, adds dLoss/dparams (loss scaled by `lossScale`) into it.
-    public func run(params: UnsafePointer<T>, grads: UnsafeMutablePointer<T>?, batch: SequenceBatch<T>,
-                    rows: Range<Int>, lossScale: Double, workspace ws: Workspace<T>) -> Double {
+    public func run(
+        params: UnsafePointer<T>, grads: UnsafeMutablePointer<T>?, batch: SequenceBatch<T>,
+        rows: Range<Int>, lossScale: Double, workspace ws: Workspace<T>
+    ) -> Double {
         let b = rows.count, length = batch.length
         precondition(b <= ws.capacity && length == ws.length, "workspace too small for this batch")
         precondition(batch.inputSize == config.inputSize)
-        let inputs = StepInputs(base: UnsafePointer(batch.inputs.pointer + rows.lowerBound * batch.inputSize),
-                                stepStride: batch.batch * batch.inputSize, inputSize: batch.inputSize, rows: b, length: length)
+        let inputs = StepInputs(
+            base: UnsafePointer(batch.inputs.pointer + rows.lowerBound * batch.inputSize),
+            stepStride: batch.batch * batch.inputSize, inputSize: batch.inputSize, rows: b, length: length)
         let steps = config.kind.isRecurrent ? readoutSteps(length: length) : 1
         let features = body.forward(params: params, inputs: inputs, ws: ws)
         readout.forward(params: params, features: features, rows: steps * b, ws: ws)
@@ -53,11 +56,13 @@ public final class SequenceModel<T: Scalar>: @unchecked Sendable {
             let first = (steps == 1 ? 0 : r * batch.batch) + rows.lowerBound
             let logits = ws.logits.pointer + r * b * out, dlogits = ws.dlogits.pointer + r * b * out
             if let classes = batch.classTargets {
-                loss += T.softmaxCrossEntropy(dlogits: dlogits, logits: logits, targets: classes.pointer + first,
-                                              rows: b, classes: out, gradScale: scale)
+                loss += T.softmaxCrossEntropy(
+                    dlogits: dlogits, logits: logits, targets: classes.pointer + first,
+                    rows: b, classes: out, gradScale: scale)
             } else if let values = batch.valueTargets {
-                loss += T.squaredError(dpred: dlogits, pred: logits, target: values.pointer + first * out,
-                                       count: b * out, gradScale: scale)
+                loss += T.squaredError(
+                    dpred: dlogits, pred: logits, target: values.pointer + first * out,
+                    count: b * out, gradScale: scale)
             }
         }
         return loss
@@ -94,7 +99,8 @@ extension ModelConfig {
         let rows = Double(capacity), n = Double(units), l = Double(length)
         let readoutSteps = readoutTiming == .every ? l : 1
         let mlp = readout == .mlp ? Double(mlpHidden) : 0
-        let own = (kind.isRecurrent ? (l + 1) * rows * n + rows * n : rows * n)
+        let own =
+            (kind.isRecurrent ? (l + 1) * rows * n + rows * n : rows * n)
             + 2 * readoutSteps * rows * Double(outputSize) + 2 * readoutSteps * rows * mlp
         return 4 * (own + makeBody(Double.self).workspaceCount(capacity: capacity, length: length))
     }
@@ -119,7 +125,8 @@ extension ModelConfig {
 
     func makeReadout<T: Scalar>(body: any SequenceBody<T>) -> Readout<T> {
         let bodyCount = body.parameters.reduce(0) { $0 + $1.count }
-        return Readout(kind: readout, features: units, outputs: outputSize, mlpHidden: mlpHidden, name: body.readoutName,
-                       weightInit: body.readoutWeightInit, base: bodyCount)
+        return Readout(
+            kind: readout, features: units, outputs: outputSize, mlpHidden: mlpHidden, name: body.readoutName,
+            weightInit: body.readoutWeightInit, base: bodyCount)
     }
 }

@@ -6,13 +6,13 @@ public final class Workspace<T: Scalar>: @unchecked Sendable {
     /// Largest shard (rows) and sequence length these buffers hold.
     public let capacity: Int
     public let length: Int
-    let states: Buffer<T>       // [L + 1, rows, N]: h_0 = 0, h_1 .. h_L (fc: [rows, L * d])
-    let dhReadout: Buffer<T>    // [rows, N] the readout's dLoss/dh for one step
-    let logits: Buffer<T>       // [R, rows, out], R = L (every step) or 1
-    let dlogits: Buffer<T>      // [R, rows, out]
-    let hidden: Buffer<T>       // [R, rows, m] the MLP readout's hidden layer
-    let dhidden: Buffer<T>      // [R, rows, m]
-    let body: AnyObject         // the cell's own workspace
+    let states: Buffer<T> // [L + 1, rows, N]: h_0 = 0, h_1 .. h_L (fc: [rows, L * d])
+    let dhReadout: Buffer<T> // [rows, N] the readout's dLoss/dh for one step
+    let logits: Buffer<T> // [R, rows, out], R = L (every step) or 1
+    let dlogits: Buffer<T> // [R, rows, out]
+    let hidden: Buffer<T> // [R, rows, m] the MLP readout's hidden layer
+    let dhidden: Buffer<T> // [R, rows, m]
+    let body: AnyObject // the cell's own workspace
     let bodyBytes: Int
 
     init(config: ModelConfig, body: any SequenceBody<T>, capacity: Int, length: Int) {

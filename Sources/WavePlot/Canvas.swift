@@ -108,7 +108,8 @@ public final class Canvas {
 
     public func fill(_ x: Double, _ y: Double, _ w: Double, _ h: Double, _ color: Color) {
         if format == .svg {
-            svg.append("<rect x=\"\(number(x))\" y=\"\(number(y))\" width=\"\(number(w))\" height=\"\(number(h))\" fill=\"\(color.hexText)\"/>")
+            svg.append(
+                "<rect x=\"\(number(x))\" y=\"\(number(y))\" width=\"\(number(w))\" height=\"\(number(h))\" fill=\"\(color.hexText)\"/>")
             return
         }
         set(color); cairo_rectangle(cr, x, y, w, h); cairo_fill(cr)
@@ -116,8 +117,9 @@ public final class Canvas {
 
     public func stroke(_ x: Double, _ y: Double, _ w: Double, _ h: Double, _ color: Color, width: Double = 1) {
         if format == .svg {
-            svg.append("<rect x=\"\(number(x))\" y=\"\(number(y))\" width=\"\(number(w))\" height=\"\(number(h))\" fill=\"none\" "
-                + "stroke=\"\(color.hexText)\" stroke-width=\"\(number(width))\"/>")
+            svg.append(
+                "<rect x=\"\(number(x))\" y=\"\(number(y))\" width=\"\(number(w))\" height=\"\(number(h))\" fill=\"none\" "
+                    + "stroke=\"\(color.hexText)\" stroke-width=\"\(number(width))\"/>")
             return
         }
         set(color); cairo_set_line_width(cr, width); cairo_rectangle(cr, x, y, w, h); cairo_stroke(cr)
@@ -126,8 +128,9 @@ public final class Canvas {
     public func line(_ points: [(Double, Double)], _ color: Color, width: Double = 1.5, dashed: Bool = false) {
         guard let first = points.first else { return }
         if format == .svg {
-            svg.append("<polyline points=\"\(svgPoints(points))\" fill=\"none\" stroke=\"\(color.hexText)\" stroke-width=\"\(number(width))\" "
-                + "stroke-linejoin=\"round\"" + (dashed ? " stroke-dasharray=\"5 3\"" : "") + "/>")
+            svg.append(
+                "<polyline points=\"\(svgPoints(points))\" fill=\"none\" stroke=\"\(color.hexText)\" stroke-width=\"\(number(width))\" "
+                    + "stroke-linejoin=\"round\"" + (dashed ? " stroke-dasharray=\"5 3\"" : "") + "/>")
             return
         }
         set(color)
@@ -144,7 +147,9 @@ public final class Canvas {
     public func polygon(_ points: [(Double, Double)], _ color: Color, opacity: Double = 1) {
         guard let first = points.first else { return }
         if format == .svg {
-            svg.append("<polygon points=\"\(svgPoints(points))\" fill=\"\(color.hexText)\"" + (opacity < 1 ? " fill-opacity=\"\(number(opacity))\"" : "") + "/>")
+            svg.append(
+                "<polygon points=\"\(svgPoints(points))\" fill=\"\(color.hexText)\""
+                    + (opacity < 1 ? " fill-opacity=\"\(number(opacity))\"" : "") + "/>")
             return
         }
         cairo_set_source_rgba(cr, color.r, color.g, color.b, opacity)
@@ -165,8 +170,10 @@ public final class Canvas {
     public enum Anchor { case start, middle, end }
 
     /// Text at (x, y) on its baseline; `rotated` turns it 90 degrees counter-clockwise (a y-axis label).
-    public func text(_ string: String, x: Double, y: Double, size: Double = 11, anchor: Anchor = .start, bold: Bool = false,
-                     rotated: Bool = false, color: Color = .black) {
+    public func text(
+        _ string: String, x: Double, y: Double, size: Double = 11, anchor: Anchor = .start, bold: Bool = false,
+        rotated: Bool = false, color: Color = .black
+    ) {
         cairo_save(cr)
         cairo_select_font_face(cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL, bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL)
         cairo_set_font_size(cr, size)
@@ -175,11 +182,14 @@ public final class Canvas {
         let shift = anchor == .start ? 0 : anchor == .middle ? extents.x_advance / 2 : extents.x_advance
         if format == .svg {
             // real text: the anchor is the measured shift, so the layout equals the PDF's
-            let place = rotated ? "transform=\"translate(\(number(x)) \(number(y))) rotate(-90)\" x=\"\(number(-shift))\" y=\"0\""
+            let place =
+                rotated
+                ? "transform=\"translate(\(number(x)) \(number(y))) rotate(-90)\" x=\"\(number(-shift))\" y=\"0\""
                 : "x=\"\(number(x - shift))\" y=\"\(number(y))\""
-            svg.append("<text \(place) font-family=\"DejaVu Sans, Verdana, sans-serif\" font-size=\"\(number(size))\""
-                + (bold ? " font-weight=\"bold\"" : "") + (color == .black ? "" : " fill=\"\(color.hexText)\"")
-                + " xml:space=\"preserve\">\(escapeXML(string))</text>")
+            svg.append(
+                "<text \(place) font-family=\"DejaVu Sans, Verdana, sans-serif\" font-size=\"\(number(size))\""
+                    + (bold ? " font-weight=\"bold\"" : "") + (color == .black ? "" : " fill=\"\(color.hexText)\"")
+                    + " xml:space=\"preserve\">\(escapeXML(string))</text>")
             cairo_restore(cr)
             return
         }
@@ -221,17 +231,21 @@ public final class Canvas {
             // the cells as an embedded PNG, scaled without smoothing
             var png: [UInt8] = []
             let status = withUnsafeMutablePointer(to: &png) { sink in
-                cairo_surface_write_to_png_stream(image, { closure, data, length in
-                    guard let closure, let data else { return CAIRO_STATUS_WRITE_ERROR }
-                    closure.assumingMemoryBound(to: [UInt8].self).pointee.append(contentsOf: UnsafeBufferPointer(start: data, count: Int(length)))
-                    return CAIRO_STATUS_SUCCESS
-                }, sink)
+                cairo_surface_write_to_png_stream(
+                    image,
+                    { closure, data, length in
+                        guard let closure, let data else { return CAIRO_STATUS_WRITE_ERROR }
+                        closure.assumingMemoryBound(to: [UInt8].self).pointee.append(
+                            contentsOf: UnsafeBufferPointer(start: data, count: Int(length)))
+                        return CAIRO_STATUS_SUCCESS
+                    }, sink)
             }
             cairo_surface_destroy(image)
             guard status == CAIRO_STATUS_SUCCESS else { return }
-            svg.append("<image x=\"\(number(x))\" y=\"\(number(y))\" width=\"\(number(w))\" height=\"\(number(h))\" preserveAspectRatio=\"none\" "
-                + "image-rendering=\"pixelated\" style=\"image-rendering:pixelated;image-rendering:crisp-edges\" "
-                + "xlink:href=\"data:image/png;base64,\(Data(png).base64EncodedString())\"/>")
+            svg.append(
+                "<image x=\"\(number(x))\" y=\"\(number(y))\" width=\"\(number(w))\" height=\"\(number(h))\" preserveAspectRatio=\"none\" "
+                    + "image-rendering=\"pixelated\" style=\"image-rendering:pixelated;image-rendering:crisp-edges\" "
+                    + "xlink:href=\"data:image/png;base64,\(Data(png).base64EncodedString())\"/>")
             return
         }
         cairo_save(cr)
@@ -251,7 +265,8 @@ public final class Canvas {
 func number(_ value: Double) -> String {
     guard value.isFinite, abs(value) < 1e12 else { return "0" }
     let rounded = (value * 100).rounded() / 100
-    return rounded == rounded.rounded() ? String(Int(rounded)) : String(format: "%.2f", rounded).replacingOccurrences(of: #"0$"#, with: "", options: .regularExpression)
+    return rounded == rounded.rounded()
+        ? String(Int(rounded)) : String(format: "%.2f", rounded).replacingOccurrences(of: #"0$"#, with: "", options: .regularExpression)
 }
 
 func svgPoints(_ points: [(Double, Double)]) -> String {
@@ -262,7 +277,7 @@ func svgPoints(_ points: [(Double, Double)]) -> String {
 public enum Colormap {
     static let anchors: [(Double, Double, Double)] = [
         (0x44, 0x01, 0x54), (0x48, 0x28, 0x78), (0x3E, 0x49, 0x89), (0x31, 0x68, 0x8E), (0x26, 0x82, 0x8E),
-        (0x1F, 0x9E, 0x89), (0x35, 0xB7, 0x79), (0x6E, 0xCE, 0x58), (0xFD, 0xE7, 0x25),
+        (0x1F, 0x9E, 0x89), (0x35, 0xB7, 0x79), (0x6E, 0xCE, 0x58), (0xFD, 0xE7, 0x25)
     ]
 
     /// Colour for t in [0, 1] (clamped; NaN maps to the low end).
@@ -279,7 +294,7 @@ public enum Colormap {
     public static func diverging(_ t: Double) -> Color {
         let anchors: [(Double, Double, Double)] = [
             (0x05, 0x30, 0x61), (0x21, 0x66, 0xAC), (0x43, 0x93, 0xC3), (0x92, 0xC5, 0xDE), (0xD1, 0xE5, 0xF0), (0xF7, 0xF7, 0xF7),
-            (0xFD, 0xDB, 0xC7), (0xF4, 0xA5, 0x82), (0xD6, 0x60, 0x4D), (0xB2, 0x18, 0x2B), (0x67, 0x00, 0x1F),
+            (0xFD, 0xDB, 0xC7), (0xF4, 0xA5, 0x82), (0xD6, 0x60, 0x4D), (0xB2, 0x18, 0x2B), (0x67, 0x00, 0x1F)
         ]
         let x = t.isNaN ? 0.5 * Double(anchors.count - 1) : min(max(t, 0), 1) * Double(anchors.count - 1)
         let i = min(Int(x), anchors.count - 2)
@@ -290,7 +305,9 @@ public enum Colormap {
 
     /// The 256-entry palette (index k -> viridis(k / 255)) for GIF frames.
     public static var viridisPalette: [(UInt8, UInt8, UInt8)] {
-        (0..<256).map { k in let c = viridis(Double(k) / 255); return (UInt8(c.r * 255), UInt8(c.g * 255), UInt8(c.b * 255)) }
+        (0..<256).map { k in
+            let c = viridis(Double(k) / 255); return (UInt8(c.r * 255), UInt8(c.g * 255), UInt8(c.b * 255))
+        }
     }
 }
 

@@ -7,8 +7,10 @@ import Foundation
 public enum AnimatedGIF {
 
     /// frames: each [height, width] palette indices.
-    public static func write(frames: [[UInt8]], width: Int, height: Int, palette: [(UInt8, UInt8, UInt8)],
-                             delayCentiseconds: Int, to path: String) throws {
+    public static func write(
+        frames: [[UInt8]], width: Int, height: Int, palette: [(UInt8, UInt8, UInt8)],
+        delayCentiseconds: Int, to path: String
+    ) throws {
         try refuseNonRegularOutput(path)
         let final = path, path = temporaryPath(for: final)
         var error: Int32 = 0
@@ -55,7 +57,7 @@ public enum AnimatedGIF {
             unlink(path)
             throw WrnnError.io("cannot finish \(final): \(String(cString: GifErrorString(error)))")
         }
-        chmod(path, 0o644)   // giflib creates 0600; the GIF sits beside 0644 figures
+        chmod(path, 0o644) // giflib creates 0600; the GIF sits beside 0644 figures
         try commitTemporary(path, to: final)
     }
 }

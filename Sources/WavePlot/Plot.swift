@@ -28,7 +28,9 @@ public func niceTicks(_ low: Double, _ high: Double, count: Int = 5, log: Bool =
 
 /// "10⁻³", "10⁰", "10²": a log axis's labels.
 public func powerOfTenLabel(_ exponent: Int) -> String {
-    let superscripts: [Character: Character] = ["-": "⁻", "0": "⁰", "1": "¹", "2": "²", "3": "³", "4": "⁴", "5": "⁵", "6": "⁶", "7": "⁷", "8": "⁸", "9": "⁹"]
+    let superscripts: [Character: Character] = [
+        "-": "⁻", "0": "⁰", "1": "¹", "2": "²", "3": "³", "4": "⁴", "5": "⁵", "6": "⁶", "7": "⁷", "8": "⁸", "9": "⁹"
+    ]
     return "10" + String(String(exponent).map { superscripts[$0] ?? $0 })
 }
 
@@ -170,8 +172,10 @@ public func colorbarTicks(_ low: Double, _ high: Double) -> [(value: Double, lab
 }
 
 /// A labelled vertical colour bar for values low ... high, with ticks at both ends.
-public func drawColorbar(_ c: Canvas, x: Double, y: Double, w: Double = 12, h: Double, low: Double, high: Double, label: String,
-                         colormap: (Double) -> Color = Colormap.viridis, fontScale: Double = 1) {
+public func drawColorbar(
+    _ c: Canvas, x: Double, y: Double, w: Double = 12, h: Double, low: Double, high: Double, label: String,
+    colormap: (Double) -> Color = Colormap.viridis, fontScale: Double = 1
+) {
     let steps = 128
     c.image((0..<steps).map { colormap(1 - Double($0) / Double(steps - 1)) }, rows: steps, cols: 1, x: x, y: y, w: w, h: h)
     c.stroke(x, y, w, h, .black, width: 0.8)
@@ -188,14 +192,18 @@ public func drawColorbar(_ c: Canvas, x: Double, y: Double, w: Double = 12, h: D
 
 /// values [rows * cols] (row r, column c) drawn into the panel, row 0 at the panel's top, with
 /// cells where `masked` is true in grey.
-public func drawHeatmap(_ c: Canvas, _ panel: Panel, values: [Double], rows: Int, cols: Int, low: Double, high: Double,
-                        masked: ((Int, Int) -> Bool)? = nil, colormap: (Double) -> Color = Colormap.viridis) {
+public func drawHeatmap(
+    _ c: Canvas, _ panel: Panel, values: [Double], rows: Int, cols: Int, low: Double, high: Double,
+    masked: ((Int, Int) -> Bool)? = nil, colormap: (Double) -> Color = Colormap.viridis
+) {
     let span = high > low ? high - low : 1
     var colors = [Color](repeating: .white, count: rows * cols)
     for r in 0..<rows {
         for col in 0..<cols {
             let v = values[r * cols + col]
-            colors[r * cols + col] = masked?(r, col) == true ? Color(0.8, 0.8, 0.8)
+            colors[r * cols + col] =
+                masked?(r, col) == true
+                ? Color(0.8, 0.8, 0.8)
                 : v.isFinite ? colormap((v - low) / span) : Color(0.8, 0.1, 0.1)
         }
     }
@@ -266,12 +274,14 @@ public struct LineChart {
         let ys = yRange ?? range(all.map(\.y) + spread + references.map(\.y), log: logY, pad: true)
         // the legend on the right, or below the panel on a narrow (one-column) canvas
         let below = legendBelowHeight(width: c.width)
-        let legendWidth = below > 0 ? 0 : min(max(220 * s, 0.42 * c.width), (series.map { c.textWidth($0.name, size: 9.5 * s) }.max() ?? 0) + 40 * s)
+        let legendWidth =
+            below > 0 ? 0 : min(max(220 * s, 0.42 * c.width), (series.map { c.textWidth($0.name, size: 9.5 * s) }.max() ?? 0) + 40 * s)
         let left = 70 * s, top = 34 * s
         let panelHeight = c.height - top - 50 * s - below
         let fits = c.textWidth(yLabel, size: 10.5 * s) <= panelHeight + 20 * s
-        var panel = Panel(x: left, y: top, w: c.width - left - 20 * s - legendWidth, h: panelHeight,
-                          xAxis: Axis(xLabel, xs.0, xs.1, log: logX), yAxis: Axis(fits ? yLabel : shortYLabel ?? yLabel, ys.0, ys.1, log: logY))
+        var panel = Panel(
+            x: left, y: top, w: c.width - left - 20 * s - legendWidth, h: panelHeight,
+            xAxis: Axis(xLabel, xs.0, xs.1, log: logX), yAxis: Axis(fits ? yLabel : shortYLabel ?? yLabel, ys.0, ys.1, log: logY))
         panel.fontScale = s
         panel.drawFrame(c, title: title, grid: true)
         for reference in references {
@@ -288,23 +298,35 @@ public struct LineChart {
         }
         for one in series {
             let points = one.points.filter { visible($0.x, $0.y) }.map { (panel.px($0.x), panel.py($0.y)) }
-            if one.markers { for p in points { c.circle(p.0, p.1, radius: 3.5 * s, one.color) } }
-            else { c.line(points, one.color, width: 1.5 * s, dashed: one.dashed) }
+            if one.markers {
+                for p in points { c.circle(p.0, p.1, radius: 3.5 * s, one.color) }
+            } else {
+                c.line(points, one.color, width: 1.5 * s, dashed: one.dashed)
+            }
             if one.pointMarkers { for p in points { c.circle(p.0, p.1, radius: 2.2 * s, one.color) } }
         }
         // reference labels last, on a pale ground, so a line passing under them leaves them legible
         for reference in references {
             let Y = panel.py(reference.y), right = panel.x + panel.w - 4 * s, w = c.textWidth(reference.label, size: 9.5 * s)
-            c.polygon([(right - w - 2 * s, Y - 12 * s), (right + 2 * s, Y - 12 * s), (right + 2 * s, Y - 1.5 * s), (right - w - 2 * s, Y - 1.5 * s)],
-                      .white, opacity: 0.8)
+            c.polygon(
+                [
+                    (right - w - 2 * s, Y - 12 * s), (right + 2 * s, Y - 12 * s), (right + 2 * s, Y - 1.5 * s),
+                    (right - w - 2 * s, Y - 1.5 * s)
+                ],
+                .white, opacity: 0.8)
             c.text(reference.label, x: right, y: Y - 4 * s, size: 9.5 * s, anchor: .end, color: .grey)
         }
         var ly = below > 0 ? panel.y + panel.h + 50 * s : panel.y + 8 * s
         let lx = below > 0 ? 4 * s : panel.x + panel.w + 14 * s
         for one in series {
-            if !one.band.isEmpty { c.polygon([(lx, ly - 7 * s), (lx + 20 * s, ly - 7 * s), (lx + 20 * s, ly), (lx, ly)], one.color, opacity: 0.18) }
-            if one.markers { c.circle(lx + 10 * s, ly - 3.5 * s, radius: 3.5 * s, one.color) }
-            else { c.line([(lx, ly - 3.5 * s), (lx + 20 * s, ly - 3.5 * s)], one.color, width: 1.5 * s, dashed: one.dashed) }
+            if !one.band.isEmpty {
+                c.polygon([(lx, ly - 7 * s), (lx + 20 * s, ly - 7 * s), (lx + 20 * s, ly), (lx, ly)], one.color, opacity: 0.18)
+            }
+            if one.markers {
+                c.circle(lx + 10 * s, ly - 3.5 * s, radius: 3.5 * s, one.color)
+            } else {
+                c.line([(lx, ly - 3.5 * s), (lx + 20 * s, ly - 3.5 * s)], one.color, width: 1.5 * s, dashed: one.dashed)
+            }
             if one.pointMarkers { c.circle(lx + 10 * s, ly - 3.5 * s, radius: 2.2 * s, one.color) }
             c.text(one.name, x: lx + 26 * s, y: ly, size: 9.5 * s)
             ly += (below > 0 ? 12.5 : 16) * s

@@ -29,7 +29,9 @@ extension SweepFile {
         let (runs, overflow) = gridSize.multipliedReportingOverflow(by: seeds.count)
         guard !overflow, runs <= maximumRuns else {
             let count = overflow || gridSize == Int.max ? "more than 2^63" : groupedCount(runs)
-            throw SweepError("the grid is \(gridSize == Int.max ? "more than 2^63" : groupedCount(gridSize)) points x \(seeds.count) seed\(seeds.count == 1 ? "" : "s") = \(count) runs, past the limit of \(groupedCount(maximumRuns)); narrow it with --filter, or raise the limit with --max-runs")
+            throw SweepError(
+                "the grid is \(gridSize == Int.max ? "more than 2^63" : groupedCount(gridSize)) points x \(seeds.count) seed\(seeds.count == 1 ? "" : "s") = \(count) runs, past the limit of \(groupedCount(maximumRuns)); narrow it with --filter, or raise the limit with --max-runs"
+            )
         }
         let combinations = grids.flatMap { grid in
             var combinations: [[Setting]] = [[]]
@@ -53,8 +55,10 @@ extension SweepFile {
                 .map { "\($0.key)\($0.value)" }
             for seed in seeds {
                 let name = ([task + "-" + model] + parts + ["s\(seed)"]).joined(separator: "_")
-                points.append(GridPoint(index: points.count, settings: settings, seed: seed, train: train,
-                                        name: directorySafe(name)))
+                points.append(
+                    GridPoint(
+                        index: points.count, settings: settings, seed: seed, train: train,
+                        name: directorySafe(name)))
             }
         }
         return points
@@ -103,7 +107,8 @@ public struct GridFilter: Sendable {
     public func check(against file: SweepFile) throws {
         let keys = file.keys + ["seed"]
         guard keys.contains(key) else {
-            throw SweepError("--filter: the grid has no parameter '\(key)'\(suggestion(key, keys)); its parameters: \(keys.joined(separator: ", "))")
+            throw SweepError(
+                "--filter: the grid has no parameter '\(key)'\(suggestion(key, keys)); its parameters: \(keys.joined(separator: ", "))")
         }
     }
 

@@ -163,9 +163,11 @@ public enum SweepPresets {
             """
         }
         let rate = "  lr: {value: 0.001}\n  clip: {value: 1}"
-        return [document("  model: {values: [wrnn, lstm, gru]}\n" + rate),
-                document("  model: {value: irnn}\n  encoder-init: {value: pytorch}\n" + rate),
-                document("  model: {values: [cornn, lem]}")].joined(separator: "\n---\n")
+        return [
+            document("  model: {values: [wrnn, lstm, gru]}\n" + rate),
+            document("  model: {value: irnn}\n  encoder-init: {value: pytorch}\n" + rate),
+            document("  model: {values: [cornn, lem]}")
+        ].joined(separator: "\n---\n")
     }
 
     /// The learning-dynamics comparison with the PyTorch twin (scripts/torch_twin.py): run with
@@ -194,21 +196,51 @@ public enum SweepPresets {
         """
 
     public static let all: [SweepPreset] = [
-        SweepPreset(name: "table4", summary: "copy task T = 0, 10, 30, 80, Table 4's seven rows, 60,000 steps", yaml: table4(name: "table4", delays: "0, 10, 30, 80", steps: 60_000)),
-        SweepPreset(name: "table4-cpu", summary: "copy task T = 10, 30, Table 4's seven rows, 3,000 steps (the paper: 60,000)", yaml: table4(name: "table4-cpu", delays: "10, 30", steps: 3_000)),
-        SweepPreset(name: "table1", summary: "adding task T = 100, 400, 1000, wRNN and iRNN, 60,000 steps", yaml: table1(name: "table1", lengths: [(100, 60_000), (400, 60_000), (1000, 60_000)])),
-        SweepPreset(name: "table1-cpu", summary: "adding task T = 100 (3,000 steps) and 400 (1,500 steps), wRNN and iRNN (the paper: 60,000)", yaml: table1(name: "table1-cpu", lengths: [(100, 3_000), (400, 1_500)])),
-        SweepPreset(name: "smnist", summary: "sMNIST: wRNN, wRNN + MLP, iRNN, coRNN, LEM, 120 epochs (Table 2)", yaml: images(name: "smnist", task: "smnist", epochs: 120, irnnEpochs: 120, batch: 128)),
-        SweepPreset(name: "smnist-cpu", summary: "sMNIST: the same models, 1 epoch (the paper: 120)", yaml: images(name: "smnist-cpu", task: "smnist", epochs: 1, irnnEpochs: 1, batch: 128)),
-        SweepPreset(name: "psmnist", summary: "psMNIST: wRNN, wRNN + MLP, iRNN (250 epochs), coRNN, LEM, 120 epochs (Table 2)", yaml: images(name: "psmnist", task: "psmnist", epochs: 120, irnnEpochs: 250, batch: 128)),
-        SweepPreset(name: "psmnist-cpu", summary: "psMNIST: the same models, 1 epoch (the paper: 120 / 250)", yaml: images(name: "psmnist-cpu", task: "psmnist", epochs: 1, irnnEpochs: 1, batch: 128)),
-        SweepPreset(name: "nscifar10", summary: "noisy sCIFAR-10: wRNN, wRNN + MLP, iRNN, coRNN, LEM, 120 epochs (Table 3)", yaml: images(name: "nscifar10", task: "nscifar10", epochs: 120, irnnEpochs: 120, batch: 256)),
-        SweepPreset(name: "nscifar10-cpu", summary: "noisy sCIFAR-10: the same models, 1 epoch (the paper: 120)", yaml: images(name: "nscifar10-cpu", task: "nscifar10", epochs: 1, irnnEpochs: 1, batch: 256)),
-        SweepPreset(name: "figure7", summary: "psMNIST accuracy against parameters: wRNN c = 2..16, iRNN N = 64..512, 120 epochs (Figure 7)", yaml: figure7(name: "figure7", task: "psmnist", epochs: 120)),
-        SweepPreset(name: "figure7-cpu", summary: "the Figure 7 grid on psFMNIST (real data here), 1 epoch (the paper: psMNIST, 120)", yaml: figure7(name: "figure7-cpu", task: "psfmnist", epochs: 1)),
-        SweepPreset(name: "dynamics-adding", summary: "adding T = 100, wRNN, lr 1e-3, no clipping, 3,000 steps: against the PyTorch twin", yaml: dynamicsAdding),
-        SweepPreset(name: "dynamics-copy", summary: "copy T = 30, wRNN, lr 1e-3, clip 1, 3,000 steps: against the PyTorch twin", yaml: dynamicsCopy),
-        SweepPreset(name: "image-claims-cpu", summary: "sFMNIST and psFMNIST: wRNN, iRNN, LSTM, GRU, coRNN, LEM, 2 epochs each (the paper: 120)", yaml: imageClaims(name: "image-claims-cpu", epochs: 2)),
-        SweepPreset(name: "fashion-early-cpu", summary: "sFMNIST and psFMNIST, wRNN against iRNN over the first 300 steps", yaml: fashionEarly),
+        SweepPreset(
+            name: "table4", summary: "copy task T = 0, 10, 30, 80, Table 4's seven rows, 60,000 steps",
+            yaml: table4(name: "table4", delays: "0, 10, 30, 80", steps: 60_000)),
+        SweepPreset(
+            name: "table4-cpu", summary: "copy task T = 10, 30, Table 4's seven rows, 3,000 steps (the paper: 60,000)",
+            yaml: table4(name: "table4-cpu", delays: "10, 30", steps: 3_000)),
+        SweepPreset(
+            name: "table1", summary: "adding task T = 100, 400, 1000, wRNN and iRNN, 60,000 steps",
+            yaml: table1(name: "table1", lengths: [(100, 60_000), (400, 60_000), (1000, 60_000)])),
+        SweepPreset(
+            name: "table1-cpu", summary: "adding task T = 100 (3,000 steps) and 400 (1,500 steps), wRNN and iRNN (the paper: 60,000)",
+            yaml: table1(name: "table1-cpu", lengths: [(100, 3_000), (400, 1_500)])),
+        SweepPreset(
+            name: "smnist", summary: "sMNIST: wRNN, wRNN + MLP, iRNN, coRNN, LEM, 120 epochs (Table 2)",
+            yaml: images(name: "smnist", task: "smnist", epochs: 120, irnnEpochs: 120, batch: 128)),
+        SweepPreset(
+            name: "smnist-cpu", summary: "sMNIST: the same models, 1 epoch (the paper: 120)",
+            yaml: images(name: "smnist-cpu", task: "smnist", epochs: 1, irnnEpochs: 1, batch: 128)),
+        SweepPreset(
+            name: "psmnist", summary: "psMNIST: wRNN, wRNN + MLP, iRNN (250 epochs), coRNN, LEM, 120 epochs (Table 2)",
+            yaml: images(name: "psmnist", task: "psmnist", epochs: 120, irnnEpochs: 250, batch: 128)),
+        SweepPreset(
+            name: "psmnist-cpu", summary: "psMNIST: the same models, 1 epoch (the paper: 120 / 250)",
+            yaml: images(name: "psmnist-cpu", task: "psmnist", epochs: 1, irnnEpochs: 1, batch: 128)),
+        SweepPreset(
+            name: "nscifar10", summary: "noisy sCIFAR-10: wRNN, wRNN + MLP, iRNN, coRNN, LEM, 120 epochs (Table 3)",
+            yaml: images(name: "nscifar10", task: "nscifar10", epochs: 120, irnnEpochs: 120, batch: 256)),
+        SweepPreset(
+            name: "nscifar10-cpu", summary: "noisy sCIFAR-10: the same models, 1 epoch (the paper: 120)",
+            yaml: images(name: "nscifar10-cpu", task: "nscifar10", epochs: 1, irnnEpochs: 1, batch: 256)),
+        SweepPreset(
+            name: "figure7", summary: "psMNIST accuracy against parameters: wRNN c = 2..16, iRNN N = 64..512, 120 epochs (Figure 7)",
+            yaml: figure7(name: "figure7", task: "psmnist", epochs: 120)),
+        SweepPreset(
+            name: "figure7-cpu", summary: "the Figure 7 grid on psFMNIST (real data here), 1 epoch (the paper: psMNIST, 120)",
+            yaml: figure7(name: "figure7-cpu", task: "psfmnist", epochs: 1)),
+        SweepPreset(
+            name: "dynamics-adding", summary: "adding T = 100, wRNN, lr 1e-3, no clipping, 3,000 steps: against the PyTorch twin",
+            yaml: dynamicsAdding),
+        SweepPreset(
+            name: "dynamics-copy", summary: "copy T = 30, wRNN, lr 1e-3, clip 1, 3,000 steps: against the PyTorch twin", yaml: dynamicsCopy),
+        SweepPreset(
+            name: "image-claims-cpu", summary: "sFMNIST and psFMNIST: wRNN, iRNN, LSTM, GRU, coRNN, LEM, 2 epochs each (the paper: 120)",
+            yaml: imageClaims(name: "image-claims-cpu", epochs: 2)),
+        SweepPreset(
+            name: "fashion-early-cpu", summary: "sFMNIST and psFMNIST, wRNN against iRNN over the first 300 steps", yaml: fashionEarly)
     ]
 }

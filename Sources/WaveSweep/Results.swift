@@ -26,7 +26,9 @@ public enum ResultsCollector {
 
     /// A run directory holds at least one of these (config.json is written first, but a copy or a
     /// crash may have lost it).
-    static let runFiles = ["config.json", "metrics.jsonl", "summary.json", "checkpoint.bin", "checkpoint.prev.bin", "best.bin", "command.json", "DONE"]
+    static let runFiles = [
+        "config.json", "metrics.jsonl", "summary.json", "checkpoint.bin", "checkpoint.prev.bin", "best.bin", "command.json", "DONE"
+    ]
 
     public static func collect(_ paths: [String]) throws -> Collection {
         var collection = Collection()
@@ -64,7 +66,9 @@ public enum ResultsCollector {
         if isRunDirectory(path) { return [path] }
         func children(_ directory: String) -> [String] {
             ((try? fm.contentsOfDirectory(atPath: directory)) ?? []).sorted().filter { !$0.hasPrefix(".") }.map { directory + "/" + $0 }
-                .filter { var d: ObjCBool = false; return fm.fileExists(atPath: $0, isDirectory: &d) && d.boolValue }
+                .filter {
+                    var d: ObjCBool = false; return fm.fileExists(atPath: $0, isDirectory: &d) && d.boolValue
+                }
         }
         var found: [String] = []
         for sub in children(path) {
@@ -94,7 +98,8 @@ public enum ResultsCollector {
             }
         }
         let metrics = decodeMetrics((try? readFileBytes(run + "/metrics.jsonl").get()) ?? [])
-        var status: RunRecord.Status = problem != nil ? .corrupt : summary == nil ? .incomplete : summary?.diverged == true ? .diverged : .done
+        var status: RunRecord.Status =
+            problem != nil ? .corrupt : summary == nil ? .incomplete : summary?.diverged == true ? .diverged : .done
         if let failure = fileContents(atPath: run + "/FAILED").flatMap({ try? WrnnJSON.decoder().decode(RunFailure.self, from: $0) }) {
             status = failure.code == 3 ? .diverged : .failed
         }
@@ -171,12 +176,12 @@ public enum PaperNumbers {
         "wRNN - V-init - u-shift-init": [0: 8e-10, 10: 1e-4, 30: 3e-4, 80: 7e-4],
         "iRNN (n=100)": [0: 1e-4, 10: 3e-3, 30: 2e-3, 80: 1e-3],
         "iRNN + Sigma-init": [0: 1e-8, 10: 1e-7, 30: 2e-7, 80: 2e-5],
-        "iRNN + Sigma-init + V-init": [0: 1e-7, 10: 1e-7, 30: 1e-6, 80: 8e-6],
+        "iRNN + Sigma-init + V-init": [0: 1e-7, 10: 1e-7, 30: 1e-6, 80: 8e-6]
     ]
     /// Table 1, adding task: test MSE and solved iteration (nil: never in 60k).
     static let table1: [String: [Int: (mse: Double, solved: Int?)]] = [
         "iRNN": [100: (1e-5, 14_000), 200: (4e-5, 22_000), 400: (1e-4, 30_000), 700: (0.16, nil), 1000: (0.16, nil)],
-        "wRNN": [100: (4e-6, 300), 200: (2e-5, 1_000), 400: (4e-5, 1_000), 700: (8e-5, 3_000), 1000: (6e-5, 2_000)],
+        "wRNN": [100: (4e-6, 300), 200: (2e-5, 1_000), 400: (4e-5, 1_000), 700: (8e-5, 3_000), 1000: (6e-5, 2_000)]
     ]
     /// Tables 2 and 3, test accuracy %.
     static let images: [String: [TaskKind: Double]] = [
@@ -187,7 +192,7 @@ public enum PaperNumbers {
         "GRU": [.smnist: 99.1, .psmnist: 94.1, .nscifar10: 43.8],
         // the strongest baselines the paper cites (Tables 2 and 3)
         "coRNN": [.smnist: 99.3, .psmnist: 96.6, .nscifar10: 59.0],
-        "LEM": [.smnist: 99.5, .psmnist: 96.6, .nscifar10: 60.5],
+        "LEM": [.smnist: 99.5, .psmnist: 96.6, .nscifar10: 60.5]
     ]
 
     /// The paper's name for a configuration's model row, when it is one the paper reports.
@@ -237,7 +242,10 @@ public struct ResultsTables: Sendable {
         }
         groups = order.map { ResultGroup(runs: byKey[$0]!.sorted { $0.config.seed < $1.config.seed }) }.sorted {
             ($0.config.task.kind.rawValue, $0.config.task.t, Self.kindOrder($0.config), Self.modelLabel($0.config), $0.config.learningRate)
-                < ($1.config.task.kind.rawValue, $1.config.task.t, Self.kindOrder($1.config), Self.modelLabel($1.config), $1.config.learningRate)
+                < (
+                    $1.config.task.kind.rawValue, $1.config.task.t, Self.kindOrder($1.config), Self.modelLabel($1.config),
+                    $1.config.learningRate
+                )
         }
         budgets = Array(Set(records.flatMap { ($0.config.notes ?? []).filter { $0.hasPrefix("budget") } })).sorted()
     }
@@ -294,8 +302,10 @@ public struct ResultsTables: Sendable {
 
     /// What a sweep chooses among: learning rate, clipping, batch, schedule, activation, budget.
     static func hyperParameters(_ config: TrainConfig) -> String {
-        var parts = ["lr \(shortNumber(config.learningRate))", "clip \(config.clip == 0 ? "off" : shortNumber(config.clip))",
-                     "batch \(config.batchSize)", "\(config.steps) steps"]
+        var parts = [
+            "lr \(shortNumber(config.learningRate))", "clip \(config.clip == 0 ? "off" : shortNumber(config.clip))",
+            "batch \(config.batchSize)", "\(config.steps) steps"
+        ]
         if config.model.kind != .fc && !config.model.kind.hasFixedInit { parts.append(config.model.activation.rawValue) }
         if let s = config.schedule {
             switch s.kind {
@@ -327,9 +337,15 @@ public struct ResultsTables: Sendable {
 
     static func rule(_ kind: TaskKind) -> String {
         switch kind {
-        case .copy: return "per model, the hyper-parameters with the lowest mean final test loss, mean cross-entropy / 50 as the authors' script reports it (the synthetic tasks have no validation set; their test sequences are drawn apart from training)"
-        case .adding: return "per model, the hyper-parameters that solve the task earliest on average (under the authors' protocol: the first log step whose training-batch MSE is <= 0.05, as their iteration i; under wrnn's: the first evaluation with test MSE <= 0.05), then the lowest final test MSE"
-        default: return "per model, the hyper-parameters with the best mean validation accuracy (the paper's rule: chosen on the validation split); the test accuracy reported is each run's at its best validation epoch"
+        case .copy:
+            return
+                "per model, the hyper-parameters with the lowest mean final test loss, mean cross-entropy / 50 as the authors' script reports it (the synthetic tasks have no validation set; their test sequences are drawn apart from training)"
+        case .adding:
+            return
+                "per model, the hyper-parameters that solve the task earliest on average (under the authors' protocol: the first log step whose training-batch MSE is <= 0.05, as their iteration i; under wrnn's: the first evaluation with test MSE <= 0.05), then the lowest final test MSE"
+        default:
+            return
+                "per model, the hyper-parameters with the best mean validation accuracy (the paper's rule: chosen on the validation split); the test accuracy reported is each run's at its best validation epoch"
         }
     }
 
@@ -345,53 +361,79 @@ public struct ResultsTables: Sendable {
         let kind = rows[0].config.task.kind
         switch kind {
         case .copy:
-            return Cells(headers: ["model", "best hyper-parameters", "parameters", "seeds", "test CE / 50, the authors' figure (ours)", "paper (Table 4)", "ours / paper", "recall %", "wall time"],
-                         rows: rows.map { g in
-                let paper = PaperNumbers.paperRow(g.config).flatMap { row in PaperNumbers.paperDelay(g.config.task).flatMap { PaperNumbers.table4[row]?[$0] } }
-                let ours = g.copyLossPerBatch
-                return [Self.modelLabel(g.config), Self.hyperParameters(g.config), grouped(g.config.model.parameterCount), seedsText(g),
-                        ours.text(sci), paper.map(sci) ?? "–", paper.flatMap { p in ours.values.isEmpty ? nil : String(format: "%.2gx", ours.mean / p) } ?? "–",
-                        g.recall.text { String(format: "%.1f", $0) }, g.seconds.text(duration)]
-            })
+            return Cells(
+                headers: [
+                    "model", "best hyper-parameters", "parameters", "seeds", "test CE / 50, the authors' figure (ours)", "paper (Table 4)",
+                    "ours / paper", "recall %", "wall time"
+                ],
+                rows: rows.map { g in
+                    let paper = PaperNumbers.paperRow(g.config).flatMap { row in
+                        PaperNumbers.paperDelay(g.config.task).flatMap { PaperNumbers.table4[row]?[$0] }
+                    }
+                    let ours = g.copyLossPerBatch
+                    return [
+                        Self.modelLabel(g.config), Self.hyperParameters(g.config), grouped(g.config.model.parameterCount), seedsText(g),
+                        ours.text(sci), paper.map(sci) ?? "–",
+                        paper.flatMap { p in ours.values.isEmpty ? nil : String(format: "%.2gx", ours.mean / p) } ?? "–",
+                        g.recall.text { String(format: "%.1f", $0) }, g.seconds.text(duration)
+                    ]
+                })
         case .adding:
-            return Cells(headers: ["model", "best hyper-parameters", "parameters", "seeds", "solved at (ours)", "paper (Table 1)", "final test MSE (ours)", "paper MSE", "wall time"],
-                         rows: rows.map { g in
-                let paper = PaperNumbers.paperRow(g.config).flatMap { PaperNumbers.table1[$0]?[g.config.task.t] }
-                let solved = g.solvedAt.map { $0.map(String.init) ?? "never" }.joined(separator: ", ")
-                return [Self.modelLabel(g.config), Self.hyperParameters(g.config), grouped(g.config.model.parameterCount), seedsText(g),
+            return Cells(
+                headers: [
+                    "model", "best hyper-parameters", "parameters", "seeds", "solved at (ours)", "paper (Table 1)", "final test MSE (ours)",
+                    "paper MSE", "wall time"
+                ],
+                rows: rows.map { g in
+                    let paper = PaperNumbers.paperRow(g.config).flatMap { PaperNumbers.table1[$0]?[g.config.task.t] }
+                    let solved = g.solvedAt.map { $0.map(String.init) ?? "never" }.joined(separator: ", ")
+                    return [
+                        Self.modelLabel(g.config), Self.hyperParameters(g.config), grouped(g.config.model.parameterCount), seedsText(g),
                         solved.isEmpty ? "–" : solved, paper.map { $0.solved.map { "\($0)" } ?? "never (60k)" } ?? "–",
-                        g.finalLoss.text(sci), paper.map { sci($0.mse) } ?? "–", g.seconds.text(duration)]
-            })
+                        g.finalLoss.text(sci), paper.map { sci($0.mse) } ?? "–", g.seconds.text(duration)
+                    ]
+                })
         default:
-            return Cells(headers: ["model", "best hyper-parameters", "parameters", "seeds", "test acc % at best val (ours)", "paper", "difference (points)", "last test acc %", "wall time"],
-                         rows: rows.map { g in
-                let paper = PaperNumbers.paperRow(g.config).flatMap { PaperNumbers.images[$0]?[kind] }
-                let ours = g.testAccuracyAtBestValidation
-                return [Self.modelLabel(g.config), Self.hyperParameters(g.config), grouped(g.config.model.parameterCount), seedsText(g),
+            return Cells(
+                headers: [
+                    "model", "best hyper-parameters", "parameters", "seeds", "test acc % at best val (ours)", "paper",
+                    "difference (points)", "last test acc %", "wall time"
+                ],
+                rows: rows.map { g in
+                    let paper = PaperNumbers.paperRow(g.config).flatMap { PaperNumbers.images[$0]?[kind] }
+                    let ours = g.testAccuracyAtBestValidation
+                    return [
+                        Self.modelLabel(g.config), Self.hyperParameters(g.config), grouped(g.config.model.parameterCount), seedsText(g),
                         ours.text { String(format: "%.2f", $0) }, paper.map { String(format: "%.1f", $0) } ?? "–",
                         paper.flatMap { p in ours.values.isEmpty ? nil : String(format: "%+.2f", ours.mean - p) } ?? "–",
-                        g.lastTestAccuracy.text { String(format: "%.2f", $0) }, g.seconds.text(duration)]
-            })
+                        g.lastTestAccuracy.text { String(format: "%.2f", $0) }, g.seconds.text(duration)
+                    ]
+                })
         }
     }
 
     /// Every configuration, one line each (the CSV form).
     func allConfigurations() -> Cells {
-        Cells(headers: ["task", "model", "hyper-parameters", "parameters", "runs", "finished", "diverged",
-                        "test_acc_at_best_val_mean", "test_acc_at_best_val_std", "last_test_acc_mean", "copy_loss_per_batch_mean",
-                        "copy_loss_per_batch_std", "recall_mean", "solved_at", "final_test_loss_mean", "final_test_loss_std",
-                        "wall_seconds_mean", "paper_row"],
-              rows: groups.map { g in
-            func num(_ s: Statistic, _ f: String) -> String { s.values.isEmpty ? "" : String(format: f, s.mean) }
-            func sd(_ s: Statistic, _ f: String) -> String { s.std.map { String(format: f, $0) } ?? "" }
-            return [Self.taskLabel(g.config.task), Self.modelLabel(g.config), Self.hyperParameters(g.config),
+        Cells(
+            headers: [
+                "task", "model", "hyper-parameters", "parameters", "runs", "finished", "diverged",
+                "test_acc_at_best_val_mean", "test_acc_at_best_val_std", "last_test_acc_mean", "copy_loss_per_batch_mean",
+                "copy_loss_per_batch_std", "recall_mean", "solved_at", "final_test_loss_mean", "final_test_loss_std",
+                "wall_seconds_mean", "paper_row"
+            ],
+            rows: groups.map { g in
+                func num(_ s: Statistic, _ f: String) -> String { s.values.isEmpty ? "" : String(format: f, s.mean) }
+                func sd(_ s: Statistic, _ f: String) -> String { s.std.map { String(format: f, $0) } ?? "" }
+                return [
+                    Self.taskLabel(g.config.task), Self.modelLabel(g.config), Self.hyperParameters(g.config),
                     String(g.config.model.parameterCount), String(g.runs.count), String(g.finished.count), String(g.diverged),
                     num(g.testAccuracyAtBestValidation, "%.4f"), sd(g.testAccuracyAtBestValidation, "%.4f"),
                     num(g.lastTestAccuracy, "%.4f"), num(g.copyLossPerBatch, "%.6e"), sd(g.copyLossPerBatch, "%.6e"),
                     num(g.recall, "%.3f"), g.solvedAt.map { $0.map(String.init) ?? "never" }.joined(separator: " "),
                     num(g.finalLoss, "%.6e"), sd(g.finalLoss, "%.6e"), num(g.seconds, "%.1f"),
-                    PaperNumbers.paperRow(g.config) ?? ""]
-        })
+                    PaperNumbers.paperRow(g.config) ?? ""
+                ]
+            })
     }
 
     func seedsText(_ g: ResultGroup) -> String {
@@ -406,7 +448,8 @@ public struct ResultsTables: Sendable {
 
     public func markdown() -> String {
         var out = ["# Results beside the paper", ""]
-        out.append("\(groups.reduce(0) { $0 + $1.runs.count }) runs in \(groups.count) configurations; mean ± standard deviation over seeds.")
+        out.append(
+            "\(groups.reduce(0) { $0 + $1.runs.count }) runs in \(groups.count) configurations; mean ± standard deviation over seeds.")
         if !budgets.isEmpty { out.append("Budget: " + budgets.joined(separator: "; ") + ".") }
         out.append("")
         for (task, rows) in best {
@@ -430,8 +473,9 @@ public struct ResultsTables: Sendable {
     func readableConfigurations() -> Cells {
         let all = allConfigurations()
         let keep = [0, 1, 2, 3, 4, 5, 6]
-        return Cells(headers: ["task", "model", "hyper-parameters", "parameters", "runs", "finished", "diverged", "result (mean ± std over seeds)"],
-                     rows: zip(all.rows, groups).map { row, g in keep.map { row[$0] } + [headline(g)] })
+        return Cells(
+            headers: ["task", "model", "hyper-parameters", "parameters", "runs", "finished", "diverged", "result (mean ± std over seeds)"],
+            rows: zip(all.rows, groups).map { row, g in keep.map { row[$0] } + [headline(g)] })
     }
 
     /// The loss the table and the charts of a task both use, said once.
@@ -455,15 +499,19 @@ public struct ResultsTables: Sendable {
 
     public func csv() -> String {
         let all = allConfigurations()
-        func field(_ s: String) -> String { s.contains(",") || s.contains("\"") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s }
+        func field(_ s: String) -> String {
+            s.contains(",") || s.contains("\"") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+        }
         return ([all.headers] + all.rows).map { $0.map(field).joined(separator: ",") }.joined(separator: "\n") + "\n"
     }
 
     /// The HTML tables; `curves(task, runs, labels)` adds the learning curves of the best run per
     /// model, labelled as the table's model column labels them.
     public func html(curves: (String, [String], [String]) -> String) -> String {
-        var body = ["<h1>Results beside the paper (Wave-RNN, Keller et al., ICLR 2024)</h1>",
-                    "<p>\(groups.reduce(0) { $0 + $1.runs.count }) runs in \(groups.count) configurations; mean ± standard deviation over seeds.\(budgets.isEmpty ? "" : " Budget: " + escapeHTML(budgets.joined(separator: "; ")) + ".")</p>"]
+        var body = [
+            "<h1>Results beside the paper (Wave-RNN, Keller et al., ICLR 2024)</h1>",
+            "<p>\(groups.reduce(0) { $0 + $1.runs.count }) runs in \(groups.count) configurations; mean ± standard deviation over seeds.\(budgets.isEmpty ? "" : " Budget: " + escapeHTML(budgets.joined(separator: "; ")) + ".")</p>"
+        ]
         for (task, rows) in best {
             body.append("<h2>\(escapeHTML(task))</h2>")
             body.append("<p>Best configuration by the paper's rule: \(escapeHTML(Self.rule(rows[0].config.task.kind))).</p>")

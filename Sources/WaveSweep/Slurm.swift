@@ -20,8 +20,10 @@ public struct SlurmScript: Sendable {
     public var timeLimit: String?
     public var maxParallel: Int?
 
-    public init(name: String, runs: Int, executable: String, arguments: [String], workingDirectory: String,
-                logDirectory: String, cpusPerTask: Int, partition: String?, timeLimit: String?, maxParallel: Int?) {
+    public init(
+        name: String, runs: Int, executable: String, arguments: [String], workingDirectory: String,
+        logDirectory: String, cpusPerTask: Int, partition: String?, timeLimit: String?, maxParallel: Int?
+    ) {
         self.name = name; self.runs = runs; self.executable = executable; self.arguments = arguments
         self.workingDirectory = workingDirectory; self.logDirectory = logDirectory; self.cpusPerTask = cpusPerTask
         self.partition = partition; self.timeLimit = timeLimit; self.maxParallel = maxParallel
@@ -39,7 +41,7 @@ public struct SlurmScript: Sendable {
             "#SBATCH --open-mode=append",
             "#SBATCH --signal=TERM@120",
             "#SBATCH --output=\(logDirectory)/slurm-%A_%a.out",
-            "#SBATCH --chdir=\(workingDirectory)",
+            "#SBATCH --chdir=\(workingDirectory)"
         ]
         if let partition { lines.append("#SBATCH --partition=\(partition)") }
         if let timeLimit { lines.append("#SBATCH --time=\(timeLimit)") }
@@ -63,7 +65,7 @@ public struct SlurmScript: Sendable {
             "    scontrol requeue \"${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}\"",
             "fi",
             "exit $status",
-            "",
+            ""
         ]
         return lines.joined(separator: "\n")
     }
@@ -91,8 +93,9 @@ public struct CostEstimate: Sendable {
         let length = config.task.length
         let perStep = trainingFlops(model: config.model, length: length, batch: config.batchSize)
         let evaluations = Double(config.steps / max(config.evalEvery, 1) + 1)
-        let evaluationFlops = evaluations * perStep / 3 * Double(config.testSize) / Double(max(config.batchSize, 1))
-            * (config.task.kind.isImage ? 1.3 : 1)   // images also evaluate the validation split
+        let evaluationFlops =
+            evaluations * perStep / 3 * Double(config.testSize) / Double(max(config.batchSize, 1))
+            * (config.task.kind.isImage ? 1.3 : 1) // images also evaluate the validation split
         flops = perStep * Double(config.steps) + evaluationFlops
         seconds = flops / ((Self.gflopsPerKind[config.model.kind] ?? 50) * 1e9)
     }

@@ -23,8 +23,10 @@ public struct PlannedRun: Codable, Equatable, Sendable {
     public var invalid: String?
     public var notes: [String]
 
-    public init(index: Int, id: String, name: String, seed: UInt64, settings: [Setting], arguments: [String],
-                config: TrainConfig?, invalid: String?, notes: [String]) {
+    public init(
+        index: Int, id: String, name: String, seed: UInt64, settings: [Setting], arguments: [String],
+        config: TrainConfig?, invalid: String?, notes: [String]
+    ) {
         self.index = index; self.id = id; self.name = name; self.seed = seed; self.settings = settings
         self.arguments = arguments; self.config = config; self.invalid = invalid; self.notes = notes
     }

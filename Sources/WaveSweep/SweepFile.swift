@@ -98,7 +98,7 @@ public struct SweepFile: Equatable, Sendable {
                 guard value.string == "grid" else {
                     throw SweepError("\(source): method '\(value.string ?? "?")' is not supported; wrnn sweep expands grids (method: grid)")
                 }
-            case "project", "entity", "description", "metric": break   // W&B bookkeeping
+            case "project", "entity", "description", "metric": break // W&B bookkeeping
             case "parameters":
                 guard let entries = value.mapping else { throw SweepError("\(source): `parameters` must be a mapping of option to values") }
                 for (optionNode, spec) in entries {
@@ -107,7 +107,8 @@ public struct SweepFile: Equatable, Sendable {
                     parameters.append(Parameter(key: option, values: found.map(\.text), lines: found.map(\.line)))
                 }
             default:
-                throw SweepError("\(source): unknown top-level key '\(key)'\(suggestion(key, topLevel)); expected \(topLevel.joined(separator: ", "))")
+                throw SweepError(
+                    "\(source): unknown top-level key '\(key)'\(suggestion(key, topLevel)); expected \(topLevel.joined(separator: ", "))")
             }
         }
         guard !parameters.isEmpty else { throw SweepError("\(source): no `parameters:`; nothing to sweep") }
@@ -123,7 +124,9 @@ public struct SweepFile: Equatable, Sendable {
         func scalars(_ node: Node) throws -> [(text: String, line: Int)] {
             if let list = node.sequence {
                 let texts = try list.map { item -> (text: String, line: Int) in
-                    guard let text = item.scalar?.string else { throw SweepError("\(source): \(option): values must be plain numbers or words") }
+                    guard let text = item.scalar?.string else {
+                        throw SweepError("\(source): \(option): values must be plain numbers or words")
+                    }
                     return (text, item.mark?.line ?? 0)
                 }
                 guard !texts.isEmpty else { throw SweepError("\(source): \(option): empty list of values") }
@@ -139,7 +142,8 @@ public struct SweepFile: Equatable, Sendable {
             case "value", "values": result = try scalars(value)
             case "distribution":
                 guard value.string == "categorical" else {
-                    throw SweepError("\(source): \(option): distribution '\(value.string ?? "?")' cannot be expanded as a grid (only categorical)")
+                    throw SweepError(
+                        "\(source): \(option): distribution '\(value.string ?? "?")' cannot be expanded as a grid (only categorical)")
                 }
             case let other:
                 throw SweepError("\(source): \(option): unknown field '\(other)'\(suggestion(other, ["value", "values", "distribution"]))")
@@ -202,7 +206,9 @@ func yamlProblem(_ error: Error, text: String) -> String {
     case let .duplicatedKeysInMapping(duplicates, context):
         let key = duplicates.first ?? "?"
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-        let seen = lines.indices.filter { $0 + 1 >= context.mark.line && lines[$0].trimmingCharacters(in: .whitespaces).hasPrefix(key + ":") }
+        let seen = lines.indices.filter {
+            $0 + 1 >= context.mark.line && lines[$0].trimmingCharacters(in: .whitespaces).hasPrefix(key + ":")
+        }
         let line = seen.count > 1 ? seen[1] + 1 : context.mark.line
         let column = seen.count > 1 ? lines[seen[1]].prefix { $0 == " " }.count + 1 : context.mark.column
         return "\(line):\(column): duplicate key '\(key)'"

@@ -27,26 +27,33 @@ public struct AuthorsProgram: Sendable {
         "model_type": "rnn", "n_hid": "100", "max_steps": "60000", "log_interval": "1000", "batch": "128",
         "n_ch": "1", "ksize": "3", "act": "relu", "init": "eye", "freeze_rnn": "no", "freeze_encoder": "no",
         "grad_clip": "0.0", "is_sweep": "no", "solo_init": "no", "patience_init": "-1", "patience": "5",
-        "run_name": "", "dataset": "",
+        "run_name": "", "dataset": ""
     ]
     static let images: [String: String] = [
         "model_type": "rnn", "n_hid": "256", "epochs": "120", "batch": "128", "lr": "0.0001", "lr_drop_rate": "10.0",
         "lr_drop_epoch": "100", "n_ch": "1", "ksize": "3", "act": "relu", "init": "eye", "freeze_rnn": "no",
-        "grad_clip": "0.0", "solo_init": "no", "run_name": "", "dataset": "",
+        "grad_clip": "0.0", "solo_init": "no", "run_name": "", "dataset": ""
     ]
 
     public static let all: [AuthorsProgram] = [
-        AuthorsProgram(script: "copy_task.py", task: "copy", models: ["rnn", "wrnn"],
-                       defaults: synthetic.merging(["T": "500", "lr": "1e-3", "mem_len": "10", "one_hot": "True",
-                                                    "only_last": "False", "batch_test": "50"]) { $1 }),
-        AuthorsProgram(script: "adding_task.py", task: "adding", models: ["rnn", "wrnn"],
-                       defaults: synthetic.merging(["T": "400", "lr": "1e-4", "batch_test": "1000"]) { $1 }),
-        AuthorsProgram(script: "sMNIST_task.py", task: "smnist", models: ["rnn", "wrnn", "fc", "fc_plus", "loco"],
-                       defaults: images.merging(["act": "tanh", "freeze_encoder": "no", "mlp_decoder": "no"]) { $1 }),
-        AuthorsProgram(script: "psMNIST_task.py", task: "psmnist", models: ["rnn", "wrnn"],
-                       defaults: images.merging(["lr_scheduler": "step", "mlp_decoder": "no"]) { $1 }),
-        AuthorsProgram(script: "noisy_cifar10_task.py", task: "nscifar10", models: ["rnn", "wrnn"],
-                       defaults: images.merging(["batch": "256"]) { $1 }),
+        AuthorsProgram(
+            script: "copy_task.py", task: "copy", models: ["rnn", "wrnn"],
+            defaults: synthetic.merging([
+                "T": "500", "lr": "1e-3", "mem_len": "10", "one_hot": "True",
+                "only_last": "False", "batch_test": "50"
+            ]) { $1 }),
+        AuthorsProgram(
+            script: "adding_task.py", task: "adding", models: ["rnn", "wrnn"],
+            defaults: synthetic.merging(["T": "400", "lr": "1e-4", "batch_test": "1000"]) { $1 }),
+        AuthorsProgram(
+            script: "sMNIST_task.py", task: "smnist", models: ["rnn", "wrnn", "fc", "fc_plus", "loco"],
+            defaults: images.merging(["act": "tanh", "freeze_encoder": "no", "mlp_decoder": "no"]) { $1 }),
+        AuthorsProgram(
+            script: "psMNIST_task.py", task: "psmnist", models: ["rnn", "wrnn"],
+            defaults: images.merging(["lr_scheduler": "step", "mlp_decoder": "no"]) { $1 }),
+        AuthorsProgram(
+            script: "noisy_cifar10_task.py", task: "nscifar10", models: ["rnn", "wrnn"],
+            defaults: images.merging(["batch": "256"]) { $1 })
     ]
 
     /// V's initialisation as the script's model file applies it. The wRNN files (and the synthetic
@@ -64,7 +71,9 @@ public struct AuthorsProgram: Sendable {
     public static func named(_ script: String) throws -> AuthorsProgram {
         let name = URL(fileURLWithPath: script).lastPathComponent
         guard let program = all.first(where: { $0.script == name }) else {
-            throw SweepError("program '\(script)' is not one of the authors' task scripts\(suggestion(name, all.map(\.script))); known: \(all.map(\.script).joined(separator: ", "))")
+            throw SweepError(
+                "program '\(script)' is not one of the authors' task scripts\(suggestion(name, all.map(\.script))); known: \(all.map(\.script).joined(separator: ", "))"
+            )
         }
         return program
     }
@@ -87,7 +96,9 @@ public struct AuthorsProgram: Sendable {
         func choice(_ key: String, _ table: [String: String]) throws -> String {
             let value = v[key]!
             guard let mapped = table[value] else {
-                throw SweepError("\(script): \(key) '\(value)' is not a value the script accepts\(suggestion(value, table.keys.sorted())); choose from \(table.keys.sorted().joined(separator: ", "))")
+                throw SweepError(
+                    "\(script): \(key) '\(value)' is not a value the script accepts\(suggestion(value, table.keys.sorted())); choose from \(table.keys.sorted().joined(separator: ", "))"
+                )
             }
             return mapped
         }
@@ -97,21 +108,27 @@ public struct AuthorsProgram: Sendable {
 
         let model = v["model_type"]!
         guard models.contains(model) else {
-            throw SweepError("\(script): model_type '\(model)' is not one the script builds\(suggestion(model, models)); choose from \(models.joined(separator: ", "))")
+            throw SweepError(
+                "\(script): model_type '\(model)' is not one the script builds\(suggestion(model, models)); choose from \(models.joined(separator: ", "))"
+            )
         }
         let kind = ["rnn": "irnn", "wrnn": "wrnn", "loco": "wrnn", "fc": "fc", "fc_plus": "fc"][model]!
         var invalid: String?
         // the dense model files of adding, psMNIST and noisy CIFAR-10 know eye and rand only
         if kind == "irnn", v["init"] == "fwd", !["copy", "smnist"].contains(task) {
-            invalid = "\(script)'s rnn_model.py raises NotImplementedError for init fwd (only its copy and sMNIST model files build the shifted U)"
+            invalid =
+                "\(script)'s rnn_model.py raises NotImplementedError for init fwd (only its copy and sMNIST model files build the shifted U)"
         }
         // psMNIST_task.py declares --mlp_decoder with action='store_true': W&B's --mlp_decoder=VALUE is an argparse error
         if task == "psmnist", given.contains(where: { $0.key == "mlp_decoder" }) {
-            invalid = "psMNIST_task.py's --mlp_decoder is a flag without a value (store_true); W&B's --mlp_decoder=\(v["mlp_decoder"]!) stops its argparse"
+            invalid =
+                "psMNIST_task.py's --mlp_decoder is a flag without a value (store_true); W&B's --mlp_decoder=\(v["mlp_decoder"]!) stops its argparse"
         }
         args += ["--model", kind]
         if model == "loco" { args.append("--locally-connected") }
-        if model == "fc_plus" { notes.append("model_type fc_plus read as fc: the authors' sMNIST script builds only fc, the flattened image into the readout") }
+        if model == "fc_plus" {
+            notes.append("model_type fc_plus read as fc: the authors' sMNIST script builds only fc, the flattened image into the readout")
+        }
 
         let mlp = try v["mlp_decoder"].map { _ in try yesNo("mlp_decoder") } ?? false
         if mlp { args += ["--readout", "mlp"] }
@@ -135,9 +152,12 @@ public struct AuthorsProgram: Sendable {
 
         if isImage {
             args += ["--epochs", v["epochs"]!]
-            let scheduler = try v["lr_scheduler"].map { _ in
-                try choice("lr_scheduler", ["step": "step", "onecycle": "onecycle", "plateau": "plateau", "cosine": "cosine", "exponential": "exponential"])
-            } ?? "step"
+            let scheduler =
+                try v["lr_scheduler"].map { _ in
+                    try choice(
+                        "lr_scheduler",
+                        ["step": "step", "onecycle": "onecycle", "plateau": "plateau", "cosine": "cosine", "exponential": "exponential"])
+                } ?? "step"
             args += ["--schedule", scheduler]
             switch scheduler {
             case "step": args += ["--lr-factor", v["lr_drop_rate"]!, "--lr-every", v["lr_drop_epoch"]!]
@@ -167,7 +187,7 @@ public enum WrnnVocabulary {
         "task", "T", "delay", "length", "copy-layout", "data-dir", "permutation", "model", "hidden-size", "channels",
         "kernel-size", "initialization", "encoder-init", "activation", "readout", "readout-at", "wave-speed", "lr", "clip",
         "batch-size", "batch", "steps", "epochs", "schedule", "lr-factor", "lr-every", "gamma", "patience", "epoch-steps",
-        "eval-every", "checkpoint-every", "test-size", "init-from", "protocol",
+        "eval-every", "checkpoint-every", "test-size", "init-from", "protocol"
     ]
     public static let flags = ["freeze-u", "freeze-v", "locally-connected", "fresh-noise"]
     /// Set by the sweep itself; a grid may not give them.
@@ -187,7 +207,9 @@ public enum WrnnVocabulary {
             } else if sweepOwned.contains(key) {
                 throw SweepError("'\(key)' is set by wrnn sweep itself (use --seeds, --threads, --out); remove it from the grid")
             } else {
-                throw SweepError("unknown option '\(key)'\(suggestion(key, valueOptions + flags)) (a file without `program:` uses wrnn train's option names)")
+                throw SweepError(
+                    "unknown option '\(key)'\(suggestion(key, valueOptions + flags)) (a file without `program:` uses wrnn train's option names)"
+                )
             }
         }
         return TrainArguments(arguments: args, notes: [])
@@ -203,7 +225,8 @@ enum ValueKind {
     func problem(_ value: String) -> String? {
         switch self {
         case .choice(let known):
-            return known.contains(value) ? nil : "'\(value)' is not one of its values\(suggestion(value, known)); choose from \(known.joined(separator: ", "))"
+            return known.contains(value)
+                ? nil : "'\(value)' is not one of its values\(suggestion(value, known)); choose from \(known.joined(separator: ", "))"
         case .integer: return Int(value) == nil ? "'\(value)' is not a whole number" : nil
         case .number: return Double(value).map { $0.isFinite } == true ? nil : "'\(value)' is not a number"
         case .yesNo: return ["yes", "no", "true", "false"].contains(value.lowercased()) ? nil : "'\(value)' is not yes or no"
@@ -226,13 +249,16 @@ extension WrnnVocabulary {
     static let kinds: [String: ValueKind] = {
         var kinds: [String: ValueKind] = [
             "task": .choice(TaskKind.allCases.map(\.rawValue)), "model": .choice(ModelKind.allCases.map(\.rawValue)),
-            "initialization": .choice(RecurrentInit.allCases.map(\.rawValue)), "encoder-init": .choice(EncoderInit.allCases.map(\.rawValue)),
+            "initialization": .choice(RecurrentInit.allCases.map(\.rawValue)),
+            "encoder-init": .choice(EncoderInit.allCases.map(\.rawValue)),
             "activation": .choice(Activation.allCases.map(\.rawValue)), "readout": .choice(ReadoutKind.allCases.map(\.rawValue)),
             "readout-at": .choice(ReadoutTiming.allCases.map(\.rawValue)), "copy-layout": .choice(CopyLayout.allCases.map(\.rawValue)),
-            "schedule": .choice(Schedule.Kind.allCases.map(\.rawValue)), "protocol": .choice(TrainingProtocol.allCases.map(\.rawValue)),
+            "schedule": .choice(Schedule.Kind.allCases.map(\.rawValue)), "protocol": .choice(TrainingProtocol.allCases.map(\.rawValue))
         ]
-        for key in ["T", "delay", "length", "hidden-size", "channels", "kernel-size", "batch-size", "batch", "steps", "epochs",
-                    "lr-every", "patience", "epoch-steps", "eval-every", "checkpoint-every", "test-size"] { kinds[key] = .integer }
+        for key in [
+            "T", "delay", "length", "hidden-size", "channels", "kernel-size", "batch-size", "batch", "steps", "epochs",
+            "lr-every", "patience", "epoch-steps", "eval-every", "checkpoint-every", "test-size"
+        ] { kinds[key] = .integer }
         for key in ["lr", "clip", "lr-factor", "gamma", "wave-speed"] { kinds[key] = .number }
         for key in flags { kinds[key] = .yesNo }
         return kinds
@@ -244,11 +270,13 @@ extension AuthorsProgram {
     var kinds: [String: ValueKind] {
         var kinds: [String: ValueKind] = [
             "model_type": .choice(models), "init": .choice(["fwd", "eye", "rand"]), "act": .choice(["relu", "tanh", "ident"]),
-            "lr_scheduler": .choice(["step", "onecycle", "plateau", "cosine", "exponential"]),
+            "lr_scheduler": .choice(["step", "onecycle", "plateau", "cosine", "exponential"])
         ]
         for key in ["solo_init", "freeze_rnn", "freeze_encoder", "mlp_decoder", "is_sweep", "one_hot", "only_last"] { kinds[key] = .yesNo }
-        for key in ["n_hid", "n_ch", "ksize", "T", "batch", "epochs", "lr_drop_epoch", "max_steps", "log_interval", "batch_test",
-                    "mem_len", "patience_init", "patience"] { kinds[key] = .integer }
+        for key in [
+            "n_hid", "n_ch", "ksize", "T", "batch", "epochs", "lr_drop_epoch", "max_steps", "log_interval", "batch_test",
+            "mem_len", "patience_init", "patience"
+        ] { kinds[key] = .integer }
         for key in ["lr", "grad_clip", "lr_drop_rate"] { kinds[key] = .number }
         return kinds.filter { options.contains($0.key) }
     }

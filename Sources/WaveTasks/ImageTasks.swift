@@ -61,8 +61,10 @@ public struct SplitSampler: Sendable {
     func randomTrainingIndex(_ rng: inout RandomStream) -> Int { trainIndices[rng.int(below: trainIndices.count)] }
 
     /// `indices` in order, as batches of at most `batchSize`, each row written by `write(batch, row, index)`.
-    static func batches(_ indices: [Int], batchSize: Int, make: (Int) -> SequenceBatch<Float>,
-                        write: (SequenceBatch<Float>, Int, Int) -> Void) -> [SequenceBatch<Float>] {
+    static func batches(
+        _ indices: [Int], batchSize: Int, make: (Int) -> SequenceBatch<Float>,
+        write: (SequenceBatch<Float>, Int, Int) -> Void
+    ) -> [SequenceBatch<Float>] {
         shardRanges(total: indices.count, parts: (indices.count + batchSize - 1) / batchSize).map { range in
             let batch = make(range.count)
             for (row, k) in range.enumerated() { write(batch, row, indices[k]) }
@@ -99,7 +101,9 @@ public struct ImageSequenceTask: SequenceTask {
     public var testExamples: Int? { test.count }
 
     public func fill(_ batch: SequenceBatch<Float>, step: Int, batchSize: Int, rng: inout RandomStream) {
-        for row in 0..<batch.batch { write(train, index: sampler.trainingIndex(step: step, row: row, batchSize: batchSize), into: batch, row: row) }
+        for row in 0..<batch.batch {
+            write(train, index: sampler.trainingIndex(step: step, row: row, batchSize: batchSize), into: batch, row: row)
+        }
     }
     public func rows(step: Int, batchSize: Int) -> Int { sampler.rows(step: step, batchSize: batchSize) }
 
@@ -132,8 +136,9 @@ public struct ImageSequenceTask: SequenceTask {
     }
 
     func batches(_ set: ImageSet, _ indices: [Int], batchSize: Int) -> [SequenceBatch<Float>] {
-        SplitSampler.batches(indices, batchSize: batchSize, make: { makeBatch(count: $0) },
-                             write: { write(set, index: $2, into: $0, row: $1) })
+        SplitSampler.batches(
+            indices, batchSize: batchSize, make: { makeBatch(count: $0) },
+            write: { write(set, index: $2, into: $0, row: $1) })
     }
 
     /// The first `count` test images, in order.

@@ -68,20 +68,24 @@ public struct NoisyCIFARTask: SequenceTask {
 
     public func fill(_ batch: SequenceBatch<Float>, step: Int, batchSize: Int, rng: inout RandomStream) {
         for row in 0..<batch.batch {
-            write(train, index: sampler.trainingIndex(step: step, row: row, batchSize: batchSize), into: batch, row: row,
-                  rng: &rng, fresh: freshNoise)
+            write(
+                train, index: sampler.trainingIndex(step: step, row: row, batchSize: batchSize), into: batch, row: row,
+                rng: &rng, fresh: freshNoise)
         }
     }
 
     func batches(_ set: ImageSet, _ indices: [Int], batchSize: Int) -> [SequenceBatch<Float>] {
         var unused = RandomStream(seed: 0)
-        return SplitSampler.batches(indices, batchSize: batchSize, make: { makeBatch(count: $0) },
-                                    write: { write(set, index: $2, into: $0, row: $1, rng: &unused, fresh: false) })
+        return SplitSampler.batches(
+            indices, batchSize: batchSize, make: { makeBatch(count: $0) },
+            write: { write(set, index: $2, into: $0, row: $1, rng: &unused, fresh: false) })
     }
 
     public func evaluationBatches(count: Int, batchSize: Int, seed: UInt64) -> [SequenceBatch<Float>] {
         batches(test, Array(0..<min(count, test.count)), batchSize: batchSize)
     }
 
-    public func validationBatches(batchSize: Int) -> [SequenceBatch<Float>]? { batches(train, sampler.validationIndices, batchSize: batchSize) }
+    public func validationBatches(batchSize: Int) -> [SequenceBatch<Float>]? {
+        batches(train, sampler.validationIndices, batchSize: batchSize)
+    }
 }

@@ -77,9 +77,10 @@ extension SequenceTask {
     public func makeBatch(count: Int) -> SequenceBatch<Float> {
         let classes = outputSize > 1
         let steps = readoutTiming == .every ? length : 1
-        return SequenceBatch(length: length, batch: count, inputSize: inputSize,
-                             classTargets: classes ? steps * count : nil,
-                             valueTargets: classes ? nil : count * outputSize)
+        return SequenceBatch(
+            length: length, batch: count, inputSize: inputSize,
+            classTargets: classes ? steps * count : nil,
+            valueTargets: classes ? nil : count * outputSize)
     }
 }
 
@@ -110,13 +111,21 @@ public struct CopyTask: SequenceTask {
 
     public var name: String { "copy" }
     public var length: Int {
-        switch layout { case .paper: delay + 20; case .code: delay + 30; case .script: delay + 10 }
+        switch layout {
+        case .paper: delay + 20;
+        case .code: delay + 30;
+        case .script: delay + 10
+        }
     }
     public var inputSize: Int { 10 }
     public var outputSize: Int { 10 }
     public var readoutTiming: ReadoutTiming { .every }
     public var delimiterPosition: Int {
-        switch layout { case .paper: delay + 10; case .code: delay + 19; case .script: delay - 1 }
+        switch layout {
+        case .paper: delay + 10;
+        case .code: delay + 19;
+        case .script: delay - 1
+        }
     }
     /// The ten steps at which the digits must be recalled (the last ten steps in the authors' layouts).
     public var recallPositions: Range<Int> { layout == .paper ? (delay + 10)..<(delay + 20) : (length - 10)..<length }
@@ -224,8 +233,10 @@ public struct ReplayTask: SequenceTask {
     public let steps: [(inputs: [Float], targets: [Float])]
     let epochSteps: Int?
 
-    public init(name: String, length: Int, inputSize: Int, outputSize: Int, readoutTiming: ReadoutTiming,
-                steps: [(inputs: [Float], targets: [Float])], epochSteps: Int?) {
+    public init(
+        name: String, length: Int, inputSize: Int, outputSize: Int, readoutTiming: ReadoutTiming,
+        steps: [(inputs: [Float], targets: [Float])], epochSteps: Int?
+    ) {
         self.name = name
         self.length = length
         self.inputSize = inputSize

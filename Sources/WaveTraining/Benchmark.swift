@@ -30,7 +30,7 @@ public struct BenchConfig: Codable, Equatable, Sendable {
         // the cited baselines at their published sizes: coRNN N = 256 batch 120, LEM N = 128 batch 128
         BenchConfig(name: "smnist-cornn", task: TaskConfig(kind: .smnist), model: .cornn, batch: 120, randomShape: [784, 1]),
         BenchConfig(name: "smnist-lem", task: TaskConfig(kind: .smnist), model: .lem, batch: 128, randomShape: [784, 1]),
-        BenchConfig(name: "nscifar10-wrnn", task: TaskConfig(kind: .smnist), model: .wrnn, batch: 256, randomShape: [1000, 96]),
+        BenchConfig(name: "nscifar10-wrnn", task: TaskConfig(kind: .smnist), model: .wrnn, batch: 256, randomShape: [1000, 96])
     ]
 
     /// The issue-2 configurations `wrnn bench` runs when none are named.
@@ -70,9 +70,11 @@ public struct BenchResult: Codable, Sendable {
     }
 
     public var tableRow: String {
-        padded(name, 13) + String(format: "%9.4f s/iter (min %.4f)  %7.1f GFLOP/s  peak RSS %7.1f MB  workspace %7.1f MB  ",
-                                  secondsPerIteration, minSecondsPerIteration, gflops,
-                                  Double(peakMemoryBytes) / 1e6, Double(workspaceBytes) / 1e6) + grouped(parameters) + " params"
+        padded(name, 13)
+            + String(
+                format: "%9.4f s/iter (min %.4f)  %7.1f GFLOP/s  peak RSS %7.1f MB  workspace %7.1f MB  ",
+                secondsPerIteration, minSecondsPerIteration, gflops,
+                Double(peakMemoryBytes) / 1e6, Double(workspaceBytes) / 1e6) + grouped(parameters) + " params"
     }
 }
 
@@ -90,7 +92,10 @@ public struct BenchReport: Codable, Sendable {
     public var kernelPath: String?
     /// How OpenBLAS's kernels were chosen, when the environment pinned them.
     public var blasNote: String?
-    public init(threads: Int, blasCore: String, cpu: String?, build: String?, sgemmPeakGflops: Double?, results: [BenchResult], torch: [TorchResult]?) {
+    public init(
+        threads: Int, blasCore: String, cpu: String?, build: String?, sgemmPeakGflops: Double?, results: [BenchResult],
+        torch: [TorchResult]?
+    ) {
         self.threads = threads; self.blasCore = blasCore; self.cpu = cpu; self.build = build; self.sgemmPeakGflops = sgemmPeakGflops
         self.results = results; self.torch = torch
     }
@@ -110,8 +115,9 @@ public func measureSgemmPeak(threads: Int, size: Int = 2048, repeats: Int = 4) -
     var best = Double.infinity
     for _ in 0..<repeats {
         let start = DispatchTime.now().uptimeNanoseconds
-        sgemm(c.pointer, ldc: size, UnsafePointer(a.pointer), lda: size, .none, UnsafePointer(b.pointer), ldb: size, .none,
-              m: size, n: size, k: size)
+        sgemm(
+            c.pointer, ldc: size, UnsafePointer(a.pointer), lda: size, .none, UnsafePointer(b.pointer), ldb: size, .none,
+            m: size, n: size, k: size)
         best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
     }
     return 2 * pow(Double(size), 3) / best / 1e9
@@ -157,7 +163,7 @@ public func trainingFlops(model: ModelConfig, length: Int, batch: Int) -> Double
     let readoutSteps = Double(model.readoutTiming == .every ? length : 1)
     let h = Double(model.mlpHidden)
     let readout = model.readout == .linear ? 2 * n * out : 2 * n * h + 2 * h * out
-    if !model.kind.isRecurrent {   // fc: the readout on the flattened sequence, once
+    if !model.kind.isRecurrent { // fc: the readout on the flattened sequence, once
         return 3 * Double(batch) * readout
     }
     let input = model.cellInputFlopsPerStep, recurrence = model.cellFlopsPerStep - input
@@ -183,8 +189,10 @@ public func peakResidentBytes() -> Int {
 /// Times training iterations on one fixed batch: at least `warmup` untimed ones and a quarter
 /// second of them, then at least `iterations` timed ones and a second of them (rows of a few
 /// milliseconds were otherwise timed while the cores were still waking up, at half speed).
-public func runBenchmark(_ bench: BenchConfig, iterations: Int, warmup: Int, threads: Int, seed: UInt64,
-                         keepDenormals: Bool = false) -> BenchResult {
+public func runBenchmark(
+    _ bench: BenchConfig, iterations: Int, warmup: Int, threads: Int, seed: UInt64,
+    keepDenormals: Bool = false
+) -> BenchResult {
     var config = bench.trainConfig
     config.threads = threads
     if keepDenormals { config.keepDenormals = true }
@@ -208,9 +216,10 @@ public func runBenchmark(_ bench: BenchConfig, iterations: Int, warmup: Int, thr
     let sorted = times.sorted()
     let median = sorted[sorted.count / 2]
     let flops = trainingFlops(model: config.model, length: trainer.task.length, batch: bench.batch)
-    return BenchResult(name: bench.name, secondsPerIteration: median, minSecondsPerIteration: sorted[0],
-                       gflops: flops / median / 1e9, flopsPerIteration: flops, peakMemoryBytes: peakResidentBytes(),
-                       workspaceBytes: trainer.workspaceBytes, parameters: trainer.params.count, threads: threads)
+    return BenchResult(
+        name: bench.name, secondsPerIteration: median, minSecondsPerIteration: sorted[0],
+        gflops: flops / median / 1e9, flopsPerIteration: flops, peakMemoryBytes: peakResidentBytes(),
+        workspaceBytes: trainer.workspaceBytes, parameters: trainer.params.count, threads: threads)
 }
 
 /// Calls the kernels through Scalar's witness table, as the models do. (Named on the concrete type
@@ -218,18 +227,24 @@ public func runBenchmark(_ bench: BenchConfig, iterations: Int, warmup: Int, thr
 /// runs unspecialised, hundreds of times slower.)
 enum Kernel<T: Scalar> {
     @_semantics("optimize.sil.specialize.generic.never") @inline(never)
-    static func circularConvForward(out: UnsafeMutablePointer<T>, input: UnsafePointer<T>, weight: UnsafePointer<T>,
-                                    scratch: UnsafeMutablePointer<T>, batch: Int, channelsOut: Int, channelsIn: Int,
-                                    ringSize: Int, kernel: Int, epilogue: ConvEpilogue<T>) {
-        T.circularConvForward(out: out, input: input, weight: weight, scratch: scratch, batch: batch, channelsOut: channelsOut,
-                              channelsIn: channelsIn, ringSize: ringSize, kernel: kernel, epilogue: epilogue)
+    static func circularConvForward(
+        out: UnsafeMutablePointer<T>, input: UnsafePointer<T>, weight: UnsafePointer<T>,
+        scratch: UnsafeMutablePointer<T>, batch: Int, channelsOut: Int, channelsIn: Int,
+        ringSize: Int, kernel: Int, epilogue: ConvEpilogue<T>
+    ) {
+        T.circularConvForward(
+            out: out, input: input, weight: weight, scratch: scratch, batch: batch, channelsOut: channelsOut,
+            channelsIn: channelsIn, ringSize: ringSize, kernel: kernel, epilogue: epilogue)
     }
     @_semantics("optimize.sil.specialize.generic.never") @inline(never)
-    static func circularConvWeightGrad(dweight: UnsafeMutablePointer<T>, dout: UnsafePointer<T>, input: UnsafePointer<T>,
-                                       scratch: UnsafeMutablePointer<T>, batch: Int, channelsOut: Int, channelsIn: Int,
-                                       ringSize: Int, kernel: Int) {
-        T.circularConvWeightGrad(dweight: dweight, dout: dout, input: input, scratch: scratch, batch: batch,
-                                 channelsOut: channelsOut, channelsIn: channelsIn, ringSize: ringSize, kernel: kernel)
+    static func circularConvWeightGrad(
+        dweight: UnsafeMutablePointer<T>, dout: UnsafePointer<T>, input: UnsafePointer<T>,
+        scratch: UnsafeMutablePointer<T>, batch: Int, channelsOut: Int, channelsIn: Int,
+        ringSize: Int, kernel: Int
+    ) {
+        T.circularConvWeightGrad(
+            dweight: dweight, dout: dout, input: input, scratch: scratch, batch: batch,
+            channelsOut: channelsOut, channelsIn: channelsIn, ringSize: ringSize, kernel: kernel)
     }
 }
 
@@ -266,27 +281,41 @@ public func runKernelBenchmark(_ bench: BenchConfig, threads: Int, seed: UInt64)
     let weight = randomBuffer(c * c * f), bias = randomBuffer(units)
     struct Shard { let input, addend, out, dweight, sums, scratch: Buffer<Float> }
     let work = shards.map { range in
-        Shard(input: randomBuffer(range.count * units), addend: randomBuffer(range.count * units),
-              out: Buffer<Float>(zeros: range.count * units), dweight: Buffer<Float>(zeros: c * c * f),
-              sums: Buffer<Float>(zeros: units),
-              scratch: Buffer<Float>(zeros: circularConvScratchCount(channels: c, ringSize: n, kernel: f)))
+        Shard(
+            input: randomBuffer(range.count * units), addend: randomBuffer(range.count * units),
+            out: Buffer<Float>(zeros: range.count * units), dweight: Buffer<Float>(zeros: c * c * f),
+            sums: Buffer<Float>(zeros: units),
+            scratch: Buffer<Float>(zeros: circularConvScratchCount(channels: c, ringSize: n, kernel: f)))
     }
     let kernels: [(String, (Shard, Int) -> Void)] = [
-        ("forward", { s, rows in
-            Kernel<Float>.circularConvForward(out: s.out.pointer, input: s.input.pointer, weight: weight.pointer, scratch: s.scratch.pointer,
-                                      batch: rows, channelsOut: c, channelsIn: c, ringSize: n, kernel: f,
-                                      epilogue: ConvEpilogue(.activate(.relu), addend: s.addend.pointer, bias: bias.pointer))
-        }),
-        ("input gradient", { s, rows in
-            Kernel<Float>.circularConvForward(out: s.out.pointer, input: s.addend.pointer, weight: weight.pointer, scratch: s.scratch.pointer,
-                                      batch: rows, channelsOut: c, channelsIn: c, ringSize: n, kernel: f,
-                                      epilogue: ConvEpilogue(.activationGradient(.relu), activationOutput: s.input.pointer,
-                                                             columnSums: s.sums.pointer))
-        }),
-        ("weight gradient", { s, rows in
-            Kernel<Float>.circularConvWeightGrad(dweight: s.dweight.pointer, dout: s.addend.pointer, input: s.input.pointer,
-                                         scratch: s.scratch.pointer, batch: rows, channelsOut: c, channelsIn: c, ringSize: n, kernel: f)
-        }),
+        (
+            "forward",
+            { s, rows in
+                Kernel<Float>.circularConvForward(
+                    out: s.out.pointer, input: s.input.pointer, weight: weight.pointer, scratch: s.scratch.pointer,
+                    batch: rows, channelsOut: c, channelsIn: c, ringSize: n, kernel: f,
+                    epilogue: ConvEpilogue(.activate(.relu), addend: s.addend.pointer, bias: bias.pointer))
+            }
+        ),
+        (
+            "input gradient",
+            { s, rows in
+                Kernel<Float>.circularConvForward(
+                    out: s.out.pointer, input: s.addend.pointer, weight: weight.pointer, scratch: s.scratch.pointer,
+                    batch: rows, channelsOut: c, channelsIn: c, ringSize: n, kernel: f,
+                    epilogue: ConvEpilogue(
+                        .activationGradient(.relu), activationOutput: s.input.pointer,
+                        columnSums: s.sums.pointer))
+            }
+        ),
+        (
+            "weight gradient",
+            { s, rows in
+                Kernel<Float>.circularConvWeightGrad(
+                    dweight: s.dweight.pointer, dout: s.addend.pointer, input: s.input.pointer,
+                    scratch: s.scratch.pointer, batch: rows, channelsOut: c, channelsIn: c, ringSize: n, kernel: f)
+            }
+        )
     ]
     return kernels.map { name, kernel in
         // one hand-off to the shard threads per measurement, each shard repeating the kernel,
@@ -297,14 +326,15 @@ public func runKernelBenchmark(_ bench: BenchConfig, threads: Int, seed: UInt64)
             return Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
         }
         var repeats = 1
-        var elapsed = timed(1)   // also the warm-up
+        var elapsed = timed(1) // also the warm-up
         while elapsed < 0.25 {
             repeats = min(repeats * 4, 1 << 20)
             elapsed = timed(repeats)
         }
         let perCall = elapsed / Double(repeats)
         let flops = 2 * Double(bench.batch) * Double(c * c * f * n)
-        return KernelBenchResult(config: bench.name, kernel: name, path: KernelPath.current.rawValue,
-                                 secondsPerCall: perCall, gflops: flops / perCall / 1e9, percentOfPeak: nil)
+        return KernelBenchResult(
+            config: bench.name, kernel: name, path: KernelPath.current.rawValue,
+            secondsPerCall: perCall, gflops: flops / perCall / 1e9, percentOfPeak: nil)
     }
 }

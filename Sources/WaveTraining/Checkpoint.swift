@@ -39,7 +39,7 @@ public struct Checkpoint: Sendable {
         appendLittleEndian(&bytes, UInt32(json.count))
         bytes += json
         for array in [params, m, v] {
-            array.withUnsafeBytes { bytes.append(contentsOf: $0) }   // x86-64 and arm64 are little-endian
+            array.withUnsafeBytes { bytes.append(contentsOf: $0) } // x86-64 and arm64 are little-endian
         }
         let crc = bytes.withUnsafeBytes { crc32($0) }
         appendLittleEndian(&bytes, crc)
@@ -83,20 +83,24 @@ public struct Checkpoint: Sendable {
             throw corrupt("truncated or damaged: the header alone needs \(16 + headerLength + 4) bytes, the file has \(bytes.count)")
         }
         let header: CheckpointHeader
-        do { header = try WrnnJSON.decoder().decode(CheckpointHeader.self, from: Data(bytes[16..<(16 + headerLength)])) }
-        catch {
+        do { header = try WrnnJSON.decoder().decode(CheckpointHeader.self, from: Data(bytes[16..<(16 + headerLength)])) } catch {
             let stored = readLittleEndian(bytes, at: bytes.count - 4)
             let actual = bytes.withUnsafeBytes { crc32(UnsafeRawBufferPointer(rebasing: $0[0..<(bytes.count - 4)])) }
-            throw corrupt(stored == actual ? "unreadable header (\(decodingReason(error)))" : "unreadable header (CRC mismatch: damaged file)")
+            throw corrupt(
+                stored == actual ? "unreadable header (\(decodingReason(error)))" : "unreadable header (CRC mismatch: damaged file)")
         }
         // the header's numbers, before any is used to size anything
         var count = 0
         for tensor in header.tensors {
-            guard tensor.shape.allSatisfy({ $0 >= 0 }), tensor.offset == count else { throw corrupt("tensor \(tensor.name) has shape \(tensor.shape) at offset \(tensor.offset)") }
+            guard tensor.shape.allSatisfy({ $0 >= 0 }), tensor.offset == count else {
+                throw corrupt("tensor \(tensor.name) has shape \(tensor.shape) at offset \(tensor.offset)")
+            }
             var size = 1
             for d in tensor.shape {
                 let (product, overflow) = size.multipliedReportingOverflow(by: d)
-                guard !overflow, product <= (1 << 40) else { throw corrupt("tensor \(tensor.name) has an impossible shape \(tensor.shape)") }
+                guard !overflow, product <= (1 << 40) else {
+                    throw corrupt("tensor \(tensor.name) has an impossible shape \(tensor.shape)")
+                }
                 size = product
             }
             count += size
@@ -109,8 +113,11 @@ public struct Checkpoint: Sendable {
         let stored = readLittleEndian(bytes, at: bytes.count - 4)
         let actual = bytes.withUnsafeBytes { crc32(UnsafeRawBufferPointer(rebasing: $0[0..<(bytes.count - 4)])) }
         guard stored == actual || !verifyingCRC else { throw corrupt("CRC mismatch (damaged file)") }
-        do { try header.config.checkRanges() } catch let error as WrnnError { throw corrupt("its configuration is invalid: \(error.message)") }
-        guard header.step >= 0, header.step <= header.config.steps, (0...(1 << 40)).contains(header.adamStep), (header.solvedAt ?? 0) >= 0 else {
+        do { try header.config.checkRanges() } catch let error as WrnnError {
+            throw corrupt("its configuration is invalid: \(error.message)")
+        }
+        guard header.step >= 0, header.step <= header.config.steps, (0...(1 << 40)).contains(header.adamStep), (header.solvedAt ?? 0) >= 0
+        else {
             throw corrupt("step \(header.step) (Adam step \(header.adamStep)) is outside 0 ... \(header.config.steps)")
         }
         guard header.tensors == ParameterLayout(header.config.model).tensors else {

@@ -9,7 +9,8 @@ extension ModelConfig {
             let mlpText = readout == .mlp ? "an MLP readout (\(ringSize) -> \(mlpHidden) -> relu -> \(outputSize))" : "a linear readout"
             return "FC \(cellSummary), into \(mlpText)"
         }
-        var text = "\(displayName) \(cellSummary), \(readout.rawValue) readout at \(readoutTiming == .every ? "every step" : "the last step")"
+        var text =
+            "\(displayName) \(cellSummary), \(readout.rawValue) readout at \(readoutTiming == .every ? "every step" : "the last step")"
         if freezeRecurrent { text += ", recurrence frozen" }
         if freezeEncoder { text += ", encoder frozen" }
         return text
@@ -36,13 +37,16 @@ extension TaskConfig {
             if copyLayout == .script {
                 let paperT = t - 20 >= 0 ? "paper T=\(t - 20)" : "no paper T"
                 var text = "copy task, authors' script T'=\(t) (length \(task.length), delimiter at \(task.delimiterPosition); \(paperT))"
-                if task.delimiterOverwritesDigit { text += "; the delimiter overwrites digit \(task.delimiterPosition + 1) of 10, as the script does" }
+                if task.delimiterOverwritesDigit {
+                    text += "; the delimiter overwrites digit \(task.delimiterPosition + 1) of 10, as the script does"
+                }
                 return text
             }
             return "copy task, delay T=\(t) (length \(task.length), \(copyLayout.rawValue) layout)"
         case .adding: return "adding task, length T=\(t)"
         case .nscifar10:
-            return "nscifar10: 32 rows of 96 values (R, G, B) then 968 steps of \(freshNoise == true ? "fresh" : "one fixed") Gaussian noise, 1000 steps"
+            return
+                "nscifar10: 32 rows of 96 values (R, G, B) then 968 steps of \(freshNoise == true ? "fresh" : "one fixed") Gaussian noise, 1000 steps"
         default:
             let data = kind.collection == .mnist ? "MNIST" : "Fashion-MNIST"
             let order = kind.isPermuted ? (permutationFile.map { "permuted by \($0)" } ?? "permuted (seeded)") : "raster order"

@@ -47,7 +47,8 @@ public final class RunDirectory: @unchecked Sendable {
     /// that cannot be created).
     public static func requireAbsent(_ path: String) throws {
         if FileManager.default.fileExists(atPath: path) {
-            throw WrnnError("--out: run directory \(path) already exists; choose a new --out or remove it (or continue it with --resume)", exitCode: 73)
+            throw WrnnError(
+                "--out: run directory \(path) already exists; choose a new --out or remove it (or continue it with --resume)", exitCode: 73)
         }
     }
 
@@ -56,7 +57,9 @@ public final class RunDirectory: @unchecked Sendable {
         var info = stat()
         guard stat(path, &info) == 0 else {
             let code = errno
-            throw WrnnError.missing(code == ENOENT ? "run directory \(path) does not exist" : "cannot open run directory \(path): \(String(cString: strerror(code)))")
+            throw WrnnError.missing(
+                code == ENOENT
+                    ? "run directory \(path) does not exist" : "cannot open run directory \(path): \(String(cString: strerror(code)))")
         }
         guard (info.st_mode & S_IFMT) == S_IFDIR else {
             throw WrnnError.missing("\(path) is not a directory; give the run directory (the one that holds checkpoint.bin)")
@@ -81,7 +84,8 @@ public final class RunDirectory: @unchecked Sendable {
         try requireExisting(path)
         // nothing is created in a directory that holds no run (not even the lock file)
         guard ["checkpoint.bin", "checkpoint.prev.bin", "config.json"].contains(where: { access(path + "/" + $0, F_OK) == 0 }) else {
-            throw WrnnError.missing("\(path) is not a run directory (no checkpoint.bin, checkpoint.prev.bin or config.json); nothing to resume")
+            throw WrnnError.missing(
+                "\(path) is not a run directory (no checkpoint.bin, checkpoint.prev.bin or config.json); nothing to resume")
         }
         let run = RunDirectory(path: path)
         try run.lock()
@@ -98,18 +102,23 @@ public final class RunDirectory: @unchecked Sendable {
         let fd = Glibc.open(lockPath, O_RDWR | O_CREAT | O_NONBLOCK, 0o644)
         guard fd >= 0 else {
             let code = errno
-            throw WrnnError("cannot create \(lockPath): \(String(cString: strerror(code)))",
-                            exitCode: code == EACCES || code == EPERM || code == EROFS ? 73 : 74)
+            throw WrnnError(
+                "cannot create \(lockPath): \(String(cString: strerror(code)))",
+                exitCode: code == EACCES || code == EPERM || code == EROFS ? 73 : 74)
         }
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {
-            let holder = fileContents(atPath: lockPath).map { String(decoding: $0, as: UTF8.self) }?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
+            let holder =
+                fileContents(atPath: lockPath).map { String(decoding: $0, as: UTF8.self) }?.trimmingCharacters(in: .whitespacesAndNewlines)
+                ?? "?"
             close(fd)
-            throw WrnnError("run directory \(path) is in use by process \(holder.isEmpty ? "?" : holder); wait for it to finish or stop it", exitCode: 75)
+            throw WrnnError(
+                "run directory \(path) is in use by process \(holder.isEmpty ? "?" : holder); wait for it to finish or stop it",
+                exitCode: 75)
         }
         ftruncate(fd, 0)
         let pid = "\(getpid())\n"
         _ = pid.withCString { write(fd, $0, strlen($0)) }
-        lockDescriptor = fd   // held open for the life of this object
+        lockDescriptor = fd // held open for the life of this object
     }
 
     deinit { if lockDescriptor >= 0 { close(lockDescriptor) } }
@@ -121,7 +130,8 @@ public final class RunDirectory: @unchecked Sendable {
         let text = String(decoding: data, as: UTF8.self)
         let kept = text.split(separator: "\n").filter { line in
             guard let data = line.data(using: .utf8),
-                  let record = try? WrnnJSON.decoder().decode(MetricsRecord.self, from: data) else { return false }
+                let record = try? WrnnJSON.decoder().decode(MetricsRecord.self, from: data)
+            else { return false }
             return record.step <= step
         }
         try writeAtomically(Array((kept.joined(separator: "\n") + (kept.isEmpty ? "" : "\n")).utf8), to: p)
@@ -131,8 +141,10 @@ public final class RunDirectory: @unchecked Sendable {
 
     /// The files a run directory at `path` holds that commands read: no output may replace one.
     public static func inputFiles(_ path: String) -> [String] {
-        ["config.json", "metrics.jsonl", "summary.json", "checkpoint.bin", "checkpoint.prev.bin", "best.bin",
-         "permutation.npy", "noise.npy", "DONE", "FAILED"].map { path + "/" + $0 }
+        [
+            "config.json", "metrics.jsonl", "summary.json", "checkpoint.bin", "checkpoint.prev.bin", "best.bin",
+            "permutation.npy", "noise.npy", "DONE", "FAILED"
+        ].map { path + "/" + $0 }
     }
 
     public func writeJSON<V: Encodable>(_ value: V, to name: String) throws {

@@ -44,9 +44,12 @@ public struct LoopState: Codable, Equatable, Sendable {
         testStream = try c.decodeIfPresent(RandomStream.self, forKey: .testStream)
         lastEvaluation = try c.decodeIfPresent(Evaluation.self, forKey: .lastEvaluation)
         // counters the loop adds to: a file's value past any real run would overflow them
-        for (key, count) in [(CodingKeys.stepsSinceLog, stepsSinceLog), (.plateauWaiting, plateauWaiting), (.plateauCooldown, plateauCooldown)]
+        for (key, count) in [
+            (CodingKeys.stepsSinceLog, stepsSinceLog), (.plateauWaiting, plateauWaiting), (.plateauCooldown, plateauCooldown)
+        ]
         where !(0...(1 << 40)).contains(count) {
-            throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "\(key.stringValue) \(count) is outside 0 ... 2^40")
+            throw DecodingError.dataCorruptedError(
+                forKey: key, in: c, debugDescription: "\(key.stringValue) \(count) is outside 0 ... 2^40")
         }
     }
     public func encode(to encoder: Encoder) throws {

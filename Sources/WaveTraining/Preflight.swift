@@ -6,9 +6,9 @@ import WaveTasks
 /// The largest sizes any configuration may ask for: beyond them products of sizes could overflow
 /// before the memory check can refuse them. Far above anything a CPU trains.
 public enum SizeLimits {
-    public static let units = 1 << 20          // n, c, the MLP's width
-    public static let length = 1 << 20         // T
-    public static let batch = 1 << 24          // batch size, test size
+    public static let units = 1 << 20 // n, c, the MLP's width
+    public static let length = 1 << 20 // T
+    public static let batch = 1 << 24 // batch size, test size
     public static let steps = 1 << 40
 }
 
@@ -31,8 +31,12 @@ extension TrainConfig {
         guard learningRate.isFinite && learningRate > 0 else { throw bad("--lr must be a finite number > 0 (got \(learningRate))") }
         guard clip.isFinite && clip >= 0 else { throw bad("--clip must be a finite number >= 0 (0 turns clipping off) (got \(clip))") }
         switch task.kind {
-        case .copy: if task.t < (task.copyLayout == .script ? 1 : 0) || task.t > SizeLimits.length { throw bad("--delay must be in 0 ... \(SizeLimits.length) (got \(task.t))") }
-        case .adding: if task.t < 2 || task.t > SizeLimits.length { throw bad("--length must be in 2 ... \(SizeLimits.length) (got \(task.t))") }
+        case .copy:
+            if task.t < (task.copyLayout == .script ? 1 : 0) || task.t > SizeLimits.length {
+                throw bad("--delay must be in 0 ... \(SizeLimits.length) (got \(task.t))")
+            }
+        case .adding:
+            if task.t < 2 || task.t > SizeLimits.length { throw bad("--length must be in 2 ... \(SizeLimits.length) (got \(task.t))") }
         default: break
         }
         let m = model
@@ -47,7 +51,9 @@ extension TrainConfig {
             try positive(m.kernelSize, "--kernel-size", max: SizeLimits.units)
             if m.kernelSize % 2 == 0 { throw bad("--kernel-size must be odd (got \(m.kernelSize))") }
             if m.kernelSize > m.ringSize {
-                throw bad("--kernel-size \(m.kernelSize) is wider than the ring (n = \(m.ringSize)); use at most \(m.ringSize % 2 == 1 ? m.ringSize : m.ringSize - 1)")
+                throw bad(
+                    "--kernel-size \(m.kernelSize) is wider than the ring (n = \(m.ringSize)); use at most \(m.ringSize % 2 == 1 ? m.ringSize : m.ringSize - 1)"
+                )
             }
         } else if m.channels != 1 {
             throw bad("--channels applies to --model wrnn only")
@@ -60,14 +66,18 @@ extension TrainConfig {
         }
         // the model's shape is the task's
         guard m.inputSize == task.inputSize, m.outputSize == task.outputSize else {
-            throw bad("the model reads \(m.inputSize) and answers \(m.outputSize) values per step, but the \(task.kind.rawValue) task has \(task.inputSize) and \(task.outputSize)")
+            throw bad(
+                "the model reads \(m.inputSize) and answers \(m.outputSize) values per step, but the \(task.kind.rawValue) task has \(task.inputSize) and \(task.outputSize)"
+            )
         }
         if m.kind == .fc, m.ringSize != task.length * task.inputSize {
             throw bad("--model fc reads the flattened sequence of \(task.length * task.inputSize) values, not \(m.ringSize)")
         }
         // far beyond any machine, and below where sizes computed in Int could overflow
         guard m.estimatedParameterCount <= 0x1p40, estimatedBytes(length: task.length) <= 0x1p50 else {
-            throw bad("this configuration would need \(String(format: "%.3g", m.estimatedParameterCount)) parameters and \(String(format: "%.3g", estimatedBytes(length: task.length))) bytes; lower --batch-size, --hidden-size or --channels")
+            throw bad(
+                "this configuration would need \(String(format: "%.3g", m.estimatedParameterCount)) parameters and \(String(format: "%.3g", estimatedBytes(length: task.length))) bytes; lower --batch-size, --hidden-size or --channels"
+            )
         }
     }
 
@@ -87,15 +97,21 @@ extension TrainConfig {
     /// buffers would not fit in this machine's memory, before anything is allocated or created.
     public func checkFits(task loaded: any SequenceTask) throws {
         if let examples = loaded.trainingExamples, batchSize > examples {
-            throw WrnnError.usage("--batch-size \(grouped(batchSize)) is more than the \(grouped(examples)) training sequences of \(task.kind.rawValue); use at most \(grouped(examples))")
+            throw WrnnError.usage(
+                "--batch-size \(grouped(batchSize)) is more than the \(grouped(examples)) training sequences of \(task.kind.rawValue); use at most \(grouped(examples))"
+            )
         }
         if let examples = loaded.testExamples, testSize > examples {
-            throw WrnnError.usage("--test-size \(grouped(testSize)) is more than the \(grouped(examples)) test sequences of \(task.kind.rawValue); use at most \(grouped(examples))")
+            throw WrnnError.usage(
+                "--test-size \(grouped(testSize)) is more than the \(grouped(examples)) test sequences of \(task.kind.rawValue); use at most \(grouped(examples))"
+            )
         }
         let need = estimatedBytes(length: loaded.length)
         guard let available = MachineMemory.availableBytes, need > 0.9 * available else { return }
         func gib(_ bytes: Double) -> String { String(format: "%.1f GiB", bytes / 1_073_741_824) }
-        throw WrnnError.usage("this run needs about \(gib(need)) for its buffers (batch \(grouped(batchSize)) x \(grouped(loaded.length)) steps x \(grouped(model.units)) units, \(grouped(Int(model.estimatedParameterCount.rounded()))) parameters) but the machine has \(gib(available)) available; lower --batch-size, --hidden-size\(model.kind == .wrnn ? ", --channels" : "") or --threads")
+        throw WrnnError.usage(
+            "this run needs about \(gib(need)) for its buffers (batch \(grouped(batchSize)) x \(grouped(loaded.length)) steps x \(grouped(model.units)) units, \(grouped(Int(model.estimatedParameterCount.rounded()))) parameters) but the machine has \(gib(available)) available; lower --batch-size, --hidden-size\(model.kind == .wrnn ? ", --channels" : "") or --threads"
+        )
     }
 }
 

@@ -30,7 +30,8 @@ public final class Progress: @unchecked Sendable {
         lastDraw = now
         let rate = Double(step) / max(now.timeIntervalSince(start), 1e-9)
         let eta = Double(total - step) / max(rate, 1e-9)
-        let line = "\(prefix)step \(step)/\(total)  loss \(formatLoss(loss))  \(String(format: "%.1f", rate)) steps/s  ETA \(formatDuration(eta))"
+        let line =
+            "\(prefix)step \(step)/\(total)  loss \(formatLoss(loss))  \(String(format: "%.1f", rate)) steps/s  ETA \(formatDuration(eta))"
         writeStandard(("\r\u{1B}[2K" + line))
         drawn = true
     }

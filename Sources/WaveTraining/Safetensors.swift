@@ -78,7 +78,9 @@ public enum Safetensors {
             guard let entry = value as? [String: Any] else { throw bad("tensor \(name) is not an object") }
             guard let dtype = entry["dtype"] as? String else { throw bad("tensor \(name) has no dtype") }
             // F32 for weights; U8 (read as the floats 0 ... 255) for images in test fixtures
-            guard let width = ["F32": 4, "U8": 1][dtype] else { throw bad("tensor \(name) has dtype \(dtype); only F32 and U8 are supported") }
+            guard let width = ["F32": 4, "U8": 1][dtype] else {
+                throw bad("tensor \(name) has dtype \(dtype); only F32 and U8 are supported")
+            }
             guard let shape = entry["shape"] as? [Int], shape.allSatisfy({ $0 >= 0 }) else {
                 throw bad("tensor \(name) has no valid shape")
             }
@@ -110,7 +112,8 @@ public enum Safetensors {
         bytes.withUnsafeBytes { file in
             let raw = UnsafeRawBufferPointer(rebasing: file[(8 + Int(headerLength))...])
             for r in ranges {
-                let values = r.width == 1
+                let values =
+                    r.width == 1
                     ? (r.begin..<r.end).map { Float(raw[$0]) }
                     : (0..<((r.end - r.begin) / 4)).map { raw.loadUnaligned(fromByteOffset: r.begin + 4 * $0, as: Float.self) }
                 tensors[r.name] = Tensor(shape: r.shape, values: values)
@@ -129,13 +132,15 @@ public enum Safetensors {
         var params = [Float](repeating: 0, count: layout.count)
         for t in layout.tensors {
             guard let tensor = tensors[t.name] else {
-                throw WrnnError.data("\(path) has no tensor \(t.name) (the model needs \(layout.tensors.map(\.name).joined(separator: ", ")))")
+                throw WrnnError.data(
+                    "\(path) has no tensor \(t.name) (the model needs \(layout.tensors.map(\.name).joined(separator: ", ")))")
             }
             guard tensor.shape == t.shape else {
                 throw WrnnError.data("\(path): tensor \(t.name) has shape \(tensor.shape), the model needs \(t.shape)")
             }
             if let bad = tensor.values.firstIndex(where: { !$0.isFinite }) {
-                throw WrnnError.data("\(path): tensor \(t.name) holds \(tensor.values[bad]) at index \(bad); initial weights must be finite")
+                throw WrnnError.data(
+                    "\(path): tensor \(t.name) holds \(tensor.values[bad]) at index \(bad); initial weights must be finite")
             }
             params.replaceSubrange(t.range, with: tensor.values)
         }

@@ -29,8 +29,10 @@ public struct TaskConfig: Codable, Equatable, Sendable {
     /// loaders do.
     public var keepPartialBatch: Bool?
 
-    public init(kind: TaskKind, t: Int? = nil, copyLayout: CopyLayout = .paper, dataDirectory: String? = nil,
-                permutationFile: String? = nil) {
+    public init(
+        kind: TaskKind, t: Int? = nil, copyLayout: CopyLayout = .paper, dataDirectory: String? = nil,
+        permutationFile: String? = nil
+    ) {
         self.kind = kind
         self.t = t ?? (kind == .copy ? 30 : kind == .adding ? 400 : kind == .nscifar10 ? 1000 : 784)
         self.copyLayout = copyLayout
@@ -68,7 +70,9 @@ public struct TaskConfig: Codable, Equatable, Sendable {
         guard kind == .copy, copyLayout == .script else { return [] }
         let task = CopyTask(delay: t, layout: copyLayout)
         guard task.delimiterOverwritesDigit else { return [] }
-        return ["copy task in the authors' script layout with T'=\(t): the delimiter at index \(task.delimiterPosition) overwrites digit \(task.delimiterPosition + 1) of 10, as the script does (it has no paper T)"]
+        return [
+            "copy task in the authors' script layout with T'=\(t): the delimiter at index \(task.delimiterPosition) overwrites digit \(task.delimiterPosition + 1) of 10, as the script does (it has no paper T)"
+        ]
     }
 
     /// The copy and adding tasks; image tasks need `loadTask` (they read files).
@@ -98,8 +102,9 @@ public struct TaskConfig: Codable, Equatable, Sendable {
                 permutation = stream.permutation(pixels)
             }
         }
-        return ImageSequenceTask(name: kind.rawValue, train: train, test: test, seed: seed, permutation: permutation,
-                                 keepPartialBatch: keepPartialBatch == true)
+        return ImageSequenceTask(
+            name: kind.rawValue, train: train, test: test, seed: seed, permutation: permutation,
+            keepPartialBatch: keepPartialBatch == true)
     }
 }
 
@@ -229,8 +234,10 @@ public struct TrainConfig: Codable, Equatable, Sendable {
     /// two protocols' figures are on one scale.
     public var copyFigureDivisor: Double { followsAuthors ? Double(testSize) : Double(CopyTask.authorsTestBatch) }
 
-    public init(task: TaskConfig, model: ModelConfig, learningRate: Double, clip: Double, batchSize: Int, steps: Int,
-                seed: UInt64, threads: Int, evalEvery: Int, checkpointEvery: Int, testSize: Int) {
+    public init(
+        task: TaskConfig, model: ModelConfig, learningRate: Double, clip: Double, batchSize: Int, steps: Int,
+        seed: UInt64, threads: Int, evalEvery: Int, checkpointEvery: Int, testSize: Int
+    ) {
         self.task = task
         self.model = model
         self.learningRate = learningRate
@@ -259,9 +266,12 @@ public struct BaselineSettings: Equatable, Sendable {
 /// The paper's settings per experiment, as plain values (spec 3.1, 3.2).
 public enum Preset {
     /// coRNN (Rusch & Mishra 2021, their Table 7): sMNIST, psMNIST and noisy sCIFAR-10; 120 epochs, lr / 10 after 100.
-    public static let cornnSMNIST = BaselineSettings(units: 256, learningRate: 0.0021, batchSize: 120, clip: 0, dt: 0.042, gamma: 2.7, epsilon: 4.7)
-    public static let cornnPSMNIST = BaselineSettings(units: 256, learningRate: 0.0054, batchSize: 120, clip: 0, dt: 0.076, gamma: 0.4, epsilon: 8.0)
-    public static let cornnNSCIFAR10 = BaselineSettings(units: 128, learningRate: 0.0075, batchSize: 100, clip: 0, dt: 0.034, gamma: 1.3, epsilon: 12.7)
+    public static let cornnSMNIST = BaselineSettings(
+        units: 256, learningRate: 0.0021, batchSize: 120, clip: 0, dt: 0.042, gamma: 2.7, epsilon: 4.7)
+    public static let cornnPSMNIST = BaselineSettings(
+        units: 256, learningRate: 0.0054, batchSize: 120, clip: 0, dt: 0.076, gamma: 0.4, epsilon: 8.0)
+    public static let cornnNSCIFAR10 = BaselineSettings(
+        units: 128, learningRate: 0.0075, batchSize: 100, clip: 0, dt: 0.034, gamma: 1.3, epsilon: 12.7)
     /// LEM (Rusch et al. 2022): batch 128 unless stated; 120 epochs, lr / 10 after 100.
     public static let lemSMNIST = BaselineSettings(units: 128, learningRate: 0.0018, batchSize: 128, clip: 1.0, dt: 0.21)
     public static let lemPSMNIST = BaselineSettings(units: 128, learningRate: 0.0073, batchSize: 128, clip: 1.1, dt: 0.31)
@@ -289,12 +299,14 @@ public enum Preset {
     public static func model(task: TaskConfig, kind: ModelKind) -> ModelConfig {
         let image = task.kind.isImage
         if kind == .fc {
-            return ModelConfig(kind: .fc, inputSize: task.inputSize, outputSize: task.outputSize,
-                               ringSize: task.length * task.inputSize, readoutTiming: .last)
+            return ModelConfig(
+                kind: .fc, inputSize: task.inputSize, outputSize: task.outputSize,
+                ringSize: task.length * task.inputSize, readoutTiming: .last)
         }
-        var config = ModelConfig(kind: kind, inputSize: task.inputSize, outputSize: task.outputSize, ringSize: image ? 256 : 100,
-                                 channels: kind == .wrnn ? (image ? 16 : task.kind == .copy ? 6 : 27) : 1, kernelSize: 3,
-                                 activation: .relu, readoutTiming: task.readoutTiming)
+        var config = ModelConfig(
+            kind: kind, inputSize: task.inputSize, outputSize: task.outputSize, ringSize: image ? 256 : 100,
+            channels: kind == .wrnn ? (image ? 16 : task.kind == .copy ? 6 : 27) : 1, kernelSize: 3,
+            activation: .relu, readoutTiming: task.readoutTiming)
         if let settings = baseline(kind, task: task.kind) {
             if image { config.ringSize = settings.units }
             config.dt = settings.dt
@@ -312,9 +324,10 @@ public enum Preset {
     public static func train(task: TaskConfig, kind: ModelKind, batchSize: Int? = nil) -> TrainConfig {
         let model = model(task: task, kind: kind)
         guard task.kind.isImage else {
-            var config = TrainConfig(task: task, model: model, learningRate: 1e-3, clip: task.kind == .copy ? 1 : 10,
-                                     batchSize: batchSize ?? 128, steps: 60_000, seed: 0, threads: defaultThreads,
-                                     evalEvery: 100, checkpointEvery: 1000, testSize: 1000)
+            var config = TrainConfig(
+                task: task, model: model, learningRate: 1e-3, clip: task.kind == .copy ? 1 : 10,
+                batchSize: batchSize ?? 128, steps: 60_000, seed: 0, threads: defaultThreads,
+                evalEvery: 100, checkpointEvery: 1000, testSize: 1000)
             if let settings = baseline(kind, task: task.kind) { config.learningRate = settings.learningRate }
             return config
         }
@@ -323,9 +336,10 @@ public enum Preset {
         let batch = batchSize ?? settings?.batchSize ?? (task.kind == .nscifar10 ? 256 : 128)
         let epoch = task.epochSteps(batchSize: batch) ?? imageEpochSteps
         let epochs = kind == .irnn && task.kind.isPermuted ? 250 : 120
-        var config = TrainConfig(task: task, model: model, learningRate: settings?.learningRate ?? 1e-4, clip: settings?.clip ?? 0,
-                                 batchSize: batch, steps: epochs * epoch, seed: 0, threads: defaultThreads, evalEvery: epoch,
-                                 checkpointEvery: epoch, testSize: 10_000)
+        var config = TrainConfig(
+            task: task, model: model, learningRate: settings?.learningRate ?? 1e-4, clip: settings?.clip ?? 0,
+            batchSize: batch, steps: epochs * epoch, seed: 0, threads: defaultThreads, evalEvery: epoch,
+            checkpointEvery: epoch, testSize: 10_000)
         if settings != nil { config.schedule = Schedule(kind: .step, factor: 10, every: 100) }
         return config
     }

@@ -94,8 +94,9 @@ public final class Trainer: @unchecked Sendable {
         var initStream = RandomStream(seed: config.seed, stream: 0)
         params = Buffer(config.model.initialParameters(&initStream, as: Float.self))
         grads = Buffer(zeros: params.count)
-        adam = Adam(count: params.count, learningRate: config.learningRate,
-                    frozen: model.layout.frozenRanges(config.model))
+        adam = Adam(
+            count: params.count, learningRate: config.learningRate,
+            frozen: model.layout.frozenRanges(config.model))
         runner = BatchRunner(model: model, batch: config.batchSize, length: task.length, threads: config.threads)
         dataStream = RandomStream(seed: config.seed, stream: 1)
         testSet = task.evaluationBatches(count: config.testSize, batchSize: config.batchSize, seed: config.seed)
@@ -147,7 +148,8 @@ public final class Trainer: @unchecked Sendable {
 
     /// The scheduled rate for the update after `steps` updates (a plateau schedule's starting rate).
     public func learningRate(afterSteps steps: Int) -> Double {
-        (config.schedule ?? Schedule()).rate(base: config.learningRate, step: scheduleStep(steps), steps: config.steps, epochSteps: epochSteps)
+        (config.schedule ?? Schedule()).rate(
+            base: config.learningRate, step: scheduleStep(steps), steps: config.steps, epochSteps: epochSteps)
     }
 
     /// Where the schedule stands. The authors' psMNIST script steps its scheduler once per epoch: a
@@ -197,7 +199,7 @@ public final class Trainer: @unchecked Sendable {
         }
         if loop.plateauWaiting > schedule.patience {
             let old = loop.plateauRate ?? config.learningRate, new = old / schedule.factor
-            if old - new > 1e-8 { loop.plateauRate = new }   // PyTorch's eps: rates closer than 1e-8 stay
+            if old - new > 1e-8 { loop.plateauRate = new } // PyTorch's eps: rates closer than 1e-8 stay
             loop.plateauCooldown = 5
             loop.plateauWaiting = 0
         }
@@ -239,16 +241,19 @@ public final class Trainer: @unchecked Sendable {
                 }
             }
         }
-        return Evaluation(loss: lossSum / weight, recallAccuracy: recallCount > 0 ? correct / recallCount : nil,
-                          accuracy: classified > 0 ? Double(right) / Double(classified) : nil)
+        return Evaluation(
+            loss: lossSum / weight, recallAccuracy: recallCount > 0 ? correct / recallCount : nil,
+            accuracy: classified > 0 ? Double(right) / Double(classified) : nil)
     }
 
     public func checkpoint(elapsed: Double? = nil) -> Checkpoint {
         var state = loop
         if let elapsed { state.elapsed = elapsed }
-        return Checkpoint(header: CheckpointHeader(config: config, step: step, adamStep: adam.step, dataStream: dataStream,
-                                                   tensors: model.layout.tensors, solvedAt: solvedAt, loop: state),
-                          params: params.array, m: adam.m.array, v: adam.v.array)
+        return Checkpoint(
+            header: CheckpointHeader(
+                config: config, step: step, adamStep: adam.step, dataStream: dataStream,
+                tensors: model.layout.tensors, solvedAt: solvedAt, loop: state),
+            params: params.array, m: adam.m.array, v: adam.v.array)
     }
 
     /// Continues from `checkpoint` exactly: weights, Adam state, step, data stream and the loop's bookkeeping.
@@ -278,7 +283,9 @@ public final class Trainer: @unchecked Sendable {
         let resumed = step > 0
         if let run { for artefact in task.artefacts { try artefact.write(run.file(artefact.name)) } }
         func saveCheckpoint() throws {
-            try run.map { try checkpoint(elapsed: elapsed()).writeRotating(to: $0.file("checkpoint.bin"), previous: $0.file("checkpoint.prev.bin")) }
+            try run.map {
+                try checkpoint(elapsed: elapsed()).writeRotating(to: $0.file("checkpoint.bin"), previous: $0.file("checkpoint.prev.bin"))
+            }
         }
 
         func record(trainLoss: Double?) throws {
@@ -325,9 +332,10 @@ public final class Trainer: @unchecked Sendable {
                 progress.finish()
                 if let run {
                     // the record says so too: a diverged row in metrics.jsonl and a summary with its status
-                    var row = MetricsRecord(step: step + 1, trainLoss: nil, testLoss: last.loss, testLossPerBatch: nil, recallAccuracy: nil,
-                                            solvedAt: solvedAt, accuracy: nil, validationLoss: nil, validationAccuracy: nil,
-                                            gradNorm: nil, learningRate: currentLearningRate, wallTime: elapsed())
+                    var row = MetricsRecord(
+                        step: step + 1, trainLoss: nil, testLoss: last.loss, testLossPerBatch: nil, recallAccuracy: nil,
+                        solvedAt: solvedAt, accuracy: nil, validationLoss: nil, validationAccuracy: nil,
+                        gradNorm: nil, learningRate: currentLearningRate, wallTime: elapsed())
                     row.diverged = true
                     row.divergence = what
                     try run.appendMetrics(row)
@@ -336,8 +344,9 @@ public final class Trainer: @unchecked Sendable {
                     summary.status = "diverged"
                     try run.writeJSON(summary, to: "summary.json")
                 }
-                throw WrnnError("training diverged at step \(step + 1) (learning rate \(String(format: "%g", currentLearningRate))): \(what) (last finite loss \(lastText)); \(kept)",
-                                exitCode: 3)
+                throw WrnnError(
+                    "training diverged at step \(step + 1) (learning rate \(String(format: "%g", currentLearningRate))): \(what) (last finite loss \(lastText)); \(kept)",
+                    exitCode: 3)
             }
             loop.lastFiniteLoss = loss
             loop.lastNorm = norm
@@ -355,8 +364,9 @@ public final class Trainer: @unchecked Sendable {
                 try saveCheckpoint()
                 progress.finish()
                 let name = signal == SIGINT ? "SIGINT" : "SIGTERM"
-                throw WrnnError("stopped by \(name) after step \(step)\(run.map { "; checkpoint saved, continue with: wrnn train --resume \($0.path)" } ?? "")",
-                                exitCode: 128 + signal)
+                throw WrnnError(
+                    "stopped by \(name) after step \(step)\(run.map { "; checkpoint saved, continue with: wrnn train --resume \($0.path)" } ?? "")",
+                    exitCode: 128 + signal)
             }
         }
         progress.finish()

@@ -17,7 +17,6 @@ func parseIndexList(_ text: String, option: String) throws -> [Int] {
 
 func requireRunDirectory(_ path: String) throws { try RunDirectory.requireExisting(path) }
 
-
 struct Analyze: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Record a trained model's hidden states and draw the waves.",
@@ -39,7 +38,10 @@ struct Analyze: ParsableCommand {
     var seed: UInt64?
     @Option(help: "Figure formats, comma-separated: png, pdf, svg (vector for papers).")
     var format: String = "png"
-    @Option(help: "Colour ranges: panel (each map and spectrum its own, so a weak ring shows), shared (one for every map, one for every spectrum, to compare them), or LO,HI for the maps.")
+    @Option(
+        help:
+            "Colour ranges: panel (each map and spectrum its own, so a weak ring shows), shared (one for every map, one for every spectrum, to compare them), or LO,HI for the maps."
+    )
     var scale: String = "panel"
     @OptionGroup var printSize: FigureSizeOptions
 
@@ -52,13 +54,17 @@ struct Analyze: ParsableCommand {
 
     func run() throws {
         try requireRunDirectory(runDirectory)
-        let recording = try Recording.record(runDirectory: runDirectory, checkpoint: checkpoint,
-                                             samples: try parseIndexList(samples, option: "--samples"))
+        let recording = try Recording.record(
+            runDirectory: runDirectory, checkpoint: checkpoint,
+            samples: try parseIndexList(samples, option: "--samples"))
         let out = runDirectory + "/analysis"
-        let summary = try writeFigures(recording, channels: try channels.map { try parseIndexList($0, option: "--channels") },
-                                       runDirectory: runDirectory, into: out, seed: seed, formats: try FigureFormat.parse(format),
-                                       scale: try ColourScale(parsing: scale), size: try printSize.size() ?? .screen)
-        print("wrnn analyze: \(recording.config.model.displayName) on the \(recording.config.task.summaryLine), checkpoint step \(recording.step)")
+        let summary = try writeFigures(
+            recording, channels: try channels.map { try parseIndexList($0, option: "--channels") },
+            runDirectory: runDirectory, into: out, seed: seed, formats: try FigureFormat.parse(format),
+            scale: try ColourScale(parsing: scale), size: try printSize.size() ?? .screen)
+        print(
+            "wrnn analyze: \(recording.config.model.displayName) on the \(recording.config.task.summaryLine), checkpoint step \(recording.step)"
+        )
         print(analysisTable(summary))
         print("wrote \(summary.files.count + 1) files to \(out)")
     }
@@ -67,8 +73,9 @@ struct Analyze: ParsableCommand {
 func analysisTable(_ summary: AnalysisSummary) -> String {
     var lines = ["sample  ring     diagonal power  speed (neurons/step)"]
     for c in summary.channels {
-        lines.append(padded(String(c.sample), 8) + padded(String(c.channel), 9)
-                     + padded(String(format: "%.2f", c.diagonalPower), 16) + String(format: "%.2f", c.speed))
+        lines.append(
+            padded(String(c.sample), 8) + padded(String(c.channel), 9)
+                + padded(String(format: "%.2f", c.diagonalPower), 16) + String(format: "%.2f", c.speed))
     }
     return lines.joined(separator: "\n")
 }
@@ -84,7 +91,10 @@ struct Report: ParsableCommand {
     var out: String?
     @Option(parsing: .unconditional, help: "Seed of the spectrum's time shuffle for runs not analysed yet. Default: each run's seed.")
     var seed: UInt64?
-    @Option(help: "Colour ranges: panel, shared or LO,HI, as in `wrnn analyze`. Given, every run's maps are redrawn on it for the page (the runs' own analysis folders are left as they are); without it each run's analysis is reused.")
+    @Option(
+        help:
+            "Colour ranges: panel, shared or LO,HI, as in `wrnn analyze`. Given, every run's maps are redrawn on it for the page (the runs' own analysis folders are left as they are); without it each run's analysis is reused."
+    )
     var scale: String?
 
     func validate() throws {
@@ -128,8 +138,10 @@ struct Export: ParsableCommand {
         let layout = ParameterLayoutOf(config)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        let metadata = ["format": "pt", "producer": "wrnn", "step": String(loaded.header.step),
-                        "config": String(decoding: try encoder.encode(config), as: UTF8.self)]
+        let metadata = [
+            "format": "pt", "producer": "wrnn", "step": String(loaded.header.step),
+            "config": String(decoding: try encoder.encode(config), as: UTF8.self)
+        ]
         let path = out ?? runDirectory + "/model.safetensors"
         let check = runDirectory + "/check.safetensors"
         try refuseOutputOverInput(path, inputs: RunDirectory.inputFiles(runDirectory) + [checkpoint, check].compactMap { $0 })

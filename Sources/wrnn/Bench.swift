@@ -23,7 +23,10 @@ struct Bench: ParsableCommand {
     var json = false
     @Flag(help: "Also run scripts/torch_bench.py on the same configurations and print both side by side.")
     var torch = false
-    @Flag(help: "Time the wRNN configurations' three convolution kernels alone (forward, input gradient, weight gradient) instead of training iterations.")
+    @Flag(
+        help:
+            "Time the wRNN configurations' three convolution kernels alone (forward, input gradient, weight gradient) instead of training iterations."
+    )
     var kernels = false
 
     var selected: [BenchConfig] {
@@ -31,7 +34,8 @@ struct Bench: ParsableCommand {
             if configs == "all" { return BenchConfig.all }
             return try configs.split(separator: ",").map { name in
                 guard let config = BenchConfig.all.first(where: { $0.name == name.trimmingCharacters(in: .whitespaces) }) else {
-                    throw ValidationError("--configs: unknown configuration '\(name)'; choose from \(BenchConfig.all.map(\.name).joined(separator: ", "))")
+                    throw ValidationError(
+                        "--configs: unknown configuration '\(name)'; choose from \(BenchConfig.all.map(\.name).joined(separator: ", "))")
                 }
                 return config
             }
@@ -40,9 +44,12 @@ struct Bench: ParsableCommand {
 
     func validate() throws {
         _ = try selected
-        if kernels && torch { throw ValidationError("--kernels times wrnn's kernels alone; --torch compares whole training iterations: give one of them") }
+        if kernels && torch {
+            throw ValidationError("--kernels times wrnn's kernels alone; --torch compares whole training iterations: give one of them")
+        }
         if kernels, try !selected.contains(where: { $0.model == .wrnn }) {
-            throw ValidationError("--kernels times the wRNN's convolution; name a wRNN configuration (copy-wrnn, adding-wrnn, smnist-wrnn, nscifar10-wrnn)")
+            throw ValidationError(
+                "--kernels times the wRNN's convolution; name a wRNN configuration (copy-wrnn, adding-wrnn, smnist-wrnn, nscifar10-wrnn)")
         }
         try requirePositive(iterations, "--iterations")
         if warmup < 0 { throw ValidationError("--warmup must be a non-negative integer (got \(warmup))") }
@@ -53,15 +60,19 @@ struct Bench: ParsableCommand {
         let threadCount = threads ?? Preset.defaultThreads
         let peak = measureSgemmPeak(threads: threadCount)
         if !json {
-            print("CPU: \(cpuDescription ?? "unknown"); kernels: \(BuildTarget.description), \(KernelPath.current.description); OpenBLAS \(BLASCore.name) kernels\(blasNote.map { " (\($0))" } ?? ""); \(threadCount) thread\(threadCount == 1 ? "" : "s"); sgemm peak \(String(format: "%.1f", peak)) GFLOP/s (2048^3, in this process)")
+            print(
+                "CPU: \(cpuDescription ?? "unknown"); kernels: \(BuildTarget.description), \(KernelPath.current.description); OpenBLAS \(BLASCore.name) kernels\(blasNote.map { " (\($0))" } ?? ""); \(threadCount) thread\(threadCount == 1 ? "" : "s"); sgemm peak \(String(format: "%.1f", peak)) GFLOP/s (2048^3, in this process)"
+            )
         }
         if kernels { return try runKernels(peak: peak, threads: threadCount) }
         var results: [BenchResult] = []
         let configs = try selected
         for config in configs {
             // several configurations: each in its own process, so peak memory is its own
-            let result = configs.count == 1
-                ? runBenchmark(config, iterations: iterations, warmup: warmup, threads: threadCount, seed: seed, keepDenormals: keepDenormals)
+            let result =
+                configs.count == 1
+                ? runBenchmark(
+                    config, iterations: iterations, warmup: warmup, threads: threadCount, seed: seed, keepDenormals: keepDenormals)
                 : try benchInChildProcess(config, threads: threadCount)
             results.append(result)
             if !json && !torch { print(result.tableRow + String(format: "  %.0f%% of peak", 100 * result.gflops / peak)) }
@@ -74,8 +85,10 @@ struct Bench: ParsableCommand {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             for k in results.indices { results[k].percentOfPeak = 100 * results[k].gflops / peak }
-            var report = BenchReport(threads: threadCount, blasCore: BLASCore.name, cpu: cpuDescription, build: BuildTarget.description, sgemmPeakGflops: peak, results: results,
-                                     torch: torch ? Array(torchResults.values).sorted { $0.name < $1.name } : nil)
+            var report = BenchReport(
+                threads: threadCount, blasCore: BLASCore.name, cpu: cpuDescription, build: BuildTarget.description, sgemmPeakGflops: peak,
+                results: results,
+                torch: torch ? Array(torchResults.values).sorted { $0.name < $1.name } : nil)
             report.kernelPath = KernelPath.current.rawValue
             report.blasNote = blasNote
             print(String(decoding: try encoder.encode(report), as: UTF8.self))
@@ -93,8 +106,11 @@ extension Bench {
                 row.percentOfPeak = 100 * row.gflops / peak
                 rows.append(row)
                 if !json {
-                    print(padded(row.config, 16) + padded(row.kernel, 17) + String(format: "%9.3f ms/call  %7.1f GFLOP/s  %3.0f%% of peak",
-                                                                           row.secondsPerCall * 1e3, row.gflops, row.percentOfPeak!))
+                    print(
+                        padded(row.config, 16) + padded(row.kernel, 17)
+                            + String(
+                                format: "%9.3f ms/call  %7.1f GFLOP/s  %3.0f%% of peak",
+                                row.secondsPerCall * 1e3, row.gflops, row.percentOfPeak!))
                 }
             }
         }
@@ -109,7 +125,8 @@ extension Bench {
     /// keeps a user's OPENBLAS_CORETYPE, but the sgemm peak and every BLAS-bound row depend on it.
     var blasNote: String? {
         guard let pinned = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"], !pinned.isEmpty,
-              ProcessInfo.processInfo.environment["WRNN_BLAS_REEXEC"] == nil else { return nil }
+            ProcessInfo.processInfo.environment["WRNN_BLAS_REEXEC"] == nil
+        else { return nil }
         if KernelPath.available == .avx512 && !BLASThreads.usesAVX512Kernels {
             return "OPENBLAS_CORETYPE=\(pinned) is set in the environment; this CPU has AVX-512: unset it for OpenBLAS's AVX-512 kernels"
         }
@@ -122,15 +139,19 @@ extension Bench {
         #if !os(Linux)
         process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
         #endif
-        process.arguments = ["bench", "--configs", config.name, "--iterations", String(iterations), "--warmup", String(warmup),
-                             "--threads", String(threads), "--seed", String(seed), "--json"] + (keepDenormals ? ["--keep-denormals"] : [])
+        process.arguments =
+            [
+                "bench", "--configs", config.name, "--iterations", String(iterations), "--warmup", String(warmup),
+                "--threads", String(threads), "--seed", String(seed), "--json"
+            ] + (keepDenormals ? ["--keep-denormals"] : [])
         let output = Pipe()
         process.standardOutput = output
         try process.run()
         let data = output.fileHandleForReading.readToEndSafely()
         process.waitUntilExit()
         guard process.terminationStatus == 0,
-              let report = try? WrnnJSON.decoder().decode(BenchReport.self, from: data), let result = report.results.first else {
+            let report = try? WrnnJSON.decoder().decode(BenchReport.self, from: data), let result = report.results.first
+        else {
             throw WrnnError.io("bench: the run of \(config.name) failed (exit \(process.terminationStatus))")
         }
         return result

@@ -31,7 +31,9 @@ struct Curves: ParsableCommand {
     func validate() throws {
         if runDirectories.isEmpty { throw ValidationError("give at least one run directory") }
         if let labels, labels.split(separator: ",", omittingEmptySubsequences: false).count != runDirectories.count {
-            throw ValidationError("--labels has \(labels.split(separator: ",", omittingEmptySubsequences: false).count) labels for \(runDirectories.count) runs; give one per run")
+            throw ValidationError(
+                "--labels has \(labels.split(separator: ",", omittingEmptySubsequences: false).count) labels for \(runDirectories.count) runs; give one per run"
+            )
         }
         do { _ = try FigureFormat.parse(format) } catch let error as WrnnError { throw ValidationError(error.message) }
     }
@@ -39,9 +41,12 @@ struct Curves: ParsableCommand {
     func run() throws {
         for run in runDirectories { try requireRunDirectory(run) }
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        let names = labels.map { $0.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) } }
-        let files = try writeCurves(runs: runDirectories, labels: names, to: out, formats: try FigureFormat.parse(format),
-                                    size: try printSize.size())
+        let names = labels.map {
+            $0.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        }
+        let files = try writeCurves(
+            runs: runDirectories, labels: names, to: out, formats: try FigureFormat.parse(format),
+            size: try printSize.size())
         print("wrote \(files.map { out + "/" + $0 }.joined(separator: ", "))")
     }
 }

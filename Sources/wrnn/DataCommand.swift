@@ -88,11 +88,14 @@ struct DataCommand: ParsableCommand {
                     if let content = file.contentMD5, digest != content {
                         throw WrnnError.data("\(raw): MD5 \(digest) does not match the published content's \(content)")
                     }
-                    print("\(raw): \(file.contentMD5 == nil ? "no published checksum for the uncompressed file" : "content MD5 \(digest) matches")")
+                    print(
+                        "\(raw): \(file.contentMD5 == nil ? "no published checksum for the uncompressed file" : "content MD5 \(digest) matches")"
+                    )
                 }
             }
             let (train, test) = try collection.load(dataDirectory: dataDir)
-            print("\(name): \(dir): \(train.count) training and \(test.count) test images of \(train.height)x\(train.width), labels in 0...9")
+            print(
+                "\(name): \(dir): \(train.count) training and \(test.count) test images of \(train.height)x\(train.width), labels in 0...9")
         }
     }
 }

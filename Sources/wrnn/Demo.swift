@@ -59,7 +59,9 @@ struct Demo: ParsableCommand {
         let wave = rows[0].1, still = rows[1].1
         if wave.testLoss > 0, still.testLoss.isFinite {
             let ratio = still.testLoss / wave.testLoss
-            let text = ratio >= 10 ? String(format: "%.0fx lower than", ratio)
+            let text =
+                ratio >= 10
+                ? String(format: "%.0fx lower than", ratio)
                 : ratio > 1 ? String(format: "%.1fx lower than", ratio) : String(format: "not below (%.2fx)", ratio)
             print("\nThe wRNN's test loss is \(text) the iRNN's after the same \(steps) steps.")
         }
@@ -84,11 +86,12 @@ import WaveModels
 func comparisonTable(_ rows: [(String, TrainSummary)]) -> String {
     var lines = ["model    test loss    CE / 50    recall   steps/s   parameters"]
     for (name, s) in rows {
-        lines.append(padded(name, 6) + padded(formatLoss(s.testLoss), 11, right: true)
-                     + padded(formatLoss(s.testLossPerBatch ?? .nan), 12, right: true)
-                     + padded(String(format: "%.1f%%", (s.recallAccuracy ?? 0) * 100), 9, right: true)
-                     + padded(String(format: "%.1f", s.stepsPerSecond), 10, right: true)
-                     + padded(grouped(s.parameters), 13, right: true))
+        lines.append(
+            padded(name, 6) + padded(formatLoss(s.testLoss), 11, right: true)
+                + padded(formatLoss(s.testLossPerBatch ?? .nan), 12, right: true)
+                + padded(String(format: "%.1f%%", (s.recallAccuracy ?? 0) * 100), 9, right: true)
+                + padded(String(format: "%.1f", s.stepsPerSecond), 10, right: true)
+                + padded(grouped(s.parameters), 13, right: true))
     }
     return lines.joined(separator: "\n")
 }

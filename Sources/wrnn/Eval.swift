@@ -25,7 +25,8 @@ struct Eval: ParsableCommand {
         let trainer = try Trainer(checkedConfig: config)
         try trainer.restore(from: saved)
         let test = trainer.evaluate()
-        var line = "\(config.model.displayName) at step \(saved.header.step) on the \(config.task.summaryLine): test loss \(formatLoss(test.loss))"
+        var line =
+            "\(config.model.displayName) at step \(saved.header.step) on the \(config.task.summaryLine): test loss \(formatLoss(test.loss))"
         if let recall = test.recallAccuracy { line += String(format: "  recall %.1f%%", recall * 100) }
         if let accuracy = test.accuracy { line += String(format: "  test acc %.2f%%", accuracy * 100) }
         if let validation = trainer.evaluateValidation() {

@@ -14,8 +14,10 @@ import WaveTraining
 /// every step must equal theirs to float tolerance, and its schedule must give their rate every epoch.
 struct Fidelity: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Check that wrnn trains what the authors' scripts train, step by step, against fixtures made by scripts/authors_steps.py.",
-        discussion: "Exit 0 when every fixture agrees, 70 when one differs (each difference is printed), 64-66 when a fixture or sweep file cannot be read.",
+        abstract:
+            "Check that wrnn trains what the authors' scripts train, step by step, against fixtures made by scripts/authors_steps.py.",
+        discussion:
+            "Exit 0 when every fixture agrees, 70 when one differs (each difference is printed), 64-66 when a fixture or sweep file cannot be read.",
         shouldDisplay: false)
 
     @Argument(help: "Fixtures (Tests/Fixtures/authors-steps/*_sweep_*.safetensors).")
@@ -42,14 +44,17 @@ struct Fidelity: ParsableCommand {
         var differing: [String] = []
         for path in fixtures where try !check(path) { differing.append(URL(fileURLWithPath: path).lastPathComponent) }
         if !differing.isEmpty {
-            throw WrnnError("\(differing.count) of \(fixtures.count) fixtures differ from the authors' scripts: \(differing.joined(separator: ", "))", exitCode: 70)
+            throw WrnnError(
+                "\(differing.count) of \(fixtures.count) fixtures differ from the authors' scripts: \(differing.joined(separator: ", "))",
+                exitCode: 70)
         }
     }
 
     func check(_ path: String) throws -> Bool {
         let (metadata, tensors) = try Safetensors.read(from: path)
         guard let sweepName = metadata["sweep"], let pointText = metadata["point"],
-              let wanted = try? JSONSerialization.jsonObject(with: Data(pointText.utf8)) as? [String: String] else {
+            let wanted = try? JSONSerialization.jsonObject(with: Data(pointText.utf8)) as? [String: String]
+        else {
             throw WrnnError.data("\(path): not an authors-steps fixture (no sweep or point in its metadata)")
         }
         let sweepPath = (sweeps as NSString).appendingPathComponent(sweepName)
@@ -59,11 +64,15 @@ struct Fidelity: ParsableCommand {
         }
         let text = String(decoding: data, as: UTF8.self)
         let points = try SweepFile.parse(text, source: sweepPath).expand(seeds: [0])
-        guard let point = points.first(where: { p in wanted.allSatisfy { key, value in p.settings.contains { $0.key == key && sameValue($0.value, value) } } }) else {
+        guard
+            let point = points.first(where: { p in
+                wanted.allSatisfy { key, value in p.settings.contains { $0.key == key && sameValue($0.value, value) } }
+            })
+        else {
             throw WrnnError.data("\(path): no grid point of \(sweepName) has \(pointText)")
         }
         var config = try Train.parse(point.train.arguments + ["--seed", "0", "--threads", "1"]).config
-        config.testSize = 1   // the replay evaluates nothing: no test set to hold
+        config.testSize = 1 // the replay evaluates nothing: no test set to hold
         let label = "\(sweepName) " + wanted.keys.sorted().map { "\($0)=\(wanted[$0]!)" }.joined(separator: " ")
         var ok = true
         var lines: [String] = []
@@ -82,11 +91,14 @@ struct Fidelity: ParsableCommand {
 
         // 2. their weights, their batches, five steps
         let steps = Int(metadata["steps"] ?? "") ?? 5
-        let batchFile = metadata["batches"].map { (URL(fileURLWithPath: path).deletingLastPathComponent().path as NSString).appendingPathComponent($0) }
+        let batchFile = metadata["batches"].map {
+            (URL(fileURLWithPath: path).deletingLastPathComponent().path as NSString).appendingPathComponent($0)
+        }
         let shared = try batchFile.map { try Safetensors.read(from: $0).tensors } ?? [:]
         let replay = try replayTask(config: config, tensors: tensors, shared: shared, steps: steps, path: path)
         let trainer = Trainer(config: config, task: replay)
-        let initial = Dictionary(uniqueKeysWithValues: tensors.compactMap { name, t in name.hasPrefix("init.") ? (String(name.dropFirst(5)), t) : nil })
+        let initial = Dictionary(
+            uniqueKeysWithValues: tensors.compactMap { name, t in name.hasPrefix("init.") ? (String(name.dropFirst(5)), t) : nil })
         let start = try Safetensors.parameters(for: model.layout, from: initial, path: path)
         trainer.params.pointer.update(from: start, count: start.count)
         let batch = replay.makeBatch(count: config.batchSize)
@@ -105,7 +117,8 @@ struct Fidelity: ParsableCommand {
                 let whole = tensors["step\(k).\(spec.name)"]?.values
                 let positions = whole.map { Array(0..<$0.count) } ?? tensors["step\(k).\(spec.name).index"]?.values.map { Int($0) }
                 guard let positions, let theirs = whole ?? tensors["step\(k).\(spec.name).sample"]?.values, theirs.count == positions.count,
-                      positions.allSatisfy({ (0..<spec.range.count).contains($0) }) else {
+                    positions.allSatisfy({ (0..<spec.range.count).contains($0) })
+                else {
                     throw WrnnError.data("\(path): no step\(k).\(spec.name), or its sample does not fit the tensor")
                 }
                 var sum = 0.0, outliers = 0, worst = (units: 0.0, index: 0, ours: Float(0), theirs: Float(0))
@@ -121,7 +134,9 @@ struct Fidelity: ParsableCommand {
                 largest = max(largest, worst.units)
                 totalOutliers += outliers
                 if mean > Self.meanLimit || outliers > Self.allowedOutliers(positions.count) {
-                    lines.append("  step \(k) \(spec.name): mean difference \(String(format: "%.3g", mean)) lr, \(outliers) of \(positions.count) weights off by more than \(Self.outlierUnits) lr, largest \(String(format: "%.3g", worst.units)) lr at [\(worst.index)] (ours \(worst.ours), theirs \(worst.theirs))")
+                    lines.append(
+                        "  step \(k) \(spec.name): mean difference \(String(format: "%.3g", mean)) lr, \(outliers) of \(positions.count) weights off by more than \(Self.outlierUnits) lr, largest \(String(format: "%.3g", worst.units)) lr at [\(worst.index)] (ours \(worst.ours), theirs \(worst.theirs))"
+                    )
                     ok = false
                 }
             }
@@ -134,7 +149,9 @@ struct Fidelity: ParsableCommand {
 
         // 3. the rate in every epoch, as their loop sets it
         var rates = ""
-        if let text = metadata["lr_per_epoch"], let expected = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [Double], !expected.isEmpty {
+        if let text = metadata["lr_per_epoch"], let expected = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [Double],
+            !expected.isEmpty
+        {
             let epoch = config.task.epochSteps(batchSize: config.batchSize) ?? 1
             for (e, rate) in expected.enumerated() where abs(trainer.learningRate(afterSteps: e * epoch) - rate) > 1e-9 * rate {
                 lines.append("  epoch \(e): rate \(trainer.learningRate(afterSteps: e * epoch)), theirs \(rate)")
@@ -142,14 +159,18 @@ struct Fidelity: ParsableCommand {
             }
             rates = "; the rate of all \(expected.count) epochs as theirs"
         }
-        print("\(ok ? "agrees" : "DIFFERS"): \(label): init of \(model.layout.tensors.count) tensors as theirs; \(steps) steps, weights within \(String(format: "%.2g", largestMean)) lr on average per tensor, \(totalOutliers) weight-steps past \(Self.outlierUnits) lr (largest \(String(format: "%.2g", largest)) lr)\(rates)")
+        print(
+            "\(ok ? "agrees" : "DIFFERS"): \(label): init of \(model.layout.tensors.count) tensors as theirs; \(steps) steps, weights within \(String(format: "%.2g", largestMean)) lr on average per tensor, \(totalOutliers) weight-steps past \(Self.outlierUnits) lr (largest \(String(format: "%.2g", largest)) lr)\(rates)"
+        )
         lines.forEach { print($0) }
         return ok
     }
 
     /// The fixture's batches in wrnn's layout: [L, B, d] inputs and their targets.
-    func replayTask(config: TrainConfig, tensors: [String: Safetensors.Tensor], shared: [String: Safetensors.Tensor], steps: Int,
-                    path: String) throws -> ReplayTask {
+    func replayTask(
+        config: TrainConfig, tensors: [String: Safetensors.Tensor], shared: [String: Safetensors.Tensor], steps: Int,
+        path: String
+    ) throws -> ReplayTask {
         let task = config.task, b = config.batchSize, length = task.length, d = task.inputSize
         func tensor(_ name: String, in source: [String: Safetensors.Tensor]) throws -> [Float] {
             guard let t = source[name] else { throw WrnnError.data("\(path): no tensor \(name)") }
@@ -164,23 +185,28 @@ struct Fidelity: ParsableCommand {
                 let images = try tensor("step\(k).images", in: shared), noise = try tensor("noise", in: shared)
                 var x = [Float](repeating: 0, count: length * b * d)
                 for s in 0..<b {
-                    for r in 0..<32 { for channel in 0..<3 { for column in 0..<32 {
-                        x[(r * b + s) * 96 + channel * 32 + column] = images[s * 3072 + channel * 1024 + r * 32 + column] / 255
-                    } } }
+                    for r in 0..<32 {
+                        for channel in 0..<3 {
+                            for column in 0..<32 {
+                                x[(r * b + s) * 96 + channel * 32 + column] = images[s * 3072 + channel * 1024 + r * 32 + column] / 255
+                            }
+                        }
+                    }
                     for t in 32..<length { for j in 0..<96 { x[(t * b + s) * 96 + j] = noise[(t - 32) * 96 + j] } }
                 }
                 batches.append((x, Array(try tensor("step\(k).labels", in: shared).prefix(b))))
             default:
                 let images = try tensor("step\(k).images", in: shared)
-                let order = try tensors["permutation"].map { $0.values.map { Int($0) } } ?? Array(0..<length)
+                let order = tensors["permutation"].map { $0.values.map { Int($0) } } ?? Array(0..<length)
                 guard order.count == length else { throw WrnnError.data("\(path): permutation has \(order.count) entries") }
                 var x = [Float](repeating: 0, count: length * b)
                 for s in 0..<b { for t in 0..<length { x[t * b + s] = images[s * length + order[t]] / 255 } }
                 batches.append((x, Array(try tensor("step\(k).labels", in: shared).prefix(b))))
             }
         }
-        return ReplayTask(name: task.kind.rawValue, length: length, inputSize: d, outputSize: task.outputSize,
-                          readoutTiming: config.model.readoutTiming, steps: batches, epochSteps: task.epochSteps(batchSize: b))
+        return ReplayTask(
+            name: task.kind.rawValue, length: length, inputSize: d, outputSize: task.outputSize,
+            readoutTiming: config.model.readoutTiming, steps: batches, epochSteps: task.epochSteps(batchSize: b))
     }
 }
 
@@ -196,9 +222,11 @@ func sameValue(_ a: String, _ b: String) -> Bool {
 /// the same spread (for 64 or more values: standard deviation within 15%, largest magnitude within 30%).
 func distributionDifference(_ ours: [Float], _ theirs: [Float]) -> String? {
     guard ours.count == theirs.count else { return "\(ours.count) values, theirs \(theirs.count)" }
-    guard theirs.count >= 8 else { return nil }   // a bias of one or two values says nothing about a distribution
+    guard theirs.count >= 8 else { return nil } // a bias of one or two values says nothing about a distribution
     if Set(theirs).count <= 2 {
-        if let j = ours.indices.first(where: { ours[$0] != theirs[$0] }) { return "element \(j) is \(ours[j]), theirs \(theirs[j]) (their tensor is not random)" }
+        if let j = ours.indices.first(where: { ours[$0] != theirs[$0] }) {
+            return "element \(j) is \(ours[j]), theirs \(theirs[j]) (their tensor is not random)"
+        }
         return nil
     }
     if Set(ours).count <= 2 { return "not random, theirs is (standard deviation \(String(format: "%.3g", deviation(theirs))))" }
@@ -206,7 +234,8 @@ func distributionDifference(_ ours: [Float], _ theirs: [Float]) -> String? {
     let (a, b) = (deviation(ours), deviation(theirs))
     let (ma, mb) = (ours.map { abs(Double($0)) }.max()!, theirs.map { abs(Double($0)) }.max()!)
     if abs(a / b - 1) > 0.15 || abs(ma / mb - 1) > 0.3 {
-        return "standard deviation \(String(format: "%.3g", a)) and largest magnitude \(String(format: "%.3g", ma)), theirs \(String(format: "%.3g", b)) and \(String(format: "%.3g", mb))"
+        return
+            "standard deviation \(String(format: "%.3g", a)) and largest magnitude \(String(format: "%.3g", ma)), theirs \(String(format: "%.3g", b)) and \(String(format: "%.3g", mb))"
     }
     return nil
 }

@@ -30,7 +30,9 @@ struct Figure2Command: ParsableCommand {
     var out: String = "figure2"
     @Option(help: "Figure formats, comma-separated: png, pdf, svg.")
     var format: String = "pdf,svg,png"
-    @Option(parsing: .unconditional, help: "Width in inches, 5 to 20 (6.75: a two-column figure). Four panels in two pairs keep 7 pt text down to 5 in.")
+    @Option(
+        parsing: .unconditional,
+        help: "Width in inches, 5 to 20 (6.75: a two-column figure). Four panels in two pairs keep 7 pt text down to 5 in.")
     var width: Double = 6.75
     @Option(parsing: .unconditional, help: "Text size in points (tick labels one point smaller, the title one larger).")
     var fontSize: Double = 8
@@ -46,7 +48,9 @@ struct Figure2Command: ParsableCommand {
         guard width.isFinite, (5...20).contains(width) else {
             throw ValidationError("--width must be from 5 to 20 inches (got \(width)); its four panels cannot keep readable text in less")
         }
-        guard fontSize.isFinite, (5...14).contains(fontSize) else { throw ValidationError("--font-size must be from 5 to 14 points (got \(fontSize))") }
+        guard fontSize.isFinite, (5...14).contains(fontSize) else {
+            throw ValidationError("--font-size must be from 5 to 14 points (got \(fontSize))")
+        }
         do { _ = try ColourScale(parsing: scale) } catch let error as WrnnError { throw ValidationError(error.message) }
     }
 
@@ -59,7 +63,8 @@ struct Figure2Command: ParsableCommand {
             throw WrnnError.usage("\(waveRun): its model is the \(wave.config.model.displayName), not the wRNN; give the wRNN's run first")
         }
         guard plain.config.model.kind == .irnn else {
-            throw WrnnError.usage("\(plainRun): its model is the \(plain.config.model.displayName), not the iRNN; give the iRNN's run second")
+            throw WrnnError.usage(
+                "\(plainRun): its model is the \(plain.config.model.displayName), not the iRNN; give the iRNN's run second")
         }
         if let ring, ring >= wave.channels {
             throw WrnnError.usage("--ring: the wRNN has rings 0 ... \(wave.channels - 1) (got \(ring))")
@@ -67,7 +72,8 @@ struct Figure2Command: ParsableCommand {
         let formats = try FigureFormat.parse(format)
         try refuseOutputOverInput(out + ".json", inputs: RunDirectory.inputFiles(waveRun) + RunDirectory.inputFiles(plainRun))
         for format in formats {
-            try refuseOutputOverInput(out + "." + format.rawValue, inputs: RunDirectory.inputFiles(waveRun) + RunDirectory.inputFiles(plainRun))
+            try refuseOutputOverInput(
+                out + "." + format.rawValue, inputs: RunDirectory.inputFiles(waveRun) + RunDirectory.inputFiles(plainRun))
         }
         var options = Figure2Options()
         options.ring = ring
@@ -79,9 +85,14 @@ struct Figure2Command: ParsableCommand {
         let directory = (out as NSString).deletingLastPathComponent
         if !directory.isEmpty { try makeDirectories(directory) }
         let summary = try writeFigure2(wave: wave, plain: plain, to: out, formats: formats, options: options)
-        print("wrnn figure2: \(wave.config.model.displayName) ring \(summary.ring)\(ring == nil ? " (the strongest diagonal power)" : "") against \(plain.config.model.displayName), test sample \(sample)")
-        print(String(format: "diagonal power: wRNN %.1f, iRNN %.1f; the iRNN has %d silent neuron%@", summary.waveDiagonalPower, summary.plainDiagonalPower,
-                     summary.silentNeurons, summary.silentNeurons == 1 ? "" : "s"))
+        print(
+            "wrnn figure2: \(wave.config.model.displayName) ring \(summary.ring)\(ring == nil ? " (the strongest diagonal power)" : "") against \(plain.config.model.displayName), test sample \(sample)"
+        )
+        print(
+            String(
+                format: "diagonal power: wRNN %.1f, iRNN %.1f; the iRNN has %d silent neuron%@", summary.waveDiagonalPower,
+                summary.plainDiagonalPower,
+                summary.silentNeurons, summary.silentNeurons == 1 ? "" : "s"))
         let folder = directory.isEmpty ? "" : directory + "/"
         print("wrote \(summary.files.map { folder + $0 }.joined(separator: ", ")) (\(String(format: "%.2f", width)) in wide)")
     }

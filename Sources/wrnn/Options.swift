@@ -28,17 +28,31 @@ func requireFinite(_ value: Double?, _ name: String, _ allowed: String, _ ok: (D
 /// Which model, with its shape and initialisation (spec 2.1, 2.2); unset values take the
 /// task's paper defaults.
 struct ModelOptions: ParsableArguments {
-    @Option(help: "Model: wrnn, irnn, lstm, gru, cornn, lem, or fc (the authors' non-recurrent baseline: the flattened sequence into the readout).")
+    @Option(
+        help:
+            "Model: wrnn, irnn, lstm, gru, cornn, lem, or fc (the authors' non-recurrent baseline: the flattened sequence into the readout)."
+    )
     var model: ModelKind = .wrnn
-    @Option(name: [.customShort("n"), .customLong("hidden-size")], parsing: .unconditional, help: "Neurons per ring n (wRNN), hidden size N (every other recurrent model), or the MLP readout's width (fc). Default 100; 256 for images (coRNN on nscifar10 and LEM: 128).")
+    @Option(
+        name: [.customShort("n"), .customLong("hidden-size")], parsing: .unconditional,
+        help:
+            "Neurons per ring n (wRNN), hidden size N (every other recurrent model), or the MLP readout's width (fc). Default 100; 256 for images (coRNN on nscifar10 and LEM: 128)."
+    )
     var hiddenSize: Int?
-    @Option(name: [.customShort("c"), .customLong("channels")], parsing: .unconditional, help: "Rings c (wRNN only). Default 6 (copy), 27 (adding).")
+    @Option(
+        name: [.customShort("c"), .customLong("channels")], parsing: .unconditional,
+        help: "Rings c (wRNN only). Default 6 (copy), 27 (adding).")
     var channels: Int?
-    @Option(name: [.customShort("f"), .customLong("kernel-size")], parsing: .unconditional, help: "Odd circular kernel width f (wRNN only). Default 3.")
+    @Option(
+        name: [.customShort("f"), .customLong("kernel-size")], parsing: .unconditional,
+        help: "Odd circular kernel width f (wRNN only). Default 3.")
     var kernelSize: Int?
     @Option(help: "Recurrent init: shift, identity or random. Default shift (wRNN), identity (iRNN).")
     var initialization: RecurrentInit?
-    @Option(help: "Encoder V init: sparse (neuron 0 of each ring takes every input), normal (N(0, 0.001^2)) or pytorch (nn.Linear's default uniform(±1/sqrt(d)), what the authors' iRNN keeps on the image tasks). Default sparse (wRNN), normal (iRNN).")
+    @Option(
+        help:
+            "Encoder V init: sparse (neuron 0 of each ring takes every input), normal (N(0, 0.001^2)) or pytorch (nn.Linear's default uniform(±1/sqrt(d)), what the authors' iRNN keeps on the image tasks). Default sparse (wRNN), normal (iRNN)."
+    )
     var encoderInit: EncoderInit?
     @Option(help: "Activation: relu, tanh or identity.")
     var activation: Activation = .relu
@@ -54,7 +68,9 @@ struct ModelOptions: ParsableArguments {
     var locallyConnected = false
     @Option(parsing: .unconditional, help: "Wave speed nu in [0, 1] for the shift init (taps 1 - nu, nu).")
     var waveSpeed: Double = 1
-    @Option(parsing: .unconditional, help: "coRNN and LEM: time step dt > 0. Default: the authors' value for the task (coRNN sMNIST 0.042, LEM sMNIST 0.21).")
+    @Option(
+        parsing: .unconditional,
+        help: "coRNN and LEM: time step dt > 0. Default: the authors' value for the task (coRNN sMNIST 0.042, LEM sMNIST 0.21).")
     var dt: Double?
     @Option(parsing: .unconditional, help: "coRNN: stiffness gamma >= 0. Default: the authors' value for the task (sMNIST 2.7).")
     var gamma: Double?
@@ -70,9 +86,11 @@ struct ModelOptions: ParsableArguments {
         if model != .wrnn, kernelSize != nil { throw ValidationError("--kernel-size applies to --model wrnn only") }
         if model != .wrnn, locallyConnected { throw ValidationError("--locally-connected applies to --model wrnn only") }
         if model == .fc {
-            let recurrentOnly = [("--initialization", initialization != nil), ("--encoder-init", encoderInit != nil),
-                                 ("--activation", activation != .relu), ("--readout-at", readoutAt != nil),
-                                 ("--freeze-u", freezeU), ("--freeze-v", freezeV), ("--wave-speed", waveSpeed != 1)]
+            let recurrentOnly = [
+                ("--initialization", initialization != nil), ("--encoder-init", encoderInit != nil),
+                ("--activation", activation != .relu), ("--readout-at", readoutAt != nil),
+                ("--freeze-u", freezeU), ("--freeze-v", freezeV), ("--wave-speed", waveSpeed != 1)
+            ]
             if let (name, _) = recurrentOnly.first(where: { $0.1 }) {
                 throw ValidationError("\(name) does not apply to --model fc, which has no recurrence (it reads the flattened sequence)")
             }
@@ -81,10 +99,14 @@ struct ModelOptions: ParsableArguments {
             }
         }
         if model.hasFixedInit, initialization != nil || encoderInit != nil || activation != .relu || waveSpeed != 1 {
-            throw ValidationError("--initialization, --encoder-init, --activation and --wave-speed apply to --model wrnn and irnn only (\(model.rawValue) uses its authors' init and activations)")
+            throw ValidationError(
+                "--initialization, --encoder-init, --activation and --wave-speed apply to --model wrnn and irnn only (\(model.rawValue) uses its authors' init and activations)"
+            )
         }
         if model == .cornn || model == .lem, freezeU || freezeV {
-            throw ValidationError("--freeze-u and --freeze-v apply to --model wrnn, irnn, lstm and gru only (\(model.rawValue)'s weights mix input and recurrence)")
+            throw ValidationError(
+                "--freeze-u and --freeze-v apply to --model wrnn, irnn, lstm and gru only (\(model.rawValue)'s weights mix input and recurrence)"
+            )
         }
         if model != .cornn && model != .lem, dt != nil { throw ValidationError("--dt applies to --model cornn and lem only") }
         if model != .cornn, gamma != nil || epsilon != nil { throw ValidationError("--gamma and --epsilon apply to --model cornn only") }
@@ -122,12 +144,19 @@ struct ModelOptions: ParsableArguments {
 struct TaskOptions: ParsableArguments {
     @Option(help: "Task: copy, adding, smnist, psmnist, sfmnist, psfmnist or nscifar10.")
     var task: TaskKind = .copy
-    @Option(name: [.customShort("T"), .customLong("delay"), .customLong("length")], parsing: .unconditional,
-            help: "Copy: delay T (length T + 20). Adding: sequence length T. Default 30 (copy), 400 (adding).")
+    @Option(
+        name: [.customShort("T"), .customLong("delay"), .customLong("length")], parsing: .unconditional,
+        help: "Copy: delay T (length T + 20). Adding: sequence length T. Default 30 (copy), 400 (adding).")
     var t: Int?
-    @Option(help: "Copy-task layout: paper (the text), code (the authors' layout for paper T: T' = T + 20) or script (T is the authors' script argument T' itself: length T' + 10, delimiter at T' - 1).")
+    @Option(
+        help:
+            "Copy-task layout: paper (the text), code (the authors' layout for paper T: T' = T + 20) or script (T is the authors' script argument T' itself: length T' + 10, delimiter at T' - 1)."
+    )
     var copyLayout: CopyLayout?
-    @Option(help: "Image tasks: directory with the IDX files (default: $WRNN_DATA, then ./data; Fashion-MNIST also from Debian's dataset-fashion-mnist).")
+    @Option(
+        help:
+            "Image tasks: directory with the IDX files (default: $WRNN_DATA, then ./data; Fashion-MNIST also from Debian's dataset-fashion-mnist)."
+    )
     var dataDir: String?
     @Option(help: "psmnist / psfmnist: a .npy permutation of the 784 positions (default: drawn from --seed, saved as permutation.npy).")
     var permutation: String?
@@ -161,15 +190,26 @@ struct OptimizerOptions: ParsableArguments {
     var lr: Double?
     @Option(parsing: .unconditional, help: "Clip the gradient's global L2 norm to this value; 0 = off. Default 1 (copy), 10 (adding).")
     var clip: Double?
-    @Option(name: [.customLong("batch-size"), .customLong("batch")], parsing: .unconditional, help: "Sequences per step. Default 128; 256 for nscifar10 (coRNN: 120, or 100 on nscifar10; LEM: 100 on nscifar10).")
+    @Option(
+        name: [.customLong("batch-size"), .customLong("batch")], parsing: .unconditional,
+        help: "Sequences per step. Default 128; 256 for nscifar10 (coRNN: 120, or 100 on nscifar10; LEM: 100 on nscifar10).")
     var batchSize: Int?
     @Option(parsing: .unconditional, help: "Training steps. Default 60,000 (copy, adding); 120 epochs of 445 steps (images).")
     var steps: Int?
-    @Option(parsing: .unconditional, help: "Training epochs instead of --steps: passes over the training split (images), or --epoch-steps steps (copy, adding).")
+    @Option(
+        parsing: .unconditional,
+        help: "Training epochs instead of --steps: passes over the training split (images), or --epoch-steps steps (copy, adding).")
     var epochs: Int?
-    @Option(help: "Learning-rate schedule: constant, step, cosine, onecycle, plateau or exponential. Default constant (coRNN and LEM on images: step, lr / 10 after epoch 100).")
+    @Option(
+        help:
+            "Learning-rate schedule: constant, step, cosine, onecycle, plateau or exponential. Default constant (coRNN and LEM on images: step, lr / 10 after epoch 100)."
+    )
     var schedule: Schedule.Kind?
-    @Option(parsing: .unconditional, help: "step: divide the rate by this every --lr-every epochs; plateau: divide by this after --patience evaluations without improvement.")
+    @Option(
+        parsing: .unconditional,
+        help:
+            "step: divide the rate by this every --lr-every epochs; plateau: divide by this after --patience evaluations without improvement."
+    )
     var lrFactor: Double?
     @Option(parsing: .unconditional, help: "step: epochs between rate drops.")
     var lrEvery: Int?
@@ -177,15 +217,22 @@ struct OptimizerOptions: ParsableArguments {
     var lrGamma: Double?
     @Option(parsing: .unconditional, help: "plateau: evaluations without improvement before the rate drops.")
     var patience: Int?
-    @Option(parsing: .unconditional, help: "Steps per epoch for the copy and adding tasks' schedules (image tasks: one pass over the data).")
+    @Option(
+        parsing: .unconditional, help: "Steps per epoch for the copy and adding tasks' schedules (image tasks: one pass over the data).")
     var epochSteps: Int?
-    @Option(name: .customLong("protocol"), help: "Whose conventions to train and report by where they differ: wrnn (the plain mean loss, a fixed test set, adding solved by test MSE) or authors (their scripts': copy backpropagates CE / batch, fresh test sequences at their log steps, adding solved by the logged training loss, sMNIST keeps the last partial batch; docs/fidelity.md). Default wrnn; authors for the authors' sweep files.")
+    @Option(
+        name: .customLong("protocol"),
+        help:
+            "Whose conventions to train and report by where they differ: wrnn (the plain mean loss, a fixed test set, adding solved by test MSE) or authors (their scripts': copy backpropagates CE / batch, fresh test sequences at their log steps, adding solved by the logged training loss, sMNIST keeps the last partial batch; docs/fidelity.md). Default wrnn; authors for the authors' sweep files."
+    )
     var trainingProtocol: TrainingProtocol?
 
     /// The schedule options given, each with the schedules it applies to.
     var scheduleOptions: [(name: String, given: Bool, kinds: [Schedule.Kind])] {
-        [("--lr-factor", lrFactor != nil, [.step, .plateau]), ("--lr-every", lrEvery != nil, [.step]),
-         ("--lr-gamma", lrGamma != nil, [.exponential]), ("--patience", patience != nil, [.plateau])]
+        [
+            ("--lr-factor", lrFactor != nil, [.step, .plateau]), ("--lr-every", lrEvery != nil, [.step]),
+            ("--lr-gamma", lrGamma != nil, [.exponential]), ("--patience", patience != nil, [.plateau])
+        ]
     }
 
     /// The schedule: --schedule's (with these options or their defaults), or the preset's with any of them changed.
@@ -221,23 +268,32 @@ struct OptimizerOptions: ParsableArguments {
 struct RunOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Seed for initialisation, training batches and the test set: 0 ... 2^64 - 1.")
     var seed: UInt64 = 0
-    @Option(parsing: .unconditional, help: "Threads (batch shards); the same seed and thread count give the same numbers. Default: all cores.")
+    @Option(
+        parsing: .unconditional, help: "Threads (batch shards); the same seed and thread count give the same numbers. Default: all cores.")
     var threads: Int?
     @Option(help: "Run directory to create (must not exist). Default: runs/<task>-<model>-<time>.")
     var out: String?
-    @Option(parsing: .unconditional, help: "Evaluate on the test (and validation) set every this many steps. Default 100; one epoch for images.")
+    @Option(
+        parsing: .unconditional, help: "Evaluate on the test (and validation) set every this many steps. Default 100; one epoch for images."
+    )
     var evalEvery: Int?
     @Option(parsing: .unconditional, help: "Write checkpoint.bin every this many steps. Default 1000; one epoch for images.")
     var checkpointEvery: Int?
     @Option(parsing: .unconditional, help: "Sequences in the fixed test set.")
     var testSize: Int?
-    @Option(help: "Continue the run in this directory exactly where its last checkpoint left it (same seed and threads: bitwise the same numbers). Everything comes from the run's saved configuration; only --steps (to train longer; cosine and one-cycle schedules then follow the new total), --eval-every, --checkpoint-every and --threads may be given.")
+    @Option(
+        help:
+            "Continue the run in this directory exactly where its last checkpoint left it (same seed and threads: bitwise the same numbers). Everything comes from the run's saved configuration; only --steps (to train longer; cosine and one-cycle schedules then follow the new total), --eval-every, --checkpoint-every and --threads may be given."
+    )
     var resume: String?
     @Option(help: "Start from these weights (safetensors, as `wrnn export` writes) instead of the init scheme.")
     var initFrom: String?
     @Flag(help: "Print only the summary.")
     var quiet = false
-    @Flag(help: "Keep subnormal floats (by default every computing thread flushes them to zero, like PyTorch's torch.set_flush_denormal(True)).")
+    @Flag(
+        help:
+            "Keep subnormal floats (by default every computing thread flushes them to zero, like PyTorch's torch.set_flush_denormal(True))."
+    )
     var keepDenormals = false
 
     func validate() throws {
@@ -262,7 +318,9 @@ func defaultRunPath(_ name: String) -> String {
 
 /// A figure's print size: `--width` in inches (3.25 one column, 6.75 two) and `--font-size`.
 struct FigureSizeOptions: ParsableArguments {
-    @Option(parsing: .unconditional, help: "Width in inches for print, 2.5 to 20 (3.25: one column of a paper, 6.75: two). Default: the screen layout.")
+    @Option(
+        parsing: .unconditional,
+        help: "Width in inches for print, 2.5 to 20 (3.25: one column of a paper, 6.75: two). Default: the screen layout.")
     var width: Double?
     @Option(parsing: .unconditional, help: "Text size in points with --width (tick labels a point smaller, titles a point larger).")
     var fontSize: Double = 8

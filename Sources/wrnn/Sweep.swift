@@ -11,7 +11,8 @@ import Darwin
 
 struct Sweep: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run a grid of training runs from a sweep file (the authors' W&B files unchanged, or wrnn train's option names), locally or on Slurm.",
+        abstract:
+            "Run a grid of training runs from a sweep file (the authors' W&B files unchanged, or wrnn train's option names), locally or on Slurm.",
         discussion: """
             Every run gets SWEEP_DIR/runs/HASH-NAME (HASH: the resolved configuration). A run is done when its DONE \
             marker exists; a restarted sweep skips done runs, resumes stopped ones from their checkpoints, and leaves \
@@ -40,9 +41,11 @@ struct Sweep: ParsableCommand {
     var limit: Int?
     @Option(parsing: .unconditional, help: "Refuse a grid of more runs than this before expanding it (default 100,000).")
     var maxRuns: Int = SweepFile.defaultMaximumRuns
-    @Option(parsing: .unconditional, help: "Train every run for this many steps instead of the grid's budget (recorded in each run's config).")
+    @Option(
+        parsing: .unconditional, help: "Train every run for this many steps instead of the grid's budget (recorded in each run's config).")
     var steps: Int?
-    @Option(parsing: .unconditional, help: "Train every run for this many epochs instead of the grid's budget (recorded in each run's config).")
+    @Option(
+        parsing: .unconditional, help: "Train every run for this many epochs instead of the grid's budget (recorded in each run's config).")
     var epochs: Int?
     @Option(help: "Image tasks: directory with the data files (passed to every run).")
     var dataDir: String?
@@ -72,7 +75,8 @@ struct Sweep: ParsableCommand {
     func validate() throws {
         if listPresets || status != nil { return }
         guard (file == nil) != (preset == nil) else {
-            throw ValidationError(file == nil ? "give a sweep file or --preset NAME (or --status DIR)" : "give a sweep file or --preset, not both")
+            throw ValidationError(
+                file == nil ? "give a sweep file or --preset NAME (or --status DIR)" : "give a sweep file or --preset, not both")
         }
         try requirePositive(jobs, "--jobs")
         try requirePositive(threads, "--threads")
@@ -119,7 +123,11 @@ struct Sweep: ParsableCommand {
         if dryRun {
             printDryRun(plan)
             // the job array as it would be submitted, to read before submitting (nothing is written)
-            if slurm { print("\nsweep.sbatch, as --slurm would write and submit it:\n" + slurmScript(plan, directory: directory, threads: threadCount)) }
+            if slurm {
+                print(
+                    "\nsweep.sbatch, as --slurm would write and submit it:\n"
+                        + slurmScript(plan, directory: directory, threads: threadCount))
+            }
             return
         }
         // refused before anything is written: a wrong index leaves no sweep directory behind
@@ -159,7 +167,8 @@ struct Sweep: ParsableCommand {
     func loadFile() throws -> (SweepFile, String) {
         if let preset {
             guard let found = SweepPresets.all.first(where: { $0.name == preset }) else {
-                throw WrnnError.usage("--preset: no grid named '\(preset)'\(suggestion(preset, SweepPresets.all.map(\.name))); see wrnn sweep --list-presets")
+                throw WrnnError.usage(
+                    "--preset: no grid named '\(preset)'\(suggestion(preset, SweepPresets.all.map(\.name))); see wrnn sweep --list-presets")
             }
             return (try SweepFile.parse(found.yaml, source: "preset \(found.name)"), "preset:\(found.name)")
         }
@@ -182,7 +191,9 @@ struct Sweep: ParsableCommand {
         } catch let error as SweepError { throw WrnnError.usage(error.message) }
         do {
             points = try sweepFile.expand(seeds: try seedList(), maximumRuns: maxRuns)
-        } catch let error as SweepError { throw WrnnError.usage("\(source.hasPrefix("preset:") ? "preset " + source.dropFirst(7) : source): \(error.message)") }
+        } catch let error as SweepError {
+            throw WrnnError.usage("\(source.hasPrefix("preset:") ? "preset " + source.dropFirst(7) : source): \(error.message)")
+        }
         points = points.filter { p in filters.allSatisfy { $0.matches(p) } }
         if let limit { points = Array(points.prefix(limit)) }
         guard !points.isEmpty else { throw WrnnError.usage("no grid point matches --filter \(filter.joined(separator: " "))") }
@@ -195,8 +206,9 @@ struct Sweep: ParsableCommand {
             if let dataDir, let task = point.train.value(of: "--task"), TaskKind(rawValue: task)?.isImage == true {
                 arguments += ["--data-dir", dataDir]
             }
-            var run = PlannedRun(index: index, id: "invalid-\(index)-\(point.name)", name: point.name, seed: point.seed,
-                                 settings: point.settings, arguments: arguments, config: nil, invalid: nil, notes: point.train.notes)
+            var run = PlannedRun(
+                index: index, id: "invalid-\(index)-\(point.name)", name: point.name, seed: point.seed,
+                settings: point.settings, arguments: arguments, config: nil, invalid: nil, notes: point.train.notes)
             do {
                 let command = try Train.parse(arguments)
                 var config = command.config
@@ -204,7 +216,8 @@ struct Sweep: ParsableCommand {
                     let original = config.steps
                     let epochSteps = config.task.epochSteps(batchSize: config.batchSize) ?? config.epochSteps ?? 1000
                     config.steps = steps ?? (epochs! * epochSteps)
-                    run.notes.append("budget \(budget!) (\(config.steps) steps) replaces the grid's \(original) steps: a CPU-scale reproduction")
+                    run.notes.append(
+                        "budget \(budget!) (\(config.steps) steps) replaces the grid's \(original) steps: a CPU-scale reproduction")
                 }
                 run.notes += config.notes ?? []
                 config.notes = run.notes.isEmpty ? nil : run.notes
@@ -223,18 +236,23 @@ struct Sweep: ParsableCommand {
             guard let config = run.config else { continue }
             let hash = configurationHash(config)
             if let earlier = first[hash] {
-                throw WrnnError.usage("\(source.hasPrefix("preset:") ? "preset " + source.dropFirst(7) : source): grid points \(earlier.name) and \(run.name) are the same run (\(earlier.settings.map { "\($0.key) \($0.value)" }.joined(separator: ", ")) against \(run.settings.map { "\($0.key) \($0.value)" }.joined(separator: ", "))); name each value once")
+                throw WrnnError.usage(
+                    "\(source.hasPrefix("preset:") ? "preset " + source.dropFirst(7) : source): grid points \(earlier.name) and \(run.name) are the same run (\(earlier.settings.map { "\($0.key) \($0.value)" }.joined(separator: ", ")) against \(run.settings.map { "\($0.key) \($0.value)" }.joined(separator: ", "))); name each value once"
+                )
             }
             first[hash] = run
         }
-        return SweepPlan(name: sweepFile.name, source: source, program: sweepFile.program, seeds: try seedList(),
-                         budget: budget, runs: runs)
+        return SweepPlan(
+            name: sweepFile.name, source: source, program: sweepFile.program, seeds: try seedList(),
+            budget: budget, runs: runs)
     }
 
     func printDryRun(_ plan: SweepPlan) {
         let valid = plan.runs.filter { $0.invalid == nil }
         var seconds = 0.0
-        print("sweep \(plan.name) (\(plan.source)): \(plan.runs.count) runs, \(valid.count) valid, \(plan.runs.count - valid.count) invalid\(plan.budget.map { "; budget \($0)" } ?? "")")
+        print(
+            "sweep \(plan.name) (\(plan.source)): \(plan.runs.count) runs, \(valid.count) valid, \(plan.runs.count - valid.count) invalid\(plan.budget.map { "; budget \($0)" } ?? "")"
+        )
         for run in plan.runs {
             if let reason = run.invalid {
                 print("  [\(run.index)] \(run.name): INVALID: \(reason)")
@@ -246,10 +264,14 @@ struct Sweep: ParsableCommand {
             print("  [\(run.index)] \(run.id)")
             print("      \(config.task.summaryLine)")
             print("      \(config.model.summaryLine); \(grouped(config.model.parameterCount)) parameters")
-            print("      \(config.optimisationLine), \(config.threads) threads; ~\(formatDuration(estimate.seconds)) (\(String(format: "%.3g", estimate.flops / 1e12)) TFLOP)")
+            print(
+                "      \(config.optimisationLine), \(config.threads) threads; ~\(formatDuration(estimate.seconds)) (\(String(format: "%.3g", estimate.flops / 1e12)) TFLOP)"
+            )
             for note in run.notes { print("      note: \(note)") }
         }
-        print("estimated compute: \(formatDuration(seconds)) on one \(Preset.defaultThreads)-core machine at the benchmark's rates (\(CostEstimate.rateText))")
+        print(
+            "estimated compute: \(formatDuration(seconds)) on one \(Preset.defaultThreads)-core machine at the benchmark's rates (\(CostEstimate.rateText))"
+        )
     }
 
     // MARK: running
@@ -261,7 +283,7 @@ struct Sweep: ParsableCommand {
     func execute(_ run: PlannedRun, in directory: SweepDirectory, total: Int) throws -> Outcome {
         let label = "[\(run.index + 1)/\(total)] \(run.id)"
         if let reason = run.invalid {
-            if runIndex != nil { print("\(label): invalid: \(reason)") }   // a sweep lists them when it writes its plan
+            if runIndex != nil { print("\(label): invalid: \(reason)") } // a sweep lists them when it writes its plan
             return .invalid
         }
         guard let claim = try directory.claim(run.id) else { return .busy }
@@ -322,7 +344,9 @@ struct Sweep: ParsableCommand {
         }
         if let first = errors.first {
             if !worker { try? showStatus(directory) }
-            throw WrnnError("\(errors.count) run\(errors.count == 1 ? "" : "s") could not run and stay pending (first: \(first.message)); fix that and run the same command again", exitCode: first.code)
+            throw WrnnError(
+                "\(errors.count) run\(errors.count == 1 ? "" : "s") could not run and stay pending (first: \(first.message)); fix that and run the same command again",
+                exitCode: first.code)
         }
     }
 
@@ -330,11 +354,13 @@ struct Sweep: ParsableCommand {
     /// each writes its output to SWEEP_DIR/logs/worker-K.log.
     func runWorkers(directory: SweepDirectory, plan: SweepPlan, threads: Int) throws {
         let arguments = sameSweep(directory: directory, threads: threads, path: { $0 }) + ["--worker", "--jobs", String(jobs)]
-        print("sweep \(plan.name): \(plan.runs.count) runs, \(jobs) jobs x \(threads) thread\(threads == 1 ? "" : "s"); logs in \(directory.path)/logs")
+        print(
+            "sweep \(plan.name): \(plan.runs.count) runs, \(jobs) jobs x \(threads) thread\(threads == 1 ? "" : "s"); logs in \(directory.path)/logs"
+        )
         var workers: [Process] = []
         for k in 0..<jobs {
             let log = directory.path + "/logs/worker-\(k).log"
-            let fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0o644)   // a restarted sweep keeps the earlier logs
+            let fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0o644) // a restarted sweep keeps the earlier logs
             guard fd >= 0 else { throw WrnnError.io("cannot open \(log): \(String(cString: strerror(errno)))") }
             let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
             let process = Process()
@@ -357,11 +383,15 @@ struct Sweep: ParsableCommand {
         }
         if interactive { writeStandard("\r\u{1B}[2K") }
         if StopRequest.signal != 0 {
-            throw WrnnError("stopped by signal \(StopRequest.signal); runs checkpointed, run the same command again to continue", exitCode: 128 + StopRequest.signal)
+            throw WrnnError(
+                "stopped by signal \(StopRequest.signal); runs checkpointed, run the same command again to continue",
+                exitCode: 128 + StopRequest.signal)
         }
         try showStatus(directory)
         if let failed = workers.first(where: { $0.terminationStatus != 0 }) {
-            throw WrnnError("a sweep worker exited with code \(failed.terminationStatus); see \(directory.path)/logs; runs that could not run stay pending", exitCode: failed.terminationStatus)
+            throw WrnnError(
+                "a sweep worker exited with code \(failed.terminationStatus); see \(directory.path)/logs; runs that could not run stay pending",
+                exitCode: failed.terminationStatus)
         }
     }
 
@@ -370,14 +400,16 @@ struct Sweep: ParsableCommand {
         let done = counts[.done, default: 0]
         let left = plan.runs.count - done - counts[.failed, default: 0] - counts[.invalid, default: 0]
         let eta = etaText(plan, directory, remaining: left)
-        return "done \(done) / running \(counts[.running, default: 0]) / failed \(counts[.failed, default: 0]) / pending \(counts[.pending, default: 0] + counts[.partial, default: 0]) / invalid \(counts[.invalid, default: 0])\(eta)"
+        return
+            "done \(done) / running \(counts[.running, default: 0]) / failed \(counts[.failed, default: 0]) / pending \(counts[.pending, default: 0] + counts[.partial, default: 0]) / invalid \(counts[.invalid, default: 0])\(eta)"
     }
 
     /// Remaining runs x the mean wall time of the finished ones / the runs that go at once.
     func etaText(_ plan: SweepPlan, _ directory: SweepDirectory, remaining: Int) -> String {
         let times = plan.runs.compactMap { run -> Double? in
             guard directory.isDone(run.id), let data = fileContents(atPath: directory.runPath(run.id) + "/summary.json"),
-                  let summary = try? WrnnJSON.decoder().decode(TrainSummary.self, from: data) else { return nil }
+                let summary = try? WrnnJSON.decoder().decode(TrainSummary.self, from: data)
+            else { return nil }
             return summary.seconds
         }
         guard !times.isEmpty, remaining > 0 else { return "" }
@@ -396,8 +428,9 @@ struct Sweep: ParsableCommand {
             print("\(padded(status.rawValue, 8)) [\(run.index)] \(run.id)\(detail)")
         }
         let order: [RunStatus] = [.done, .running, .partial, .pending, .failed, .invalid]
-        print("sweep \(plan.name): " + order.map { "\(counts[$0, default: 0]) \($0.rawValue)" }.joined(separator: ", ")
-              + " of \(plan.runs.count) runs (\(directory.path))")
+        print(
+            "sweep \(plan.name): " + order.map { "\(counts[$0, default: 0]) \($0.rawValue)" }.joined(separator: ", ")
+                + " of \(plan.runs.count) runs (\(directory.path))")
     }
 
     // MARK: Slurm
@@ -405,9 +438,11 @@ struct Sweep: ParsableCommand {
     func slurmScript(_ plan: SweepPlan, directory: SweepDirectory, threads: Int) -> String {
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         let arguments = sameSweep(directory: directory, threads: threads, path: absolute)
-        return SlurmScript(name: plan.name, runs: plan.runs.count, executable: executable, arguments: arguments,
-                           workingDirectory: FileManager.default.currentDirectoryPath, logDirectory: absolute(directory.path + "/logs"),
-                           cpusPerTask: threads, partition: partition, timeLimit: time, maxParallel: maxParallel).text
+        return SlurmScript(
+            name: plan.name, runs: plan.runs.count, executable: executable, arguments: arguments,
+            workingDirectory: FileManager.default.currentDirectoryPath, logDirectory: absolute(directory.path + "/logs"),
+            cpusPerTask: threads, partition: partition, timeLimit: time, maxParallel: maxParallel
+        ).text
     }
 
     func submit(_ plan: SweepPlan, directory: SweepDirectory, threads: Int) throws {
@@ -420,7 +455,9 @@ struct Sweep: ParsableCommand {
         let pipe = Pipe(), errors = Pipe()
         sbatch.standardOutput = pipe
         sbatch.standardError = errors
-        do { try sbatch.run() } catch { throw WrnnError.missing("cannot run sbatch: \(error.localizedDescription); is Slurm installed here?") }
+        do { try sbatch.run() } catch {
+            throw WrnnError.missing("cannot run sbatch: \(error.localizedDescription); is Slurm installed here?")
+        }
         let output = String(decoding: pipe.fileHandleForReading.readToEndSafely(), as: UTF8.self)
         let errorText = String(decoding: errors.fileHandleForReading.readToEndSafely(), as: UTF8.self)
         sbatch.waitUntilExit()

@@ -27,15 +27,18 @@ func runTorchBench(configs: [BenchConfig], iterations: Int, warmup: Int, threads
     }
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", script, "--json", "--configs", configs.map(\.name).joined(separator: ","),
-                         "--iterations", String(iterations), "--warmup", String(warmup), "--threads", String(threads)]
+    process.arguments = [
+        "python3", script, "--json", "--configs", configs.map(\.name).joined(separator: ","),
+        "--iterations", String(iterations), "--warmup", String(warmup), "--threads", String(threads)
+    ]
     let output = Pipe()
     process.standardOutput = output
     try process.run()
     let data = output.fileHandleForReading.readToEndSafely()
     process.waitUntilExit()
     guard process.terminationStatus == 0 else {
-        throw WrnnError.missing("--torch: scripts/torch_bench.py failed (exit \(process.terminationStatus)); is PyTorch installed? pip install torch")
+        throw WrnnError.missing(
+            "--torch: scripts/torch_bench.py failed (exit \(process.terminationStatus)); is PyTorch installed? pip install torch")
     }
     let results = try WrnnJSON.decoder().decode([TorchResult].self, from: data)
     return Dictionary(uniqueKeysWithValues: results.map { ($0.name, $0) })
@@ -44,22 +47,27 @@ func runTorchBench(configs: [BenchConfig], iterations: Int, warmup: Int, threads
 /// Both PyTorch columns (as shipped, and with flush_denormal like wrnn's default) beside ours.
 func sideBySide(_ ours: [BenchResult], _ torch: [String: TorchResult], peak: Double) -> String {
     let version = torch.values.first?.torchVersion ?? "?"
-    func cell(_ value: Double?, _ format: String, _ width: Int) -> String { padded(value.map { String(format: format, $0) } ?? "-", width, right: true) }
-    var lines = ["PyTorch \(version); speed-up = PyTorch s/iter / wrnn s/iter",
-                 padded("config", 15) + "  wrnn s/iter  GFLOP/s  % peak  peak MB  torch s/iter  +flush s/iter  torch MB  speed-up  vs +flush  module"]
+    func cell(_ value: Double?, _ format: String, _ width: Int) -> String {
+        padded(value.map { String(format: format, $0) } ?? "-", width, right: true)
+    }
+    var lines = [
+        "PyTorch \(version); speed-up = PyTorch s/iter / wrnn s/iter",
+        padded("config", 15) + "  wrnn s/iter  GFLOP/s  % peak  peak MB  torch s/iter  +flush s/iter  torch MB  speed-up  vs +flush  module"
+    ]
     for r in ours {
         let t = torch[r.name]
-        lines.append(padded(r.name, 15)
-                     + cell(r.secondsPerIteration, "%.4f", 13)
-                     + cell(r.gflops, "%.1f", 9)
-                     + cell(100 * r.gflops / peak, "%.0f%%", 8)
-                     + cell(Double(r.peakMemoryBytes) / 1e6, "%.0f", 9)
-                     + cell(t?.secondsPerIteration, "%.4f", 14)
-                     + cell(t?.secondsPerIterationFlushDenormal, "%.4f", 15)
-                     + cell(t.map { Double($0.peakMemoryBytes) / 1e6 }, "%.0f", 10)
-                     + cell(t.map { $0.secondsPerIteration / r.secondsPerIteration }, "%.1fx", 10)
-                     + cell(t?.secondsPerIterationFlushDenormal.map { $0 / r.secondsPerIteration }, "%.1fx", 11)
-                     + "  " + (t?.module ?? "-"))
+        lines.append(
+            padded(r.name, 15)
+                + cell(r.secondsPerIteration, "%.4f", 13)
+                + cell(r.gflops, "%.1f", 9)
+                + cell(100 * r.gflops / peak, "%.0f%%", 8)
+                + cell(Double(r.peakMemoryBytes) / 1e6, "%.0f", 9)
+                + cell(t?.secondsPerIteration, "%.4f", 14)
+                + cell(t?.secondsPerIterationFlushDenormal, "%.4f", 15)
+                + cell(t.map { Double($0.peakMemoryBytes) / 1e6 }, "%.0f", 10)
+                + cell(t.map { $0.secondsPerIteration / r.secondsPerIteration }, "%.1fx", 10)
+                + cell(t?.secondsPerIterationFlushDenormal.map { $0 / r.secondsPerIteration }, "%.1fx", 11)
+                + "  " + (t?.module ?? "-"))
     }
     return lines.joined(separator: "\n")
 }

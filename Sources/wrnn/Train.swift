@@ -19,21 +19,28 @@ struct Train: ParsableCommand {
     func validate() throws {
         let model = modelOptions.resolve(task: taskOptions.resolved)
         if model.kind == .wrnn, model.kernelSize > model.ringSize {
-            throw ValidationError("--kernel-size \(model.kernelSize) is wider than the ring (n = \(model.ringSize)); use at most \(model.ringSize % 2 == 1 ? model.ringSize : model.ringSize - 1)")
+            throw ValidationError(
+                "--kernel-size \(model.kernelSize) is wider than the ring (n = \(model.ringSize)); use at most \(model.ringSize % 2 == 1 ? model.ringSize : model.ringSize - 1)"
+            )
         }
         if modelOptions.model == .fc, taskOptions.task == .copy {
-            throw ValidationError("--model fc reads the whole sequence once and answers once; the copy task needs an answer at every step (use adding or an image task)")
+            throw ValidationError(
+                "--model fc reads the whole sequence once and answers once; the copy task needs an answer at every step (use adding or an image task)"
+            )
         }
         // options that do not apply are refused, never ignored
         if runOptions.resume == nil {
             let resolved = config
             for option in optimizerOptions.scheduleOptions where option.given {
                 guard let kind = resolved.schedule?.kind, option.kinds.contains(kind) else {
-                    throw ValidationError("\(option.name) applies to --schedule \(option.kinds.map(\.rawValue).joined(separator: " and ")) only (this run's schedule is \(resolved.schedule?.kind.rawValue ?? "constant"))")
+                    throw ValidationError(
+                        "\(option.name) applies to --schedule \(option.kinds.map(\.rawValue).joined(separator: " and ")) only (this run's schedule is \(resolved.schedule?.kind.rawValue ?? "constant"))"
+                    )
                 }
             }
             if optimizerOptions.epochSteps != nil, taskOptions.task.isImage {
-                throw ValidationError("--epoch-steps applies to the copy and adding tasks only (an image task's epoch is one pass over its training split)")
+                throw ValidationError(
+                    "--epoch-steps applies to the copy and adding tasks only (an image task's epoch is one pass over its training split)")
             }
             if modelOptions.model != .wrnn, modelOptions.waveSpeed != 1 {
                 throw ValidationError("--wave-speed applies to --model wrnn only")
@@ -118,7 +125,7 @@ extension Train {
         let shortNames = ["-n": "--hidden-size", "-c": "--channels", "-f": "--kernel-size", "-T": "-T"]
         var given: [String] = []
         var skipValue = false
-        for argument in arguments.dropFirst() {   // after the subcommand name
+        for argument in arguments.dropFirst() { // after the subcommand name
             if skipValue { skipValue = false; continue }
             let name = String(argument.split(separator: "=", maxSplits: 1).first ?? "")
             guard name.hasPrefix("--") || shortNames[name] != nil else { continue }
@@ -127,7 +134,9 @@ extension Train {
             if !given.contains(long) { given.append(long) }
         }
         guard !given.isEmpty else { return }
-        throw ValidationError("--resume continues a run exactly as it was configured; \(given.joined(separator: ", ")) would change it. With --resume only --steps, --eval-every, --checkpoint-every and --threads may be given; start a new run for other settings")
+        throw ValidationError(
+            "--resume continues a run exactly as it was configured; \(given.joined(separator: ", ")) would change it. With --resume only --steps, --eval-every, --checkpoint-every and --threads may be given; start a new run for other settings"
+        )
     }
 }
 
@@ -158,15 +167,17 @@ enum TrainSession {
     /// whose checkpoint is at its last step and that has a summary is complete: nothing is rewritten.
     static func resume(_ path: String, changes: ResumeChanges = ResumeChanges(), quiet: Bool) throws -> TrainSummary {
         let directory = try RunDirectory.open(path)
-        let (checkpoint, warning) = try Checkpoint.readWithFallback(directory.file("checkpoint.bin"),
-                                                                    previous: directory.file("checkpoint.prev.bin"))
+        let (checkpoint, warning) = try Checkpoint.readWithFallback(
+            directory.file("checkpoint.bin"),
+            previous: directory.file("checkpoint.prev.bin"))
         if let warning {
             writeStandard("wrnn: warning: \(warning)\n", error: true)
             // the newer file is never rotated away or deleted: it is set aside for inspection first
             let damaged = directory.file("checkpoint.bin"), aside = directory.file("checkpoint.bin.damaged")
             if access(damaged, F_OK) == 0 {
                 guard rename(damaged, aside) == 0 else {
-                    throw WrnnError.io("cannot set aside the unreadable \(damaged) as \(aside): \(String(cString: strerror(errno))); nothing was changed")
+                    throw WrnnError.io(
+                        "cannot set aside the unreadable \(damaged) as \(aside): \(String(cString: strerror(errno))); nothing was changed")
                 }
                 writeStandard("wrnn: warning: kept the unreadable checkpoint as \(aside)\n", error: true)
             }
@@ -180,15 +191,20 @@ enum TrainSession {
             let saved: TrainConfig
             do { saved = try TrainConfig.decoded(from: try readFileBytes(configPath).get()) } catch {
                 let reason = (error as? WrnnError)?.message ?? decodingReason(error)
-                throw WrnnError.data("\(configPath) is not a wrnn run configuration (\(reason)), so it cannot say that \(directory.file("checkpoint.bin")) belongs to this run; restore it, or move it aside to resume from the checkpoint's own configuration")
+                throw WrnnError.data(
+                    "\(configPath) is not a wrnn run configuration (\(reason)), so it cannot say that \(directory.file("checkpoint.bin")) belongs to this run; restore it, or move it aside to resume from the checkpoint's own configuration"
+                )
             }
             if ResumeChanges.fixed(saved) != ResumeChanges.fixed(config) {
-                throw WrnnError.data("\(directory.file("checkpoint.bin")) was not written by the run in \(path) (its configuration differs from config.json); it cannot be resumed here")
+                throw WrnnError.data(
+                    "\(directory.file("checkpoint.bin")) was not written by the run in \(path) (its configuration differs from config.json); it cannot be resumed here"
+                )
             }
         }
         if changes.steps == nil, checkpoint.header.step >= config.steps,
-           let data = fileContents(atPath: directory.file("summary.json")),
-           let summary = try? WrnnJSON.decoder().decode(TrainSummary.self, from: data) {
+            let data = fileContents(atPath: directory.file("summary.json")),
+            let summary = try? WrnnJSON.decoder().decode(TrainSummary.self, from: data)
+        {
             print("wrnn train: \(path) is already complete (\(config.steps) steps); nothing to do (give --steps to train longer)")
             return summary
         }
@@ -196,17 +212,24 @@ enum TrainSession {
         if let evalEvery = changes.evalEvery { config.evalEvery = evalEvery }
         if let checkpointEvery = changes.checkpointEvery { config.checkpointEvery = checkpointEvery }
         if let threads = changes.threads, threads != config.threads {
-            writeStandard("wrnn: warning: --threads \(threads) differs from the run's \(config.threads): the numbers will no longer be bitwise those of an uninterrupted run\n", error: true)
+            writeStandard(
+                "wrnn: warning: --threads \(threads) differs from the run's \(config.threads): the numbers will no longer be bitwise those of an uninterrupted run\n",
+                error: true)
             config.threads = threads
         }
         // another node of a cluster may take another kernel path: say so, as for --threads
         if let data = fileContents(atPath: directory.file("command.json")),
-           let started = try? WrnnJSON.decoder().decode(RunCommand.self, from: data) {
+            let started = try? WrnnJSON.decoder().decode(RunCommand.self, from: data)
+        {
             let path = KernelPath.current.rawValue, core = BLASThreads.coreName
             if let started = started.kernelPath, started != path {
-                writeStandard("wrnn: warning: the run started on the \(started) kernels and continues on the \(path) ones (this CPU, or WRNN_KERNELS): the numbers will no longer be bitwise those of an uninterrupted run\n", error: true)
+                writeStandard(
+                    "wrnn: warning: the run started on the \(started) kernels and continues on the \(path) ones (this CPU, or WRNN_KERNELS): the numbers will no longer be bitwise those of an uninterrupted run\n",
+                    error: true)
             } else if let started = started.blasCore, started != core {
-                writeStandard("wrnn: warning: the run started with OpenBLAS's \(started) kernels and continues with its \(core) ones: the numbers will no longer be bitwise those of an uninterrupted run\n", error: true)
+                writeStandard(
+                    "wrnn: warning: the run started with OpenBLAS's \(started) kernels and continues with its \(core) ones: the numbers will no longer be bitwise those of an uninterrupted run\n",
+                    error: true)
             }
         }
         let trainer = try Trainer(checkedConfig: config)
@@ -222,7 +245,8 @@ enum TrainSession {
 
     /// The closing line of a run: steps, speed, test loss and the task's own scores.
     static func resultLine(_ summary: TrainSummary, _ config: TrainConfig) -> String {
-        var result = "done: \(summary.steps) steps in \(formatDuration(summary.seconds)) (\(String(format: "%.1f", summary.stepsPerSecond)) steps/s)  test loss \(formatLoss(summary.testLoss))"
+        var result =
+            "done: \(summary.steps) steps in \(formatDuration(summary.seconds)) (\(String(format: "%.1f", summary.stepsPerSecond)) steps/s)  test loss \(formatLoss(summary.testLoss))"
         if let recall = summary.recallAccuracy { result += "  recall \(String(format: "%.1f%%", recall * 100))" }
         if config.task.kind == .adding { result += "  solved at \(summary.solvedAt.map(String.init) ?? "never")" }
         if let accuracy = summary.testAccuracy { result += String(format: "  test acc %.2f%%", accuracy * 100) }

@@ -23,7 +23,10 @@ struct Wrnn: ParsableCommand {
             130/143 stopped by SIGINT/SIGTERM (checkpoint saved; --resume continues).
             """,
         version: WrnnVersion.text,
-        subcommands: [Train.self, Demo.self, Eval.self, Analyze.self, Report.self, Curves.self, Figure2Command.self, Export.self, DataCommand.self, Bench.self, Sweep.self, Results.self, Fidelity.self],
+        subcommands: [
+            Train.self, Demo.self, Eval.self, Analyze.self, Report.self, Curves.self, Figure2Command.self, Export.self, DataCommand.self,
+            Bench.self, Sweep.self, Results.self, Fidelity.self
+        ],
         defaultSubcommand: nil)
 
     /// Parses, runs, and turns every failure into one line on stderr and its exit code.
@@ -40,7 +43,7 @@ struct Wrnn: ParsableCommand {
         } catch let error as WrnnError {
             fail(error.message, code: error.exitCode)
         } catch let error as SweepError {
-            fail(error.message, code: 64)   // a sweep file or grid option that cannot be used
+            fail(error.message, code: 64) // a sweep file or grid option that cannot be used
         } catch let error as DecodingError {
             fail("malformed data: \(decodingReason(error))", code: 65)
         } catch {
@@ -96,8 +99,10 @@ enum BLASSetup {
             let wanted: String?
             if KernelPath.available == .avx512 {
                 wanted = BLASThreads.usesAVX512Kernels ? nil : "SkylakeX"
-            } else if BLASThreads.coreName.lowercased() == "prescott", let flags = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-                      flags.contains(" avx2") {
+            } else if BLASThreads.coreName.lowercased() == "prescott",
+                let flags = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+                flags.contains(" avx2")
+            {
                 wanted = "Haswell"
             } else {
                 wanted = nil
@@ -105,8 +110,7 @@ enum BLASSetup {
             if let wanted {
                 setenv("OPENBLAS_CORETYPE", wanted, 1)
                 setenv("WRNN_BLAS_REEXEC", "1", 1)
-                var args = CommandLine.unsafeArgv
-                execv("/proc/self/exe", &args[0])   // only returns on failure: carry on with the kernels picked
+                execv("/proc/self/exe", CommandLine.unsafeArgv) // only returns on failure: carry on with the kernels picked
             }
         }
         #endif

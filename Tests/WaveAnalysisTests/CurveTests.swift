@@ -28,8 +28,12 @@ final class CurveTests: XCTestCase {
         let root = NSTemporaryDirectory() + "wrnn-curves-\(UUID().uuidString)"
         let runs = [try run(.wrnn, seed: 0, in: root), try run(.wrnn, seed: 1, in: root), try run(.irnn, seed: 0, in: root)]
         let chart = try learningCurveChart(runs: runs)
-        XCTAssertEqual(chart.series.map(\.name), ["wRNN test, 2 seeds", "wRNN train, 2 seeds", "\(URL(fileURLWithPath: runs[2]).lastPathComponent) (iRNN) test",
-                                                   "\(URL(fileURLWithPath: runs[2]).lastPathComponent) (iRNN) train"])
+        XCTAssertEqual(
+            chart.series.map(\.name),
+            [
+                "wRNN test, 2 seeds", "wRNN train, 2 seeds", "\(URL(fileURLWithPath: runs[2]).lastPathComponent) (iRNN) test",
+                "\(URL(fileURLWithPath: runs[2]).lastPathComponent) (iRNN) train"
+            ])
         // the mean and the range of the two seeds' test losses, step by step
         func testLosses(_ run: String) throws -> [Double] {
             try String(contentsOfFile: run + "/metrics.jsonl", encoding: .utf8).split(separator: "\n").map {

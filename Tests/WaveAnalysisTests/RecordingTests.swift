@@ -28,13 +28,16 @@ final class RecordingTests: XCTestCase {
         let waveRecording = try Recording.record(runDirectory: wave, samples: [0, 3])
         XCTAssertEqual(waveRecording.states[1].count, 50 * 2 * 40)
         let waveSummary = try writeFigures(waveRecording, channels: nil, runDirectory: wave, into: wave + "/analysis")
-        let stillSummary = try writeFigures(try Recording.record(runDirectory: still, samples: [0]), channels: nil,
-                                            runDirectory: still, into: still + "/analysis")
+        let stillSummary = try writeFigures(
+            try Recording.record(runDirectory: still, samples: [0]), channels: nil,
+            runDirectory: still, into: still + "/analysis")
         for channel in waveSummary.channels { XCTAssertEqual(channel.speed, -1, accuracy: 0.1, "wRNN channel \(channel.channel)") }
         XCTAssertEqual(stillSummary.channels[0].speed, 0, accuracy: 0.5)
         XCTAssertGreaterThan(waveSummary.meanDiagonalPower, 2 * stillSummary.meanDiagonalPower)
-        for file in ["hidden_s0.npy", "hidden_s3.npy", "spacetime_s3_c1.png", "spectrum_s0_c0.png", "hidden_s0.gif",
-                     "copy_io_s0.png", "curves.png", "accuracy.png", "spectrum_s0_c0.npy", "analysis.json"] {
+        for file in [
+            "hidden_s0.npy", "hidden_s3.npy", "spacetime_s3_c1.png", "spectrum_s0_c0.png", "hidden_s0.gif",
+            "copy_io_s0.png", "curves.png", "accuracy.png", "spectrum_s0_c0.npy", "analysis.json"
+        ] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: wave + "/analysis/" + file), file)
         }
         XCTAssertTrue(FileManager.default.fileExists(atPath: still + "/analysis/spacetime_sorted_s0_c0.png"))

@@ -50,17 +50,20 @@ final class SpectrumTests: XCTestCase {
         for (steps, neurons) in [(40, 40), (50, 100), (100, 64)] {
             let wave = WaveSpectrum(map: travelingWave(steps: steps, neurons: neurons, speed: -1), steps: steps, neurons: neurons)
             let still = WaveSpectrum(map: staticDecayingBump(steps: steps, neurons: neurons), steps: steps, neurons: neurons)
-            XCTAssertGreaterThan(wave.diagonalPower, 5 * still.diagonalPower,
-                                 "\(steps)x\(neurons): wave \(wave.diagonalPower) vs static \(still.diagonalPower)")
+            XCTAssertGreaterThan(
+                wave.diagonalPower, 5 * still.diagonalPower,
+                "\(steps)x\(neurons): wave \(wave.diagonalPower) vs static \(still.diagonalPower)")
             XCTAssertEqual(still.estimatedSpeed(), 0, accuracy: 0.5)
         }
     }
 
     func testOnsetOrderSortsNeuronsByTheirPeakTime() {
         // neuron 0 peaks at t=2, neuron 1 at t=0, neuron 2 never fires, neuron 3 at t=1
-        let m: [Double] = [0, 5, 0, 0,
-                           0, 1, 0, 3,
-                           4, 0, 0, 1]
+        let m: [Double] = [
+            0, 5, 0, 0,
+            0, 1, 0, 3,
+            4, 0, 0, 1
+        ]
         XCTAssertEqual(onsetOrder(m, steps: 3, neurons: 4), [1, 3, 0, 2])
     }
 }

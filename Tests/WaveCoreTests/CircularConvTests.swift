@@ -46,22 +46,33 @@ final class CircularConvTests: XCTestCase {
                     var fast = start, slow = start
                     var fastSums: [T] = random(s.cOut * s.n, &rng)
                     var slowSums = fastSums
-                    addend.withUnsafeBufferPointer { a in bias.withUnsafeBufferPointer { bi in h.withUnsafeBufferPointer { hp in
-                        fastSums.withUnsafeMutableBufferPointer { fs in slowSums.withUnsafeMutableBufferPointer { ss in
-                            let e = ConvEpilogue<T>(mode, addend: extras ? a.baseAddress : nil, bias: extras ? bi.baseAddress : nil,
-                                                    activationOutput: hp.baseAddress, columnSums: extras ? fs.baseAddress : nil)
-                            T.circularConvForward(out: &fast, input: input, weight: weight, scratch: scratch.pointer, batch: s.batch,
-                                                  channelsOut: s.cOut, channelsIn: s.cIn, ringSize: s.n, kernel: s.f, epilogue: e)
-                            var raw = [T](repeating: 0, count: start.count)
-                            referenceCircularConvForward(out: &raw, input: input, weight: weight, batch: s.batch, channelsOut: s.cOut,
-                                                         channelsIn: s.cIn, ringSize: s.n, kernel: s.f, accumulate: false)
-                            var plain = e
-                            plain.columnSums = extras ? ss.baseAddress : nil
-                            slow.withUnsafeMutableBufferPointer { out in
-                                for j in raw.indices { plain.apply(raw[j], out: out.baseAddress!, index: j, biasIndex: j % (s.cOut * s.n)) }
+                    addend.withUnsafeBufferPointer { a in
+                        bias.withUnsafeBufferPointer { bi in
+                            h.withUnsafeBufferPointer { hp in
+                                fastSums.withUnsafeMutableBufferPointer { fs in
+                                    slowSums.withUnsafeMutableBufferPointer { ss in
+                                        let e = ConvEpilogue<T>(
+                                            mode, addend: extras ? a.baseAddress : nil, bias: extras ? bi.baseAddress : nil,
+                                            activationOutput: hp.baseAddress, columnSums: extras ? fs.baseAddress : nil)
+                                        T.circularConvForward(
+                                            out: &fast, input: input, weight: weight, scratch: scratch.pointer, batch: s.batch,
+                                            channelsOut: s.cOut, channelsIn: s.cIn, ringSize: s.n, kernel: s.f, epilogue: e)
+                                        var raw = [T](repeating: 0, count: start.count)
+                                        referenceCircularConvForward(
+                                            out: &raw, input: input, weight: weight, batch: s.batch, channelsOut: s.cOut,
+                                            channelsIn: s.cIn, ringSize: s.n, kernel: s.f, accumulate: false)
+                                        var plain = e
+                                        plain.columnSums = extras ? ss.baseAddress : nil
+                                        slow.withUnsafeMutableBufferPointer { out in
+                                            for j in raw.indices {
+                                                plain.apply(raw[j], out: out.baseAddress!, index: j, biasIndex: j % (s.cOut * s.n))
+                                            }
+                                        }
+                                    }
+                                }
                             }
-                        } }
-                    } } }
+                        }
+                    }
                     assertClose(fast, slow, tolerance, "forward \(name) extras=\(extras) \(label)")
                     assertClose(fastSums, slowSums, tolerance * Double(s.batch), "column sums \(name) \(label)")
                 }
@@ -70,18 +81,22 @@ final class CircularConvTests: XCTestCase {
             var kernelT = [T](repeating: 0, count: weight.count)
             flipTransposeKernel(&kernelT, weight, channelsOut: s.cOut, channelsIn: s.cIn, kernel: s.f)
             var fastInput = [T](repeating: 0, count: input.count), slowInput = fastInput
-            T.circularConvForward(out: &fastInput, input: dout, weight: kernelT, scratch: scratch.pointer, batch: s.batch,
-                                  channelsOut: s.cIn, channelsIn: s.cOut, ringSize: s.n, kernel: s.f, epilogue: .store)
-            referenceCircularConvInputGrad(dinput: &slowInput, dout: dout, weight: weight, batch: s.batch, channelsOut: s.cOut,
-                                           channelsIn: s.cIn, ringSize: s.n, kernel: s.f, accumulate: false)
+            T.circularConvForward(
+                out: &fastInput, input: dout, weight: kernelT, scratch: scratch.pointer, batch: s.batch,
+                channelsOut: s.cIn, channelsIn: s.cOut, ringSize: s.n, kernel: s.f, epilogue: .store)
+            referenceCircularConvInputGrad(
+                dinput: &slowInput, dout: dout, weight: weight, batch: s.batch, channelsOut: s.cOut,
+                channelsIn: s.cIn, ringSize: s.n, kernel: s.f, accumulate: false)
             assertClose(fastInput, slowInput, tolerance, "input grad \(label)")
 
             var fastWeight: [T] = random(weight.count, &rng)
             var slowWeight = fastWeight
-            T.circularConvWeightGrad(dweight: &fastWeight, dout: dout, input: input, scratch: scratch.pointer, batch: s.batch,
-                                     channelsOut: s.cOut, channelsIn: s.cIn, ringSize: s.n, kernel: s.f)
-            referenceCircularConvWeightGrad(dweight: &slowWeight, dout: dout, input: input, batch: s.batch, channelsOut: s.cOut,
-                                            channelsIn: s.cIn, ringSize: s.n, kernel: s.f)
+            T.circularConvWeightGrad(
+                dweight: &fastWeight, dout: dout, input: input, scratch: scratch.pointer, batch: s.batch,
+                channelsOut: s.cOut, channelsIn: s.cIn, ringSize: s.n, kernel: s.f)
+            referenceCircularConvWeightGrad(
+                dweight: &slowWeight, dout: dout, input: input, batch: s.batch, channelsOut: s.cOut,
+                channelsIn: s.cIn, ringSize: s.n, kernel: s.f)
             assertClose(fastWeight, slowWeight, tolerance * Double(s.n * s.batch).squareRoot(), "weight grad \(label)")
         }
     }
@@ -117,15 +132,18 @@ final class CircularConvTests: XCTestCase {
         let g: [Double] = random(b * cOut * n, &rng)
         func loss() -> Double {
             var out = [Double](repeating: 0, count: g.count)
-            referenceCircularConvForward(out: &out, input: input, weight: weight, batch: b, channelsOut: cOut,
-                                         channelsIn: cIn, ringSize: n, kernel: f, accumulate: false)
+            referenceCircularConvForward(
+                out: &out, input: input, weight: weight, batch: b, channelsOut: cOut,
+                channelsIn: cIn, ringSize: n, kernel: f, accumulate: false)
             return zip(out, g).reduce(0) { $0 + $1.0 * $1.1 }
         }
         var dinput = [Double](repeating: 0, count: input.count), dweight = [Double](repeating: 0, count: weight.count)
-        referenceCircularConvInputGrad(dinput: &dinput, dout: g, weight: weight, batch: b, channelsOut: cOut,
-                                       channelsIn: cIn, ringSize: n, kernel: f, accumulate: false)
-        referenceCircularConvWeightGrad(dweight: &dweight, dout: g, input: input, batch: b, channelsOut: cOut,
-                                        channelsIn: cIn, ringSize: n, kernel: f)
+        referenceCircularConvInputGrad(
+            dinput: &dinput, dout: g, weight: weight, batch: b, channelsOut: cOut,
+            channelsIn: cIn, ringSize: n, kernel: f, accumulate: false)
+        referenceCircularConvWeightGrad(
+            dweight: &dweight, dout: g, input: input, batch: b, channelsOut: cOut,
+            channelsIn: cIn, ringSize: n, kernel: f)
         let h = 1e-6
         for j in input.indices {
             let keep = input[j]
@@ -144,9 +162,9 @@ final class CircularConvTests: XCTestCase {
     func testCrossCorrelationConvention() {
         let x: [Float] = [1, 2, 3, 4, 5]
         var out = [Float](repeating: 0, count: 5)
-        referenceCircularConvForward(out: &out, input: x, weight: [0, 0, 1], batch: 1, channelsOut: 1, channelsIn: 1,
-                                     ringSize: 5, kernel: 3, accumulate: false)
+        referenceCircularConvForward(
+            out: &out, input: x, weight: [0, 0, 1], batch: 1, channelsOut: 1, channelsIn: 1,
+            ringSize: 5, kernel: 3, accumulate: false)
         XCTAssertEqual(out, [2, 3, 4, 5, 1])
     }
 }
-

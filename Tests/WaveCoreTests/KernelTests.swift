@@ -6,26 +6,28 @@ final class KernelTests: XCTestCase {
     func testGemmMatchesPlainLoopsForEveryTranspose() {
         var rng = RandomStream(seed: 11)
         for (m, n, k) in [(1, 1, 1), (3, 5, 7), (17, 9, 33), (64, 10, 100)] {
-            for ta in [Transpose.none, .transposed] { for tb in [Transpose.none, .transposed] {
-                let a = (0..<(m * k)).map { _ in rng.uniform(-1, 1) }
-                let b = (0..<(k * n)).map { _ in rng.uniform(-1, 1) }
-                let c0 = (0..<(m * n)).map { _ in rng.uniform(-1, 1) }
-                let lda = ta == .none ? k : m, ldb = tb == .none ? n : k
-                var fast = c0, slow = c0
-                Double.gemm(&fast, ldc: n, a, lda: lda, ta, b, ldb: ldb, tb, m: m, n: n, k: k, alpha: 0.5, beta: 2)
-                referenceGemm(&slow, ldc: n, a, lda: lda, ta, b, ldb: ldb, tb, m: m, n: n, k: k, alpha: 0.5, beta: 2)
-                assertClose(fast, slow, 1e-12, "gemm \(m)x\(n)x\(k) \(ta) \(tb)")
-                let af = a.map(Float.init), bf = b.map(Float.init)
-                var fastF = c0.map(Float.init)
-                Float.gemm(&fastF, ldc: n, af, lda: lda, ta, bf, ldb: ldb, tb, m: m, n: n, k: k, alpha: 0.5, beta: 2)
-                assertClose(fastF, slow.map(Float.init), 1e-4, "sgemm \(m)x\(n)x\(k)")
-            } }
+            for ta in [Transpose.none, .transposed] {
+                for tb in [Transpose.none, .transposed] {
+                    let a = (0..<(m * k)).map { _ in rng.uniform(-1, 1) }
+                    let b = (0..<(k * n)).map { _ in rng.uniform(-1, 1) }
+                    let c0 = (0..<(m * n)).map { _ in rng.uniform(-1, 1) }
+                    let lda = ta == .none ? k : m, ldb = tb == .none ? n : k
+                    var fast = c0, slow = c0
+                    Double.gemm(&fast, ldc: n, a, lda: lda, ta, b, ldb: ldb, tb, m: m, n: n, k: k, alpha: 0.5, beta: 2)
+                    referenceGemm(&slow, ldc: n, a, lda: lda, ta, b, ldb: ldb, tb, m: m, n: n, k: k, alpha: 0.5, beta: 2)
+                    assertClose(fast, slow, 1e-12, "gemm \(m)x\(n)x\(k) \(ta) \(tb)")
+                    let af = a.map(Float.init), bf = b.map(Float.init)
+                    var fastF = c0.map(Float.init)
+                    Float.gemm(&fastF, ldc: n, af, lda: lda, ta, bf, ldb: ldb, tb, m: m, n: n, k: k, alpha: 0.5, beta: 2)
+                    assertClose(fastF, slow.map(Float.init), 1e-4, "sgemm \(m)x\(n)x\(k)")
+                }
+            }
         }
     }
 
     func testActivationsMatchFiniteDifferences() {
         var rng = RandomStream(seed: 5)
-        let rows = 3, cols = 11   // 11: one SIMD vector plus a scalar tail
+        let rows = 3, cols = 11 // 11: one SIMD vector plus a scalar tail
         let pre = (0..<(rows * cols)).map { _ in rng.uniform(-2, 2) }
         let bias = (0..<cols).map { _ in rng.uniform(-0.5, 0.5) }
         let dh = (0..<(rows * cols)).map { _ in rng.uniform(-1, 1) }
@@ -45,7 +47,11 @@ final class KernelTests: XCTestCase {
                 XCTAssertEqual(dpre[j], numeric, accuracy: 1e-7, "\(activation) at \(j)")
             }
             let expected: (Double) -> Double = {
-                switch activation { case .relu: return max($0, 0); case .tanh: return Foundation.tanh($0); case .identity: return $0 }
+                switch activation {
+                case .relu: return max($0, 0);
+                case .tanh: return Foundation.tanh($0);
+                case .identity: return $0
+                }
             }
             for j in pre.indices { XCTAssertEqual(h[j], expected(pre[j] + bias[j % cols]), accuracy: 1e-12) }
         }
@@ -69,8 +75,9 @@ final class KernelTests: XCTestCase {
         for j in 0..<7 {
             var up = row, down = row
             up[j] += 1e-6; down[j] -= 1e-6
-            let numeric = (Double.softmaxCrossEntropy(dlogits: &scratch, logits: up, targets: [4], rows: 1, classes: 7, gradScale: 1)
-                - Double.softmaxCrossEntropy(dlogits: &scratch, logits: down, targets: [4], rows: 1, classes: 7, gradScale: 1)) / 2e-6
+            let numeric =
+                (Double.softmaxCrossEntropy(dlogits: &scratch, logits: up, targets: [4], rows: 1, classes: 7, gradScale: 1)
+                    - Double.softmaxCrossEntropy(dlogits: &scratch, logits: down, targets: [4], rows: 1, classes: 7, gradScale: 1)) / 2e-6
             XCTAssertEqual(grad[j], 0.5 * numeric, accuracy: 1e-8)
         }
     }
@@ -85,16 +92,18 @@ final class KernelTests: XCTestCase {
     /// One Adam step worked by hand: PyTorch's update with bias correction.
     func testAdamStepByHand() {
         var p: [Double] = [1.0, -2.0], m: [Double] = [0, 0], v: [Double] = [0, 0]
-        Double.adamUpdate(params: &p, m: &m, v: &v, grads: [0.5, -0.1], count: 2,
-                          learningRate: 0.1, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, step: 1)
+        Double.adamUpdate(
+            params: &p, m: &m, v: &v, grads: [0.5, -0.1], count: 2,
+            learningRate: 0.1, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, step: 1)
         // step 1: m = 0.1 g, v = 0.001 g^2, mhat = g, vhat = g^2, update = lr * g / (|g| + eps)
         XCTAssertEqual(m[0], 0.05, accuracy: 1e-15)
         XCTAssertEqual(v[1], 0.001 * 0.01, accuracy: 1e-15)
         XCTAssertEqual(p[0], 1.0 - 0.1 * 0.5 / (0.5 + 1e-8), accuracy: 1e-12)
         XCTAssertEqual(p[1], -2.0 + 0.1 * 0.1 / (0.1 + 1e-8), accuracy: 1e-12)
         // step 2 with gradient 0.2 on the first parameter
-        Double.adamUpdate(params: &p, m: &m, v: &v, grads: [0.2, 0], count: 2,
-                          learningRate: 0.1, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, step: 2)
+        Double.adamUpdate(
+            params: &p, m: &m, v: &v, grads: [0.2, 0], count: 2,
+            learningRate: 0.1, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, step: 2)
         let m2 = 0.9 * 0.05 + 0.1 * 0.2, v2 = 0.999 * 0.00025 + 0.001 * 0.04
         let expected = 1.0 - 0.1 * 0.5 / (0.5 + 1e-8) - 0.1 / (1 - 0.81) * m2 / (v2.squareRoot() / (1 - 0.999 * 0.999).squareRoot() + 1e-8)
         XCTAssertEqual(p[0], expected, accuracy: 1e-12)
@@ -154,35 +163,35 @@ final class SmallProductTests: XCTestCase {
     func testSmallAndNarrowProductsMatchPlainLoops() {
         var rng = RandomStream(seed: 21)
         for zeros in [0.3, 0.8] {
-        for (rows, k, n) in [(1, 1, 1), (3, 2, 7), (5, 10, 17), (64, 16, 100), (2, 3, 600), (130, 7, 37), (9, 13, 48)] {
-            let a = (0..<(rows * k)).map { _ in rng.uniform() < zeros ? 0 : rng.uniform(-1, 1) }
-            let b = (0..<(k * n)).map { _ in rng.uniform(-1, 1) }
-            let initial = (0..<n).map { _ in rng.uniform(-1, 1) }
-            var expected = [Double](repeating: 0, count: rows * n)
-            referenceGemm(&expected, ldc: n, a, lda: k, .none, b, ldb: n, .none, m: rows, n: n, k: k)
-            var out = [Double](repeating: 9, count: rows * n)
-            Double.smallProduct(out: &out, a: a, b: b, initial: nil, rows: rows, k: k, n: n, accumulate: false)
-            assertClose(out, expected, 1e-12, "smallProduct \(rows)x\(k)x\(n)")
-            Double.smallProduct(out: &out, a: a, b: b, initial: nil, rows: rows, k: k, n: n, accumulate: true)
-            assertClose(out, expected.map { 2 * $0 }, 1e-12, "smallProduct accumulate")
-            Double.smallProduct(out: &out, a: a, b: b, initial: initial, rows: rows, k: k, n: n, accumulate: false)
-            assertClose(out, expected.enumerated().map { $0.element + initial[$0.offset % n] }, 1e-12, "smallProduct initial")
+            for (rows, k, n) in [(1, 1, 1), (3, 2, 7), (5, 10, 17), (64, 16, 100), (2, 3, 600), (130, 7, 37), (9, 13, 48)] {
+                let a = (0..<(rows * k)).map { _ in rng.uniform() < zeros ? 0 : rng.uniform(-1, 1) }
+                let b = (0..<(k * n)).map { _ in rng.uniform(-1, 1) }
+                let initial = (0..<n).map { _ in rng.uniform(-1, 1) }
+                var expected = [Double](repeating: 0, count: rows * n)
+                referenceGemm(&expected, ldc: n, a, lda: k, .none, b, ldb: n, .none, m: rows, n: n, k: k)
+                var out = [Double](repeating: 9, count: rows * n)
+                Double.smallProduct(out: &out, a: a, b: b, initial: nil, rows: rows, k: k, n: n, accumulate: false)
+                assertClose(out, expected, 1e-12, "smallProduct \(rows)x\(k)x\(n)")
+                Double.smallProduct(out: &out, a: a, b: b, initial: nil, rows: rows, k: k, n: n, accumulate: true)
+                assertClose(out, expected.map { 2 * $0 }, 1e-12, "smallProduct accumulate")
+                Double.smallProduct(out: &out, a: a, b: b, initial: initial, rows: rows, k: k, n: n, accumulate: false)
+                assertClose(out, expected.enumerated().map { $0.element + initial[$0.offset % n] }, 1e-12, "smallProduct initial")
 
-            // out[k, n] += a^T d
-            let d = (0..<(rows * n)).map { _ in rng.uniform(-1, 1) }
-            var transposed = [Double](repeating: 0.5, count: k * n)
-            var expectedT = transposed
-            referenceGemm(&expectedT, ldc: n, a, lda: k, .transposed, d, ldb: n, .none, m: k, n: n, k: rows, beta: 1)
-            Double.smallTransposedProduct(out: &transposed, a: a, d: d, rows: rows, k: k, n: n)
-            assertClose(transposed, expectedT, 1e-12, "smallTransposedProduct")
+                // out[k, n] += a^T d
+                let d = (0..<(rows * n)).map { _ in rng.uniform(-1, 1) }
+                var transposed = [Double](repeating: 0.5, count: k * n)
+                var expectedT = transposed
+                referenceGemm(&expectedT, ldc: n, a, lda: k, .transposed, d, ldb: n, .none, m: k, n: n, k: rows, beta: 1)
+                Double.smallTransposedProduct(out: &transposed, a: a, d: d, rows: rows, k: k, n: n)
+                assertClose(transposed, expectedT, 1e-12, "smallTransposedProduct")
 
-            // out[rows, width] = d b^T with width = k
-            var narrow = [Double](repeating: 9, count: rows * k)
-            var expectedN = [Double](repeating: 0, count: rows * k)
-            referenceGemm(&expectedN, ldc: k, d, lda: n, .none, b, ldb: n, .transposed, m: rows, n: k, k: n)
-            Double.narrowProduct(out: &narrow, a: d, b: b, rows: rows, width: k, n: n)
-            assertClose(narrow, expectedN, 1e-12, "narrowProduct")
-        }
+                // out[rows, width] = d b^T with width = k
+                var narrow = [Double](repeating: 9, count: rows * k)
+                var expectedN = [Double](repeating: 0, count: rows * k)
+                referenceGemm(&expectedN, ldc: k, d, lda: n, .none, b, ldb: n, .transposed, m: rows, n: k, k: n)
+                Double.narrowProduct(out: &narrow, a: d, b: b, rows: rows, width: k, n: n)
+                assertClose(narrow, expectedN, 1e-12, "narrowProduct")
+            }
         }
     }
 }
@@ -243,7 +252,7 @@ final class FloatModeTests: XCTestCase {
     func products(threads: Int) -> [Float] {
         let pool = ShardPool(threads: threads)
         var out = [Float](repeating: -1, count: threads)
-        let a = Float(sqrt(Double(1e-60))), b = Float(Double(threads) * 1e-10 / Double(threads))   // opaque to the optimiser
+        let a = Float(sqrt(Double(1e-60))), b = Float(Double(threads) * 1e-10 / Double(threads)) // opaque to the optimiser
         out.withUnsafeMutableBufferPointer { buffer in
             let p = buffer.baseAddress!
             pool.run(threads) { shard in p[shard] = a * b }

@@ -19,7 +19,9 @@ final class CIFARTests: XCTestCase {
         let dir = NSTemporaryDirectory() + "wrnn-cifar-\(UUID().uuidString)/cifar-10-batches-bin"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         makeFile(dir + "/test_batch.bin")
-        for name in CIFAR10.trainFiles { try FileManager.default.createSymbolicLink(atPath: dir + "/" + name, withDestinationPath: dir + "/test_batch.bin") }
+        for name in CIFAR10.trainFiles {
+            try FileManager.default.createSymbolicLink(atPath: dir + "/" + name, withDestinationPath: dir + "/test_batch.bin")
+        }
         let root = (dir as NSString).deletingLastPathComponent
         let (train, test) = try CIFAR10.load(dataDirectory: root)
         XCTAssertEqual(train.count, 50_000)

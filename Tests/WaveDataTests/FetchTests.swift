@@ -26,8 +26,10 @@ final class FetchTests: XCTestCase {
     }
 
     func testUntarKeepsTheRequestedRegularFiles() throws {
-        let archive = tar([("cifar-10-batches-bin/data_batch_1.bin", [1, 2, 3]), ("cifar-10-batches-bin/readme.html", [9]),
-                           ("cifar-10-batches-bin/test_batch.bin", [UInt8](repeating: 7, count: 700))])
+        let archive = tar([
+            ("cifar-10-batches-bin/data_batch_1.bin", [1, 2, 3]), ("cifar-10-batches-bin/readme.html", [9]),
+            ("cifar-10-batches-bin/test_batch.bin", [UInt8](repeating: 7, count: 700))
+        ])
         let files = try untar(archive, path: "a.tar") { $0.hasSuffix(".bin") }
         XCTAssertEqual(files.map(\.0), ["cifar-10-batches-bin/data_batch_1.bin", "cifar-10-batches-bin/test_batch.bin"])
         XCTAssertEqual(files[1].1.count, 700)
@@ -35,7 +37,8 @@ final class FetchTests: XCTestCase {
             XCTAssertEqual(($0 as! WrnnError).message, "a.tar: truncated tar archive (no end-of-archive marker)")
         }
         XCTAssertThrowsError(try untar(Array(archive.prefix(2560 + 100)), path: "a.tar") { _ in true }) {
-            XCTAssertEqual(($0 as! WrnnError).message, "a.tar: tar member cifar-10-batches-bin/test_batch.bin runs past the end of the archive")
+            XCTAssertEqual(
+                ($0 as! WrnnError).message, "a.tar: tar member cifar-10-batches-bin/test_batch.bin runs past the end of the archive")
         }
     }
 
@@ -56,8 +59,14 @@ final class FetchTests: XCTestCase {
         XCTAssertThrowsError(try fetchDataSet(DataCatalogEntry.named("cifar10")!, root: root, mirrors: ["file://\(mirror)/"])) { error in
             let e = error as! WrnnError
             XCTAssertEqual(e.exitCode, 74)
-            XCTAssertTrue(e.message.hasPrefix("cifar10: could not fetch cifar-10-binary.tar.gz from any mirror (file://\(mirror)/cifar-10-binary.tar.gz: MD5 "), e.message)
-            XCTAssertTrue(e.message.hasSuffix("does not match the published c32a1d4ab5d03f1284b67883e8d87530; the file is damaged or not the published one)"), e.message)
+            XCTAssertTrue(
+                e.message.hasPrefix(
+                    "cifar10: could not fetch cifar-10-binary.tar.gz from any mirror (file://\(mirror)/cifar-10-binary.tar.gz: MD5 "),
+                e.message)
+            XCTAssertTrue(
+                e.message.hasSuffix(
+                    "does not match the published c32a1d4ab5d03f1284b67883e8d87530; the file is damaged or not the published one)"),
+                e.message)
         }
     }
 }

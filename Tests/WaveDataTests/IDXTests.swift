@@ -40,8 +40,10 @@ final class IDXTests: XCTestCase {
         return path
     }
 
-    func assertFails(_ path: String, dimensions: Int = 3, code: Int32 = 65, _ message: String,
-                     file: StaticString = #filePath, line: UInt = #line) {
+    func assertFails(
+        _ path: String, dimensions: Int = 3, code: Int32 = 65, _ message: String,
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         XCTAssertThrowsError(try IDX.read(path, dimensions: dimensions), file: file, line: line) { error in
             let e = error as! WrnnError
             XCTAssertEqual(e.exitCode, code, file: file, line: line)
@@ -64,11 +66,11 @@ final class IDXTests: XCTestCase {
         let good = idx(dimensions: [2, 3, 4], data: [UInt8](repeating: 7, count: 24))
         assertFails(dir + "/missing", code: 66, "\(dir)/missing does not exist")
         var packed = gzip(good)
-        packed[packed.count - 8] ^= 0xFF   // CRC-32 in the gzip trailer
+        packed[packed.count - 8] ^= 0xFF // CRC-32 in the gzip trailer
         let crc = write("crc.gz", packed)
         assertFails(crc, "\(crc): gzip CRC mismatch: the file is corrupt; download it again")
         packed = gzip(good)
-        packed[packed.count - 1] ^= 0x01   // ISIZE in the trailer
+        packed[packed.count - 1] ^= 0x01 // ISIZE in the trailer
         let length = write("length.gz", packed)
         assertFails(length, "\(length): gzip length mismatch: the file is corrupt; download it again")
         let truncated = write("truncated.gz", Array(gzip(good).dropLast(12)))
@@ -125,11 +127,15 @@ final class GzipBoundTests: XCTestCase {
         let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
         XCTAssertLessThan(bytes.count, 100_000)
         XCTAssertThrowsError(try IDX.parse(bytes, path: "bomb.gz", dimensions: 3)) { error in
-            XCTAssertEqual((error as? WrnnError)?.message, "bomb.gz: inflates to more than the 3152 bytes its IDX header promises; the file is not what it claims to be")
+            XCTAssertEqual(
+                (error as? WrnnError)?.message,
+                "bomb.gz: inflates to more than the 3152 bytes its IDX header promises; the file is not what it claims to be")
             XCTAssertEqual((error as? WrnnError)?.exitCode, 65)
         }
         var inflated = 0
-        _ = try? gunzip(bytes, path: "bomb.gz") { prefix in inflated = prefix.count; return (3152, "3152 bytes") }
+        _ = try? gunzip(bytes, path: "bomb.gz") { prefix in
+            inflated = prefix.count; return (3152, "3152 bytes")
+        }
         XCTAssertEqual(inflated, 3153, "one byte past the bound, never more")
     }
 }

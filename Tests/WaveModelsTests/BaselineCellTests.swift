@@ -4,12 +4,13 @@ import WaveModels
 
 /// A coRNN or LEM with larger steps than the published ones, so every term of the update matters.
 func baselineConfig(_ kind: ModelKind, d: Int, out: Int, n: Int, timing: ReadoutTiming, readout: ReadoutKind = .linear) -> ModelConfig {
-    var config = ModelConfig(kind: kind, inputSize: d, outputSize: out, ringSize: n, readout: readout, readoutTiming: timing,
-                                 mlpHidden: 5)
-        config.dt = kind == .lem ? 0.6 : 0.3
-        config.gamma = 1.3
-        config.epsilon = 0.7
-        return config
+    var config = ModelConfig(
+        kind: kind, inputSize: d, outputSize: out, ringSize: n, readout: readout, readoutTiming: timing,
+        mlpHidden: 5)
+    config.dt = kind == .lem ? 0.6 : 0.3
+    config.gamma = 1.3
+    config.epsilon = 0.7
+    return config
 }
 
 /// coRNN and LEM against finite differences in Double, through time, with 1 and 2 shards.
@@ -17,7 +18,7 @@ extension GradientCheckTests {
     func testCoRNNGradientsThroughTime() {
         check(baselineConfig(.cornn, d: 3, out: 4, n: 5, timing: .every), length: 6)
         check(baselineConfig(.cornn, d: 2, out: 1, n: 9, timing: .last), length: 5, threads: 2)
-        check(baselineConfig(.cornn, d: 20, out: 3, n: 4, timing: .last, readout: .mlp), length: 4)   // d > 16: BLAS encoder
+        check(baselineConfig(.cornn, d: 20, out: 3, n: 4, timing: .last, readout: .mlp), length: 4) // d > 16: BLAS encoder
         check(baselineConfig(.cornn, d: 1, out: 3, n: 11, timing: .every), length: 1)
     }
 
@@ -38,9 +39,12 @@ final class BaselineCellTests: XCTestCase {
     /// multiples of 8 and 16 and inputs on both sides of 16.
     func testFastCellsMatchTheirPlainVersions() {
         for kind in [ModelKind.lstm, .gru, .cornn, .lem] {
-            for (d, n, rows, threads) in [(1, 8, 3, 1), (3, 13, 5, 2), (17, 24, 4, 2), (2, 1, 2, 1), (96, 7, 3, 1), (5, 17, 3, 2), (4, 32, 2, 1)] {
+            for (d, n, rows, threads) in [
+                (1, 8, 3, 1), (3, 13, 5, 2), (17, 24, 4, 2), (2, 1, 2, 1), (96, 7, 3, 1), (5, 17, 3, 2), (4, 32, 2, 1)
+            ] {
                 let length = 6
-                var c = kind == .lstm || kind == .gru
+                var c =
+                    kind == .lstm || kind == .gru
                     ? ModelConfig(kind: kind, inputSize: d, outputSize: 2, ringSize: n, readoutTiming: .last)
                     : baselineConfig(kind, d: d, out: 2, n: n, timing: .last)
                 if kind == .cornn || kind == .lem { c.dt = kind == .lem ? 0.4 : 0.2 }
@@ -65,8 +69,9 @@ final class BaselineCellTests: XCTestCase {
                     for t in 1...length {
                         let fast = runner.state(step: t, row: row)
                         for k in 0..<n {
-                            XCTAssertEqual(Double(fast[k]), plain[t - 1][k], accuracy: 3e-5 * max(1, abs(plain[t - 1][k])),
-                                           "\(kind) d=\(d) n=\(n) row \(row) step \(t) unit \(k)")
+                            XCTAssertEqual(
+                                Double(fast[k]), plain[t - 1][k], accuracy: 3e-5 * max(1, abs(plain[t - 1][k])),
+                                "\(kind) d=\(d) n=\(n) row \(row) step \(t) unit \(k)")
                         }
                     }
                 }
@@ -82,9 +87,12 @@ final class BaselineCellTests: XCTestCase {
         XCTAssertEqual(ParameterLayout(cornn).tensors.map(\.shape), [[256, 513], [256], [10, 256], [10]])
         XCTAssertEqual(cornn.parameterCount, 256 * 513 + 256 + 2570)
         let lem = ModelConfig(kind: .lem, inputSize: 1, outputSize: 10, ringSize: 128)
-        XCTAssertEqual(ParameterLayout(lem).tensors.map(\.name),
-                       ["cell.inp2hid.weight", "cell.inp2hid.bias", "cell.hid2hid.weight", "cell.hid2hid.bias",
-                        "cell.transform_z.weight", "cell.transform_z.bias", "classifier.weight", "classifier.bias"])
+        XCTAssertEqual(
+            ParameterLayout(lem).tensors.map(\.name),
+            [
+                "cell.inp2hid.weight", "cell.inp2hid.bias", "cell.hid2hid.weight", "cell.hid2hid.bias",
+                "cell.transform_z.weight", "cell.transform_z.bias", "classifier.weight", "classifier.bias"
+            ])
         XCTAssertEqual(ParameterLayout(lem).tensors.map(\.shape), [[512, 1], [512], [384, 128], [384], [128, 128], [128], [10, 128], [10]])
         XCTAssertEqual(lem.parameterCount, 512 * 2 + 384 * 129 + 128 * 129 + 1290)
     }

@@ -8,9 +8,10 @@ final class GradientCheckTests: XCTestCase {
         var rng = RandomStream(seed: seed)
         let classification = config.outputSize > 1
         let steps = config.readoutTiming == .every ? length : 1
-        let data = SequenceBatch<Double>(length: length, batch: batch, inputSize: config.inputSize,
-                                         classTargets: classification ? steps * batch : nil,
-                                         valueTargets: classification ? nil : batch * config.outputSize)
+        let data = SequenceBatch<Double>(
+            length: length, batch: batch, inputSize: config.inputSize,
+            classTargets: classification ? steps * batch : nil,
+            valueTargets: classification ? nil : batch * config.outputSize)
         for j in 0..<data.inputs.count { data.inputs[j] = rng.uniform(-1, 1) }
         if let targets = data.classTargets {
             // one position without a target exercises the ignore path
@@ -20,8 +21,10 @@ final class GradientCheckTests: XCTestCase {
         return data
     }
 
-    func check(_ config: ModelConfig, length: Int = 5, batch: Int = 3, threads: Int = 1, jitter: Double = 0,
-               file: StaticString = #filePath, line: UInt = #line) {
+    func check(
+        _ config: ModelConfig, length: Int = 5, batch: Int = 3, threads: Int = 1, jitter: Double = 0,
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         let model = SequenceModel<Double>(config)
         var rng = RandomStream(seed: 99)
         var initial = config.initialParameters(&rng, as: Double.self)
@@ -48,10 +51,15 @@ final class GradientCheckTests: XCTestCase {
                     continue
                 }
                 let error = abs(grads[j] - numeric) / max(1e-3, abs(numeric) + abs(grads[j]))
-                if error > worst { worst = error; worstName = "\(tensor.name)[\(j - tensor.offset)] analytic \(grads[j]) numeric \(numeric)" }
+                if error > worst {
+                    worst = error; worstName = "\(tensor.name)[\(j - tensor.offset)] analytic \(grads[j]) numeric \(numeric)"
+                }
             }
         }
-        XCTAssertLessThan(worst, 1e-5, "\(config.kind) \(config.activation) \(config.recurrentInit) \(config.encoderInit) \(config.readout) \(config.readoutTiming): \(worstName)", file: file, line: line)
+        XCTAssertLessThan(
+            worst, 1e-5,
+            "\(config.kind) \(config.activation) \(config.recurrentInit) \(config.encoderInit) \(config.readout) \(config.readoutTiming): \(worstName)",
+            file: file, line: line)
     }
 
     func testWaveRNNEveryInitActivationAndReadout() {
@@ -59,9 +67,11 @@ final class GradientCheckTests: XCTestCase {
             for recurrentInit in RecurrentInit.allCases {
                 for encoderInit in EncoderInit.allCases {
                     // c = 5 rings of n = 9: one full 4-channel tile plus a remainder, ring not a SIMD multiple
-                    check(ModelConfig(kind: .wrnn, inputSize: 3, outputSize: 4, ringSize: 9, channels: 5, kernelSize: 3,
-                                      activation: activation, recurrentInit: recurrentInit, encoderInit: encoderInit,
-                                      readoutTiming: .every), jitter: 0.05)
+                    check(
+                        ModelConfig(
+                            kind: .wrnn, inputSize: 3, outputSize: 4, ringSize: 9, channels: 5, kernelSize: 3,
+                            activation: activation, recurrentInit: recurrentInit, encoderInit: encoderInit,
+                            readoutTiming: .every), jitter: 0.05)
                 }
             }
         }
@@ -72,8 +82,9 @@ final class GradientCheckTests: XCTestCase {
     /// step (each block's readout gradient rows) and at the last. (tanh: among this many relu
     /// pre-activations one sits within a finite-difference step of the kink.)
     func testWaveRNNInRowBlocks() {
-        let config = ModelConfig(kind: .wrnn, inputSize: 1, outputSize: 2, ringSize: 1024, channels: 2, kernelSize: 3,
-                                 activation: .tanh, readoutTiming: .every)
+        let config = ModelConfig(
+            kind: .wrnn, inputSize: 1, outputSize: 2, ringSize: 1024, channels: 2, kernelSize: 3,
+            activation: .tanh, readoutTiming: .every)
         XCTAssertEqual(WaveCell<Double>(config).rowBlock, 8)
         check(config, length: 3, batch: 20, threads: 2, jitter: 0.05)
         var last = config
@@ -82,39 +93,56 @@ final class GradientCheckTests: XCTestCase {
     }
 
     func testWaveRNNReadoutsKernelsAndRegression() {
-        check(ModelConfig(kind: .wrnn, inputSize: 2, outputSize: 3, ringSize: 6, channels: 2, kernelSize: 3,
-                          readout: .mlp, readoutTiming: .every, mlpHidden: 7), jitter: 0.05)
-        check(ModelConfig(kind: .wrnn, inputSize: 2, outputSize: 1, ringSize: 7, channels: 3, kernelSize: 5,
-                          readoutTiming: .last), jitter: 0.05)
-        check(ModelConfig(kind: .wrnn, inputSize: 1, outputSize: 10, ringSize: 17, channels: 4, kernelSize: 1,
-                          activation: .tanh, readout: .mlp, readoutTiming: .last, mlpHidden: 5), length: 4)
-        check(ModelConfig(kind: .wrnn, inputSize: 3, outputSize: 4, ringSize: 5, channels: 2,
-                          readoutTiming: .every, freezeRecurrent: true, freezeEncoder: true), jitter: 0.05)
-        check(ModelConfig(kind: .wrnn, inputSize: 3, outputSize: 4, ringSize: 5, channels: 2, activation: .tanh,
-                          readoutTiming: .every, waveSpeed: 0.4), threads: 2)
+        check(
+            ModelConfig(
+                kind: .wrnn, inputSize: 2, outputSize: 3, ringSize: 6, channels: 2, kernelSize: 3,
+                readout: .mlp, readoutTiming: .every, mlpHidden: 7), jitter: 0.05)
+        check(
+            ModelConfig(
+                kind: .wrnn, inputSize: 2, outputSize: 1, ringSize: 7, channels: 3, kernelSize: 5,
+                readoutTiming: .last), jitter: 0.05)
+        check(
+            ModelConfig(
+                kind: .wrnn, inputSize: 1, outputSize: 10, ringSize: 17, channels: 4, kernelSize: 1,
+                activation: .tanh, readout: .mlp, readoutTiming: .last, mlpHidden: 5), length: 4)
+        check(
+            ModelConfig(
+                kind: .wrnn, inputSize: 3, outputSize: 4, ringSize: 5, channels: 2,
+                readoutTiming: .every, freezeRecurrent: true, freezeEncoder: true), jitter: 0.05)
+        check(
+            ModelConfig(
+                kind: .wrnn, inputSize: 3, outputSize: 4, ringSize: 5, channels: 2, activation: .tanh,
+                readoutTiming: .every, waveSpeed: 0.4), threads: 2)
     }
 
     func testIRNNEveryInitActivationAndReadout() {
         for activation in Activation.allCases {
             for recurrentInit in RecurrentInit.allCases {
                 for encoderInit in EncoderInit.allCases {
-                    check(ModelConfig(kind: .irnn, inputSize: 3, outputSize: 4, ringSize: 11, activation: activation,
-                                      recurrentInit: recurrentInit, encoderInit: encoderInit, readoutTiming: .every), jitter: 0.05)
+                    check(
+                        ModelConfig(
+                            kind: .irnn, inputSize: 3, outputSize: 4, ringSize: 11, activation: activation,
+                            recurrentInit: recurrentInit, encoderInit: encoderInit, readoutTiming: .every), jitter: 0.05)
                 }
             }
         }
-        check(ModelConfig(kind: .irnn, inputSize: 2, outputSize: 1, ringSize: 6, readout: .mlp, readoutTiming: .last,
-                          mlpHidden: 4), jitter: 0.05)
-        check(ModelConfig(kind: .irnn, inputSize: 2, outputSize: 3, ringSize: 6, readoutTiming: .last,
-                          freezeRecurrent: true), threads: 2, jitter: 0.05)
+        check(
+            ModelConfig(
+                kind: .irnn, inputSize: 2, outputSize: 1, ringSize: 6, readout: .mlp, readoutTiming: .last,
+                mlpHidden: 4), jitter: 0.05)
+        check(
+            ModelConfig(
+                kind: .irnn, inputSize: 2, outputSize: 3, ringSize: 6, readoutTiming: .last,
+                freezeRecurrent: true), threads: 2, jitter: 0.05)
     }
 
     /// The locally connected ablation: untied weights per neuron, every init and activation.
     func testLocallyConnectedWaveRNN() {
         for activation in Activation.allCases {
             for recurrentInit in RecurrentInit.allCases {
-                var config = ModelConfig(kind: .wrnn, inputSize: 2, outputSize: 3, ringSize: 6, channels: 2, kernelSize: 3,
-                                         activation: activation, recurrentInit: recurrentInit, readoutTiming: .every)
+                var config = ModelConfig(
+                    kind: .wrnn, inputSize: 2, outputSize: 3, ringSize: 6, channels: 2, kernelSize: 3,
+                    activation: activation, recurrentInit: recurrentInit, readoutTiming: .every)
                 config.locallyConnected = true
                 check(config, length: 4, jitter: 0.05)
             }
@@ -128,12 +156,18 @@ final class GradientCheckTests: XCTestCase {
         for kind in [ModelKind.lstm, .gru] {
             check(ModelConfig(kind: kind, inputSize: 3, outputSize: 4, ringSize: 5, readoutTiming: .every), length: 6)
             check(ModelConfig(kind: kind, inputSize: 2, outputSize: 1, ringSize: 7, readoutTiming: .last), length: 5)
-            check(ModelConfig(kind: kind, inputSize: 1, outputSize: 3, ringSize: 4, readout: .mlp, readoutTiming: .last,
-                              mlpHidden: 6), length: 4, threads: 2)
-            check(ModelConfig(kind: kind, inputSize: 2, outputSize: 3, ringSize: 4, readoutTiming: .every,
-                              freezeRecurrent: true), length: 4)
-            check(ModelConfig(kind: kind, inputSize: 2, outputSize: 3, ringSize: 4, readoutTiming: .every,
-                              freezeEncoder: true), length: 4)
+            check(
+                ModelConfig(
+                    kind: kind, inputSize: 1, outputSize: 3, ringSize: 4, readout: .mlp, readoutTiming: .last,
+                    mlpHidden: 6), length: 4, threads: 2)
+            check(
+                ModelConfig(
+                    kind: kind, inputSize: 2, outputSize: 3, ringSize: 4, readoutTiming: .every,
+                    freezeRecurrent: true), length: 4)
+            check(
+                ModelConfig(
+                    kind: kind, inputSize: 2, outputSize: 3, ringSize: 4, readoutTiming: .every,
+                    freezeEncoder: true), length: 4)
         }
     }
 }

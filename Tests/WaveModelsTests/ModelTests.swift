@@ -15,13 +15,19 @@ final class ModelTests: XCTestCase {
 
     /// PyTorch's nn.LSTM / nn.GRU parameters: 4N(d + N + 2) and 3N(d + N + 2), plus the readout.
     func testGatedParameterCountsAndNames() {
-        XCTAssertEqual(ModelConfig(kind: .lstm, inputSize: 1, outputSize: 10, ringSize: 256).parameterCount,
-                       4 * 256 * (1 + 256 + 2) + 256 * 10 + 10)
-        XCTAssertEqual(ModelConfig(kind: .gru, inputSize: 1, outputSize: 10, ringSize: 256).parameterCount,
-                       3 * 256 * (1 + 256 + 2) + 256 * 10 + 10)
+        XCTAssertEqual(
+            ModelConfig(kind: .lstm, inputSize: 1, outputSize: 10, ringSize: 256).parameterCount,
+            4 * 256 * (1 + 256 + 2) + 256 * 10 + 10)
+        XCTAssertEqual(
+            ModelConfig(kind: .gru, inputSize: 1, outputSize: 10, ringSize: 256).parameterCount,
+            3 * 256 * (1 + 256 + 2) + 256 * 10 + 10)
         let layout = ParameterLayout(ModelConfig(kind: .lstm, inputSize: 3, outputSize: 2, ringSize: 5))
-        XCTAssertEqual(layout.tensors.map(\.name), ["rnn.weight_ih_l0", "rnn.weight_hh_l0", "rnn.bias_ih_l0", "rnn.bias_hh_l0",
-                                                    "readout.weight", "readout.bias"])
+        XCTAssertEqual(
+            layout.tensors.map(\.name),
+            [
+                "rnn.weight_ih_l0", "rnn.weight_hh_l0", "rnn.bias_ih_l0", "rnn.bias_hh_l0",
+                "readout.weight", "readout.bias"
+            ])
         XCTAssertEqual(layout.tensors.map(\.shape), [[20, 3], [20, 5], [20], [20], [2, 5], [2]])
         var rng = RandomStream(seed: 2)
         let values = ModelConfig(kind: .gru, inputSize: 3, outputSize: 2, ringSize: 5).initialParameters(&rng, as: Double.self)
@@ -30,8 +36,9 @@ final class ModelTests: XCTestCase {
 
     /// Untied weights: c*c*n*f recurrent parameters, the shift at every neuron, so it too starts waves.
     func testLocallyConnectedLayoutAndShiftInit() {
-        var config = ModelConfig(kind: .wrnn, inputSize: 1, outputSize: 1, ringSize: 7, channels: 2,
-                                 activation: .identity, readoutTiming: .last)
+        var config = ModelConfig(
+            kind: .wrnn, inputSize: 1, outputSize: 1, ringSize: 7, channels: 2,
+            activation: .identity, readoutTiming: .last)
         config.locallyConnected = true
         XCTAssertEqual(ParameterLayout(config).tensor(.recurrentWeight)?.shape, [2, 2, 7, 3])
         XCTAssertEqual(config.parameterCount, 2 * 2 * 7 * 3 + 2 + 14 + 14 + 14 + 1)
@@ -48,16 +55,21 @@ final class ModelTests: XCTestCase {
 
     func testNamesAndShapesFollowTheAuthorsStateDict() {
         let layout = ParameterLayout(ModelConfig(kind: .wrnn, inputSize: 10, outputSize: 10, ringSize: 100, channels: 6))
-        XCTAssertEqual(layout.tensors.map(\.name), ["cell.Wx.weight", "cell.Wx.bias", "cell.Wy.weight", "cell.Wy.bias",
-                                                    "readout.weight", "readout.bias"])
+        XCTAssertEqual(
+            layout.tensors.map(\.name),
+            [
+                "cell.Wx.weight", "cell.Wx.bias", "cell.Wy.weight", "cell.Wy.bias",
+                "readout.weight", "readout.bias"
+            ])
         XCTAssertEqual(layout.tensors.map(\.shape), [[600, 10], [600], [6, 6, 3], [6], [10, 600], [10]])
     }
 
     /// With the shift init, identity activation and zero biases, a pulse on neuron 0 of each
     /// ring travels one neuron per step around the ring (the wave the paper is about).
     func testShiftInitStartsATravelingWave() {
-        let config = ModelConfig(kind: .wrnn, inputSize: 1, outputSize: 1, ringSize: 7, channels: 2,
-                                 activation: .identity, readoutTiming: .last)
+        let config = ModelConfig(
+            kind: .wrnn, inputSize: 1, outputSize: 1, ringSize: 7, channels: 2,
+            activation: .identity, readoutTiming: .last)
         var rng = RandomStream(seed: 1)
         var values = config.initialParameters(&rng, as: Double.self)
         let layout = ParameterLayout(config)
@@ -65,14 +77,14 @@ final class ModelTests: XCTestCase {
         let model = SequenceModel<Double>(config)
         let runner = BatchRunner(model: model, batch: 1, length: 5, threads: 1)
         let data = SequenceBatch<Double>(length: 5, batch: 1, inputSize: 1, classTargets: nil, valueTargets: 1)
-        data.inputs[0] = 1   // pulse at t = 0 only
+        data.inputs[0] = 1 // pulse at t = 0 only
         runner.run(params: Buffer(values), grads: nil, batch: data)
         for t in 1...5 {
             let h = runner.state(step: t, row: 0)
             for ch in 0..<2 {
                 let ring = (0..<7).map { h[ch * 7 + $0] }
                 var expected = [Double](repeating: 0, count: 7)
-                expected[(7 - (t - 1)) % 7] = 1   // conv(u, h)[i] = h[i + 1]: activity moves to lower indices
+                expected[(7 - (t - 1)) % 7] = 1 // conv(u, h)[i] = h[i + 1]: activity moves to lower indices
                 XCTAssertEqual(ring, expected, "t=\(t) ch=\(ch)")
             }
         }
@@ -119,15 +131,17 @@ final class ModelTests: XCTestCase {
     }
 }
 
-
 /// The memory check before a run counts what the workspaces will allocate, for every model.
 final class WorkspaceEstimateTests: XCTestCase {
     func testEstimateEqualsWhatIsAllocated() {
         for kind in ModelKind.allCases {
-            for (d, n, c, timing, readout) in [(1, 9, 3, ReadoutTiming.last, ReadoutKind.linear), (20, 5, 2, .every, .mlp), (3, 16, 1, .every, .linear)] {
+            for (d, n, c, timing, readout) in [
+                (1, 9, 3, ReadoutTiming.last, ReadoutKind.linear), (20, 5, 2, .every, .mlp), (3, 16, 1, .every, .linear)
+            ] {
                 let length = 7, capacity = 5
-                var config = ModelConfig(kind: kind, inputSize: d, outputSize: 4, ringSize: kind == .fc ? length * d : n,
-                                         channels: c, readout: readout, readoutTiming: kind == .fc ? .last : timing, mlpHidden: 6)
+                var config = ModelConfig(
+                    kind: kind, inputSize: d, outputSize: 4, ringSize: kind == .fc ? length * d : n,
+                    channels: c, readout: readout, readoutTiming: kind == .fc ? .last : timing, mlpHidden: 6)
                 if kind == .wrnn { config.locallyConnected = n == 5 }
                 let workspace = SequenceModel<Float>(config).makeWorkspace(capacity: capacity, length: length)
                 XCTAssertEqual(Double(workspace.bytes), config.workspaceBytes(capacity: capacity, length: length), "\(kind) d=\(d) n=\(n)")

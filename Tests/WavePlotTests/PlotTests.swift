@@ -38,7 +38,8 @@ final class CanvasTests: XCTestCase {
     func testPDFCarriesTitleAxisLabelsTicksAndColourBar() throws {
         let base = scratch("figure")
         let files = try writeFigure(to: base, formats: [.pdf, .svg, .png], width: 500, height: 300) { c in
-            let panel = Panel(x: 60, y: 30, w: 340, h: 220, xAxis: Axis("time step t", 0.5, 50.5), yAxis: Axis("neuron i", -0.5, 99.5, downward: true))
+            let panel = Panel(
+                x: 60, y: 30, w: 340, h: 220, xAxis: Axis("time step t", 0.5, 50.5), yAxis: Axis("neuron i", -0.5, 99.5, downward: true))
             drawHeatmap(c, panel, values: (0..<(100 * 50)).map { Double($0 % 7) }, rows: 100, cols: 50, low: 0, high: 6)
             panel.drawFrame(c, title: "wRNN, ring 0")
             drawColorbar(c, x: 420, y: 30, h: 220, low: 0, high: 6, label: "activation h")
@@ -96,8 +97,9 @@ final class GIFTests: XCTestCase {
         let width = 9, height = 5
         let frames: [[UInt8]] = (0..<4).map { f in (0..<(width * height)).map { UInt8(($0 * 7 + f * 50) % 256) } }
         let path = NSTemporaryDirectory() + "wrnn-test-\(UUID().uuidString).gif"
-        try AnimatedGIF.write(frames: frames, width: width, height: height, palette: Colormap.viridisPalette,
-                              delayCentiseconds: 5, to: path)
+        try AnimatedGIF.write(
+            frames: frames, width: width, height: height, palette: Colormap.viridisPalette,
+            delayCentiseconds: 5, to: path)
         var error: Int32 = 0
         let gif = try XCTUnwrap(DGifOpenFileName(path, &error))
         XCTAssertEqual(DGifSlurp(gif), GIF_OK)
@@ -123,7 +125,6 @@ final class GIFTests: XCTestCase {
         DGifCloseFile(gif, &error)
     }
 }
-
 
 final class ColourBarTests: XCTestCase {
     /// A colour bar names both ends, with round steps between that keep clear of them.

@@ -7,8 +7,9 @@ import WaveTasks
 final class ImageTaskTests: XCTestCase {
     /// 40 images of 2 x 3 pixels whose pixel p of image k is k * 6 + p (mod 256); label k mod 10.
     func tinySet(_ count: Int) -> ImageSet {
-        ImageSet(count: count, height: 2, width: 3, images: (0..<(count * 6)).map { UInt8($0 % 256) },
-                 labels: (0..<count).map { UInt8($0 % 10) })
+        ImageSet(
+            count: count, height: 2, width: 3, images: (0..<(count * 6)).map { UInt8($0 % 256) },
+            labels: (0..<count).map { UInt8($0 % 10) })
     }
 
     func testRasterAndPermutedOrderSplitAndTestSet() {
@@ -67,7 +68,7 @@ final class EpochTests: XCTestCase {
         func epochImages(_ epoch: Int) -> [Int] {
             (0..<11).flatMap { k -> [Int] in
                 task.fill(batch, step: epoch * 11 + k, batchSize: batch.batch, rng: &rng)
-                return (0..<4).map { Int((batch.inputs[$0] * 255).rounded()) / 2 }   // first pixel = 2 * image index
+                return (0..<4).map { Int((batch.inputs[$0] * 255).rounded()) / 2 } // first pixel = 2 * image index
             }
         }
         let first = epochImages(0), second = epochImages(1)
@@ -101,7 +102,9 @@ final class NoisyCIFARTests: XCTestCase {
     func testRowsThenOneFixedNoiseBlock() {
         // 20 images: red plane = image index, green = 100, blue = 200
         var images = [UInt8](repeating: 0, count: 20 * 3072)
-        for k in 0..<20 { for p in 0..<1024 { images[k * 3072 + p] = UInt8(k); images[k * 3072 + 1024 + p] = 100; images[k * 3072 + 2048 + p] = 200 } }
+        for k in 0..<20 {
+            for p in 0..<1024 { images[k * 3072 + p] = UInt8(k); images[k * 3072 + 1024 + p] = 100; images[k * 3072 + 2048 + p] = 200 }
+        }
         let set = ImageSet(count: 20, height: 32, width: 96, images: images, labels: (0..<20).map { UInt8($0 % 10) })
         let task = NoisyCIFARTask(train: set, test: set, seed: 2, freshNoise: false)
         XCTAssertEqual(task.length, 1000)

@@ -49,9 +49,11 @@ final class TaskTests: XCTestCase {
         XCTAssertEqual(batch.inputs.array, other.inputs.array)
         // Outputs that put all mass on the target score 100%, on token 0 score 0%.
         var logits = [Float](repeating: 0, count: 10)
-        let perfect = task.recallAccuracy(outputs: { t, row in
-            logits = [Float](repeating: 0, count: 10); logits[Int(batch.classTargets![t * 4 + row])] = 5
-            return logits.withUnsafeBufferPointer { UnsafePointer($0.baseAddress!) } }, batch: batch)
+        let perfect = task.recallAccuracy(
+            outputs: { t, row in
+                logits = [Float](repeating: 0, count: 10); logits[Int(batch.classTargets![t * 4 + row])] = 5
+                return logits.withUnsafeBufferPointer { UnsafePointer($0.baseAddress!) }
+            }, batch: batch)
         XCTAssertEqual(perfect, 1)
         let blank = [Float](repeating: 0, count: 10).enumerated().map { $0.offset == 0 ? Float(1) : 0 }
         XCTAssertEqual(task.recallAccuracy(outputs: { _, _ in blank.withUnsafeBufferPointer { $0.baseAddress! } }, batch: batch), 0)

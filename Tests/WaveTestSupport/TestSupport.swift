@@ -22,8 +22,10 @@ public func require(_ condition: Bool, _ why: String, file: StaticString = #file
 }
 
 /// Every element of `a` within `tolerance` of `b`'s, relative to max(1, |b|).
-public func assertClose<T: BinaryFloatingPoint>(_ a: [T], _ b: [T], _ tolerance: Double, _ message: String = "",
-                                               file: StaticString = #filePath, line: UInt = #line) {
+public func assertClose<T: BinaryFloatingPoint>(
+    _ a: [T], _ b: [T], _ tolerance: Double, _ message: String = "",
+    file: StaticString = #filePath, line: UInt = #line
+) {
     XCTAssertEqual(a.count, b.count, "lengths differ; " + message, file: file, line: line)
     var worst = 0.0, at = -1
     for (k, (x, y)) in zip(a, b).enumerated() {
@@ -44,8 +46,10 @@ public struct ProcessResult {
 
 /// Runs `executable` with `arguments` to the end: in `directory` if given, with `environment`
 /// merged over this process's (a nil value removes the variable) or, with `replacing`, instead of it.
-public func runProcess(_ executable: URL, _ arguments: [String], in directory: String? = nil,
-                       environment: [String: String?] = [:], replacing: Bool = false) throws -> ProcessResult {
+public func runProcess(
+    _ executable: URL, _ arguments: [String], in directory: String? = nil,
+    environment: [String: String?] = [:], replacing: Bool = false
+) throws -> ProcessResult {
     let process = Process()
     process.executableURL = executable
     process.arguments = arguments
@@ -60,15 +64,20 @@ public func runProcess(_ executable: URL, _ arguments: [String], in directory: S
     process.standardError = err
     try process.run()
     // both pipes drained together, so a child that fills one while we wait on the other cannot stall
-    var stderr = Data()
+    final class Drained: @unchecked Sendable { var data = Data() }
+    let stderr = Drained()
     let group = DispatchGroup()
     group.enter()
-    DispatchQueue.global().async { stderr = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+    DispatchQueue.global().async {
+        stderr.data = err.fileHandleForReading.readDataToEndOfFile()
+        group.leave()
+    }
     let stdout = out.fileHandleForReading.readDataToEndOfFile()
     group.wait()
     process.waitUntilExit()
-    return ProcessResult(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                         stderr: String(decoding: stderr, as: UTF8.self))
+    return ProcessResult(
+        status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+        stderr: String(decoding: stderr.data, as: UTF8.self))
 }
 
 /// A bash command line, with its exit status and both streams.

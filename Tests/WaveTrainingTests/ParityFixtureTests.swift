@@ -13,8 +13,9 @@ final class ParityFixtureTests: XCTestCase {
 
     func testEveryModelMatchesPyTorchForwardAndBackward() throws {
         let files = try FileManager.default.contentsOfDirectory(atPath: Self.directory).filter { $0.hasSuffix(".safetensors") }.sorted()
-        XCTAssertEqual(Set(files.map { $0.split(separator: "-").first.map(String.init)!.replacingOccurrences(of: ".safetensors", with: "") }),
-                       ["wrnn", "irnn", "lstm", "gru", "cornn", "lem"], "one fixture or more for every model")
+        XCTAssertEqual(
+            Set(files.map { $0.split(separator: "-").first.map(String.init)!.replacingOccurrences(of: ".safetensors", with: "") }),
+            ["wrnn", "irnn", "lstm", "gru", "cornn", "lem"], "one fixture or more for every model")
         for file in files { try check(Self.directory + "/" + file) }
     }
 
@@ -23,14 +24,17 @@ final class ParityFixtureTests: XCTestCase {
         let (metadata, tensors) = try Safetensors.read(from: path)
         let config = try WrnnJSON.decoder().decode(ModelConfig.self, from: Data(try XCTUnwrap(metadata["model"]).utf8))
         let model = SequenceModel<Float>(config)
-        let weights = Dictionary(uniqueKeysWithValues: tensors.compactMap { key, t in key.hasPrefix("weight.") ? (String(key.dropFirst(7)), t) : nil })
+        let weights = Dictionary(
+            uniqueKeysWithValues: tensors.compactMap { key, t in key.hasPrefix("weight.") ? (String(key.dropFirst(7)), t) : nil })
         XCTAssertEqual(Set(weights.keys), Set(model.layout.tensors.map(\.name)), "\(name): the same state_dict names")
         let params = Buffer<Float>(try Safetensors.parameters(for: model.layout, from: weights, path: path))
 
-        let inputs = try XCTUnwrap(tensors["inputs"]), targets = try XCTUnwrap(tensors["targets"]), outputs = try XCTUnwrap(tensors["outputs"])
+        let inputs = try XCTUnwrap(tensors["inputs"]), targets = try XCTUnwrap(tensors["targets"]),
+            outputs = try XCTUnwrap(tensors["outputs"])
         let (length, rows) = (inputs.shape[0], inputs.shape[1])
         let steps = targets.shape[0], out = config.outputSize
-        let batch = SequenceBatch<Float>(length: length, batch: rows, inputSize: config.inputSize, classTargets: steps * rows, valueTargets: nil)
+        let batch = SequenceBatch<Float>(
+            length: length, batch: rows, inputSize: config.inputSize, classTargets: steps * rows, valueTargets: nil)
         batch.inputs.pointer.update(from: inputs.values, count: inputs.values.count)
         for j in 0..<targets.values.count { batch.classTargets![j] = Int32(targets.values[j]) }
         let runner = BatchRunner(model: model, batch: rows, length: length, threads: 1)
@@ -43,7 +47,8 @@ final class ParityFixtureTests: XCTestCase {
             for s in 0..<rows {
                 let ours = runner.output(step: r, row: s)
                 for j in 0..<out {
-                    XCTAssertEqual(ours[j], outputs.values[(r * rows + s) * out + j], accuracy: 1e-5 * scale, "\(name): output step \(r) row \(s)")
+                    XCTAssertEqual(
+                        ours[j], outputs.values[(r * rows + s) * out + j], accuracy: 1e-5 * scale, "\(name): output step \(r) row \(s)")
                 }
             }
         }

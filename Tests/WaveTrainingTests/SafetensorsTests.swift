@@ -30,8 +30,12 @@ final class SafetensorsTests: XCTestCase {
         try Safetensors.write(Safetensors.tensors(layout: layout, params: params), metadata: ["config": "{\"a\":1}"], to: path)
         let (metadata, tensors) = try Safetensors.read(from: path)
         XCTAssertEqual(metadata["config"], "{\"a\":1}")
-        XCTAssertEqual(Set(tensors.keys), ["cell.Wx.weight", "cell.Wx.bias", "cell.Wy.weight", "cell.Wy.bias",
-                                           "readout.0.weight", "readout.0.bias", "readout.2.weight", "readout.2.bias"])
+        XCTAssertEqual(
+            Set(tensors.keys),
+            [
+                "cell.Wx.weight", "cell.Wx.bias", "cell.Wy.weight", "cell.Wy.bias",
+                "readout.0.weight", "readout.0.bias", "readout.2.weight", "readout.2.bias"
+            ])
         XCTAssertEqual(tensors["cell.Wy.weight"]?.shape, [2, 2, 3])
         XCTAssertEqual(tensors["readout.0.weight"]?.shape, [4, 10])
         XCTAssertEqual(try Safetensors.parameters(for: layout, from: tensors, path: path), params)
@@ -45,14 +49,19 @@ final class SafetensorsTests: XCTestCase {
         assertRejected(file(header: "{}", data: [], length: 1000), "header length 1000 runs past the end of the file (10 bytes)")
         assertRejected(file(header: "{}", data: [], length: 200_000_000), "header length 200000000 bytes is over the 100 MB limit")
         assertRejected(file(header: "not json", data: []), "the header is not a JSON object")
-        assertRejected(file(header: #"{"a":{"dtype":"F16","shape":[4],"data_offsets":[0,8]}}"#, data: eight),
-                       "tensor a has dtype F16; only F32 and U8 are supported")
-        assertRejected(file(header: #"{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}"#, data: eight),
-                       "tensor a has shape [3] but 8 bytes")
-        assertRejected(file(header: #"{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}"#, data: eight),
-                       "tensor a has data_offsets [0, 16] outside the 8-byte data block")
-        assertRejected(file(header: #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}"#,
-                            data: [UInt8](repeating: 0, count: 12)), "tensors a and b overlap")
+        assertRejected(
+            file(header: #"{"a":{"dtype":"F16","shape":[4],"data_offsets":[0,8]}}"#, data: eight),
+            "tensor a has dtype F16; only F32 and U8 are supported")
+        assertRejected(
+            file(header: #"{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}"#, data: eight),
+            "tensor a has shape [3] but 8 bytes")
+        assertRejected(
+            file(header: #"{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}"#, data: eight),
+            "tensor a has data_offsets [0, 16] outside the 8-byte data block")
+        assertRejected(
+            file(
+                header: #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}"#,
+                data: [UInt8](repeating: 0, count: 12)), "tensors a and b overlap")
         assertRejected(file(header: #"{"a":{"dtype":"F32","data_offsets":[0,8]}}"#, data: eight), "tensor a has no valid shape")
         let tiny = temporaryDirectory() + "/tiny"
         FileManager.default.createFile(atPath: tiny, contents: Data([1, 2]))
@@ -62,8 +71,9 @@ final class SafetensorsTests: XCTestCase {
 
     func testWeightsThatDoNotFitTheModelAreRejected() throws {
         let layout = ParameterLayout(ModelConfig(kind: .irnn, inputSize: 2, outputSize: 1, ringSize: 4))
-        var tensors = Dictionary(uniqueKeysWithValues: Safetensors.tensors(layout: layout, params: [Float](repeating: 1, count: layout.count))
-            .map { ($0.name, $0.tensor) })
+        var tensors = Dictionary(
+            uniqueKeysWithValues: Safetensors.tensors(layout: layout, params: [Float](repeating: 1, count: layout.count))
+                .map { ($0.name, $0.tensor) })
         tensors["cell.Wy.weight"] = .init(shape: [2, 8], values: [Float](repeating: 0, count: 16))
         XCTAssertThrowsError(try Safetensors.parameters(for: layout, from: tensors, path: "f")) {
             XCTAssertEqual(($0 as! WrnnError).message, "f: tensor cell.Wy.weight has shape [2, 8], the model needs [4, 4]")

@@ -72,7 +72,7 @@ final class TrainingTests: XCTestCase {
         let (b, metricsB) = try run()
         XCTAssertEqual(a, b)
         XCTAssertEqual(metricsA, metricsB)
-        XCTAssertEqual(metricsA.count, 1 + 1)   // step 0 and step 60 (eval every 100, plus the last step)
+        XCTAssertEqual(metricsA.count, 1 + 1) // step 0 and step 60 (eval every 100, plus the last step)
         let other = Trainer(config: smallCopyConfig(steps: 60, seed: 8))
         _ = try other.run(directory: nil, progress: Progress(quiet: true))
         XCTAssertNotEqual(other.params.array, a, "another seed gives other weights")
@@ -127,7 +127,9 @@ final class TrainingTests: XCTestCase {
         // cut after the header: the message gives both sizes
         FileManager.default.createFile(atPath: path, contents: Data(bytes[0..<(bytes.count - 10)]))
         XCTAssertThrowsError(try Checkpoint.read(from: path)) {
-            XCTAssertEqual(($0 as! WrnnError).message, "checkpoint \(path) is corrupt: truncated: expected \(bytes.count) bytes, found \(bytes.count - 10)")
+            XCTAssertEqual(
+                ($0 as! WrnnError).message,
+                "checkpoint \(path) is corrupt: truncated: expected \(bytes.count) bytes, found \(bytes.count - 10)")
         }
         FileManager.default.createFile(atPath: path, contents: Data("hello".utf8))
         XCTAssertThrowsError(try Checkpoint.read(from: path)) {
@@ -179,18 +181,21 @@ final class TrainingTests: XCTestCase {
     func testTrainingFlops() {
         let wave = Preset.model(task: TaskConfig(kind: .copy, t: 30), kind: .wrnn)
         let recurrence: Double = 2 * 6 * 6 * 3 * 100, encoder: Double = 2 * 10 * 600, readout: Double = 2 * 600 * 10
-        XCTAssertEqual(trainingFlops(model: wave, length: 50, batch: 128),
-                       128 * (50 * (3 * recurrence + 2 * encoder) + 50 * 3 * readout))
+        XCTAssertEqual(
+            trainingFlops(model: wave, length: 50, batch: 128),
+            128 * (50 * (3 * recurrence + 2 * encoder) + 50 * 3 * readout))
         var lstm = Preset.model(task: TaskConfig(kind: .smnist), kind: .lstm)
         lstm.inputSize = 3
         let n = Double(lstm.units), gates = 4 * n, out = Double(lstm.outputSize)
-        XCTAssertEqual(trainingFlops(model: lstm, length: 7, batch: 5),
-                       5 * (7 * (3 * 2 * gates * n + 2 * 2 * gates * 3) + 3 * 2 * n * out))
+        XCTAssertEqual(
+            trainingFlops(model: lstm, length: 7, batch: 5),
+            5 * (7 * (3 * 2 * gates * n + 2 * 2 * gates * 3) + 3 * 2 * n * out))
         var frozen = wave
         frozen.freezeRecurrent = true
         frozen.freezeEncoder = true
-        XCTAssertEqual(trainingFlops(model: frozen, length: 50, batch: 128),
-                       128 * (50 * (2 * recurrence + encoder) + 50 * 3 * readout))
+        XCTAssertEqual(
+            trainingFlops(model: frozen, length: 50, batch: 128),
+            128 * (50 * (2 * recurrence + encoder) + 50 * 3 * readout))
     }
 }
 
@@ -234,7 +239,7 @@ final class ScheduleTests: XCTestCase {
         let pytorch: [(Int, Double, Double)] = [
             (0, 0.040000000000000036, 0.95), (1, 0.04002649504216782, 0.9499972400997742),
             (150, 0.5225216681225469, 0.8997373262372347), (299, 1.0, 0.85), (300, 0.9999949645161447, 0.8500005035503997),
-            (650, 0.49775802175648615, 0.9002243987219463), (999, 4e-06, 0.95),
+            (650, 0.49775802175648615, 0.9002243987219463), (999, 4e-06, 0.95)
         ]
         for (k, rate, beta1) in pytorch {
             XCTAssertEqual(cycle.rate(base: 1, step: k, steps: 1000, epochSteps: 100), rate, accuracy: 1e-12 * max(rate, 1e-3), "step \(k)")
@@ -267,7 +272,9 @@ final class ScheduleTests: XCTestCase {
         config.schedule = Schedule(kind: .plateau, factor: 10, patience: 5)
         let trainer = Trainer(config: config)
         let accuracies: [Double] = [10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 100, 100, 90, 80, 85, 86, 87, 88, 89, 90, 91, 92, 93, 94, 95]
-        let pytorch = [1.0, 1, 1, 1, 1, 1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01]
+        let pytorch = [
+            1.0, 1, 1, 1, 1, 1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01
+        ]
         for (accuracy, rate) in zip(accuracies, pytorch) {
             trainer.updatePlateau(validationAccuracy: accuracy / 100, testLoss: 1)
             XCTAssertEqual(trainer.currentLearningRate, rate, accuracy: 1e-12 * rate)
@@ -355,8 +362,9 @@ final class PartialBatchTests: XCTestCase {
     /// The authors' sMNIST loader keeps each epoch's last, partial batch; training takes it as a
     /// smaller step and a run resumed mid-epoch is still bitwise an uninterrupted one.
     func testKeptPartialBatchTrainsAndResumesExactly() throws {
-        let set = ImageSet(count: 60, height: 2, width: 3, images: (0..<360).map { UInt8(($0 * 37) % 256) },
-                           labels: (0..<60).map { UInt8($0 % 10) })
+        let set = ImageSet(
+            count: 60, height: 2, width: 3, images: (0..<360).map { UInt8(($0 * 37) % 256) },
+            labels: (0..<60).map { UInt8($0 % 10) })
         let task = ImageSequenceTask(name: "smnist", train: set, test: set, seed: 6, permutation: nil, keepPartialBatch: true)
         XCTAssertEqual(task.stepsPerEpoch(batchSize: 4), 14, "54 training images: 13 batches of 4 and one of 2")
         var config = Preset.train(task: TaskConfig(kind: .smnist), kind: .wrnn)
@@ -369,7 +377,7 @@ final class PartialBatchTests: XCTestCase {
         config.testSize = 8
         config.seed = 6
         config.steps = 30
-        try assertResumeIsExact(config, task: task, stoppingAfter: 13)   // mid-epoch, before the partial batch
+        try assertResumeIsExact(config, task: task, stoppingAfter: 13) // mid-epoch, before the partial batch
         var kept = TaskConfig(kind: .smnist)
         XCTAssertEqual(kept.epochSteps(batchSize: 128), 445)
         kept.keepPartialBatch = true
@@ -381,33 +389,39 @@ final class ImageResumeTests: XCTestCase {
     /// An image task stopped mid-epoch and resumed from its checkpoint gives bitwise the weights
     /// of an uninterrupted run, across several epochs (each epoch's order depends on seed and epoch).
     func testResumeMidEpochIsExact() throws {
-        let set = ImageSet(count: 60, height: 2, width: 3, images: (0..<360).map { UInt8(($0 * 37) % 256) },
-                           labels: (0..<60).map { UInt8($0 % 10) })
+        let set = ImageSet(
+            count: 60, height: 2, width: 3, images: (0..<360).map { UInt8(($0 * 37) % 256) },
+            labels: (0..<60).map { UInt8($0 % 10) })
         let task = ImageSequenceTask(name: "smnist", train: set, test: set, seed: 6, permutation: nil)
         var config = Preset.train(task: TaskConfig(kind: .smnist), kind: .wrnn)
         config.model = ModelConfig(kind: .wrnn, inputSize: 1, outputSize: 10, ringSize: 6, channels: 2, readoutTiming: .last)
-        config.batchSize = 4            // 54 training images: 13 steps per epoch
+        config.batchSize = 4 // 54 training images: 13 steps per epoch
         config.learningRate = 1e-2
-        config.schedule = Schedule(kind: .step, factor: 2, every: 1)   // epoch-based: independent of the total
+        config.schedule = Schedule(kind: .step, factor: 2, every: 1) // epoch-based: independent of the total
         config.evalEvery = 5
         config.testSize = 8
         config.seed = 6
         config.steps = 40
-        try assertResumeIsExact(config, task: task, stoppingAfter: 17)   // mid-epoch (epoch 1, step 4)
+        try assertResumeIsExact(config, task: task, stoppingAfter: 17) // mid-epoch (epoch 1, step 4)
     }
 }
 
 /// A run stopped after `stop` steps, written to a checkpoint file and resumed, ends with bitwise the
 /// weights of the same run made in one go.
-func assertResumeIsExact(_ config: TrainConfig, task: any SequenceTask, stoppingAfter stop: Int,
-                         file: StaticString = #filePath, line: UInt = #line) throws {
+func assertResumeIsExact(
+    _ config: TrainConfig, task: any SequenceTask, stoppingAfter stop: Int,
+    file: StaticString = #filePath, line: UInt = #line
+) throws {
     let whole = Trainer(config: config, task: task)
     _ = try whole.run(directory: nil, progress: Progress(quiet: true))
     var first = config
     first.steps = stop
     let part = Trainer(config: first, task: task)
     _ = try part.run(directory: nil, progress: Progress(quiet: true))
-    let saved = try Checkpoint.read(from: { let p = temporaryDirectory() + "/c.bin"; try part.checkpoint().write(to: p); return p }())
+    let saved = try Checkpoint.read(
+        from: {
+            let p = temporaryDirectory() + "/c.bin"; try part.checkpoint().write(to: p); return p
+        }())
     let resumed = Trainer(config: config, task: task)
     try resumed.restore(from: saved)
     _ = try resumed.run(directory: nil, progress: Progress(quiet: true))

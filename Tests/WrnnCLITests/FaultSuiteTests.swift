@@ -11,8 +11,10 @@ final class FaultSuiteTests: XCTestCase {
     /// A small finished run with checkpoint.bin and checkpoint.prev.bin.
     func makeRun(steps: Int = 20) throws -> String {
         let run = scratchDirectory() + "/run"
-        let result = try wrnn(["train", "--task", "copy", "-T", "4", "-n", "16", "-c", "4", "--steps", "\(steps)", "--eval-every", "5",
-                               "--checkpoint-every", "5", "--threads", "1", "--test-size", "16", "--out", run, "--quiet"])
+        let result = try wrnn([
+            "train", "--task", "copy", "-T", "4", "-n", "16", "-c", "4", "--steps", "\(steps)", "--eval-every", "5",
+            "--checkpoint-every", "5", "--threads", "1", "--test-size", "16", "--out", run, "--quiet"
+        ])
         XCTAssertEqual(result.status, 0, result.stderr)
         return run
     }
@@ -57,13 +59,20 @@ final class FaultSuiteTests: XCTestCase {
             // the metrics line, the new checkpoint's data, the rotation to checkpoint.prev.bin, the directory
             ("fsync", "metrics.jsonl>", { "wrnn: error: cannot fsync \($0)/metrics.jsonl: Input/output error" }, false),
             ("fsync", ".checkpoint.bin.tmp-", { "wrnn: error: cannot fsync \($0)/.checkpoint.bin.tmp-PID: Input/output error" }, false),
-            ("rename", "checkpoint.prev.bin", { "wrnn: error: cannot rename \($0)/checkpoint.bin to \($0)/checkpoint.prev.bin; both kept as they were: Input/output error" }, false),
+            (
+                "rename", "checkpoint.prev.bin",
+                {
+                    "wrnn: error: cannot rename \($0)/checkpoint.bin to \($0)/checkpoint.prev.bin; both kept as they were: Input/output error"
+                }, false
+            )
         ]
         for (syscall, marker, message, rotated) in cases {
             let run = try makeRun()
             let when = try position(of: syscall, containing: marker, resuming: run)
             let before = (sha(run + "/checkpoint.bin"), sha(run + "/checkpoint.prev.bin"))
-            let result = try shell("strace -f -qq -o /dev/null -e trace=\(syscall) -e inject=\(syscall):error=EIO:when=\(when) \(wrnnBinary.path) train --resume \(run) --steps 30")
+            let result = try shell(
+                "strace -f -qq -o /dev/null -e trace=\(syscall) -e inject=\(syscall):error=EIO:when=\(when) \(wrnnBinary.path) train --resume \(run) --steps 30"
+            )
             XCTAssertEqual(result.status, 74, "\(marker): \(result.stderr)")
             let lines = errorLines(result.stderr)
             XCTAssertEqual(lines.count, 1, "\(marker): \(result.stderr)")
@@ -76,7 +85,8 @@ final class FaultSuiteTests: XCTestCase {
                 XCTAssertEqual(sha(run + "/checkpoint.prev.bin"), before.1, marker)
             }
             XCTAssertNoThrow(try Checkpoint.read(from: run + "/checkpoint.bin"), marker)
-            XCTAssertFalse(try FileManager.default.contentsOfDirectory(atPath: run).contains { $0.contains(".tmp-") }, "no temporary left: \(marker)")
+            XCTAssertFalse(
+                try FileManager.default.contentsOfDirectory(atPath: run).contains { $0.contains(".tmp-") }, "no temporary left: \(marker)")
         }
         // the directory's fsync after the new checkpoint is in place: 74, and the checkpoint it
         // replaced is checkpoint.prev.bin, unchanged
@@ -88,9 +98,15 @@ final class FaultSuiteTests: XCTestCase {
         let calls = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").filter { $0.contains("fsync(") }
         let data = try XCTUnwrap(calls.firstIndex { $0.contains(".checkpoint.bin.tmp-") })
         let before = sha(run + "/checkpoint.bin")
-        let result = try shell("strace -f -qq -o /dev/null -e trace=fsync -e inject=fsync:error=EIO:when=\(data + 2) \(wrnnBinary.path) train --resume \(run) --steps 30")
+        let result = try shell(
+            "strace -f -qq -o /dev/null -e trace=fsync -e inject=fsync:error=EIO:when=\(data + 2) \(wrnnBinary.path) train --resume \(run) --steps 30"
+        )
         XCTAssertEqual(result.status, 74, result.stderr)
-        XCTAssertEqual(errorLines(result.stderr), ["wrnn: error: cannot fsync directory \(run) after writing \(run)/checkpoint.bin (the file is in place, its durability unconfirmed): Input/output error"])
+        XCTAssertEqual(
+            errorLines(result.stderr),
+            [
+                "wrnn: error: cannot fsync directory \(run) after writing \(run)/checkpoint.bin (the file is in place, its durability unconfirmed): Input/output error"
+            ])
         XCTAssertEqual(sha(run + "/checkpoint.prev.bin"), before)
         XCTAssertNoThrow(try Checkpoint.read(from: run + "/checkpoint.bin"))
     }
@@ -158,7 +174,10 @@ final class FaultSuiteTests: XCTestCase {
         XCTAssertEqual(resumed.status, 0, resumed.stderr)
         let warnings = errorLines(resumed.stderr)
         XCTAssertEqual(warnings.count, 2, resumed.stderr)
-        XCTAssertEqual(warnings[0], "wrnn: warning: cannot open checkpoint \(run)/checkpoint.bin: Permission denied; resuming from \(run)/checkpoint.prev.bin (step 15) instead")
+        XCTAssertEqual(
+            warnings[0],
+            "wrnn: warning: cannot open checkpoint \(run)/checkpoint.bin: Permission denied; resuming from \(run)/checkpoint.prev.bin (step 15) instead"
+        )
         XCTAssertEqual(warnings[1], "wrnn: warning: kept the unreadable checkpoint as \(run)/checkpoint.bin.damaged")
         XCTAssertEqual(sha(run + "/checkpoint.bin.damaged"), before.0, "the unreadable checkpoint is kept, byte for byte")
     }
@@ -182,19 +201,25 @@ final class FaultSuiteTests: XCTestCase {
 
     func testHostileCheckpointHeaders() throws {
         let cases: [(String, (inout [String: Any]) -> Void, String)] = [
-            ("a tensor of 2^40 x 2^40", { h in
-                var tensors = h["tensors"] as! [[String: Any]]
-                tensors[0]["shape"] = [1 << 40, 1 << 40]
-                h["tensors"] = tensors
-            }, "tensor cell.Wx.weight has an impossible shape [1099511627776, 1099511627776]"),
+            (
+                "a tensor of 2^40 x 2^40",
+                { h in
+                    var tensors = h["tensors"] as! [[String: Any]]
+                    tensors[0]["shape"] = [1 << 40, 1 << 40]
+                    h["tensors"] = tensors
+                }, "tensor cell.Wx.weight has an impossible shape [1099511627776, 1099511627776]"
+            ),
             ("step -5", { h in h["step"] = -5 }, "step -5 (Adam step ADAM) is outside 0 ... 20"),
-            ("another task", { h in
-                var config = h["config"] as! [String: Any]
-                var task = config["task"] as! [String: Any]
-                task["kind"] = "adding"
-                config["task"] = task
-                h["config"] = config
-            }, "its configuration is invalid: the model reads 10 and answers 10 values per step, but the adding task has 2 and 1"),
+            (
+                "another task",
+                { h in
+                    var config = h["config"] as! [String: Any]
+                    var task = config["task"] as! [String: Any]
+                    task["kind"] = "adding"
+                    config["task"] = task
+                    h["config"] = config
+                }, "its configuration is invalid: the model reads 10 and answers 10 values per step, but the adding task has 2 and 1"
+            )
         ]
         for (what, edit, message) in cases {
             let run = try makeRun()
@@ -204,11 +229,17 @@ final class FaultSuiteTests: XCTestCase {
             for command in [["eval", run], ["analyze", run], ["export", run]] {
                 let result = try wrnn(command)
                 XCTAssertEqual(result.status, 65, "\(what) \(command): \(result.stderr)")
-                XCTAssertEqual(result.stderr, "wrnn: error: checkpoint \(run)/checkpoint.bin is corrupt: \(message.replacingOccurrences(of: "ADAM", with: "20"))\n", "\(what) \(command)")
+                XCTAssertEqual(
+                    result.stderr,
+                    "wrnn: error: checkpoint \(run)/checkpoint.bin is corrupt: \(message.replacingOccurrences(of: "ADAM", with: "20"))\n",
+                    "\(what) \(command)")
             }
             let resumed = try wrnn(["train", "--resume", run, "--steps", "30"])
             XCTAssertEqual(resumed.status, 65, "\(what): \(resumed.stderr)")
-            XCTAssertEqual(resumed.stderr, "wrnn: error: checkpoint \(run)/checkpoint.prev.bin is corrupt: \(message.replacingOccurrences(of: "ADAM", with: "15"))\n", what)
+            XCTAssertEqual(
+                resumed.stderr,
+                "wrnn: error: checkpoint \(run)/checkpoint.prev.bin is corrupt: \(message.replacingOccurrences(of: "ADAM", with: "15"))\n",
+                what)
             XCTAssertEqual(sha(run + "/checkpoint.bin"), before, what)
         }
     }
@@ -222,13 +253,18 @@ final class FaultSuiteTests: XCTestCase {
             for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8((json.count >> shift) & 0xFF)) }
             return bytes + json + [UInt8](repeating: 0, count: data)
         }
-        let duplicate = #"{"readout.bias":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"readout.bias":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#
+        let duplicate =
+            #"{"readout.bias":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"readout.bias":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#
         let gap = #"{"readout.bias":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#
-        for (name, bytes, message) in [("dup", safetensors(duplicate, data: 8), "the header names tensor readout.bias twice"),
-                                       ("gap", safetensors(gap, data: 12), "8 bytes after the last tensor belong to no tensor")] {
+        for (name, bytes, message) in [
+            ("dup", safetensors(duplicate, data: 8), "the header names tensor readout.bias twice"),
+            ("gap", safetensors(gap, data: 12), "8 bytes after the last tensor belong to no tensor")
+        ] {
             let path = dir + "/\(name).safetensors"
             FileManager.default.createFile(atPath: path, contents: Data(bytes))
-            let result = try wrnn(["train", "--task", "adding", "-T", "10", "--steps", "1", "--init-from", path, "--out", dir + "/r-\(name)"])
+            let result = try wrnn([
+                "train", "--task", "adding", "-T", "10", "--steps", "1", "--init-from", path, "--out", dir + "/r-\(name)"
+            ])
             XCTAssertEqual(result.status, 65, result.stderr)
             XCTAssertEqual(result.stderr, "wrnn: error: \(path) is not a valid safetensors file: \(message)\n")
             XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/r-\(name)"))
@@ -237,14 +273,18 @@ final class FaultSuiteTests: XCTestCase {
         let data = dir + "/data"
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
         let debian = ImageCollectionFiles.debian
-        for name in ImageCollectionFiles.names { try FileManager.default.copyItem(atPath: debian + "/" + name + ".gz", toPath: data + "/" + name + ".gz") }
+        for name in ImageCollectionFiles.names {
+            try FileManager.default.copyItem(atPath: debian + "/" + name + ".gz", toPath: data + "/" + name + ".gz")
+        }
         let raw = data + "/t10k-labels-idx1-ubyte.gz"
         let labels = try shell("gzip -dc \(raw)")
         XCTAssertEqual(labels.status, 0)
         XCTAssertEqual(try shell("gzip -dc \(raw) > \(raw).raw && mv \(raw).raw \(raw)").status, 0)
         let plain = try wrnn(["train", "--task", "sfmnist", "--data-dir", data, "--steps", "1", "--out", dir + "/r1"])
         XCTAssertEqual(plain.status, 65, plain.stderr)
-        XCTAssertEqual(plain.stderr, "wrnn: error: \(raw): named .gz but does not hold gzip data (no 1f 8b magic); rename it without .gz if it is a raw IDX file\n")
+        XCTAssertEqual(
+            plain.stderr,
+            "wrnn: error: \(raw): named .gz but does not hold gzip data (no 1f 8b magic); rename it without .gz if it is a raw IDX file\n")
         try FileManager.default.removeItem(atPath: raw)
         try FileManager.default.copyItem(atPath: debian + "/t10k-labels-idx1-ubyte.gz", toPath: raw)
         let handle = FileHandle(forWritingAtPath: raw)!
@@ -253,7 +293,10 @@ final class FaultSuiteTests: XCTestCase {
         handle.closeFile()
         let trailing = try wrnn(["train", "--task", "sfmnist", "--data-dir", data, "--steps", "1", "--out", dir + "/r2"])
         XCTAssertEqual(trailing.status, 65, trailing.stderr)
-        XCTAssertEqual(trailing.stderr, "wrnn: error: \(raw): 7 bytes of trailing data after the gzip stream: the file is not what it claims to be; download it again\n")
+        XCTAssertEqual(
+            trailing.stderr,
+            "wrnn: error: \(raw): 7 bytes of trailing data after the gzip stream: the file is not what it claims to be; download it again\n"
+        )
     }
 
     // MARK: outputs, sizes, signals, divergence
@@ -265,7 +308,9 @@ final class FaultSuiteTests: XCTestCase {
         for command in [["export", run, "--out", fifo], ["report", run, "--out", fifo]] {
             let result = try wrnn(command)
             XCTAssertEqual(result.status, 73, "\(command): \(result.stderr)")
-            XCTAssertEqual(result.stderr, "wrnn: error: cannot create \(fifo): it is a FIFO, not a file this command may replace; choose another path\n")
+            XCTAssertEqual(
+                result.stderr,
+                "wrnn: error: cannot create \(fifo): it is a FIFO, not a file this command may replace; choose another path\n")
             var info = stat()
             XCTAssertEqual(lstat(fifo, &info), 0)
             XCTAssertEqual(info.st_mode & S_IFMT, S_IFIFO, "the FIFO is still there")
@@ -275,7 +320,7 @@ final class FaultSuiteTests: XCTestCase {
         let cases: [([String], String)] = [
             (["export", run, "--out", run + "/checkpoint.bin"], run + "/checkpoint.bin"),
             (["report", run, "--out", run + "/../run/metrics.jsonl"], run + "/../run/metrics.jsonl"),
-            (["results", run, "--out", run + "/summary.json"], run + "/summary.json"),
+            (["results", run, "--out", run + "/summary.json"], run + "/summary.json")
         ]
         for (command, out) in cases {
             let result = try wrnn(command)
@@ -290,9 +335,15 @@ final class FaultSuiteTests: XCTestCase {
     func testSizesAreCheckedBeforeAnythingIsAllocatedOrCreated() throws {
         let cwd = scratchDirectory()
         let cases: [([String], String)] = [
-            (["--task", "sfmnist", "--batch-size", "57001"], "--batch-size 57,001 is more than the 57,000 training sequences of sfmnist; use at most 57,000"),
-            (["--task", "sfmnist", "--test-size", "10001"], "--test-size 10,001 is more than the 10,000 test sequences of sfmnist; use at most 10,000"),
-            (["-n", "10000000"], "--hidden-size must be at most 1,048,576 (got 10,000,000)"),
+            (
+                ["--task", "sfmnist", "--batch-size", "57001"],
+                "--batch-size 57,001 is more than the 57,000 training sequences of sfmnist; use at most 57,000"
+            ),
+            (
+                ["--task", "sfmnist", "--test-size", "10001"],
+                "--test-size 10,001 is more than the 10,000 test sequences of sfmnist; use at most 10,000"
+            ),
+            (["-n", "10000000"], "--hidden-size must be at most 1,048,576 (got 10,000,000)")
         ]
         for (arguments, message) in cases {
             let result = try wrnn(["train"] + arguments + ["--steps", "1", "--out", "r"], in: cwd)
@@ -309,15 +360,19 @@ final class FaultSuiteTests: XCTestCase {
         let empty = scratchDirectory()
         let resume = try wrnn(["train", "--resume", empty])
         XCTAssertEqual(resume.status, 66)
-        XCTAssertEqual(resume.stderr, "wrnn: error: \(empty) is not a run directory (no checkpoint.bin, checkpoint.prev.bin or config.json); nothing to resume\n")
+        XCTAssertEqual(
+            resume.stderr,
+            "wrnn: error: \(empty) is not a run directory (no checkpoint.bin, checkpoint.prev.bin or config.json); nothing to resume\n")
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: empty), [])
     }
 
     /// Two interrupts: the second ends the process at once; the last complete checkpoint stays readable.
     func testSecondInterruptStopsAtOnce() throws {
         let run = scratchDirectory() + "/run"
-        let process = try startTraining(["train", "--task", "copy", "-T", "30", "--steps", "100000", "--checkpoint-every", "50",
-                                         "--eval-every", "50", "--threads", "1", "--out", run])
+        let process = try startTraining([
+            "train", "--task", "copy", "-T", "30", "--steps", "100000", "--checkpoint-every", "50",
+            "--eval-every", "50", "--threads", "1", "--out", run
+        ])
         // wait for the first checkpoint
         let deadline = Date().addingTimeInterval(60)
         while !FileManager.default.fileExists(atPath: run + "/checkpoint.bin") && Date() < deadline { usleep(50_000) }
@@ -330,14 +385,17 @@ final class FaultSuiteTests: XCTestCase {
 
     func testDivergedRunIsRecordedAndCanBeAnalysed() throws {
         let run = scratchDirectory() + "/run"
-        let result = try wrnn(["train", "--task", "copy", "-T", "5", "--lr", "50", "--clip", "0", "--steps", "200",
-                               "--eval-every", "5", "--out", run, "--quiet"])
+        let result = try wrnn([
+            "train", "--task", "copy", "-T", "5", "--lr", "50", "--clip", "0", "--steps", "200",
+            "--eval-every", "5", "--out", run, "--quiet"
+        ])
         XCTAssertEqual(result.status, 3, result.stderr)
         XCTAssertTrue(result.stderr.hasPrefix("wrnn: error: training diverged at step "), result.stderr)
         XCTAssertTrue(result.stderr.contains("(learning rate 50): loss NaN (last finite loss "), result.stderr)
         let last = try String(contentsOfFile: run + "/metrics.jsonl", encoding: .utf8).split(separator: "\n").last.map(String.init) ?? ""
         XCTAssertTrue(last.hasPrefix(#"{"diverged":true,"divergence":"loss NaN""#), last)
-        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: run + "/summary.json"))) as! [String: Any]
+        let summary =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: run + "/summary.json"))) as! [String: Any]
         XCTAssertEqual(summary["status"] as? String, "diverged")
         for command in [["analyze", run], ["report", run], ["eval", run]] {
             let done = try wrnn(command)
@@ -354,12 +412,16 @@ final class FaultSuiteTests: XCTestCase {
         #if arch(x86_64) && os(Linux)
         try requireTool("qemu-x86_64")
         let directory = scratchDirectory()
-        let arguments = ["train", "--task", "copy", "-T", "4", "-n", "20", "-c", "3", "--steps", "6", "--batch-size", "8",
-                         "--test-size", "8", "--seed", "9", "--quiet"]
-        let emulated = try shell("OPENBLAS_CORETYPE=Haswell qemu-x86_64 -cpu Haswell '\(wrnnBinary.path)' \(arguments.joined(separator: " ")) "
-                                 + "--out '\(directory)/emulated'")
+        let arguments = [
+            "train", "--task", "copy", "-T", "4", "-n", "20", "-c", "3", "--steps", "6", "--batch-size", "8",
+            "--test-size", "8", "--seed", "9", "--quiet"
+        ]
+        let emulated = try shell(
+            "OPENBLAS_CORETYPE=Haswell qemu-x86_64 -cpu Haswell '\(wrnnBinary.path)' \(arguments.joined(separator: " ")) "
+                + "--out '\(directory)/emulated'")
         XCTAssertEqual(emulated.status, 0, emulated.stderr)
-        let native = try wrnn(arguments + ["--out", directory + "/native"], environment: ["OPENBLAS_CORETYPE": "Haswell", "WRNN_KERNELS": "portable"])
+        let native = try wrnn(
+            arguments + ["--out", directory + "/native"], environment: ["OPENBLAS_CORETYPE": "Haswell", "WRNN_KERNELS": "portable"])
         XCTAssertEqual(native.status, 0, native.stderr)
         let chosen = try wrnn(arguments + ["--out", directory + "/chosen"])
         XCTAssertEqual(chosen.status, 0, chosen.stderr)

@@ -29,7 +29,8 @@ final class FidelityTests: XCTestCase {
         let scratch = scratchDirectory()
         var (metadata, tensors) = try Safetensors.read(from: fixture("copy_sweep_wrnn.yml"))
         metadata["point"] = metadata["point"]!.replacingOccurrences(of: "\"1e-2\"", with: "\"1e-3\"")
-        try Safetensors.write(tensors.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, metadata: metadata, to: scratch + "/copy_sweep_wrnn.safetensors")
+        try Safetensors.write(
+            tensors.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, metadata: metadata, to: scratch + "/copy_sweep_wrnn.safetensors")
         let rate = try wrnn(["fidelity", "--sweeps", Self.sweeps, scratch + "/copy_sweep_wrnn.safetensors"])
         XCTAssertEqual(rate.status, 70, rate.stdout + rate.stderr)
         XCTAssertTrue(rate.stdout.hasPrefix("DIFFERS: copy_sweep_wrnn.yml T=10 grad_clip=1.0 lr=1e-3"), rate.stdout)
@@ -38,7 +39,9 @@ final class FidelityTests: XCTestCase {
 
         (metadata, tensors) = try Safetensors.read(from: fixture("adding_sweep_rnn.yml"))
         tensors["init.cell.Wx.weight"]!.values = tensors["init.cell.Wx.weight"]!.values.map { $0 * 1000 }
-        try Safetensors.write(tensors.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, metadata: metadata, to: scratch + "/adding_sweep_rnn.safetensors")
+        try Safetensors.write(
+            tensors.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, metadata: metadata, to: scratch + "/adding_sweep_rnn.safetensors"
+        )
         let initialisation = try wrnn(["fidelity", "--sweeps", Self.sweeps, scratch + "/adding_sweep_rnn.safetensors"])
         XCTAssertEqual(initialisation.status, 70, initialisation.stdout + initialisation.stderr)
         XCTAssertTrue(initialisation.stdout.contains("  init cell.Wx.weight: standard deviation"), initialisation.stdout)

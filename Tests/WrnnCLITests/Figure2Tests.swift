@@ -7,8 +7,11 @@ import WaveTestSupport
 final class Figure2Tests: XCTestCase {
     func train(_ model: [String], in dir: String, name: String) throws -> String {
         let run = dir + "/" + name
-        let result = try wrnn(["train", "--task", "copy", "-T", "4", "--steps", "30", "--batch-size", "16", "--test-size", "8",
-                               "--seed", "2", "--threads", "1", "--quiet", "--out", run] + model)
+        let result = try wrnn(
+            [
+                "train", "--task", "copy", "-T", "4", "--steps", "30", "--batch-size", "16", "--test-size", "8",
+                "--seed", "2", "--threads", "1", "--quiet", "--out", run
+            ] + model)
         XCTAssertEqual(result.status, 0, result.stderr)
         return run
     }
@@ -21,8 +24,11 @@ final class Figure2Tests: XCTestCase {
         XCTAssertEqual(result.status, 0, result.stderr)
         let lines = result.stdout.split(separator: "\n").map(String.init)
         XCTAssertEqual(lines.count, 3, result.stdout)
-        XCTAssertNotNil(lines[0].wholeMatch(of: #/wrnn figure2: wRNN ring [0-2] \(the strongest diagonal power\) against iRNN, test sample 0/#), lines[0])
-        XCTAssertNotNil(lines[1].wholeMatch(of: #/diagonal power: wRNN [0-9.]+, iRNN [0-9.]+; the iRNN has [0-9]+ silent neurons?/#), lines[1])
+        XCTAssertNotNil(
+            lines[0].wholeMatch(of: #/wrnn figure2: wRNN ring [0-2] \(the strongest diagonal power\) against iRNN, test sample 0/#),
+            lines[0])
+        XCTAssertNotNil(
+            lines[1].wholeMatch(of: #/diagonal power: wRNN [0-9.]+, iRNN [0-9.]+; the iRNN has [0-9]+ silent neurons?/#), lines[1])
         XCTAssertEqual(lines[2], "wrote \(dir)/figs/f2.json, \(dir)/figs/f2.pdf, \(dir)/figs/f2.svg, \(dir)/figs/f2.png (6.75 in wide)")
         // the ring chosen is the strongest one: no ring given explicitly shows more diagonal power
         let chosen = Int(lines[0].firstMatch(of: #/ring ([0-9])/#)!.output.1)!
@@ -37,7 +43,8 @@ final class Figure2Tests: XCTestCase {
         XCTAssertEqual(json["ring"] as? Int, chosen)
         XCTAssertEqual((json["irnn_onset_order"] as? [Int])?.sorted(), Array(0..<24))
 
-        try require(FileManager.default.isExecutableFile(atPath: "/usr/bin/pdftotext"), "poppler-utils is not installed; `make setup` installs it")
+        try require(
+            FileManager.default.isExecutableFile(atPath: "/usr/bin/pdftotext"), "poppler-utils is not installed; `make setup` installs it")
         XCTAssertTrue(try shell("pdfinfo \(dir)/figs/f2.pdf").stdout.contains("Page size:       486 x "), "6.75 in = 486 pt wide")
         // every horizontal word's box: DejaVu's boxes are about 1.16 times the size, so 7-9 pt text is 8.1-10.5 pt tall
         let boxes = try shell("pdftotext -bbox \(dir)/figs/f2.pdf -").stdout
@@ -55,7 +62,9 @@ final class Figure2Tests: XCTestCase {
         XCTAssertEqual(swapped.stderr, "wrnn: error: \(plain): its model is the iRNN, not the wRNN; give the wRNN's run first\n")
         let narrow = try wrnn(["figure2", wave, plain, "--width", "3"])
         XCTAssertEqual(narrow.status, 64)
-        XCTAssertEqual(narrow.stderr, "wrnn: error: --width must be from 5 to 20 inches (got 3.0); its four panels cannot keep readable text in less\n")
+        XCTAssertEqual(
+            narrow.stderr, "wrnn: error: --width must be from 5 to 20 inches (got 3.0); its four panels cannot keep readable text in less\n"
+        )
         let ring = try wrnn(["figure2", wave, plain, "--ring", "7", "--out", dir + "/x"])
         XCTAssertEqual(ring.status, 64)
         XCTAssertEqual(ring.stderr, "wrnn: error: --ring: the wRNN has rings 0 ... 2 (got 7)\n")

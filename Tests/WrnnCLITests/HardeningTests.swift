@@ -7,7 +7,7 @@ import WaveTestSupport
 extension FaultSuiteTests {
     func testCheckpointStateOfTheWrongSizeIsRefusedNotTrusted() throws {
         let cases: [(String, [UInt64], String)] = [
-            ("two words", [1, 2], "found 2"), ("empty", [], "found 0"), ("all zero", [0, 0, 0, 0], "found 4"),
+            ("two words", [1, 2], "found 2"), ("empty", [], "found 0"), ("all zero", [0, 0, 0, 0], "found 4")
         ]
         for (what, state, found) in cases {
             let run = try makeRun()
@@ -35,7 +35,10 @@ extension FaultSuiteTests {
         }
         let result = try wrnn(["eval", run])
         XCTAssertEqual(result.status, 65, result.stderr)
-        XCTAssertEqual(result.stderr, "wrnn: error: checkpoint \(run)/checkpoint.bin is corrupt: unreadable header (loop.stepsSinceLog: stepsSinceLog 4611686018427387904 is outside 0 ... 2^40)\n")
+        XCTAssertEqual(
+            result.stderr,
+            "wrnn: error: checkpoint \(run)/checkpoint.bin is corrupt: unreadable header (loop.stepsSinceLog: stepsSinceLog 4611686018427387904 is outside 0 ... 2^40)\n"
+        )
     }
 
     func testAnUnreadableConfigIsRefusedOnResumeAndKept() throws {
@@ -51,8 +54,12 @@ extension FaultSuiteTests {
             let before = (sha(run + "/config.json"), sha(run + "/checkpoint.bin"))
             let result = try wrnn(["train", "--resume", run, "--steps", "20"])
             XCTAssertEqual(result.status, 65, "\(what): \(result.stderr)")
-            XCTAssertTrue(result.stderr.hasPrefix("wrnn: error: \(run)/config.json is not a wrnn run configuration ("), "\(what): \(result.stderr)")
-            XCTAssertTrue(result.stderr.hasSuffix("so it cannot say that \(run)/checkpoint.bin belongs to this run; restore it, or move it aside to resume from the checkpoint's own configuration\n"), result.stderr)
+            XCTAssertTrue(
+                result.stderr.hasPrefix("wrnn: error: \(run)/config.json is not a wrnn run configuration ("), "\(what): \(result.stderr)")
+            XCTAssertTrue(
+                result.stderr.hasSuffix(
+                    "so it cannot say that \(run)/checkpoint.bin belongs to this run; restore it, or move it aside to resume from the checkpoint's own configuration\n"
+                ), result.stderr)
             XCTAssertEqual(errorLines(result.stderr).count, 1)
             XCTAssertEqual(sha(run + "/config.json"), before.0, "\(what): config.json is not rewritten")
             XCTAssertEqual(sha(run + "/checkpoint.bin"), before.1)
@@ -75,11 +82,18 @@ extension FaultSuiteTests {
             (["sweep", file, "--threads", "100000", "--dry-run"], 64, "--threads must be at most 4,096 (got 100,000)"),
             (["sweep", file, "--max-runs", "0", "--dry-run"], 64, "--max-runs must be a positive integer (got 0)"),
             (["sweep", file, "--run-index", "7", "--out", dir + "/never"], 64, "--run-index 7 is past the grid's last run (1)"),
-            (["sweep", file, "--out", dir + "/taken"], 73, "sweep directory: cannot create directory \(dir)/taken: a file of that name is in the way; choose another --out"),
-            (["sweep", dir + "/big.yml", "--dry-run"], 64,
-             "\(dir)/big.yml: the grid is 4,096,000,000 points x 1 seed = 4,096,000,000 runs, past the limit of 100,000; narrow it with --filter, or raise the limit with --max-runs"),
-            (["sweep", file, "--max-runs", "3", "--seeds", "0,1", "--dry-run"], 64,
-             "\(file): the grid is 2 points x 2 seeds = 4 runs, past the limit of 3; narrow it with --filter, or raise the limit with --max-runs"),
+            (
+                ["sweep", file, "--out", dir + "/taken"], 73,
+                "sweep directory: cannot create directory \(dir)/taken: a file of that name is in the way; choose another --out"
+            ),
+            (
+                ["sweep", dir + "/big.yml", "--dry-run"], 64,
+                "\(dir)/big.yml: the grid is 4,096,000,000 points x 1 seed = 4,096,000,000 runs, past the limit of 100,000; narrow it with --filter, or raise the limit with --max-runs"
+            ),
+            (
+                ["sweep", file, "--max-runs", "3", "--seeds", "0,1", "--dry-run"], 64,
+                "\(file): the grid is 2 points x 2 seeds = 4 runs, past the limit of 3; narrow it with --filter, or raise the limit with --max-runs"
+            )
         ]
         for (arguments, code, message) in cases {
             let started = Date()
@@ -88,7 +102,8 @@ extension FaultSuiteTests {
             XCTAssertEqual(result.stderr, "wrnn: error: \(message)\n", "\(arguments)")
             XCTAssertLessThan(Date().timeIntervalSince(started), 20, "\(arguments) is bounded work")
         }
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir).sorted(), ["big.yml", "grid.yml", "taken"], "nothing was created")
+        XCTAssertEqual(
+            try FileManager.default.contentsOfDirectory(atPath: dir).sorted(), ["big.yml", "grid.yml", "taken"], "nothing was created")
         // the limit is the user's to raise
         let raised = try wrnn(["sweep", file, "--max-runs", "4", "--seeds", "0,1", "--dry-run"], in: dir)
         XCTAssertEqual(raised.status, 0, raised.stderr)
@@ -103,8 +118,10 @@ extension FaultSuiteTests {
             (["sweep", dir + "/loop-a", "--dry-run"], "cannot open sweep file \(dir)/loop-a: Too many levels of symbolic links"),
             (["sweep", dir, "--dry-run"], "sweep file \(dir) is a directory, not a regular file; give a file"),
             (["eval", dir + "/plain"], "\(dir)/plain is not a directory; give the run directory (the one that holds checkpoint.bin)"),
-            (["train", "--task", "adding", "--steps", "1", "--init-from", dir + "/loop-a", "--out", dir + "/r"],
-             "cannot open safetensors file \(dir)/loop-a: Too many levels of symbolic links"),
+            (
+                ["train", "--task", "adding", "--steps", "1", "--init-from", dir + "/loop-a", "--out", dir + "/r"],
+                "cannot open safetensors file \(dir)/loop-a: Too many levels of symbolic links"
+            )
         ]
         for (arguments, message) in cases {
             let result = try wrnn(arguments)
@@ -118,7 +135,8 @@ extension FaultSuiteTests {
         let sweep = scratchDirectory() + "/sweep"
         let runs = sweep + "/runs"
         try FileManager.default.createDirectory(atPath: runs, withIntermediateDirectories: true)
-        let good = try makeRun(steps: 10), noConfig = try makeRun(steps: 10), corrupt = try makeRun(steps: 10), badConfig = try makeRun(steps: 10)
+        let good = try makeRun(steps: 10), noConfig = try makeRun(steps: 10), corrupt = try makeRun(steps: 10),
+            badConfig = try makeRun(steps: 10)
         for (run, name) in [(good, "a-good"), (noConfig, "b-no-config"), (corrupt, "c-corrupt-summary"), (badConfig, "d-bad-config")] {
             try FileManager.default.moveItem(atPath: run, toPath: runs + "/" + name)
         }
@@ -132,7 +150,8 @@ extension FaultSuiteTests {
         XCTAssertEqual(lines[0], "wrnn: warning: \(runs)/b-no-config: skipped, it has no config.json (not a complete run directory)")
         XCTAssertTrue(lines[1].hasPrefix("wrnn: warning: \(runs)/c-corrupt-summary: summary.json is corrupt ("), lines[1])
         XCTAssertTrue(lines[1].hasSuffix("); the run is not counted"), lines[1])
-        XCTAssertTrue(lines[2].hasPrefix("wrnn: warning: \(runs)/d-bad-config: skipped, its config.json is not a wrnn run configuration ("), lines[2])
+        XCTAssertTrue(
+            lines[2].hasPrefix("wrnn: warning: \(runs)/d-bad-config: skipped, its config.json is not a wrnn run configuration ("), lines[2])
         XCTAssertEqual(lines[3], "wrnn: error: 3 run directories could not be read and are not in the tables (named above)")
         // the one good run is in the table, counted once
         XCTAssertEqual(result.stdout.split(separator: "\n").count, 2, result.stdout)

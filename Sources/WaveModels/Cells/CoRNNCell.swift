@@ -13,13 +13,15 @@ public struct CoRNNCell<T: Scalar>: RecurrentCell {
     let encoder: InputProjection<T>
     let dt: T, gamma: T, epsilon: T
     public var units: Int { config.units }
-    var width: Int { config.inputSize + 2 * units }   // d + 2N: a row of W
+    var width: Int { config.inputSize + 2 * units } // d + 2N: a row of W
     public var displayName: String { "coRNN" }
-    public var summary: String { "N=\(units), dt \(config.resolvedDt), gamma \(config.resolvedGamma), eps \(config.resolvedEpsilon), PyTorch init" }
+    public var summary: String {
+        "N=\(units), dt \(config.resolvedDt), gamma \(config.resolvedGamma), eps \(config.resolvedEpsilon), PyTorch init"
+    }
     public var flopsPerStep: Double { Double(2 * units * width) }
     public var inputFlopsPerStep: Double { Double(2 * units * config.inputSize) }
-    var zColumns: Int { config.inputSize }            // W_z starts at column d
-    var yColumns: Int { config.inputSize + units }    // W_y at column d + N
+    var zColumns: Int { config.inputSize } // W_z starts at column d
+    var yColumns: Int { config.inputSize + units } // W_y at column d + N
     var biasOffset: Int { units * width }
 
     public init(_ config: ModelConfig) {
@@ -39,12 +41,12 @@ public struct CoRNNCell<T: Scalar>: RecurrentCell {
     }
 
     public final class Workspace {
-        let z: Buffer<T>            // [L + 1, rows, N] z_0 = 0 ... z_L
-        let activation: Buffer<T>   // [L, rows, N] tanh(W [x, z, y] + b) per step; dLoss/dpre in backward
-        let dy: Buffer<T>           // [rows, N] dLoss/dy, carried
-        let dz: Buffer<T>           // [rows, N] dLoss/dz (not through y), carried
-        let dbias: Buffer<T>        // [N]
-        let encoderT: Buffer<T>, dEncoderT: Buffer<T>   // [d, N]
+        let z: Buffer<T> // [L + 1, rows, N] z_0 = 0 ... z_L
+        let activation: Buffer<T> // [L, rows, N] tanh(W [x, z, y] + b) per step; dLoss/dpre in backward
+        let dy: Buffer<T> // [rows, N] dLoss/dy, carried
+        let dz: Buffer<T> // [rows, N] dLoss/dz (not through y), carried
+        let dbias: Buffer<T> // [N]
+        let encoderT: Buffer<T>, dEncoderT: Buffer<T> // [d, N]
         init(_ cell: CoRNNCell, capacity: Int, length: Int) {
             let n = cell.units
             z = Buffer(zeros: (length + 1) * capacity * n); activation = Buffer(zeros: length * capacity * n)
@@ -76,8 +78,9 @@ public struct CoRNNCell<T: Scalar>: RecurrentCell {
             T.gemm(pre, ldc: n, zPrev, lda: n, .none, params + zColumns, ldb: w, .transposed, m: b, n: n, k: n, alpha: 1, beta: 1)
             T.gemm(pre, ldc: n, yPrev, lda: n, .none, params + yColumns, ldb: w, .transposed, m: b, n: n, k: n, alpha: 1, beta: 1)
         }
-        T.cornnForward(yNext: yNext, zNext: zNext, activation: pre, yPrev: yPrev, zPrev: zPrev, bias: params + biasOffset,
-                       rows: b, n: n, dt: dt, gamma: gamma, epsilon: epsilon)
+        T.cornnForward(
+            yNext: yNext, zNext: zNext, activation: pre, yPrev: yPrev, zPrev: zPrev, bias: params + biasOffset,
+            rows: b, n: n, dt: dt, gamma: gamma, epsilon: epsilon)
     }
 
     public func beginBackward(dh: UnsafePointer<T>, states: StateHistory<T>, params: UnsafePointer<T>, workspace ws: Workspace) {
@@ -90,10 +93,12 @@ public struct CoRNNCell<T: Scalar>: RecurrentCell {
     /// With dy = dLoss/dy_{t+1}, dz = dLoss/dz_{t+1} (not through y_{t+1}):
     ///   dz' = dz + dt dy;  dpre = dz' dt (1 - a^2);  dz_t = (1 - dt eps) dz' + dpre W_z;  dy_t = dy - dt gamma dz' + dpre W_y
     @inline(__always)
-    public func backward(step t: Int, x: UnsafePointer<T>, states: StateHistory<T>, dhReadout: UnsafePointer<T>?,
-                         params: UnsafePointer<T>, grads: UnsafeMutablePointer<T>, workspace ws: Workspace) {
+    public func backward(
+        step t: Int, x: UnsafePointer<T>, states: StateHistory<T>, dhReadout: UnsafePointer<T>?,
+        params: UnsafePointer<T>, grads: UnsafeMutablePointer<T>, workspace ws: Workspace
+    ) {
         let b = states.rows, n = units, w = width
-        let dpre = ws.activation.pointer + t * b * n   // a, overwritten by dLoss/dpre
+        let dpre = ws.activation.pointer + t * b * n // a, overwritten by dLoss/dpre
         let dy = ws.dy.pointer, dz = ws.dz.pointer
         T.cornnBackward(dpre: dpre, dy: dy, dz: dz, rows: b, n: n, dt: dt, gamma: gamma, epsilon: epsilon)
         T.addColumnSums(out: ws.dbias.pointer, input: dpre, rows: b, cols: n)
@@ -109,10 +114,12 @@ public struct CoRNNCell<T: Scalar>: RecurrentCell {
         let b = states.rows, n = units, w = width, length = states.length
         if length > 1 {
             let dpre = ws.activation.pointer + b * n
-            T.gemm(grads + zColumns, ldc: w, dpre, lda: n, .transposed, ws.z.pointer + b * n, ldb: n, .none,
-                   m: n, n: n, k: (length - 1) * b, alpha: 1, beta: 1)
-            T.gemm(grads + yColumns, ldc: w, dpre, lda: n, .transposed, states[1], ldb: n, .none,
-                   m: n, n: n, k: (length - 1) * b, alpha: 1, beta: 1)
+            T.gemm(
+                grads + zColumns, ldc: w, dpre, lda: n, .transposed, ws.z.pointer + b * n, ldb: n, .none,
+                m: n, n: n, k: (length - 1) * b, alpha: 1, beta: 1)
+            T.gemm(
+                grads + yColumns, ldc: w, dpre, lda: n, .transposed, states[1], ldb: n, .none,
+                m: n, n: n, k: (length - 1) * b, alpha: 1, beta: 1)
         }
         T.add(out: grads + biasOffset, ws.dbias.pointer, count: n)
         encoder.finish(grads: grads, dTransposed: ws.dEncoderT)

@@ -11,12 +11,12 @@ public struct GRUCell<T: Scalar>: GatedCell {
     public init(_ config: ModelConfig) { self.config = config }
 
     public final class Workspace {
-        let gates: Buffer<T>       // [L, rows, 3N] activated gates per step; dLoss/d(h W_hh^T + b_hh) in backward
-        let hn: Buffer<T>          // [L, rows, N] h W_hn^T + b_hn per step
-        let ax: Buffer<T>          // [rows, 3N] x W_ih^T + b_ih; dLoss/d(that) in backward
-        let ah: Buffer<T>          // [rows, 3N] h W_hh^T + b_hh
-        let dh: Buffer<T>          // [rows, N] dLoss/dh, carried
-        let direct: Buffer<T>      // [rows, N] z dh: the part of dLoss/dh_t that skips W_hh
+        let gates: Buffer<T> // [L, rows, 3N] activated gates per step; dLoss/d(h W_hh^T + b_hh) in backward
+        let hn: Buffer<T> // [L, rows, N] h W_hn^T + b_hn per step
+        let ax: Buffer<T> // [rows, 3N] x W_ih^T + b_ih; dLoss/d(that) in backward
+        let ah: Buffer<T> // [rows, 3N] h W_hh^T + b_hh
+        let dh: Buffer<T> // [rows, N] dLoss/dh, carried
+        let direct: Buffer<T> // [rows, N] z dh: the part of dLoss/dh_t that skips W_hh
         let dGateBiasIH: Buffer<T> // [3N]
         let dGateBiasHH: Buffer<T> // [3N]
         init(_ cell: GRUCell, capacity: Int, length: Int) {
@@ -48,8 +48,9 @@ public struct GRUCell<T: Scalar>: GatedCell {
             ah.update(repeating: 0, count: b * w)
         }
         T.addBias(out: ah, bias: params + bHH, rows: b, cols: w)
-        T.gruForward(h: states[t + 1], gates: ws.gates.pointer + t * b * w, hn: ws.hn.pointer + t * b * n, ax: ax, ah: ah,
-                     hPrev: states[t], rows: b, n: n)
+        T.gruForward(
+            h: states[t + 1], gates: ws.gates.pointer + t * b * w, hn: ws.hn.pointer + t * b * n, ax: ax, ah: ah,
+            hPrev: states[t], rows: b, n: n)
     }
 
     public func beginBackward(dh: UnsafePointer<T>, states: StateHistory<T>, params: UnsafePointer<T>, workspace ws: Workspace) {
@@ -59,12 +60,15 @@ public struct GRUCell<T: Scalar>: GatedCell {
     }
 
     @inline(__always)
-    public func backward(step t: Int, x: UnsafePointer<T>, states: StateHistory<T>, dhReadout: UnsafePointer<T>?,
-                         params: UnsafePointer<T>, grads: UnsafeMutablePointer<T>, workspace ws: Workspace) {
+    public func backward(
+        step t: Int, x: UnsafePointer<T>, states: StateHistory<T>, dhReadout: UnsafePointer<T>?,
+        params: UnsafePointer<T>, grads: UnsafeMutablePointer<T>, workspace ws: Workspace
+    ) {
         let b = states.rows, n = units, d = config.inputSize, w = width
         let gates = ws.gates.pointer + t * b * w, dAx = ws.ax.pointer, dh = ws.dh.pointer
-        T.gruBackward(dAx: dAx, dAh: gates, dhDirect: ws.direct.pointer, dh: dh, gates: gates, hn: ws.hn.pointer + t * b * n,
-                      hPrev: states[t], rows: b, n: n)
+        T.gruBackward(
+            dAx: dAx, dAh: gates, dhDirect: ws.direct.pointer, dh: dh, gates: gates, hn: ws.hn.pointer + t * b * n,
+            hPrev: states[t], rows: b, n: n)
         T.addColumnSums(out: ws.dGateBiasHH.pointer, input: gates, rows: b, cols: w)
         T.addColumnSums(out: ws.dGateBiasIH.pointer, input: dAx, rows: b, cols: w)
         if !config.freezeEncoder {
@@ -80,8 +84,9 @@ public struct GRUCell<T: Scalar>: GatedCell {
     public func endBackward(states: StateHistory<T>, params: UnsafePointer<T>, grads: UnsafeMutablePointer<T>, workspace ws: Workspace) {
         let b = states.rows, n = units, w = width, length = states.length
         if !config.freezeRecurrent && length > 1 {
-            T.gemm(grads + wHH, ldc: n, ws.gates.pointer + b * w, lda: w, .transposed, states[1], ldb: n, .none,
-                   m: w, n: n, k: (length - 1) * b, alpha: 1, beta: 1)
+            T.gemm(
+                grads + wHH, ldc: n, ws.gates.pointer + b * w, lda: w, .transposed, states[1], ldb: n, .none,
+                m: w, n: n, k: (length - 1) * b, alpha: 1, beta: 1)
         }
         if !config.freezeEncoder { T.add(out: grads + bIH, ws.dGateBiasIH.pointer, count: w) }
         if !config.freezeRecurrent { T.add(out: grads + bHH, ws.dGateBiasHH.pointer, count: w) }

@@ -7,10 +7,12 @@ func gatedSymbol(_ spec: ParameterSpec) -> String {
 
 /// PyTorch's nn.LSTM and nn.GRU parameters, in its state_dict order, every one uniform(±1/sqrt(N)).
 func gatedParameters(gates: Int, units n: Int, inputSize d: Int) -> [ParameterSpec] {
-    [ParameterSpec("rnn.weight_ih_l0", [gates * n, d], .encoderWeight),
-     ParameterSpec("rnn.weight_hh_l0", [gates * n, n], .recurrentWeight),
-     ParameterSpec("rnn.bias_ih_l0", [gates * n], .encoderBias),
-     ParameterSpec("rnn.bias_hh_l0", [gates * n], .recurrentBias)]
+    [
+        ParameterSpec("rnn.weight_ih_l0", [gates * n, d], .encoderWeight),
+        ParameterSpec("rnn.weight_hh_l0", [gates * n, n], .recurrentWeight),
+        ParameterSpec("rnn.bias_ih_l0", [gates * n], .encoderBias),
+        ParameterSpec("rnn.bias_hh_l0", [gates * n], .recurrentBias)
+    ]
 }
 
 /// What the LSTM and GRU share: PyTorch's stacked-gate layout (W_ih [G N, d], W_hh [G N, N], b_ih,

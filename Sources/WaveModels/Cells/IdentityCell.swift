@@ -28,10 +28,12 @@ public struct IdentityCell<T: Scalar>: RecurrentCell {
     }
 
     public var parameters: [ParameterSpec] {
-        [ParameterSpec("cell.Wx.weight", [units, config.inputSize], .encoderWeight),
-         ParameterSpec("cell.Wx.bias", [units], .encoderBias),
-         ParameterSpec("cell.Wy.weight", [units, units], .recurrentWeight),
-         ParameterSpec("cell.Wy.bias", [units], .recurrentBias)]
+        [
+            ParameterSpec("cell.Wx.weight", [units, config.inputSize], .encoderWeight),
+            ParameterSpec("cell.Wx.bias", [units], .encoderBias),
+            ParameterSpec("cell.Wy.weight", [units, units], .recurrentWeight),
+            ParameterSpec("cell.Wy.bias", [units], .recurrentBias)
+        ]
     }
 
     public func initialValues(_ rng: inout RandomStream) -> [Double] {
@@ -49,13 +51,13 @@ public struct IdentityCell<T: Scalar>: RecurrentCell {
     }
 
     public final class Workspace {
-        let pre: Buffer<T>          // [rows, N]
-        let dh: Buffer<T>           // [rows, N] dLoss/dh_t being formed
-        var dpre: Buffer<T>         // [rows, N] dLoss/dpre_t, carried
-        var dpreEarlier: Buffer<T>  // [rows, N]
-        let bias: Buffer<T>         // [N] b_U + b_V
-        let dbias: Buffer<T>        // [N]
-        let encoderT: Buffer<T>, dEncoderT: Buffer<T>   // [d, N]
+        let pre: Buffer<T> // [rows, N]
+        let dh: Buffer<T> // [rows, N] dLoss/dh_t being formed
+        var dpre: Buffer<T> // [rows, N] dLoss/dpre_t, carried
+        var dpreEarlier: Buffer<T> // [rows, N]
+        let bias: Buffer<T> // [N] b_U + b_V
+        let dbias: Buffer<T> // [N]
+        let encoderT: Buffer<T>, dEncoderT: Buffer<T> // [d, N]
         init(_ cell: IdentityCell, capacity: Int) {
             let count = capacity * cell.units
             pre = Buffer(zeros: count); dh = Buffer(zeros: count); dpre = Buffer(zeros: count); dpreEarlier = Buffer(zeros: count)
@@ -83,8 +85,9 @@ public struct IdentityCell<T: Scalar>: RecurrentCell {
         if t == 0 {
             pre.update(repeating: 0, count: b * n)
         } else {
-            T.gemm(pre, ldc: n, states[t], lda: n, .none, params + recurrentOffset, ldb: n, .transposed,
-                   m: b, n: n, k: n, alpha: 1, beta: 0)
+            T.gemm(
+                pre, ldc: n, states[t], lda: n, .none, params + recurrentOffset, ldb: n, .transposed,
+                m: b, n: n, k: n, alpha: 1, beta: 0)
         }
         encoder.forward(pre: pre, x: x, params: params, transposed: ws.encoderT, rows: b, accumulate: true)
         T.biasActivation(out: states[t + 1], pre: pre, bias: ws.bias.pointer, rows: b, cols: n, activation: config.activation)
@@ -93,15 +96,18 @@ public struct IdentityCell<T: Scalar>: RecurrentCell {
     public func beginBackward(dh: UnsafePointer<T>, states: StateHistory<T>, params: UnsafePointer<T>, workspace ws: Workspace) {
         ws.dbias.zero()
         ws.dEncoderT.zero()
-        T.activationBackward(dpre: ws.dpre.pointer, dh: dh, h: states[states.length], count: states.rows * units,
-                             activation: config.activation)
+        T.activationBackward(
+            dpre: ws.dpre.pointer, dh: dh, h: states[states.length], count: states.rows * units,
+            activation: config.activation)
         T.addColumnSums(out: ws.dbias.pointer, input: ws.dpre.pointer, rows: states.rows, cols: units)
     }
 
     /// dU += dpre_t^T h_t; dh_t = dpre_t U (+ readout); dpre_{t-1} = dh_t * act'(h_t).
     @inline(__always)
-    public func backward(step t: Int, x: UnsafePointer<T>, states: StateHistory<T>, dhReadout: UnsafePointer<T>?,
-                         params: UnsafePointer<T>, grads: UnsafeMutablePointer<T>, workspace ws: Workspace) {
+    public func backward(
+        step t: Int, x: UnsafePointer<T>, states: StateHistory<T>, dhReadout: UnsafePointer<T>?,
+        params: UnsafePointer<T>, grads: UnsafeMutablePointer<T>, workspace ws: Workspace
+    ) {
         let b = states.rows, n = units, dpre = UnsafePointer(ws.dpre.pointer), dh = ws.dh.pointer
         encoder.backward(grads: grads, dTransposed: ws.dEncoderT, dpre: dpre, x: x, rows: b)
         guard t > 0 else { return }
@@ -110,8 +116,9 @@ public struct IdentityCell<T: Scalar>: RecurrentCell {
             T.gemm(grads + recurrentOffset, ldc: n, dpre, lda: n, .transposed, h, ldb: n, .none, m: n, n: n, k: b, alpha: 1, beta: 1)
         }
         if let dhReadout { dh.update(from: dhReadout, count: b * n) }
-        T.gemm(dh, ldc: n, dpre, lda: n, .none, params + recurrentOffset, ldb: n, .none,
-               m: b, n: n, k: n, alpha: 1, beta: dhReadout == nil ? 0 : 1)
+        T.gemm(
+            dh, ldc: n, dpre, lda: n, .none, params + recurrentOffset, ldb: n, .none,
+            m: b, n: n, k: n, alpha: 1, beta: dhReadout == nil ? 0 : 1)
         T.activationBackward(dpre: ws.dpreEarlier.pointer, dh: dh, h: h, count: b * n, activation: config.activation)
         T.addColumnSums(out: ws.dbias.pointer, input: ws.dpreEarlier.pointer, rows: b, cols: n)
         swap(&ws.dpre, &ws.dpreEarlier)

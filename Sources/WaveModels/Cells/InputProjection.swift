@@ -6,9 +6,9 @@ import WaveCore
 struct InputProjection<T: Scalar>: Sendable {
     /// Products with at most this many terms skip BLAS.
     static var smallLimit: Int { 16 }
-    let inputSize: Int   // d
-    let units: Int       // N
-    let weight: Int      // offset of V [N, d]
+    let inputSize: Int // d
+    let units: Int // N
+    let weight: Int // offset of V [N, d]
     let frozen: Bool
     /// Distance between V's rows: d, or wider when V is the first d columns of a larger matrix (coRNN).
     var stride: Int = 0
@@ -31,14 +31,17 @@ struct InputProjection<T: Scalar>: Sendable {
 
     /// pre (+)= x V^T: [rows, N].
     @inline(__always)
-    func forward(pre: UnsafeMutablePointer<T>, x: UnsafePointer<T>, params: UnsafePointer<T>, transposed: Buffer<T>,
-                 rows b: Int, accumulate: Bool) {
+    func forward(
+        pre: UnsafeMutablePointer<T>, x: UnsafePointer<T>, params: UnsafePointer<T>, transposed: Buffer<T>,
+        rows b: Int, accumulate: Bool
+    ) {
         let n = units, d = inputSize
         if small {
             T.smallProduct(out: pre, a: x, b: transposed.pointer, initial: nil, rows: b, k: d, n: n, accumulate: accumulate)
         } else {
-            T.gemm(pre, ldc: n, x, lda: d, .none, params + weight, ldb: ld, .transposed,
-                   m: b, n: n, k: d, alpha: 1, beta: accumulate ? 1 : 0)
+            T.gemm(
+                pre, ldc: n, x, lda: d, .none, params + weight, ldb: ld, .transposed,
+                m: b, n: n, k: d, alpha: 1, beta: accumulate ? 1 : 0)
         }
     }
 

@@ -38,9 +38,11 @@ public struct LEMCell<T: Scalar>: RecurrentCell {
 
     public var parameters: [ParameterSpec] {
         let n = units, d = config.inputSize
-        return [ParameterSpec("cell.inp2hid.weight", [4 * n, d], .encoderWeight), ParameterSpec("cell.inp2hid.bias", [4 * n], .encoderBias),
-                ParameterSpec("cell.hid2hid.weight", [3 * n, n], .recurrentWeight), ParameterSpec("cell.hid2hid.bias", [3 * n], .recurrentBias),
-                ParameterSpec("cell.transform_z.weight", [n, n], .cellWeight), ParameterSpec("cell.transform_z.bias", [n], .cellBias)]
+        return [
+            ParameterSpec("cell.inp2hid.weight", [4 * n, d], .encoderWeight), ParameterSpec("cell.inp2hid.bias", [4 * n], .encoderBias),
+            ParameterSpec("cell.hid2hid.weight", [3 * n, n], .recurrentWeight), ParameterSpec("cell.hid2hid.bias", [3 * n], .recurrentBias),
+            ParameterSpec("cell.transform_z.weight", [n, n], .cellWeight), ParameterSpec("cell.transform_z.bias", [n], .cellBias)
+        ]
     }
 
     public func initialValues(_ rng: inout RandomStream) -> [Double] {
@@ -48,16 +50,16 @@ public struct LEMCell<T: Scalar>: RecurrentCell {
     }
 
     public final class Workspace {
-        let gates: Buffer<T>        // [L, rows, 4N] (s(dt1), s(dt2), tanh z-branch, tanh y-branch); dLoss/d(inp2hid) in backward
-        let hidden: Buffer<T>       // [rows, 3N] hid2hid(y_t)
-        let transformed: Buffer<T>  // [rows, N] transform_z(z_{t+1}) without bias
-        let z: Buffer<T>            // [L + 1, rows, N] z_0 = 0 ... z_L
-        let dy: Buffer<T>           // [rows, N] dLoss/dy, carried
-        let dz: Buffer<T>           // [rows, N] dLoss/dz (not through y), carried
-        let dInputBias: Buffer<T>   // [4N]
-        let dHiddenBias: Buffer<T>  // [3N]
+        let gates: Buffer<T> // [L, rows, 4N] (s(dt1), s(dt2), tanh z-branch, tanh y-branch); dLoss/d(inp2hid) in backward
+        let hidden: Buffer<T> // [rows, 3N] hid2hid(y_t)
+        let transformed: Buffer<T> // [rows, N] transform_z(z_{t+1}) without bias
+        let z: Buffer<T> // [L + 1, rows, N] z_0 = 0 ... z_L
+        let dy: Buffer<T> // [rows, N] dLoss/dy, carried
+        let dz: Buffer<T> // [rows, N] dLoss/dz (not through y), carried
+        let dInputBias: Buffer<T> // [4N]
+        let dHiddenBias: Buffer<T> // [3N]
         let dTransformBias: Buffer<T> // [N]
-        let encoderT: Buffer<T>, dEncoderT: Buffer<T>   // [d, 4N]
+        let encoderT: Buffer<T>, dEncoderT: Buffer<T> // [d, 4N]
         init(_ cell: LEMCell, capacity: Int, length: Int) {
             let n = cell.units
             gates = Buffer(zeros: length * capacity * 4 * n); hidden = Buffer(zeros: capacity * 3 * n)
@@ -88,16 +90,19 @@ public struct LEMCell<T: Scalar>: RecurrentCell {
         encoder.forward(pre: g, x: x, params: params, transposed: ws.encoderT, rows: b, accumulate: false)
         T.addBias(out: g, bias: params + inputBias, rows: b, cols: 4 * n)
         if t > 0 {
-            T.gemm(hh, ldc: 3 * n, yPrev, lda: n, .none, params + hiddenWeight, ldb: n, .transposed, m: b, n: 3 * n, k: n, alpha: 1, beta: 0)
+            T.gemm(
+                hh, ldc: 3 * n, yPrev, lda: n, .none, params + hiddenWeight, ldb: n, .transposed, m: b, n: 3 * n, k: n, alpha: 1, beta: 0)
         } else {
             hh.update(repeating: 0, count: b * 3 * n)
         }
         T.addBias(out: hh, bias: params + hiddenBias, rows: b, cols: 3 * n)
         T.lemGatesForward(zNext: zNext, gates: g, hidden: hh, zPrev: zPrev, rows: b, n: n, dt: dt)
         let transformed = ws.transformed.pointer
-        T.gemm(transformed, ldc: n, zNext, lda: n, .none, params + transformWeight, ldb: n, .transposed, m: b, n: n, k: n, alpha: 1, beta: 0)
-        T.lemOutputForward(yNext: yNext, gates: g, transformed: transformed, bias: params + transformBias, yPrev: yPrev,
-                           rows: b, n: n, dt: dt)
+        T.gemm(
+            transformed, ldc: n, zNext, lda: n, .none, params + transformWeight, ldb: n, .transposed, m: b, n: n, k: n, alpha: 1, beta: 0)
+        T.lemOutputForward(
+            yNext: yNext, gates: g, transformed: transformed, bias: params + transformBias, yPrev: yPrev,
+            rows: b, n: n, dt: dt)
     }
 
     public func beginBackward(dh: UnsafePointer<T>, states: StateHistory<T>, params: UnsafePointer<T>, workspace ws: Workspace) {
@@ -110,8 +115,10 @@ public struct LEMCell<T: Scalar>: RecurrentCell {
     /// The saved gates of step t become dLoss/d(inp2hid output) = [dA1, dA2, dAz, dAy]; hid2hid's
     /// output gradient is [dA1, dA2, dAy], the same columns without the z-branch.
     @inline(__always)
-    public func backward(step t: Int, x: UnsafePointer<T>, states: StateHistory<T>, dhReadout: UnsafePointer<T>?,
-                         params: UnsafePointer<T>, grads: UnsafeMutablePointer<T>, workspace ws: Workspace) {
+    public func backward(
+        step t: Int, x: UnsafePointer<T>, states: StateHistory<T>, dhReadout: UnsafePointer<T>?,
+        params: UnsafePointer<T>, grads: UnsafeMutablePointer<T>, workspace ws: Workspace
+    ) {
         let b = states.rows, n = units, g = ws.gates.pointer + t * b * 4 * n
         let zPrev = ws.z.pointer + t * b * n
         let yPrev = states[t], dy = ws.dy.pointer, dz = ws.dz.pointer
@@ -142,13 +149,16 @@ public struct LEMCell<T: Scalar>: RecurrentCell {
         let b = states.rows, n = units, length = states.length, g = ws.gates.pointer
         if length > 1 {
             let rows = (length - 1) * b, later = g + b * 4 * n
-            T.gemm(grads + hiddenWeight, ldc: n, later, lda: 4 * n, .transposed, states[1], ldb: n, .none,
-                   m: 2 * n, n: n, k: rows, alpha: 1, beta: 1)
-            T.gemm(grads + hiddenWeight + 2 * n * n, ldc: n, later + 3 * n, lda: 4 * n, .transposed, states[1], ldb: n, .none,
-                   m: n, n: n, k: rows, alpha: 1, beta: 1)
+            T.gemm(
+                grads + hiddenWeight, ldc: n, later, lda: 4 * n, .transposed, states[1], ldb: n, .none,
+                m: 2 * n, n: n, k: rows, alpha: 1, beta: 1)
+            T.gemm(
+                grads + hiddenWeight + 2 * n * n, ldc: n, later + 3 * n, lda: 4 * n, .transposed, states[1], ldb: n, .none,
+                m: n, n: n, k: rows, alpha: 1, beta: 1)
         }
-        T.gemm(grads + transformWeight, ldc: n, g + 2 * n, lda: 4 * n, .transposed, ws.z.pointer + b * n, ldb: n, .none,
-               m: n, n: n, k: length * b, alpha: 1, beta: 1)
+        T.gemm(
+            grads + transformWeight, ldc: n, g + 2 * n, lda: 4 * n, .transposed, ws.z.pointer + b * n, ldb: n, .none,
+            m: n, n: n, k: length * b, alpha: 1, beta: 1)
         T.add(out: grads + inputBias, ws.dInputBias.pointer, count: 4 * n)
         T.add(out: grads + hiddenBias, ws.dHiddenBias.pointer, count: 3 * n)
         T.add(out: grads + transformBias, ws.dTransformBias.pointer, count: n)

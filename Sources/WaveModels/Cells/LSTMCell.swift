@@ -13,10 +13,10 @@ public struct LSTMCell<T: Scalar>: GatedCell {
     public init(_ config: ModelConfig) { self.config = config }
 
     public final class Workspace {
-        let cells: Buffer<T>     // [L + 1, rows, N] c_0 = 0, c_1 .. c_L
-        let gates: Buffer<T>     // [L, rows, 4N] activated gates per step; dA in backward
-        let dh: Buffer<T>        // [rows, N] dLoss/dh, carried
-        let dc: Buffer<T>        // [rows, N] dLoss/dc, carried
+        let cells: Buffer<T> // [L + 1, rows, N] c_0 = 0, c_1 .. c_L
+        let gates: Buffer<T> // [L, rows, 4N] activated gates per step; dA in backward
+        let dh: Buffer<T> // [rows, N] dLoss/dh, carried
+        let dc: Buffer<T> // [rows, N] dLoss/dc, carried
         let dGateBias: Buffer<T> // [4N] dA summed (b_ih and b_hh get the same gradient)
         init(_ cell: LSTMCell, capacity: Int, length: Int) {
             cells = Buffer(zeros: (length + 1) * capacity * cell.units)
@@ -46,8 +46,9 @@ public struct LSTMCell<T: Scalar>: GatedCell {
         }
         T.addBias(out: gates, bias: params + bIH, rows: b, cols: w)
         T.addBias(out: gates, bias: params + bHH, rows: b, cols: w)
-        T.lstmForward(h: states[t + 1], c: ws.cells.pointer + (t + 1) * b * n, gates: gates,
-                      cPrev: ws.cells.pointer + t * b * n, rows: b, n: n)
+        T.lstmForward(
+            h: states[t + 1], c: ws.cells.pointer + (t + 1) * b * n, gates: gates,
+            cPrev: ws.cells.pointer + t * b * n, rows: b, n: n)
     }
 
     public func beginBackward(dh: UnsafePointer<T>, states: StateHistory<T>, params: UnsafePointer<T>, workspace ws: Workspace) {
@@ -57,12 +58,15 @@ public struct LSTMCell<T: Scalar>: GatedCell {
     }
 
     @inline(__always)
-    public func backward(step t: Int, x: UnsafePointer<T>, states: StateHistory<T>, dhReadout: UnsafePointer<T>?,
-                         params: UnsafePointer<T>, grads: UnsafeMutablePointer<T>, workspace ws: Workspace) {
+    public func backward(
+        step t: Int, x: UnsafePointer<T>, states: StateHistory<T>, dhReadout: UnsafePointer<T>?,
+        params: UnsafePointer<T>, grads: UnsafeMutablePointer<T>, workspace ws: Workspace
+    ) {
         let b = states.rows, n = units, d = config.inputSize, w = width
         let gates = ws.gates.pointer + t * b * w
-        T.lstmBackward(dA: gates, dc: ws.dc.pointer, dh: ws.dh.pointer, gates: gates, c: ws.cells.pointer + (t + 1) * b * n,
-                       cPrev: ws.cells.pointer + t * b * n, rows: b, n: n)
+        T.lstmBackward(
+            dA: gates, dc: ws.dc.pointer, dh: ws.dh.pointer, gates: gates, c: ws.cells.pointer + (t + 1) * b * n,
+            cPrev: ws.cells.pointer + t * b * n, rows: b, n: n)
         T.addColumnSums(out: ws.dGateBias.pointer, input: gates, rows: b, cols: w)
         if !config.freezeEncoder {
             T.gemm(grads + wIH, ldc: d, gates, lda: w, .transposed, x, ldb: d, .none, m: w, n: d, k: b, alpha: 1, beta: 1)
@@ -70,16 +74,18 @@ public struct LSTMCell<T: Scalar>: GatedCell {
         guard t > 0 else { return }
         // dLoss/dh_t = dA W_hh (+ the readout's)
         if let dhReadout { ws.dh.pointer.update(from: dhReadout, count: b * n) }
-        T.gemm(ws.dh.pointer, ldc: n, gates, lda: w, .none, params + wHH, ldb: n, .none, m: b, n: n, k: w, alpha: 1,
-               beta: dhReadout == nil ? 0 : 1)
+        T.gemm(
+            ws.dh.pointer, ldc: n, gates, lda: w, .none, params + wHH, ldb: n, .none, m: b, n: n, k: w, alpha: 1,
+            beta: dhReadout == nil ? 0 : 1)
     }
 
     public func endBackward(states: StateHistory<T>, params: UnsafePointer<T>, grads: UnsafeMutablePointer<T>, workspace ws: Workspace) {
         let b = states.rows, n = units, w = width, length = states.length
         if !config.freezeRecurrent && length > 1 {
             // dW_hh = sum_{t >= 1} dA_t^T h_t over every step at once
-            T.gemm(grads + wHH, ldc: n, ws.gates.pointer + b * w, lda: w, .transposed, states[1], ldb: n, .none,
-                   m: w, n: n, k: (length - 1) * b, alpha: 1, beta: 1)
+            T.gemm(
+                grads + wHH, ldc: n, ws.gates.pointer + b * w, lda: w, .transposed, states[1], ldb: n, .none,
+                m: w, n: n, k: (length - 1) * b, alpha: 1, beta: 1)
         }
         if !config.freezeEncoder { T.add(out: grads + bIH, ws.dGateBias.pointer, count: w) }
         if !config.freezeRecurrent { T.add(out: grads + bHH, ws.dGateBias.pointer, count: w) }

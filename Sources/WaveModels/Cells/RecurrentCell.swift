@@ -69,8 +69,9 @@ public protocol RecurrentCell<T>: Sendable {
     /// Walks step t back: from the carried dLoss/d(state after step t), adds step t's parameter
     /// gradients into `grads` and (for t > 0) carries the gradient to the state after step t - 1,
     /// adding `dhReadout`, the readout's own dLoss/dh_t, when given.
-    func backward(step t: Int, x: UnsafePointer<T>, states: StateHistory<T>, dhReadout: UnsafePointer<T>?,
-                  params: UnsafePointer<T>, grads: UnsafeMutablePointer<T>, workspace: Workspace)
+    func backward(
+        step t: Int, x: UnsafePointer<T>, states: StateHistory<T>, dhReadout: UnsafePointer<T>?,
+        params: UnsafePointer<T>, grads: UnsafeMutablePointer<T>, workspace: Workspace)
     /// Adds what the walk summed in the workspace (bias sums, weight products over all steps) into `grads`.
     /// The model's name in tables ("wRNN", "coRNN").
     var displayName: String { get }

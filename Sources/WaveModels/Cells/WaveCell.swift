@@ -19,7 +19,8 @@ public struct WaveCell<T: Scalar>: RecurrentCell {
     public var displayName: String { "wRNN" }
     public var summary: String {
         let speed = config.recurrentInit == .shift && config.waveSpeed != 1 ? " (speed \(config.waveSpeed))" : ""
-        return "n=\(n) c=\(c) f=\(f)\(config.locallyConnected ? " locally connected" : "") \(config.activation.rawValue), u \(config.recurrentInit.rawValue)\(speed), V \(config.encoderInit.rawValue)"
+        return
+            "n=\(n) c=\(c) f=\(f)\(config.locallyConnected ? " locally connected" : "") \(config.activation.rawValue), u \(config.recurrentInit.rawValue)\(speed), V \(config.encoderInit.rawValue)"
     }
     public func symbol(_ spec: ParameterSpec) -> String {
         [ParameterRole.recurrentWeight: "u", .recurrentBias: "b_u", .encoderWeight: "V", .encoderBias: "b_V"][spec.role] ?? spec.name
@@ -40,15 +41,20 @@ public struct WaveCell<T: Scalar>: RecurrentCell {
         let units = config.channels * config.ringSize
         encoder = InputProjection(inputSize: config.inputSize, units: units, weight: 0, frozen: config.freezeEncoder)
         kernelOffset = units * config.inputSize + units
-        kernelBiasOffset = kernelOffset + (config.locallyConnected ? config.channels * config.channels * config.ringSize * config.kernelSize
-                                                                   : config.channels * config.channels * config.kernelSize)
+        kernelBiasOffset =
+            kernelOffset
+            + (config.locallyConnected
+                ? config.channels * config.channels * config.ringSize * config.kernelSize
+                : config.channels * config.channels * config.kernelSize)
     }
 
     public var parameters: [ParameterSpec] {
-        [ParameterSpec("cell.Wx.weight", [units, config.inputSize], .encoderWeight),
-         ParameterSpec("cell.Wx.bias", [units], .encoderBias),
-         ParameterSpec("cell.Wy.weight", config.locallyConnected ? [c, c, n, f] : [c, c, f], .recurrentWeight),
-         ParameterSpec("cell.Wy.bias", [c], .recurrentBias)]
+        [
+            ParameterSpec("cell.Wx.weight", [units, config.inputSize], .encoderWeight),
+            ParameterSpec("cell.Wx.bias", [units], .encoderBias),
+            ParameterSpec("cell.Wy.weight", config.locallyConnected ? [c, c, n, f] : [c, c, f], .recurrentWeight),
+            ParameterSpec("cell.Wy.bias", [c], .recurrentBias)
+        ]
     }
 
     /// V by `encoderInit`; u as the shift (taps 1 - nu, nu around the centre of each ring's own
@@ -62,7 +68,7 @@ public struct WaveCell<T: Scalar>: RecurrentCell {
         } else {
             var kernel = [Double](repeating: 0, count: kernelCount)
             let half = f / 2, speed = config.recurrentInit == .shift ? config.waveSpeed : 0
-            let positions = config.locallyConnected ? n : 1   // untied: the same taps at every neuron
+            let positions = config.locallyConnected ? n : 1 // untied: the same taps at every neuron
             for o in 0..<c {
                 for i in 0..<positions {
                     let base = ((o * c + o) * positions + i) * f
@@ -76,15 +82,15 @@ public struct WaveCell<T: Scalar>: RecurrentCell {
     }
 
     public final class Workspace {
-        let pre: Buffer<T>            // [rows, N] V x_t (forward); the transposed product (locally connected backward)
-        var dpre: Buffer<T>           // [rows, N] dLoss/dpre_t, carried
-        var dpreEarlier: Buffer<T>    // [rows, N] dLoss/dpre_{t-1} (ping-pong with dpre)
-        let convScratch: Buffer<T>    // padded rings for the circular kernels
-        let kernelT: Buffer<T>        // [c, c, f] flipped transpose of u
-        let bias: Buffer<T>           // [N] b_u broadcast over each ring, plus b_V
-        let dbias: Buffer<T>          // [N] dpre summed over rows and steps
-        let encoderT: Buffer<T>       // [d, N]
-        let dEncoderT: Buffer<T>      // [d, N]
+        let pre: Buffer<T> // [rows, N] V x_t (forward); the transposed product (locally connected backward)
+        var dpre: Buffer<T> // [rows, N] dLoss/dpre_t, carried
+        var dpreEarlier: Buffer<T> // [rows, N] dLoss/dpre_{t-1} (ping-pong with dpre)
+        let convScratch: Buffer<T> // padded rings for the circular kernels
+        let kernelT: Buffer<T> // [c, c, f] flipped transpose of u
+        let bias: Buffer<T> // [N] b_u broadcast over each ring, plus b_V
+        let dbias: Buffer<T> // [N] dpre summed over rows and steps
+        let encoderT: Buffer<T> // [d, N]
+        let dEncoderT: Buffer<T> // [d, N]
         var rows = 0
         init(_ cell: WaveCell, capacity: Int) {
             let count = capacity * cell.units
@@ -118,16 +124,18 @@ public struct WaveCell<T: Scalar>: RecurrentCell {
         encoder.forward(pre: pre, x: x, params: params, transposed: ws.encoderT, rows: b, accumulate: false)
         if config.locallyConnected {
             if t > 0 {
-                T.locallyConnectedForward(out: pre, input: hPrev, weight: params + kernelOffset, batch: b,
-                                          channelsOut: c, channelsIn: c, ringSize: n, kernel: f)
+                T.locallyConnectedForward(
+                    out: pre, input: hPrev, weight: params + kernelOffset, batch: b,
+                    channelsOut: c, channelsIn: c, ringSize: n, kernel: f)
             }
             T.biasActivation(out: hNext, pre: pre, bias: ws.bias.pointer, rows: b, cols: units, activation: config.activation)
-        } else if t == 0 {   // h_0 = 0
+        } else if t == 0 { // h_0 = 0
             T.biasActivation(out: hNext, pre: pre, bias: ws.bias.pointer, rows: b, cols: units, activation: config.activation)
         } else {
-            T.circularConvForward(out: hNext, input: hPrev, weight: params + kernelOffset, scratch: ws.convScratch.pointer,
-                                  batch: b, channelsOut: c, channelsIn: c, ringSize: n, kernel: f,
-                                  epilogue: ConvEpilogue(.activate(config.activation), addend: pre, bias: ws.bias.pointer))
+            T.circularConvForward(
+                out: hNext, input: hPrev, weight: params + kernelOffset, scratch: ws.convScratch.pointer,
+                batch: b, channelsOut: c, channelsIn: c, ringSize: n, kernel: f,
+                epilogue: ConvEpilogue(.activate(config.activation), addend: pre, bias: ws.bias.pointer))
         }
     }
 
@@ -145,32 +153,39 @@ public struct WaveCell<T: Scalar>: RecurrentCell {
     /// With dpre = dLoss/dpre_t: dV (+)= dpre^T x_t; for t > 0 also du += the correlation of dpre
     /// with h_t, and dpre_{t-1} = (conv^T(dpre) + readout's dh_t) * act'(h_t), summed into the bias.
     @inline(__always)
-    public func backward(step t: Int, x: UnsafePointer<T>, states: StateHistory<T>, dhReadout: UnsafePointer<T>?,
-                         params: UnsafePointer<T>, grads: UnsafeMutablePointer<T>, workspace ws: Workspace) {
+    public func backward(
+        step t: Int, x: UnsafePointer<T>, states: StateHistory<T>, dhReadout: UnsafePointer<T>?,
+        params: UnsafePointer<T>, grads: UnsafeMutablePointer<T>, workspace ws: Workspace
+    ) {
         let b = states.rows, dpre = UnsafePointer(ws.dpre.pointer), dpreEarlier = ws.dpreEarlier.pointer
         encoder.backward(grads: grads, dTransposed: ws.dEncoderT, dpre: dpre, x: x, rows: b)
         guard t > 0 else { return }
         let h = UnsafePointer(states[t])
         if config.locallyConnected {
             if !config.freezeRecurrent {
-                T.locallyConnectedWeightGrad(dweight: grads + kernelOffset, dout: dpre, input: h, batch: b,
-                                             channelsOut: c, channelsIn: c, ringSize: n, kernel: f)
+                T.locallyConnectedWeightGrad(
+                    dweight: grads + kernelOffset, dout: dpre, input: h, batch: b,
+                    channelsOut: c, channelsIn: c, ringSize: n, kernel: f)
             }
-            let recurrent = ws.pre.pointer   // free during the backward pass
-            T.locallyConnectedInputGrad(dinput: recurrent, dout: dpre, weight: params + kernelOffset, batch: b,
-                                        channelsOut: c, channelsIn: c, ringSize: n, kernel: f)
+            let recurrent = ws.pre.pointer // free during the backward pass
+            T.locallyConnectedInputGrad(
+                dinput: recurrent, dout: dpre, weight: params + kernelOffset, batch: b,
+                channelsOut: c, channelsIn: c, ringSize: n, kernel: f)
             if let dhReadout { T.add(out: recurrent, dhReadout, count: b * units) }
             T.activationBackward(dpre: dpreEarlier, dh: recurrent, h: h, count: b * units, activation: config.activation)
             T.addColumnSums(out: ws.dbias.pointer, input: dpreEarlier, rows: b, cols: units)
         } else {
             if !config.freezeRecurrent {
-                T.circularConvWeightGrad(dweight: grads + kernelOffset, dout: dpre, input: h, scratch: ws.convScratch.pointer,
-                                         batch: b, channelsOut: c, channelsIn: c, ringSize: n, kernel: f)
+                T.circularConvWeightGrad(
+                    dweight: grads + kernelOffset, dout: dpre, input: h, scratch: ws.convScratch.pointer,
+                    batch: b, channelsOut: c, channelsIn: c, ringSize: n, kernel: f)
             }
-            T.circularConvForward(out: dpreEarlier, input: dpre, weight: ws.kernelT.pointer, scratch: ws.convScratch.pointer,
-                                  batch: b, channelsOut: c, channelsIn: c, ringSize: n, kernel: f,
-                                  epilogue: ConvEpilogue(.activationGradient(config.activation), addend: dhReadout,
-                                                         activationOutput: h, columnSums: ws.dbias.pointer))
+            T.circularConvForward(
+                out: dpreEarlier, input: dpre, weight: ws.kernelT.pointer, scratch: ws.convScratch.pointer,
+                batch: b, channelsOut: c, channelsIn: c, ringSize: n, kernel: f,
+                epilogue: ConvEpilogue(
+                    .activationGradient(config.activation), addend: dhReadout,
+                    activationOutput: h, columnSums: ws.dbias.pointer))
         }
         swap(&ws.dpre, &ws.dpreEarlier)
     }
