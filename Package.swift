@@ -64,18 +64,22 @@ let package = Package(
     ],
     targets: blasTargets + systemLibraries + [
         .target(name: "WaveKernelsAVX512", swiftSettings: avx512Math),
-        .target(name: "WaveCore", dependencies: blasDependency + ["CFloatMode", "WaveKernelsAVX512"], swiftSettings: kernelMath),
-        .target(name: "WaveModels", dependencies: ["WaveCore"], swiftSettings: fastMath),
+        // the kernels, compiled unchecked; everything else (files, errors, random streams, threads) checked
+        .target(name: "WaveKernels", dependencies: blasDependency + ["CFloatMode", "WaveKernelsAVX512"], swiftSettings: kernelMath),
+        .target(name: "WaveCore", dependencies: ["WaveKernels"], swiftSettings: fastMath),
+        .target(name: "WaveModels", dependencies: ["WaveKernels", "WaveCore"], swiftSettings: fastMath),
         .target(name: "WaveData", dependencies: ["WaveCore", "CZlib"], swiftSettings: fastMath),
-        .target(name: "WaveTasks", dependencies: ["WaveCore", "WaveModels", "WaveData"], swiftSettings: fastMath),
-        .target(name: "WaveTraining", dependencies: ["WaveCore", "WaveModels", "WaveTasks"], swiftSettings: fastMath),
+        .target(name: "WaveTasks", dependencies: ["WaveKernels", "WaveCore", "WaveData"], swiftSettings: fastMath),
+        .target(
+            name: "WaveTraining", dependencies: ["WaveKernels", "WaveCore", "WaveData", "WaveModels", "WaveTasks"], swiftSettings: fastMath),
         .target(name: "WavePlot", dependencies: ["WaveCore", "CCairo", "CGIF"], swiftSettings: fastMath),
         .target(
-            name: "WaveAnalysis", dependencies: ["WaveCore", "WaveModels", "WaveData", "WaveTasks", "WaveTraining", "WavePlot", "CFFTW"],
+            name: "WaveAnalysis",
+            dependencies: ["WaveKernels", "WaveCore", "WaveModels", "WaveData", "WaveTasks", "WaveTraining", "WavePlot", "CFFTW"],
             swiftSettings: fastMath),
         .target(
             name: "WaveSweep",
-            dependencies: ["WaveCore", "WaveTraining", "WaveModels", "WaveTasks", .product(name: "Yams", package: "Yams")],
+            dependencies: ["WaveKernels", "WaveCore", "WaveTraining", "WaveModels", "WaveTasks", .product(name: "Yams", package: "Yams")],
             swiftSettings: fastMath),
         // every reader of a user's file as a function of bytes, for the fuzzers and their regression tests
         .target(
@@ -85,27 +89,31 @@ let package = Package(
         .executableTarget(
             name: "wrnn",
             dependencies: [
-                "WaveTraining", "WaveAnalysis", "WavePlot", "WaveSweep",
+                "WaveKernels", "WaveCore", "WaveData", "WaveModels", "WaveTasks", "WaveTraining", "WaveAnalysis", "WavePlot",
+                "WaveSweep",
                 .product(name: "ArgumentParser", package: "swift-argument-parser")
             ],
             swiftSettings: fastMath),
         // what the test targets share: assertClose, process helpers, CI detection
         .target(name: "WaveTestSupport", path: "Tests/WaveTestSupport"),
-        .testTarget(name: "WaveCoreTests", dependencies: ["WaveCore", "WaveTestSupport"], swiftSettings: fastMath),
-        .testTarget(name: "WaveModelsTests", dependencies: ["WaveTestSupport", "WaveModels", "WaveCore"], swiftSettings: fastMath),
-        .testTarget(name: "WaveTasksTests", dependencies: ["WaveTasks", "WaveCore", "WaveData"], swiftSettings: fastMath),
+        .testTarget(name: "WaveCoreTests", dependencies: ["WaveKernels", "WaveCore", "WaveTestSupport"], swiftSettings: fastMath),
+        .testTarget(
+            name: "WaveModelsTests", dependencies: ["WaveKernels", "WaveTestSupport", "WaveModels", "WaveCore"], swiftSettings: fastMath),
+        .testTarget(name: "WaveTasksTests", dependencies: ["WaveKernels", "WaveTasks", "WaveCore", "WaveData"], swiftSettings: fastMath),
         .testTarget(name: "WaveDataTests", dependencies: ["WaveData", "WaveCore", "CZlib"], swiftSettings: fastMath),
         .testTarget(
-            name: "WaveTrainingTests", dependencies: ["WaveTraining", "WaveModels", "WaveTasks", "WaveCore", "WaveData"],
+            name: "WaveTrainingTests", dependencies: ["WaveKernels", "WaveTraining", "WaveModels", "WaveTasks", "WaveCore", "WaveData"],
             swiftSettings: fastMath),
         .testTarget(
             name: "WavePlotTests", dependencies: ["WaveTestSupport", "WavePlot", "WaveCore", "CGIF", "CCairo"], swiftSettings: fastMath),
         .testTarget(
-            name: "WaveAnalysisTests", dependencies: ["WaveAnalysis", "WaveData", "WaveTraining", "WaveModels", "WaveCore", "WavePlot"],
+            name: "WaveAnalysisTests", dependencies: ["WaveAnalysis", "WaveData", "WaveTraining", "WaveModels", "WaveCore"],
             swiftSettings: fastMath),
         .testTarget(name: "WaveSweepTests", dependencies: ["WaveTestSupport", "WaveSweep", "WaveTraining"], swiftSettings: fastMath),
         .testTarget(name: "WaveFuzzTests", dependencies: ["WaveFuzz"], swiftSettings: fastMath),
-        .testTarget(name: "WrnnCLITests", dependencies: ["WaveTestSupport", "wrnn", "WaveTraining", "WaveCore"], swiftSettings: fastMath)
+        .testTarget(
+            name: "WrnnCLITests", dependencies: ["WaveKernels", "WaveTestSupport", "wrnn", "WaveTraining", "WaveCore"],
+            swiftSettings: fastMath)
     ],
     swiftLanguageModes: [.v5]
 )

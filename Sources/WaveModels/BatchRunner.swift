@@ -1,3 +1,4 @@
+import WaveKernels
 import WaveCore
 
 /// Runs a model over a batch split into one shard per thread. Each shard has its own

@@ -1,3 +1,4 @@
+import WaveKernels
 import WaveCore
 
 public enum ModelKind: String, Codable, CaseIterable, Sendable {
@@ -25,9 +26,6 @@ public enum EncoderInit: String, Codable, CaseIterable, Sendable { case sparse, 
 
 /// Readout: `linear` N -> out, or `mlp` N -> 100 -> relu -> out.
 public enum ReadoutKind: String, Codable, CaseIterable, Sendable { case linear, mlp }
-
-/// Which hidden states are read out: every step (copy task) or only the last.
-public enum ReadoutTiming: String, Codable, CaseIterable, Sendable { case every, last }
 
 /// Everything that fixes a model's shape and initialisation.
 public struct ModelConfig: Codable, Equatable, Sendable {

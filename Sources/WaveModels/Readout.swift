@@ -1,3 +1,4 @@
+import WaveKernels
 import WaveCore
 
 /// How the readout's last weight starts: PyTorch's Linear default uniform(±1/sqrt(fan_in)), or

@@ -1,3 +1,4 @@
+import WaveKernels
 import WaveCore
 
 /// What turns a shard's sequences into the readout's features: a recurrent layer over a cell,

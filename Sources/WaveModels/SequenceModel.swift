@@ -1,3 +1,4 @@
+import WaveKernels
 import WaveCore
 
 /// A sequence model: a body (a recurrent layer over one cell, or fc's flatten), a readout and

@@ -1,3 +1,4 @@
+import WaveKernels
 import WaveCore
 
 /// Preallocated buffers for one batch shard: nothing is allocated inside the time loop. The

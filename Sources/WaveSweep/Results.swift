@@ -1,3 +1,4 @@
+import WaveTasks
 import Foundation
 import WaveCore
 import WaveModels

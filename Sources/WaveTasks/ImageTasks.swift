@@ -1,6 +1,6 @@
+import WaveKernels
 import WaveCore
 import WaveData
-import WaveModels
 
 /// The shuffled order of an epoch, a function of (seed, epoch) alone, drawn once per epoch and
 /// reused by that epoch's steps (training fills batches from one thread).

@@ -1,6 +1,6 @@
+import WaveKernels
 import WaveCore
 import WaveData
-import WaveModels
 
 /// Noisy sequential CIFAR-10 (spec 3.4): step r < 32 holds image row r as [32 red, 32 green,
 /// 32 blue] in [0, 1]; steps 32 ..< 1000 hold Gaussian noise N(0, 1) in 96 dimensions. As in the

@@ -1,5 +1,5 @@
+import WaveKernels
 import WaveCore
-import WaveModels
 
 /// A synthetic sequence task: draws batches from a seeded stream and scores outputs.
 public protocol SequenceTask: Sendable {

@@ -1,3 +1,4 @@
+import WaveKernels
 import Foundation
 import WaveCore
 import WaveModels

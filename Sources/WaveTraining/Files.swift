@@ -1,3 +1,4 @@
+import WaveKernels
 import WaveCore
 import Foundation
 #if canImport(Glibc)

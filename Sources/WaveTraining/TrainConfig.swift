@@ -4,15 +4,6 @@ import WaveModels
 import WaveTasks
 import WaveData
 
-public enum TaskKind: String, Codable, CaseIterable, Sendable {
-    case copy, adding, smnist, psmnist, sfmnist, psfmnist, nscifar10
-    /// Sequential image classification: MNIST (s*), Fashion-MNIST (sf*), permuted (p*) or not, and
-    /// noisy sequential CIFAR-10.
-    public var isImage: Bool { self != .copy && self != .adding }
-    public var isPermuted: Bool { self == .psmnist || self == .psfmnist }
-    public var collection: ImageCollection { self == .sfmnist || self == .psfmnist ? .fashionMNIST : .mnist }
-}
-
 /// A task and its one size parameter T (the copy task's delay, the adding task's length), or
 /// for image tasks where the data are and which permutation to use.
 public struct TaskConfig: Codable, Equatable, Sendable {

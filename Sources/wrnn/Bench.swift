@@ -1,3 +1,4 @@
+import WaveKernels
 import WaveCore
 import ArgumentParser
 import Foundation

@@ -1,3 +1,4 @@
+import WaveKernels
 import WavePlot
 import ArgumentParser
 import Foundation

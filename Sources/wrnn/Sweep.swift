@@ -1,3 +1,4 @@
+import WaveTasks
 import ArgumentParser
 import Foundation
 import WaveCore

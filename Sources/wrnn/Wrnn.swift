@@ -1,3 +1,4 @@
+import WaveKernels
 import ArgumentParser
 import Foundation
 import WaveCore

@@ -1,3 +1,4 @@
+import WaveKernels
 import XCTest
 import WaveCore
 import WaveModels

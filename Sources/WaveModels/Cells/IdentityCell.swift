@@ -1,3 +1,4 @@
+import WaveKernels
 import WaveCore
 
 /// The iRNN cell (Le et al. 2015), the wRNN's wave-free twin (spec 2.2):

@@ -1,3 +1,4 @@
+import WaveKernels
 import WaveCore
 
 /// The encoder of the wRNN and iRNN: pre = x V^T + b, V [N, d] (PyTorch's `cell.Wx`).

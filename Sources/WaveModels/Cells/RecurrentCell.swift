@@ -1,3 +1,4 @@
+import WaveKernels
 import WaveCore
 
 /// One parameter tensor a cell or readout declares: its PyTorch state_dict name, shape and role.

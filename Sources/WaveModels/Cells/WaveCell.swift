@@ -1,3 +1,4 @@
+import WaveKernels
 import WaveCore
 
 /// The wRNN cell (spec 2.1): c rings of n neurons, one circular convolution across them.
