@@ -22,9 +22,12 @@ test: setup lint
 	scripts/fuzz.sh $(FUZZ_SECONDS)
 
 # swift-format (shipped with the toolchain) with the committed .swift-format: `make format` applies
-# it, `make lint` (part of `make test`) fails on any difference.
+# it, `make lint` (part of `make test`) fails on any difference, on generated tiles that differ from
+# their generator's output, and on a target whose declared dependencies differ from what it imports.
 lint:
 	swift format lint --strict --recursive --parallel Sources Tests Package.swift
+	python3 scripts/generate_avx512_tiles.py --check
+	python3 scripts/check_imports.py
 
 format:
 	swift format format --in-place --recursive --parallel Sources Tests Package.swift

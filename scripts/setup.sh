@@ -18,7 +18,8 @@ missing=()
 # libcairo2-dev and fonts-dejavu-core: every figure (text through fontconfig and FreeType)
 # poppler-utils: the tests read figures' text back out of their PDFs
 # qemu-user: the tests run the release binary on an emulated CPU without AVX-512
-for package in libopenblas-dev libfftw3-dev libgif-dev zlib1g-dev libcairo2-dev fonts-dejavu-core poppler-utils dataset-fashion-mnist strace qemu-user; do
+# python3: `make lint` checks the generated AVX-512 tiles and the targets' declared imports
+for package in libopenblas-dev libfftw3-dev libgif-dev zlib1g-dev libcairo2-dev fonts-dejavu-core poppler-utils dataset-fashion-mnist strace qemu-user python3; do
     dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
