@@ -109,7 +109,9 @@ let package = Package(
         .testTarget(
             name: "WaveAnalysisTests", dependencies: ["WaveAnalysis", "WaveData", "WaveTraining", "WaveModels", "WaveCore"],
             swiftSettings: fastMath),
-        .testTarget(name: "WaveSweepTests", dependencies: ["WaveTestSupport", "WaveSweep", "WaveTraining"], swiftSettings: fastMath),
+        .testTarget(
+            name: "WaveSweepTests", dependencies: ["WaveTestSupport", "WaveCore", "WaveTasks", "WaveSweep", "WaveTraining"],
+            swiftSettings: fastMath),
         .testTarget(name: "WaveFuzzTests", dependencies: ["WaveFuzz"], swiftSettings: fastMath),
         .testTarget(
             name: "WrnnCLITests", dependencies: ["WaveKernels", "WaveTestSupport", "wrnn", "WaveTraining", "WaveCore"],

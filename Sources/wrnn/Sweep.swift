@@ -148,7 +148,7 @@ struct Sweep: ParsableCommand {
             guard runIndex < plan.runs.count else {
                 throw WrnnError.usage("--run-index \(runIndex) is past the grid's last run (\(plan.runs.count - 1))")
             }
-            let outcome = try execute(plan.runs[runIndex], in: directory, total: plan.runs.count)
+            let outcome = try runner.execute(plan.runs[runIndex], in: directory, total: plan.runs.count)
             if case .busy = outcome { print("run \(runIndex) is being run by another process; nothing to do") }
             if case .error(let code, let message) = outcome { throw WrnnError(message, exitCode: code) }
             return
@@ -277,57 +277,14 @@ struct Sweep: ParsableCommand {
 
     // MARK: running
 
-    enum Outcome: Equatable { case finished, failed, skippedDone, skippedFailed, busy, invalid, error(code: Int32, message: String) }
-
-    /// Runs one planned run if nobody else is and it is not finished.
-    @discardableResult
-    func execute(_ run: PlannedRun, in directory: SweepDirectory, total: Int) throws -> Outcome {
-        let label = "[\(run.index + 1)/\(total)] \(run.id)"
-        if let reason = run.invalid {
-            if runIndex != nil { print("\(label): invalid: \(reason)") } // a sweep lists them when it writes its plan
-            return .invalid
-        }
-        guard let claim = try directory.claim(run.id) else { return .busy }
-        defer { withExtendedLifetime(claim) {} }
-        if directory.isDone(run.id) { return .skippedDone }
-        let path = directory.runPath(run.id)
-        if directory.failure(run.id) != nil {
-            guard retryFailed else { return .skippedFailed }
-            try? FileManager.default.removeItem(atPath: path)
-            directory.event("retry", run: run)
-        }
-        do {
-            if directory.hasCheckpoint(run.id) {
-                print("\(label): resuming")
-                directory.event("resume", run: run)
-                _ = try TrainSession.resume(path, quiet: true)
-            } else {
-                // a run stopped before its first checkpoint starts again from scratch
-                if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
-                print("\(label): start")
-                directory.event("start", run: run)
-                _ = try TrainSession.start(run.config!, path: path, quiet: true)
-            }
-            try directory.markDone(run.id)
-            directory.event("done", run: run)
-            return .finished
-        } catch let error as WrnnError where error.exitCode == 130 || error.exitCode == 143 {
-            directory.event("stopped", run: run, detail: error.message)
-            throw error
-        } catch {
-            let code = (error as? WrnnError)?.exitCode ?? Wrnn.exitCode(for: error).rawValue
-            let message = (error as? WrnnError)?.message ?? Wrnn.message(for: error)
-            guard code == 3 else {
-                // missing data, a disk error, ...: not a result; the run stays pending for the next sweep
-                print("\(label): could not run (exit \(code)): \(message)")
-                directory.event("error", run: run, detail: message)
-                if !directory.hasCheckpoint(run.id) { try? FileManager.default.removeItem(atPath: path) }
-                return .error(code: code, message: message)
-            }
-            print("\(label): diverged: \(message)")
-            try directory.markFailed(run.id, RunFailure(code: code, reason: message))
-            directory.event("diverged", run: run, detail: message)
-            return .failed
+    /// The run state machine (claim, skip, resume or start, done / diverged / error) lives in
+    /// WaveSweep's SweepRunner; the command supplies how an error reads and what the user sees.
+    var runner: SweepRunner {
+        SweepRunner(retryFailed: retryFailed, announceInvalid: runIndex != nil) { error in
+            (
+                (error as? WrnnError)?.exitCode ?? Wrnn.exitCode(for: error).rawValue,
+                (error as? WrnnError)?.message ?? Wrnn.message(for: error)
+            )
         }
     }
 
@@ -336,12 +293,8 @@ struct Sweep: ParsableCommand {
     /// then exits with the first one's code.
     func workLoop(_ plan: SweepPlan, directory: SweepDirectory) throws {
         let interactive = !worker && isatty(STDOUT_FILENO) == 1
-        var errors: [(code: Int32, message: String)] = []
-        for run in plan.runs {
-            if StopRequest.signal != 0 { throw WrnnError("stopped by signal \(StopRequest.signal)", exitCode: 128 + StopRequest.signal) }
-            let outcome = try execute(run, in: directory, total: plan.runs.count)
-            if case .error(let code, let message) = outcome { errors.append((code, message)) }
-            if outcome == .finished, interactive { print("sweep: " + progressLine(plan, directory)) }
+        let errors = try runner.walk(plan, directory: directory) {
+            if interactive { print("sweep: " + progressLine(plan, directory)) }
         }
         if let first = errors.first {
             if !worker { try? showStatus(directory) }

@@ -85,36 +85,3 @@ func hint(for line: String) -> String {
         .map(String.init).filter { !$0.isEmpty && !["the", "following", "or"].contains($0) }
     return closest(given, choices).map { "; did you mean '\($0)'?" } ?? ""
 }
-
-/// OpenBLAS picks its kernels when it loads, and Debian's 0.3.21 does not know newer CPUs: it
-/// falls back to its slowest ("Prescott") kernels on some Intel parts and to its AVX2 ("Haswell")
-/// kernels on AMD Zen 5, which has AVX-512. When the kernels it picked are narrower than what the
-/// CPU has, the process restarts itself once with OPENBLAS_CORETYPE set from the CPU's features
-/// (measured on a Zen 5: sgemm 239 GFLOP/s with Haswell's kernels, 449 with SkylakeX's). A
-/// user's own OPENBLAS_CORETYPE is left alone. Our shards run one per core, so BLAS itself stays
-/// single-threaded.
-enum BLASSetup {
-    static func prepare() {
-        #if os(Linux)
-        if getenv("OPENBLAS_CORETYPE") == nil, getenv("WRNN_BLAS_REEXEC") == nil {
-            let wanted: String?
-            if KernelPath.available == .avx512 {
-                wanted = BLASThreads.usesAVX512Kernels ? nil : "SkylakeX"
-            } else if BLASThreads.coreName.lowercased() == "prescott",
-                let flags = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-                flags.contains(" avx2")
-            {
-                wanted = "Haswell"
-            } else {
-                wanted = nil
-            }
-            if let wanted {
-                setenv("OPENBLAS_CORETYPE", wanted, 1)
-                setenv("WRNN_BLAS_REEXEC", "1", 1)
-                execv("/proc/self/exe", CommandLine.unsafeArgv) // only returns on failure: carry on with the kernels picked
-            }
-        }
-        #endif
-        BLASThreads.set(1)
-    }
-}

@@ -1,0 +1,140 @@
+import Foundation
+import WaveCore
+import WaveKernels
+
+/// What `--resume` may change: everything else would make it another run.
+public struct ResumeChanges: Sendable {
+    public var steps: Int?
+    public var evalEvery: Int?
+    public var checkpointEvery: Int?
+    public var threads: Int?
+    public init(steps: Int? = nil, evalEvery: Int? = nil, checkpointEvery: Int? = nil, threads: Int? = nil) {
+        self.steps = steps; self.evalEvery = evalEvery; self.checkpointEvery = checkpointEvery; self.threads = threads
+    }
+    public static let allowedOptions = ["--resume", "--steps", "--eval-every", "--checkpoint-every", "--threads", "--quiet"]
+
+    /// The configuration without the fields a resume may change.
+    public static func fixed(_ config: TrainConfig) -> TrainConfig {
+        var c = config
+        c.steps = 0; c.evalEvery = 0; c.checkpointEvery = 0; c.threads = 0
+        return c
+    }
+}
+
+/// Starting and resuming one run, with its header and closing lines: `wrnn train` and the sweep
+/// workers share it. Here, not in the command, so that tests reach the checkpoint fallback, the
+/// rename-aside of a damaged checkpoint and the mismatch checks without spawning the binary.
+public enum TrainSession {
+    /// Creates the run directory at `path` and trains; a bad --init-from fails before the directory exists.
+    public static func start(_ config: TrainConfig, path: String, quiet: Bool) throws -> TrainSummary {
+        let trainer = try Trainer(checkedConfig: config)
+        let directory = try RunDirectory.create(path)
+        try directory.writeJSON(config, to: "config.json")
+        try directory.writeJSON(RunCommand(command: CommandLine.arguments), to: "command.json")
+        print("wrnn train: \(config.task.summaryLine)")
+        print("model: \(config.model.summaryLine)")
+        print("\(config.model.parameterBreakdown)")
+        print("\(config.optimisationLine), \(config.threads) thread\(config.threads == 1 ? "" : "s")")
+        if let initFrom = config.initFrom { print("initial weights: \(initFrom)") }
+        if config.keepDenormals == true { print("subnormal floats kept (--keep-denormals)") }
+        for note in config.notes ?? [] { print("note: \(note)") }
+        print("run directory: \(path)")
+        let summary = try trainer.run(directory: directory, progress: Progress(quiet: quiet))
+        print(resultLine(summary, config))
+        return summary
+    }
+
+    /// Continues the run in `path` from its checkpoint with only the allowed changes: more steps, the
+    /// evaluation and checkpoint intervals, the thread count (then no longer bitwise the same). A run
+    /// whose checkpoint is at its last step and that has a summary is complete: nothing is rewritten.
+    public static func resume(_ path: String, changes: ResumeChanges = ResumeChanges(), quiet: Bool) throws -> TrainSummary {
+        let directory = try RunDirectory.open(path)
+        let (checkpoint, warning) = try Checkpoint.readWithFallback(
+            directory.file("checkpoint.bin"),
+            previous: directory.file("checkpoint.prev.bin"))
+        if let warning {
+            writeStandard("wrnn: warning: \(warning)\n", error: true)
+            // the newer file is never rotated away or deleted: it is set aside for inspection first
+            let damaged = directory.file("checkpoint.bin"), aside = directory.file("checkpoint.bin.damaged")
+            if access(damaged, F_OK) == 0 {
+                guard rename(damaged, aside) == 0 else {
+                    throw WrnnError.io(
+                        "cannot set aside the unreadable \(damaged) as \(aside): \(String(cString: strerror(errno))); nothing was changed")
+                }
+                writeStandard("wrnn: warning: kept the unreadable checkpoint as \(aside)\n", error: true)
+            }
+        }
+        var config = checkpoint.header.config
+        // the checkpoint must belong to this run directory
+        // the checkpoint must belong to this run directory; a config.json that cannot be read says
+        // nothing about which run this is, so it is refused like a different one (never rewritten)
+        let configPath = directory.file("config.json")
+        if access(configPath, F_OK) == 0 {
+            let saved: TrainConfig
+            do { saved = try TrainConfig.decoded(from: try readFileBytes(configPath).get()) } catch {
+                let reason = (error as? WrnnError)?.message ?? decodingReason(error)
+                throw WrnnError.data(
+                    "\(configPath) is not a wrnn run configuration (\(reason)), so it cannot say that \(directory.file("checkpoint.bin")) belongs to this run; restore it, or move it aside to resume from the checkpoint's own configuration"
+                )
+            }
+            if ResumeChanges.fixed(saved) != ResumeChanges.fixed(config) {
+                throw WrnnError.data(
+                    "\(directory.file("checkpoint.bin")) was not written by the run in \(path) (its configuration differs from config.json); it cannot be resumed here"
+                )
+            }
+        }
+        if changes.steps == nil, checkpoint.header.step >= config.steps,
+            let data = fileContents(atPath: directory.file("summary.json")),
+            let summary = try? WrnnJSON.decoder().decode(TrainSummary.self, from: data)
+        {
+            print("wrnn train: \(path) is already complete (\(config.steps) steps); nothing to do (give --steps to train longer)")
+            return summary
+        }
+        if let steps = changes.steps { config.steps = steps }
+        if let evalEvery = changes.evalEvery { config.evalEvery = evalEvery }
+        if let checkpointEvery = changes.checkpointEvery { config.checkpointEvery = checkpointEvery }
+        if let threads = changes.threads, threads != config.threads {
+            writeStandard(
+                "wrnn: warning: --threads \(threads) differs from the run's \(config.threads): the numbers will no longer be bitwise those of an uninterrupted run\n",
+                error: true)
+            config.threads = threads
+        }
+        // another node of a cluster may take another kernel path: say so, as for --threads
+        if let data = fileContents(atPath: directory.file("command.json")),
+            let started = try? WrnnJSON.decoder().decode(RunCommand.self, from: data)
+        {
+            let path = KernelPath.current.rawValue, core = BLASThreads.coreName
+            if let started = started.kernelPath, started != path {
+                writeStandard(
+                    "wrnn: warning: the run started on the \(started) kernels and continues on the \(path) ones (this CPU, or WRNN_KERNELS): the numbers will no longer be bitwise those of an uninterrupted run\n",
+                    error: true)
+            } else if let started = started.blasCore, started != core {
+                writeStandard(
+                    "wrnn: warning: the run started with OpenBLAS's \(started) kernels and continues with its \(core) ones: the numbers will no longer be bitwise those of an uninterrupted run\n",
+                    error: true)
+            }
+        }
+        let trainer = try Trainer(checkedConfig: config)
+        try trainer.restore(from: checkpoint)
+        try directory.truncateMetrics(after: checkpoint.header.step)
+        if config != checkpoint.header.config { try directory.writeJSON(config, to: "config.json") }
+        print("wrnn train: resuming \(path) at step \(checkpoint.header.step) of \(config.steps)")
+        print("model: \(config.model.summaryLine)")
+        let summary = try trainer.run(directory: directory, progress: Progress(quiet: quiet))
+        print(resultLine(summary, config))
+        return summary
+    }
+
+    /// The closing line of a run: steps, speed, test loss and the task's own scores.
+    public static func resultLine(_ summary: TrainSummary, _ config: TrainConfig) -> String {
+        var result =
+            "done: \(summary.steps) steps in \(formatDuration(summary.seconds)) (\(String(format: "%.1f", summary.stepsPerSecond)) steps/s)  test loss \(formatLoss(summary.testLoss))"
+        if let recall = summary.recallAccuracy { result += "  recall \(String(format: "%.1f%%", recall * 100))" }
+        if config.task.kind == .adding { result += "  solved at \(summary.solvedAt.map(String.init) ?? "never")" }
+        if let accuracy = summary.testAccuracy { result += String(format: "  test acc %.2f%%", accuracy * 100) }
+        if let best = summary.bestValidationAccuracy, let atBest = summary.testAccuracyAtBestValidation {
+            result += String(format: "  (best val acc %.2f%%, test acc there %.2f%%)", best * 100, atBest * 100)
+        }
+        return result
+    }
+}
