@@ -407,22 +407,15 @@ public func writeFigure2(
             drawSpectrum(
                 c, x: x, y: spectrumY, w: panelWidth, h: spectrumHeight, spectrum: spectra[k], low: spectralRange.0, high: spectralRange.1,
                 title: "spectrum, diagonal power \(String(format: "%.0f", spectra[k].diagonalPower))", fontScale: s)
-            if !shared {
+            // a bar after each panel, or one bar after the second for both (shared)
+            if !shared || k == 1 {
                 let barX = x + panelWidth + 0.6 * f
                 drawColorbar(
-                    c, x: barX, y: mapY, w: 0.022 * width, h: mapHeight, low: mapRange.0, high: mapRange.1, label: "activation h",
-                    fontScale: s)
+                    c, x: barX, y: mapY, w: 0.022 * width, h: mapHeight, low: mapRange.0, high: mapRange.1,
+                    label: shared ? "h, both maps" : "activation h", fontScale: s)
                 drawColorbar(
                     c, x: barX, y: spectrumY, w: 0.022 * width, h: spectrumHeight, low: spectralRange.0, high: spectralRange.1,
-                    label: "log10 ratio", colormap: Colormap.diverging, fontScale: s)
-            } else if k == 1 {
-                let barX = x + panelWidth + 0.6 * f
-                drawColorbar(
-                    c, x: barX, y: mapY, w: 0.022 * width, h: mapHeight, low: mapRange.0, high: mapRange.1, label: "h, both maps",
-                    fontScale: s)
-                drawColorbar(
-                    c, x: barX, y: spectrumY, w: 0.022 * width, h: spectrumHeight, low: spectralRange.0, high: spectralRange.1,
-                    label: "log10 ratio, both", colormap: Colormap.diverging, fontScale: s)
+                    label: shared ? "log10 ratio, both" : "log10 ratio", colormap: Colormap.diverging, fontScale: s)
             }
             if options.panelLetters {
                 c.text(["a", "b"][k], x: x - left + 0.2 * f, y: mapY - 0.9 * f, size: f + 1, bold: true)
