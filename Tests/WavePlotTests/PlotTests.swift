@@ -55,7 +55,7 @@ final class CanvasTests: XCTestCase {
         }
         XCTAssertFalse(svg.contains("<symbol") || svg.contains("glyph"), "no glyph outlines")
         XCTAssertTrue(svg.contains("image-rendering=\"pixelated\"") && svg.contains("data:image/png;base64,"), "the map is a sharp image")
-        // through env: a missing pdftotext is exit status 127; CI must have it (`make setup` installs it)
+        // through env: a missing pdftotext is exit status 127, a failure (`make setup` installs it)
         let extracted = try runProcess(URL(fileURLWithPath: "/usr/bin/env"), ["pdftotext", base + ".pdf", "-"])
         try require(extracted.status != 127, "pdftotext (poppler-utils) is not installed; `make setup` installs it")
         let text = extracted.stdout

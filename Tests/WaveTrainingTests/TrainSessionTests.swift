@@ -9,13 +9,9 @@ import XCTest
 /// checkpoint when the newer one is damaged (set aside, never deleted), the refusal of a checkpoint
 /// from another run, and a resume that continues exactly.
 final class TrainSessionTests: XCTestCase {
+    /// The project's small adding run, checkpointed and evaluated every 4 steps on one thread.
     func config(steps: Int) -> TrainConfig {
-        var config = Preset.train(task: TaskConfig(kind: .adding, t: 10), kind: .wrnn)
-        config.model.ringSize = 12
-        config.model.channels = 2
-        config.steps = steps
-        config.batchSize = 8
-        config.testSize = 16
+        var config = smallAddingConfig(steps: steps)
         config.evalEvery = 4
         config.checkpointEvery = 4
         config.threads = 1

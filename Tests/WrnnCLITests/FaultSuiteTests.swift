@@ -27,8 +27,8 @@ final class FaultSuiteTests: XCTestCase {
 
     func hasTool(_ name: String) -> Bool { (try? shell("command -v \(name)"))?.status == 0 }
 
-    // `require` (WaveTestSupport): in CI every condition must hold (the set-up installs the tools,
-    // CI runs as root) and a missing one fails the test; on a developer's machine it skips.
+    // `require` (WaveTestSupport): every condition must hold (`make test`'s set-up installs the tools;
+    // the suite runs as root) and a missing one fails the test, naming what to provide.
 
     func requireTool(_ name: String) throws { try require(hasTool(name), "\(name) is not installed; `make setup` installs it") }
 
