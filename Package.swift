@@ -67,7 +67,7 @@ let package = Package(
         // the kernels, compiled unchecked; everything else (files, errors, random streams, threads) checked
         .target(name: "WaveKernels", dependencies: blasDependency + ["CFloatMode", "WaveKernelsAVX512"], swiftSettings: kernelMath),
         .target(name: "WaveCore", dependencies: ["WaveKernels"], swiftSettings: fastMath),
-        .target(name: "WaveModels", dependencies: ["WaveKernels", "WaveCore"], swiftSettings: fastMath),
+        .target(name: "WaveModels", dependencies: ["WaveKernels", "WaveCore", "WaveTasks"], swiftSettings: fastMath),
         .target(name: "WaveData", dependencies: ["WaveCore", "CZlib"], swiftSettings: fastMath),
         .target(name: "WaveTasks", dependencies: ["WaveKernels", "WaveCore", "WaveData"], swiftSettings: fastMath),
         .target(
@@ -98,7 +98,8 @@ let package = Package(
         .target(name: "WaveTestSupport", path: "Tests/WaveTestSupport"),
         .testTarget(name: "WaveCoreTests", dependencies: ["WaveKernels", "WaveCore", "WaveTestSupport"], swiftSettings: fastMath),
         .testTarget(
-            name: "WaveModelsTests", dependencies: ["WaveKernels", "WaveTestSupport", "WaveModels", "WaveCore"], swiftSettings: fastMath),
+            name: "WaveModelsTests", dependencies: ["WaveKernels", "WaveTestSupport", "WaveModels", "WaveTasks", "WaveCore"],
+            swiftSettings: fastMath),
         .testTarget(name: "WaveTasksTests", dependencies: ["WaveKernels", "WaveTasks", "WaveCore", "WaveData"], swiftSettings: fastMath),
         .testTarget(name: "WaveDataTests", dependencies: ["WaveData", "WaveCore", "CZlib"], swiftSettings: fastMath),
         .testTarget(
@@ -107,10 +108,11 @@ let package = Package(
         .testTarget(
             name: "WavePlotTests", dependencies: ["WaveTestSupport", "WavePlot", "WaveCore", "CGIF", "CCairo"], swiftSettings: fastMath),
         .testTarget(
-            name: "WaveAnalysisTests", dependencies: ["WaveAnalysis", "WaveData", "WaveTraining", "WaveModels", "WaveCore"],
+            name: "WaveAnalysisTests", dependencies: ["WaveAnalysis", "WaveData", "WaveTraining", "WaveModels", "WaveTasks", "WaveCore"],
             swiftSettings: fastMath),
         .testTarget(
-            name: "WaveSweepTests", dependencies: ["WaveTestSupport", "WaveCore", "WaveTasks", "WaveSweep", "WaveTraining"],
+            name: "WaveSweepTests",
+            dependencies: ["WaveTestSupport", "WaveCore", "WaveKernels", "WaveModels", "WaveTasks", "WaveSweep", "WaveTraining"],
             swiftSettings: fastMath),
         .testTarget(name: "WaveFuzzTests", dependencies: ["WaveFuzz"], swiftSettings: fastMath),
         .testTarget(

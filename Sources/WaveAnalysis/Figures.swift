@@ -185,7 +185,7 @@ struct MapLayout {
 }
 
 func ringName(_ config: TrainConfig, _ ring: Int) -> String {
-    config.model.kind == .wrnn ? "ring \(ring)" : "all \(config.model.units) neurons"
+    config.model.kind.hasRings ? "ring \(ring)" : "all \(config.model.units) neurons"
 }
 
 /// Writes every figure of `recording` into `directory` in `formats`, with the data beside each
@@ -215,7 +215,7 @@ public func writeFigures(
             )
         }
     }
-    let neuronLabel = config.model.kind == .wrnn ? "neuron i on the ring" : "neuron i"
+    let neuronLabel = config.model.kind.hasRings ? "neuron i on the ring" : "neuron i"
     for (row, sample) in recording.samples.enumerated() {
         let hidden = "hidden_s\(sample).npy"
         try Npy.write(recording.states[row], shape: [t, recording.channels, n], to: directory + "/" + hidden)
@@ -240,7 +240,8 @@ public func writeFigures(
                     canvas, x: mapLayout.barX, y: mapLayout.y, w: mapLayout.barWidth, h: mapLayout.h, low: mapRange.0, high: mapRange.1,
                     label: narrow ? "activation h" : "activation h (\(scaleNote))", fontScale: mapLayout.fontScale)
             }
-            if config.model.kind == .irnn {
+            // the twin has no ring order to show waves in: its neurons sorted by when they first fire
+            if config.model.kind.model.role == .waveFreeTwin {
                 let order = onsetOrder(map, steps: t, neurons: n)
                 files += try writeFigure(
                     to: directory + "/spacetime_sorted_s\(sample)_c\(c)", formats: formats, width: mapLayout.width, height: mapLayout.height
@@ -458,7 +459,7 @@ func writeHiddenGIF(_ recording: Recording, row: Int, to path: String) throws {
     }
     var base = [UInt8](repeating: background, count: width * height)
     for ch in 0..<c {
-        let label = textMask(recording.config.model.kind == .wrnn ? "ring \(ch)" : "neurons", size: 10)
+        let label = textMask(recording.config.model.kind.hasRings ? "ring \(ch)" : "neurons", size: 10)
         stamp(label, x: 4, y: top + ch * (rowScale + gap) + max(0, (rowScale - label.height) / 2), into: &base)
     }
     let first = (0..<t).first { step in (0..<(c * n)).contains { values[step * c * n + $0] != 0 } } ?? 0

@@ -91,7 +91,7 @@ public struct Recording: Sendable {
         }
         return Recording(
             config: config, step: loaded.header.step, samples: samples, length: task.length,
-            channels: config.model.channels, ringSize: config.model.kind == .wrnn ? config.model.ringSize : n,
+            channels: config.model.channels, ringSize: config.model.kind.hasRings ? config.model.ringSize : n,
             states: states, outputs: outputs, logits: logits, inputs: inputs, targets: targets)
     }
 

@@ -132,8 +132,8 @@ public func writeReport(runs paths: [String], to path: String, seed: UInt64? = n
             figures +=
                 "<figure><img src=\"\(try svgDataURI({ chart.draw(on: $0) }, width: 760, height: 400))\" alt=\"accuracy against parameters\"><figcaption>Final accuracy against parameter count, one line per model (the paper's Figure 7).</figcaption></figure>"
         }
-        if let wave = runs.first(where: { $0.config.model.kind == .wrnn }),
-            let plain = runs.first(where: { $0.config.model.kind == .irnn && $0.config.task == wave.config.task })
+        if let wave = runs.first(where: { $0.config.model.kind.model.role == .wave }),
+            let plain = runs.first(where: { $0.config.model.kind.model.role == .waveFreeTwin && $0.config.task == wave.config.task })
         {
             let base = NSTemporaryDirectory() + "wrnn-figure2-\(UUID().uuidString)"
             defer { unlink(base + ".png") }
@@ -204,7 +204,7 @@ func runSection(_ run: ReportRun, color: Color) throws -> String {
     var figures: [String] = []
     for channel in run.analysis.channels {
         let s = channel.sample, c = channel.channel
-        let ring = config.model.kind == .wrnn ? "ring \(c)" : "all neurons (one ring)"
+        let ring = config.model.kind.hasRings ? "ring \(c)" : "all neurons (one ring)"
         if let image = embed("spacetime_s\(s)_c\(c).png", mime: "image/png") {
             figures.append(
                 "<figure><img src=\"\(image)\" alt=\"space-time map\"><figcaption>Hidden state, test sample \(s), \(ring).</figcaption></figure>"

@@ -1,17 +1,6 @@
 import WaveKernels
 import WaveCore
 
-public enum ModelKind: String, Codable, CaseIterable, Sendable {
-    /// `fc` is the authors' non-recurrent baseline: the whole flattened sequence into the readout.
-    /// `cornn` (Rusch & Mishra 2021) and `lem` (Rusch et al. 2022) are the strongest baselines the paper cites.
-    case wrnn, irnn, lstm, gru, cornn, lem, fc
-    /// Every model but `fc` walks the sequence one step at a time.
-    public var isRecurrent: Bool { self != .fc }
-    /// Models whose cell comes with its own initialisation and activations (PyTorch's, or the
-    /// cell's authors'): the wRNN / iRNN init, encoder and activation options do not apply.
-    public var hasFixedInit: Bool { self == .lstm || self == .gru || self == .cornn || self == .lem }
-}
-
 /// Recurrent weight initialisation: `shift` moves activity one neuron per step (the
 /// authors' `fwd`, the iRNN's Sigma-init), `identity` holds it in place (`eye`), `random` is
 /// PyTorch's default uniform(-1/sqrt(fan_in), 1/sqrt(fan_in)).
@@ -52,7 +41,8 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     public var mlpHidden: Int
     /// wRNN ablation (spec 2.4): the same ring and kernel with untied weights per neuron, u [c, c, n, f].
     public var locallyConnected: Bool = false
-    /// coRNN: step dt, stiffness gamma, damping epsilon. LEM: the largest step dt.
+    /// Constants of the oscillator models (their cells read them): step dt, stiffness gamma, damping
+    /// epsilon; nil takes the cell's authors' sMNIST value.
     public var dt: Double?
     public var gamma: Double?
     public var epsilon: Double?
@@ -74,11 +64,11 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         self.inputSize = inputSize
         self.outputSize = outputSize
         self.ringSize = ringSize
-        self.channels = kind == .wrnn ? channels : 1
+        self.channels = kind.hasRings ? channels : 1
         self.kernelSize = kernelSize
         self.activation = activation
-        self.recurrentInit = recurrentInit ?? (kind == .wrnn ? .shift : .identity)
-        self.encoderInit = encoderInit ?? (kind == .wrnn ? .sparse : .normal)
+        self.recurrentInit = recurrentInit ?? kind.model.defaultRecurrentInit
+        self.encoderInit = encoderInit ?? kind.model.defaultEncoderInit
         self.readout = readout
         self.readoutTiming = readoutTiming
         self.freezeRecurrent = freezeRecurrent
@@ -92,9 +82,4 @@ public struct ModelConfig: Codable, Equatable, Sendable {
 
     /// wRNN: c*c*f + c + d*N + N + readout; iRNN: N*N + N + d*N + N + readout (spec 2.5).
     public var parameterCount: Int { ParameterLayout(self).count }
-
-    /// The coRNN's and LEM's constants, with their authors' sMNIST values when unset.
-    public var resolvedDt: Double { dt ?? (kind == .lem ? 0.21 : 0.042) }
-    public var resolvedGamma: Double { gamma ?? 2.7 }
-    public var resolvedEpsilon: Double { epsilon ?? 4.7 }
 }

@@ -128,37 +128,3 @@ struct RecurrentLayer<Cell: RecurrentCell>: SequenceBody {
         }
     }
 }
-
-/// The authors' fc baseline: no recurrence, the readout reads flatten(x)[row, t * d + j] = x_t[row, j]
-/// (their `x.permute(1, 0, 2).reshape(B, -1)`).
-struct FlattenedInput<T: Scalar>: SequenceBody {
-    let inputSize: Int // d
-    let features: Int // L * d
-    var parameters: [ParameterSpec] { [] }
-    var readoutName: String { "readout" }
-    var displayName: String { "FC" }
-    var summary: String { "(no recurrence): the flattened sequence, \(features) values" }
-    func symbol(_ spec: ParameterSpec) -> String { spec.name }
-    var flopsPerStep: Double { 0 }
-    var inputFlopsPerStep: Double { 0 }
-    var readoutWeightInit: ReadoutWeightInit { .pytorchDefault }
-    func initialValues(_ rng: inout RandomStream) -> [Double] { [] }
-    final class Empty {}
-    func makeWorkspace(capacity: Int, length: Int) -> AnyObject { Empty() }
-    func bytes(of workspace: AnyObject) -> Int { 0 }
-    func workspaceCount(capacity: Int, length: Int) -> Double { 0 }
-
-    func forward(params: UnsafePointer<T>, inputs: StepInputs<T>, ws: Workspace<T>) -> UnsafePointer<T> {
-        let d = inputSize, n = features, flat = ws.states.pointer // [rows, L * d]
-        precondition(inputs.length * d == n, "fc: the flattened sequence (\(inputs.length) x \(d)) must match the readout's input (\(n))")
-        for t in 0..<inputs.length {
-            for row in 0..<inputs.rows { (flat + row * n + t * d).update(from: inputs[t] + row * d, count: d) }
-        }
-        return UnsafePointer(flat)
-    }
-
-    func backward(
-        params: UnsafePointer<T>, grads: UnsafeMutablePointer<T>, inputs: StepInputs<T>, readout: FeatureGradient<T>,
-        ws: Workspace<T>
-    ) {}
-}

@@ -81,17 +81,15 @@ public final class SequenceModel<T: Scalar>: @unchecked Sendable {
 }
 
 extension ModelConfig {
-    /// The one place that maps a model kind to its cell. Adding a model is a cell file and a line here.
+    /// The model's body: a recurrent layer over the cell its description makes, or the flattened
+    /// input for a model without recurrence. Nothing here knows which model it is.
     func makeBody<T: Scalar>(_: T.Type) -> any SequenceBody<T> {
-        switch kind {
-        case .wrnn: return RecurrentLayer(cell: WaveCell<T>(self), timing: readoutTiming)
-        case .irnn: return RecurrentLayer(cell: IdentityCell<T>(self), timing: readoutTiming)
-        case .lstm: return RecurrentLayer(cell: LSTMCell<T>(self), timing: readoutTiming)
-        case .gru: return RecurrentLayer(cell: GRUCell<T>(self), timing: readoutTiming)
-        case .cornn: return RecurrentLayer(cell: CoRNNCell<T>(self), timing: readoutTiming)
-        case .lem: return RecurrentLayer(cell: LEMCell<T>(self), timing: readoutTiming)
-        case .fc: return FlattenedInput(inputSize: inputSize, features: units)
-        }
+        guard let cell = kind.model.makeCell(self, T.self) else { return nonRecurrentBody(T.self) }
+        return layer(cell)
+    }
+
+    private func layer<Cell: RecurrentCell>(_ cell: Cell) -> any SequenceBody<Cell.T> {
+        RecurrentLayer(cell: cell, timing: readoutTiming)
     }
 
     /// Bytes of one shard's workspace (`SequenceModel.makeWorkspace`) for Float, computed without

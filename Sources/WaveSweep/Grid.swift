@@ -1,5 +1,6 @@
 import Foundation
 import WaveCore
+import WaveModels
 import WaveTraining
 
 /// One option's value at a grid point, as the sweep file writes it.
@@ -48,9 +49,9 @@ extension SweepFile {
             let train: TrainArguments
             switch vocabulary {
             case .authors(let program): train = try AuthorsProgram.named(program).trainArguments(pairs)
-            case .wrnn: train = try WrnnVocabulary.trainArguments(pairs)
+            case .trainOptions: train = try WrnnVocabulary.trainArguments(pairs)
             }
-            let task = train.value(of: "--task") ?? "copy", model = train.value(of: "--model") ?? "wrnn"
+            let task = train.value(of: "--task") ?? "copy", model = train.value(of: "--model") ?? ModelKind.standard.rawValue
             let parts = settings.filter { swept.contains($0.key) && !["task", "model", "model_type"].contains($0.key) }
                 .map { "\($0.key)\($0.value)" }
             for seed in seeds {

@@ -169,58 +169,19 @@ public struct ResultGroup: Sendable {
 
 /// The paper's numbers (spec section 6) for a run's task and model, where the paper has one.
 public enum PaperNumbers {
-    /// Table 4, copy-task loss as the authors' script reports it (mean CE over 50 test sequences / 50) at T = 0, 10, 30, 80.
-    static let table4: [String: [Int: Double]] = [
-        "wRNN": [0: 9e-12, 10: 1e-10, 30: 8e-11, 80: 1e-11],
-        "wRNN - V-init": [0: 1e-11, 10: 2e-11, 30: 4e-10, 80: 4e-11],
-        "wRNN - u-shift-init": [0: 5e-11, 10: 3e-10, 30: 7e-4, 80: 6e-4],
-        "wRNN - V-init - u-shift-init": [0: 8e-10, 10: 1e-4, 30: 3e-4, 80: 7e-4],
-        "iRNN (n=100)": [0: 1e-4, 10: 3e-3, 30: 2e-3, 80: 1e-3],
-        "iRNN + Sigma-init": [0: 1e-8, 10: 1e-7, 30: 2e-7, 80: 2e-5],
-        "iRNN + Sigma-init + V-init": [0: 1e-7, 10: 1e-7, 30: 1e-6, 80: 8e-6]
-    ]
+    /// Every registered model's published rows, by the paper's row name.
+    static var rows: [String: PublishedRow] {
+        Dictionary(ModelRegistry.all.flatMap { $0.published }.map { ($0.label, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+    /// Table 4, copy-task loss as the authors' script reports it (mean CE over 50 test sequences / 50), by T.
+    static func table4(_ row: String, _ t: Int) -> Double? { rows[row]?.copyLoss[t] }
     /// Table 1, adding task: test MSE and solved iteration (nil: never in 60k).
-    static let table1: [String: [Int: (mse: Double, solved: Int?)]] = [
-        "iRNN": [100: (1e-5, 14_000), 200: (4e-5, 22_000), 400: (1e-4, 30_000), 700: (0.16, nil), 1000: (0.16, nil)],
-        "wRNN": [100: (4e-6, 300), 200: (2e-5, 1_000), 400: (4e-5, 1_000), 700: (8e-5, 3_000), 1000: (6e-5, 2_000)]
-    ]
+    static func table1(_ row: String, _ t: Int) -> (mse: Double, solved: Int?)? { rows[row]?.adding[t] }
     /// Tables 2 and 3, test accuracy %.
-    static let images: [String: [TaskKind: Double]] = [
-        "iRNN": [.smnist: 98.5, .psmnist: 92.5, .nscifar10: 51.3],
-        "wRNN": [.smnist: 97.6, .psmnist: 96.7, .nscifar10: 55.0],
-        "wRNN + MLP": [.smnist: 97.5, .psmnist: 97.6],
-        "LSTM": [.smnist: 98.8, .psmnist: 92.9, .nscifar10: 11.6],
-        "GRU": [.smnist: 99.1, .psmnist: 94.1, .nscifar10: 43.8],
-        // the strongest baselines the paper cites (Tables 2 and 3)
-        "coRNN": [.smnist: 99.3, .psmnist: 96.6, .nscifar10: 59.0],
-        "LEM": [.smnist: 99.5, .psmnist: 96.6, .nscifar10: 60.5]
-    ]
+    static func images(_ row: String, _ task: TaskKind) -> Double? { rows[row]?.accuracy[task] }
 
     /// The paper's name for a configuration's model row, when it is one the paper reports.
-    static func paperRow(_ config: TrainConfig) -> String? {
-        let m = config.model
-        switch (config.task.kind, m.kind) {
-        case (.copy, .wrnn) where !m.locallyConnected && m.readout == .linear:
-            let shift = m.recurrentInit == .shift, sparse = m.encoderInit == .sparse
-            return "wRNN" + (sparse ? "" : " - V-init") + (shift ? "" : " - u-shift-init")
-        case (.copy, .irnn) where m.ringSize == 100 && m.readout == .linear:
-            switch (m.recurrentInit, m.encoderInit) {
-            case (.identity, .normal): return "iRNN (n=100)"
-            case (.shift, .normal): return "iRNN + Sigma-init"
-            case (.shift, .sparse): return "iRNN + Sigma-init + V-init"
-            default: return nil
-            }
-        case (.adding, .wrnn) where !m.locallyConnected: return "wRNN"
-        case (.adding, .irnn): return "iRNN"
-        case (_, .wrnn) where !m.locallyConnected: return m.readout == .mlp ? "wRNN + MLP" : "wRNN"
-        case (_, .irnn): return "iRNN"
-        case (_, .lstm): return "LSTM"
-        case (_, .gru): return "GRU"
-        case (_, .cornn): return "coRNN"
-        case (_, .lem): return "LEM"
-        default: return nil
-        }
-    }
+    static func paperRow(_ config: TrainConfig) -> String? { config.model.kind.model.paperRow(config.model, task: config.task) }
 
     /// The paper's T for a copy-task configuration (the authors' script T' is T + 20).
     static func paperDelay(_ task: TaskConfig) -> Int? {
@@ -278,24 +239,10 @@ public struct ResultsTables: Sendable {
     }
 
     /// The model as a table row: kind, size and the ablations Table 4 names.
-    static func modelLabel(_ config: TrainConfig) -> String {
+    public static func modelLabel(_ config: TrainConfig) -> String {
         let m = config.model
-        var text: String
-        switch m.kind {
-        case .wrnn:
-            text = "wRNN n=\(m.ringSize) c=\(m.channels)" + (m.locallyConnected ? " locally connected" : "")
-            if m.encoderInit != .sparse { text += " - V-init" }
-            if m.recurrentInit != .shift { text += " - u-shift-init (\(m.recurrentInit.rawValue))" }
-        case .irnn:
-            text = "iRNN N=\(m.ringSize)"
-            if m.recurrentInit == .shift { text += " + Sigma-init" } else if m.recurrentInit == .random { text += " (random U)" }
-            if m.encoderInit == .sparse { text += " + V-init" }
-        case .lstm, .gru: text = "\(m.displayName) N=\(m.units)"
-        case .cornn: text = "coRNN N=\(m.units) dt=\(m.resolvedDt) gamma=\(m.resolvedGamma) eps=\(m.resolvedEpsilon)"
-        case .lem: text = "LEM N=\(m.units) dt=\(m.resolvedDt)"
-        case .fc: text = "FC" + (m.readout == .mlp ? " (MLP \(m.mlpHidden))" : "")
-        }
-        if m.readout == .mlp && m.kind != .fc { text += " + MLP" }
+        var text = m.kind.model.tableLabel(m)
+        if m.readout == .mlp && m.kind.isRecurrent { text += " + MLP" }
         if m.freezeRecurrent { text += ", u frozen" }
         if m.freezeEncoder { text += ", V frozen" }
         return text
@@ -307,7 +254,7 @@ public struct ResultsTables: Sendable {
             "lr \(shortNumber(config.learningRate))", "clip \(config.clip == 0 ? "off" : shortNumber(config.clip))",
             "batch \(config.batchSize)", "\(config.steps) steps"
         ]
-        if config.model.kind != .fc && !config.model.kind.hasFixedInit { parts.append(config.model.activation.rawValue) }
+        if config.model.kind.model.choosesActivation { parts.append(config.model.activation.rawValue) }
         if let s = config.schedule {
             switch s.kind {
             case .step: parts.append("lr /\(shortNumber(s.factor)) every \(s.every) epochs")
@@ -369,7 +316,7 @@ public struct ResultsTables: Sendable {
                 ],
                 rows: rows.map { g in
                     let paper = PaperNumbers.paperRow(g.config).flatMap { row in
-                        PaperNumbers.paperDelay(g.config.task).flatMap { PaperNumbers.table4[row]?[$0] }
+                        PaperNumbers.paperDelay(g.config.task).flatMap { PaperNumbers.table4(row, $0) }
                     }
                     let ours = g.copyLossPerBatch
                     return [
@@ -386,7 +333,7 @@ public struct ResultsTables: Sendable {
                     "paper MSE", "wall time"
                 ],
                 rows: rows.map { g in
-                    let paper = PaperNumbers.paperRow(g.config).flatMap { PaperNumbers.table1[$0]?[g.config.task.t] }
+                    let paper = PaperNumbers.paperRow(g.config).flatMap { PaperNumbers.table1($0, g.config.task.t) }
                     let solved = g.solvedAt.map { $0.map(String.init) ?? "never" }.joined(separator: ", ")
                     return [
                         Self.modelLabel(g.config), Self.hyperParameters(g.config), grouped(g.config.model.parameterCount), seedsText(g),
@@ -401,7 +348,7 @@ public struct ResultsTables: Sendable {
                     "difference (points)", "last test acc %", "wall time"
                 ],
                 rows: rows.map { g in
-                    let paper = PaperNumbers.paperRow(g.config).flatMap { PaperNumbers.images[$0]?[kind] }
+                    let paper = PaperNumbers.paperRow(g.config).flatMap { PaperNumbers.images($0, kind) }
                     let ours = g.testAccuracyAtBestValidation
                     return [
                         Self.modelLabel(g.config), Self.hyperParameters(g.config), grouped(g.config.model.parameterCount), seedsText(g),

@@ -86,8 +86,8 @@ public struct CostEstimate: Sendable {
 
     /// GFLOP/s from the README's benchmark table (copy, adding, sMNIST and nsCIFAR-10 rows).
     /// coRNN and LEM: `wrnn bench --configs smnist-cornn,smnist-lem` on the same machine (AMD EPYC, 2 threads).
-    public static let gflopsPerKind: [ModelKind: Double] = [.wrnn: 50, .irnn: 80, .lstm: 110, .gru: 110, .cornn: 150, .lem: 130, .fc: 20]
-    public static var rateText: String { "wRNN 50, iRNN 80, LSTM/GRU 110, coRNN 150, LEM 130, FC 20 GFLOP/s" }
+    /// Each model's own rate (`ModelDescription.cpuGFLOPS`).
+    public static var rateText: String { ModelRegistry.rateText }
 
     public init(config: TrainConfig) {
         let length = config.task.length
@@ -97,6 +97,6 @@ public struct CostEstimate: Sendable {
             evaluations * perStep / 3 * Double(config.testSize) / Double(max(config.batchSize, 1))
             * (config.task.kind.isImage ? 1.3 : 1) // images also evaluate the validation split
         flops = perStep * Double(config.steps) + evaluationFlops
-        seconds = flops / ((Self.gflopsPerKind[config.model.kind] ?? 50) * 1e9)
+        seconds = flops / (config.model.kind.model.cpuGFLOPS * 1e9)
     }
 }

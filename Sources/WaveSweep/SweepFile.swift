@@ -30,7 +30,7 @@ public struct SweepFile: Equatable, Sendable {
     /// The first grid's parameters.
     public var parameters: [Parameter] { grids[0] }
 
-    public var vocabulary: Vocabulary { program.map { .authors(program: $0) } ?? .wrnn }
+    public var vocabulary: Vocabulary { program.map { .authors(program: $0) } ?? .trainOptions }
 
     /// Number of grid points (one seed).
     /// The number of grid points, saturating at Int.max (six keys of 40 values already make 4·10⁹).
@@ -157,7 +157,8 @@ public struct SweepFile: Equatable, Sendable {
 /// Whose option names a sweep file uses.
 public enum Vocabulary: Equatable, Sendable {
     case authors(program: String)
-    case wrnn
+    /// `wrnn train`'s own option names.
+    case trainOptions
 }
 
 /// A sweep file or grid that cannot be used: one line naming the problem and the fix (exit 64/65).

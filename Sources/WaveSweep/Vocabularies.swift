@@ -60,8 +60,8 @@ public struct AuthorsProgram: Sendable {
     /// V's initialisation as the script's model file applies it. The wRNN files (and the synthetic
     /// tasks' iRNN) draw V from N(0, 0.001^2) unless `solo_init` is yes; the image tasks' iRNN files
     /// leave V at nn.Linear's default for `solo_init no`, and noisy CIFAR-10's never read `solo_init`.
-    func encoderInit(kind: String, solo: Bool, notes: inout [String]) -> String {
-        guard kind == "irnn", isImage else { return solo ? "sparse" : "normal" }
+    func encoderInit(modelType: String, solo: Bool, notes: inout [String]) -> String {
+        guard modelType == "rnn", isImage else { return solo ? "sparse" : "normal" }
         if task == "nscifar10" {
             if solo { notes.append("solo_init yes ignored: \(script)'s iRNN model never applies it (V keeps PyTorch's default)") }
             return "pytorch"
@@ -113,10 +113,13 @@ public struct AuthorsProgram: Sendable {
                 "\(script): model_type '\(model)' is not one the script builds\(suggestion(model, models)); choose from \(models.joined(separator: ", "))"
             )
         }
-        let kind = ["rnn": "irnn", "wrnn": "wrnn", "loco": "wrnn", "fc": "fc", "fc_plus": "fc"][model]!
+        // the model registered under the authors' name, with the options that name implies ("loco")
+        guard let ours = ModelRegistry.all.first(where: { $0.authorsModelTypes[model] != nil }) else {
+            throw SweepError("\(script): no model of wrnn's is registered for the authors' model_type '\(model)'")
+        }
         var invalid: String?
-        // the dense model files of adding, psMNIST and noisy CIFAR-10 know eye and rand only
-        if kind == "irnn", v["init"] == "fwd", !["copy", "smnist"].contains(task) {
+        // the dense model files (their "rnn") of adding, psMNIST and noisy CIFAR-10 know eye and rand only
+        if model == "rnn", v["init"] == "fwd", !["copy", "smnist"].contains(task) {
             invalid =
                 "\(script)'s rnn_model.py raises NotImplementedError for init fwd (only its copy and sMNIST model files build the shifted U)"
         }
@@ -125,24 +128,22 @@ public struct AuthorsProgram: Sendable {
             invalid =
                 "psMNIST_task.py's --mlp_decoder is a flag without a value (store_true); W&B's --mlp_decoder=\(v["mlp_decoder"]!) stops its argparse"
         }
-        args += ["--model", kind]
-        if model == "loco" { args.append("--locally-connected") }
+        args += ["--model", ours.name] + ours.authorsModelTypes[model]!
         if model == "fc_plus" {
             notes.append("model_type fc_plus read as fc: the authors' sMNIST script builds only fc, the flattened image into the readout")
         }
 
         let mlp = try v["mlp_decoder"].map { _ in try yesNo("mlp_decoder") } ?? false
         if mlp { args += ["--readout", "mlp"] }
-        if kind == "fc" {
-            // the fc model has no recurrence: n_hid is its MLP's width
+        if !ours.kind.isRecurrent {
+            // a model without recurrence: n_hid is its MLP's width
             if mlp { args += ["--hidden-size", v["n_hid"]!] }
         } else {
             args += ["--hidden-size", v["n_hid"]!]
-            if kind == "wrnn" {
-                args += ["--channels", v["n_ch"]!, "--kernel-size", v["ksize"]!]
-            }
+            if ours.options.contains(.channels) { args += ["--channels", v["n_ch"]!] }
+            if ours.options.contains(.kernelSize) { args += ["--kernel-size", v["ksize"]!] }
             args += ["--initialization", try choice("init", ["fwd": "shift", "eye": "identity", "rand": "random"])]
-            args += ["--encoder-init", try encoderInit(kind: kind, solo: yesNo("solo_init"), notes: &notes)]
+            args += ["--encoder-init", try encoderInit(modelType: model, solo: yesNo("solo_init"), notes: &notes)]
             args += ["--activation", try choice("act", ["relu": "relu", "tanh": "tanh", "ident": "identity"])]
             if try yesNo("freeze_rnn") { args.append("--freeze-u") }
             if v["freeze_encoder"] != nil, try yesNo("freeze_encoder") { args.append("--freeze-v") }
@@ -240,7 +241,7 @@ extension Vocabulary {
     /// this check knows: unknown keys are reported by the translation).
     public func problem(key: String, value: String) -> String? {
         switch self {
-        case .wrnn: return WrnnVocabulary.kinds[key]?.problem(value)
+        case .trainOptions: return WrnnVocabulary.kinds[key]?.problem(value)
         case .authors(let program): return (try? AuthorsProgram.named(program))?.kinds[key]?.problem(value)
         }
     }

@@ -18,24 +18,28 @@ public struct BenchConfig: Codable, Equatable, Sendable {
     /// Image tasks run on random data of their shape: [length, inputSize].
     public var randomShape: [Int]? = nil
 
-    /// Issue targets: copy T=30 (length 50) and adding T=400, batch 128, paper model sizes.
-    public static let all: [BenchConfig] = [
-        BenchConfig(name: "copy-wrnn", task: TaskConfig(kind: .copy, t: 30), model: .wrnn, batch: 128),
-        BenchConfig(name: "copy-irnn", task: TaskConfig(kind: .copy, t: 30), model: .irnn, batch: 128),
-        BenchConfig(name: "adding-wrnn", task: TaskConfig(kind: .adding, t: 400), model: .wrnn, batch: 128),
-        BenchConfig(name: "adding-irnn", task: TaskConfig(kind: .adding, t: 400), model: .irnn, batch: 128),
-        BenchConfig(name: "smnist-wrnn", task: TaskConfig(kind: .smnist), model: .wrnn, batch: 128, randomShape: [784, 1]),
-        BenchConfig(name: "smnist-irnn", task: TaskConfig(kind: .smnist), model: .irnn, batch: 128, randomShape: [784, 1]),
-        BenchConfig(name: "smnist-lstm", task: TaskConfig(kind: .smnist), model: .lstm, batch: 128, randomShape: [784, 1]),
-        BenchConfig(name: "smnist-gru", task: TaskConfig(kind: .smnist), model: .gru, batch: 128, randomShape: [784, 1]),
-        // the cited baselines at their published sizes: coRNN N = 256 batch 120, LEM N = 128 batch 128
-        BenchConfig(name: "smnist-cornn", task: TaskConfig(kind: .smnist), model: .cornn, batch: 120, randomShape: [784, 1]),
-        BenchConfig(name: "smnist-lem", task: TaskConfig(kind: .smnist), model: .lem, batch: 128, randomShape: [784, 1]),
-        BenchConfig(name: "nscifar10-wrnn", task: TaskConfig(kind: .smnist), model: .wrnn, batch: 256, randomShape: [1000, 96])
-    ]
+    /// Every registered model's configurations, task by task (copy, adding, then the images by
+    /// sequence length), in registry order within a task.
+    public static var all: [BenchConfig] {
+        let configs = ModelRegistry.all.flatMap { model in
+            model.benchmarks.map {
+                BenchConfig(name: $0.name, task: $0.task, model: model.kind, batch: $0.batch, randomShape: $0.randomShape)
+            }
+        }
+        func rank(_ c: BenchConfig) -> Int {
+            c.task.kind.isImage ? 2 + (c.randomShape?.first ?? c.task.length) : c.task.kind == .copy ? 0 : 1
+        }
+        return configs.enumerated().sorted { (rank($0.element), $0.offset) < (rank($1.element), $1.offset) }.map(\.element)
+    }
 
-    /// The issue-2 configurations `wrnn bench` runs when none are named.
-    public static let defaults = Array(all.prefix(4))
+    /// The configurations `wrnn bench` runs when none are named: each model's defaults.
+    public static var defaults: [BenchConfig] {
+        let names = Set(ModelRegistry.all.flatMap { $0.benchmarks.filter(\.isDefault).map(\.name) })
+        return all.filter { names.contains($0.name) }
+    }
+
+    /// Its model's kernels timed alone, or nil when the model has none to time apart.
+    public var kernelBenchmark: KernelBenchmark? { model.model.kernelBenchmark(trainConfig.model) }
 
     public var trainConfig: TrainConfig {
         var config = Preset.train(task: task, kind: model)
@@ -221,121 +225,4 @@ public func runBenchmark(
         name: bench.name, secondsPerIteration: median, minSecondsPerIteration: sorted[0],
         gflops: flops / median / 1e9, flopsPerIteration: flops, peakMemoryBytes: peakResidentBytes(),
         workspaceBytes: trainer.workspaceBytes, parameters: trainer.params.count, threads: threads)
-}
-
-/// Calls the kernels through Scalar's witness table, as the models do. (Named on the concrete type
-/// from here, `Float.circularConvForward` binds to the protocol extension's generic body, which
-/// runs unspecialised, hundreds of times slower.)
-enum Kernel<T: Scalar> {
-    @_semantics("optimize.sil.specialize.generic.never") @inline(never)
-    static func circularConvForward(
-        out: UnsafeMutablePointer<T>, input: UnsafePointer<T>, weight: UnsafePointer<T>,
-        scratch: UnsafeMutablePointer<T>, batch: Int, channelsOut: Int, channelsIn: Int,
-        ringSize: Int, kernel: Int, epilogue: ConvEpilogue<T>
-    ) {
-        T.circularConvForward(
-            out: out, input: input, weight: weight, scratch: scratch, batch: batch, channelsOut: channelsOut,
-            channelsIn: channelsIn, ringSize: ringSize, kernel: kernel, epilogue: epilogue)
-    }
-    @_semantics("optimize.sil.specialize.generic.never") @inline(never)
-    static func circularConvWeightGrad(
-        dweight: UnsafeMutablePointer<T>, dout: UnsafePointer<T>, input: UnsafePointer<T>,
-        scratch: UnsafeMutablePointer<T>, batch: Int, channelsOut: Int, channelsIn: Int,
-        ringSize: Int, kernel: Int
-    ) {
-        T.circularConvWeightGrad(
-            dweight: dweight, dout: dout, input: input, scratch: scratch, batch: batch,
-            channelsOut: channelsOut, channelsIn: channelsIn, ringSize: ringSize, kernel: kernel)
-    }
-}
-
-/// One of the wRNN's three convolution kernels timed alone at a configuration's shapes.
-public struct KernelBenchResult: Codable, Sendable {
-    public var config: String
-    public var kernel: String
-    public var path: String
-    public var secondsPerCall: Double
-    public var gflops: Double
-    public var percentOfPeak: Double?
-    enum CodingKeys: String, CodingKey {
-        case config, kernel, path, gflops, percentOfPeak = "percent_of_peak", secondsPerCall = "seconds_per_call"
-    }
-}
-
-/// Times the circular convolution's forward step (relu epilogue with the input projection and
-/// bias added), its input gradient (relu gate, bias-gradient sums) and its weight gradient, each
-/// alone over a wRNN configuration's batch, one shard per thread as training runs them: what the
-/// kernels reach without the rest of the time loop around them. Each kernel is repeated for at
-/// least a quarter second; FLOPs are 2 c^2 f n per batch row and call.
-public func runKernelBenchmark(_ bench: BenchConfig, threads: Int, seed: UInt64) -> [KernelBenchResult] {
-    let model = bench.trainConfig.model
-    guard model.kind == .wrnn, !model.locallyConnected else { return [] }
-    let c = model.channels, n = model.ringSize, f = model.kernelSize, units = c * n
-    let pool = ShardPool(threads: threads)
-    let shards = shardRanges(total: bench.batch, parts: threads)
-    var rng = RandomStream(seed: seed)
-    func randomBuffer(_ count: Int) -> Buffer<Float> {
-        let buffer = Buffer<Float>(zeros: count)
-        for i in 0..<count { buffer[i] = Float(rng.uniform(-1, 1)) }
-        return buffer
-    }
-    let weight = randomBuffer(c * c * f), bias = randomBuffer(units)
-    struct Shard { let input, addend, out, dweight, sums, scratch: Buffer<Float> }
-    let work = shards.map { range in
-        Shard(
-            input: randomBuffer(range.count * units), addend: randomBuffer(range.count * units),
-            out: Buffer<Float>(zeros: range.count * units), dweight: Buffer<Float>(zeros: c * c * f),
-            sums: Buffer<Float>(zeros: units),
-            scratch: Buffer<Float>(zeros: circularConvScratchCount(channels: c, ringSize: n, kernel: f)))
-    }
-    let kernels: [(String, (Shard, Int) -> Void)] = [
-        (
-            "forward",
-            { s, rows in
-                Kernel<Float>.circularConvForward(
-                    out: s.out.pointer, input: s.input.pointer, weight: weight.pointer, scratch: s.scratch.pointer,
-                    batch: rows, channelsOut: c, channelsIn: c, ringSize: n, kernel: f,
-                    epilogue: ConvEpilogue(.activate(.relu), addend: s.addend.pointer, bias: bias.pointer))
-            }
-        ),
-        (
-            "input gradient",
-            { s, rows in
-                Kernel<Float>.circularConvForward(
-                    out: s.out.pointer, input: s.addend.pointer, weight: weight.pointer, scratch: s.scratch.pointer,
-                    batch: rows, channelsOut: c, channelsIn: c, ringSize: n, kernel: f,
-                    epilogue: ConvEpilogue(
-                        .activationGradient(.relu), activationOutput: s.input.pointer,
-                        columnSums: s.sums.pointer))
-            }
-        ),
-        (
-            "weight gradient",
-            { s, rows in
-                Kernel<Float>.circularConvWeightGrad(
-                    dweight: s.dweight.pointer, dout: s.addend.pointer, input: s.input.pointer,
-                    scratch: s.scratch.pointer, batch: rows, channelsOut: c, channelsIn: c, ringSize: n, kernel: f)
-            }
-        )
-    ]
-    return kernels.map { name, kernel in
-        // one hand-off to the shard threads per measurement, each shard repeating the kernel,
-        // so the time is the kernel's and not the threads' wake-ups; repeated until 0.25 s
-        func timed(_ repeats: Int) -> Double {
-            let start = DispatchTime.now().uptimeNanoseconds
-            pool.run(shards.count) { s in for _ in 0..<repeats { kernel(work[s], shards[s].count) } }
-            return Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
-        }
-        var repeats = 1
-        var elapsed = timed(1) // also the warm-up
-        while elapsed < 0.25 {
-            repeats = min(repeats * 4, 1 << 20)
-            elapsed = timed(repeats)
-        }
-        let perCall = elapsed / Double(repeats)
-        let flops = 2 * Double(bench.batch) * Double(c * c * f * n)
-        return KernelBenchResult(
-            config: bench.name, kernel: name, path: KernelPath.current.rawValue,
-            secondsPerCall: perCall, gflops: flops / perCall / 1e9, percentOfPeak: nil)
-    }
 }

@@ -5,9 +5,9 @@ import WaveTasks
 extension ModelConfig {
     /// e.g. "wRNN n=100 c=6 f=3 relu, u shift, V sparse, linear readout at every step"
     public var summaryLine: String {
-        if kind == .fc {
+        if !kind.isRecurrent {
             let mlpText = readout == .mlp ? "an MLP readout (\(ringSize) -> \(mlpHidden) -> relu -> \(outputSize))" : "a linear readout"
-            return "FC \(cellSummary), into \(mlpText)"
+            return "\(displayName) \(cellSummary), into \(mlpText)"
         }
         var text =
             "\(displayName) \(cellSummary), \(readout.rawValue) readout at \(readoutTiming == .every ? "every step" : "the last step")"

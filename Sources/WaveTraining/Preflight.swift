@@ -40,39 +40,22 @@ extension TrainConfig {
         default: break
         }
         let m = model
-        if m.kind == .fc {
-            try positive(m.mlpHidden, "--hidden-size", max: SizeLimits.units)
-        } else {
-            try positive(m.ringSize, "--hidden-size", max: SizeLimits.units)
-            try positive(m.mlpHidden, "the MLP readout's width", max: SizeLimits.units)
-        }
+        try positive(m.ringSize, m.kind.isRecurrent ? "--hidden-size" : "the flattened input", max: SizeLimits.units)
+        try positive(m.mlpHidden, m.kind.isRecurrent ? "the MLP readout's width" : "--hidden-size", max: SizeLimits.units)
         try positive(m.channels, "--channels", max: SizeLimits.units)
-        if m.kind == .wrnn {
-            try positive(m.kernelSize, "--kernel-size", max: SizeLimits.units)
-            if m.kernelSize % 2 == 0 { throw bad("--kernel-size must be odd (got \(m.kernelSize))") }
-            if m.kernelSize > m.ringSize {
-                throw bad(
-                    "--kernel-size \(m.kernelSize) is wider than the ring (n = \(m.ringSize)); use at most \(m.ringSize % 2 == 1 ? m.ringSize : m.ringSize - 1)"
-                )
-            }
-        } else if m.channels != 1 {
-            throw bad("--channels applies to --model wrnn only")
+        try positive(m.kernelSize, "--kernel-size", max: SizeLimits.units)
+        if !m.kind.hasRings, m.channels != 1 {
+            throw bad("--channels applies to --model \(ModelRegistry.list(ModelRegistry.models(accepting: .channels))) only")
         }
         if !(0...1).contains(m.waveSpeed) { throw bad("--wave-speed must be a number in [0, 1] (got \(m.waveSpeed))") }
-        for (value, name) in [(m.dt, "--dt"), (m.gamma, "--gamma"), (m.epsilon, "--epsilon")] {
-            if let value, !(value.isFinite && (name == "--dt" ? value > 0 : value >= 0)) {
-                throw bad("\(name) must be a finite number \(name == "--dt" ? ">" : ">=") 0 (got \(value))")
-            }
-        }
         // the model's shape is the task's
         guard m.inputSize == task.inputSize, m.outputSize == task.outputSize else {
             throw bad(
                 "the model reads \(m.inputSize) and answers \(m.outputSize) values per step, but the \(task.kind.rawValue) task has \(task.inputSize) and \(task.outputSize)"
             )
         }
-        if m.kind == .fc, m.ringSize != task.length * task.inputSize {
-            throw bad("--model fc reads the flattened sequence of \(task.length * task.inputSize) values, not \(m.ringSize)")
-        }
+        // the model's own ranges and fit to the task
+        try m.kind.model.check(m, task: task)
         // far beyond any machine, and below where sizes computed in Int could overflow
         guard m.estimatedParameterCount <= 0x1p40, estimatedBytes(length: task.length) <= 0x1p50 else {
             throw bad(
@@ -110,7 +93,7 @@ extension TrainConfig {
         guard let available = MachineMemory.availableBytes, need > 0.9 * available else { return }
         func gib(_ bytes: Double) -> String { String(format: "%.1f GiB", bytes / 1_073_741_824) }
         throw WrnnError.usage(
-            "this run needs about \(gib(need)) for its buffers (batch \(grouped(batchSize)) x \(grouped(loaded.length)) steps x \(grouped(model.units)) units, \(grouped(Int(model.estimatedParameterCount.rounded()))) parameters) but the machine has \(gib(available)) available; lower --batch-size, --hidden-size\(model.kind == .wrnn ? ", --channels" : "") or --threads"
+            "this run needs about \(gib(need)) for its buffers (batch \(grouped(batchSize)) x \(grouped(loaded.length)) steps x \(grouped(model.units)) units, \(grouped(Int(model.estimatedParameterCount.rounded()))) parameters) but the machine has \(gib(available)) available; lower --batch-size, --hidden-size\(model.kind.hasRings ? ", --channels" : "") or --threads"
         )
     }
 }

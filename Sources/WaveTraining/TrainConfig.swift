@@ -4,101 +4,6 @@ import WaveModels
 import WaveTasks
 import WaveData
 
-/// A task and its one size parameter T (the copy task's delay, the adding task's length), or
-/// for image tasks where the data are and which permutation to use.
-public struct TaskConfig: Codable, Equatable, Sendable {
-    public var kind: TaskKind
-    public var t: Int
-    public var copyLayout: CopyLayout
-    public var dataDirectory: String?
-    /// psMNIST / psFMNIST: a .npy permutation of the 784 positions instead of one drawn from the seed.
-    public var permutationFile: String?
-    /// nsCIFAR10: new noise for every training sequence instead of the authors' one fixed block.
-    public var freshNoise: Bool?
-    /// Image tasks: keep each epoch's last, partial batch (57,000 = 445 x 128 + 40), as the authors'
-    /// sMNIST loader does (no drop_last); nil or false drops it, as their psMNIST and noisy CIFAR-10
-    /// loaders do.
-    public var keepPartialBatch: Bool?
-
-    public init(
-        kind: TaskKind, t: Int? = nil, copyLayout: CopyLayout = .paper, dataDirectory: String? = nil,
-        permutationFile: String? = nil
-    ) {
-        self.kind = kind
-        self.t = t ?? (kind == .copy ? 30 : kind == .adding ? 400 : kind == .nscifar10 ? 1000 : 784)
-        self.copyLayout = copyLayout
-        self.dataDirectory = dataDirectory
-        self.permutationFile = permutationFile
-    }
-
-    /// Training sequences in one epoch of an image task (the split's training part); nil for the
-    /// synthetic tasks, which draw fresh sequences.
-    public var trainingExamples: Int? { kind == .nscifar10 ? 47_000 : kind.isImage ? 57_000 : nil }
-
-    /// Steps in one pass over the training split at `batchSize` (the last partial batch dropped
-    /// unless `keepPartialBatch`).
-    public func epochSteps(batchSize: Int) -> Int? {
-        let b = max(batchSize, 1)
-        return trainingExamples.map { max(1, keepPartialBatch == true ? ($0 + b - 1) / b : $0 / b) }
-    }
-
-    public var inputSize: Int { kind == .copy ? 10 : kind == .adding ? 2 : kind == .nscifar10 ? 96 : 1 }
-    public var outputSize: Int { kind == .adding ? 1 : 10 }
-    public var readoutTiming: ReadoutTiming { kind == .copy ? .every : .last }
-
-    /// L: steps per sequence.
-    public var length: Int {
-        switch kind {
-        case .copy: return CopyTask(delay: t, layout: copyLayout).length
-        case .adding: return t
-        case .nscifar10: return NoisyCIFARTask.length
-        default: return 784
-        }
-    }
-
-    /// What a reader of this run's numbers must know about the task's construction.
-    public var notes: [String] {
-        guard kind == .copy, copyLayout == .script else { return [] }
-        let task = CopyTask(delay: t, layout: copyLayout)
-        guard task.delimiterOverwritesDigit else { return [] }
-        return [
-            "copy task in the authors' script layout with T'=\(t): the delimiter at index \(task.delimiterPosition) overwrites digit \(task.delimiterPosition + 1) of 10, as the script does (it has no paper T)"
-        ]
-    }
-
-    /// The copy and adding tasks; image tasks need `loadTask` (they read files).
-    public func makeTask() -> any SequenceTask {
-        switch kind {
-        case .copy: return CopyTask(delay: t, layout: copyLayout)
-        case .adding: return AddingTask(length: t)
-        default: preconditionFailure("image tasks are loaded with loadTask(seed:)")
-        }
-    }
-
-    /// Any task; image tasks read and check their data set (exit 65/66 on failure).
-    public func loadTask(seed: UInt64) throws -> any SequenceTask {
-        guard kind.isImage else { return makeTask() }
-        if kind == .nscifar10 {
-            let (train, test) = try CIFAR10.load(dataDirectory: dataDirectory)
-            return NoisyCIFARTask(train: train, test: test, seed: seed, freshNoise: freshNoise ?? false)
-        }
-        let (train, test) = try kind.collection.load(dataDirectory: dataDirectory)
-        var permutation: [Int]? = nil
-        if kind.isPermuted {
-            let pixels = train.height * train.width
-            if let permutationFile {
-                permutation = try NpyIndices.readPermutation(permutationFile, count: pixels)
-            } else {
-                var stream = RandomStream(seed: seed, stream: 3)
-                permutation = stream.permutation(pixels)
-            }
-        }
-        return ImageSequenceTask(
-            name: kind.rawValue, train: train, test: test, seed: seed, permutation: permutation,
-            keepPartialBatch: keepPartialBatch == true)
-    }
-}
-
 /// Learning-rate schedule (spec 4). Epochs are passes over the training split for image tasks
 /// and `epochSteps` steps for the synthetic tasks.
 ///   step:        lr = base / factor^floor(epoch / every)
@@ -243,69 +148,11 @@ public struct TrainConfig: Codable, Equatable, Sendable {
     }
 }
 
-/// The published settings of a cited baseline (coRNN, LEM) on one task, as plain values.
-public struct BaselineSettings: Equatable, Sendable {
-    public var units: Int
-    public var learningRate: Double
-    public var batchSize: Int
-    public var clip: Double
-    public var dt: Double
-    public var gamma: Double? = nil
-    public var epsilon: Double? = nil
-}
-
-/// The paper's settings per experiment, as plain values (spec 3.1, 3.2).
+/// The paper's settings per experiment, as plain values (spec 3.1, 3.2): the task's recipe, with
+/// what each model's own preset changes (its description in Sources/WaveModels/Cells).
 public enum Preset {
-    /// coRNN (Rusch & Mishra 2021, their Table 7): sMNIST, psMNIST and noisy sCIFAR-10; 120 epochs, lr / 10 after 100.
-    public static let cornnSMNIST = BaselineSettings(
-        units: 256, learningRate: 0.0021, batchSize: 120, clip: 0, dt: 0.042, gamma: 2.7, epsilon: 4.7)
-    public static let cornnPSMNIST = BaselineSettings(
-        units: 256, learningRate: 0.0054, batchSize: 120, clip: 0, dt: 0.076, gamma: 0.4, epsilon: 8.0)
-    public static let cornnNSCIFAR10 = BaselineSettings(
-        units: 128, learningRate: 0.0075, batchSize: 100, clip: 0, dt: 0.034, gamma: 1.3, epsilon: 12.7)
-    /// LEM (Rusch et al. 2022): batch 128 unless stated; 120 epochs, lr / 10 after 100.
-    public static let lemSMNIST = BaselineSettings(units: 128, learningRate: 0.0018, batchSize: 128, clip: 1.0, dt: 0.21)
-    public static let lemPSMNIST = BaselineSettings(units: 128, learningRate: 0.0073, batchSize: 128, clip: 1.1, dt: 0.31)
-    public static let lemNSCIFAR10 = BaselineSettings(units: 128, learningRate: 0.00322, batchSize: 100, clip: 0, dt: 0.44)
-
-    /// The baseline's published settings for this task: the permuted ones for psMNIST / psFMNIST,
-    /// the noisy-CIFAR ones for nscifar10, the sMNIST ones for everything else.
-    public static func baseline(_ kind: ModelKind, task: TaskKind) -> BaselineSettings? {
-        switch (kind, task) {
-        case (.cornn, .nscifar10): return cornnNSCIFAR10
-        case (.cornn, .psmnist), (.cornn, .psfmnist): return cornnPSMNIST
-        case (.cornn, _): return cornnSMNIST
-        case (.lem, .nscifar10): return lemNSCIFAR10
-        case (.lem, .psmnist), (.lem, .psfmnist): return lemPSMNIST
-        case (.lem, _): return lemSMNIST
-        default: return nil
-        }
-    }
-
-    /// Copy: wRNN n = 100, c = 6; iRNN n = 100. Adding: wRNN n = 100, c = 27; iRNN n = 100. Batch 128.
-    /// Sequential images (spec 3.3): wRNN n = 256, c = 16; iRNN, LSTM and GRU N = 256.
-    /// coRNN and LEM: their published sizes and constants on images, N = 100 on copy and adding.
-    /// fc (the authors' non-recurrent baseline): the flattened L * d inputs into the readout; its MLP is
-    /// 100 wide like every model's unless set.
-    public static func model(task: TaskConfig, kind: ModelKind) -> ModelConfig {
-        let image = task.kind.isImage
-        if kind == .fc {
-            return ModelConfig(
-                kind: .fc, inputSize: task.inputSize, outputSize: task.outputSize,
-                ringSize: task.length * task.inputSize, readoutTiming: .last)
-        }
-        var config = ModelConfig(
-            kind: kind, inputSize: task.inputSize, outputSize: task.outputSize, ringSize: image ? 256 : 100,
-            channels: kind == .wrnn ? (image ? 16 : task.kind == .copy ? 6 : 27) : 1, kernelSize: 3,
-            activation: .relu, readoutTiming: task.readoutTiming)
-        if let settings = baseline(kind, task: task.kind) {
-            if image { config.ringSize = settings.units }
-            config.dt = settings.dt
-            config.gamma = settings.gamma
-            config.epsilon = settings.epsilon
-        }
-        return config
-    }
+    /// The model's paper configuration for `task`.
+    public static func model(task: TaskConfig, kind: ModelKind) -> ModelConfig { kind.model.preset(task: task).model }
 
     /// Steps in one pass over the 57,000 training images at batch 128 (the last partial batch dropped).
     public static let imageEpochSteps = 57_000 / 128
@@ -313,25 +160,26 @@ public enum Preset {
     /// The whole training recipe for a task and model; an image task's epoch (evaluation,
     /// checkpoint and schedule unit) follows `batchSize` when given.
     public static func train(task: TaskConfig, kind: ModelKind, batchSize: Int? = nil) -> TrainConfig {
-        let model = model(task: task, kind: kind)
+        train(task: task, preset: kind.model.preset(task: task), batchSize: batchSize)
+    }
+
+    /// Copy and adding: Adam lr 1e-3, batch 128, 60,000 steps, clip 1 (copy) or 10 (adding). Images:
+    /// lr 1e-4, batch 128 (256 for nscifar10), 120 epochs, evaluated every epoch. The model's preset
+    /// replaces any of these it sets.
+    public static func train(task: TaskConfig, preset: ModelPreset, batchSize: Int? = nil) -> TrainConfig {
         guard task.kind.isImage else {
-            var config = TrainConfig(
-                task: task, model: model, learningRate: 1e-3, clip: task.kind == .copy ? 1 : 10,
+            return TrainConfig(
+                task: task, model: preset.model, learningRate: preset.learningRate ?? 1e-3, clip: task.kind == .copy ? 1 : 10,
                 batchSize: batchSize ?? 128, steps: 60_000, seed: 0, threads: defaultThreads,
                 evalEvery: 100, checkpointEvery: 1000, testSize: 1000)
-            if let settings = baseline(kind, task: task.kind) { config.learningRate = settings.learningRate }
-            return config
         }
-        // Adam lr 1e-4, batch 128 (256 for nscifar10), 120 epochs (250 for the iRNN on a permuted task), evaluated every epoch
-        let settings = baseline(kind, task: task.kind)
-        let batch = batchSize ?? settings?.batchSize ?? (task.kind == .nscifar10 ? 256 : 128)
+        let batch = batchSize ?? preset.batchSize ?? (task.kind == .nscifar10 ? 256 : 128)
         let epoch = task.epochSteps(batchSize: batch) ?? imageEpochSteps
-        let epochs = kind == .irnn && task.kind.isPermuted ? 250 : 120
         var config = TrainConfig(
-            task: task, model: model, learningRate: settings?.learningRate ?? 1e-4, clip: settings?.clip ?? 0,
-            batchSize: batch, steps: epochs * epoch, seed: 0, threads: defaultThreads, evalEvery: epoch,
+            task: task, model: preset.model, learningRate: preset.learningRate ?? 1e-4, clip: preset.clip ?? 0,
+            batchSize: batch, steps: (preset.epochs ?? 120) * epoch, seed: 0, threads: defaultThreads, evalEvery: epoch,
             checkpointEvery: epoch, testSize: 10_000)
-        if settings != nil { config.schedule = Schedule(kind: .step, factor: 10, every: 100) }
+        if preset.dropsRateAt100 { config.schedule = Schedule(kind: .step, factor: 10, every: 100) }
         return config
     }
 

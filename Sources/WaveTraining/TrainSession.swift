@@ -11,8 +11,6 @@ public struct ResumeChanges: Sendable {
     public init(steps: Int? = nil, evalEvery: Int? = nil, checkpointEvery: Int? = nil, threads: Int? = nil) {
         self.steps = steps; self.evalEvery = evalEvery; self.checkpointEvery = checkpointEvery; self.threads = threads
     }
-    public static let allowedOptions = ["--resume", "--steps", "--eval-every", "--checkpoint-every", "--threads", "--quiet"]
-
     /// The configuration without the fields a resume may change.
     public static func fixed(_ config: TrainConfig) -> TrainConfig {
         var c = config
@@ -48,10 +46,21 @@ public enum TrainSession {
     /// evaluation and checkpoint intervals, the thread count (then no longer bitwise the same). A run
     /// whose checkpoint is at its last step and that has a summary is complete: nothing is rewritten.
     public static func resume(_ path: String, changes: ResumeChanges = ResumeChanges(), quiet: Bool) throws -> TrainSummary {
+        try resume(path, quiet: quiet) { _ in changes }
+    }
+
+    /// Continues the run in `path` with the options given on the command line: compared with the
+    /// saved configuration (`TrainOptions.resumeChanges`) before anything is written.
+    public static func resume(_ path: String, options: TrainOptions, quiet: Bool) throws -> TrainSummary {
+        try resume(path, quiet: quiet) { try options.resumeChanges(saved: $0) }
+    }
+
+    static func resume(_ path: String, quiet: Bool, changes decide: (TrainConfig) throws -> ResumeChanges) throws -> TrainSummary {
         let directory = try RunDirectory.open(path)
         let (checkpoint, warning) = try Checkpoint.readWithFallback(
             directory.file("checkpoint.bin"),
             previous: directory.file("checkpoint.prev.bin"))
+        let changes = try decide(checkpoint.header.config)
         if let warning {
             writeStandard("wrnn: warning: \(warning)\n", error: true)
             // the newer file is never rotated away or deleted: it is set aside for inspection first
@@ -65,7 +74,6 @@ public enum TrainSession {
             }
         }
         var config = checkpoint.header.config
-        // the checkpoint must belong to this run directory
         // the checkpoint must belong to this run directory; a config.json that cannot be read says
         // nothing about which run this is, so it is refused like a different one (never rewritten)
         let configPath = directory.file("config.json")

@@ -2,6 +2,7 @@ import WaveKernels
 import WaveCore
 import ArgumentParser
 import Foundation
+import WaveModels
 import WaveTraining
 
 struct Bench: ParsableCommand {
@@ -48,9 +49,9 @@ struct Bench: ParsableCommand {
         if kernels && torch {
             throw ValidationError("--kernels times wrnn's kernels alone; --torch compares whole training iterations: give one of them")
         }
-        if kernels, try !selected.contains(where: { $0.model == .wrnn }) {
-            throw ValidationError(
-                "--kernels times the wRNN's convolution; name a wRNN configuration (copy-wrnn, adding-wrnn, smnist-wrnn, nscifar10-wrnn)")
+        if kernels, try !selected.contains(where: { $0.kernelBenchmark != nil }) {
+            let timed = BenchConfig.all.filter { $0.kernelBenchmark != nil }.map(\.name)
+            throw ValidationError("--kernels times kernels alone; name a configuration that has some (\(timed.joined(separator: ", ")))")
         }
         try requirePositive(iterations, "--iterations")
         if warmup < 0 { throw ValidationError("--warmup must be a non-negative integer (got \(warmup))") }
@@ -102,8 +103,8 @@ struct Bench: ParsableCommand {
 extension Bench {
     func runKernels(peak: Double, threads: Int) throws {
         var rows: [KernelBenchResult] = []
-        for config in try selected where config.model == .wrnn {
-            for var row in runKernelBenchmark(config, threads: threads, seed: seed) {
+        for config in try selected {
+            for var row in config.kernelBenchmark?(config.name, config.batch, threads, seed) ?? [] {
                 row.percentOfPeak = 100 * row.gflops / peak
                 rows.append(row)
                 if !json {

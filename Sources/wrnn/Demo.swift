@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import WaveTasks
 import WaveTraining
 import WaveAnalysis
 
@@ -39,7 +40,9 @@ struct Demo: ParsableCommand {
         let task = TaskConfig(kind: .copy, t: delay)
         print("wrnn demo: \(task.summaryLine), \(steps) steps each, Adam lr \(lr), clip \(clip), batch 128, seed \(seed)")
         var rows: [(String, TrainSummary)] = []
-        for kind in [ModelKind.wrnn, .irnn] {
+        // the wave model and its wave-free twin, as the registry names them
+        let models = [ModelRegistry.model(role: .wave), ModelRegistry.model(role: .waveFreeTwin)]
+        for kind in models.map({ $0.kind }) {
             var config = Preset.train(task: task, kind: kind)
             config.steps = steps
             config.learningRate = lr
@@ -63,21 +66,22 @@ struct Demo: ParsableCommand {
                 ratio >= 10
                 ? String(format: "%.0fx lower than", ratio)
                 : ratio > 1 ? String(format: "%.1fx lower than", ratio) : String(format: "not below (%.2fx)", ratio)
-            print("\nThe wRNN's test loss is \(text) the iRNN's after the same \(steps) steps.")
+            print("\nThe \(models[0].label)'s test loss is \(text) the \(models[1].label)'s after the same \(steps) steps.")
         }
         var powers: [String] = []
         var recordings: [Recording] = []
-        for kind in ["wrnn", "irnn"] {
-            let run = root + "/" + kind
+        for model in models {
+            let run = root + "/" + model.name
             let recording = try Recording.record(runDirectory: run, samples: [0])
             let summary = try writeFigures(recording, channels: nil, runDirectory: run, into: run + "/analysis")
             recordings.append(recording)
             powers.append(String(format: "%.1f", summary.meanDiagonalPower))
         }
         let figure = try writeFigure2(wave: recordings[0], plain: recordings[1], to: root + "/figure2", formats: [.png, .pdf]).files
-        print("Diagonal power of the normalised spectrum (waves): wRNN \(powers[0]), iRNN \(powers[1]).")
+        print("Diagonal power of the normalised spectrum (waves): \(models[0].label) \(powers[0]), \(models[1].label) \(powers[1]).")
         print("The paper's Figure 2 (maps and spectra side by side): \(figure.map { root + "/" + $0 }.joined(separator: " and "))")
-        print("Runs written to \(root)/wrnn and \(root)/irnn; `wrnn report \(root)/wrnn \(root)/irnn` makes an HTML page.")
+        let runs = models.map { root + "/" + $0.name }
+        print("Runs written to \(runs[0]) and \(runs[1]); `wrnn report \(runs[0]) \(runs[1])` makes an HTML page.")
     }
 }
 

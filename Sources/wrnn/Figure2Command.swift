@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import WaveAnalysis
 import WaveCore
+import WaveModels
 import WavePlot
 import WaveTraining
 
@@ -59,12 +60,14 @@ struct Figure2Command: ParsableCommand {
         try requireRunDirectory(plainRun)
         let wave = try Recording.record(runDirectory: waveRun, samples: [sample])
         let plain = try Recording.record(runDirectory: plainRun, samples: [sample])
-        guard wave.config.model.kind == .wrnn else {
-            throw WrnnError.usage("\(waveRun): its model is the \(wave.config.model.displayName), not the wRNN; give the wRNN's run first")
-        }
-        guard plain.config.model.kind == .irnn else {
+        let waveModel = ModelRegistry.model(role: .wave).label, twin = ModelRegistry.model(role: .waveFreeTwin).label
+        guard wave.config.model.kind.model.role == .wave else {
             throw WrnnError.usage(
-                "\(plainRun): its model is the \(plain.config.model.displayName), not the iRNN; give the iRNN's run second")
+                "\(waveRun): its model is the \(wave.config.model.displayName), not the \(waveModel); give the \(waveModel)'s run first")
+        }
+        guard plain.config.model.kind.model.role == .waveFreeTwin else {
+            throw WrnnError.usage(
+                "\(plainRun): its model is the \(plain.config.model.displayName), not the \(twin); give the \(twin)'s run second")
         }
         if let ring, ring >= wave.channels {
             throw WrnnError.usage("--ring: the wRNN has rings 0 ... \(wave.channels - 1) (got \(ring))")

@@ -8,7 +8,9 @@ import WaveTasks
 import WaveTraining
 
 extension TaskKind: ExpressibleByArgument {}
-extension ModelKind: ExpressibleByArgument {}
+extension ModelKind: ExpressibleByArgument {
+    public static var allValueStrings: [String] { allCases.map(\.rawValue) }
+}
 extension RecurrentInit: ExpressibleByArgument {}
 extension EncoderInit: ExpressibleByArgument {}
 extension TrainingProtocol: ExpressibleByArgument {}
@@ -26,14 +28,11 @@ func requireFinite(_ value: Double?, _ name: String, _ allowed: String, _ ok: (D
     if let value, !(value.isFinite && ok(value)) { throw ValidationError("\(name) must be \(allowed) (got \(value))") }
 }
 
-/// Which model, with its shape and initialisation (spec 2.1, 2.2); unset values take the
-/// task's paper defaults.
+/// Which model, with its shape and initialisation (spec 2.1, 2.2); unset values take the task's
+/// paper defaults. Checked, with every other option, by the library's `TrainOptions`.
 struct ModelOptions: ParsableArguments {
-    @Option(
-        help:
-            "Model: wrnn, irnn, lstm, gru, cornn, lem, or fc (the authors' non-recurrent baseline: the flattened sequence into the readout)."
-    )
-    var model: ModelKind = .wrnn
+    @Option(help: ArgumentHelp("Model: " + ModelRegistry.all.map { "\($0.name) (\($0.help))" }.joined(separator: ", ") + "."))
+    var model: ModelKind?
     @Option(
         name: [.customShort("n"), .customLong("hidden-size")], parsing: .unconditional,
         help:
@@ -55,10 +54,10 @@ struct ModelOptions: ParsableArguments {
             "Encoder V init: sparse (neuron 0 of each ring takes every input), normal (N(0, 0.001^2)) or pytorch (nn.Linear's default uniform(±1/sqrt(d)), what the authors' iRNN keeps on the image tasks). Default sparse (wRNN), normal (iRNN)."
     )
     var encoderInit: EncoderInit?
-    @Option(help: "Activation: relu, tanh or identity.")
-    var activation: Activation = .relu
-    @Option(help: "Readout: linear or mlp (N -> 100 -> out).")
-    var readout: ReadoutKind = .linear
+    @Option(help: "Activation: relu, tanh or identity. Default relu.")
+    var activation: Activation?
+    @Option(help: "Readout: linear or mlp (N -> 100 -> out). Default linear.")
+    var readout: ReadoutKind?
     @Option(help: "Read out every step or the last. Default: every (copy), last (adding).")
     var readoutAt: ReadoutTiming?
     @Flag(help: "Do not train the recurrent weights (u, b_u or U, b_U).")
@@ -67,8 +66,8 @@ struct ModelOptions: ParsableArguments {
     var freezeV = false
     @Flag(help: "wRNN ablation: untied recurrent weights per neuron (u of shape c x c x n x f).")
     var locallyConnected = false
-    @Option(parsing: .unconditional, help: "Wave speed nu in [0, 1] for the shift init (taps 1 - nu, nu).")
-    var waveSpeed: Double = 1
+    @Option(parsing: .unconditional, help: "Wave speed nu in [0, 1] for the shift init (taps 1 - nu, nu). Default 1.")
+    var waveSpeed: Double?
     @Option(
         parsing: .unconditional,
         help: "coRNN and LEM: time step dt > 0. Default: the authors' value for the task (coRNN sMNIST 0.042, LEM sMNIST 0.21).")
@@ -78,73 +77,20 @@ struct ModelOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "coRNN: damping epsilon >= 0. Default: the authors' value for the task (sMNIST 4.7).")
     var epsilon: Double?
 
-    func validate() throws {
-        try requirePositive(hiddenSize, "--hidden-size")
-        try requirePositive(channels, "--channels")
-        try requirePositive(kernelSize, "--kernel-size")
-        if let f = kernelSize, f % 2 == 0 { throw ValidationError("--kernel-size must be odd (got \(f))") }
-        if model != .wrnn, channels != nil { throw ValidationError("--channels applies to --model wrnn only") }
-        if model != .wrnn, kernelSize != nil { throw ValidationError("--kernel-size applies to --model wrnn only") }
-        if model != .wrnn, locallyConnected { throw ValidationError("--locally-connected applies to --model wrnn only") }
-        if model == .fc {
-            let recurrentOnly = [
-                ("--initialization", initialization != nil), ("--encoder-init", encoderInit != nil),
-                ("--activation", activation != .relu), ("--readout-at", readoutAt != nil),
-                ("--freeze-u", freezeU), ("--freeze-v", freezeV), ("--wave-speed", waveSpeed != 1)
-            ]
-            if let (name, _) = recurrentOnly.first(where: { $0.1 }) {
-                throw ValidationError("\(name) does not apply to --model fc, which has no recurrence (it reads the flattened sequence)")
-            }
-            if hiddenSize != nil, readout != .mlp {
-                throw ValidationError("--hidden-size with --model fc sets the MLP readout's width; add --readout mlp")
-            }
-        }
-        if model.hasFixedInit, initialization != nil || encoderInit != nil || activation != .relu || waveSpeed != 1 {
-            throw ValidationError(
-                "--initialization, --encoder-init, --activation and --wave-speed apply to --model wrnn and irnn only (\(model.rawValue) uses its authors' init and activations)"
-            )
-        }
-        if model == .cornn || model == .lem, freezeU || freezeV {
-            throw ValidationError(
-                "--freeze-u and --freeze-v apply to --model wrnn, irnn, lstm and gru only (\(model.rawValue)'s weights mix input and recurrence)"
-            )
-        }
-        if model != .cornn && model != .lem, dt != nil { throw ValidationError("--dt applies to --model cornn and lem only") }
-        if model != .cornn, gamma != nil || epsilon != nil { throw ValidationError("--gamma and --epsilon apply to --model cornn only") }
-        try requireFinite(dt, "--dt", "a finite number > 0") { $0 > 0 }
-        try requireFinite(gamma, "--gamma", "a finite number >= 0") { $0 >= 0 }
-        try requireFinite(epsilon, "--epsilon", "a finite number >= 0") { $0 >= 0 }
-        try requireFinite(waveSpeed, "--wave-speed", "a number in [0, 1]") { (0...1).contains($0) }
-    }
-
-    func resolve(task: TaskConfig) -> ModelConfig {
-        var config = Preset.model(task: task, kind: model)
-        if let hiddenSize {
-            if model == .fc { config.mlpHidden = hiddenSize } else { config.ringSize = hiddenSize }
-        }
-        if let channels { config.channels = channels }
-        if let kernelSize { config.kernelSize = kernelSize }
-        if let initialization { config.recurrentInit = initialization }
-        if let encoderInit { config.encoderInit = encoderInit }
-        if let readoutAt { config.readoutTiming = readoutAt }
-        config.readout = readout
-        if model == .fc { return config }
-        if let dt { config.dt = dt }
-        if let gamma { config.gamma = gamma }
-        if let epsilon { config.epsilon = epsilon }
-        config.activation = activation
-        config.freezeRecurrent = freezeU
-        config.freezeEncoder = freezeV
-        config.waveSpeed = waveSpeed
-        config.locallyConnected = locallyConnected
-        return config
+    var values: ModelOptionValues {
+        var v = ModelOptionValues()
+        v.hiddenSize = hiddenSize; v.channels = channels; v.kernelSize = kernelSize; v.initialization = initialization
+        v.encoderInit = encoderInit; v.activation = activation; v.readout = readout; v.readoutAt = readoutAt
+        v.freezeU = freezeU; v.freezeV = freezeV; v.locallyConnected = locallyConnected; v.waveSpeed = waveSpeed
+        v.dt = dt; v.gamma = gamma; v.epsilon = epsilon
+        return v
     }
 }
 
 /// The task and its size T.
 struct TaskOptions: ParsableArguments {
-    @Option(help: "Task: copy, adding, smnist, psmnist, sfmnist, psfmnist or nscifar10.")
-    var task: TaskKind = .copy
+    @Option(help: "Task: copy, adding, smnist, psmnist, sfmnist, psfmnist or nscifar10. Default copy.")
+    var task: TaskKind?
     @Option(
         name: [.customShort("T"), .customLong("delay"), .customLong("length")], parsing: .unconditional,
         help: "Copy: delay T (length T + 20). Adding: sequence length T. Default 30 (copy), 400 (adding).")
@@ -163,26 +109,6 @@ struct TaskOptions: ParsableArguments {
     var permutation: String?
     @Flag(help: "nscifar10: draw new noise for every training sequence instead of one fixed block.")
     var freshNoise = false
-
-    func validate() throws {
-        if freshNoise, task != .nscifar10 { throw ValidationError("--fresh-noise applies to --task nscifar10 only") }
-        if copyLayout != nil, task != .copy { throw ValidationError("--copy-layout applies to --task copy only") }
-        if task.isImage, t != nil { throw ValidationError("-T/--delay/--length apply to the copy and adding tasks only") }
-        if permutation != nil, !task.isPermuted { throw ValidationError("--permutation applies to --task psmnist and psfmnist only") }
-        if let t {
-            if task == .copy, copyLayout == .script, t < 1 {
-                throw ValidationError("--delay with --copy-layout script is the authors' T' and must be an integer >= 1 (got \(t))")
-            }
-            if task == .copy, t < 0 { throw ValidationError("--delay must be a non-negative integer (got \(t))") }
-            if task == .adding, t < 2 { throw ValidationError("--length must be an integer >= 2 (got \(t))") }
-        }
-    }
-
-    var resolved: TaskConfig {
-        var config = TaskConfig(kind: task, t: t, copyLayout: copyLayout ?? .paper, dataDirectory: dataDir, permutationFile: permutation)
-        if freshNoise { config.freshNoise = true }
-        return config
-    }
 }
 
 /// Optimisation (spec 4).
@@ -227,48 +153,12 @@ struct OptimizerOptions: ParsableArguments {
             "Whose conventions to train and report by where they differ: wrnn (the plain mean loss, a fixed test set, adding solved by test MSE) or authors (their scripts': copy backpropagates CE / batch, fresh test sequences at their log steps, adding solved by the logged training loss, sMNIST keeps the last partial batch; docs/fidelity.md). Default wrnn; authors for the authors' sweep files."
     )
     var trainingProtocol: TrainingProtocol?
-
-    /// The schedule options given, each with the schedules it applies to.
-    var scheduleOptions: [(name: String, given: Bool, kinds: [Schedule.Kind])] {
-        [
-            ("--lr-factor", lrFactor != nil, [.step, .plateau]), ("--lr-every", lrEvery != nil, [.step]),
-            ("--lr-gamma", lrGamma != nil, [.exponential]), ("--patience", patience != nil, [.plateau])
-        ]
-    }
-
-    /// The schedule: --schedule's (with these options or their defaults), or the preset's with any of them changed.
-    func resolveSchedule(preset: Schedule?) -> Schedule? {
-        if let schedule {
-            guard schedule != .constant else { return nil }
-            return Schedule(kind: schedule, factor: lrFactor ?? 10, every: lrEvery ?? 40, gamma: lrGamma ?? 0.97, patience: patience ?? 10)
-        }
-        guard var resolved = preset else { return nil }
-        if let lrFactor { resolved.factor = lrFactor }
-        if let lrEvery { resolved.every = lrEvery }
-        if let lrGamma { resolved.gamma = lrGamma }
-        if let patience { resolved.patience = patience }
-        return resolved
-    }
-
-    func validate() throws {
-        try requireFinite(lr, "--lr", "a finite number > 0") { $0 > 0 }
-        try requireFinite(clip, "--clip", "a finite number >= 0 (0 turns clipping off)") { $0 >= 0 }
-        try requirePositive(batchSize, "--batch-size")
-        try requirePositive(steps, "--steps")
-        try requirePositive(epochs, "--epochs")
-        if steps != nil, epochs != nil { throw ValidationError("--steps and --epochs both set the training length; give one") }
-        try requireFinite(lrFactor, "--lr-factor", "a finite number > 1") { $0 > 1 }
-        try requirePositive(lrEvery, "--lr-every")
-        try requireFinite(lrGamma, "--lr-gamma", "a number in (0, 1]") { $0 > 0 && $0 <= 1 }
-        if let patience, patience < 0 { throw ValidationError("--patience must be a non-negative integer (got \(patience))") }
-        try requirePositive(epochSteps, "--epoch-steps")
-    }
 }
 
 /// Seed, threads and where the run goes.
 struct RunOptions: ParsableArguments {
-    @Option(parsing: .unconditional, help: "Seed for initialisation, training batches and the test set: 0 ... 2^64 - 1.")
-    var seed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "Seed for initialisation, training batches and the test set: 0 ... 2^64 - 1. Default 0.")
+    var seed: UInt64?
     @Option(
         parsing: .unconditional, help: "Threads (batch shards); the same seed and thread count give the same numbers. Default: all cores.")
     var threads: Int?
@@ -298,14 +188,8 @@ struct RunOptions: ParsableArguments {
     var keepDenormals = false
 
     func validate() throws {
-        try requirePositive(threads, "--threads")
-        try requirePositive(evalEvery, "--eval-every")
-        try requirePositive(checkpointEvery, "--checkpoint-every")
-        try requirePositive(testSize, "--test-size")
         if resume != nil, out != nil { throw ValidationError("--resume continues an existing run directory; drop --out") }
     }
-
-    var threadCount: Int { threads ?? Preset.defaultThreads }
 }
 
 func defaultRunPath(_ name: String) -> String {

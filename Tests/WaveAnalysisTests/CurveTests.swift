@@ -1,4 +1,5 @@
 import Foundation
+import WaveTasks
 import XCTest
 import WaveAnalysis
 import WaveCore

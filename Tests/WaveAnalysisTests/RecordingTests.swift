@@ -1,5 +1,6 @@
 import WaveCore
 import Foundation
+import WaveTasks
 import XCTest
 import WaveAnalysis
 import WaveModels

@@ -40,7 +40,7 @@ final class CLITests: XCTestCase {
             (["train", "--model", "irnn", "--channels", "4"], "--channels applies to --model wrnn only"),
             (
                 ["train", "--model", "lstm", "--initialization", "shift"],
-                "--initialization, --encoder-init, --activation and --wave-speed apply to --model wrnn and irnn only (lstm uses its authors' init and activations)"
+                "--initialization applies to --model wrnn and irnn only (lstm uses its authors' init and activations)"
             ),
             (["demo", "--steps", "0"], "--steps must be a positive integer (got 0)"),
             (["analyze", "some-run", "--scale", "1,0"], "--scale takes panel, shared or LO,HI with LO < HI (got '1,0')"),
@@ -184,7 +184,7 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(notWave.status, 64)
         XCTAssertEqual(
             notWave.stderr,
-            "wrnn: error: --kernels times the wRNN's convolution; name a wRNN configuration (copy-wrnn, adding-wrnn, smnist-wrnn, nscifar10-wrnn)\n"
+            "wrnn: error: --kernels times kernels alone; name a configuration that has some (copy-wrnn, adding-wrnn, smnist-wrnn, nscifar10-wrnn)\n"
         )
         let both = try wrnn(["bench", "--kernels", "--torch"])
         XCTAssertEqual(both.status, 64)

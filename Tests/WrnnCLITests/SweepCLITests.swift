@@ -102,7 +102,7 @@ final class SweepCLITests: XCTestCase {
             ),
             (
                 ["train", "--model", "fc", "--task", "adding", "--activation", "tanh"],
-                "--activation does not apply to --model fc, which has no recurrence (it reads the flattened sequence)"
+                "--activation applies to --model wrnn and irnn only (fc has no recurrence: it reads the flattened sequence)"
             ),
             (
                 ["train", "--copy-layout", "script", "-T", "0"],
@@ -366,6 +366,9 @@ final class SweepCLITests: XCTestCase {
             changed.stderr,
             "wrnn: error: --resume continues a run exactly as it was configured; --model, --hidden-size, --lr would change it. With --resume only --steps, --eval-every, --checkpoint-every and --threads may be given; start a new run for other settings\n"
         )
+        // the saved configuration is compared, not the argument list: repeating its values changes nothing
+        let same = try wrnn(["train", "--resume", "run", "--model", "wrnn", "-n", "8", "--task", "copy", "-T", "2", "--seed", "0"], in: cwd)
+        XCTAssertEqual(same.status, 0, same.stderr)
         let before = try [
             String(contentsOfFile: cwd + "/run/summary.json", encoding: .utf8),
             String(contentsOfFile: cwd + "/run/metrics.jsonl", encoding: .utf8)

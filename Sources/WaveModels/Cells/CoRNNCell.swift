@@ -1,6 +1,7 @@
 import WaveKernels
 import Foundation
 import WaveCore
+import WaveTasks
 
 /// The coupled oscillatory RNN (Rusch & Mishra, ICLR 2021): position y, velocity z, both 0 at t = 0.
 ///
@@ -17,7 +18,7 @@ public struct CoRNNCell<T: Scalar>: RecurrentCell {
     var width: Int { config.inputSize + 2 * units } // d + 2N: a row of W
     public var displayName: String { "coRNN" }
     public var summary: String {
-        "N=\(units), dt \(config.resolvedDt), gamma \(config.resolvedGamma), eps \(config.resolvedEpsilon), PyTorch init"
+        "N=\(units), dt \(config.coRNNDt), gamma \(config.coRNNGamma), eps \(config.coRNNEpsilon), PyTorch init"
     }
     public var flopsPerStep: Double { Double(2 * units * width) }
     public var inputFlopsPerStep: Double { Double(2 * units * config.inputSize) }
@@ -30,7 +31,7 @@ public struct CoRNNCell<T: Scalar>: RecurrentCell {
         var encoder = InputProjection<T>(inputSize: config.inputSize, units: config.units, weight: 0, frozen: false)
         encoder.stride = config.inputSize + 2 * config.units
         self.encoder = encoder
-        dt = T(config.resolvedDt); gamma = T(config.resolvedGamma); epsilon = T(config.resolvedEpsilon)
+        dt = T(config.coRNNDt); gamma = T(config.coRNNGamma); epsilon = T(config.coRNNEpsilon)
     }
 
     public var parameters: [ParameterSpec] {
@@ -136,7 +137,7 @@ extension CoRNNCell {
         let n = config.units, d = config.inputSize
         var p = Plain.Reader(params)
         let w = p.take(n * (d + 2 * n)), b = p.take(n)
-        let dt = config.resolvedDt, gamma = config.resolvedGamma, epsilon = config.resolvedEpsilon
+        let dt = config.coRNNDt, gamma = config.coRNNGamma, epsilon = config.coRNNEpsilon
         var y = [Double](repeating: 0, count: n), z = y, states: [[Double]] = []
         for x in inputs {
             let a = Plain.linear(w, b, x + z + y).map(tanh)
@@ -146,4 +147,102 @@ extension CoRNNCell {
         }
         return states
     }
+}
+
+extension ModelConfig {
+    /// The coRNN's constants, with its authors' sMNIST values when unset.
+    var coRNNDt: Double { dt ?? 0.042 }
+    var coRNNGamma: Double { gamma ?? 2.7 }
+    var coRNNEpsilon: Double { epsilon ?? 4.7 }
+}
+
+/// The published settings of a cited baseline on one task, as plain values.
+struct BaselineSettings: Sendable {
+    var units: Int
+    var learningRate: Double
+    var batchSize: Int
+    var clip: Double
+    var dt: Double
+    var gamma: Double? = nil
+    var epsilon: Double? = nil
+
+    /// The preset: N = `units` on images and 100 on copy and adding; the constants everywhere; on
+    /// images also the batch, clipping and lr / 10 after epoch 100 (120 epochs).
+    func preset(_ base: ModelConfig, task: TaskConfig) -> ModelPreset {
+        var model = base
+        if task.kind.isImage { model.ringSize = units }
+        model.dt = dt
+        model.gamma = gamma
+        model.epsilon = epsilon
+        guard task.kind.isImage else { return ModelPreset(model: model, learningRate: learningRate) }
+        return ModelPreset(model: model, learningRate: learningRate, batchSize: batchSize, clip: clip, dropsRateAt100: true)
+    }
+}
+
+/// The refusal for the models that keep their authors' init and activations.
+func authorsInitReason(_ name: String, _ option: ModelOption) -> String? {
+    switch option {
+    case .initialization, .encoderInit, .activation, .waveSpeed: return "\(name) uses its authors' init and activations"
+    default: return nil
+    }
+}
+
+/// The coRNN as the tool sees it: its constants, its published settings per task, its numbers.
+public enum CoRNNModel: ModelDescription {
+    public static let name = "cornn"
+    public static let label = "coRNN"
+    public static let help = "the coupled oscillatory RNN (Rusch & Mishra 2021)"
+    public static let options: Set<ModelOption> = [.readoutAt, .dt, .gamma, .epsilon]
+    public static func refusalReason(_ option: ModelOption) -> String? {
+        option == .freezeU || option == .freezeV ? "cornn's weights mix input and recurrence" : authorsInitReason(name, option)
+    }
+
+    /// Their Table 7: sMNIST, psMNIST and noisy sCIFAR-10; 120 epochs, lr / 10 after 100.
+    static let sMNIST = BaselineSettings(units: 256, learningRate: 0.0021, batchSize: 120, clip: 0, dt: 0.042, gamma: 2.7, epsilon: 4.7)
+    static let psMNIST = BaselineSettings(units: 256, learningRate: 0.0054, batchSize: 120, clip: 0, dt: 0.076, gamma: 0.4, epsilon: 8.0)
+    static let nsCIFAR10 = BaselineSettings(
+        units: 128, learningRate: 0.0075, batchSize: 100, clip: 0, dt: 0.034, gamma: 1.3, epsilon: 12.7)
+
+    /// The permuted settings for psMNIST / psFMNIST, the noisy-CIFAR ones for nscifar10, the sMNIST ones elsewhere.
+    public static func preset(task: TaskConfig) -> ModelPreset {
+        let settings = task.kind == .nscifar10 ? nsCIFAR10 : task.kind.isPermuted ? psMNIST : sMNIST
+        return settings.preset(basePreset(task: task), task: task)
+    }
+
+    public static func apply(_ options: ModelOptionValues, to config: inout ModelConfig) throws {
+        if let hiddenSize = options.hiddenSize { config.ringSize = hiddenSize }
+        if let dt = options.dt { config.dt = dt }
+        if let gamma = options.gamma { config.gamma = gamma }
+        if let epsilon = options.epsilon { config.epsilon = epsilon }
+    }
+
+    public static func check(_ config: ModelConfig, task: TaskConfig) throws {
+        try checkFinite(config.dt, "--dt", strictlyPositive: true)
+        try checkFinite(config.gamma, "--gamma", strictlyPositive: false)
+        try checkFinite(config.epsilon, "--epsilon", strictlyPositive: false)
+    }
+
+    public static func makeCell<T: Scalar>(_ config: ModelConfig, _: T.Type) -> (any RecurrentCell<T>)? { CoRNNCell<T>(config) }
+
+    public static func tableLabel(_ m: ModelConfig) -> String {
+        "coRNN N=\(m.units) dt=\(m.coRNNDt) gamma=\(m.coRNNGamma) eps=\(m.coRNNEpsilon)"
+    }
+    public static let published = [PublishedRow("coRNN", accuracy: [.smnist: 99.3, .psmnist: 96.6, .nscifar10: 59.0])]
+    public static let cpuGFLOPS = 150.0
+    /// At its published size: N = 256, batch 120.
+    public static let benchmarks = [
+        ModelBenchmark(name: "smnist-cornn", task: TaskConfig(kind: .smnist), batch: 120, randomShape: [784, 1])
+    ]
+}
+
+/// A constant that must be finite and > 0 (or >= 0), when set.
+func checkFinite(_ value: Double?, _ name: String, strictlyPositive: Bool) throws {
+    guard let value else { return }
+    guard value.isFinite, strictlyPositive ? value > 0 : value >= 0 else {
+        throw WrnnError.usage("\(name) must be a finite number \(strictlyPositive ? ">" : ">=") 0 (got \(value))")
+    }
+}
+
+extension ModelKind {
+    public static let cornn = CoRNNModel.kind
 }

@@ -1,6 +1,7 @@
 import WaveKernels
 import Foundation
 import WaveCore
+import WaveTasks
 
 /// The GRU cell as PyTorch computes it (gates r, z, n):
 ///
@@ -115,4 +116,22 @@ extension GRUCell {
         }
         return states
     }
+}
+
+/// The GRU as the tool sees it: PyTorch's own init, its paper numbers.
+public enum GRUModel: ModelDescription {
+    public static let name = "gru"
+    public static let label = "GRU"
+    public static let help = "PyTorch's nn.GRU"
+    public static let options: Set<ModelOption> = [.readoutAt, .freezeU, .freezeV]
+    public static func refusalReason(_ option: ModelOption) -> String? { authorsInitReason(name, option) }
+    public static func preset(task: TaskConfig) -> ModelPreset { ModelPreset(model: basePreset(task: task)) }
+    public static func makeCell<T: Scalar>(_ config: ModelConfig, _: T.Type) -> (any RecurrentCell<T>)? { GRUCell<T>(config) }
+    public static let published = [PublishedRow("GRU", accuracy: [.smnist: 99.1, .psmnist: 94.1, .nscifar10: 43.8])]
+    public static let cpuGFLOPS = 110.0
+    public static let benchmarks = [ModelBenchmark(name: "smnist-gru", task: TaskConfig(kind: .smnist), batch: 128, randomShape: [784, 1])]
+}
+
+extension ModelKind {
+    public static let gru = GRUModel.kind
 }

@@ -1,5 +1,6 @@
 import WaveKernels
 import WaveCore
+import WaveTasks
 
 /// The iRNN cell (Le et al. 2015), the wRNN's wave-free twin (spec 2.2):
 ///
@@ -132,4 +133,60 @@ public struct IdentityCell<T: Scalar>: RecurrentCell {
         }
         if !config.freezeRecurrent { T.add(out: grads + recurrentBiasOffset, ws.dbias.pointer, count: units) }
     }
+}
+
+/// The iRNN as the tool sees it: the wRNN's options but the ring's, its paper rows and numbers.
+public enum IdentityModel: ModelDescription {
+    public static let name = "irnn"
+    public static let label = "iRNN"
+    public static let help = "the wave-free twin: one dense U of N x N"
+    public static let role = ModelRole.waveFreeTwin
+    public static let options: Set<ModelOption> = [.initialization, .encoderInit, .activation, .waveSpeed, .readoutAt, .freezeU, .freezeV]
+
+    /// n = 100 (256 on images); 250 epochs on the permuted tasks, as the paper trains it.
+    public static func preset(task: TaskConfig) -> ModelPreset {
+        ModelPreset(model: basePreset(task: task), epochs: task.kind.isPermuted ? 250 : nil)
+    }
+
+    public static func makeCell<T: Scalar>(_ config: ModelConfig, _: T.Type) -> (any RecurrentCell<T>)? { IdentityCell<T>(config) }
+
+    public static func tableLabel(_ m: ModelConfig) -> String {
+        var text = "iRNN N=\(m.ringSize)"
+        if m.recurrentInit == .shift { text += " + Sigma-init" } else if m.recurrentInit == .random { text += " (random U)" }
+        if m.encoderInit == .sparse { text += " + V-init" }
+        return text
+    }
+
+    public static func paperRow(_ m: ModelConfig, task: TaskConfig) -> String? {
+        guard task.kind == .copy else { return "iRNN" }
+        guard m.ringSize == 100, m.readout == .linear else { return nil }
+        switch (m.recurrentInit, m.encoderInit) {
+        case (.identity, .normal): return "iRNN (n=100)"
+        case (.shift, .normal): return "iRNN + Sigma-init"
+        case (.shift, .sparse): return "iRNN + Sigma-init + V-init"
+        default: return nil
+        }
+    }
+
+    public static let published = [
+        PublishedRow(
+            "iRNN", adding: [100: (1e-5, 14_000), 200: (4e-5, 22_000), 400: (1e-4, 30_000), 700: (0.16, nil), 1000: (0.16, nil)],
+            accuracy: [.smnist: 98.5, .psmnist: 92.5, .nscifar10: 51.3]),
+        PublishedRow("iRNN (n=100)", copyLoss: [0: 1e-4, 10: 3e-3, 30: 2e-3, 80: 1e-3]),
+        PublishedRow("iRNN + Sigma-init", copyLoss: [0: 1e-8, 10: 1e-7, 30: 2e-7, 80: 2e-5]),
+        PublishedRow("iRNN + Sigma-init + V-init", copyLoss: [0: 1e-7, 10: 1e-7, 30: 1e-6, 80: 8e-6])
+    ]
+
+    public static let cpuGFLOPS = 80.0
+    public static let benchmarks = [
+        ModelBenchmark(name: "copy-irnn", task: TaskConfig(kind: .copy, t: 30), batch: 128, isDefault: true),
+        ModelBenchmark(name: "adding-irnn", task: TaskConfig(kind: .adding, t: 400), batch: 128, isDefault: true),
+        ModelBenchmark(name: "smnist-irnn", task: TaskConfig(kind: .smnist), batch: 128, randomShape: [784, 1])
+    ]
+    /// The authors' dense RNN.
+    public static let authorsModelTypes = ["rnn": [String]()]
+}
+
+extension ModelKind {
+    public static let irnn = IdentityModel.kind
 }

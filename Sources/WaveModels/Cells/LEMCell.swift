@@ -1,6 +1,7 @@
 import WaveKernels
 import Foundation
 import WaveCore
+import WaveTasks
 
 /// The Long Expressive Memory cell (Rusch, Mishra, Erichson & Mahoney, ICLR 2022): y and z, both 0 at t = 0.
 ///
@@ -19,7 +20,7 @@ public struct LEMCell<T: Scalar>: RecurrentCell {
     var inputWidth: Int { 4 * units }
     var hiddenWidth: Int { 3 * units }
     public var displayName: String { "LEM" }
-    public var summary: String { "N=\(units), dt \(config.resolvedDt), uniform(1/sqrt(N)) init, Kaiming-normal classifier" }
+    public var summary: String { "N=\(units), dt \(config.lemDt), uniform(1/sqrt(N)) init, Kaiming-normal classifier" }
     public var flopsPerStep: Double { Double(2 * (inputWidth * config.inputSize + hiddenWidth * units + units * units)) }
     public var inputFlopsPerStep: Double { Double(2 * inputWidth * config.inputSize) }
     var inputBias: Int { inputWidth * config.inputSize }
@@ -34,7 +35,7 @@ public struct LEMCell<T: Scalar>: RecurrentCell {
     public init(_ config: ModelConfig) {
         self.config = config
         encoder = InputProjection(inputSize: config.inputSize, units: 4 * config.units, weight: 0, frozen: false)
-        dt = T(config.resolvedDt)
+        dt = T(config.lemDt)
     }
 
     public var parameters: [ParameterSpec] {
@@ -174,7 +175,7 @@ extension LEMCell {
     ///   dt_bar = dt s(i_1 + h_1), dt_z = dt s(i_2 + h_2)
     ///   z' = (1 - dt_z) z + dt_z tanh(i_4 + h_3);  y' = (1 - dt_bar) y + dt_bar tanh(T z' + i_3)
     public static func plainForward(_ config: ModelConfig, params: [Double], inputs: [[Double]]) -> [[Double]] {
-        let n = config.units, d = config.inputSize, dt = config.resolvedDt
+        let n = config.units, d = config.inputSize, dt = config.lemDt
         var p = Plain.Reader(params)
         let wi = p.take(4 * n * d), bi = p.take(4 * n), wh = p.take(3 * n * n), bh = p.take(3 * n), wt = p.take(n * n), bt = p.take(n)
         var y = [Double](repeating: 0, count: n), z = y, states: [[Double]] = []
@@ -188,4 +189,50 @@ extension LEMCell {
         }
         return states
     }
+}
+
+extension ModelConfig {
+    /// LEM's largest step, with its authors' sMNIST value when unset.
+    var lemDt: Double { dt ?? 0.21 }
+}
+
+/// LEM as the tool sees it: its step, its published settings per task, its numbers.
+public enum LEMModel: ModelDescription {
+    public static let name = "lem"
+    public static let label = "LEM"
+    public static let help = "Long Expressive Memory (Rusch et al. 2022)"
+    public static let options: Set<ModelOption> = [.readoutAt, .dt]
+    public static func refusalReason(_ option: ModelOption) -> String? {
+        option == .freezeU || option == .freezeV ? "lem's weights mix input and recurrence" : authorsInitReason(name, option)
+    }
+
+    /// Rusch et al. 2022: batch 128 unless stated; 120 epochs, lr / 10 after 100.
+    static let sMNIST = BaselineSettings(units: 128, learningRate: 0.0018, batchSize: 128, clip: 1.0, dt: 0.21)
+    static let psMNIST = BaselineSettings(units: 128, learningRate: 0.0073, batchSize: 128, clip: 1.1, dt: 0.31)
+    static let nsCIFAR10 = BaselineSettings(units: 128, learningRate: 0.00322, batchSize: 100, clip: 0, dt: 0.44)
+
+    public static func preset(task: TaskConfig) -> ModelPreset {
+        let settings = task.kind == .nscifar10 ? nsCIFAR10 : task.kind.isPermuted ? psMNIST : sMNIST
+        return settings.preset(basePreset(task: task), task: task)
+    }
+
+    public static func apply(_ options: ModelOptionValues, to config: inout ModelConfig) throws {
+        if let hiddenSize = options.hiddenSize { config.ringSize = hiddenSize }
+        if let dt = options.dt { config.dt = dt }
+    }
+
+    public static func check(_ config: ModelConfig, task: TaskConfig) throws {
+        try checkFinite(config.dt, "--dt", strictlyPositive: true)
+    }
+
+    public static func makeCell<T: Scalar>(_ config: ModelConfig, _: T.Type) -> (any RecurrentCell<T>)? { LEMCell<T>(config) }
+    public static func tableLabel(_ m: ModelConfig) -> String { "LEM N=\(m.units) dt=\(m.lemDt)" }
+    public static let published = [PublishedRow("LEM", accuracy: [.smnist: 99.5, .psmnist: 96.6, .nscifar10: 60.5])]
+    public static let cpuGFLOPS = 130.0
+    /// At its published size: N = 128, batch 128.
+    public static let benchmarks = [ModelBenchmark(name: "smnist-lem", task: TaskConfig(kind: .smnist), batch: 128, randomShape: [784, 1])]
+}
+
+extension ModelKind {
+    public static let lem = LEMModel.kind
 }

@@ -1,6 +1,7 @@
 import WaveKernels
 import Foundation
 import WaveCore
+import WaveTasks
 
 /// The LSTM cell as PyTorch computes it (gates i, f, g, o):
 ///
@@ -114,4 +115,22 @@ extension LSTMCell {
         }
         return states
     }
+}
+
+/// The LSTM as the tool sees it: PyTorch's own init, its paper numbers.
+public enum LSTMModel: ModelDescription {
+    public static let name = "lstm"
+    public static let label = "LSTM"
+    public static let help = "PyTorch's nn.LSTM"
+    public static let options: Set<ModelOption> = [.readoutAt, .freezeU, .freezeV]
+    public static func refusalReason(_ option: ModelOption) -> String? { authorsInitReason(name, option) }
+    public static func preset(task: TaskConfig) -> ModelPreset { ModelPreset(model: basePreset(task: task)) }
+    public static func makeCell<T: Scalar>(_ config: ModelConfig, _: T.Type) -> (any RecurrentCell<T>)? { LSTMCell<T>(config) }
+    public static let published = [PublishedRow("LSTM", accuracy: [.smnist: 98.8, .psmnist: 92.9, .nscifar10: 11.6])]
+    public static let cpuGFLOPS = 110.0
+    public static let benchmarks = [ModelBenchmark(name: "smnist-lstm", task: TaskConfig(kind: .smnist), batch: 128, randomShape: [784, 1])]
+}
+
+extension ModelKind {
+    public static let lstm = LSTMModel.kind
 }

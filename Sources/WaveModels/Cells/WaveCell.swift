@@ -1,5 +1,6 @@
 import WaveKernels
 import WaveCore
+import WaveTasks
 
 /// The wRNN cell (spec 2.1): c rings of n neurons, one circular convolution across them.
 ///
@@ -205,4 +206,95 @@ public struct WaveCell<T: Scalar>: RecurrentCell {
             }
         }
     }
+}
+
+/// The wRNN as the tool sees it: its options, paper settings, table rows and numbers.
+public enum WaveModel: ModelDescription {
+    public static let name = "wrnn"
+    public static let label = "wRNN"
+    public static let help = "the traveling-wave RNN: c rings of n neurons, one circular convolution"
+    public static let role = ModelRole.wave
+    public static let options: Set<ModelOption> = [
+        .channels, .kernelSize, .locallyConnected, .initialization, .encoderInit, .activation, .waveSpeed, .readoutAt, .freezeU,
+        .freezeV
+    ]
+    public static let defaultRecurrentInit = RecurrentInit.shift
+    public static let defaultEncoderInit = EncoderInit.sparse
+
+    /// Copy: n = 100, c = 6; adding: n = 100, c = 27; images (spec 3.3): n = 256, c = 16; f = 3.
+    public static func preset(task: TaskConfig) -> ModelPreset {
+        var model = basePreset(task: task)
+        model.channels = task.kind.isImage ? 16 : task.kind == .copy ? 6 : 27
+        return ModelPreset(model: model)
+    }
+
+    public static func apply(_ options: ModelOptionValues, to config: inout ModelConfig) throws {
+        if let hiddenSize = options.hiddenSize { config.ringSize = hiddenSize }
+        if let channels = options.channels { config.channels = channels }
+        if let kernelSize = options.kernelSize { config.kernelSize = kernelSize }
+        config.locallyConnected = options.locallyConnected
+    }
+
+    public static func check(_ config: ModelConfig, task: TaskConfig) throws {
+        let f = config.kernelSize, n = config.ringSize
+        guard f >= 1 else { throw WrnnError.usage("--kernel-size must be a positive integer (got \(f))") }
+        guard f % 2 == 1 else { throw WrnnError.usage("--kernel-size must be odd (got \(f))") }
+        guard f <= n else {
+            throw WrnnError.usage("--kernel-size \(f) is wider than the ring (n = \(n)); use at most \(n % 2 == 1 ? n : n - 1)")
+        }
+    }
+
+    public static func makeCell<T: Scalar>(_ config: ModelConfig, _: T.Type) -> (any RecurrentCell<T>)? { WaveCell<T>(config) }
+
+    /// Kind, size and the ablations Table 4 names.
+    public static func tableLabel(_ m: ModelConfig) -> String {
+        var text = "wRNN n=\(m.ringSize) c=\(m.channels)" + (m.locallyConnected ? " locally connected" : "")
+        if m.encoderInit != .sparse { text += " - V-init" }
+        if m.recurrentInit != .shift { text += " - u-shift-init (\(m.recurrentInit.rawValue))" }
+        return text
+    }
+
+    public static func paperRow(_ m: ModelConfig, task: TaskConfig) -> String? {
+        guard !m.locallyConnected else { return nil }
+        switch task.kind {
+        case .copy:
+            guard m.readout == .linear else { return nil }
+            return "wRNN" + (m.encoderInit == .sparse ? "" : " - V-init") + (m.recurrentInit == .shift ? "" : " - u-shift-init")
+        case .adding: return "wRNN"
+        default: return m.readout == .mlp ? "wRNN + MLP" : "wRNN"
+        }
+    }
+
+    public static let published = [
+        PublishedRow(
+            "wRNN", copyLoss: [0: 9e-12, 10: 1e-10, 30: 8e-11, 80: 1e-11],
+            adding: [100: (4e-6, 300), 200: (2e-5, 1_000), 400: (4e-5, 1_000), 700: (8e-5, 3_000), 1000: (6e-5, 2_000)],
+            accuracy: [.smnist: 97.6, .psmnist: 96.7, .nscifar10: 55.0]),
+        PublishedRow("wRNN - V-init", copyLoss: [0: 1e-11, 10: 2e-11, 30: 4e-10, 80: 4e-11]),
+        PublishedRow("wRNN - u-shift-init", copyLoss: [0: 5e-11, 10: 3e-10, 30: 7e-4, 80: 6e-4]),
+        PublishedRow("wRNN - V-init - u-shift-init", copyLoss: [0: 8e-10, 10: 1e-4, 30: 3e-4, 80: 7e-4]),
+        PublishedRow("wRNN + MLP", accuracy: [.smnist: 97.5, .psmnist: 97.6])
+    ]
+
+    public static let cpuGFLOPS = 50.0
+    public static let benchmarks = [
+        ModelBenchmark(name: "copy-wrnn", task: TaskConfig(kind: .copy, t: 30), batch: 128, isDefault: true),
+        ModelBenchmark(name: "adding-wrnn", task: TaskConfig(kind: .adding, t: 400), batch: 128, isDefault: true),
+        ModelBenchmark(name: "smnist-wrnn", task: TaskConfig(kind: .smnist), batch: 128, randomShape: [784, 1]),
+        ModelBenchmark(name: "nscifar10-wrnn", task: TaskConfig(kind: .smnist), batch: 256, randomShape: [1000, 96])
+    ]
+
+    /// The three circular-convolution kernels (the locally connected ablation has its own, untimed).
+    public static func kernelBenchmark(_ config: ModelConfig) -> KernelBenchmark? {
+        guard !config.locallyConnected else { return nil }
+        return { name, batch, threads, seed in timeConvolutionKernels(config, configName: name, batch: batch, threads: threads, seed: seed)
+        }
+    }
+
+    /// The authors' wave model, and their locally connected ablation ("loco").
+    public static let authorsModelTypes = ["wrnn": [String](), "loco": ["--locally-connected"]]
+}
+
+extension ModelKind {
+    public static let wrnn = WaveModel.kind
 }

@@ -1,0 +1,105 @@
+import Foundation
+import WaveCore
+import WaveKernels
+
+/// Times the circular convolution's forward step (relu epilogue with the input projection and
+/// bias added), its input gradient (relu gate, bias-gradient sums) and its weight gradient, each
+/// alone over a wRNN configuration's batch, one shard per thread as training runs them: what the
+/// kernels reach without the rest of the time loop around them. Each kernel is repeated for at
+/// least a quarter second; FLOPs are 2 c^2 f n per batch row and call.
+func timeConvolutionKernels(_ model: ModelConfig, configName: String, batch: Int, threads: Int, seed: UInt64) -> [KernelBenchResult] {
+    let c = model.channels, n = model.ringSize, f = model.kernelSize, units = c * n
+    let pool = ShardPool(threads: threads)
+    let shards = shardRanges(total: batch, parts: threads)
+    var rng = RandomStream(seed: seed)
+    func randomBuffer(_ count: Int) -> Buffer<Float> {
+        let buffer = Buffer<Float>(zeros: count)
+        for i in 0..<count { buffer[i] = Float(rng.uniform(-1, 1)) }
+        return buffer
+    }
+    let weight = randomBuffer(c * c * f), bias = randomBuffer(units)
+    struct Shard { let input, addend, out, dweight, sums, scratch: Buffer<Float> }
+    let work = shards.map { range in
+        Shard(
+            input: randomBuffer(range.count * units), addend: randomBuffer(range.count * units),
+            out: Buffer<Float>(zeros: range.count * units), dweight: Buffer<Float>(zeros: c * c * f),
+            sums: Buffer<Float>(zeros: units),
+            scratch: Buffer<Float>(zeros: circularConvScratchCount(channels: c, ringSize: n, kernel: f)))
+    }
+    let kernels: [(String, (Shard, Int) -> Void)] = [
+        (
+            "forward",
+            { s, rows in
+                Kernel<Float>.circularConvForward(
+                    out: s.out.pointer, input: s.input.pointer, weight: weight.pointer, scratch: s.scratch.pointer,
+                    batch: rows, channelsOut: c, channelsIn: c, ringSize: n, kernel: f,
+                    epilogue: ConvEpilogue(.activate(.relu), addend: s.addend.pointer, bias: bias.pointer))
+            }
+        ),
+        (
+            "input gradient",
+            { s, rows in
+                Kernel<Float>.circularConvForward(
+                    out: s.out.pointer, input: s.addend.pointer, weight: weight.pointer, scratch: s.scratch.pointer,
+                    batch: rows, channelsOut: c, channelsIn: c, ringSize: n, kernel: f,
+                    epilogue: ConvEpilogue(
+                        .activationGradient(.relu), activationOutput: s.input.pointer,
+                        columnSums: s.sums.pointer))
+            }
+        ),
+        (
+            "weight gradient",
+            { s, rows in
+                Kernel<Float>.circularConvWeightGrad(
+                    dweight: s.dweight.pointer, dout: s.addend.pointer, input: s.input.pointer,
+                    scratch: s.scratch.pointer, batch: rows, channelsOut: c, channelsIn: c, ringSize: n, kernel: f)
+            }
+        )
+    ]
+    return kernels.map { name, kernel in
+        // one hand-off to the shard threads per measurement, each shard repeating the kernel,
+        // so the time is the kernel's and not the threads' wake-ups; repeated until 0.25 s
+        func timed(_ repeats: Int) -> Double {
+            let start = DispatchTime.now().uptimeNanoseconds
+            pool.run(shards.count) { s in for _ in 0..<repeats { kernel(work[s], shards[s].count) } }
+            return Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+        }
+        var repeats = 1
+        var elapsed = timed(1) // also the warm-up
+        while elapsed < 0.25 {
+            repeats = min(repeats * 4, 1 << 20)
+            elapsed = timed(repeats)
+        }
+        let perCall = elapsed / Double(repeats)
+        let flops = 2 * Double(batch) * Double(c * c * f * n)
+        return KernelBenchResult(
+            config: configName, kernel: name, path: KernelPath.current.rawValue,
+            gflops: flops / perCall / 1e9, percentOfPeak: nil, secondsPerCall: perCall)
+    }
+}
+
+/// Calls the kernels through Scalar's witness table, as the models do. (Named on the concrete type
+/// from here, `Float.circularConvForward` binds to the protocol extension's generic body, which
+/// runs unspecialised, hundreds of times slower.)
+enum Kernel<T: Scalar> {
+    @_semantics("optimize.sil.specialize.generic.never") @inline(never)
+    static func circularConvForward(
+        out: UnsafeMutablePointer<T>, input: UnsafePointer<T>, weight: UnsafePointer<T>,
+        scratch: UnsafeMutablePointer<T>, batch: Int, channelsOut: Int, channelsIn: Int,
+        ringSize: Int, kernel: Int, epilogue: ConvEpilogue<T>
+    ) {
+        T.circularConvForward(
+            out: out, input: input, weight: weight, scratch: scratch, batch: batch, channelsOut: channelsOut,
+            channelsIn: channelsIn, ringSize: ringSize, kernel: kernel, epilogue: epilogue)
+    }
+    @_semantics("optimize.sil.specialize.generic.never") @inline(never)
+    static func circularConvWeightGrad(
+        dweight: UnsafeMutablePointer<T>, dout: UnsafePointer<T>, input: UnsafePointer<T>,
+        scratch: UnsafeMutablePointer<T>, batch: Int, channelsOut: Int, channelsIn: Int,
+        ringSize: Int, kernel: Int
+    ) {
+        T.circularConvWeightGrad(
+            dweight: dweight, dout: dout, input: input, scratch: scratch, batch: batch,
+            channelsOut: channelsOut, channelsIn: channelsIn, ringSize: ringSize, kernel: kernel)
+    }
+}

@@ -1,0 +1,207 @@
+import Foundation
+import WaveCore
+import WaveModels
+import WaveTasks
+
+/// Every `wrnn train` option as given (nil or false: not given), and the one place they are
+/// checked: their ranges, which tasks and models they apply to (the models say which of theirs do),
+/// the resolved configuration's consistency and, on --resume, whether they would change the saved
+/// run. Errors are `WrnnError.usage` lines that name the options; the command line only maps them.
+public struct TrainOptions: Equatable, Sendable {
+    // the task
+    public var task: TaskKind?
+    public var t: Int?
+    public var copyLayout: CopyLayout?
+    public var dataDirectory: String?
+    public var permutation: String?
+    public var freshNoise = false
+    // the model
+    public var model: ModelKind?
+    public var modelOptions = ModelOptionValues()
+    // optimisation
+    public var learningRate: Double?
+    public var clip: Double?
+    public var batchSize: Int?
+    public var steps: Int?
+    public var epochs: Int?
+    public var schedule: Schedule.Kind?
+    public var lrFactor: Double?
+    public var lrEvery: Int?
+    public var lrGamma: Double?
+    public var patience: Int?
+    public var epochSteps: Int?
+    public var trainingProtocol: TrainingProtocol?
+    // the run
+    public var seed: UInt64?
+    public var threads: Int?
+    public var evalEvery: Int?
+    public var checkpointEvery: Int?
+    public var testSize: Int?
+    public var initFrom: String?
+    public var keepDenormals = false
+
+    public init() {}
+
+    /// The configuration these options make: the task's and model's paper preset with every option
+    /// given applied, checked whole (`TrainConfig.checkRanges`).
+    public func resolve() throws -> TrainConfig {
+        try checkValues()
+        let kind = task ?? .copy
+        let authors = trainingProtocol == .authors
+        var taskConfig = TaskConfig(
+            kind: kind, t: t, copyLayout: copyLayout ?? .paper, dataDirectory: dataDirectory, permutationFile: permutation)
+        if freshNoise { taskConfig.freshNoise = true }
+        // the authors' sMNIST loader has no drop_last (their psMNIST and CIFAR loaders drop it)
+        if authors, kind == .smnist || kind == .sfmnist { taskConfig.keepPartialBatch = true }
+        let preset = try (model ?? .standard).configure(task: taskConfig, options: modelOptions)
+        var config = Preset.train(task: taskConfig, preset: preset, batchSize: batchSize)
+        if authors {
+            config.trainingProtocol = .authors
+            if kind == .copy { config.testSize = TrainingProtocol.copyTestBatch }
+        }
+        if let clip { config.clip = clip }
+        let epochLength = taskConfig.epochSteps(batchSize: config.batchSize) ?? epochSteps ?? 1000
+        if let epochs { config.steps = epochs * epochLength }
+        config.schedule = resolveSchedule(preset: config.schedule)
+        if config.schedule != nil && !kind.isImage { config.epochSteps = epochSteps ?? 1000 }
+        if let seed { config.seed = seed }
+        if let threads { config.threads = threads }
+        if let evalEvery { config.evalEvery = evalEvery }
+        if let checkpointEvery { config.checkpointEvery = checkpointEvery }
+        if let testSize { config.testSize = testSize }
+        if let learningRate { config.learningRate = learningRate }
+        if let steps { config.steps = steps }
+        config.initFrom = initFrom
+        if keepDenormals { config.keepDenormals = true }
+        let notes = taskConfig.notes
+        config.notes = notes.isEmpty ? nil : notes
+        // schedule options apply to the schedules that read them: refused, never ignored
+        for option in scheduleOptions where option.given {
+            guard let scheduleKind = config.schedule?.kind, option.kinds.contains(scheduleKind) else {
+                throw WrnnError.usage(
+                    "\(option.name) applies to --schedule \(option.kinds.map(\.rawValue).joined(separator: " and ")) only (this run's schedule is \(config.schedule?.kind.rawValue ?? "constant"))"
+                )
+            }
+        }
+        try config.checkRanges()
+        return config
+    }
+
+    /// The options' own ranges and the tasks they apply to, before any preset is looked up.
+    func checkValues() throws {
+        try positive(batchSize, "--batch-size")
+        try positive(steps, "--steps")
+        try positive(epochs, "--epochs")
+        try positive(lrEvery, "--lr-every")
+        try positive(epochSteps, "--epoch-steps")
+        try positive(threads, "--threads")
+        try positive(evalEvery, "--eval-every")
+        try positive(checkpointEvery, "--checkpoint-every")
+        try positive(testSize, "--test-size")
+        try positive(modelOptions.hiddenSize, "--hidden-size")
+        try positive(modelOptions.channels, "--channels")
+        try positive(modelOptions.kernelSize, "--kernel-size")
+        if let f = modelOptions.kernelSize, f % 2 == 0 { throw WrnnError.usage("--kernel-size must be odd (got \(f))") }
+        try finite(learningRate, "--lr", "a finite number > 0") { $0 > 0 }
+        try finite(clip, "--clip", "a finite number >= 0 (0 turns clipping off)") { $0 >= 0 }
+        try finite(lrFactor, "--lr-factor", "a finite number > 1") { $0 > 1 }
+        try finite(lrGamma, "--lr-gamma", "a number in (0, 1]") { $0 > 0 && $0 <= 1 }
+        try finite(modelOptions.dt, "--dt", "a finite number > 0") { $0 > 0 }
+        try finite(modelOptions.gamma, "--gamma", "a finite number >= 0") { $0 >= 0 }
+        try finite(modelOptions.epsilon, "--epsilon", "a finite number >= 0") { $0 >= 0 }
+        try finite(modelOptions.waveSpeed, "--wave-speed", "a number in [0, 1]") { (0...1).contains($0) }
+        if let patience, patience < 0 { throw WrnnError.usage("--patience must be a non-negative integer (got \(patience))") }
+        if steps != nil, epochs != nil { throw WrnnError.usage("--steps and --epochs both set the training length; give one") }
+        let kind = task ?? .copy
+        if freshNoise, kind != .nscifar10 { throw WrnnError.usage("--fresh-noise applies to --task nscifar10 only") }
+        if copyLayout != nil, kind != .copy { throw WrnnError.usage("--copy-layout applies to --task copy only") }
+        if kind.isImage, t != nil { throw WrnnError.usage("-T/--delay/--length apply to the copy and adding tasks only") }
+        if permutation != nil, !kind.isPermuted { throw WrnnError.usage("--permutation applies to --task psmnist and psfmnist only") }
+        if epochSteps != nil, kind.isImage {
+            throw WrnnError.usage(
+                "--epoch-steps applies to the copy and adding tasks only (an image task's epoch is one pass over its training split)")
+        }
+        if let t {
+            if kind == .copy, copyLayout == .script, t < 1 {
+                throw WrnnError.usage("--delay with --copy-layout script is the authors' T' and must be an integer >= 1 (got \(t))")
+            }
+            if kind == .copy, t < 0 { throw WrnnError.usage("--delay must be a non-negative integer (got \(t))") }
+            if kind == .adding, t < 2 { throw WrnnError.usage("--length must be an integer >= 2 (got \(t))") }
+        }
+    }
+
+    /// The schedule options given, each with the schedules it applies to.
+    var scheduleOptions: [(name: String, given: Bool, kinds: [Schedule.Kind])] {
+        [
+            ("--lr-factor", lrFactor != nil, [.step, .plateau]), ("--lr-every", lrEvery != nil, [.step]),
+            ("--lr-gamma", lrGamma != nil, [.exponential]), ("--patience", patience != nil, [.plateau])
+        ]
+    }
+
+    /// The schedule: --schedule's (with these options or their defaults), or the preset's with any of them changed.
+    func resolveSchedule(preset: Schedule?) -> Schedule? {
+        if let schedule {
+            guard schedule != .constant else { return nil }
+            return Schedule(kind: schedule, factor: lrFactor ?? 10, every: lrEvery ?? 40, gamma: lrGamma ?? 0.97, patience: patience ?? 10)
+        }
+        guard var resolved = preset else { return nil }
+        if let lrFactor { resolved.factor = lrFactor }
+        if let lrEvery { resolved.every = lrEvery }
+        if let lrGamma { resolved.gamma = lrGamma }
+        if let patience { resolved.patience = patience }
+        return resolved
+    }
+
+    private func positive(_ value: Int?, _ name: String) throws {
+        if let value, value <= 0 { throw WrnnError.usage("\(name) must be a positive integer (got \(value))") }
+    }
+
+    private func finite(_ value: Double?, _ name: String, _ allowed: String, _ ok: (Double) -> Bool) throws {
+        if let value, !(value.isFinite && ok(value)) { throw WrnnError.usage("\(name) must be \(allowed) (got \(value))") }
+    }
+}
+
+// MARK: resume
+
+extension TrainOptions {
+    /// --resume: the saved configuration is the run's. Of the options given, --steps, --eval-every,
+    /// --checkpoint-every and --threads may change it (returned); any other that differs from the
+    /// saved value is refused, naming each (an option repeating the saved value changes nothing).
+    public func resumeChanges(saved: TrainConfig) throws -> ResumeChanges {
+        try checkValues()
+        let m = saved.model, task = saved.task, schedule = saved.schedule
+        func differs<V: Equatable>(_ given: V?, _ saved: V?) -> Bool { given != nil && given != saved }
+        let savedEpochs = task.epochSteps(batchSize: saved.batchSize) ?? saved.epochSteps ?? 1000
+        let checks: [(String, Bool)] = [
+            ("--task", differs(self.task, task.kind)), ("-T", differs(t, task.t)), ("--copy-layout", differs(copyLayout, task.copyLayout)),
+            ("--data-dir", differs(dataDirectory, task.dataDirectory)), ("--permutation", differs(permutation, task.permutationFile)),
+            ("--fresh-noise", freshNoise && task.freshNoise != true),
+            ("--model", differs(model, m.kind)),
+            ("--hidden-size", differs(modelOptions.hiddenSize, m.kind.isRecurrent ? m.ringSize : m.mlpHidden)),
+            ("--channels", differs(modelOptions.channels, m.channels)), ("--kernel-size", differs(modelOptions.kernelSize, m.kernelSize)),
+            ("--initialization", differs(modelOptions.initialization, m.recurrentInit)),
+            ("--encoder-init", differs(modelOptions.encoderInit, m.encoderInit)),
+            ("--activation", differs(modelOptions.activation, m.activation)), ("--readout", differs(modelOptions.readout, m.readout)),
+            ("--readout-at", differs(modelOptions.readoutAt, m.readoutTiming)),
+            ("--freeze-u", modelOptions.freezeU && !m.freezeRecurrent), ("--freeze-v", modelOptions.freezeV && !m.freezeEncoder),
+            ("--locally-connected", modelOptions.locallyConnected && !m.locallyConnected),
+            ("--wave-speed", differs(modelOptions.waveSpeed, m.waveSpeed)), ("--dt", differs(modelOptions.dt, m.dt)),
+            ("--gamma", differs(modelOptions.gamma, m.gamma)), ("--epsilon", differs(modelOptions.epsilon, m.epsilon)),
+            ("--lr", differs(learningRate, saved.learningRate)), ("--clip", differs(clip, saved.clip)),
+            ("--batch-size", differs(batchSize, saved.batchSize)), ("--epochs", differs(epochs.map { $0 * savedEpochs }, saved.steps)),
+            ("--schedule", differs(self.schedule, schedule?.kind ?? .constant)), ("--lr-factor", differs(lrFactor, schedule?.factor)),
+            ("--lr-every", differs(lrEvery, schedule?.every)), ("--lr-gamma", differs(lrGamma, schedule?.gamma)),
+            ("--patience", differs(patience, schedule?.patience)), ("--epoch-steps", differs(epochSteps, saved.epochSteps)),
+            ("--protocol", differs(trainingProtocol, saved.trainingProtocol)), ("--seed", differs(seed, saved.seed)),
+            ("--test-size", differs(testSize, saved.testSize)), ("--init-from", differs(initFrom, saved.initFrom)),
+            ("--keep-denormals", keepDenormals && saved.keepDenormals != true)
+        ]
+        let changed = checks.filter(\.1).map(\.0)
+        guard changed.isEmpty else {
+            throw WrnnError.usage(
+                "--resume continues a run exactly as it was configured; \(changed.joined(separator: ", ")) would change it. With --resume only --steps, --eval-every, --checkpoint-every and --threads may be given; start a new run for other settings"
+            )
+        }
+        return ResumeChanges(steps: steps, evalEvery: evalEvery, checkpointEvery: checkpointEvery, threads: threads)
+    }
+}

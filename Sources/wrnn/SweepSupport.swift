@@ -1,0 +1,96 @@
+import ArgumentParser
+import Foundation
+import WaveCore
+import WaveSweep
+import WaveTraining
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// What `wrnn sweep` hands the library: its file, its planner, its runner, and the arguments that
+/// make the same sweep in another process.
+extension Sweep {
+    func loadFile() throws -> (SweepFile, String) {
+        if let preset {
+            guard let found = SweepPresets.all.first(where: { $0.name == preset }) else {
+                throw WrnnError.usage(
+                    "--preset: no grid named '\(preset)'\(suggestion(preset, SweepPresets.all.map(\.name))); see wrnn sweep --list-presets")
+            }
+            return (try SweepFile.parse(found.yaml, source: "preset \(found.name)"), "preset:\(found.name)")
+        }
+        let path = file!
+        let data = Data(try readFileBytes(path, what: "sweep file").get())
+        guard let text = String(data: data, encoding: .utf8) else { throw WrnnError.data("\(path) is not UTF-8 text") }
+        // a file that is not a valid sweep (YAML, keys, values) is a configuration error
+        do { return (try SweepFile.parse(text, source: path), path) } catch let error as SweepError { throw WrnnError.usage(error.message) }
+    }
+
+    /// Every grid point resolved through `wrnn train`'s own parser and checks.
+    func planner(threads: Int) throws -> SweepPlanner {
+        var planner = SweepPlanner(
+            seeds: try seedList(), threads: threads, resolve: { try Train.parse($0).config }, describe: { Wrnn.message(for: $0) })
+        planner.filters = filter
+        planner.limit = limit
+        planner.maxRuns = maxRuns
+        planner.steps = steps
+        planner.epochs = epochs
+        planner.dataDirectory = dataDir
+        planner.keepDenormals = keepDenormals
+        return planner
+    }
+
+    /// The run state machine (claim, skip, resume or start, done / diverged / error) lives in
+    /// WaveSweep's SweepRunner; the command supplies how an error reads and what the user sees.
+    var runner: SweepRunner {
+        SweepRunner(retryFailed: retryFailed, announceInvalid: runIndex != nil) { error in
+            (
+                (error as? WrnnError)?.exitCode ?? Wrnn.exitCode(for: error).rawValue,
+                (error as? WrnnError)?.message ?? Wrnn.message(for: error)
+            )
+        }
+    }
+
+    /// Walks the plan once, running every run that is neither finished nor claimed by another process.
+    /// Runs that could not start (missing data, I/O errors) stay pending; the sweep carries on and
+    /// then exits with the first one's code.
+    func workLoop(_ plan: SweepPlan, directory: SweepDirectory) throws {
+        let interactive = !worker && isatty(STDOUT_FILENO) == 1
+        let errors = try runner.walk(plan, directory: directory) {
+            if interactive { print("sweep: " + directory.progressLine(plan, jobs: jobs)) }
+        }
+        if let first = errors.first {
+            if !worker { try? print(directory.statusText()) }
+            throw WrnnError(
+                "\(errors.count) run\(errors.count == 1 ? "" : "s") could not run and stay pending (first: \(first.message)); fix that and run the same command again",
+                exitCode: first.code)
+        }
+    }
+
+    func slurmScript(_ plan: SweepPlan, _ directory: SweepDirectory, _ threads: Int) -> String {
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return SlurmScript(
+            name: plan.name, runs: plan.runs.count, executable: executable, arguments: sameSweep(directory, threads, path: absolute),
+            workingDirectory: FileManager.default.currentDirectoryPath, logDirectory: absolute(directory.path + "/logs"),
+            cpusPerTask: threads, partition: partition, timeLimit: time, maxParallel: maxParallel
+        ).text
+    }
+
+    /// `wrnn sweep` arguments that make the same plan in another process (a local worker or a
+    /// Slurm array task); `path` rewrites file paths for where that process runs.
+    func sameSweep(_ directory: SweepDirectory, _ threads: Int, path: (String) -> String) -> [String] {
+        var arguments = ["sweep"] + (file.map { [path($0)] } ?? ["--preset", preset!])
+        arguments += ["--out", path(directory.path), "--seeds", seeds, "--threads", String(threads)]
+        for f in filter { arguments += ["--filter", f] }
+        if let limit { arguments += ["--limit", String(limit)] }
+        if let steps { arguments += ["--steps", String(steps)] }
+        if let epochs { arguments += ["--epochs", String(epochs)] }
+        if let dataDir { arguments += ["--data-dir", path(dataDir)] }
+        if retryFailed { arguments.append("--retry-failed") }
+        if keepDenormals { arguments.append("--keep-denormals") }
+        return arguments
+    }
+
+    func absolute(_ path: String) -> String { path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path }
+}
