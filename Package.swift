@@ -75,7 +75,9 @@ let package = Package(
         .target(name: "WavePlot", dependencies: ["WaveCore", "CCairo", "CGIF"], swiftSettings: fastMath),
         .target(
             name: "WaveAnalysis",
-            dependencies: ["WaveKernels", "WaveCore", "WaveModels", "WaveData", "WaveTasks", "WaveTraining", "WavePlot", "CFFTW"],
+            dependencies: [
+                "WaveKernels", "WaveCore", "WaveModels", "WaveData", "WaveTasks", "WaveTraining", "WaveSweep", "WavePlot", "CFFTW"
+            ],
             swiftSettings: fastMath),
         .target(
             name: "WaveSweep",

@@ -769,3 +769,20 @@ public func writeCurves(
     }
     return files
 }
+
+/// Figure 2 compares the wave model's run (first) with its wave-free twin's (second), as the
+/// registry names them; `ring`, when given, must be one of the wave model's rings.
+public func checkFigure2Pair(wave: Recording, plain: Recording, waveRun: String, plainRun: String, ring: Int?) throws {
+    let waveModel = ModelRegistry.model(role: .wave).label, twin = ModelRegistry.model(role: .waveFreeTwin).label
+    guard wave.config.model.kind.model.role == .wave else {
+        throw WrnnError.usage(
+            "\(waveRun): its model is the \(wave.config.model.displayName), not the \(waveModel); give the \(waveModel)'s run first")
+    }
+    guard plain.config.model.kind.model.role == .waveFreeTwin else {
+        throw WrnnError.usage(
+            "\(plainRun): its model is the \(plain.config.model.displayName), not the \(twin); give the \(twin)'s run second")
+    }
+    if let ring, ring >= wave.channels {
+        throw WrnnError.usage("--ring: the \(waveModel) has rings 0 ... \(wave.channels - 1) (got \(ring))")
+    }
+}

@@ -164,3 +164,39 @@ public func fetchDataSet(_ entry: DataCatalogEntry, root: String, mirrors: [Stri
     }
     return log
 }
+
+/// `wrnn data verify`: checks one data set on disk (checksums where published, then every record's
+/// structure by loading it) and returns what it found, one line each.
+public func verifyDataSet(_ entry: DataCatalogEntry, dataDirectory: String?, root: String) throws -> [String] {
+    var lines: [String] = []
+    if entry.name == "cifar10" {
+        let dir = try CIFAR10.locate(dataDirectory: dataDirectory)
+        let archive = root + "/cifar10/cifar-10-binary.tar.gz"
+        if let bytes = fileContents(atPath: archive) {
+            lines.append("\(archive): \(try checkDownload([UInt8](bytes), file: entry.files[0], path: archive))")
+        }
+        let (train, test) = try CIFAR10.load(dataDirectory: dataDirectory)
+        lines.append("cifar10: \(dir): \(train.count) training and \(test.count) test images, sizes and labels check out")
+        return lines
+    }
+    let collection = ImageCollection(rawValue: entry.name)!
+    let dir = try collection.locate(dataDirectory: dataDirectory)
+    for file in entry.files {
+        let gz = dir + "/" + file.name, raw = String(gz.dropLast(3))
+        if let bytes = fileContents(atPath: gz) {
+            lines.append("\(gz): \(try checkDownload([UInt8](bytes), file: file, path: gz))")
+        } else if let bytes = fileContents(atPath: raw) {
+            let digest = md5Hex([UInt8](bytes))
+            if let content = file.contentMD5, digest != content {
+                throw WrnnError.data("\(raw): MD5 \(digest) does not match the published content's \(content)")
+            }
+            lines.append(
+                "\(raw): \(file.contentMD5 == nil ? "no published checksum for the uncompressed file" : "content MD5 \(digest) matches")"
+            )
+        }
+    }
+    let (train, test) = try collection.load(dataDirectory: dataDirectory)
+    lines.append(
+        "\(entry.name): \(dir): \(train.count) training and \(test.count) test images of \(train.height)x\(train.width), labels in 0...9")
+    return lines
+}

@@ -126,3 +126,17 @@ public enum BLASSetup {
         BLASThreads.set(1)
     }
 }
+
+extension BLASSetup {
+    /// When the environment pins OpenBLAS to kernels narrower than this CPU runs, say so: wrnn
+    /// keeps a user's OPENBLAS_CORETYPE, but the sgemm peak and every BLAS-bound row depend on it.
+    public static var environmentNote: String? {
+        guard let pinned = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"], !pinned.isEmpty,
+            ProcessInfo.processInfo.environment["WRNN_BLAS_REEXEC"] == nil
+        else { return nil }
+        if KernelPath.available == .avx512 && !BLASThreads.usesAVX512Kernels {
+            return "OPENBLAS_CORETYPE=\(pinned) is set in the environment; this CPU has AVX-512: unset it for OpenBLAS's AVX-512 kernels"
+        }
+        return "OPENBLAS_CORETYPE=\(pinned) from the environment"
+    }
+}

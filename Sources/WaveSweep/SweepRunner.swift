@@ -89,3 +89,20 @@ public struct SweepRunner {
         return errors
     }
 }
+
+extension SweepRunner {
+    /// Records and prints the points that cannot run, once, before the work starts.
+    public func recordInvalid(_ plan: SweepPlan, in directory: SweepDirectory) {
+        for run in plan.runs where run.invalid != nil {
+            print("[\(run.index + 1)/\(plan.runs.count)] \(run.name): invalid: \(run.invalid!)")
+            directory.event("invalid", run: run, detail: run.invalid)
+        }
+    }
+
+    /// `--run-index`: this one run (a Slurm array task's), or nothing when another process has it.
+    public func executeOne(_ plan: SweepPlan, index: Int, in directory: SweepDirectory) throws {
+        let outcome = try execute(plan.runs[index], in: directory, total: plan.runs.count)
+        if case .busy = outcome { print("run \(index) is being run by another process; nothing to do") }
+        if case .error(let code, let message) = outcome { throw WrnnError(message, exitCode: code) }
+    }
+}

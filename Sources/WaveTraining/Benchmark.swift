@@ -226,3 +226,47 @@ public func runBenchmark(
         gflops: flops / median / 1e9, flopsPerIteration: flops, peakMemoryBytes: peakResidentBytes(),
         workspaceBytes: trainer.workspaceBytes, parameters: trainer.params.count, threads: threads)
 }
+
+extension BenchConfig {
+    /// "copy-wrnn,adding-irnn" or "all" -> the configurations, in that order; an unknown name is refused.
+    public static func select(_ text: String) throws -> [BenchConfig] {
+        if text == "all" { return all }
+        return try text.split(separator: ",").map { name in
+            guard let config = all.first(where: { $0.name == name.trimmingCharacters(in: .whitespaces) }) else {
+                throw WrnnError.usage(
+                    "--configs: unknown configuration '\(name)'; choose from \(all.map(\.name).joined(separator: ", "))")
+            }
+            return config
+        }
+    }
+
+    /// Runs this configuration in a child `wrnn bench` process, so that its peak memory is its own.
+    public func runInChildProcess(iterations: Int, warmup: Int, threads: Int, seed: UInt64, keepDenormals: Bool) throws -> BenchResult {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/proc/self/exe")
+        #if !os(Linux)
+        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
+        #endif
+        process.arguments =
+            [
+                "bench", "--configs", name, "--iterations", String(iterations), "--warmup", String(warmup),
+                "--threads", String(threads), "--seed", String(seed), "--json"
+            ] + (keepDenormals ? ["--keep-denormals"] : [])
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let data = output.fileHandleForReading.readToEndSafely()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0,
+            let report = try? WrnnJSON.decoder().decode(BenchReport.self, from: data), let result = report.results.first
+        else {
+            throw WrnnError.io("bench: the run of \(name) failed (exit \(process.terminationStatus))")
+        }
+        return result
+    }
+}
+
+/// The benchmark's first line: the CPU, the kernel paths, BLAS's kernels and the sgemm peak they set.
+public func benchHeader(peak: Double, threads: Int) -> String {
+    "CPU: \(cpuDescription ?? "unknown"); kernels: \(BuildTarget.description), \(KernelPath.current.description); OpenBLAS \(BLASCore.name) kernels\(BLASSetup.environmentNote.map { " (\($0))" } ?? ""); \(threads) thread\(threads == 1 ? "" : "s"); sgemm peak \(String(format: "%.1f", peak)) GFLOP/s (2048^3, in this process)"
+}

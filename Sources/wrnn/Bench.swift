@@ -33,14 +33,7 @@ struct Bench: ParsableCommand {
 
     var selected: [BenchConfig] {
         get throws {
-            if configs == "all" { return BenchConfig.all }
-            return try configs.split(separator: ",").map { name in
-                guard let config = BenchConfig.all.first(where: { $0.name == name.trimmingCharacters(in: .whitespaces) }) else {
-                    throw ValidationError(
-                        "--configs: unknown configuration '\(name)'; choose from \(BenchConfig.all.map(\.name).joined(separator: ", "))")
-                }
-                return config
-            }
+            do { return try BenchConfig.select(configs) } catch let error as WrnnError { throw ValidationError(error.message) }
         }
     }
 
@@ -61,11 +54,7 @@ struct Bench: ParsableCommand {
     func run() throws {
         let threadCount = threads ?? Preset.defaultThreads
         let peak = measureSgemmPeak(threads: threadCount)
-        if !json {
-            print(
-                "CPU: \(cpuDescription ?? "unknown"); kernels: \(BuildTarget.description), \(KernelPath.current.description); OpenBLAS \(BLASCore.name) kernels\(blasNote.map { " (\($0))" } ?? ""); \(threadCount) thread\(threadCount == 1 ? "" : "s"); sgemm peak \(String(format: "%.1f", peak)) GFLOP/s (2048^3, in this process)"
-            )
-        }
+        if !json { print(benchHeader(peak: peak, threads: threadCount)) }
         if kernels { return try runKernels(peak: peak, threads: threadCount) }
         var results: [BenchResult] = []
         let configs = try selected
@@ -75,7 +64,8 @@ struct Bench: ParsableCommand {
                 configs.count == 1
                 ? runBenchmark(
                     config, iterations: iterations, warmup: warmup, threads: threadCount, seed: seed, keepDenormals: keepDenormals)
-                : try benchInChildProcess(config, threads: threadCount)
+                : try config.runInChildProcess(
+                    iterations: iterations, warmup: warmup, threads: threadCount, seed: seed, keepDenormals: keepDenormals)
             results.append(result)
             if !json && !torch { print(result.tableRow + String(format: "  %.0f%% of peak", 100 * result.gflops / peak)) }
         }
@@ -92,7 +82,7 @@ struct Bench: ParsableCommand {
                 results: results,
                 torch: torch ? Array(torchResults.values).sorted { $0.name < $1.name } : nil)
             report.kernelPath = KernelPath.current.rawValue
-            report.blasNote = blasNote
+            report.blasNote = BLASSetup.environmentNote
             print(String(decoding: try encoder.encode(report), as: UTF8.self))
         } else if torch {
             print(sideBySide(results, torchResults, peak: peak))
@@ -121,41 +111,5 @@ extension Bench {
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             print(String(decoding: try encoder.encode(rows), as: UTF8.self))
         }
-    }
-
-    /// When the environment pins OpenBLAS to kernels narrower than this CPU runs, say so: wrnn
-    /// keeps a user's OPENBLAS_CORETYPE, but the sgemm peak and every BLAS-bound row depend on it.
-    var blasNote: String? {
-        guard let pinned = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"], !pinned.isEmpty,
-            ProcessInfo.processInfo.environment["WRNN_BLAS_REEXEC"] == nil
-        else { return nil }
-        if KernelPath.available == .avx512 && !BLASThreads.usesAVX512Kernels {
-            return "OPENBLAS_CORETYPE=\(pinned) is set in the environment; this CPU has AVX-512: unset it for OpenBLAS's AVX-512 kernels"
-        }
-        return "OPENBLAS_CORETYPE=\(pinned) from the environment"
-    }
-
-    func benchInChildProcess(_ config: BenchConfig, threads: Int) throws -> BenchResult {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/proc/self/exe")
-        #if !os(Linux)
-        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
-        #endif
-        process.arguments =
-            [
-                "bench", "--configs", config.name, "--iterations", String(iterations), "--warmup", String(warmup),
-                "--threads", String(threads), "--seed", String(seed), "--json"
-            ] + (keepDenormals ? ["--keep-denormals"] : [])
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readToEndSafely()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0,
-            let report = try? WrnnJSON.decoder().decode(BenchReport.self, from: data), let result = report.results.first
-        else {
-            throw WrnnError.io("bench: the run of \(config.name) failed (exit \(process.terminationStatus))")
-        }
-        return result
     }
 }

@@ -67,35 +67,7 @@ struct DataCommand: ParsableCommand {
 
         func verify(_ name: String) throws {
             let entry = try DataCommand.entry(name)
-            if name == "cifar10" {
-                let dir = try CIFAR10.locate(dataDirectory: dataDir)
-                let archive = DataCommand.root(dataDir) + "/cifar10/cifar-10-binary.tar.gz"
-                if let bytes = fileContents(atPath: archive) {
-                    print("\(archive): \(try checkDownload([UInt8](bytes), file: entry.files[0], path: archive))")
-                }
-                let (train, test) = try CIFAR10.load(dataDirectory: dataDir)
-                print("cifar10: \(dir): \(train.count) training and \(test.count) test images, sizes and labels check out")
-                return
-            }
-            let collection = ImageCollection(rawValue: name)!
-            let dir = try collection.locate(dataDirectory: dataDir)
-            for file in entry.files {
-                let gz = dir + "/" + file.name, raw = String(gz.dropLast(3))
-                if let bytes = fileContents(atPath: gz) {
-                    print("\(gz): \(try checkDownload([UInt8](bytes), file: file, path: gz))")
-                } else if let bytes = fileContents(atPath: raw) {
-                    let digest = md5Hex([UInt8](bytes))
-                    if let content = file.contentMD5, digest != content {
-                        throw WrnnError.data("\(raw): MD5 \(digest) does not match the published content's \(content)")
-                    }
-                    print(
-                        "\(raw): \(file.contentMD5 == nil ? "no published checksum for the uncompressed file" : "content MD5 \(digest) matches")"
-                    )
-                }
-            }
-            let (train, test) = try collection.load(dataDirectory: dataDir)
-            print(
-                "\(name): \(dir): \(train.count) training and \(test.count) test images of \(train.height)x\(train.width), labels in 0...9")
+            for line in try verifyDataSet(entry, dataDirectory: dataDir, root: DataCommand.root(dataDir)) { print(line) }
         }
     }
 }

@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import WaveAnalysis
 import WaveCore
-import WaveModels
 import WavePlot
 import WaveTraining
 
@@ -60,23 +59,10 @@ struct Figure2Command: ParsableCommand {
         try requireRunDirectory(plainRun)
         let wave = try Recording.record(runDirectory: waveRun, samples: [sample])
         let plain = try Recording.record(runDirectory: plainRun, samples: [sample])
-        let waveModel = ModelRegistry.model(role: .wave).label, twin = ModelRegistry.model(role: .waveFreeTwin).label
-        guard wave.config.model.kind.model.role == .wave else {
-            throw WrnnError.usage(
-                "\(waveRun): its model is the \(wave.config.model.displayName), not the \(waveModel); give the \(waveModel)'s run first")
-        }
-        guard plain.config.model.kind.model.role == .waveFreeTwin else {
-            throw WrnnError.usage(
-                "\(plainRun): its model is the \(plain.config.model.displayName), not the \(twin); give the \(twin)'s run second")
-        }
-        if let ring, ring >= wave.channels {
-            throw WrnnError.usage("--ring: the wRNN has rings 0 ... \(wave.channels - 1) (got \(ring))")
-        }
+        try checkFigure2Pair(wave: wave, plain: plain, waveRun: waveRun, plainRun: plainRun, ring: ring)
         let formats = try FigureFormat.parse(format)
-        try refuseOutputOverInput(out + ".json", inputs: RunDirectory.inputFiles(waveRun) + RunDirectory.inputFiles(plainRun))
-        for format in formats {
-            try refuseOutputOverInput(
-                out + "." + format.rawValue, inputs: RunDirectory.inputFiles(waveRun) + RunDirectory.inputFiles(plainRun))
+        for path in [out + ".json"] + formats.map({ out + "." + $0.rawValue }) {
+            try refuseOutputOverInput(path, inputs: RunDirectory.inputFiles(waveRun) + RunDirectory.inputFiles(plainRun))
         }
         var options = Figure2Options()
         options.ring = ring

@@ -9,9 +9,56 @@ import Glibc
 import Darwin
 #endif
 
-/// What `wrnn sweep` hands the library: its file, its planner, its runner, and the arguments that
-/// make the same sweep in another process.
+/// What `wrnn sweep` hands the library: its runner and its Slurm script.
 extension Sweep {
+    /// The run state machine (claim, skip, resume or start, done / diverged / error) lives in
+    /// WaveSweep's SweepRunner; the command supplies how an error reads and what the user sees.
+    var runner: SweepRunner {
+        SweepRunner(retryFailed: grid.retryFailed, announceInvalid: runIndex != nil) { error in
+            (
+                (error as? WrnnError)?.exitCode ?? Wrnn.exitCode(for: error).rawValue,
+                (error as? WrnnError)?.message ?? Wrnn.message(for: error)
+            )
+        }
+    }
+
+    /// Walks the plan once, running every run that is neither finished nor claimed by another process.
+    /// Runs that could not start (missing data, I/O errors) stay pending; the sweep carries on and
+    /// then exits with the first one's code.
+    func workLoop(_ plan: SweepPlan, directory: SweepDirectory) throws {
+        let interactive = !worker && isatty(STDOUT_FILENO) == 1
+        let errors = try runner.walk(plan, directory: directory) {
+            if interactive { print("sweep: " + directory.progressLine(plan, jobs: jobs)) }
+        }
+        if let first = errors.first {
+            if !worker { try? print(directory.statusText()) }
+            throw WrnnError(
+                "\(errors.count) run\(errors.count == 1 ? "" : "s") could not run and stay pending (first: \(first.message)); fix that and run the same command again",
+                exitCode: first.code)
+        }
+    }
+
+    func submit(_ plan: SweepPlan, _ directory: SweepDirectory, _ threads: Int) throws {
+        let job = try SlurmSubmission.submit(slurmScript(plan, directory, threads), plan: plan, directory: directory)
+        print(
+            "submitted job array \(job): \(plan.runs.count) runs (\(directory.path)/sweep.sbatch); follow with: wrnn sweep --status \(directory.path)"
+        )
+    }
+
+    func slurmScript(_ plan: SweepPlan, _ directory: SweepDirectory, _ threads: Int) -> String {
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return SlurmScript(
+            name: plan.name, runs: plan.runs.count, executable: executable,
+            arguments: grid.sameSweep(directory, threads, path: grid.absolute),
+            workingDirectory: FileManager.default.currentDirectoryPath, logDirectory: grid.absolute(directory.path + "/logs"),
+            cpusPerTask: threads, partition: slurmOptions.partition, timeLimit: slurmOptions.time,
+            maxParallel: slurmOptions.maxParallel
+        ).text
+    }
+}
+
+/// The grid's file, its planner, and the arguments that make the same sweep in another process.
+extension SweepGridOptions {
     func loadFile() throws -> (SweepFile, String) {
         if let preset {
             guard let found = SweepPresets.all.first(where: { $0.name == preset }) else {
@@ -39,42 +86,6 @@ extension Sweep {
         planner.dataDirectory = dataDir
         planner.keepDenormals = keepDenormals
         return planner
-    }
-
-    /// The run state machine (claim, skip, resume or start, done / diverged / error) lives in
-    /// WaveSweep's SweepRunner; the command supplies how an error reads and what the user sees.
-    var runner: SweepRunner {
-        SweepRunner(retryFailed: retryFailed, announceInvalid: runIndex != nil) { error in
-            (
-                (error as? WrnnError)?.exitCode ?? Wrnn.exitCode(for: error).rawValue,
-                (error as? WrnnError)?.message ?? Wrnn.message(for: error)
-            )
-        }
-    }
-
-    /// Walks the plan once, running every run that is neither finished nor claimed by another process.
-    /// Runs that could not start (missing data, I/O errors) stay pending; the sweep carries on and
-    /// then exits with the first one's code.
-    func workLoop(_ plan: SweepPlan, directory: SweepDirectory) throws {
-        let interactive = !worker && isatty(STDOUT_FILENO) == 1
-        let errors = try runner.walk(plan, directory: directory) {
-            if interactive { print("sweep: " + directory.progressLine(plan, jobs: jobs)) }
-        }
-        if let first = errors.first {
-            if !worker { try? print(directory.statusText()) }
-            throw WrnnError(
-                "\(errors.count) run\(errors.count == 1 ? "" : "s") could not run and stay pending (first: \(first.message)); fix that and run the same command again",
-                exitCode: first.code)
-        }
-    }
-
-    func slurmScript(_ plan: SweepPlan, _ directory: SweepDirectory, _ threads: Int) -> String {
-        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        return SlurmScript(
-            name: plan.name, runs: plan.runs.count, executable: executable, arguments: sameSweep(directory, threads, path: absolute),
-            workingDirectory: FileManager.default.currentDirectoryPath, logDirectory: absolute(directory.path + "/logs"),
-            cpusPerTask: threads, partition: partition, timeLimit: time, maxParallel: maxParallel
-        ).text
     }
 
     /// `wrnn sweep` arguments that make the same plan in another process (a local worker or a
