@@ -19,7 +19,8 @@ missing=()
 # poppler-utils: the tests read figures' text back out of their PDFs
 # qemu-user: the tests run the release binary on an emulated CPU without AVX-512
 # python3: `make lint` checks the generated AVX-512 tiles and the targets' declared imports
-for package in libopenblas-dev libfftw3-dev libgif-dev zlib1g-dev libcairo2-dev fonts-dejavu-core poppler-utils dataset-fashion-mnist strace qemu-user python3; do
+# openmpi-bin, libopenmpi-dev: one run over several processes (mpirun; wrnn loads libmpi at run time)
+for package in libopenblas-dev libfftw3-dev libgif-dev zlib1g-dev libcairo2-dev fonts-dejavu-core poppler-utils dataset-fashion-mnist strace qemu-user python3 openmpi-bin libopenmpi-dev; do
     dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0

@@ -32,6 +32,13 @@ public enum ModelRegistry {
         added.append(model)
     }
 
+    /// Removes a model `register` added (shipped models stay).
+    public static func unregister(_ name: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        added.removeAll { $0.name == name }
+    }
+
     public static func model(named name: String) -> (any ModelDescription.Type)? { all.first { $0.name == name } }
 
     /// The model that plays `role` (the demo and Figure 2 compare the wave model with its twin).

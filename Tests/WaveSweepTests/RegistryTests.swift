@@ -86,13 +86,14 @@ enum DecayModel: ModelDescription {
 }
 
 final class RegistryTests: XCTestCase {
-    static let registered: Void = { try! ModelRegistry.register(DecayModel.self) }()
+    // registered for each test and removed after it, so other tests see the shipped models only
+    override func setUpWithError() throws { try ModelRegistry.register(DecayModel.self) }
+    override func tearDown() { ModelRegistry.unregister(DecayModel.name) }
 
     /// One `register` call, and every part of the tool knows the new model: options and their
     /// checks, presets, training, config files, results tables, cost estimates, benchmarks and the
     /// authors' vocabulary. Nothing outside this file names it.
     func testACellAddedThroughTheRegistryAloneRunsEverywhere() throws {
-        _ = Self.registered
         let kind = try XCTUnwrap(ModelKind(rawValue: "decay"))
         XCTAssertTrue(ModelKind.allCases.contains(kind))
         XCTAssertThrowsError(try ModelRegistry.register(DecayModel.self)) // a name registers once
@@ -141,7 +142,6 @@ final class RegistryTests: XCTestCase {
 
     /// Its backward against finite differences in Double, through the whole model and time.
     func testTheRegisteredCellsGradientMatchesFiniteDifferences() throws {
-        _ = Self.registered
         let config = ModelConfig(kind: try XCTUnwrap(ModelKind(rawValue: "decay")), inputSize: 3, outputSize: 1, ringSize: 5)
         let model = SequenceModel<Double>(config)
         var rng = RandomStream(seed: 3)
