@@ -67,6 +67,8 @@ let package = Package(
         // the kernels, compiled unchecked; everything else (files, errors, random streams, threads) checked
         .target(name: "WaveKernels", dependencies: blasDependency + ["CFloatMode", "WaveKernelsAVX512"], swiftSettings: kernelMath),
         .target(name: "WaveCore", dependencies: ["WaveKernels"], swiftSettings: fastMath),
+        // Open MPI, opened at run time: the binary starts where no MPI is installed
+        .target(name: "WaveMPI", dependencies: ["WaveCore"], swiftSettings: fastMath),
         .target(name: "WaveModels", dependencies: ["WaveKernels", "WaveCore", "WaveTasks"], swiftSettings: fastMath),
         .target(name: "WaveData", dependencies: ["WaveCore", "CZlib"], swiftSettings: fastMath),
         .target(name: "WaveTasks", dependencies: ["WaveKernels", "WaveCore", "WaveData"], swiftSettings: fastMath),
@@ -92,7 +94,7 @@ let package = Package(
             name: "wrnn",
             dependencies: [
                 "WaveKernels", "WaveCore", "WaveData", "WaveModels", "WaveTasks", "WaveTraining", "WaveAnalysis", "WavePlot",
-                "WaveSweep",
+                "WaveSweep", "WaveMPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser")
             ],
             swiftSettings: fastMath),

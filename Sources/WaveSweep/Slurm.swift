@@ -19,6 +19,9 @@ public struct SlurmScript: Sendable {
     public var partition: String?
     public var timeLimit: String?
     public var maxParallel: Int?
+    /// MPI ranks per run: the array task holds this many tasks, and the sweep launches its run over
+    /// them with srun (PMIx), rank 0 writing the run directory.
+    public var ranks = 1
 
     public init(
         name: String, runs: Int, executable: String, arguments: [String], workingDirectory: String,
@@ -36,7 +39,7 @@ public struct SlurmScript: Sendable {
             "#SBATCH --job-name=wrnn-\(name.prefix(40))",
             "#SBATCH --array=0-\(runs - 1)\(maxParallel.map { "%\($0)" } ?? "")",
             "#SBATCH --cpus-per-task=\(cpusPerTask)",
-            "#SBATCH --ntasks=1",
+            "#SBATCH --ntasks=\(ranks)",
             "#SBATCH --requeue",
             "#SBATCH --open-mode=append",
             "#SBATCH --signal=TERM@120",
@@ -58,7 +61,9 @@ public struct SlurmScript: Sendable {
             "    echo \"wrnn sweep: no wrnn binary on $(hostname) (${WRNN:-none found}): build it on a filesystem every node mounts, set WRNN_BIN, or put wrnn on PATH\" >&2",
             "    exit 66",
             "fi",
-            "srun --ntasks=1 --cpus-per-task=\(cpusPerTask) \"$WRNN\" \(command)",
+            // one run over several ranks: the sweep decides here and launches the run with srun itself
+            ranks > 1
+                ? "\"$WRNN\" \(command)" : "srun --ntasks=1 --cpus-per-task=\(cpusPerTask) \"$WRNN\" \(command)",
             "status=$?",
             "# 143/130: stopped by SIGTERM/SIGINT after a checkpoint; requeue so that the run resumes",
             "if [ $status -eq 143 ] || [ $status -eq 130 ]; then",
@@ -98,5 +103,23 @@ public struct CostEstimate: Sendable {
             * (config.task.kind.isImage ? 1.3 : 1) // images also evaluate the validation split
         flops = perStep * Double(config.steps) + evaluationFlops
         seconds = flops / (config.model.kind.model.cpuGFLOPS * 1e9)
+        steps = Double(config.steps)
+        parameters = Double(config.model.parameterCount)
+        shards = max(1, min(config.threads, config.batchSize)) // a shard needs a row
+    }
+
+    var steps = 0.0, parameters = 0.0, shards = 1
+
+    /// Wall time of the run over `ranks` MPI ranks (its shards split among them), as docs/cluster.md
+    /// models it: the compute at the benchmark's rate, which was measured on 2 cores, spread over the
+    /// shards' cores; plus per step an all-to-all of k slices of L = P / R floats to each other rank,
+    /// an all-gather of the summed slices and two one-number exchanges: latency · ((R − 1) + 3 log2 R)
+    /// + 4 (R − 1) L (k + 1) bytes / bandwidth (50 µs, 10 Gb/s).
+    public func wallSeconds(ranks: Int, latency: Double = 50e-6, bandwidth: Double = 1.25e9) -> Double {
+        guard ranks > 1 else { return seconds }
+        let k = Double((shards + ranks - 1) / ranks), r = Double(ranks)
+        let slice = (parameters / r).rounded(.up)
+        let exchange = latency * ((r - 1) + 3 * log2(r).rounded(.up)) + 4 * (r - 1) * slice * (k + 1) / bandwidth
+        return seconds * 2 / Double(shards) + steps * exchange
     }
 }

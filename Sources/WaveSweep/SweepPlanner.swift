@@ -94,7 +94,7 @@ public struct SweepPlanner {
 
 extension SweepPlan {
     /// `--dry-run`: every run with its configuration and estimated cost, then the total.
-    public func dryRunText(cores: Int) -> String {
+    public func dryRunText(cores: Int, ranks: Int = 1) -> String {
         let valid = runs.filter { $0.invalid == nil }
         var seconds = 0.0
         var lines = [
@@ -113,6 +113,12 @@ extension SweepPlan {
             lines.append(
                 "      \(config.optimisationLine), \(config.threads) threads; ~\(formatDuration(estimate.seconds)) (\(String(format: "%.3g", estimate.flops / 1e12)) TFLOP)"
             )
+            if ranks > 1 {
+                let perRank = (config.threads + ranks - 1) / ranks
+                lines.append(
+                    "      over \(ranks) ranks x \(perRank) thread\(perRank == 1 ? "" : "s"): ~\(formatDuration(estimate.wallSeconds(ranks: ranks))) wall time (modelled: docs/cluster.md)"
+                )
+            }
             lines += run.notes.map { "      note: \($0)" }
         }
         lines.append(

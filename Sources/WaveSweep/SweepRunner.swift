@@ -17,6 +17,9 @@ public struct SweepRunner {
     public var describe: (Error) -> (code: Int32, message: String)
     /// Where the per-run lines go.
     public var log: (String) -> Void = { print($0) }
+    /// Runs `wrnn train` with these arguments in other processes (one run over MPI ranks: srun or
+    /// mpirun); nil runs it in this process. It throws what the training would (exit 3, 143, ...).
+    public var launch: (([String]) throws -> Void)?
 
     public init(retryFailed: Bool, announceInvalid: Bool, describe: @escaping (Error) -> (code: Int32, message: String)) {
         self.retryFailed = retryFailed
@@ -45,13 +48,17 @@ public struct SweepRunner {
             if directory.hasCheckpoint(run.id) {
                 log("\(label): resuming")
                 directory.event("resume", run: run)
-                _ = try TrainSession.resume(path, quiet: true)
+                if let launch { try launch(["--resume", path, "--quiet"]) } else { _ = try TrainSession.resume(path, quiet: true) }
             } else {
                 // a run stopped before its first checkpoint starts again from scratch
                 if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
                 log("\(label): start")
                 directory.event("start", run: run)
-                _ = try TrainSession.start(run.config!, path: path, quiet: true)
+                if let launch {
+                    try launch(run.arguments + ["--out", path, "--quiet"])
+                } else {
+                    _ = try TrainSession.start(run.config!, path: path, quiet: true)
+                }
             }
             try directory.markDone(run.id)
             directory.event("done", run: run)

@@ -67,9 +67,12 @@ public struct BenchResult: Codable, Sendable {
     public var threads: Int
     /// gflops as a percentage of the same run's sgemm peak (filled in by `wrnn bench`).
     public var percentOfPeak: Double?
+    /// Over MPI: the ranks (threads is then per rank), and the share of the timed iterations spent in exchanges.
+    public var ranks: Int? = nil
+    public var communicationShare: Double? = nil
 
     enum CodingKeys: String, CodingKey {
-        case name, gflops, threads, parameters, percentOfPeak = "percent_of_peak"
+        case name, gflops, threads, parameters, ranks, percentOfPeak = "percent_of_peak", communicationShare = "communication_share"
         case secondsPerIteration = "seconds_per_iteration", minSecondsPerIteration = "min_seconds_per_iteration"
         case flopsPerIteration = "flops_per_iteration", peakMemoryBytes = "peak_memory_bytes", workspaceBytes = "workspace_bytes"
     }
@@ -80,6 +83,8 @@ public struct BenchResult: Codable, Sendable {
                 format: "%9.4f s/iter (min %.4f)  %7.1f GFLOP/s  peak RSS %7.1f MB  workspace %7.1f MB  ",
                 secondsPerIteration, minSecondsPerIteration, gflops,
                 Double(peakMemoryBytes) / 1e6, Double(workspaceBytes) / 1e6) + grouped(parameters) + " params"
+            + (ranks.map { r in "  \(r) ranks x \(threads), " + String(format: "%.0f%% in exchanges", 100 * (communicationShare ?? 0)) }
+                ?? "")
     }
 }
 
@@ -199,24 +204,29 @@ public func runBenchmark(
     keepDenormals: Bool = false
 ) -> BenchResult {
     var config = bench.trainConfig
-    config.threads = threads
+    let group = Processes.group
+    config.threads = threads * group.size // over MPI: threads per rank, shards over all ranks
     if keepDenormals { config.keepDenormals = true }
     config.seed = seed
     let trainer = Trainer(config: config, task: bench.makeTask())
     let batch = trainer.task.makeBatch(count: bench.batch)
     var stream = RandomStream(seed: seed, stream: 1)
     trainer.task.fill(batch, rng: &stream)
+    // over MPI every rank must run the same iterations: rank 0's clock decides (the ranks' flags' maximum)
+    func agree(_ more: Bool) -> Bool { group.size > 1 ? group.maximum(more && group.isLead ? 1 : 0) == 1 : more }
     let began = DispatchTime.now().uptimeNanoseconds
     var warmed = 0
-    while warmed < warmup || Double(DispatchTime.now().uptimeNanoseconds - began) * 1e-9 < 0.25 {
+    while agree(warmed < warmup || Double(DispatchTime.now().uptimeNanoseconds - began) * 1e-9 < 0.25) {
         _ = trainer.optimise(on: batch)
         warmed += 1
     }
     var times: [Double] = []
-    while times.count < iterations || times.reduce(0, +) < 1 {
-        let start = DispatchTime.now().uptimeNanoseconds
+    var communication = 0.0
+    while agree(times.count < iterations || times.reduce(0, +) < 1) {
+        let start = DispatchTime.now().uptimeNanoseconds, exchanged = group.communicationSeconds
         _ = trainer.optimise(on: batch)
         times.append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
+        communication += group.communicationSeconds - exchanged
     }
     let sorted = times.sorted()
     let median = sorted[sorted.count / 2]
@@ -224,7 +234,8 @@ public func runBenchmark(
     return BenchResult(
         name: bench.name, secondsPerIteration: median, minSecondsPerIteration: sorted[0],
         gflops: flops / median / 1e9, flopsPerIteration: flops, peakMemoryBytes: peakResidentBytes(),
-        workspaceBytes: trainer.workspaceBytes, parameters: trainer.params.count, threads: threads)
+        workspaceBytes: trainer.workspaceBytes, parameters: trainer.params.count, threads: threads,
+        ranks: group.size > 1 ? group.size : nil, communicationShare: group.size > 1 ? communication / times.reduce(0, +) : nil)
 }
 
 extension BenchConfig {
@@ -249,7 +260,7 @@ extension BenchConfig {
         #endif
         process.arguments =
             [
-                "bench", "--configs", name, "--iterations", String(iterations), "--warmup", String(warmup),
+                "bench", "--configs", name, "--batch-size", String(batch), "--iterations", String(iterations), "--warmup", String(warmup),
                 "--threads", String(threads), "--seed", String(seed), "--json"
             ] + (keepDenormals ? ["--keep-denormals"] : [])
         let output = Pipe()
@@ -268,5 +279,5 @@ extension BenchConfig {
 
 /// The benchmark's first line: the CPU, the kernel paths, BLAS's kernels and the sgemm peak they set.
 public func benchHeader(peak: Double, threads: Int) -> String {
-    "CPU: \(cpuDescription ?? "unknown"); kernels: \(BuildTarget.description), \(KernelPath.current.description); OpenBLAS \(BLASCore.name) kernels\(BLASSetup.environmentNote.map { " (\($0))" } ?? ""); \(threads) thread\(threads == 1 ? "" : "s"); sgemm peak \(String(format: "%.1f", peak)) GFLOP/s (2048^3, in this process)"
+    "CPU: \(cpuDescription ?? "unknown"); kernels: \(BuildTarget.description), \(KernelPath.current.description); OpenBLAS \(BLASCore.name) kernels\(BLASSetup.environmentNote.map { " (\($0))" } ?? ""); \(threads) thread\(threads == 1 ? "" : "s")\(Processes.group.size > 1 ? " x \(Processes.group.size) ranks" : ""); sgemm peak \(String(format: "%.1f", peak)) GFLOP/s (2048^3, in this process\(Processes.group.size > 1 ? ", times the ranks" : ""))"
 }

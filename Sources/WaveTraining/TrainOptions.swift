@@ -39,6 +39,8 @@ public struct TrainOptions: Equatable, Sendable {
     public var testSize: Int?
     public var initFrom: String?
     public var keepDenormals = false
+    /// Processes the run is spread over (MPI ranks); `threads` is per rank, the run's shards are ranks x threads.
+    public var ranks = 1
 
     public init() {}
 
@@ -66,6 +68,7 @@ public struct TrainOptions: Equatable, Sendable {
         if config.schedule != nil && !kind.isImage { config.epochSteps = epochSteps ?? 1000 }
         if let seed { config.seed = seed }
         if let threads { config.threads = threads }
+        config.threads *= ranks
         if let evalEvery { config.evalEvery = evalEvery }
         if let checkpointEvery { config.checkpointEvery = checkpointEvery }
         if let testSize { config.testSize = testSize }
@@ -202,6 +205,7 @@ extension TrainOptions {
                 "--resume continues a run exactly as it was configured; \(changed.joined(separator: ", ")) would change it. With --resume only --steps, --eval-every, --checkpoint-every and --threads may be given; start a new run for other settings"
             )
         }
-        return ResumeChanges(steps: steps, evalEvery: evalEvery, checkpointEvery: checkpointEvery, threads: threads)
+        // the saved shard count is kept unless --threads is given: then ranks x threads per rank
+        return ResumeChanges(steps: steps, evalEvery: evalEvery, checkpointEvery: checkpointEvery, threads: threads.map { $0 * ranks })
     }
 }

@@ -26,18 +26,20 @@ public enum TrainSession {
     /// Creates the run directory at `path` and trains; a bad --init-from fails before the directory exists.
     public static func start(_ config: TrainConfig, path: String, quiet: Bool) throws -> TrainSummary {
         let trainer = try Trainer(checkedConfig: config)
+        // over MPI, rank 0 alone makes and writes the run directory; the others train beside it
+        guard Processes.group.isLead else { return try trainer.run(directory: nil, progress: Progress(quiet: true)) }
         let directory = try RunDirectory.create(path)
         try directory.writeJSON(config, to: "config.json")
         try directory.writeJSON(RunCommand(command: CommandLine.arguments), to: "command.json")
         print("wrnn train: \(config.task.summaryLine)")
         print("model: \(config.model.summaryLine)")
         print("\(config.model.parameterBreakdown)")
-        print("\(config.optimisationLine), \(config.threads) thread\(config.threads == 1 ? "" : "s")")
+        print("\(config.optimisationLine), \(threadsText(config))")
         if let initFrom = config.initFrom { print("initial weights: \(initFrom)") }
         if config.keepDenormals == true { print("subnormal floats kept (--keep-denormals)") }
         for note in config.notes ?? [] { print("note: \(note)") }
         print("run directory: \(path)")
-        let summary = try trainer.run(directory: directory, progress: Progress(quiet: quiet))
+        let summary = try trainer.run(directory: directory, progress: leadProgress(quiet: quiet))
         print(resultLine(summary, config))
         return summary
     }
@@ -56,6 +58,17 @@ public enum TrainSession {
     }
 
     static func resume(_ path: String, quiet: Bool, changes decide: (TrainConfig) throws -> ResumeChanges) throws -> TrainSummary {
+        // over MPI, rank 0 reads the run and decides; the others receive its configuration and checkpoint
+        let group = Processes.group
+        if !group.isLead {
+            switch try ResumePayload.decode(group.broadcast([])) {
+            case .complete(let summary): return summary
+            case .resume(let config, let checkpoint):
+                let trainer = try Trainer(checkedConfig: config)
+                try trainer.restore(from: checkpoint)
+                return try trainer.run(directory: nil, progress: Progress(quiet: true))
+            }
+        }
         let directory = try RunDirectory.open(path)
         let (checkpoint, warning) = try Checkpoint.readWithFallback(
             directory.file("checkpoint.bin"),
@@ -96,6 +109,7 @@ public enum TrainSession {
             let summary = try? WrnnJSON.decoder().decode(TrainSummary.self, from: data)
         {
             print("wrnn train: \(path) is already complete (\(config.steps) steps); nothing to do (give --steps to train longer)")
+            if group.size > 1 { _ = group.broadcast(try ResumePayload.complete(summary).encoded()) }
             return summary
         }
         if let steps = changes.steps { config.steps = steps }
@@ -122,13 +136,14 @@ public enum TrainSession {
                     error: true)
             }
         }
+        if group.size > 1 { _ = group.broadcast(try ResumePayload.resume(config, checkpoint).encoded()) }
         let trainer = try Trainer(checkedConfig: config)
         try trainer.restore(from: checkpoint)
         try directory.truncateMetrics(after: checkpoint.header.step)
         if config != checkpoint.header.config { try directory.writeJSON(config, to: "config.json") }
         print("wrnn train: resuming \(path) at step \(checkpoint.header.step) of \(config.steps)")
         print("model: \(config.model.summaryLine)")
-        let summary = try trainer.run(directory: directory, progress: Progress(quiet: quiet))
+        let summary = try trainer.run(directory: directory, progress: leadProgress(quiet: quiet))
         print(resultLine(summary, config))
         return summary
     }
@@ -144,5 +159,44 @@ public enum TrainSession {
             result += String(format: "  (best val acc %.2f%%, test acc there %.2f%%)", best * 100, atBest * 100)
         }
         return result
+    }
+}
+
+/// The lead's progress line; over MPI it starts with the rank count.
+func leadProgress(quiet: Bool) -> Progress {
+    let ranks = Processes.group.size
+    return Progress(prefix: ranks > 1 ? "[\(ranks) ranks] " : "", quiet: quiet)
+}
+
+/// "2 threads", or over MPI "2 ranks x 1 thread (2 shards)".
+func threadsText(_ config: TrainConfig) -> String {
+    let ranks = Processes.group.size
+    guard ranks > 1 else { return "\(config.threads) thread\(config.threads == 1 ? "" : "s")" }
+    let perRank = (config.threads + ranks - 1) / ranks
+    return "\(ranks) ranks x \(perRank) thread\(perRank == 1 ? "" : "s") (\(config.threads) shards)"
+}
+
+/// What rank 0 sends the other ranks on --resume: the run is complete, or its configuration and checkpoint.
+enum ResumePayload {
+    case complete(TrainSummary)
+    case resume(TrainConfig, Checkpoint)
+
+    func encoded() throws -> [UInt8] {
+        switch self {
+        case .complete(let summary): return [0] + Array(try WrnnJSON.encoder().encode(summary))
+        case .resume(let config, let checkpoint):
+            let json = Array(try WrnnJSON.encoder().encode(config))
+            var bytes: [UInt8] = [1]
+            appendLittleEndian(&bytes, UInt32(json.count))
+            return bytes + json + (try checkpoint.encoded())
+        }
+    }
+
+    static func decode(_ bytes: [UInt8]) throws -> ResumePayload {
+        guard let kind = bytes.first else { throw WrnnError.data("rank 0 sent no resume state") }
+        if kind == 0 { return .complete(try WrnnJSON.decoder().decode(TrainSummary.self, from: Data(bytes.dropFirst()))) }
+        let count = Int(readLittleEndian(bytes, at: 1))
+        let config = try WrnnJSON.decoder().decode(TrainConfig.self, from: Data(bytes[5..<(5 + count)]))
+        return .resume(config, try Checkpoint.decode(Array(bytes[(5 + count)...]), path: "rank 0's checkpoint"))
     }
 }

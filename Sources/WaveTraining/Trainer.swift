@@ -98,7 +98,7 @@ public final class Trainer: @unchecked Sendable {
         adam = Adam(
             count: params.count, learningRate: config.learningRate,
             frozen: model.layout.frozenRanges(config.model))
-        runner = BatchRunner(model: model, batch: config.batchSize, length: task.length, threads: config.threads)
+        runner = BatchRunner(model: model, batch: config.batchSize, length: task.length, threads: config.threads, group: Processes.group)
         dataStream = RandomStream(seed: config.seed, stream: 1)
         testSet = task.evaluationBatches(count: config.testSize, batchSize: config.batchSize, seed: config.seed)
         validationSet = task.validationBatches(batchSize: config.batchSize)
@@ -360,8 +360,10 @@ public final class Trainer: @unchecked Sendable {
                 loop.stepsSinceLog = 0
             }
             if step % config.checkpointEvery == 0 || step == config.steps { try saveCheckpoint() }
-            if StopRequest.signal != 0 {
-                let signal = StopRequest.signal
+            // every rank stops at the same step: the signal one of them (or all, from Slurm) received
+            let group = Processes.group
+            let signal = group.size > 1 ? group.maximum(StopRequest.signal) : StopRequest.signal
+            if signal != 0 {
                 try saveCheckpoint()
                 progress.finish()
                 let name = signal == SIGINT ? "SIGINT" : "SIGTERM"

@@ -17,6 +17,8 @@ struct Bench: ParsableCommand {
     var warmup: Int = 1
     @Option(parsing: .unconditional, help: "Threads (batch shards). Default: all cores.")
     var threads: Int?
+    @Option(parsing: .unconditional, help: "Sequences per iteration instead of each configuration's own (e.g. one shard's size).")
+    var batchSize: Int?
     @Option(parsing: .unconditional, help: "Seed for weights and data.")
     var seed: UInt64 = 0
     @Flag(help: "Keep subnormal floats (default: flushed to zero on every computing thread).")
@@ -33,7 +35,13 @@ struct Bench: ParsableCommand {
 
     var selected: [BenchConfig] {
         get throws {
-            do { return try BenchConfig.select(configs) } catch let error as WrnnError { throw ValidationError(error.message) }
+            do {
+                return try BenchConfig.select(configs).map { config in
+                    var config = config
+                    if let batchSize { config.batch = batchSize }
+                    return config
+                }
+            } catch let error as WrnnError { throw ValidationError(error.message) }
         }
     }
 
@@ -46,34 +54,41 @@ struct Bench: ParsableCommand {
             let timed = BenchConfig.all.filter { $0.kernelBenchmark != nil }.map(\.name)
             throw ValidationError("--kernels times kernels alone; name a configuration that has some (\(timed.joined(separator: ", ")))")
         }
+        if Processes.group.size > 1, torch || kernels {
+            throw ValidationError(
+                "under mpirun or srun, wrnn bench times whole training iterations over the ranks; drop --torch and --kernels")
+        }
         try requirePositive(iterations, "--iterations")
+        try requirePositive(batchSize, "--batch-size")
         if warmup < 0 { throw ValidationError("--warmup must be a non-negative integer (got \(warmup))") }
         try requirePositive(threads, "--threads")
     }
 
     func run() throws {
         let threadCount = threads ?? Preset.defaultThreads
-        let peak = measureSgemmPeak(threads: threadCount)
-        if !json { print(benchHeader(peak: peak, threads: threadCount)) }
+        // over MPI every rank measures its own cores; the group's peak is the ranks' sum
+        let peak = measureSgemmPeak(threads: threadCount) * Double(Processes.group.size)
+        let lead = Processes.group.isLead
+        if !json && lead { print(benchHeader(peak: peak, threads: threadCount)) }
         if kernels { return try runKernels(peak: peak, threads: threadCount) }
         var results: [BenchResult] = []
         let configs = try selected
         for config in configs {
             // several configurations: each in its own process, so peak memory is its own
             let result =
-                configs.count == 1
+                configs.count == 1 || Processes.group.size > 1 // over MPI every rank runs every configuration in-process
                 ? runBenchmark(
                     config, iterations: iterations, warmup: warmup, threads: threadCount, seed: seed, keepDenormals: keepDenormals)
                 : try config.runInChildProcess(
                     iterations: iterations, warmup: warmup, threads: threadCount, seed: seed, keepDenormals: keepDenormals)
             results.append(result)
-            if !json && !torch { print(result.tableRow + String(format: "  %.0f%% of peak", 100 * result.gflops / peak)) }
+            if !json && !torch && lead { print(result.tableRow + String(format: "  %.0f%% of peak", 100 * result.gflops / peak)) }
         }
         var torchResults: [String: TorchResult] = [:]
         if torch {
             torchResults = try runTorchBench(configs: try selected, iterations: iterations, warmup: warmup, threads: threadCount)
         }
-        if json {
+        if json && lead {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             for k in results.indices { results[k].percentOfPeak = 100 * results[k].gflops / peak }

@@ -61,7 +61,7 @@ struct Sweep: ParsableCommand {
             ?? (slurmOptions.slurm ? (slurmOptions.cpusPerTask ?? 2) : runIndex != nil ? (slurmCPUs ?? cores) : max(1, cores / jobs))
         let plan = try grid.planner(threads: threadCount).plan(sweepFile, source: source)
         if dryRun {
-            print(plan.dryRunText(cores: cores))
+            print(plan.dryRunText(cores: cores, ranks: grid.ranksPerRun))
             // the job array as it would be submitted, to read before submitting (nothing is written)
             if slurmOptions.slurm {
                 print("\nsweep.sbatch, as --slurm would write and submit it:\n" + slurmScript(plan, directory, threadCount))

@@ -30,6 +30,12 @@ struct SweepGridOptions: ParsableArguments {
     var retryFailed = false
     @Flag(help: "Keep subnormal floats in every run (see wrnn train --help).")
     var keepDenormals = false
+    @Option(
+        parsing: .unconditional,
+        help:
+            "MPI ranks per run: each run is launched over this many processes (srun --mpi=pmix in a Slurm job, else mpirun), --threads per rank. Default 1."
+    )
+    var ranksPerRun: Int = 1
 
     func validate() throws {
         try requirePositive(maxRuns, "--max-runs")
@@ -39,6 +45,7 @@ struct SweepGridOptions: ParsableArguments {
         try requirePositive(limit, "--limit")
         try requirePositive(steps, "--steps")
         try requirePositive(epochs, "--epochs")
+        try requirePositive(ranksPerRun, "--ranks-per-run")
         if steps != nil, epochs != nil { throw ValidationError("--steps and --epochs both set the budget; give one") }
         _ = try seedList()
     }

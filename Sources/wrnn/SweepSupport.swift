@@ -14,12 +14,14 @@ extension Sweep {
     /// The run state machine (claim, skip, resume or start, done / diverged / error) lives in
     /// WaveSweep's SweepRunner; the command supplies how an error reads and what the user sees.
     var runner: SweepRunner {
-        SweepRunner(retryFailed: grid.retryFailed, announceInvalid: runIndex != nil) { error in
+        var runner = SweepRunner(retryFailed: grid.retryFailed, announceInvalid: runIndex != nil) { error in
             (
                 (error as? WrnnError)?.exitCode ?? Wrnn.exitCode(for: error).rawValue,
                 (error as? WrnnError)?.message ?? Wrnn.message(for: error)
             )
         }
+        if grid.ranksPerRun > 1 { runner.launch = { [ranks = grid.ranksPerRun] in try RankLauncher(ranks: ranks).train($0) } }
+        return runner
     }
 
     /// Walks the plan once, running every run that is neither finished nor claimed by another process.
@@ -47,13 +49,15 @@ extension Sweep {
 
     func slurmScript(_ plan: SweepPlan, _ directory: SweepDirectory, _ threads: Int) -> String {
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        return SlurmScript(
+        var script = SlurmScript(
             name: plan.name, runs: plan.runs.count, executable: executable,
             arguments: grid.sameSweep(directory, threads, path: grid.absolute),
             workingDirectory: FileManager.default.currentDirectoryPath, logDirectory: grid.absolute(directory.path + "/logs"),
             cpusPerTask: threads, partition: slurmOptions.partition, timeLimit: slurmOptions.time,
             maxParallel: slurmOptions.maxParallel
-        ).text
+        )
+        script.ranks = grid.ranksPerRun
+        return script.text
     }
 }
 
@@ -76,8 +80,14 @@ extension SweepGridOptions {
 
     /// Every grid point resolved through `wrnn train`'s own parser and checks.
     func planner(threads: Int) throws -> SweepPlanner {
-        var planner = SweepPlanner(
-            seeds: try seedList(), threads: threads, resolve: { try Train.parse($0).config }, describe: { Wrnn.message(for: $0) })
+        let ranks = ranksPerRun
+        // a run's shards are its ranks' threads together, as `wrnn train` under MPI counts them
+        let resolve: ([String]) throws -> TrainConfig = { arguments in
+            var config = try Train.parse(arguments).config
+            config.threads *= ranks
+            return config
+        }
+        var planner = SweepPlanner(seeds: try seedList(), threads: threads, resolve: resolve, describe: { Wrnn.message(for: $0) })
         planner.filters = filter
         planner.limit = limit
         planner.maxRuns = maxRuns
@@ -100,8 +110,36 @@ extension SweepGridOptions {
         if let dataDir { arguments += ["--data-dir", path(dataDir)] }
         if retryFailed { arguments.append("--retry-failed") }
         if keepDenormals { arguments.append("--keep-denormals") }
+        if ranksPerRun > 1 { arguments += ["--ranks-per-run", String(ranksPerRun)] }
         return arguments
     }
 
     func absolute(_ path: String) -> String { path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path }
+}
+
+/// Launches one `wrnn train` over MPI ranks from a sweep: with srun (PMIx, every task killed when
+/// one fails) inside a Slurm allocation, else with mpirun. Its exit code is the run's.
+struct RankLauncher {
+    var ranks: Int
+
+    func train(_ arguments: [String]) throws {
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let inSlurm = ProcessInfo.processInfo.environment["SLURM_JOB_ID"] != nil
+        var launcher =
+            inSlurm
+            ? ["srun", "--mpi=pmix", "--kill-on-bad-exit=1", "--ntasks=\(ranks)"]
+            : ["mpirun", "-np", String(ranks), "--oversubscribe"] + (getuid() == 0 ? ["--allow-run-as-root"] : [])
+        if inSlurm, let cpus = ProcessInfo.processInfo.environment["SLURM_CPUS_PER_TASK"] { launcher.append("--cpus-per-task=\(cpus)") }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = launcher + [executable, "train"] + arguments
+        do { try process.run() } catch {
+            throw WrnnError.missing("cannot run \(launcher[0]) to launch the run over \(ranks) ranks: \(error.localizedDescription)")
+        }
+        process.waitUntilExit()
+        let code = process.terminationStatus
+        guard code != 0 else { return }
+        let what = code == 3 ? "diverged" : code == 130 || code == 143 ? "was stopped" : "failed"
+        throw WrnnError("the run over \(ranks) ranks (\(launcher[0])) \(what), exit \(code); its output is above", exitCode: code)
+    }
 }

@@ -31,6 +31,7 @@ struct Train: ParsableCommand {
         let r = runOptions
         o.seed = r.seed; o.threads = r.threads; o.evalEvery = r.evalEvery; o.checkpointEvery = r.checkpointEvery
         o.testSize = r.testSize; o.initFrom = r.initFrom; o.keepDenormals = r.keepDenormals
+        o.ranks = Processes.group.size
         return o
     }
 
@@ -51,8 +52,8 @@ struct Train: ParsableCommand {
             _ = try TrainSession.resume(resume, options: options, quiet: runOptions.quiet)
             return
         }
-        // after every option is checked, before anything is made: an existing directory is 73
-        if let out = runOptions.out { try RunDirectory.requireAbsent(out) }
+        // after every option is checked, before anything is made: an existing directory is 73 (rank 0 makes it)
+        if let out = runOptions.out, Processes.group.isLead { try RunDirectory.requireAbsent(out) }
         let config = try self.config
         let path = runOptions.out ?? defaultRunPath("\(config.task.kind.rawValue)-\(config.model.kind.rawValue)")
         _ = try TrainSession.start(config, path: path, quiet: runOptions.quiet)

@@ -1,6 +1,7 @@
 import WaveKernels
 import ArgumentParser
 import Foundation
+import WaveMPI
 import WaveCore
 import WaveTraining
 import WaveSweep
@@ -19,7 +20,7 @@ struct Wrnn: ParsableCommand {
             Exit codes: 0 success, 3 training diverged (NaN/Inf; last good checkpoint kept), \
             64 usage or configuration error (options, sweep files, YAML), 65 malformed data (a corrupt \
             checkpoint, data file or run file), 66 missing or unreadable input (also a directory, FIFO or \
-            device given as a file), 69 Slurm refused a job, 70 internal error (please report it), \
+            device given as a file), 69 Slurm refused a job (or, over MPI, a peer rank is gone), 70 internal error (please report it), \
             73 output cannot be created, 74 I/O error, 75 run directory in use, \
             130/143 stopped by SIGINT/SIGTERM (checkpoint saved; --resume continues).
             """,
@@ -39,8 +40,10 @@ struct Wrnn: ParsableCommand {
         signal(SIGXFSZ, SIG_IGN)
         BLASSetup.prepare()
         do {
+            try joinMPIJob()
             var command = try parseAsRoot()
             try command.run()
+            Processes.group.finish()
         } catch let error as WrnnError {
             fail(error.message, code: error.exitCode)
         } catch let error as SweepError {
@@ -69,8 +72,33 @@ struct Wrnn: ParsableCommand {
         let items = lines.dropFirst().map { $0.hasPrefix("- ") ? String($0.dropFirst(2)) : $0 }
         if !items.isEmpty { line += " " + items.joined(separator: ", ") }
         line += hint(for: line)
-        writeStandard("wrnn: error: \(line)\n", error: true)
-        Foundation.exit(code)
+        let group = Processes.group
+        guard group.size > 1 else {
+            writeStandard("wrnn: error: \(line)\n", error: true)
+            Foundation.exit(code)
+        }
+        // over MPI: divergence and a stop signal reach every rank at the same step, and each ends by
+        // itself (rank 0 says why); any other error is this rank's alone and ends the whole job
+        if group.isLead || ![3, 64, 130, 143].contains(code) {
+            writeStandard("wrnn: error: \(group.isLead ? "" : "rank \(group.rank): ")\(line)\n", error: true)
+        }
+        if [3, 130, 143].contains(code) {
+            group.finish()
+            Foundation.exit(code)
+        }
+        group.abort(code)
+    }
+
+    /// Under mpirun or srun with more than one task, `wrnn train` and `wrnn bench` join the job
+    /// (data-parallel over the ranks); every other command runs as one process.
+    static func joinMPIJob() throws {
+        guard let ranks = MPIGroup.launchedRanks, ranks > 1 else { return }
+        let command = CommandLine.arguments.dropFirst().first ?? ""
+        guard command == "train" || command == "bench" else {
+            throw WrnnError.usage(
+                "wrnn \(command) runs as one process; start it without mpirun or srun (only train and bench run over \(ranks) ranks)")
+        }
+        if let group = try MPIGroup.joinIfLaunched() { Processes.group = group }
     }
 }
 
