@@ -164,7 +164,7 @@ def timed_module(nn, net):
     return type(net).__name__
 
 
-def bench_one(name, iterations, warmup, threads, flush_denormal):
+def bench_one(name, iterations, warmup, threads, flush_denormal, mode="eager"):
     import torch
     import torch.nn as nn
 
@@ -175,10 +175,16 @@ def bench_one(name, iterations, warmup, threads, flush_denormal):
     net = build(torch, nn, task, model, n, c, d_image=T[1] if task == "image" else 1)
     module = timed_module(nn, net)
     assert module == model, f"{name}: the timed module is {module}, not {model}"
-    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
     gen = torch.Generator().manual_seed(0)
     x, y = make_batch(torch, task, T, batch, gen)
     clip = 0 if task == "copy" else 10
+    if mode == "jax":
+        return bench_jax(name, net, x, y, task, model, n, c, clip, iterations, warmup, threads)
+    if mode == "compile":
+        from python_twins import bench_model, compiled_net
+        dims = {"copy": (10, 10), "adding": (2, 1), "image": (T[1] if task == "image" else 1, 10)}[task]
+        net = compiled_net(torch, net, bench_model(task, model, n, c, dims))
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
 
     def step():
         opt.zero_grad()
@@ -192,8 +198,23 @@ def bench_one(name, iterations, warmup, threads, flush_denormal):
             nn.utils.clip_grad_norm_(net.parameters(), clip)
         opt.step()
 
-    # as wrnn bench: at least `warmup` untimed iterations and a quarter second, then at least
-    # `iterations` timed ones and a second of them (the shortest rows were otherwise timed cold)
+    first = time.perf_counter()
+    step()  # compilation happens here for the compiled twin: reported apart
+    compile_seconds = time.perf_counter() - first
+    times = timed(step, iterations, warmup)
+    return {
+        "name": name,
+        "module": type(getattr(net, "rnn", None) or getattr(net.cell, "_orig_mod", net.cell)).__name__,
+        "seconds_per_iteration": times[len(times) // 2],
+        "compile_seconds": compile_seconds,
+        "peak_memory_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        "torch_version": torch.__version__,
+    }
+
+
+def timed(step, iterations, warmup):
+    """As wrnn bench: at least `warmup` untimed iterations and a quarter second, then at least
+    `iterations` timed ones and a second of them (the shortest rows were otherwise timed cold)."""
     began, done = time.perf_counter(), 0
     while done < warmup or time.perf_counter() - began < 0.25:
         step()
@@ -203,14 +224,34 @@ def bench_one(name, iterations, warmup, threads, flush_denormal):
         start = time.perf_counter()
         step()
         times.append(time.perf_counter() - start)
-    times.sort()
-    return {
-        "name": name,
-        "module": type(getattr(net, "rnn", None) or net.cell).__name__,
-        "seconds_per_iteration": times[len(times) // 2],
-        "peak_memory_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
-        "torch_version": torch.__version__,
-    }
+    return sorted(times)
+
+
+def bench_jax(name, net, x, y, task, model, n, c, clip, iterations, warmup, threads):
+    """The JAX twin of the row: the same initial weights (the PyTorch net's), batch and step, jitted."""
+    os.environ.setdefault("XLA_FLAGS", f"--xla_cpu_multi_thread_eigen=true intra_op_parallelism_threads={threads}")
+    import jax
+    import jax.numpy as jnp
+    from jax import lax
+    from python_twins import bench_model, jax_training_step
+    dims = (x.shape[2], 1 if task == "adding" else 10)
+    step_fn = jax_training_step(jax, jnp, lax, bench_model(task, model, n, c, dims), task, clip)
+    params = {k: jnp.asarray(v.detach().numpy()) for k, v in net.state_dict().items()}
+    state = {"params": params, "m": jax.tree_util.tree_map(jnp.zeros_like, params),
+             "v": jax.tree_util.tree_map(jnp.zeros_like, params), "t": jnp.asarray(0.0)}
+    xj, yj = jnp.asarray(x.numpy()), jnp.asarray(y.numpy())
+
+    def step():
+        state["params"], state["m"], state["v"], state["t"], loss = step_fn(state["params"], state["m"], state["v"], state["t"], xj, yj)
+        loss.block_until_ready()
+
+    first = time.perf_counter()
+    step()
+    compile_seconds = time.perf_counter() - first
+    times = timed(step, iterations, warmup)
+    return {"name": name, "module": f"jax {jax.__version__}", "seconds_per_iteration": times[len(times) // 2],
+            "compile_seconds": compile_seconds, "peak_memory_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+            "torch_version": ""}
 
 
 def main():
@@ -222,6 +263,9 @@ def main():
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--single", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--flush-denormal", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--mode", default="eager", help=argparse.SUPPRESS)
+    parser.add_argument("--fast", action="store_true",
+                        help="also time torch.compile and JAX twins (scripts/python_twins.py); compile time apart")
     args = parser.parse_args()
     names = [s.strip() for s in args.configs.split(",") if s.strip()]
     unknown = [s for s in names if s not in CONFIGS]
@@ -232,7 +276,7 @@ def main():
     except ImportError:
         sys.exit("torch_bench.py: PyTorch is not installed; pip install torch")
     if args.single:
-        print(json.dumps(bench_one(names[0], args.iterations, args.warmup, args.threads, args.flush_denormal)))
+        print(json.dumps(bench_one(names[0], args.iterations, args.warmup, args.threads, args.flush_denormal, args.mode)))
         return
     results = []
     for name in names:  # one process per configuration and mode, so peak memory is its own
@@ -246,6 +290,20 @@ def main():
         r = runs[0]
         r["seconds_per_iteration_flush_denormal"] = runs[1]["seconds_per_iteration"]
         r["peak_memory_bytes_flush_denormal"] = runs[1]["peak_memory_bytes"]
+        for mode in (("compile", "jax") if args.fast else ()):  # flush_denormal on, as wrnn
+            out = subprocess.run([sys.executable, __file__, "--single", "--configs", name, "--mode", mode,
+                                  "--iterations", str(args.iterations), "--warmup", str(args.warmup),
+                                  "--threads", str(args.threads), "--flush-denormal"], capture_output=True, text=True)
+            if out.returncode != 0:
+                sys.stderr.write(f"torch_bench.py: the {mode} twin of {name} failed: {out.stderr.strip().splitlines()[-1:]}\n")
+                continue
+            twin = json.loads(out.stdout)
+            key = "compiled" if mode == "compile" else "jax"
+            r[f"seconds_per_iteration_{key}"] = twin["seconds_per_iteration"]
+            r[f"compile_seconds_{key}"] = twin["compile_seconds"]
+            r[f"peak_memory_bytes_{key}"] = twin["peak_memory_bytes"]
+            if mode == "jax":
+                r["jax_version"] = twin["module"]
         results.append(r)
         if not args.json:
             print(f"{name:14s} {r['module']:10s} {r['seconds_per_iteration']:9.4f} s/iter as shipped, "

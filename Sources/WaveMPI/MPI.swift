@@ -38,6 +38,18 @@ public final class MPIGroup: ProcessGroup, @unchecked Sendable {
         return (env["SLURM_STEP_NUM_TASKS"] ?? env["SLURM_NTASKS"] ?? env["PMI_SIZE"]).flatMap(Int.init)
     }
 
+    /// Under a launcher with more than one task, `command` joins the job (`Processes.group`) when it is
+    /// one of `allowed`; any other command runs as one process and is refused, so a grid is never run R times.
+    public static func join(command: String, allowed: Set<String>) throws {
+        guard let ranks = launchedRanks, ranks > 1 else { return }
+        guard allowed.contains(command) else {
+            throw WrnnError.usage(
+                "wrnn \(command) runs as one process; start it without mpirun or srun (only \(allowed.sorted().joined(separator: " and ")) run over \(ranks) ranks)"
+            )
+        }
+        if let group = try joinIfLaunched() { Processes.group = group }
+    }
+
     /// Joins the job when launched with more than one rank; nil when this process runs alone.
     public static func joinIfLaunched() throws -> MPIGroup? {
         guard let ranks = launchedRanks, ranks > 1 else { return nil }

@@ -252,6 +252,13 @@ public struct KernelBenchResult: Codable, Sendable {
     enum CodingKeys: String, CodingKey {
         case config, kernel, path, gflops, percentOfPeak = "percent_of_peak", secondsPerCall = "seconds_per_call"
     }
+    /// One line of `wrnn bench --kernels`.
+    public var tableRow: String {
+        config.padding(toLength: Swift.max(16, config.count + 1), withPad: " ", startingAt: 0)
+            + kernel.padding(toLength: Swift.max(17, kernel.count + 1), withPad: " ", startingAt: 0)
+            + String(format: "%9.3f ms/call  %7.1f GFLOP/s  %3.0f%% of peak", secondsPerCall * 1e3, gflops, percentOfPeak ?? 0)
+    }
+
     public init(config: String, kernel: String, path: String, gflops: Double, percentOfPeak: Double?, secondsPerCall: Double) {
         self.config = config; self.kernel = kernel; self.path = path; self.gflops = gflops
         self.percentOfPeak = percentOfPeak; self.secondsPerCall = secondsPerCall

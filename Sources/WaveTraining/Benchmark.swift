@@ -154,10 +154,32 @@ public struct TorchResult: Codable, Sendable {
     /// With torch.set_flush_denormal(True), wrnn's default.
     public var secondsPerIterationFlushDenormal: Double?
     public var torchVersion: String
+    /// The stronger formulations (`--python`): torch.compile of the cell and JAX (jit + scan) of the
+    /// whole step, each with its compilation time (not in the step time) and its peak memory.
+    public var secondsPerIterationCompiled: Double?
+    public var compileSecondsCompiled: Double?
+    public var peakMemoryBytesCompiled: Int?
+    public var secondsPerIterationJAX: Double?
+    public var compileSecondsJAX: Double?
+    public var peakMemoryBytesJAX: Int?
+    public var jaxVersion: String?
     enum CodingKeys: String, CodingKey {
         case name, module, secondsPerIteration = "seconds_per_iteration", peakMemoryBytes = "peak_memory_bytes"
         case secondsPerIterationFlushDenormal = "seconds_per_iteration_flush_denormal"
         case torchVersion = "torch_version"
+        case secondsPerIterationCompiled = "seconds_per_iteration_compiled", compileSecondsCompiled = "compile_seconds_compiled"
+        case peakMemoryBytesCompiled = "peak_memory_bytes_compiled", secondsPerIterationJAX = "seconds_per_iteration_jax"
+        case compileSecondsJAX = "compile_seconds_jax", peakMemoryBytesJAX = "peak_memory_bytes_jax", jaxVersion = "jax_version"
+    }
+
+    /// The fastest Python formulation timed: its name, seconds per iteration and peak memory.
+    public var best: (name: String, seconds: Double, bytes: Int) {
+        var candidates: [(String, Double, Int)] = [("eager", secondsPerIteration, peakMemoryBytes)]
+        if let s = secondsPerIterationFlushDenormal { candidates.append(("eager+flush", s, peakMemoryBytes)) }
+        if let s = secondsPerIterationCompiled { candidates.append(("compiled", s, peakMemoryBytesCompiled ?? 0)) }
+        if let s = secondsPerIterationJAX { candidates.append(("JAX", s, peakMemoryBytesJAX ?? 0)) }
+        let fastest = candidates.min { $0.1 < $1.1 }!
+        return (fastest.0, fastest.1, fastest.2)
     }
 }
 
@@ -280,4 +302,34 @@ extension BenchConfig {
 /// The benchmark's first line: the CPU, the kernel paths, BLAS's kernels and the sgemm peak they set.
 public func benchHeader(peak: Double, threads: Int) -> String {
     "CPU: \(cpuDescription ?? "unknown"); kernels: \(BuildTarget.description), \(KernelPath.current.description); OpenBLAS \(BLASCore.name) kernels\(BLASSetup.environmentNote.map { " (\($0))" } ?? ""); \(threads) thread\(threads == 1 ? "" : "s")\(Processes.group.size > 1 ? " x \(Processes.group.size) ranks" : ""); sgemm peak \(String(format: "%.1f", peak)) GFLOP/s (2048^3, in this process\(Processes.group.size > 1 ? ", times the ranks" : ""))"
+}
+
+extension BenchConfig {
+    /// Times this configuration here, or in a child process so that its peak memory is its own.
+    public func bench(iterations: Int, warmup: Int, threads: Int, seed: UInt64, keepDenormals: Bool, inProcess: Bool) throws -> BenchResult
+    {
+        guard inProcess else {
+            return try runInChildProcess(iterations: iterations, warmup: warmup, threads: threads, seed: seed, keepDenormals: keepDenormals)
+        }
+        return runBenchmark(self, iterations: iterations, warmup: warmup, threads: threads, seed: seed, keepDenormals: keepDenormals)
+    }
+}
+
+extension BenchReport {
+    /// This machine's report of `results` (each with its share of `peak`) and the Python columns.
+    public init(_ results: [BenchResult], peak: Double, threads: Int, python: [TorchResult]?) {
+        var rows = results
+        for k in rows.indices { rows[k].percentOfPeak = 100 * rows[k].gflops / peak }
+        self.init(
+            threads: threads, blasCore: BLASCore.name, cpu: cpuDescription, build: BuildTarget.description, sgemmPeakGflops: peak,
+            results: rows, torch: python)
+        kernelPath = KernelPath.current.rawValue
+        blasNote = BLASSetup.environmentNote
+    }
+
+    public func json() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
 }

@@ -25,13 +25,7 @@ struct Bench: ParsableCommand {
     var keepDenormals = false
     @Flag(help: "Print JSON instead of a table.")
     var json = false
-    @Flag(help: "Also run scripts/torch_bench.py on the same configurations and print both side by side.")
-    var torch = false
-    @Flag(
-        help:
-            "Time the wRNN configurations' three convolution kernels alone (forward, input gradient, weight gradient) instead of training iterations."
-    )
-    var kernels = false
+    @OptionGroup(title: "What to compare") var modes: BenchModes
 
     var selected: [BenchConfig] {
         get throws {
@@ -47,16 +41,9 @@ struct Bench: ParsableCommand {
 
     func validate() throws {
         _ = try selected
-        if kernels && torch {
-            throw ValidationError("--kernels times wrnn's kernels alone; --torch compares whole training iterations: give one of them")
-        }
-        if kernels, try !selected.contains(where: { $0.kernelBenchmark != nil }) {
+        if modes.kernels, try !selected.contains(where: { $0.kernelBenchmark != nil }) {
             let timed = BenchConfig.all.filter { $0.kernelBenchmark != nil }.map(\.name)
             throw ValidationError("--kernels times kernels alone; name a configuration that has some (\(timed.joined(separator: ", ")))")
-        }
-        if Processes.group.size > 1, torch || kernels {
-            throw ValidationError(
-                "under mpirun or srun, wrnn bench times whole training iterations over the ranks; drop --torch and --kernels")
         }
         try requirePositive(iterations, "--iterations")
         try requirePositive(batchSize, "--batch-size")
@@ -70,36 +57,32 @@ struct Bench: ParsableCommand {
         let peak = measureSgemmPeak(threads: threadCount) * Double(Processes.group.size)
         let lead = Processes.group.isLead
         if !json && lead { print(benchHeader(peak: peak, threads: threadCount)) }
-        if kernels { return try runKernels(peak: peak, threads: threadCount) }
+        if modes.kernels { return try runKernels(peak: peak, threads: threadCount) }
         var results: [BenchResult] = []
         let configs = try selected
         for config in configs {
             // several configurations: each in its own process, so peak memory is its own
-            let result =
-                configs.count == 1 || Processes.group.size > 1 // over MPI every rank runs every configuration in-process
-                ? runBenchmark(
-                    config, iterations: iterations, warmup: warmup, threads: threadCount, seed: seed, keepDenormals: keepDenormals)
-                : try config.runInChildProcess(
-                    iterations: iterations, warmup: warmup, threads: threadCount, seed: seed, keepDenormals: keepDenormals)
+            // over MPI every rank runs every configuration in-process
+            let inProcess = configs.count == 1 || Processes.group.size > 1
+            let result = try config.bench(
+                iterations: iterations, warmup: warmup, threads: threadCount, seed: seed, keepDenormals: keepDenormals, inProcess: inProcess
+            )
             results.append(result)
-            if !json && !torch && lead { print(result.tableRow + String(format: "  %.0f%% of peak", 100 * result.gflops / peak)) }
+            if !json && !modes.torch && !modes.python && lead {
+                print(result.tableRow + String(format: "  %.0f%% of peak", 100 * result.gflops / peak))
+            }
         }
         var torchResults: [String: TorchResult] = [:]
-        if torch {
-            torchResults = try runTorchBench(configs: try selected, iterations: iterations, warmup: warmup, threads: threadCount)
+        if modes.torch || modes.python {
+            torchResults = try runTorchBench(
+                configs: try selected, iterations: iterations, warmup: warmup, threads: threadCount, fast: modes.python)
         }
         if json && lead {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            for k in results.indices { results[k].percentOfPeak = 100 * results[k].gflops / peak }
-            var report = BenchReport(
-                threads: threadCount, blasCore: BLASCore.name, cpu: cpuDescription, build: BuildTarget.description, sgemmPeakGflops: peak,
-                results: results,
-                torch: torch ? Array(torchResults.values).sorted { $0.name < $1.name } : nil)
-            report.kernelPath = KernelPath.current.rawValue
-            report.blasNote = BLASSetup.environmentNote
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
-        } else if torch {
+            let pythonResults = modes.torch || modes.python ? Array(torchResults.values).sorted { $0.name < $1.name } : nil
+            print(try BenchReport(results, peak: peak, threads: threadCount, python: pythonResults).json())
+        } else if modes.python {
+            print(sideBySideFast(results, torchResults, peak: peak))
+        } else if modes.torch {
             print(sideBySide(results, torchResults, peak: peak))
         }
     }
@@ -107,24 +90,45 @@ struct Bench: ParsableCommand {
 
 extension Bench {
     func runKernels(peak: Double, threads: Int) throws {
-        var rows: [KernelBenchResult] = []
-        for config in try selected {
-            for var row in config.kernelBenchmark?(config.name, config.batch, threads, seed) ?? [] {
+        let rows = try selected.flatMap { config in
+            (config.kernelBenchmark?(config.name, config.batch, threads, seed) ?? []).map { row in
+                var row = row
                 row.percentOfPeak = 100 * row.gflops / peak
-                rows.append(row)
-                if !json {
-                    print(
-                        padded(row.config, 16) + padded(row.kernel, 17)
-                            + String(
-                                format: "%9.3f ms/call  %7.1f GFLOP/s  %3.0f%% of peak",
-                                row.secondsPerCall * 1e3, row.gflops, row.percentOfPeak!))
-                }
+                if !json { print(row.tableRow) }
+                return row
             }
         }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             print(String(decoding: try encoder.encode(rows), as: UTF8.self))
+        }
+    }
+}
+
+/// Whole training iterations against PyTorch (--torch) or every Python formulation (--python), or
+/// the kernels alone (--kernels).
+struct BenchModes: ParsableArguments {
+    @Flag(help: "Also run scripts/torch_bench.py on the same configurations and print both side by side.")
+    var torch = false
+    @Flag(
+        help:
+            "Like --torch, with the stronger Python formulations too: torch.compile and JAX (scripts/python_twins.py; pip install torch \"jax[cpu]\"), compile times apart, and the best of them."
+    )
+    var python = false
+    @Flag(
+        help:
+            "Time the wRNN configurations' three convolution kernels alone (forward, input gradient, weight gradient) instead of training iterations."
+    )
+    var kernels = false
+
+    func validate() throws {
+        if kernels && (torch || python) {
+            throw ValidationError("--kernels times wrnn's kernels alone; --torch compares whole training iterations: give one of them")
+        }
+        if Processes.group.size > 1, torch || python || kernels {
+            throw ValidationError(
+                "under mpirun or srun, wrnn bench times whole training iterations over the ranks; drop --torch and --kernels")
         }
     }
 }

@@ -21,16 +21,17 @@ func locateScript(_ relative: String) -> String? {
     return nil
 }
 
-func runTorchBench(configs: [BenchConfig], iterations: Int, warmup: Int, threads: Int) throws -> [String: TorchResult] {
+func runTorchBench(configs: [BenchConfig], iterations: Int, warmup: Int, threads: Int, fast: Bool = false) throws -> [String: TorchResult] {
     guard let script = locateScript("scripts/torch_bench.py") else {
         throw WrnnError.missing("--torch: scripts/torch_bench.py not found; run from the repository or set WRNN_ROOT")
     }
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = [
-        "python3", script, "--json", "--configs", configs.map(\.name).joined(separator: ","),
-        "--iterations", String(iterations), "--warmup", String(warmup), "--threads", String(threads)
-    ]
+    process.arguments =
+        [
+            "python3", script, "--json", "--configs", configs.map(\.name).joined(separator: ","),
+            "--iterations", String(iterations), "--warmup", String(warmup), "--threads", String(threads)
+        ] + (fast ? ["--fast"] : [])
     let output = Pipe()
     process.standardOutput = output
     try process.run()
@@ -68,6 +69,36 @@ func sideBySide(_ ours: [BenchResult], _ torch: [String: TorchResult], peak: Dou
                 + cell(t.map { $0.secondsPerIteration / r.secondsPerIteration }, "%.1fx", 10)
                 + cell(t?.secondsPerIterationFlushDenormal.map { $0 / r.secondsPerIteration }, "%.1fx", 11)
                 + "  " + (t?.module ?? "-"))
+    }
+    return lines.joined(separator: "\n")
+}
+
+/// `--python`: every Python column (eager, torch.compile, JAX) beside ours, the best of them, and the
+/// speed-up and memory against that best.
+func sideBySideFast(_ ours: [BenchResult], _ python: [String: TorchResult], peak: Double) -> String {
+    let torch = python.values.first?.torchVersion ?? "?", jax = python.values.compactMap(\.jaxVersion).first ?? "JAX not run"
+    func cell(_ value: Double?, _ format: String, _ width: Int) -> String {
+        padded(value.map { String(format: format, $0) } ?? "-", width, right: true)
+    }
+    var lines = [
+        "PyTorch \(torch), \(jax); s/iter of whole training steps, compile times apart; speed-up = best Python s/iter / wrnn s/iter",
+        padded("config", 15)
+            + "  wrnn s/iter  % peak  wrnn MB   eager  +flush  compiled (compile s)  JAX (compile s)  best         best MB  speed-up"
+    ]
+    for r in ours {
+        guard let t = python[r.name] else {
+            lines.append(padded(r.name, 15) + cell(r.secondsPerIteration, "%.4f", 13) + "  (no Python result)")
+            continue
+        }
+        let best = t.best
+        lines.append(
+            padded(r.name, 15) + cell(r.secondsPerIteration, "%.4f", 13) + cell(100 * r.gflops / peak, "%.0f%%", 8)
+                + cell(Double(r.peakMemoryBytes) / 1e6, "%.0f", 9)
+                + cell(t.secondsPerIteration, "%.4f", 8) + cell(t.secondsPerIterationFlushDenormal, "%.4f", 8)
+                + cell(t.secondsPerIterationCompiled, "%.4f", 10) + cell(t.compileSecondsCompiled, "(%.1f)", 12)
+                + cell(t.secondsPerIterationJAX, "%.4f", 7) + cell(t.compileSecondsJAX, "(%.1f)", 10)
+                + "  " + padded(best.name, 11) + cell(Double(best.bytes) / 1e6, "%.0f", 9)
+                + cell(best.seconds / r.secondsPerIteration, "%.1fx", 10))
     }
     return lines.joined(separator: "\n")
 }

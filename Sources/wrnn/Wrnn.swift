@@ -40,7 +40,8 @@ struct Wrnn: ParsableCommand {
         signal(SIGXFSZ, SIG_IGN)
         BLASSetup.prepare()
         do {
-            try joinMPIJob()
+            // under mpirun or srun with several tasks, train and bench join the job; other commands refuse
+            try MPIGroup.join(command: CommandLine.arguments.dropFirst().first ?? "", allowed: ["train", "bench"])
             var command = try parseAsRoot()
             try command.run()
             Processes.group.finish()
@@ -89,17 +90,6 @@ struct Wrnn: ParsableCommand {
         group.abort(code)
     }
 
-    /// Under mpirun or srun with more than one task, `wrnn train` and `wrnn bench` join the job
-    /// (data-parallel over the ranks); every other command runs as one process.
-    static func joinMPIJob() throws {
-        guard let ranks = MPIGroup.launchedRanks, ranks > 1 else { return }
-        let command = CommandLine.arguments.dropFirst().first ?? ""
-        guard command == "train" || command == "bench" else {
-            throw WrnnError.usage(
-                "wrnn \(command) runs as one process; start it without mpirun or srun (only train and bench run over \(ranks) ranks)")
-        }
-        if let group = try MPIGroup.joinIfLaunched() { Processes.group = group }
-    }
 }
 
 /// What ArgumentParser's own messages leave out: the closest choice to an unknown value, and the

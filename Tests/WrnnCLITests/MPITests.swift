@@ -89,7 +89,7 @@ final class MPITests: XCTestCase {
         XCTAssertNotEqual(sweep.status, 0)
         XCTAssertTrue(
             sweep.stderr.contains(
-                "wrnn: error: wrnn results runs as one process; start it without mpirun or srun (only train and bench run over 2 ranks)"),
+                "wrnn: error: wrnn results runs as one process; start it without mpirun or srun (only bench and train run over 2 ranks)"),
             sweep.stderr)
     }
 
@@ -112,6 +112,7 @@ final class MPITests: XCTestCase {
         launcher.standardOutput = FileHandle.nullDevice
         launcher.standardError = FileHandle.nullDevice
         try launcher.run()
+        defer { if launcher.isRunning { launcher.terminate() } } // never left training when a check fails
         waitForCheckpoint(cwd + "/stopped/checkpoint.bin")
         let rank1 = try XCTUnwrap(try rankProcess(1, out: "stopped"), "rank 1 not found")
         kill(rank1, SIGTERM)
@@ -141,6 +142,7 @@ final class MPITests: XCTestCase {
         launcher.standardOutput = FileHandle.nullDevice
         launcher.standardError = FileHandle.nullDevice
         try launcher.run()
+        defer { if launcher.isRunning { launcher.terminate() } } // never left training when a check fails
         waitForCheckpoint(cwd + "/killed/checkpoint.bin")
         let rank1 = try XCTUnwrap(try rankProcess(1, out: "killed"), "rank 1 not found")
         let killed = Date()
