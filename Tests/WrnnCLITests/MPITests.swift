@@ -59,6 +59,19 @@ final class MPITests: XCTestCase {
         return nil
     }
 
+    /// `wrnn ARGUMENTS` on 2 ranks under mpirun, in the background.
+    func startTwoRanks(_ arguments: [String], in directory: String) throws -> Process {
+        let launcher = Process()
+        launcher.executableURL = URL(fileURLWithPath: "/bin/bash")
+        launcher.arguments = [
+            "-c", "cd '\(directory)' && exec \(mpirun) -np 2 '\(wrnnBinary.path)' " + arguments.map { "'\($0)'" }.joined(separator: " ")
+        ]
+        launcher.standardOutput = FileHandle.nullDevice
+        launcher.standardError = FileHandle.nullDevice
+        try launcher.run()
+        return launcher
+    }
+
     func waitForCheckpoint(_ path: String, seconds: Double = 60) {
         let deadline = Date().addingTimeInterval(seconds)
         while !FileManager.default.fileExists(atPath: path) && Date() < deadline { usleep(100_000) }
@@ -102,16 +115,7 @@ final class MPITests: XCTestCase {
             "train", "--task", "copy", "-T", "5", "-n", "48", "-c", "4", "--eval-every", "100", "--checkpoint-every", "100",
             "--test-size", "32", "--batch-size", "16", "--quiet"
         ]
-        let launcher = Process()
-        launcher.executableURL = URL(fileURLWithPath: "/bin/bash")
-        launcher.arguments = [
-            "-c",
-            "cd '\(cwd)' && exec \(mpirun) -np 2 '\(wrnnBinary.path)' "
-                + (common + ["--steps", "200000", "--threads", "1", "--out", "stopped"]).map { "'\($0)'" }.joined(separator: " ")
-        ]
-        launcher.standardOutput = FileHandle.nullDevice
-        launcher.standardError = FileHandle.nullDevice
-        try launcher.run()
+        let launcher = try startTwoRanks(common + ["--steps", "200000", "--threads", "1", "--out", "stopped"], in: cwd)
         defer { if launcher.isRunning { launcher.terminate() } } // never left training when a check fails
         waitForCheckpoint(cwd + "/stopped/checkpoint.bin")
         let rank1 = try XCTUnwrap(try rankProcess(1, out: "stopped"), "rank 1 not found")
@@ -133,15 +137,11 @@ final class MPITests: XCTestCase {
     func testKilledRankEndsTheJobAndLeavesTheCheckpoint() throws {
         try requireMPI()
         let cwd = scratchDirectory()
-        let launcher = Process()
-        launcher.executableURL = URL(fileURLWithPath: "/bin/bash")
-        launcher.arguments = [
-            "-c",
-            "cd '\(cwd)' && exec \(mpirun) -np 2 '\(wrnnBinary.path)' train --task copy -T 5 -n 48 -c 4 --steps 200000 --checkpoint-every 100 --eval-every 100 --test-size 32 --batch-size 16 --threads 1 --quiet --out killed"
-        ]
-        launcher.standardOutput = FileHandle.nullDevice
-        launcher.standardError = FileHandle.nullDevice
-        try launcher.run()
+        let launcher = try startTwoRanks(
+            [
+                "train", "--task", "copy", "-T", "5", "-n", "48", "-c", "4", "--steps", "200000", "--checkpoint-every", "100",
+                "--eval-every", "100", "--test-size", "32", "--batch-size", "16", "--threads", "1", "--quiet", "--out", "killed"
+            ], in: cwd)
         defer { if launcher.isRunning { launcher.terminate() } } // never left training when a check fails
         waitForCheckpoint(cwd + "/killed/checkpoint.bin")
         let rank1 = try XCTUnwrap(try rankProcess(1, out: "killed"), "rank 1 not found")

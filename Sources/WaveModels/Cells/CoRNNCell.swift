@@ -166,6 +166,14 @@ struct BaselineSettings: Sendable {
     var gamma: Double? = nil
     var epsilon: Double? = nil
 
+    /// The settings a cited baseline published for `task`: the permuted ones for psMNIST / psFMNIST,
+    /// the noisy-CIFAR ones for nscifar10, the sMNIST ones elsewhere.
+    static func forTask(
+        _ task: TaskConfig, sMNIST: BaselineSettings, psMNIST: BaselineSettings, nsCIFAR10: BaselineSettings
+    ) -> BaselineSettings {
+        task.kind == .nscifar10 ? nsCIFAR10 : task.kind.isPermuted ? psMNIST : sMNIST
+    }
+
     /// The preset: N = `units` on images and 100 on copy and adding; the constants everywhere; on
     /// images also the batch, clipping and lr / 10 after epoch 100 (120 epochs).
     func preset(_ base: ModelConfig, task: TaskConfig) -> ModelPreset {
@@ -205,8 +213,7 @@ public enum CoRNNModel: ModelDescription {
 
     /// The permuted settings for psMNIST / psFMNIST, the noisy-CIFAR ones for nscifar10, the sMNIST ones elsewhere.
     public static func preset(task: TaskConfig) -> ModelPreset {
-        let settings = task.kind == .nscifar10 ? nsCIFAR10 : task.kind.isPermuted ? psMNIST : sMNIST
-        return settings.preset(basePreset(task: task), task: task)
+        BaselineSettings.forTask(task, sMNIST: sMNIST, psMNIST: psMNIST, nsCIFAR10: nsCIFAR10).preset(basePreset(task: task), task: task)
     }
 
     public static func apply(_ options: ModelOptionValues, to config: inout ModelConfig) throws {

@@ -212,8 +212,7 @@ public enum LEMModel: ModelDescription {
     static let nsCIFAR10 = BaselineSettings(units: 128, learningRate: 0.00322, batchSize: 100, clip: 0, dt: 0.44)
 
     public static func preset(task: TaskConfig) -> ModelPreset {
-        let settings = task.kind == .nscifar10 ? nsCIFAR10 : task.kind.isPermuted ? psMNIST : sMNIST
-        return settings.preset(basePreset(task: task), task: task)
+        BaselineSettings.forTask(task, sMNIST: sMNIST, psMNIST: psMNIST, nsCIFAR10: nsCIFAR10).preset(basePreset(task: task), task: task)
     }
 
     public static func apply(_ options: ModelOptionValues, to config: inout ModelConfig) throws {
