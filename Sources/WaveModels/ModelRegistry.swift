@@ -39,7 +39,13 @@ public enum ModelRegistry {
         added.removeAll { $0.name == name }
     }
 
-    public static func model(named name: String) -> (any ModelDescription.Type)? { all.first { $0.name == name } }
+    /// The shipped models are found without the lock or a copy of the list.
+    public static func model(named name: String) -> (any ModelDescription.Type)? {
+        if let found = shipped.first(where: { $0.name == name }) { return found }
+        lock.lock()
+        defer { lock.unlock() }
+        return added.first { $0.name == name }
+    }
 
     /// The model that plays `role` (the demo and Figure 2 compare the wave model with its twin).
     public static func model(role: ModelRole) -> any ModelDescription.Type {

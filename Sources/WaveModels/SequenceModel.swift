@@ -13,9 +13,12 @@ public final class SequenceModel<T: Scalar>: @unchecked Sendable {
     public let layout: ParameterLayout
     let body: any SequenceBody<T>
     let readout: Readout<T>
+    /// Looked up once: `run` is called for every shard of every step.
+    let isRecurrent: Bool
 
     public init(_ config: ModelConfig) {
         self.config = config
+        isRecurrent = config.kind.isRecurrent
         body = config.makeBody(T.self)
         readout = config.makeReadout(body: body)
         layout = ParameterLayout(config)
@@ -40,7 +43,7 @@ public final class SequenceModel<T: Scalar>: @unchecked Sendable {
         let inputs = StepInputs(
             base: UnsafePointer(batch.inputs.pointer + rows.lowerBound * batch.inputSize),
             stepStride: batch.batch * batch.inputSize, inputSize: batch.inputSize, rows: b, length: length)
-        let steps = config.kind.isRecurrent ? readoutSteps(length: length) : 1
+        let steps = isRecurrent ? readoutSteps(length: length) : 1
         let features = body.forward(params: params, inputs: inputs, ws: ws)
         readout.forward(params: params, features: features, rows: steps * b, ws: ws)
         let loss = computeLoss(batch: batch, rows: rows, steps: steps, lossScale: lossScale, ws: ws)

@@ -183,7 +183,7 @@ public enum IdentityModel: ModelDescription {
         ModelBenchmark(name: "adding-irnn", task: TaskConfig(kind: .adding, t: 400), batch: 128, isDefault: true),
         ModelBenchmark(name: "smnist-irnn", task: TaskConfig(kind: .smnist), batch: 128, randomShape: [784, 1])
     ]
-    /// The authors' dense RNN.
+    /// The authors' dense RNN, `model_select['rnn']` (authors-code copy/copy_task.py:74, sMNIST/sMNIST_task.py:62).
     public static let authorsModelTypes = ["rnn": [String]()]
 }
 

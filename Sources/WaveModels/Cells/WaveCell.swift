@@ -291,7 +291,8 @@ public enum WaveModel: ModelDescription {
         }
     }
 
-    /// The authors' wave model, and their locally connected ablation ("loco").
+    /// The authors' wave model, and their locally connected ablation ("loco"): their `model_select`
+    /// (authors-code sMNIST/sMNIST_task.py:62, copy/copy_task.py:74).
     public static let authorsModelTypes = ["wrnn": [String](), "loco": ["--locally-connected"]]
 }
 
