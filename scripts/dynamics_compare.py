@@ -2,11 +2,15 @@
 """Compares learning dynamics of wrnn and its PyTorch twin (scripts/torch_twin.py) over seeds.
 
     python3 scripts/dynamics_compare.py SWEEP_DIR TWIN.json
+    python3 scripts/dynamics_compare.py SWEEP_DIR OTHER_SWEEP_DIR [--labels fp32,bf16]
+
+The second form compares two sets of wrnn runs (e.g. --precision fp32 against bf16), seed by seed.
 
 Adding task: the solved-at step per seed (first evaluation with test MSE <= 0.05; a run that
 never solves counts as after its last step); copy task: the final test loss per seed. Prints a
 Markdown table and a two-sided Mann-Whitney U test of the two samples (scipy).
 """
+import argparse
 import json
 import os
 import sys
@@ -27,10 +31,25 @@ def wrnn_runs(sweep):
     return sorted(runs, key=lambda r: r["seed"])
 
 
+def as_twin(sweep):
+    """Another set of wrnn runs in the PyTorch twin's JSON shape."""
+    runs = wrnn_runs(sweep)
+    if not runs:
+        sys.exit(f"{sweep}: no finished runs under runs/")
+    config = json.load(open(os.path.join(sweep, "runs", sorted(os.listdir(os.path.join(sweep, "runs")))[0], "config.json")))
+    return {"args": {"task": config["task"]["kind"], "steps": config["steps"], "eval_every": config["evalEvery"]}, "runs": runs}
+
+
 def main():
-    if len(sys.argv) != 3:
-        sys.exit(__doc__)
-    ours, twin = wrnn_runs(sys.argv[1]), json.load(open(sys.argv[2]))
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("runs", help="a sweep directory of wrnn runs")
+    parser.add_argument("other", help="the PyTorch twin's JSON, or another sweep directory of wrnn runs")
+    parser.add_argument("--labels", help="the two sides' names, comma-separated (default wrnn,PyTorch)")
+    options = parser.parse_args()
+    args, labels = [options.runs, options.other], options.labels
+    ours = wrnn_runs(args[0])
+    twin = as_twin(args[1]) if os.path.isdir(args[1]) else json.load(open(args[1]))
+    mine, theirs = (labels.split(",") if labels else ("wrnn", "wrnn" if os.path.isdir(args[1]) else "PyTorch"))
     task, steps = twin["args"]["task"], twin["args"]["steps"]
     key = "solved_at" if task == "adding" else "final_test_loss"
 
@@ -44,7 +63,7 @@ def main():
             return "never" if v is None else str(v)
         return f"{v:.3e}"
 
-    print(f"| seed | wrnn {key.replace('_', ' ')} | PyTorch {key.replace('_', ' ')} |")
+    print(f"| seed | {mine} {key.replace('_', ' ')} | {theirs} {key.replace('_', ' ')} |")
     print("| --- | --- | --- |")
     by_seed = {r["seed"]: r for r in twin["runs"]}
     for r in ours:
@@ -55,10 +74,11 @@ def main():
     def median(values):
         values = sorted(values)
         return values[len(values) // 2] if len(values) % 2 else (values[len(values) // 2 - 1] + values[len(values) // 2]) / 2
-    marks = [s for s in (0, 100, 300, 500, 1000, 1500, 2000, 2500, 3000) if s <= steps]
+    marks = [s for s in (0, 100, 200, 300, 500, 700, 1000, 1500, 2000, 2500, 3000) if s <= steps]
     print("\n| step | " + " | ".join(str(s) for s in marks) + " |")
     print("| --- |" + " --- |" * len(marks))
-    for label, group in (("wrnn median test loss", ours), ("PyTorch median test loss", twin["runs"])):
+    measure = "test MSE" if task == "adding" else "test loss"
+    for label, group in ((f"{mine} median {measure}", ours), (f"{theirs} median {measure}", twin["runs"])):
         cells = []
         for s in marks:
             values = [dict(map(tuple, r["curve"])).get(s) for r in group]
@@ -68,7 +88,7 @@ def main():
     try:
         from scipy.stats import mannwhitneyu
         p = mannwhitneyu(a, b, alternative="two-sided").pvalue
-        print(f"\nwrnn n={len(a)}, PyTorch n={len(b)}; two-sided Mann-Whitney U p = {p:.3f}"
+        print(f"\n{mine} n={len(a)}, {theirs} n={len(b)}; two-sided Mann-Whitney U p = {p:.3f}"
               + (" (never-solved runs counted as after the last step)" if key == "solved_at" else ""))
     except ImportError:
         print("\n(scipy not installed: no test statistic)")

@@ -20,7 +20,18 @@ static inline int wrnn_cpu_has_avx512(void) {
     const unsigned int need = (1u << 16) | (1u << 17) | (1u << 28) | (1u << 30) | (1u << 31); // F DQ CD BW VL
     return (ebx & need) == need;
 }
+
+/// 1 when, on top of that set, the CPU has AVX512-BF16 (CPUID leaf 7 sub-leaf 1, EAX bit 5):
+/// vdpbf16ps, bf16 pairs multiplied and summed into fp32 (Cooper Lake, Sapphire Rapids, Zen 4 on).
+static inline int wrnn_cpu_has_avx512_bf16(void) {
+    if (!wrnn_cpu_has_avx512()) return 0;
+    unsigned int eax, ebx, ecx, edx;
+    if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) || eax < 1) return 0; // highest sub-leaf
+    if (!__get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx)) return 0;
+    return (eax >> 5) & 1u;
+}
 #else
 static inline int wrnn_cpu_has_avx512(void) { return 0; }
+static inline int wrnn_cpu_has_avx512_bf16(void) { return 0; }
 #endif
 #endif

@@ -539,15 +539,15 @@ func fusedEpilogue<T: Scalar>(
         bias: e.bias.map { asFloat($0) }, activationOutput: e.activationOutput.map { asFloat($0 + rowBase) },
         columnSums: e.columnSums.map { asFloat($0) })
 }
+#endif
 
-/// The AVX-512 kernels are Float-only; callers have checked T == Float.
+/// The AVX-512 and bf16 kernels are Float-only; callers have checked T == Float.
 @inline(__always) func asFloat<T>(_ p: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<Float> {
     UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self)
 }
 @inline(__always) func asFloat<T>(_ p: UnsafePointer<T>) -> UnsafePointer<Float> {
     UnsafeRawPointer(p).assumingMemoryBound(to: Float.self)
 }
-#endif
 
 /// wT[ch, o, f - 1 - k] = weight[o, ch, k]: the input gradient of a circular
 /// cross-correlation is the forward pass of the transposed, flipped kernel.

@@ -46,12 +46,16 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     public var dt: Double?
     public var gamma: Double?
     public var epsilon: Double?
+    /// The number format of the heavy products (wRNN only: its convolution); nil is fp32, and is
+    /// what run directories written before `--precision` carry.
+    public var precision: Precision?
 
     enum CodingKeys: String, CodingKey {
         // "hiddenSize" is the key run directories written before the glossary carry
         case ringSize = "hiddenSize"
         case kind, inputSize, outputSize, channels, kernelSize, activation, recurrentInit, encoderInit, readout
         case readoutTiming, freezeRecurrent, freezeEncoder, waveSpeed, mlpHidden, locallyConnected, dt, gamma, epsilon
+        case precision
     }
 
     public init(

@@ -149,6 +149,7 @@ public enum ModelOption: String, CaseIterable, Sendable {
     case initialization = "--initialization", encoderInit = "--encoder-init", activation = "--activation"
     case waveSpeed = "--wave-speed", readoutAt = "--readout-at", freezeU = "--freeze-u", freezeV = "--freeze-v"
     case dt = "--dt", gamma = "--gamma", epsilon = "--epsilon"
+    case precision = "--precision"
 }
 
 /// The model options as given (nil or false: not given), before any model or task fills in its defaults.
@@ -168,6 +169,8 @@ public struct ModelOptionValues: Equatable, Sendable {
     public var dt: Double?
     public var gamma: Double?
     public var epsilon: Double?
+    /// Given when bf16: fp32 is every model's format.
+    public var precision: Precision?
     public init() {}
 
     /// The options given that only some models take.
@@ -187,6 +190,7 @@ public struct ModelOptionValues: Equatable, Sendable {
             case .dt: return dt != nil
             case .gamma: return gamma != nil
             case .epsilon: return epsilon != nil
+            case .precision: return precision == .bf16
             }
         }
     }

@@ -189,7 +189,7 @@ public enum WrnnVocabulary {
         "task", "T", "delay", "length", "copy-layout", "data-dir", "permutation", "model", "hidden-size", "channels",
         "kernel-size", "initialization", "encoder-init", "activation", "readout", "readout-at", "wave-speed", "lr", "clip",
         "batch-size", "batch", "steps", "epochs", "schedule", "lr-factor", "lr-every", "gamma", "patience", "epoch-steps",
-        "eval-every", "checkpoint-every", "test-size", "init-from", "protocol"
+        "eval-every", "checkpoint-every", "test-size", "init-from", "protocol", "precision"
     ]
     public static let flags = ["freeze-u", "freeze-v", "locally-connected", "fresh-noise"]
     /// Set by the sweep itself; a grid may not give them.
@@ -255,7 +255,8 @@ extension WrnnVocabulary {
             "encoder-init": .choice(EncoderInit.allCases.map(\.rawValue)),
             "activation": .choice(Activation.allCases.map(\.rawValue)), "readout": .choice(ReadoutKind.allCases.map(\.rawValue)),
             "readout-at": .choice(ReadoutTiming.allCases.map(\.rawValue)), "copy-layout": .choice(CopyLayout.allCases.map(\.rawValue)),
-            "schedule": .choice(Schedule.Kind.allCases.map(\.rawValue)), "protocol": .choice(TrainingProtocol.allCases.map(\.rawValue))
+            "schedule": .choice(Schedule.Kind.allCases.map(\.rawValue)), "protocol": .choice(TrainingProtocol.allCases.map(\.rawValue)),
+            "precision": .choice(Precision.allCases.map(\.rawValue))
         ]
         for key in [
             "T", "delay", "length", "hidden-size", "channels", "kernel-size", "batch-size", "batch", "steps", "epochs",

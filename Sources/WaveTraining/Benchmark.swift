@@ -17,6 +17,13 @@ public struct BenchConfig: Codable, Equatable, Sendable {
     public var batch: Int
     /// Image tasks run on random data of their shape: [length, inputSize].
     public var randomShape: [Int]? = nil
+    /// The products' number format (nil: fp32); `wrnn bench --precision`.
+    public var precision: Precision? = nil
+
+    /// The row's name: the configuration's, with ":bf16" when its products are bf16.
+    public var label: String { name + (precision == .bf16 ? ":bf16" : "") }
+    /// Whether its model takes `--precision`.
+    public var takesPrecision: Bool { model.model.options.contains(.precision) }
 
     /// Every registered model's configurations, task by task (copy, adding, then the images by
     /// sequence length), in registry order within a task.
@@ -46,6 +53,7 @@ public struct BenchConfig: Codable, Equatable, Sendable {
         config.batchSize = batch
         config.testSize = 1
         if let shape = randomShape { config.model.inputSize = shape[1] }
+        if precision == .bf16 { config.model.precision = .bf16 }
         return config
     }
 
@@ -77,8 +85,11 @@ public struct BenchResult: Codable, Sendable {
         case flopsPerIteration = "flops_per_iteration", peakMemoryBytes = "peak_memory_bytes", workspaceBytes = "workspace_bytes"
     }
 
+    /// The configuration's name without its precision (":bf16"): the Python twins' row.
+    public var configurationName: String { String(name.split(separator: ":").first ?? Substring(name)) }
+
     public var tableRow: String {
-        padded(name, 13)
+        padded(name, 17)
             + String(
                 format: "%9.4f s/iter (min %.4f)  %7.1f GFLOP/s  peak RSS %7.1f MB  workspace %7.1f MB  ",
                 secondsPerIteration, minSecondsPerIteration, gflops,
@@ -254,7 +265,7 @@ public func runBenchmark(
     let median = sorted[sorted.count / 2]
     let flops = trainingFlops(model: config.model, length: trainer.task.length, batch: bench.batch)
     return BenchResult(
-        name: bench.name, secondsPerIteration: median, minSecondsPerIteration: sorted[0],
+        name: bench.label, secondsPerIteration: median, minSecondsPerIteration: sorted[0],
         gflops: flops / median / 1e9, flopsPerIteration: flops, peakMemoryBytes: peakResidentBytes(),
         workspaceBytes: trainer.workspaceBytes, parameters: trainer.params.count, threads: threads,
         ranks: group.size > 1 ? group.size : nil, communicationShare: group.size > 1 ? communication / times.reduce(0, +) : nil)
@@ -262,6 +273,27 @@ public func runBenchmark(
 
 extension BenchConfig {
     /// "copy-wrnn,adding-irnn" or "all" -> the configurations, in that order; an unknown name is refused.
+    /// `select(text)` at each of `precisions` its model takes: fp32 for every configuration, bf16
+    /// for those whose model takes `--precision` (at least one must, when bf16 is asked for).
+    public static func select(_ text: String, precisions: [Precision]) throws -> [BenchConfig] {
+        let configs = try select(text)
+        if precisions.contains(.bf16) {
+            guard configs.contains(where: \.takesPrecision) else {
+                throw WrnnError.usage(
+                    "--precision bf16 applies to configurations of --model \(ModelRegistry.list(ModelRegistry.models(accepting: .precision))) only; name one (e.g. \(all.first(where: \.takesPrecision)?.name ?? "?"))"
+                )
+            }
+            guard Precision.bf16Available else { throw WrnnError.usage(Precision.bf16Refusal) }
+        }
+        return configs.flatMap { config in
+            precisions.filter { $0 == .fp32 || config.takesPrecision }.map { precision in
+                var config = config
+                config.precision = precision == .bf16 ? .bf16 : nil
+                return config
+            }
+        }
+    }
+
     public static func select(_ text: String) throws -> [BenchConfig] {
         if text == "all" { return all }
         return try text.split(separator: ",").map { name in
@@ -284,7 +316,7 @@ extension BenchConfig {
             [
                 "bench", "--configs", name, "--batch-size", String(batch), "--iterations", String(iterations), "--warmup", String(warmup),
                 "--threads", String(threads), "--seed", String(seed), "--json"
-            ] + (keepDenormals ? ["--keep-denormals"] : [])
+            ] + (keepDenormals ? ["--keep-denormals"] : []) + (precision.map { ["--precision", $0.rawValue] } ?? [])
         let output = Pipe()
         process.standardOutput = output
         try process.run()
@@ -293,9 +325,20 @@ extension BenchConfig {
         guard process.terminationStatus == 0,
             let report = try? WrnnJSON.decoder().decode(BenchReport.self, from: data), let result = report.results.first
         else {
-            throw WrnnError.io("bench: the run of \(name) failed (exit \(process.terminationStatus))")
+            throw WrnnError.io("bench: the run of \(label) failed (exit \(process.terminationStatus))")
         }
         return result
+    }
+}
+
+/// For each bf16 row with an fp32 row of the same configuration: how much faster its training steps ran.
+public func precisionSpeedups(_ results: [BenchResult]) -> [String] {
+    results.filter { $0.name.hasSuffix(":bf16") }.compactMap { bf16 in
+        guard let fp32 = results.first(where: { $0.name == bf16.configurationName }) else { return nil }
+        return padded(bf16.name, 17)
+            + String(
+                format: "bf16 products: %.2fx the fp32 steps' speed (%.4f vs %.4f s/iter)",
+                fp32.secondsPerIteration / bf16.secondsPerIteration, bf16.secondsPerIteration, fp32.secondsPerIteration)
     }
 }
 

@@ -47,6 +47,9 @@ extension TrainConfig {
         if !m.kind.hasRings, m.channels != 1 {
             throw bad("--channels applies to --model \(ModelRegistry.list(ModelRegistry.models(accepting: .channels))) only")
         }
+        if m.precision == .bf16, !m.kind.model.options.contains(.precision) {
+            throw bad("--precision bf16 applies to --model \(ModelRegistry.list(ModelRegistry.models(accepting: .precision))) only")
+        }
         if !(0...1).contains(m.waveSpeed) { throw bad("--wave-speed must be a number in [0, 1] (got \(m.waveSpeed))") }
         // the model's shape is the task's
         guard m.inputSize == task.inputSize, m.outputSize == task.outputSize else {

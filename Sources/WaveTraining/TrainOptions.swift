@@ -190,6 +190,7 @@ extension TrainOptions {
             ("--locally-connected", modelOptions.locallyConnected && !m.locallyConnected),
             ("--wave-speed", differs(modelOptions.waveSpeed, m.waveSpeed)), ("--dt", differs(modelOptions.dt, m.dt)),
             ("--gamma", differs(modelOptions.gamma, m.gamma)), ("--epsilon", differs(modelOptions.epsilon, m.epsilon)),
+            ("--precision", differs(modelOptions.precision, m.precision ?? .fp32)),
             ("--lr", differs(learningRate, saved.learningRate)), ("--clip", differs(clip, saved.clip)),
             ("--batch-size", differs(batchSize, saved.batchSize)), ("--epochs", differs(epochs.map { $0 * savedEpochs }, saved.steps)),
             ("--schedule", differs(self.schedule, schedule?.kind ?? .constant)), ("--lr-factor", differs(lrFactor, schedule?.factor)),

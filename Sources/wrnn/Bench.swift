@@ -30,7 +30,7 @@ struct Bench: ParsableCommand {
     var selected: [BenchConfig] {
         get throws {
             do {
-                return try BenchConfig.select(configs).map { config in
+                return try BenchConfig.select(configs, precisions: modes.precisions).map { config in
                     var config = config
                     if let batchSize { config.batch = batchSize }
                     return config
@@ -85,6 +85,7 @@ struct Bench: ParsableCommand {
         } else if modes.torch {
             print(sideBySide(results, torchResults, peak: peak))
         }
+        if !json && lead { for line in precisionSpeedups(results) { print(line) } }
     }
 }
 
@@ -121,8 +122,28 @@ struct BenchModes: ParsableArguments {
             "Time the wRNN configurations' three convolution kernels alone (forward, input gradient, weight gradient) instead of training iterations."
     )
     var kernels = false
+    @Option(
+        help:
+            "Comma-separated number formats: fp32, bf16. Each configuration runs in each its model takes (bf16: the wRNN's convolution, on CPUs with AVX512-BF16), and the bf16 rows show their speed-up over fp32. Default fp32."
+    )
+    var precision = "fp32"
+
+    var precisions: [Precision] {
+        get throws {
+            try precision.split(separator: ",").map { text in
+                guard let value = Precision(rawValue: text.trimmingCharacters(in: .whitespaces)) else {
+                    throw ValidationError("--precision: unknown number format '\(text)'; choose fp32 or bf16, comma-separated")
+                }
+                return value
+            }
+        }
+    }
 
     func validate() throws {
+        _ = try precisions
+        if kernels, try precisions != [.fp32] {
+            throw ValidationError("--kernels times the fp32 kernels; drop --precision (the training rows show bf16's speed-up)")
+        }
         if kernels && (torch || python) {
             throw ValidationError("--kernels times wrnn's kernels alone; --torch compares whole training iterations: give one of them")
         }

@@ -16,6 +16,7 @@ extension EncoderInit: ExpressibleByArgument {}
 extension TrainingProtocol: ExpressibleByArgument {}
 extension Activation: ExpressibleByArgument {}
 extension ReadoutKind: ExpressibleByArgument {}
+extension Precision: ExpressibleByArgument {}
 extension ReadoutTiming: ExpressibleByArgument {}
 extension CopyLayout: ExpressibleByArgument {}
 extension Schedule.Kind: ExpressibleByArgument {}
@@ -76,13 +77,18 @@ struct ModelOptions: ParsableArguments {
     var gamma: Double?
     @Option(parsing: .unconditional, help: "coRNN: damping epsilon >= 0. Default: the authors' value for the task (sMNIST 4.7).")
     var epsilon: Double?
+    @Option(
+        help:
+            "Products' number format: fp32, or bf16 (wRNN: its convolution's operands in bfloat16, sums and everything else fp32; needs a CPU with AVX512-BF16). Default fp32."
+    )
+    var precision: Precision?
 
     var values: ModelOptionValues {
         var v = ModelOptionValues()
         v.hiddenSize = hiddenSize; v.channels = channels; v.kernelSize = kernelSize; v.initialization = initialization
         v.encoderInit = encoderInit; v.activation = activation; v.readout = readout; v.readoutAt = readoutAt
         v.freezeU = freezeU; v.freezeV = freezeV; v.locallyConnected = locallyConnected; v.waveSpeed = waveSpeed
-        v.dt = dt; v.gamma = gamma; v.epsilon = epsilon
+        v.dt = dt; v.gamma = gamma; v.epsilon = epsilon; v.precision = precision
         return v
     }
 }

@@ -29,7 +29,7 @@ func runTorchBench(configs: [BenchConfig], iterations: Int, warmup: Int, threads
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments =
         [
-            "python3", script, "--json", "--configs", configs.map(\.name).joined(separator: ","),
+            "python3", script, "--json", "--configs", Array(Set(configs.map(\.name))).sorted().joined(separator: ","),
             "--iterations", String(iterations), "--warmup", String(warmup), "--threads", String(threads)
         ] + (fast ? ["--fast"] : [])
     let output = Pipe()
@@ -53,12 +53,12 @@ func sideBySide(_ ours: [BenchResult], _ torch: [String: TorchResult], peak: Dou
     }
     var lines = [
         "PyTorch \(version); speed-up = PyTorch s/iter / wrnn s/iter",
-        padded("config", 15) + "  wrnn s/iter  GFLOP/s  % peak  peak MB  torch s/iter  +flush s/iter  torch MB  speed-up  vs +flush  module"
+        padded("config", 17) + "  wrnn s/iter  GFLOP/s  % peak  peak MB  torch s/iter  +flush s/iter  torch MB  speed-up  vs +flush  module"
     ]
     for r in ours {
-        let t = torch[r.name]
+        let t = torch[r.configurationName]
         lines.append(
-            padded(r.name, 15)
+            padded(r.name, 17)
                 + cell(r.secondsPerIteration, "%.4f", 13)
                 + cell(r.gflops, "%.1f", 9)
                 + cell(100 * r.gflops / peak, "%.0f%%", 8)
@@ -82,17 +82,17 @@ func sideBySideFast(_ ours: [BenchResult], _ python: [String: TorchResult], peak
     }
     var lines = [
         "PyTorch \(torch), \(jax); s/iter of whole training steps, compile times apart; speed-up = best Python s/iter / wrnn s/iter",
-        padded("config", 15)
+        padded("config", 17)
             + "  wrnn s/iter  % peak  wrnn MB   eager  +flush  compiled (compile s)  JAX (compile s)  best         best MB  speed-up"
     ]
     for r in ours {
-        guard let t = python[r.name] else {
-            lines.append(padded(r.name, 15) + cell(r.secondsPerIteration, "%.4f", 13) + "  (no Python result)")
+        guard let t = python[r.configurationName] else {
+            lines.append(padded(r.name, 17) + cell(r.secondsPerIteration, "%.4f", 13) + "  (no Python result)")
             continue
         }
         let best = t.best
         lines.append(
-            padded(r.name, 15) + cell(r.secondsPerIteration, "%.4f", 13) + cell(100 * r.gflops / peak, "%.0f%%", 8)
+            padded(r.name, 17) + cell(r.secondsPerIteration, "%.4f", 13) + cell(100 * r.gflops / peak, "%.0f%%", 8)
                 + cell(Double(r.peakMemoryBytes) / 1e6, "%.0f", 9)
                 + cell(t.secondsPerIteration, "%.4f", 8) + cell(t.secondsPerIterationFlushDenormal, "%.4f", 8)
                 + cell(t.secondsPerIterationCompiled, "%.4f", 10) + cell(t.compileSecondsCompiled, "(%.1f)", 12)

@@ -17,12 +17,14 @@ public struct WaveCell<T: Scalar>: RecurrentCell {
     var c: Int { config.channels }
     var n: Int { config.ringSize }
     var f: Int { config.kernelSize }
+    /// The convolution's products in bf16 (`--precision bf16`; checked: Float, shared kernel, a CPU with AVX512-BF16).
+    let bf16: Bool
     public var units: Int { c * n }
     public var displayName: String { "wRNN" }
     public var summary: String {
         let speed = config.recurrentInit == .shift && config.waveSpeed != 1 ? " (speed \(config.waveSpeed))" : ""
         return
-            "n=\(n) c=\(c) f=\(f)\(config.locallyConnected ? " locally connected" : "") \(config.activation.rawValue), u \(config.recurrentInit.rawValue)\(speed), V \(config.encoderInit.rawValue)"
+            "n=\(n) c=\(c) f=\(f)\(config.locallyConnected ? " locally connected" : "") \(config.activation.rawValue), u \(config.recurrentInit.rawValue)\(speed), V \(config.encoderInit.rawValue)\(config.precision == .bf16 ? ", bf16 products" : "")"
     }
     public func symbol(_ spec: ParameterSpec) -> String {
         [ParameterRole.recurrentWeight: "u", .recurrentBias: "b_u", .encoderWeight: "V", .encoderBias: "b_V"][spec.role] ?? spec.name
@@ -40,6 +42,7 @@ public struct WaveCell<T: Scalar>: RecurrentCell {
 
     public init(_ config: ModelConfig) {
         self.config = config
+        bf16 = config.precision == .bf16 && T.self == Float.self && !config.locallyConnected
         let units = config.channels * config.ringSize
         encoder = InputProjection(inputSize: config.inputSize, units: units, weight: 0, frozen: config.freezeEncoder)
         kernelOffset = units * config.inputSize + units
@@ -87,8 +90,10 @@ public struct WaveCell<T: Scalar>: RecurrentCell {
         let pre: Buffer<T> // [rows, N] V x_t (forward); the transposed product (locally connected backward)
         var dpre: Buffer<T> // [rows, N] dLoss/dpre_t, carried
         var dpreEarlier: Buffer<T> // [rows, N] dLoss/dpre_{t-1} (ping-pong with dpre)
-        let convScratch: Buffer<T> // padded rings for the circular kernels
+        let convScratch: Buffer<T> // padded rings for the circular kernels (and the bf16 ones' packed operands)
         let kernelT: Buffer<T> // [c, c, f] flipped transpose of u
+        let kernelPairs: Buffer<T> // [c, (c f + 1) / 2] u in bf16 pairs (bf16 only)
+        let kernelTPairs: Buffer<T> // [c, (c f + 1) / 2] the flipped transpose in bf16 pairs (bf16 only)
         let bias: Buffer<T> // [N] b_u broadcast over each ring, plus b_V
         let dbias: Buffer<T> // [N] dpre summed over rows and steps
         let encoderT: Buffer<T> // [d, N]
@@ -97,19 +102,27 @@ public struct WaveCell<T: Scalar>: RecurrentCell {
         init(_ cell: WaveCell, capacity: Int) {
             let count = capacity * cell.units
             pre = Buffer(zeros: count); dpre = Buffer(zeros: count); dpreEarlier = Buffer(zeros: count)
-            convScratch = Buffer(zeros: circularConvScratchCount(channels: cell.c, ringSize: cell.n, kernel: cell.f))
+            convScratch = Buffer(zeros: cell.convScratchCount)
             kernelT = Buffer(zeros: cell.c * cell.c * cell.f)
+            let pairs = cell.bf16 ? bf16WeightPairsCount(rows: cell.c, depth: cell.c * cell.f) : 0
+            kernelPairs = Buffer(zeros: pairs); kernelTPairs = Buffer(zeros: pairs)
             bias = Buffer(zeros: cell.units); dbias = Buffer(zeros: cell.units)
             (encoderT, dEncoderT) = cell.encoder.makeBuffers()
         }
-        var all: [Buffer<T>] { [pre, dpre, dpreEarlier, convScratch, kernelT, bias, dbias, encoderT, dEncoderT] }
+        var all: [Buffer<T>] { [pre, dpre, dpreEarlier, convScratch, kernelT, kernelPairs, kernelTPairs, bias, dbias, encoderT, dEncoderT] }
+    }
+
+    var convScratchCount: Int {
+        let fp32 = circularConvScratchCount(channels: c, ringSize: n, kernel: f)
+        return bf16 ? max(fp32, circularConvBF16ScratchCount(channelsOut: c, channelsIn: c, ringSize: n, kernel: f)) : fp32
     }
 
     public func makeWorkspace(capacity: Int, length: Int) -> Workspace { Workspace(self, capacity: capacity) }
     public func bytes(of ws: Workspace) -> Int { ws.all.reduce(0) { $0 + $1.bytes } }
     public func workspaceCount(capacity: Int, length: Int) -> Double {
-        3 * Double(capacity) * Double(units) + Double(circularConvScratchCount(channels: c, ringSize: n, kernel: f))
-            + Double(c * c * f) + 2 * Double(units) + encoder.bufferCount
+        3 * Double(capacity) * Double(units) + Double(convScratchCount)
+            + Double(c * c * f) + (bf16 ? 2 * Double(bf16WeightPairsCount(rows: c, depth: c * f)) : 0) + 2 * Double(units)
+            + encoder.bufferCount
     }
 
     public func prepare(params: UnsafePointer<T>, rows: Int, workspace ws: Workspace) {
@@ -117,6 +130,7 @@ public struct WaveCell<T: Scalar>: RecurrentCell {
         ws.bias.pointer.update(from: params + units * config.inputSize, count: units)
         for ch in 0..<c { for i in 0..<n { ws.bias[ch * n + i] += params[kernelBiasOffset + ch] } }
         encoder.prepare(params: params, transposed: ws.encoderT)
+        if bf16 { packWeightPairsBF16(ws.kernelPairs.pointer, weight: params + kernelOffset, rows: c, depth: c * f) }
     }
 
     @inline(__always)
@@ -134,10 +148,16 @@ public struct WaveCell<T: Scalar>: RecurrentCell {
         } else if t == 0 { // h_0 = 0
             T.biasActivation(out: hNext, pre: pre, bias: ws.bias.pointer, rows: b, cols: units, activation: config.activation)
         } else {
-            T.circularConvForward(
-                out: hNext, input: hPrev, weight: params + kernelOffset, scratch: ws.convScratch.pointer,
-                batch: b, channelsOut: c, channelsIn: c, ringSize: n, kernel: f,
-                epilogue: ConvEpilogue(.activate(config.activation), addend: pre, bias: ws.bias.pointer))
+            let epilogue = ConvEpilogue(.activate(config.activation), addend: UnsafePointer(pre), bias: UnsafePointer(ws.bias.pointer))
+            if bf16 {
+                circularConvForwardBF16(
+                    out: hNext, input: hPrev, weightPairs: ws.kernelPairs.pointer, scratch: ws.convScratch.pointer,
+                    batch: b, channelsOut: c, channelsIn: c, ringSize: n, kernel: f, epilogue: epilogue)
+            } else {
+                T.circularConvForward(
+                    out: hNext, input: hPrev, weight: params + kernelOffset, scratch: ws.convScratch.pointer,
+                    batch: b, channelsOut: c, channelsIn: c, ringSize: n, kernel: f, epilogue: epilogue)
+            }
         }
     }
 
@@ -149,6 +169,7 @@ public struct WaveCell<T: Scalar>: RecurrentCell {
         T.addColumnSums(out: ws.dbias.pointer, input: ws.dpre.pointer, rows: states.rows, cols: units)
         if !config.locallyConnected {
             flipTransposeKernel(ws.kernelT.pointer, params + kernelOffset, channelsOut: c, channelsIn: c, kernel: f)
+            if bf16 { packWeightPairsBF16(ws.kernelTPairs.pointer, weight: ws.kernelT.pointer, rows: c, depth: c * f) }
         }
     }
 
@@ -177,17 +198,27 @@ public struct WaveCell<T: Scalar>: RecurrentCell {
             T.activationBackward(dpre: dpreEarlier, dh: recurrent, h: h, count: b * units, activation: config.activation)
             T.addColumnSums(out: ws.dbias.pointer, input: dpreEarlier, rows: b, cols: units)
         } else {
-            if !config.freezeRecurrent {
-                T.circularConvWeightGrad(
-                    dweight: grads + kernelOffset, dout: dpre, input: h, scratch: ws.convScratch.pointer,
-                    batch: b, channelsOut: c, channelsIn: c, ringSize: n, kernel: f)
+            let epilogue = ConvEpilogue(
+                .activationGradient(config.activation), addend: dhReadout, activationOutput: h, columnSums: ws.dbias.pointer)
+            if bf16 {
+                if !config.freezeRecurrent {
+                    circularConvWeightGradBF16(
+                        dweight: grads + kernelOffset, dout: dpre, input: h, scratch: ws.convScratch.pointer,
+                        batch: b, channelsOut: c, channelsIn: c, ringSize: n, kernel: f)
+                }
+                circularConvForwardBF16(
+                    out: dpreEarlier, input: dpre, weightPairs: ws.kernelTPairs.pointer, scratch: ws.convScratch.pointer,
+                    batch: b, channelsOut: c, channelsIn: c, ringSize: n, kernel: f, epilogue: epilogue)
+            } else {
+                if !config.freezeRecurrent {
+                    T.circularConvWeightGrad(
+                        dweight: grads + kernelOffset, dout: dpre, input: h, scratch: ws.convScratch.pointer,
+                        batch: b, channelsOut: c, channelsIn: c, ringSize: n, kernel: f)
+                }
+                T.circularConvForward(
+                    out: dpreEarlier, input: dpre, weight: ws.kernelT.pointer, scratch: ws.convScratch.pointer,
+                    batch: b, channelsOut: c, channelsIn: c, ringSize: n, kernel: f, epilogue: epilogue)
             }
-            T.circularConvForward(
-                out: dpreEarlier, input: dpre, weight: ws.kernelT.pointer, scratch: ws.convScratch.pointer,
-                batch: b, channelsOut: c, channelsIn: c, ringSize: n, kernel: f,
-                epilogue: ConvEpilogue(
-                    .activationGradient(config.activation), addend: dhReadout,
-                    activationOutput: h, columnSums: ws.dbias.pointer))
         }
         swap(&ws.dpre, &ws.dpreEarlier)
     }
@@ -216,7 +247,7 @@ public enum WaveModel: ModelDescription {
     public static let role = ModelRole.wave
     public static let options: Set<ModelOption> = [
         .channels, .kernelSize, .locallyConnected, .initialization, .encoderInit, .activation, .waveSpeed, .readoutAt, .freezeU,
-        .freezeV
+        .freezeV, .precision
     ]
     public static let defaultRecurrentInit = RecurrentInit.shift
     public static let defaultEncoderInit = EncoderInit.sparse
@@ -233,6 +264,7 @@ public enum WaveModel: ModelDescription {
         if let channels = options.channels { config.channels = channels }
         if let kernelSize = options.kernelSize { config.kernelSize = kernelSize }
         config.locallyConnected = options.locallyConnected
+        if options.precision == .bf16 { config.precision = .bf16 }
     }
 
     public static func check(_ config: ModelConfig, task: TaskConfig) throws {
@@ -242,13 +274,21 @@ public enum WaveModel: ModelDescription {
         guard f <= n else {
             throw WrnnError.usage("--kernel-size \(f) is wider than the ring (n = \(n)); use at most \(n % 2 == 1 ? n : n - 1)")
         }
+        if config.precision == .bf16 {
+            guard !config.locallyConnected else {
+                throw WrnnError.usage("--precision bf16 applies to the shared kernel, not --locally-connected; use --precision fp32")
+            }
+            guard Precision.bf16Available else { throw WrnnError.usage(Precision.bf16Refusal) }
+        }
     }
 
     public static func makeCell<T: Scalar>(_ config: ModelConfig, _: T.Type) -> (any RecurrentCell<T>)? { WaveCell<T>(config) }
 
     /// Kind, size and the ablations Table 4 names.
     public static func tableLabel(_ m: ModelConfig) -> String {
-        var text = "wRNN n=\(m.ringSize) c=\(m.channels)" + (m.locallyConnected ? " locally connected" : "")
+        var text =
+            "wRNN n=\(m.ringSize) c=\(m.channels)" + (m.locallyConnected ? " locally connected" : "")
+            + (m.precision == .bf16 ? " bf16" : "")
         if m.encoderInit != .sparse { text += " - V-init" }
         if m.recurrentInit != .shift { text += " - u-shift-init (\(m.recurrentInit.rawValue))" }
         return text

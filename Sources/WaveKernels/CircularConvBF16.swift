@@ -1,0 +1,162 @@
+import CFloatMode
+import WaveKernelsBF16
+#if arch(x86_64)
+import WaveKernelsAVX512
+#endif
+
+/// The number format of a model's heavy products (`--precision`).
+///   fp32: everything in fp32.
+///   bf16: the wRNN's circular convolution (forward, input gradient, weight gradient) takes its
+///         operands rounded to bfloat16 and sums their exact products in fp32 (AVX512-BF16's
+///         vdpbf16ps); outputs, master weights, Adam and the loss stay fp32.
+public enum Precision: String, Codable, CaseIterable, Sendable {
+    case fp32, bf16
+
+    /// Whether this CPU multiplies bf16 pairs into fp32 (AVX512-BF16: Cooper Lake, Sapphire
+    /// Rapids, Zen 4 and later), read once from CPUID.
+    public static let cpuHasBF16: Bool = wrnn_cpu_has_avx512_bf16() != 0
+
+    /// Whether bf16 products run here: the CPU has them and `WRNN_KERNELS=portable` (the baseline
+    /// kernels only) does not turn them off.
+    public static let bf16Available: Bool = cpuHasBF16 && KernelPath.chosen == .avx512
+
+    /// The one line that refuses `--precision bf16` where it cannot run.
+    public static var bf16Refusal: String {
+        cpuHasBF16
+            ? "--precision bf16 needs AVX512-BF16 products, which WRNN_KERNELS=portable turns off; unset it or use --precision fp32"
+            : "--precision bf16 needs a CPU with AVX512-BF16 products (Cooper Lake, Sapphire Rapids, AMD Zen 4 or later), and this one has none; use --precision fp32"
+    }
+}
+
+/// Batch rows the bf16 forward packs into one product, their rings end to end (8 rings of the copy
+/// task's n = 100 fill 800 positions, 50 whole 16-lane vectors).
+let bf16ForwardRows = 8
+/// Batch rows one bf16 weight-gradient product sums over: more positions per horizontal sum.
+let bf16WeightGradRows = 16
+
+/// Where the bf16 convolution's scratch goes, in Float units, every part 64-byte aligned: either
+/// raw [cOut, positions] fp32 sums and packed [depthPairs, positions] column pairs (forward), or
+/// gradients [cOut, positions32] and columns [K, positions32] bf16 rows (weight gradient).
+struct BF16ConvLayout {
+    let depth: Int, depthPairs: Int
+    let raw = 0, packed: Int // forward
+    let gradients: Int, columns: Int // weight gradient
+    let count: Int
+
+    init(channelsOut cOut: Int, channelsIn cIn: Int, ringSize n: Int, kernel f: Int) {
+        @inline(__always) func aligned(_ x: Int) -> Int { (x + 15) / 16 * 16 }
+        depth = cIn * f
+        depthPairs = (depth + 1) / 2
+        let positions = aligned(bf16ForwardRows * n), positions32 = (bf16WeightGradRows * n + 31) / 32 * 32
+        packed = raw + aligned(cOut * positions)
+        let forwardEnd = packed + aligned(depthPairs * positions)
+        gradients = raw
+        columns = gradients + aligned((cOut * positions32 + 1) / 2)
+        count = max(forwardEnd, columns + aligned((depth * positions32 + 1) / 2))
+    }
+}
+
+/// Scratch, in elements of a Float buffer, that the bf16 convolution needs.
+public func circularConvBF16ScratchCount(channelsOut cOut: Int, channelsIn cIn: Int, ringSize n: Int, kernel f: Int) -> Int {
+    BF16ConvLayout(channelsOut: cOut, channelsIn: cIn, ringSize: n, kernel: f).count
+}
+
+/// 32-bit words the packed bf16 weight pairs of a [rows, depth] weight take.
+public func bf16WeightPairsCount(rows: Int, depth: Int) -> Int { rows * ((depth + 1) / 2) }
+
+/// pairs = the [rows, depth] weight rounded to bf16, two neighbours along the depth per word (the
+/// broadcast operand of the bf16 products); pairs must hold `bf16WeightPairsCount` words.
+public func packWeightPairsBF16<T: Scalar>(_ pairs: UnsafeMutablePointer<T>, weight: UnsafePointer<T>, rows: Int, depth: Int) {
+    precondition(T.self == Float.self && MemoryLayout<T>.stride == 4, "bf16 products are for Float models")
+    wrnn_bf16_pack_weight_pairs(
+        UnsafeMutableRawPointer(pairs).assumingMemoryBound(to: UInt32.self), asFloat(weight), rows, depth)
+}
+
+/// The circular convolution's forward with bf16 products: as `Kernel.circularConvForward` (same
+/// layouts and epilogue), with input and weight rounded to bf16 and each output an fp32 sum of
+/// their exact products. `bf16ForwardRows` batch rows at a time: their rings packed as wrapped
+/// column pairs end to end, one [cOut, K] x [K, rows * n] product, then the epilogue per row.
+/// - out: [batch, cOut, n]; input: [batch, cIn, n]; weightPairs: from `packWeightPairsBF16` of
+///   the [cOut, cIn * f] weight; scratch: `circularConvBF16ScratchCount` elements
+/// (Generic for the cells, whose T is Float whenever this runs; the work is in the Float body.)
+public func circularConvForwardBF16<T: Scalar>(
+    out: UnsafeMutablePointer<T>, input: UnsafePointer<T>, weightPairs: UnsafePointer<T>, scratch: UnsafeMutablePointer<T>,
+    batch: Int, channelsOut cOut: Int, channelsIn cIn: Int, ringSize n: Int, kernel f: Int, epilogue e: ConvEpilogue<T>
+) {
+    precondition(T.self == Float.self && Precision.cpuHasBF16, "bf16 products need Float and AVX512-BF16")
+    circularConvForwardBF16(
+        out: asFloat(out), input: asFloat(input), weightPairs: asFloat(weightPairs), scratch: asFloat(scratch), batch: batch,
+        channelsOut: cOut, channelsIn: cIn, ringSize: n, kernel: f, epilogue: unsafeBitCast(e, to: ConvEpilogue<Float>.self))
+}
+
+func circularConvForwardBF16(
+    out: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, weightPairs: UnsafePointer<Float>,
+    scratch: UnsafeMutablePointer<Float>,
+    batch: Int, channelsOut cOut: Int, channelsIn cIn: Int, ringSize n: Int, kernel f: Int, epilogue e: ConvEpilogue<Float>
+) {
+    let layout = BF16ConvLayout(channelsOut: cOut, channelsIn: cIn, ringSize: n, kernel: f)
+    let raw = scratch + layout.raw
+    let packed = UnsafeMutableRawPointer(scratch + layout.packed).assumingMemoryBound(to: UInt32.self)
+    let pairs = UnsafeRawPointer(weightPairs).assumingMemoryBound(to: UInt32.self)
+    var b0 = 0
+    while b0 < batch {
+        let rows = min(bf16ForwardRows, batch - b0)
+        let positions = (rows * n + 15) / 16 * 16
+        wrnn_bf16_pack_columns(packed, input + b0 * cIn * n, rows, cIn, f, n, positions)
+        wrnn_bf16_product(asFloat(raw), positions, packed, pairs, cOut, layout.depthPairs, positions)
+        for r in 0..<rows {
+            #if arch(x86_64)
+            if n >= 16, KernelPath.current == .avx512,
+                let fused = fusedEpilogue(e, out: out, batchRow: b0 + r, channelsOut: cOut, ringSize: n)
+            {
+                finishRowsAVX512(raw: asFloat(UnsafePointer(raw + r * n)), rawStride: positions, rows: cOut, epilogue: fused)
+                continue
+            }
+            #endif
+            finishRows(
+                out, raw: raw + r * n, rawStride: positions, rows: cOut, firstRow: 0, batchRow: b0 + r,
+                channelsOut: cOut, ringSize: n, e)
+        }
+        b0 += rows
+    }
+}
+
+/// The weight gradient with bf16 products: dweight[o, ch, k] += sum_{b, i} dout[b, o, i] *
+/// input[b, ch, (i + k - f/2) mod n], both operands rounded to bf16 and the sums in fp32;
+/// `bf16WeightGradRows` batch rows per product.
+/// - dweight: [cOut, cIn, f]; dout: [batch, cOut, n]; input: [batch, cIn, n]
+public func circularConvWeightGradBF16<T: Scalar>(
+    dweight: UnsafeMutablePointer<T>, dout: UnsafePointer<T>, input: UnsafePointer<T>, scratch: UnsafeMutablePointer<T>,
+    batch: Int, channelsOut cOut: Int, channelsIn cIn: Int, ringSize n: Int, kernel f: Int
+) {
+    precondition(T.self == Float.self && Precision.cpuHasBF16, "bf16 products need Float and AVX512-BF16")
+    circularConvWeightGradBF16(
+        dweight: asFloat(dweight), dout: asFloat(dout), input: asFloat(input), scratch: asFloat(scratch), batch: batch,
+        channelsOut: cOut, channelsIn: cIn, ringSize: n, kernel: f)
+}
+
+func circularConvWeightGradBF16(
+    dweight: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>, input: UnsafePointer<Float>,
+    scratch: UnsafeMutablePointer<Float>,
+    batch: Int, channelsOut cOut: Int, channelsIn cIn: Int, ringSize n: Int, kernel f: Int
+) {
+    let layout = BF16ConvLayout(channelsOut: cOut, channelsIn: cIn, ringSize: n, kernel: f)
+    let gradients = UnsafeMutableRawPointer(scratch + layout.gradients).assumingMemoryBound(to: UInt16.self)
+    let columns = UnsafeMutableRawPointer(scratch + layout.columns).assumingMemoryBound(to: UInt16.self)
+    var b0 = 0
+    while b0 < batch {
+        let rows = min(bf16WeightGradRows, batch - b0)
+        let positions = (rows * n + 31) / 32 * 32
+        wrnn_bf16_pack_columns_plain(columns, input + b0 * cIn * n, rows, cIn, f, n, positions)
+        wrnn_bf16_pack_gradients(gradients, dout + b0 * cOut * n, rows, cOut, n, positions)
+        wrnn_bf16_weight_grad(dweight, gradients, columns, cOut, layout.depth, positions)
+        b0 += rows
+    }
+}
+
+/// x rounded to the nearest bf16 (ties to even), as a Float: the plain operand rounding the tests
+/// hold the bf16 kernels to.
+public func bf16Rounded(_ x: Float) -> Float {
+    let bits = x.bitPattern
+    return Float(bitPattern: (bits &+ 0x7FFF &+ ((bits >> 16) & 1)) & 0xFFFF_0000)
+}

@@ -1,0 +1,79 @@
+import Foundation
+import WaveKernels
+import XCTest
+
+/// `--precision bf16` from the command line: refused with one line where it cannot run or does
+/// not apply, recorded in the run, kept on --resume, and timed beside fp32 by `wrnn bench`.
+final class PrecisionCLITests: XCTestCase {
+    /// What this CPU says about bf16 products, from /proc/cpuinfo (not from the tool).
+    var cpuHasBF16: Bool {
+        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return false }
+        let flags = Set(info.split(separator: "\n").first { $0.hasPrefix("flags") }?.split(separator: " ").map(String.init) ?? [])
+        return ["avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl", "avx512_bf16"].allSatisfy(flags.contains)
+    }
+
+    func testRefusedWhereItCannotRunOrDoesNotApply() throws {
+        let cannotRun =
+            cpuHasBF16
+            ? "--precision bf16 needs AVX512-BF16 products, which WRNN_KERNELS=portable turns off; unset it or use --precision fp32"
+            : "--precision bf16 needs a CPU with AVX512-BF16 products (Cooper Lake, Sapphire Rapids, AMD Zen 4 or later), and this one has none; use --precision fp32"
+        let cases: [([String], [String: String?], String)] = [
+            (["train", "--model", "lstm", "--precision", "bf16"], [:], "--precision applies to --model wrnn only"),
+            (
+                ["train", "--model", "wrnn", "--precision", "bf16", "--locally-connected"], [:],
+                "--precision bf16 applies to the shared kernel, not --locally-connected; use --precision fp32"
+            ),
+            (["train", "--model", "wrnn", "--precision", "bf16"], ["WRNN_KERNELS": "portable"], cannotRun)
+        ]
+        for (arguments, environment, message) in cases {
+            let result = try wrnn(arguments, in: scratchDirectory(), environment: environment)
+            XCTAssertEqual(result.status, 64, "\(arguments)")
+            XCTAssertEqual(result.stderr, "wrnn: error: \(message)\n", "\(arguments)")
+        }
+        // fp32 is every model's format: saying so is not an error
+        let fp32 = try wrnn(["train", "--model", "lstm", "--precision", "fp32", "--steps", "1", "--quiet"], in: scratchDirectory())
+        XCTAssertEqual(fp32.status, 0, fp32.stderr)
+
+        let bench: [([String], [String: String?], String)] = [
+            (
+                ["bench", "--configs", "smnist-lstm", "--precision", "fp32,bf16"], [:],
+                "--precision bf16 applies to configurations of --model wrnn only; name one (e.g. copy-wrnn)"
+            ),
+            (["bench", "--configs", "copy-wrnn", "--precision", "bf16"], ["WRNN_KERNELS": "portable"], cannotRun),
+            (
+                ["bench", "--configs", "copy-wrnn", "--precision", "fp16"], [:],
+                "--precision: unknown number format 'fp16'; choose fp32 or bf16, comma-separated"
+            )
+        ]
+        for (arguments, environment, message) in bench {
+            let result = try wrnn(arguments, in: scratchDirectory(), environment: environment)
+            XCTAssertEqual(result.status, 64, "\(arguments)")
+            XCTAssertEqual(result.stderr, "wrnn: error: \(message)\n", "\(arguments)")
+        }
+    }
+
+    /// A bf16 run learns the copy task's first steps, says so in its set-up and config.json, and
+    /// continues as bf16: --resume refuses --precision fp32 and goes on with the saved format.
+    func testTrainsRecordsAndResumesInBF16() throws {
+        guard cpuHasBF16 else { throw XCTSkip("this CPU has no AVX512-BF16 products") }
+        let run = scratchDirectory() + "/bf16"
+        let trained = try wrnn([
+            "train", "--task", "copy", "-T", "10", "--precision", "bf16", "--steps", "200", "--eval-every", "100",
+            "--test-size", "256", "--threads", "2", "--out", run
+        ])
+        XCTAssertEqual(trained.status, 0, trained.stderr)
+        XCTAssertTrue(trained.stdout.contains("model: wRNN n=100 c=6 f=3 relu, u shift, V sparse, bf16 products"), trained.stdout)
+        let config = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: run + "/config.json"))) as! [String: Any]
+        XCTAssertEqual((config["model"] as? [String: Any])?["precision"] as? String, "bf16")
+        let summary =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: run + "/summary.json"))) as! [String: Any]
+        // chance is ln 10 = 2.3 per step on the 10 recalled steps; the fp32 model is below 0.01 here
+        XCTAssertLessThan(summary["test_loss"] as! Double, 0.05)
+
+        let changed = try wrnn(["train", "--resume", run, "--precision", "fp32", "--steps", "300"])
+        XCTAssertEqual(changed.status, 64)
+        XCTAssertTrue(changed.stderr.contains("--precision would change it"), changed.stderr)
+        let resumed = try wrnn(["train", "--resume", run, "--steps", "250", "--quiet"])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+    }
+}
