@@ -29,30 +29,44 @@ public enum Precision: String, Codable, CaseIterable, Sendable {
 }
 
 /// Batch rows the bf16 forward packs into one product, their rings end to end (8 rings of the copy
-/// task's n = 100 fill 800 positions, 50 whole 16-lane vectors).
+/// task's n = 100 fill 816 positions, 51 whole 16-lane vectors).
 let bf16ForwardRows = 8
 /// Batch rows one bf16 weight-gradient product sums over: more positions per horizontal sum.
 let bf16WeightGradRows = 16
 
-/// Where the bf16 convolution's scratch goes, in Float units, every part 64-byte aligned: either
-/// raw [cOut, positions] fp32 sums and packed [depthPairs, positions] column pairs (forward), or
-/// gradients [cOut, positions32] and columns [K, positions32] bf16 rows (weight gradient).
+/// Where the bf16 convolution's scratch goes, in Float units, every part 64-byte aligned. Rings lie
+/// end to end, each wrapped and padded to span = n + f - 1 (WaveKernelsBF16.h); then either raw
+/// [cOut, positions] fp32 sums and packed [cIn pairs, packedStride] channel pairs (forward), or
+/// gradients [cOut, ringStride] and rings [cIn, ringStride] as bf16 rows (weight gradient).
 struct BF16ConvLayout {
-    let depth: Int, depthPairs: Int
+    let span: Int
     let raw = 0, packed: Int // forward
-    let gradients: Int, columns: Int // weight gradient
+    let gradients = 0, rings: Int // weight gradient
     let count: Int
+
+    /// Positions of a forward product over `rows` rings (a multiple of 16) and its packed rows' stride.
+    func forward(rows: Int, kernel f: Int) -> (positions: Int, stride: Int) {
+        Self.sizes(span: span, rows: rows, kernel: f, multiple: 16)
+    }
+    /// Positions of a weight-gradient product over `rows` rings (a multiple of 32) and its rows' stride.
+    func weightGrad(rows: Int, kernel f: Int) -> (positions: Int, stride: Int) {
+        Self.sizes(span: span, rows: rows, kernel: f, multiple: 32)
+    }
+
+    /// The last ring's last output is position (rows - 1) * span + n - 1; its window reaches f - 1 further.
+    private static func sizes(span: Int, rows: Int, kernel f: Int, multiple: Int) -> (positions: Int, stride: Int) {
+        let positions = ((rows - 1) * span + span - f + 1 + multiple - 1) / multiple * multiple
+        return (positions, (positions + f - 1 + multiple - 1) / multiple * multiple)
+    }
 
     init(channelsOut cOut: Int, channelsIn cIn: Int, ringSize n: Int, kernel f: Int) {
         @inline(__always) func aligned(_ x: Int) -> Int { (x + 15) / 16 * 16 }
-        depth = cIn * f
-        depthPairs = (depth + 1) / 2
-        let positions = aligned(bf16ForwardRows * n), positions32 = (bf16WeightGradRows * n + 31) / 32 * 32
-        packed = raw + aligned(cOut * positions)
-        let forwardEnd = packed + aligned(depthPairs * positions)
-        gradients = raw
-        columns = gradients + aligned((cOut * positions32 + 1) / 2)
-        count = max(forwardEnd, columns + aligned((depth * positions32 + 1) / 2))
+        span = n + f - 1
+        let forward = Self.sizes(span: span, rows: bf16ForwardRows, kernel: f, multiple: 16)
+        let weightGrad = Self.sizes(span: span, rows: bf16WeightGradRows, kernel: f, multiple: 32)
+        packed = aligned(cOut * forward.positions)
+        rings = aligned((cOut * weightGrad.stride + 1) / 2)
+        count = max(packed + aligned((cIn + 1) / 2 * forward.stride), rings + aligned((cIn * weightGrad.stride + 1) / 2))
     }
 }
 
@@ -61,23 +75,26 @@ public func circularConvBF16ScratchCount(channelsOut cOut: Int, channelsIn cIn: 
     BF16ConvLayout(channelsOut: cOut, channelsIn: cIn, ringSize: n, kernel: f).count
 }
 
-/// 32-bit words the packed bf16 weight pairs of a [rows, depth] weight take.
-public func bf16WeightPairsCount(rows: Int, depth: Int) -> Int { rows * ((depth + 1) / 2) }
+/// 32-bit words the packed bf16 weight pairs of a [rows, channels, kernel] weight take.
+public func bf16WeightPairsCount(rows: Int, channels: Int, kernel: Int) -> Int { rows * kernel * ((channels + 1) / 2) }
 
-/// pairs = the [rows, depth] weight rounded to bf16, two neighbours along the depth per word (the
-/// broadcast operand of the bf16 products); pairs must hold `bf16WeightPairsCount` words.
-public func packWeightPairsBF16<T: Scalar>(_ pairs: UnsafeMutablePointer<T>, weight: UnsafePointer<T>, rows: Int, depth: Int) {
+/// pairs = the [rows, channels, kernel] weight rounded to bf16, two neighbouring channels per word,
+/// tap by tap (the broadcast operand of the bf16 products); pairs must hold `bf16WeightPairsCount` words.
+public func packWeightPairsBF16<T: Scalar>(
+    _ pairs: UnsafeMutablePointer<T>, weight: UnsafePointer<T>, rows: Int, channels: Int, kernel: Int
+) {
     precondition(T.self == Float.self && MemoryLayout<T>.stride == 4, "bf16 products are for Float models")
     wrnn_bf16_pack_weight_pairs(
-        UnsafeMutableRawPointer(pairs).assumingMemoryBound(to: UInt32.self), asFloat(weight), rows, depth)
+        UnsafeMutableRawPointer(pairs).assumingMemoryBound(to: UInt32.self), asFloat(weight), rows, channels, kernel)
 }
 
 /// The circular convolution's forward with bf16 products: as `Kernel.circularConvForward` (same
 /// layouts and epilogue), with input and weight rounded to bf16 and each output an fp32 sum of
-/// their exact products. `bf16ForwardRows` batch rows at a time: their rings packed as wrapped
-/// column pairs end to end, one [cOut, K] x [K, rows * n] product, then the epilogue per row.
+/// their exact products. `bf16ForwardRows` batch rows at a time: their wrapped, padded rings end to
+/// end as channel pairs, one product whose f taps read them one position apart, then the epilogue
+/// per row.
 /// - out: [batch, cOut, n]; input: [batch, cIn, n]; weightPairs: from `packWeightPairsBF16` of
-///   the [cOut, cIn * f] weight; scratch: `circularConvBF16ScratchCount` elements
+///   the [cOut, cIn, f] weight; scratch: `circularConvBF16ScratchCount` elements
 /// (Generic for the cells, whose T is Float whenever this runs; the work is in the Float body.)
 public func circularConvForwardBF16<T: Scalar>(
     out: UnsafeMutablePointer<T>, input: UnsafePointer<T>, weightPairs: UnsafePointer<T>, scratch: UnsafeMutablePointer<T>,
@@ -101,20 +118,21 @@ func circularConvForwardBF16(
     var b0 = 0
     while b0 < batch {
         let rows = min(bf16ForwardRows, batch - b0)
-        let positions = (rows * n + 15) / 16 * 16
-        wrnn_bf16_pack_columns(packed, input + b0 * cIn * n, rows, cIn, f, n, positions)
-        wrnn_bf16_product(asFloat(raw), positions, packed, pairs, cOut, layout.depthPairs, positions)
+        let (positions, stride) = layout.forward(rows: rows, kernel: f)
+        wrnn_bf16_pack_channel_pairs(packed, stride, input + b0 * cIn * n, rows, cIn, f, n)
+        wrnn_bf16_product(raw, positions, packed, stride, pairs, cOut, (cIn + 1) / 2, f, positions)
         for r in 0..<rows {
+            let rowRaw = UnsafePointer(raw + r * layout.span)
             #if arch(x86_64)
             if n >= 16, KernelPath.current == .avx512,
                 let fused = fusedEpilogue(e, out: out, batchRow: b0 + r, channelsOut: cOut, ringSize: n)
             {
-                finishRowsAVX512(raw: asFloat(UnsafePointer(raw + r * n)), rawStride: positions, rows: cOut, epilogue: fused)
+                finishRowsAVX512(raw: rowRaw, rawStride: positions, rows: cOut, epilogue: fused)
                 continue
             }
             #endif
             finishRows(
-                out, raw: raw + r * n, rawStride: positions, rows: cOut, firstRow: 0, batchRow: b0 + r,
+                out, raw: raw + r * layout.span, rawStride: positions, rows: cOut, firstRow: 0, batchRow: b0 + r,
                 channelsOut: cOut, ringSize: n, e)
         }
         b0 += rows
@@ -123,7 +141,8 @@ func circularConvForwardBF16(
 
 /// The weight gradient with bf16 products: dweight[o, ch, k] += sum_{b, i} dout[b, o, i] *
 /// input[b, ch, (i + k - f/2) mod n], both operands rounded to bf16 and the sums in fp32;
-/// `bf16WeightGradRows` batch rows per product.
+/// `bf16WeightGradRows` batch rows per product, on the same end-to-end rings (tap k reads the
+/// rings k positions further on; the output gradients are zero between them).
 /// - dweight: [cOut, cIn, f]; dout: [batch, cOut, n]; input: [batch, cIn, n]
 public func circularConvWeightGradBF16<T: Scalar>(
     dweight: UnsafeMutablePointer<T>, dout: UnsafePointer<T>, input: UnsafePointer<T>, scratch: UnsafeMutablePointer<T>,
@@ -142,14 +161,14 @@ func circularConvWeightGradBF16(
 ) {
     let layout = BF16ConvLayout(channelsOut: cOut, channelsIn: cIn, ringSize: n, kernel: f)
     let gradients = UnsafeMutableRawPointer(scratch + layout.gradients).assumingMemoryBound(to: UInt16.self)
-    let columns = UnsafeMutableRawPointer(scratch + layout.columns).assumingMemoryBound(to: UInt16.self)
+    let rings = UnsafeMutableRawPointer(scratch + layout.rings).assumingMemoryBound(to: UInt16.self)
     var b0 = 0
     while b0 < batch {
         let rows = min(bf16WeightGradRows, batch - b0)
-        let positions = (rows * n + 31) / 32 * 32
-        wrnn_bf16_pack_columns_plain(columns, input + b0 * cIn * n, rows, cIn, f, n, positions)
-        wrnn_bf16_pack_gradients(gradients, dout + b0 * cOut * n, rows, cOut, n, positions)
-        wrnn_bf16_weight_grad(dweight, gradients, columns, cOut, layout.depth, positions)
+        let (positions, stride) = layout.weightGrad(rows: rows, kernel: f)
+        wrnn_bf16_pack_rings(rings, stride, input + b0 * cIn * n, rows, cIn, f, n)
+        wrnn_bf16_pack_gradients(gradients, stride, dout + b0 * cOut * n, rows, cOut, f, n)
+        wrnn_bf16_weight_grad(dweight, gradients, stride, rings, stride, cOut, cIn, f, positions)
         b0 += rows
     }
 }

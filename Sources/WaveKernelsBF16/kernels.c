@@ -32,78 +32,83 @@ static inline uint16_t bf16_bits(float x) {
 }
 
 BF16_TARGET
-void wrnn_bf16_pack_weight_pairs(uint32_t *pairs, const float *weight, long rows, long depth) {
-    long depthPairs = (depth + 1) / 2;
-    for (long o = 0; o < rows; o++) {
-        const float *w = weight + o * depth;
-        for (long p = 0; p < depthPairs; p++) {
-            uint32_t low = bf16_bits(w[2 * p]);
-            uint32_t high = 2 * p + 1 < depth ? bf16_bits(w[2 * p + 1]) : 0;
-            pairs[o * depthPairs + p] = low | (high << 16);
-        }
-    }
+void wrnn_bf16_pack_weight_pairs(uint32_t *pairs, const float *weight, long rows, long channels, long kernel) {
+    const long channelPairs = (channels + 1) / 2;
+    for (long o = 0; o < rows; o++)
+        for (long k = 0; k < kernel; k++)
+            for (long p = 0; p < channelPairs; p++) {
+                uint32_t low = bf16_bits(weight[(o * channels + 2 * p) * kernel + k]);
+                uint32_t high = 2 * p + 1 < channels ? bf16_bits(weight[(o * channels + 2 * p + 1) * kernel + k]) : 0;
+                pairs[(o * kernel + k) * channelPairs + p] = low | (high << 16);
+            }
 }
 
-/// ring[(start + l) mod n] for l < 16: one load inside the ring; across one of its ends two masked
-/// loads (a masked-off lane is never read, so the addresses outside the ring do not fault); lane
-/// by lane for rings shorter than a vector or windows further out.
+/// ring[(start + l) mod n] for l < 16: one load inside the ring, lane by lane across its ends.
+/// (Two masked loads across an end measured 10x slower on Zen 4: the masked-off lanes' addresses
+/// outside the ring take a slow path even though they are not read.)
 BF16_TARGET INLINE __m512 load_wrapped(const float *ring, long n, long start) {
     if (start >= 0 && start + 16 <= n) return _mm512_loadu_ps(ring + start);
-    if (n >= 16 && start > -16 && start < 0) { // lanes below -start from the ring's end
-        const __mmask16 end = (__mmask16)((1u << -start) - 1u);
-        return _mm512_mask_loadu_ps(_mm512_maskz_loadu_ps(end, ring + start + n), (__mmask16)~end, ring + start);
-    }
-    if (n >= 16 && start >= 0 && start < n) { // lanes from n - start on from the ring's start
-        const __mmask16 inside = (__mmask16)((1u << (n - start)) - 1u);
-        return _mm512_mask_loadu_ps(_mm512_maskz_loadu_ps(inside, ring + start), (__mmask16)~inside, ring + start - n);
-    }
     float lanes[16];
-    for (int l = 0; l < 16; l++) {
-        long j = (start + l) % n;
-        lanes[l] = ring[j < 0 ? j + n : j];
+    if (start > -n && start + 16 < 2 * n) { // at most one end crossed: no division
+        for (int l = 0; l < 16; l++) {
+            long j = start + l;
+            j = j < 0 ? j + n : j >= n ? j - n : j;
+            lanes[l] = ring[j];
+        }
+    } else {
+        for (int l = 0; l < 16; l++) {
+            long j = (start + l) % n;
+            lanes[l] = ring[j < 0 ? j + n : j];
+        }
     }
     return _mm512_loadu_ps(lanes);
 }
 
 BF16_TARGET
-void wrnn_bf16_pack_columns(
-    uint32_t *packed, const float *input, long group, long channels, long kernel, long ringSize, long positions) {
-    const long depth = channels * kernel, depthPairs = (depth + 1) / 2, n = ringSize, half = kernel / 2;
+void wrnn_bf16_pack_channel_pairs(
+    uint32_t *packed, long stride, const float *input, long group, long channels, long kernel, long ringSize) {
+    const long n = ringSize, span = n + kernel - 1, half = kernel / 2, channelPairs = (channels + 1) / 2;
     const __m512i index = pair_index();
-    for (long p = 0; p < depthPairs; p++) {
-        const long j0 = 2 * p, j1 = 2 * p + 1;
-        const int hasHigh = j1 < depth;
-        uint32_t *dst = packed + p * positions;
+    for (long p = 0; p < channelPairs; p++) {
+        uint32_t *dst = packed + p * stride;
+        const int hasHigh = 2 * p + 1 < channels;
         for (long r = 0; r < group; r++) {
-            const float *low = input + (r * channels + j0 / kernel) * n;
-            const float *high = hasHigh ? input + (r * channels + j1 / kernel) * n : low;
-            const long lowShift = j0 % kernel - half, highShift = j1 % kernel - half;
-            for (long i = 0; i < n; i += 16) {
-                __m512 h = hasHigh ? load_wrapped(high, n, i + highShift) : _mm512_setzero_ps();
-                __m512i v = make_pairs(load_wrapped(low, n, i + lowShift), h, index);
-                _mm512_mask_storeu_epi32(dst + r * n + i, lanes_below(n - i), v);
+            const float *low = input + (r * channels + 2 * p) * n;
+            const float *high = low + n;
+            for (long s = 0; s < span; s += 16) {
+                __m512 h = hasHigh ? load_wrapped(high, n, s - half) : _mm512_setzero_ps();
+                __m512i v = make_pairs(load_wrapped(low, n, s - half), h, index);
+                if (s + 16 <= span) _mm512_storeu_si512(dst + r * span + s, v);
+                else _mm512_mask_storeu_epi32(dst + r * span + s, lanes_below(span - s), v);
             }
         }
+        for (long q = group * span; q < stride; q++) dst[q] = 0;
     }
 }
 
 /// One tile of R rows x V vectors of 16 positions: R * V accumulators stay in registers over the
-/// whole depth; each pair of weights is a broadcast operand. Rows past `valid` repeat the last.
+/// whole depth (taps, then channel pairs: each tap reads the packed rings one position further on);
+/// each pair of weights is a broadcast operand. Rows past `valid` repeat the last.
 BF16_TARGET INLINE void product_tile(
-    float *raw, long rawStride, const uint32_t *packed, long positions, const uint32_t *pairs, long depthPairs,
+    float *raw, long rawStride, const uint32_t *packed, long stride, const uint32_t *pairs, long channelPairs, long kernel,
     int R, int V, int valid) {
+    const long depth = kernel * channelPairs;
     __m512 acc[9][4];
     const uint32_t *w[9];
     for (int r = 0; r < R; r++) {
-        w[r] = pairs + (r < valid ? r : valid - 1) * depthPairs;
+        w[r] = pairs + (r < valid ? r : valid - 1) * depth;
         for (int v = 0; v < V; v++) acc[r][v] = _mm512_setzero_ps();
     }
-    for (long p = 0; p < depthPairs; p++) {
-        __m512i b[4];
-        for (int v = 0; v < V; v++) b[v] = _mm512_loadu_si512(packed + p * positions + 16 * v);
-        for (int r = 0; r < R; r++) {
-            __m512i a = _mm512_set1_epi32((int)w[r][p]);
-            for (int v = 0; v < V; v++) acc[r][v] = _mm512_dpbf16_ps(acc[r][v], (__m512bh)a, (__m512bh)b[v]);
+    for (long k = 0; k < kernel; k++) {
+        for (long p = 0; p < channelPairs; p++) {
+            const uint32_t *column = packed + p * stride + k;
+            const long d = k * channelPairs + p;
+            __m512i b[4];
+            for (int v = 0; v < V; v++) b[v] = _mm512_loadu_si512(column + 16 * v);
+            for (int r = 0; r < R; r++) {
+                __m512i a = _mm512_set1_epi32((int)w[r][d]);
+                for (int v = 0; v < V; v++) acc[r][v] = _mm512_dpbf16_ps(acc[r][v], (__m512bh)a, (__m512bh)b[v]);
+            }
         }
     }
     for (int r = 0; r < valid; r++)
@@ -112,8 +117,8 @@ BF16_TARGET INLINE void product_tile(
 
 #define TILE(R, V)                                                                                                  \
     BF16_TARGET static void tile##R##x##V(                                                                          \
-        float *o, long s, const uint32_t *x, long q, const uint32_t *w, long d, int valid) {                        \
-        product_tile(o, s, x, q, w, d, R, V, valid);                                                                \
+        float *o, long s, const uint32_t *x, long xs, const uint32_t *w, long cp, long f, int valid) {               \
+        product_tile(o, s, x, xs, w, cp, f, R, V, valid);                                                           \
     }
 TILE(6, 4) TILE(6, 2) TILE(6, 1) TILE(8, 2) TILE(8, 1) TILE(9, 2) TILE(9, 1)
 
@@ -122,73 +127,84 @@ TILE(6, 4) TILE(6, 2) TILE(6, 1) TILE(8, 2) TILE(8, 1) TILE(9, 2) TILE(9, 1)
 /// 32 registers allow, narrower ones taking the last positions.
 BF16_TARGET
 void wrnn_bf16_product(
-    float *raw, long rawStride, const uint32_t *packed, const uint32_t *pairs, long rows, long depthPairs, long positions) {
+    float *raw, long rawStride, const uint32_t *packed, long stride, const uint32_t *pairs, long rows, long channelPairs,
+    long kernel, long positions) {
     const int tileRows = rows % 8 == 0 ? 8 : rows % 9 == 0 ? 9 : 6;
+    const long depth = kernel * channelPairs;
     for (long o0 = 0; o0 < rows; o0 += tileRows) {
         const int valid = rows - o0 < tileRows ? (int)(rows - o0) : tileRows;
         float *out = raw + o0 * rawStride;
-        const uint32_t *w = pairs + o0 * depthPairs;
+        const uint32_t *w = pairs + o0 * depth;
         long i0 = 0;
+#define RUN(R, V)                                                                                                   \
+    for (; i0 + 16 * V <= positions; i0 += 16 * V)                                                                  \
+        tile##R##x##V(out + i0, rawStride, packed + i0, stride, w, channelPairs, kernel, valid);
         if (tileRows == 6) {
-            for (; i0 + 64 <= positions; i0 += 64) tile6x4(out + i0, rawStride, packed + i0, positions, w, depthPairs, valid);
-            for (; i0 + 32 <= positions; i0 += 32) tile6x2(out + i0, rawStride, packed + i0, positions, w, depthPairs, valid);
-            for (; i0 < positions; i0 += 16) tile6x1(out + i0, rawStride, packed + i0, positions, w, depthPairs, valid);
+            RUN(6, 4) RUN(6, 2) RUN(6, 1)
         } else if (tileRows == 8) {
-            for (; i0 + 32 <= positions; i0 += 32) tile8x2(out + i0, rawStride, packed + i0, positions, w, depthPairs, valid);
-            for (; i0 < positions; i0 += 16) tile8x1(out + i0, rawStride, packed + i0, positions, w, depthPairs, valid);
+            RUN(8, 2) RUN(8, 1)
         } else {
-            for (; i0 + 32 <= positions; i0 += 32) tile9x2(out + i0, rawStride, packed + i0, positions, w, depthPairs, valid);
-            for (; i0 < positions; i0 += 16) tile9x1(out + i0, rawStride, packed + i0, positions, w, depthPairs, valid);
+            RUN(9, 2) RUN(9, 1)
         }
+#undef RUN
     }
 }
 
 BF16_TARGET
-void wrnn_bf16_pack_columns_plain(
-    uint16_t *columns, const float *input, long group, long channels, long kernel, long ringSize, long positions) {
-    const long depth = channels * kernel, n = ringSize, filled = group * ringSize, half = kernel / 2;
-    for (long j = 0; j < depth; j++) {
-        uint16_t *dst = columns + j * positions;
-        const long shift = j % kernel - half;
+void wrnn_bf16_pack_rings(uint16_t *rings, long stride, const float *input, long group, long channels, long kernel, long ringSize) {
+    const long n = ringSize, span = n + kernel - 1, half = kernel / 2;
+    for (long ch = 0; ch < channels; ch++) {
+        uint16_t *dst = rings + ch * stride;
         for (long r = 0; r < group; r++) {
-            const float *ring = input + (r * channels + j / kernel) * n;
-            for (long i = 0; i < n; i += 16) {
-                __m256i v = (__m256i)_mm512_cvtneps_pbh(load_wrapped(ring, n, i + shift));
-                _mm256_mask_storeu_epi16(dst + r * n + i, lanes_below(n - i), v);
+            const float *ring = input + (r * channels + ch) * n;
+            for (long s = 0; s < span; s += 16) {
+                __m256i v = (__m256i)_mm512_cvtneps_pbh(load_wrapped(ring, n, s - half));
+                if (s + 16 <= span) _mm256_storeu_si256((__m256i *)(dst + r * span + s), v);
+                else _mm256_mask_storeu_epi16(dst + r * span + s, lanes_below(span - s), v);
             }
         }
-        for (long q = filled; q < positions; q++) dst[q] = 0;
+        for (long q = group * span; q < stride; q++) dst[q] = 0;
     }
 }
 
 BF16_TARGET
-void wrnn_bf16_pack_gradients(uint16_t *gradients, const float *dout, long group, long rows, long ringSize, long positions) {
-    const long n = ringSize, filled = group * ringSize;
+void wrnn_bf16_pack_gradients(
+    uint16_t *gradients, long stride, const float *dout, long group, long rows, long kernel, long ringSize) {
+    const long n = ringSize, span = n + kernel - 1;
     for (long o = 0; o < rows; o++) {
-        uint16_t *dst = gradients + o * positions;
+        uint16_t *dst = gradients + o * stride;
         for (long r = 0; r < group; r++) {
             const float *src = dout + (r * rows + o) * n;
-            for (long i = 0; i < n; i += 16) {
+            long i = 0;
+            for (; i + 16 <= n; i += 16)
+                _mm256_storeu_si256((__m256i *)(dst + r * span + i), (__m256i)_mm512_cvtneps_pbh(_mm512_loadu_ps(src + i)));
+            if (i < n) {
                 __mmask16 m = lanes_below(n - i);
                 __m256i v = (__m256i)_mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(m, src + i));
-                _mm256_mask_storeu_epi16(dst + r * n + i, m, v);
+                _mm256_mask_storeu_epi16(dst + r * span + i, m, v);
             }
+            for (long i = n; i < span; i++) dst[r * span + i] = 0;
         }
-        for (long q = filled; q < positions; q++) dst[q] = 0;
+        for (long q = group * span; q < stride; q++) dst[q] = 0;
     }
 }
 
 BF16_TARGET
 void wrnn_bf16_weight_grad(
-    float *dweight, const uint16_t *gradients, const uint16_t *columns, long rows, long depth, long positions) {
+    float *dweight, const uint16_t *gradients, long gradientStride, const uint16_t *rings, long ringStride, long rows,
+    long channels, long kernel, long positions) {
+    const long depth = channels * kernel;
     for (long o0 = 0; o0 < rows; o0 += 4) {
         const int validO = rows - o0 < 4 ? (int)(rows - o0) : 4;
         const uint16_t *g[4];
-        for (int a = 0; a < 4; a++) g[a] = gradients + (o0 + (a < validO ? a : validO - 1)) * positions;
+        for (int a = 0; a < 4; a++) g[a] = gradients + (o0 + (a < validO ? a : validO - 1)) * gradientStride;
         for (long j0 = 0; j0 < depth; j0 += 6) {
             const int validJ = depth - j0 < 6 ? (int)(depth - j0) : 6;
             const uint16_t *x[6];
-            for (int b = 0; b < 6; b++) x[b] = columns + (j0 + (b < validJ ? b : validJ - 1)) * positions;
+            for (int b = 0; b < 6; b++) {
+                const long j = j0 + (b < validJ ? b : validJ - 1);
+                x[b] = rings + (j / kernel) * ringStride + j % kernel; // channel j / f, one tap further on
+            }
             __m512 acc[4][6];
             for (int a = 0; a < 4; a++)
                 for (int b = 0; b < 6; b++) acc[a][b] = _mm512_setzero_ps();
@@ -207,14 +223,18 @@ void wrnn_bf16_weight_grad(
 #else
 // No bf16 products off x86: wrnn_cpu_has_avx512_bf16() is 0 there, so these are never called.
 #include <stdlib.h>
-void wrnn_bf16_pack_weight_pairs(uint32_t *pairs, const float *weight, long rows, long depth) { abort(); }
-void wrnn_bf16_pack_columns(
-    uint32_t *packed, const float *input, long group, long channels, long kernel, long ringSize, long positions) { abort(); }
+void wrnn_bf16_pack_weight_pairs(uint32_t *pairs, const float *weight, long rows, long channels, long kernel) { abort(); }
+void wrnn_bf16_pack_channel_pairs(
+    uint32_t *packed, long stride, const float *input, long group, long channels, long kernel, long ringSize) { abort(); }
 void wrnn_bf16_product(
-    float *raw, long rawStride, const uint32_t *packed, const uint32_t *pairs, long rows, long depthPairs, long positions) { abort(); }
-void wrnn_bf16_pack_columns_plain(
-    uint16_t *columns, const float *input, long group, long channels, long kernel, long ringSize, long positions) { abort(); }
-void wrnn_bf16_pack_gradients(uint16_t *gradients, const float *dout, long group, long rows, long ringSize, long positions) { abort(); }
+    float *raw, long rawStride, const uint32_t *packed, long stride, const uint32_t *pairs, long rows, long channelPairs,
+    long kernel, long positions) { abort(); }
+void wrnn_bf16_pack_rings(uint16_t *rings, long stride, const float *input, long group, long channels, long kernel, long ringSize) {
+    abort();
+}
+void wrnn_bf16_pack_gradients(
+    uint16_t *gradients, long stride, const float *dout, long group, long rows, long kernel, long ringSize) { abort(); }
 void wrnn_bf16_weight_grad(
-    float *dweight, const uint16_t *gradients, const uint16_t *columns, long rows, long depth, long positions) { abort(); }
+    float *dweight, const uint16_t *gradients, long gradientStride, const uint16_t *rings, long ringStride, long rows,
+    long channels, long kernel, long positions) { abort(); }
 #endif

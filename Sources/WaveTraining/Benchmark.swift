@@ -89,7 +89,7 @@ public struct BenchResult: Codable, Sendable {
     public var configurationName: String { String(name.split(separator: ":").first ?? Substring(name)) }
 
     public var tableRow: String {
-        padded(name, 17)
+        padded(name, 20)
             + String(
                 format: "%9.4f s/iter (min %.4f)  %7.1f GFLOP/s  peak RSS %7.1f MB  workspace %7.1f MB  ",
                 secondsPerIteration, minSecondsPerIteration, gflops,
@@ -335,7 +335,7 @@ extension BenchConfig {
 public func precisionSpeedups(_ results: [BenchResult]) -> [String] {
     results.filter { $0.name.hasSuffix(":bf16") }.compactMap { bf16 in
         guard let fp32 = results.first(where: { $0.name == bf16.configurationName }) else { return nil }
-        return padded(bf16.name, 17)
+        return padded(bf16.name, 20)
             + String(
                 format: "bf16 products: %.2fx the fp32 steps' speed (%.4f vs %.4f s/iter)",
                 fp32.secondsPerIteration / bf16.secondsPerIteration, bf16.secondsPerIteration, fp32.secondsPerIteration)

@@ -7,7 +7,7 @@ import WaveTestSupport
 /// operands rounded to bf16: the kernels may differ from it only by the order of their fp32 sums.
 final class CircularConvBF16Tests: XCTestCase {
     /// The fp32 kernels' shapes, plus batches past the rows the bf16 kernels pack at once (8 and
-    /// 16) and odd depths (K = cIn * f) whose last pair is half empty.
+    /// 16) and odd channel counts, whose last channel pair is half empty.
     static let shapes =
         CircularConvTests.shapes + [
             (batch: 17, cOut: 6, cIn: 6, n: 100, f: 3), (batch: 19, cOut: 27, cIn: 27, n: 100, f: 3),
@@ -44,12 +44,11 @@ final class CircularConvBF16Tests: XCTestCase {
             let dout = random(s.batch * s.cOut * s.n, &rng), addend = random(dout.count, &rng)
             let bias = random(s.cOut * s.n, &rng), h = random(dout.count, &rng)
             let rounded = { (x: [Float]) in x.map { Double(bf16Rounded($0)) } }
-            let depth = s.cIn * s.f
             let scratch = Buffer<Float>(
                 zeros: circularConvBF16ScratchCount(
                     channelsOut: max(s.cIn, s.cOut), channelsIn: max(s.cIn, s.cOut), ringSize: s.n, kernel: s.f))
-            let pairs = Buffer<Float>(zeros: bf16WeightPairsCount(rows: s.cOut, depth: depth))
-            packWeightPairsBF16(pairs.pointer, weight: weight, rows: s.cOut, depth: depth)
+            let pairs = Buffer<Float>(zeros: bf16WeightPairsCount(rows: s.cOut, channels: s.cIn, kernel: s.f))
+            packWeightPairsBF16(pairs.pointer, weight: weight, rows: s.cOut, channels: s.cIn, kernel: s.f)
 
             // forward: raw sums in Double on rounded operands, then the plain epilogue
             var raw = [Double](repeating: 0, count: dout.count)
@@ -95,8 +94,8 @@ final class CircularConvBF16Tests: XCTestCase {
             // input gradient: the forward of the flipped, transposed kernel
             var kernelT = [Float](repeating: 0, count: weight.count)
             flipTransposeKernel(&kernelT, weight, channelsOut: s.cOut, channelsIn: s.cIn, kernel: s.f)
-            let pairsT = Buffer<Float>(zeros: bf16WeightPairsCount(rows: s.cIn, depth: s.cOut * s.f))
-            packWeightPairsBF16(pairsT.pointer, weight: kernelT, rows: s.cIn, depth: s.cOut * s.f)
+            let pairsT = Buffer<Float>(zeros: bf16WeightPairsCount(rows: s.cIn, channels: s.cOut, kernel: s.f))
+            packWeightPairsBF16(pairsT.pointer, weight: kernelT, rows: s.cIn, channels: s.cOut, kernel: s.f)
             var fastInput = [Float](repeating: 0, count: input.count)
             var slowInput = [Double](repeating: 0, count: input.count)
             circularConvForwardBF16(

@@ -5,40 +5,49 @@
 //
 // A "pair" is two bf16 values in one 32-bit lane, the first in the low half: vdpbf16ps multiplies
 // lane pairs and adds both products to an fp32 lane, so a product's depth is walked two at a time.
-// Sizes: rows (output channels), depth K = cIn * f, depthPairs = (K + 1) / 2, positions Q.
+//
+// Positions: `group` batch rows' rings laid end to end, each wrapped and padded to span = n + f - 1
+// values, so that ring r's padded value p (p < span) is input[r, ch, (p - f/2) mod n] at position
+// q = r * span + p. Output position r * span + i (i < n) is ring r's output i: its kernel window is
+// positions r * span + i + k, k < f, all inside the ring's own span; the f - 1 outputs between rings
+// are computed and dropped.
 #ifndef WAVE_KERNELS_BF16_H
 #define WAVE_KERNELS_BF16_H
 #include <stdint.h>
 
-/// pairs[o, p] = (bf16(weight[o, 2p]), bf16(weight[o, 2p + 1])), zero past depth.
-/// - pairs: [rows, depthPairs]; weight: [rows, depth]
-void wrnn_bf16_pack_weight_pairs(uint32_t *pairs, const float *weight, long rows, long depth);
+/// pairs[o, k, p] = (bf16(weight[o, 2p, k]), bf16(weight[o, 2p + 1, k])), zero past the channels:
+/// the weight in the forward product's depth order (tap, then channel pair).
+/// - pairs: [rows, kernel, (channels + 1) / 2]; weight: [rows, channels, kernel]
+void wrnn_bf16_pack_weight_pairs(uint32_t *pairs, const float *weight, long rows, long channels, long kernel);
 
-/// The im2col columns of `group` batch rows in pairs: with column j = ch * f + k holding
-/// input[r, ch, (i + k - f/2) mod n] at position q = r * n + i (i < n),
-///   packed[p, q] = (bf16(column 2p at q), bf16(column 2p + 1 at q)), zero for a column past K.
-/// Positions from group * n to `positions` are left as they are.
-/// - packed: [depthPairs, positions]; input: [group, channels, n]
-void wrnn_bf16_pack_columns(
-    uint32_t *packed, const float *input, long group, long channels, long kernel, long ringSize, long positions);
+/// packed[p, q] = (bf16(ring of channel 2p at q), bf16(ring of channel 2p + 1 at q)) for the
+/// wrapped, padded rings laid end to end as above; zero for a channel past the last and from
+/// group * span to `stride`.
+/// - packed: [(channels + 1) / 2, stride]; input: [group, channels, n]
+void wrnn_bf16_pack_channel_pairs(
+    uint32_t *packed, long stride, const float *input, long group, long channels, long kernel, long ringSize);
 
-/// raw[o, q] = sum_{p < depthPairs} pairs[o, p] . packed[p, q] for o < rows, q < positions (a
-/// multiple of 16): the forward product of the convolution, fp32 sums of exact bf16 products.
-/// - raw: [rows, rawStride]; packed: [depthPairs, positions]; pairs: [rows, depthPairs]
+/// raw[o, q] = sum_{k < f} sum_{p < channelPairs} pairs[o, k, p] . packed[p, q + k] for o < rows and
+/// q < positions (a multiple of 16): the convolution's forward on the end-to-end rings, each output
+/// an fp32 sum of exact bf16 products in depth order.
+/// - raw: [rows, rawStride]; packed: [channelPairs, stride] (stride >= positions + f - 1)
 void wrnn_bf16_product(
-    float *raw, long rawStride, const uint32_t *packed, const uint32_t *pairs, long rows, long depthPairs, long positions);
+    float *raw, long rawStride, const uint32_t *packed, long stride, const uint32_t *pairs, long rows, long channelPairs,
+    long kernel, long positions);
 
-/// The weight gradient's operands as plain bf16 rows over positions q = r * n + i, zero from
-/// group * n to `positions` (a multiple of 32):
-///   columns[j, q] = bf16(input[r, j / f, (i + j % f - f/2) mod n]),   gradients[o, q] = bf16(dout[r, o, i]).
-/// - columns: [channels * kernel, positions]; input: [group, channels, n]; gradients: [rows, positions]; dout: [group, rows, n]
-void wrnn_bf16_pack_columns_plain(
-    uint16_t *columns, const float *input, long group, long channels, long kernel, long ringSize, long positions);
-void wrnn_bf16_pack_gradients(uint16_t *gradients, const float *dout, long group, long rows, long ringSize, long positions);
+/// The weight gradient's operands as plain bf16 rows on the same positions:
+///   rings[ch, q] = bf16(padded ring ch at q), zero from group * span to `stride`;
+///   gradients[o, r * span + i] = bf16(dout[r, o, i]) for i < n, zero between rings and up to `stride`.
+/// - rings: [channels, stride]; input: [group, channels, n]; gradients: [rows, stride]; dout: [group, rows, n]
+void wrnn_bf16_pack_rings(uint16_t *rings, long stride, const float *input, long group, long channels, long kernel, long ringSize);
+void wrnn_bf16_pack_gradients(
+    uint16_t *gradients, long stride, const float *dout, long group, long rows, long kernel, long ringSize);
 
-/// dweight[o, j] += sum_{q < positions} gradients[o, q] * columns[j, q] (positions a multiple of 32).
-/// - dweight: [rows, depth]; gradients: [rows, positions]; columns: [depth, positions]
+/// dweight[o, ch, k] += sum_{q < positions} gradients[o, q] * rings[ch, q + k] (positions a
+/// multiple of 32; the rings' stride at least positions + f - 1).
+/// - dweight: [rows, channels, kernel]; gradients: [rows, gradientStride]; rings: [channels, ringStride]
 void wrnn_bf16_weight_grad(
-    float *dweight, const uint16_t *gradients, const uint16_t *columns, long rows, long depth, long positions);
+    float *dweight, const uint16_t *gradients, long gradientStride, const uint16_t *rings, long ringStride, long rows,
+    long channels, long kernel, long positions);
 
 #endif

@@ -104,7 +104,7 @@ public struct WaveCell<T: Scalar>: RecurrentCell {
             pre = Buffer(zeros: count); dpre = Buffer(zeros: count); dpreEarlier = Buffer(zeros: count)
             convScratch = Buffer(zeros: cell.convScratchCount)
             kernelT = Buffer(zeros: cell.c * cell.c * cell.f)
-            let pairs = cell.bf16 ? bf16WeightPairsCount(rows: cell.c, depth: cell.c * cell.f) : 0
+            let pairs = cell.bf16 ? bf16WeightPairsCount(rows: cell.c, channels: cell.c, kernel: cell.f) : 0
             kernelPairs = Buffer(zeros: pairs); kernelTPairs = Buffer(zeros: pairs)
             bias = Buffer(zeros: cell.units); dbias = Buffer(zeros: cell.units)
             (encoderT, dEncoderT) = cell.encoder.makeBuffers()
@@ -121,7 +121,7 @@ public struct WaveCell<T: Scalar>: RecurrentCell {
     public func bytes(of ws: Workspace) -> Int { ws.all.reduce(0) { $0 + $1.bytes } }
     public func workspaceCount(capacity: Int, length: Int) -> Double {
         3 * Double(capacity) * Double(units) + Double(convScratchCount)
-            + Double(c * c * f) + (bf16 ? 2 * Double(bf16WeightPairsCount(rows: c, depth: c * f)) : 0) + 2 * Double(units)
+            + Double(c * c * f) + (bf16 ? 2 * Double(bf16WeightPairsCount(rows: c, channels: c, kernel: f)) : 0) + 2 * Double(units)
             + encoder.bufferCount
     }
 
@@ -130,7 +130,7 @@ public struct WaveCell<T: Scalar>: RecurrentCell {
         ws.bias.pointer.update(from: params + units * config.inputSize, count: units)
         for ch in 0..<c { for i in 0..<n { ws.bias[ch * n + i] += params[kernelBiasOffset + ch] } }
         encoder.prepare(params: params, transposed: ws.encoderT)
-        if bf16 { packWeightPairsBF16(ws.kernelPairs.pointer, weight: params + kernelOffset, rows: c, depth: c * f) }
+        if bf16 { packWeightPairsBF16(ws.kernelPairs.pointer, weight: params + kernelOffset, rows: c, channels: c, kernel: f) }
     }
 
     @inline(__always)
@@ -169,7 +169,7 @@ public struct WaveCell<T: Scalar>: RecurrentCell {
         T.addColumnSums(out: ws.dbias.pointer, input: ws.dpre.pointer, rows: states.rows, cols: units)
         if !config.locallyConnected {
             flipTransposeKernel(ws.kernelT.pointer, params + kernelOffset, channelsOut: c, channelsIn: c, kernel: f)
-            if bf16 { packWeightPairsBF16(ws.kernelTPairs.pointer, weight: ws.kernelT.pointer, rows: c, depth: c * f) }
+            if bf16 { packWeightPairsBF16(ws.kernelTPairs.pointer, weight: ws.kernelT.pointer, rows: c, channels: c, kernel: f) }
         }
     }
 
