@@ -43,9 +43,8 @@ void wrnn_bf16_pack_weight_pairs(uint32_t *pairs, const float *weight, long rows
             }
 }
 
-/// ring[(start + l) mod n] for l < 16: one load inside the ring, lane by lane across its ends.
-/// (Two masked loads across an end measured 10x slower on Zen 4: the masked-off lanes' addresses
-/// outside the ring take a slow path even though they are not read.)
+/// ring[(start + l) mod n] for l < 16: one load inside the ring, lane by lane across its ends (no
+/// address outside the ring is formed; these are two vectors of a ring's span).
 BF16_TARGET INLINE __m512 load_wrapped(const float *ring, long n, long start) {
     if (start >= 0 && start + 16 <= n) return _mm512_loadu_ps(ring + start);
     float lanes[16];

@@ -81,6 +81,16 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         self.mlpHidden = mlpHidden
     }
 
+    /// Training with this model can run here: bf16 products need a CPU that has them (evaluating a
+    /// bf16 model elsewhere runs its products in fp32).
+    public func checkRunsHere(resuming: Bool = false) throws {
+        guard precision == .bf16, !Precision.bf16Available else { return }
+        guard resuming else { throw WrnnError.usage(Precision.bf16Refusal) }
+        let missing = Precision.cpuHasBF16 ? "WRNN_KERNELS=portable turns them off" : "this CPU has none"
+        throw WrnnError.usage(
+            "this run trains with --precision bf16, which needs AVX512-BF16 products, and \(missing); resume it where they run (its weights stay fp32: wrnn eval reads it anywhere)")
+    }
+
     /// N: hidden units the readout sees, c * n.
     public var units: Int { channels * ringSize }
 

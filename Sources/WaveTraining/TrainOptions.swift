@@ -87,6 +87,7 @@ public struct TrainOptions: Equatable, Sendable {
             }
         }
         try config.checkRanges()
+        try config.model.checkRunsHere()
         return config
     }
 
@@ -171,6 +172,7 @@ extension TrainOptions {
     /// --checkpoint-every and --threads may change it (returned); any other that differs from the
     /// saved value is refused, naming each (an option repeating the saved value changes nothing).
     public func resumeChanges(saved: TrainConfig) throws -> ResumeChanges {
+        try saved.model.checkRunsHere(resuming: true)
         try checkValues()
         let m = saved.model, task = saved.task, schedule = saved.schedule
         func differs<V: Equatable>(_ given: V?, _ saved: V?) -> Bool { given != nil && given != saved }

@@ -73,6 +73,16 @@ final class PrecisionCLITests: XCTestCase {
         let changed = try wrnn(["train", "--resume", run, "--precision", "fp32", "--steps", "300"])
         XCTAssertEqual(changed.status, 64)
         XCTAssertTrue(changed.stderr.contains("--precision would change it"), changed.stderr)
+        // where bf16 products cannot run, the run is not resumed, and is evaluated with fp32 products
+        let elsewhere = try wrnn(["train", "--resume", run, "--steps", "250"], environment: ["WRNN_KERNELS": "portable"])
+        XCTAssertEqual(elsewhere.status, 64)
+        XCTAssertEqual(
+            elsewhere.stderr,
+            "wrnn: error: this run trains with --precision bf16, which needs AVX512-BF16 products, and WRNN_KERNELS=portable turns them off; resume it where they run (its weights stay fp32: wrnn eval reads it anywhere)\n"
+        )
+        let evaluated = try wrnn(["eval", run], environment: ["WRNN_KERNELS": "portable"])
+        XCTAssertEqual(evaluated.status, 0, evaluated.stderr)
+        XCTAssertTrue(evaluated.stdout.contains("recall"), evaluated.stdout)
         let resumed = try wrnn(["train", "--resume", run, "--steps", "250", "--quiet"])
         XCTAssertEqual(resumed.status, 0, resumed.stderr)
     }
