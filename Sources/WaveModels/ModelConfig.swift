@@ -88,7 +88,8 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         guard resuming else { throw WrnnError.usage(Precision.bf16Refusal) }
         let missing = Precision.cpuHasBF16 ? "WRNN_KERNELS=portable turns them off" : "this CPU has none"
         throw WrnnError.usage(
-            "this run trains with --precision bf16, which needs AVX512-BF16 products, and \(missing); resume it where they run (its weights stay fp32: wrnn eval reads it anywhere)")
+            "this run trains with --precision bf16, which needs AVX512-BF16 products, and \(missing); resume it where they run (its weights stay fp32: wrnn eval reads it anywhere)"
+        )
     }
 
     /// N: hidden units the readout sees, c * n.
