@@ -87,7 +87,6 @@ public struct TrainOptions: Equatable, Sendable {
             }
         }
         try config.checkRanges()
-        try config.model.checkRunsHere()
         return config
     }
 

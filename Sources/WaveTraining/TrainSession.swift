@@ -24,7 +24,10 @@ public struct ResumeChanges: Sendable {
 /// rename-aside of a damaged checkpoint and the mismatch checks without spawning the binary.
 public enum TrainSession {
     /// Creates the run directory at `path` and trains; a bad --init-from fails before the directory exists.
+    /// A run whose products this CPU cannot compute (bf16) is refused here, where it would train, not
+    /// when a sweep is planned on another machine.
     public static func start(_ config: TrainConfig, path: String, quiet: Bool) throws -> TrainSummary {
+        try config.model.checkRunsHere()
         let trainer = try Trainer(checkedConfig: config)
         // over MPI, rank 0 alone makes and writes the run directory; the others train beside it
         guard Processes.group.isLead else { return try trainer.run(directory: nil, progress: Progress(quiet: true)) }

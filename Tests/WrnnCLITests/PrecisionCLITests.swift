@@ -30,6 +30,15 @@ final class PrecisionCLITests: XCTestCase {
             XCTAssertEqual(result.status, 64, "\(arguments)")
             XCTAssertEqual(result.stderr, "wrnn: error: \(message)\n", "\(arguments)")
         }
+        // a sweep is planned anywhere (a login node may lack what the compute nodes have): its bf16
+        // points are refused only where they train
+        let grid = scratchDirectory() + "/grid.yaml"
+        try "name: bf16\nparameters:\n  task: {value: copy}\n  precision: {values: [fp32, bf16]}\n".write(
+            toFile: grid, atomically: true, encoding: .utf8)
+        let planned = try wrnn(
+            ["sweep", grid, "--dry-run", "--out", scratchDirectory() + "/grid"], environment: ["WRNN_KERNELS": "portable"])
+        XCTAssertEqual(planned.status, 0, planned.stderr)
+        XCTAssertTrue(planned.stdout.contains("2 runs, 2 valid, 0 invalid"), planned.stdout)
         // fp32 is every model's format: saying so is not an error
         let fp32 = try wrnn(["train", "--model", "lstm", "--precision", "fp32", "--steps", "1", "--quiet"], in: scratchDirectory())
         XCTAssertEqual(fp32.status, 0, fp32.stderr)
