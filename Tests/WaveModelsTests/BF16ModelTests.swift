@@ -1,0 +1,45 @@
+import WaveKernels
+import XCTest
+import WaveCore
+import WaveModels
+
+/// The wRNN with bf16 products against itself in fp32, through time: the same loss and gradient up
+/// to bf16's rounding (8-bit mantissas), and not the fp32 numbers themselves (the bf16 kernels ran).
+/// The kernels alone are held to the plain convolution in `CircularConvBF16Tests`; this checks the
+/// cell's use of them (packed weights, the flipped transpose, scratch) over batches past the kernels'
+/// groups and on rings that are and are not a multiple of 16.
+final class BF16ModelTests: XCTestCase {
+    func testGradientMatchesFP32UpToRounding() throws {
+        guard Precision.bf16Available else { throw XCTSkip("this CPU has no AVX512-BF16 products") }
+        for (ringSize, channels, activation) in [(100, 6, Activation.relu), (32, 5, .tanh)] {
+            var config = ModelConfig(
+                kind: ModelKind.standard, inputSize: 3, outputSize: 4, ringSize: ringSize, channels: channels,
+                activation: activation, recurrentInit: .random, encoderInit: .normal, readoutTiming: .every)
+            let length = 12, batch = 19
+            var rng = RandomStream(seed: 3)
+            let params = Buffer(config.initialParameters(&rng, as: Float.self))
+            let data = SequenceBatch<Float>(
+                length: length, batch: batch, inputSize: 3, classTargets: length * batch, valueTargets: nil)
+            for j in 0..<data.inputs.count { data.inputs[j] = Float(rng.uniform(-1, 1)) }
+            for j in 0..<data.classTargets!.count { data.classTargets![j] = Int32(rng.int(below: 4)) }
+
+            func lossAndGradient() -> (Double, [Float]) {
+                let model = SequenceModel<Float>(config)
+                let grads = Buffer<Float>(zeros: params.count)
+                let loss = BatchRunner(model: model, batch: batch, length: length, threads: 2).run(
+                    params: params, grads: grads, batch: data)
+                return (loss, grads.array)
+            }
+            let (fp32Loss, fp32Grad) = lossAndGradient()
+            config.precision = .bf16
+            let (bf16Loss, bf16Grad) = lossAndGradient()
+
+            let label = "n \(ringSize) c \(channels) \(activation)"
+            XCTAssertEqual(bf16Loss, fp32Loss, accuracy: 1e-2 * fp32Loss, label)
+            XCTAssertNotEqual(bf16Loss, fp32Loss, "the bf16 products did not run: \(label)")
+            let difference = zip(bf16Grad, fp32Grad).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }.squareRoot()
+            let norm = fp32Grad.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
+            XCTAssertLessThan(difference / norm, 1e-2, "gradient differs by more than bf16 rounding: \(label)")
+        }
+    }
+}
