@@ -1,4 +1,9 @@
 import CFloatMode
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import WaveKernelsBF16
 #if arch(x86_64)
 import WaveKernelsAVX512
@@ -16,9 +21,25 @@ public enum Precision: String, Codable, CaseIterable, Sendable {
     /// Rapids, Zen 4 and later), read once from CPUID.
     public static let cpuHasBF16: Bool = wrnn_cpu_has_avx512_bf16() != 0
 
-    /// Whether bf16 products run here: the CPU has them and `WRNN_KERNELS=portable` (the baseline
-    /// kernels only) does not turn them off.
-    public static let bf16Available: Bool = cpuHasBF16 && KernelPath.chosen == .avx512
+    /// How bf16 products run: the AVX512-BF16 kernels, or their plain versions (the same products
+    /// and order one value at a time, equal to fp32 rounding; on any CPU, many times slower).
+    public enum Products: String, Sendable { case kernels, plain }
+
+    /// The kernels where the CPU has them and `WRNN_KERNELS=portable` (the baseline kernels only)
+    /// does not turn them off; else the plain versions when `WRNN_BF16=emulate` asks for them
+    /// (to check a bf16 run's numbers on a machine without bf16 products); else none.
+    public static let chosenProducts: Products? = {
+        if cpuHasBF16 && KernelPath.chosen == .avx512 { return .kernels }
+        return getenv("WRNN_BF16").map { String(cString: $0) } == "emulate" ? .plain : nil
+    }()
+
+    /// Tests set this to run the plain versions, and then the kernels where the CPU has them.
+    nonisolated(unsafe) public static var override: Products?
+
+    public static var products: Products? { override ?? chosenProducts }
+
+    /// Whether bf16 products run here.
+    public static var bf16Available: Bool { products != nil }
 
     /// The one line that refuses `--precision bf16` where it cannot run.
     public static var bf16Refusal: String {
@@ -100,7 +121,8 @@ public func circularConvForwardBF16<T: Scalar>(
     out: UnsafeMutablePointer<T>, input: UnsafePointer<T>, weightPairs: UnsafePointer<T>, scratch: UnsafeMutablePointer<T>,
     batch: Int, channelsOut cOut: Int, channelsIn cIn: Int, ringSize n: Int, kernel f: Int, epilogue e: ConvEpilogue<T>
 ) {
-    precondition(T.self == Float.self && Precision.cpuHasBF16, "bf16 products need Float and AVX512-BF16")
+    precondition(T.self == Float.self && Precision.bf16Available, "bf16 products need Float and AVX512-BF16")
+    wrnn_bf16_use_plain(Precision.products == .plain ? 1 : 0)
     circularConvForwardBF16(
         out: asFloat(out), input: asFloat(input), weightPairs: asFloat(weightPairs), scratch: asFloat(scratch), batch: batch,
         channelsOut: cOut, channelsIn: cIn, ringSize: n, kernel: f, epilogue: unsafeBitCast(e, to: ConvEpilogue<Float>.self))
@@ -148,7 +170,8 @@ public func circularConvWeightGradBF16<T: Scalar>(
     dweight: UnsafeMutablePointer<T>, dout: UnsafePointer<T>, input: UnsafePointer<T>, scratch: UnsafeMutablePointer<T>,
     batch: Int, channelsOut cOut: Int, channelsIn cIn: Int, ringSize n: Int, kernel f: Int
 ) {
-    precondition(T.self == Float.self && Precision.cpuHasBF16, "bf16 products need Float and AVX512-BF16")
+    precondition(T.self == Float.self && Precision.bf16Available, "bf16 products need Float and AVX512-BF16")
+    wrnn_bf16_use_plain(Precision.products == .plain ? 1 : 0)
     circularConvWeightGradBF16(
         dweight: asFloat(dweight), dout: asFloat(dout), input: asFloat(input), scratch: asFloat(scratch), batch: batch,
         channelsOut: cOut, channelsIn: cIn, ringSize: n, kernel: f)

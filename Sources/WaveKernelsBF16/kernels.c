@@ -2,6 +2,21 @@
 // this file needs no compiler flags and the binary stays portable; the plain versions the tests
 // hold these to are WaveKernels' reference convolutions on bf16-rounded operands.
 #include "WaveKernelsBF16.h"
+
+static inline uint16_t bf16_bits(float x) {
+    // round to nearest even, as vcvtneps2bf16 (inputs here are finite)
+    union { float f; uint32_t u; } v = { x };
+    return (uint16_t)((v.u + 0x7FFFu + ((v.u >> 16) & 1u)) >> 16);
+}
+
+static inline float bf16_value(uint32_t bits) {
+    union { uint32_t u; float f; } v = { (bits & 0xFFFFu) << 16 };
+    return v.f;
+}
+
+static int use_plain = 0;
+void wrnn_bf16_use_plain(int plain) { use_plain = plain; }
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 
@@ -25,23 +40,7 @@ BF16_TARGET INLINE __mmask16 lanes_below(long count) {
     return count >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << count) - 1u);
 }
 
-static inline uint16_t bf16_bits(float x) {
-    // round to nearest even, as vcvtneps2bf16 (inputs here are finite)
-    union { float f; uint32_t u; } v = { x };
-    return (uint16_t)((v.u + 0x7FFFu + ((v.u >> 16) & 1u)) >> 16);
-}
 
-BF16_TARGET
-void wrnn_bf16_pack_weight_pairs(uint32_t *pairs, const float *weight, long rows, long channels, long kernel) {
-    const long channelPairs = (channels + 1) / 2;
-    for (long o = 0; o < rows; o++)
-        for (long k = 0; k < kernel; k++)
-            for (long p = 0; p < channelPairs; p++) {
-                uint32_t low = bf16_bits(weight[(o * channels + 2 * p) * kernel + k]);
-                uint32_t high = 2 * p + 1 < channels ? bf16_bits(weight[(o * channels + 2 * p + 1) * kernel + k]) : 0;
-                pairs[(o * kernel + k) * channelPairs + p] = low | (high << 16);
-            }
-}
 
 /// ring[(start + l) mod n] for l < 16: one load inside the ring, lane by lane across its ends (no
 /// address outside the ring is formed; these are two vectors of a ring's span).
@@ -64,7 +63,7 @@ BF16_TARGET INLINE __m512 load_wrapped(const float *ring, long n, long start) {
 }
 
 BF16_TARGET
-void wrnn_bf16_pack_channel_pairs(
+static void hw_pack_channel_pairs(
     uint32_t *packed, long stride, const float *input, long group, long channels, long kernel, long ringSize) {
     const long n = ringSize, span = n + kernel - 1, half = kernel / 2, channelPairs = (channels + 1) / 2;
     const __m512i index = pair_index();
@@ -125,7 +124,7 @@ TILE(6, 4) TILE(6, 2) TILE(6, 1) TILE(8, 2) TILE(8, 1) TILE(9, 2) TILE(9, 1)
 /// output adds its depth's pairs in order), else 6 with a last, partial tile; each as wide as the
 /// 32 registers allow, narrower ones taking the last positions.
 BF16_TARGET
-void wrnn_bf16_product(
+static void hw_product(
     float *raw, long rawStride, const uint32_t *packed, long stride, const uint32_t *pairs, long rows, long channelPairs,
     long kernel, long positions) {
     const int tileRows = rows % 8 == 0 ? 8 : rows % 9 == 0 ? 9 : 6;
@@ -150,7 +149,7 @@ void wrnn_bf16_product(
 }
 
 BF16_TARGET
-void wrnn_bf16_pack_rings(uint16_t *rings, long stride, const float *input, long group, long channels, long kernel, long ringSize) {
+static void hw_pack_rings(uint16_t *rings, long stride, const float *input, long group, long channels, long kernel, long ringSize) {
     const long n = ringSize, span = n + kernel - 1, half = kernel / 2;
     for (long ch = 0; ch < channels; ch++) {
         uint16_t *dst = rings + ch * stride;
@@ -167,7 +166,7 @@ void wrnn_bf16_pack_rings(uint16_t *rings, long stride, const float *input, long
 }
 
 BF16_TARGET
-void wrnn_bf16_pack_gradients(
+static void hw_pack_gradients(
     uint16_t *gradients, long stride, const float *dout, long group, long rows, long kernel, long ringSize) {
     const long n = ringSize, span = n + kernel - 1;
     for (long o = 0; o < rows; o++) {
@@ -189,7 +188,7 @@ void wrnn_bf16_pack_gradients(
 }
 
 BF16_TARGET
-void wrnn_bf16_weight_grad(
+static void hw_weight_grad(
     float *dweight, const uint16_t *gradients, long gradientStride, const uint16_t *rings, long ringStride, long rows,
     long channels, long kernel, long positions) {
     const long depth = channels * kernel;
@@ -219,21 +218,122 @@ void wrnn_bf16_weight_grad(
         }
     }
 }
+#endif
+
+// The plain versions: the same layouts, products and order of the sums (each output's depth, pair
+// by pair, low product first), one value at a time, rounding after every addition (vdpbf16ps may
+// round a pair's two products once, so the kernels agree with these to fp32 rounding, not bit for bit). The tests hold the AVX512-BF16 kernels to
+// them and run them where the CPU has no bf16 products (`wrnn_bf16_use_plain`); so does
+// WRNN_BF16=emulate. Off x86 they are all there is.
+
+static inline long wrapped(long j, long n) {
+    j %= n;
+    return j < 0 ? j + n : j;
+}
+
+void wrnn_bf16_pack_weight_pairs(uint32_t *pairs, const float *weight, long rows, long channels, long kernel) {
+    const long channelPairs = (channels + 1) / 2;
+    for (long o = 0; o < rows; o++)
+        for (long k = 0; k < kernel; k++)
+            for (long p = 0; p < channelPairs; p++) {
+                uint32_t low = bf16_bits(weight[(o * channels + 2 * p) * kernel + k]);
+                uint32_t high = 2 * p + 1 < channels ? bf16_bits(weight[(o * channels + 2 * p + 1) * kernel + k]) : 0;
+                pairs[(o * kernel + k) * channelPairs + p] = low | (high << 16);
+            }
+}
+
+static void plain_pack_channel_pairs(
+    uint32_t *packed, long stride, const float *input, long group, long channels, long kernel, long ringSize) {
+    const long n = ringSize, span = n + kernel - 1, half = kernel / 2, channelPairs = (channels + 1) / 2;
+    for (long p = 0; p < channelPairs; p++) {
+        uint32_t *dst = packed + p * stride;
+        for (long r = 0; r < group; r++) {
+            const float *low = input + (r * channels + 2 * p) * n, *high = low + n;
+            for (long s = 0; s < span; s++) {
+                const long j = wrapped(s - half, n);
+                uint32_t h = 2 * p + 1 < channels ? bf16_bits(high[j]) : 0;
+                dst[r * span + s] = bf16_bits(low[j]) | (h << 16);
+            }
+        }
+        for (long q = group * span; q < stride; q++) dst[q] = 0;
+    }
+}
+
+static void plain_product(
+    float *raw, long rawStride, const uint32_t *packed, long stride, const uint32_t *pairs, long rows, long channelPairs,
+    long kernel, long positions) {
+    for (long o = 0; o < rows; o++)
+        for (long q = 0; q < positions; q++) {
+            float sum = 0;
+            for (long k = 0; k < kernel; k++)
+                for (long p = 0; p < channelPairs; p++) {
+                    const uint32_t w = pairs[(o * kernel + k) * channelPairs + p], x = packed[p * stride + q + k];
+                    sum += bf16_value(w) * bf16_value(x);
+                    sum += bf16_value(w >> 16) * bf16_value(x >> 16);
+                }
+            raw[o * rawStride + q] = sum;
+        }
+}
+
+static void plain_pack_rings(uint16_t *rings, long stride, const float *input, long group, long channels, long kernel, long ringSize) {
+    const long n = ringSize, span = n + kernel - 1, half = kernel / 2;
+    for (long ch = 0; ch < channels; ch++) {
+        uint16_t *dst = rings + ch * stride;
+        for (long r = 0; r < group; r++)
+            for (long s = 0; s < span; s++) dst[r * span + s] = bf16_bits(input[(r * channels + ch) * n + wrapped(s - half, n)]);
+        for (long q = group * span; q < stride; q++) dst[q] = 0;
+    }
+}
+
+static void plain_pack_gradients(
+    uint16_t *gradients, long stride, const float *dout, long group, long rows, long kernel, long ringSize) {
+    const long n = ringSize, span = n + kernel - 1;
+    for (long o = 0; o < rows; o++) {
+        uint16_t *dst = gradients + o * stride;
+        for (long r = 0; r < group; r++)
+            for (long s = 0; s < span; s++) dst[r * span + s] = s < n ? bf16_bits(dout[(r * rows + o) * n + s]) : 0;
+        for (long q = group * span; q < stride; q++) dst[q] = 0;
+    }
+}
+
+static void plain_weight_grad(
+    float *dweight, const uint16_t *gradients, long gradientStride, const uint16_t *rings, long ringStride, long rows,
+    long channels, long kernel, long positions) {
+    for (long o = 0; o < rows; o++)
+        for (long j = 0; j < channels * kernel; j++) {
+            const uint16_t *g = gradients + o * gradientStride, *x = rings + (j / kernel) * ringStride + j % kernel;
+            float sum = 0;
+            for (long q = 0; q < positions; q++) sum += bf16_value(g[q]) * bf16_value(x[q]);
+            dweight[o * channels * kernel + j] += sum;
+        }
+}
+
+#if defined(__x86_64__)
+#define DISPATCH(name, ...)                                                                                         \
+    if (use_plain) plain_##name(__VA_ARGS__);                                                                       \
+    else hw_##name(__VA_ARGS__)
 #else
-// No bf16 products off x86: wrnn_cpu_has_avx512_bf16() is 0 there, so these are never called.
-#include <stdlib.h>
-void wrnn_bf16_pack_weight_pairs(uint32_t *pairs, const float *weight, long rows, long channels, long kernel) { abort(); }
+#define DISPATCH(name, ...) plain_##name(__VA_ARGS__)
+#endif
+
 void wrnn_bf16_pack_channel_pairs(
-    uint32_t *packed, long stride, const float *input, long group, long channels, long kernel, long ringSize) { abort(); }
+    uint32_t *packed, long stride, const float *input, long group, long channels, long kernel, long ringSize) {
+    DISPATCH(pack_channel_pairs, packed, stride, input, group, channels, kernel, ringSize);
+}
 void wrnn_bf16_product(
     float *raw, long rawStride, const uint32_t *packed, long stride, const uint32_t *pairs, long rows, long channelPairs,
-    long kernel, long positions) { abort(); }
+    long kernel, long positions) {
+    DISPATCH(product, raw, rawStride, packed, stride, pairs, rows, channelPairs, kernel, positions);
+}
 void wrnn_bf16_pack_rings(uint16_t *rings, long stride, const float *input, long group, long channels, long kernel, long ringSize) {
-    abort();
+    DISPATCH(pack_rings, rings, stride, input, group, channels, kernel, ringSize);
 }
 void wrnn_bf16_pack_gradients(
-    uint16_t *gradients, long stride, const float *dout, long group, long rows, long kernel, long ringSize) { abort(); }
+    uint16_t *gradients, long stride, const float *dout, long group, long rows, long kernel, long ringSize) {
+    DISPATCH(pack_gradients, gradients, stride, dout, group, rows, kernel, ringSize);
+}
 void wrnn_bf16_weight_grad(
     float *dweight, const uint16_t *gradients, long gradientStride, const uint16_t *rings, long ringStride, long rows,
-    long channels, long kernel, long positions) { abort(); }
-#endif
+    long channels, long kernel, long positions) {
+    DISPATCH(weight_grad, dweight, gradients, gradientStride, rings, ringStride, rows, channels, kernel, positions);
+}

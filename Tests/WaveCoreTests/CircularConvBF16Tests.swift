@@ -34,12 +34,20 @@ final class CircularConvBF16Tests: XCTestCase {
         XCTAssertEqual(bf16Rounded(-0.3), -Float(bitPattern: 0x3E9A_0000))
     }
 
-    func testKernelsMatchPlainOnRoundedOperands() throws {
-        guard Precision.cpuHasBF16 else { throw XCTSkip("this CPU has no AVX512-BF16 products") }
+    /// The plain versions on every CPU, and the AVX512-BF16 kernels where the CPU has them.
+    func testKernelsMatchPlainOnRoundedOperands() {
+        defer { Precision.override = nil }
+        for products in Precision.cpuHasBF16 ? [Precision.Products.plain, .kernels] : [.plain] {
+            Precision.override = products
+            checkAgainstRoundedReference(products)
+        }
+    }
+
+    func checkAgainstRoundedReference(_ products: Precision.Products) {
         var rng = RandomStream(seed: 11)
         var roundingShows = false
         for s in Self.shapes {
-            let label = "batch \(s.batch) cOut \(s.cOut) cIn \(s.cIn) n \(s.n) f \(s.f)"
+            let label = "\(products.rawValue) batch \(s.batch) cOut \(s.cOut) cIn \(s.cIn) n \(s.n) f \(s.f)"
             let input = random(s.batch * s.cIn * s.n, &rng), weight = random(s.cOut * s.cIn * s.f, &rng)
             let dout = random(s.batch * s.cOut * s.n, &rng), addend = random(dout.count, &rng)
             let bias = random(s.cOut * s.n, &rng), h = random(dout.count, &rng)

@@ -9,8 +9,17 @@ import WaveModels
 /// cell's use of them (packed weights, the flipped transpose, scratch) over batches past the kernels'
 /// groups and on rings that are and are not a multiple of 16.
 final class BF16ModelTests: XCTestCase {
-    func testGradientMatchesFP32UpToRounding() throws {
-        guard Precision.bf16Available else { throw XCTSkip("this CPU has no AVX512-BF16 products") }
+    /// With the plain versions on every CPU, and the AVX512-BF16 kernels where the CPU has them.
+    func testGradientMatchesFP32UpToRounding() {
+        defer { Precision.override = nil }
+        let products: [Precision.Products] = Precision.cpuHasBF16 ? [.plain, .kernels] : [.plain]
+        for product in products {
+            Precision.override = product
+            check(product)
+        }
+    }
+
+    func check(_ products: Precision.Products) {
         for (ringSize, channels, activation) in [(100, 6, Activation.relu), (32, 5, .tanh)] {
             var config = ModelConfig(
                 kind: ModelKind.standard, inputSize: 3, outputSize: 4, ringSize: ringSize, channels: channels,
@@ -34,7 +43,7 @@ final class BF16ModelTests: XCTestCase {
             config.precision = .bf16
             let (bf16Loss, bf16Grad) = lossAndGradient()
 
-            let label = "n \(ringSize) c \(channels) \(activation)"
+            let label = "\(products.rawValue) n \(ringSize) c \(channels) \(activation)"
             XCTAssertEqual(bf16Loss, fp32Loss, accuracy: 1e-2 * fp32Loss, label)
             XCTAssertNotEqual(bf16Loss, fp32Loss, "the bf16 products did not run: \(label)")
             let difference = zip(bf16Grad, fp32Grad).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }.squareRoot()

@@ -1,7 +1,8 @@
 // bf16 products for the wRNN's circular convolution (`--precision bf16`): operands rounded to
 // bfloat16 (round to nearest even), products summed in fp32 by AVX512-BF16's vdpbf16ps, results
-// stored in fp32. Every function here runs AVX512-BF16 instructions: call them only after
-// wrnn_cpu_has_avx512_bf16() (CFloatMode) says the CPU has them. Nothing here runs at load time.
+// stored in fp32. The kernels run AVX512-BF16 instructions: call them only after
+// wrnn_cpu_has_avx512_bf16() (CFloatMode) says the CPU has them, or after wrnn_bf16_use_plain(1).
+// Nothing here runs at load time.
 //
 // A "pair" is two bf16 values in one 32-bit lane, the first in the low half: vdpbf16ps multiplies
 // lane pairs and adds both products to an fp32 lane, so a product's depth is walked two at a time.
@@ -14,6 +15,10 @@
 #ifndef WAVE_KERNELS_BF16_H
 #define WAVE_KERNELS_BF16_H
 #include <stdint.h>
+
+/// 1: every function below runs its plain version (the same products and order, one value at a time, on any CPU)
+/// instead of the AVX512-BF16 kernel; 0 (the default): the kernels.
+void wrnn_bf16_use_plain(int plain);
 
 /// pairs[o, k, p] = (bf16(weight[o, 2p, k]), bf16(weight[o, 2p + 1, k])), zero past the channels:
 /// the weight in the forward product's depth order (tap, then channel pair).
