@@ -12,7 +12,21 @@ public struct ChannelAnalysis: Codable, Sendable {
     public var channel: Int
     public var diagonalPower: Double
     public var speed: Double
-    enum CodingKeys: String, CodingKey { case sample, channel, speed, diagonalPower = "diagonal_power" }
+    /// With wave tests: the map in the model's own order (the ring's, or the neurons' index) and in
+    /// the response-phase order found on other sequences, each against random orders of its neurons.
+    public var ownOrder: WaveNullTest?
+    public var phaseOrder: WaveNullTest?
+    enum CodingKeys: String, CodingKey {
+        case sample, channel, speed, diagonalPower = "diagonal_power", ownOrder = "own_order_test", phaseOrder = "phase_order_test"
+    }
+}
+
+/// What the wave tests of `writeFigures` read: sequences other than the drawn ones (the neurons'
+/// phase order is found on them) and the number of random orders in each null.
+public struct WaveTestSettings: Sendable {
+    public var ordering: Recording
+    public var permutations: Int
+    public init(ordering: Recording, permutations: Int = 200) { self.ordering = ordering; self.permutations = permutations }
 }
 
 /// What `wrnn analyze` writes into RUN_DIR/analysis/analysis.json.
@@ -193,7 +207,7 @@ func ringName(_ config: TrainConfig, _ ring: Int) -> String {
 public func writeFigures(
     _ recording: Recording, channels requested: [Int]?, runDirectory: String,
     into directory: String, seed: UInt64? = nil, formats: [FigureFormat] = [.png],
-    scale: ColourScale = .panel, size: FigureSize = .screen
+    scale: ColourScale = .panel, size: FigureSize = .screen, waveTests: WaveTestSettings? = nil
 ) throws -> AnalysisSummary {
     try makeDirectories(directory)
     let config = recording.config
@@ -216,6 +230,7 @@ public func writeFigures(
         }
     }
     let neuronLabel = config.model.kind.hasRings ? "neuron i on the ring" : "neuron i"
+    var foundOrders: [Int: (order: [Int], frequency: Int)] = [:]
     for (row, sample) in recording.samples.enumerated() {
         let hidden = "hidden_s\(sample).npy"
         try Npy.write(recording.states[row], shape: [t, recording.channels, n], to: directory + "/" + hidden)
@@ -278,10 +293,62 @@ public func writeFigures(
                     low: spectralRange.0, high: spectralRange.1, label: narrow ? "log10 ratio" : "log10 |F| / |F time-shuffled|",
                     colormap: Colormap.diverging, fontScale: spectrumLayout.fontScale)
             }
-            results.append(
-                ChannelAnalysis(
-                    sample: sample, channel: c, diagonalPower: spectrum.diagonalPower,
-                    speed: spectrum.estimatedSpeed()))
+            var result = ChannelAnalysis(
+                sample: sample, channel: c, diagonalPower: spectrum.diagonalPower, speed: spectrum.estimatedSpeed())
+            if let waveTests {
+                let found: (order: [Int], frequency: Int)
+                if let known = foundOrders[c] {
+                    found = known
+                } else {
+                    let fitMaps = waveTests.ordering.samples.indices.map { waveTests.ordering.map(sample: $0, channel: c) }
+                    found = WaveAnalysis.phaseOrder(fitMaps, steps: t, neurons: n)
+                    foundOrders[c] = found
+                    try Npy.write(found.order.map(Float.init), shape: [n], to: directory + "/phase_order_c\(c).npy")
+                    files.append("phase_order_c\(c).npy")
+                }
+                let shuffleSeed = seed ?? config.seed
+                result.ownOrder = WaveNullTest(
+                    map: map, steps: t, neurons: n, order: Array(0..<n), name: config.model.kind.hasRings ? "ring" : "index",
+                    permutations: waveTests.permutations, seed: shuffleSeed)
+                let phased = WaveNullTest(
+                    map: map, steps: t, neurons: n, order: found.order, name: "phase", permutations: waveTests.permutations,
+                    seed: shuffleSeed)
+                result.phaseOrder = phased
+                files += try writeFigure(
+                    to: directory + "/spacetime_phase_s\(sample)_c\(c)", formats: formats, width: mapLayout.width, height: mapLayout.height
+                ) { canvas in
+                    drawSpaceTime(
+                        canvas, x: mapLayout.x, y: mapLayout.y, w: mapLayout.w, h: mapLayout.h, map: map, steps: t, neurons: n,
+                        order: found.order, low: mapRange.0, high: mapRange.1,
+                        title: narrow
+                            ? "\(name) by phase, sample \(sample)"
+                            : "\(name), \(ringName(config, c)) by response phase: z \(String(format: "%.1f", phased.z)), p \(String(format: "%.3f", phased.p))",
+                        neuronLabel: "neuron (by phase)", fontScale: mapLayout.fontScale)
+                    drawColorbar(
+                        canvas, x: mapLayout.barX, y: mapLayout.y, w: mapLayout.barWidth, h: mapLayout.h, low: mapRange.0, high: mapRange.1,
+                        label: "activation h", fontScale: mapLayout.fontScale)
+                }
+                let phasedSpectrum = WaveSpectrum(
+                    map: reordered(map, steps: t, neurons: n, order: found.order), steps: t, neurons: n, seed: shuffleSeed)
+                let phasedRange = WaveAnalysis.spectrumRange([phasedSpectrum])
+                files += try writeFigure(
+                    to: directory + "/spectrum_phase_s\(sample)_c\(c)", formats: formats, width: spectrumLayout.width,
+                    height: spectrumLayout.height
+                ) { canvas in
+                    drawSpectrum(
+                        canvas, x: spectrumLayout.x, y: spectrumLayout.y, w: spectrumLayout.w, h: spectrumLayout.h,
+                        spectrum: phasedSpectrum,
+                        low: phasedRange.0, high: phasedRange.1,
+                        title: narrow
+                            ? "\(name) by phase: spectrum" : "\(name), \(ringName(config, c)) by response phase: normalised spectrum",
+                        fontScale: spectrumLayout.fontScale, compact: size != .screen)
+                    drawColorbar(
+                        canvas, x: spectrumLayout.barX, y: spectrumLayout.y, w: spectrumLayout.barWidth, h: spectrumLayout.h,
+                        low: phasedRange.0, high: phasedRange.1, label: narrow ? "log10 ratio" : "log10 |F| / |F time-shuffled|",
+                        colormap: Colormap.diverging, fontScale: spectrumLayout.fontScale)
+                }
+            }
+            results.append(result)
         }
         try writeHiddenGIF(recording, row: row, to: directory + "/hidden_s\(sample).gif")
         files.append("hidden_s\(sample).gif")

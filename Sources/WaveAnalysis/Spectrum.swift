@@ -77,6 +77,13 @@ public struct WaveSpectrum: Sendable {
     /// Speed v (neurons per step; positive = toward higher indices) whose line k = -v l T / n holds
     /// the most normalised power, averaged in log scale over the positive spatial frequencies.
     public func estimatedSpeed(maxSpeed: Double = 4, resolution: Double = 0.01) -> Double {
+        (bestLine(maxSpeed: maxSpeed, resolution: resolution).speed * 100).rounded() / 100
+    }
+
+    /// The speed of `estimatedSpeed` and its line's score: the mean over spatial frequencies
+    /// l = 1 ... n/2 of log10 R on the line k = -v l T / n. A wave at any speed and in either
+    /// direction scores high; a map without one scores near 0.
+    public func bestLine(maxSpeed: Double = 4, resolution: Double = 0.01) -> (speed: Double, score: Double) {
         let half = max(1, neurons / 2)
         var best = 0.0, bestScore = -Double.infinity
         var v = -maxSpeed
@@ -86,7 +93,7 @@ public struct WaveSpectrum: Sendable {
             if score > bestScore + 1e-9 { bestScore = score; best = v }
             v += resolution
         }
-        return (best * 100).rounded() / 100
+        return (best, bestScore / Double(half))
     }
 
     /// log10 R with both axes shifted so frequency 0 is in the middle, transposed for display:

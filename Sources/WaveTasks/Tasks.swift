@@ -41,6 +41,10 @@ public protocol SequenceTask: Sendable {
     func recallAccuracy(outputs: (_ step: Int, _ row: Int) -> UnsafePointer<Float>, batch: SequenceBatch<Float>) -> Double?
     /// Files a run saves so that it can be reproduced elsewhere (a permutation, a noise block).
     var artefacts: [TaskArtefact] { get }
+    /// When every input step is one token of this many (one-hot, like the copy task's digits): the
+    /// memory probe then scores a readout of the input k steps back by its accuracy at naming the
+    /// token. nil for real-valued inputs (pixels, the adding task's numbers), scored by R².
+    var inputCategories: Int? { get }
 }
 
 /// One file a task saves beside a run: its name and how to write it.
@@ -70,6 +74,7 @@ extension SequenceTask {
     public var reportsLossPerBatch: Bool { false }
     public func recallAccuracy(outputs: (_ step: Int, _ row: Int) -> UnsafePointer<Float>, batch: SequenceBatch<Float>) -> Double? { nil }
     public var artefacts: [TaskArtefact] { [] }
+    public var inputCategories: Int? { nil }
 
     public func fill(_ batch: SequenceBatch<Float>, step: Int, batchSize: Int, rng: inout RandomStream) { fill(batch, rng: &rng) }
     public func rows(step: Int, batchSize: Int) -> Int { batchSize }
@@ -120,6 +125,8 @@ public struct CopyTask: SequenceTask {
     public var inputSize: Int { 10 }
     public var outputSize: Int { 10 }
     public var readoutTiming: ReadoutTiming { .every }
+    /// Blank (0), the digits 1 ... 8 and the delimiter 9, one-hot.
+    public var inputCategories: Int? { 10 }
     public var delimiterPosition: Int {
         switch layout {
         case .paper: delay + 10;

@@ -44,8 +44,19 @@ struct Analyze: ParsableCommand {
     )
     var scale: String = "panel"
     @OptionGroup var printSize: FigureSizeOptions
+    @Option(
+        help:
+            "Test sequences (other than --samples) on which the neurons' response-phase order is found, for the wave tests; 0 skips the tests."
+    )
+    var orderSamples: Int = 16
+    @Option(help: "Random orders of the neurons in each wave test's null distribution.")
+    var permutations: Int = 200
 
     func validate() throws {
+        if orderSamples < 0 || orderSamples > 1000 { throw ValidationError("--order-samples must be 0 ... 1000; got \(orderSamples)") }
+        if permutations < 19 || permutations > 100_000 {
+            throw ValidationError("--permutations must be 19 ... 100,000 (19 is the fewest that can give p < 0.05); got \(permutations)")
+        }
         do { _ = try FigureFormat.parse(format) } catch let error as WrnnError { throw ValidationError(error.message) }
         do { _ = try ColourScale(parsing: scale) } catch let error as WrnnError { throw ValidationError(error.message) }
         _ = try parseIndexList(samples, option: "--samples")
@@ -54,14 +65,21 @@ struct Analyze: ParsableCommand {
 
     func run() throws {
         try requireRunDirectory(runDirectory)
-        let recording = try Recording.record(
-            runDirectory: runDirectory, checkpoint: checkpoint,
-            samples: try parseIndexList(samples, option: "--samples"))
+        let drawn = try parseIndexList(samples, option: "--samples")
+        let recording = try Recording.record(runDirectory: runDirectory, checkpoint: checkpoint, samples: drawn)
+        // the neurons' phase order is found on other test sequences, so the tests' p-values hold
+        let others = (0..<recording.config.testSize).lazy.filter { !drawn.contains($0) }.prefix(orderSamples)
+        let waveTests =
+            try others.isEmpty
+            ? nil
+            : WaveTestSettings(
+                ordering: Recording.record(runDirectory: runDirectory, checkpoint: checkpoint, samples: Array(others)),
+                permutations: permutations)
         let out = runDirectory + "/analysis"
         let summary = try writeFigures(
             recording, channels: try channels.map { try parseIndexList($0, option: "--channels") },
             runDirectory: runDirectory, into: out, seed: seed, formats: try FigureFormat.parse(format),
-            scale: try ColourScale(parsing: scale), size: try printSize.size() ?? .screen)
+            scale: try ColourScale(parsing: scale), size: try printSize.size() ?? .screen, waveTests: waveTests)
         print(
             "wrnn analyze: \(recording.config.model.displayName) on the \(recording.config.task.summaryLine), checkpoint step \(recording.step)"
         )
@@ -71,11 +89,20 @@ struct Analyze: ParsableCommand {
 }
 
 func analysisTable(_ summary: AnalysisSummary) -> String {
-    var lines = ["sample  ring     diagonal power  speed (neurons/step)"]
+    let tested = summary.channels.contains { $0.ownOrder != nil }
+    var lines = [
+        "sample  ring     diagonal power  speed (neurons/step)"
+            + (tested ? "  wave score z (p): own order      by response phase" : "")
+    ]
+    func test(_ t: WaveNullTest?) -> String {
+        guard let t else { return "-" }
+        return String(format: "%.1f (%.3f)", t.z, t.p)
+    }
     for c in summary.channels {
-        lines.append(
-            padded(String(c.sample), 8) + padded(String(c.channel), 9)
-                + padded(String(format: "%.2f", c.diagonalPower), 16) + String(format: "%.2f", c.speed))
+        let row: String =
+            padded(String(c.sample), 8) + padded(String(c.channel), 9) + padded(String(format: "%.2f", c.diagonalPower), 16)
+            + padded(String(format: "%.2f", c.speed), tested ? 22 : 0)
+        lines.append(tested ? row + padded(test(c.ownOrder), 32) + test(c.phaseOrder) : row)
     }
     return lines.joined(separator: "\n")
 }

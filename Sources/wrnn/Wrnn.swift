@@ -26,7 +26,8 @@ struct Wrnn: ParsableCommand {
             """,
         version: WrnnVersion.text,
         subcommands: [
-            Train.self, Demo.self, Eval.self, Analyze.self, Report.self, Curves.self, Figure2Command.self, Export.self, DataCommand.self,
+            Train.self, Demo.self, Eval.self, Analyze.self, Probe.self, Report.self, Curves.self, Figure2Command.self, Export.self,
+            DataCommand.self,
             Bench.self, Sweep.self, Results.self, Fidelity.self
         ],
         defaultSubcommand: nil)

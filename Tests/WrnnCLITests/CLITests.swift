@@ -286,10 +286,11 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(analyze.status, 0, analyze.stderr)
         let lines = analyze.stdout.split(separator: "\n").map(String.init)
         XCTAssertEqual(lines[0], "wrnn analyze: wRNN on the copy task, delay T=4 (length 24, paper layout), checkpoint step 10")
-        XCTAssertEqual(lines[1], "sample  ring     diagonal power  speed (neurons/step)")
+        XCTAssertEqual(
+            lines[1], "sample  ring     diagonal power  speed (neurons/step)  wave score z (p): own order      by response phase")
         XCTAssertTrue(lines[2].hasPrefix("0       1       "), lines[2])
         XCTAssertTrue(lines[3].hasPrefix("2       1       "), lines[3])
-        XCTAssertEqual(lines[4], "wrote 19 files to \(run)/analysis")
+        XCTAssertEqual(lines[4], "wrote 24 files to \(run)/analysis")
         for file in [
             "hidden_s2.npy", "spacetime_s0_c1.png", "spectrum_s2_c1.png", "spectrum_s2_c1.npy", "hidden_s0.gif", "copy_io_s2.png",
             "curves.png", "accuracy.png"
