@@ -626,7 +626,9 @@ public struct MetricsPoint: Decodable {
 
 func readMetrics(_ run: String) throws -> [MetricsPoint] {
     let path = run + "/metrics.jsonl"
-    return try parseMetrics(try readFileBytes(path).get(), path: path)
+    let points = try parseMetrics(try readFileBytes(path).get(), path: path)
+    if points.isEmpty { warnOnce("\(path) holds no evaluation yet (the run stopped before its first); \(run) has no curve") }
+    return points
 }
 
 /// The records of a metrics.jsonl's bytes for curves (`path` names it in errors): every line must
@@ -765,9 +767,11 @@ public func learningCurveChart(runs: [String], labels: [String]? = nil) throws -
             tests.append(points.map { (Double($0.step) * x.scale, $0.testLoss * scale) })
             trains.append(points.compactMap { p in p.trainLoss.map { (x: Double(p.step) * x.scale, y: $0 * scale) } })
         }
+        // a run that has not evaluated yet (warned) draws nothing
+        if tests.allSatisfy(\.isEmpty) { continue }
         let color = runColors[k % runColors.count]
         let seeds = group.runs.count
-        let test = meanAndSpread(tests)
+        let test = meanAndSpread(tests.filter { !$0.isEmpty })
         var line = ChartSeries(
             name: "\(group.label) test\(seeds > 1 ? ", \(seeds) seeds" : "")", points: seeds > 1 ? test.mean : tests[0], color: color)
         line.pointMarkers = true

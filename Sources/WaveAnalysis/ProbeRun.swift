@@ -72,7 +72,7 @@ public func probeParameters(run: String, checkpoint: String?, weights: ProbeWeig
     config: TrainConfig, params: [Float], step: Int
 ) {
     let path = checkpoint ?? run + "/checkpoint.bin"
-    let loaded = try Checkpoint.read(from: path)
+    let loaded = try Checkpoint.read(run: run, path: checkpoint)
     let config = loaded.header.config
     switch weights {
     case .trained:

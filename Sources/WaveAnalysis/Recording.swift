@@ -29,7 +29,7 @@ public struct Recording: Sendable {
     /// Loads `checkpoint` (default RUN_DIR/checkpoint.bin) and runs test sequences `samples` of the
     /// run's fixed test set through it.
     public static func record(runDirectory: String, checkpoint: String? = nil, samples: [Int]) throws -> Recording {
-        let loaded = try Checkpoint.read(from: checkpoint ?? runDirectory + "/checkpoint.bin")
+        let loaded = try Checkpoint.read(run: runDirectory, path: checkpoint)
         let config = loaded.header.config
         for s in samples where s < 0 || s >= config.testSize {
             throw WrnnError.usage("--samples: sample \(s) is outside the run's test set (0..<\(config.testSize))")

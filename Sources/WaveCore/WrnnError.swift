@@ -2,8 +2,13 @@
 public struct WrnnError: Error, CustomStringConvertible, Sendable {
     public let message: String
     public let exitCode: Int32
+    /// Over MPI: every rank found this error at the same point (a check all ranks make together), so
+    /// each ends by itself after rank 0 says why, instead of aborting the job.
+    public var everyRank = false
     public var description: String { message }
-    public init(_ message: String, exitCode: Int32) { self.message = message; self.exitCode = exitCode }
+    public init(_ message: String, exitCode: Int32, everyRank: Bool = false) {
+        self.message = message; self.exitCode = exitCode; self.everyRank = everyRank
+    }
 
     /// Exit codes (sysexits.h where one fits): 64 bad usage, 65 bad data or checkpoint,
     /// 66 missing input, 74 I/O error, 3 training diverged.
@@ -33,6 +38,18 @@ public func writeStandard(_ text: String, error: Bool = false) {
     }
     bytes.removeAll()
 }
+
+/// Prints "wrnn: warning: `message`" on stderr once per process, however often it is reached.
+public func warnOnce(_ message: String) {
+    warnedLock.lock()
+    defer { warnedLock.unlock() }
+    guard !warned.contains(message) else { return }
+    warned.insert(message)
+    writeStandard("wrnn: warning: \(message)\n", error: true)
+}
+
+nonisolated(unsafe) private var warned: Set<String> = []
+private let warnedLock = NSLock()
 
 /// Appends `bytes` to the file at `path` (created if missing) and fsyncs it; every failure is a
 /// WrnnError naming the path, the operation and the errno text (exit 74).

@@ -44,21 +44,24 @@ public final class Canvas {
     let surface: OpaquePointer
     let cr: OpaquePointer
     let format: FigureFormat
-    let temporary: String
     let path: String
     /// The SVG document's body, element by element (SVG only).
     var svg: [String] = []
+    /// PNG and PDF bytes as cairo writes them: the file is written from here by `writeAtomically`,
+    /// so a failed write names the system's reason (a full disk, a quota) like every other file.
+    let sink = ByteSink()
 
     /// A canvas of `width` x `height` points that `finish()` writes to `path` (atomically).
     public init(width: Int, height: Int, format: FigureFormat, path: String) throws {
         try refuseNonRegularOutput(path)
         self.width = Double(width); self.height = Double(height); self.format = format; self.path = path
-        temporary = temporaryPath(for: path)
         switch format {
         case .png:
             // twice the points in pixels: sharp text on high-density screens
             surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, Int32(2 * width), Int32(2 * height))
-        case .pdf: surface = cairo_pdf_surface_create(temporary, Double(width), Double(height))
+        case .pdf:
+            surface = cairo_pdf_surface_create_for_stream(
+                ByteSink.write, Unmanaged.passUnretained(sink).toOpaque(), Double(width), Double(height))
         case .svg: surface = cairo_image_surface_create(CAIRO_FORMAT_A8, 1, 1)
         }
         guard cairo_surface_status(surface) == CAIRO_STATUS_SUCCESS else {
@@ -74,7 +77,7 @@ public final class Canvas {
         cairo_surface_destroy(surface)
     }
 
-    /// Writes the figure: the finished temporary file replaces `path`.
+    /// Writes the figure: `path` is replaced atomically by the finished file.
     public func finish() throws {
         cairo_surface_flush(surface)
         if format == .svg {
@@ -88,23 +91,32 @@ public final class Canvas {
             return
         }
         if format == .png {
-            let status = cairo_surface_write_to_png(surface, temporary)
+            let status = cairo_surface_write_to_png_stream(surface, ByteSink.write, Unmanaged.passUnretained(sink).toOpaque())
             guard status == CAIRO_STATUS_SUCCESS else {
-                unlink(temporary)
-                throw WrnnError.io("cannot write \(path): \(String(cString: cairo_status_to_string(status)))")
+                throw WrnnError.io("cannot encode \(path): \(String(cString: cairo_status_to_string(status)))")
             }
         } else {
             cairo_surface_finish(surface)
             let status = cairo_surface_status(surface)
             guard status == CAIRO_STATUS_SUCCESS else {
-                unlink(temporary)
-                throw WrnnError.io("cannot write \(path): \(String(cString: cairo_status_to_string(status)))")
+                throw WrnnError.io("cannot encode \(path): \(String(cString: cairo_status_to_string(status)))")
             }
         }
-        try commitTemporary(temporary, to: path)
+        try writeAtomically(sink.bytes, to: path)
     }
 
     func set(_ color: Color) { cairo_set_source_rgb(cr, color.r, color.g, color.b) }
+
+    /// Collects what cairo writes.
+    final class ByteSink {
+        var bytes: [UInt8] = []
+        static let write: cairo_write_func_t = { closure, data, length in
+            guard let closure, let data else { return CAIRO_STATUS_WRITE_ERROR }
+            let sink = Unmanaged<ByteSink>.fromOpaque(closure).takeUnretainedValue()
+            sink.bytes.append(contentsOf: UnsafeBufferPointer(start: data, count: Int(length)))
+            return CAIRO_STATUS_SUCCESS
+        }
+    }
 
     public func fill(_ x: Double, _ y: Double, _ w: Double, _ h: Double, _ color: Color) {
         if format == .svg {

@@ -99,6 +99,7 @@ public enum ResultsCollector {
             }
         }
         let metrics = decodeMetrics((try? readFileBytes(run + "/metrics.jsonl").get()) ?? [])
+        if metrics.isEmpty { warnOnce("\(run)/metrics.jsonl holds no evaluation yet; \(run) has no curve and no numbers") }
         var status: RunRecord.Status =
             problem != nil ? .corrupt : summary == nil ? .incomplete : summary?.diverged == true ? .diverged : .done
         if let failure = fileContents(atPath: run + "/FAILED").flatMap({ try? WrnnJSON.decoder().decode(RunFailure.self, from: $0) }) {

@@ -88,6 +88,26 @@ public final class SweepDirectory: @unchecked Sendable {
         }
     }
 
+    /// A sweep directory belongs to one grid: a plan with other runs under the same names, or without
+    /// some of the runs already planned there, is refused (64) before anything is written. A plan that
+    /// keeps every earlier run and adds points is the same sweep grown (a seed, a value).
+    public func checkBelongs(_ plan: SweepPlan) throws {
+        guard FileManager.default.fileExists(atPath: planPath), let existing = try? readPlan() else { return }
+        // runs are compared by what they train (their names change when a grid grows)
+        func key(_ run: PlannedRun) -> String {
+            guard let config = run.config, let data = try? WrnnJSON.encoder().encode(ResumeChanges.fixed(config)) else {
+                return "invalid:" + run.arguments.joined(separator: " ")
+            }
+            return String(decoding: data, as: UTF8.self)
+        }
+        let planned = Set(plan.runs.map(key))
+        if let missing = existing.runs.first(where: { !planned.contains(key($0)) }) {
+            throw WrnnError.usage(
+                "\(path) holds the sweep '\(existing.name)' from \(existing.source), and \(plan.source) is another grid (it does not train that sweep's run \(missing.name)); give this sweep its own --out, or run \(existing.source) again"
+            )
+        }
+    }
+
     public func writePlan(_ plan: SweepPlan) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

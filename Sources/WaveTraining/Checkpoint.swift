@@ -65,6 +65,53 @@ public struct Checkpoint: Sendable {
         }
     }
 
+    /// The checkpoint a command reads for the run in `run`: `path`, or the run's checkpoint.bin. A file
+    /// given with --checkpoint must have been written by this run (same model, task and shapes as its
+    /// config.json; a run without a readable config.json cannot say, and is not checked): another
+    /// run's file is refused (65), naming the first setting that differs.
+    public static func read(run: String, path: String?) throws -> Checkpoint {
+        let file = path ?? run + "/checkpoint.bin"
+        let checkpoint = try read(from: file)
+        guard path != nil, let bytes = try? readFileBytes(run + "/config.json").get(),
+            let saved = try? TrainConfig.decoded(from: bytes)
+        else { return checkpoint }
+        if let difference = firstDifference(ResumeChanges.fixed(saved), ResumeChanges.fixed(checkpoint.header.config)) {
+            throw WrnnError.data(
+                "\(file) was not written by the run in \(run): its \(difference.key) is \(difference.theirs), the run's is \(difference.ours); give that run's directory, or a checkpoint of this one"
+            )
+        }
+        return checkpoint
+    }
+
+    /// The first setting (a dotted key path, in sorted order) where two configurations differ.
+    static func firstDifference(_ ours: TrainConfig, _ theirs: TrainConfig) -> (key: String, ours: String, theirs: String)? {
+        guard let a = try? JSONSerialization.jsonObject(with: WrnnJSON.encoder().encode(ours)),
+            let b = try? JSONSerialization.jsonObject(with: WrnnJSON.encoder().encode(theirs))
+        else { return nil }
+        func text(_ value: Any?) -> String {
+            guard let value else { return "not set" }
+            if let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .fragmentsAllowed]) {
+                return String(decoding: data, as: UTF8.self)
+            }
+            return "\(value)"
+        }
+        func walk(_ x: Any?, _ y: Any?, _ path: String) -> (String, String, String)? {
+            if let dx = x as? [String: Any], let dy = y as? [String: Any] {
+                for key in Set(dx.keys).union(dy.keys).sorted() {
+                    if let found = walk(dx[key], dy[key], path.isEmpty ? key : path + "." + key) { return found }
+                }
+                return nil
+            }
+            return text(x) == text(y) ? nil : (path, text(x), text(y))
+        }
+        // the model and the task first: they say the most about whose file it is
+        for (outer, inner) in [("model", "kind"), ("task", "kind")] {
+            let x = (a as? [String: Any])?[outer] as? [String: Any], y = (b as? [String: Any])?[outer] as? [String: Any]
+            if let found = walk(x?[inner], y?[inner], outer + "." + inner) { return (key: found.0, ours: found.1, theirs: found.2) }
+        }
+        return walk(a, b, "").map { (key: $0.0, ours: $0.1, theirs: $0.2) }
+    }
+
     /// Reads and verifies a checkpoint; every way a file can be wrong is one clear error (65),
     /// found before anything is allocated from the file's numbers.
     public static func read(from path: String) throws -> Checkpoint {
@@ -128,6 +175,15 @@ public struct Checkpoint: Sendable {
             for k in 0..<3 {
                 let start = 16 + headerLength + k * count * 4
                 arrays.append((0..<count).map { raw.loadUnaligned(fromByteOffset: start + $0 * 4, as: Float.self) })
+            }
+        }
+        // a checkpoint is a good state: NaN or Inf in it never came from a finished step
+        for (k, what) in ["weights", "Adam's first moment", "Adam's second moment"].enumerated() {
+            if let index = arrays[k].firstIndex(where: { !$0.isFinite }) {
+                let tensor = header.tensors.first { $0.range.contains(index) }?.name ?? "parameter \(index)"
+                throw WrnnError.data(
+                    "checkpoint \(path) holds a non-finite value (NaN or Inf) in \(tensor) (\(what)); it is not a good state: use checkpoint.prev.bin or best.bin (--checkpoint), or train again"
+                )
             }
         }
         return Checkpoint(header: header, params: arrays[0], m: arrays[1], v: arrays[2])

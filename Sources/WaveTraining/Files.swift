@@ -8,22 +8,40 @@ import Darwin
 typealias Glibc = Darwin
 #endif
 
-/// Set by SIGINT or SIGTERM; the training loop finishes its step, checkpoints and exits.
+/// Set by SIGINT, SIGTERM or SIGHUP (a closed terminal); the training loop finishes its step (or
+/// cuts an evaluation short), checkpoints and exits with 128 + the signal.
 public enum StopRequest {
     nonisolated(unsafe) public static var signal: Int32 = 0
 
-    /// Installs handlers that only record the signal (the loop acts on it between steps). A second
-    /// signal while the first is being handled ends the process at once (exit 128 + signal): the
-    /// checkpoint files are replaced atomically, so the last complete one stays.
+    /// Installs handlers that only record the first signal (the loop acts on it between steps). Later
+    /// ones are ignored: `timeout`, srun, shells and process managers send a stop to the whole
+    /// process group and often repeat it, and the stop checkpoint must still be written (SIGKILL
+    /// ends a process at once; the checkpoint files are replaced atomically, so the last one stays).
+    /// SIGPIPE is ignored for good: a closed pipe on stdout (`wrnn train ... | head -1`) makes
+    /// writes fail, never ends training.
     public static func install() {
-        Glibc.signal(SIGINT) { received in
-            if StopRequest.signal != 0 { _exit(128 + received) }
-            StopRequest.signal = received
+        Glibc.signal(SIGPIPE, SIG_IGN)
+        for stop in [SIGINT, SIGTERM, SIGHUP] {
+            Glibc.signal(stop) { received in
+                if StopRequest.signal == 0 { StopRequest.signal = received }
+            }
         }
-        Glibc.signal(SIGTERM) { received in
-            if StopRequest.signal != 0 { _exit(128 + received) }
-            StopRequest.signal = received
+    }
+
+    /// A sweep worker stops (with its checkpoint) when the driver that started it is gone, so a killed
+    /// driver leaves no worker running: it watches its parent process every half second.
+    public static func watchParent() {
+        let parent = getppid()
+        let thread = Thread {
+            while true {
+                if getppid() != parent {
+                    if StopRequest.signal == 0 { StopRequest.signal = SIGTERM }
+                    return
+                }
+                usleep(500_000)
+            }
         }
+        thread.start()
     }
 }
 
@@ -48,8 +66,10 @@ public final class RunDirectory: @unchecked Sendable {
     /// that cannot be created).
     public static func requireAbsent(_ path: String) throws {
         if FileManager.default.fileExists(atPath: path) {
+            let isRun = FileManager.default.fileExists(atPath: path + "/config.json")
             throw WrnnError(
-                "--out: run directory \(path) already exists; choose a new --out or remove it (or continue it with --resume)", exitCode: 73)
+                "--out: run directory \(path) already exists; choose a new --out or remove it"
+                    + (isRun ? ", or continue it with: wrnn train --resume \(path)" : ""), exitCode: 73)
         }
     }
 

@@ -21,11 +21,13 @@ public struct LoopState: Codable, Equatable, Sendable {
     public var testStream: RandomStream?
     /// The last evaluation, so that a resumed run that ends before evaluating again reports it.
     public var lastEvaluation: Evaluation?
+    /// A stop request cut the evaluation of this step short: it is done first on --resume.
+    public var evaluationDue: Bool?
     public init() {}
 
     enum CodingKeys: String, CodingKey {
         case lossSinceLog, stepsSinceLog, lastFiniteLoss, lastNorm, bestValidation, testAtBest, elapsed
-        case plateauRate, plateauBest, plateauWaiting, plateauCooldown, testStream, lastEvaluation
+        case plateauRate, plateauBest, plateauWaiting, plateauCooldown, testStream, lastEvaluation, evaluationDue
     }
     // NaN is not JSON: store the last finite loss as nil until there is one
     public init(from decoder: Decoder) throws {
@@ -43,6 +45,7 @@ public struct LoopState: Codable, Equatable, Sendable {
         plateauCooldown = try c.decodeIfPresent(Int.self, forKey: .plateauCooldown) ?? 0
         testStream = try c.decodeIfPresent(RandomStream.self, forKey: .testStream)
         lastEvaluation = try c.decodeIfPresent(Evaluation.self, forKey: .lastEvaluation)
+        evaluationDue = try c.decodeIfPresent(Bool.self, forKey: .evaluationDue)
         // counters the loop adds to: a file's value past any real run would overflow them
         for (key, count) in [
             (CodingKeys.stepsSinceLog, stepsSinceLog), (.plateauWaiting, plateauWaiting), (.plateauCooldown, plateauCooldown)
@@ -67,5 +70,6 @@ public struct LoopState: Codable, Equatable, Sendable {
         if plateauCooldown != 0 { try c.encode(plateauCooldown, forKey: .plateauCooldown) }
         try c.encodeIfPresent(testStream, forKey: .testStream)
         if let lastEvaluation, lastEvaluation.loss.isFinite { try c.encode(lastEvaluation, forKey: .lastEvaluation) }
+        try c.encodeIfPresent(evaluationDue, forKey: .evaluationDue)
     }
 }

@@ -73,6 +73,9 @@ public enum TrainSession {
             }
         }
         let directory = try RunDirectory.open(path)
+        if access(directory.file("checkpoint.bin"), F_OK) != 0 && access(directory.file("checkpoint.prev.bin"), F_OK) != 0 {
+            return try restart(directory, quiet: quiet, changes: decide)
+        }
         let (checkpoint, warning) = try Checkpoint.readWithFallback(
             directory.file("checkpoint.bin"),
             previous: directory.file("checkpoint.prev.bin"))
@@ -145,6 +148,38 @@ public enum TrainSession {
         try directory.truncateMetrics(after: checkpoint.header.step)
         if config != checkpoint.header.config { try directory.writeJSON(config, to: "config.json") }
         print("wrnn train: resuming \(path) at step \(checkpoint.header.step) of \(config.steps)")
+        print("model: \(config.model.summaryLine)")
+        let summary = try trainer.run(directory: directory, progress: leadProgress(quiet: quiet))
+        print(resultLine(summary, config))
+        return summary
+    }
+
+    /// A run stopped before its first checkpoint (killed, or diverged from its first step) starts again
+    /// from step 0 with the configuration it recorded: a directory is never a dead end.
+    static func restart(_ directory: RunDirectory, quiet: Bool, changes decide: (TrainConfig) throws -> ResumeChanges) throws
+        -> TrainSummary
+    {
+        let configPath = directory.file("config.json")
+        var config: TrainConfig
+        do { config = try TrainConfig.decoded(from: try readFileBytes(configPath).get()) } catch {
+            let reason = (error as? WrnnError)?.message ?? decodingReason(error)
+            throw WrnnError.data(
+                "\(directory.path) has no checkpoint and its \(configPath) cannot be read (\(reason)); start a new run with wrnn train --out NEW_DIR"
+            )
+        }
+        let changes = try decide(config)
+        if let steps = changes.steps { config.steps = steps }
+        if let evalEvery = changes.evalEvery { config.evalEvery = evalEvery }
+        if let checkpointEvery = changes.checkpointEvery { config.checkpointEvery = checkpointEvery }
+        if let threads = changes.threads { config.threads = threads }
+        try config.model.checkRunsHere()
+        let trainer = try Trainer(checkedConfig: config)
+        let group = Processes.group
+        if group.size > 1 { _ = group.broadcast(try ResumePayload.resume(config, trainer.checkpoint()).encoded()) }
+        try directory.truncateMetrics(after: -1)
+        try? FileManager.default.removeItem(atPath: directory.file("summary.json"))
+        try directory.writeJSON(config, to: "config.json")
+        print("wrnn train: \(directory.path) has no checkpoint yet; starting it again from step 0 with its recorded configuration")
         print("model: \(config.model.summaryLine)")
         let summary = try trainer.run(directory: directory, progress: leadProgress(quiet: quiet))
         print(resultLine(summary, config))

@@ -63,6 +63,10 @@ public final class Trainer: @unchecked Sendable {
     let testSet: [SequenceBatch<Float>]
     let validationSet: [SequenceBatch<Float>]?
     var dataStream: RandomStream
+    /// The state whose training loss was the last finite one, and the one the current step started
+    /// from: on divergence the run keeps the former, never weights that already gave NaN.
+    var lastGood: TrainerState?
+    var stepStart: TrainerState?
     public private(set) var step = 0
     var solvedAt: Int?
     var loop = LoopState()
@@ -224,7 +228,10 @@ public final class Trainer: @unchecked Sendable {
     public func evaluate(_ batches: [SequenceBatch<Float>]) -> Evaluation {
         var lossSum = 0.0, weight = 0.0, correct = 0.0, recallCount = 0.0, classified = 0, right = 0
         let lastStepClasses = config.model.readoutTiming == .last && config.model.outputSize > 1
+        // a stop request ends a long evaluation between batches (one process: ranks evaluate together)
+        let interruptible = Processes.group.size == 1
         for batch in batches {
+            if interruptible && StopRequest.signal != 0 { break }
             let normaliser = model.lossNormaliser(batch)
             lossSum += runner.run(params: params, grads: nil, batch: batch) * normaliser
             weight += normaliser
@@ -255,6 +262,41 @@ public final class Trainer: @unchecked Sendable {
                 config: config, step: step, adamStep: adam.step, dataStream: dataStream,
                 tensors: model.layout.tensors, solvedAt: solvedAt, loop: state),
             params: params.array, m: adam.m.array, v: adam.v.array)
+    }
+
+    /// The tensor holding the first NaN or infinity among the weights and Adam's moments, or nil.
+    public func nonFiniteTensor() -> String? {
+        for (what, buffer) in [("weights", params), ("Adam's first moment", adam.m), ("Adam's second moment", adam.v)] {
+            if let index = (0..<buffer.count).first(where: { !buffer[$0].isFinite }) {
+                let name = model.layout.tensors.first { $0.range.contains(index) }?.name ?? "parameter \(index)"
+                return "\(name) (\(what))"
+            }
+        }
+        return nil
+    }
+
+    /// Copies the trainer's state into `into` (allocated once, then reused).
+    func capture(into saved: inout TrainerState?) {
+        if saved == nil { saved = TrainerState(count: params.count) }
+        saved!.params.pointer.update(from: params.pointer, count: params.count)
+        saved!.m.pointer.update(from: adam.m.pointer, count: params.count)
+        saved!.v.pointer.update(from: adam.v.pointer, count: params.count)
+        saved!.adamStep = adam.step
+        saved!.step = step
+        saved!.dataStream = dataStream
+        saved!.solvedAt = solvedAt
+        saved!.loop = loop
+    }
+
+    func restore(_ saved: TrainerState) {
+        params.pointer.update(from: saved.params.pointer, count: params.count)
+        adam.m.pointer.update(from: saved.m.pointer, count: params.count)
+        adam.v.pointer.update(from: saved.v.pointer, count: params.count)
+        adam.step = saved.adamStep
+        step = saved.step
+        dataStream = saved.dataStream
+        solvedAt = saved.solvedAt
+        loop = saved.loop
     }
 
     /// Continues from `checkpoint` exactly: weights, Adam state, step, data stream and the loop's bookkeeping.
@@ -289,11 +331,22 @@ public final class Trainer: @unchecked Sendable {
             }
         }
 
-        func record(trainLoss: Double?) throws {
+        /// Evaluates and logs; false when a stop request cut the evaluation short (nothing is logged,
+        /// the test stream is as before, and the checkpoint marks the evaluation as still due).
+        @discardableResult
+        func record(trainLoss: Double?) throws -> Bool {
+            let streamBefore = loop.testStream
             drawTestSet()
-            last = evaluate()
-            loop.lastEvaluation = last
+            let evaluation = evaluate()
             let validation = validationSet.map { evaluate($0) }
+            if StopRequest.signal != 0 && Processes.group.size == 1 {
+                loop.testStream = streamBefore
+                loop.evaluationDue = true
+                return false
+            }
+            loop.evaluationDue = nil
+            last = evaluation
+            loop.lastEvaluation = last
             if let accuracy = validation?.accuracy, accuracy > (loop.bestValidation ?? -1) {
                 loop.bestValidation = accuracy
                 loop.testAtBest = last.accuracy
@@ -316,27 +369,72 @@ public final class Trainer: @unchecked Sendable {
                 gradNorm: step > 0 ? loop.lastNorm : nil, learningRate: step > 0 ? adam.learningRate : nil, wallTime: elapsed())
             try run?.appendMetrics(metrics)
             progress.logEvaluation(metrics, task: task, totalSteps: config.steps)
+            return true
+        }
+        func logged() throws -> Bool {
+            let logged = try record(trainLoss: loop.stepsSinceLog > 0 ? loop.lossSinceLog / Double(loop.stepsSinceLog) : nil)
+            if logged {
+                loop.lossSinceLog = 0
+                loop.stepsSinceLog = 0
+            }
+            return logged
+        }
+        /// Checkpoints and ends the run with 128 + the signal when one was received (on any rank).
+        func stopIfRequested() throws {
+            // every rank stops at the same step: the signal one of them (or all, from Slurm) received
+            let group = Processes.group
+            let signal = group.size > 1 ? group.maximum(StopRequest.signal) : StopRequest.signal
+            guard signal != 0 else { return }
+            try saveCheckpoint()
+            progress.finish()
+            let name = signal == SIGINT ? "SIGINT" : signal == SIGHUP ? "SIGHUP" : "SIGTERM"
+            throw WrnnError(
+                "stopped by \(name) after step \(step)\(run.map { "; checkpoint saved, continue with: wrnn train --resume \($0.path)" } ?? "")",
+                exitCode: 128 + signal)
         }
 
-        if !resumed { try record(trainLoss: nil) }
+        // an evaluation a stop request cut short is done first; a new run starts with one
+        if loop.evaluationDue == true || !resumed { try logged() }
+        try stopIfRequested()
         while step < config.steps {
+            capture(into: &stepStart)
             let (loss, norm) = trainStep(batch)
-            guard loss.isFinite && norm.isFinite else {
-                var kept = "no checkpoint was written"
-                if let run {
-                    try saveCheckpoint()
-                    kept = "kept the last good checkpoint (step \(step)) at \(run.file("checkpoint.bin"))"
-                }
+            // the step started from weights that gave a finite loss: they are the last good ones
+            if loss.isFinite && norm.isFinite { swap(&lastGood, &stepStart) }
+            let broken = loss.isFinite && norm.isFinite ? nonFiniteTensor() : nil
+            guard loss.isFinite && norm.isFinite && broken == nil else {
+                // what failed, said before the state goes back to the last good one
                 func text(_ x: Double) -> String { x.isNaN ? "NaN" : x > 0 ? "+Inf" : "-Inf" }
-                let what = loss.isFinite ? "gradient norm \(text(norm))" : "loss \(text(loss))"
-                let lastText = loop.lastFiniteLoss.isNaN ? "none" : String(format: "%.6g", loop.lastFiniteLoss)
+                let what =
+                    !loss.isFinite
+                    ? "loss \(text(loss))" : !norm.isFinite ? "gradient norm \(text(norm))" : "a non-finite value in \(broken!)"
+                let failing = broken == nil ? step + 1 : step
+                let lastFinite = broken == nil ? loop.lastFiniteLoss : loss
+                let lastText = lastFinite.isNaN ? "none" : String(format: "%.6g", lastFinite)
+                let rate = currentLearningRate
+                // the weights that gave the last finite loss, not the ones the failing step started from
+                var kept = "no good checkpoint exists: the weights it started from already fail"
+                if let good = lastGood { restore(good) }
+                if let run {
+                    if lastGood != nil, nonFiniteTensor() == nil {
+                        try saveCheckpoint()
+                        kept =
+                            "kept the last good checkpoint (step \(step), the weights of the last finite loss) at \(run.file("checkpoint.bin"))"
+                    } else if let kept0 = try? Checkpoint.read(from: run.file("checkpoint.bin")) {
+                        kept = "kept the last good checkpoint (step \(kept0.header.step)) at \(run.file("checkpoint.bin"))"
+                    } else {
+                        kept += "; train again with a lower --lr or a --clip (a new --out)"
+                    }
+                } else {
+                    kept = "no checkpoint was written"
+                }
                 progress.finish()
                 if let run {
                     // the record says so too: a diverged row in metrics.jsonl and a summary with its status
                     var row = MetricsRecord(
-                        step: step + 1, trainLoss: nil, testLoss: last.loss, testLossPerBatch: nil, recallAccuracy: nil,
+                        step: failing, trainLoss: nil, testLoss: last.loss, testLossPerBatch: nil, recallAccuracy: nil,
                         solvedAt: solvedAt, accuracy: nil, validationLoss: nil, validationAccuracy: nil,
-                        gradNorm: nil, learningRate: currentLearningRate, wallTime: elapsed())
+                        gradNorm: nil, learningRate: rate, wallTime: elapsed())
                     row.diverged = true
                     row.divergence = what
                     try run.appendMetrics(row)
@@ -346,7 +444,7 @@ public final class Trainer: @unchecked Sendable {
                     try run.writeJSON(summary, to: "summary.json")
                 }
                 throw WrnnError(
-                    "training diverged at step \(step + 1) (learning rate \(String(format: "%g", currentLearningRate))): \(what) (last finite loss \(lastText)); \(kept)",
+                    "training diverged at step \(failing) (learning rate \(String(format: "%g", rate))): \(what) (last finite loss \(lastText)); \(kept)",
                     exitCode: 3)
             }
             loop.lastFiniteLoss = loss
@@ -354,23 +452,9 @@ public final class Trainer: @unchecked Sendable {
             loop.lossSinceLog += loss
             loop.stepsSinceLog += 1
             progress.update(step: step, of: config.steps, loss: loss)
-            if config.evaluates(after: step) {
-                try record(trainLoss: loop.lossSinceLog / Double(loop.stepsSinceLog))
-                loop.lossSinceLog = 0
-                loop.stepsSinceLog = 0
-            }
+            if config.evaluates(after: step) { try logged() }
             if step % config.checkpointEvery == 0 || step == config.steps { try saveCheckpoint() }
-            // every rank stops at the same step: the signal one of them (or all, from Slurm) received
-            let group = Processes.group
-            let signal = group.size > 1 ? group.maximum(StopRequest.signal) : StopRequest.signal
-            if signal != 0 {
-                try saveCheckpoint()
-                progress.finish()
-                let name = signal == SIGINT ? "SIGINT" : "SIGTERM"
-                throw WrnnError(
-                    "stopped by \(name) after step \(step)\(run.map { "; checkpoint saved, continue with: wrnn train --resume \($0.path)" } ?? "")",
-                    exitCode: 128 + signal)
-            }
+            try stopIfRequested()
         }
         progress.finish()
         if resumed && last.loss.isNaN { last = loop.lastEvaluation ?? evaluate() }
@@ -389,4 +473,14 @@ public final class Trainer: @unchecked Sendable {
             bestValidationAccuracy: loop.bestValidation, testAccuracyAtBestValidation: loop.testAtBest,
             stepsPerSecond: Double(step) / max(seconds, 1e-9), seconds: seconds, diverged: false, notes: config.notes)
     }
+}
+
+/// A copy of everything a step changes, taken before it: what a diverged run goes back to.
+struct TrainerState {
+    let params: Buffer<Float>, m: Buffer<Float>, v: Buffer<Float>
+    var adamStep = 0, step = 0
+    var dataStream = RandomStream(seed: 0)
+    var solvedAt: Int?
+    var loop = LoopState()
+    init(count: Int) { params = Buffer(zeros: count); m = Buffer(zeros: count); v = Buffer(zeros: count) }
 }

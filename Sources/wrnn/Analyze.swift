@@ -160,7 +160,7 @@ struct Export: ParsableCommand {
 
     func run() throws {
         try requireRunDirectory(runDirectory)
-        let loaded = try Checkpoint.read(from: checkpoint ?? runDirectory + "/checkpoint.bin")
+        let loaded = try Checkpoint.read(run: runDirectory, path: checkpoint)
         let config = loaded.header.config
         let layout = ParameterLayoutOf(config)
         let encoder = JSONEncoder()

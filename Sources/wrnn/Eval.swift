@@ -18,8 +18,8 @@ struct Eval: ParsableCommand {
 
     func run() throws {
         try requireRunDirectory(runDirectory)
-        let path = checkpoint == "last" ? runDirectory + "/checkpoint.bin" : checkpoint == "best" ? runDirectory + "/best.bin" : checkpoint
-        let saved = try Checkpoint.read(from: path)
+        let path = checkpoint == "last" ? nil : checkpoint == "best" ? runDirectory + "/best.bin" : checkpoint
+        let saved = try Checkpoint.read(run: runDirectory, path: path)
         var config = saved.header.config
         if let threads { config.threads = threads }
         let trainer = try Trainer(checkedConfig: config)

@@ -53,6 +53,7 @@ struct Sweep: ParsableCommand {
         if listPresets { return SweepPresets.all.forEach { print("\(padded($0.name, 16)) \($0.summary)") } }
         if let status { return print(try SweepDirectory(path: status).statusText()) }
         StopRequest.install()
+        if worker { StopRequest.watchParent() }
         let (sweepFile, source) = try grid.loadFile()
         let directory = SweepDirectory(path: out ?? "sweeps/\(directorySafe(sweepFile.name))")
         let cores = Preset.defaultThreads, slurmCPUs = ProcessInfo.processInfo.environment["SLURM_CPUS_PER_TASK"].flatMap(Int.init)
@@ -72,6 +73,7 @@ struct Sweep: ParsableCommand {
         if let runIndex, runIndex >= plan.runs.count {
             throw WrnnError.usage("--run-index \(runIndex) is past the grid's last run (\(plan.runs.count - 1))")
         }
+        try directory.checkBelongs(plan)
         try directory.prepare()
         try directory.writePlan(plan)
         if !worker && runIndex == nil { runner.recordInvalid(plan, in: directory) }

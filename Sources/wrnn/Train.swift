@@ -48,6 +48,13 @@ struct Train: ParsableCommand {
 
     func run() throws {
         StopRequest.install()
+        // over MPI: every rank must be about to train the same run, on the same kernels and build
+        let group = Processes.group
+        if group.size > 1 {
+            let resolved = runOptions.resume == nil ? try self.config : nil
+            try RankAgreement.check(
+                RankAgreement.fingerprint(config: resolved, arguments: Array(CommandLine.arguments.dropFirst())), group: group)
+        }
         if let resume = runOptions.resume {
             _ = try TrainSession.resume(resume, options: options, quiet: runOptions.quiet)
             return

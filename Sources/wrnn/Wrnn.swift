@@ -22,7 +22,7 @@ struct Wrnn: ParsableCommand {
             checkpoint, data file or run file), 66 missing or unreadable input (also a directory, FIFO or \
             device given as a file), 69 Slurm refused a job (or, over MPI, a peer rank is gone), 70 internal error (please report it), \
             73 output cannot be created, 74 I/O error, 75 run directory in use, \
-            130/143 stopped by SIGINT/SIGTERM (checkpoint saved; --resume continues).
+            129/130/143 stopped by SIGHUP/SIGINT/SIGTERM (checkpoint saved; --resume continues).
             """,
         version: WrnnVersion.text,
         subcommands: [
@@ -39,6 +39,9 @@ struct Wrnn: ParsableCommand {
         // a file-size limit (ulimit -f) makes write(2) fail with EFBIG, reported as an I/O error (74)
         // with nothing lost, instead of killing the process with SIGXFSZ
         signal(SIGXFSZ, SIG_IGN)
+        // a reader that went away (`wrnn ... | head -1`) makes writes fail with EPIPE instead of ending
+        // the process: training goes on and stops, when asked, with its checkpoint
+        signal(SIGPIPE, SIG_IGN)
         BLASSetup.prepare()
         do {
             // under mpirun or srun with several tasks, train and bench join the job; other commands refuse
@@ -47,7 +50,7 @@ struct Wrnn: ParsableCommand {
             try command.run()
             Processes.group.finish()
         } catch let error as WrnnError {
-            fail(error.message, code: error.exitCode)
+            fail(error.message, code: error.exitCode, everyRank: error.everyRank)
         } catch let error as SweepError {
             fail(error.message, code: 64) // a sweep file or grid option that cannot be used
         } catch let error as DecodingError {
@@ -68,7 +71,7 @@ struct Wrnn: ParsableCommand {
 
     /// One line, always: a multi-line message (ArgumentParser lists long sets of choices one per
     /// line) is folded into "first line a, b, c".
-    static func fail(_ message: String, code: Int32) -> Never {
+    static func fail(_ message: String, code: Int32, everyRank: Bool = false) -> Never {
         let lines = message.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         var line = lines.first ?? message
         let items = lines.dropFirst().map { $0.hasPrefix("- ") ? String($0.dropFirst(2)) : $0 }
@@ -81,10 +84,10 @@ struct Wrnn: ParsableCommand {
         }
         // over MPI: divergence and a stop signal reach every rank at the same step, and each ends by
         // itself (rank 0 says why); any other error is this rank's alone and ends the whole job
-        if group.isLead || ![3, 64, 130, 143].contains(code) {
+        if group.isLead || !(everyRank || [3, 64, 129, 130, 143].contains(code)) {
             writeStandard("wrnn: error: \(group.isLead ? "" : "rank \(group.rank): ")\(line)\n", error: true)
         }
-        if [3, 130, 143].contains(code) {
+        if everyRank || [3, 129, 130, 143].contains(code) {
             group.finish()
             Foundation.exit(code)
         }

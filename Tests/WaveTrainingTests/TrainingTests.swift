@@ -144,7 +144,7 @@ final class TrainingTests: XCTestCase {
     }
 
     /// A run whose loss turns NaN/Inf stops at that step with exit code 3 and keeps a checkpoint
-    /// of the last good weights.
+    /// of the last good weights: those of the last finite loss, the step before the failing one's.
     func testDivergenceStopsAndKeepsTheLastGoodCheckpoint() throws {
         var config = Preset.train(task: TaskConfig(kind: .adding, t: 50), kind: .irnn)
         config.learningRate = 1e6
@@ -159,13 +159,18 @@ final class TrainingTests: XCTestCase {
         XCTAssertThrowsError(try trainer.run(directory: directory, progress: Progress(quiet: true))) { error in
             let e = error as! WrnnError
             XCTAssertEqual(e.exitCode, 3)
-            XCTAssertTrue(e.message.hasPrefix("training diverged at step \(trainer.step + 1) (learning rate 1e+06): "), e.message)
-            XCTAssertTrue(e.message.contains("kept the last good checkpoint (step \(trainer.step))"), e.message)
+            XCTAssertTrue(e.message.hasPrefix("training diverged at step \(trainer.step + 2) (learning rate 1e+06): "), e.message)
+            XCTAssertTrue(
+                e.message.contains("kept the last good checkpoint (step \(trainer.step), the weights of the last finite loss)"), e.message)
         }
         XCTAssertLessThan(trainer.step, 100)
         let kept = try Checkpoint.read(from: dir + "/checkpoint.bin")
         XCTAssertEqual(kept.header.step, trainer.step)
         XCTAssertTrue(kept.params.allSatisfy(\.isFinite))
+        // the kept weights are a good state: evaluated, they give a finite loss
+        let again = Trainer(config: config)
+        try again.restore(from: kept)
+        XCTAssertTrue(again.evaluate().loss.isFinite)
     }
 
     func testAddingTaskRecordsWhenItIsSolved() throws {
