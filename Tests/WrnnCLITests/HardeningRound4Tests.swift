@@ -209,6 +209,19 @@ final class HardeningRound4Tests: XCTestCase {
         }
     }
 
+    func testAFullDiskDuringAFigureNamesTheSystemsReason() throws {
+        try require(try shell("command -v strace").status == 0, "strace is not installed (scripts/setup.sh installs it)")
+        let cwd = scratchDirectory()
+        XCTAssertEqual(try wrnn(quickCopy + ["--steps", "3", "--out", "run", "--quiet"], in: cwd).status, 0)
+        // the second write of `curves` is the PNG's (the first, its data beside it)
+        let full = try shell(
+            "cd '\(cwd)' && strace -f -qq -o /dev/null -e trace=write -e inject=write:error=ENOSPC:when=2 '\(wrnnBinary.path)' curves run --out figures --format png"
+        )
+        XCTAssertEqual(full.status, 74, full.stderr)
+        XCTAssertTrue(full.stderr.hasPrefix("wrnn: error: cannot write figures/curves.png: No space left on device"), full.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: cwd + "/figures/curves.png"), "nothing half written")
+    }
+
     func testASweepDirectoryBelongsToOneGrid() throws {
         let cwd = scratchDirectory()
         func grid(_ name: String, _ rates: String) throws {
