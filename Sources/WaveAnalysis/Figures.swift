@@ -13,16 +13,16 @@ public struct ChannelAnalysis: Codable, Sendable {
     public var diagonalPower: Double
     public var speed: Double
     /// With wave tests: the map in the model's own order (the ring's, or the neurons' index) and in
-    /// the response-phase order found on other sequences, each against random orders of its neurons.
+    /// the response-lag order found on other sequences, each against random orders of its neurons.
     public var ownOrder: WaveNullTest?
-    public var phaseOrder: WaveNullTest?
+    public var lagOrder: WaveNullTest?
     enum CodingKeys: String, CodingKey {
-        case sample, channel, speed, diagonalPower = "diagonal_power", ownOrder = "own_order_test", phaseOrder = "phase_order_test"
+        case sample, channel, speed, diagonalPower = "diagonal_power", ownOrder = "own_order_test", lagOrder = "lag_order_test"
     }
 }
 
 /// What the wave tests of `writeFigures` read: sequences other than the drawn ones (the neurons'
-/// phase order is found on them) and the number of random orders in each null.
+/// response-lag order is found on them) and the number of random orders in each null.
 public struct WaveTestSettings: Sendable {
     public var ordering: Recording
     public var permutations: Int
@@ -230,7 +230,7 @@ public func writeFigures(
         }
     }
     let neuronLabel = config.model.kind.hasRings ? "neuron i on the ring" : "neuron i"
-    var foundOrders: [Int: (order: [Int], frequency: Int)] = [:]
+    var foundOrders: [Int: [Int]] = [:]
     for (row, sample) in recording.samples.enumerated() {
         let hidden = "hidden_s\(sample).npy"
         try Npy.write(recording.states[row], shape: [t, recording.channels, n], to: directory + "/" + hidden)
@@ -296,55 +296,55 @@ public func writeFigures(
             var result = ChannelAnalysis(
                 sample: sample, channel: c, diagonalPower: spectrum.diagonalPower, speed: spectrum.estimatedSpeed())
             if let waveTests {
-                let found: (order: [Int], frequency: Int)
+                let found: [Int]
                 if let known = foundOrders[c] {
                     found = known
                 } else {
                     let fitMaps = waveTests.ordering.samples.indices.map { waveTests.ordering.map(sample: $0, channel: c) }
-                    found = WaveAnalysis.phaseOrder(fitMaps, steps: t, neurons: n)
+                    found = lagOrder(fitMaps, steps: t, neurons: n)
                     foundOrders[c] = found
-                    try Npy.write(found.order.map(Float.init), shape: [n], to: directory + "/phase_order_c\(c).npy")
-                    files.append("phase_order_c\(c).npy")
+                    try Npy.write(found.map(Float.init), shape: [n], to: directory + "/lag_order_c\(c).npy")
+                    files.append("lag_order_c\(c).npy")
                 }
                 let shuffleSeed = seed ?? config.seed
                 result.ownOrder = WaveNullTest(
                     map: map, steps: t, neurons: n, order: Array(0..<n), name: config.model.kind.hasRings ? "ring" : "index",
                     permutations: waveTests.permutations, seed: shuffleSeed)
-                let phased = WaveNullTest(
-                    map: map, steps: t, neurons: n, order: found.order, name: "phase", permutations: waveTests.permutations,
+                let lagged = WaveNullTest(
+                    map: map, steps: t, neurons: n, order: found, name: "lag", permutations: waveTests.permutations,
                     seed: shuffleSeed)
-                result.phaseOrder = phased
+                result.lagOrder = lagged
                 files += try writeFigure(
-                    to: directory + "/spacetime_phase_s\(sample)_c\(c)", formats: formats, width: mapLayout.width, height: mapLayout.height
+                    to: directory + "/spacetime_lag_s\(sample)_c\(c)", formats: formats, width: mapLayout.width, height: mapLayout.height
                 ) { canvas in
                     drawSpaceTime(
                         canvas, x: mapLayout.x, y: mapLayout.y, w: mapLayout.w, h: mapLayout.h, map: map, steps: t, neurons: n,
-                        order: found.order, low: mapRange.0, high: mapRange.1,
+                        order: found, low: mapRange.0, high: mapRange.1,
                         title: narrow
-                            ? "\(name) by phase, sample \(sample)"
-                            : "\(name), \(ringName(config, c)) by response phase: z \(String(format: "%.1f", phased.z)), p \(String(format: "%.3f", phased.p))",
-                        neuronLabel: "neuron (by phase)", fontScale: mapLayout.fontScale)
+                            ? "\(name) by response lag, sample \(sample)"
+                            : "\(name), \(ringName(config, c)) by response lag: z \(String(format: "%.1f", lagged.z)), p \(String(format: "%.3f", lagged.p))",
+                        neuronLabel: "neuron (by response lag)", fontScale: mapLayout.fontScale)
                     drawColorbar(
                         canvas, x: mapLayout.barX, y: mapLayout.y, w: mapLayout.barWidth, h: mapLayout.h, low: mapRange.0, high: mapRange.1,
                         label: "activation h", fontScale: mapLayout.fontScale)
                 }
-                let phasedSpectrum = WaveSpectrum(
-                    map: reordered(map, steps: t, neurons: n, order: found.order), steps: t, neurons: n, seed: shuffleSeed)
-                let phasedRange = WaveAnalysis.spectrumRange([phasedSpectrum])
+                let laggedSpectrum = WaveSpectrum(
+                    map: reordered(map, steps: t, neurons: n, order: found), steps: t, neurons: n, seed: shuffleSeed)
+                let laggedRange = WaveAnalysis.spectrumRange([laggedSpectrum])
                 files += try writeFigure(
-                    to: directory + "/spectrum_phase_s\(sample)_c\(c)", formats: formats, width: spectrumLayout.width,
+                    to: directory + "/spectrum_lag_s\(sample)_c\(c)", formats: formats, width: spectrumLayout.width,
                     height: spectrumLayout.height
                 ) { canvas in
                     drawSpectrum(
                         canvas, x: spectrumLayout.x, y: spectrumLayout.y, w: spectrumLayout.w, h: spectrumLayout.h,
-                        spectrum: phasedSpectrum,
-                        low: phasedRange.0, high: phasedRange.1,
+                        spectrum: laggedSpectrum,
+                        low: laggedRange.0, high: laggedRange.1,
                         title: narrow
-                            ? "\(name) by phase: spectrum" : "\(name), \(ringName(config, c)) by response phase: normalised spectrum",
+                            ? "\(name) by lag: spectrum" : "\(name), \(ringName(config, c)) by response lag: normalised spectrum",
                         fontScale: spectrumLayout.fontScale, compact: size != .screen)
                     drawColorbar(
                         canvas, x: spectrumLayout.barX, y: spectrumLayout.y, w: spectrumLayout.barWidth, h: spectrumLayout.h,
-                        low: phasedRange.0, high: phasedRange.1, label: narrow ? "log10 ratio" : "log10 |F| / |F time-shuffled|",
+                        low: laggedRange.0, high: laggedRange.1, label: narrow ? "log10 ratio" : "log10 |F| / |F time-shuffled|",
                         colormap: Colormap.diverging, fontScale: spectrumLayout.fontScale)
                 }
             }

@@ -50,7 +50,8 @@ public func writeProbeResults(
     for e in entries {
         var line = ChartSeries(
             name: "\(e.label) (MC \(String(format: "%.1f", e.curve.memoryCapacity)))",
-            points: zip(e.curve.lags, e.curve.score).map { (Double($0), $1) },
+            // a lag whose input never varies (chance 1) has nothing to remember: a gap in the line
+            points: zip(e.curve.lags, zip(e.curve.score, e.curve.chance)).map { (Double($0), $1.1 >= 1 - 1e-12 ? .nan : $1.0) },
             color: runColors[runs.firstIndex(of: e.run)! % runColors.count],
             dashed: e.weights == .initial)
         line.pointMarkers = e.curve.lags.count <= 30
@@ -67,7 +68,9 @@ public func writeProbeResults(
         // chance differs by lag (the tokens present): drawn as its own line
         chart.series.append(
             ChartSeries(
-                name: "chance", points: zip(first.curve.lags, first.curve.chance).map { (Double($0), $1) }, color: Color(0.5, 0.5, 0.5),
+                name: "chance (1 / tokens present)",
+                points: zip(first.curve.lags, first.curve.chance).map { (Double($0), $1 >= 1 - 1e-12 ? .nan : $1) },
+                color: Color(0.5, 0.5, 0.5),
                 dashed: true))
     }
     let low = min(0, entries.flatMap(\.curve.score).filter(\.isFinite).min() ?? 0)

@@ -1,78 +1,55 @@
 import Foundation
 import WaveCore
 
-/// Neurons ordered by their response phase: the phases of the leading eigenvector of the neurons'
-/// cross-spectral matrix S(ω) = Σ_sequences X(ω) X(ω)ᴴ (X_i(ω) the DFT over time of neuron i's
-/// activity, its mean removed), at the temporal frequency ω (1 ... min(T/2, 64) cycles per sequence)
-/// where that eigenvector carries the most power. Neurons of a wave are time-shifted copies of one
-/// another, so their phases at any frequency rise along the wave and this order recovers it from
-/// the states alone, in any RNN; in a model without waves it is an order like any other.
-/// Neurons that carry no power at ω (silent ones) come last, by index.
+/// Neurons ordered by their response lags: each neuron is followed by the one whose activity one
+/// step later best matches its own (the largest lag-one correlation Σ z_i(t) z_j(t + 1) over the
+/// sequences, z each neuron's activity standardised), from the neuron with the strongest such
+/// successor on. Along a wave every neuron's activity reappears one step later in its neighbour, so
+/// this order walks the wave's path from the states alone, in any RNN and from any number of
+/// sources; in a model without waves it is an order like any other. Silent neurons come last, by
+/// index.
 ///
 /// `maps`: sequences' space-time maps, each [T, n].
-public func phaseOrder(_ maps: [[Double]], steps t: Int, neurons n: Int) -> (order: [Int], frequency: Int) {
-    guard t >= 3, n >= 2, !maps.isEmpty else { return (Array(0..<n), 0) }
-    let frequencies = Array(1...max(1, min(t / 2, 64)))
-    // X[s][f][i] for every sequence s and frequency f
-    var spectra: [[(re: Double, im: Double)]] = []
+public func lagOrder(_ maps: [[Double]], steps t: Int, neurons n: Int) -> [Int] {
+    guard t >= 2, n >= 2, !maps.isEmpty else { return Array(0..<n) }
+    // each neuron's mean and spread over every sequence and step
+    var mean = [Double](repeating: 0, count: n), spread = mean
+    for map in maps { for step in 0..<t { for i in 0..<n { mean[i] += map[step * n + i] } } }
+    let count = Double(maps.count * t)
+    for i in 0..<n { mean[i] /= count }
+    for map in maps { for step in 0..<t { for i in 0..<n { let d = map[step * n + i] - mean[i]; spread[i] += d * d } } }
+    let active = (0..<n).filter { spread[$0] > 1e-12 * count }
+    let scale = spread.map { $0 > 0 ? 1 / $0.squareRoot() : 0 }
+    // C[i, j] = Σ z_i(t) z_j(t + 1)
+    var c = [Double](repeating: 0, count: n * n)
     for map in maps {
-        var means = [Double](repeating: 0, count: n)
-        for step in 0..<t { for i in 0..<n { means[i] += map[step * n + i] / Double(t) } }
-        var x = [(re: Double, im: Double)](repeating: (0, 0), count: frequencies.count * n)
-        for (f, k) in frequencies.enumerated() {
-            for step in 0..<t {
-                let angle = -2 * Double.pi * Double(k * step) / Double(t)
-                let c = cos(angle), s = sin(angle)
-                for i in 0..<n {
-                    let v = map[step * n + i] - means[i]
-                    x[f * n + i].re += v * c
-                    x[f * n + i].im += v * s
-                }
+        for step in 0..<(t - 1) {
+            for i in active {
+                let zi = (map[step * n + i] - mean[i]) * scale[i]
+                for j in active { c[i * n + j] += zi * (map[(step + 1) * n + j] - mean[j]) * scale[j] }
             }
         }
-        spectra.append(x)
     }
-    var best: (power: Double, vector: [(re: Double, im: Double)], frequency: Int) = (-1, [], 0)
-    for (f, k) in frequencies.enumerated() {
-        // S = Σ_s x xᴴ [n, n], Hermitian
-        var sRe = [Double](repeating: 0, count: n * n), sIm = sRe
-        for x in spectra {
-            for i in 0..<n {
-                let a = x[f * n + i]
-                for j in 0..<n {
-                    let b = x[f * n + j]
-                    sRe[i * n + j] += a.re * b.re + a.im * b.im
-                    sIm[i * n + j] += a.im * b.re - a.re * b.im
-                }
-            }
-        }
-        // the leading eigenvector by power iteration from a fixed start
-        var v = (0..<n).map { i in (re: 1.0 / Double(n).squareRoot(), im: 0.01 * Double(i) / Double(n)) }
-        var lambda = 0.0
-        for _ in 0..<60 {
-            var w = [(re: Double, im: Double)](repeating: (0, 0), count: n)
-            for i in 0..<n {
-                var re = 0.0, im = 0.0
-                for j in 0..<n {
-                    re += sRe[i * n + j] * v[j].re - sIm[i * n + j] * v[j].im
-                    im += sRe[i * n + j] * v[j].im + sIm[i * n + j] * v[j].re
-                }
-                w[i] = (re, im)
-            }
-            let norm = w.reduce(0) { $0 + $1.re * $1.re + $1.im * $1.im }.squareRoot()
-            guard norm > 0 else { break }
-            lambda = norm
-            v = w.map { ($0.re / norm, $0.im / norm) }
-        }
-        if lambda > best.power { best = (lambda, v, k) }
+    func successor(_ i: Int, among left: Set<Int>) -> (Int, Double)? {
+        var best: (Int, Double)? = nil
+        for j in left.sorted() where j != i && (best == nil || c[i * n + j] > best!.1) { best = (j, c[i * n + j]) }
+        return best
     }
-    guard best.power > 0 else { return (Array(0..<n), 0) }
-    let magnitude = best.vector.map { ($0.re * $0.re + $0.im * $0.im).squareRoot() }
-    let floor = (magnitude.max() ?? 0) * 1e-3
-    let phase = best.vector.map { atan2($0.im, $0.re) }
-    let active = (0..<n).filter { magnitude[$0] > floor }.sorted { phase[$0] != phase[$1] ? phase[$0] < phase[$1] : $0 < $1 }
-    let silent = (0..<n).filter { magnitude[$0] <= floor }
-    return (active + silent, best.frequency)
+    guard
+        var current = active.max(by: { a, b in
+            let sa = successor(a, among: Set(active))?.1 ?? -.infinity, sb = successor(b, among: Set(active))?.1 ?? -.infinity
+            return sa != sb ? sa < sb : a > b
+        })
+    else { return Array(0..<n) }
+    var order = [current]
+    var left = Set(active)
+    left.remove(current)
+    while let (next, _) = successor(current, among: left) {
+        order.append(next)
+        left.remove(next)
+        current = next
+    }
+    return order + (0..<n).filter { !active.contains($0) }
 }
 
 /// A space-time map [T, n] with its neurons in `order` (column j is neuron order[j]).

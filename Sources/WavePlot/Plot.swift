@@ -301,7 +301,17 @@ public struct LineChart {
             if one.markers {
                 for p in points { c.circle(p.0, p.1, radius: 3.5 * s, one.color) }
             } else {
-                c.line(points, one.color, width: 1.5 * s, dashed: one.dashed)
+                // a point that cannot be drawn (NaN: nothing was measured there) breaks the line
+                var run: [(Double, Double)] = []
+                for p in one.points {
+                    if visible(p.x, p.y) {
+                        run.append((panel.px(p.x), panel.py(p.y)))
+                    } else {
+                        if run.count > 1 { c.line(run, one.color, width: 1.5 * s, dashed: one.dashed) }
+                        run = []
+                    }
+                }
+                if run.count > 1 { c.line(run, one.color, width: 1.5 * s, dashed: one.dashed) }
             }
             if one.pointMarkers { for p in points { c.circle(p.0, p.1, radius: 2.2 * s, one.color) } }
         }

@@ -46,7 +46,7 @@ struct Analyze: ParsableCommand {
     @OptionGroup var printSize: FigureSizeOptions
     @Option(
         help:
-            "Test sequences (other than --samples) on which the neurons' response-phase order is found, for the wave tests; 0 skips the tests."
+            "Test sequences (other than --samples) on which the neurons' response-lag order is found, for the wave tests; 0 skips the tests."
     )
     var orderSamples: Int = 16
     @Option(help: "Random orders of the neurons in each wave test's null distribution.")
@@ -67,7 +67,7 @@ struct Analyze: ParsableCommand {
         try requireRunDirectory(runDirectory)
         let drawn = try parseIndexList(samples, option: "--samples")
         let recording = try Recording.record(runDirectory: runDirectory, checkpoint: checkpoint, samples: drawn)
-        // the neurons' phase order is found on other test sequences, so the tests' p-values hold
+        // the neurons' response-lag order is found on other test sequences, so the tests' p-values hold
         let others = (0..<recording.config.testSize).lazy.filter { !drawn.contains($0) }.prefix(orderSamples)
         let waveTests =
             try others.isEmpty
@@ -92,7 +92,7 @@ func analysisTable(_ summary: AnalysisSummary) -> String {
     let tested = summary.channels.contains { $0.ownOrder != nil }
     var lines = [
         "sample  ring     diagonal power  speed (neurons/step)"
-            + (tested ? "  wave score z (p): own order      by response phase" : "")
+            + (tested ? "  wave score z (p): own order      by response lag" : "")
     ]
     func test(_ t: WaveNullTest?) -> String {
         guard let t else { return "-" }
@@ -102,7 +102,7 @@ func analysisTable(_ summary: AnalysisSummary) -> String {
         let row: String =
             padded(String(c.sample), 8) + padded(String(c.channel), 9) + padded(String(format: "%.2f", c.diagonalPower), 16)
             + padded(String(format: "%.2f", c.speed), tested ? 22 : 0)
-        lines.append(tested ? row + padded(test(c.ownOrder), 32) + test(c.phaseOrder) : row)
+        lines.append(tested ? row + padded(test(c.ownOrder), 32) + test(c.lagOrder) : row)
     }
     return lines.joined(separator: "\n")
 }

@@ -3,7 +3,7 @@ import XCTest
 import WaveAnalysis
 import WaveCore
 
-/// Waves in any RNN: a wave whose neurons were shuffled is found again by the response-phase order
+/// Waves in any RNN: a wave whose neurons were shuffled is found again by the response-lag order
 /// and scored far above random orders; noise scored in an order found on other noise gets p-values
 /// that are uniform, so "waves" is a calibrated statement.
 final class WaveOrderingTests: XCTestCase {
@@ -23,21 +23,21 @@ final class WaveOrderingTests: XCTestCase {
         return m
     }
 
-    func testAShuffledWaveIsFoundByPhaseAndBeatsEveryRandomOrder() {
+    func testAShuffledWaveIsFoundByResponseLagAndBeatsEveryRandomOrder() {
         let t = 48, n = 24
         var rng = RandomStream(seed: 5, stream: 0)
         let slot = rng.permutation(n)
         let fit = (0..<6).map { _ in wave(steps: t, neurons: n, speed: 1, offset: rng.uniform(0, 24), slot: slot, noise: 0.05, rng: &rng) }
         let map = wave(steps: t, neurons: n, speed: 1, offset: 3, slot: slot, noise: 0.05, rng: &rng)
-        let found = phaseOrder(fit, steps: t, neurons: n)
+        let found = lagOrder(fit, steps: t, neurons: n)
         // the order found is the ring's, up to where it starts and its direction
-        let positions = found.order.map { column in slot.firstIndex(of: column)! }
+        let positions = found.map { column in slot.firstIndex(of: column)! }
         let steps = zip(positions, positions.dropFirst()).map { (($1 - $0) % n + n) % n }
         XCTAssertTrue(steps.allSatisfy { $0 == 1 } || steps.allSatisfy { $0 == n - 1 }, "\(positions)")
-        let phased = WaveNullTest(map: map, steps: t, neurons: n, order: found.order, name: "phase", permutations: 99, seed: 1)
-        XCTAssertEqual(phased.p, 0.01)
-        XCTAssertGreaterThan(phased.z, 5)
-        XCTAssertEqual(abs(phased.speed), 1, accuracy: 0.05)
+        let lagged = WaveNullTest(map: map, steps: t, neurons: n, order: found, name: "lag", permutations: 99, seed: 1)
+        XCTAssertEqual(lagged.p, 0.01)
+        XCTAssertGreaterThan(lagged.z, 5)
+        XCTAssertEqual(abs(lagged.speed), 1, accuracy: 0.05)
         // the stored (shuffled) order shows no wave
         let stored = WaveNullTest(map: map, steps: t, neurons: n, order: Array(0..<n), name: "index", permutations: 99, seed: 1)
         XCTAssertGreaterThan(stored.p, 0.05)
@@ -50,9 +50,9 @@ final class WaveOrderingTests: XCTestCase {
         for trial in 0..<trials {
             let fit = (0..<3).map { _ in (0..<(t * n)).map { _ in rng.normal() } }
             let map = (0..<(t * n)).map { _ in rng.normal() }
-            let order = phaseOrder(fit, steps: t, neurons: n).order
+            let order = lagOrder(fit, steps: t, neurons: n)
             pValues.append(
-                WaveNullTest(map: map, steps: t, neurons: n, order: order, name: "phase", permutations: 39, seed: UInt64(trial)).p)
+                WaveNullTest(map: map, steps: t, neurons: n, order: order, name: "lag", permutations: 39, seed: UInt64(trial)).p)
         }
         // uniform on {1/40, ..., 40/40}: mean 0.51, a tenth below 0.1, half below 0.5
         let mean = pValues.reduce(0, +) / Double(trials)

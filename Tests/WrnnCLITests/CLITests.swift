@@ -290,7 +290,7 @@ final class CLITests: XCTestCase {
         let lines = analyze.stdout.split(separator: "\n").map(String.init)
         XCTAssertEqual(lines[0], "wrnn analyze: wRNN on the copy task, delay T=4 (length 24, paper layout), checkpoint step 10")
         XCTAssertEqual(
-            lines[1], "sample  ring     diagonal power  speed (neurons/step)  wave score z (p): own order      by response phase")
+            lines[1], "sample  ring     diagonal power  speed (neurons/step)  wave score z (p): own order      by response lag")
         XCTAssertTrue(lines[2].hasPrefix("0       1       "), lines[2])
         XCTAssertTrue(lines[3].hasPrefix("2       1       "), lines[3])
         XCTAssertEqual(lines[4], "wrote 24 files to \(run)/analysis")

@@ -144,18 +144,18 @@ final class ProbeCLITests: XCTestCase {
             XCTAssertEqual(result.status, 0, result.stderr)
             let lines = result.stdout.split(separator: "\n").map(String.init)
             XCTAssertEqual(
-                lines[1], "sample  ring     diagonal power  speed (neurons/step)  wave score z (p): own order      by response phase")
+                lines[1], "sample  ring     diagonal power  speed (neurons/step)  wave score z (p): own order      by response lag")
             let analysis = try json(run + "/analysis/analysis.json")
             let channel = (analysis["channels"] as! [[String: Any]])[0]
-            let own = channel["own_order_test"] as! [String: Any], phase = channel["phase_order_test"] as! [String: Any]
+            let own = channel["own_order_test"] as! [String: Any], lagged = channel["lag_order_test"] as! [String: Any]
             XCTAssertEqual(own["order"] as? String, model == "wrnn" ? "ring" : "index")
-            XCTAssertEqual(phase["order"] as? String, "phase")
-            for test in [own, phase] {
+            XCTAssertEqual(lagged["order"] as? String, "lag")
+            for test in [own, lagged] {
                 let p = test["p"] as! Double
                 XCTAssertTrue(p >= 1.0 / 40 && p <= 1, "\(p)")
                 XCTAssertEqual(test["permutations"] as? Int, 39)
             }
-            for file in ["spacetime_phase_s0_c0.png", "spectrum_phase_s0_c0.png", "phase_order_c0.npy"] {
+            for file in ["spacetime_lag_s0_c0.png", "spectrum_lag_s0_c0.png", "lag_order_c0.npy"] {
                 XCTAssertTrue(FileManager.default.fileExists(atPath: run + "/analysis/" + file), file)
             }
         }
