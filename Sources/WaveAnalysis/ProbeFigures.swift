@@ -25,7 +25,7 @@ public func writeProbeResults(
     try writeAtomically(Array(try WrnnJSON.encoder().encode(Document(entries: entries))) + [10], to: directory + "/probe.json")
     files.append("probe.json")
     // probe.csv
-    var csv = "label,run,weights,step,model,task,metric,lag,score,chance,normalised_score,accuracy,penalty\n"
+    var csv = "label,run,weights,step,model,task,metric,lag,score,chance,normalised_score,accuracy,penalty,input_only_score\n"
     for e in entries {
         let normalised = e.curve.normalisedScore
         for (l, lag) in e.curve.lags.enumerated() {
@@ -33,7 +33,8 @@ public func writeProbeResults(
             csv +=
                 [
                     csvField(e.label), csvField(e.run), e.weights.rawValue, String(e.step), e.model, e.task, e.curve.metric, String(lag),
-                    String(e.curve.score[l]), String(e.curve.chance[l]), String(normalised[l]), accuracy, String(e.curve.penalty[l])
+                    String(e.curve.score[l]), String(e.curve.chance[l]), String(normalised[l]), accuracy, String(e.curve.penalty[l]),
+                    e.inputOnly.map { String($0.score[l]) } ?? ""
                 ].joined(separator: ",") + "\n"
         }
     }
@@ -61,6 +62,18 @@ public func writeProbeResults(
         title: "Memory of the recent past: a linear readout of x(t-k) from h(t)", xLabel: "lag k (steps back)", yLabel: yLabel,
         series: series)
     chart.shortYLabel = metrics == ["r2"] ? "R²" : "score"
+    // what the present input alone tells about the past, once per task: the line a memory must clear
+    var tasks: [String] = []
+    for e in entries where !tasks.contains(e.task) {
+        tasks.append(e.task)
+        guard let reference = e.inputOnly else { continue }
+        var line = ChartSeries(
+            name: "the present input alone" + (Set(entries.map(\.task)).count > 1 ? " (\(e.task))" : ""),
+            points: zip(reference.lags, zip(reference.score, reference.chance)).map { (Double($0), $1.1 >= 1 - 1e-12 ? .nan : $1.0) },
+            color: Color(0.35, 0.35, 0.35), dashed: true)
+        line.pointMarkers = false
+        chart.series.append(line)
+    }
     let chances = Set(entries.flatMap(\.curve.chance))
     if chances.count == 1, let level = chances.first {
         chart.references = [(level, level == 0 ? "chance (R² 0)" : String(format: "chance (%.2f)", level))]

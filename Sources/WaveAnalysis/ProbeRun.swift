@@ -44,10 +44,15 @@ public struct ProbeEntry: Encodable, Sendable {
     public var ringSize: Int?
     public var positionMap: [Double]?
     public var memoryDrift: Double?
+    /// The same probe reading the present input x_t alone instead of h_t: what the input's own
+    /// correlations (neighbouring pixels, a task's structure) give away about x_(t-k) with no memory
+    /// at all. A state remembers beyond its input where its curve is above this one.
+    public var inputOnly: ProbeCurve?
 
     enum CodingKeys: String, CodingKey {
         case run, label, weights, step, model, task, units, rings
         case ringSize = "ring_size", memoryDrift = "memory_drift", normalisedScore = "normalised_score"
+        case inputOnlyScore = "input_only_score", inputOnlyCapacity = "input_only_capacity"
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -64,6 +69,8 @@ public struct ProbeEntry: Encodable, Sendable {
         try c.encodeIfPresent(rings, forKey: .rings)
         try c.encodeIfPresent(ringSize, forKey: .ringSize)
         try c.encode(memoryDrift, forKey: .memoryDrift)
+        try c.encodeIfPresent(inputOnly?.score, forKey: .inputOnlyScore)
+        try c.encodeIfPresent(inputOnly?.memoryCapacity, forKey: .inputOnlyCapacity)
     }
 }
 
@@ -126,6 +133,10 @@ public func probe(
         lags: Array(lags), inputSize: d, categories: task.inputCategories, features: n, length: length, stepStride: stepStride,
         folds: n <= 1024 ? 5 : 3)
     let probe = MemoryProbe(design)
+    let inputOnly = MemoryProbe(
+        ProbeDesign(
+            lags: design.lags, inputSize: d, categories: design.categories, features: d, length: length, stepStride: stepStride,
+            folds: design.folds))
     // a chunk's states (T + 1) x rows x N stay near 64 MiB
     let chunk = max(1, min(128, (1 << 24) / max(1, (length + 1) * n)))
     let runner = BatchRunner(model: SequenceModel<Float>(model), batch: chunk, length: length, threads: settings.threads)
@@ -143,27 +154,30 @@ public func probe(
         task.fill(batch, rng: &stream)
         runner.run(params: weightsBuffer, grads: nil, batch: batch)
         for row in 0..<rows {
-            probe.addFitting(
-                index: index + row, state: { runner.state(step: $0 + 1, row: row) },
-                input: { UnsafePointer(batch.inputs.pointer + ($0 * rows + row) * d) })
+            let input = { (t: Int) in UnsafePointer(batch.inputs.pointer + (t * rows + row) * d) }
+            probe.addFitting(index: index + row, state: { runner.state(step: $0 + 1, row: row) }, input: input)
+            inputOnly.addFitting(index: index + row, state: input, input: input)
         }
         index += rows
     }
     BLASThreads.set(settings.threads)
     probe.fit()
+    inputOnly.fit()
     BLASThreads.set(1)
     for batch in task.evaluationBatches(count: samples, batchSize: chunk, seed: config.seed) {
         runner.run(params: weightsBuffer, grads: nil, batch: batch)
         let rows = batch.batch
         for row in 0..<rows {
-            probe.addScored(
-                state: { runner.state(step: $0 + 1, row: row) }, input: { UnsafePointer(batch.inputs.pointer + ($0 * rows + row) * d) })
+            let input = { (t: Int) in UnsafePointer(batch.inputs.pointer + (t * rows + row) * d) }
+            probe.addScored(state: { runner.state(step: $0 + 1, row: row) }, input: input)
+            inputOnly.addScored(state: input, input: input)
         }
     }
     let curve = probe.curve()
     var entry = ProbeEntry(
         run: run, label: label, weights: weights, step: step, model: model.kind.rawValue, task: config.task.kind.rawValue, units: n,
         curve: curve)
+    entry.inputOnly = inputOnly.curve()
     if model.kind.hasRings {
         let map = ringMemoryMap(probe.contributions, lags: design.lags.count, rings: model.channels, ringSize: model.ringSize)
         entry.rings = model.channels
@@ -173,7 +187,7 @@ public func probe(
     }
     let metric = curve.metric == "r2" ? "R²" : "balanced accuracy"
     progress(
-        "\(label): memory capacity \(String(format: "%.2f", curve.memoryCapacity)) of \(design.lags.count) lags (\(metric))"
+        "\(label): memory capacity \(String(format: "%.2f", curve.memoryCapacity)) of \(design.lags.count) lags (\(metric); the present input alone: \(String(format: "%.2f", entry.inputOnly!.memoryCapacity)))"
             + (entry.memoryDrift.map { String(format: ", drifting %+.2f ring positions per lag", $0) } ?? ""))
     return entry
 }

@@ -97,12 +97,15 @@ struct Probe: ParsableCommand {
 }
 
 func probeTable(_ entries: [ProbeEntry]) -> String {
-    var lines = ["probe" + String(repeating: " ", count: 25) + "metric             lags     memory capacity  drift (positions/lag)"]
+    var lines = [
+        "probe" + String(repeating: " ", count: 25) + "metric             lags     memory capacity  input alone  drift (positions/lag)"
+    ]
     for e in entries {
         let lags = "\(e.curve.lags.first!)-\(e.curve.lags.last!)"
         let capacity = String(format: "%.2f", e.curve.memoryCapacity)
         let drift = e.memoryDrift.map { String(format: "%+.2f", $0) } ?? "-"
-        let line: String = padded(e.label, 30) + padded(e.curve.metric, 19) + padded(lags, 9) + padded(capacity, 17)
+        let alone = e.inputOnly.map { String(format: "%.2f", $0.memoryCapacity) } ?? "-"
+        let line: String = padded(e.label, 30) + padded(e.curve.metric, 19) + padded(lags, 9) + padded(capacity, 17) + padded(alone, 13)
         lines.append(line + drift)
     }
     return lines.joined(separator: "\n")

@@ -33,7 +33,8 @@ final class ProbeCLITests: XCTestCase {
             )
             XCTAssertTrue(lines[1].hasPrefix("wrnn probe: copy-\(model): memory capacity "), lines[1])
             XCTAssertTrue(lines[3].hasPrefix("wrnn probe: copy-\(model) (init): memory capacity "), lines[3])
-            XCTAssertEqual(lines[4], "probe                         metric             lags     memory capacity  drift (positions/lag)")
+            XCTAssertEqual(
+                lines[4], "probe                         metric             lags     memory capacity  input alone  drift (positions/lag)")
             XCTAssertTrue(
                 lines[5].hasPrefix("copy-\(model)".padding(toLength: 30, withPad: " ", startingAt: 0) + "balanced_accuracy  0-12     "),
                 lines[5])
@@ -54,6 +55,10 @@ final class ProbeCLITests: XCTestCase {
             XCTAssertEqual(capacity, normalised.reduce(0, +), accuracy: 1e-9)
             let probes = probe["probes"] as! [[String: Any]]
             XCTAssertEqual(probes.map { $0["weights"] as! String }, ["trained", "init"])
+            // the present input alone names itself (lag 0) and, the digits being drawn independently, nothing before it
+            let alone = probe["input_only_score"] as! [Double]
+            XCTAssertEqual(alone[0], 1)
+            XCTAssertLessThan(alone[12], 1.0 / 9 + 0.05)
             XCTAssertEqual(probes[1]["step"] as? Int, 0)
             XCTAssertEqual(probes[0]["step"] as? Int, 6)
             let csv = try String(contentsOfFile: run + "/probe/probe.csv", encoding: .utf8).split(separator: "\n")
