@@ -241,35 +241,30 @@ public func writeFigures(
             let scaleNote = scale == .panel ? "this map" : scale == .shared ? "all maps" : "fixed"
             let mapLayout = MapLayout(size, aspect: 0.45)
             let narrow = size.widthPoints < 300
-            files += try writeFigure(
-                to: directory + "/spacetime_s\(sample)_c\(c)", formats: formats, width: mapLayout.width, height: mapLayout.height
-            ) { canvas in
-                drawSpaceTime(
-                    canvas, x: mapLayout.x, y: mapLayout.y, w: mapLayout.w, h: mapLayout.h, map: map, steps: t, neurons: n,
-                    low: mapRange.0, high: mapRange.1,
-                    title: narrow
-                        ? "\(name), \(ringName(config, c)), sample \(sample)"
-                        : "\(name), \(ringName(config, c)): hidden state, test sample \(sample)",
-                    neuronLabel: neuronLabel, fontScale: mapLayout.fontScale)
-                drawColorbar(
-                    canvas, x: mapLayout.barX, y: mapLayout.y, w: mapLayout.barWidth, h: mapLayout.h, low: mapRange.0, high: mapRange.1,
-                    label: narrow ? "activation h" : "activation h (\(scaleNote))", fontScale: mapLayout.fontScale)
-            }
-            // the twin has no ring order to show waves in: its neurons sorted by when they first fire
-            if config.model.kind.model.role == .waveFreeTwin {
-                let order = onsetOrder(map, steps: t, neurons: n)
-                files += try writeFigure(
-                    to: directory + "/spacetime_sorted_s\(sample)_c\(c)", formats: formats, width: mapLayout.width, height: mapLayout.height
-                ) { canvas in
+            /// The map with its neurons in `order` (nil: as stored; the onset order, the response-lag order).
+            func orderedMap(_ order: [Int]?, file: String, title: String, neuronLabel: String) throws -> [String] {
+                try writeFigure(to: directory + "/" + file, formats: formats, width: mapLayout.width, height: mapLayout.height) { canvas in
                     drawSpaceTime(
                         canvas, x: mapLayout.x, y: mapLayout.y, w: mapLayout.w, h: mapLayout.h, map: map, steps: t, neurons: n,
-                        order: order, low: mapRange.0, high: mapRange.1,
-                        title: narrow ? "\(name) by onset, sample \(sample)" : "\(name): neurons sorted by onset, test sample \(sample)",
-                        neuronLabel: "neuron (sorted by onset)", fontScale: mapLayout.fontScale)
+                        order: order, low: mapRange.0, high: mapRange.1, title: title, neuronLabel: neuronLabel,
+                        fontScale: mapLayout.fontScale)
                     drawColorbar(
                         canvas, x: mapLayout.barX, y: mapLayout.y, w: mapLayout.barWidth, h: mapLayout.h, low: mapRange.0, high: mapRange.1,
                         label: narrow ? "activation h" : "activation h (\(scaleNote))", fontScale: mapLayout.fontScale)
                 }
+            }
+            files += try orderedMap(
+                nil, file: "spacetime_s\(sample)_c\(c)",
+                title: narrow
+                    ? "\(name), \(ringName(config, c)), sample \(sample)"
+                    : "\(name), \(ringName(config, c)): hidden state, test sample \(sample)",
+                neuronLabel: neuronLabel)
+            // the twin has no ring order to show waves in: its neurons sorted by when they first fire
+            if config.model.kind.model.role == .waveFreeTwin {
+                files += try orderedMap(
+                    onsetOrder(map, steps: t, neurons: n), file: "spacetime_sorted_s\(sample)_c\(c)",
+                    title: narrow ? "\(name) by onset, sample \(sample)" : "\(name): neurons sorted by onset, test sample \(sample)",
+                    neuronLabel: "neuron (sorted by onset)")
             }
             let spectrum = spectra.first { $0.row == row && $0.ring == c }!.spectrum
             let spectralRange = scale.spectrumRange(spectrum, all: spectra.map(\.spectrum))
@@ -314,20 +309,12 @@ public func writeFigures(
                     map: map, steps: t, neurons: n, order: found, name: "lag", permutations: waveTests.permutations,
                     seed: shuffleSeed)
                 result.lagOrder = lagged
-                files += try writeFigure(
-                    to: directory + "/spacetime_lag_s\(sample)_c\(c)", formats: formats, width: mapLayout.width, height: mapLayout.height
-                ) { canvas in
-                    drawSpaceTime(
-                        canvas, x: mapLayout.x, y: mapLayout.y, w: mapLayout.w, h: mapLayout.h, map: map, steps: t, neurons: n,
-                        order: found, low: mapRange.0, high: mapRange.1,
-                        title: narrow
-                            ? "\(name) by response lag, sample \(sample)"
-                            : "\(name), \(ringName(config, c)) by response lag: z \(String(format: "%.1f", lagged.z)), p \(String(format: "%.3f", lagged.p))",
-                        neuronLabel: "neuron (by response lag)", fontScale: mapLayout.fontScale)
-                    drawColorbar(
-                        canvas, x: mapLayout.barX, y: mapLayout.y, w: mapLayout.barWidth, h: mapLayout.h, low: mapRange.0, high: mapRange.1,
-                        label: "activation h", fontScale: mapLayout.fontScale)
-                }
+                files += try orderedMap(
+                    found, file: "spacetime_lag_s\(sample)_c\(c)",
+                    title: narrow
+                        ? "\(name) by response lag, sample \(sample)"
+                        : "\(name), \(ringName(config, c)) by response lag: z \(String(format: "%.1f", lagged.z)), p \(String(format: "%.3f", lagged.p))",
+                    neuronLabel: "neuron (by response lag)")
                 let laggedSpectrum = WaveSpectrum(
                     map: reordered(map, steps: t, neurons: n, order: found), steps: t, neurons: n, seed: shuffleSeed)
                 let laggedRange = WaveAnalysis.spectrumRange([laggedSpectrum])
