@@ -116,17 +116,32 @@ struct CentredRidge {
 /// Ridge solutions W = Q diag(1 / (λ_i + λ)) Qᵀ C for any λ from one eigen-decomposition of G.
 struct RidgePath {
     let eigen: SymmetricEigen
-    /// P = Qᵀ C [N, m].
+    /// P = Qᵀ D C [N, m], D = diag(1 / σ_i).
     let projected: [Double]
-    /// tr(G) / N: penalties are relative to it, so the grid does not depend on the states' scale.
+    /// 1 / σ_i of every unit (1 for a silent one): the problem is solved on standardised units, so
+    /// units of very different spreads (a gated model's, an oscillator's) do not leave the Gram
+    /// matrix too ill-conditioned to decompose, and the penalty treats every unit alike.
+    let unitScale: [Double]
+    /// tr(D G D) / N: penalties are relative to it, so the grid does not depend on the states' scale.
     let scale: Double
     let features: Int, targets: Int
 
     init(_ problem: CentredRidge, features n: Int, targets m: Int) {
-        eigen = SymmetricEigen(problem.gram, size: n)
+        let rows = Double(max(problem.rows, 1))
+        let inverse = (0..<n).map { i -> Double in
+            let spread = (max(problem.gram[i * n + i], 0) / rows).squareRoot()
+            return spread > 1e-12 ? 1 / spread : 1
+        }
+        var gram = problem.gram, cross = problem.cross
+        for i in 0..<n {
+            for j in 0..<n { gram[i * n + j] *= inverse[i] * inverse[j] }
+            for j in 0..<m { cross[i * m + j] *= inverse[i] }
+        }
+        unitScale = inverse
+        eigen = SymmetricEigen(gram, size: n)
         var p = [Double](repeating: 0, count: n * m)
         eigen.vectors.withUnsafeBufferPointer { q in
-            problem.cross.withUnsafeBufferPointer { c in
+            cross.withUnsafeBufferPointer { c in
                 p.withUnsafeMutableBufferPointer {
                     dgemm($0.baseAddress!, ldc: m, q.baseAddress!, lda: n, .transposed, c.baseAddress!, ldb: m, .none, m: n, n: m, k: n)
                 }
@@ -134,7 +149,7 @@ struct RidgePath {
         }
         projected = p
         var trace = 0.0
-        for i in 0..<n { trace += problem.gram[i * n + i] }
+        for i in 0..<n { trace += gram[i * n + i] }
         scale = max(trace / Double(max(n, 1)), 1e-30)
         features = n
         targets = m
@@ -159,6 +174,8 @@ struct RidgePath {
                 }
             }
         }
+        // back to the units' own scale: W = D W_standardised
+        for i in 0..<n { for j in 0..<m { w[i * m + j] *= unitScale[i] } }
         return w
     }
 }
@@ -216,6 +233,10 @@ public final class MemoryProbe {
     var pendingX: [[Double]], pendingY: [[Double]], pendingCount: [Int]
     let blockRows: Int
     var fitSequences = 0
+    /// A point near the states' mean (that of the first fitting sequence's rows), taken from every
+    /// state before its moments are summed: sums of squares about a far-away origin lose the digits
+    /// an ill-conditioned readout needs (a quiet unit with a large mean, a large weight).
+    var shift: [Double]?
     /// After `fit`: W [N, m], intercept a [m] (ŷ = Wᵀh + a), the penalty per lag, σ_h [N].
     public private(set) var weights: [Double] = []
     public private(set) var intercept: [Double] = []
@@ -250,9 +271,15 @@ public final class MemoryProbe {
         input: (Int) -> UnsafePointer<Float>, steps: ArraySlice<Int>
     ) {
         let n = design.features, d = design.inputSize, m = design.targets
+        if shift == nil {
+            var mean = [Double](repeating: 0, count: n)
+            for t in steps { let h = state(t); for i in 0..<n { mean[i] += Double(h[i]) / Double(steps.count) } }
+            shift = mean
+        }
+        let origin = shift!
         for (r, t) in steps.enumerated() {
             let h = state(t)
-            for i in 0..<n { x[r * n + i] = Double(h[i]) }
+            for i in 0..<n { x[r * n + i] = Double(h[i]) - origin[i] }
             for (l, k) in design.lags.enumerated() {
                 let v = input(t - k)
                 for j in 0..<d { y[r * m + l * d + j] = Double(v[j]) }
