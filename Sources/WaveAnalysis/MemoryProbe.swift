@@ -118,19 +118,20 @@ struct RidgePath {
     let eigen: SymmetricEigen
     /// P = Qᵀ D C [N, m], D = diag(1 / σ_i).
     let projected: [Double]
-    /// 1 / σ_i of every unit (1 for a silent one): the problem is solved on standardised units, so
-    /// units of very different spreads (a gated model's, an oscillator's) do not leave the Gram
-    /// matrix too ill-conditioned to decompose, and the penalty treats every unit alike.
+    /// 1 / σ_i of every unit when standardising (1 for a silent one, and every unit otherwise): on
+    /// standardised units the penalty treats every unit alike, which helps where units of very
+    /// different spreads carry the memory (an oscillator's) and hurts where many quiet units carry
+    /// none (a ring's silent positions); the cross-validation chooses per lag.
     let unitScale: [Double]
     /// tr(D G D) / N: penalties are relative to it, so the grid does not depend on the states' scale.
     let scale: Double
     let features: Int, targets: Int
 
-    init(_ problem: CentredRidge, features n: Int, targets m: Int) {
+    init(_ problem: CentredRidge, features n: Int, targets m: Int, standardise: Bool) {
         let rows = Double(max(problem.rows, 1))
         let inverse = (0..<n).map { i -> Double in
             let spread = (max(problem.gram[i * n + i], 0) / rows).squareRoot()
-            return spread > 1e-12 ? 1 / spread : 1
+            return standardise && spread > 1e-12 ? 1 / spread : 1
         }
         var gram = problem.gram, cross = problem.cross
         for i in 0..<n {
@@ -193,15 +194,17 @@ public struct ProbeCurve: Codable, Sendable, Equatable {
     /// common token.
     public var accuracy: [Double]?
     public var majority: [Double]?
-    /// The ridge penalty chosen per lag by cross-validation, relative to tr(G) / N.
+    /// The ridge penalty chosen per lag by cross-validation, relative to tr(G) / N, and whether the
+    /// readout chosen reads standardised units.
     public var penalty: [Double]
+    public var standardised: [Bool]?
     /// Σ_k clamp((score_k - chance_k) / (1 - chance_k), 0, 1): a perfect memory of L lags scores L
     /// (Jaeger's memory capacity for R²).
     public var memoryCapacity: Double
     public var fitSequences: Int, scoredSequences: Int, fitRows: Int, scoredRows: Int, folds: Int, stepStride: Int
 
     enum CodingKeys: String, CodingKey {
-        case metric, lags, score, chance, accuracy, majority, penalty, folds
+        case metric, lags, score, chance, accuracy, majority, penalty, standardised, folds
         case memoryCapacity = "memory_capacity", fitSequences = "fit_sequences", scoredSequences = "scored_sequences"
         case fitRows = "fit_rows", scoredRows = "scored_rows", stepStride = "step_stride"
     }
@@ -241,6 +244,8 @@ public final class MemoryProbe {
     public private(set) var weights: [Double] = []
     public private(set) var intercept: [Double] = []
     public private(set) var penalties: [Double] = []
+    /// Per lag: whether the readout chosen reads standardised units (true) or the units as they are.
+    public private(set) var standardised: [Bool] = []
     public private(set) var featureScale: [Double] = []
     // scoring accumulators
     var scoredSequences = 0, scoredRows = 0
@@ -325,29 +330,44 @@ public final class MemoryProbe {
         let n = design.features, m = design.targets, d = design.inputSize, grid = ProbeDesign.penalties
         var total = moments[0]
         for f in 1..<design.folds { total = RidgeMoments.combine(total, moments[f], sign: 1) }
-        // validation error per penalty and lag, summed over folds
-        var error = [[Double]](repeating: [Double](repeating: 0, count: design.lags.count), count: grid.count)
+        // validation error per scaling (the units as they are, or standardised), penalty and lag, summed over folds
+        let scalings = [false, true]
+        var error = [[[Double]]](
+            repeating: [[Double]](repeating: [Double](repeating: 0, count: design.lags.count), count: grid.count), count: scalings.count)
         for f in 0..<design.folds where moments[f].rows > 0 && moments[f].rows < total.rows {
             let held = moments[f]
             let train = CentredRidge(RidgeMoments.combine(total, held, sign: -1))
-            let path = RidgePath(train, features: n, targets: m)
-            for (a, alpha) in grid.enumerated() {
-                let w = path.weights(alpha: alpha)
-                let columnError = heldOutError(w: w, train: train, held: held)
-                for j in 0..<m { error[a][j / d] += columnError[j] }
+            for (k, standardise) in scalings.enumerated() {
+                let path = RidgePath(train, features: n, targets: m, standardise: standardise)
+                for (a, alpha) in grid.enumerated() {
+                    let columnError = heldOutError(w: path.weights(alpha: alpha), train: train, held: held)
+                    for j in 0..<m { error[k][a][j / d] += columnError[j] }
+                }
             }
         }
-        // the largest penalty among the best (within 1e-12 relative): a flat curve prefers the smoother readout
+        // per lag the best (scaling, penalty); among equals the unscaled units and the largest penalty
+        // (within 1e-12 relative): a flat curve prefers the smoother readout
         var chosen = [Double](repeating: grid.last!, count: design.lags.count)
+        var scaled = [Bool](repeating: false, count: design.lags.count)
         for l in 0..<design.lags.count {
-            let best = grid.indices.map { error[$0][l] }.min() ?? 0
-            let pick = grid.indices.last { error[$0][l] <= best * (1 + 1e-12) + 1e-300 } ?? grid.count - 1
-            chosen[l] = grid[pick]
+            let best = scalings.indices.flatMap { k in grid.indices.map { error[k][$0][l] } }.min() ?? 0
+            for k in scalings.indices.reversed() {
+                if let pick = grid.indices.last(where: { error[k][$0][l] <= best * (1 + 1e-12) + 1e-300 }) {
+                    chosen[l] = grid[pick]
+                    scaled[l] = scalings[k]
+                }
+            }
         }
         penalties = chosen
+        standardised = scaled
         let problem = CentredRidge(total)
-        let path = RidgePath(problem, features: n, targets: m)
-        weights = path.weights(alphas: (0..<m).map { chosen[$0 / d] })
+        var w = [Double](repeating: 0, count: n * m)
+        for (k, standardise) in scalings.enumerated() where scaled.contains(standardise) {
+            let path = RidgePath(problem, features: n, targets: m, standardise: standardise)
+            let part = path.weights(alphas: (0..<m).map { chosen[$0 / d] })
+            for j in 0..<m where scaled[j / d] == scalings[k] { for i in 0..<n { w[i * m + j] = part[i * m + j] } }
+        }
+        weights = w
         intercept = (0..<m).map { j in problem.meanY[j] - (0..<n).reduce(0) { $0 + weights[$1 * m + j] * problem.meanH[$1] } }
         featureScale = (0..<n).map { (max(problem.gram[$0 * n + $0], 0) / Double(max(problem.rows, 1))).squareRoot() }
     }
@@ -460,7 +480,7 @@ public final class MemoryProbe {
         }
         return ProbeCurve(
             metric: design.categories == nil ? "r2" : "balanced_accuracy", lags: lags, score: score, chance: chance,
-            accuracy: accuracy, majority: majority, penalty: penalties,
+            accuracy: accuracy, majority: majority, penalty: penalties, standardised: standardised,
             memoryCapacity: ProbeCurve.capacity(score: score, chance: chance), fitSequences: fitSequences,
             scoredSequences: scoredSequences, fitRows: moments.reduce(0) { $0 + $1.rows }, scoredRows: scoredRows,
             folds: design.folds, stepStride: design.stepStride)
