@@ -9,9 +9,10 @@ struct Probe: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure how far back a model's state holds its input, and where on the ring it keeps it.",
         discussion: """
-            For each lag k, a ridge regression reads the input x(t-k) from the hidden state h(t); its penalty is \
-            chosen per lag by 5-fold cross-validation (3 above 1,024 units) over --samples training sequences of the \
-            run's task, and it is scored on as many sequences of the run's test set: R² for real inputs, balanced \
+            For each lag k, a ridge regression reads the input x(t-k) from the hidden state h(t); its penalty, and \
+            whether it reads the units as they are or standardised, are chosen per lag by 5-fold cross-validation (3 \
+            above 1,024 units) over --samples training sequences of the run's task, and it is scored on as many \
+            sequences of the run's test set: R² for real inputs, balanced \
             accuracy (chance: 1 / the tokens present) for one-hot ones such as the copy task's digits. Memory \
             capacity sums (score - chance) / (1 - chance) over the lags, so a perfect memory of L lags scores L. \
             Every lag reads the same steps t = (largest lag) ... T-1. Writes probe.json, probe.csv, the memory \
