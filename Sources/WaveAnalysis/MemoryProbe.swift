@@ -235,6 +235,9 @@ public final class MemoryProbe {
     /// Rows waiting per fold: x [blockRows, N] and y [blockRows, m].
     var pendingX: [[Double]], pendingY: [[Double]], pendingCount: [Int]
     let blockRows: Int
+    /// The steps t read from each sequence, and one scored sequence's rows: x [rows, N], y and ŷ [rows, m].
+    let steps: [Int]
+    var scoredX: [Double], scoredY: [Double], predicted: [Double]
     var fitSequences = 0
     /// A point near the states' mean (that of the first fitting sequence's rows), taken from every
     /// state before its moments are summed: sums of squares about a far-away origin lose the digits
@@ -257,9 +260,14 @@ public final class MemoryProbe {
         self.design = design
         let n = design.features, m = design.targets
         moments = (0..<design.folds).map { _ in RidgeMoments(features: n, targets: m) }
-        blockRows = max(16, min(4096, (1 << 21) / max(n, 1)))
-        pendingX = (0..<design.folds).map { _ in [Double](repeating: 0, count: max(16, min(4096, (1 << 21) / max(n, 1))) * n) }
-        pendingY = (0..<design.folds).map { _ in [Double](repeating: 0, count: max(16, min(4096, (1 << 21) / max(n, 1))) * m) }
+        let block = max(16, min(4096, (1 << 21) / max(n, 1)))
+        blockRows = block
+        pendingX = (0..<design.folds).map { _ in [Double](repeating: 0, count: block * n) }
+        pendingY = (0..<design.folds).map { _ in [Double](repeating: 0, count: block * m) }
+        steps = design.rowSteps
+        scoredX = [Double](repeating: 0, count: steps.count * n)
+        scoredY = [Double](repeating: 0, count: steps.count * m)
+        predicted = scoredY
         pendingCount = [Int](repeating: 0, count: design.folds)
         sse = [Double](repeating: 0, count: m)
         sumY = sse
@@ -295,7 +303,6 @@ public final class MemoryProbe {
     /// Adds fitting sequence number `index` (it goes to fold index mod F).
     public func addFitting(index: Int, state: (Int) -> UnsafePointer<Float>, input: (Int) -> UnsafePointer<Float>) {
         let fold = index % design.folds, n = design.features, m = design.targets
-        let steps = design.rowSteps
         var start = 0
         while start < steps.count {
             let take = min(blockRows - pendingCount[fold], steps.count - start)
@@ -404,15 +411,12 @@ public final class MemoryProbe {
     public func addScored(state: (Int) -> UnsafePointer<Float>, input: (Int) -> UnsafePointer<Float>) {
         precondition(!weights.isEmpty, "fit before scoring")
         let n = design.features, m = design.targets, d = design.inputSize
-        let steps = design.rowSteps
-        var x = [Double](repeating: 0, count: steps.count * n), y = [Double](repeating: 0, count: steps.count * m)
-        x.withUnsafeMutableBufferPointer { xp in
-            y.withUnsafeMutableBufferPointer { yp in
+        scoredX.withUnsafeMutableBufferPointer { xp in
+            scoredY.withUnsafeMutableBufferPointer { yp in
                 rows(x: xp.baseAddress!, y: yp.baseAddress!, state: state, input: input, steps: steps[...])
             }
         }
-        var predicted = [Double](repeating: 0, count: steps.count * m)
-        x.withUnsafeBufferPointer { xp in
+        scoredX.withUnsafeBufferPointer { xp in
             weights.withUnsafeBufferPointer { wp in
                 predicted.withUnsafeMutableBufferPointer {
                     dgemm(
@@ -420,6 +424,7 @@ public final class MemoryProbe {
                 }
             }
         }
+        let y = scoredY
         for r in 0..<steps.count {
             for j in 0..<m {
                 let target = y[r * m + j], guess = predicted[r * m + j] + intercept[j]

@@ -2,6 +2,7 @@ import Foundation
 import WaveCore
 import WaveData
 import WavePlot
+import WaveSweep
 
 /// What `wrnn probe` writes: probe.json (`probes`, one object per probed state, and the first one's
 /// fields at the top level so a single probe reads as one object), probe.csv (one row per probe and
@@ -97,7 +98,7 @@ public func writeProbeResults(
     for (k, e) in entries.enumerated() {
         guard let map = e.positionMap, let n = e.ringSize else { continue }
         let lags = e.curve.lags
-        let base = "memory_map_\(k)_\(fileSafe(e.label))"
+        let base = "memory_map_\(k)_\(directorySafe(e.label))"
         try Npy.write(map.map(Float.init), shape: [lags.count, n], to: directory + "/" + base + ".npy")
         files.append(base + ".npy")
         let layout = MapLayout(size ?? .screen, aspect: min(1.2, max(0.35, Double(lags.count) / Double(n))))
@@ -121,14 +122,4 @@ public func writeProbeResults(
         }
     }
     return files
-}
-
-/// A label as a file-name part: letters, digits, '-' and '_' kept, everything else '_'.
-func fileSafe(_ text: String) -> String {
-    String(text.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" })
-}
-
-/// A CSV field, quoted when it holds a comma, quote or line break.
-func csvField(_ text: String) -> String {
-    text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
 }

@@ -74,18 +74,15 @@ public struct ProbeEntry: Encodable, Sendable {
     }
 }
 
-/// A run's weights to probe: the checkpoint's (refused when any value is not finite) or the initial ones.
+/// A run's weights to probe: the checkpoint's (`Checkpoint.read` refuses one holding NaN or Inf, or
+/// another run's) or the initial ones.
 public func probeParameters(run: String, checkpoint: String?, weights: ProbeWeights) throws -> (
     config: TrainConfig, params: [Float], step: Int
 ) {
-    let path = checkpoint ?? run + "/checkpoint.bin"
     let loaded = try Checkpoint.read(run: run, path: checkpoint)
     let config = loaded.header.config
     switch weights {
     case .trained:
-        if let bad = firstNonFinite(loaded.params, layout: ParameterLayout(config.model)) {
-            throw WrnnError.data("\(path) holds a non-finite weight in \(bad); probe an earlier checkpoint with --checkpoint")
-        }
         return (config, loaded.params, loaded.header.step)
     case .initial:
         var stream = RandomStream(seed: config.seed, stream: 0)
@@ -96,12 +93,6 @@ public func probeParameters(run: String, checkpoint: String?, weights: ProbeWeig
         }
         return (config, params, 0)
     }
-}
-
-/// The name of the first tensor of `params` holding a NaN or an infinity, or nil.
-public func firstNonFinite(_ params: [Float], layout: ParameterLayout) -> String? {
-    guard let index = params.firstIndex(where: { !$0.isFinite }) else { return nil }
-    return layout.tensors.first { index >= $0.offset && index < $0.offset + $0.count }?.name ?? "parameter \(index)"
 }
 
 /// Records the states of `settings.samples` training sequences (drawn from the run's task with the

@@ -16,6 +16,11 @@ public struct WrnnError: Error, CustomStringConvertible, Sendable {
     public static func data(_ m: String) -> WrnnError { WrnnError(m, exitCode: 65) }
     public static func missing(_ m: String) -> WrnnError { WrnnError(m, exitCode: 66) }
     public static func io(_ m: String) -> WrnnError { WrnnError(m, exitCode: 74) }
+
+    /// The exit codes of a run stopped by a signal after its checkpoint (128 + SIGHUP, SIGINT, SIGTERM,
+    /// SIGXCPU): `--resume` continues it, a sweep stops and a Slurm task is requeued.
+    public static let stopCodes: [Int32] = [129, 130, 143, 152]
+    public var isStop: Bool { Self.stopCodes.contains(exitCode) }
 }
 
 #if canImport(Glibc)

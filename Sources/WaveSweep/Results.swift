@@ -122,6 +122,11 @@ public enum ResultsCollector {
     }
 }
 
+/// A CSV field, quoted when it holds a comma, a quote or a line break.
+public func csvField(_ text: String) -> String {
+    text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
+}
+
 /// mean ± sample standard deviation over seeds.
 public struct Statistic: Sendable {
     public var values: [Double]
@@ -448,10 +453,7 @@ public struct ResultsTables: Sendable {
 
     public func csv() -> String {
         let all = allConfigurations()
-        func field(_ s: String) -> String {
-            s.contains(",") || s.contains("\"") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
-        }
-        return ([all.headers] + all.rows).map { $0.map(field).joined(separator: ",") }.joined(separator: "\n") + "\n"
+        return ([all.headers] + all.rows).map { $0.map(csvField).joined(separator: ",") }.joined(separator: "\n") + "\n"
     }
 
     /// The HTML tables; `curves(task, runs, labels)` adds the learning curves of the best run per

@@ -1,4 +1,5 @@
 import Foundation
+import WaveCore
 import WaveModels
 import WaveTraining
 
@@ -65,10 +66,10 @@ public struct SlurmScript: Sendable {
             ranks > 1
                 ? "\"$WRNN\" \(command)" : "srun --ntasks=1 --cpus-per-task=\(cpusPerTask) \"$WRNN\" \(command)",
             "status=$?",
-            "# 143/130: stopped by SIGTERM/SIGINT after a checkpoint; requeue so that the run resumes",
-            "if [ $status -eq 143 ] || [ $status -eq 130 ]; then",
-            "    scontrol requeue \"${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}\"",
-            "fi",
+            "# \(WrnnError.stopCodes.map(String.init).joined(separator: "/")): stopped by a signal after a checkpoint; requeue so that the run resumes",
+            "case $status in \(WrnnError.stopCodes.map(String.init).joined(separator: "|")))",
+            "    scontrol requeue \"${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}\" ;;",
+            "esac",
             "exit $status",
             ""
         ]

@@ -63,7 +63,7 @@ public struct SweepRunner {
             try directory.markDone(run.id)
             directory.event("done", run: run)
             return .finished
-        } catch let error as WrnnError where error.exitCode == 130 || error.exitCode == 143 {
+        } catch let error as WrnnError where error.isStop {
             directory.event("stopped", run: run, detail: error.message)
             throw error
         } catch {

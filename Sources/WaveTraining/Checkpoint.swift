@@ -75,41 +75,12 @@ public struct Checkpoint: Sendable {
         guard path != nil, let bytes = try? readFileBytes(run + "/config.json").get(),
             let saved = try? TrainConfig.decoded(from: bytes)
         else { return checkpoint }
-        if let difference = firstDifference(ResumeChanges.fixed(saved), ResumeChanges.fixed(checkpoint.header.config)) {
+        if let difference = firstDifferingEntry(ResumeChanges.fixed(saved).entries, ResumeChanges.fixed(checkpoint.header.config).entries) {
             throw WrnnError.data(
                 "\(file) was not written by the run in \(run): its \(difference.key) is \(difference.theirs), the run's is \(difference.ours); give that run's directory, or a checkpoint of this one"
             )
         }
         return checkpoint
-    }
-
-    /// The first setting (a dotted key path, in sorted order) where two configurations differ.
-    static func firstDifference(_ ours: TrainConfig, _ theirs: TrainConfig) -> (key: String, ours: String, theirs: String)? {
-        guard let a = try? JSONSerialization.jsonObject(with: WrnnJSON.encoder().encode(ours)),
-            let b = try? JSONSerialization.jsonObject(with: WrnnJSON.encoder().encode(theirs))
-        else { return nil }
-        func text(_ value: Any?) -> String {
-            guard let value else { return "not set" }
-            if let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .fragmentsAllowed]) {
-                return String(decoding: data, as: UTF8.self)
-            }
-            return "\(value)"
-        }
-        func walk(_ x: Any?, _ y: Any?, _ path: String) -> (String, String, String)? {
-            if let dx = x as? [String: Any], let dy = y as? [String: Any] {
-                for key in Set(dx.keys).union(dy.keys).sorted() {
-                    if let found = walk(dx[key], dy[key], path.isEmpty ? key : path + "." + key) { return found }
-                }
-                return nil
-            }
-            return text(x) == text(y) ? nil : (path, text(x), text(y))
-        }
-        // the model and the task first: they say the most about whose file it is
-        for (outer, inner) in [("model", "kind"), ("task", "kind")] {
-            let x = (a as? [String: Any])?[outer] as? [String: Any], y = (b as? [String: Any])?[outer] as? [String: Any]
-            if let found = walk(x?[inner], y?[inner], outer + "." + inner) { return (key: found.0, ours: found.1, theirs: found.2) }
-        }
-        return walk(a, b, "").map { (key: $0.0, ours: $0.1, theirs: $0.2) }
     }
 
     /// Reads and verifies a checkpoint; every way a file can be wrong is one clear error (65),
@@ -179,8 +150,9 @@ public struct Checkpoint: Sendable {
         }
         // a checkpoint is a good state: NaN or Inf in it never came from a finished step
         for (k, what) in ["weights", "Adam's first moment", "Adam's second moment"].enumerated() {
-            if let index = arrays[k].firstIndex(where: { !$0.isFinite }) {
-                let tensor = header.tensors.first { $0.range.contains(index) }?.name ?? "parameter \(index)"
+            if let tensor = arrays[k].withUnsafeBufferPointer({
+                firstNonFiniteTensor($0.baseAddress!, count: count, tensors: header.tensors)
+            }) {
                 throw WrnnError.data(
                     "checkpoint \(path) holds a non-finite value (NaN or Inf) in \(tensor) (\(what)); it is not a good state: use checkpoint.prev.bin or best.bin (--checkpoint), or train again"
                 )
@@ -188,6 +160,16 @@ public struct Checkpoint: Sendable {
         }
         return Checkpoint(header: header, params: arrays[0], m: arrays[1], v: arrays[2])
     }
+}
+
+/// The name of the first of `tensors` whose values hold a NaN or an infinity, or nil. One pass sums
+/// the values in Double (a NaN or an infinity survives the sum; finite Float values cannot overflow
+/// it), and only a sum that is not finite is searched, so the check costs one read of the values.
+public func firstNonFiniteTensor(_ values: UnsafePointer<Float>, count: Int, tensors: [ParameterTensor]) -> String? {
+    var sum = 0.0
+    for i in 0..<count { sum += Double(values[i]) }
+    guard !sum.isFinite, let index = (0..<count).first(where: { !values[$0].isFinite }) else { return nil }
+    return tensors.first { $0.range.contains(index) }?.name ?? "parameter \(index)"
 }
 
 func appendLittleEndian(_ bytes: inout [UInt8], _ value: UInt32) {

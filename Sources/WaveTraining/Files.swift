@@ -8,7 +8,8 @@ import Darwin
 typealias Glibc = Darwin
 #endif
 
-/// Set by SIGINT, SIGTERM or SIGHUP (a closed terminal); the training loop finishes its step (or
+/// Set by SIGINT, SIGTERM, SIGHUP (a closed terminal) or SIGXCPU (a CPU-time limit, `ulimit -t` or a
+/// batch system's, before its SIGKILL); the training loop finishes its step (or
 /// cuts an evaluation short), checkpoints and exits with 128 + the signal.
 public enum StopRequest {
     nonisolated(unsafe) public static var signal: Int32 = 0
@@ -21,7 +22,7 @@ public enum StopRequest {
     /// writes fail, never ends training.
     public static func install() {
         Glibc.signal(SIGPIPE, SIG_IGN)
-        for stop in [SIGINT, SIGTERM, SIGHUP] {
+        for stop in [SIGINT, SIGTERM, SIGHUP, SIGXCPU] {
             Glibc.signal(stop) { received in
                 if StopRequest.signal == 0 { StopRequest.signal = received }
             }

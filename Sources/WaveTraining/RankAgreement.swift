@@ -9,12 +9,7 @@ import WaveKernels
 public enum RankAgreement {
     /// What this rank will do: key paths and values, in a fixed order.
     public static func fingerprint(config: TrainConfig?, arguments: [String]) -> [(key: String, value: String)] {
-        var entries: [(String, String)] = []
-        if let config, let data = try? WrnnJSON.encoder().encode(config), let object = try? JSONSerialization.jsonObject(with: data) {
-            flatten(object, "", into: &entries)
-        } else {
-            entries.append(("the command line", arguments.joined(separator: " ")))
-        }
+        var entries = config?.entries ?? [("the command line", arguments.joined(separator: " "))]
         entries.append(("kernel path", KernelPath.current.rawValue))
         entries.append(("OpenBLAS kernels", BLASThreads.coreName))
         entries.append(("wrnn build", WrnnVersion.text + " (" + buildIdentity + ")"))
@@ -28,16 +23,8 @@ public enum RankAgreement {
         return "\(info.st_size) bytes, modified \(info.st_mtim.tv_sec)"
     }
 
-    static func flatten(_ value: Any, _ path: String, into entries: inout [(String, String)]) {
-        if let object = value as? [String: Any] {
-            for key in object.keys.sorted() { flatten(object[key]!, path.isEmpty ? key : path + "." + key, into: &entries) }
-            return
-        }
-        let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .fragmentsAllowed])
-        entries.append((path, data.map { String(decoding: $0, as: UTF8.self) } ?? "\(value)"))
-    }
-
-    /// The option a configuration key comes from, for the message.
+    /// The option a configuration key comes from, for the message. (Another copy of the option list,
+    /// until every option is declared once.)
     static func option(_ key: String) -> String {
         let names: [String: String] = [
             "learningRate": "--lr", "clip": "--clip", "batchSize": "--batch-size", "steps": "--steps", "seed": "--seed",
@@ -59,15 +46,8 @@ public enum RankAgreement {
     public static func firstDifference(_ lead: [(key: String, value: String)], _ other: [(key: String, value: String)], rank: Int)
         -> String?
     {
-        let theirs = Dictionary(other.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
-        let ours = Dictionary(lead.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
-        for (key, value) in lead where theirs[key] != value {
-            return "rank \(rank)'s \(option(key)) is \(theirs[key] ?? "not set"), rank 0's is \(value)"
-        }
-        for (key, value) in other where ours[key] == nil {
-            return "rank \(rank)'s \(option(key)) is \(value), rank 0's is not set"
-        }
-        return nil
+        guard let difference = firstDifferingEntry(lead, other) else { return nil }
+        return "rank \(rank)'s \(option(difference.key)) is \(difference.theirs), rank 0's is \(difference.ours)"
     }
 
     /// Exchanges every rank's entries and throws on the first difference from rank 0 (on every rank alike).

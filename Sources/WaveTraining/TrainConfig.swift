@@ -210,3 +210,35 @@ extension TrainConfig {
         return config
     }
 }
+
+extension TrainConfig {
+    /// Every setting as its dotted key path ("model.hiddenSize") and its value as JSON text, in key
+    /// order: what two configurations are compared by (a checkpoint against its run, rank against rank).
+    public var entries: [(key: String, value: String)] {
+        guard let data = try? WrnnJSON.encoder().encode(self), let object = try? JSONSerialization.jsonObject(with: data) else { return [] }
+        var entries: [(key: String, value: String)] = []
+        func flatten(_ value: Any, _ path: String) {
+            if let object = value as? [String: Any] {
+                for key in object.keys.sorted() { flatten(object[key]!, path.isEmpty ? key : path + "." + key) }
+                return
+            }
+            let text = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .fragmentsAllowed])
+            entries.append((path, text.map { String(decoding: $0, as: UTF8.self) } ?? "\(value)"))
+        }
+        flatten(object, "")
+        return entries
+    }
+}
+
+/// The first key whose value differs between two lists of entries ("not set" where one lacks it):
+/// the model and the task first, as they say the most about whose file or run it is, then `ours`' order,
+/// then the keys only `theirs` has.
+public func firstDifferingEntry(_ ours: [(key: String, value: String)], _ theirs: [(key: String, value: String)])
+    -> (key: String, ours: String, theirs: String)?
+{
+    let a = Dictionary(ours.map { ($0.key, $0.value) }, uniquingKeysWith: { x, _ in x })
+    let b = Dictionary(theirs.map { ($0.key, $0.value) }, uniquingKeysWith: { x, _ in x })
+    let keys = ["model.kind", "task.kind"] + ours.map(\.key) + theirs.map(\.key).filter { a[$0] == nil }
+    guard let key = keys.first(where: { a[$0] != b[$0] }) else { return nil }
+    return (key, a[key] ?? "not set", b[key] ?? "not set")
+}

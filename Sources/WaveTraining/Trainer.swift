@@ -80,6 +80,12 @@ public final class Trainer: @unchecked Sendable {
         if let path = config.initFrom {
             let (_, tensors) = try Safetensors.read(from: path)
             let values = try Safetensors.parameters(for: model.layout, from: tensors, path: path)
+            // weights that already hold NaN or Inf cannot start a run: the first step would diverge
+            if let bad = values.withUnsafeBufferPointer({
+                firstNonFiniteTensor($0.baseAddress!, count: $0.count, tensors: model.layout.tensors)
+            }) {
+                throw WrnnError.data("--init-from \(path) holds a non-finite value (NaN or Inf) in \(bad); start from a good export")
+            }
             params.pointer.update(from: values, count: values.count)
         }
     }
@@ -267,8 +273,7 @@ public final class Trainer: @unchecked Sendable {
     /// The tensor holding the first NaN or infinity among the weights and Adam's moments, or nil.
     public func nonFiniteTensor() -> String? {
         for (what, buffer) in [("weights", params), ("Adam's first moment", adam.m), ("Adam's second moment", adam.v)] {
-            if let index = (0..<buffer.count).first(where: { !buffer[$0].isFinite }) {
-                let name = model.layout.tensors.first { $0.range.contains(index) }?.name ?? "parameter \(index)"
+            if let name = firstNonFiniteTensor(buffer.pointer, count: buffer.count, tensors: model.layout.tensors) {
                 return "\(name) (\(what))"
             }
         }
@@ -387,7 +392,7 @@ public final class Trainer: @unchecked Sendable {
             guard signal != 0 else { return }
             try saveCheckpoint()
             progress.finish()
-            let name = signal == SIGINT ? "SIGINT" : signal == SIGHUP ? "SIGHUP" : "SIGTERM"
+            let name = signal == SIGINT ? "SIGINT" : signal == SIGHUP ? "SIGHUP" : signal == SIGXCPU ? "SIGXCPU" : "SIGTERM"
             throw WrnnError(
                 "stopped by \(name) after step \(step)\(run.map { "; checkpoint saved, continue with: wrnn train --resume \($0.path)" } ?? "")",
                 exitCode: 128 + signal)

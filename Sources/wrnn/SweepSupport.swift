@@ -139,7 +139,7 @@ struct RankLauncher {
         process.waitUntilExit()
         let code = process.terminationStatus
         guard code != 0 else { return }
-        let what = code == 3 ? "diverged" : code == 130 || code == 143 ? "was stopped" : "failed"
+        let what = code == 3 ? "diverged" : WrnnError.stopCodes.contains(code) ? "was stopped" : "failed"
         throw WrnnError("the run over \(ranks) ranks (\(launcher[0])) \(what), exit \(code); its output is above", exitCode: code)
     }
 }

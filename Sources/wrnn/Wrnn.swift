@@ -22,7 +22,7 @@ struct Wrnn: ParsableCommand {
             checkpoint, data file or run file), 66 missing or unreadable input (also a directory, FIFO or \
             device given as a file), 69 Slurm refused a job (or, over MPI, a peer rank is gone), 70 internal error (please report it), \
             73 output cannot be created, 74 I/O error, 75 run directory in use, \
-            129/130/143 stopped by SIGHUP/SIGINT/SIGTERM (checkpoint saved; --resume continues).
+            129/130/143/152 stopped by SIGHUP/SIGINT/SIGTERM/SIGXCPU (checkpoint saved; --resume continues).
             """,
         version: WrnnVersion.text,
         subcommands: [
@@ -84,10 +84,10 @@ struct Wrnn: ParsableCommand {
         }
         // over MPI: divergence and a stop signal reach every rank at the same step, and each ends by
         // itself (rank 0 says why); any other error is this rank's alone and ends the whole job
-        if group.isLead || !(everyRank || [3, 64, 129, 130, 143].contains(code)) {
+        if group.isLead || !(everyRank || code == 3 || code == 64 || WrnnError.stopCodes.contains(code)) {
             writeStandard("wrnn: error: \(group.isLead ? "" : "rank \(group.rank): ")\(line)\n", error: true)
         }
-        if everyRank || [3, 129, 130, 143].contains(code) {
+        if everyRank || code == 3 || WrnnError.stopCodes.contains(code) {
             group.finish()
             Foundation.exit(code)
         }

@@ -80,7 +80,9 @@ final class HardeningRound4Tests: XCTestCase {
     func testHangupAndRepeatedGroupWideStopsEndWithTheCheckpoint() throws {
         let cwd = scratchDirectory()
         let arguments = quickCopy + ["--steps", "100000", "--checkpoint-every", "100000"]
-        for (name, signals) in [("hup", [SIGHUP]), ("twice", [SIGTERM, SIGTERM, SIGINT]), ("group", [SIGTERM, SIGTERM])] {
+        for (name, signals) in [
+            ("hup", [SIGHUP]), ("xcpu", [SIGXCPU]), ("twice", [SIGTERM, SIGTERM, SIGINT]), ("group", [SIGTERM, SIGTERM])
+        ] {
             let process = try background(arguments + ["--out", name], in: cwd)
             waitFor(cwd + "/\(name)/metrics.jsonl")
             usleep(500_000)
