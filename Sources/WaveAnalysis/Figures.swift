@@ -665,15 +665,18 @@ func paperLoss(_ run: String) -> (scale: Double, label: String) {
     switch config.task.kind {
     case .copy: return (1 / config.copyFigureDivisor, "cross-entropy / 50, the authors' test figure (log scale)")
     case .adding: return (1, "mean squared error (log scale)")
+    case .sequences where config.task.data?.targets.isClass == false: return (1, "mean squared error (log scale)")
     default: return (1, "cross-entropy (log scale)")
     }
 }
 
 /// The same unit in few words, for a one-column figure.
 func shortPaperLossLabel(_ run: String) -> String? {
-    switch runConfig(run)?.task.kind {
+    let task = runConfig(run)?.task
+    switch task?.kind {
     case .copy: return "cross-entropy / 50 (log)"
     case .adding: return "MSE (log)"
+    case .sequences where task?.data?.targets.isClass == false: return "MSE (log)"
     case nil: return nil
     default: return "cross-entropy (log)"
     }
@@ -733,6 +736,9 @@ func lossReferences(_ run: String) -> [(y: Double, label: String)] {
     case .copy:
         let length = config.task.length
         return [(10 * log(8.0) / Double(length) / config.copyFigureDivisor, "no memory (10 ln 8 / \(length))")]
+    case .sequences:
+        guard let data = config.task.data, data.targets.isClass else { return [] }
+        return [(log(Double(data.outputSize)), "chance (ln \(data.outputSize))")]
     default: return [(log(10.0), "chance (ln 10)")]
     }
 }

@@ -152,6 +152,8 @@ public struct ResultGroup: Sendable {
     func stat(_ value: (TrainSummary) -> Double?) -> Statistic { Statistic(values: finished.compactMap { $0.summary.flatMap(value) }) }
     public var testAccuracyAtBestValidation: Statistic { stat { $0.testAccuracyAtBestValidation.map { $0 * 100 } } }
     public var bestValidationAccuracy: Statistic { stat { $0.bestValidationAccuracy.map { $0 * 100 } } }
+    public var bestValidationLoss: Statistic { stat { $0.bestValidationLoss } }
+    public var testLossAtBestValidation: Statistic { stat { $0.testLossAtBestValidation } }
     public var lastTestAccuracy: Statistic { stat { $0.testAccuracy.map { $0 * 100 } } }
     public var copyLossPerBatch: Statistic { stat { $0.testLossPerBatch } }
     public var recall: Statistic { stat { $0.recallAccuracy.map { $0 * 100 } } }
@@ -168,6 +170,7 @@ public struct ResultGroup: Sendable {
         case .adding:
             let steps = solvedAt.map { $0.map(Double.init) ?? Double(config.steps) * 10 }
             return steps.reduce(0, +) / Double(steps.count) + finalLoss.mean * 1e-6
+        case .sequences where config.task.data?.targets.isClass == false: return bestValidationLoss.mean
         default: return -bestValidationAccuracy.mean
         }
     }
@@ -240,6 +243,9 @@ public struct ResultsTables: Sendable {
             case .script: return "copy T'=\(task.t) (authors' script" + (task.t >= 20 ? ", paper T=\(task.t - 20))" : ", no paper T)")
             }
         case .adding: return "adding T=\(task.t)"
+        case .sequences:
+            let file = (task.dataFile ?? "?").split(separator: "/").last.map(String.init) ?? "?"
+            return "sequences \(file)" + (task.normalize == true ? " (normalised)" : "")
         default: return task.kind.rawValue
         }
     }
@@ -289,8 +295,12 @@ public struct ResultsTables: Sendable {
         return tasks.map { task in (task, rowOrder[task]!.map { rows[task]![$0]! }) }
     }
 
-    static func rule(_ kind: TaskKind) -> String {
-        switch kind {
+    static func rule(_ task: TaskConfig) -> String {
+        if task.kind == .sequences, task.data?.targets.isClass == false {
+            return
+                "per model, the hyper-parameters with the lowest mean validation MSE (best over each run's evaluations); the test MSE reported is each run's at that evaluation"
+        }
+        switch task.kind {
         case .copy:
             return
                 "per model, the hyper-parameters with the lowest mean final test loss, mean cross-entropy / 50 as the authors' script reports it (the synthetic tasks have no validation set; their test sequences are drawn apart from training)"
@@ -345,6 +355,15 @@ public struct ResultsTables: Sendable {
                         Self.modelLabel(g.config), Self.hyperParameters(g.config), grouped(g.config.model.parameterCount), seedsText(g),
                         solved.isEmpty ? "–" : solved, paper.map { $0.solved.map { "\($0)" } ?? "never (60k)" } ?? "–",
                         g.finalLoss.text(sci), paper.map { sci($0.mse) } ?? "–", g.seconds.text(duration)
+                    ]
+                })
+        case .sequences where rows[0].config.task.data?.targets.isClass == false:
+            return Cells(
+                headers: ["model", "best hyper-parameters", "parameters", "seeds", "test MSE at best val", "best val MSE", "last test MSE", "wall time"],
+                rows: rows.map { g in
+                    [
+                        Self.modelLabel(g.config), Self.hyperParameters(g.config), grouped(g.config.model.parameterCount), seedsText(g),
+                        g.testLossAtBestValidation.text(sci), g.bestValidationLoss.text(sci), g.finalLoss.text(sci), g.seconds.text(duration)
                     ]
                 })
         default:
@@ -410,7 +429,7 @@ public struct ResultsTables: Sendable {
             let kind = rows[0].config.task.kind
             out.append("## \(task)")
             out.append("")
-            out.append("Best configuration by the paper's rule: \(Self.rule(kind)).")
+            out.append("Best configuration by the paper's rule: \(Self.rule(rows[0].config.task)).")
             out.append("")
             out += markdownTable(comparison(task, rows))
             out.append("")
@@ -433,8 +452,11 @@ public struct ResultsTables: Sendable {
     }
 
     /// The loss the table and the charts of a task both use, said once.
-    static func lossUnit(_ kind: TaskKind) -> String {
-        switch kind {
+    static func lossUnit(_ task: TaskConfig) -> String {
+        if task.kind == .sequences, task.data?.targets.isClass == false {
+            return "Loss: mean squared error on the test split, in the table and in the charts."
+        }
+        switch task.kind {
         case .copy: return "Loss: the authors' test figure, cross-entropy / 50, in the table and in the charts."
         case .adding: return "Loss: mean squared error on the test sequences, in the table and in the charts."
         default: return "Loss: cross-entropy on the test set in the charts; the table reports accuracy (%)."
@@ -443,6 +465,8 @@ public struct ResultsTables: Sendable {
 
     func headline(_ g: ResultGroup) -> String {
         switch g.config.task.kind {
+        case .sequences where g.config.task.data?.targets.isClass == false:
+            return "test MSE at best val " + g.testLossAtBestValidation.text(sci)
         case .copy: return "CE/50 " + g.copyLossPerBatch.text(sci)
         case .adding:
             let solved = g.solvedAt.map { $0.map(String.init) ?? "never" }.joined(separator: ", ")
@@ -465,10 +489,10 @@ public struct ResultsTables: Sendable {
         ]
         for (task, rows) in best {
             body.append("<h2>\(escapeHTML(task))</h2>")
-            body.append("<p>Best configuration by the paper's rule: \(escapeHTML(Self.rule(rows[0].config.task.kind))).</p>")
+            body.append("<p>Best configuration by the paper's rule: \(escapeHTML(Self.rule(rows[0].config.task))).</p>")
             let table = comparison(task, rows)
             body.append(htmlTable(table))
-            body.append("<p>\(escapeHTML(Self.lossUnit(rows[0].config.task.kind)))</p>")
+            body.append("<p>\(escapeHTML(Self.lossUnit(rows[0].config.task)))</p>")
             var bestRuns: [String] = [], labels: [String] = [], configs: [TrainConfig] = []
             for (g, row) in zip(rows, table.rows) {
                 guard let best = g.finished.min(by: { $0.summary!.testLoss < $1.summary!.testLoss }) else { continue }

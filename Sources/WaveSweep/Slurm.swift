@@ -101,7 +101,7 @@ public struct CostEstimate: Sendable {
         let evaluations = Double(config.steps / max(config.evalEvery, 1) + 1)
         let evaluationFlops =
             evaluations * perStep / 3 * Double(config.testSize) / Double(max(config.batchSize, 1))
-            * (config.task.kind.isImage ? 1.3 : 1) // images also evaluate the validation split
+            * (config.task.kind.isDataSet ? 1.3 : 1) // data sets also evaluate the validation split
         flops = perStep * Double(config.steps) + evaluationFlops
         seconds = flops / (config.model.kind.model.cpuGFLOPS * 1e9)
         steps = Double(config.steps)

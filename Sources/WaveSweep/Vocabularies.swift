@@ -186,14 +186,14 @@ public struct AuthorsProgram: Sendable {
 /// Boolean flags take yes/no (true/false); everything else is passed as `--key value`.
 public enum WrnnVocabulary {
     public static let valueOptions = [
-        "task", "T", "delay", "length", "copy-layout", "data-dir", "permutation", "model", "hidden-size", "channels",
-        "kernel-size", "initialization", "encoder-init", "activation", "readout", "readout-at", "wave-speed", "lr", "clip",
-        "batch-size", "batch", "steps", "epochs", "schedule", "lr-factor", "lr-every", "gamma", "patience", "epoch-steps",
-        "eval-every", "checkpoint-every", "test-size", "init-from", "protocol", "precision"
+        "task", "T", "delay", "length", "copy-layout", "data-dir", "permutation", "data", "mask-value", "model", "hidden-size",
+        "channels", "kernel-size", "initialization", "encoder-init", "activation", "readout", "readout-at", "wave-speed", "dt",
+        "gamma", "epsilon", "precision", "lr", "clip", "batch-size", "batch", "steps", "epochs", "schedule", "lr-factor",
+        "lr-every", "lr-gamma", "patience", "epoch-steps", "protocol", "eval-every", "checkpoint-every", "test-size", "init-from"
     ]
-    public static let flags = ["freeze-u", "freeze-v", "locally-connected", "fresh-noise"]
+    public static let flags = ["freeze-u", "freeze-v", "locally-connected", "fresh-noise", "normalize"]
     /// Set by the sweep itself; a grid may not give them.
-    public static let sweepOwned = ["seed", "threads", "out", "resume", "quiet"]
+    public static let sweepOwned = ["seed", "threads", "out", "resume", "quiet", "keep-denormals"]
 
     public static func trainArguments(_ given: [(key: String, value: String)]) throws -> TrainArguments {
         var args: [String] = []
@@ -207,7 +207,7 @@ public enum WrnnVocabulary {
                 default: throw SweepError("\(key) is a flag: give yes or no (got '\(value)')")
                 }
             } else if sweepOwned.contains(key) {
-                throw SweepError("'\(key)' is set by wrnn sweep itself (use --seeds, --threads, --out); remove it from the grid")
+                throw SweepError("'\(key)' is set by wrnn sweep itself (use --seeds, --threads, --out, --keep-denormals); remove it from the grid")
             } else {
                 throw SweepError(
                     "unknown option '\(key)'\(suggestion(key, valueOptions + flags)) (a file without `program:` uses wrnn train's option names)"
@@ -262,7 +262,7 @@ extension WrnnVocabulary {
             "T", "delay", "length", "hidden-size", "channels", "kernel-size", "batch-size", "batch", "steps", "epochs",
             "lr-every", "patience", "epoch-steps", "eval-every", "checkpoint-every", "test-size"
         ] { kinds[key] = .integer }
-        for key in ["lr", "clip", "lr-factor", "gamma", "wave-speed"] { kinds[key] = .number }
+        for key in ["lr", "clip", "lr-factor", "lr-gamma", "gamma", "dt", "epsilon", "wave-speed"] { kinds[key] = .number }
         for key in flags { kinds[key] = .yesNo }
         return kinds
     }()

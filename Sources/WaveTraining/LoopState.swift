@@ -9,6 +9,9 @@ public struct LoopState: Codable, Equatable, Sendable {
     public var lastNorm = 0.0
     public var bestValidation: Double?
     public var testAtBest: Double?
+    /// Regression with a validation split: the lowest validation loss and the test loss then.
+    public var bestValidationLoss: Double?
+    public var testLossAtBest: Double?
     /// Seconds of training before this process started (wall time continues across resumes).
     public var elapsed = 0.0
     /// Reduce-on-plateau: the current rate, the best monitored value and evaluations since it.
@@ -28,6 +31,7 @@ public struct LoopState: Codable, Equatable, Sendable {
     enum CodingKeys: String, CodingKey {
         case lossSinceLog, stepsSinceLog, lastFiniteLoss, lastNorm, bestValidation, testAtBest, elapsed
         case plateauRate, plateauBest, plateauWaiting, plateauCooldown, testStream, lastEvaluation, evaluationDue
+        case bestValidationLoss, testLossAtBest
     }
     // NaN is not JSON: store the last finite loss as nil until there is one
     public init(from decoder: Decoder) throws {
@@ -38,6 +42,8 @@ public struct LoopState: Codable, Equatable, Sendable {
         lastNorm = try c.decode(Double.self, forKey: .lastNorm)
         bestValidation = try c.decodeIfPresent(Double.self, forKey: .bestValidation)
         testAtBest = try c.decodeIfPresent(Double.self, forKey: .testAtBest)
+        bestValidationLoss = try c.decodeIfPresent(Double.self, forKey: .bestValidationLoss)
+        testLossAtBest = try c.decodeIfPresent(Double.self, forKey: .testLossAtBest)
         elapsed = try c.decode(Double.self, forKey: .elapsed)
         plateauRate = try c.decodeIfPresent(Double.self, forKey: .plateauRate)
         plateauBest = try c.decodeIfPresent(Double.self, forKey: .plateauBest)
@@ -63,6 +69,8 @@ public struct LoopState: Codable, Equatable, Sendable {
         try c.encode(lastNorm, forKey: .lastNorm)
         try c.encodeIfPresent(bestValidation, forKey: .bestValidation)
         try c.encodeIfPresent(testAtBest, forKey: .testAtBest)
+        try c.encodeIfPresent(bestValidationLoss, forKey: .bestValidationLoss)
+        try c.encodeIfPresent(testLossAtBest, forKey: .testLossAtBest)
         try c.encode(elapsed, forKey: .elapsed)
         try c.encodeIfPresent(plateauRate, forKey: .plateauRate)
         try c.encodeIfPresent(plateauBest, forKey: .plateauBest)

@@ -75,7 +75,7 @@ extension TrainConfig {
         let parameters = model.estimatedParameterCount * 4 * Double(4 + shards)
         let workspaces = Double(shards) * model.workspaceBytes(capacity: rows, length: length)
         let perSequence = Double(length) * Double(task.inputSize) * 4 + Double(length) * 4
-        let validation = task.kind.isImage ? Double(ImageSequenceTask.validationSize) : 0
+        let validation = Double(task.validationExamples)
         return parameters + workspaces + perSequence * (Double(batchSize) + Double(testSize) + validation)
     }
 

@@ -117,7 +117,7 @@ public struct TrainConfig: Codable, Equatable, Sendable {
     /// last evaluation is at i = 59,900 or 59,000, not after the last update.
     public func evaluates(after step: Int) -> Bool {
         guard step > 0 else { return false }
-        if followsAuthors && !task.kind.isImage {
+        if followsAuthors && !task.kind.isDataSet {
             let i = step - 1
             return i % evalEvery == 0 && !(task.kind == .copy && i == 0)
         }
@@ -167,18 +167,19 @@ public enum Preset {
     /// lr 1e-4, batch 128 (256 for nscifar10), 120 epochs, evaluated every epoch. The model's preset
     /// replaces any of these it sets.
     public static func train(task: TaskConfig, preset: ModelPreset, batchSize: Int? = nil) -> TrainConfig {
-        guard task.kind.isImage else {
+        let recipe = task.recipe
+        guard task.kind.isDataSet else {
             return TrainConfig(
-                task: task, model: preset.model, learningRate: preset.learningRate ?? 1e-3, clip: task.kind == .copy ? 1 : 10,
-                batchSize: batchSize ?? 128, steps: 60_000, seed: 0, threads: defaultThreads,
-                evalEvery: 100, checkpointEvery: 1000, testSize: 1000)
+                task: task, model: preset.model, learningRate: preset.learningRate ?? recipe.learningRate, clip: recipe.clip,
+                batchSize: batchSize ?? recipe.batchSize, steps: 60_000, seed: 0, threads: defaultThreads,
+                evalEvery: 100, checkpointEvery: 1000, testSize: recipe.testSize)
         }
-        let batch = batchSize ?? preset.batchSize ?? (task.kind == .nscifar10 ? 256 : 128)
+        let batch = batchSize ?? preset.batchSize ?? recipe.batchSize
         let epoch = task.epochSteps(batchSize: batch) ?? imageEpochSteps
         var config = TrainConfig(
-            task: task, model: preset.model, learningRate: preset.learningRate ?? 1e-4, clip: preset.clip ?? 0,
-            batchSize: batch, steps: (preset.epochs ?? 120) * epoch, seed: 0, threads: defaultThreads, evalEvery: epoch,
-            checkpointEvery: epoch, testSize: 10_000)
+            task: task, model: preset.model, learningRate: preset.learningRate ?? recipe.learningRate, clip: preset.clip ?? recipe.clip,
+            batchSize: batch, steps: (preset.epochs ?? recipe.epochs) * epoch, seed: 0, threads: defaultThreads, evalEvery: epoch,
+            checkpointEvery: epoch, testSize: recipe.testSize)
         if preset.dropsRateAt100 { config.schedule = Schedule(kind: .step, factor: 10, every: 100) }
         return config
     }

@@ -15,6 +15,9 @@ public struct TrainOptions: Equatable, Sendable {
     public var dataDirectory: String?
     public var permutation: String?
     public var freshNoise = false
+    public var dataFile: String?
+    public var normalize = false
+    public var maskValue: String?
     // the model
     public var model: ModelKind?
     public var modelOptions = ModelOptionValues()
@@ -53,6 +56,13 @@ public struct TrainOptions: Equatable, Sendable {
         var taskConfig = TaskConfig(
             kind: kind, t: t, copyLayout: copyLayout ?? .paper, dataDirectory: dataDirectory, permutationFile: permutation)
         if freshNoise { taskConfig.freshNoise = true }
+        if kind == .sequences {
+            taskConfig.dataFile = absoluteDataFile
+            if normalize { taskConfig.normalize = true }
+            taskConfig.maskValue = maskValue
+            taskConfig.readoutAt = modelOptions.readoutAt
+            try taskConfig.inspectData(seed: seed ?? 0)
+        }
         // the authors' sMNIST loader has no drop_last (their psMNIST and CIFAR loaders drop it)
         if authors, kind == .smnist || kind == .sfmnist { taskConfig.keepPartialBatch = true }
         let preset = try (model ?? .standard).configure(task: taskConfig, options: modelOptions)
@@ -65,7 +75,7 @@ public struct TrainOptions: Equatable, Sendable {
         let epochLength = taskConfig.epochSteps(batchSize: config.batchSize) ?? epochSteps ?? 1000
         if let epochs { config.steps = epochs * epochLength }
         config.schedule = resolveSchedule(preset: config.schedule)
-        if config.schedule != nil && !kind.isImage { config.epochSteps = epochSteps ?? 1000 }
+        if config.schedule != nil && !kind.isDataSet { config.epochSteps = epochSteps ?? 1000 }
         if let seed { config.seed = seed }
         if let threads { config.threads = threads }
         config.threads *= ranks
@@ -118,11 +128,18 @@ public struct TrainOptions: Equatable, Sendable {
         let kind = task ?? .copy
         if freshNoise, kind != .nscifar10 { throw WrnnError.usage("--fresh-noise applies to --task nscifar10 only") }
         if copyLayout != nil, kind != .copy { throw WrnnError.usage("--copy-layout applies to --task copy only") }
-        if kind.isImage, t != nil { throw WrnnError.usage("-T/--delay/--length apply to the copy and adding tasks only") }
+        if kind.isDataSet, t != nil { throw WrnnError.usage("-T/--delay/--length apply to the copy and adding tasks only") }
         if permutation != nil, !kind.isPermuted { throw WrnnError.usage("--permutation applies to --task psmnist and psfmnist only") }
-        if epochSteps != nil, kind.isImage {
+        if kind == .sequences, dataFile == nil {
+            throw WrnnError.usage("--task sequences needs --data FILE (.npz or .safetensors with x_train and y_train, or a UCR NAME_TRAIN.tsv)")
+        }
+        for (given, name) in [(dataFile != nil, "--data"), (normalize, "--normalize"), (maskValue != nil, "--mask-value")] where given && kind != .sequences {
+            throw WrnnError.usage("\(name) applies to --task sequences only")
+        }
+        if let maskValue, MaskValue.parse(maskValue) == nil { throw WrnnError.usage("--mask-value must be nan or a finite number (got \(maskValue))") }
+        if epochSteps != nil, kind.isDataSet {
             throw WrnnError.usage(
-                "--epoch-steps applies to the copy and adding tasks only (an image task's epoch is one pass over its training split)")
+                "--epoch-steps applies to the copy and adding tasks only (a data set's epoch is one pass over its training split)")
         }
         if let t {
             if kind == .copy, copyLayout == .script, t < 1 {
@@ -131,6 +148,11 @@ public struct TrainOptions: Equatable, Sendable {
             if kind == .copy, t < 0 { throw WrnnError.usage("--delay must be a non-negative integer (got \(t))") }
             if kind == .adding, t < 2 { throw WrnnError.usage("--length must be an integer >= 2 (got \(t))") }
         }
+    }
+
+    /// --data as an absolute path, so that sweep workers, Slurm jobs and --resume find it from any directory.
+    var absoluteDataFile: String? {
+        dataFile.map { $0.hasPrefix("/") ? $0 : FileManager.default.currentDirectoryPath + "/" + $0 }
     }
 
     /// The schedule options given, each with the schedules it applies to.
@@ -179,7 +201,8 @@ extension TrainOptions {
         let checks: [(String, Bool)] = [
             ("--task", differs(self.task, task.kind)), ("-T", differs(t, task.t)), ("--copy-layout", differs(copyLayout, task.copyLayout)),
             ("--data-dir", differs(dataDirectory, task.dataDirectory)), ("--permutation", differs(permutation, task.permutationFile)),
-            ("--fresh-noise", freshNoise && task.freshNoise != true),
+            ("--fresh-noise", freshNoise && task.freshNoise != true), ("--data", differs(absoluteDataFile, task.dataFile)),
+            ("--normalize", normalize && task.normalize != true), ("--mask-value", differs(maskValue, task.maskValue)),
             ("--model", differs(model, m.kind)),
             ("--hidden-size", differs(modelOptions.hiddenSize, m.kind.isRecurrent ? m.ringSize : m.mlpHidden)),
             ("--channels", differs(modelOptions.channels, m.channels)), ("--kernel-size", differs(modelOptions.kernelSize, m.kernelSize)),

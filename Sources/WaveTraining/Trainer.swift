@@ -25,6 +25,9 @@ public struct TrainSummary: Codable, Equatable, Sendable {
     public var testAccuracy: Double?
     public var bestValidationAccuracy: Double?
     public var testAccuracyAtBestValidation: Double?
+    /// Regression with a validation split: the lowest validation loss, and the test loss at that evaluation.
+    public var bestValidationLoss: Double?
+    public var testLossAtBestValidation: Double?
     public var stepsPerSecond: Double
     public var seconds: Double
     public var diverged: Bool
@@ -38,6 +41,7 @@ public struct TrainSummary: Codable, Equatable, Sendable {
         case recallAccuracy = "recall_accuracy", solvedAt = "solved_at", stepsPerSecond = "steps_per_second"
         case testAccuracy = "test_accuracy", bestValidationAccuracy = "best_validation_accuracy"
         case testAccuracyAtBestValidation = "test_accuracy_at_best_validation"
+        case bestValidationLoss = "best_validation_loss", testLossAtBestValidation = "test_loss_at_best_validation"
     }
 }
 
@@ -167,7 +171,7 @@ public final class Trainer: @unchecked Sendable {
     /// cosine then changes at epoch starts only, and a one-cycle schedule built for epochs x
     /// steps-per-epoch steps advances one step per epoch.
     func scheduleStep(_ step: Int) -> Int {
-        guard config.followsAuthors, config.task.kind.isImage, let kind = config.schedule?.kind else { return step }
+        guard config.followsAuthors, config.task.kind.isDataSet, let kind = config.schedule?.kind else { return step }
         let epoch = step / max(epochSteps, 1)
         return kind == .onecycle ? epoch : epoch * epochSteps
     }
@@ -234,6 +238,7 @@ public final class Trainer: @unchecked Sendable {
     public func evaluate(_ batches: [SequenceBatch<Float>]) -> Evaluation {
         var lossSum = 0.0, weight = 0.0, correct = 0.0, recallCount = 0.0, classified = 0, right = 0
         let lastStepClasses = config.model.readoutTiming == .last && config.model.outputSize > 1
+        let everyStepClasses = task.scoresEveryStep && config.model.readoutTiming == .every
         // a stop request ends a long evaluation between batches (one process: ranks evaluate together)
         let interruptible = Processes.group.size == 1
         for batch in batches {
@@ -244,6 +249,17 @@ public final class Trainer: @unchecked Sendable {
             if let recall = task.recallAccuracy(outputs: { self.runner.output(step: $0, row: $1) }, batch: batch) {
                 correct += recall * Double(batch.batch)
                 recallCount += Double(batch.batch)
+            }
+            if everyStepClasses, let targets = batch.classTargets {
+                for step in 0..<batch.length {
+                    for row in 0..<batch.batch where targets[step * batch.batch + row] >= 0 {
+                        let z = runner.output(step: step, row: row)
+                        var best = 0
+                        for j in 1..<config.model.outputSize where z[j] > z[best] { best = j }
+                        if Int32(best) == targets[step * batch.batch + row] { right += 1 }
+                        classified += 1
+                    }
+                }
             }
             if lastStepClasses, let targets = batch.classTargets {
                 for row in 0..<batch.batch {
@@ -355,6 +371,11 @@ public final class Trainer: @unchecked Sendable {
             if let accuracy = validation?.accuracy, accuracy > (loop.bestValidation ?? -1) {
                 loop.bestValidation = accuracy
                 loop.testAtBest = last.accuracy
+                try run.map { try checkpoint(elapsed: elapsed()).write(to: $0.file("best.bin")) }
+            } else if let validation, validation.accuracy == nil, validation.loss < (loop.bestValidationLoss ?? .infinity) {
+                // regression: the lowest validation loss chooses
+                loop.bestValidationLoss = validation.loss
+                loop.testLossAtBest = last.loss
                 try run.map { try checkpoint(elapsed: elapsed()).write(to: $0.file("best.bin")) }
             }
             if let threshold = task.solvedThreshold, solvedAt == nil {
@@ -476,6 +497,7 @@ public final class Trainer: @unchecked Sendable {
             testLossPerBatch: task.reportsLossPerBatch ? last.loss / config.copyFigureDivisor : nil,
             recallAccuracy: last.recallAccuracy, solvedAt: solvedAt, testAccuracy: last.accuracy,
             bestValidationAccuracy: loop.bestValidation, testAccuracyAtBestValidation: loop.testAtBest,
+            bestValidationLoss: loop.bestValidationLoss, testLossAtBestValidation: loop.testLossAtBest,
             stepsPerSecond: Double(step) / max(seconds, 1e-9), seconds: seconds, diverged: false, notes: config.notes)
     }
 }

@@ -95,7 +95,9 @@ struct ModelOptions: ParsableArguments {
 
 /// The task and its size T.
 struct TaskOptions: ParsableArguments {
-    @Option(help: "Task: copy, adding, smnist, psmnist, sfmnist, psfmnist or nscifar10. Default copy.")
+    @Option(
+        help:
+            "Task: copy, adding, smnist, psmnist, sfmnist, psfmnist, nscifar10, or sequences (your own, from --data). Default copy.")
     var task: TaskKind?
     @Option(
         name: [.customShort("T"), .customLong("delay"), .customLong("length")], parsing: .unconditional,
@@ -115,6 +117,19 @@ struct TaskOptions: ParsableArguments {
     var permutation: String?
     @Flag(help: "nscifar10: draw new noise for every training sequence instead of one fixed block.")
     var freshNoise = false
+    @Option(
+        name: .customLong("data"),
+        help:
+            "sequences: your data: .npz (numpy.savez) or .safetensors with x_train (N, T, d) and y_train (integer classes (N,) or (N, T); real values (N,), (N, k), (N, T) or (N, T, k)), optionally x_val/y_val and x_test/y_test (each missing split: a tenth of x_train, drawn by --seed); or a UCR archive NAME_TRAIN.tsv beside NAME_TEST.tsv."
+    )
+    var dataFile: String?
+    @Flag(help: "sequences: scale each input feature to mean 0, standard deviation 1 (fitted on the training split).")
+    var normalize = false
+    @Option(
+        help:
+            "sequences: the value (nan or a number) that pads shorter sequences at their end; padding is moved to the front as zeros so the last step is each sequence's own."
+    )
+    var maskValue: String?
 }
 
 /// Optimisation (spec 4).

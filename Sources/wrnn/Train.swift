@@ -23,6 +23,7 @@ struct Train: ParsableCommand {
         var o = TrainOptions()
         o.task = taskOptions.task; o.t = taskOptions.t; o.copyLayout = taskOptions.copyLayout
         o.dataDirectory = taskOptions.dataDir; o.permutation = taskOptions.permutation; o.freshNoise = taskOptions.freshNoise
+        o.dataFile = taskOptions.dataFile; o.normalize = taskOptions.normalize; o.maskValue = taskOptions.maskValue
         o.model = modelOptions.model; o.modelOptions = modelOptions.values
         let p = optimizerOptions
         o.learningRate = p.lr; o.clip = p.clip; o.batchSize = p.batchSize; o.steps = p.steps; o.epochs = p.epochs
@@ -39,7 +40,8 @@ struct Train: ParsableCommand {
     /// (exit 64); --resume's are compared with the saved run once it is read.
     func validate() throws {
         guard runOptions.resume == nil else { return }
-        do { _ = try options.resolve() } catch let error as WrnnError { throw ValidationError(error.message) }
+        // a usage error is reported with the usage; a data file's (65, 66) by run(), with its own code
+        do { _ = try options.resolve() } catch let error as WrnnError where error.exitCode == 64 { throw ValidationError(error.message) } catch {}
     }
 
     var config: TrainConfig {

@@ -102,7 +102,7 @@ final class SweepFileTests: XCTestCase {
             ),
             (
                 "parameters:\n  seed: {values: [1, 2]}\n",
-                "'seed' is set by wrnn sweep itself (use --seeds, --threads, --out); remove it from the grid"
+                "'seed' is set by wrnn sweep itself (use --seeds, --threads, --out, --keep-denormals); remove it from the grid"
             ),
             (
                 "method: random\nparameters:\n  lr: {value: 0.1}\n",

@@ -178,11 +178,11 @@ struct BaselineSettings: Sendable {
     /// images also the batch, clipping and lr / 10 after epoch 100 (120 epochs).
     func preset(_ base: ModelConfig, task: TaskConfig) -> ModelPreset {
         var model = base
-        if task.kind.isImage { model.ringSize = units }
+        if task.modelRecipe == .classification { model.ringSize = units }
         model.dt = dt
         model.gamma = gamma
         model.epsilon = epsilon
-        guard task.kind.isImage else { return ModelPreset(model: model, learningRate: learningRate) }
+        guard task.modelRecipe == .classification else { return ModelPreset(model: model, learningRate: learningRate) }
         return ModelPreset(model: model, learningRate: learningRate, batchSize: batchSize, clip: clip, dropsRateAt100: true)
     }
 }

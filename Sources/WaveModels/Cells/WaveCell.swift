@@ -257,7 +257,11 @@ public enum WaveModel: ModelDescription {
     /// Copy: n = 100, c = 6; adding: n = 100, c = 27; images (spec 3.3): n = 256, c = 16; f = 3.
     public static func preset(task: TaskConfig) -> ModelPreset {
         var model = basePreset(task: task)
-        model.channels = task.kind.isImage ? 16 : task.kind == .copy ? 6 : 27
+        switch task.modelRecipe {
+        case .copy: model.channels = 6
+        case .adding: model.channels = 27
+        case .classification: model.channels = 16
+        }
         return ModelPreset(model: model)
     }
 
