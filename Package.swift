@@ -92,7 +92,8 @@ let package = Package(
             swiftSettings: fastMath),
         // every reader of a user's file as a function of bytes, for the fuzzers and their regression tests
         .target(
-            name: "WaveFuzz", dependencies: ["WaveCore", "WaveModels", "WaveData", "WaveTraining", "WaveSweep", "WaveAnalysis"],
+            name: "WaveFuzz",
+            dependencies: ["WaveCore", "WaveModels", "WaveData", "WaveTasks", "WaveTraining", "WaveSweep", "WaveAnalysis"],
             swiftSettings: fastMath),
         .executableTarget(name: "wrnn-fuzz", dependencies: ["WaveFuzz"], swiftSettings: fastMath),
         .executableTarget(
@@ -125,7 +126,7 @@ let package = Package(
             swiftSettings: fastMath),
         .testTarget(name: "WaveFuzzTests", dependencies: ["WaveFuzz"], swiftSettings: fastMath),
         .testTarget(
-            name: "WrnnCLITests", dependencies: ["WaveKernels", "WaveTestSupport", "wrnn", "WaveTraining", "WaveCore"],
+            name: "WrnnCLITests", dependencies: ["WaveKernels", "WaveTestSupport", "wrnn", "WaveTraining", "WaveCore", "WaveSweep"],
             swiftSettings: fastMath)
     ],
     swiftLanguageModes: [.v5]

@@ -125,7 +125,9 @@ public enum NpyArray {
         guard let shape = tupleValue(header, key: "shape") else { throw bad("the .npy header has no valid 'shape'") }
         let dataStart = start + headerLength, available = bytes.count - dataStart
         guard let count = elementCount(shape, limit: available / max(type.width, 1) + 1), count * type.width == available else {
-            throw bad("shape \(shape) of \(descr) needs a different number of bytes than the \(available) that follow: truncated or not this array")
+            throw bad(
+                "shape \(shape) of \(descr) needs a different number of bytes than the \(available) that follow: truncated or not this array"
+            )
         }
         let values = bytes.withUnsafeBytes { type.decode($0, offset: dataStart, count: count, bigEndian: descr.first == ">") }
         return DataArray(shape: shape, values: values, isInteger: type.isInteger, dtype: descr)
@@ -232,7 +234,9 @@ public enum ZipArchive {
             default:
                 throw bad("member \(name) uses zip compression method \(method); save with numpy.savez or numpy.savez_compressed")
             }
-            let actual = content.withUnsafeBytes { UInt32(truncatingIfNeeded: crc32(0, $0.bindMemory(to: UInt8.self).baseAddress, uInt($0.count))) }
+            let actual = content.withUnsafeBytes {
+                UInt32(truncatingIfNeeded: crc32(0, $0.bindMemory(to: UInt8.self).baseAddress, uInt($0.count)))
+            }
             guard actual == crc else { throw bad("member \(name) fails its CRC-32 check: the file is damaged") }
             members.append((name, content))
             at = next

@@ -52,7 +52,8 @@ public struct SafetensorsLayout: Sendable {
             guard let entry = value as? [String: Any] else { throw bad("tensor \(name) is not an object") }
             guard let dtype = entry["dtype"] as? String else { throw bad("tensor \(name) has no dtype") }
             guard let type = ElementType.safetensors(dtype), dtypes?.contains(dtype) ?? true else {
-                let known = (dtypes.map { Array($0) } ?? ["F16", "BF16", "F32", "F64", "I8", "I16", "I32", "I64", "U8", "U16", "U32", "U64", "BOOL"])
+                let known =
+                    (dtypes.map { Array($0) } ?? ["F16", "BF16", "F32", "F64", "I8", "I16", "I32", "I64", "U8", "U16", "U32", "U64", "BOOL"])
                 throw bad("tensor \(name) has dtype \(dtype); only \(known.sorted().joined(separator: ", ")) are read here")
             }
             guard let shape = entry["shape"] as? [Int], shape.allSatisfy({ $0 >= 0 }) else {

@@ -16,7 +16,8 @@ public enum UCRFile {
             if text.isEmpty { continue }
             let fields = text.split(whereSeparator: { $0 == "\t" || $0 == "," || $0 == " " }).map(String.init)
             guard let label = fields.first, Double(label)?.isFinite == true || Int(label) != nil else {
-                throw WrnnError.data("\(path) line \(line): the label '\(fields.first ?? "")' is not a number (UCR lines start with the class label)")
+                throw WrnnError.data(
+                    "\(path) line \(line): the label '\(fields.first ?? "")' is not a number (UCR lines start with the class label)")
             }
             var values: [Float] = []
             values.reserveCapacity(fields.count - 1)

@@ -1,6 +1,7 @@
 import Foundation
 import WaveCore
 import WaveData
+import WaveTasks
 import WaveModels
 import WaveTraining
 import WaveSweep
@@ -12,7 +13,7 @@ import WaveAnalysis
 /// touch memory it does not own, or allocate past the fuzzer's RSS limit.
 public enum FuzzTarget: String, CaseIterable, Sendable {
     case checkpoint, checkpointHeader = "checkpoint-header", safetensors, safetensorsHeader = "safetensors-header", idx, cifar, sweep,
-        config, metrics, summary, npy, plan
+        config, metrics, summary, npy, plan, sequenceData = "sequence-data"
 
     /// The seed corpus and the crashes found, one directory per target, under Tests/Fuzz.
     public var corpusName: String { rawValue }
@@ -95,6 +96,11 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
             case .npy:
                 // a run's permutation.npy (psMNIST, psFMNIST: 784 pixels)
                 _ = try NpyIndices.parsePermutation(bytes, path: "fuzz.npy", count: 784)
+            case .sequenceData:
+                // a researcher's data file (.npz, .npy, .safetensors or UCR text), checked and split as
+                // `--task sequences` does, padding marked by NaN
+                let data = try SequenceData.parse(bytes, path: "fuzz-data", seed: 0, mask: .nan, readoutAt: nil)
+                _ = SequencesTask(data: data, seed: 0).validationBatches(batchSize: 4)
             case .plan:
                 // a sweep directory's sweep.json, as `wrnn sweep --status` reads it
                 _ = try SweepDirectory.decodePlan(bytes, path: "fuzz/sweep.json")

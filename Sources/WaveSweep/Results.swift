@@ -359,11 +359,15 @@ public struct ResultsTables: Sendable {
                 })
         case .sequences where rows[0].config.task.data?.targets.isClass == false:
             return Cells(
-                headers: ["model", "best hyper-parameters", "parameters", "seeds", "test MSE at best val", "best val MSE", "last test MSE", "wall time"],
+                headers: [
+                    "model", "best hyper-parameters", "parameters", "seeds", "test MSE at best val", "best val MSE", "last test MSE",
+                    "wall time"
+                ],
                 rows: rows.map { g in
                     [
                         Self.modelLabel(g.config), Self.hyperParameters(g.config), grouped(g.config.model.parameterCount), seedsText(g),
-                        g.testLossAtBestValidation.text(sci), g.bestValidationLoss.text(sci), g.finalLoss.text(sci), g.seconds.text(duration)
+                        g.testLossAtBestValidation.text(sci), g.bestValidationLoss.text(sci), g.finalLoss.text(sci),
+                        g.seconds.text(duration)
                     ]
                 })
         default:

@@ -207,7 +207,8 @@ public enum WrnnVocabulary {
                 default: throw SweepError("\(key) is a flag: give yes or no (got '\(value)')")
                 }
             } else if sweepOwned.contains(key) {
-                throw SweepError("'\(key)' is set by wrnn sweep itself (use --seeds, --threads, --out, --keep-denormals); remove it from the grid")
+                throw SweepError(
+                    "'\(key)' is set by wrnn sweep itself (use --seeds, --threads, --out, --keep-denormals); remove it from the grid")
             } else {
                 throw SweepError(
                     "unknown option '\(key)'\(suggestion(key, valueOptions + flags)) (a file without `program:` uses wrnn train's option names)"

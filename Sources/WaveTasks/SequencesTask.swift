@@ -88,9 +88,13 @@ public final class SequenceData: @unchecked Sendable {
     /// The data set a task configuration names, read once per process (a run reads it to configure
     /// the model and again to train).
     public static func load(_ config: TaskConfig, seed: UInt64) throws -> SequenceData {
-        guard let path = config.dataFile else { throw WrnnError.usage("--task sequences needs --data FILE (.npz, .safetensors or NAME_TRAIN.tsv)") }
+        guard let path = config.dataFile else {
+            throw WrnnError.usage("--task sequences needs --data FILE (.npz, .safetensors or NAME_TRAIN.tsv)")
+        }
         let mask = try config.maskValue.map { text -> Float in
-            guard let value = MaskValue.parse(text) else { throw WrnnError.usage("--mask-value must be nan or a finite number (got \(text))") }
+            guard let value = MaskValue.parse(text) else {
+                throw WrnnError.usage("--mask-value must be nan or a finite number (got \(text))")
+            }
             return value
         }
         let key = [path, String(seed), config.maskValue ?? "-", config.normalize == true ? "n" : "-", config.readoutAt?.rawValue ?? "-"]
@@ -105,11 +109,46 @@ public final class SequenceData: @unchecked Sendable {
 
     /// Reads, checks and splits a file.
     public static func read(path: String, seed: UInt64, mask: Float?, normalize: Bool, readoutAt: ReadoutTiming?) throws -> SequenceData {
-        var (arrays, md5, labelNames) = try readArrays(path: path)
+        let (arrays, md5, labelNames) = try readArrays(path: path)
+        return try assemble(
+            arrays, md5: md5, labels: labelNames, path: path, seed: seed, mask: mask, normalize: normalize, readoutAt: readoutAt)
+    }
+
+    /// A file's bytes in whichever format they are (zip, .npy, safetensors, else UCR text used as both
+    /// splits), assembled as `read` does: what the fuzzer drives.
+    public static func parse(_ bytes: [UInt8], path: String, seed: UInt64, mask: Float?, readoutAt: ReadoutTiming?) throws -> SequenceData {
+        var arrays: [String: DataArray]
+        var labels: [String]? = nil
+        if bytes.starts(with: [0x50, 0x4B]) {
+            arrays = try DataArray.readNpz(bytes, path: path)
+        } else if bytes.starts(with: [0x93]) {
+            arrays = ["x_train": try NpyArray.parse(bytes, path: path)]
+            let rows = arrays["x_train"]!.shape.first ?? 0
+            arrays["y_train"] = DataArray(shape: [rows], values: (0..<rows).map { Float($0 % 2) }, isInteger: true, dtype: "label")
+        } else if bytes.count >= 8, bytes[1...7].allSatisfy({ $0 == 0 }) || bytes[2...7].allSatisfy({ $0 == 0 }) {
+            arrays = try DataArray.readSafetensors(bytes, path: path)
+        } else {
+            let table = try UCRFile.parse(bytes, path: path)
+            let names = Array(Set(table.labels)).sorted()
+            let index = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
+            let y = DataArray(shape: [table.labels.count], values: table.labels.map { Float(index[$0]!) }, isInteger: true, dtype: "label")
+            arrays = ["x_train": table.x, "y_train": y, "x_test": table.x, "y_test": y]
+            labels = names
+        }
+        return try assemble(
+            arrays, md5: md5Hex(bytes), labels: labels, path: path, seed: seed, mask: mask, normalize: true, readoutAt: readoutAt)
+    }
+
+    static func assemble(
+        _ arrays: [String: DataArray], md5: String, labels labelNames: [String]?, path: String, seed: UInt64, mask: Float?, normalize: Bool,
+        readoutAt: ReadoutTiming?
+    ) throws -> SequenceData {
+        var arrays = arrays
         func require(_ name: String) throws -> DataArray {
             guard let array = arrays.removeValue(forKey: name) else {
                 throw WrnnError.data(
-                    "\(path) has no array \(name) (it holds \(arrays.keys.sorted().joined(separator: ", "))); save x_train (N, T, d) and y_train, optionally x_val, y_val, x_test, y_test")
+                    "\(path) has no array \(name) (it holds \(arrays.keys.sorted().joined(separator: ", "))); save x_train (N, T, d) and y_train, optionally x_val, y_val, x_test, y_test"
+                )
             }
             return array
         }
@@ -118,7 +157,9 @@ public final class SequenceData: @unchecked Sendable {
             switch (x, y) {
             case (nil, nil): return nil
             case (let x?, let y?): return (x, y)
-            default: throw WrnnError.data("\(path) has \(x == nil ? "y" : "x")_\(split) without \(x == nil ? "x" : "y")_\(split); give both or neither")
+            default:
+                throw WrnnError.data(
+                    "\(path) has \(x == nil ? "y" : "x")_\(split) without \(x == nil ? "x" : "y")_\(split); give both or neither")
             }
         }
         let xTrain = try require("x_train"), yTrain = try require("y_train")
@@ -129,7 +170,8 @@ public final class SequenceData: @unchecked Sendable {
         // the inputs' shape: (N, L, d), or (N, L) for one feature
         func inputShape(_ x: DataArray, _ name: String) throws -> (n: Int, length: Int, features: Int) {
             guard x.shape.count == 2 || x.shape.count == 3, x.shape[0] >= 1, x.shape[1] >= 1, x.shape.count == 2 || x.shape[2] >= 1 else {
-                throw WrnnError.data("\(path): \(name) has shape \(x.shape); inputs are (sequences, steps, features) or (sequences, steps), none of them 0")
+                throw WrnnError.data(
+                    "\(path): \(name) has shape \(x.shape); inputs are (sequences, steps, features) or (sequences, steps), none of them 0")
             }
             return (x.shape[0], x.shape[1], x.shape.count == 3 ? x.shape[2] : 1)
         }
@@ -140,14 +182,16 @@ public final class SequenceData: @unchecked Sendable {
             let s = try inputShape(x, "x_\(name)")
             guard s.length == length, s.features == features else {
                 throw WrnnError.data(
-                    "\(path): x_\(name) has \(s.length) steps of \(s.features) features, x_train \(length) of \(features); pad every split to one length")
+                    "\(path): x_\(name) has \(s.length) steps of \(s.features) features, x_train \(length) of \(features); pad every split to one length"
+                )
             }
         }
         // the targets: their kind from y_train, the other splits alike
         let targets: SequenceTargets, outputs: Int
         let yShape = yTrain.shape
         guard yShape.first == trainShape.n else {
-            throw WrnnError.data("\(path): y_train has shape \(yShape) but x_train holds \(trainShape.n) sequences; their first dimensions must agree")
+            throw WrnnError.data(
+                "\(path): y_train has shape \(yShape) but x_train holds \(trainShape.n) sequences; their first dimensions must agree")
         }
         if yTrain.isInteger {
             switch yShape.count {
@@ -155,10 +199,12 @@ public final class SequenceData: @unchecked Sendable {
             case 2 where yShape[1] == length: targets = .classPerStep
             default:
                 throw WrnnError.data(
-                    "\(path): y_train has shape \(yShape) of integers; class labels are (N,) for one per sequence or (N, \(length)) for one per step")
+                    "\(path): y_train has shape \(yShape) of integers; class labels are (N,) for one per sequence or (N, \(length)) for one per step"
+                )
             }
             if targets == .classPerStep && readoutAt == .last {
-                throw WrnnError.usage("--readout-at last cannot read y_train's class per step; drop --readout-at or give one class per sequence")
+                throw WrnnError.usage(
+                    "--readout-at last cannot read y_train's class per step; drop --readout-at or give one class per sequence")
             }
             outputs = 0
         } else {
@@ -169,7 +215,8 @@ public final class SequenceData: @unchecked Sendable {
             case 3 where yShape[1] == length: targets = .valuePerStep; outputs = yShape[2]
             default:
                 throw WrnnError.data(
-                    "\(path): y_train has shape \(yShape); real targets are (N,) or (N, k) per sequence, (N, \(length)) or (N, \(length), k) per step")
+                    "\(path): y_train has shape \(yShape); real targets are (N,) or (N, k) per sequence, (N, \(length)) or (N, \(length), k) per step"
+                )
             }
             guard outputs >= 1 else { throw WrnnError.data("\(path): y_train has shape \(yShape): no values to predict") }
             if targets == .valuePerStep && readoutAt == .last {
@@ -183,15 +230,19 @@ public final class SequenceData: @unchecked Sendable {
                 y.isInteger == yTrain.isInteger
             else {
                 throw WrnnError.data(
-                    "\(path): y_\(name) has shape \(y.shape) (\(y.dtype)) for x_\(name)'s \(x.shape[0]) sequences; y_train's is \(yShape) (\(yTrain.dtype)): they must agree but for the count")
+                    "\(path): y_\(name) has shape \(y.shape) (\(y.dtype)) for x_\(name)'s \(x.shape[0]) sequences; y_train's is \(yShape) (\(yTrain.dtype)): they must agree but for the count"
+                )
             }
         }
         // every split: padding moved to the front, inputs finite, labels in range
         var splits: [String: Split] = [:]
         var padded = 0
-        for (name, x, y) in [("train", xTrain, yTrain)] + [given.validation.map { ("val", $0.0, $0.1) }, given.test.map { ("test", $0.0, $0.1) }].compactMap({ $0 }) {
+        for (name, x, y) in [("train", xTrain, yTrain)]
+            + [given.validation.map { ("val", $0.0, $0.1) }, given.test.map { ("test", $0.0, $0.1) }].compactMap({ $0 })
+        {
             let (split, shortened) = try align(
-                x: x, y: y, name: name, path: path, length: length, features: features, targets: targets, outputs: max(outputs, 1), mask: mask)
+                x: x, y: y, name: name, path: path, length: length, features: features, targets: targets, outputs: max(outputs, 1),
+                mask: mask)
             splits[name] = split
             padded += shortened
         }
@@ -201,7 +252,8 @@ public final class SequenceData: @unchecked Sendable {
             let top = Int(train.max() ?? -1)
             guard let low = train.min(), low >= (targets == .classPerStep ? -1 : 0) else {
                 throw WrnnError.data(
-                    "\(path): y_train holds label \(Int(train.min() ?? 0)); classes are 0, 1, ...\(targets == .classPerStep ? " (-1 marks a step that is not scored)" : "")")
+                    "\(path): y_train holds label \(Int(train.min() ?? 0)); classes are 0, 1, ...\(targets == .classPerStep ? " (-1 marks a step that is not scored)" : "")"
+                )
             }
             classes = top + 1
             guard classes >= 2 else { throw WrnnError.data("\(path): y_train holds \(classes) class only; a classifier needs two or more") }
@@ -209,7 +261,8 @@ public final class SequenceData: @unchecked Sendable {
                 guard let split = splits[name], let high = split.y.max(), let low = split.y.min() else { continue }
                 if Int(high) >= classes || low < (targets == .classPerStep ? -1 : 0) {
                     throw WrnnError.data(
-                        "\(path): y_\(name) holds label \(Int(Int(high) >= classes ? high : low)) but y_train's labels are 0 ... \(classes - 1); every label must be one the training split has")
+                        "\(path): y_\(name) holds label \(Int(Int(high) >= classes ? high : low)) but y_train's labels are 0 ... \(classes - 1); every label must be one the training split has"
+                    )
                 }
             }
         } else if let bad = splits.values.lazy.compactMap({ $0.y.firstIndex { !$0.isFinite } }).first {
@@ -223,7 +276,8 @@ public final class SequenceData: @unchecked Sendable {
             let each = max(1, train.count / 10)
             guard train.count > holdOut * each else {
                 throw WrnnError.data(
-                    "\(path): x_train's \(train.count) sequences are too few to hold out a validation\(test == nil ? " and a test" : "") split; give x_val/x_test or more sequences")
+                    "\(path): x_train's \(train.count) sequences are too few to hold out a validation\(test == nil ? " and a test" : "") split; give x_val/x_test or more sequences"
+                )
             }
             var stream = RandomStream(seed: seed, stream: 4)
             let order = stream.permutation(train.count)
@@ -304,7 +358,9 @@ public final class SequenceData: @unchecked Sendable {
             func classes(_ labels: [String], _ file: String) throws -> DataArray {
                 let values = try labels.enumerated().map { (row, label) -> Float in
                     guard let k = index[label] else {
-                        throw WrnnError.data("\(file): sequence \(row + 1) has label \(label), which \(path) never uses (its labels: \(names.joined(separator: ", ")))")
+                        throw WrnnError.data(
+                            "\(file): sequence \(row + 1) has label \(label), which \(path) never uses (its labels: \(names.joined(separator: ", ")))"
+                        )
                     }
                     return Float(k)
                 }
@@ -318,7 +374,8 @@ public final class SequenceData: @unchecked Sendable {
                 guard array.shape[1] < length else { continue }
                 var values = [Float](repeating: .nan, count: array.shape[0] * length)
                 for r in 0..<array.shape[0] {
-                    values.replaceSubrange((r * length)..<(r * length + array.shape[1]), with: array.values[(r * array.shape[1])..<((r + 1) * array.shape[1])])
+                    values.replaceSubrange(
+                        (r * length)..<(r * length + array.shape[1]), with: array.values[(r * array.shape[1])..<((r + 1) * array.shape[1])])
                 }
                 let widened = DataArray(shape: [array.shape[0], length, 1], values: values, isInteger: false, dtype: "text")
                 if x == 0 { xTrain = widened } else { xTest = widened }
@@ -352,7 +409,9 @@ public final class SequenceData: @unchecked Sendable {
             let base = row * length * features
             var real = length
             if let mask {
-                while real > 0 && (0..<features).allSatisfy({ MaskValue.matches(xs[base + (real - 1) * features + $0], mask) }) { real -= 1 }
+                while real > 0 && (0..<features).allSatisfy({ MaskValue.matches(xs[base + (real - 1) * features + $0], mask) }) {
+                    real -= 1
+                }
                 guard real > 0 else {
                     throw WrnnError.data("\(path): x_\(name) sequence \(row) is all padding (--mask-value \(mask)); drop it")
                 }
@@ -376,7 +435,8 @@ public final class SequenceData: @unchecked Sendable {
             if targets.isPerStep {
                 guard targets.isClass else {
                     throw WrnnError.data(
-                        "\(path): x_\(name) sequence \(row) is padded, but real targets per step cannot skip padded steps; give equal lengths or per-sequence targets")
+                        "\(path): x_\(name) sequence \(row) is padded, but real targets per step cannot skip padded steps; give equal lengths or per-sequence targets"
+                    )
                 }
                 let yBase = row * length
                 for t in stride(from: real - 1, through: 0, by: -1) { ys[yBase + shift + t] = ys[yBase + t] }
@@ -408,7 +468,13 @@ public struct SequencesTask: SequenceTask {
     public var outputSize: Int { data.shape.outputSize }
     public var readoutTiming: ReadoutTiming { data.shape.readout }
     public var lossLabel: String { data.shape.targets.isClass ? "test" : "test MSE" }
-    public var scoresEveryStep: Bool { data.shape.targets == .classPerStep }
+    public var classAccuracy: ClassAccuracy {
+        switch data.shape.targets {
+        case .classPerStep: return .everyStep
+        case .classPerSequence: return .lastStep
+        default: return .none
+        }
+    }
     public func stepsPerEpoch(batchSize: Int) -> Int? { sampler.stepsPerEpoch(batchSize: batchSize) }
     public func rows(step: Int, batchSize: Int) -> Int { sampler.rows(step: step, batchSize: batchSize) }
     public var trainingExamples: Int? { data.train.count }

@@ -114,10 +114,15 @@ public struct TaskConfig: Codable, Equatable, Sendable {
             let held = [data.validationHeldOut ? "validation" : nil, data.testHeldOut ? "test" : nil].compactMap { $0 }
             if !held.isEmpty {
                 notes.append(
-                    "\(held.joined(separator: " and ")) split\(held.count > 1 ? "s: a tenth of x_train each" : ": a tenth of x_train"), drawn by the seed (\(data.trainCount) train, \(data.validationCount) validation, \(data.testCount) test)")
+                    "\(held.joined(separator: " and ")) split\(held.count > 1 ? "s: a tenth of x_train each" : ": a tenth of x_train"), drawn by the seed (\(data.trainCount) train, \(data.validationCount) validation, \(data.testCount) test)"
+                )
             }
-            if data.padded > 0 { notes.append("\(data.padded) sequences padded (--mask-value \(maskValue ?? "")): their padding moved to the front as zeros") }
-            if let labels = data.labels { notes.append("classes 0 ... \(labels.count - 1) are the labels \(labels.joined(separator: ", "))") }
+            if data.padded > 0 {
+                notes.append("\(data.padded) sequences padded (--mask-value \(maskValue ?? "")): their padding moved to the front as zeros")
+            }
+            if let labels = data.labels {
+                notes.append("classes 0 ... \(labels.count - 1) are the labels \(labels.joined(separator: ", "))")
+            }
             return notes
         }
         guard kind == .copy, copyLayout == .script else { return [] }
@@ -151,7 +156,8 @@ public struct TaskConfig: Codable, Equatable, Sendable {
             let loaded = try SequenceData.load(self, seed: seed)
             if let data, data.md5 != loaded.shape.md5 {
                 throw WrnnError.data(
-                    "\(dataFile ?? "the data file") changed since this run was configured (MD5 \(loaded.shape.md5), the run's \(data.md5)); restore it or start a new run")
+                    "\(dataFile ?? "the data file") changed since this run was configured (MD5 \(loaded.shape.md5), the run's \(data.md5)); restore it or start a new run"
+                )
             }
             return SequencesTask(data: loaded, seed: seed)
         }

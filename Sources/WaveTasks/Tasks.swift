@@ -45,10 +45,14 @@ public protocol SequenceTask: Sendable {
     /// memory probe then scores a readout of the input k steps back by its accuracy at naming the
     /// token. nil for real-valued inputs (pixels, the adding task's numbers), scored by R².
     var inputCategories: Int? { get }
-    /// Whether accuracy counts every readout step with a class (-1: not scored), not only the last
-    /// step's class: a class per step.
-    var scoresEveryStep: Bool { get }
+    /// Which outputs test accuracy scores: the last step's class (a class per sequence), every
+    /// step's (a class per step; -1 marks a step not scored), or none (regression; the copy task's
+    /// recall is its own measure).
+    var classAccuracy: ClassAccuracy { get }
 }
+
+/// Which outputs a task's accuracy scores.
+public enum ClassAccuracy: Sendable { case none, lastStep, everyStep }
 
 /// One file a task saves beside a run: its name and how to write it.
 public struct TaskArtefact: Sendable {
@@ -78,7 +82,7 @@ extension SequenceTask {
     public func recallAccuracy(outputs: (_ step: Int, _ row: Int) -> UnsafePointer<Float>, batch: SequenceBatch<Float>) -> Double? { nil }
     public var artefacts: [TaskArtefact] { [] }
     public var inputCategories: Int? { nil }
-    public var scoresEveryStep: Bool { false }
+    public var classAccuracy: ClassAccuracy { readoutTiming == .last && outputSize > 1 ? .lastStep : .none }
 
     public func fill(_ batch: SequenceBatch<Float>, step: Int, batchSize: Int, rng: inout RandomStream) { fill(batch, rng: &rng) }
     public func rows(step: Int, batchSize: Int) -> Int { batchSize }

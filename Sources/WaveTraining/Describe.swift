@@ -52,7 +52,8 @@ extension TaskConfig {
                 ? "\(data.outputSize) classes, one \(data.targets.isPerStep ? "per step" : "per sequence")"
                 : "\(data.outputSize) value\(data.outputSize == 1 ? "" : "s") \(data.targets.isPerStep ? "per step" : "per sequence")"
             let read = data.targets.isPerStep ? "" : data.readout == .every ? ", read at every step" : ", read at the last step"
-            return "sequences from \(dataFile ?? "?"): \(data.length) steps of \(features), \(targets)\(read)\(normalize == true ? ", normalised" : "")"
+            return
+                "sequences from \(dataFile ?? "?"): \(data.length) steps of \(features), \(targets)\(read)\(normalize == true ? ", normalised" : "")"
         case .nscifar10:
             return
                 "nscifar10: 32 rows of 96 values (R, G, B) then 968 steps of \(freshNoise == true ? "fresh" : "one fixed") Gaussian noise, 1000 steps"

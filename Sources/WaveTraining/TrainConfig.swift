@@ -174,7 +174,8 @@ public enum Preset {
                 batchSize: batchSize ?? recipe.batchSize, steps: 60_000, seed: 0, threads: defaultThreads,
                 evalEvery: 100, checkpointEvery: 1000, testSize: recipe.testSize)
         }
-        let batch = batchSize ?? preset.batchSize ?? recipe.batchSize
+        // a model's paper batch (coRNN: 120) is cut to a small data set's training split
+        let batch = batchSize ?? min(preset.batchSize ?? recipe.batchSize, task.trainingExamples ?? Int.max)
         let epoch = task.epochSteps(batchSize: batch) ?? imageEpochSteps
         var config = TrainConfig(
             task: task, model: preset.model, learningRate: preset.learningRate ?? recipe.learningRate, clip: preset.clip ?? recipe.clip,

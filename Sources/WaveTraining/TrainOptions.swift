@@ -131,12 +131,16 @@ public struct TrainOptions: Equatable, Sendable {
         if kind.isDataSet, t != nil { throw WrnnError.usage("-T/--delay/--length apply to the copy and adding tasks only") }
         if permutation != nil, !kind.isPermuted { throw WrnnError.usage("--permutation applies to --task psmnist and psfmnist only") }
         if kind == .sequences, dataFile == nil {
-            throw WrnnError.usage("--task sequences needs --data FILE (.npz or .safetensors with x_train and y_train, or a UCR NAME_TRAIN.tsv)")
+            throw WrnnError.usage(
+                "--task sequences needs --data FILE (.npz or .safetensors with x_train and y_train, or a UCR NAME_TRAIN.tsv)")
         }
-        for (given, name) in [(dataFile != nil, "--data"), (normalize, "--normalize"), (maskValue != nil, "--mask-value")] where given && kind != .sequences {
+        for (given, name) in [(dataFile != nil, "--data"), (normalize, "--normalize"), (maskValue != nil, "--mask-value")]
+        where given && kind != .sequences {
             throw WrnnError.usage("\(name) applies to --task sequences only")
         }
-        if let maskValue, MaskValue.parse(maskValue) == nil { throw WrnnError.usage("--mask-value must be nan or a finite number (got \(maskValue))") }
+        if let maskValue, MaskValue.parse(maskValue) == nil {
+            throw WrnnError.usage("--mask-value must be nan or a finite number (got \(maskValue))")
+        }
         if epochSteps != nil, kind.isDataSet {
             throw WrnnError.usage(
                 "--epoch-steps applies to the copy and adding tasks only (a data set's epoch is one pass over its training split)")

@@ -237,8 +237,9 @@ public final class Trainer: @unchecked Sendable {
 
     public func evaluate(_ batches: [SequenceBatch<Float>]) -> Evaluation {
         var lossSum = 0.0, weight = 0.0, correct = 0.0, recallCount = 0.0, classified = 0, right = 0
-        let lastStepClasses = config.model.readoutTiming == .last && config.model.outputSize > 1
-        let everyStepClasses = task.scoresEveryStep && config.model.readoutTiming == .every
+        let readoutSteps = config.model.readoutTiming == .every ? config.task.length : 1
+        let lastStepClasses = task.classAccuracy == .lastStep
+        let everyStepClasses = task.classAccuracy == .everyStep && readoutSteps > 1
         // a stop request ends a long evaluation between batches (one process: ranks evaluate together)
         let interruptible = Processes.group.size == 1
         for batch in batches {
@@ -262,11 +263,13 @@ public final class Trainer: @unchecked Sendable {
                 }
             }
             if lastStepClasses, let targets = batch.classTargets {
+                // the last readout step's output against the last step's class (one per sequence, or repeated per step)
+                let lastTargets = (targets.count / batch.batch - 1) * batch.batch
                 for row in 0..<batch.batch {
-                    let z = runner.output(step: 0, row: row)
+                    let z = runner.output(step: readoutSteps - 1, row: row)
                     var best = 0
                     for j in 1..<config.model.outputSize where z[j] > z[best] { best = j }
-                    if Int32(best) == targets[row] { right += 1 }
+                    if Int32(best) == targets[lastTargets + row] { right += 1 }
                     classified += 1
                 }
             }

@@ -41,7 +41,9 @@ struct Train: ParsableCommand {
     func validate() throws {
         guard runOptions.resume == nil else { return }
         // a usage error is reported with the usage; a data file's (65, 66) by run(), with its own code
-        do { _ = try options.resolve() } catch let error as WrnnError where error.exitCode == 64 { throw ValidationError(error.message) } catch {}
+        do { _ = try options.resolve() } catch let error as WrnnError where error.exitCode == 64 {
+            throw ValidationError(error.message)
+        } catch {}
     }
 
     var config: TrainConfig {
