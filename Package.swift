@@ -118,7 +118,8 @@ let package = Package(
         .testTarget(
             name: "WavePlotTests", dependencies: ["WaveTestSupport", "WavePlot", "WaveCore", "CGIF", "CCairo"], swiftSettings: fastMath),
         .testTarget(
-            name: "WaveAnalysisTests", dependencies: ["WaveAnalysis", "WaveData", "WaveTraining", "WaveModels", "WaveTasks", "WaveCore"],
+            name: "WaveAnalysisTests",
+            dependencies: ["WaveAnalysis", "WaveData", "WaveTraining", "WaveModels", "WaveTasks", "WaveCore", "WaveKernels", "WaveSweep"],
             swiftSettings: fastMath),
         .testTarget(
             name: "WaveSweepTests",

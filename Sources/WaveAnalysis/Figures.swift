@@ -339,8 +339,8 @@ public func writeFigures(
         }
         try writeHiddenGIF(recording, row: row, to: directory + "/hidden_s\(sample).gif")
         files.append("hidden_s\(sample).gif")
-        if config.task.kind == .copy {
-            files += try writeCopyPanel(
+        if config.task.inputCategories != nil && config.model.readoutTiming == .every {
+            files += try writeTokenPanel(
                 recording, row: row, sample: sample, to: directory + "/copy_io_s\(sample)", formats: formats, size: size)
         }
     }
@@ -538,12 +538,11 @@ func writeHiddenGIF(_ recording: Recording, row: Int, to path: String) throws {
 
 /// Copy task: the input tokens, the model's softmax output and the target, each token against
 /// time, labelled, on one probability scale.
-func writeCopyPanel(
+func writeTokenPanel(
     _ recording: Recording, row: Int, sample: Int, to base: String, formats: [FigureFormat],
     size: FigureSize = .screen
 ) throws -> [String] {
     let t = recording.length, classes = recording.config.model.outputSize
-    let task = CopyTask(delay: recording.config.task.t, layout: recording.config.task.copyLayout)
     let inputs = recording.inputs[row], outputs = recording.outputs[row], targets = recording.targets[row]
     func grid(_ value: (Int, Int) -> Double) -> [Double] {
         var values = [Double](repeating: 0, count: classes * t)
@@ -576,10 +575,12 @@ func writeCopyPanel(
                 panel.fontScale = layout.fontScale
                 drawHeatmap(c, panel, values: values, rows: classes, cols: t, low: 0, high: 1)
                 panel.drawFrame(c, title: title)
-                let recall = task.recallPositions
-                c.line(
-                    [(panel.px(Double(recall.lowerBound) + 0.5), panel.y), (panel.px(Double(recall.lowerBound) + 0.5), panel.y + panel.h)],
-                    .white, width: 0.8, dashed: true)
+                // where the answers start: the first step with a target other than token 0 (the copy task's recall)
+                if let first = (0..<t).first(where: { targets[$0] > 0 }) {
+                    c.line(
+                        [(panel.px(Double(first) + 0.5), panel.y), (panel.px(Double(first) + 0.5), panel.y + panel.h)], .white, width: 0.8,
+                        dashed: true)
+                }
             }
             drawColorbar(
                 c, x: layout.barX, y: top, w: layout.barWidth, h: 2 * step + layout.h, low: 0, high: 1,
@@ -662,24 +663,13 @@ func progressAxis(_ run: String) -> (scale: Double, label: String) {
 /// test figure (their script's mean over 50 test sequences / 50), the mean loss otherwise; and its label.
 func paperLoss(_ run: String) -> (scale: Double, label: String) {
     guard let config = runConfig(run) else { return (1, "loss") }
-    switch config.task.kind {
-    case .copy: return (1 / config.copyFigureDivisor, "cross-entropy / 50, the authors' test figure (log scale)")
-    case .adding: return (1, "mean squared error (log scale)")
-    case .sequences where config.task.data?.targets.isClass == false: return (1, "mean squared error (log scale)")
-    default: return (1, "cross-entropy (log scale)")
-    }
+    let loss = config.task.loss(perBatchDivisor: config.copyFigureDivisor)
+    return (loss.scale, loss.label)
 }
 
 /// The same unit in few words, for a one-column figure.
 func shortPaperLossLabel(_ run: String) -> String? {
-    let task = runConfig(run)?.task
-    switch task?.kind {
-    case .copy: return "cross-entropy / 50 (log)"
-    case .adding: return "MSE (log)"
-    case .sequences where task?.data?.targets.isClass == false: return "MSE (log)"
-    case nil: return nil
-    default: return "cross-entropy (log)"
-    }
+    runConfig(run).map { $0.task.loss(perBatchDivisor: $0.copyFigureDivisor).shortLabel }
 }
 
 /// Runs that differ only in their seed (and thread count) form one group, in the order first seen:
@@ -725,22 +715,11 @@ func meanAndSpread(_ curves: [[(x: Double, y: Double)]]) -> (mean: [(x: Double, 
     return (mean, band)
 }
 
-/// The levels a reader measures a task's loss against: predicting the mean and the solved
-/// threshold (adding), chance (classification: ln 10 for ten classes), and for the copy task the
-/// loss of a model with no memory: every blank right, each of the ten recalled digits a guess
-/// among eight, 10 ln 8 / L per step, on the figure's scale.
+/// The levels a reader measures a run's loss against (chance, predicting the mean, the solved line,
+/// no memory), on the figure's scale, as the task's description gives them.
 func lossReferences(_ run: String) -> [(y: Double, label: String)] {
     guard let config = runConfig(run) else { return [] }
-    switch config.task.kind {
-    case .adding: return [(1.0 / 6, "predict the mean (1/6)"), (AddingTask.solvedThreshold, "solved (\(AddingTask.solvedThreshold))")]
-    case .copy:
-        let length = config.task.length
-        return [(10 * log(8.0) / Double(length) / config.copyFigureDivisor, "no memory (10 ln 8 / \(length))")]
-    case .sequences:
-        guard let data = config.task.data, data.targets.isClass else { return [] }
-        return [(log(Double(data.outputSize)), "chance (ln \(data.outputSize))")]
-    default: return [(log(10.0), "chance (ln 10)")]
-    }
+    return config.task.loss(perBatchDivisor: config.copyFigureDivisor).references
 }
 
 /// Learning curves of one or several runs in the paper's loss (test solid with a marker at each

@@ -266,12 +266,13 @@ func runSection(_ run: ReportRun, color: Color) throws -> String {
             numbers +=
                 "<tr><th>test accuracy</th><td>\(String(format: "%.2f%%", accuracy * 100))\(summary.testAccuracyAtBestValidation.map { String(format: " (%.2f%% at the best validation accuracy)", $0 * 100) } ?? "")</td></tr>"
         }
-        if config.task.kind == .adding {
+        if let threshold = config.task.solvedThreshold {
             numbers +=
-                "<tr><th>solved at</th><td>\(summary.solvedAt.map(String.init) ?? "never") \(config.followsAuthors ? "(iteration i whose training-batch MSE was &le; 0.05, at a log step)" : "(test MSE &le; 0.05)")</td></tr>"
+                "<tr><th>solved at</th><td>\(summary.solvedAt.map(String.init) ?? "never") \(config.followsAuthors ? "(iteration i whose training-batch MSE was &le; \(threshold), at a log step)" : "(test MSE &le; \(threshold))")</td></tr>"
         }
     }
-    if config.task.kind == .copy {
+    // tasks with recall: the first evaluation that recalled everything
+    if run.metrics.contains(where: { $0.recallAccuracy != nil }) {
         let perfect = run.metrics.first { ($0.recallAccuracy ?? 0) >= 1 }.map { "step \(grouped($0.step))" } ?? "not reached"
         numbers += "<tr><th>first 100% recall</th><td>\(perfect)</td></tr>"
     }

@@ -341,7 +341,7 @@ extension ModelDescription {
     /// The generic part of every preset: the task's shape, n = 100 (256 on images), one ring.
     public static func basePreset(task: TaskConfig) -> ModelConfig {
         ModelConfig(
-            kind: kind, inputSize: task.inputSize, outputSize: task.outputSize, ringSize: task.modelRecipe == .classification ? 256 : 100,
+            kind: kind, inputSize: task.inputSize, outputSize: task.outputSize, ringSize: task.modelRecipe.isClassification ? 256 : 100,
             readoutTiming: task.readoutTiming)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import WaveTasks
 import WaveCore
 import WaveModels
 import WaveTraining
@@ -51,7 +52,8 @@ extension SweepFile {
             case .authors(let program): train = try AuthorsProgram.named(program).trainArguments(pairs)
             case .trainOptions: train = try WrnnVocabulary.trainArguments(pairs)
             }
-            let task = train.value(of: "--task") ?? "copy", model = train.value(of: "--model") ?? ModelKind.standard.rawValue
+            let task = train.value(of: "--task") ?? TaskKind.standard.rawValue,
+                model = train.value(of: "--model") ?? ModelKind.standard.rawValue
             let parts = settings.filter { swept.contains($0.key) && !["task", "model", "model_type"].contains($0.key) }
                 .map { "\($0.key)\($0.value)" }
             for seed in seeds {

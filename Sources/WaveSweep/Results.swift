@@ -165,13 +165,13 @@ public struct ResultGroup: Sendable {
     /// The paper's rule for choosing among hyper-parameters, as a score (lower is better).
     var selectionScore: Double {
         guard !finished.isEmpty else { return .infinity }
-        switch config.task.kind {
-        case .copy: return copyLossPerBatch.mean
-        case .adding:
+        switch config.task.resultStyle {
+        case .copyLoss: return copyLossPerBatch.mean
+        case .solvedEarliest:
             let steps = solvedAt.map { $0.map(Double.init) ?? Double(config.steps) * 10 }
             return steps.reduce(0, +) / Double(steps.count) + finalLoss.mean * 1e-6
-        case .sequences where config.task.data?.targets.isClass == false: return bestValidationLoss.mean
-        default: return -bestValidationAccuracy.mean
+        case .validationLoss: return bestValidationLoss.mean
+        case .validationAccuracy: return -bestValidationAccuracy.mean
         }
     }
 }
@@ -234,21 +234,7 @@ public struct ResultsTables: Sendable {
     }
 
     /// Task and size: rows compared in one table.
-    public static func taskLabel(_ task: TaskConfig) -> String {
-        switch task.kind {
-        case .copy:
-            switch task.copyLayout {
-            case .paper: return "copy T=\(task.t)"
-            case .code: return "copy T=\(task.t) (authors' layout)"
-            case .script: return "copy T'=\(task.t) (authors' script" + (task.t >= 20 ? ", paper T=\(task.t - 20))" : ", no paper T)")
-            }
-        case .adding: return "adding T=\(task.t)"
-        case .sequences:
-            let file = (task.dataFile ?? "?").split(separator: "/").last.map(String.init) ?? "?"
-            return "sequences \(file)" + (task.normalize == true ? " (normalised)" : "")
-        default: return task.kind.rawValue
-        }
-    }
+    public static func taskLabel(_ task: TaskConfig) -> String { task.tableLabel }
 
     /// The model as a table row: kind, size and the ablations Table 4 names.
     public static func modelLabel(_ config: TrainConfig) -> String {
@@ -296,18 +282,17 @@ public struct ResultsTables: Sendable {
     }
 
     static func rule(_ task: TaskConfig) -> String {
-        if task.kind == .sequences, task.data?.targets.isClass == false {
-            return
-                "per model, the hyper-parameters with the lowest mean validation MSE (best over each run's evaluations); the test MSE reported is each run's at that evaluation"
-        }
-        switch task.kind {
-        case .copy:
+        switch task.resultStyle {
+        case .copyLoss:
             return
                 "per model, the hyper-parameters with the lowest mean final test loss, mean cross-entropy / 50 as the authors' script reports it (the synthetic tasks have no validation set; their test sequences are drawn apart from training)"
-        case .adding:
+        case .solvedEarliest:
             return
                 "per model, the hyper-parameters that solve the task earliest on average (under the authors' protocol: the first log step whose training-batch MSE is <= 0.05, as their iteration i; under wrnn's: the first evaluation with test MSE <= 0.05), then the lowest final test MSE"
-        default:
+        case .validationLoss:
+            return
+                "per model, the hyper-parameters with the lowest mean validation MSE (best over each run's evaluations); the test MSE reported is each run's at that evaluation"
+        case .validationAccuracy:
             return
                 "per model, the hyper-parameters with the best mean validation accuracy (the paper's rule: chosen on the validation split); the test accuracy reported is each run's at its best validation epoch"
         }
@@ -323,8 +308,8 @@ public struct ResultsTables: Sendable {
     /// The comparison table of one task's best rows.
     func comparison(_ task: String, _ rows: [ResultGroup]) -> Cells {
         let kind = rows[0].config.task.kind
-        switch kind {
-        case .copy:
+        switch rows[0].config.task.resultStyle {
+        case .copyLoss:
             return Cells(
                 headers: [
                     "model", "best hyper-parameters", "parameters", "seeds", "test CE / 50, the authors' figure (ours)", "paper (Table 4)",
@@ -342,7 +327,7 @@ public struct ResultsTables: Sendable {
                         g.recall.text { String(format: "%.1f", $0) }, g.seconds.text(duration)
                     ]
                 })
-        case .adding:
+        case .solvedEarliest:
             return Cells(
                 headers: [
                     "model", "best hyper-parameters", "parameters", "seeds", "solved at (ours)", "paper (Table 1)", "final test MSE (ours)",
@@ -357,7 +342,7 @@ public struct ResultsTables: Sendable {
                         g.finalLoss.text(sci), paper.map { sci($0.mse) } ?? "–", g.seconds.text(duration)
                     ]
                 })
-        case .sequences where rows[0].config.task.data?.targets.isClass == false:
+        case .validationLoss:
             return Cells(
                 headers: [
                     "model", "best hyper-parameters", "parameters", "seeds", "test MSE at best val", "best val MSE", "last test MSE",
@@ -370,7 +355,7 @@ public struct ResultsTables: Sendable {
                         g.seconds.text(duration)
                     ]
                 })
-        default:
+        case .validationAccuracy:
             return Cells(
                 headers: [
                     "model", "best hyper-parameters", "parameters", "seeds", "test acc % at best val (ours)", "paper",
@@ -456,26 +441,16 @@ public struct ResultsTables: Sendable {
     }
 
     /// The loss the table and the charts of a task both use, said once.
-    static func lossUnit(_ task: TaskConfig) -> String {
-        if task.kind == .sequences, task.data?.targets.isClass == false {
-            return "Loss: mean squared error on the test split, in the table and in the charts."
-        }
-        switch task.kind {
-        case .copy: return "Loss: the authors' test figure, cross-entropy / 50, in the table and in the charts."
-        case .adding: return "Loss: mean squared error on the test sequences, in the table and in the charts."
-        default: return "Loss: cross-entropy on the test set in the charts; the table reports accuracy (%)."
-        }
-    }
+    static func lossUnit(_ task: TaskConfig) -> String { task.loss(perBatchDivisor: 1).unit }
 
     func headline(_ g: ResultGroup) -> String {
-        switch g.config.task.kind {
-        case .sequences where g.config.task.data?.targets.isClass == false:
-            return "test MSE at best val " + g.testLossAtBestValidation.text(sci)
-        case .copy: return "CE/50 " + g.copyLossPerBatch.text(sci)
-        case .adding:
+        switch g.config.task.resultStyle {
+        case .copyLoss: return "CE/50 " + g.copyLossPerBatch.text(sci)
+        case .solvedEarliest:
             let solved = g.solvedAt.map { $0.map(String.init) ?? "never" }.joined(separator: ", ")
             return "solved at " + (solved.isEmpty ? "–" : solved) + "; MSE " + g.finalLoss.text(sci)
-        default: return "test acc " + g.testAccuracyAtBestValidation.text { String(format: "%.2f", $0) }
+        case .validationLoss: return "test MSE at best val " + g.testLossAtBestValidation.text(sci)
+        case .validationAccuracy: return "test acc " + g.testAccuracyAtBestValidation.text { String(format: "%.2f", $0) }
         }
     }
 

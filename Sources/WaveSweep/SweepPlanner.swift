@@ -65,7 +65,9 @@ public struct SweepPlanner {
     func planRun(index: Int, point: GridPoint) -> PlannedRun {
         var arguments = point.train.arguments + ["--seed", String(point.seed), "--threads", String(threads)]
         if keepDenormals { arguments.append("--keep-denormals") }
-        if let dataDirectory, let task = point.train.value(of: "--task"), TaskKind(rawValue: task)?.isImage == true {
+        if let dataDirectory, let task = point.train.value(of: "--task"),
+            TaskKind(rawValue: task)?.task.options.contains(.dataDirectory) == true
+        {
             arguments += ["--data-dir", dataDirectory]
         }
         var run = PlannedRun(

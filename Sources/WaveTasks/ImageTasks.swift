@@ -1,3 +1,4 @@
+import Foundation
 import WaveKernels
 import WaveCore
 import WaveData
@@ -149,4 +150,90 @@ public struct ImageSequenceTask: SequenceTask {
     public func validationBatches(batchSize: Int) -> [SequenceBatch<Float>]? {
         batches(train, sampler.validationIndices, batchSize: batchSize)
     }
+}
+
+/// What the sequential image tasks share (spec 3.3): one pixel per step, ten classes read at the
+/// last step, 57,000 / 3,000 training and validation images, the paper's image recipe.
+public protocol SequentialImageDescription: TaskDescription {
+    static var collection: ImageCollection { get }
+    static var permuted: Bool { get }
+}
+
+extension SequentialImageDescription {
+    public static var help: String {
+        (permuted ? "permuted " : "") + "sequential " + (collection == .mnist ? "MNIST" : "Fashion-MNIST")
+    }
+    public static var options: Set<TaskOption> { permuted ? [.dataDirectory, .permutation] : [.dataDirectory] }
+    public static var defaultT: Int { 784 }
+    public static var isDataSet: Bool { true }
+    public static var modelRecipe: ModelRecipe { permuted ? .permutedClassification : .classification }
+
+    public static func load(_ config: TaskConfig, seed: UInt64) throws -> any SequenceTask {
+        let (train, test) = try collection.load(dataDirectory: config.dataDirectory)
+        var permutation: [Int]? = nil
+        if permuted {
+            let pixels = train.height * train.width
+            if let file = config.permutationFile {
+                permutation = try NpyIndices.readPermutation(file, count: pixels)
+            } else {
+                var stream = RandomStream(seed: seed, stream: 3)
+                permutation = stream.permutation(pixels)
+            }
+        }
+        return ImageSequenceTask(
+            name: name, train: train, test: test, seed: seed, permutation: permutation, keepPartialBatch: config.keepPartialBatch == true)
+    }
+    public static func length(_ config: TaskConfig) -> Int { 784 }
+    public static func inputSize(_ config: TaskConfig) -> Int { 1 }
+    public static func outputSize(_ config: TaskConfig) -> Int { 10 }
+    public static func readoutTiming(_ config: TaskConfig) -> ReadoutTiming { .last }
+    public static func trainingExamples(_ config: TaskConfig) -> Int? { 57_000 }
+    public static func validationExamples(_ config: TaskConfig) -> Int { ImageSequenceTask.validationSize }
+    /// Adam lr 1e-4, no clipping, batch 128, 120 epochs, the 10,000 test images.
+    public static func recipe(_ config: TaskConfig) -> TaskRecipe {
+        TaskRecipe(learningRate: 1e-4, clip: 0, batchSize: 128, epochs: 120, testSize: 10_000)
+    }
+    public static func summaryLine(_ config: TaskConfig) -> String {
+        let data = collection == .mnist ? "MNIST" : "Fashion-MNIST"
+        let order = permuted ? (config.permutationFile.map { "permuted by \($0)" } ?? "permuted (seeded)") : "raster order"
+        return "\(name): sequential \(data), 784 steps of 1 pixel, \(order)"
+    }
+    public static func loss(_ config: TaskConfig, perBatchDivisor: Double) -> LossMeasure { .classes(10) }
+    public static func resultStyle(_ config: TaskConfig) -> ResultStyle { .validationAccuracy }
+    /// Their sMNIST loader keeps each epoch's last, partial batch (no drop_last); the permuted one drops it.
+    public static var authors: AuthorsConventions { AuthorsConventions(keepsPartialBatch: !permuted) }
+}
+
+extension LossMeasure {
+    /// Cross-entropy over `classes` classes, against chance (ln classes).
+    public static func classes(_ classes: Int) -> LossMeasure {
+        LossMeasure(
+            label: "cross-entropy (log scale)", shortLabel: "cross-entropy (log)",
+            unit: "Loss: cross-entropy on the test set in the charts; the table reports accuracy (%).",
+            references: [(log(Double(classes)), "chance (ln \(classes))")])
+    }
+}
+
+public enum SMNISTDescription: SequentialImageDescription {
+    public static let name = "smnist"
+    public static let collection = ImageCollection.mnist
+    public static let permuted = false
+}
+
+public enum PSMNISTDescription: SequentialImageDescription {
+    public static let name = "psmnist"
+    public static let collection = ImageCollection.mnist
+    public static let permuted = true
+}
+
+public enum SFMNISTDescription: SequentialImageDescription {
+    public static let name = "sfmnist"
+    public static let collection = ImageCollection.fashionMNIST
+    public static let permuted = false
+}
+
+public enum PSFMNISTDescription: SequentialImageDescription {
+    public static let name = "psfmnist"
+    public static let collection = ImageCollection.fashionMNIST
+    public static let permuted = true
 }

@@ -15,11 +15,12 @@ public struct NoisyCIFARTask: SequenceTask {
     public let freshNoise: Bool
     public static let length = 1000
     public static let rows = 32
+    public static let validationSize = 3000
 
     public init(train: ImageSet, test: ImageSet, seed: UInt64, freshNoise: Bool) {
         self.train = train
         self.test = test
-        sampler = SplitSampler(count: train.count, validationSize: 3000, seed: seed)
+        sampler = SplitSampler(count: train.count, validationSize: Self.validationSize, seed: seed)
         var noiseStream = RandomStream(seed: seed, stream: 5)
         noise = (0..<((Self.length - Self.rows) * 96)).map { _ in Float(noiseStream.normal()) }
         self.freshNoise = freshNoise
@@ -88,4 +89,34 @@ public struct NoisyCIFARTask: SequenceTask {
     public func validationBatches(batchSize: Int) -> [SequenceBatch<Float>]? {
         batches(train, sampler.validationIndices, batchSize: batchSize)
     }
+}
+
+/// Noisy sequential CIFAR-10 as the tool knows it (spec 3.4): 1,000 steps of 96 values.
+public enum NoisyCIFARDescription: TaskDescription {
+    public static let name = "nscifar10"
+    public static let help = "noisy sequential CIFAR-10"
+    public static let options: Set<TaskOption> = [.dataDirectory, .freshNoise]
+    public static let defaultT = 1000
+    public static let isDataSet = true
+    public static let modelRecipe = ModelRecipe.noisyClassification
+
+    public static func load(_ config: TaskConfig, seed: UInt64) throws -> any SequenceTask {
+        let (train, test) = try CIFAR10.load(dataDirectory: config.dataDirectory)
+        return NoisyCIFARTask(train: train, test: test, seed: seed, freshNoise: config.freshNoise ?? false)
+    }
+    public static func length(_ config: TaskConfig) -> Int { NoisyCIFARTask.length }
+    public static func inputSize(_ config: TaskConfig) -> Int { 96 }
+    public static func outputSize(_ config: TaskConfig) -> Int { 10 }
+    public static func readoutTiming(_ config: TaskConfig) -> ReadoutTiming { .last }
+    public static func trainingExamples(_ config: TaskConfig) -> Int? { 47_000 }
+    public static func validationExamples(_ config: TaskConfig) -> Int { NoisyCIFARTask.validationSize }
+    /// Adam lr 1e-4, no clipping, batch 256, 120 epochs, the 10,000 test images.
+    public static func recipe(_ config: TaskConfig) -> TaskRecipe {
+        TaskRecipe(learningRate: 1e-4, clip: 0, batchSize: 256, epochs: 120, testSize: 10_000)
+    }
+    public static func summaryLine(_ config: TaskConfig) -> String {
+        "nscifar10: 32 rows of 96 values (R, G, B) then 968 steps of \(config.freshNoise == true ? "fresh" : "one fixed") Gaussian noise, 1000 steps"
+    }
+    public static func loss(_ config: TaskConfig, perBatchDivisor: Double) -> LossMeasure { .classes(10) }
+    public static func resultStyle(_ config: TaskConfig) -> ResultStyle { .validationAccuracy }
 }

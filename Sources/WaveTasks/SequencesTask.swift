@@ -543,3 +543,97 @@ public struct SequencesTask: SequenceTask {
         batches(data.validation, count: data.validation.count, batchSize: batchSize)
     }
 }
+
+/// A researcher's own sequences as the tool knows them: everything comes from the file, read when
+/// the run is configured (`inspect`) and kept in config.json.
+public enum SequencesDescription: TaskDescription {
+    public static let name = "sequences"
+    public static let help = "your own, from --data"
+    public static let options: Set<TaskOption> = [.data, .normalize, .maskValue]
+    public static let isDataSet = true
+    public static let modelRecipe = ModelRecipe.classification
+
+    public static func check(_ config: TaskConfig) throws {
+        guard config.dataFile != nil else {
+            throw WrnnError.usage(
+                "--task sequences needs --data FILE (.npz or .safetensors with x_train and y_train, or a UCR NAME_TRAIN.tsv)")
+        }
+        if let mask = config.maskValue, MaskValue.parse(mask) == nil {
+            throw WrnnError.usage("--mask-value must be nan or a finite number (got \(mask))")
+        }
+    }
+
+    public static func inspect(_ config: inout TaskConfig, seed: UInt64) throws {
+        config.keepPartialBatch = true
+        config.data = try SequenceData.load(config, seed: seed).shape
+    }
+
+    public static func load(_ config: TaskConfig, seed: UInt64) throws -> any SequenceTask {
+        let loaded = try SequenceData.load(config, seed: seed)
+        if let data = config.data, data.md5 != loaded.shape.md5 {
+            throw WrnnError.data(
+                "\(config.dataFile ?? "the data file") changed since this run was configured (MD5 \(loaded.shape.md5), the run's \(data.md5)); restore it or start a new run"
+            )
+        }
+        return SequencesTask(data: loaded, seed: seed)
+    }
+
+    public static func length(_ config: TaskConfig) -> Int { config.data?.length ?? 1 }
+    public static func inputSize(_ config: TaskConfig) -> Int { config.data?.inputSize ?? 1 }
+    public static func outputSize(_ config: TaskConfig) -> Int { config.data?.outputSize ?? 1 }
+    public static func readoutTiming(_ config: TaskConfig) -> ReadoutTiming { config.data?.readout ?? .last }
+    public static func trainingExamples(_ config: TaskConfig) -> Int? { config.data?.trainCount }
+    public static func validationExamples(_ config: TaskConfig) -> Int { config.data?.validationCount ?? 0 }
+    /// Adam lr 1e-3, clip 10, batch 128 (or the whole training split when smaller), 120 epochs, the whole test split.
+    public static func recipe(_ config: TaskConfig) -> TaskRecipe {
+        TaskRecipe(
+            learningRate: 1e-3, clip: 10, batchSize: min(128, max(config.data?.trainCount ?? 128, 1)), epochs: 120,
+            testSize: max(config.data?.testCount ?? 1, 1))
+    }
+
+    public static func summaryLine(_ config: TaskConfig) -> String {
+        guard let data = config.data else { return "sequences from \(config.dataFile ?? "?")" }
+        let features = "\(data.inputSize) feature\(data.inputSize == 1 ? "" : "s")"
+        let targets =
+            data.targets.isClass
+            ? "\(data.outputSize) classes, one \(data.targets.isPerStep ? "per step" : "per sequence")"
+            : "\(data.outputSize) value\(data.outputSize == 1 ? "" : "s") \(data.targets.isPerStep ? "per step" : "per sequence")"
+        let read = data.targets.isPerStep ? "" : data.readout == .every ? ", read at every step" : ", read at the last step"
+        return
+            "sequences from \(config.dataFile ?? "?"): \(data.length) steps of \(features), \(targets)\(read)\(config.normalize == true ? ", normalised" : "")"
+    }
+
+    /// The file's name: runs on one file are compared.
+    public static func tableLabel(_ config: TaskConfig) -> String {
+        let file = (config.dataFile ?? "?").split(separator: "/").last.map(String.init) ?? "?"
+        return "sequences \(file)" + (config.normalize == true ? " (normalised)" : "")
+    }
+
+    public static func notes(_ config: TaskConfig) -> [String] {
+        guard let data = config.data else { return [] }
+        var notes: [String] = []
+        let held = [data.validationHeldOut ? "validation" : nil, data.testHeldOut ? "test" : nil].compactMap { $0 }
+        if !held.isEmpty {
+            notes.append(
+                "\(held.joined(separator: " and ")) split\(held.count > 1 ? "s: a tenth of x_train each" : ": a tenth of x_train"), drawn by the seed (\(data.trainCount) train, \(data.validationCount) validation, \(data.testCount) test)"
+            )
+        }
+        if data.padded > 0 {
+            notes.append(
+                "\(data.padded) sequences padded (--mask-value \(config.maskValue ?? "")): their padding moved to the front as zeros")
+        }
+        if let labels = data.labels { notes.append("classes 0 ... \(labels.count - 1) are the labels \(labels.joined(separator: ", "))") }
+        return notes
+    }
+
+    public static func loss(_ config: TaskConfig, perBatchDivisor: Double) -> LossMeasure {
+        guard let data = config.data, !data.targets.isClass else { return .classes(config.data?.outputSize ?? 2) }
+        return LossMeasure(
+            label: "mean squared error (log scale)", shortLabel: "MSE (log)",
+            unit: "Loss: mean squared error on the test split, in the table and in the charts.")
+    }
+
+    public static func resultStyle(_ config: TaskConfig) -> ResultStyle {
+        config.data?.targets.isClass == false ? .validationLoss : .validationAccuracy
+    }
+}

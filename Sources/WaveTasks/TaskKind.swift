@@ -1,15 +1,12 @@
-import WaveData
-
-/// The tasks of the paper (copy, adding, sequential image classification) and a researcher's own
-/// sequences read from a file.
-public enum TaskKind: String, Codable, CaseIterable, Sendable {
-    case copy, adding, smnist, psmnist, sfmnist, psfmnist, nscifar10, sequences
-    /// Sequential image classification: MNIST (s*), Fashion-MNIST (sf*), permuted (p*) or not, and
-    /// noisy sequential CIFAR-10.
-    public var isImage: Bool { self != .copy && self != .adding && self != .sequences }
-    /// A fixed data set walked in epochs, with a validation split (images and own sequences); the
-    /// synthetic tasks draw fresh sequences instead.
-    public var isDataSet: Bool { self != .copy && self != .adding }
-    public var isPermuted: Bool { self == .psmnist || self == .psfmnist }
-    public var collection: ImageCollection { self == .sfmnist || self == .psfmnist ? .fashionMNIST : .mnist }
+// The shipped tasks' kinds, for the code that builds a configuration of one by name (tests,
+// benchmarks, the demo go through `TaskKind.standard` or the registry instead).
+extension TaskKind {
+    public static let copy = CopyTaskDescription.kind
+    public static let adding = AddingTaskDescription.kind
+    public static let smnist = SMNISTDescription.kind
+    public static let psmnist = PSMNISTDescription.kind
+    public static let sfmnist = SFMNISTDescription.kind
+    public static let psfmnist = PSFMNISTDescription.kind
+    public static let nscifar10 = NoisyCIFARDescription.kind
+    public static let sequences = SequencesDescription.kind
 }

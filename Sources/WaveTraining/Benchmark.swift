@@ -34,7 +34,8 @@ public struct BenchConfig: Codable, Equatable, Sendable {
             }
         }
         func rank(_ c: BenchConfig) -> Int {
-            c.task.kind.isImage ? 2 + (c.randomShape?.first ?? c.task.length) : c.task.kind == .copy ? 0 : 1
+            // the synthetic tasks first, shortest first, then the data sets by sequence length
+            (c.task.kind.isDataSet ? 1 << 30 : 0) + (c.randomShape?.first ?? c.task.length)
         }
         return configs.enumerated().sorted { (rank($0.element), $0.offset) < (rank($1.element), $1.offset) }.map(\.element)
     }

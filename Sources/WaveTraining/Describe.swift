@@ -29,42 +29,6 @@ extension ModelConfig {
     }
 }
 
-extension TaskConfig {
-    public var summaryLine: String {
-        switch kind {
-        case .copy:
-            let task = CopyTask(delay: t, layout: copyLayout)
-            if copyLayout == .script {
-                let paperT = t - 20 >= 0 ? "paper T=\(t - 20)" : "no paper T"
-                var text = "copy task, authors' script T'=\(t) (length \(task.length), delimiter at \(task.delimiterPosition); \(paperT))"
-                if task.delimiterOverwritesDigit {
-                    text += "; the delimiter overwrites digit \(task.delimiterPosition + 1) of 10, as the script does"
-                }
-                return text
-            }
-            return "copy task, delay T=\(t) (length \(task.length), \(copyLayout.rawValue) layout)"
-        case .adding: return "adding task, length T=\(t)"
-        case .sequences:
-            guard let data else { return "sequences from \(dataFile ?? "?")" }
-            let features = "\(data.inputSize) feature\(data.inputSize == 1 ? "" : "s")"
-            let targets =
-                data.targets.isClass
-                ? "\(data.outputSize) classes, one \(data.targets.isPerStep ? "per step" : "per sequence")"
-                : "\(data.outputSize) value\(data.outputSize == 1 ? "" : "s") \(data.targets.isPerStep ? "per step" : "per sequence")"
-            let read = data.targets.isPerStep ? "" : data.readout == .every ? ", read at every step" : ", read at the last step"
-            return
-                "sequences from \(dataFile ?? "?"): \(data.length) steps of \(features), \(targets)\(read)\(normalize == true ? ", normalised" : "")"
-        case .nscifar10:
-            return
-                "nscifar10: 32 rows of 96 values (R, G, B) then 968 steps of \(freshNoise == true ? "fresh" : "one fixed") Gaussian noise, 1000 steps"
-        default:
-            let data = kind.collection == .mnist ? "MNIST" : "Fashion-MNIST"
-            let order = kind.isPermuted ? (permutationFile.map { "permuted by \($0)" } ?? "permuted (seeded)") : "raster order"
-            return "\(kind.rawValue): sequential \(data), 784 steps of 1 pixel, \(order)"
-        }
-    }
-}
-
 /// 12724 -> "12,724"
 public func grouped(_ value: Int) -> String {
     let digits = String(abs(value))

@@ -3,15 +3,6 @@ import WaveCore
 import WaveModels
 import WaveTasks
 
-/// The largest sizes any configuration may ask for: beyond them products of sizes could overflow
-/// before the memory check can refuse them. Far above anything a CPU trains.
-public enum SizeLimits {
-    public static let units = 1 << 20 // n, c, the MLP's width
-    public static let length = 1 << 20 // T
-    public static let batch = 1 << 24 // batch size, test size
-    public static let steps = 1 << 40
-}
-
 extension TrainConfig {
     /// Every number in the configuration within its range and consistent with the others: the
     /// command line's checks, and the same for configurations read from files (checkpoints,
@@ -30,15 +21,7 @@ extension TrainConfig {
         try positive(checkpointEvery, "--checkpoint-every", max: SizeLimits.steps)
         guard learningRate.isFinite && learningRate > 0 else { throw bad("--lr must be a finite number > 0 (got \(learningRate))") }
         guard clip.isFinite && clip >= 0 else { throw bad("--clip must be a finite number >= 0 (0 turns clipping off) (got \(clip))") }
-        switch task.kind {
-        case .copy:
-            if task.t < (task.copyLayout == .script ? 1 : 0) || task.t > SizeLimits.length {
-                throw bad("--delay must be in 0 ... \(SizeLimits.length) (got \(task.t))")
-            }
-        case .adding:
-            if task.t < 2 || task.t > SizeLimits.length { throw bad("--length must be in 2 ... \(SizeLimits.length) (got \(task.t))") }
-        default: break
-        }
+        try task.check()
         let m = model
         try positive(m.ringSize, m.kind.isRecurrent ? "--hidden-size" : "the flattened input", max: SizeLimits.units)
         try positive(m.mlpHidden, m.kind.isRecurrent ? "the MLP readout's width" : "--hidden-size", max: SizeLimits.units)

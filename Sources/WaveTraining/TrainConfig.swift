@@ -67,9 +67,6 @@ public enum TrainingProtocol: String, Codable, CaseIterable, Sendable {
     /// adding task is solved at iteration i when that step's training loss is <= 0.05; sMNIST (and
     /// sFMNIST) keep each epoch's last partial batch; psMNIST's schedulers step once per epoch.
     case authors
-
-    /// copy_task.py's `batch_test`: the authors test on this many fresh sequences.
-    public static let copyTestBatch = CopyTask.authorsTestBatch
 }
 
 /// Everything a training run needs; saved as config.json in the run directory.
@@ -110,7 +107,7 @@ public struct TrainConfig: Codable, Equatable, Sendable {
 
     /// The factor on the mean loss that is backpropagated: the authors' copy script divides the mean
     /// cross-entropy by the batch size before `backward()`.
-    public var gradientScale: Double { followsAuthors && task.kind == .copy ? 1 / Double(batchSize) : 1 }
+    public var gradientScale: Double { followsAuthors && task.authors.gradientPerBatch ? 1 / Double(batchSize) : 1 }
 
     /// Whether the run evaluates after `step` updates. The authors' synthetic-task scripts log inside
     /// the loop after update i + 1 when i % log_interval == 0 (the copy script skips i = 0), so their
@@ -119,7 +116,7 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         guard step > 0 else { return false }
         if followsAuthors && !task.kind.isDataSet {
             let i = step - 1
-            return i % evalEvery == 0 && !(task.kind == .copy && i == 0)
+            return i % evalEvery == 0 && !(task.authors.skipsFirstLog && i == 0)
         }
         return step % evalEvery == 0 || step == steps
     }
@@ -128,7 +125,7 @@ public struct TrainConfig: Codable, Equatable, Sendable {
     /// cross-entropy over the test sequences divided by the test batch's size, `batch_test` = 50. Under
     /// wrnn's conventions the mean comes from the fixed test set and is divided by the same 50, so the
     /// two protocols' figures are on one scale.
-    public var copyFigureDivisor: Double { followsAuthors ? Double(testSize) : Double(CopyTask.authorsTestBatch) }
+    public var copyFigureDivisor: Double { followsAuthors ? Double(testSize) : Double(task.authors.testSize ?? 1) }
 
     public init(
         task: TaskConfig, model: ModelConfig, learningRate: Double, clip: Double, batchSize: Int, steps: Int,

@@ -51,31 +51,22 @@ public struct TrainOptions: Equatable, Sendable {
     /// given applied, checked whole (`TrainConfig.checkRanges`).
     public func resolve() throws -> TrainConfig {
         try checkValues()
-        let kind = task ?? .copy
         let authors = trainingProtocol == .authors
-        var taskConfig = TaskConfig(
-            kind: kind, t: t, copyLayout: copyLayout ?? .paper, dataDirectory: dataDirectory, permutationFile: permutation)
-        if freshNoise { taskConfig.freshNoise = true }
-        if kind == .sequences {
-            taskConfig.dataFile = absoluteDataFile
-            if normalize { taskConfig.normalize = true }
-            taskConfig.maskValue = maskValue
-            taskConfig.readoutAt = modelOptions.readoutAt
-            try taskConfig.inspectData(seed: seed ?? 0)
-        }
+        var taskConfig = try taskConfiguration()
+        try taskConfig.inspectData(seed: seed ?? 0)
         // the authors' sMNIST loader has no drop_last (their psMNIST and CIFAR loaders drop it)
-        if authors, kind == .smnist || kind == .sfmnist { taskConfig.keepPartialBatch = true }
+        if authors, taskConfig.authors.keepsPartialBatch { taskConfig.keepPartialBatch = true }
         let preset = try (model ?? .standard).configure(task: taskConfig, options: modelOptions)
         var config = Preset.train(task: taskConfig, preset: preset, batchSize: batchSize)
         if authors {
             config.trainingProtocol = .authors
-            if kind == .copy { config.testSize = TrainingProtocol.copyTestBatch }
+            if let size = taskConfig.authors.testSize { config.testSize = size }
         }
         if let clip { config.clip = clip }
         let epochLength = taskConfig.epochSteps(batchSize: config.batchSize) ?? epochSteps ?? 1000
         if let epochs { config.steps = epochs * epochLength }
         config.schedule = resolveSchedule(preset: config.schedule)
-        if config.schedule != nil && !kind.isDataSet { config.epochSteps = epochSteps ?? 1000 }
+        if config.schedule != nil && !taskConfig.kind.isDataSet { config.epochSteps = epochSteps ?? 1000 }
         if let seed { config.seed = seed }
         if let threads { config.threads = threads }
         config.threads *= ranks
@@ -125,33 +116,33 @@ public struct TrainOptions: Equatable, Sendable {
         try finite(modelOptions.waveSpeed, "--wave-speed", "a number in [0, 1]") { (0...1).contains($0) }
         if let patience, patience < 0 { throw WrnnError.usage("--patience must be a non-negative integer (got \(patience))") }
         if steps != nil, epochs != nil { throw WrnnError.usage("--steps and --epochs both set the training length; give one") }
-        let kind = task ?? .copy
-        if freshNoise, kind != .nscifar10 { throw WrnnError.usage("--fresh-noise applies to --task nscifar10 only") }
-        if copyLayout != nil, kind != .copy { throw WrnnError.usage("--copy-layout applies to --task copy only") }
-        if kind.isDataSet, t != nil { throw WrnnError.usage("-T/--delay/--length apply to the copy and adding tasks only") }
-        if permutation != nil, !kind.isPermuted { throw WrnnError.usage("--permutation applies to --task psmnist and psfmnist only") }
-        if kind == .sequences, dataFile == nil {
-            throw WrnnError.usage(
-                "--task sequences needs --data FILE (.npz or .safetensors with x_train and y_train, or a UCR NAME_TRAIN.tsv)")
+        // task options apply to the tasks that take them: refused, naming those, never ignored
+        let kind = task ?? .standard
+        for (option, given) in taskOptionsGiven where given && !kind.task.options.contains(option) {
+            throw WrnnError.usage("\(option.rawValue) applies to --task \(TaskRegistry.list(TaskRegistry.tasks(accepting: option))) only")
         }
-        for (given, name) in [(dataFile != nil, "--data"), (normalize, "--normalize"), (maskValue != nil, "--mask-value")]
-        where given && kind != .sequences {
-            throw WrnnError.usage("\(name) applies to --task sequences only")
-        }
-        if let maskValue, MaskValue.parse(maskValue) == nil {
-            throw WrnnError.usage("--mask-value must be nan or a finite number (got \(maskValue))")
-        }
-        if epochSteps != nil, kind.isDataSet {
-            throw WrnnError.usage(
-                "--epoch-steps applies to the copy and adding tasks only (a data set's epoch is one pass over its training split)")
-        }
-        if let t {
-            if kind == .copy, copyLayout == .script, t < 1 {
-                throw WrnnError.usage("--delay with --copy-layout script is the authors' T' and must be an integer >= 1 (got \(t))")
-            }
-            if kind == .copy, t < 0 { throw WrnnError.usage("--delay must be a non-negative integer (got \(t))") }
-            if kind == .adding, t < 2 { throw WrnnError.usage("--length must be an integer >= 2 (got \(t))") }
-        }
+        try taskConfiguration().check()
+    }
+
+    /// The task-specific options, each with whether it was given.
+    var taskOptionsGiven: [(TaskOption, Bool)] {
+        [
+            (.size, t != nil), (.copyLayout, copyLayout != nil), (.dataDirectory, false), (.permutation, permutation != nil),
+            (.freshNoise, freshNoise), (.epochSteps, epochSteps != nil), (.data, dataFile != nil), (.normalize, normalize),
+            (.maskValue, maskValue != nil)
+        ]
+    }
+
+    /// The task's configuration from the options given (before any data is read).
+    func taskConfiguration() throws -> TaskConfig {
+        var config = TaskConfig(
+            kind: task ?? .standard, t: t, copyLayout: copyLayout ?? .paper, dataDirectory: dataDirectory, permutationFile: permutation)
+        if freshNoise { config.freshNoise = true }
+        config.dataFile = absoluteDataFile
+        if normalize { config.normalize = true }
+        config.maskValue = maskValue
+        if config.kind.task.options.contains(.data) { config.readoutAt = modelOptions.readoutAt }
+        return config
     }
 
     /// --data as an absolute path, so that sweep workers, Slurm jobs and --resume find it from any directory.

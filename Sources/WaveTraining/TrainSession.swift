@@ -191,7 +191,7 @@ public enum TrainSession {
         var result =
             "done: \(summary.steps) steps in \(formatDuration(summary.seconds)) (\(String(format: "%.1f", summary.stepsPerSecond)) steps/s)  test loss \(formatLoss(summary.testLoss))"
         if let recall = summary.recallAccuracy { result += "  recall \(String(format: "%.1f%%", recall * 100))" }
-        if config.task.kind == .adding { result += "  solved at \(summary.solvedAt.map(String.init) ?? "never")" }
+        if config.task.solvedThreshold != nil { result += "  solved at \(summary.solvedAt.map(String.init) ?? "never")" }
         if let accuracy = summary.testAccuracy { result += String(format: "  test acc %.2f%%", accuracy * 100) }
         if let best = summary.bestValidationAccuracy, let atBest = summary.testAccuracyAtBestValidation {
             result += String(format: "  (best val acc %.2f%%, test acc there %.2f%%)", best * 100, atBest * 100)

@@ -37,7 +37,7 @@ struct Demo: ParsableCommand {
         // after every option is checked, before anything is made: an existing directory is 73
         if let out { try RunDirectory.requireAbsent(out) }
         let root = out ?? defaultRunPath("demo")
-        let task = TaskConfig(kind: .copy, t: delay)
+        let task = TaskConfig(kind: .standard, t: delay)
         print("wrnn demo: \(task.summaryLine), \(steps) steps each, Adam lr \(lr), clip \(clip), batch 128, seed \(seed)")
         var rows: [(String, TrainSummary)] = []
         // the wave model and its wave-free twin, as the registry names them

@@ -7,7 +7,9 @@ import WaveModels
 import WaveTasks
 import WaveTraining
 
-extension TaskKind: ExpressibleByArgument {}
+extension TaskKind: ExpressibleByArgument {
+    public static var allValueStrings: [String] { allCases.map(\.rawValue) }
+}
 extension ModelKind: ExpressibleByArgument {
     public static var allValueStrings: [String] { allCases.map(\.rawValue) }
 }
@@ -96,8 +98,8 @@ struct ModelOptions: ParsableArguments {
 /// The task and its size T.
 struct TaskOptions: ParsableArguments {
     @Option(
-        help:
-            "Task: copy, adding, smnist, psmnist, sfmnist, psfmnist, nscifar10, or sequences (your own, from --data). Default copy.")
+        help: ArgumentHelp(
+            "Task: " + TaskRegistry.all.map { "\($0.name) (\($0.help))" }.joined(separator: ", ") + ". Default \(TaskKind.standard)."))
     var task: TaskKind?
     @Option(
         name: [.customShort("T"), .customLong("delay"), .customLong("length")], parsing: .unconditional,

@@ -60,6 +60,53 @@ final class RegistryNamingTests: XCTestCase {
         XCTAssertEqual(found, [], "models named outside their own files and the registry")
     }
 
+    /// Lines outside the task files allowed to name a task, and why ("" allows the whole file).
+    let allowedTaskMentions: [(file: String, contains: String, why: String)] = [
+        ("Sources/WaveSweep/Presets.swift", "", "the paper's named sweeps, written as sweep files are"),
+        ("Sources/WaveSweep/Vocabularies.swift", "", "the authors' scripts and their per-script conventions, by their task names"),
+        ("Sources/WaveSweep/AuthorsFidelity.swift", "case .", "the authors' recorded batches, one layout per script"),
+        ("Sources/WaveModels/Cells/", "PublishedRow(", "the paper's numbers per model and task"),
+        ("Sources/WaveModels/Cells/", "accuracy: [", "the paper's numbers per model and task"),
+        ("Sources/WaveModels/Cells/", "ModelBenchmark(", "the benchmark shapes each model is timed on"),
+        ("Sources/WaveModels/ModelRegistry.swift", "self.adding = adding", "the paper's adding-task table, a field of a published row"),
+        ("Sources/WaveSweep/Results.swift", "?.adding[t]", "the paper's adding-task table, a field of a published row"),
+        ("Sources/WaveFuzz/", "", "the fuzzer drives each reader of a user's file by name")
+    ]
+
+    /// Outside the task files (Sources/WaveTasks) nothing switches on, or names, a task: no
+    /// `.copy`-style member, no task or description type, no literal that is a task's name, but
+    /// for the lines listed above. Adding a task is its file plus its registry line.
+    func testSourcesNameNoTaskOutsideItsFilesAndTheRegistry() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardizedFileURL.path
+        let names = Set(TaskRegistry.all.map { $0.name })
+        XCTAssertTrue(names.isSuperset(of: ["copy", "adding", "smnist", "psmnist", "sfmnist", "psfmnist", "nscifar10", "sequences"]))
+        var types = Set(TaskRegistry.all.map { String(describing: $0) })
+        types.formUnion(["CopyTask", "AddingTask", "ImageSequenceTask", "NoisyCIFARTask", "SequencesTask", "SequenceData"])
+        var found: [String] = []
+        let enumerator = FileManager.default.enumerator(atPath: root + "/Sources")!
+        for case let relative as String in enumerator where relative.hasSuffix(".swift") {
+            let path = "Sources/" + relative
+            if path.hasPrefix("Sources/WaveTasks/") { continue }
+            let text = try String(contentsOfFile: root + "/" + path, encoding: .utf8)
+            let raw = text.components(separatedBy: "\n")
+            for (number, line) in codeLines(text).enumerated() {
+                if allowedTaskMentions.contains(where: {
+                    path.hasPrefix($0.file) && ($0.contains.isEmpty || raw[number].contains($0.contains))
+                }) {
+                    continue
+                }
+                for name in names where line.code.range(of: "\\.\(name)\\b", options: .regularExpression) != nil {
+                    found.append("\(path):\(number + 1): .\(name)")
+                }
+                for type in types where line.code.range(of: "\\b\(type)\\b", options: .regularExpression) != nil {
+                    found.append("\(path):\(number + 1): \(type)")
+                }
+                for literal in line.literals where names.contains(literal) { found.append("\(path):\(number + 1): \"\(literal)\"") }
+            }
+        }
+        XCTAssertEqual(found, [], "tasks named outside their own files and the registry")
+    }
+
     /// Each line's code with comments removed and string literals emptied, and the literals' texts.
     func codeLines(_ text: String) -> [(code: String, literals: [String])] {
         var lines: [(code: String, literals: [String])] = [("", [])]

@@ -13,7 +13,7 @@ final class CLITests: XCTestCase {
         let cases: [([String], String)] = [
             (
                 ["train", "--task", "sort"],
-                "The value 'sort' is invalid for '--task <task>'. Please provide one of the following: copy, adding, smnist, psmnist, sfmnist, psfmnist, nscifar10"
+                "The value 'sort' is invalid for '--task <task>'. Please provide one of the following: copy, adding, smnist, psmnist, sfmnist, psfmnist, nscifar10, sequences"
             ),
             (
                 ["train", "--model", "rnn"],

@@ -171,18 +171,22 @@ struct BaselineSettings: Sendable {
     static func forTask(
         _ task: TaskConfig, sMNIST: BaselineSettings, psMNIST: BaselineSettings, nsCIFAR10: BaselineSettings
     ) -> BaselineSettings {
-        task.kind == .nscifar10 ? nsCIFAR10 : task.kind.isPermuted ? psMNIST : sMNIST
+        switch task.modelRecipe {
+        case .noisyClassification: return nsCIFAR10
+        case .permutedClassification: return psMNIST
+        case .tokenRecall, .longRegression, .classification: return sMNIST
+        }
     }
 
     /// The preset: N = `units` on images and 100 on copy and adding; the constants everywhere; on
     /// images also the batch, clipping and lr / 10 after epoch 100 (120 epochs).
     func preset(_ base: ModelConfig, task: TaskConfig) -> ModelPreset {
         var model = base
-        if task.modelRecipe == .classification { model.ringSize = units }
+        if task.modelRecipe.isClassification { model.ringSize = units }
         model.dt = dt
         model.gamma = gamma
         model.epsilon = epsilon
-        guard task.modelRecipe == .classification else { return ModelPreset(model: model, learningRate: learningRate) }
+        guard task.modelRecipe.isClassification else { return ModelPreset(model: model, learningRate: learningRate) }
         return ModelPreset(model: model, learningRate: learningRate, batchSize: batchSize, clip: clip, dropsRateAt100: true)
     }
 }

@@ -145,7 +145,7 @@ public enum IdentityModel: ModelDescription {
 
     /// n = 100 (256 on images); 250 epochs on the permuted tasks, as the paper trains it.
     public static func preset(task: TaskConfig) -> ModelPreset {
-        ModelPreset(model: basePreset(task: task), epochs: task.kind.isPermuted ? 250 : nil)
+        ModelPreset(model: basePreset(task: task), epochs: task.modelRecipe == .permutedClassification ? 250 : nil)
     }
 
     public static func makeCell<T: Scalar>(_ config: ModelConfig, _: T.Type) -> (any RecurrentCell<T>)? { IdentityCell<T>(config) }
@@ -158,7 +158,7 @@ public enum IdentityModel: ModelDescription {
     }
 
     public static func paperRow(_ m: ModelConfig, task: TaskConfig) -> String? {
-        guard task.kind == .copy else { return "iRNN" }
+        guard task.modelRecipe == .tokenRecall else { return "iRNN" }
         guard m.ringSize == 100, m.readout == .linear else { return nil }
         switch (m.recurrentInit, m.encoderInit) {
         case (.identity, .normal): return "iRNN (n=100)"

@@ -258,9 +258,9 @@ public enum WaveModel: ModelDescription {
     public static func preset(task: TaskConfig) -> ModelPreset {
         var model = basePreset(task: task)
         switch task.modelRecipe {
-        case .copy: model.channels = 6
-        case .adding: model.channels = 27
-        case .classification: model.channels = 16
+        case .tokenRecall: model.channels = 6
+        case .longRegression: model.channels = 27
+        case .classification, .permutedClassification, .noisyClassification: model.channels = 16
         }
         return ModelPreset(model: model)
     }
@@ -301,12 +301,12 @@ public enum WaveModel: ModelDescription {
 
     public static func paperRow(_ m: ModelConfig, task: TaskConfig) -> String? {
         guard !m.locallyConnected else { return nil }
-        switch task.kind {
-        case .copy:
+        switch task.modelRecipe {
+        case .tokenRecall:
             guard m.readout == .linear else { return nil }
             return "wRNN" + (m.encoderInit == .sparse ? "" : " - V-init") + (m.recurrentInit == .shift ? "" : " - u-shift-init")
-        case .adding: return "wRNN"
-        default: return m.readout == .mlp ? "wRNN + MLP" : "wRNN"
+        case .longRegression: return "wRNN"
+        case .classification, .permutedClassification, .noisyClassification: return m.readout == .mlp ? "wRNN + MLP" : "wRNN"
         }
     }
 
