@@ -67,11 +67,12 @@ let package = Package(
         // bf16 products (`--precision bf16`), in C for AVX512-BF16's intrinsics; each function
         // carries its target attribute, so no flags: called only where CPUID reports the set
         .target(name: "WaveKernelsBF16", cSettings: [.unsafeFlags(["-O3"], .when(configuration: .release))]),
-        // the kernels, compiled unchecked; everything else (files, errors, random streams, threads) checked
+        // the kernels alone, compiled unchecked; everything else (files, errors, random streams, threads) checked
         .target(
             name: "WaveKernels", dependencies: blasDependency + ["CFloatMode", "WaveKernelsAVX512", "WaveKernelsBF16"],
             swiftSettings: kernelMath),
-        .target(name: "WaveCore", dependencies: ["WaveKernels"], swiftSettings: fastMath),
+        // files, errors, random streams, threads and their float mode: what every other target builds on
+        .target(name: "WaveCore", dependencies: ["CFloatMode"], swiftSettings: fastMath),
         // Open MPI, opened at run time: the binary starts where no MPI is installed
         .target(name: "WaveMPI", dependencies: ["WaveCore"], swiftSettings: fastMath),
         .target(name: "WaveModels", dependencies: ["WaveKernels", "WaveCore", "WaveTasks"], swiftSettings: fastMath),

@@ -1,4 +1,3 @@
-import WaveKernels
 import Dispatch
 import Foundation
 

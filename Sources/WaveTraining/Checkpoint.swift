@@ -2,11 +2,12 @@ import Foundation
 import WaveCore
 import WaveModels
 
-/// What a checkpoint holds besides the three float arrays.
+/// What a checkpoint holds besides its float arrays.
 public struct CheckpointHeader: Codable, Equatable, Sendable {
     public var config: TrainConfig
     /// Training steps completed.
     public var step: Int
+    /// The optimiser's update count (its JSON key from when Adam was the only optimiser).
     public var adamStep: Int
     /// The training-data stream, so a resumed run draws the same batches.
     public var dataStream: RandomStream
@@ -14,20 +15,53 @@ public struct CheckpointHeader: Codable, Equatable, Sendable {
     public var solvedAt: Int?
     /// The training loop's own bookkeeping, so a resumed run logs exactly what an uninterrupted one would.
     public var loop: LoopState?
+    /// The optimiser and the names of its state arrays, in file order; nil in checkpoints written
+    /// before optimisers were named, which hold Adam's m and v.
+    public var optimizer: String?
+    public var optimizerState: [String]?
+
+    public init(
+        config: TrainConfig, step: Int, adamStep: Int, dataStream: RandomStream, tensors: [ParameterTensor], solvedAt: Int?,
+        loop: LoopState?, optimizer: String? = nil, optimizerState: [String]? = nil
+    ) {
+        self.config = config; self.step = step; self.adamStep = adamStep; self.dataStream = dataStream; self.tensors = tensors
+        self.solvedAt = solvedAt; self.loop = loop; self.optimizer = optimizer; self.optimizerState = optimizerState
+    }
+
+    public var optimizerName: String { optimizer ?? Optimizers.adam }
+    public var stateNames: [String] { optimizerState ?? Optimizers.legacyState }
 }
 
-/// A checkpoint file: "WRNNCKPT", UInt32 version, UInt32 header length, header JSON,
-/// then parameters, Adam m and Adam v as little-endian Float32, then a CRC-32 of everything before it.
+/// A checkpoint file: "WRNNCKPT", UInt32 version, UInt32 header length, header JSON, then the
+/// parameters and the optimiser's state arrays (Adam's m and v, in the order the header names them)
+/// as little-endian Float32, then a CRC-32 of everything before it.
 public struct Checkpoint: Sendable {
     public static let magic = Array("WRNNCKPT".utf8)
     public static let version: UInt32 = 1
     public var header: CheckpointHeader
     public var params: [Float]
-    public var m: [Float]
-    public var v: [Float]
+    /// The optimiser's state arrays, in `header.stateNames` order.
+    public var state: [[Float]]
 
-    public init(header: CheckpointHeader, params: [Float], m: [Float], v: [Float]) {
-        self.header = header; self.params = params; self.m = m; self.v = v
+    public init(header: CheckpointHeader, params: [Float], state: [[Float]]) {
+        self.header = header; self.params = params; self.state = state
+    }
+
+    /// The optimiser's state array `name`, or nil.
+    public func state(named name: String) -> [Float]? { header.stateNames.firstIndex(of: name).map { state[$0] } }
+    /// Adam's moments, as tests and tools name them.
+    public var m: [Float] {
+        get { state(named: "m") ?? [] }
+        set { if let k = header.stateNames.firstIndex(of: "m") { state[k] = newValue } }
+    }
+    public var v: [Float] {
+        get { state(named: "v") ?? [] }
+        set { if let k = header.stateNames.firstIndex(of: "v") { state[k] = newValue } }
+    }
+
+    /// "Adam's first moment" for "m": how a message names a state array.
+    static func stateDescription(_ name: String) -> String {
+        ["m": "Adam's first moment", "v": "Adam's second moment"][name] ?? "optimiser state \(name)"
     }
 
     public func encoded() throws -> [UInt8] {
@@ -38,7 +72,7 @@ public struct Checkpoint: Sendable {
         appendLittleEndian(&bytes, Self.version)
         appendLittleEndian(&bytes, UInt32(json.count))
         bytes += json
-        for array in [params, m, v] {
+        for array in [params] + state {
             array.withUnsafeBytes { bytes.append(contentsOf: $0) } // x86-64 and arm64 are little-endian
         }
         let crc = bytes.withUnsafeBytes { crc32($0) }
@@ -124,7 +158,16 @@ public struct Checkpoint: Sendable {
             count += size
             guard count <= (1 << 40) else { throw corrupt("its tensors hold more than 2^40 values") }
         }
-        let expected = 16 + headerLength + 12 * count + 4
+        // the optimiser's state: names it knows, each once
+        let names = header.stateNames
+        guard Set(names).count == names.count, names.count <= 8 else {
+            throw corrupt("its optimiser state names \(names) are not distinct names")
+        }
+        guard header.optimizerName == Optimizers.adam, Set(names) == Set(Optimizers.legacyState) else {
+            throw corrupt("it holds optimiser '\(header.optimizerName)' with state \(names); this version knows adam with m and v")
+        }
+        let arrays = 1 + names.count
+        let expected = 16 + headerLength + 4 * arrays * count + 4
         guard bytes.count == expected else {
             throw corrupt("\(bytes.count < expected ? "truncated" : "trailing data"): expected \(expected) bytes, found \(bytes.count)")
         }
@@ -141,16 +184,16 @@ public struct Checkpoint: Sendable {
         guard header.tensors == ParameterLayout(header.config.model).tensors else {
             throw corrupt("its tensors do not match its own model configuration")
         }
-        var arrays: [[Float]] = []
+        var values: [[Float]] = []
         bytes.withUnsafeBytes { raw in
-            for k in 0..<3 {
+            for k in 0..<arrays {
                 let start = 16 + headerLength + k * count * 4
-                arrays.append((0..<count).map { raw.loadUnaligned(fromByteOffset: start + $0 * 4, as: Float.self) })
+                values.append((0..<count).map { raw.loadUnaligned(fromByteOffset: start + $0 * 4, as: Float.self) })
             }
         }
         // a checkpoint is a good state: NaN or Inf in it never came from a finished step
-        for (k, what) in ["weights", "Adam's first moment", "Adam's second moment"].enumerated() {
-            if let tensor = arrays[k].withUnsafeBufferPointer({
+        for (k, what) in (["weights"] + names.map(stateDescription)).enumerated() {
+            if let tensor = values[k].withUnsafeBufferPointer({
                 firstNonFiniteTensor($0.baseAddress!, count: count, tensors: header.tensors)
             }) {
                 throw WrnnError.data(
@@ -158,7 +201,7 @@ public struct Checkpoint: Sendable {
                 )
             }
         }
-        return Checkpoint(header: header, params: arrays[0], m: arrays[1], v: arrays[2])
+        return Checkpoint(header: header, params: values[0], state: Array(values.dropFirst()))
     }
 }
 

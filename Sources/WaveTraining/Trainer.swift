@@ -62,7 +62,8 @@ public final class Trainer: @unchecked Sendable {
     public let model: SequenceModel<Float>
     public let params: Buffer<Float>
     let grads: Buffer<Float>
-    let adam: Adam
+    /// The optimiser (Adam); its state is what the checkpoint stores beside the weights.
+    public let optimizer: any Optimizer
     let runner: BatchRunner<Float>
     let testSet: [SequenceBatch<Float>]
     let validationSet: [SequenceBatch<Float>]?
@@ -109,9 +110,7 @@ public final class Trainer: @unchecked Sendable {
         var initStream = RandomStream(seed: config.seed, stream: 0)
         params = Buffer(config.model.initialParameters(&initStream, as: Float.self))
         grads = Buffer(zeros: params.count)
-        adam = Adam(
-            count: params.count, learningRate: config.learningRate,
-            frozen: model.layout.frozenRanges(config.model))
+        optimizer = Adam(count: params.count, learningRate: config.learningRate, frozen: model.layout.frozenRanges(config.model))
         runner = BatchRunner(model: model, batch: config.batchSize, length: task.length, threads: config.threads, group: Processes.group)
         dataStream = RandomStream(seed: config.seed, stream: 1)
         testSet = task.evaluationBatches(count: config.testSize, batchSize: config.batchSize, seed: config.seed)
@@ -224,9 +223,9 @@ public final class Trainer: @unchecked Sendable {
         let loss = runner.run(params: params, grads: grads, batch: batch, gradientScale: config.gradientScale)
         let norm = clipGradientNorm(grads, maxNorm: config.clip)
         if loss.isFinite && norm.isFinite {
-            adam.learningRate = currentLearningRate
-            if let beta1 = config.schedule?.momentum(step: scheduleStep(step), steps: config.steps) { adam.beta1 = beta1 }
-            adam.update(params: params, grads: grads)
+            optimizer.learningRate = currentLearningRate
+            if let momentum = config.schedule?.momentum(step: scheduleStep(step), steps: config.steps) { optimizer.setMomentum(momentum) }
+            optimizer.update(params: params, grads: grads)
             step += 1
         }
         return (loss, norm)
@@ -284,14 +283,15 @@ public final class Trainer: @unchecked Sendable {
         if let elapsed { state.elapsed = elapsed }
         return Checkpoint(
             header: CheckpointHeader(
-                config: config, step: step, adamStep: adam.step, dataStream: dataStream,
-                tensors: model.layout.tensors, solvedAt: solvedAt, loop: state),
-            params: params.array, m: adam.m.array, v: adam.v.array)
+                config: config, step: step, adamStep: optimizer.step, dataStream: dataStream,
+                tensors: model.layout.tensors, solvedAt: solvedAt, loop: state,
+                optimizer: type(of: optimizer).name, optimizerState: optimizer.state.map(\.name)),
+            params: params.array, state: optimizer.state.map(\.buffer.array))
     }
 
-    /// The tensor holding the first NaN or infinity among the weights and Adam's moments, or nil.
+    /// The tensor holding the first NaN or infinity among the weights and the optimiser's state, or nil.
     public func nonFiniteTensor() -> String? {
-        for (what, buffer) in [("weights", params), ("Adam's first moment", adam.m), ("Adam's second moment", adam.v)] {
+        for (what, buffer) in [("weights", params)] + optimizer.state.map({ (Checkpoint.stateDescription($0.name), $0.buffer) }) {
             if let name = firstNonFiniteTensor(buffer.pointer, count: buffer.count, tensors: model.layout.tensors) {
                 return "\(name) (\(what))"
             }
@@ -301,11 +301,10 @@ public final class Trainer: @unchecked Sendable {
 
     /// Copies the trainer's state into `into` (allocated once, then reused).
     func capture(into saved: inout TrainerState?) {
-        if saved == nil { saved = TrainerState(count: params.count) }
+        if saved == nil { saved = TrainerState(count: params.count, stateBuffers: optimizer.state.count) }
         saved!.params.pointer.update(from: params.pointer, count: params.count)
-        saved!.m.pointer.update(from: adam.m.pointer, count: params.count)
-        saved!.v.pointer.update(from: adam.v.pointer, count: params.count)
-        saved!.adamStep = adam.step
+        for (to, from) in zip(saved!.state, optimizer.state) { to.pointer.update(from: from.buffer.pointer, count: params.count) }
+        saved!.optimizerStep = optimizer.step
         saved!.step = step
         saved!.dataStream = dataStream
         saved!.solvedAt = solvedAt
@@ -314,24 +313,34 @@ public final class Trainer: @unchecked Sendable {
 
     func restore(_ saved: TrainerState) {
         params.pointer.update(from: saved.params.pointer, count: params.count)
-        adam.m.pointer.update(from: saved.m.pointer, count: params.count)
-        adam.v.pointer.update(from: saved.v.pointer, count: params.count)
-        adam.step = saved.adamStep
+        for (from, to) in zip(saved.state, optimizer.state) { to.buffer.pointer.update(from: from.pointer, count: params.count) }
+        optimizer.step = saved.optimizerStep
         step = saved.step
         dataStream = saved.dataStream
         solvedAt = saved.solvedAt
         loop = saved.loop
     }
 
-    /// Continues from `checkpoint` exactly: weights, Adam state, step, data stream and the loop's bookkeeping.
+    /// Continues from `checkpoint` exactly: weights, the optimiser's state (by name), step, data stream
+    /// and the loop's bookkeeping.
     public func restore(from checkpoint: Checkpoint) throws {
         guard checkpoint.params.count == params.count, checkpoint.header.tensors == model.layout.tensors else {
             throw WrnnError.data("the checkpoint's tensors do not match this run's model")
         }
+        guard checkpoint.header.optimizerName == type(of: optimizer).name else {
+            throw WrnnError.data(
+                "the checkpoint holds the state of optimiser '\(checkpoint.header.optimizerName)'; this run uses '\(type(of: optimizer).name)'"
+            )
+        }
         params.pointer.update(from: checkpoint.params, count: params.count)
-        adam.m.pointer.update(from: checkpoint.m, count: params.count)
-        adam.v.pointer.update(from: checkpoint.v, count: params.count)
-        adam.step = checkpoint.header.adamStep
+        for (name, buffer) in optimizer.state {
+            guard let values = checkpoint.state(named: name) else {
+                throw WrnnError.data(
+                    "the checkpoint has no optimiser state '\(name)' (it holds \(checkpoint.header.stateNames.joined(separator: ", ")))")
+            }
+            buffer.pointer.update(from: values, count: params.count)
+        }
+        optimizer.step = checkpoint.header.adamStep
         step = checkpoint.header.step
         dataStream = checkpoint.header.dataStream
         solvedAt = checkpoint.header.solvedAt
@@ -395,7 +404,7 @@ public final class Trainer: @unchecked Sendable {
                 testLossPerBatch: task.reportsLossPerBatch ? last.loss / config.copyFigureDivisor : nil,
                 recallAccuracy: last.recallAccuracy, solvedAt: solvedAt, accuracy: last.accuracy,
                 validationLoss: validation?.loss, validationAccuracy: validation?.accuracy,
-                gradNorm: step > 0 ? loop.lastNorm : nil, learningRate: step > 0 ? adam.learningRate : nil, wallTime: elapsed())
+                gradNorm: step > 0 ? loop.lastNorm : nil, learningRate: step > 0 ? optimizer.learningRate : nil, wallTime: elapsed())
             try run?.appendMetrics(metrics)
             progress.logEvaluation(metrics, task: task, totalSteps: config.steps)
             return true
@@ -507,10 +516,15 @@ public final class Trainer: @unchecked Sendable {
 
 /// A copy of everything a step changes, taken before it: what a diverged run goes back to.
 struct TrainerState {
-    let params: Buffer<Float>, m: Buffer<Float>, v: Buffer<Float>
-    var adamStep = 0, step = 0
+    let params: Buffer<Float>
+    /// The optimiser's state buffers, in its order.
+    let state: [Buffer<Float>]
+    var optimizerStep = 0, step = 0
     var dataStream = RandomStream(seed: 0)
     var solvedAt: Int?
     var loop = LoopState()
-    init(count: Int) { params = Buffer(zeros: count); m = Buffer(zeros: count); v = Buffer(zeros: count) }
+    init(count: Int, stateBuffers: Int) {
+        params = Buffer(zeros: count)
+        state = (0..<stateBuffers).map { _ in Buffer(zeros: count) }
+    }
 }

@@ -102,6 +102,46 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(params.array[3], 0.9, accuracy: 1e-6)
     }
 
+    /// The checkpoint names the optimiser and its state arrays; one written before they were named
+    /// (no names in its header: Adam's m and v) still resumes to the same state, and the state is
+    /// found by name, whatever the order.
+    func testCheckpointStoresTheOptimiserStateByNameAndOldOnesLoad() throws {
+        let trainer = Trainer(config: smallCopyConfig(steps: 5))
+        _ = try trainer.run(directory: nil, progress: Progress(quiet: true))
+        let checkpoint = trainer.checkpoint()
+        XCTAssertEqual(checkpoint.header.optimizer, "adam")
+        XCTAssertEqual(checkpoint.header.optimizerState, ["m", "v"])
+        let adam = try XCTUnwrap(trainer.optimizer as? Adam)
+        XCTAssertEqual(checkpoint.state(named: "v"), adam.v.array)
+        // the same file as an older version wrote it: no names
+        var old = checkpoint
+        old.header.optimizer = nil
+        old.header.optimizerState = nil
+        let bytes = try old.encoded()
+        XCTAssertFalse(String(decoding: bytes.prefix(4096), as: UTF8.self).contains("optimizerState"))
+        let loaded = try Checkpoint.decode(bytes, path: "old.bin")
+        XCTAssertEqual(loaded.m, adam.m.array)
+        XCTAssertEqual(loaded.v, adam.v.array)
+        let resumed = Trainer(config: trainer.config)
+        try resumed.restore(from: loaded)
+        XCTAssertEqual(resumed.checkpoint().state, checkpoint.state)
+        // names in another order are found by name
+        var swapped = checkpoint
+        swapped.header.optimizerState = ["v", "m"]
+        swapped.state = [checkpoint.state[1], checkpoint.state[0]]
+        let again = Trainer(config: trainer.config)
+        try again.restore(from: try Checkpoint.decode(try swapped.encoded(), path: "swapped.bin"))
+        XCTAssertEqual(again.checkpoint().state, checkpoint.state)
+        // an optimiser this version does not know is refused with one line
+        var unknown = checkpoint
+        unknown.header.optimizer = "sgd"
+        XCTAssertThrowsError(try Checkpoint.decode(try unknown.encoded(), path: "sgd.bin")) { error in
+            XCTAssertEqual(
+                (error as? WrnnError)?.message,
+                "checkpoint sgd.bin is corrupt: it holds optimiser 'sgd' with state [\"m\", \"v\"]; this version knows adam with m and v")
+        }
+    }
+
     func testCheckpointRoundTripAndCorruption() throws {
         let dir = temporaryDirectory()
         let trainer = Trainer(config: smallCopyConfig(steps: 5))
