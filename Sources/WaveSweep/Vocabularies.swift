@@ -185,15 +185,10 @@ public struct AuthorsProgram: Sendable {
 /// `wrnn train`'s own option names, for sweep files written in our vocabulary (no `program:`).
 /// Boolean flags take yes/no (true/false); everything else is passed as `--key value`.
 public enum WrnnVocabulary {
-    public static let valueOptions = [
-        "task", "T", "delay", "length", "copy-layout", "data-dir", "permutation", "data", "mask-value", "model", "hidden-size",
-        "channels", "kernel-size", "initialization", "encoder-init", "activation", "readout", "readout-at", "wave-speed", "dt",
-        "gamma", "epsilon", "precision", "lr", "clip", "batch-size", "batch", "steps", "epochs", "schedule", "lr-factor",
-        "lr-every", "lr-gamma", "patience", "epoch-steps", "protocol", "eval-every", "checkpoint-every", "test-size", "init-from"
-    ]
-    public static let flags = ["freeze-u", "freeze-v", "locally-connected", "fresh-noise", "normalize"]
-    /// Set by the sweep itself; a grid may not give them.
-    public static let sweepOwned = ["seed", "threads", "out", "resume", "quiet", "keep-denormals"]
+    /// Every option a sweep file may give, with its aliases, from `wrnn train`'s one declaration of each.
+    public static let valueOptions: [String] = TrainOptionTable.all.filter { $0.sweep && !$0.isFlag }.flatMap { [$0.name] + $0.aliases }
+    public static let flags: [String] = TrainOptionTable.all.filter { $0.sweep && $0.isFlag }.flatMap { [$0.name] + $0.aliases }
+    public static let sweepOwned: [String] = TrainOptionTable.all.filter { !$0.sweep }.map(\.name)
 
     public static func trainArguments(_ given: [(key: String, value: String)]) throws -> TrainArguments {
         var args: [String] = []
@@ -250,21 +245,18 @@ extension Vocabulary {
 
 extension WrnnVocabulary {
     static let kinds: [String: ValueKind] = {
-        var kinds: [String: ValueKind] = [
-            "task": .choice(TaskKind.allCases.map(\.rawValue)), "model": .choice(ModelKind.allCases.map(\.rawValue)),
-            "initialization": .choice(RecurrentInit.allCases.map(\.rawValue)),
-            "encoder-init": .choice(EncoderInit.allCases.map(\.rawValue)),
-            "activation": .choice(Activation.allCases.map(\.rawValue)), "readout": .choice(ReadoutKind.allCases.map(\.rawValue)),
-            "readout-at": .choice(ReadoutTiming.allCases.map(\.rawValue)), "copy-layout": .choice(CopyLayout.allCases.map(\.rawValue)),
-            "schedule": .choice(Schedule.Kind.allCases.map(\.rawValue)), "protocol": .choice(TrainingProtocol.allCases.map(\.rawValue)),
-            "precision": .choice(Precision.allCases.map(\.rawValue))
-        ]
-        for key in [
-            "T", "delay", "length", "hidden-size", "channels", "kernel-size", "batch-size", "batch", "steps", "epochs",
-            "lr-every", "patience", "epoch-steps", "eval-every", "checkpoint-every", "test-size"
-        ] { kinds[key] = .integer }
-        for key in ["lr", "clip", "lr-factor", "lr-gamma", "gamma", "dt", "epsilon", "wave-speed"] { kinds[key] = .number }
-        for key in flags { kinds[key] = .yesNo }
+        var kinds: [String: ValueKind] = [:]
+        for option in TrainOptionTable.all {
+            let kind: ValueKind?
+            switch option.kind {
+            case .integer: kind = .integer
+            case .number: kind = .number
+            case .flag: kind = .yesNo
+            case .choice(let values): kind = .choice(values())
+            case .text: kind = nil
+            }
+            for name in [option.name] + option.aliases { kinds[name] = kind }
+        }
         return kinds
     }()
 }

@@ -19,8 +19,9 @@ extension TrainConfig {
         try positive(threads, "--threads", max: 4096)
         try positive(evalEvery, "--eval-every", max: SizeLimits.steps)
         try positive(checkpointEvery, "--checkpoint-every", max: SizeLimits.steps)
-        guard learningRate.isFinite && learningRate > 0 else { throw bad("--lr must be a finite number > 0 (got \(learningRate))") }
-        guard clip.isFinite && clip >= 0 else { throw bad("--clip must be a finite number >= 0 (0 turns clipping off) (got \(clip))") }
+        // the options' own ranges and messages, as declared once (TrainOptionTable)
+        try TrainOptionTable.named("lr").check(learningRate)
+        try TrainOptionTable.named("clip").check(clip)
         try task.check()
         let m = model
         try positive(m.ringSize, m.kind.isRecurrent ? "--hidden-size" : "the flattened input", max: SizeLimits.units)
@@ -33,7 +34,7 @@ extension TrainConfig {
         if m.precision == .bf16, !m.kind.model.options.contains(.precision) {
             throw bad("--precision bf16 applies to --model \(ModelRegistry.list(ModelRegistry.models(accepting: .precision))) only")
         }
-        if !(0...1).contains(m.waveSpeed) { throw bad("--wave-speed must be a number in [0, 1] (got \(m.waveSpeed))") }
+        try TrainOptionTable.named("wave-speed").check(m.waveSpeed)
         // the model's shape is the task's
         guard m.inputSize == task.inputSize, m.outputSize == task.outputSize else {
             throw bad(

@@ -93,28 +93,9 @@ public struct TrainOptions: Equatable, Sendable {
 
     /// The options' own ranges and the tasks they apply to, before any preset is looked up.
     func checkValues() throws {
-        try positive(batchSize, "--batch-size")
-        try positive(steps, "--steps")
-        try positive(epochs, "--epochs")
-        try positive(lrEvery, "--lr-every")
-        try positive(epochSteps, "--epoch-steps")
-        try positive(threads, "--threads")
-        try positive(evalEvery, "--eval-every")
-        try positive(checkpointEvery, "--checkpoint-every")
-        try positive(testSize, "--test-size")
-        try positive(modelOptions.hiddenSize, "--hidden-size")
-        try positive(modelOptions.channels, "--channels")
-        try positive(modelOptions.kernelSize, "--kernel-size")
+        // every option's own range, as its declaration states it (TrainOptionTable)
+        for option in TrainOptionTable.all { try option.check(self) }
         if let f = modelOptions.kernelSize, f % 2 == 0 { throw WrnnError.usage("--kernel-size must be odd (got \(f))") }
-        try finite(learningRate, "--lr", "a finite number > 0") { $0 > 0 }
-        try finite(clip, "--clip", "a finite number >= 0 (0 turns clipping off)") { $0 >= 0 }
-        try finite(lrFactor, "--lr-factor", "a finite number > 1") { $0 > 1 }
-        try finite(lrGamma, "--lr-gamma", "a number in (0, 1]") { $0 > 0 && $0 <= 1 }
-        try finite(modelOptions.dt, "--dt", "a finite number > 0") { $0 > 0 }
-        try finite(modelOptions.gamma, "--gamma", "a finite number >= 0") { $0 >= 0 }
-        try finite(modelOptions.epsilon, "--epsilon", "a finite number >= 0") { $0 >= 0 }
-        try finite(modelOptions.waveSpeed, "--wave-speed", "a number in [0, 1]") { (0...1).contains($0) }
-        if let patience, patience < 0 { throw WrnnError.usage("--patience must be a non-negative integer (got \(patience))") }
         if steps != nil, epochs != nil { throw WrnnError.usage("--steps and --epochs both set the training length; give one") }
         // task options apply to the tasks that take them: refused, naming those, never ignored
         let kind = task ?? .standard
@@ -172,13 +153,6 @@ public struct TrainOptions: Equatable, Sendable {
         return resolved
     }
 
-    private func positive(_ value: Int?, _ name: String) throws {
-        if let value, value <= 0 { throw WrnnError.usage("\(name) must be a positive integer (got \(value))") }
-    }
-
-    private func finite(_ value: Double?, _ name: String, _ allowed: String, _ ok: (Double) -> Bool) throws {
-        if let value, !(value.isFinite && ok(value)) { throw WrnnError.usage("\(name) must be \(allowed) (got \(value))") }
-    }
 }
 
 // MARK: resume

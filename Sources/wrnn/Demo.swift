@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import WaveCore
+import WaveModels
 import WaveTasks
 import WaveTraining
 import WaveAnalysis
@@ -25,32 +27,45 @@ struct Demo: ParsableCommand {
     @Option(help: "Directory for the two runs (must not exist). Default: runs/demo-<time>.")
     var out: String?
 
+    /// The wave model and its wave-free twin, as the registry names them.
+    var models: [any ModelDescription.Type] { [ModelRegistry.model(role: .wave), ModelRegistry.model(role: .waveFreeTwin)] }
+
+    /// `wrnn train`'s options for one of the two runs: the demo is two train runs, checked and
+    /// resolved by the same code (`TrainOptions`) with the same messages.
+    func options(for model: ModelKind) -> TrainOptions {
+        var o = TrainOptions()
+        o.task = .standard
+        o.t = delay
+        o.model = model
+        o.steps = steps
+        o.learningRate = lr
+        o.clip = clip
+        o.seed = seed
+        o.threads = threads
+        o.evalEvery = max(1, steps / 10)
+        o.checkpointEvery = max(1, steps)
+        return o
+    }
+
     func validate() throws {
-        if delay < 0 { throw ValidationError("--delay must be a non-negative integer (got \(delay))") }
-        try requirePositive(steps, "--steps")
-        try requirePositive(threads, "--threads")
-        try requireFinite(lr, "--lr", "a finite number > 0") { $0 > 0 }
-        try requireFinite(clip, "--clip", "a finite number >= 0 (0 turns clipping off)") { $0 >= 0 }
+        for model in models {
+            do { _ = try options(for: model.kind).resolve() } catch let error as WrnnError where error.exitCode == 64 {
+                throw ValidationError(error.message)
+            }
+        }
     }
 
     func run() throws {
         // after every option is checked, before anything is made: an existing directory is 73
         if let out { try RunDirectory.requireAbsent(out) }
         let root = out ?? defaultRunPath("demo")
-        let task = TaskConfig(kind: .standard, t: delay)
-        print("wrnn demo: \(task.summaryLine), \(steps) steps each, Adam lr \(lr), clip \(clip), batch 128, seed \(seed)")
+        let configs = try models.map { try options(for: $0.kind).resolve() }
+        print(
+            "wrnn demo: \(configs[0].task.summaryLine), \(steps) steps each, Adam lr \(lr), clip \(clip), batch \(configs[0].batchSize), seed \(seed)"
+        )
         var rows: [(String, TrainSummary)] = []
-        // the wave model and its wave-free twin, as the registry names them
-        let models = [ModelRegistry.model(role: .wave), ModelRegistry.model(role: .waveFreeTwin)]
-        for kind in models.map({ $0.kind }) {
-            var config = Preset.train(task: task, kind: kind)
-            config.steps = steps
-            config.learningRate = lr
-            config.clip = clip
-            config.seed = seed
-            config.threads = threads ?? Preset.defaultThreads
-            config.evalEvery = max(1, steps / 10)
-            config.checkpointEvery = steps
+        for config in configs {
+            let kind = config.model.kind
             let directory = try RunDirectory.create(root + "/" + kind.rawValue)
             try directory.writeJSON(config, to: "config.json")
             try directory.writeJSON(RunCommand(command: CommandLine.arguments), to: "command.json")

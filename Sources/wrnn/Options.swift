@@ -27,62 +27,55 @@ func requirePositive(_ value: Int?, _ name: String) throws {
     if let value, value <= 0 { throw ValidationError("\(name) must be a positive integer (got \(value))") }
 }
 
-func requireFinite(_ value: Double?, _ name: String, _ allowed: String, _ ok: (Double) -> Bool) throws {
-    if let value, !(value.isFinite && ok(value)) { throw ValidationError("\(name) must be \(allowed) (got \(value))") }
-}
-
 /// Which model, with its shape and initialisation (spec 2.1, 2.2); unset values take the task's
 /// paper defaults. Checked, with every other option, by the library's `TrainOptions`.
 struct ModelOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Model: " + ModelRegistry.all.map { "\($0.name) (\($0.help))" }.joined(separator: ", ") + "."))
+    @Option(help: ArgumentHelp(TrainOptionTable.help("model")))
     var model: ModelKind?
     @Option(
         name: [.customShort("n"), .customLong("hidden-size")], parsing: .unconditional,
         help:
-            "Neurons per ring n (wRNN), hidden size N (every other recurrent model), or the MLP readout's width (fc). Default 100; 256 for images (coRNN on nscifar10 and LEM: 128)."
-    )
+            ArgumentHelp(TrainOptionTable.help("hidden-size")))
     var hiddenSize: Int?
     @Option(
         name: [.customShort("c"), .customLong("channels")], parsing: .unconditional,
-        help: "Rings c (wRNN only). Default 6 (copy), 27 (adding).")
+        help: ArgumentHelp(TrainOptionTable.help("channels")))
     var channels: Int?
     @Option(
         name: [.customShort("f"), .customLong("kernel-size")], parsing: .unconditional,
-        help: "Odd circular kernel width f (wRNN only). Default 3.")
+        help: ArgumentHelp(TrainOptionTable.help("kernel-size")))
     var kernelSize: Int?
-    @Option(help: "Recurrent init: shift, identity or random. Default shift (wRNN), identity (iRNN).")
+    @Option(help: ArgumentHelp(TrainOptionTable.help("initialization")))
     var initialization: RecurrentInit?
     @Option(
         help:
-            "Encoder V init: sparse (neuron 0 of each ring takes every input), normal (N(0, 0.001^2)) or pytorch (nn.Linear's default uniform(±1/sqrt(d)), what the authors' iRNN keeps on the image tasks). Default sparse (wRNN), normal (iRNN)."
-    )
+            ArgumentHelp(TrainOptionTable.help("encoder-init")))
     var encoderInit: EncoderInit?
-    @Option(help: "Activation: relu, tanh or identity. Default relu.")
+    @Option(help: ArgumentHelp(TrainOptionTable.help("activation")))
     var activation: Activation?
-    @Option(help: "Readout: linear or mlp (N -> 100 -> out). Default linear.")
+    @Option(help: ArgumentHelp(TrainOptionTable.help("readout")))
     var readout: ReadoutKind?
-    @Option(help: "Read out every step or the last. Default: every (copy), last (adding).")
+    @Option(help: ArgumentHelp(TrainOptionTable.help("readout-at")))
     var readoutAt: ReadoutTiming?
-    @Flag(help: "Do not train the recurrent weights (u, b_u or U, b_U).")
+    @Flag(help: ArgumentHelp(TrainOptionTable.help("freeze-u")))
     var freezeU = false
-    @Flag(help: "Do not train the encoder (V, b_V).")
+    @Flag(help: ArgumentHelp(TrainOptionTable.help("freeze-v")))
     var freezeV = false
-    @Flag(help: "wRNN ablation: untied recurrent weights per neuron (u of shape c x c x n x f).")
+    @Flag(help: ArgumentHelp(TrainOptionTable.help("locally-connected")))
     var locallyConnected = false
-    @Option(parsing: .unconditional, help: "Wave speed nu in [0, 1] for the shift init (taps 1 - nu, nu). Default 1.")
+    @Option(parsing: .unconditional, help: ArgumentHelp(TrainOptionTable.help("wave-speed")))
     var waveSpeed: Double?
     @Option(
         parsing: .unconditional,
-        help: "coRNN and LEM: time step dt > 0. Default: the authors' value for the task (coRNN sMNIST 0.042, LEM sMNIST 0.21).")
+        help: ArgumentHelp(TrainOptionTable.help("dt")))
     var dt: Double?
-    @Option(parsing: .unconditional, help: "coRNN: stiffness gamma >= 0. Default: the authors' value for the task (sMNIST 2.7).")
+    @Option(parsing: .unconditional, help: ArgumentHelp(TrainOptionTable.help("gamma")))
     var gamma: Double?
-    @Option(parsing: .unconditional, help: "coRNN: damping epsilon >= 0. Default: the authors' value for the task (sMNIST 4.7).")
+    @Option(parsing: .unconditional, help: ArgumentHelp(TrainOptionTable.help("epsilon")))
     var epsilon: Double?
     @Option(
         help:
-            "Products' number format: fp32, or bf16 (wRNN: its convolution's operands in bfloat16, sums and everything else fp32; needs a CPU with AVX512-BF16). Default fp32."
-    )
+            ArgumentHelp(TrainOptionTable.help("precision")))
     var precision: Precision?
 
     var values: ModelOptionValues {
@@ -98,116 +91,105 @@ struct ModelOptions: ParsableArguments {
 /// The task and its size T.
 struct TaskOptions: ParsableArguments {
     @Option(
-        help: ArgumentHelp(
-            "Task: " + TaskRegistry.all.map { "\($0.name) (\($0.help))" }.joined(separator: ", ") + ". Default \(TaskKind.standard)."))
+        help: ArgumentHelp(TrainOptionTable.help("task")))
     var task: TaskKind?
     @Option(
         name: [.customShort("T"), .customLong("delay"), .customLong("length")], parsing: .unconditional,
-        help: "Copy: delay T (length T + 20). Adding: sequence length T. Default 30 (copy), 400 (adding).")
+        help: ArgumentHelp(TrainOptionTable.help("T")))
     var t: Int?
     @Option(
         help:
-            "Copy-task layout: paper (the text), code (the authors' layout for paper T: T' = T + 20) or script (T is the authors' script argument T' itself: length T' + 10, delimiter at T' - 1)."
-    )
+            ArgumentHelp(TrainOptionTable.help("copy-layout")))
     var copyLayout: CopyLayout?
     @Option(
         help:
-            "Image tasks: directory with the IDX files (default: $WRNN_DATA, then ./data; Fashion-MNIST also from Debian's dataset-fashion-mnist)."
-    )
+            ArgumentHelp(TrainOptionTable.help("data-dir")))
     var dataDir: String?
-    @Option(help: "psmnist / psfmnist: a .npy permutation of the 784 positions (default: drawn from --seed, saved as permutation.npy).")
+    @Option(help: ArgumentHelp(TrainOptionTable.help("permutation")))
     var permutation: String?
-    @Flag(help: "nscifar10: draw new noise for every training sequence instead of one fixed block.")
+    @Flag(help: ArgumentHelp(TrainOptionTable.help("fresh-noise")))
     var freshNoise = false
     @Option(
         name: .customLong("data"),
         help:
-            "sequences: your data: .npz (numpy.savez) or .safetensors with x_train (N, T, d) and y_train (integer classes (N,) or (N, T); real values (N,), (N, k), (N, T) or (N, T, k)), optionally x_val/y_val and x_test/y_test (each missing split: a tenth of x_train, drawn by --seed); or a UCR archive NAME_TRAIN.tsv beside NAME_TEST.tsv."
-    )
+            ArgumentHelp(TrainOptionTable.help("data")))
     var dataFile: String?
-    @Flag(help: "sequences: scale each input feature to mean 0, standard deviation 1 (fitted on the training split).")
+    @Flag(help: ArgumentHelp(TrainOptionTable.help("normalize")))
     var normalize = false
     @Option(
         help:
-            "sequences: the value (nan or a number) that pads shorter sequences at their end; padding is moved to the front as zeros so the last step is each sequence's own."
-    )
+            ArgumentHelp(TrainOptionTable.help("mask-value")))
     var maskValue: String?
 }
 
 /// Optimisation (spec 4).
 struct OptimizerOptions: ParsableArguments {
-    @Option(parsing: .unconditional, help: "Adam learning rate. Default 1e-3 (copy, adding), 1e-4 (images).")
+    @Option(parsing: .unconditional, help: ArgumentHelp(TrainOptionTable.help("lr")))
     var lr: Double?
-    @Option(parsing: .unconditional, help: "Clip the gradient's global L2 norm to this value; 0 = off. Default 1 (copy), 10 (adding).")
+    @Option(parsing: .unconditional, help: ArgumentHelp(TrainOptionTable.help("clip")))
     var clip: Double?
     @Option(
         name: [.customLong("batch-size"), .customLong("batch")], parsing: .unconditional,
-        help: "Sequences per step. Default 128; 256 for nscifar10 (coRNN: 120, or 100 on nscifar10; LEM: 100 on nscifar10).")
+        help: ArgumentHelp(TrainOptionTable.help("batch-size")))
     var batchSize: Int?
-    @Option(parsing: .unconditional, help: "Training steps. Default 60,000 (copy, adding); 120 epochs of 445 steps (images).")
+    @Option(parsing: .unconditional, help: ArgumentHelp(TrainOptionTable.help("steps")))
     var steps: Int?
     @Option(
         parsing: .unconditional,
-        help: "Training epochs instead of --steps: passes over the training split (images), or --epoch-steps steps (copy, adding).")
+        help: ArgumentHelp(TrainOptionTable.help("epochs")))
     var epochs: Int?
     @Option(
         help:
-            "Learning-rate schedule: constant, step, cosine, onecycle, plateau or exponential. Default constant (coRNN and LEM on images: step, lr / 10 after epoch 100)."
-    )
+            ArgumentHelp(TrainOptionTable.help("schedule")))
     var schedule: Schedule.Kind?
     @Option(
         parsing: .unconditional,
         help:
-            "step: divide the rate by this every --lr-every epochs; plateau: divide by this after --patience evaluations without improvement."
-    )
+            ArgumentHelp(TrainOptionTable.help("lr-factor")))
     var lrFactor: Double?
-    @Option(parsing: .unconditional, help: "step: epochs between rate drops.")
+    @Option(parsing: .unconditional, help: ArgumentHelp(TrainOptionTable.help("lr-every")))
     var lrEvery: Int?
-    @Option(parsing: .unconditional, help: "exponential: rate multiplier per epoch.")
+    @Option(parsing: .unconditional, help: ArgumentHelp(TrainOptionTable.help("lr-gamma")))
     var lrGamma: Double?
-    @Option(parsing: .unconditional, help: "plateau: evaluations without improvement before the rate drops.")
+    @Option(parsing: .unconditional, help: ArgumentHelp(TrainOptionTable.help("patience")))
     var patience: Int?
     @Option(
-        parsing: .unconditional, help: "Steps per epoch for the copy and adding tasks' schedules (image tasks: one pass over the data).")
+        parsing: .unconditional, help: ArgumentHelp(TrainOptionTable.help("epoch-steps")))
     var epochSteps: Int?
     @Option(
         name: .customLong("protocol"),
         help:
-            "Whose conventions to train and report by where they differ: wrnn (the plain mean loss, a fixed test set, adding solved by test MSE) or authors (their scripts': copy backpropagates CE / batch, fresh test sequences at their log steps, adding solved by the logged training loss, sMNIST keeps the last partial batch; docs/fidelity.md). Default wrnn; authors for the authors' sweep files."
-    )
+            ArgumentHelp(TrainOptionTable.help("protocol")))
     var trainingProtocol: TrainingProtocol?
 }
 
 /// Seed, threads and where the run goes.
 struct RunOptions: ParsableArguments {
-    @Option(parsing: .unconditional, help: "Seed for initialisation, training batches and the test set: 0 ... 2^64 - 1. Default 0.")
+    @Option(parsing: .unconditional, help: ArgumentHelp(TrainOptionTable.help("seed")))
     var seed: UInt64?
     @Option(
-        parsing: .unconditional, help: "Threads (batch shards); the same seed and thread count give the same numbers. Default: all cores.")
+        parsing: .unconditional, help: ArgumentHelp(TrainOptionTable.help("threads")))
     var threads: Int?
-    @Option(help: "Run directory to create (must not exist). Default: runs/<task>-<model>-<time>.")
+    @Option(help: ArgumentHelp(TrainOptionTable.help("out")))
     var out: String?
     @Option(
-        parsing: .unconditional, help: "Evaluate on the test (and validation) set every this many steps. Default 100; one epoch for images."
-    )
+        parsing: .unconditional, help: ArgumentHelp(TrainOptionTable.help("eval-every")))
     var evalEvery: Int?
-    @Option(parsing: .unconditional, help: "Write checkpoint.bin every this many steps. Default 1000; one epoch for images.")
+    @Option(parsing: .unconditional, help: ArgumentHelp(TrainOptionTable.help("checkpoint-every")))
     var checkpointEvery: Int?
-    @Option(parsing: .unconditional, help: "Sequences in the fixed test set.")
+    @Option(parsing: .unconditional, help: ArgumentHelp(TrainOptionTable.help("test-size")))
     var testSize: Int?
     @Option(
         help:
-            "Continue the run in this directory exactly where its last checkpoint left it (same seed and threads: bitwise the same numbers). Everything comes from the run's saved configuration; only --steps (to train longer; cosine and one-cycle schedules then follow the new total), --eval-every, --checkpoint-every and --threads may be given."
-    )
+            ArgumentHelp(TrainOptionTable.help("resume")))
     var resume: String?
-    @Option(help: "Start from these weights (safetensors, as `wrnn export` writes) instead of the init scheme.")
+    @Option(help: ArgumentHelp(TrainOptionTable.help("init-from")))
     var initFrom: String?
-    @Flag(help: "Print only the summary.")
+    @Flag(help: ArgumentHelp(TrainOptionTable.help("quiet")))
     var quiet = false
     @Flag(
         help:
-            "Keep subnormal floats (by default every computing thread flushes them to zero, like PyTorch's torch.set_flush_denormal(True))."
-    )
+            ArgumentHelp(TrainOptionTable.help("keep-denormals")))
     var keepDenormals = false
 
     func validate() throws {
