@@ -244,7 +244,8 @@ extension Vocabulary {
 }
 
 extension WrnnVocabulary {
-    static let kinds: [String: ValueKind] = {
+    /// Read at each use: a model or task registered since start-up is a valid choice.
+    static var kinds: [String: ValueKind] {
         var kinds: [String: ValueKind] = [:]
         for option in TrainOptionTable.all {
             let kind: ValueKind?
@@ -258,7 +259,7 @@ extension WrnnVocabulary {
             for name in [option.name] + option.aliases { kinds[name] = kind }
         }
         return kinds
-    }()
+    }
 }
 
 extension AuthorsProgram {

@@ -29,14 +29,16 @@ public struct TrainOptionDeclaration: Sendable {
     public let sweep: Bool
     public let range: Range?
     let value: (@Sendable (TrainOptions) -> Double?)?
-    public let help: String
+    /// Read at each use: the lists of models and tasks in it follow the registries.
+    public var help: String { helpText() }
+    let helpText: @Sendable () -> String
 
     init(
         _ name: String, aliases: [String] = [], kind: Kind, sweep: Bool = true, range: Range? = nil,
-        value: (@Sendable (TrainOptions) -> Double?)? = nil, help: String
+        value: (@Sendable (TrainOptions) -> Double?)? = nil, help: @escaping @autoclosure @Sendable () -> String
     ) {
         self.name = name; self.aliases = aliases; self.kind = kind; self.sweep = sweep; self.range = range; self.value = value
-        self.help = help
+        helpText = help
     }
 
     public var isFlag: Bool {
