@@ -8,44 +8,23 @@ import WaveTasks
 /// and benchmarks ask the registry, never a model by name.
 public enum ModelRegistry {
     /// The shipped models: the wave model and its wave-free twin first, then the baselines.
-    static let shipped: [any ModelDescription.Type] = [
-        WaveModel.self, IdentityModel.self, LSTMModel.self, GRUModel.self, CoRNNModel.self, LEMModel.self, FlattenedModel.self
-    ]
-    nonisolated(unsafe) private static var added: [any ModelDescription.Type] = []
-    private static let lock = NSLock()
+    static let registry = Registry<any ModelDescription.Type>(
+        "model",
+        shipped: [WaveModel.self, IdentityModel.self, LSTMModel.self, GRUModel.self, CoRNNModel.self, LEMModel.self, FlattenedModel.self],
+        name: { $0.name })
 
     /// Every registered model, shipped ones first.
-    public static var all: [any ModelDescription.Type] {
-        lock.lock()
-        defer { lock.unlock() }
-        return shipped + added
-    }
+    public static var all: [any ModelDescription.Type] { registry.all }
 
     /// Adds a model defined elsewhere (a test target's cell, a user's own): from then on every
     /// option, check, preset, table and estimate knows it. A name already registered is refused.
-    public static func register(_ model: any ModelDescription.Type) throws {
-        lock.lock()
-        defer { lock.unlock() }
-        guard !(shipped + added).contains(where: { $0.name == model.name }) else {
-            throw WrnnError.usage("a model named '\(model.name)' is already registered")
-        }
-        added.append(model)
-    }
+    public static func register(_ model: any ModelDescription.Type) throws { try registry.register(model) }
 
     /// Removes a model `register` added (shipped models stay).
-    public static func unregister(_ name: String) {
-        lock.lock()
-        defer { lock.unlock() }
-        added.removeAll { $0.name == name }
-    }
+    public static func unregister(_ name: String) { registry.unregister(name) }
 
-    /// The shipped models are found without the lock or a copy of the list.
-    public static func model(named name: String) -> (any ModelDescription.Type)? {
-        if let found = shipped.first(where: { $0.name == name }) { return found }
-        lock.lock()
-        defer { lock.unlock() }
-        return added.first { $0.name == name }
-    }
+    /// The model named `name`, or nil.
+    public static func model(named name: String) -> (any ModelDescription.Type)? { registry.named(name) }
 
     /// The model that plays `role` (the demo and Figure 2 compare the wave model with its twin).
     public static func model(role: ModelRole) -> any ModelDescription.Type {
@@ -69,7 +48,8 @@ public enum ModelRegistry {
 
 /// A model's name as options, config.json and sweep files spell it ("wrnn", "lstm"); only registered
 /// names make one, so a value of this type always has a model behind it.
-public struct ModelKind: RawRepresentable, Hashable, Codable, Sendable, CustomStringConvertible {
+public struct ModelKind: RegisteredName {
+    public static let registryNoun = "model"
     public let rawValue: String
     public init?(rawValue: String) {
         guard ModelRegistry.model(named: rawValue) != nil else { return nil }
@@ -78,25 +58,9 @@ public struct ModelKind: RawRepresentable, Hashable, Codable, Sendable, CustomSt
     /// For a description's own `kind`: its name, registered or about to be.
     public init(registering name: String) { rawValue = name }
 
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        let name = try container.decode(String.self)
-        guard let kind = ModelKind(rawValue: name) else {
-            throw DecodingError.dataCorruptedError(
-                in: container,
-                debugDescription: "unknown model '\(name)' (known: \(ModelKind.allCases.map(\.rawValue).joined(separator: ", ")))")
-        }
-        self = kind
-    }
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(rawValue)
-    }
-
     public static var allCases: [ModelKind] { ModelRegistry.all.map { $0.kind } }
     /// The model `--model` defaults to: the first registered, the wave model.
     public static var standard: ModelKind { ModelRegistry.all[0].kind }
-    public var description: String { rawValue }
     /// The model behind the name.
     public var model: any ModelDescription.Type {
         guard let found = ModelRegistry.model(named: rawValue) else { preconditionFailure("model '\(rawValue)' is not registered") }
@@ -277,7 +241,7 @@ public struct KernelBenchResult: Codable, Sendable {
 
 /// Everything a model says about itself beyond its cell's equations: its name and label, the
 /// options it takes and their checks, its paper settings per task, its rows in the paper's tables,
-/// its cost rate and benchmarks, and the authors' names for it. One line in `ModelRegistry.shipped`
+/// its cost rate and benchmarks, and the authors' names for it. One line in `ModelRegistry.registry`'s shipped list
 /// (or `ModelRegistry.register`) adds a model; nothing else names it.
 public protocol ModelDescription: Sendable {
     /// The name options and files use: "wrnn".

@@ -153,44 +153,25 @@ extension TaskDescription {
 /// The tasks wrnn knows, in the order help and tables list them. The one place outside each
 /// task's own file that names the tasks.
 public enum TaskRegistry {
-    static let shipped: [any TaskDescription.Type] = [
-        CopyTaskDescription.self, AddingTaskDescription.self, SMNISTDescription.self, PSMNISTDescription.self,
-        SFMNISTDescription.self, PSFMNISTDescription.self, NoisyCIFARDescription.self, SequencesDescription.self
-    ]
-    nonisolated(unsafe) private static var added: [any TaskDescription.Type] = []
-    private static let lock = NSLock()
+    static let registry = Registry<any TaskDescription.Type>(
+        "task",
+        shipped: [
+            CopyTaskDescription.self, AddingTaskDescription.self, SMNISTDescription.self, PSMNISTDescription.self,
+            SFMNISTDescription.self, PSFMNISTDescription.self, NoisyCIFARDescription.self, SequencesDescription.self
+        ], name: { $0.name })
 
     /// Every registered task, shipped ones first.
-    public static var all: [any TaskDescription.Type] {
-        lock.lock()
-        defer { lock.unlock() }
-        return shipped + added
-    }
+    public static var all: [any TaskDescription.Type] { registry.all }
 
     /// Adds a task defined elsewhere (a test target's, a user's own): from then on every option,
     /// check, preset, table and figure knows it. A name already registered is refused.
-    public static func register(_ task: any TaskDescription.Type) throws {
-        lock.lock()
-        defer { lock.unlock() }
-        guard !(shipped + added).contains(where: { $0.name == task.name }) else {
-            throw WrnnError.usage("a task named '\(task.name)' is already registered")
-        }
-        added.append(task)
-    }
+    public static func register(_ task: any TaskDescription.Type) throws { try registry.register(task) }
 
     /// Removes a task `register` added (shipped tasks stay).
-    public static func unregister(_ name: String) {
-        lock.lock()
-        defer { lock.unlock() }
-        added.removeAll { $0.name == name }
-    }
+    public static func unregister(_ name: String) { registry.unregister(name) }
 
-    public static func task(named name: String) -> (any TaskDescription.Type)? {
-        if let found = shipped.first(where: { $0.name == name }) { return found }
-        lock.lock()
-        defer { lock.unlock() }
-        return added.first { $0.name == name }
-    }
+    /// The task named `name`, or nil.
+    public static func task(named name: String) -> (any TaskDescription.Type)? { registry.named(name) }
 
     /// The tasks an option applies to, by name.
     public static func tasks(accepting option: TaskOption) -> [String] { all.filter { $0.options.contains(option) }.map { $0.name } }
@@ -202,7 +183,8 @@ public enum TaskRegistry {
 }
 
 /// A task's name as options, config.json and sweep files spell it; only registered names make one.
-public struct TaskKind: RawRepresentable, Hashable, Codable, Sendable, CustomStringConvertible {
+public struct TaskKind: RegisteredName {
+    public static let registryNoun = "task"
     public let rawValue: String
     public init?(rawValue: String) {
         guard TaskRegistry.task(named: rawValue) != nil else { return nil }
@@ -211,25 +193,9 @@ public struct TaskKind: RawRepresentable, Hashable, Codable, Sendable, CustomStr
     /// For a description's own `kind`: its name, registered or about to be.
     public init(registering name: String) { rawValue = name }
 
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        let name = try container.decode(String.self)
-        guard let kind = TaskKind(rawValue: name) else {
-            throw DecodingError.dataCorruptedError(
-                in: container,
-                debugDescription: "unknown task '\(name)' (known: \(TaskKind.allCases.map(\.rawValue).joined(separator: ", ")))")
-        }
-        self = kind
-    }
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(rawValue)
-    }
-
     public static var allCases: [TaskKind] { TaskRegistry.all.map { $0.kind } }
     /// The task `--task` defaults to and the demo trains: the first registered, the copy task.
     public static var standard: TaskKind { TaskRegistry.all[0].kind }
-    public var description: String { rawValue }
     /// The task behind the name.
     public var task: any TaskDescription.Type {
         guard let found = TaskRegistry.task(named: rawValue) else { preconditionFailure("task '\(rawValue)' is not registered") }
