@@ -32,9 +32,25 @@ public enum UCRFile {
             rows.append(values)
         }
         guard !rows.isEmpty else { throw WrnnError.data("\(path) holds no sequences") }
-        let length = rows.map(\.count).max()!
+        return (labels, padded(rows.map { $0[...] }, to: rows.map(\.count).max()!))
+    }
+
+    /// Rows as (N, length, 1), each ending in NaN after its own end.
+    static func padded(_ rows: [ArraySlice<Float>], to length: Int) -> DataArray {
         var x = [Float](repeating: .nan, count: rows.count * length)
         for (i, row) in rows.enumerated() { x.replaceSubrange((i * length)..<(i * length + row.count), with: row) }
-        return (labels, DataArray(shape: [rows.count, length, 1], values: x, isInteger: false, dtype: "text"))
+        return DataArray(shape: [rows.count, length, 1], values: x, isInteger: false, dtype: "text")
+    }
+
+    /// `x` (N, L, 1) padded with NaN to `length` steps (a test file shorter than its training file).
+    public static func padded(_ x: DataArray, to length: Int) -> DataArray {
+        let steps = x.shape[1]
+        guard steps < length else { return x }
+        return padded((0..<x.shape[0]).map { x.values[($0 * steps)..<(($0 + 1) * steps)] }, to: length)
+    }
+
+    /// The distinct labels in numeric order (text order among equal numbers): class k is the k-th.
+    public static func classNames(_ labels: [String]) -> [String] {
+        Set(labels).sorted { (Double($0) ?? 0, $0) < (Double($1) ?? 0, $1) }
     }
 }

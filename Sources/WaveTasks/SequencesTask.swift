@@ -44,6 +44,11 @@ public enum MaskValue {
         guard let value = Float(text), value.isFinite else { return nil }
         return value
     }
+    /// The value `--mask-value` gives, or the one message that refuses it (64).
+    public static func require(_ text: String) throws -> Float {
+        guard let value = parse(text) else { throw WrnnError.usage("--mask-value must be nan or a finite number (got \(text))") }
+        return value
+    }
     static func matches(_ value: Float, _ mask: Float) -> Bool { mask.isNaN ? value.isNaN : value == mask }
 }
 
@@ -75,11 +80,6 @@ public final class SequenceData: @unchecked Sendable {
         self.shape = shape; self.train = train; self.validation = validation; self.test = test; self.normalization = normalization
     }
 
-    /// Targets per sequence row: k values, 1 class, L x k values or L classes.
-    var targetsPerRow: Int {
-        (shape.targets.isPerStep ? shape.length : 1) * (shape.targets.isClass ? 1 : shape.outputSize)
-    }
-
     // MARK: loading
 
     nonisolated(unsafe) private static var cache: [String: SequenceData] = [:]
@@ -88,15 +88,9 @@ public final class SequenceData: @unchecked Sendable {
     /// The data set a task configuration names, read once per process (a run reads it to configure
     /// the model and again to train).
     public static func load(_ config: TaskConfig, seed: UInt64) throws -> SequenceData {
-        guard let path = config.dataFile else {
-            throw WrnnError.usage("--task sequences needs --data FILE (.npz, .safetensors or NAME_TRAIN.tsv)")
-        }
-        let mask = try config.maskValue.map { text -> Float in
-            guard let value = MaskValue.parse(text) else {
-                throw WrnnError.usage("--mask-value must be nan or a finite number (got \(text))")
-            }
-            return value
-        }
+        try SequencesDescription.check(config) // refuses a missing --data and a bad --mask-value
+        let path = config.dataFile ?? ""
+        let mask = try config.maskValue.map(MaskValue.require)
         let key = [path, String(seed), config.maskValue ?? "-", config.normalize == true ? "n" : "-", config.readoutAt?.rawValue ?? "-"]
             .joined(separator: "\u{1}")
         cacheLock.lock()
@@ -129,7 +123,7 @@ public final class SequenceData: @unchecked Sendable {
             arrays = try DataArray.readSafetensors(bytes, path: path)
         } else {
             let table = try UCRFile.parse(bytes, path: path)
-            let names = Array(Set(table.labels)).sorted()
+            let names = UCRFile.classNames(table.labels)
             let index = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
             let y = DataArray(shape: [table.labels.count], values: table.labels.map { Float(index[$0]!) }, isInteger: true, dtype: "label")
             arrays = ["x_train": table.x, "y_train": y, "x_test": table.x, "y_test": y]
@@ -300,9 +294,8 @@ public final class SequenceData: @unchecked Sendable {
         var normalization: (mean: [Float], std: [Float])? = nil
         if normalize {
             var sum = [Double](repeating: 0, count: features), squares = sum, counted = 0.0
-            let real = realSteps(train, length: length, features: features)
-            for (row, steps) in real.enumerated() {
-                for t in steps {
+            for row in 0..<train.count {
+                for t in train.padding[row]..<length {
                     counted += 1
                     for j in 0..<features {
                         let v = Double(train.x[(row * length + t) * features + j])
@@ -316,29 +309,26 @@ public final class SequenceData: @unchecked Sendable {
                 return variance > 1e-24 ? variance.squareRoot() : 1
             }
             normalization = (mean.map(Float.init), std.map(Float.init))
-            for index in [0, 1, 2] {
-                var split = index == 0 ? train : index == 1 ? validation! : test!
-                for (row, steps) in realSteps(split, length: length, features: features).enumerated() {
-                    for t in steps {
+            // every split's real steps (padding stays zero)
+            func scale(_ split: inout Split) {
+                for row in 0..<split.count {
+                    for t in split.padding[row]..<length {
                         for j in 0..<features {
                             let at = (row * length + t) * features + j
                             split.x[at] = Float((Double(split.x[at]) - mean[j]) / std[j])
                         }
                     }
                 }
-                if index == 0 { train = split } else if index == 1 { validation = split } else { test = split }
             }
+            scale(&train)
+            scale(&validation!)
+            scale(&test!)
         }
         let shape = SequenceShape(
             length: length, inputSize: features, outputSize: targets.isClass ? classes : outputs, targets: targets, readout: readout,
             trainCount: train.count, validationCount: validation!.count, testCount: test!.count,
             validationHeldOut: given.validation == nil, testHeldOut: given.test == nil, md5: md5, labels: labelNames, padded: padded)
         return SequenceData(shape: shape, train: train, validation: validation!, test: test!, normalization: normalization)
-    }
-
-    /// The steps of each row that are not padding (after `align`, padding is at the front).
-    static func realSteps(_ split: Split, length: Int, features: Int) -> [Range<Int>] {
-        split.padding.map { $0..<length }
     }
 
     /// The file's arrays by name, its digest, and for UCR the class names.
@@ -352,8 +342,7 @@ public final class SequenceData: @unchecked Sendable {
             let trainBytes = try readFileBytes(path, what: "data file").get()
             let testBytes = try readFileBytes(testPath, what: "UCR test file").get()
             let train = try UCRFile.parse(trainBytes, path: path), test = try UCRFile.parse(testBytes, path: testPath)
-            // classes: the training labels in numeric order
-            let names = Set(train.labels).sorted { (Double($0) ?? 0, $0) < (Double($1) ?? 0, $1) }
+            let names = UCRFile.classNames(train.labels)
             let index = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
             func classes(_ labels: [String], _ file: String) throws -> DataArray {
                 let values = try labels.enumerated().map { (row, label) -> Float in
@@ -367,19 +356,8 @@ public final class SequenceData: @unchecked Sendable {
                 return DataArray(shape: [labels.count], values: values, isInteger: true, dtype: "label")
             }
             // a test file of another length is padded with NaN to the longer of the two, like a ragged line
-            var xTrain = train.x, xTest = test.x
-            let length = max(xTrain.shape[1], xTest.shape[1])
-            for x in [0, 1] {
-                let array = x == 0 ? xTrain : xTest
-                guard array.shape[1] < length else { continue }
-                var values = [Float](repeating: .nan, count: array.shape[0] * length)
-                for r in 0..<array.shape[0] {
-                    values.replaceSubrange(
-                        (r * length)..<(r * length + array.shape[1]), with: array.values[(r * array.shape[1])..<((r + 1) * array.shape[1])])
-                }
-                let widened = DataArray(shape: [array.shape[0], length, 1], values: values, isInteger: false, dtype: "text")
-                if x == 0 { xTrain = widened } else { xTest = widened }
-            }
+            let length = max(train.x.shape[1], test.x.shape[1])
+            let xTrain = UCRFile.padded(train.x, to: length), xTest = UCRFile.padded(test.x, to: length)
             let arrays = [
                 "x_train": xTrain, "y_train": try classes(train.labels, path), "x_test": xTest, "y_test": try classes(test.labels, testPath)
             ]
@@ -558,9 +536,7 @@ public enum SequencesDescription: TaskDescription {
             throw WrnnError.usage(
                 "--task sequences needs --data FILE (.npz or .safetensors with x_train and y_train, or a UCR NAME_TRAIN.tsv)")
         }
-        if let mask = config.maskValue, MaskValue.parse(mask) == nil {
-            throw WrnnError.usage("--mask-value must be nan or a finite number (got \(mask))")
-        }
+        if let mask = config.maskValue { _ = try MaskValue.require(mask) }
     }
 
     public static func inspect(_ config: inout TaskConfig, seed: UInt64) throws {

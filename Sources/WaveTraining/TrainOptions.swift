@@ -108,7 +108,7 @@ public struct TrainOptions: Equatable, Sendable {
     /// The task-specific options, each with whether it was given.
     var taskOptionsGiven: [(TaskOption, Bool)] {
         [
-            (.size, t != nil), (.copyLayout, copyLayout != nil), (.dataDirectory, false), (.permutation, permutation != nil),
+            (.size, t != nil), (.copyLayout, copyLayout != nil), (.permutation, permutation != nil),
             (.freshNoise, freshNoise), (.epochSteps, epochSteps != nil), (.data, dataFile != nil), (.normalize, normalize),
             (.maskValue, maskValue != nil)
         ]
