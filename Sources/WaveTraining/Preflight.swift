@@ -41,6 +41,13 @@ extension TrainConfig {
                 "the model reads \(m.inputSize) and answers \(m.outputSize) values per step, but the \(task.kind.rawValue) task has \(task.inputSize) and \(task.outputSize)"
             )
         }
+        // the readout reads where the task's targets are: a batch holds targets for those steps only
+        guard m.readoutTiming == task.readoutTiming else {
+            let place = { (timing: ReadoutTiming) in timing == .every ? "at every step" : "at the last step" }
+            throw bad(
+                "--readout-at \(m.readoutTiming.rawValue) does not fit the \(task.kind.rawValue) task, whose targets are read \(place(task.readoutTiming)); drop --readout-at"
+            )
+        }
         // the model's own ranges and fit to the task
         try m.kind.model.check(m, task: task)
         // far beyond any machine, and below where sizes computed in Int could overflow

@@ -99,7 +99,9 @@ public enum TrainOptionTable {
             help: "Readout: linear or mlp (N -> 100 -> out). Default linear."),
         TrainOptionDeclaration(
             "readout-at", kind: .choice { ReadoutTiming.allCases.map(\.rawValue) },
-            help: "Read out every step or the last. Default: every (copy), last (adding)."),
+            help:
+                "Read out every step or the last, where the task's targets are (copy: every; adding and images: last). Own sequences (--task sequences): every reads a class or values per sequence at each step; last reads an (N, T) float y as T values per sequence."
+        ),
         TrainOptionDeclaration(
             "freeze-u", kind: .flag,
             help: "Do not train the recurrent weights (u, b_u or U, b_U)."),

@@ -37,6 +37,14 @@ final class CLITests: XCTestCase {
             (["train", "--lr", "nan"], "--lr must be a finite number > 0 (got nan)"),
             (["train", "--clip", "inf"], "--clip must be a finite number >= 0 (0 turns clipping off) (got inf)"),
             (["train", "--task", "adding", "--length", "1"], "--length must be an integer >= 2 (got 1)"),
+            (
+                ["train", "--task", "adding", "--readout-at", "every"],
+                "--readout-at every does not fit the adding task, whose targets are read at the last step; drop --readout-at"
+            ),
+            (
+                ["train", "--task", "copy", "--readout-at", "last"],
+                "--readout-at last does not fit the copy task, whose targets are read at every step; drop --readout-at"
+            ),
             (["train", "--model", "irnn", "--channels", "4"], "--channels applies to --model wrnn only"),
             (
                 ["train", "--model", "lstm", "--initialization", "shift"],
