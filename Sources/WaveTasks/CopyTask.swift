@@ -164,6 +164,7 @@ public enum CopyTaskDescription: TaskDescription {
     }
 
     public static func resultStyle(_ config: TaskConfig) -> ResultStyle { .copyLoss }
-    /// The copy script: a fresh test batch of 50, the mean CE / batch backpropagated, no log at i = 0.
+    /// The copy script: a fresh test batch of 50 (copy/copy_task.py:37, 100), the mean CE / batch
+    /// backpropagated (:126-128), no log at i = 0 (:135).
     public static let authors = AuthorsConventions(testSize: CopyTask.authorsTestBatch, gradientPerBatch: true, skipsFirstLog: true)
 }

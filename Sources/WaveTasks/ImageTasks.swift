@@ -200,7 +200,8 @@ extension SequentialImageDescription {
     }
     public static func loss(_ config: TaskConfig, perBatchDivisor: Double) -> LossMeasure { .classes(10) }
     public static func resultStyle(_ config: TaskConfig) -> ResultStyle { .validationAccuracy }
-    /// Their sMNIST loader keeps each epoch's last, partial batch (no drop_last); the permuted one drops it.
+    /// Their sMNIST loader keeps each epoch's last, partial batch (sMNIST/utils.py:21, no drop_last);
+    /// the permuted one drops it (psMNIST/utils.py:24).
     public static var authors: AuthorsConventions { AuthorsConventions(keepsPartialBatch: !permuted) }
 }
 
