@@ -41,6 +41,8 @@ extension TrainConfig {
                 "the model reads \(m.inputSize) and answers \(m.outputSize) values per step, but the \(task.kind.rawValue) task has \(task.inputSize) and \(task.outputSize)"
             )
         }
+        // the model's own ranges and fit to the task
+        try m.kind.model.check(m, task: task)
         // the readout reads where the task's targets are: a batch holds targets for those steps only
         guard m.readoutTiming == task.readoutTiming else {
             let place = { (timing: ReadoutTiming) in timing == .every ? "at every step" : "at the last step" }
@@ -48,8 +50,6 @@ extension TrainConfig {
                 "--readout-at \(m.readoutTiming.rawValue) does not fit the \(task.kind.rawValue) task, whose targets are read \(place(task.readoutTiming)); drop --readout-at"
             )
         }
-        // the model's own ranges and fit to the task
-        try m.kind.model.check(m, task: task)
         // far beyond any machine, and below where sizes computed in Int could overflow
         guard m.estimatedParameterCount <= 0x1p40, estimatedBytes(length: task.length) <= 0x1p50 else {
             throw bad(
