@@ -34,7 +34,15 @@ public struct Recording: Sendable {
         for s in samples where s < 0 || s >= config.testSize {
             throw WrnnError.usage("--samples: sample \(s) is outside the run's test set (0..<\(config.testSize))")
         }
-        let task = try config.task.loadTask(seed: config.seed)
+        return try record(
+            config: config, task: try config.task.loadTask(seed: config.seed), step: loaded.header.step, params: loaded.params,
+            samples: samples)
+    }
+
+    /// Runs test sequences `samples` of `task`'s fixed test set through the model with `params`.
+    public static func record(config: TrainConfig, task: any SequenceTask, step: Int, params: [Float], samples: [Int]) throws
+        -> Recording
+    {
         let testSet = task.evaluationBatches(count: config.testSize, batchSize: config.batchSize, seed: config.seed)
         let batch = task.makeBatch(count: samples.count)
         // copy the chosen rows out of the test batches (time-major layouts)
@@ -58,11 +66,11 @@ public struct Recording: Sendable {
             }
         }
         let model = SequenceModel<Float>(config.model)
-        guard loaded.params.count == model.layout.count else {
-            throw WrnnError.data("checkpoint has \(loaded.params.count) parameters, the configuration needs \(model.layout.count)")
+        guard params.count == model.layout.count else {
+            throw WrnnError.data("checkpoint has \(params.count) parameters, the configuration needs \(model.layout.count)")
         }
         let runner = BatchRunner(model: model, batch: samples.count, length: task.length, threads: 1)
-        runner.run(params: Buffer(loaded.params), grads: nil, batch: batch)
+        runner.run(params: Buffer(params), grads: nil, batch: batch)
 
         let n = config.model.units, out = config.model.outputSize
         let readoutSteps = model.readoutSteps(length: task.length)
@@ -90,7 +98,7 @@ public struct Recording: Sendable {
             states.append(h); outputs.append(y); inputs.append(x); targets.append(z); logits.append(raw)
         }
         return Recording(
-            config: config, step: loaded.header.step, samples: samples, length: task.length,
+            config: config, step: step, samples: samples, length: task.length,
             channels: config.model.channels, ringSize: config.model.kind.hasRings ? config.model.ringSize : n,
             states: states, outputs: outputs, logits: logits, inputs: inputs, targets: targets)
     }

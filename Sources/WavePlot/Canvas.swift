@@ -105,6 +105,21 @@ public final class Canvas {
         try writeAtomically(sink.bytes, to: path)
     }
 
+    /// A PNG canvas's image as PNG bytes (RGBA), without writing a file: for TensorBoard's images.
+    public func pngBytes() throws -> [UInt8] {
+        precondition(format == .png, "pngBytes() is for PNG canvases")
+        cairo_surface_flush(surface)
+        let sink = ByteSink()
+        let status = cairo_surface_write_to_png_stream(surface, ByteSink.write, Unmanaged.passUnretained(sink).toOpaque())
+        guard status == CAIRO_STATUS_SUCCESS else {
+            throw WrnnError.io("cannot encode a PNG: \(String(cString: cairo_status_to_string(status)))")
+        }
+        return sink.bytes
+    }
+
+    /// The pixel size of a PNG canvas (twice its points).
+    public var pixelSize: (width: Int, height: Int) { (Int(2 * width), Int(2 * height)) }
+
     func set(_ color: Color) { cairo_set_source_rgb(cr, color.r, color.g, color.b) }
 
     /// Collects what cairo writes.

@@ -9,13 +9,23 @@ import Darwin
 
 /// Prints evaluation lines always, and on a terminal also a live progress line
 /// (step, loss, steps/s, ETA) that the next evaluation line replaces.
+///
+/// The ETA is honest about evaluations: the step rate is measured over training time alone (the
+/// evaluations' time taken out, and only the steps this process trained counted, so a resumed run's
+/// rate is its own), and the evaluations still to come are added at the mean time one has taken.
 public final class Progress: @unchecked Sendable {
     let interactive: Bool
     let quiet: Bool
     let prefix: String
-    let start = Date()
+    public let start = Date()
     var lastDraw = Date.distantPast
     var drawn = false
+    /// The first step this process trained from, and the seconds its evaluations took.
+    var firstStep: Int?
+    var evaluationSeconds = 0.0
+    var evaluations = 0
+    /// Evaluations still to come after a step (set by the trainer).
+    public var evaluationsRemaining: ((Int) -> Int)?
 
     public init(prefix: String = "", quiet: Bool = false, interactive: Bool? = nil) {
         self.prefix = prefix
@@ -24,16 +34,38 @@ public final class Progress: @unchecked Sendable {
     }
 
     public func update(step: Int, of total: Int, loss: Double) {
+        if firstStep == nil { firstStep = step - 1 }
         guard interactive, !quiet else { return }
         let now = Date()
         guard now.timeIntervalSince(lastDraw) > 0.25 else { return }
         lastDraw = now
-        let rate = Double(step) / max(now.timeIntervalSince(start), 1e-9)
-        let eta = Double(total - step) / max(rate, 1e-9)
+        let eta = estimate(step: step, of: total, now: now)
+        let rate = self.rate(step: step, now: now)
         let line =
             "\(prefix)step \(step)/\(total)  loss \(formatLoss(loss))  \(String(format: "%.1f", rate)) steps/s  ETA \(formatDuration(eta))"
         writeStandard(("\r\u{1B}[2K" + line))
         drawn = true
+    }
+
+    /// Steps per second of training alone since this process began training.
+    func rate(step: Int, now: Date) -> Double {
+        let trained = Double(step - (firstStep ?? step))
+        return trained / max(now.timeIntervalSince(start) - evaluationSeconds, 1e-9)
+    }
+
+    /// Seconds to the end: the steps left at the training rate, plus the evaluations left at the mean
+    /// time one took.
+    public func estimate(step: Int, of total: Int, now: Date = Date()) -> Double {
+        let rate = self.rate(step: step, now: now)
+        let perEvaluation = evaluations > 0 ? evaluationSeconds / Double(evaluations) : 0
+        let left = Double(evaluationsRemaining?(step) ?? 0)
+        return Double(total - step) / max(rate, 1e-9) + left * perEvaluation
+    }
+
+    /// An evaluation took `seconds` (its time is left out of the step rate).
+    public func evaluated(step: Int, seconds: Double) {
+        evaluationSeconds += seconds
+        evaluations += 1
     }
 
     public func logEvaluation(_ m: MetricsRecord, task: any SequenceTask, totalSteps: Int) {

@@ -121,6 +121,20 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         return step % evalEvery == 0 || step == steps
     }
 
+    /// How many evaluations the steps after `step` up to `steps` will make (for the ETA).
+    public func evaluationsRemaining(after step: Int) -> Int {
+        guard steps > step, evalEvery > 0 else { return 0 }
+        if followsAuthors && !task.kind.isDataSet {
+            // i = s - 1 for s in step+1 ... steps: multiples of evalEvery in [step, steps - 1]
+            func multiples(upTo i: Int) -> Int { i < 0 ? 0 : i / evalEvery + 1 }
+            var count = multiples(upTo: steps - 1) - multiples(upTo: step - 1)
+            if task.authors.skipsFirstLog && step == 0 { count -= 1 }
+            return max(count, 0)
+        }
+        let multiples = steps / evalEvery - step / evalEvery
+        return multiples + (steps % evalEvery == 0 ? 0 : 1)
+    }
+
     /// The copy task's figure as the authors' script reports it (and the paper prints it): the mean
     /// cross-entropy over the test sequences divided by the test batch's size, `batch_test` = 50. Under
     /// wrnn's conventions the mean comes from the fixed test set and is divided by the same 50, so the

@@ -74,6 +74,9 @@ public final class Trainer: @unchecked Sendable {
     var stepStart: TrainerState?
     public private(set) var step = 0
     var solvedAt: Int?
+    /// Draws the current hidden state of a test sequence as a PNG (RGBA) for TensorBoard; set at
+    /// start-up by the tool (the drawing lives above this layer). Nil: scalars only.
+    nonisolated(unsafe) public static var spaceTimeImage: ((Trainer) throws -> (png: [UInt8], width: Int, height: Int)?)?
     var loop = LoopState()
 
     /// Fails (exit 65/66) when `config.initFrom` names a file that does not fit the model.
@@ -358,6 +361,10 @@ public final class Trainer: @unchecked Sendable {
         var last = Evaluation(loss: .nan)
         let resumed = step > 0
         if let run { for artefact in task.artefacts { try artefact.write(run.file(artefact.name)) } }
+        // TensorBoard's view of the run, appended at every evaluation (a resume starts a new file at its step)
+        let events = try run.map { try TensorBoardLog(directory: $0.path, resumedAt: resumed ? step : nil) }
+        var previousEvaluation: (step: Int, seconds: Double)?
+        progress.evaluationsRemaining = { [config] in config.evaluationsRemaining(after: $0) }
         func saveCheckpoint() throws {
             try run.map {
                 try checkpoint(elapsed: elapsed()).writeRotating(to: $0.file("checkpoint.bin"), previous: $0.file("checkpoint.prev.bin"))
@@ -368,6 +375,7 @@ public final class Trainer: @unchecked Sendable {
         /// the test stream is as before, and the checkpoint marks the evaluation as still due).
         @discardableResult
         func record(trainLoss: Double?) throws -> Bool {
+            let evaluationStart = Date(), evaluationStarted = elapsed()
             let streamBefore = loop.testStream
             drawTestSet()
             let evaluation = evaluate()
@@ -406,7 +414,27 @@ public final class Trainer: @unchecked Sendable {
                 validationLoss: validation?.loss, validationAccuracy: validation?.accuracy,
                 gradNorm: step > 0 ? loop.lastNorm : nil, learningRate: step > 0 ? optimizer.learningRate : nil, wallTime: elapsed())
             try run?.appendMetrics(metrics)
+            if let events {
+                // the training rate between evaluations, without the time the evaluations took
+                let rate = previousEvaluation.map { Double(step - $0.step) / max(evaluationStarted - $0.seconds, 1e-9) }
+                let wall = Date().timeIntervalSince1970
+                var written = [
+                    TensorBoardEvent(
+                        wallTime: wall, step: step,
+                        content: .scalars(TensorBoardLog.scalars(metrics, stepsPerSecond: step > 0 ? rate : nil)))
+                ]
+                if let image = try Trainer.spaceTimeImage?(self) {
+                    written.append(
+                        TensorBoardEvent(
+                            wallTime: wall, step: step,
+                            content: .image(
+                                tag: "hidden/space_time", png: image.png, width: image.width, height: image.height, colorspace: 4)))
+                }
+                try events.append(written)
+            }
             progress.logEvaluation(metrics, task: task, totalSteps: config.steps)
+            progress.evaluated(step: step, seconds: Date().timeIntervalSince(evaluationStart))
+            previousEvaluation = (step, elapsed())
             return true
         }
         func logged() throws -> Bool {

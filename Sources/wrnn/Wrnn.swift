@@ -5,6 +5,7 @@ import WaveMPI
 import WaveCore
 import WaveTraining
 import WaveSweep
+import WaveAnalysis
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -43,6 +44,8 @@ struct Wrnn: ParsableCommand {
         // the process: training goes on and stops, when asked, with its checkpoint
         signal(SIGPIPE, SIG_IGN)
         BLASSetup.prepare()
+        // every run (train, demo, sweep workers) shows its hidden state in TensorBoard at each evaluation
+        Trainer.spaceTimeImage = liveSpaceTimeImage
         do {
             // under mpirun or srun with several tasks, train and bench join the job; other commands refuse
             try MPIGroup.join(command: CommandLine.arguments.dropFirst().first ?? "", allowed: ["train", "bench"])

@@ -1,0 +1,39 @@
+import Foundation
+import WaveTasks
+import WaveTraining
+import XCTest
+
+/// The ETA counts training time only in its step rate and adds the evaluations still to come.
+final class ProgressTests: XCTestCase {
+    func testETAExcludesEvaluationsFromTheRateAndAddsTheRemainingOnes() {
+        let progress = Progress(quiet: true, interactive: false)
+        progress.evaluationsRemaining = { step in (100 - step) / 50 }
+        progress.evaluated(step: 0, seconds: 5) // the step-0 evaluation: 5 s, no steps trained
+        progress.update(step: 1, of: 100, loss: 1)
+        // 6 s after the start: 5 s evaluating, 1 s for 1 step -> 99 steps at 1 step/s, + 1 evaluation of 5 s
+        XCTAssertEqual(progress.estimate(step: 1, of: 100, now: progress.start + 6), 99 + 5, accuracy: 1e-9)
+        // a resumed run counts only the steps it trained itself
+        let resumed = Progress(quiet: true, interactive: false)
+        resumed.update(step: 5001, of: 6000, loss: 1)
+        XCTAssertEqual(resumed.estimate(step: 5001, of: 6000, now: resumed.start + 2), 999 * 2, accuracy: 1e-9)
+    }
+
+    /// The closed form against counting `evaluates(after:)` step by step, for both protocols.
+    func testEvaluationsRemainingCountsWhatTheLoopWillDo() throws {
+        for authors in [false, true] {
+            var options = TrainOptions()
+            options.task = .copy
+            options.t = 5
+            if authors { options.trainingProtocol = .authors }
+            for (steps, every) in [(100, 10), (95, 10), (7, 3), (1, 5), (30, 1)] {
+                options.steps = steps; options.evalEvery = every
+                let config = try options.resolve()
+                for step in [0, 1, 2, 9, 10, 11, steps - 1, steps] where step >= 0 && step <= steps {
+                    let counted = ((step + 1)...max(steps, step + 1)).filter { $0 <= steps && config.evaluates(after: $0) }.count
+                    XCTAssertEqual(
+                        config.evaluationsRemaining(after: step), counted, "authors \(authors) steps \(steps) every \(every) at \(step)")
+                }
+            }
+        }
+    }
+}
