@@ -642,6 +642,8 @@ func runLabel(_ run: String) -> String {
     if let data = fileContents(atPath: run + "/config.json"),
         let config = try? WrnnJSON.decoder().decode(TrainConfig.self, from: data)
     {
+        // the name the researcher gave the run (--name) is its label
+        if let given = config.label?.name { return given }
         return "\(name) (\(config.model.displayName))"
     }
     return name
@@ -682,6 +684,8 @@ func seedGroups(_ runs: [String], labels: [String]?) -> [(label: String, runs: [
             config.seed = 0
             config.threads = 0
             config.notes = nil
+            // seeds of one named run stay one group; tags and notes do not split it
+            config.label = config.label.map { RunLabel(name: $0.name) }
             if let data = try? WrnnJSON.encoder(pretty: false).encode(config) { key = String(decoding: data, as: UTF8.self) }
         }
         let label = labels?[k] ?? runLabel(run)
@@ -696,7 +700,9 @@ func seedGroups(_ runs: [String], labels: [String]?) -> [(label: String, runs: [
     // groups share a model)
     let models = groups.map { runConfig($0.runs[0])?.model.displayName }
     return groups.enumerated().map { k, group in
-        guard labels == nil, group.runs.count > 1, let model = models[k] else { return (group.label, group.runs) }
+        guard labels == nil, group.runs.count > 1, let model = models[k], runConfig(group.runs[0])?.label?.name == nil else {
+            return (group.label, group.runs)
+        }
         return (models.filter { $0 == model }.count == 1 ? model : group.label, group.runs)
     }
 }

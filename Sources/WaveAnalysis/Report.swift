@@ -60,7 +60,8 @@ struct ReportRun {
 /// `scale` nil reuses each run's analysis (made on per-panel ranges when missing); a scale redraws
 /// every run's maps on it in a scratch directory, leaving the runs' own analyses as they are.
 public func writeReport(runs paths: [String], to path: String, seed: UInt64? = nil, scale: ColourScale? = nil) throws {
-    let labels = uniqueRunLabels(paths)
+    // a run's --name is its label; the others are told apart by their directories
+    let labels = zip(uniqueRunLabels(paths), paths).map { runConfig($1)?.label?.name ?? $0 }
     var runs: [ReportRun] = []
     let scratch = NSTemporaryDirectory() + "wrnn-report-\(UUID().uuidString)"
     defer { if scale != nil { try? FileManager.default.removeItem(atPath: scratch) } }
@@ -288,9 +289,17 @@ func runSection(_ run: ReportRun, color: Color) throws -> String {
         <div class="table-wrap"><table>
         <tr><th>task</th><td>\(escapeXML(config.task.summaryLine))</td></tr>
         <tr><th>model</th><td>\(escapeXML(config.model.summaryLine))</td></tr>
-        <tr><th>training</th><td>\(config.optimisationLine), \(config.threads) threads</td></tr>
-        \(numbers)
+        <tr><th>training</th><td>\(config.optimisationLine), \(config.threads) thread\(config.threads == 1 ? "" : "s")</td></tr>
+        \(labelRows(config.label))\(numbers)
         </table></div>
         <div class="figures">\(figures.joined(separator: "\n"))</div>
         """
+}
+
+/// The run's tags and notes as table rows (its name is the section's title).
+func labelRows(_ label: RunLabel?) -> String {
+    var rows = ""
+    if let tags = label?.tags, !tags.isEmpty { rows += "<tr><th>tags</th><td>\(escapeXML(tags.joined(separator: ", ")))</td></tr>\n" }
+    if let notes = label?.notes { rows += "<tr><th>notes</th><td>\(escapeXML(notes))</td></tr>\n" }
+    return rows
 }

@@ -100,7 +100,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
                 // a researcher's data file (.npz, .npy, .safetensors or UCR text), checked and split as
                 // `--task sequences` does, padding marked by NaN
                 let data = try SequenceData.parse(bytes, path: "fuzz-data", seed: 0, mask: .nan, readoutAt: nil)
-                _ = SequencesTask(data: data, seed: 0).validationBatches(batchSize: 4)
+                _ = SequencesTask(data: data, seed: 0).validationBatches(batchSize: 4, limit: nil)
             case .plan:
                 // a sweep directory's sweep.json, as `wrnn sweep --status` reads it
                 _ = try SweepDirectory.decodePlan(bytes, path: "fuzz/sweep.json")

@@ -23,6 +23,8 @@ public enum ResultsCollector {
     public struct Collection: Sendable {
         public var runs: [RunRecord] = []
         public var problems: [String] = []
+        /// Folders that hold no run (a folder of figures, an empty one): skipped, and said so.
+        public var skipped: [String] = []
     }
 
     /// A run directory holds at least one of these (config.json is written first, but a copy or a
@@ -33,36 +35,48 @@ public enum ResultsCollector {
 
     public static func collect(_ paths: [String]) throws -> Collection {
         var collection = Collection()
-        for path in paths {
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
-                throw WrnnError.missing("\(path) does not exist or is not a directory; give sweep or run directories")
-            }
-            let found = runDirectories(under: path)
-            guard !found.isEmpty else {
-                throw WrnnError.missing("\(path) holds no runs (no config.json in it or below it)")
-            }
-            for run in found {
-                do {
-                    let record = try read(run)
-                    if record.status == .corrupt, let reason = record.problem { collection.problems.append("\(run): \(reason)") }
-                    collection.runs.append(record)
-                } catch let error as WrnnError {
-                    collection.problems.append(error.message)
-                }
+        for run in try runDirectories(paths, skipped: &collection.skipped) {
+            do {
+                let record = try read(run)
+                if record.status == .corrupt, let reason = record.problem { collection.problems.append("\(run): \(reason)") }
+                collection.runs.append(record)
+            } catch let error as WrnnError {
+                collection.problems.append(error.message)
             }
         }
         return collection
     }
 
-    static func isRunDirectory(_ path: String) -> Bool {
+    /// The run directories that `paths` name: each a run directory, a sweep directory (its runs), or a
+    /// folder holding runs or sweeps (searched three levels down). Folders below that hold no run are
+    /// listed in `skipped`; a path that holds no run at all is an error (66).
+    public static func runDirectories(_ paths: [String], skipped: inout [String]) throws -> [String] {
+        var found: [String] = []
+        for path in paths {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw WrnnError.missing(
+                    "\(path) does not exist or is not a directory; give run directories, sweep directories or folders of runs")
+            }
+            let runs = runDirectories(under: path, skipped: &skipped)
+            guard !runs.isEmpty else {
+                throw WrnnError.missing("\(path) holds no runs (no run directory in it or below it)")
+            }
+            found += runs
+        }
+        return found
+    }
+
+    public static func isRunDirectory(_ path: String) -> Bool {
         var info = stat()
         return runFiles.contains { stat(path + "/" + $0, &info) == 0 }
     }
 
-    /// `path` itself when it is a run directory, else the run directories below it (two levels
-    /// deep; a sweep directory's runs/* are runs even when they hold nothing yet readable).
-    static func runDirectories(under path: String) -> [String] {
+    static func isSweepDirectory(_ path: String) -> Bool { access(path + "/sweep.json", F_OK) == 0 }
+
+    /// `path` itself when it is a run directory; a sweep directory's runs/* (runs even when they hold
+    /// nothing readable yet: the sweep planned them); else the runs and sweeps below it.
+    static func runDirectories(under path: String, skipped: inout [String], depth: Int = 0) -> [String] {
         let fm = FileManager.default
         if isRunDirectory(path) { return [path] }
         func children(_ directory: String) -> [String] {
@@ -71,11 +85,18 @@ public enum ResultsCollector {
                     var d: ObjCBool = false; return fm.fileExists(atPath: $0, isDirectory: &d) && d.boolValue
                 }
         }
+        if isSweepDirectory(path) { return children(path + "/runs") }
+        guard depth < 3 else { return [] }
         var found: [String] = []
         for sub in children(path) {
-            if isRunDirectory(sub) || path.hasSuffix("/runs") || path == "runs" { found.append(sub); continue }
-            let sweepRuns = sub.hasSuffix("/runs")
-            for run in children(sub) where sweepRuns || isRunDirectory(run) { found.append(run) }
+            var notes: [String] = []
+            let below = runDirectories(under: sub, skipped: &notes, depth: depth + 1)
+            if below.isEmpty {
+                skipped.append("\(sub): holds no run; skipped")
+            } else {
+                found += below
+                skipped += notes
+            }
         }
         return found
     }
@@ -228,6 +249,7 @@ public struct ResultsTables: Sendable {
     static func groupKey(_ config: TrainConfig) -> String {
         var c = config
         c.seed = 0; c.threads = 0; c.notes = nil; c.checkpointEvery = 0; c.task.dataDirectory = nil
+        c.label = nil // names, tags and notes say nothing about what was trained
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return String(decoding: (try? encoder.encode(c)) ?? Data(), as: UTF8.self)

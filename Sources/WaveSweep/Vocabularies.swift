@@ -190,12 +190,16 @@ public enum WrnnVocabulary {
     public static let flags: [String] = TrainOptionTable.all.filter { $0.sweep && $0.isFlag }.flatMap { [$0.name] + $0.aliases }
     public static let sweepOwned: [String] = TrainOptionTable.all.filter { !$0.sweep }.map(\.name)
 
-    public static func trainArguments(_ given: [(key: String, value: String)]) throws -> TrainArguments {
+    /// `allowingSweepOwned`: a single run's configuration file may also give the options a sweep sets itself (seed, threads, out, ...).
+    public static func trainArguments(_ given: [(key: String, value: String)], allowingSweepOwned: Bool = false) throws -> TrainArguments {
         var args: [String] = []
+        let owned = TrainOptionTable.all.filter { !$0.sweep }
+        let ownedValues = owned.filter { !$0.isFlag }.flatMap { [$0.name] + $0.aliases }
+        let ownedFlags = owned.filter(\.isFlag).flatMap { [$0.name] + $0.aliases }
         for (key, value) in given {
-            if valueOptions.contains(key) {
+            if valueOptions.contains(key) || (allowingSweepOwned && ownedValues.contains(key)) {
                 args += [key == "T" ? "-T" : "--\(key)", value]
-            } else if flags.contains(key) {
+            } else if flags.contains(key) || (allowingSweepOwned && ownedFlags.contains(key)) {
                 switch value.lowercased() {
                 case "yes", "true": args.append("--\(key)")
                 case "no", "false": break

@@ -86,8 +86,8 @@ public struct NoisyCIFARTask: SequenceTask {
         batches(test, Array(0..<min(count, test.count)), batchSize: batchSize)
     }
 
-    public func validationBatches(batchSize: Int) -> [SequenceBatch<Float>]? {
-        batches(train, sampler.validationIndices, batchSize: batchSize)
+    public func validationBatches(batchSize: Int, limit: Int?) -> [SequenceBatch<Float>]? {
+        batches(train, Array(sampler.validationIndices.prefix(limit ?? Int.max)), batchSize: batchSize)
     }
 }
 

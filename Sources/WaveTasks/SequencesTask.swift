@@ -517,8 +517,8 @@ public struct SequencesTask: SequenceTask {
         batches(data.test, count: count, batchSize: batchSize)
     }
 
-    public func validationBatches(batchSize: Int) -> [SequenceBatch<Float>]? {
-        batches(data.validation, count: data.validation.count, batchSize: batchSize)
+    public func validationBatches(batchSize: Int, limit: Int?) -> [SequenceBatch<Float>]? {
+        batches(data.validation, count: min(limit ?? Int.max, data.validation.count), batchSize: batchSize)
     }
 }
 

@@ -22,8 +22,9 @@ public protocol SequenceTask: Sendable {
     func rows(step: Int, batchSize: Int) -> Int
     /// The fixed test set: `count` sequences in batches of at most `batchSize`.
     func evaluationBatches(count: Int, batchSize: Int, seed: UInt64) -> [SequenceBatch<Float>]
-    /// A validation set held out of training, when the task has one.
-    func validationBatches(batchSize: Int) -> [SequenceBatch<Float>]?
+    /// The first `limit` sequences (all when nil) of the validation set held out of training, when
+    /// the task has one. The split itself never changes with `limit`: training sees the same data.
+    func validationBatches(batchSize: Int, limit: Int?) -> [SequenceBatch<Float>]?
 
     /// Full batches in one pass over the training data; nil for tasks that draw fresh sequences.
     func stepsPerEpoch(batchSize: Int) -> Int?
@@ -72,7 +73,7 @@ extension SequenceTask {
         }
     }
 
-    public func validationBatches(batchSize: Int) -> [SequenceBatch<Float>]? { nil }
+    public func validationBatches(batchSize: Int, limit: Int?) -> [SequenceBatch<Float>]? { nil }
     public func stepsPerEpoch(batchSize: Int) -> Int? { nil }
     public var trainingExamples: Int? { nil }
     public var testExamples: Int? { nil }

@@ -95,6 +95,10 @@ public struct TrainConfig: Codable, Equatable, Sendable {
     public var keepDenormals: Bool?
     /// nil: wrnn's conventions.
     public var trainingProtocol: TrainingProtocol?
+    /// Validation sequences evaluated (the first ones of the held-out split); nil: all.
+    public var validationSize: Int?
+    /// The researcher's name, tags and notes for the run (nil: none given).
+    public var label: RunLabel?
 
     public var followsAuthors: Bool { trainingProtocol == .authors }
 
@@ -254,4 +258,16 @@ public func firstDifferingEntry(_ ours: [(key: String, value: String)], _ theirs
     let keys = ["model.kind", "task.kind"] + ours.map(\.key) + theirs.map(\.key).filter { a[$0] == nil }
     guard let key = keys.first(where: { a[$0] != b[$0] }) else { return nil }
     return (key, a[key] ?? "not set", b[key] ?? "not set")
+}
+
+/// What a researcher calls a run: `--name`, `--tag` (repeatable) and `--notes`. Kept in config.json
+/// and shown by `results`, `report` and the curves' legends; never part of what is trained.
+public struct RunLabel: Codable, Equatable, Sendable {
+    public var name: String?
+    public var tags: [String]?
+    public var notes: String?
+    public init(name: String? = nil, tags: [String]? = nil, notes: String? = nil) {
+        self.name = name; self.tags = tags; self.notes = notes
+    }
+    public var isEmpty: Bool { name == nil && (tags ?? []).isEmpty && notes == nil }
 }

@@ -225,6 +225,25 @@ public enum TrainOptionTable {
             "test-size", kind: .integer, range: .positiveInteger, value: { $0.testSize.map(Double.init) },
             help: "Sequences in the fixed test set."),
         TrainOptionDeclaration(
+            "val-size", kind: .integer, range: .positiveInteger, value: { $0.validationSize.map(Double.init) },
+            help:
+                "Image tasks and own sequences: evaluate the first this many held-out validation sequences (default all: 3,000 images). The split, and so the training data, stays the same."
+        ),
+        TrainOptionDeclaration(
+            "config", kind: .text, sweep: false,
+            help:
+                "A YAML file of options (wrnn train's names, one value each: `task: copy`, `lr: 0.001`, `tag: [a, b]`), read first: options on the command line override it."
+        ),
+        TrainOptionDeclaration(
+            "name", kind: .text,
+            help: "A name for the run, kept in config.json and shown by results, report and the curves' legends."),
+        TrainOptionDeclaration(
+            "tag", kind: .text,
+            help: "A tag for the run (repeat for several), kept in config.json and shown by results and report."),
+        TrainOptionDeclaration(
+            "notes", kind: .text,
+            help: "Free text about the run, kept in config.json and shown by results and report."),
+        TrainOptionDeclaration(
             "resume", kind: .text, sweep: false,
             help:
                 "Continue the run in this directory exactly where its last checkpoint left it (same seed and threads: bitwise the same numbers). Everything comes from the run's saved configuration; only --steps (to train longer; cosine and one-cycle schedules then follow the new total), --eval-every, --checkpoint-every and --threads may be given."

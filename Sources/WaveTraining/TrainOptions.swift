@@ -40,6 +40,9 @@ public struct TrainOptions: Equatable, Sendable {
     public var evalEvery: Int?
     public var checkpointEvery: Int?
     public var testSize: Int?
+    public var validationSize: Int?
+    /// The run's name, tags and notes (`--name`, `--tag`, `--notes`).
+    public var label = RunLabel()
     public var initFrom: String?
     public var keepDenormals = false
     /// Processes the run is spread over (MPI ranks); `threads` is per rank, the run's shards are ranks x threads.
@@ -73,6 +76,19 @@ public struct TrainOptions: Equatable, Sendable {
         if let evalEvery { config.evalEvery = evalEvery }
         if let checkpointEvery { config.checkpointEvery = checkpointEvery }
         if let testSize { config.testSize = testSize }
+        if let validationSize {
+            let available = taskConfig.kind.task.validationExamples(taskConfig)
+            guard available > 0 else {
+                throw WrnnError.usage(
+                    "--val-size applies to tasks with a validation split (\(TaskRegistry.list(TaskRegistry.all.filter { $0.isDataSet }.map { $0.name }))); this run's task has none"
+                )
+            }
+            guard validationSize <= available else {
+                throw WrnnError.usage("--val-size \(validationSize) is more than the \(available) validation sequences this task holds out")
+            }
+            config.validationSize = validationSize
+        }
+        config.label = label.isEmpty ? nil : label
         if let learningRate { config.learningRate = learningRate }
         if let steps { config.steps = steps }
         config.initFrom = initFrom

@@ -117,7 +117,7 @@ public final class Trainer: @unchecked Sendable {
         runner = BatchRunner(model: model, batch: config.batchSize, length: task.length, threads: config.threads, group: Processes.group)
         dataStream = RandomStream(seed: config.seed, stream: 1)
         testSet = task.evaluationBatches(count: config.testSize, batchSize: config.batchSize, seed: config.seed)
-        validationSet = task.validationBatches(batchSize: config.batchSize)
+        validationSet = task.validationBatches(batchSize: config.batchSize, limit: config.validationSize)
         if drawsFreshTestSets { loop.testStream = RandomStream(seed: config.seed, stream: 2) }
     }
 
@@ -362,7 +362,18 @@ public final class Trainer: @unchecked Sendable {
         let resumed = step > 0
         if let run { for artefact in task.artefacts { try artefact.write(run.file(artefact.name)) } }
         // TensorBoard's view of the run, appended at every evaluation (a resume starts a new file at its step)
-        let events = try run.map { try TensorBoardLog(directory: $0.path, resumedAt: resumed ? step : nil) }
+        // it is a view, not the record: a log that cannot be written is said once and dropped, and the
+        // run goes on (metrics.jsonl, written durably, holds every evaluation)
+        var events: TensorBoardLog?
+        func dropEvents(_ error: Error) {
+            events = nil
+            let reason = (error as? WrnnError)?.message ?? "\(error)"
+            writeStandard(
+                "wrnn: warning: \(reason); the run goes on without its TensorBoard log (metrics.jsonl has every evaluation)\n", error: true)
+        }
+        if let run {
+            do { events = try TensorBoardLog(directory: run.path, resumedAt: resumed ? step : nil) } catch { dropEvents(error) }
+        }
         var previousEvaluation: (step: Int, seconds: Double)?
         progress.evaluationsRemaining = { [config] in config.evaluationsRemaining(after: $0) }
         func saveCheckpoint() throws {
@@ -414,7 +425,7 @@ public final class Trainer: @unchecked Sendable {
                 validationLoss: validation?.loss, validationAccuracy: validation?.accuracy,
                 gradNorm: step > 0 ? loop.lastNorm : nil, learningRate: step > 0 ? optimizer.learningRate : nil, wallTime: elapsed())
             try run?.appendMetrics(metrics)
-            if let events {
+            if let log = events {
                 // the training rate between evaluations, without the time the evaluations took
                 let rate = previousEvaluation.map { Double(step - $0.step) / max(evaluationStarted - $0.seconds, 1e-9) }
                 let wall = Date().timeIntervalSince1970
@@ -423,14 +434,14 @@ public final class Trainer: @unchecked Sendable {
                         wallTime: wall, step: step,
                         content: .scalars(TensorBoardLog.scalars(metrics, stepsPerSecond: step > 0 ? rate : nil)))
                 ]
-                if let image = try Trainer.spaceTimeImage?(self) {
+                if let image = try? Trainer.spaceTimeImage?(self) {
                     written.append(
                         TensorBoardEvent(
                             wallTime: wall, step: step,
                             content: .image(
                                 tag: "hidden/space_time", png: image.png, width: image.width, height: image.height, colorspace: 4)))
                 }
-                try events.append(written)
+                do { try log.append(written) } catch { dropEvents(error) }
             }
             progress.logEvaluation(metrics, task: task, totalSteps: config.steps)
             progress.evaluated(step: step, seconds: Date().timeIntervalSince(evaluationStart))

@@ -112,9 +112,11 @@ struct Report: ParsableCommand {
         abstract: "Write one self-contained HTML page for one or several runs.",
         discussion: "Analyses runs that have not been analysed yet (sample 0).")
 
-    @Argument(help: "Run directories.")
+    @Argument(help: "Run directories, sweep directories or folders of runs.")
     var runDirectories: [String]
-    @Option(help: "HTML file to write. Default: RUN_DIR/report.html for one run, report.html for several.")
+    @Option(
+        help:
+            "HTML file to write, or a directory for report.html. Default: RUN_DIR/report.html for one run, report.html for several.")
     var out: String?
     @Option(parsing: .unconditional, help: "Seed of the spectrum's time shuffle for runs not analysed yet. Default: each run's seed.")
     var seed: UInt64?
@@ -130,8 +132,10 @@ struct Report: ParsableCommand {
     }
 
     func run() throws {
-        for run in runDirectories { try requireRunDirectory(run) }
-        let path = out ?? (runDirectories.count == 1 ? runDirectories[0] + "/report.html" : "report.html")
+        let runDirectories = try expandRuns(self.runDirectories, needing: "checkpoint.bin")
+        let target = out.map(OutputPath.init)
+        try target?.makeParent()
+        let path = target?.file(named: "report.html") ?? (runDirectories.count == 1 ? runDirectories[0] + "/report.html" : "report.html")
         try refuseOutputOverInput(path, inputs: runDirectories.flatMap { RunDirectory.inputFiles($0) })
         try writeReport(runs: runDirectories, to: path, seed: seed, scale: try scale.map(ColourScale.init(parsing:)))
         print("wrote \(path)")
@@ -149,7 +153,7 @@ struct Export: ParsableCommand {
 
     @Argument(help: "A run directory.")
     var runDirectory: String
-    @Option(help: "Weights file to write. Default: RUN_DIR/model.safetensors.")
+    @Option(help: "Weights file to write, or a directory for model.safetensors. Default: RUN_DIR/model.safetensors.")
     var out: String?
     @Option(help: "Checkpoint to export. Default: RUN_DIR/checkpoint.bin.")
     var checkpoint: String?
@@ -169,7 +173,9 @@ struct Export: ParsableCommand {
             "format": "pt", "producer": "wrnn", "step": String(loaded.header.step),
             "config": String(decoding: try encoder.encode(config), as: UTF8.self)
         ]
-        let path = out ?? runDirectory + "/model.safetensors"
+        let target = out.map(OutputPath.init)
+        try target?.makeParent()
+        let path = target?.file(named: "model.safetensors") ?? runDirectory + "/model.safetensors"
         let check = runDirectory + "/check.safetensors"
         try refuseOutputOverInput(path, inputs: RunDirectory.inputFiles(runDirectory) + [checkpoint, check].compactMap { $0 })
         try Safetensors.write(Safetensors.tensors(layout: layout, params: loaded.params), metadata: metadata, to: path)

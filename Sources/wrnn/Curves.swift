@@ -18,9 +18,9 @@ struct Curves: ParsableCommand {
             epochs, so runs with other batch sizes line up; the others against training steps.
             """)
 
-    @Argument(help: "Run directories.")
+    @Argument(help: "Run directories, sweep directories or folders of runs.")
     var runDirectories: [String]
-    @Option(help: "Directory to write the figures into (created if missing).")
+    @Option(help: "Directory to write the figures into (created if missing); curves writes several files, so not a file name.")
     var out: String
     @Option(help: "Legend labels, comma-separated, one per run. Default: each run's directory name and model.")
     var labels: String?
@@ -30,17 +30,20 @@ struct Curves: ParsableCommand {
 
     func validate() throws {
         if runDirectories.isEmpty { throw ValidationError("give at least one run directory") }
-        if let labels, labels.split(separator: ",", omittingEmptySubsequences: false).count != runDirectories.count {
-            throw ValidationError(
-                "--labels has \(labels.split(separator: ",", omittingEmptySubsequences: false).count) labels for \(runDirectories.count) runs; give one per run"
-            )
-        }
         do { _ = try FigureFormat.parse(format) } catch let error as WrnnError { throw ValidationError(error.message) }
     }
 
     func run() throws {
-        for run in runDirectories { try requireRunDirectory(run) }
-        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        let runDirectories = try expandRuns(self.runDirectories, needing: "metrics.jsonl")
+        if let labels, labels.split(separator: ",", omittingEmptySubsequences: false).count != runDirectories.count {
+            throw WrnnError.usage(
+                "--labels has \(labels.split(separator: ",", omittingEmptySubsequences: false).count) labels for \(runDirectories.count) runs; give one per run"
+            )
+        }
+        guard case .directory = OutputPath(out) else {
+            throw WrnnError.usage("--out \(out) names a file, but curves writes several (curves.* and accuracy.*); give a directory")
+        }
+        try makeDirectories(out)
         let names = labels.map {
             $0.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
         }

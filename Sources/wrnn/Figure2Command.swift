@@ -11,7 +11,8 @@ struct Figure2Command: ParsableCommand {
         commandName: "figure2",
         abstract: "Draw the paper's Figure 2 for a wRNN run and an iRNN run: space-time maps and normalised spectra, sized for print.",
         discussion: """
-            Writes OUT.{formats} and OUT.json (the maps, spectra, ring, sample, the iRNN's onset order and silent \
+            Writes figure2.{formats} and figure2.json into the --out directory, or, when --out names a file \
+            (fig.pdf), that file and fig.json beside it (the maps, spectra, ring, sample, the iRNN's onset order and silent \
             neurons). Panels: (a) the wRNN's ring, (b) the iRNN's neurons sorted by onset with the silent ones marked, \
             (c, d) their normalised spectra with the diagonal power of what is shown. The default is a two-column \
             figure: 6.75 in wide with 8 pt text (7 to 9 pt throughout); the PDF keeps its text as text. \
@@ -26,10 +27,10 @@ struct Figure2Command: ParsableCommand {
     var ring: Int?
     @Option(parsing: .unconditional, help: "The test sample to show (0-based).")
     var sample: Int = 0
-    @Option(help: "Output path without extension.")
-    var out: String = "figure2"
-    @Option(help: "Figure formats, comma-separated: png, pdf, svg.")
-    var format: String = "pdf,svg,png"
+    @Option(help: "A file (fig.pdf: that format alone) or a directory for figure2.{formats}. Default: the current directory.")
+    var out: String = "."
+    @Option(help: "Figure formats, comma-separated: png, pdf, svg. Default pdf,svg,png; a file --out takes its own.")
+    var format: String?
     @Option(
         parsing: .unconditional,
         help: "Width in inches, 5 to 20 (6.75: a two-column figure). Four panels in two pairs keep 7 pt text down to 5 in.")
@@ -42,7 +43,15 @@ struct Figure2Command: ParsableCommand {
     var scale: String = "panel"
 
     func validate() throws {
-        do { _ = try FigureFormat.parse(format) } catch let error as WrnnError { throw ValidationError(error.message) }
+        if let format { do { _ = try FigureFormat.parse(format) } catch let error as WrnnError { throw ValidationError(error.message) } }
+        if case .file(let path) = OutputPath(out) {
+            guard let ext = OutputPath(out).fileExtension, FigureFormat(rawValue: ext) != nil else {
+                throw ValidationError("--out \(path) names a file that is not .png, .pdf or .svg; give such a file or a directory")
+            }
+            if let format, format != ext {
+                throw ValidationError("--out \(path) is a .\(ext) file but --format asks for \(format); give one of them")
+            }
+        }
         if let ring, ring < 0 { throw ValidationError("--ring must be a non-negative integer (got \(ring))") }
         if sample < 0 { throw ValidationError("--sample must be a non-negative integer (got \(sample))") }
         guard width.isFinite, (5...20).contains(width) else {
@@ -60,8 +69,14 @@ struct Figure2Command: ParsableCommand {
         let wave = try Recording.record(runDirectory: waveRun, samples: [sample])
         let plain = try Recording.record(runDirectory: plainRun, samples: [sample])
         try checkFigure2Pair(wave: wave, plain: plain, waveRun: waveRun, plainRun: plainRun, ring: ring)
-        let formats = try FigureFormat.parse(format)
-        for path in [out + ".json"] + formats.map({ out + "." + $0.rawValue }) {
+        let target = OutputPath(out)
+        let formats = try FigureFormat.parse(target.fileExtension ?? format ?? "pdf,svg,png")
+        let base: String
+        switch target {
+        case .file(let path): base = (path as NSString).deletingPathExtension
+        case .directory: base = (target.file(named: "figure2") as NSString).standardizingPath
+        }
+        for path in [base + ".json"] + formats.map({ out + "." + $0.rawValue }) {
             try refuseOutputOverInput(path, inputs: RunDirectory.inputFiles(waveRun) + RunDirectory.inputFiles(plainRun))
         }
         var options = Figure2Options()
@@ -71,9 +86,9 @@ struct Figure2Command: ParsableCommand {
         options.fontSize = fontSize
         options.panelLetters = !noPanelLetters
         options.scale = try ColourScale(parsing: scale)
-        let directory = (out as NSString).deletingLastPathComponent
+        let directory = (base as NSString).deletingLastPathComponent
         if !directory.isEmpty { try makeDirectories(directory) }
-        let summary = try writeFigure2(wave: wave, plain: plain, to: out, formats: formats, options: options)
+        let summary = try writeFigure2(wave: wave, plain: plain, to: base, formats: formats, options: options)
         print(
             "wrnn figure2: \(wave.config.model.displayName) ring \(summary.ring)\(ring == nil ? " (the strongest diagonal power)" : "") against \(plain.config.model.displayName), test sample \(sample)"
         )

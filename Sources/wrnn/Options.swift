@@ -179,6 +179,17 @@ struct RunOptions: ParsableArguments {
     var checkpointEvery: Int?
     @Option(parsing: .unconditional, help: ArgumentHelp(TrainOptionTable.help("test-size")))
     var testSize: Int?
+    @Option(name: .customLong("val-size"), parsing: .unconditional, help: ArgumentHelp(TrainOptionTable.help("val-size")))
+    var validationSize: Int?
+    /// Expanded before parsing (`TrainConfigFile.expand`); kept here for the help and the record.
+    @Option(help: ArgumentHelp(TrainOptionTable.help("config"), valueName: "file.yaml"))
+    var config: String?
+    @Option(help: ArgumentHelp(TrainOptionTable.help("name")))
+    var name: String?
+    @Option(help: ArgumentHelp(TrainOptionTable.help("tag")))
+    var tag: [String] = []
+    @Option(help: ArgumentHelp(TrainOptionTable.help("notes")))
+    var notes: String?
     @Option(
         help:
             ArgumentHelp(TrainOptionTable.help("resume")))

@@ -20,7 +20,7 @@ struct Probe: ParsableCommand {
             readout's weights into --out (default: RUN_DIR/probe for one run, ./probe for several).
             """)
 
-    @Argument(help: "Run directories written by `wrnn train`.")
+    @Argument(help: "Run directories written by `wrnn train`, sweep directories or folders of runs.")
     var runDirectories: [String]
     @Option(help: "Lags to probe, A:B (inclusive). Default 0:min(0.8 T, 100).")
     var lags: String?
@@ -56,9 +56,6 @@ struct Probe: ParsableCommand {
         if checkpoint != nil && runDirectories.count > 1 {
             throw ValidationError("--checkpoint applies to one run; give one run directory")
         }
-        if let labels, labels.split(separator: ",", omittingEmptySubsequences: false).count != runDirectories.count {
-            throw ValidationError("--labels needs one label per run directory (\(runDirectories.count)); got '\(labels)'")
-        }
         do { _ = try FigureFormat.parse(format) } catch let error as WrnnError { throw ValidationError(error.message) }
     }
 
@@ -72,7 +69,13 @@ struct Probe: ParsableCommand {
     }
 
     func run() throws {
-        for run in runDirectories { try requireRunDirectory(run) }
+        let runDirectories = try expandRuns(self.runDirectories, needing: "checkpoint.bin")
+        if let labels, labels.split(separator: ",", omittingEmptySubsequences: false).count != runDirectories.count {
+            throw WrnnError.usage("--labels needs one label per run directory (\(runDirectories.count)); got '\(labels)'")
+        }
+        if let out, case .file = OutputPath(out) {
+            throw WrnnError.usage("--out \(out) names a file, but probe writes several (probe.json, its figures); give a directory")
+        }
         let names = labels.map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
         let settings = ProbeSettings(
             lags: try lags.map(parseLags), samples: samples, maxRows: maxRows,
@@ -81,7 +84,7 @@ struct Probe: ParsableCommand {
         try refuseOutputOverInput(directory + "/probe.json", inputs: runDirectories.flatMap { RunDirectory.inputFiles($0) })
         var entries: [ProbeEntry] = []
         for (k, run) in runDirectories.enumerated() {
-            let name = names?[k] ?? URL(fileURLWithPath: run).lastPathComponent
+            let name = names?[k] ?? runConfigName(run) ?? URL(fileURLWithPath: run).lastPathComponent
             for weights in initial ? [ProbeWeights.trained, .initial] : [.trained] {
                 let (config, params, step) = try probeParameters(run: run, checkpoint: checkpoint, weights: weights)
                 let label = weights == .initial ? "\(name) (init)" : name

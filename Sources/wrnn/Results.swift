@@ -14,13 +14,20 @@ struct Results: ParsableCommand {
             "Exit codes: 0 every run was read; 65 some run directory could not be read (each is named on stderr, the tables hold the rest); 66 a directory given holds no runs."
     )
 
-    enum Format: String, ExpressibleByArgument, CaseIterable { case md, csv, html }
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case md, csv, html
+        case evaluationsCSV = "evaluations-csv"
+        var fileExtension: String { self == .evaluationsCSV ? "csv" : rawValue }
+    }
 
     @Argument(help: "Sweep directories, run directories, or directories holding run directories.")
     var directories: [String]
-    @Option(help: "md (Markdown tables), csv (one line per configuration) or html (tables and the best runs' learning curves).")
+    @Option(
+        help:
+            "md (Markdown tables), html (tables and the best runs' learning curves), csv (one row per run: every hyper-parameter in its own column, then the run's results) or evaluations-csv (one row per evaluation of every run). Scores in the CSVs are fractions, as in metrics.jsonl."
+    )
     var format: Format = .md
-    @Option(help: "Write to this file instead of standard output.")
+    @Option(help: "Write to this file instead of standard output, or into this directory as results.<format>.")
     var out: String?
 
     func validate() throws {
@@ -32,6 +39,9 @@ struct Results: ParsableCommand {
         let runs = collection.runs.filter { $0.status != .corrupt }
         // every run that is not counted is named, and the exit code says so (after the tables)
         for problem in collection.problems { writeStandard("wrnn: warning: \(problem)\n", error: true) }
+        for note in collection.skipped { writeStandard("wrnn: note: \(note)\n", error: true) }
+        let out = self.out.map { OutputPath($0).file(named: "results." + format.fileExtension) }
+        if let target = self.out.map(OutputPath.init) { try target.makeParent() }
         if let out {
             try refuseOutputOverInput(
                 out, inputs: runs.flatMap { RunDirectory.inputFiles($0.path) } + directories.map { $0 + "/sweep.json" })
@@ -40,7 +50,8 @@ struct Results: ParsableCommand {
         let text: String
         switch format {
         case .md: text = tables.markdown()
-        case .csv: text = tables.csv()
+        case .csv: text = TidyCSV.runs(runs)
+        case .evaluationsCSV: text = TidyCSV.evaluations(runs)
         case .html: text = resultsPage(tables, runs: runs)
         }
         if let out {

@@ -143,3 +143,81 @@ struct RankLauncher {
         throw WrnnError("the run over \(ranks) ranks (\(launcher[0])) \(what), exit \(code); its output is above", exitCode: code)
     }
 }
+
+/// What every command that reads several runs accepts: run directories, sweep directories (their
+/// runs) and folders of runs. Folders without a run, and runs found inside a folder that lack
+/// `needing` (a run still to start, one stopped before its first evaluation), are skipped with a
+/// note on stderr; a run directory named directly is the command's to check.
+func expandRuns(_ paths: [String], needing: String) throws -> [String] {
+    var skipped: [String] = []
+    var runs: [String] = []
+    for path in paths {
+        if ResultsCollector.isRunDirectory(path) {
+            try requireRunDirectory(path)
+            runs.append(path)
+            continue
+        }
+        for run in try ResultsCollector.runDirectories([path], skipped: &skipped) {
+            if access(run + "/" + needing, F_OK) == 0 {
+                runs.append(run)
+            } else {
+                skipped.append("\(run): no \(needing) yet; skipped")
+            }
+        }
+    }
+    for note in skipped { writeStandard("wrnn: note: \(note)\n", error: true) }
+    guard !runs.isEmpty else { throw WrnnError.missing("\(paths.joined(separator: ", ")) hold no run with a \(needing)") }
+    return runs
+}
+
+/// The one rule every `--out` of a command that writes files follows: a path whose last component
+/// has an extension (`fig.pdf`) is that file; any other path is a directory (created when missing)
+/// that gets the command's usual file names. Run and sweep directories (`train`, `demo`, `sweep`)
+/// are directories whatever their names.
+enum OutputPath: Equatable {
+    case file(String)
+    case directory(String)
+
+    init(_ path: String) {
+        // something that exists and is not a directory (a file, a FIFO) is that file, refused or replaced as such
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+            self = isDirectory.boolValue ? .directory(path) : .file(path)
+            return
+        }
+        let last = URL(fileURLWithPath: path).lastPathComponent
+        let ext = (last as NSString).pathExtension
+        self = !ext.isEmpty && !path.hasSuffix("/") && last != "." && last != ".." ? .file(path) : .directory(path)
+    }
+
+    /// The file to write: the path itself, or `name` inside the directory.
+    func file(named name: String) -> String {
+        switch self {
+        case .file(let path): return path
+        case .directory(let directory):
+            return directory == "." ? name : (directory.hasSuffix("/") ? directory + name : directory + "/" + name)
+        }
+    }
+
+    /// The path's extension when it names a file.
+    var fileExtension: String? {
+        if case .file(let path) = self { return (path as NSString).pathExtension.lowercased() }
+        return nil
+    }
+
+    /// Creates the directory a file goes into, or the directory itself.
+    func makeParent() throws {
+        switch self {
+        case .file(let path):
+            let parent = (path as NSString).deletingLastPathComponent
+            if !parent.isEmpty { try makeDirectories(parent) }
+        case .directory(let directory): try makeDirectories(directory)
+        }
+    }
+}
+
+/// The name a run was given with `--name`, if any.
+func runConfigName(_ run: String) -> String? {
+    guard let bytes = try? readFileBytes(run + "/config.json").get(), let config = try? TrainConfig.decoded(from: bytes) else { return nil }
+    return config.label?.name
+}

@@ -32,6 +32,8 @@ struct Train: ParsableCommand {
         let r = runOptions
         o.seed = r.seed; o.threads = r.threads; o.evalEvery = r.evalEvery; o.checkpointEvery = r.checkpointEvery
         o.testSize = r.testSize; o.initFrom = r.initFrom; o.keepDenormals = r.keepDenormals
+        o.validationSize = r.validationSize
+        o.label = RunLabel(name: r.name, tags: r.tag.isEmpty ? nil : r.tag, notes: r.notes)
         o.ranks = Processes.group.size
         return o
     }

@@ -49,7 +49,8 @@ struct Wrnn: ParsableCommand {
         do {
             // under mpirun or srun with several tasks, train and bench join the job; other commands refuse
             try MPIGroup.join(command: CommandLine.arguments.dropFirst().first ?? "", allowed: ["train", "bench"])
-            var command = try parseAsRoot()
+            // `train --config FILE` reads the file's options in first; the command line's override them
+            var command = try parseAsRoot(try TrainConfigFile.expand(Array(CommandLine.arguments.dropFirst())))
             try command.run()
             Processes.group.finish()
         } catch let error as WrnnError {

@@ -20,7 +20,7 @@ final class Figure2Tests: XCTestCase {
         let dir = scratchDirectory()
         let wave = try train(["--model", "wrnn", "-n", "24", "-c", "3"], in: dir, name: "w")
         let plain = try train(["--model", "irnn", "--hidden-size", "24"], in: dir, name: "i")
-        let result = try wrnn(["figure2", wave, plain, "--out", dir + "/figs/f2"])
+        let result = try wrnn(["figure2", wave, plain, "--out", dir + "/figs"])
         XCTAssertEqual(result.status, 0, result.stderr)
         let lines = result.stdout.split(separator: "\n").map(String.init)
         XCTAssertEqual(lines.count, 3, result.stdout)
@@ -29,7 +29,17 @@ final class Figure2Tests: XCTestCase {
             lines[0])
         XCTAssertNotNil(
             lines[1].wholeMatch(of: #/diagonal power: wRNN [0-9.]+, iRNN [0-9.]+; the iRNN has [0-9]+ silent neurons?/#), lines[1])
-        XCTAssertEqual(lines[2], "wrote \(dir)/figs/f2.json, \(dir)/figs/f2.pdf, \(dir)/figs/f2.svg, \(dir)/figs/f2.png (6.75 in wide)")
+        XCTAssertEqual(
+            lines[2],
+            "wrote \(dir)/figs/figure2.json, \(dir)/figs/figure2.pdf, \(dir)/figs/figure2.svg, \(dir)/figs/figure2.png (6.75 in wide)")
+        // --out with an extension is that file alone (and its data beside it)
+        let single = try wrnn(["figure2", wave, plain, "--out", dir + "/one/f.pdf"])
+        XCTAssertEqual(single.status, 0, single.stderr)
+        XCTAssertTrue(single.stdout.hasSuffix("wrote \(dir)/one/f.json, \(dir)/one/f.pdf (6.75 in wide)\n"), single.stdout)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir + "/one").sorted(), ["f.json", "f.pdf"])
+        let mismatch = try wrnn(["figure2", wave, plain, "--out", dir + "/f.pdf", "--format", "png"])
+        XCTAssertEqual(mismatch.status, 64)
+        XCTAssertEqual(mismatch.stderr, "wrnn: error: --out \(dir)/f.pdf is a .pdf file but --format asks for png; give one of them\n")
         // the ring chosen is the strongest one: no ring given explicitly shows more diagonal power
         let chosen = Int(lines[0].firstMatch(of: #/ring ([0-9])/#)!.output.1)!
         let power = Double(lines[1].firstMatch(of: #/wRNN ([0-9.]+)/#)!.output.1)!
@@ -39,15 +49,16 @@ final class Figure2Tests: XCTestCase {
             let otherPower = Double(other.stdout.firstMatch(of: #/wRNN ([0-9.]+)/#)!.output.1)!
             XCTAssertLessThanOrEqual(otherPower, power, "ring \(ring)")
         }
-        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/figs/f2.json"))) as! [String: Any]
+        let json =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/figs/figure2.json"))) as! [String: Any]
         XCTAssertEqual(json["ring"] as? Int, chosen)
         XCTAssertEqual((json["irnn_onset_order"] as? [Int])?.sorted(), Array(0..<24))
 
         try require(
             FileManager.default.isExecutableFile(atPath: "/usr/bin/pdftotext"), "poppler-utils is not installed; `make setup` installs it")
-        XCTAssertTrue(try shell("pdfinfo \(dir)/figs/f2.pdf").stdout.contains("Page size:       486 x "), "6.75 in = 486 pt wide")
+        XCTAssertTrue(try shell("pdfinfo \(dir)/figs/figure2.pdf").stdout.contains("Page size:       486 x "), "6.75 in = 486 pt wide")
         // every horizontal word's box: DejaVu's boxes are about 1.16 times the size, so 7-9 pt text is 8.1-10.5 pt tall
-        let boxes = try shell("pdftotext -bbox \(dir)/figs/f2.pdf -").stdout
+        let boxes = try shell("pdftotext -bbox \(dir)/figs/figure2.pdf -").stdout
         var heights: [Double] = []
         for match in boxes.matches(of: #/xMin="([0-9.]+)" yMin="([0-9.]+)" xMax="([0-9.]+)" yMax="([0-9.]+)">([^<]+)</#) {
             let (w, h) = (Double(match.output.3)! - Double(match.output.1)!, Double(match.output.4)! - Double(match.output.2)!)
@@ -73,6 +84,6 @@ final class Figure2Tests: XCTestCase {
         XCTAssertEqual(scale.stderr, "wrnn: error: --scale takes panel, shared or LO,HI with LO < HI (got '3,1')\n")
         let fixed = try wrnn(["figure2", wave, plain, "--scale", "0,2", "--out", dir + "/fixed", "--format", "png"])
         XCTAssertEqual(fixed.status, 0, fixed.stderr)
-        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/x.json"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/x"), "a refused figure makes nothing")
     }
 }
