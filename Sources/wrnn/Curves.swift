@@ -30,6 +30,9 @@ struct Curves: ParsableCommand {
 
     func validate() throws {
         if runDirectories.isEmpty { throw ValidationError("give at least one run directory") }
+        guard case .directory = OutputPath(out) else {
+            throw ValidationError("--out \(out) names a file, but curves writes several (curves.* and accuracy.*); give a directory")
+        }
         do { _ = try FigureFormat.parse(format) } catch let error as WrnnError { throw ValidationError(error.message) }
     }
 
@@ -39,9 +42,6 @@ struct Curves: ParsableCommand {
             throw WrnnError.usage(
                 "--labels has \(labels.split(separator: ",", omittingEmptySubsequences: false).count) labels for \(runDirectories.count) runs; give one per run"
             )
-        }
-        guard case .directory = OutputPath(out) else {
-            throw WrnnError.usage("--out \(out) names a file, but curves writes several (curves.* and accuracy.*); give a directory")
         }
         try makeDirectories(out)
         let names = labels.map {

@@ -53,6 +53,9 @@ struct Probe: ParsableCommand {
         if maxRows < 100 { throw ValidationError("--max-rows must be at least 100; got \(maxRows)") }
         if let threads, threads < 1 || threads > 256 { throw ValidationError("--threads must be 1 ... 256; got \(threads)") }
         if let lags { _ = try parseLags(lags) }
+        if let out, case .file = OutputPath(out) {
+            throw ValidationError("--out \(out) names a file, but probe writes several (probe.json, its figures); give a directory")
+        }
         if checkpoint != nil && runDirectories.count > 1 {
             throw ValidationError("--checkpoint applies to one run; give one run directory")
         }
@@ -72,9 +75,6 @@ struct Probe: ParsableCommand {
         let runDirectories = try expandRuns(self.runDirectories, needing: "checkpoint.bin")
         if let labels, labels.split(separator: ",", omittingEmptySubsequences: false).count != runDirectories.count {
             throw WrnnError.usage("--labels needs one label per run directory (\(runDirectories.count)); got '\(labels)'")
-        }
-        if let out, case .file = OutputPath(out) {
-            throw WrnnError.usage("--out \(out) names a file, but probe writes several (probe.json, its figures); give a directory")
         }
         let names = labels.map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
         let settings = ProbeSettings(
