@@ -23,10 +23,12 @@ test: setup lint
 
 # swift-format (shipped with the toolchain) with the committed .swift-format: `make format` applies
 # it, `make lint` (part of `make test`) fails on any difference, on generated tiles that differ from
-# their generator's output, and on a target whose declared dependencies differ from what it imports.
+# their generator's output, on a stale copy of the Python package in the binary (scripts/embed_python.py),
+# and on a target whose declared dependencies differ from what it imports.
 lint:
 	swift format lint --strict --recursive --parallel Sources Tests Package.swift
 	python3 scripts/generate_avx512_tiles.py --check
+	python3 scripts/embed_python.py --check
 	python3 scripts/check_imports.py
 
 format:

@@ -23,7 +23,10 @@ for part in parts:
     if 'path:' in body: d=re.search(r'path: "([^"]+)"',body).group(1)
     imps=set()
     for f in glob.glob(d+'/**/*.swift',recursive=True):
-        for l in open(f):
+        text = open(f).read()
+        # a Swift raw string literal (the embedded Python package) holds other languages' imports
+        text = re.sub(r'#"""\n.*?\n"""#', '', text, flags=re.S)
+        for l in text.split('\n'):
             mm=re.match(r'^(?:@testable )?import (\w+)',l)
             if mm: imps.add(mm.group(1))
     imps-=system

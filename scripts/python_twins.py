@@ -162,8 +162,8 @@ def check(directory):
     import jax
     import jax.numpy as jnp
     from jax import lax
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    from torch_check_export import build
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "python"))  # the wrnn package
+    from wrnn.torch_models import build
 
     failures = 0
     for path in sorted(glob.glob(os.path.join(directory, "*.safetensors"))):

@@ -23,18 +23,23 @@ missing=()
 for package in libopenblas-dev libfftw3-dev libgif-dev zlib1g-dev libcairo2-dev fonts-dejavu-core poppler-utils dataset-fashion-mnist strace qemu-user python3 openmpi-bin libopenmpi-dev; do
     dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+    if ! command -v apt-get >/dev/null 2>&1; then
+        echo "setup: please install these development packages with your package manager: ${missing[*]}" >&2
+        exit 69
+    fi
+    sudo=""
+    if [ "$(id -u)" != "0" ]; then
+        command -v sudo >/dev/null 2>&1 || { echo "setup: need root (or sudo) to install ${missing[*]}" >&2; exit 77; }
+        sudo="sudo"
+    fi
+    echo "setup: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    $sudo apt-get -o DPkg::Lock::Timeout=600 update -qq
+    $sudo apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${missing[@]}" >/dev/null
+fi
 
-if ! command -v apt-get >/dev/null 2>&1; then
-    echo "setup: please install these development packages with your package manager: ${missing[*]}" >&2
-    exit 69
-fi
-sudo=""
-if [ "$(id -u)" != "0" ]; then
-    command -v sudo >/dev/null 2>&1 || { echo "setup: need root (or sudo) to install ${missing[*]}" >&2; exit 77; }
-    sudo="sudo"
-fi
-echo "setup: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+# The Python package (python/) and its tests: numpy, and a setuptools that builds wheels by itself
+# (70.1 or later), so `pip install ./python` works offline afterwards.
+python3 -c 'import numpy' 2>/dev/null || python3 -m pip install --quiet numpy
+python3 -c 'import setuptools.command.bdist_wheel' 2>/dev/null || python3 -m pip install --quiet 'setuptools>=70.1'

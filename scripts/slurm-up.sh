@@ -12,14 +12,14 @@ fi
 if ! command -v slurmctld >/dev/null 2>&1 || ! command -v munged >/dev/null 2>&1; then
     echo "slurm-up: installing slurm-wlm and munge"
     export DEBIAN_FRONTEND=noninteractive
-    (apt-get install -y -qq slurm-wlm munge >/dev/null 2>&1) || (apt-get update -qq && apt-get install -y -qq slurm-wlm munge >/dev/null) || {
+    (apt-get -o DPkg::Lock::Timeout=600 install -y -qq slurm-wlm munge >/dev/null 2>&1) || (apt-get -o DPkg::Lock::Timeout=600 update -qq && apt-get -o DPkg::Lock::Timeout=600 install -y -qq slurm-wlm munge >/dev/null) || {
         echo "slurm-up: could not install slurm-wlm and munge; the Slurm tests will skip"; exit 0; }
 fi
 
 # srun --mpi=pmix: Slurm's PMIx plugin loads libpmix.so (libpmix-dev); slurmd must start after it is there
 if [ ! -e /usr/lib/x86_64-linux-gnu/pmix2/lib/libpmix.so ] && [ "$(uname -m)" = "x86_64" ]; then
     export DEBIAN_FRONTEND=noninteractive
-    (apt-get install -y -qq libpmix-dev >/dev/null 2>&1) || (apt-get update -qq && apt-get install -y -qq libpmix-dev >/dev/null 2>&1) || true
+    (apt-get -o DPkg::Lock::Timeout=600 install -y -qq libpmix-dev >/dev/null 2>&1) || (apt-get -o DPkg::Lock::Timeout=600 update -qq && apt-get -o DPkg::Lock::Timeout=600 install -y -qq libpmix-dev >/dev/null 2>&1) || true
     pkill -x slurmd 2>/dev/null && sleep 1
 fi
 

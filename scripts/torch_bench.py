@@ -20,6 +20,7 @@ import os
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "python"))  # the wrnn package
 
 CONFIGS = {
     # name: (task, T, model, n, c, batch)
@@ -91,7 +92,7 @@ def build(torch, nn, task, model, n, c, f=3, d_image=1):
     if model in ("lstm", "gru"):
         return GatedNet()
     if model in ("cornn", "lem"):  # the authors' sMNIST constants, as `wrnn bench` uses
-        from torch_baselines import baseline_net
+        from wrnn.torch_models import baseline_net
         net = baseline_net(torch, nn, model, d, out, n, 0.042 if model == "cornn" else 0.21, 2.7, 4.7)
         return SqueezedNet(net)
 

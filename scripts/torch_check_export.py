@@ -12,7 +12,9 @@ import os
 import struct
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# the models live in the Python package (python/wrnn), importable from the source tree without installing it
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "python"))
+from wrnn.torch_models import build  # noqa: E402
 
 
 def read_safetensors(path, torch):
@@ -28,62 +30,6 @@ def read_safetensors(path, torch):
         values = torch.frombuffer(bytearray(data[begin:end]), dtype=torch.float32)
         tensors[name] = values.reshape(entry["shape"]).clone()
     return metadata, tensors
-
-
-def build(torch, nn, model):
-    kind, d, out = model["kind"], model["inputSize"], model["outputSize"]
-    n, c, f = model["hiddenSize"], model["channels"], model["kernelSize"]
-    if kind in ("cornn", "lem"):
-        from torch_baselines import baseline_net
-        defaults = {"cornn": 0.042, "lem": 0.21}
-        return baseline_net(torch, nn, kind, d, out, n, model.get("dt", defaults[kind]), model.get("gamma", 2.7),
-                            model.get("epsilon", 4.7), model["readout"], model.get("mlpHidden", 100),
-                            model["readoutTiming"] == "every")
-    units = c * n if kind == "wrnn" else n  # PyTorch names for LSTM/GRU: rnn.weight_ih_l0, ...
-    act = {"relu": torch.relu, "tanh": torch.tanh, "identity": lambda x: x}[model["activation"]]
-
-    class Cell(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.Wx = nn.Linear(d, units)
-            if kind == "wrnn":
-                self.Wy = nn.Conv1d(c, c, f, padding=f // 2, padding_mode="circular")
-            else:
-                self.Wy = nn.Linear(units, units)
-
-        def forward(self, x, h):
-            b = h.shape[0]
-            recurrent = self.Wy(h.view(b, c, n)).view(b, units) if kind == "wrnn" else self.Wy(h)
-            return act(recurrent + self.Wx(x))
-
-    class Net(nn.Module):
-        def __init__(self):
-            super().__init__()
-            if kind in ("lstm", "gru"):
-                self.rnn = (nn.LSTM if kind == "lstm" else nn.GRU)(d, units)
-            else:
-                self.cell = Cell()
-            if model["readout"] == "mlp":
-                hidden = model["mlpHidden"]
-                self.readout = nn.Sequential(nn.Linear(units, hidden), nn.ReLU(), nn.Linear(hidden, out))
-            else:
-                self.readout = nn.Linear(units, out)
-
-        def forward(self, xs):  # [L, B, d]
-            if kind in ("lstm", "gru"):
-                hs, _ = self.rnn(xs)
-                if model["readoutTiming"] == "every":
-                    return self.readout(hs)
-                return self.readout(hs[-1]).unsqueeze(0)
-            h = xs.new_zeros(xs.shape[1], units)
-            outs = []
-            for t in range(xs.shape[0]):
-                h = self.cell(xs[t], h)
-                if model["readoutTiming"] == "every":
-                    outs.append(self.readout(h))
-            return torch.stack(outs) if outs else self.readout(h).unsqueeze(0)
-
-    return Net()
 
 
 def main():

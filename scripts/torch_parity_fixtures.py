@@ -22,8 +22,9 @@ import torch
 from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "python"))  # the wrnn package
 from authors_steps import write_safetensors  # noqa: E402
-from torch_check_export import build  # noqa: E402
+from wrnn.torch_models import build  # noqa: E402
 
 
 def config(kind, d, out, n, c=1, activation="relu", readout="linear", timing="last", **extra):

@@ -31,7 +31,7 @@ public enum CIFAR10 {
             )
         }
         throw WrnnError.missing(
-            "cifar10: data_batch_1.bin ... data_batch_5.bin and test_batch.bin are not in \(dirs.joined(separator: ", ")); put them in one of those directories (or set --data-dir / WRNN_DATA)"
+            "cifar10: data_batch_1.bin ... data_batch_5.bin and test_batch.bin are not in \(dirs.joined(separator: ", ")); fetch them with `wrnn data fetch cifar10`, or put them in one of those directories (or set --data-dir / WRNN_DATA)"
         )
     }
 

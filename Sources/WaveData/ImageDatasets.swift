@@ -47,7 +47,7 @@ public enum ImageCollection: String, Codable, CaseIterable, Sendable {
         let dirs = searchPath(dataDirectory: dataDirectory)
         for dir in dirs where names.allSatisfy({ file(dir, $0) != nil }) { return dir }
         throw WrnnError.missing(
-            "\(rawValue): \(names[0])[.gz] and the other three files are not in \(dirs.joined(separator: ", ")); put them in one of those directories (or set --data-dir / WRNN_DATA)"
+            "\(rawValue): \(names[0])[.gz] and the other three files are not in \(dirs.joined(separator: ", ")); fetch them with `wrnn data fetch \(rawValue)`, or put them in one of those directories (or set --data-dir / WRNN_DATA)"
         )
     }
 

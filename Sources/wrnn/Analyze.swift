@@ -147,8 +147,8 @@ struct Export: ParsableCommand {
         abstract: "Write a run's weights as safetensors under the authors' PyTorch state_dict names.",
         discussion: """
             Also writes check.safetensors: inputs [L, B, d] from the run's test set and this model's outputs \
-            [R, B, out]. scripts/torch_check_export.py builds the same model in PyTorch, loads the export \
-            and compares the outputs.
+            [R, B, out]. In Python, wrnn.torch_module(RUN_DIR) builds the same model in PyTorch with these \
+            weights, and python3 -m wrnn.check RUN_DIR compares its outputs with wrnn eval's (the package: wrnn python).
             """)
 
     @Argument(help: "A run directory.")
@@ -184,7 +184,9 @@ struct Export: ParsableCommand {
         try Safetensors.write(checkTensors(recording), metadata: ["config": metadata["config"]!], to: check)
         print("wrote \(path) (\(layout.tensors.count) tensors, \(grouped(layout.count)) parameters)")
         print("wrote \(check) (\(samples.count) test sequences and this model's outputs)")
-        print("check in PyTorch: python3 scripts/torch_check_export.py \(path) \(check)")
+        print(
+            "check in PyTorch: python3 -m wrnn.check \(runDirectory) (the wrnn Python package: wrnn python --out wrnn-python && pip install ./wrnn-python)"
+        )
     }
 }
 

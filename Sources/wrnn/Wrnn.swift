@@ -29,7 +29,7 @@ struct Wrnn: ParsableCommand {
         subcommands: [
             Train.self, Demo.self, Eval.self, Analyze.self, Probe.self, Report.self, Curves.self, Figure2Command.self, Export.self,
             DataCommand.self,
-            Bench.self, Sweep.self, Results.self, Fidelity.self
+            Bench.self, Sweep.self, Results.self, Fidelity.self, PythonCommand.self
         ],
         defaultSubcommand: nil)
 

@@ -382,7 +382,7 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(none.status, 66)
         XCTAssertEqual(
             none.stderr,
-            "wrnn: error: fashion-mnist: train-images-idx3-ubyte[.gz] and the other three files are not in \(empty)/fashion-mnist, \(empty); put them in one of those directories (or set --data-dir / WRNN_DATA)\n"
+            "wrnn: error: fashion-mnist: train-images-idx3-ubyte[.gz] and the other three files are not in \(empty)/fashion-mnist, \(empty); fetch them with `wrnn data fetch fashion-mnist`, or put them in one of those directories (or set --data-dir / WRNN_DATA)\n"
         )
         let wrong = try wrnn(["train", "--task", "smnist", "--permutation", "p.npy"])
         XCTAssertEqual(wrong.status, 64)
