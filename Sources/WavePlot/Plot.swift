@@ -315,16 +315,31 @@ public struct LineChart {
             }
             if one.pointMarkers { for p in points { c.circle(p.0, p.1, radius: 2.2 * s, one.color) } }
         }
-        // reference labels last, on a pale ground, so a line passing under them leaves them legible
+        // reference labels last, each where it covers no data: at the right, left or middle of its
+        // line, above or below it, whichever box no line, marker or other label crosses
+        var segments: [LabelPlacement.Segment] = []
+        var markers: [(Double, Double)] = []
+        for one in series {
+            let points = one.points.filter { visible($0.x, $0.y) }.map { (panel.px($0.x), panel.py($0.y)) }
+            if one.markers || one.pointMarkers { markers += points }
+            if !one.markers { for k in points.indices.dropFirst() { segments.append((points[k - 1], points[k])) } }
+        }
+        var taken: [LabelPlacement.Box] = []
         for reference in references {
-            let Y = panel.py(reference.y), right = panel.x + panel.w - 4 * s, w = c.textWidth(reference.label, size: 9.5 * s)
+            let Y = panel.py(reference.y), w = c.textWidth(reference.label, size: 9.5 * s)
+            let box = LabelPlacement.choose(
+                LabelPlacement.candidates(
+                    lineY: Y, width: w, height: 10.5 * s, left: panel.x + 4 * s, right: panel.x + panel.w - 4 * s, top: panel.y,
+                    bottom: panel.y + panel.h, gap: 1.5 * s),
+                segments: segments, markers: markers, markerRadius: 2.5 * s, taken: taken)
+            taken.append(box)
             c.polygon(
                 [
-                    (right - w - 2 * s, Y - 12 * s), (right + 2 * s, Y - 12 * s), (right + 2 * s, Y - 1.5 * s),
-                    (right - w - 2 * s, Y - 1.5 * s)
+                    (box.x - 2 * s, box.y), (box.x + box.w + 2 * s, box.y), (box.x + box.w + 2 * s, box.y + box.h),
+                    (box.x - 2 * s, box.y + box.h)
                 ],
                 .white, opacity: 0.8)
-            c.text(reference.label, x: right, y: Y - 4 * s, size: 9.5 * s, anchor: .end, color: .grey)
+            c.text(reference.label, x: box.x, y: box.y + box.h - 2.5 * s, size: 9.5 * s, color: .grey)
         }
         var ly = below > 0 ? panel.y + panel.h + 50 * s : panel.y + 8 * s
         let lx = below > 0 ? 4 * s : panel.x + panel.w + 14 * s
@@ -378,4 +393,67 @@ public func writeFigure(to base: String, formats: [FigureFormat], width: Int, he
 public func escapeXML(_ text: String) -> String {
     text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
         .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+}
+
+/// Where a reference line's label goes: the first of its candidate boxes (right, left and middle of
+/// the line, above then below it) that no data line, marker or earlier label crosses; when every
+/// box is crossed, the one crossed least.
+public enum LabelPlacement {
+    public typealias Segment = (a: (Double, Double), b: (Double, Double))
+    public struct Box: Equatable {
+        public var x: Double, y: Double, w: Double, h: Double
+        public init(x: Double, y: Double, w: Double, h: Double) { self.x = x; self.y = y; self.w = w; self.h = h }
+        func intersects(_ o: Box) -> Bool { x < o.x + o.w && o.x < x + w && y < o.y + o.h && o.y < y + h }
+        func contains(_ p: (Double, Double)) -> Bool { p.0 >= x && p.0 <= x + w && p.1 >= y && p.1 <= y + h }
+    }
+
+    /// Boxes of `width` x `height` beside the line at `lineY`, inside left ... right and top ... bottom.
+    public static func candidates(
+        lineY: Double, width: Double, height: Double, left: Double, right: Double, top: Double, bottom: Double, gap: Double
+    ) -> [Box] {
+        var boxes: [Box] = []
+        // nearest the line first (above, below), then a little farther; along it from the right end
+        let offsets = [gap, 3 * gap]
+        let ys = offsets.flatMap { [lineY - $0 - height, lineY + $0] }
+        let fractions = [1.0, 0.0, 0.5, 0.75, 0.25, 0.875, 0.125, 0.625, 0.375]
+        for y in ys where y >= top && y + height <= bottom {
+            for f in fractions where right - left >= width {
+                boxes.append(Box(x: left + f * (right - left - width), y: y, w: width, h: height))
+            }
+        }
+        return boxes.isEmpty ? [Box(x: right - width, y: lineY - gap - height, w: width, h: height)] : boxes
+    }
+
+    public static func choose(_ candidates: [Box], segments: [Segment], markers: [(Double, Double)], markerRadius: Double, taken: [Box])
+        -> Box
+    {
+        func hits(_ box: Box) -> Int {
+            let grown = Box(x: box.x - markerRadius, y: box.y - markerRadius, w: box.w + 2 * markerRadius, h: box.h + 2 * markerRadius)
+            return segments.filter { crosses($0, box) }.count + markers.filter { grown.contains($0) }.count
+                + 1000 * taken.filter { $0.intersects(box) }.count
+        }
+        var best = candidates[0], fewest = Int.max
+        for box in candidates {
+            let count = hits(box)
+            if count == 0 { return box }
+            if count < fewest { best = box; fewest = count }
+        }
+        return best
+    }
+
+    /// Whether the segment passes through the box (an end inside, or crossing one of its sides).
+    public static func crosses(_ segment: Segment, _ box: Box) -> Bool {
+        if box.contains(segment.a) || box.contains(segment.b) { return true }
+        let corners = [(box.x, box.y), (box.x + box.w, box.y), (box.x + box.w, box.y + box.h), (box.x, box.y + box.h)]
+        for k in 0..<4 where segmentsIntersect(segment.a, segment.b, corners[k], corners[(k + 1) % 4]) { return true }
+        return false
+    }
+
+    static func segmentsIntersect(_ p: (Double, Double), _ q: (Double, Double), _ r: (Double, Double), _ t: (Double, Double)) -> Bool {
+        func orientation(_ a: (Double, Double), _ b: (Double, Double), _ c: (Double, Double)) -> Double {
+            (b.0 - a.0) * (c.1 - a.1) - (b.1 - a.1) * (c.0 - a.0)
+        }
+        let d1 = orientation(r, t, p), d2 = orientation(r, t, q), d3 = orientation(p, q, r), d4 = orientation(p, q, t)
+        return ((d1 > 0 && d2 < 0) || (d1 < 0 && d2 > 0)) && ((d3 > 0 && d4 < 0) || (d3 < 0 && d4 > 0))
+    }
 }
