@@ -85,10 +85,10 @@ func clippedRange<S: Sequence>(_ values: S) -> (Double, Double) where S.Element 
 /// along the horizontal one, activation by colour.
 func drawSpaceTime(
     _ c: Canvas, x: Double, y: Double, w: Double, h: Double, map: [Double], steps: Int, neurons: Int,
-    order: [Int]? = nil, low: Double, high: Double, title: String, neuronLabel: String, fontScale: Double = 1
+    order: [Int]? = nil, low: Double, high: Double, title: String, neuronLabel: String, fontScale: Double = 1, firstStep: Int = 1
 ) {
     var panel = Panel(
-        x: x, y: y, w: w, h: h, xAxis: Axis("time step t", 0.5, Double(steps) + 0.5),
+        x: x, y: y, w: w, h: h, xAxis: Axis("time step t", Double(firstStep) - 0.5, Double(firstStep + steps) - 0.5),
         yAxis: Axis(neuronLabel, -0.5, Double(neurons) - 0.5, downward: true))
     panel.fontScale = fontScale
     drawHeatmap(
@@ -363,6 +363,11 @@ public struct Figure2Options: Sendable {
     public var fontSize = 8.0
     public var panelLetters = true
     public var scale: ColourScale = .panel
+    /// The figure's title line and its caption line at the bottom (a journal sets its own).
+    public var title = true
+    public var caption = true
+    /// Time steps A ... B (1-based, inclusive) of both maps, and the spectra of that window; nil: all.
+    public var timeWindow: ClosedRange<Int>?
     public init() {}
 }
 
@@ -401,90 +406,148 @@ public func writeFigure2(
     guard ring >= 0 && ring < wave.channels else {
         throw WrnnError.usage("--ring: the wRNN has rings 0 ... \(wave.channels - 1) (got \(ring))")
     }
-    let waveMap = wave.map(sample: 0, channel: ring), plainMap = plain.map(sample: 0, channel: 0)
+    // a time window: both maps cut to steps A ... B, and their spectra computed on what is shown
+    func window(_ map: [Double], _ recording: Recording) throws -> (map: [Double], steps: Int, first: Int) {
+        guard let range = options.timeWindow else { return (map, recording.length, 1) }
+        guard range.lowerBound >= 1, range.upperBound <= recording.length, range.count >= 2 else {
+            throw WrnnError.usage(
+                "--time \(range.lowerBound):\(range.upperBound) is outside the \(recording.config.model.displayName) run's \(recording.length) steps; give A:B with 1 <= A < B <= \(recording.length)"
+            )
+        }
+        let n = recording.ringSize
+        return (Array(map[((range.lowerBound - 1) * n)..<(range.upperBound * n)]), range.count, range.lowerBound)
+    }
+    let waveWindow = try window(wave.map(sample: 0, channel: ring), wave)
+    let plainWindow = try window(plain.map(sample: 0, channel: 0), plain)
+    let waveMap = waveWindow.map, plainMap = plainWindow.map
+    let steps = [waveWindow.steps, plainWindow.steps], firstSteps = [waveWindow.first, plainWindow.first]
     let maps = [waveMap, plainMap]
     let spectra = [
-        WaveSpectrum(map: waveMap, steps: wave.length, neurons: wave.ringSize, seed: wave.config.seed),
-        WaveSpectrum(map: plainMap, steps: plain.length, neurons: plain.ringSize, seed: plain.config.seed)
+        WaveSpectrum(map: waveMap, steps: steps[0], neurons: wave.ringSize, seed: wave.config.seed),
+        WaveSpectrum(map: plainMap, steps: steps[1], neurons: plain.ringSize, seed: plain.config.seed)
     ]
     // the iRNN's neurons sorted by onset, as the paper does; a neuron that never rises above 0 is silent
-    let order = onsetOrder(plainMap, steps: plain.length, neurons: plain.ringSize)
-    let silent = (0..<plain.ringSize).filter { i in !(0..<plain.length).contains { plainMap[$0 * plain.ringSize + i] > 0 } }
+    let order = onsetOrder(plainMap, steps: steps[1], neurons: plain.ringSize)
+    let silent = (0..<plain.ringSize).filter { i in !(0..<steps[1]).contains { plainMap[$0 * plain.ringSize + i] > 0 } }
     struct Data: Encodable {
         var wrnn_map: [Double]; var irnn_map: [Double]; var wrnn_spectrum: [Double]; var irnn_spectrum: [Double]
         var map_shapes: [[Int]]; var ring: Int; var sample: Int; var irnn_onset_order: [Int]; var irnn_silent: [Int]; var note: String
+        var first_steps: [Int]
     }
     let data = Data(
         wrnn_map: waveMap, irnn_map: plainMap, wrnn_spectrum: spectra[0].displayLogRatio, irnn_spectrum: spectra[1].displayLogRatio,
-        map_shapes: [[wave.length, wave.ringSize], [plain.length, plain.ringSize]], ring: ring, sample: options.sample,
+        map_shapes: [[steps[0], wave.ringSize], [steps[1], plain.ringSize]], ring: ring, sample: options.sample,
         irnn_onset_order: order, irnn_silent: silent,
         note:
-            "maps [time, neurons] in neuron order; spectra log10 ratio [spatial frequency, temporal frequency], zero frequency at index n/2 and T/2"
+            "maps [time, neurons] in neuron order, from time step first_steps (1-based); spectra log10 ratio [spatial frequency, temporal frequency] of the maps shown, zero frequency at index n/2 and T/2",
+        first_steps: firstSteps
     )
     try writeAtomically(Array(try WrnnJSON.encoder(pretty: false).encode(data)) + [10], to: base + ".json")
 
-    // the layout, from the width and the text size (points)
+    // the layout, from the width and the text size (points): two columns (maps above spectra) from
+    // 4.5 in, one column (a, b, c, d stacked) below; a colour bar beside each panel when the panel
+    // keeps 150 pt, else under it; the margins from the widest tick label, so no label is clipped
     let width = options.widthInches * 72, f = options.fontSize, s = f / 10.5
     let shared = options.scale == .shared
-    let left = 4.8 * f // y tick labels and the rotated axis label
-    let bar = (shared ? 0 : 1) * (0.6 * f + 0.022 * width + 5.4 * f) // a colour bar and its labels after each panel
-    let sharedBar = shared ? 0.6 * f + 0.022 * width + 5.4 * f : 0
-    let columnWidth = (width - sharedBar - 0.6 * f) / 2
-    let panelWidth = columnWidth - left - bar
-    let mapHeight = panelWidth * 0.62, spectrumHeight = panelWidth * 0.85
-    let titleBand = 2.6 * f, below = 3.6 * f
-    let top = 2.2 * f
-    let height = top + titleBand + mapHeight + below + titleBand + spectrumHeight + below + 1.6 * f
+    let measure = try Canvas(width: 10, height: 10, format: .svg, path: NSTemporaryDirectory() + "wrnn-measure.svg")
+    let tickWidth = ["-0.4", String(max(wave.ringSize, plain.ringSize))].map { measure.textWidth($0, size: 9.5 * s) }.max()!
+    let left = tickWidth + 24 * s // tick labels, the rotated axis label and its gap
+    let oneColumn = options.widthInches < 4.5
+    let columns = oneColumn ? 1 : 2
+    let gutter = 0.8 * f
+    let columnWidth = (width - Double(columns - 1) * gutter) / Double(columns)
+    let barWidth = 0.9 * f
+    let barTicks = measure.textWidth("-0.25", size: 9.5 * s)
+    let besideBar = 0.6 * f + barWidth + 5 * s + barTicks + 18 * s // the bar, its tick labels and its rotated label
+    let horizontalBars = columnWidth - left - besideBar < 150
+    let panelWidth = horizontalBars ? columnWidth - left - 0.6 * f : columnWidth - left - besideBar
+    let mapHeight = panelWidth * (oneColumn ? 0.45 : 0.62), spectrumHeight = panelWidth * (oneColumn ? 0.62 : 0.85)
+    let titleBand = 2.4 * f, below = 3.6 * f
+    let underBar = horizontalBars ? 0.1 * f + barWidth + 24 * s + 0.6 * f : 0 // a bar under the panel, its ticks and label
+    // the title and the caption wrapped to the width (a one-column figure has room for less on a line)
+    let title = "wRNN against iRNN on the \(wave.config.task.kind.rawValue) task, test sample \(options.sample)"
+    let titleLines = options.title ? wrapText(title, width: 0.92 * (width - 0.8 * f), size: f + 1, bold: true, measure) : []
+    let note =
+        "Spectra: log10 |FFT2| / |FFT2, time shuffled|, in cycles per step and per neuron; grey column: zero frequency"
+        + (silent.isEmpty ? "." : "; grey bar: silent neurons.")
+    let noteSize = max(6, f - 1)
+    let noteLines = options.caption ? wrapText(note, width: 0.92 * (width - 0.8 * f), size: noteSize, measure) : []
+    let top = options.title ? Double(titleLines.count) * 1.3 * (f + 1) + 1.0 * f : 0.4 * f
+    let captionBand = options.caption ? Double(noteLines.count) * 1.25 * noteSize + 0.6 * f : 0.4 * f
+    // panels in reading order: a, b (maps), c, d (spectra), each with its column and row
+    let rowHeights: [Double] = oneColumn ? [mapHeight, mapHeight, spectrumHeight, spectrumHeight] : [mapHeight, spectrumHeight]
+    var rowTops: [Double] = []
+    var yCursor = top
+    for h in rowHeights {
+        rowTops.append(yCursor + titleBand)
+        yCursor += titleBand + h + below + underBar
+    }
+    let height = yCursor + captionBand
+    // panel titles short enough to sit between the panel letters of a narrow figure
+    let narrow = panelWidth < 200
     let files = try writeFigure(to: base, formats: formats, width: Int(width.rounded()), height: Int(height.rounded())) { c in
-        c.text(
-            "wRNN against iRNN on the \(wave.config.task.kind.rawValue) task, test sample \(options.sample)", x: width / 2, y: top,
-            size: f + 1, anchor: .middle, bold: true)
-        let mapY = top + titleBand, spectrumY = mapY + mapHeight + below + titleBand
+        for (k, line) in titleLines.enumerated() {
+            c.text(line, x: width / 2, y: 1.3 * (f + 1) * Double(k + 1), size: f + 1, anchor: .middle, bold: true)
+        }
         for (k, recording) in [wave, plain].enumerated() {
-            let x = left + Double(k) * columnWidth
+            let wave = k == 0
             let mapRange = options.scale.mapRange(maps[k], all: maps)
             let spectralRange = options.scale.spectrumRange(spectra[k], all: spectra)
-            let wave = k == 0
+            let mapSlot = oneColumn ? (column: 0, row: k) : (column: k, row: 0)
+            let spectrumSlot = oneColumn ? (column: 0, row: 2 + k) : (column: k, row: 1)
+            func origin(_ slot: (column: Int, row: Int)) -> (Double, Double) {
+                (Double(slot.column) * (columnWidth + gutter) + left, rowTops[slot.row])
+            }
+            let (mapX, mapY) = origin(mapSlot), (spectrumX, spectrumY) = origin(spectrumSlot)
             let mapTitle =
                 wave
                 ? "\(recording.config.model.displayName), \(ringName(recording.config, ring))"
-                : "\(recording.config.model.displayName) by onset" + (silent.isEmpty ? "" : " (\(silent.count) silent)")
+                : "\(recording.config.model.displayName)\(narrow ? ", by onset" : " by onset")"
+                    + (silent.isEmpty ? "" : " (\(silent.count) silent)")
             drawSpaceTime(
-                c, x: x, y: mapY, w: panelWidth, h: mapHeight, map: maps[k], steps: recording.length,
+                c, x: mapX, y: mapY, w: panelWidth, h: mapHeight, map: maps[k], steps: steps[k],
                 neurons: recording.ringSize, order: wave ? nil : order, low: mapRange.0, high: mapRange.1,
-                title: mapTitle, neuronLabel: wave ? "neuron on the ring" : "neuron (by onset)", fontScale: s)
+                title: mapTitle, neuronLabel: wave ? (narrow ? "neuron" : "neuron on the ring") : (narrow ? "neuron" : "neuron (by onset)"),
+                fontScale: s, firstStep: firstSteps[k])
             if !wave && !silent.isEmpty {
                 // the silent neurons sort last: a grey bracket beside their rows
                 let rowHeight = mapHeight / Double(recording.ringSize)
                 let first = mapY + Double(recording.ringSize - silent.count) * rowHeight
-                c.fill(x + panelWidth + 1.5, first, 2.5, Double(silent.count) * rowHeight, .grey)
+                c.fill(mapX + panelWidth + 1.5, first, 2.5, Double(silent.count) * rowHeight, .grey)
             }
+            let power = String(format: "%.0f", spectra[k].diagonalPower)
             drawSpectrum(
-                c, x: x, y: spectrumY, w: panelWidth, h: spectrumHeight, spectrum: spectra[k], low: spectralRange.0, high: spectralRange.1,
-                title: "spectrum, diagonal power \(String(format: "%.0f", spectra[k].diagonalPower))", fontScale: s)
-            // a bar after each panel, or one bar after the second for both (shared)
+                c, x: spectrumX, y: spectrumY, w: panelWidth, h: spectrumHeight, spectrum: spectra[k], low: spectralRange.0,
+                high: spectralRange.1, title: narrow ? "diagonal power \(power)" : "spectrum, diagonal power \(power)", fontScale: s)
+            // a bar for each panel, or (shared) one for both maps and one for both spectra, after the last
             if !shared || k == 1 {
-                let barX = x + panelWidth + 0.6 * f
-                drawColorbar(
-                    c, x: barX, y: mapY, w: 0.022 * width, h: mapHeight, low: mapRange.0, high: mapRange.1,
-                    label: shared ? "h, both maps" : "activation h", fontScale: s)
-                drawColorbar(
-                    c, x: barX, y: spectrumY, w: 0.022 * width, h: spectrumHeight, low: spectralRange.0, high: spectralRange.1,
-                    label: shared ? "log10 ratio, both" : "log10 ratio", colormap: Colormap.diverging, fontScale: s)
+                let bars: [(x: Double, y: Double, h: Double, range: (Double, Double), label: String, map: (Double) -> Color)] = [
+                    (mapX, mapY, mapHeight, mapRange, shared ? "h, both maps" : "activation h", Colormap.viridis),
+                    (spectrumX, spectrumY, spectrumHeight, spectralRange, shared ? "log10 ratio, both" : "log10 ratio", Colormap.diverging)
+                ]
+                for bar in bars {
+                    if horizontalBars {
+                        drawHorizontalColorbar(
+                            c, x: bar.x, y: bar.y + bar.h + below + 0.1 * f, w: panelWidth, h: barWidth, low: bar.range.0,
+                            high: bar.range.1, label: bar.label, colormap: bar.map, fontScale: s)
+                    } else {
+                        drawColorbar(
+                            c, x: bar.x + panelWidth + 0.6 * f, y: bar.y, w: barWidth, h: bar.h, low: bar.range.0, high: bar.range.1,
+                            label: bar.label, colormap: bar.map, fontScale: s)
+                    }
+                }
             }
             if options.panelLetters {
-                c.text(["a", "b"][k], x: x - left + 0.2 * f, y: mapY - 0.9 * f, size: f + 1, bold: true)
-                c.text(["c", "d"][k], x: x - left + 0.2 * f, y: spectrumY - 0.9 * f, size: f + 1, bold: true)
+                // at the column's left edge, on the panel title's line: clear of the centred title
+                for (letter, x, y) in [(["a", "b"][k], mapX, mapY), (["c", "d"][k], spectrumX, spectrumY)] {
+                    c.text(letter, x: x - left, y: y - 8 * s, size: f + 1, bold: true)
+                }
             }
         }
-        let note =
-            "Spectra: log10 |FFT2| / |FFT2, time shuffled|, in cycles per step and per neuron; grey column: zero frequency"
-            + (silent.isEmpty ? "." : "; grey bar: silent neurons.")
-        let shortNote = "log10 |FFT2| / |FFT2, time shuffled|; grey: zero frequency" + (silent.isEmpty ? "." : ", silent neurons.")
-        let noteSize = max(7, f - 1)
-        c.text(
-            c.textWidth(note, size: noteSize) <= width - 0.8 * f ? note : shortNote, x: 0.4 * f, y: height - 0.5 * f, size: noteSize,
-            color: .grey)
+        for (k, line) in noteLines.enumerated() {
+            let y = height - 0.5 * f - Double(noteLines.count - 1 - k) * 1.25 * noteSize
+            c.text(line, x: 0.4 * f, y: y, size: noteSize, color: .grey)
+        }
     }
     return Figure2Summary(
         ring: ring, waveDiagonalPower: spectra[0].diagonalPower, plainDiagonalPower: spectra[1].diagonalPower,
@@ -834,4 +897,20 @@ public func checkFigure2Pair(wave: Recording, plain: Recording, waveRun: String,
     if let ring, ring >= wave.channels {
         throw WrnnError.usage("--ring: the \(waveModel) has rings 0 ... \(wave.channels - 1) (got \(ring))")
     }
+}
+
+/// `text` in lines no wider than `width` points at `size` (words kept whole).
+func wrapText(_ text: String, width: Double, size: Double, bold: Bool = false, _ measure: Canvas) -> [String] {
+    var lines: [String] = [], current = ""
+    for word in text.split(separator: " ") {
+        let candidate = current.isEmpty ? String(word) : current + " " + word
+        if measure.textWidth(candidate, size: size, bold: bold) <= width || current.isEmpty {
+            current = candidate
+        } else {
+            lines.append(current)
+            current = String(word)
+        }
+    }
+    if !current.isEmpty { lines.append(current) }
+    return lines
 }

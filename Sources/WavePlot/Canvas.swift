@@ -40,6 +40,9 @@ public let runColors: [Color] = [0x1f77b4, 0xd62728, 0x2ca02c, 0x9467bd, 0xff7f0
 public final class Canvas {
     public let width: Double
     public let height: Double
+    /// The resolution PNGs are drawn at and tagged with (their pHYs chunk): a command's --dpi sets it
+    /// once, before drawing. 144 by default.
+    nonisolated(unsafe) public static var pngDPI = 144.0
     /// For PNG and PDF the surface drawn on; for SVG a 1 x 1 surface that only measures text.
     let surface: OpaquePointer
     let cr: OpaquePointer
@@ -57,8 +60,10 @@ public final class Canvas {
         self.width = Double(width); self.height = Double(height); self.format = format; self.path = path
         switch format {
         case .png:
-            // twice the points in pixels: sharp text on high-density screens
-            surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, Int32(2 * width), Int32(2 * height))
+            // pixels per point from the resolution asked for (144 dpi by default: sharp text on high-density screens)
+            let scale = Canvas.pngDPI / 72
+            surface = cairo_image_surface_create(
+                CAIRO_FORMAT_ARGB32, Int32((Double(width) * scale).rounded()), Int32((Double(height) * scale).rounded()))
         case .pdf:
             surface = cairo_pdf_surface_create_for_stream(
                 ByteSink.write, Unmanaged.passUnretained(sink).toOpaque(), Double(width), Double(height))
@@ -68,7 +73,7 @@ public final class Canvas {
             throw WrnnError.io("cannot create \(path): \(String(cString: cairo_status_to_string(cairo_surface_status(surface))))")
         }
         cr = cairo_create(surface)
-        if format == .png { cairo_scale(cr, 2, 2) }
+        if format == .png { cairo_scale(cr, Canvas.pngDPI / 72, Canvas.pngDPI / 72) }
         fill(0, 0, Double(width), Double(height), .white)
     }
 
@@ -102,7 +107,22 @@ public final class Canvas {
                 throw WrnnError.io("cannot encode \(path): \(String(cString: cairo_status_to_string(status)))")
             }
         }
-        try writeAtomically(sink.bytes, to: path)
+        try writeAtomically(format == .png ? Canvas.taggingResolution(sink.bytes) : sink.bytes, to: path)
+    }
+
+    /// The PNG with a pHYs chunk after its header: its resolution in pixels per metre, so a journal's
+    /// or an editor's tools read the size the figure was drawn for.
+    static func taggingResolution(_ png: [UInt8]) -> [UInt8] {
+        // signature (8) and IHDR (4 length + 4 type + 13 data + 4 CRC)
+        guard png.count > 33, Array(png[12..<16]) == Array("IHDR".utf8) else { return png }
+        let perMetre = UInt32((pngDPI / 0.0254).rounded())
+        var chunk: [UInt8] = Array("pHYs".utf8)
+        for value in [perMetre, perMetre] { chunk += [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: value >> UInt32($0)) } }
+        chunk.append(1) // the unit: metre
+        let crc = chunk.withUnsafeBytes { crc32($0) }
+        let length: [UInt8] = [0, 0, 0, 9]
+        let checksum = [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: crc >> UInt32($0)) }
+        return Array(png[0..<33]) + length + chunk + checksum + Array(png[33...])
     }
 
     /// A PNG canvas's image as PNG bytes (RGBA), without writing a file: for TensorBoard's images.
@@ -117,8 +137,10 @@ public final class Canvas {
         return sink.bytes
     }
 
-    /// The pixel size of a PNG canvas (twice its points).
-    public var pixelSize: (width: Int, height: Int) { (Int(2 * width), Int(2 * height)) }
+    /// The pixel size of a PNG canvas.
+    public var pixelSize: (width: Int, height: Int) {
+        (Int(cairo_image_surface_get_width(surface)), Int(cairo_image_surface_get_height(surface)))
+    }
 
     func set(_ color: Color) { cairo_set_source_rgb(cr, color.r, color.g, color.b) }
 

@@ -157,21 +157,24 @@ public struct Panel {
 /// A colour bar's ticks: both ends, labelled with two significant digits, and round steps between
 /// that are not too close to an end to be read apart.
 public func colorbarTicks(_ low: Double, _ high: Double) -> [(value: Double, label: String)] {
-    func endLabel(_ v: Double) -> String {
-        if v == 0 { return "0" }
-        let a = abs(v)
-        if a >= 1e4 || a < 1e-2 { return String(format: "%.1e", v) }
-        var text = String(format: a >= 100 ? "%.0f" : a >= 10 ? "%.1f" : "%.2f", v)
-        if text.contains(".") { while text.hasSuffix("0") { text.removeLast() }; if text.hasSuffix(".") { text.removeLast() } }
-        return text
+    guard low.isFinite, high.isFinite, high > low else { return [(low, tickLabel(low))] }
+    // round values only (1, 2 or 5 times a power of ten), at least two of them inside the range:
+    // the bar's ends are where its colours stop, not numbers to print
+    for count in [5, 8, 12, 20] {
+        let ticks = niceTicks(low, high, count: count)
+        guard ticks.count >= (count == 20 ? 2 : 3) else { continue }
+        let step = ticks[1].value - ticks[0].value
+        let decimals = max(0, Int(-floor(log10(step) + 1e-9)))
+        let huge = ticks.contains { abs($0.value) >= 1e5 } || (step < 1e-3)
+        return ticks.map { tick in
+            let text = tick.value == 0 ? "0" : huge ? String(format: "%.1e", tick.value) : String(format: "%.\(decimals)f", tick.value)
+            return (tick.value, text)
+        }
     }
-    guard low.isFinite, high.isFinite, high > low else { return [(low, endLabel(low))] }
-    let gap = 0.12 * (high - low)
-    let inner = niceTicks(low, high, count: 5).filter { $0.value - low > gap && high - $0.value > gap }
-    return [(low, endLabel(low))] + inner + [(high, endLabel(high))]
+    return [(low, tickLabel(low)), (high, tickLabel(high))]
 }
 
-/// A labelled vertical colour bar for values low ... high, with ticks at both ends.
+/// A labelled vertical colour bar for values low ... high, with ticks at round values.
 public func drawColorbar(
     _ c: Canvas, x: Double, y: Double, w: Double = 12, h: Double, low: Double, high: Double, label: String,
     colormap: (Double) -> Color = Colormap.viridis, fontScale: Double = 1
@@ -188,6 +191,24 @@ public func drawColorbar(
     }
     let widest = ticks.map { c.textWidth($0.label, size: 9.5 * fontScale) }.max() ?? 10
     c.text(label, x: x + w + widest + 18 * fontScale, y: y + h / 2, size: 10 * fontScale, anchor: .middle, rotated: true)
+}
+
+/// A labelled horizontal colour bar under a panel: low at the left, ticks at round values below
+/// it, the label under them.
+public func drawHorizontalColorbar(
+    _ c: Canvas, x: Double, y: Double, w: Double, h: Double = 8, low: Double, high: Double, label: String,
+    colormap: (Double) -> Color = Colormap.viridis, fontScale: Double = 1
+) {
+    let steps = 128
+    c.image((0..<steps).map { colormap(Double($0) / Double(steps - 1)) }, rows: 1, cols: steps, x: x, y: y, w: w, h: h)
+    c.stroke(x, y, w, h, .black, width: 0.8)
+    let axis = Axis(label, low, high)
+    for (value, text) in colorbarTicks(low, high) {
+        let X = x + axis.fraction(value) * w
+        c.line([(X, y + h), (X, y + h + 3)], .black, width: 0.8)
+        c.text(text, x: X, y: y + h + 12 * fontScale, size: 9.5 * fontScale, anchor: .middle)
+    }
+    c.text(label, x: x + w / 2, y: y + h + 24 * fontScale, size: 10 * fontScale, anchor: .middle)
 }
 
 /// values [rows * cols] (row r, column c) drawn into the panel, row 0 at the panel's top, with

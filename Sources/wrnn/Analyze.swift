@@ -65,6 +65,7 @@ struct Analyze: ParsableCommand {
 
     func run() throws {
         try requireRunDirectory(runDirectory)
+        printSize.apply()
         let drawn = try parseIndexList(samples, option: "--samples")
         let recording = try Recording.record(runDirectory: runDirectory, checkpoint: checkpoint, samples: drawn)
         // the neurons' response-lag order is found on other test sequences, so the tests' p-values hold

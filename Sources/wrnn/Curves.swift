@@ -37,6 +37,7 @@ struct Curves: ParsableCommand {
     }
 
     func run() throws {
+        printSize.apply()
         let runDirectories = try expandRuns(self.runDirectories, needing: "metrics.jsonl")
         if let labels, labels.split(separator: ",", omittingEmptySubsequences: false).count != runDirectories.count {
             throw WrnnError.usage(

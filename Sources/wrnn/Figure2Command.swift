@@ -33,12 +33,22 @@ struct Figure2Command: ParsableCommand {
     var format: String?
     @Option(
         parsing: .unconditional,
-        help: "Width in inches, 5 to 20 (6.75: a two-column figure). Four panels in two pairs keep 7 pt text down to 5 in.")
+        help:
+            "Width in inches, 3.25 to 20: 6.75 is a two-column figure, 3.25 one column (the four panels then stack, a above b above c above d; below 4.5 in)."
+    )
     var width: Double = 6.75
     @Option(parsing: .unconditional, help: "Text size in points (tick labels one point smaller, the title one larger).")
     var fontSize: Double = 8
     @Flag(help: "Leave out the panel letters a-d.")
     var noPanelLetters = false
+    @Flag(help: "Leave out the title line (a journal's caption says it).")
+    var noTitle = false
+    @Flag(help: "Leave out the line under the panels that explains the spectra and the grey marks.")
+    var noCaption = false
+    @Option(help: "Time steps A:B (1-based, inclusive) of both maps, and the spectra of that window. Default: all steps.")
+    var time: String?
+    @Option(parsing: .unconditional, help: "PNG resolution in dots per inch, 72 to 1200, written into the file. Default 144.")
+    var dpi: Double?
     @Option(help: "Colour ranges: panel (each panel its own), shared (one for both maps, one for both spectra), or LO,HI for both maps.")
     var scale: String = "panel"
 
@@ -54,16 +64,30 @@ struct Figure2Command: ParsableCommand {
         }
         if let ring, ring < 0 { throw ValidationError("--ring must be a non-negative integer (got \(ring))") }
         if sample < 0 { throw ValidationError("--sample must be a non-negative integer (got \(sample))") }
-        guard width.isFinite, (5...20).contains(width) else {
-            throw ValidationError("--width must be from 5 to 20 inches (got \(width)); its four panels cannot keep readable text in less")
+        guard width.isFinite, (3.25...20).contains(width) else {
+            throw ValidationError(
+                "--width must be from 3.25 to 20 inches (got \(width)); 3.25 is one column of a paper, and its four panels cannot keep readable text in less"
+            )
         }
+        try checkDPI(dpi)
+        if let time { _ = try parseTime(time) }
         guard fontSize.isFinite, (5...14).contains(fontSize) else {
             throw ValidationError("--font-size must be from 5 to 14 points (got \(fontSize))")
         }
         do { _ = try ColourScale(parsing: scale) } catch let error as WrnnError { throw ValidationError(error.message) }
     }
 
+    /// "A:B" with 1 <= A < B.
+    func parseTime(_ text: String) throws -> ClosedRange<Int> {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard parts.count == 2, let a = parts[0], let b = parts[1], a >= 1, b > a else {
+            throw ValidationError("--time must be A:B with 1 <= A < B, time steps counted from 1 (for example 1:200); got '\(text)'")
+        }
+        return a...b
+    }
+
     func run() throws {
+        if let dpi { Canvas.pngDPI = dpi }
         try requireRunDirectory(waveRun)
         try requireRunDirectory(plainRun)
         let wave = try Recording.record(runDirectory: waveRun, samples: [sample])
@@ -86,6 +110,9 @@ struct Figure2Command: ParsableCommand {
         options.fontSize = fontSize
         options.panelLetters = !noPanelLetters
         options.scale = try ColourScale(parsing: scale)
+        options.title = !noTitle
+        options.caption = !noCaption
+        options.timeWindow = try time.map(parseTime)
         let directory = (base as NSString).deletingLastPathComponent
         if !directory.isEmpty { try makeDirectories(directory) }
         let summary = try writeFigure2(wave: wave, plain: plain, to: base, formats: formats, options: options)

@@ -225,10 +225,16 @@ struct FigureSizeOptions: ParsableArguments {
     var width: Double?
     @Option(parsing: .unconditional, help: "Text size in points with --width (tick labels a point smaller, titles a point larger).")
     var fontSize: Double = 8
+    @Option(parsing: .unconditional, help: "PNG resolution in dots per inch, 72 to 1200, written into the file. Default 144.")
+    var dpi: Double?
 
     func validate() throws {
         do { _ = try size() } catch let error as WrnnError { throw ValidationError(error.message) }
+        try checkDPI(dpi)
     }
+
+    /// Sets the PNG resolution for what the command draws.
+    func apply() { if let dpi { Canvas.pngDPI = dpi } }
 
     /// nil: the screen layout.
     func size() throws -> FigureSize? {
@@ -237,5 +243,12 @@ struct FigureSizeOptions: ParsableArguments {
             return nil
         }
         return try FigureSize.checked(widthInches: width, fontSize: fontSize)
+    }
+}
+
+/// --dpi's range, said once for every command that takes it.
+func checkDPI(_ dpi: Double?) throws {
+    if let dpi, !(dpi.isFinite && (72...1200).contains(dpi)) {
+        throw ValidationError("--dpi must be from 72 to 1200 (got \(dpi)); 300 is a journal's usual")
     }
 }

@@ -72,6 +72,7 @@ struct Probe: ParsableCommand {
     }
 
     func run() throws {
+        printSize.apply()
         let runDirectories = try expandRuns(self.runDirectories, needing: "checkpoint.bin")
         if let labels, labels.split(separator: ",", omittingEmptySubsequences: false).count != runDirectories.count {
             throw WrnnError.usage("--labels needs one label per run directory (\(runDirectories.count)); got '\(labels)'")

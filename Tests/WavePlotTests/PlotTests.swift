@@ -127,12 +127,21 @@ final class GIFTests: XCTestCase {
 }
 
 final class ColourBarTests: XCTestCase {
-    /// A colour bar names both ends, with round steps between that keep clear of them.
-    func testColourBarTicksIncludeBothEnds() {
-        XCTAssertEqual(colorbarTicks(-2.8, 1.9).map(\.label), ["-2.8", "-2", "-1", "0", "1", "1.9"])
-        XCTAssertEqual(colorbarTicks(0, 38.8).map(\.label), ["0", "10", "20", "30", "38.8"])
-        XCTAssertEqual(colorbarTicks(-2.28, 2.28).map(\.label), ["-2.28", "-1", "0", "1", "2.28"])
-        XCTAssertEqual(colorbarTicks(0.0012, 0.0031).first!.label, "1.2e-03")
+    /// A colour bar is labelled at round values inside its range (never its raw ends: 51.6, 2.55),
+    /// at least two, with as many decimals as their step needs.
+    func testColourBarTicksAreRoundValues() {
+        XCTAssertEqual(colorbarTicks(-2.8, 1.9).map(\.label), ["-2", "-1", "0", "1"])
+        XCTAssertEqual(colorbarTicks(0, 38.8).map(\.label), ["0", "10", "20", "30"])
+        XCTAssertEqual(colorbarTicks(2.55, 51.6).map(\.label), ["10", "20", "30", "40", "50"])
+        XCTAssertEqual(colorbarTicks(0, 1).map(\.label), ["0", "0.2", "0.4", "0.6", "0.8", "1.0"])
+        XCTAssertEqual(colorbarTicks(-2.28, 2.28).map(\.label), ["-2", "-1", "0", "1", "2"])
+        XCTAssertEqual(colorbarTicks(0.12, 0.31).map(\.label), ["0.15", "0.20", "0.25", "0.30"])
+        XCTAssertEqual(colorbarTicks(0.0012, 0.0031).map(\.label), ["1.5e-03", "2.0e-03", "2.5e-03", "3.0e-03"])
+        for (low, high) in [(0.3, 0.31), (-1e-6, 1e-6), (1, 1e6), (3.7, 3.71)] {
+            let ticks = colorbarTicks(low, high)
+            XCTAssertGreaterThanOrEqual(ticks.count, 2, "\(low) ... \(high)")
+            XCTAssertTrue(ticks.allSatisfy { $0.value >= low - 1e-12 && $0.value <= high + 1e-12 }, "\(low) ... \(high): \(ticks)")
+        }
     }
 
     /// Signed log ratios: white at 0, blue below, red above.
