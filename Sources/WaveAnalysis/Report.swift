@@ -41,6 +41,39 @@ public func svgDataURI(_ draw: (Canvas) -> Void, width: Int, height: Int) throws
     return "data:image/svg+xml;base64," + (fileContents(atPath: path) ?? Data()).base64EncodedString()
 }
 
+/// A chart as it goes into a page: two drawings of it, a narrow one (360 units, legend below) for
+/// screens up to 640 px and a wider one (560 units) above, each with text large enough that its
+/// smallest (the tick labels) shows at 11 px or more at the narrowest width it is shown at: 350 px
+/// for the narrow one (a 400 px phone less the page's margins), 500 px for the wide one (the
+/// figures' grid never makes a column narrower).
+public func chartFigure(_ chart: LineChart, alt: String, caption: String) throws -> String {
+    let narrow = try svgDataURI({ chartDrawn(chart, fontScale: ChartSizes.narrowScale).draw(on: $0) }, size: ChartSizes.narrow, chart)
+    let wide = try svgDataURI({ chartDrawn(chart, fontScale: ChartSizes.wideScale).draw(on: $0) }, size: ChartSizes.wide, chart)
+    return
+        "<figure><picture><source media=\"(max-width: 640px)\" srcset=\"\(narrow)\"><img src=\"\(wide)\" alt=\"\(escapeXML(alt))\"></picture><figcaption>\(caption)</figcaption></figure>"
+}
+
+/// The page charts' drawing sizes and text scales (tick labels are 9.5 x the scale, in drawing units).
+public enum ChartSizes {
+    public static let narrow = 360.0, wide = 560.0
+    public static let narrowScale = 1.25, wideScale = 1.3
+    /// The narrowest each drawing is shown at, in CSS pixels.
+    public static let narrowShownAt = 350.0, wideShownAt = 500.0
+}
+
+func chartDrawn(_ chart: LineChart, fontScale: Double) -> LineChart {
+    var chart = chart
+    chart.fontScale = fontScale
+    return chart
+}
+
+/// `svgDataURI` for a chart `size` units wide, as tall as its panel and legend need.
+func svgDataURI(_ draw: (Canvas) -> Void, size width: Double, _ chart: LineChart) throws -> String {
+    let scale = width == ChartSizes.narrow ? ChartSizes.narrowScale : ChartSizes.wideScale
+    let height = width * 0.62 + chartDrawn(chart, fontScale: scale).legendBelowHeight(width: width)
+    return try svgDataURI(draw, width: Int(width), height: Int(height.rounded()))
+}
+
 struct ReportRun {
     let path: String
     let label: String
@@ -95,63 +128,30 @@ public func writeReport(runs paths: [String], to path: String, seed: UInt64? = n
             let last = r.metrics.last
             rows +=
                 "<tr><td><span class=\"swatch\" style=\"background:\(runColors[k % runColors.count].hexText)\"></span>\(escapeXML(r.label))</td>"
-                + "<td>\(r.config.model.displayName)</td><td>\(grouped(r.config.model.parameterCount))</td>"
+                + "<td>\(escapeXML(r.config.task.tableLabel))</td><td>\(r.config.model.displayName)</td><td>\(grouped(r.config.model.parameterCount))</td>"
                 + "<td>\(last.map { formatLoss($0.testLoss) } ?? "–")</td><td>\(last?.recallAccuracy.map { String(format: "%.1f%%", $0 * 100) } ?? last?.accuracy.map { String(format: "%.2f%%", $0 * 100) } ?? "–")</td>"
                 + "<td>\(r.summary?.solvedAt.map(String.init) ?? "–")</td>"
                 + "<td>\(String(format: "%.2f", r.analysis.meanDiagonalPower))</td><td>\(String(format: "%.2f", r.analysis.meanSpeed))</td></tr>\n"
         }
+        // one section per task: a loss axis per task and unit, no line from one task to another, and
+        // a Figure 2 for the task's wRNN and iRNN or a line saying why there is none
         var figures = ""
-        let curves = try learningCurveChart(runs: runs.map(\.path), labels: runs.map(\.label))
-        figures +=
-            "<figure><img src=\"\(try svgDataURI({ curves.draw(on: $0) }, width: 760, height: 400))\" alt=\"learning curves\"><figcaption>Loss of every run in the paper's units (test solid, train dashed).</figcaption></figure>"
-        if let accuracy = try accuracyChart(runs: runs.map(\.path), labels: runs.map(\.label)) {
-            figures +=
-                "<figure><img src=\"\(try svgDataURI({ accuracy.draw(on: $0) }, width: 760, height: 400))\" alt=\"accuracy\"><figcaption>Recall or test accuracy against step, with the chance level.</figcaption></figure>"
+        var taskOrder: [String] = []
+        var byTask: [String: [ReportRun]] = [:]
+        for r in runs {
+            let task = r.config.task.tableLabel
+            if byTask[task] == nil { taskOrder.append(task) }
+            byTask[task, default: []].append(r)
         }
-        // accuracy against parameters only where a model comes in several sizes (the paper's Figure 7)
-        let byModel = Dictionary(grouping: runs.indices, by: { runs[$0].config.model.kind })
-        if byModel.values.contains(where: { Set($0.map { runs[$0].config.model.parameterCount }).count > 1 }) {
-            var series: [ChartSeries] = []
-            for (kind, indices) in byModel.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
-                let points = indices.compactMap { i -> (x: Double, y: Double)? in
-                    (runs[i].metrics.last?.accuracy ?? runs[i].metrics.last?.recallAccuracy).map {
-                        (Double(runs[i].config.model.parameterCount), 100 * $0)
-                    }
-                }.sorted { $0.x < $1.x }
-                if !points.isEmpty {
-                    series.append(
-                        ChartSeries(
-                            name: runs[indices[0]].config.model.displayName, points: points,
-                            color: runColors[indices[0] % runColors.count]))
-                }
-                _ = kind
-            }
-            var chart = LineChart(
-                title: "Accuracy against parameter count", xLabel: "parameters (log scale)", yLabel: "final accuracy (%)",
-                logX: true, series: series)
-            chart.yRange = (0, 100)
-            figures +=
-                "<figure><img src=\"\(try svgDataURI({ chart.draw(on: $0) }, width: 760, height: 400))\" alt=\"accuracy against parameters\"><figcaption>Final accuracy against parameter count, one line per model (the paper's Figure 7).</figcaption></figure>"
-        }
-        if let wave = runs.first(where: { $0.config.model.kind.model.role == .wave }),
-            let plain = runs.first(where: { $0.config.model.kind.model.role == .waveFreeTwin && $0.config.task == wave.config.task })
-        {
-            let base = NSTemporaryDirectory() + "wrnn-figure2-\(UUID().uuidString)"
-            defer { unlink(base + ".png") }
-            var options = Figure2Options()
-            options.scale = scale ?? .panel
-            _ = try writeFigure2(
-                wave: try Recording.record(runDirectory: wave.path, samples: [0]),
-                plain: try Recording.record(runDirectory: plain.path, samples: [0]), to: base, formats: [.png], options: options)
-            let data = fileContents(atPath: base + ".png") ?? Data()
-            figures +=
-                "<figure class=\"wide\"><img src=\"data:image/png;base64,\(data.base64EncodedString())\" alt=\"Figure 2\"><figcaption>The paper's Figure 2: \(escapeXML(wave.label)) against \(escapeXML(plain.label)), \(scale.map(scaleWords) ?? "each panel on its own colour range"); the wRNN's ring with the strongest diagonal power, the iRNN's neurons sorted by onset.</figcaption></figure>"
+        for task in taskOrder {
+            let taskRuns = byTask[task]!
+            figures += try taskFigures(task: task, runs: taskRuns, scale: scale, heading: taskOrder.count > 1)
         }
         comparison = """
             <h2>Comparison</h2>
-            <div class="table-wrap"><table><tr><th>run</th><th>model</th><th>parameters</th><th>test loss</th><th>recall / accuracy</th><th>solved at</th><th>diagonal power</th><th>wave speed (neurons / step)</th></tr>
+            <div class="table-wrap"><table><tr><th>run</th><th>task</th><th>model</th><th>parameters</th><th>test loss</th><th>recall / accuracy</th><th>solved at</th><th>diagonal power</th><th>wave speed (neurons / step)</th></tr>
             \(rows)</table></div>
-            <div class="figures">\(figures)</div>
+            \(figures)
             """
     }
 
@@ -172,6 +172,7 @@ public func writeReport(runs paths: [String], to path: String, seed: UInt64? = n
         .figures { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 520px), 1fr)); gap: 16px; }
         figure { margin: 0; background: white; border: 1px solid #e2e2e2; padding: 8px; min-width: 0; }
         figure.wide { grid-column: 1 / -1; }
+        figure.wide img { max-width: 980px; margin: 0 auto; }
         figure img { display: block; width: 100%; height: auto; }
         figcaption { font-size: 13px; color: #555; margin-top: 6px; }
         .note { color: #555; font-size: 14px; }
@@ -239,14 +240,14 @@ func runSection(_ run: ReportRun, color: Color) throws -> String {
         var s = $0; s.color = color; return s
     }
     figures.append(
-        "<figure><img src=\"\(try svgDataURI({ coloured.draw(on: $0) }, width: 760, height: 400))\" alt=\"learning curves\"><figcaption>Learning curves in the paper's units (test solid, train dashed).</figcaption></figure>"
+        try chartFigure(coloured, alt: "learning curves", caption: "Learning curves in the paper's units (test solid, train dashed).")
     )
     if var accuracy = try accuracyChart(runs: [run.path], labels: [run.label]) {
         accuracy.series = accuracy.series.map {
             var s = $0; s.color = color; return s
         }
         figures.append(
-            "<figure><img src=\"\(try svgDataURI({ accuracy.draw(on: $0) }, width: 760, height: 400))\" alt=\"accuracy\"><figcaption>Accuracy against step, with the chance level.</figcaption></figure>"
+            try chartFigure(accuracy, alt: "accuracy", caption: "Accuracy against step, with the chance level.")
         )
     }
 
@@ -302,4 +303,74 @@ func labelRows(_ label: RunLabel?) -> String {
     if let tags = label?.tags, !tags.isEmpty { rows += "<tr><th>tags</th><td>\(escapeXML(tags.joined(separator: ", ")))</td></tr>\n" }
     if let notes = label?.notes { rows += "<tr><th>notes</th><td>\(escapeXML(notes))</td></tr>\n" }
     return rows
+}
+
+/// One task's charts in a page: the learning curves (one loss axis, the task's unit), the accuracy,
+/// accuracy against parameters where a model comes in several sizes (the paper's Figure 7), and
+/// Figure 2 for its first wRNN and iRNN runs, or a line saying why it has none.
+func taskFigures(task: String, runs: [ReportRun], scale: ColourScale?, heading: Bool) throws -> String {
+    var figures = ""
+    let curves = try learningCurveChart(runs: runs.map(\.path), labels: runs.map(\.label))
+    figures += try chartFigure(
+        curves, alt: "learning curves", caption: "\(escapeXML(task)): loss of every run in the paper's units (test solid, train dashed).")
+    if let accuracy = try accuracyChart(runs: runs.map(\.path), labels: runs.map(\.label)) {
+        figures += try chartFigure(
+            accuracy, alt: "accuracy", caption: "\(escapeXML(task)): recall or test accuracy against training, with the chance level.")
+    }
+    let byModel = Dictionary(grouping: runs.indices, by: { runs[$0].config.model.kind })
+    if byModel.values.contains(where: { Set($0.map { runs[$0].config.model.parameterCount }).count > 1 }) {
+        var series: [ChartSeries] = []
+        for (_, indices) in byModel.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            let points = indices.compactMap { i -> (x: Double, y: Double)? in
+                (runs[i].metrics.last?.accuracy ?? runs[i].metrics.last?.recallAccuracy).map {
+                    (Double(runs[i].config.model.parameterCount), 100 * $0)
+                }
+            }.sorted { $0.x < $1.x }
+            if !points.isEmpty {
+                series.append(
+                    ChartSeries(
+                        name: runs[indices[0]].config.model.displayName, points: points, color: runColors[indices[0] % runColors.count]))
+            }
+        }
+        var chart = LineChart(
+            title: "Accuracy against parameter count", xLabel: "parameters (log scale)", yLabel: "final accuracy (%)", logX: true,
+            series: series)
+        chart.yRange = (0, 100)
+        figures += try chartFigure(
+            chart, alt: "accuracy against parameters",
+            caption: "\(escapeXML(task)): final accuracy against parameter count, one line per model (the paper's Figure 7).")
+    }
+    let wave = runs.first { $0.config.model.kind.model.role == .wave }
+    let plain = runs.first { $0.config.model.kind.model.role == .waveFreeTwin }
+    let figure2 = try figure2Figure(
+        task: task, wave: wave.map { ($0.path, $0.label) }, plain: plain.map { ($0.path, $0.label) }, scale: scale)
+    return (heading ? "<h3>\(escapeXML(task))</h3>" : "") + "<div class=\"figures\">\(figures)</div>" + figure2
+}
+
+/// A task's Figure 2 in a page (a two-column drawing, and a one-column one for narrow screens), or
+/// a line saying why there is none.
+public func figure2Figure(task: String, wave: (path: String, label: String)?, plain: (path: String, label: String)?, scale: ColourScale?)
+    throws -> String
+{
+    guard let wave, let plain else {
+        let missing = wave == nil && plain == nil ? "neither a wRNN nor an iRNN run" : wave == nil ? "no wRNN run" : "no iRNN run"
+        return
+            "<p class=\"note\">No Figure 2 for \(escapeXML(task)): it needs a wRNN run and an iRNN run of the task, and these runs have \(missing).</p>"
+    }
+    let base = NSTemporaryDirectory() + "wrnn-figure2-\(UUID().uuidString)"
+    defer { for suffix in [".png", ".json"] { unlink(base + suffix) } }
+    var options = Figure2Options()
+    options.scale = scale ?? .panel
+    options.title = false
+    options.fontSize = 9 // 11 px and more wherever the page shows it
+    let waveRecording = try Recording.record(runDirectory: wave.path, samples: [0])
+    let plainRecording = try Recording.record(runDirectory: plain.path, samples: [0])
+    _ = try writeFigure2(wave: waveRecording, plain: plainRecording, to: base, formats: [.png], options: options)
+    let wide = fileContents(atPath: base + ".png") ?? Data()
+    options.widthInches = 3.25
+    options.fontSize = 8
+    _ = try writeFigure2(wave: waveRecording, plain: plainRecording, to: base, formats: [.png], options: options)
+    let narrow = fileContents(atPath: base + ".png") ?? Data()
+    return
+        "<figure class=\"wide\"><picture><source media=\"(max-width: 640px)\" srcset=\"data:image/png;base64,\(narrow.base64EncodedString())\"><img src=\"data:image/png;base64,\(wide.base64EncodedString())\" alt=\"Figure 2\"></picture><figcaption>\(escapeXML(task)): the paper's Figure 2, \(escapeXML(wave.label)) against \(escapeXML(plain.label)), \(scale.map(scaleWords) ?? "each panel on its own colour range"); the wRNN's ring with the strongest diagonal power, the iRNN's neurons sorted by onset.</figcaption></figure>"
 }

@@ -29,25 +29,29 @@ public func resultsPage(_ tables: ResultsTables, runs: [RunRecord]) -> String {
             logX: true, series: series)
         chart.yRange = (0, 100)
         chart.references = [(10, "chance (10 classes)")]
-        if let uri = try? svgDataURI({ chart.draw(on: $0) }, width: 760, height: 400) {
-            figure7[task] =
-                "<figure><img src=\"\(uri)\" alt=\"accuracy against parameters\"><figcaption>\(task): final test accuracy (mean over seeds) against parameter count, one line per model (the paper's Figure 7).</figcaption></figure>"
-        }
+        figure7[task] = try? chartFigure(
+            chart, alt: "accuracy against parameters",
+            caption: "\(task): final test accuracy (mean over seeds) against parameter count, one line per model (the paper's Figure 7).")
     }
     return tables.html { task, runs, labels in
         var figures = ""
         if let figure = figure7[task] { figures += figure }
         if let chart = try? learningCurveChart(runs: runs, labels: labels),
-            let uri = try? svgDataURI({ chart.draw(on: $0) }, width: 760, height: 400)
+            let figure = try? chartFigure(chart, alt: "learning curves", caption: "\(task): learning curves of the best run per model.")
         {
-            figures +=
-                "<figure><img src=\"\(uri)\" alt=\"learning curves\"><figcaption>\(task): learning curves of the best run per model.</figcaption></figure>"
+            figures += figure
         }
         if let chart = (try? accuracyChart(runs: runs, labels: labels)) ?? nil,
-            let uri = try? svgDataURI({ chart.draw(on: $0) }, width: 760, height: 400)
+            let figure = try? chartFigure(chart, alt: "accuracy", caption: "\(task): accuracy of the best run per model.")
         {
-            figures +=
-                "<figure><img src=\"\(uri)\" alt=\"accuracy\"><figcaption>\(task): accuracy of the best run per model.</figcaption></figure>"
+            figures += figure
+        }
+        // the task's Figure 2 from its best wRNN and iRNN runs, or why there is none
+        let roles = runs.map { runConfig($0)?.model.kind.model.role }
+        let wave = zip(runs, labels).enumerated().first { roles[$0.offset] == .wave }.map { ($0.element.0, $0.element.1) }
+        let plain = zip(runs, labels).enumerated().first { roles[$0.offset] == .waveFreeTwin }.map { ($0.element.0, $0.element.1) }
+        if let figure = try? figure2Figure(task: task, wave: wave, plain: plain, scale: nil) {
+            figures += figure
         }
         return figures
     }

@@ -272,7 +272,7 @@ public struct LineChart {
     static let legendBelowWidth = 420.0
 
     /// The height the legend below the panel takes (0 when it sits on the right).
-    func legendBelowHeight(width: Double) -> Double {
+    public func legendBelowHeight(width: Double) -> Double {
         width / fontScale < Self.legendBelowWidth ? Double(series.count) * 12.5 * fontScale + 4 * fontScale : 0
     }
 
