@@ -872,14 +872,44 @@ public func writeCurves(
         if let size { return try chart.write(to: base, formats: formats, size: size) }
         return try chart.write(to: base, formats: formats)
     }
-    let curves = try learningCurveChart(runs: runs, labels: labels)
-    try writeChartData(curves, to: directory + "/curves.json")
-    var files = ["curves.json"] + (try write(curves, directory + "/curves"))
-    if let accuracy = try accuracyChart(runs: runs, labels: labels) {
-        try writeChartData(accuracy, to: directory + "/accuracy.json")
-        files += ["accuracy.json"] + (try write(accuracy, directory + "/accuracy"))
+    // runs of several tasks: a pair of figures per task (curves-TASK.*, accuracy-TASK.*), so that no
+    // axis mixes units and no line joins one task to another
+    var order: [String] = []
+    var byTask: [String: [Int]] = [:]
+    for (k, run) in runs.enumerated() {
+        let task = runConfig(run).map { $0.task.tableLabel } ?? ""
+        if byTask[task] == nil { order.append(task) }
+        byTask[task, default: []].append(k)
+    }
+    var files: [String] = []
+    for task in order {
+        let members = byTask[task]!
+        let suffix = order.count > 1 ? "-" + fileSafe(task) : ""
+        let taskRuns = members.map { runs[$0] }, taskLabels = labels.map { all in members.map { all[$0] } }
+        var curves = try learningCurveChart(runs: taskRuns, labels: taskLabels)
+        if order.count > 1 { curves.title = "Learning curves, \(task)" }
+        try writeChartData(curves, to: directory + "/curves\(suffix).json")
+        files += ["curves\(suffix).json"] + (try write(curves, directory + "/curves\(suffix)"))
+        if var accuracy = try accuracyChart(runs: taskRuns, labels: taskLabels) {
+            if order.count > 1 { accuracy.title = "Accuracy, \(task)" }
+            try writeChartData(accuracy, to: directory + "/accuracy\(suffix).json")
+            files += ["accuracy\(suffix).json"] + (try write(accuracy, directory + "/accuracy\(suffix)"))
+        }
     }
     return files
+}
+
+/// "copy T=30" -> "copy-T30": a task's label as part of a file name.
+func fileSafe(_ text: String) -> String {
+    var out = ""
+    for character in text {
+        if character.isLetter || character.isNumber {
+            out.append(character)
+        } else if character == " " || character == "-" || character == "_" {
+            if !out.hasSuffix("-") { out.append("-") }
+        }
+    }
+    return out
 }
 
 /// Figure 2 compares the wave model's run (first) with its wave-free twin's (second), as the

@@ -15,7 +15,8 @@ struct Curves: ParsableCommand {
             "solved" on the adding task, chance on images) and DIR/accuracy.{formats} (test accuracy, or recall for \
             the copy task, with the chance level), each with its data as JSON. Runs that differ only in their seed \
             are one line, their mean, in a band from the lowest to the highest seed. Image runs are drawn against \
-            epochs, so runs with other batch sizes line up; the others against training steps.
+            epochs, so runs with other batch sizes line up; the others against training steps. Runs of several tasks \
+            get a pair of figures per task (curves-TASK.*, accuracy-TASK.*): no axis mixes units, no line joins tasks.
             """)
 
     @Argument(help: "Run directories, sweep directories or folders of runs.")

@@ -36,6 +36,13 @@ final class PagesByTaskTests: XCTestCase {
         XCTAssertTrue(imageCharts.contains(">image wave test<") && !imageCharts.contains("copy wave"))
         try checkChartText(page)
 
+        let curves = try wrnn(["curves", "runs", "--out", "curves", "--format", "svg"], in: cwd)
+        XCTAssertEqual(curves.status, 0, curves.stderr)
+        XCTAssertEqual(
+            curves.stdout,
+            "wrote curves/curves-copy-T4.json, curves/curves-copy-T4.svg, curves/accuracy-copy-T4.json, curves/accuracy-copy-T4.svg, curves/curves-sfmnist.json, curves/curves-sfmnist.svg, curves/accuracy-sfmnist.json, curves/accuracy-sfmnist.svg\n"
+        )
+
         let results = try wrnn(["results", "runs", "--format", "html", "--out", "results.html"], in: cwd)
         XCTAssertEqual(results.status, 0, results.stderr)
         let table = try String(contentsOfFile: cwd + "/results.html", encoding: .utf8)
