@@ -272,7 +272,7 @@ public struct ResultsTables: Sendable {
     static func hyperParameters(_ config: TrainConfig) -> String {
         var parts = [
             "lr \(shortNumber(config.learningRate))", "clip \(config.clip == 0 ? "off" : shortNumber(config.clip))",
-            "batch \(config.batchSize)", "\(config.steps) steps"
+            "batch \(config.batchSize)", counted(config.steps, "step")
         ]
         if config.model.kind.model.choosesActivation { parts.append(config.model.activation.rawValue) }
         if let s = config.schedule {

@@ -23,6 +23,11 @@ public struct SlurmScript: Sendable {
     /// MPI ranks per run: the array task holds this many tasks, and the sweep launches its run over
     /// them with srun (PMIx), rank 0 writing the run directory.
     public var ranks = 1
+    /// sbatch's --account, --qos, --mem and --gres, when given.
+    public var account: String?
+    public var qos: String?
+    public var memory: String?
+    public var gres: String?
 
     public init(
         name: String, runs: Int, executable: String, arguments: [String], workingDirectory: String,
@@ -49,6 +54,10 @@ public struct SlurmScript: Sendable {
         ]
         if let partition { lines.append("#SBATCH --partition=\(partition)") }
         if let timeLimit { lines.append("#SBATCH --time=\(timeLimit)") }
+        if let account { lines.append("#SBATCH --account=\(account)") }
+        if let qos { lines.append("#SBATCH --qos=\(qos)") }
+        if let memory { lines.append("#SBATCH --mem=\(memory)") }
+        if let gres { lines.append("#SBATCH --gres=\(gres)") }
         let command = (arguments + ["--run-index", "$SLURM_ARRAY_TASK_ID"]).map(shellQuoted).joined(separator: " ")
         lines += [
             "",

@@ -80,7 +80,7 @@ public struct SweepPlanner {
                 let epochSteps = config.task.epochSteps(batchSize: config.batchSize) ?? config.epochSteps ?? 1000
                 config.steps = steps ?? (epochs! * epochSteps)
                 run.notes.append(
-                    "budget \(budget!) (\(config.steps) steps) replaces the grid's \(original) steps: a CPU-scale reproduction")
+                    "budget \(budget!) (\(counted(config.steps, "step"))) replaces the grid's \(original) steps: a CPU-scale reproduction")
             }
             run.notes += config.notes ?? []
             config.notes = run.notes.isEmpty ? nil : run.notes
@@ -113,7 +113,7 @@ extension SweepPlan {
             lines.append("      \(config.task.summaryLine)")
             lines.append("      \(config.model.summaryLine); \(grouped(config.model.parameterCount)) parameters")
             lines.append(
-                "      \(config.optimisationLine), \(config.threads) threads; ~\(formatDuration(estimate.seconds)) (\(String(format: "%.3g", estimate.flops / 1e12)) TFLOP)"
+                "      \(config.optimisationLine), \(counted(config.threads, "thread")); ~\(formatDuration(estimate.seconds)) (\(String(format: "%.3g", estimate.flops / 1e12)) TFLOP)"
             )
             if ranks > 1 {
                 let perRank = (config.threads + ranks - 1) / ranks

@@ -106,7 +106,7 @@ public struct TrainConfig: Codable, Equatable, Sendable {
     /// authors' protocol, ", authors' protocol": the optimisation a run header and a plan print.
     public var optimisationLine: String {
         "Adam lr \(learningRate)\(schedule.map { ", \($0.kind.rawValue) schedule" } ?? ""), clip \(clip == 0 ? "off" : String(clip)), "
-            + "batch \(batchSize), \(steps) steps, seed \(seed)\(followsAuthors ? ", authors' protocol" : "")"
+            + "batch \(batchSize), \(counted(steps, "step")), seed \(seed)\(followsAuthors ? ", authors' protocol" : "")"
     }
 
     /// The factor on the mean loss that is backpropagated: the authors' copy script divides the mean

@@ -253,7 +253,7 @@ public enum TrainOptionTable {
             help: "Start from these weights (safetensors, as `wrnn export` writes) instead of the init scheme."),
         TrainOptionDeclaration(
             "quiet", kind: .flag, sweep: false,
-            help: "Print only the summary."),
+            help: "Print no evaluation or progress lines: only the run's header and its closing line."),
         TrainOptionDeclaration(
             "keep-denormals", kind: .flag, sweep: false,
             help:

@@ -114,7 +114,8 @@ public enum TrainSession {
             let data = fileContents(atPath: directory.file("summary.json")),
             let summary = try? WrnnJSON.decoder().decode(TrainSummary.self, from: data)
         {
-            print("wrnn train: \(path) is already complete (\(config.steps) steps); nothing to do (give --steps to train longer)")
+            print(
+                "wrnn train: \(path) is already complete (\(counted(config.steps, "step"))); nothing to do (give --steps to train longer)")
             if group.size > 1 { _ = group.broadcast(try ResumePayload.complete(summary).encoded()) }
             return summary
         }
@@ -189,7 +190,7 @@ public enum TrainSession {
     /// The closing line of a run: steps, speed, test loss and the task's own scores.
     public static func resultLine(_ summary: TrainSummary, _ config: TrainConfig) -> String {
         var result =
-            "done: \(summary.steps) steps in \(formatDuration(summary.seconds)) (\(String(format: "%.1f", summary.stepsPerSecond)) steps/s)  test loss \(formatLoss(summary.testLoss))"
+            "done: \(counted(summary.steps, "step")) in \(formatDuration(summary.seconds)) (\(String(format: "%.1f", summary.stepsPerSecond)) steps/s)  test loss \(formatLoss(summary.testLoss))"
         if let recall = summary.recallAccuracy { result += "  recall \(String(format: "%.1f%%", recall * 100))" }
         if config.task.solvedThreshold != nil { result += "  solved at \(summary.solvedAt.map(String.init) ?? "never")" }
         if let accuracy = summary.testAccuracy { result += String(format: "  test acc %.2f%%", accuracy * 100) }

@@ -73,11 +73,23 @@ struct Sweep: ParsableCommand {
         if let runIndex, runIndex >= plan.runs.count {
             throw WrnnError.usage("--run-index \(runIndex) is past the grid's last run (\(plan.runs.count - 1))")
         }
+        // --slurm where sbatch cannot run: said before the sweep directory is made, so none is left behind
+        if slurmOptions.slurm, !commandOnPath("sbatch") {
+            throw WrnnError(
+                "--slurm: sbatch is not on PATH here; submit from a Slurm login node, or run the grid here without --slurm", exitCode: 69)
+        }
+        let existed = FileManager.default.fileExists(atPath: directory.path)
         try directory.checkBelongs(plan)
         try directory.prepare()
         try directory.writePlan(plan)
         if !worker && runIndex == nil { runner.recordInvalid(plan, in: directory) }
-        if slurmOptions.slurm { return try submit(plan, directory, threadCount) }
+        if slurmOptions.slurm {
+            do { return try submit(plan, directory, threadCount) } catch {
+                // a refused submission of a new sweep leaves no directory that looks like a sweep
+                if !existed { try? FileManager.default.removeItem(atPath: directory.path) }
+                throw error
+            }
+        }
         if let runIndex { return try runner.executeOne(plan, index: runIndex, in: directory) }
         if jobs > cores && !worker {
             writeStandard("wrnn: warning: --jobs \(jobs) is more than this machine's \(cores) cores\n", error: true)

@@ -72,12 +72,32 @@ struct SlurmOptions: ParsableArguments {
     var cpusPerTask: Int?
     @Option(parsing: .unconditional, help: "Slurm: at most this many array tasks at once.")
     var maxParallel: Int?
+    @Option(help: "Slurm account to charge (sbatch --account).")
+    var account: String?
+    @Option(help: "Slurm quality of service (sbatch --qos).")
+    var qos: String?
+    @Option(help: "Slurm memory per run, e.g. 8G (sbatch --mem).")
+    var mem: String?
+    @Option(help: "Slurm generic resources per run, e.g. gpu:1 (sbatch --gres).")
+    var gres: String?
 
     func validate() throws {
         try requirePositive(cpusPerTask, "--cpus-per-task")
         try requirePositive(maxParallel, "--max-parallel")
-        if !slurm, partition != nil || time != nil || cpusPerTask != nil || maxParallel != nil {
-            throw ValidationError("--partition, --time, --cpus-per-task and --max-parallel apply to --slurm only")
+        let given = [partition, time, account, qos, mem, gres].contains { $0 != nil } || cpusPerTask != nil || maxParallel != nil
+        if !slurm, given {
+            throw ValidationError(
+                "--partition, --time, --cpus-per-task, --max-parallel, --account, --qos, --mem and --gres apply to --slurm only")
+        }
+        // each goes into an #SBATCH line: one word of the characters Slurm's values use
+        for (flag, value) in [
+            ("--partition", partition), ("--time", time), ("--account", account), ("--qos", qos), ("--mem", mem), ("--gres", gres)
+        ] {
+            guard let value else { continue }
+            let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "_.:,=+-/%"))
+            guard !value.isEmpty, value.unicodeScalars.allSatisfy({ allowed.contains($0) && $0.isASCII }) else {
+                throw ValidationError("\(flag) '\(value)' is not a Slurm value (letters, digits and _.:,=+-/% only)")
+            }
         }
     }
 }

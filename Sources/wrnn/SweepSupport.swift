@@ -57,6 +57,10 @@ extension Sweep {
             maxParallel: slurmOptions.maxParallel
         )
         script.ranks = grid.ranksPerRun
+        script.account = slurmOptions.account
+        script.qos = slurmOptions.qos
+        script.memory = slurmOptions.mem
+        script.gres = slurmOptions.gres
         return script.text
     }
 }
@@ -220,4 +224,10 @@ enum OutputPath: Equatable {
 func runConfigName(_ run: String) -> String? {
     guard let bytes = try? readFileBytes(run + "/config.json").get(), let config = try? TrainConfig.decoded(from: bytes) else { return nil }
     return config.label?.name
+}
+
+/// Whether `name` is an executable file in a directory of $PATH.
+func commandOnPath(_ name: String) -> Bool {
+    let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+    return path.split(separator: ":").contains { FileManager.default.isExecutableFile(atPath: "\($0)/\(name)") }
 }
