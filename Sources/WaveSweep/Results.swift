@@ -457,9 +457,23 @@ public struct ResultsTables: Sendable {
     func readableConfigurations() -> Cells {
         let all = allConfigurations()
         let keep = [0, 1, 2, 3, 4, 5, 6]
+        // the runs' names and tags (--name, --tag), when any run has them
+        func labels(_ g: ResultGroup) -> String {
+            var names: [String] = []
+            for run in g.runs {
+                var text = run.config.label?.name ?? ""
+                if let tags = run.config.label?.tags, !tags.isEmpty {
+                    text += (text.isEmpty ? "" : " ") + "[" + tags.joined(separator: ", ") + "]"
+                }
+                if !text.isEmpty && !names.contains(text) { names.append(text) }
+            }
+            return names.joined(separator: "; ")
+        }
+        let labelled = groups.contains { !labels($0).isEmpty }
         return Cells(
-            headers: ["task", "model", "hyper-parameters", "parameters", "runs", "finished", "diverged", "result (mean ± std over seeds)"],
-            rows: zip(all.rows, groups).map { row, g in keep.map { row[$0] } + [headline(g)] })
+            headers: ["task", "model", "hyper-parameters", "parameters", "runs", "finished", "diverged", "result (mean ± std over seeds)"]
+                + (labelled ? ["names [tags]"] : []),
+            rows: zip(all.rows, groups).map { row, g in keep.map { row[$0] } + [headline(g)] + (labelled ? [labels(g)] : []) })
     }
 
     /// The loss the table and the charts of a task both use, said once.

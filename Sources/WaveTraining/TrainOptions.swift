@@ -207,7 +207,9 @@ extension TrainOptions {
             ("--patience", differs(patience, schedule?.patience)), ("--epoch-steps", differs(epochSteps, saved.epochSteps)),
             ("--protocol", differs(trainingProtocol, saved.trainingProtocol)), ("--seed", differs(seed, saved.seed)),
             ("--test-size", differs(testSize, saved.testSize)), ("--init-from", differs(initFrom, saved.initFrom)),
-            ("--keep-denormals", keepDenormals && saved.keepDenormals != true)
+            ("--keep-denormals", keepDenormals && saved.keepDenormals != true),
+            ("--val-size", differs(validationSize, saved.validationSize)), ("--name", differs(label.name, saved.label?.name)),
+            ("--tag", differs(label.tags, saved.label?.tags)), ("--notes", differs(label.notes, saved.label?.notes))
         ]
         let changed = checks.filter(\.1).map(\.0)
         guard changed.isEmpty else {

@@ -66,7 +66,7 @@ final class RecordingTests: XCTestCase {
         XCTAssertTrue(html.contains("data:image/png;base64,"))
         XCTAssertTrue(html.contains("data:image/gif;base64,"))
         XCTAssertFalse(html.contains("Accuracy against parameter count"), "one size per model: no Figure 7")
-        XCTAssertTrue(html.contains("The paper's Figure 2"), "a wRNN and an iRNN on one task: Figure 2")
+        XCTAssertTrue(html.contains("the paper's Figure 2"), "a wRNN and an iRNN on one task: Figure 2")
         XCTAssertTrue(html.contains("<meta name=\"viewport\""))
         XCTAssertTrue(html.contains("<title>Wave-RNN report"))
         XCTAssertFalse(html.contains("channel"), "one word, ring, throughout")

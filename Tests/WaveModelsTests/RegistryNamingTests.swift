@@ -12,7 +12,12 @@ final class RegistryNamingTests: XCTestCase {
     let allowedLiterals: [(file: String, contains: String, why: String)] = [
         ("Sources/wrnn/Wrnn.swift", "commandName:", "the program's own name"),
         ("Sources/wrnn/Analyze.swift", "\"producer\":", "the program's own name in exported metadata"),
-        ("Sources/WaveSweep/Vocabularies.swift", "models: [", "the authors' model_type names, resolved through the registry")
+        ("Sources/WaveSweep/Vocabularies.swift", "models: [", "the authors' model_type names, resolved through the registry"),
+        (
+            "Sources/wrnn/EmbeddedPython.swift", "defaults = {",
+            "the Python package (python/), embedded as text: its PyTorch models' defaults"
+        ),
+        ("Sources/wrnn/EmbeddedPython.swift", "for kind \"cornn\"", "the Python package (python/), embedded as text: a docstring")
     ]
 
     func testSourcesNameNoModelOutsideItsFilesAndTheRegistry() throws {
@@ -70,7 +75,8 @@ final class RegistryNamingTests: XCTestCase {
         ("Sources/WaveModels/Cells/", "ModelBenchmark(", "the benchmark shapes each model is timed on"),
         ("Sources/WaveModels/ModelRegistry.swift", "self.adding = adding", "the paper's adding-task table, a field of a published row"),
         ("Sources/WaveSweep/Results.swift", "?.adding[t]", "the paper's adding-task table, a field of a published row"),
-        ("Sources/WaveFuzz/", "", "the fuzzer drives each reader of a user's file by name")
+        ("Sources/WaveFuzz/", "", "the fuzzer drives each reader of a user's file by name"),
+        ("Sources/wrnn/EmbeddedPython.swift", "", "the Python package (python/), embedded as text: its examples name tasks")
     ]
 
     /// Outside the task files (Sources/WaveTasks) nothing switches on, or names, a task: no

@@ -25,6 +25,7 @@ final class CommandsAgreeTests: XCTestCase {
         XCTAssertEqual(results.status, 0, results.stderr)
         XCTAssertEqual(results.stderr, "wrnn: note: runs/figs: holds no run; skipped\n")
         XCTAssertTrue(results.stdout.contains("3 runs in 2 configurations"), results.stdout)
+        XCTAssertTrue(results.stdout.contains(" | first [t1] |"), "the runs' names and tags are in the table")
 
         let curves = try wrnn(["curves", "runs", "--out", "c", "--format", "svg"], in: cwd)
         XCTAssertEqual(curves.status, 0, curves.stderr)
