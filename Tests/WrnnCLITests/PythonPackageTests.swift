@@ -13,7 +13,7 @@ final class PythonPackageTests: XCTestCase {
         let cwd = scratchDirectory()
         let written = try wrnn(["python", "--out", "pkg"], in: cwd)
         XCTAssertEqual(written.status, 0, written.stderr)
-        XCTAssertEqual(written.stdout, "wrote pkg: the wrnn Python package (8 files); install it with: pip install ./pkg\n")
+        XCTAssertEqual(written.stdout, "wrote pkg: the wrnn Python package (9 files); install it with: pip install ./pkg\n")
         for file in ["pyproject.toml", "README.md", "wrnn/__init__.py", "wrnn/runs.py", "wrnn/torch_models.py", "wrnn/check.py"] {
             XCTAssertEqual(
                 FileManager.default.contents(atPath: cwd + "/pkg/" + file),

@@ -11,9 +11,10 @@ when installed. Scores (accuracy, recall) are fractions everywhere, as in metric
 from .runs import Run, load_run, load_metrics, load_weights, read_checkpoint, read_safetensors
 from .binary import WrnnError, run, find_binary
 from .torch_bridge import torch_module
+from .to_wandb import to_wandb
 
 __all__ = [
     "Run", "load_run", "load_metrics", "load_weights", "read_checkpoint", "read_safetensors", "WrnnError", "run",
-    "find_binary", "torch_module",
+    "find_binary", "torch_module", "to_wandb",
 ]
 __version__ = "0.2.0"
