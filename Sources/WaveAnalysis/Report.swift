@@ -367,7 +367,7 @@ public func figure2Figure(task: String, wave: (path: String, label: String)?, pl
     let plainRecording = try Recording.record(runDirectory: plain.path, samples: [0])
     _ = try writeFigure2(wave: waveRecording, plain: plainRecording, to: base, formats: [.png], options: options)
     let wide = fileContents(atPath: base + ".png") ?? Data()
-    options.widthInches = 3.25  // shown at 350 px and more: 9 pt text (8 pt ticks) is 12 px and more
+    options.widthInches = 3.25 // shown at 350 px and more: 9 pt text (8 pt ticks) is 12 px and more
     _ = try writeFigure2(wave: waveRecording, plain: plainRecording, to: base, formats: [.png], options: options)
     let narrow = fileContents(atPath: base + ".png") ?? Data()
     return
