@@ -174,6 +174,7 @@ public func writeReport(runs paths: [String], to path: String, seed: UInt64? = n
         figure.wide { grid-column: 1 / -1; }
         figure.wide img { max-width: 980px; margin: 0 auto; }
         figure img { display: block; width: 100%; height: auto; }
+        figure { overflow-x: auto; }
         figcaption { font-size: 13px; color: #555; margin-top: 6px; }
         .note { color: #555; font-size: 14px; }
         .swatch { display: inline-block; width: 10px; height: 10px; margin-right: 6px; border-radius: 2px; }
@@ -200,7 +201,17 @@ func runSection(_ run: ReportRun, color: Color) throws -> String {
     let dir = run.analysisDirectory + "/"
     func embed(_ file: String, mime: String) -> String? {
         guard let data = fileContents(atPath: dir + file) else { return nil }
-        return "data:\(mime);base64,\(data.base64EncodedString())"
+        // the figure never shrinks below the width at which its smallest text shows at 11 px: on a
+        // narrow screen it scrolls sideways instead (tick labels are 9.5 pt in a figure drawn for the screen)
+        let bytes = [UInt8](data)
+        var minimum = 0.0
+        if mime == "image/png", bytes.count > 24 {
+            let pixels = Double(bytes[16..<20].reduce(0) { $0 << 8 | Int($1) })
+            minimum = (pixels * 72 / pngResolution(bytes)) * 11 / 9.5
+        } else if mime == "image/gif", bytes.count > 8 {
+            minimum = Double(Int(bytes[6]) | Int(bytes[7]) << 8) // its text is drawn in its own pixels
+        }
+        return "data:\(mime);base64,\(data.base64EncodedString())\" style=\"min-width: \(Int(minimum.rounded(.up)))px"
     }
     let config = run.config
     var figures: [String] = []
@@ -372,4 +383,20 @@ public func figure2Figure(task: String, wave: (path: String, label: String)?, pl
     let narrow = fileContents(atPath: base + ".png") ?? Data()
     return
         "<figure class=\"wide\"><picture><source media=\"(max-width: 640px)\" srcset=\"data:image/png;base64,\(narrow.base64EncodedString())\"><img src=\"data:image/png;base64,\(wide.base64EncodedString())\" alt=\"Figure 2\"></picture><figcaption>\(escapeXML(task)): the paper's Figure 2, \(escapeXML(wave.label)) against \(escapeXML(plain.label)), \(scale.map(scaleWords) ?? "each panel on its own colour range"); the wRNN's ring with the strongest diagonal power, the iRNN's neurons sorted by onset.</figcaption></figure>"
+}
+
+/// A PNG's resolution in dots per inch from its pHYs chunk, or 144 (wrnn's figures before they carried it).
+func pngResolution(_ bytes: [UInt8]) -> Double {
+    var offset = 8
+    while offset + 12 <= bytes.count {
+        let length = bytes[offset..<(offset + 4)].reduce(0) { $0 << 8 | Int($1) }
+        let type = String(decoding: bytes[(offset + 4)..<(offset + 8)], as: UTF8.self)
+        if type == "pHYs", offset + 17 <= bytes.count, bytes[offset + 16] == 1 {
+            let perMetre = bytes[(offset + 8)..<(offset + 12)].reduce(0) { $0 << 8 | Int($1) }
+            return Double(perMetre) * 0.0254
+        }
+        if type == "IDAT" { break }
+        offset += 12 + length
+    }
+    return 144
 }

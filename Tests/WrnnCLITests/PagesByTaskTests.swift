@@ -35,6 +35,11 @@ final class PagesByTaskTests: XCTestCase {
         XCTAssertTrue(copyCharts.contains(">copy wave test<") && !copyCharts.contains("image wave"))
         XCTAssertTrue(imageCharts.contains(">image wave test<") && !imageCharts.contains("copy wave"))
         try checkChartText(page)
+        // the runs' own figures (maps, spectra, the GIF) never shrink below the width that keeps their
+        // text at 11 px: a narrow screen scrolls them sideways
+        let runFigures = page.matches(of: #/<figure><img src="data:image/(png|gif);base64,[^"]*"( style="min-width: ([0-9]+)px")?/#)
+        XCTAssertGreaterThan(runFigures.count, 6)
+        for image in runFigures { XCTAssertNotNil(image.output.2, "a run figure without a minimum width") }
 
         let curves = try wrnn(["curves", "runs", "--out", "curves", "--format", "svg"], in: cwd)
         XCTAssertEqual(curves.status, 0, curves.stderr)
