@@ -186,14 +186,19 @@ def bench_one(name, iterations, warmup, threads, flush_denormal, mode="eager"):
         dims = {"copy": (10, 10), "adding": (2, 1), "image": (T[1] if task == "image" else 1, 10)}[task]
         net = compiled_net(torch, net, bench_model(task, model, n, c, dims))
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    # bf16 autocast: the eager model's forward and loss under torch.autocast("cpu", bfloat16), as
+    # PyTorch's mixed-precision recipe has it (backward outside the context; fp32 weights and Adam)
+    import contextlib
+    precision = torch.autocast("cpu", dtype=torch.bfloat16) if mode == "autocast" else contextlib.nullcontext()
 
     def step():
         opt.zero_grad()
-        out = net(x)
-        if task in ("copy", "image"):
-            loss = nn.functional.cross_entropy(out.reshape(-1, 10), y.reshape(-1))
-        else:
-            loss = nn.functional.mse_loss(out, y)
+        with precision:
+            out = net(x)
+            if task in ("copy", "image"):
+                loss = nn.functional.cross_entropy(out.reshape(-1, 10), y.reshape(-1))
+            else:
+                loss = nn.functional.mse_loss(out, y)
         loss.backward()
         if clip > 0:
             nn.utils.clip_grad_norm_(net.parameters(), clip)
@@ -266,7 +271,7 @@ def main():
     parser.add_argument("--flush-denormal", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--mode", default="eager", help=argparse.SUPPRESS)
     parser.add_argument("--fast", action="store_true",
-                        help="also time torch.compile and JAX twins (scripts/python_twins.py); compile time apart")
+                        help="also time the eager models under bf16 autocast, and torch.compile and JAX twins (scripts/python_twins.py); compile time apart")
     args = parser.parse_args()
     names = [s.strip() for s in args.configs.split(",") if s.strip()]
     unknown = [s for s in names if s not in CONFIGS]
@@ -291,7 +296,7 @@ def main():
         r = runs[0]
         r["seconds_per_iteration_flush_denormal"] = runs[1]["seconds_per_iteration"]
         r["peak_memory_bytes_flush_denormal"] = runs[1]["peak_memory_bytes"]
-        for mode in (("compile", "jax") if args.fast else ()):  # flush_denormal on, as wrnn
+        for mode in (("autocast", "compile", "jax") if args.fast else ()):  # flush_denormal on, as wrnn
             out = subprocess.run([sys.executable, __file__, "--single", "--configs", name, "--mode", mode,
                                   "--iterations", str(args.iterations), "--warmup", str(args.warmup),
                                   "--threads", str(args.threads), "--flush-denormal"], capture_output=True, text=True)
@@ -299,7 +304,7 @@ def main():
                 sys.stderr.write(f"torch_bench.py: the {mode} twin of {name} failed: {out.stderr.strip().splitlines()[-1:]}\n")
                 continue
             twin = json.loads(out.stdout)
-            key = "compiled" if mode == "compile" else "jax"
+            key = {"compile": "compiled", "jax": "jax", "autocast": "autocast"}[mode]
             r[f"seconds_per_iteration_{key}"] = twin["seconds_per_iteration"]
             r[f"compile_seconds_{key}"] = twin["compile_seconds"]
             r[f"peak_memory_bytes_{key}"] = twin["peak_memory_bytes"]

@@ -175,6 +175,9 @@ public struct TorchResult: Codable, Sendable {
     public var compileSecondsJAX: Double?
     public var peakMemoryBytesJAX: Int?
     public var jaxVersion: String?
+    /// The eager models under `torch.autocast("cpu", dtype=torch.bfloat16)` (flush_denormal on).
+    public var secondsPerIterationAutocast: Double?
+    public var peakMemoryBytesAutocast: Int?
     enum CodingKeys: String, CodingKey {
         case name, module, secondsPerIteration = "seconds_per_iteration", peakMemoryBytes = "peak_memory_bytes"
         case secondsPerIterationFlushDenormal = "seconds_per_iteration_flush_denormal"
@@ -182,6 +185,7 @@ public struct TorchResult: Codable, Sendable {
         case secondsPerIterationCompiled = "seconds_per_iteration_compiled", compileSecondsCompiled = "compile_seconds_compiled"
         case peakMemoryBytesCompiled = "peak_memory_bytes_compiled", secondsPerIterationJAX = "seconds_per_iteration_jax"
         case compileSecondsJAX = "compile_seconds_jax", peakMemoryBytesJAX = "peak_memory_bytes_jax", jaxVersion = "jax_version"
+        case secondsPerIterationAutocast = "seconds_per_iteration_autocast", peakMemoryBytesAutocast = "peak_memory_bytes_autocast"
     }
 
     /// The fastest Python formulation timed: its name, seconds per iteration and peak memory.
@@ -190,6 +194,7 @@ public struct TorchResult: Codable, Sendable {
         if let s = secondsPerIterationFlushDenormal { candidates.append(("eager+flush", s, peakMemoryBytes)) }
         if let s = secondsPerIterationCompiled { candidates.append(("compiled", s, peakMemoryBytesCompiled ?? 0)) }
         if let s = secondsPerIterationJAX { candidates.append(("JAX", s, peakMemoryBytesJAX ?? 0)) }
+        if let s = secondsPerIterationAutocast { candidates.append(("bf16 autocast", s, peakMemoryBytesAutocast ?? 0)) }
         let fastest = candidates.min { $0.1 < $1.1 }!
         return (fastest.0, fastest.1, fastest.2)
     }

@@ -114,7 +114,7 @@ struct BenchModes: ParsableArguments {
     var torch = false
     @Flag(
         help:
-            "Like --torch, with the stronger Python formulations too: torch.compile and JAX (scripts/python_twins.py; pip install torch \"jax[cpu]\"), compile times apart, and the best of them."
+            "Like --torch, with the stronger Python formulations too: the eager models under bf16 autocast, torch.compile and JAX (scripts/python_twins.py; pip install torch \"jax[cpu]\"), compile times apart, and the best of them."
     )
     var python = false
     @Flag(

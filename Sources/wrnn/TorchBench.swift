@@ -73,7 +73,7 @@ func sideBySide(_ ours: [BenchResult], _ torch: [String: TorchResult], peak: Dou
     return lines.joined(separator: "\n")
 }
 
-/// `--python`: every Python column (eager, torch.compile, JAX) beside ours, the best of them, and the
+/// `--python`: every Python column (eager, eager under bf16 autocast, torch.compile, JAX) beside ours, the best of them, and the
 /// speed-up and memory against that best.
 func sideBySideFast(_ ours: [BenchResult], _ python: [String: TorchResult], peak: Double) -> String {
     let torch = python.values.first?.torchVersion ?? "?", jax = python.values.compactMap(\.jaxVersion).first ?? "JAX not run"
@@ -83,7 +83,7 @@ func sideBySideFast(_ ours: [BenchResult], _ python: [String: TorchResult], peak
     var lines = [
         "PyTorch \(torch), \(jax); s/iter of whole training steps, compile times apart; speed-up = best Python s/iter / wrnn s/iter",
         padded("config", 17)
-            + "  wrnn s/iter  % peak  wrnn MB   eager  +flush  compiled (compile s)  JAX (compile s)  best         best MB  speed-up"
+            + "  wrnn s/iter  % peak  wrnn MB   eager  +flush  bf16 autocast  compiled (compile s)  JAX (compile s)  best           best MB  speed-up"
     ]
     for r in ours {
         guard let t = python[r.configurationName] else {
@@ -95,9 +95,10 @@ func sideBySideFast(_ ours: [BenchResult], _ python: [String: TorchResult], peak
             padded(r.name, 17) + cell(r.secondsPerIteration, "%.4f", 13) + cell(100 * r.gflops / peak, "%.0f%%", 8)
                 + cell(Double(r.peakMemoryBytes) / 1e6, "%.0f", 9)
                 + cell(t.secondsPerIteration, "%.4f", 8) + cell(t.secondsPerIterationFlushDenormal, "%.4f", 8)
+                + cell(t.secondsPerIterationAutocast, "%.4f", 15)
                 + cell(t.secondsPerIterationCompiled, "%.4f", 10) + cell(t.compileSecondsCompiled, "(%.1f)", 12)
                 + cell(t.secondsPerIterationJAX, "%.4f", 7) + cell(t.compileSecondsJAX, "(%.1f)", 10)
-                + "  " + padded(best.name, 11) + cell(Double(best.bytes) / 1e6, "%.0f", 9)
+                + "  " + padded(best.name, 13) + cell(Double(best.bytes) / 1e6, "%.0f", 9)
                 + cell(best.seconds / r.secondsPerIteration, "%.1fx", 10))
     }
     return lines.joined(separator: "\n")

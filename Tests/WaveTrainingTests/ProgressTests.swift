@@ -37,3 +37,22 @@ final class ProgressTests: XCTestCase {
         }
     }
 }
+
+/// `wrnn bench --python`'s best Python column includes the eager models under bf16 autocast.
+final class PythonColumnsTests: XCTestCase {
+    func testTheBestColumnIncludesBF16Autocast() throws {
+        let json = """
+            [{"name": "smnist-lstm", "module": "LSTM", "seconds_per_iteration": 1.66, "peak_memory_bytes": 1000,
+              "seconds_per_iteration_flush_denormal": 1.63, "torch_version": "2", "seconds_per_iteration_compiled": 1.48,
+              "peak_memory_bytes_compiled": 2000, "seconds_per_iteration_autocast": 0.83, "peak_memory_bytes_autocast": 3000}]
+            """
+        let results = try JSONDecoder().decode([TorchResult].self, from: Data(json.utf8))
+        let best = results[0].best
+        XCTAssertEqual(best.name, "bf16 autocast")
+        XCTAssertEqual(best.seconds, 0.83)
+        XCTAssertEqual(best.bytes, 3000)
+        var slower = results[0]
+        slower.secondsPerIterationAutocast = 2
+        XCTAssertEqual(slower.best.name, "compiled")
+    }
+}
