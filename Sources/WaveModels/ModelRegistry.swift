@@ -276,6 +276,10 @@ public protocol ModelDescription: Sendable {
     static var benchmarks: [ModelBenchmark] { get }
     /// Its kernels timed alone (`wrnn bench --kernels`) for `config`, when it has any worth timing apart.
     static func kernelBenchmark(_ config: ModelConfig) -> KernelBenchmark?
+    /// How much faster its bf16 products run than fp32 on this CPU for `config`'s shapes (`rows`
+    /// sequences per shard): fp32 seconds / bf16 seconds of the products `--precision bf16` changes,
+    /// timed for about `seconds`. Nil for a model without bf16 products.
+    static func bf16Speedup(_ config: ModelConfig, rows: Int, seconds: Double) -> Double?
     /// The authors' `model_type` values that build this model, each with the extra `wrnn train` options it implies.
     static var authorsModelTypes: [String: [String]] { get }
     /// The activation the hyper-parameter columns show, when the model has a choice of one.
@@ -299,6 +303,7 @@ extension ModelDescription {
     public static var cpuGFLOPS: Double { 50 }
     public static var benchmarks: [ModelBenchmark] { [] }
     public static func kernelBenchmark(_ config: ModelConfig) -> KernelBenchmark? { nil }
+    public static func bf16Speedup(_ config: ModelConfig, rows: Int, seconds: Double) -> Double? { nil }
     public static var authorsModelTypes: [String: [String]] { [:] }
     public static var choosesActivation: Bool { options.contains(.activation) }
 

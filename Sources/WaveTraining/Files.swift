@@ -213,10 +213,17 @@ public struct RunCommand: Codable, Sendable {
     /// "avx512" or "portable" (absent in runs from before 0.2.0's run-time dispatch).
     public var kernelPath: String?
     public var blasCore: String?
+    /// A bf16 run's products ("AVX512-BF16 kernels", or their plain versions) and how much faster than
+    /// fp32 they ran at its start on this CPU, for its shapes (`BF16Check`).
+    public var bf16Products: String?
+    public var bf16Speedup: Double?
     public init(command: [String], version: String = WrnnVersion.text) {
         self.command = command; self.version = version
         kernelPath = KernelPath.current.rawValue
         blasCore = BLASThreads.coreName
     }
-    enum CodingKeys: String, CodingKey { case command, version, kernelPath = "kernel_path", blasCore = "blas_core" }
+    enum CodingKeys: String, CodingKey {
+        case command, version, kernelPath = "kernel_path", blasCore = "blas_core", bf16Products = "bf16_products"
+        case bf16Speedup = "bf16_speedup"
+    }
 }

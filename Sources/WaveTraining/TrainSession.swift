@@ -33,9 +33,14 @@ public enum TrainSession {
         guard Processes.group.isLead else { return try trainer.run(directory: nil, progress: Progress(quiet: true)) }
         let directory = try RunDirectory.create(path)
         try directory.writeJSON(config, to: "config.json")
-        try directory.writeJSON(RunCommand(command: CommandLine.arguments), to: "command.json")
+        var command = RunCommand(command: CommandLine.arguments)
+        let bf16 = BF16Check.measure(config)
+        command.bf16Products = bf16?.products
+        command.bf16Speedup = bf16?.speedup
+        try directory.writeJSON(command, to: "command.json")
         print("wrnn train: \(config.task.summaryLine)")
         print("model: \(config.model.summaryLine)")
+        if let bf16 { print(bf16.line) }
         print("\(config.model.parameterBreakdown)")
         print("\(config.optimisationLine), \(threadsText(config))")
         if let initFrom = config.initFrom { print("initial weights: \(initFrom)") }
@@ -150,6 +155,7 @@ public enum TrainSession {
         if config != checkpoint.header.config { try directory.writeJSON(config, to: "config.json") }
         print("wrnn train: resuming \(path) at step \(checkpoint.header.step) of \(config.steps)")
         print("model: \(config.model.summaryLine)")
+        if let bf16 = BF16Check.measure(config) { print(bf16.line) }
         let summary = try trainer.run(directory: directory, progress: leadProgress(quiet: quiet))
         print(resultLine(summary, config))
         return summary
@@ -237,5 +243,38 @@ enum ResumePayload {
         let count = Int(readLittleEndian(bytes, at: 1))
         let config = try WrnnJSON.decoder().decode(TrainConfig.self, from: Data(bytes[5..<(5 + count)]))
         return .resume(config, try Checkpoint.decode(Array(bytes[(5 + count)...]), path: "rank 0's checkpoint"))
+    }
+}
+
+/// `--precision bf16` is never slower unannounced: at a bf16 run's start the products it changes are
+/// timed in both formats on this CPU for the run's shapes (about a tenth of a second), and one line
+/// says which products run and how they compare; a run that bf16 makes slower says so.
+public enum BF16Check {
+    public struct Result: Sendable {
+        public var products: String
+        public var speedup: Double
+        public init(products: String, speedup: Double) { self.products = products; self.speedup = speedup }
+        public var line: String {
+            if products != "AVX512-BF16 kernels" {
+                return String(
+                    format: "bf16 products: %@, %.2fx the fp32 convolution's speed here: for checking numbers, not for speed", products,
+                    speedup)
+            }
+            if speedup < 1 {
+                return String(
+                    format:
+                        "note: on this CPU the bf16 products (%@) run at %.2fx the fp32 convolution's speed for this model's shapes: --precision bf16 makes this run slower, not faster; --precision fp32 is faster here",
+                    products, speedup)
+            }
+            return String(format: "bf16 products: %@, %.2fx the fp32 convolution's speed for this model's shapes", products, speedup)
+        }
+    }
+
+    /// Nil unless the run's products are bf16 and run here.
+    public static func measure(_ config: TrainConfig, seconds: Double = 0.1) -> Result? {
+        guard config.model.precision == .bf16, let products = Precision.products else { return nil }
+        let rows = max(1, (config.batchSize + config.threads - 1) / max(config.threads, 1))
+        guard let speedup = config.model.kind.model.bf16Speedup(config.model, rows: rows, seconds: seconds) else { return nil }
+        return Result(products: products == .kernels ? "AVX512-BF16 kernels" : "plain versions (WRNN_BF16=emulate)", speedup: speedup)
     }
 }

@@ -56,3 +56,18 @@ final class PythonColumnsTests: XCTestCase {
         XCTAssertEqual(slower.best.name, "compiled")
     }
 }
+
+/// The bf16 line at a run's start: slower products are announced, never run silently.
+final class BF16CheckTests: XCTestCase {
+    func testTheLineSaysWhenBF16IsSlower() {
+        let faster = BF16Check.Result(products: "AVX512-BF16 kernels", speedup: 1.4).line
+        XCTAssertEqual(faster, "bf16 products: AVX512-BF16 kernels, 1.40x the fp32 convolution's speed for this model's shapes")
+        let slower = BF16Check.Result(products: "AVX512-BF16 kernels", speedup: 0.62).line
+        XCTAssertEqual(
+            slower,
+            "note: on this CPU the bf16 products (AVX512-BF16 kernels) run at 0.62x the fp32 convolution's speed for this model's shapes: --precision bf16 makes this run slower, not faster; --precision fp32 is faster here"
+        )
+        let plain = BF16Check.Result(products: "plain versions (WRNN_BF16=emulate)", speedup: 0.05).line
+        XCTAssertTrue(plain.hasSuffix("for checking numbers, not for speed"), plain)
+    }
+}

@@ -99,4 +99,36 @@ final class PrecisionCLITests: XCTestCase {
         let resumed = try wrnn(["train", "--resume", run, "--steps", "250", "--quiet"], environment: here)
         XCTAssertEqual(resumed.status, 0, resumed.stderr)
     }
+
+    /// Never slower unannounced: a bf16 run's header names its products and how they compare with
+    /// fp32 here, measured at its start, and command.json keeps both. The plain versions run on any
+    /// CPU (WRNN_BF16=emulate); the kernels where the CPU has them.
+    func testABF16RunSaysWhichProductsRunAndHowFastTheyAre() throws {
+        var environments: [([String: String?], String)] = [
+            (["WRNN_KERNELS": "portable", "WRNN_BF16": "emulate"], "bf16 products: plain versions (WRNN_BF16=emulate), ")
+        ]
+        if cpuHasBF16 { environments.append(([:], "AVX512-BF16 kernels")) }
+        for (environment, expected) in environments {
+            let cwd = scratchDirectory()
+            let result = try wrnn(
+                [
+                    "train", "--task", "copy", "-T", "3", "-n", "16", "-c", "2", "--precision", "bf16", "--steps", "4", "--out", "r",
+                    "--quiet"
+                ],
+                in: cwd, environment: environment)
+            XCTAssertEqual(result.status, 0, result.stderr)
+            let line = try XCTUnwrap(
+                result.stdout.split(separator: "\n").map(String.init).first { $0.contains("bf16 products") && !$0.hasPrefix("model:") })
+            XCTAssertTrue(line.contains(expected), line)
+            XCTAssertNotNil(line.firstMatch(of: #/[0-9]+\.[0-9]{2}x the fp32 convolution's speed/#), line)
+            let command = try XCTUnwrap(
+                JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: cwd + "/r/command.json"))) as? [String: Any])
+            XCTAssertNotNil(command["bf16_speedup"] as? Double)
+            XCTAssertNotNil(command["bf16_products"] as? String)
+            // a slower bf16 says so: the line for a speed-up under 1
+            let slower = result.stdout.contains("makes this run slower")
+            let speedup = try XCTUnwrap(command["bf16_speedup"] as? Double)
+            if expected == "AVX512-BF16 kernels" { XCTAssertEqual(slower, speedup < 1, line) }
+        }
+    }
 }

@@ -336,6 +336,12 @@ public enum WaveModel: ModelDescription {
         }
     }
 
+    /// The circular convolution's forward and weight gradient, fp32 against bf16 products.
+    public static func bf16Speedup(_ config: ModelConfig, rows: Int, seconds: Double) -> Double? {
+        guard !config.locallyConnected, Precision.bf16Available else { return nil }
+        return timeConvolutionBF16Speedup(config, rows: rows, seconds: seconds)
+    }
+
     /// The authors' wave model, and their locally connected ablation ("loco"): their `model_select`
     /// (authors-code sMNIST/sMNIST_task.py:62, copy/copy_task.py:74).
     public static let authorsModelTypes = ["wrnn": [String](), "loco": ["--locally-connected"]]

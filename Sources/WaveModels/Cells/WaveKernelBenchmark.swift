@@ -103,3 +103,57 @@ enum Kernel<T: Scalar> {
             channelsOut: channelsOut, channelsIn: channelsIn, ringSize: ringSize, kernel: kernel)
     }
 }
+
+/// fp32 seconds / bf16 seconds of the convolution's forward and weight gradient on `rows` sequences
+/// of `model`'s rings, one thread, each side timed for about `seconds` / 2 (after one warm-up call):
+/// what `--precision bf16` changes in a training step, measured where the run will train.
+func timeConvolutionBF16Speedup(_ model: ModelConfig, rows: Int, seconds: Double) -> Double {
+    let c = model.channels, n = model.ringSize, f = model.kernelSize, units = c * n
+    var rng = RandomStream(seed: 1)
+    func randomBuffer(_ count: Int) -> Buffer<Float> {
+        let buffer = Buffer<Float>(zeros: count)
+        for i in 0..<count { buffer[i] = Float(rng.uniform(-1, 1)) }
+        return buffer
+    }
+    let weight = randomBuffer(c * c * f), input = randomBuffer(rows * units), dout = randomBuffer(rows * units)
+    let out = Buffer<Float>(zeros: rows * units), dweight = Buffer<Float>(zeros: c * c * f)
+    let scratch = Buffer<Float>(zeros: circularConvScratchCount(channels: c, ringSize: n, kernel: f))
+    let scratchBF16 = Buffer<Float>(zeros: circularConvBF16ScratchCount(channelsOut: c, channelsIn: c, ringSize: n, kernel: f))
+    let pairs = Buffer<Float>(zeros: bf16WeightPairsCount(rows: c, channels: c, kernel: f))
+    packWeightPairsBF16(pairs.pointer, weight: weight.pointer, rows: c, channels: c, kernel: f)
+    let epilogue = ConvEpilogue<Float>(.activate(.relu))
+    func fp32() {
+        Kernel<Float>.circularConvForward(
+            out: out.pointer, input: input.pointer, weight: weight.pointer, scratch: scratch.pointer, batch: rows, channelsOut: c,
+            channelsIn: c, ringSize: n, kernel: f, epilogue: epilogue)
+        Kernel<Float>.circularConvWeightGrad(
+            dweight: dweight.pointer, dout: dout.pointer, input: input.pointer, scratch: scratch.pointer, batch: rows, channelsOut: c,
+            channelsIn: c, ringSize: n, kernel: f)
+    }
+    func bf16() {
+        circularConvForwardBF16(
+            out: out.pointer, input: input.pointer, weightPairs: pairs.pointer, scratch: scratchBF16.pointer, batch: rows,
+            channelsOut: c, channelsIn: c, ringSize: n, kernel: f, epilogue: epilogue)
+        circularConvWeightGradBF16(
+            dweight: dweight.pointer, dout: dout.pointer, input: input.pointer, scratch: scratchBF16.pointer, batch: rows,
+            channelsOut: c, channelsIn: c, ringSize: n, kernel: f)
+    }
+    /// Seconds per call: the faster of two measurements of about `budget` seconds each.
+    func perCall(_ work: () -> Void, budget: Double) -> Double {
+        work()
+        var best = Double.infinity
+        for _ in 0..<2 {
+            var calls = 0
+            let start = DispatchTime.now().uptimeNanoseconds
+            var elapsed = 0.0
+            repeat {
+                work()
+                calls += 1
+                elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+            } while elapsed < budget
+            best = min(best, elapsed / Double(calls))
+        }
+        return best
+    }
+    return perCall(fp32, budget: seconds / 4) / perCall(bf16, budget: seconds / 4)
+}
