@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes every reader of a user's file (checkpoint, safetensors, IDX/gzip, CIFAR, sweep YAML,
-# config.json, metrics.jsonl, summary.json, permutation.npy, sweep.json, own sequences' .npz/.safetensors/.tsv) with libFuzzer and AddressSanitizer.
+# config.json, metrics.jsonl, summary.json, permutation.npy, sweep.json, own sequences' .npz/.safetensors/.tsv,
+# train --config's YAML) with libFuzzer and AddressSanitizer.
 #   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]     (default 60 s, every target)
 # Each target starts from its seed corpus in Tests/Fuzz/TARGET (real files; the authors' sweep
 # files too when ../shared holds them) and runs under an RSS limit, so a reader that allocates
@@ -11,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-60}"; shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(checkpoint checkpoint-header safetensors safetensors-header idx cifar sweep config metrics summary npy plan sequence-data)
+[ ${#targets[@]} -gt 0 ] || targets=(checkpoint checkpoint-header safetensors safetensors-header idx cifar sweep config metrics summary npy plan sequence-data train-config)
 rss_mb="${WRNN_FUZZ_RSS_MB:-2048}"
 
 build=.build/fuzz

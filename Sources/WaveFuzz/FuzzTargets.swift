@@ -13,7 +13,7 @@ import WaveAnalysis
 /// touch memory it does not own, or allocate past the fuzzer's RSS limit.
 public enum FuzzTarget: String, CaseIterable, Sendable {
     case checkpoint, checkpointHeader = "checkpoint-header", safetensors, safetensorsHeader = "safetensors-header", idx, cifar, sweep,
-        config, metrics, summary, npy, plan, sequenceData = "sequence-data"
+        config, metrics, summary, npy, plan, sequenceData = "sequence-data", trainConfig = "train-config"
 
     /// The seed corpus and the crashes found, one directory per target, under Tests/Fuzz.
     public var corpusName: String { rawValue }
@@ -84,6 +84,11 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
                 let file = try SweepFile.parse(String(decoding: bytes, as: UTF8.self), source: "fuzz.yml")
                 // a small limit: the fuzzer should explore the parser, not wait on big grids
                 _ = try file.expand(seeds: [0, 1], maximumRuns: 2_000)
+            case .trainConfig:
+                // `wrnn train --config FILE.yaml`: the YAML, its shapes (a mapping, a one-value sweep file),
+                // every key and value checked and turned into wrnn train's arguments
+                let arguments = try TrainConfigFile.arguments(yaml: String(decoding: bytes, as: UTF8.self), source: "fuzz.yaml")
+                _ = arguments.count
             case .config:
                 let config = try TrainConfig.decoded(from: bytes)
                 _ = config.model.parameterCount
