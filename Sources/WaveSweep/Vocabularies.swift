@@ -205,6 +205,8 @@ public enum WrnnVocabulary {
                 case "no", "false": break
                 default: throw SweepError("\(key) is a flag: give yes or no (got '\(value)')")
                 }
+            } else if key == "config" {
+                throw SweepError("'config' names a configuration file for wrnn train; put its options in the grid instead")
             } else if sweepOwned.contains(key) {
                 throw SweepError(
                     "'\(key)' is set by wrnn sweep itself (use --seeds, --threads, --out, --keep-denormals); remove it from the grid")

@@ -85,6 +85,13 @@ final class ConfigFileCLITests: XCTestCase {
         XCTAssertEqual(
             both.stderr, "wrnn: error: --config starts a new run; --resume continues one from its own configuration: give one of them\n")
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: cwd).sorted(), files.keys.sorted(), "nothing was created")
+        // a sweep grid cannot name a configuration file
+        try "parameters:\n  task: {value: copy}\n  config: {value: run.yaml}\n".write(
+            toFile: cwd + "/grid.yml", atomically: true, encoding: .utf8)
+        let grid = try wrnn(["sweep", "grid.yml", "--dry-run"], in: cwd)
+        XCTAssertEqual(grid.status, 64)
+        XCTAssertEqual(
+            grid.stderr, "wrnn: error: grid.yml: 'config' names a configuration file for wrnn train; put its options in the grid instead\n")
     }
 
     func testValidationSizeIsCheckedAgainstTheTask() throws {
