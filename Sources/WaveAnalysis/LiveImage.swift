@@ -10,7 +10,8 @@ import WaveTraining
 public func liveSpaceTimeImage(_ trainer: Trainer) throws -> (png: [UInt8], width: Int, height: Int)? {
     guard trainer.config.model.kind.isRecurrent, trainer.config.testSize > 0 else { return nil }
     let recording = try Recording.record(
-        config: trainer.config, task: trainer.task, step: trainer.step, params: trainer.params.array, samples: [0])
+        config: trainer.config, task: trainer.task, step: trainer.step, params: trainer.params.array, samples: [0],
+        testSet: trainer.testSet)
     let map = recording.map(sample: 0, channel: 0)
     let (low, high) = clippedRange(map)
     // the canvas is discarded: it is drawn in memory and never written

@@ -39,11 +39,13 @@ public struct Recording: Sendable {
             samples: samples)
     }
 
-    /// Runs test sequences `samples` of `task`'s fixed test set through the model with `params`.
-    public static func record(config: TrainConfig, task: any SequenceTask, step: Int, params: [Float], samples: [Int]) throws
-        -> Recording
-    {
-        let testSet = task.evaluationBatches(count: config.testSize, batchSize: config.batchSize, seed: config.seed)
+    /// Runs test sequences `samples` of `task`'s fixed test set through the model with `params`;
+    /// `testSet` when the caller holds it already (a trainer), else drawn from the task.
+    public static func record(
+        config: TrainConfig, task: any SequenceTask, step: Int, params: [Float], samples: [Int],
+        testSet given: [SequenceBatch<Float>]? = nil
+    ) throws -> Recording {
+        let testSet = given ?? task.evaluationBatches(count: config.testSize, batchSize: config.batchSize, seed: config.seed)
         let batch = task.makeBatch(count: samples.count)
         // copy the chosen rows out of the test batches (time-major layouts)
         var offsets: [(SequenceBatch<Float>, Int)] = []

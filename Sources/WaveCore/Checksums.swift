@@ -10,6 +10,3 @@ private let crcTable: [UInt32] = (0..<256).map { i -> UInt32 in
     for _ in 0..<8 { c = (c & 1) != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
     return c
 }
-
-/// "1 step", "2 steps", "1 thread": a count and its noun, singular for one.
-public func counted(_ count: Int, _ noun: String) -> String { "\(count) \(noun)\(count == 1 ? "" : "s")" }

@@ -65,7 +65,8 @@ public final class Trainer: @unchecked Sendable {
     /// The optimiser (Adam); its state is what the checkpoint stores beside the weights.
     public let optimizer: any Optimizer
     let runner: BatchRunner<Float>
-    let testSet: [SequenceBatch<Float>]
+    /// The test batches every evaluation runs (the live space-time image reads its first sequence).
+    public let testSet: [SequenceBatch<Float>]
     let validationSet: [SequenceBatch<Float>]?
     var dataStream: RandomStream
     /// The state whose training loss was the last finite one, and the one the current step started
