@@ -60,7 +60,10 @@ def jax_forward(jnp, lax, model):
     """forward(params, xs [L, B, d]) -> outputs [R, B, out] (every step, or the last), params by the
     state_dict names of the PyTorch models (and of `wrnn export`)."""
     kind, n, c, f = model["kind"], model["hiddenSize"], model["channels"], model["kernelSize"]
-    units = c * n if kind == "wrnn" else n
+    if kind == "wrnn2d":  # the sheet: hiddenSize is its (height, width) in the bench, or "sheet": "HxW"
+        sheet = tuple(n) if isinstance(n, (tuple, list)) else tuple(int(v) for v in model["sheet"].lower().split("x"))
+        n = sheet[0] * sheet[1]
+    units = c * n if kind in ("wrnn", "wrnn2d") else n
     act = {"relu": lambda x: jnp.maximum(x, 0), "tanh": jnp.tanh, "identity": lambda x: x}[model.get("activation", "relu")]
     every = model["readoutTiming"] == "every"
     head = "classifier" if kind == "lem" else "readout"
@@ -82,6 +85,16 @@ def jax_forward(jnp, lax, model):
             copies = jnp.stack([jnp.roll(rings, f // 2 - k, axis=2) for k in range(f)], axis=2)  # [b, c, f, n]
             weight = p["cell.Wy.weight"].reshape(c, c * f)
             recurrent = jnp.einsum("om,bmn->bon", weight, copies.reshape(b, c * f, n)) + p["cell.Wy.bias"][None, :, None]
+            h = act(recurrent.reshape(b, units) + linear(p, "cell.Wx", x))
+            return (h,), h
+        if kind == "wrnn2d":
+            (h,) = state
+            b = h.shape[0]
+            sheets = h.reshape(b, c, *sheet)
+            copies = jnp.stack(
+                [jnp.roll(sheets, (f // 2 - ky, f // 2 - kx), axis=(2, 3)) for ky in range(f) for kx in range(f)], axis=2)
+            weight = p["cell.Wy.weight"].reshape(c, c * f * f)
+            recurrent = jnp.einsum("om,bmn->bon", weight, copies.reshape(b, c * f * f, n)) + p["cell.Wy.bias"][None, :, None]
             h = act(recurrent.reshape(b, units) + linear(p, "cell.Wx", x))
             return (h,), h
         if kind == "irnn":

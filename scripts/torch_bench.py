@@ -36,31 +36,43 @@ CONFIGS = {
     "smnist-cornn": ("image", (784, 1), "cornn", 256, 1, 120),
     "smnist-lem": ("image", (784, 1), "lem", 128, 1, 128),
     "nscifar10-wrnn": ("image", (1000, 96), "wrnn", 256, 16, 256),
+    # the 2-D wave RNN: n is its sheet (height, width)
+    "copy-wrnn2d": ("copy", 30, "wrnn2d", (10, 10), 6, 128),
+    "smnist-wrnn2d": ("image", (784, 1), "wrnn2d", (16, 16), 16, 128),
 }
 
 
 def build(torch, nn, task, model, n, c, f=3, d_image=1):
     d, out = {"copy": (10, 10), "adding": (2, 1), "image": (d_image, 10)}[task]
 
+    sheet = model == "wrnn2d"  # n is then the sheet (height, width)
+    cells = n[0] * n[1] if sheet else n
+    state = (c, *n) if sheet else (c, n)
+
     class WaveCell(nn.Module):
-        """h' = relu(conv(u, h) + b_u + V x + b_V), circular conv initialised as a shift."""
+        """h' = relu(conv(u, h) + b_u + V x + b_V), circular conv initialised as a shift (the
+        sheet: conv2d, circular in both directions, the shift along +x)."""
 
         def __init__(self):
             super().__init__()
-            self.Wx = nn.Linear(d, n * c)
-            self.Wy = nn.Conv1d(c, c, f, padding=f // 2, padding_mode="circular")
+            self.Wx = nn.Linear(d, cells * c)
+            conv = nn.Conv2d if sheet else nn.Conv1d
+            self.Wy = conv(c, c, f, padding=f // 2, padding_mode="circular")
             with torch.no_grad():
                 self.Wy.weight.zero_()
                 for o in range(c):
-                    self.Wy.weight[o, o, (f // 2 + 1) % f] = 1.0  # shift: h[i] <- h[i+1]
+                    if sheet:
+                        self.Wy.weight[o, o, f // 2, f // 2 - 1] = 1.0  # shift: h[y, x] <- h[y, x - 1]
+                    else:
+                        self.Wy.weight[o, o, (f // 2 + 1) % f] = 1.0  # shift: h[i] <- h[i+1]
                 self.Wx.weight.zero_()
                 self.Wx.bias.zero_()
                 for ch in range(c):
-                    self.Wx.weight[ch * n, :] = 1.0  # sparse V: neuron 0 of each ring
+                    self.Wx.weight[ch * cells, :] = 1.0  # sparse V: cell 0 of each ring or sheet
 
         def forward(self, x, h):
             b = h.shape[0]
-            return torch.relu(self.Wy(h.view(b, c, n)).view(b, c * n) + self.Wx(x))
+            return torch.relu(self.Wy(h.view(b, *state)).view(b, c * cells) + self.Wx(x))
 
     class IdentityCell(nn.Module):
         """iRNN: h' = relu(U h + b_U + V x + b_V), U = I, V ~ N(0, 0.001^2)."""
@@ -99,8 +111,8 @@ def build(torch, nn, task, model, n, c, f=3, d_image=1):
     class Net(nn.Module):
         def __init__(self):
             super().__init__()
-            self.cell = WaveCell() if model == "wrnn" else IdentityCell()
-            self.units = n * c if model == "wrnn" else n
+            self.cell = WaveCell() if model in ("wrnn", "wrnn2d") else IdentityCell()
+            self.units = cells * c if model in ("wrnn", "wrnn2d") else n
             self.readout = nn.Linear(self.units, out)
 
         def forward(self, xs):  # xs: [L, B, d]
@@ -160,6 +172,8 @@ def timed_module(nn, net):
         return "lem"
     if cell is not None and isinstance(getattr(cell, "Wy", None), nn.Conv1d):
         return "wrnn"
+    if cell is not None and isinstance(getattr(cell, "Wy", None), nn.Conv2d):
+        return "wrnn2d"
     if cell is not None and isinstance(getattr(cell, "Wy", None), nn.Linear):
         return "irnn"
     return type(net).__name__

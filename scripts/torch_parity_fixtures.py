@@ -47,6 +47,9 @@ MODELS = {
     "gru-every": config("gru", 5, 3, 10, timing="every"),
     "cornn": config("cornn", 3, 4, 12, dt=0.042, gamma=2.7, epsilon=4.7),
     "lem-every": config("lem", 2, 3, 9, timing="every", dt=0.21),
+    # the sheet: 7 channels (a 6-channel tile and one more) on a 3 x 4 torus; f = 5 on 5 x 6
+    "wrnn2d-every": config("wrnn2d", 3, 4, 12, c=7, timing="every", sheet="3x4"),
+    "wrnn2d-mlp-tanh": config("wrnn2d", 2, 3, 30, c=2, activation="tanh", readout="mlp", sheet="5x6", kernelSize=5),
 }
 LENGTH, BATCH = 7, 3
 
@@ -55,9 +58,12 @@ def main():
     here = os.path.dirname(os.path.abspath(__file__))
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default=os.path.join(here, "..", "Tests", "Fixtures", "torch-parity"))
+    parser.add_argument("--only", nargs="*", help="write these fixtures only (the others keep their files)")
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
     for seed, (name, model) in enumerate(sorted(MODELS.items())):
+        if args.only and name not in args.only:
+            continue
         torch.manual_seed(seed)
         net = build(torch, nn, model)
         weights = {k: v.detach().clone().float() for k, v in net.state_dict().items()}

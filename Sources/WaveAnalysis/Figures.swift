@@ -16,8 +16,15 @@ public struct ChannelAnalysis: Codable, Sendable {
     /// the response-lag order found on other sequences, each against random orders of its neurons.
     public var ownOrder: WaveNullTest?
     public var lagOrder: WaveNullTest?
+    /// On a sheet: the best plane's velocity [vx, vy] in cells per step, its direction in degrees
+    /// (0 = +x, 90 = +y), and the wave test against the cells in random places. `diagonalPower` is
+    /// then the power on the shift init's plane and `speed` the velocity's length.
+    public var velocity: [Double]?
+    public var direction: Double?
+    public var sheetTest: SheetWaveTest?
     enum CodingKeys: String, CodingKey {
         case sample, channel, speed, diagonalPower = "diagonal_power", ownOrder = "own_order_test", lagOrder = "lag_order_test"
+        case velocity, direction, sheetTest = "sheet_wave_test"
     }
 }
 
@@ -213,7 +220,15 @@ public func writeFigures(
     let config = recording.config
     let channels = requested ?? Array(0..<min(recording.channels, 4))
     for c in channels where c < 0 || c >= recording.channels {
-        throw WrnnError.usage("--channels: ring \(c) does not exist (the model has \(recording.channels))")
+        throw WrnnError.usage(
+            "--channels: \(recording.sheet == nil ? "ring" : "channel") \(c) does not exist (the model has \(recording.channels))")
+    }
+    if recording.sheet != nil {
+        let summary = try writeSheetFigures(
+            recording, channels: channels, runDirectory: runDirectory, into: directory, seed: seed, formats: formats, size: size,
+            permutations: waveTests?.permutations)
+        try writeAtomically(Array(try WrnnJSON.encoder().encode(summary)) + [10], to: directory + "/analysis.json")
+        return summary
     }
     let name = config.model.displayName
     var files: [String] = []
@@ -374,10 +389,53 @@ public struct Figure2Options: Sendable {
 /// What writeFigure2 drew: the ring, the diagonal powers shown, the iRNN's silent neurons, the files.
 public struct Figure2Summary: Sendable {
     public var ring: Int
+    /// A sheet run: the line of cells shown ("row y = 4").
+    public var sheetLine: String?
     public var waveDiagonalPower: Double
     public var plainDiagonalPower: Double
     public var silentNeurons: Int
     public var files: [String]
+}
+
+/// One line of a sheet's cells as a ring for Figure 2: the row (or column) of `channel` along its
+/// shift direction's axis, ordered so the init's motion runs toward lower indices, as on the ring.
+struct SheetLine {
+    var channel: Int
+    /// [steps, cells]
+    var map: [Double]
+    var cells: Int
+    var name: String
+    var axisLabel: String
+}
+
+/// The line of `recording`'s sheet (in `channel`, or in any channel) with the strongest diagonal power.
+func strongestSheetLine(_ recording: Recording, row: Int, channel: Int? = nil) -> SheetLine {
+    let sheet = recording.sheet!, t = recording.length
+    let direction = recording.config.model.shiftDirection ?? .plusX
+    var best: (power: Double, line: SheetLine)?
+    for ch in channel.map({ [$0] }) ?? Array(0..<recording.channels) {
+        let full = recording.map(sample: row, channel: ch)
+        let step = direction.step(channel: ch)
+        let alongX = step.x != 0, forward = alongX ? step.x > 0 : step.y > 0
+        let length = alongX ? sheet.width : sheet.height, lines = alongX ? sheet.height : sheet.width
+        for l in 0..<lines {
+            var map = [Double](repeating: 0, count: t * length)
+            for time in 0..<t {
+                for i in 0..<length {
+                    let along = forward ? length - 1 - i : i
+                    let cell = alongX ? l * sheet.width + along : along * sheet.width + l
+                    map[time * length + i] = full[time * sheet.cells + cell]
+                }
+            }
+            let power = WaveSpectrum(map: map, steps: t, neurons: length, seed: recording.config.seed).diagonalPower
+            if best == nil || power > best!.power {
+                let name = alongX ? "row y = \(l)" : "column x = \(l)"
+                let axis = (alongX ? "x" : "y") + (forward ? " (high to low)" : "")
+                best = (power, SheetLine(channel: ch, map: map, cells: length, name: name, axisLabel: "cell \(axis)"))
+            }
+        }
+    }
+    return best!.line
 }
 
 /// The ring of `recording`'s sample row with the strongest diagonal power.
@@ -402,10 +460,16 @@ public func writeFigure2(
     wave: Recording, plain: Recording, to base: String, formats: [FigureFormat],
     options: Figure2Options = Figure2Options()
 ) throws -> Figure2Summary {
-    let ring = options.ring ?? strongestRing(wave, row: 0)
+    let ring = options.ring ?? (wave.sheet != nil ? strongestSheetLine(wave, row: 0).channel : strongestRing(wave, row: 0))
     guard ring >= 0 && ring < wave.channels else {
-        throw WrnnError.usage("--ring: the wRNN has rings 0 ... \(wave.channels - 1) (got \(ring))")
+        throw WrnnError.usage(
+            "--ring: the \(wave.config.model.displayName) has \(wave.sheet == nil ? "rings" : "channels") 0 ... \(wave.channels - 1) (got \(ring))"
+        )
     }
+    // a sheet shows one line of cells along its wave's axis, ordered so the shift init's motion runs
+    // toward lower indices as on the ring: a ring of the sheet, with the ring's diagonal power
+    let line = wave.sheet != nil ? strongestSheetLine(wave, row: 0, channel: ring) : nil
+    let waveNeurons = line?.cells ?? wave.ringSize
     // a time window: both maps cut to steps A ... B, and their spectra computed on what is shown
     func window(_ map: [Double], _ recording: Recording) throws -> (map: [Double], steps: Int, first: Int) {
         guard let range = options.timeWindow else { return (map, recording.length, 1) }
@@ -414,16 +478,16 @@ public func writeFigure2(
                 "--time \(range.lowerBound):\(range.upperBound) is outside the \(recording.config.model.displayName) run's \(recording.length) steps; give A:B with 1 <= A < B <= \(recording.length)"
             )
         }
-        let n = recording.ringSize
+        let n = map.count / recording.length
         return (Array(map[((range.lowerBound - 1) * n)..<(range.upperBound * n)]), range.count, range.lowerBound)
     }
-    let waveWindow = try window(wave.map(sample: 0, channel: ring), wave)
+    let waveWindow = try window(line?.map ?? wave.map(sample: 0, channel: ring), wave)
     let plainWindow = try window(plain.map(sample: 0, channel: 0), plain)
     let waveMap = waveWindow.map, plainMap = plainWindow.map
     let steps = [waveWindow.steps, plainWindow.steps], firstSteps = [waveWindow.first, plainWindow.first]
     let maps = [waveMap, plainMap]
     let spectra = [
-        WaveSpectrum(map: waveMap, steps: steps[0], neurons: wave.ringSize, seed: wave.config.seed),
+        WaveSpectrum(map: waveMap, steps: steps[0], neurons: waveNeurons, seed: wave.config.seed),
         WaveSpectrum(map: plainMap, steps: steps[1], neurons: plain.ringSize, seed: plain.config.seed)
     ]
     // the iRNN's neurons sorted by onset, as the paper does; a neuron that never rises above 0 is silent
@@ -436,7 +500,7 @@ public func writeFigure2(
     }
     let data = Data(
         wrnn_map: waveMap, irnn_map: plainMap, wrnn_spectrum: spectra[0].displayLogRatio, irnn_spectrum: spectra[1].displayLogRatio,
-        map_shapes: [[steps[0], wave.ringSize], [steps[1], plain.ringSize]], ring: ring, sample: options.sample,
+        map_shapes: [[steps[0], waveNeurons], [steps[1], plain.ringSize]], ring: ring, sample: options.sample,
         irnn_onset_order: order, irnn_silent: silent,
         note:
             "maps [time, neurons] in neuron order, from time step first_steps (1-based); spectra log10 ratio [spatial frequency, temporal frequency] of the maps shown, zero frequency at index n/2 and T/2",
@@ -450,7 +514,7 @@ public func writeFigure2(
     let width = options.widthInches * 72, f = options.fontSize, s = f / 10.5
     let shared = options.scale == .shared
     let measure = try Canvas(width: 10, height: 10, format: .svg, path: NSTemporaryDirectory() + "wrnn-measure.svg")
-    let tickWidth = ["-0.4", String(max(wave.ringSize, plain.ringSize))].map { measure.textWidth($0, size: 9.5 * s) }.max()!
+    let tickWidth = ["-0.4", String(max(waveNeurons, plain.ringSize))].map { measure.textWidth($0, size: 9.5 * s) }.max()!
     let left = tickWidth + 24 * s // tick labels, the rotated axis label and its gap
     let oneColumn = options.widthInches < 4.5
     let columns = oneColumn ? 1 : 2
@@ -465,7 +529,8 @@ public func writeFigure2(
     let titleBand = 2.4 * f, below = 3.6 * f
     let underBar = horizontalBars ? 0.1 * f + barWidth + 24 * s + 0.6 * f : 0 // a bar under the panel, its ticks and label
     // the title and the caption wrapped to the width (a one-column figure has room for less on a line)
-    let title = "wRNN against iRNN on the \(wave.config.task.kind.rawValue) task, test sample \(options.sample)"
+    let title =
+        "\(wave.config.model.displayName) against \(plain.config.model.displayName) on the \(wave.config.task.kind.rawValue) task, test sample \(options.sample)"
     let titleLines = options.title ? wrapText(title, width: 0.92 * (width - 0.8 * f), size: f + 1, bold: true, measure) : []
     let note =
         "Spectra: log10 |FFT2| / |FFT2, time shuffled|, in cycles per step and per neuron; grey column: zero frequency"
@@ -501,13 +566,14 @@ public func writeFigure2(
             let (mapX, mapY) = origin(mapSlot), (spectrumX, spectrumY) = origin(spectrumSlot)
             let mapTitle =
                 wave
-                ? "\(recording.config.model.displayName), \(ringName(recording.config, ring))"
+                ? "\(recording.config.model.displayName), \(line.map { "channel \(ring), \($0.name)" } ?? ringName(recording.config, ring))"
                 : "\(recording.config.model.displayName)\(narrow ? ", by onset" : " by onset")"
                     + (silent.isEmpty ? "" : " (\(silent.count) silent)")
+            let waveLabel = line.map { narrow ? "cell" : $0.axisLabel } ?? (narrow ? "neuron" : "neuron on the ring")
             drawSpaceTime(
                 c, x: mapX, y: mapY, w: panelWidth, h: mapHeight, map: maps[k], steps: steps[k],
-                neurons: recording.ringSize, order: wave ? nil : order, low: mapRange.0, high: mapRange.1,
-                title: mapTitle, neuronLabel: wave ? (narrow ? "neuron" : "neuron on the ring") : (narrow ? "neuron" : "neuron (by onset)"),
+                neurons: wave ? waveNeurons : recording.ringSize, order: wave ? nil : order, low: mapRange.0, high: mapRange.1,
+                title: mapTitle, neuronLabel: wave ? waveLabel : (narrow ? "neuron" : "neuron (by onset)"),
                 fontScale: s, firstStep: firstSteps[k])
             if !wave && !silent.isEmpty {
                 // the silent neurons sort last: a grey bracket beside their rows
@@ -550,7 +616,7 @@ public func writeFigure2(
         }
     }
     return Figure2Summary(
-        ring: ring, waveDiagonalPower: spectra[0].diagonalPower, plainDiagonalPower: spectra[1].diagonalPower,
+        ring: ring, sheetLine: line?.name, waveDiagonalPower: spectra[0].diagonalPower, plainDiagonalPower: spectra[1].diagonalPower,
         silentNeurons: silent.count, files: [URL(fileURLWithPath: base + ".json").lastPathComponent] + files)
 }
 
@@ -916,7 +982,7 @@ func fileSafe(_ text: String) -> String {
 /// registry names them; `ring`, when given, must be one of the wave model's rings.
 public func checkFigure2Pair(wave: Recording, plain: Recording, waveRun: String, plainRun: String, ring: Int?) throws {
     let waveModel = ModelRegistry.model(role: .wave).label, twin = ModelRegistry.model(role: .waveFreeTwin).label
-    guard wave.config.model.kind.model.role == .wave else {
+    guard wave.config.model.kind.model.role == .wave || wave.config.model.kind.hasSheet else {
         throw WrnnError.usage(
             "\(waveRun): its model is the \(wave.config.model.displayName), not the \(waveModel); give the \(waveModel)'s run first")
     }

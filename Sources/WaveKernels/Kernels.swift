@@ -25,6 +25,28 @@ extension Scalar {
             channelsOut: channelsOut, channelsIn: channelsIn, ringSize: ringSize, kernel: kernel)
     }
 
+    @inline(__always)
+    public static func sheetConvForward(
+        out: UnsafeMutablePointer<Self>, input: UnsafePointer<Self>, weight: UnsafePointer<Self>,
+        scratch: UnsafeMutablePointer<Self>,
+        batch: Int, channelsOut: Int, channelsIn: Int, height: Int, width: Int, kernel: Int, epilogue: ConvEpilogue<Self>
+    ) {
+        sheetConvForwardFast(
+            out: out, input: input, weight: weight, scratch: scratch, batch: batch, channelsOut: channelsOut,
+            channelsIn: channelsIn, height: height, width: width, kernel: kernel, epilogue: epilogue)
+    }
+
+    @inline(__always)
+    public static func sheetConvBackward(
+        dinput: UnsafeMutablePointer<Self>?, dweight: UnsafeMutablePointer<Self>?, dout: UnsafePointer<Self>,
+        input: UnsafePointer<Self>, weightT: UnsafePointer<Self>?, scratch: UnsafeMutablePointer<Self>,
+        batch: Int, channelsOut: Int, channelsIn: Int, height: Int, width: Int, kernel: Int, epilogue: ConvEpilogue<Self>
+    ) {
+        sheetConvBackwardFast(
+            dinput: dinput, dweight: dweight, dout: dout, input: input, weightT: weightT, scratch: scratch, batch: batch,
+            channelsOut: channelsOut, channelsIn: channelsIn, height: height, width: width, kernel: kernel, epilogue: epilogue)
+    }
+
     /// out [rows, n] (+)= a [rows, k] b [k, n] for small k (BLAS's packing would cost more than
     /// the arithmetic). Mostly-zero a (one-hot tokens) goes one axpy per nonzero; dense a (the
     /// readout's dlogits) in register tiles of 4 rows x 16 columns, so each loaded row of b

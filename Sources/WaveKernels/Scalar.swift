@@ -62,6 +62,19 @@ where Self.SIMD8Storage: Sendable {
         dweight: UnsafeMutablePointer<Self>, dout: UnsafePointer<Self>, input: UnsafePointer<Self>,
         scratch: UnsafeMutablePointer<Self>,
         batch: Int, channelsOut: Int, channelsIn: Int, ringSize: Int, kernel: Int)
+    /// out[b, o, y, x] = epilogue(sum_{i, dy, dx} weight[o, i, dy, dx] * input[b, i, (y + dy - f/2) mod h, (x + dx - f/2) mod w])
+    /// (SheetConv.swift; scratch: `sheetConvScratchCount`)
+    static func sheetConvForward(
+        out: UnsafeMutablePointer<Self>, input: UnsafePointer<Self>, weight: UnsafePointer<Self>,
+        scratch: UnsafeMutablePointer<Self>,
+        batch: Int, channelsOut: Int, channelsIn: Int, height: Int, width: Int, kernel: Int, epilogue: ConvEpilogue<Self>)
+    /// One step back: dweight[o, i, dy, dx] += sum_{b, y, x} dout[b, o, y, x] * input[b, i, (y + dy - f/2) mod h, (x + dx - f/2) mod w]
+    /// when dweight is given; dinput = epilogue(sheetConvForward of dout with weightT, the flipped
+    /// transposed kernel [cIn, cOut, f, f]) when dinput is given.
+    static func sheetConvBackward(
+        dinput: UnsafeMutablePointer<Self>?, dweight: UnsafeMutablePointer<Self>?, dout: UnsafePointer<Self>,
+        input: UnsafePointer<Self>, weightT: UnsafePointer<Self>?, scratch: UnsafeMutablePointer<Self>,
+        batch: Int, channelsOut: Int, channelsIn: Int, height: Int, width: Int, kernel: Int, epilogue: ConvEpilogue<Self>)
     /// out[r, :] = (accumulate ? out[r, :] : init) + sum_k a[r, k] * b[k, :], skipping a[r, k] == 0,
     /// where init is `initial` ([n]) or zero. a: [rows, k], b: [k, n]. For small k, where BLAS's
     /// packing costs more than the product.

@@ -49,13 +49,18 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     /// The number format of the heavy products (wRNN only: its convolution); nil is fp32, and is
     /// what run directories written before `--precision` carry.
     public var precision: Precision?
+    /// The 2-D wave RNN's sheet (h x w cells per channel; then n = h * w), its shift
+    /// initialisation's direction and its sparse encoder's source; nil for every other model.
+    public var sheet: SheetShape?
+    public var shiftDirection: ShiftDirection?
+    public var waveSource: WaveSource?
 
     enum CodingKeys: String, CodingKey {
         // "hiddenSize" is the key run directories written before the glossary carry
         case ringSize = "hiddenSize"
         case kind, inputSize, outputSize, channels, kernelSize, activation, recurrentInit, encoderInit, readout
         case readoutTiming, freezeRecurrent, freezeEncoder, waveSpeed, mlpHidden, locallyConnected, dt, gamma, epsilon
-        case precision
+        case precision, sheet, shiftDirection, waveSource
     }
 
     public init(
@@ -95,6 +100,6 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     /// N: hidden units the readout sees, c * n.
     public var units: Int { channels * ringSize }
 
-    /// wRNN: c*c*f + c + d*N + N + readout; iRNN: N*N + N + d*N + N + readout (spec 2.5).
+    /// wRNN: c*c*f + c + d*N + N + readout; wRNN-2D: c*c*f*f + c + d*N + N + readout; iRNN: N*N + N + d*N + N + readout (spec 2.5).
     public var parameterCount: Int { ParameterLayout(self).count }
 }

@@ -10,7 +10,10 @@ public enum ModelRegistry {
     /// The shipped models: the wave model and its wave-free twin first, then the baselines.
     static let registry = Registry<any ModelDescription.Type>(
         "model",
-        shipped: [WaveModel.self, IdentityModel.self, LSTMModel.self, GRUModel.self, CoRNNModel.self, LEMModel.self, FlattenedModel.self],
+        shipped: [
+            WaveModel.self, IdentityModel.self, LSTMModel.self, GRUModel.self, CoRNNModel.self, LEMModel.self, FlattenedModel.self,
+            SheetModel.self
+        ],
         name: { $0.name })
 
     /// Every registered model, shipped ones first.
@@ -114,6 +117,7 @@ public enum ModelOption: String, CaseIterable, Sendable {
     case waveSpeed = "--wave-speed", readoutAt = "--readout-at", freezeU = "--freeze-u", freezeV = "--freeze-v"
     case dt = "--dt", gamma = "--gamma", epsilon = "--epsilon"
     case precision = "--precision"
+    case sheet = "--sheet", shiftDirection = "--shift-direction", waveSource = "--wave-source"
 }
 
 /// The model options as given (nil or false: not given), before any model or task fills in its defaults.
@@ -135,6 +139,9 @@ public struct ModelOptionValues: Equatable, Sendable {
     public var epsilon: Double?
     /// Given when bf16: fp32 is every model's format.
     public var precision: Precision?
+    public var sheet: SheetShape?
+    public var shiftDirection: ShiftDirection?
+    public var waveSource: WaveSource?
     public init() {}
 
     /// The options given that only some models take.
@@ -155,6 +162,9 @@ public struct ModelOptionValues: Equatable, Sendable {
             case .gamma: return gamma != nil
             case .epsilon: return epsilon != nil
             case .precision: return precision == .bf16
+            case .sheet: return sheet != nil
+            case .shiftDirection: return shiftDirection != nil
+            case .waveSource: return waveSource != nil
             }
         }
     }

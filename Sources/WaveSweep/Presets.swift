@@ -195,6 +195,69 @@ public enum SweepPresets {
           eval-every: {value: 100}
         """
 
+    /// Waves on a sheet against waves on rings (issue 34): the 2-D wave RNN (10 x 10 cells, 6
+    /// channels, the ring's N = 600) with its shift along +x and with four directions (mixed), the
+    /// ring wRNN (n = 100, c = 6) and the iRNN (N = 100), on the copy task at T = 30 with table4-cpu's
+    /// settings: the authors' layout and conventions, lr 1e-3, clip 1, batch 128, 3,000 steps.
+    static let sheetCopy: String = {
+        let common = """
+            name: sheet-copy-cpu
+            parameters:
+              task: {value: copy}
+              T: {value: 30}
+              copy-layout: {value: code}
+              lr: {value: 0.001}
+              clip: {value: 1}
+              batch-size: {value: 128}
+              steps: {value: 3000}
+              eval-every: {value: 100}
+              protocol: {value: authors}
+            """
+        return """
+            \(common)
+              model: {value: wrnn2d}
+              sheet: {value: 10x10}
+              shift-direction: {values: [+x, mixed]}
+            ---
+            \(common)
+              model: {value: wrnn}
+              hidden-size: {value: 100}
+            ---
+            \(common)
+              model: {value: irnn}
+              hidden-size: {value: 100}
+              initialization: {value: identity}
+              encoder-init: {value: normal}
+            """
+    }()
+
+    /// The sheet on real data: sFMNIST with fashion-early-cpu's settings (lr 1e-3, clip 1, 300
+    /// steps, evaluated every 50 on 2,000 test images): the 2-D wave RNN (16 x 16 cells, 16
+    /// channels: the ring's N = 4,096) against the ring wRNN (n = 256, c = 16) and the iRNN (N = 256).
+    static let sheetFashion = """
+        name: sheet-fashion-cpu
+        parameters:
+          task: {value: sfmnist}
+          model: {value: wrnn2d}
+          sheet: {value: 16x16}
+          lr: {value: 0.001}
+          clip: {value: 1}
+          steps: {value: 300}
+          eval-every: {value: 50}
+          test-size: {value: 2000}
+        ---
+        name: sheet-fashion-cpu
+        parameters:
+          task: {value: sfmnist}
+          model: {values: [wrnn, irnn]}
+          hidden-size: {value: 256}
+          lr: {value: 0.001}
+          clip: {value: 1}
+          steps: {value: 300}
+          eval-every: {value: 50}
+          test-size: {value: 2000}
+        """
+
     public static let all: [SweepPreset] = [
         SweepPreset(
             name: "table4", summary: "copy task T = 0, 10, 30, 80, Table 4's seven rows, 60,000 steps",
@@ -241,6 +304,13 @@ public enum SweepPresets {
             name: "image-claims-cpu", summary: "sFMNIST and psFMNIST: wRNN, iRNN, LSTM, GRU, coRNN, LEM, 2 epochs each (the paper: 120)",
             yaml: imageClaims(name: "image-claims-cpu", epochs: 2)),
         SweepPreset(
-            name: "fashion-early-cpu", summary: "sFMNIST and psFMNIST, wRNN against iRNN over the first 300 steps", yaml: fashionEarly)
+            name: "fashion-early-cpu", summary: "sFMNIST and psFMNIST, wRNN against iRNN over the first 300 steps", yaml: fashionEarly),
+        SweepPreset(
+            name: "sheet-copy-cpu",
+            summary: "copy T = 30: the 2-D wave RNN (+x and mixed shifts) against the ring wRNN and the iRNN, 3,000 steps",
+            yaml: sheetCopy),
+        SweepPreset(
+            name: "sheet-fashion-cpu", summary: "sFMNIST: the 2-D wave RNN against the ring wRNN and the iRNN over the first 300 steps",
+            yaml: sheetFashion)
     ]
 }

@@ -35,7 +35,8 @@ public enum RankAgreement {
             "model.encoderInit": "--encoder-init", "model.activation": "--activation", "model.readout": "--readout",
             "model.readoutTiming": "--readout-at", "model.waveSpeed": "--wave-speed", "model.dt": "--dt", "model.gamma": "--gamma",
             "model.epsilon": "--epsilon", "model.precision": "--precision", "model.freezeRecurrent": "--freeze-u",
-            "model.freezeEncoder": "--freeze-v", "model.locallyConnected": "--locally-connected", "task.kind": "--task",
+            "model.freezeEncoder": "--freeze-v", "model.sheet": "--sheet", "model.shiftDirection": "--shift-direction",
+            "model.waveSource": "--wave-source", "model.locallyConnected": "--locally-connected", "task.kind": "--task",
             "task.t": "-T", "task.copyLayout": "--copy-layout", "task.dataDirectory": "--data-dir",
             "task.permutation": "--permutation", "task.freshNoise": "--fresh-noise"
         ]

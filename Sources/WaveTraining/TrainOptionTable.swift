@@ -130,6 +130,20 @@ public enum TrainOptionTable {
                 "Products' number format: fp32, or bf16 (wRNN: its convolution's operands in bfloat16, sums and everything else fp32; needs a CPU with AVX512-BF16). Default fp32."
         ),
         TrainOptionDeclaration(
+            "sheet", kind: .text,
+            help: "wrnn2d: each channel's sheet, h x w cells on a torus, as HxW (e.g. 10x10). Default 10x10 (copy, adding), 16x16 (images)."
+        ),
+        TrainOptionDeclaration(
+            "shift-direction", kind: .text,
+            help:
+                "wrnn2d: where the shift init moves activity, one cell per step: \(ShiftDirection.spellings) (channels take +x, +y, -x, -y in turn). Default +x."
+        ),
+        TrainOptionDeclaration(
+            "wave-source", kind: .choice { WaveSource.allCases.map(\.rawValue) },
+            help:
+                "wrnn2d: the cells the sparse encoder feeds in each channel: cell (one corner cell) or edge (a column or row across the sheet). Default cell."
+        ),
+        TrainOptionDeclaration(
             "task", kind: .choice { TaskKind.allCases.map(\.rawValue) },
             help: "Task: " + TaskRegistry.all.map { "\($0.name) (\($0.help))" }.joined(separator: ", ") + ". Default \(TaskKind.standard)."),
         TrainOptionDeclaration(

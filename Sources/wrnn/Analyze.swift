@@ -90,6 +90,7 @@ struct Analyze: ParsableCommand {
 }
 
 func analysisTable(_ summary: AnalysisSummary) -> String {
+    if summary.channels.contains(where: { $0.velocity != nil }) { return sheetAnalysisTable(summary) }
     let tested = summary.channels.contains { $0.ownOrder != nil }
     var lines = [
         "sample  ring     diagonal power  speed (neurons/step)"
@@ -104,6 +105,26 @@ func analysisTable(_ summary: AnalysisSummary) -> String {
             padded(String(c.sample), 8) + padded(String(c.channel), 9) + padded(String(format: "%.2f", c.diagonalPower), 16)
             + padded(String(format: "%.2f", c.speed), tested ? 22 : 0)
         lines.append(tested ? row + padded(test(c.ownOrder), 32) + test(c.lagOrder) : row)
+    }
+    return lines.joined(separator: "\n")
+}
+
+/// The sheet's rows: the shift plane's power (the ring's diagonal power), the best plane's
+/// velocity as speed and direction, and the wave test against the cells in random places.
+func sheetAnalysisTable(_ summary: AnalysisSummary) -> String {
+    let tested = summary.channels.contains { $0.sheetTest != nil }
+    var lines = [
+        "sample  channel  shift-plane power  velocity (cells/step)  speed  direction"
+            + (tested ? "  wave score z (p) vs cells in random places" : "")
+    ]
+    for c in summary.channels {
+        let v = c.velocity ?? [0, 0]
+        var row =
+            padded(String(c.sample), 8) + padded(String(c.channel), 9) + padded(String(format: "%.2f", c.diagonalPower), 19)
+            + padded(String(format: "(%+.2f, %+.2f)", v[0], v[1]), 23) + padded(String(format: "%.2f", c.speed), 7)
+            + padded(String(format: "%.0f deg", c.direction ?? 0), tested ? 11 : 0)
+        if let test = c.sheetTest { row += String(format: "%.1f (%.3f)", test.z, test.p) }
+        lines.append(row)
     }
     return lines.joined(separator: "\n")
 }

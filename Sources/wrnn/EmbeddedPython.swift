@@ -497,23 +497,31 @@ def build(torch, nn, model):
         return baseline_net(torch, nn, kind, d, out, n, model.get("dt", defaults[kind]), model.get("gamma", 2.7),
                             model.get("epsilon", 4.7), model["readout"], model.get("mlpHidden", 100),
                             model["readoutTiming"] == "every")
-    units = c * n if kind == "wrnn" else n  # PyTorch names for LSTM/GRU: rnn.weight_ih_l0, ...
+    units = c * n if kind in ("wrnn", "wrnn2d") else n  # PyTorch names for LSTM/GRU: rnn.weight_ih_l0, ...
+    if kind == "wrnn2d":  # the 2-D wave RNN: each channel an H x W torus, "sheet": "HxW"
+        height, width = (int(side) for side in model["sheet"].lower().split("x"))
+        state = (c, height, width)
+    else:
+        state = (c, n)
     act = {"relu": torch.relu, "tanh": torch.tanh, "identity": lambda x: x}[model.get("activation", "relu")]
 
     class Cell(nn.Module):
-        """h_t = act(Wy(h_{t-1}) + Wx(x_t)); Wy a circular convolution over the rings (wRNN) or dense (iRNN)."""
+        """h_t = act(Wy(h_{t-1}) + Wx(x_t)); Wy a circular convolution over the rings (wRNN) or the
+        sheets (wRNN-2D: conv2d, circular in both directions), or dense (iRNN)."""
 
         def __init__(self):
             super().__init__()
             self.Wx = nn.Linear(d, units)
             if kind == "wrnn":
                 self.Wy = nn.Conv1d(c, c, f, padding=f // 2, padding_mode="circular")
+            elif kind == "wrnn2d":
+                self.Wy = nn.Conv2d(c, c, f, padding=f // 2, padding_mode="circular")
             else:
                 self.Wy = nn.Linear(units, units)
 
         def forward(self, x, h):
             b = h.shape[0]
-            recurrent = self.Wy(h.view(b, c, n)).view(b, units) if kind == "wrnn" else self.Wy(h)
+            recurrent = self.Wy(h.view(b, *state)).view(b, units) if kind in ("wrnn", "wrnn2d") else self.Wy(h)
             return act(recurrent + self.Wx(x))
 
     class Net(nn.Module):

@@ -16,14 +16,21 @@ struct Figure2Command: ParsableCommand {
             neurons). Panels: (a) the wRNN's ring, (b) the iRNN's neurons sorted by onset with the silent ones marked, \
             (c, d) their normalised spectra with the diagonal power of what is shown. The default is a two-column \
             figure: 6.75 in wide with 8 pt text (7 to 9 pt throughout); the PDF keeps its text as text. \
-            The two runs may be on any task and of any length; each is recorded on its own test set.
+            The two runs may be on any task and of any length; each is recorded on its own test set. \
+            A 2-D wave RNN's run (--model wrnn2d) takes the wRNN's place: panel (a) is then the line of cells of its \
+            sheet (a row, or a column for waves along y) with the strongest diagonal power, ordered so that its \
+            shift init's motion runs toward lower indices as on the ring; `wrnn analyze` draws the whole sheet.
             """)
 
-    @Argument(help: "The wRNN's run directory.")
+    @Argument(help: "The wRNN's (or 2-D wave RNN's) run directory.")
     var waveRun: String
     @Argument(help: "The iRNN's run directory.")
     var plainRun: String
-    @Option(parsing: .unconditional, help: "The wRNN's ring to show. Default: the ring with the strongest diagonal power.")
+    @Option(
+        parsing: .unconditional,
+        help:
+            "The wRNN's ring (a sheet run: its channel) to show. Default: the ring (the sheet's line of cells) with the strongest diagonal power."
+    )
     var ring: Int?
     @Option(parsing: .unconditional, help: "The test sample to show (0-based).")
     var sample: Int = 0
@@ -116,13 +123,14 @@ struct Figure2Command: ParsableCommand {
         let directory = (base as NSString).deletingLastPathComponent
         if !directory.isEmpty { try makeDirectories(directory) }
         let summary = try writeFigure2(wave: wave, plain: plain, to: base, formats: formats, options: options)
+        let shown = summary.sheetLine.map { "channel \(summary.ring), \($0)" } ?? "ring \(summary.ring)"
         print(
-            "wrnn figure2: \(wave.config.model.displayName) ring \(summary.ring)\(ring == nil ? " (the strongest diagonal power)" : "") against \(plain.config.model.displayName), test sample \(sample)"
+            "wrnn figure2: \(wave.config.model.displayName) \(shown)\(ring == nil ? " (the strongest diagonal power)" : "") against \(plain.config.model.displayName), test sample \(sample)"
         )
         print(
             String(
-                format: "diagonal power: wRNN %.1f, iRNN %.1f; the iRNN has %d silent neuron%@", summary.waveDiagonalPower,
-                summary.plainDiagonalPower,
+                format: "diagonal power: %@ %.1f, %@ %.1f; the %@ has %d silent neuron%@", wave.config.model.displayName,
+                summary.waveDiagonalPower, plain.config.model.displayName, summary.plainDiagonalPower, plain.config.model.displayName,
                 summary.silentNeurons, summary.silentNeurons == 1 ? "" : "s"))
         let folder = directory.isEmpty ? "" : directory + "/"
         print("wrote \(summary.files.map { folder + $0 }.joined(separator: ", ")) (\(String(format: "%.2f", width)) in wide)")

@@ -20,11 +20,28 @@ extension Activation: ExpressibleByArgument {}
 extension ReadoutKind: ExpressibleByArgument {}
 extension Precision: ExpressibleByArgument {}
 extension ReadoutTiming: ExpressibleByArgument {}
+extension WaveSource: ExpressibleByArgument {}
 extension CopyLayout: ExpressibleByArgument {}
 extension Schedule.Kind: ExpressibleByArgument {}
 
 func requirePositive(_ value: Int?, _ name: String) throws {
     if let value, value <= 0 { throw ValidationError("\(name) must be a positive integer (got \(value))") }
+}
+
+/// "10x10" for --sheet, or the message that says what it takes.
+func parseSheet(_ text: String) throws -> SheetShape {
+    guard let sheet = SheetShape(text) else {
+        throw ValidationError("give HxW with sides from 1 to 4096, e.g. 10x10")
+    }
+    return sheet
+}
+
+/// "+x", "-x-y" or "mixed" for --shift-direction, or the message that lists them.
+func parseShiftDirection(_ text: String) throws -> ShiftDirection {
+    guard let direction = ShiftDirection(text) else {
+        throw ValidationError("give \(ShiftDirection.spellings)")
+    }
+    return direction
 }
 
 /// Which model, with its shape and initialisation (spec 2.1, 2.2); unset values take the task's
@@ -77,6 +94,15 @@ struct ModelOptions: ParsableArguments {
         help:
             ArgumentHelp(TrainOptionTable.help("precision")))
     var precision: Precision?
+    @Option(help: ArgumentHelp(TrainOptionTable.help("sheet"), valueName: "HxW"), transform: parseSheet)
+    var sheet: SheetShape?
+    // unconditional: "-y" is a value here, not an option
+    @Option(
+        parsing: .unconditional, help: ArgumentHelp(TrainOptionTable.help("shift-direction"), valueName: "direction"),
+        transform: parseShiftDirection)
+    var shiftDirection: ShiftDirection?
+    @Option(help: ArgumentHelp(TrainOptionTable.help("wave-source")))
+    var waveSource: WaveSource?
 
     var values: ModelOptionValues {
         var v = ModelOptionValues()
@@ -84,6 +110,7 @@ struct ModelOptions: ParsableArguments {
         v.encoderInit = encoderInit; v.activation = activation; v.readout = readout; v.readoutAt = readoutAt
         v.freezeU = freezeU; v.freezeV = freezeV; v.locallyConnected = locallyConnected; v.waveSpeed = waveSpeed
         v.dt = dt; v.gamma = gamma; v.epsilon = epsilon; v.precision = precision
+        v.sheet = sheet; v.shiftDirection = shiftDirection; v.waveSource = waveSource
         return v
     }
 }

@@ -116,6 +116,51 @@ final class GradientCheckTests: XCTestCase {
                 readoutTiming: .every, waveSpeed: 0.4), threads: 2)
     }
 
+    func sheetConfig(
+        _ h: Int, _ w: Int, channels: Int, kernel: Int = 3, inputSize: Int = 2, outputSize: Int = 3,
+        activation: Activation = .relu, recurrentInit: RecurrentInit = .shift, encoderInit: EncoderInit = .sparse,
+        readoutTiming: ReadoutTiming = .every
+    ) -> ModelConfig {
+        var config = ModelConfig(
+            kind: .wrnn2d, inputSize: inputSize, outputSize: outputSize, ringSize: h * w, channels: channels, kernelSize: kernel,
+            activation: activation, recurrentInit: recurrentInit, encoderInit: encoderInit, readoutTiming: readoutTiming)
+        config.sheet = SheetShape(height: h, width: w)
+        return config
+    }
+
+    /// The sheet through time: every init and activation on a 3 x 4 torus of 7 channels (one full
+    /// 6-channel tile and a remainder), 17 rows (a lane group of 16 and one more).
+    func testSheetEveryInitActivationAndReadout() {
+        for activation in Activation.allCases {
+            for recurrentInit in RecurrentInit.allCases {
+                for encoderInit in EncoderInit.allCases {
+                    var config = sheetConfig(
+                        3, 4, channels: 7, activation: activation, recurrentInit: recurrentInit, encoderInit: encoderInit)
+                    if recurrentInit == .shift { config.shiftDirection = ShiftDirection("mixed") }
+                    if encoderInit == .sparse { config.waveSource = .edge }
+                    check(config, length: 4, batch: 17, jitter: 0.05)
+                }
+            }
+        }
+    }
+
+    func testSheetKernelsReadoutsAndFreezing() {
+        check(sheetConfig(5, 5, channels: 2, kernel: 5, outputSize: 1, readoutTiming: .last), length: 4, threads: 2, jitter: 0.05)
+        var mlp = sheetConfig(2, 3, channels: 3, kernel: 1, activation: .tanh)
+        mlp.readout = .mlp; mlp.mlpHidden = 5
+        check(mlp, length: 4)
+        var frozen = sheetConfig(3, 3, channels: 2, inputSize: 3)
+        frozen.freezeRecurrent = true; frozen.freezeEncoder = true
+        check(frozen, length: 4, jitter: 0.05)
+        var slow = sheetConfig(4, 3, channels: 2, activation: .tanh)
+        slow.waveSpeed = 0.4; slow.shiftDirection = ShiftDirection("-x+y")
+        check(slow, length: 5, threads: 2)
+        // rows in blocks of 16 (16 rows of 2 x 16 x 32 cells in Double fill the 128 KB a block may): 16 and 2
+        let blocks = sheetConfig(16, 32, channels: 2, inputSize: 1, outputSize: 1, activation: .tanh, readoutTiming: .last)
+        XCTAssertEqual(SheetCell<Double>(blocks).rowBlock, 16)
+        check(blocks, length: 3, batch: 18, jitter: 0.05)
+    }
+
     func testIRNNEveryInitActivationAndReadout() {
         for activation in Activation.allCases {
             for recurrentInit in RecurrentInit.allCases {

@@ -113,7 +113,7 @@ final class RegistryTests: XCTestCase {
         XCTAssertEqual(config.learningRate, 1e-2)
         options.modelOptions.channels = 3
         XCTAssertThrowsError(try options.resolve()) { error in
-            XCTAssertEqual((error as? WrnnError)?.message, "--channels applies to --model wrnn only")
+            XCTAssertEqual((error as? WrnnError)?.message, "--channels applies to --model wrnn and wrnn2d only")
         }
         options.modelOptions.channels = nil
 

@@ -7,7 +7,7 @@ import XCTest
 
 /// PyTorch parity without PyTorch: each fixture (scripts/torch_parity_fixtures.py) holds a model built
 /// in PyTorch under the authors' state_dict names, a batch, and PyTorch's outputs, mean cross-entropy
-/// and gradients (float64). wRNN, iRNN, LSTM, GRU, coRNN and LEM, every readout, sizes off the SIMD widths.
+/// and gradients (float64). wRNN, iRNN, LSTM, GRU, coRNN, LEM and the 2-D wave RNN, every readout, sizes off the SIMD widths.
 final class ParityFixtureTests: XCTestCase {
     static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Fixtures/torch-parity").path
@@ -16,7 +16,7 @@ final class ParityFixtureTests: XCTestCase {
         let files = try FileManager.default.contentsOfDirectory(atPath: Self.directory).filter { $0.hasSuffix(".safetensors") }.sorted()
         XCTAssertEqual(
             Set(files.map { $0.split(separator: "-").first.map(String.init)!.replacingOccurrences(of: ".safetensors", with: "") }),
-            ["wrnn", "irnn", "lstm", "gru", "cornn", "lem"], "one fixture or more for every model")
+            ["wrnn", "irnn", "lstm", "gru", "cornn", "lem", "wrnn2d"], "one fixture or more for every model")
         for file in files { try check(Self.directory + "/" + file) }
     }
 

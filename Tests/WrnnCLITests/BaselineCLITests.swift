@@ -54,11 +54,11 @@ final class BaselineCLITests: XCTestCase {
             (["train", "--model", "cornn", "--epsilon", "-1"], "--epsilon must be a finite number >= 0 (got -1.0)"),
             (
                 ["train", "--model", "cornn", "--freeze-u"],
-                "--freeze-u applies to --model wrnn, irnn, lstm and gru only (cornn's weights mix input and recurrence)"
+                "--freeze-u applies to --model wrnn, irnn, lstm, gru and wrnn2d only (cornn's weights mix input and recurrence)"
             ),
             (
                 ["train", "--model", "lem", "--activation", "tanh"],
-                "--activation applies to --model wrnn and irnn only (lem uses its authors' init and activations)"
+                "--activation applies to --model wrnn, irnn and wrnn2d only (lem uses its authors' init and activations)"
             )
         ]
         for (arguments, message) in cases {

@@ -45,10 +45,10 @@ final class CLITests: XCTestCase {
                 ["train", "--task", "copy", "--readout-at", "last"],
                 "--readout-at last does not fit the copy task, whose targets are read at every step; drop --readout-at"
             ),
-            (["train", "--model", "irnn", "--channels", "4"], "--channels applies to --model wrnn only"),
+            (["train", "--model", "irnn", "--channels", "4"], "--channels applies to --model wrnn and wrnn2d only"),
             (
                 ["train", "--model", "lstm", "--initialization", "shift"],
-                "--initialization applies to --model wrnn and irnn only (lstm uses its authors' init and activations)"
+                "--initialization applies to --model wrnn, irnn and wrnn2d only (lstm uses its authors' init and activations)"
             ),
             (["demo", "--steps", "0"], "--steps must be a positive integer (got 0)"),
             (["analyze", "some-run", "--scale", "1,0"], "--scale takes panel, shared or LO,HI with LO < HI (got '1,0')"),

@@ -102,7 +102,7 @@ final class SweepCLITests: XCTestCase {
             ),
             (
                 ["train", "--model", "fc", "--task", "adding", "--activation", "tanh"],
-                "--activation applies to --model wrnn and irnn only (fc has no recurrence: it reads the flattened sequence)"
+                "--activation applies to --model wrnn, irnn and wrnn2d only (fc has no recurrence: it reads the flattened sequence)"
             ),
             (
                 ["train", "--copy-layout", "script", "-T", "0"],

@@ -55,4 +55,10 @@ void wrnn_bf16_weight_grad(
     float *dweight, const uint16_t *gradients, long gradientStride, const uint16_t *rings, long ringStride, long rows,
     long channels, long kernel, long positions);
 
+// The sheet kernels' lane transposes (transpose.c); any x86 CPU (AVX2 when it has it) or other.
+/// lanes[u * 16 + l] = rows[l * count + u] for l < valid (<= 16), 0 for l >= valid.
+void wrnn_rows_to_lanes(float *lanes, const float *rows, long valid, long count);
+/// rows[l * count + u] = lanes[u * 16 + l] for l < valid.
+void wrnn_lanes_to_rows(float *rows, const float *lanes, long valid, long count);
+
 #endif

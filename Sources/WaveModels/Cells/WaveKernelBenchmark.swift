@@ -56,12 +56,23 @@ func timeConvolutionKernels(_ model: ModelConfig, configName: String, batch: Int
             }
         )
     ]
+    return timeKernels(
+        kernels.map { name, kernel in (name, { s, rows in kernel(work[s], rows) }) }, shards: shards, pool: pool,
+        flopsPerRow: Double(2 * c * c * f * n), configName: configName)
+}
+
+/// Times each kernel over the shards, one hand-off to the shard threads per measurement with each
+/// shard repeating the kernel, so the time is the kernel's and not the threads' wake-ups; repeated
+/// until 0.25 s. `flopsPerRow`: one call's multiply-adds (2 per pair) per batch row.
+func timeKernels(
+    _ kernels: [(String, (_ shard: Int, _ rows: Int) -> Void)], shards: [Range<Int>], pool: ShardPool, flopsPerRow: Double,
+    configName: String
+) -> [KernelBenchResult] {
+    let batch = shards.reduce(0) { $0 + $1.count }
     return kernels.map { name, kernel in
-        // one hand-off to the shard threads per measurement, each shard repeating the kernel,
-        // so the time is the kernel's and not the threads' wake-ups; repeated until 0.25 s
         func timed(_ repeats: Int) -> Double {
             let start = DispatchTime.now().uptimeNanoseconds
-            pool.run(shards.count) { s in for _ in 0..<repeats { kernel(work[s], shards[s].count) } }
+            pool.run(shards.count) { s in for _ in 0..<repeats { kernel(s, shards[s].count) } }
             return Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
         }
         var repeats = 1
@@ -71,10 +82,84 @@ func timeConvolutionKernels(_ model: ModelConfig, configName: String, batch: Int
             elapsed = timed(repeats)
         }
         let perCall = elapsed / Double(repeats)
-        let flops = 2 * Double(batch) * Double(c * c * f * n)
         return KernelBenchResult(
             config: configName, kernel: name, path: KernelPath.current.rawValue,
-            gflops: flops / perCall / 1e9, percentOfPeak: nil, secondsPerCall: perCall)
+            gflops: flopsPerRow * Double(batch) / perCall / 1e9, percentOfPeak: nil, secondsPerCall: perCall)
+    }
+}
+
+/// The sheet convolution's forward step (relu epilogue with the input projection and bias), its
+/// input gradient (flipped kernel, relu gate, bias-gradient sums) and its weight gradient, as
+/// `timeConvolutionKernels` times the ring's: 2 c^2 f^2 h w FLOPs per batch row and call.
+func timeSheetKernels(_ model: ModelConfig, configName: String, batch: Int, threads: Int, seed: UInt64) -> [KernelBenchResult] {
+    let sheet = model.sheet ?? SheetShape(height: 1, width: model.ringSize)
+    let c = model.channels, f = model.kernelSize, h = sheet.height, w = sheet.width, units = c * sheet.cells
+    let pool = ShardPool(threads: threads)
+    let shards = shardRanges(total: batch, parts: threads)
+    var rng = RandomStream(seed: seed)
+    func randomBuffer(_ count: Int) -> Buffer<Float> {
+        let buffer = Buffer<Float>(zeros: count)
+        for i in 0..<count { buffer[i] = Float(rng.uniform(-1, 1)) }
+        return buffer
+    }
+    let weight = randomBuffer(c * c * f * f), bias = randomBuffer(units)
+    struct Shard { let input, addend, out, dweight, sums, scratch: Buffer<Float> }
+    let work = shards.map { range in
+        Shard(
+            input: randomBuffer(range.count * units), addend: randomBuffer(range.count * units),
+            out: Buffer<Float>(zeros: range.count * units), dweight: Buffer<Float>(zeros: c * c * f * f),
+            sums: Buffer<Float>(zeros: units),
+            scratch: Buffer<Float>(zeros: sheetConvScratchCount(channelsOut: c, channelsIn: c, height: h, width: w, kernel: f)))
+    }
+    let kernels: [(String, (Int, Int) -> Void)] = [
+        (
+            "sheet forward",
+            { s, rows in
+                let s = work[s]
+                Kernel<Float>.sheetConvForward(
+                    out: s.out.pointer, input: s.input.pointer, weight: weight.pointer, scratch: s.scratch.pointer,
+                    batch: rows, channelsOut: c, channelsIn: c, height: h, width: w, kernel: f,
+                    epilogue: ConvEpilogue(.activate(.relu), addend: s.addend.pointer, bias: bias.pointer))
+            }
+        ),
+        (
+            "sheet input grad",
+            { s, rows in
+                let s = work[s]
+                Kernel<Float>.sheetConvBackward(
+                    dinput: s.out.pointer, dweight: nil, dout: s.addend.pointer, input: s.input.pointer,
+                    weightT: weight.pointer, scratch: s.scratch.pointer,
+                    batch: rows, channelsOut: c, channelsIn: c, height: h, width: w, kernel: f,
+                    epilogue: ConvEpilogue(.activationGradient(.relu), activationOutput: s.input.pointer, columnSums: s.sums.pointer))
+            }
+        ),
+        (
+            "sheet weight grad",
+            { s, rows in
+                let s = work[s]
+                Kernel<Float>.sheetConvBackward(
+                    dinput: nil, dweight: s.dweight.pointer, dout: s.addend.pointer, input: s.input.pointer,
+                    weightT: nil, scratch: s.scratch.pointer,
+                    batch: rows, channelsOut: c, channelsIn: c, height: h, width: w, kernel: f, epilogue: .store)
+            }
+        ),
+        (
+            "sheet backward",
+            { s, rows in
+                let s = work[s]
+                Kernel<Float>.sheetConvBackward(
+                    dinput: s.out.pointer, dweight: s.dweight.pointer, dout: s.addend.pointer, input: s.input.pointer,
+                    weightT: weight.pointer, scratch: s.scratch.pointer,
+                    batch: rows, channelsOut: c, channelsIn: c, height: h, width: w, kernel: f,
+                    epilogue: ConvEpilogue(.activationGradient(.relu), activationOutput: s.input.pointer, columnSums: s.sums.pointer))
+            }
+        )
+    ]
+    // one product per row each; the backward as training runs it (both gradients, one pass over
+    // the output gradient's lanes) two
+    let flops = Double(2 * c * c * f * f * sheet.cells)
+    return zip(kernels, [1.0, 1.0, 1.0, 2.0]).flatMap { kernel, products in
+        timeKernels([kernel], shards: shards, pool: pool, flopsPerRow: products * flops, configName: configName)
     }
 }
 
@@ -82,6 +167,25 @@ func timeConvolutionKernels(_ model: ModelConfig, configName: String, batch: Int
 /// from here, `Float.circularConvForward` binds to the protocol extension's generic body, which
 /// runs unspecialised, hundreds of times slower.)
 enum Kernel<T: Scalar> {
+    @_semantics("optimize.sil.specialize.generic.never") @inline(never)
+    static func sheetConvForward(
+        out: UnsafeMutablePointer<T>, input: UnsafePointer<T>, weight: UnsafePointer<T>, scratch: UnsafeMutablePointer<T>,
+        batch: Int, channelsOut: Int, channelsIn: Int, height: Int, width: Int, kernel: Int, epilogue: ConvEpilogue<T>
+    ) {
+        T.sheetConvForward(
+            out: out, input: input, weight: weight, scratch: scratch, batch: batch, channelsOut: channelsOut,
+            channelsIn: channelsIn, height: height, width: width, kernel: kernel, epilogue: epilogue)
+    }
+    @_semantics("optimize.sil.specialize.generic.never") @inline(never)
+    static func sheetConvBackward(
+        dinput: UnsafeMutablePointer<T>?, dweight: UnsafeMutablePointer<T>?, dout: UnsafePointer<T>, input: UnsafePointer<T>,
+        weightT: UnsafePointer<T>?, scratch: UnsafeMutablePointer<T>,
+        batch: Int, channelsOut: Int, channelsIn: Int, height: Int, width: Int, kernel: Int, epilogue: ConvEpilogue<T>
+    ) {
+        T.sheetConvBackward(
+            dinput: dinput, dweight: dweight, dout: dout, input: input, weightT: weightT, scratch: scratch, batch: batch,
+            channelsOut: channelsOut, channelsIn: channelsIn, height: height, width: width, kernel: kernel, epilogue: epilogue)
+    }
     @_semantics("optimize.sil.specialize.generic.never") @inline(never)
     static func circularConvForward(
         out: UnsafeMutablePointer<T>, input: UnsafePointer<T>, weight: UnsafePointer<T>,
