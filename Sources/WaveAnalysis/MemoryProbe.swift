@@ -544,3 +544,34 @@ public func memoryDrift(map: [Double], lags: [Int], ringSize n: Int, normalisedS
     let sorted = shifts.sorted()
     return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
 }
+
+/// The memory's drift on a sheet, in cells per lag along x and y: `memoryDrift` with 2-D circular
+/// shifts, each lag's row of the map read as an h x w image (cells y * w + x); the medians of the
+/// shifts along each axis, divided by the lags' distance. nil when fewer than two pairs qualify.
+public func sheetMemoryDrift(
+    map: [Double], lags: [Int], height h: Int, width w: Int, normalisedScore: [Double], minimum: Double = 0.25
+) -> (x: Double, y: Double)? {
+    let n = h * w
+    var shifts: [(x: Double, y: Double)] = []
+    for l in 0..<(lags.count - 1) where normalisedScore[l] >= minimum && normalisedScore[l + 1] >= minimum {
+        var best = (x: 0, y: 0), bestValue = -Double.infinity
+        for sy in -(h / 2)...((h - 1) / 2) {
+            for sx in -(w / 2)...((w - 1) / 2) {
+                var value = 0.0
+                for y in 0..<h {
+                    let yy = ((y + sy) % h + h) % h
+                    for x in 0..<w { value += map[l * n + y * w + x] * map[(l + 1) * n + yy * w + ((x + sx) % w + w) % w] }
+                }
+                if value > bestValue + 1e-12 { bestValue = value; best = (sx, sy) }
+            }
+        }
+        let distance = Double(lags[l + 1] - lags[l])
+        shifts.append((Double(best.x) / distance, Double(best.y) / distance))
+    }
+    guard shifts.count >= 2 else { return nil }
+    func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+    }
+    return (median(shifts.map(\.x)), median(shifts.map(\.y)))
+}

@@ -103,11 +103,13 @@ public func writeProbeResults(
         files.append(base + ".npy")
         let layout = MapLayout(size ?? .screen, aspect: min(1.2, max(0.35, Double(lags.count) / Double(n))))
         let narrow = (size ?? .screen).widthPoints < 300
-        let drift = e.memoryDrift.map { String(format: "drift %+.2f positions/lag", $0) } ?? "no drift measured"
+        let drift =
+            e.memoryDrift.map { String(format: "drift %+.2f positions/lag", $0) }
+            ?? e.sheetDrift.map { String(format: "drift (%+.2f, %+.2f) cells/lag", $0[0], $0[1]) } ?? "no drift measured"
         files += try writeFigure(to: directory + "/" + base, formats: formats, width: layout.width, height: layout.height) { canvas in
             var panel = Panel(
                 x: layout.x, y: layout.y, w: layout.w, h: layout.h,
-                xAxis: Axis("position on the ring", -0.5, Double(n) - 0.5),
+                xAxis: Axis(e.sheet.map { "cell on the \($0) sheet (y * w + x)" } ?? "position on the ring", -0.5, Double(n) - 0.5),
                 yAxis: Axis("lag k (steps back)", Double(lags.first!) - 0.5, Double(lags.last!) + 0.5, downward: true))
             panel.fontScale = layout.fontScale
             // a lag whose input never varies (chance 1) has nothing to remember: grey
@@ -115,7 +117,10 @@ public func writeProbeResults(
             drawHeatmap(
                 canvas, panel, values: map, rows: lags.count, cols: n, low: 0, high: 1, masked: { row, _ in chance[row] >= 1 - 1e-12 })
             panel.drawFrame(
-                canvas, title: narrow ? "\(e.label): memory by position" : "\(e.label): where lag k is read on the ring (\(drift))")
+                canvas,
+                title: narrow
+                    ? "\(e.label): memory by position"
+                    : "\(e.label): where lag k is read on the \(e.sheet == nil ? "ring" : "sheet") (\(drift))")
             drawColorbar(
                 canvas, x: layout.barX, y: layout.y, w: layout.barWidth, h: layout.h, low: 0, high: 1,
                 label: narrow ? "share of lag's max" : "readout weight x unit spread (of the lag's max)", fontScale: layout.fontScale)

@@ -44,6 +44,10 @@ public struct ProbeEntry: Encodable, Sendable {
     public var ringSize: Int?
     public var positionMap: [Double]?
     public var memoryDrift: Double?
+    /// Sheet models: the sheet ("10x10"; the map's positions are its cells y * w + x) and the
+    /// memory's drift [x, y] in cells per lag (`memoryDrift` is then nil).
+    public var sheet: String?
+    public var sheetDrift: [Double]?
     /// The same probe reading the present input x_t alone instead of h_t: what the input's own
     /// correlations (neighbouring pixels, a task's structure) give away about x_(t-k) with no memory
     /// at all. A state remembers beyond its input where its curve is above this one.
@@ -52,6 +56,7 @@ public struct ProbeEntry: Encodable, Sendable {
     enum CodingKeys: String, CodingKey {
         case run, label, weights, step, model, task, units, rings
         case ringSize = "ring_size", memoryDrift = "memory_drift", normalisedScore = "normalised_score"
+        case sheet, sheetDrift = "memory_drift_xy"
         case inputOnlyScore = "input_only_score", inputOnlyCapacity = "input_only_capacity"
     }
 
@@ -69,6 +74,8 @@ public struct ProbeEntry: Encodable, Sendable {
         try c.encodeIfPresent(rings, forKey: .rings)
         try c.encodeIfPresent(ringSize, forKey: .ringSize)
         try c.encode(memoryDrift, forKey: .memoryDrift)
+        try c.encodeIfPresent(sheet, forKey: .sheet)
+        try c.encodeIfPresent(sheetDrift, forKey: .sheetDrift)
         try c.encodeIfPresent(inputOnly?.score, forKey: .inputOnlyScore)
         try c.encodeIfPresent(inputOnly?.memoryCapacity, forKey: .inputOnlyCapacity)
     }
@@ -174,11 +181,19 @@ public func probe(
         entry.rings = model.channels
         entry.ringSize = model.ringSize
         entry.positionMap = map
-        entry.memoryDrift = memoryDrift(map: map, lags: design.lags, ringSize: model.ringSize, normalisedScore: curve.normalisedScore)
+        if let sheet = model.sheet {
+            entry.sheet = sheet.description
+            entry.sheetDrift = sheetMemoryDrift(
+                map: map, lags: design.lags, height: sheet.height, width: sheet.width, normalisedScore: curve.normalisedScore
+            ).map { [$0.x, $0.y] }
+        } else {
+            entry.memoryDrift = memoryDrift(map: map, lags: design.lags, ringSize: model.ringSize, normalisedScore: curve.normalisedScore)
+        }
     }
     let metric = curve.metric == "r2" ? "R²" : "balanced accuracy"
     progress(
         "\(label): memory capacity \(String(format: "%.2f", curve.memoryCapacity)) of \(design.lags.count) lags (\(metric); the present input alone: \(String(format: "%.2f", entry.inputOnly!.memoryCapacity)))"
-            + (entry.memoryDrift.map { String(format: ", drifting %+.2f ring positions per lag", $0) } ?? ""))
+            + (entry.memoryDrift.map { String(format: ", drifting %+.2f ring positions per lag", $0) } ?? "")
+            + (entry.sheetDrift.map { String(format: ", drifting (%+.2f, %+.2f) cells per lag on the sheet", $0[0], $0[1]) } ?? ""))
     return entry
 }

@@ -215,8 +215,23 @@ func runSection(_ run: ReportRun, color: Color) throws -> String {
     }
     let config = run.config
     var figures: [String] = []
+    let sheet = config.model.sheet
+    if let sheet, let image = embed("frames_s0.png", mime: "image/png") {
+        figures.append(
+            "<figure><img src=\"\(image)\" alt=\"frames of the sheet\"><figcaption>The sheet over time, test sample 0: each row a channel's \(sheet) cells (x to the right, y upwards), one frame per step.</figcaption></figure>"
+        )
+    }
     for channel in run.analysis.channels {
         let s = channel.sample, c = channel.channel
+        if sheet != nil, let velocity = channel.velocity, let image = embed("spectrum_s\(s)_c\(c).png", mime: "image/png") {
+            let test =
+                channel.sheetTest.map { String(format: "; wave score z %.1f (p %.3f) against its cells in random places", $0.z, $0.p) }
+                ?? ""
+            figures.append(
+                "<figure><img src=\"\(image)\" alt=\"normalised spectrum of the sheet\"><figcaption>Normalised (k, ky, kx) spectrum, test sample \(s), channel \(c), on the slices ky = 0 and kx = 0: velocity (\(String(format: "%+.2f, %+.2f", velocity[0], velocity[1]))) cells / step, direction \(String(format: "%.0f", channel.direction ?? 0))°, shift-plane power \(String(format: "%.2f", channel.diagonalPower))\(test).</figcaption></figure>"
+            )
+            continue
+        }
         let ring = config.model.kind.hasRings ? "ring \(c)" : "all neurons (one ring)"
         if let image = embed("spacetime_s\(s)_c\(c).png", mime: "image/png") {
             figures.append(
@@ -236,7 +251,7 @@ func runSection(_ run: ReportRun, color: Color) throws -> String {
     }
     if let gif = embed("hidden_s0.gif", mime: "image/gif") {
         figures.append(
-            "<figure><img src=\"\(gif)\" alt=\"hidden state over time\"><figcaption>Hidden state over time, test sample 0: each row is a ring, the counter is the time step.</figcaption></figure>"
+            "<figure><img src=\"\(gif)\" alt=\"hidden state over time\"><figcaption>Hidden state over time, test sample 0: \(sheet == nil ? "each row is a ring" : "the channels' sheets side by side"), the counter is the time step.</figcaption></figure>"
         )
     }
     if let panel = embed("copy_io_s0.png", mime: "image/png") {

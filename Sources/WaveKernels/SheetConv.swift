@@ -10,6 +10,7 @@
 // this file sees that layout. Wrapping in y and x is index arithmetic on whole lane vectors.
 // Plain versions, on the [b, c, h, w] layout and summed in the textbook order, are at the end.
 
+import WaveKernelsAVX512
 import WaveKernelsBF16
 
 /// Batch rows the sheet kernels compute together, one per SIMD lane.
@@ -123,6 +124,21 @@ func sheetLanesForward<T: Scalar>(
     }
 }
 
+/// The product on lanes on the path the CPU takes: AVX-512's larger tiles, or the portable ones.
+@inline(__always)
+func sheetLanesProduct<T: Scalar>(
+    out: UnsafeMutablePointer<T>, input: UnsafePointer<T>, packed: UnsafePointer<T>,
+    channelsOut cOut: Int, channelsIn cIn: Int, height h: Int, width w: Int, kernel f: Int
+) {
+    if T.self == Float.self && KernelPath.current == .avx512 {
+        sheetLanesForwardAVX512(
+            out: asFloat(out), input: asFloat(input), packed: asFloat(packed), channelsOut: cOut, channelsIn: cIn, height: h, width: w,
+            kernel: f)
+    } else {
+        sheetLanesForward(out: out, input: input, packed: packed, channelsOut: cOut, channelsIn: cIn, height: h, width: w, kernel: f)
+    }
+}
+
 /// Fast forward (and, with the flipped transposed kernel, the input gradient): 16 batch rows at
 /// a time into lanes, the product on lanes, then each row's raw sums through the epilogue
 /// (addend, bias, activation or its gradient, column sums) in one vectorised pass.
@@ -139,7 +155,7 @@ func sheetConvForwardFast<T: Scalar>(
     while b0 < batch {
         let valid = min(sheetLanes, batch - b0)
         rowsToLanes(inLanes, input + b0 * cIn * cells, valid: valid, count: cIn * cells)
-        sheetLanesForward(
+        sheetLanesProduct(
             out: outLanes, input: inLanes, packed: packed, channelsOut: cOut, channelsIn: cIn, height: h, width: w, kernel: f)
         finishLanes(out, lanes: outLanes, raw: raw, valid: valid, firstRow: b0, channels: cOut, cells: cells, epilogue)
         b0 += sheetLanes
@@ -182,11 +198,17 @@ func sheetConvBackwardFast<T: Scalar>(
         rowsToLanes(doutLanes, dout + b0 * cOut * cells, valid: valid, count: cOut * cells)
         if dweight != nil {
             rowsToLanes(inLanes, input + b0 * cIn * cells, valid: valid, count: cIn * cells)
-            sheetLanesWeightGrad(
-                dweightLanes, dout: doutLanes, input: inLanes, channelsOut: cOut, channelsIn: cIn, height: h, width: w, kernel: f)
+            if T.self == Float.self && KernelPath.current == .avx512 {
+                sheetLanesWeightGradAVX512(
+                    dweightLanes: asFloat(dweightLanes), dout: asFloat(UnsafePointer(doutLanes)), input: asFloat(UnsafePointer(inLanes)),
+                    channelsOut: cOut, channelsIn: cIn, height: h, width: w, kernel: f)
+            } else {
+                sheetLanesWeightGrad(
+                    dweightLanes, dout: doutLanes, input: inLanes, channelsOut: cOut, channelsIn: cIn, height: h, width: w, kernel: f)
+            }
         }
         if let dinput, weightT != nil {
-            sheetLanesForward(
+            sheetLanesProduct(
                 out: dinLanes, input: doutLanes, packed: packed, channelsOut: cIn, channelsIn: cOut, height: h, width: w, kernel: f)
             finishLanes(dinput, lanes: dinLanes, raw: raw, valid: valid, firstRow: b0, channels: cIn, cells: cells, epilogue)
         }

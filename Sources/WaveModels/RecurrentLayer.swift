@@ -82,6 +82,7 @@ struct RecurrentLayer<Cell: RecurrentCell>: SequenceBody {
     @_specialize(exported:false,where Cell == GRUCell<Float>)
     @_specialize(exported:false,where Cell == CoRNNCell<Float>)
     @_specialize(exported:false,where Cell == LEMCell<Float>)
+    @_specialize(exported:false,where Cell == SheetCell<Float>)
     func forward(params: UnsafePointer<T>, inputs: StepInputs<T>, ws: Workspace<T>) -> UnsafePointer<T> {
         let cellWorkspace = unsafeDowncast(ws.body, to: Cell.Workspace.self)
         ws.states.pointer.update(repeating: 0, count: inputs.rows * cell.units) // h_0 = 0
@@ -102,6 +103,7 @@ struct RecurrentLayer<Cell: RecurrentCell>: SequenceBody {
     @_specialize(exported:false,where Cell == GRUCell<Float>)
     @_specialize(exported:false,where Cell == CoRNNCell<Float>)
     @_specialize(exported:false,where Cell == LEMCell<Float>)
+    @_specialize(exported:false,where Cell == SheetCell<Float>)
     func backward(
         params: UnsafePointer<T>, grads: UnsafeMutablePointer<T>, inputs: StepInputs<T>, readout: FeatureGradient<T>,
         ws: Workspace<T>

@@ -108,7 +108,9 @@ func probeTable(_ entries: [ProbeEntry]) -> String {
     for e in entries {
         let lags = "\(e.curve.lags.first!)-\(e.curve.lags.last!)"
         let capacity = String(format: "%.2f", e.curve.memoryCapacity)
-        let drift = e.memoryDrift.map { String(format: "%+.2f", $0) } ?? "-"
+        let drift =
+            e.memoryDrift.map { String(format: "%+.2f", $0) } ?? e.sheetDrift.map { String(format: "(%+.2f, %+.2f) cells", $0[0], $0[1]) }
+            ?? "-"
         let alone = e.inputOnly.map { String(format: "%.2f", $0.memoryCapacity) } ?? "-"
         let line: String = padded(e.label, 30) + padded(e.curve.metric, 19) + padded(lags, 9) + padded(capacity, 17) + padded(alone, 13)
         lines.append(line + drift)

@@ -3,9 +3,9 @@ import WaveKernels
 import WaveTestSupport
 import XCTest
 
-/// The sheet's fast kernels (16 batch rows per lane vector, 6-channel forward tiles, 3 x 2
-/// weight-gradient tiles) against the plain versions: batches around the 16 lanes, channel counts
-/// around both tiles, sheets with h != w and sides of 1 and 2, kernels 1, 3, 5 and as wide as the sheet.
+/// The sheet's fast kernels (16 batch rows per lane vector; portable tiles of 6 channels and of
+/// 3 x 2, AVX-512's of 6 channels x 4 cells and 6 x 4) against the plain versions: batches around
+/// the 16 lanes, channel counts around every tile, cell counts around the 4-cell tiles, sheets with h != w and sides of 1 and 2, kernels 1, 3, 5 and as wide as the sheet.
 final class SheetConvTests: XCTestCase {
     static let shapes: [(batch: Int, cOut: Int, cIn: Int, h: Int, w: Int, f: Int)] = {
         var s: [(Int, Int, Int, Int, Int, Int)] = []
@@ -15,6 +15,7 @@ final class SheetConvTests: XCTestCase {
             }
         }
         s += [(16, 6, 6, 10, 10, 3), (17, 6, 6, 10, 10, 3), (33, 4, 4, 16, 16, 3), (5, 3, 3, 5, 5, 5), (2, 2, 2, 7, 3, 7)]
+        s += [(18, 16, 16, 16, 16, 3), (3, 5, 9, 3, 3, 3), (2, 11, 13, 1, 7, 1)]
         return s.map { (batch: $0.0, cOut: $0.1, cIn: $0.2, h: $0.3, w: $0.4, f: $0.5) }
     }()
 
@@ -32,7 +33,7 @@ final class SheetConvTests: XCTestCase {
             let scratch = Buffer<T>(
                 zeros: sheetConvScratchCount(
                     channelsOut: max(s.cIn, s.cOut), channelsIn: max(s.cIn, s.cOut), height: s.h, width: s.w, kernel: s.f))
-            let label = "\(T.self) batch \(s.batch) cOut \(s.cOut) cIn \(s.cIn) sheet \(s.h)x\(s.w) f \(s.f)"
+            let label = "\(T.self) \(KernelPath.current.rawValue) batch \(s.batch) cOut \(s.cOut) cIn \(s.cIn) sheet \(s.h)x\(s.w) f \(s.f)"
             // the forward step's epilogue (addend, bias, relu, column sums) and the plain store
             let addend: [T] = random(dout.count, &rng), bias: [T] = random(s.cOut * cells, &rng)
             for mode in [ConvEpilogue<T>.Mode.store, .activate(.relu), .activationGradient(.tanh)] {
@@ -115,7 +116,14 @@ final class SheetConvTests: XCTestCase {
         }
     }
 
-    func testFastKernelsMatchPlainFloat() { checkAgainstReference(Float.self, tolerance: 2e-5) }
+    /// Every kernel path this CPU can run: the portable one always, AVX-512's larger tiles where the CPU has it.
+    func testFastKernelsMatchPlainFloat() {
+        defer { KernelPath.override = nil }
+        for path in Set([KernelPath.portable, KernelPath.available]).sorted(by: { $0.rawValue < $1.rawValue }) {
+            KernelPath.override = path
+            checkAgainstReference(Float.self, tolerance: 2e-5)
+        }
+    }
     func testFastKernelsMatchPlainDouble() { checkAgainstReference(Double.self, tolerance: 1e-12) }
 
     /// The plain versions themselves: a one-hot kernel moves the sheet one cell in the direction

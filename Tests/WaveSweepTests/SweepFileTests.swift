@@ -89,7 +89,7 @@ final class SweepFileTests: XCTestCase {
             ("program: copy_task.py\nparameters:\n  lr: {values: [1e-3, 1e-3x]}\n", "t.yml:3: lr: '1e-3x' is not a number"),
             (
                 "parameters:\n  task: {value: copy}\n  model: [wrnn,\n    irn]\n",
-                "t.yml:4: model: 'irn' is not one of its values; did you mean 'irnn'?; choose from wrnn, irnn, lstm, gru, cornn, lem, fc"
+                "t.yml:4: model: 'irn' is not one of its values; did you mean 'irnn'?; choose from wrnn, irnn, lstm, gru, cornn, lem, fc, wrnn2d"
             ),
             ("parameters:\n  freeze-u: {value: maybe}\n", "t.yml:2: freeze-u: 'maybe' is not yes or no"),
             (

@@ -17,7 +17,7 @@ final class CLITests: XCTestCase {
             ),
             (
                 ["train", "--model", "rnn"],
-                "The value 'rnn' is invalid for '--model <model>'. Please provide one of the following: wrnn, irnn, lstm, gru, cornn, lem, fc; did you mean 'wrnn'?"
+                "The value 'rnn' is invalid for '--model <model>'. Please provide one of the following: wrnn, irnn, lstm, gru, cornn, lem, fc, wrnn2d; did you mean 'wrnn'?"
             ),
             (["train", "--hidden-size", "0"], "--hidden-size must be a positive integer (got 0)"),
             (["train", "-c", "-3"], "--channels must be a positive integer (got -3)"),
@@ -54,7 +54,7 @@ final class CLITests: XCTestCase {
             (["analyze", "some-run", "--scale", "1,0"], "--scale takes panel, shared or LO,HI with LO < HI (got '1,0')"),
             (
                 ["bench", "--configs", "copy-lstm"],
-                "--configs: unknown configuration 'copy-lstm'; choose from copy-wrnn, copy-irnn, adding-wrnn, adding-irnn, smnist-wrnn, smnist-irnn, smnist-lstm, smnist-gru, smnist-cornn, smnist-lem, nscifar10-wrnn"
+                "--configs: unknown configuration 'copy-lstm'; choose from copy-wrnn, copy-irnn, copy-wrnn2d, adding-wrnn, adding-irnn, smnist-wrnn, smnist-irnn, smnist-lstm, smnist-gru, smnist-cornn, smnist-lem, smnist-wrnn2d, nscifar10-wrnn"
             )
         ]
         for (arguments, message) in cases {
@@ -195,7 +195,7 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(notWave.status, 64)
         XCTAssertEqual(
             notWave.stderr,
-            "wrnn: error: --kernels times kernels alone; name a configuration that has some (copy-wrnn, adding-wrnn, smnist-wrnn, nscifar10-wrnn)\n"
+            "wrnn: error: --kernels times kernels alone; name a configuration that has some (copy-wrnn, copy-wrnn2d, adding-wrnn, smnist-wrnn, smnist-wrnn2d, nscifar10-wrnn)\n"
         )
         let both = try wrnn(["bench", "--kernels", "--torch"])
         XCTAssertEqual(both.status, 64)

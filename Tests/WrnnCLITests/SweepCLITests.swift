@@ -148,7 +148,7 @@ final class SweepCLITests: XCTestCase {
             ),
             (
                 ["sweep", "typo.yml", "--dry-run"], 64,
-                "typo.yml:3: model: 'irn' is not one of its values; did you mean 'irnn'?; choose from wrnn, irnn, lstm, gru, cornn, lem, fc"
+                "typo.yml:3: model: 'irn' is not one of its values; did you mean 'irnn'?; choose from wrnn, irnn, lstm, gru, cornn, lem, fc, wrnn2d"
             ),
             (["sweep", "number.yml", "--dry-run"], 64, "number.yml:3: steps: '3k' is not a whole number"),
             (["sweep", "syntax.yml", "--dry-run"], 64, "syntax.yml: not valid YAML: 2:21: did not find expected ',' or ']'; fix the file"),
