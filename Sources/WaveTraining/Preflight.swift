@@ -31,6 +31,12 @@ extension TrainConfig {
         if !m.kind.hasRings, m.channels != 1 {
             throw bad("--channels applies to --model \(ModelRegistry.list(ModelRegistry.models(accepting: .channels))) only")
         }
+        for (given, option) in [
+            (m.sheet != nil, ModelOption.sheet), (m.shiftDirection != nil, .shiftDirection), (m.waveSource != nil, .waveSource)
+        ]
+        where given && !m.kind.model.options.contains(option) {
+            throw bad("\(option.rawValue) applies to --model \(ModelRegistry.list(ModelRegistry.models(accepting: option))) only")
+        }
         if m.precision == .bf16, !m.kind.model.options.contains(.precision) {
             throw bad("--precision bf16 applies to --model \(ModelRegistry.list(ModelRegistry.models(accepting: .precision))) only")
         }
