@@ -620,6 +620,26 @@ public func writeFigure2(
         silentNeurons: silent.count, files: [URL(fileURLWithPath: base + ".json").lastPathComponent] + files)
 }
 
+/// The animated GIFs' frames: palette indices 0 ... 253 of viridis, white text (254) on a dark
+/// background (255), text stamped from `textMask`s.
+struct GIFFrames {
+    static let white: UInt8 = 254, background: UInt8 = 255
+    static var palette: [(UInt8, UInt8, UInt8)] {
+        var palette = Colormap.viridisPalette
+        palette[Int(white)] = (255, 255, 255)
+        palette[Int(background)] = (24, 24, 24)
+        return palette
+    }
+    let width: Int, height: Int
+    func stamp(_ mask: (width: Int, height: Int, alpha: [UInt8]), x: Int, y: Int, into frame: inout [UInt8]) {
+        for yy in 0..<mask.height where y + yy < height {
+            for xx in 0..<mask.width where x + xx < width && mask.alpha[yy * mask.width + xx] > 110 {
+                frame[(y + yy) * width + x + xx] = Self.white
+            }
+        }
+    }
+}
+
 /// The hidden state over time: rings as rows (labelled), neurons along them, a time counter on top.
 /// Each frame has its own colour scale, from its smallest value to its 99th percentile, so weak
 /// rings and early frames still show their waves; frames start at the first non-zero state.
@@ -629,18 +649,11 @@ func writeHiddenGIF(_ recording: Recording, row: Int, to path: String) throws {
     let scale = max(1, 400 / n), rowScale = max(8, min(40, 160 / max(c, 1)))
     let left = 58, top = 22, gap = c > 1 ? 2 : 0
     let width = left + n * scale + 6, height = top + c * rowScale + (c - 1) * gap + 6
-    let white: UInt8 = 254, background: UInt8 = 255
-    var palette = Colormap.viridisPalette
-    palette[Int(white)] = (255, 255, 255)
-    palette[Int(background)] = (24, 24, 24)
+    let gif = GIFFrames(width: width, height: height), palette = GIFFrames.palette
     func stamp(_ mask: (width: Int, height: Int, alpha: [UInt8]), x: Int, y: Int, into frame: inout [UInt8]) {
-        for yy in 0..<mask.height where y + yy < height {
-            for xx in 0..<mask.width where x + xx < width && mask.alpha[yy * mask.width + xx] > 110 {
-                frame[(y + yy) * width + x + xx] = white
-            }
-        }
+        gif.stamp(mask, x: x, y: y, into: &frame)
     }
-    var base = [UInt8](repeating: background, count: width * height)
+    var base = [UInt8](repeating: GIFFrames.background, count: width * height)
     for ch in 0..<c {
         let label = textMask(recording.config.model.kind.hasRings ? "ring \(ch)" : "neurons", size: 10)
         stamp(label, x: 4, y: top + ch * (rowScale + gap) + max(0, (rowScale - label.height) / 2), into: &base)

@@ -316,18 +316,11 @@ func writeSheetGIF(_ recording: Recording, row: Int, channels: [Int], to path: S
     let values = recording.states[row]
     let scale = max(2, 120 / max(sheet.width, sheet.height)), gap = 10, top = 22, label = 14
     let width = channels.count * (sheet.width * scale + gap) + gap, height = top + label + sheet.height * scale + gap
-    let white: UInt8 = 254, background: UInt8 = 255
-    var palette = Colormap.viridisPalette
-    palette[Int(white)] = (255, 255, 255)
-    palette[Int(background)] = (24, 24, 24)
+    let gif = GIFFrames(width: width, height: height), palette = GIFFrames.palette
     func stamp(_ mask: (width: Int, height: Int, alpha: [UInt8]), x: Int, y: Int, into frame: inout [UInt8]) {
-        for yy in 0..<mask.height where y + yy < height {
-            for xx in 0..<mask.width where x + xx < width && mask.alpha[yy * mask.width + xx] > 110 {
-                frame[(y + yy) * width + x + xx] = white
-            }
-        }
+        gif.stamp(mask, x: x, y: y, into: &frame)
     }
-    var base = [UInt8](repeating: background, count: width * height)
+    var base = [UInt8](repeating: GIFFrames.background, count: width * height)
     for (i, ch) in channels.enumerated() {
         stamp(textMask("channel \(ch)", size: 10), x: gap + i * (sheet.width * scale + gap), y: top, into: &base)
     }

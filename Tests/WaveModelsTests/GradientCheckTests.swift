@@ -155,6 +155,10 @@ final class GradientCheckTests: XCTestCase {
         var slow = sheetConfig(4, 3, channels: 2, activation: .tanh)
         slow.waveSpeed = 0.4; slow.shiftDirection = ShiftDirection("-x+y")
         check(slow, length: 5, threads: 2)
+        // a dense V (d > 16: BLAS, no row blocks), as nsCIFAR-10's 96 values per step
+        let dense = sheetConfig(3, 3, channels: 2, inputSize: 20, outputSize: 2, readoutTiming: .last)
+        XCTAssertNil(SheetCell<Double>(dense).rowBlock)
+        check(dense, length: 3, batch: 5, threads: 2, jitter: 0.05)
         // rows in blocks of 16 (16 rows of 2 x 16 x 32 cells in Double fill the 128 KB a block may): 16 and 2
         let blocks = sheetConfig(16, 32, channels: 2, inputSize: 1, outputSize: 1, activation: .tanh, readoutTiming: .last)
         XCTAssertEqual(SheetCell<Double>(blocks).rowBlock, 16)

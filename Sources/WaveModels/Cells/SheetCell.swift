@@ -266,17 +266,9 @@ public struct SheetCell<T: Scalar>: RecurrentCell {
 
     /// b_V gets the bias sums; b_u their sum over each sheet.
     public func endBackward(states: StateHistory<T>, params: UnsafePointer<T>, grads: UnsafeMutablePointer<T>, workspace ws: Workspace) {
-        if !config.freezeEncoder {
-            T.add(out: grads + units * config.inputSize, ws.dbias.pointer, count: units)
-            encoder.finish(grads: grads, dTransposed: ws.dEncoderT)
-        }
-        if !config.freezeRecurrent {
-            for ch in 0..<c {
-                var sum: T = 0
-                for i in 0..<cells { sum += ws.dbias[ch * cells + i] }
-                grads[kernelBiasOffset + ch] += sum
-            }
-        }
+        finishWaveBiasGradients(
+            grads: grads, dbias: ws.dbias, encoder: encoder, dEncoderT: ws.dEncoderT, config: config, channels: c, positions: cells,
+            kernelBiasOffset: kernelBiasOffset)
     }
 }
 

@@ -227,16 +227,27 @@ public struct WaveCell<T: Scalar>: RecurrentCell {
 
     /// b_V gets the bias sums; b_u their sum over each ring.
     public func endBackward(states: StateHistory<T>, params: UnsafePointer<T>, grads: UnsafeMutablePointer<T>, workspace ws: Workspace) {
-        if !config.freezeEncoder {
-            T.add(out: grads + units * config.inputSize, ws.dbias.pointer, count: units)
-            encoder.finish(grads: grads, dTransposed: ws.dEncoderT)
-        }
-        if !config.freezeRecurrent {
-            for ch in 0..<c {
-                var sum: T = 0
-                for i in 0..<n { sum += ws.dbias[ch * n + i] }
-                grads[kernelBiasOffset + ch] += sum
-            }
+        finishWaveBiasGradients(
+            grads: grads, dbias: ws.dbias, encoder: encoder, dEncoderT: ws.dEncoderT, config: config, channels: c, positions: n,
+            kernelBiasOffset: kernelBiasOffset)
+    }
+}
+
+/// The end of a wave cell's reverse walk (ring or sheet): V's summed products and b_V the bias
+/// gradient summed over rows and steps, dbias [c * n]; b_u that sum over each channel's n positions.
+func finishWaveBiasGradients<T: Scalar>(
+    grads: UnsafeMutablePointer<T>, dbias: Buffer<T>, encoder: InputProjection<T>, dEncoderT: Buffer<T>, config: ModelConfig,
+    channels c: Int, positions n: Int, kernelBiasOffset: Int
+) {
+    if !config.freezeEncoder {
+        T.add(out: grads + c * n * config.inputSize, dbias.pointer, count: c * n)
+        encoder.finish(grads: grads, dTransposed: dEncoderT)
+    }
+    if !config.freezeRecurrent {
+        for ch in 0..<c {
+            var sum: T = 0
+            for i in 0..<n { sum += dbias[ch * n + i] }
+            grads[kernelBiasOffset + ch] += sum
         }
     }
 }

@@ -12,11 +12,7 @@ func timeConvolutionKernels(_ model: ModelConfig, configName: String, batch: Int
     let pool = ShardPool(threads: threads)
     let shards = shardRanges(total: batch, parts: threads)
     var rng = RandomStream(seed: seed)
-    func randomBuffer(_ count: Int) -> Buffer<Float> {
-        let buffer = Buffer<Float>(zeros: count)
-        for i in 0..<count { buffer[i] = Float(rng.uniform(-1, 1)) }
-        return buffer
-    }
+    func randomBuffer(_ count: Int) -> Buffer<Float> { uniformBuffer(count, &rng) }
     let weight = randomBuffer(c * c * f), bias = randomBuffer(units)
     struct Shard { let input, addend, out, dweight, sums, scratch: Buffer<Float> }
     let work = shards.map { range in
@@ -61,6 +57,13 @@ func timeConvolutionKernels(_ model: ModelConfig, configName: String, batch: Int
         flopsPerRow: Double(2 * c * c * f * n), configName: configName)
 }
 
+/// `count` values uniform in [-1, 1): a benchmark's operands.
+func uniformBuffer(_ count: Int, _ rng: inout RandomStream) -> Buffer<Float> {
+    let buffer = Buffer<Float>(zeros: count)
+    for i in 0..<count { buffer[i] = Float(rng.uniform(-1, 1)) }
+    return buffer
+}
+
 /// Times each kernel over the shards, one hand-off to the shard threads per measurement with each
 /// shard repeating the kernel, so the time is the kernel's and not the threads' wake-ups; repeated
 /// until 0.25 s. `flopsPerRow`: one call's multiply-adds (2 per pair) per batch row.
@@ -97,11 +100,7 @@ func timeSheetKernels(_ model: ModelConfig, configName: String, batch: Int, thre
     let pool = ShardPool(threads: threads)
     let shards = shardRanges(total: batch, parts: threads)
     var rng = RandomStream(seed: seed)
-    func randomBuffer(_ count: Int) -> Buffer<Float> {
-        let buffer = Buffer<Float>(zeros: count)
-        for i in 0..<count { buffer[i] = Float(rng.uniform(-1, 1)) }
-        return buffer
-    }
+    func randomBuffer(_ count: Int) -> Buffer<Float> { uniformBuffer(count, &rng) }
     let weight = randomBuffer(c * c * f * f), bias = randomBuffer(units)
     struct Shard { let input, addend, out, dweight, sums, scratch: Buffer<Float> }
     let work = shards.map { range in
@@ -214,11 +213,7 @@ enum Kernel<T: Scalar> {
 func timeConvolutionBF16Speedup(_ model: ModelConfig, rows: Int, seconds: Double) -> Double {
     let c = model.channels, n = model.ringSize, f = model.kernelSize, units = c * n
     var rng = RandomStream(seed: 1)
-    func randomBuffer(_ count: Int) -> Buffer<Float> {
-        let buffer = Buffer<Float>(zeros: count)
-        for i in 0..<count { buffer[i] = Float(rng.uniform(-1, 1)) }
-        return buffer
-    }
+    func randomBuffer(_ count: Int) -> Buffer<Float> { uniformBuffer(count, &rng) }
     let weight = randomBuffer(c * c * f), input = randomBuffer(rows * units), dout = randomBuffer(rows * units)
     let out = Buffer<Float>(zeros: rows * units), dweight = Buffer<Float>(zeros: c * c * f)
     let scratch = Buffer<Float>(zeros: circularConvScratchCount(channels: c, ringSize: n, kernel: f))
