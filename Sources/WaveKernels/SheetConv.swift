@@ -162,12 +162,31 @@ func sheetConvForwardFast<T: Scalar>(
     }
 }
 
+/// transpose.c's fused epilogue for `mode`: 0 store, 1 relu, 2 relu's gradient (identity's are 0
+/// and the store); nil for accumulate and tanh.
+@inline(__always) func fusedMode<T>(_ mode: ConvEpilogue<T>.Mode) -> Int32? {
+    switch mode {
+    case .store, .activate(.identity), .activationGradient(.identity): return 0
+    case .activate(.relu): return 1
+    case .activationGradient(.relu): return 2
+    case .accumulate, .activate(.tanh), .activationGradient(.tanh): return nil
+    }
+}
+
 /// The output lanes back to rows and through the epilogue, one batch row at a time.
 @inline(__always)
 func finishLanes<T: Scalar>(
     _ out: UnsafeMutablePointer<T>, lanes: UnsafePointer<T>, raw: UnsafeMutablePointer<T>, valid: Int, firstRow b0: Int,
     channels: Int, cells: Int, _ epilogue: ConvEpilogue<T>
 ) {
+    // Float with relu or no activation: the epilogue inside the transpose, one pass (transpose.c)
+    if T.self == Float.self, let mode = fusedMode(epilogue.mode) {
+        let count = channels * cells, at = b0 * count
+        return wrnn_lanes_to_rows_fused(
+            asFloat(out + at), asFloat(lanes), valid, count, epilogue.addend.map { asFloat($0 + at) },
+            epilogue.bias.map { asFloat($0) }, epilogue.activationOutput.map { asFloat($0 + at) }, epilogue.columnSums.map { asFloat($0) },
+            mode)
+    }
     lanesToRows(raw, lanes, valid: valid, count: channels * cells)
     for l in 0..<valid {
         finishRows(

@@ -88,8 +88,23 @@ public func sheetLanesForwardAVX512(
 }
 
 /// dweightLanes[o, i, dy, dx, :] += sum over cells of dout[o, cell, :] * input[i, cell shifted by the tap, :]:
-/// tiles of 6 output x 4 input channels (24 accumulators) per tap, over every cell.
+/// tiles of 6 output x 4 input channels (24 accumulators) per tap over every cell, or 6 x 3 when
+/// 3 divides the input channels and 4 does not (c = 6 would waste a quarter of its products on a
+/// last tile of 4 holding 2).
 public func sheetLanesWeightGradAVX512(
+    dweightLanes: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>, input: UnsafePointer<Float>,
+    channelsOut cOut: Int, channelsIn cIn: Int, height h: Int, width w: Int, kernel f: Int
+) {
+    if cIn % 4 != 0 && cIn % 3 == 0 {
+        weightGradTiles6x3(
+            dweightLanes: dweightLanes, dout: dout, input: input, channelsOut: cOut, channelsIn: cIn, height: h, width: w, kernel: f)
+    } else {
+        weightGradTiles6x4(
+            dweightLanes: dweightLanes, dout: dout, input: input, channelsOut: cOut, channelsIn: cIn, height: h, width: w, kernel: f)
+    }
+}
+
+func weightGradTiles6x4(
     dweightLanes: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>, input: UnsafePointer<Float>,
     channelsOut cOut: Int, channelsIn cIn: Int, height h: Int, width w: Int, kernel f: Int
 ) {
@@ -152,6 +167,60 @@ public func sheetLanesWeightGradAVX512(
                 }
             }
             i0 += 4
+        }
+        o0 += 6
+    }
+}
+
+/// `weightGradTiles6x4` with three input channels per tile (18 accumulators).
+func weightGradTiles6x3(
+    dweightLanes: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>, input: UnsafePointer<Float>,
+    channelsOut cOut: Int, channelsIn cIn: Int, height h: Int, width w: Int, kernel f: Int
+) {
+    let cells = h * w, plane = cells * 16, half = f / 2, taps = f * f
+    var o0 = 0
+    while o0 < cOut {
+        @inline(__always) func gradient(_ r: Int) -> UnsafePointer<Float> { dout + min(o0 + r, cOut - 1) * plane }
+        let d0 = gradient(0), d1 = gradient(1), d2 = gradient(2), d3 = gradient(3), d4 = gradient(4), d5 = gradient(5)
+        var i0 = 0
+        while i0 < cIn {
+            let x0 = input + i0 * plane, x1 = x0 + plane, x2 = x1 + plane // 3 divides cIn
+            for dy in 0..<f {
+                for dx in 0..<f {
+                    var s00 = Vector16(), s01 = Vector16(), s02 = Vector16(), s10 = Vector16(), s11 = Vector16(), s12 = Vector16()
+                    var s20 = Vector16(), s21 = Vector16(), s22 = Vector16(), s30 = Vector16(), s31 = Vector16(), s32 = Vector16()
+                    var s40 = Vector16(), s41 = Vector16(), s42 = Vector16(), s50 = Vector16(), s51 = Vector16(), s52 = Vector16()
+                    for y in 0..<h {
+                        let row = wrapped(y + dy - half, h) * w
+                        for x in 0..<w {
+                            let at = (y * w + x) * 16, shifted = (row + wrapped(x + dx - half, w)) * 16
+                            let v0 = load(x0 + shifted), v1 = load(x1 + shifted), v2 = load(x2 + shifted)
+                            var g = load(d0 + at)
+                            s00 = s00.addingProduct(g, v0); s01 = s01.addingProduct(g, v1); s02 = s02.addingProduct(g, v2)
+                            g = load(d1 + at)
+                            s10 = s10.addingProduct(g, v0); s11 = s11.addingProduct(g, v1); s12 = s12.addingProduct(g, v2)
+                            g = load(d2 + at)
+                            s20 = s20.addingProduct(g, v0); s21 = s21.addingProduct(g, v1); s22 = s22.addingProduct(g, v2)
+                            g = load(d3 + at)
+                            s30 = s30.addingProduct(g, v0); s31 = s31.addingProduct(g, v1); s32 = s32.addingProduct(g, v2)
+                            g = load(d4 + at)
+                            s40 = s40.addingProduct(g, v0); s41 = s41.addingProduct(g, v1); s42 = s42.addingProduct(g, v2)
+                            g = load(d5 + at)
+                            s50 = s50.addingProduct(g, v0); s51 = s51.addingProduct(g, v1); s52 = s52.addingProduct(g, v2)
+                        }
+                    }
+                    let k = dy * f + dx
+                    @inline(__always) func add(_ r: Int, _ j: Int, _ v: Vector16) {
+                        guard o0 + r < cOut else { return }
+                        let p = dweightLanes + (((o0 + r) * cIn + i0 + j) * taps + k) * 16
+                        store(load(p) + v, p)
+                    }
+                    add(0, 0, s00); add(0, 1, s01); add(0, 2, s02); add(1, 0, s10); add(1, 1, s11); add(1, 2, s12)
+                    add(2, 0, s20); add(2, 1, s21); add(2, 2, s22); add(3, 0, s30); add(3, 1, s31); add(3, 2, s32)
+                    add(4, 0, s40); add(4, 1, s41); add(4, 2, s42); add(5, 0, s50); add(5, 1, s51); add(5, 2, s52)
+                }
+            }
+            i0 += 3
         }
         o0 += 6
     }

@@ -53,6 +53,48 @@ AVX2_TARGET static void lanes_to_rows_avx2(float *rows, const float *lanes, long
     for (long u = blocks; u < count; u++)
         for (long l = 0; l < valid; l++) rows[l * count + u] = lanes[u * 16 + l];
 }
+
+/// One row's 8 finished values: (v + addend + bias), relu'd (mode 1) or gated by h > 0 (mode 2).
+AVX2_TARGET static inline __m256 finish8(__m256 v, const float *addend, const float *bias, const float *h, int mode) {
+    if (addend) v = _mm256_add_ps(v, _mm256_loadu_ps(addend));
+    if (bias) v = _mm256_add_ps(v, _mm256_loadu_ps(bias));
+    if (mode == 1) v = _mm256_max_ps(_mm256_setzero_ps(), v); // a NaN stays NaN (maxps returns its second operand)
+    if (mode == 2) v = _mm256_and_ps(v, _mm256_cmp_ps(_mm256_loadu_ps(h), _mm256_setzero_ps(), _CMP_GT_OQ));
+    return v;
+}
+
+AVX2_TARGET static void lanes_to_rows_fused_avx2(
+    float *out, const float *lanes, long valid, long count, const float *addend, const float *bias, const float *h,
+    float *column_sums, int mode) {
+    long blocks = count / 8 * 8;
+    // eight rows at a time, each written front to back (rows are count apart: walking the units
+    // inside keeps every stream sequential)
+    for (long l0 = 0; l0 < valid; l0 += 8) {
+        for (long u0 = 0; u0 < blocks; u0 += 8) {
+            __m256 r[8];
+            for (long j = 0; j < 8; j++) r[j] = _mm256_loadu_ps(lanes + (u0 + j) * 16 + l0);
+            transpose8(r);
+            __m256 sums = _mm256_setzero_ps();
+            for (long i = 0; i < 8 && l0 + i < valid; i++) {
+                long at = (l0 + i) * count + u0;
+                __m256 v = finish8(r[i], addend ? addend + at : 0, bias ? bias + u0 : 0, h ? h + at : 0, mode);
+                _mm256_storeu_ps(out + at, v);
+                sums = _mm256_add_ps(sums, v);
+            }
+            if (column_sums) _mm256_storeu_ps(column_sums + u0, _mm256_add_ps(_mm256_loadu_ps(column_sums + u0), sums));
+        }
+    }
+    for (long l = 0; l < valid; l++) {
+        for (long u = blocks; u < count; u++) {
+            long at = l * count + u;
+            float v = lanes[u * 16 + l] + (addend ? addend[at] : 0) + (bias ? bias[u] : 0);
+            if (mode == 1) v = v > 0 ? v : 0;
+            if (mode == 2) v = h[at] > 0 ? v : 0;
+            out[at] = v;
+            if (column_sums) column_sums[u] += v;
+        }
+    }
+}
 #endif
 
 static void rows_to_lanes_plain(float *lanes, const float *rows, long valid, long count) {
@@ -77,4 +119,31 @@ void wrnn_lanes_to_rows(float *rows, const float *lanes, long valid, long count)
     if (__builtin_cpu_supports("avx2")) { lanes_to_rows_avx2(rows, lanes, valid, count); return; }
 #endif
     lanes_to_rows_plain(rows, lanes, valid, count);
+}
+
+static void lanes_to_rows_fused_plain(
+    float *out, const float *lanes, long valid, long count, const float *addend, const float *bias, const float *h,
+    float *column_sums, int mode) {
+    for (long l = 0; l < valid; l++) {
+        for (long u = 0; u < count; u++) {
+            long at = l * count + u;
+            float v = lanes[u * 16 + l] + (addend ? addend[at] : 0) + (bias ? bias[u] : 0);
+            if (mode == 1) v = v > 0 ? v : 0;
+            if (mode == 2) v = h[at] > 0 ? v : 0;
+            out[at] = v;
+            if (column_sums) column_sums[u] += v;
+        }
+    }
+}
+
+void wrnn_lanes_to_rows_fused(
+    float *out, const float *lanes, long valid, long count, const float *addend, const float *bias, const float *h,
+    float *column_sums, int mode) {
+#if defined(__x86_64__)
+    if (__builtin_cpu_supports("avx2")) {
+        lanes_to_rows_fused_avx2(out, lanes, valid, count, addend, bias, h, column_sums, mode);
+        return;
+    }
+#endif
+    lanes_to_rows_fused_plain(out, lanes, valid, count, addend, bias, h, column_sums, mode);
 }

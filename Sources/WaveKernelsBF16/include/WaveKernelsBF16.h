@@ -60,5 +60,11 @@ void wrnn_bf16_weight_grad(
 void wrnn_rows_to_lanes(float *lanes, const float *rows, long valid, long count);
 /// rows[l * count + u] = lanes[u * 16 + l] for l < valid.
 void wrnn_lanes_to_rows(float *rows, const float *lanes, long valid, long count);
+/// The same with the convolution's epilogue on the way: out[l, u] = (lanes[u, l] + addend[l, u] +
+/// bias[u]), then mode 0 as is, 1 max(v, 0), 2 v where h[l, u] > 0 else 0; column_sums[u] += out[l, u].
+/// addend, bias, h and column_sums may be NULL (h not with mode 2). out, addend, h: [valid, count].
+void wrnn_lanes_to_rows_fused(
+    float *out, const float *lanes, long valid, long count, const float *addend, const float *bias, const float *h,
+    float *column_sums, int mode);
 
 #endif
