@@ -126,6 +126,30 @@ final class SheetConvTests: XCTestCase {
     }
     func testFastKernelsMatchPlainDouble() { checkAgainstReference(Double.self, tolerance: 1e-12) }
 
+    /// A NaN in a sequence's state stays NaN through the relu epilogue on every path (divergence
+    /// must reach the loss, not turn into zeros), and stays in its own sequence.
+    func testNaNSurvivesTheReluEpilogue() {
+        defer { KernelPath.override = nil }
+        for path in Set([KernelPath.portable, KernelPath.available]).sorted(by: { $0.rawValue < $1.rawValue }) {
+            KernelPath.override = path
+            let c = 2, h = 3, w = 4, f = 3, batch = 3, units = c * h * w
+            var input = [Float](repeating: 0.5, count: batch * units)
+            input[units + 5] = .nan // sequence 1
+            let weight = [Float](repeating: 0.1, count: c * c * f * f), bias = [Float](repeating: -1, count: units)
+            var out = [Float](repeating: 0, count: batch * units)
+            let scratch = Buffer<Float>(zeros: sheetConvScratchCount(channelsOut: c, channelsIn: c, height: h, width: w, kernel: f))
+            bias.withUnsafeBufferPointer { b in
+                Float.sheetConvForward(
+                    out: &out, input: input, weight: weight, scratch: scratch.pointer, batch: batch, channelsOut: c, channelsIn: c,
+                    height: h, width: w, kernel: f, epilogue: ConvEpilogue(.activate(.relu), bias: b.baseAddress))
+            }
+            XCTAssertTrue(out[units..<(2 * units)].contains { $0.isNaN }, "\(path)")
+            XCTAssertFalse(out[0..<units].contains { $0.isNaN } || out[(2 * units)...].contains { $0.isNaN }, "\(path)")
+            // the others: relu(0.1 * 0.5 * 18 - 1) = 0 (negative before the relu)
+            XCTAssertEqual(Set(out[0..<units]), [0], "\(path)")
+        }
+    }
+
     /// The plain versions themselves: a one-hot kernel moves the sheet one cell in the direction
     /// its tap says, wrapping at both edges (what the shift initialisation relies on).
     func testPlainForwardShiftsAcrossTheTorus() {
