@@ -214,7 +214,7 @@ func ringName(_ config: TrainConfig, _ ring: Int) -> String {
 public func writeFigures(
     _ recording: Recording, channels requested: [Int]?, runDirectory: String,
     into directory: String, seed: UInt64? = nil, formats: [FigureFormat] = [.png],
-    scale: ColourScale = .panel, size: FigureSize = .screen, waveTests: WaveTestSettings? = nil
+    scale: ColourScale = .panel, size: FigureSize = .screen, waveTests: WaveTestSettings? = nil, frames: ClosedRange<Int>? = nil
 ) throws -> AnalysisSummary {
     try makeDirectories(directory)
     let config = recording.config
@@ -226,7 +226,7 @@ public func writeFigures(
     if recording.sheet != nil {
         let summary = try writeSheetFigures(
             recording, channels: channels, runDirectory: runDirectory, into: directory, seed: seed, formats: formats, size: size,
-            permutations: waveTests?.permutations)
+            permutations: waveTests?.permutations, frames: frames)
         try writeAtomically(Array(try WrnnJSON.encoder().encode(summary)) + [10], to: directory + "/analysis.json")
         return summary
     }

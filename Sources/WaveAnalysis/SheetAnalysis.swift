@@ -202,12 +202,20 @@ extension Recording {
     var sheet: SheetShape? { config.model.sheet }
 }
 
-/// The steps a frame strip shows: `count` consecutive steps from the first with any activity (the
-/// shift moves activity one cell per step, so consecutive frames show it travel).
-func frameSteps(_ recording: Recording, row: Int, count: Int) -> [Int] {
-    let units = recording.channels * recording.ringSize, t = recording.length
-    let values = recording.states[row]
-    let first = (0..<t).first { step in (0..<units).contains { values[step * units + $0] != 0 } } ?? 0
+/// The steps a frame strip shows: `window` (1-based, inclusive) when given, else `count`
+/// consecutive steps from the first step with a nonzero input (a copy task's first token, an
+/// image's first stroke pixel), where waves start from the source cells.
+func frameSteps(_ recording: Recording, row: Int, count: Int, window: ClosedRange<Int>? = nil) throws -> [Int] {
+    let t = recording.length
+    if let window {
+        guard window.lowerBound >= 1, window.upperBound <= t else {
+            throw WrnnError.usage(
+                "--frames \(window.lowerBound):\(window.upperBound) is outside the run's \(t) steps; give A:B with 1 <= A < B <= \(t)")
+        }
+        return Array((window.lowerBound - 1)..<window.upperBound)
+    }
+    let inputs = recording.inputs[row], d = max(1, inputs.count / max(t, 1))
+    let first = (0..<t).first { step in (0..<d).contains { inputs[step * d + $0] != 0 } } ?? 0
     let start = max(0, min(first, t - count))
     return Array(start..<min(t, start + count))
 }
@@ -324,7 +332,8 @@ func writeSheetGIF(_ recording: Recording, row: Int, channels: [Int], to path: S
     for (i, ch) in channels.enumerated() {
         stamp(textMask("channel \(ch)", size: 10), x: gap + i * (sheet.width * scale + gap), y: top, into: &base)
     }
-    let first = frameSteps(recording, row: row, count: 1).first ?? 0
+    let units0 = recording.channels * n
+    let first = (0..<t).first { step in (0..<units0).contains { values[step * units0 + $0] != 0 } } ?? 0
     let stride = max(1, (t - first) / 200)
     var frames: [[UInt8]] = []
     for step in Swift.stride(from: first, to: t, by: stride) {
@@ -353,7 +362,7 @@ func writeSheetGIF(_ recording: Recording, row: Int, channels: [Int], to path: S
 /// shift plane's power and the wave test against cells in random places.
 func writeSheetFigures(
     _ recording: Recording, channels: [Int], runDirectory: String, into directory: String, seed: UInt64?,
-    formats: [FigureFormat], size: FigureSize, permutations: Int?
+    formats: [FigureFormat], size: FigureSize, permutations: Int?, frames: ClosedRange<Int>? = nil
 ) throws -> AnalysisSummary {
     let config = recording.config
     let sheet = recording.sheet!
@@ -366,7 +375,7 @@ func writeSheetFigures(
         try Npy.write(
             recording.states[row], shape: [t, recording.channels, sheet.height, sheet.width], to: directory + "/" + hidden)
         files.append(hidden)
-        let steps = frameSteps(recording, row: row, count: 12)
+        let steps = try frameSteps(recording, row: row, count: 12, window: frames)
         files += try writeSheetFrames(
             recording, row: row, channels: channels, steps: steps,
             title: "\(name): the sheet over time, test sample \(sample)", to: directory + "/frames_s\(sample)", formats: formats,

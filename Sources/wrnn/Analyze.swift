@@ -23,7 +23,10 @@ struct Analyze: ParsableCommand {
         discussion: """
             Writes into RUN_DIR/analysis: hidden states (.npy, time x channels x neurons), space-time maps, \
             normalised 2-D spectra with diagonal power and wave speed, an animated GIF, the copy task's \
-            input/output/target panel, learning curves (SVG) and analysis.json.
+            input/output/target panel, learning curves (SVG) and analysis.json. A sheet run (--model wrnn2d): \
+            a strip of frames per sample, the hidden states as time x channels x h x w, and per channel the \
+            normalised (k, ky, kx) spectrum with the wave's velocity, speed and direction and the wave test \
+            against the sheet's cells in random places.
             """)
 
     @Argument(help: "A run directory written by `wrnn train` or `wrnn demo`.")
@@ -51,6 +54,21 @@ struct Analyze: ParsableCommand {
     var orderSamples: Int = 16
     @Option(help: "Random orders of the neurons in each wave test's null distribution.")
     var permutations: Int = 200
+    @Option(
+        help:
+            "A sheet run (--model wrnn2d): the time steps its strip of frames shows, A:B counted from 1 (at most 40). Default: the 12 steps over which the sheet changes most."
+    )
+    var frames: String?
+
+    /// "5:16" -> 5...16.
+    func parseFrames(_ text: String) throws -> ClosedRange<Int> {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard parts.count == 2, let a = parts[0], let b = parts[1], a >= 1, b > a, b - a < 40 else {
+            throw ValidationError(
+                "--frames must be A:B with 1 <= A < B and at most 40 steps, counted from 1 (for example 5:16); got '\(text)'")
+        }
+        return a...b
+    }
 
     func validate() throws {
         if orderSamples < 0 || orderSamples > 1000 { throw ValidationError("--order-samples must be 0 ... 1000; got \(orderSamples)") }
@@ -60,6 +78,7 @@ struct Analyze: ParsableCommand {
         do { _ = try FigureFormat.parse(format) } catch let error as WrnnError { throw ValidationError(error.message) }
         do { _ = try ColourScale(parsing: scale) } catch let error as WrnnError { throw ValidationError(error.message) }
         _ = try parseIndexList(samples, option: "--samples")
+        if let frames { _ = try parseFrames(frames) }
         if let channels { _ = try parseIndexList(channels, option: "--channels") }
     }
 
@@ -68,6 +87,11 @@ struct Analyze: ParsableCommand {
         printSize.apply()
         let drawn = try parseIndexList(samples, option: "--samples")
         let recording = try Recording.record(runDirectory: runDirectory, checkpoint: checkpoint, samples: drawn)
+        if frames != nil, recording.config.model.sheet == nil {
+            throw WrnnError.usage(
+                "--frames applies to a sheet run (--model wrnn2d); the model of \(runDirectory) is the \(recording.config.model.displayName)"
+            )
+        }
         // the neurons' response-lag order is found on other test sequences, so the tests' p-values hold
         let others = (0..<recording.config.testSize).lazy.filter { !drawn.contains($0) }.prefix(orderSamples)
         let waveTests =
@@ -80,7 +104,8 @@ struct Analyze: ParsableCommand {
         let summary = try writeFigures(
             recording, channels: try channels.map { try parseIndexList($0, option: "--channels") },
             runDirectory: runDirectory, into: out, seed: seed, formats: try FigureFormat.parse(format),
-            scale: try ColourScale(parsing: scale), size: try printSize.size() ?? .screen, waveTests: waveTests)
+            scale: try ColourScale(parsing: scale), size: try printSize.size() ?? .screen, waveTests: waveTests,
+            frames: try frames.map(parseFrames))
         print(
             "wrnn analyze: \(recording.config.model.displayName) on the \(recording.config.task.summaryLine), checkpoint step \(recording.step)"
         )

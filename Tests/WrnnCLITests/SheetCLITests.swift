@@ -134,6 +134,13 @@ final class SheetCLITests: XCTestCase {
         let npy = try Data(contentsOf: URL(fileURLWithPath: run + "/analysis/hidden_s0.npy"))
         XCTAssertTrue(String(decoding: npy.prefix(128), as: UTF8.self).contains("'shape': (24, 2, 6, 8)"))
 
+        // --frames picks the strip's steps; a ring or iRNN run has no sheet to show
+        let framed = try wrnn(["analyze", run, "--order-samples", "0", "--frames", "2:5"])
+        XCTAssertEqual(framed.status, 0, framed.stderr)
+        let outside = try wrnn(["analyze", run, "--order-samples", "0", "--frames", "20:30"])
+        XCTAssertEqual(outside.status, 64)
+        XCTAssertEqual(outside.stderr, "wrnn: error: --frames 20:30 is outside the run's 24 steps; give A:B with 1 <= A < B <= 24\n")
+
         // Figure 2 takes the sheet beside an iRNN: its strongest line of cells
         let plain = dir + "/irnn"
         let trained = try wrnn(
@@ -150,5 +157,8 @@ final class SheetCLITests: XCTestCase {
                 of: #/wrnn figure2: wRNN-2D channel [01], row y = [0-5] \(the strongest diagonal power\) against iRNN, test sample 0/#),
             printed[0])
         XCTAssertNotNil(printed[1].wholeMatch(of: #/diagonal power: wRNN-2D [0-9.]+, iRNN [0-9.]+; the iRNN has [0-9]+ silent neurons?/#))
+        let ring = try wrnn(["analyze", plain, "--frames", "2:5"])
+        XCTAssertEqual(ring.status, 64)
+        XCTAssertEqual(ring.stderr, "wrnn: error: --frames applies to a sheet run (--model wrnn2d); the model of \(plain) is the iRNN\n")
     }
 }
