@@ -118,7 +118,7 @@ public func probe(
     let lags = settings.lags ?? ProbeSettings.defaultLags(length: length)
     guard lags.upperBound < length else {
         throw WrnnError.usage(
-            "--lags \(lags.lowerBound):\(lags.upperBound) reaches past the \(run)'s sequences of \(length) steps; use lags below \(length)")
+            "--lags \(lags.lowerBound):\(lags.upperBound) reaches past the sequences of \(run) (\(length) steps); use lags below \(length)")
     }
     var samples = settings.samples
     if let available = task.testExamples, available < samples {

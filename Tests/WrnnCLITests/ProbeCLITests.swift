@@ -122,7 +122,7 @@ final class ProbeCLITests: XCTestCase {
             ),
             (
                 ["probe", run, "--lags", "0:30"], 64,
-                "wrnn: error: --lags 0:30 reaches past the \(run)'s sequences of 24 steps; use lags below 24"
+                "wrnn: error: --lags 0:30 reaches past the sequences of \(run) (24 steps); use lags below 24"
             ),
             (["probe", run, run, "--labels", "one"], 64, "wrnn: error: --labels needs one label per run directory (2); got 'one'"),
             (["probe"], 64, "wrnn: error: Missing expected argument '<run-directories> ...'")
