@@ -62,15 +62,9 @@ public struct SheetSpectrum: Sendable {
 
     public init(map: [Double], steps: Int, height: Int, width: Int, seed: UInt64 = 0) {
         self.steps = steps; self.height = height; self.width = width
-        let cells = height * width
-        var rng = RandomStream(seed: seed, stream: 7)
-        let order = rng.permutation(steps)
-        var shuffled = [Double](repeating: 0, count: map.count)
-        for t in 0..<steps { for i in 0..<cells { shuffled[t * cells + i] = map[order[t] * cells + i] } }
-        let plain = fft3Magnitude(map, steps: steps, height: height, width: width)
-        let reference = fft3Magnitude(shuffled, steps: steps, height: height, width: width)
-        let floor = max(reference.max() ?? 0, 1e-300) * 1e-9
-        ratio = zip(plain, reference).map { $0 / ($1 + floor) }
+        ratio = timeShuffledRatio(map, steps: steps, perStep: height * width, seed: seed) {
+            fft3Magnitude($0, steps: steps, height: height, width: width)
+        }
     }
 
     /// R at temporal frequency k (fractional, taken mod T, interpolated) and spatial frequencies (ky, kx).

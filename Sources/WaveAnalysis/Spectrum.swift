@@ -34,6 +34,19 @@ public func directDFT2Magnitude(_ m: [Double], rows: Int, cols: Int) -> [Double]
     return out
 }
 
+/// |F(m)| / |F(m with its time steps shuffled)| for a map of `steps` rows of `perStep` values and a
+/// magnitude transform F (2-D for a ring, 3-D for a sheet): the normalisation behind every spectrum,
+/// with the shuffle drawn from `seed` (stream 7) and a floor 1e-9 below the reference's largest value.
+func timeShuffledRatio(_ map: [Double], steps: Int, perStep: Int, seed: UInt64, _ magnitude: ([Double]) -> [Double]) -> [Double] {
+    var rng = RandomStream(seed: seed, stream: 7)
+    let order = rng.permutation(steps)
+    var shuffled = [Double](repeating: 0, count: map.count)
+    for t in 0..<steps { for i in 0..<perStep { shuffled[t * perStep + i] = map[order[t] * perStep + i] } }
+    let plain = magnitude(map), reference = magnitude(shuffled)
+    let floor = max(reference.max() ?? 0, 1e-300) * 1e-9
+    return zip(plain, reference).map { $0 / ($1 + floor) }
+}
+
 /// The paper's 2-D Fourier analysis of one space-time map m[t, i] (time x neurons):
 /// R = |FFT2(m)| / |FFT2(m with its time steps shuffled)|. A wave of speed v neurons per step,
 /// m[t, i] = g(i - v t), puts its energy where k/T = -v l/n (mod 1) for temporal frequency k
@@ -47,14 +60,7 @@ public struct WaveSpectrum: Sendable {
     public init(map: [Double], steps: Int, neurons: Int, seed: UInt64 = 0) {
         self.steps = steps
         self.neurons = neurons
-        var rng = RandomStream(seed: seed, stream: 7)
-        let order = rng.permutation(steps)
-        var shuffled = [Double](repeating: 0, count: map.count)
-        for t in 0..<steps { for i in 0..<neurons { shuffled[t * neurons + i] = map[order[t] * neurons + i] } }
-        let plain = fft2Magnitude(map, rows: steps, cols: neurons)
-        let reference = fft2Magnitude(shuffled, rows: steps, cols: neurons)
-        let floor = max(reference.max() ?? 0, 1e-300) * 1e-9
-        ratio = zip(plain, reference).map { $0 / ($1 + floor) }
+        ratio = timeShuffledRatio(map, steps: steps, perStep: neurons, seed: seed) { fft2Magnitude($0, rows: steps, cols: neurons) }
     }
 
     /// R at temporal frequency k (fractional, taken mod T, interpolated) and spatial frequency l.

@@ -15,7 +15,6 @@ import WaveKernelsBF16
 
 /// Batch rows the sheet kernels compute together, one per SIMD lane.
 public let sheetLanes = 16
-public typealias SheetLanes<T: SIMDScalar> = SIMD16<T>
 
 /// Scratch the sheet kernels need: the input's lanes, the output's (or output gradient's) lanes,
 /// 16 batch rows of raw sums for the epilogue, the weights packed in output tiles, and the
@@ -28,6 +27,13 @@ public func sheetConvScratchCount(channelsOut cOut: Int, channelsIn cIn: Int, he
 /// Output channels a forward tile keeps in registers (6 accumulators of 16 lanes: 12 AVX2 registers).
 let sheetTile = 6
 @inline(__always) func sheetOutputTiles(_ cOut: Int) -> Int { (cOut + sheetTile - 1) / sheetTile }
+
+/// v mod n in 0 ..< n for any v (a kernel may be as wide as the sheet): no division in the usual case.
+@inline(__always) func wrappedIndex(_ v: Int, _ n: Int) -> Int {
+    var r = v
+    while r < 0 { r += n }
+    return r >= n ? r % n : r
+}
 
 @inline(__always) func loadLanes<T: SIMDScalar>(_ p: UnsafePointer<T>) -> SIMD16<T> {
     UnsafeRawPointer(p).loadUnaligned(as: SIMD16<T>.self)
@@ -90,13 +96,9 @@ func sheetLanesForward<T: Scalar>(
                 var a0 = SIMD16<T>(), a1 = SIMD16<T>(), a2 = SIMD16<T>()
                 var a3 = SIMD16<T>(), a4 = SIMD16<T>(), a5 = SIMD16<T>()
                 for dy in 0..<f {
-                    var yy = y + dy - half
-                    while yy < 0 { yy += h }
-                    yy = yy >= h ? yy % h : yy
+                    let yy = wrappedIndex(y + dy - half, h)
                     for dx in 0..<f {
-                        var xx = x + dx - half
-                        while xx < 0 { xx += w }
-                        xx = xx >= w ? xx % w : xx
+                        let xx = wrappedIndex(x + dx - half, w)
                         var src = input + (yy * w + xx) * sheetLanes
                         var wt = tileWeights + (dy * f + dx) * cIn * sheetTile
                         for _ in 0..<cIn {
@@ -256,13 +258,9 @@ func sheetLanesWeightGrad<T: Scalar>(
                     var s00 = SIMD16<T>(), s01 = SIMD16<T>(), s10 = SIMD16<T>()
                     var s11 = SIMD16<T>(), s20 = SIMD16<T>(), s21 = SIMD16<T>()
                     for y in 0..<h {
-                        var yy = y + dy - half
-                        while yy < 0 { yy += h }
-                        yy = yy >= h ? yy % h : yy
+                        let yy = wrappedIndex(y + dy - half, h)
                         for x in 0..<w {
-                            var xx = x + dx - half
-                            while xx < 0 { xx += w }
-                            xx = xx >= w ? xx % w : xx
+                            let xx = wrappedIndex(x + dx - half, w)
                             let cell = (y * w + x) * sheetLanes, shifted = (yy * w + xx) * sheetLanes
                             let d0 = loadLanes(doutLanes + o0 * plane + cell)
                             let d1 = loadLanes(doutLanes + o1 * plane + cell)
