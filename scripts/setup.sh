@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building WaveRNN needs and is not there yet. Safe to run again.
 #   Linux (Debian/Ubuntu): OpenBLAS (BLAS), FFTW (the 2-D Fourier analysis), giflib
-#   (animated hidden states) and zlib (PNG) development packages, and Debian's Fashion-MNIST
+#   (animated hidden states), zlib (PNG) and oneDNN (bf16 products) development packages, and Debian's Fashion-MNIST
 #   (dataset-fashion-mnist), so every machine has a real data set.
 #   macOS: brew install fftw giflib; Accelerate provides BLAS.
 set -euo pipefail
@@ -20,7 +20,9 @@ missing=()
 # qemu-user: the tests run the release binary on an emulated CPU without AVX-512
 # python3: `make lint` checks the generated AVX-512 tiles and the targets' declared imports
 # openmpi-bin, libopenmpi-dev: one run over several processes (mpirun; wrnn loads libmpi at run time)
-for package in libopenblas-dev libfftw3-dev libgif-dev zlib1g-dev libcairo2-dev fonts-dejavu-core poppler-utils dataset-fashion-mnist strace qemu-user python3 openmpi-bin libopenmpi-dev; do
+# libdnnl-dev: oneDNN, the bf16 recurrent products of --precision bf16 (AMX or AVX512-BF16; its header
+#   at build time, libdnnl.so.2 loaded at run time)
+for package in libopenblas-dev libfftw3-dev libgif-dev zlib1g-dev libcairo2-dev fonts-dejavu-core poppler-utils dataset-fashion-mnist strace qemu-user python3 openmpi-bin libopenmpi-dev libdnnl-dev; do
     dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
 done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -30,8 +30,23 @@ static inline int wrnn_cpu_has_avx512_bf16(void) {
     if (!__get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx)) return 0;
     return (eax >> 5) & 1u;
 }
+
+/// 1 when the CPU has AMX tiles with bf16 products (CPUID leaf 7, EDX bits 22 and 24: tdpbf16ps,
+/// Sapphire Rapids on) and the OS saves the tile state (XCR0 bits 17 and 18). A process must still
+/// ask for the tile state (arch_prctl ARCH_REQ_XCOMP_PERM) before its first tile instruction;
+/// oneDNN does so itself.
+static inline int wrnn_cpu_has_amx_bf16(void) {
+    unsigned int eax, ebx, ecx, edx;
+    if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx) || !(ecx & (1u << 27))) return 0;
+    unsigned int xcr0_lo, xcr0_hi;
+    __asm__ __volatile__("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
+    if ((xcr0_lo & (3u << 17)) != (3u << 17)) return 0;
+    if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return 0;
+    return (edx & ((1u << 22) | (1u << 24))) == ((1u << 22) | (1u << 24));
+}
 #else
 static inline int wrnn_cpu_has_avx512(void) { return 0; }
 static inline int wrnn_cpu_has_avx512_bf16(void) { return 0; }
+static inline int wrnn_cpu_has_amx_bf16(void) { return 0; }
 #endif
 #endif

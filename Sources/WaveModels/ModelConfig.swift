@@ -89,11 +89,11 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     /// Training with this model can run here: bf16 products need a CPU that has them (evaluating a
     /// bf16 model elsewhere runs its products in fp32).
     public func checkRunsHere(resuming: Bool = false) throws {
-        guard precision == .bf16, !Precision.bf16Available else { return }
-        guard resuming else { throw WrnnError.usage(Precision.bf16Refusal) }
-        let missing = Precision.cpuHasBF16 ? "WRNN_KERNELS=portable turns them off" : "this CPU has none"
+        let engine = kind.model.bf16Engine
+        guard precision == .bf16, !engine.available else { return }
+        guard resuming else { throw WrnnError.usage(engine.refusal) }
         throw WrnnError.usage(
-            "this run trains with --precision bf16, which needs AVX512-BF16 products, and \(missing); resume it where they run (its weights stay fp32: wrnn eval reads it anywhere)"
+            "this run trains with --precision bf16, which needs \(engine.missing); resume it where they run (its weights stay fp32: wrnn eval reads it anywhere)"
         )
     }
 

@@ -93,6 +93,7 @@ extension ModelKind {
         if let value = options.readout { preset.model.readout = value }
         if options.freezeU { preset.model.freezeRecurrent = true }
         if options.freezeV { preset.model.freezeEncoder = true }
+        if options.precision == .bf16 { preset.model.precision = .bf16 }
         try model.apply(options, to: &preset.model)
         return preset
     }
@@ -290,6 +291,8 @@ public protocol ModelDescription: Sendable {
     /// sequences per shard): fp32 seconds / bf16 seconds of the products `--precision bf16` changes,
     /// timed for about `seconds`. Nil for a model without bf16 products.
     static func bf16Speedup(_ config: ModelConfig, rows: Int, seconds: Double) -> Double?
+    /// Which bf16 products its `--precision bf16` runs (for a model that takes it).
+    static var bf16Engine: BF16Engine { get }
     /// The authors' `model_type` values that build this model, each with the extra `wrnn train` options it implies.
     static var authorsModelTypes: [String: [String]] { get }
     /// The activation the hyper-parameter columns show, when the model has a choice of one.
@@ -307,13 +310,16 @@ extension ModelDescription {
         if let hiddenSize = options.hiddenSize { config.ringSize = hiddenSize }
     }
     public static func check(_ config: ModelConfig, task: TaskConfig) throws {}
-    public static func tableLabel(_ config: ModelConfig) -> String { "\(label) N=\(config.units)" }
+    public static func tableLabel(_ config: ModelConfig) -> String {
+        "\(label) N=\(config.units)" + (config.precision == .bf16 ? " bf16" : "")
+    }
     public static func paperRow(_ config: ModelConfig, task: TaskConfig) -> String? { label }
     public static var published: [PublishedRow] { [] }
     public static var cpuGFLOPS: Double { 50 }
     public static var benchmarks: [ModelBenchmark] { [] }
     public static func kernelBenchmark(_ config: ModelConfig) -> KernelBenchmark? { nil }
     public static func bf16Speedup(_ config: ModelConfig, rows: Int, seconds: Double) -> Double? { nil }
+    public static var bf16Engine: BF16Engine { .dense }
     public static var authorsModelTypes: [String: [String]] { [:] }
     public static var choosesActivation: Bool { options.contains(.activation) }
 

@@ -258,6 +258,23 @@ public enum SweepPresets {
           test-size: {value: 2000}
         """
 
+    /// Do the gated models learn in bf16 as in fp32? The LSTM and GRU (N = 256) on sFMNIST with
+    /// fashion-early-cpu's settings, both number formats (run with --seeds 0,1,2,3,4): the same seed
+    /// gives both the same initial weights and batches, so they differ only by the products' rounding.
+    static let bf16Gated = """
+        name: bf16-gated-cpu
+        parameters:
+          task: {value: sfmnist}
+          model: {values: [lstm, gru]}
+          precision: {values: [fp32, bf16]}
+          hidden-size: {value: 256}
+          lr: {value: 0.001}
+          clip: {value: 1}
+          steps: {value: 150}
+          eval-every: {value: 50}
+          test-size: {value: 2000}
+        """
+
     public static let all: [SweepPreset] = [
         SweepPreset(
             name: "table4", summary: "copy task T = 0, 10, 30, 80, Table 4's seven rows, 60,000 steps",
@@ -311,6 +328,9 @@ public enum SweepPresets {
             yaml: sheetCopy),
         SweepPreset(
             name: "sheet-fashion-cpu", summary: "sFMNIST: the 2-D wave RNN against the ring wRNN and the iRNN over the first 300 steps",
-            yaml: sheetFashion)
+            yaml: sheetFashion),
+        SweepPreset(
+            name: "bf16-gated-cpu", summary: "sFMNIST: the LSTM and GRU with bf16 products against fp32, the first 150 steps",
+            yaml: bf16Gated)
     ]
 }

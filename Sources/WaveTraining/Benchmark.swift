@@ -79,9 +79,12 @@ public struct BenchResult: Codable, Sendable {
     /// Over MPI: the ranks (threads is then per rank), and the share of the timed iterations spent in exchanges.
     public var ranks: Int? = nil
     public var communicationShare: Double? = nil
+    /// A bf16 row's products: "AVX512-BF16 kernels", "oneDNN brg:avx512_core_amx_bf16 (AMX)", ...
+    public var bf16Products: String? = nil
 
     enum CodingKeys: String, CodingKey {
         case name, gflops, threads, parameters, ranks, percentOfPeak = "percent_of_peak", communicationShare = "communication_share"
+        case bf16Products = "bf16_products"
         case secondsPerIteration = "seconds_per_iteration", minSecondsPerIteration = "min_seconds_per_iteration"
         case flopsPerIteration = "flops_per_iteration", peakMemoryBytes = "peak_memory_bytes", workspaceBytes = "workspace_bytes"
     }
@@ -274,7 +277,8 @@ public func runBenchmark(
         name: bench.label, secondsPerIteration: median, minSecondsPerIteration: sorted[0],
         gflops: flops / median / 1e9, flopsPerIteration: flops, peakMemoryBytes: peakResidentBytes(),
         workspaceBytes: trainer.workspaceBytes, parameters: trainer.params.count, threads: threads,
-        ranks: group.size > 1 ? group.size : nil, communicationShare: group.size > 1 ? communication / times.reduce(0, +) : nil)
+        ranks: group.size > 1 ? group.size : nil, communicationShare: group.size > 1 ? communication / times.reduce(0, +) : nil,
+        bf16Products: config.model.precision == .bf16 ? config.model.kind.model.bf16Engine.products : nil)
 }
 
 extension BenchConfig {
@@ -289,7 +293,10 @@ extension BenchConfig {
                     "--precision bf16 applies to configurations of --model \(ModelRegistry.list(ModelRegistry.models(accepting: .precision))) only; name one (e.g. \(all.first(where: \.takesPrecision)?.name ?? "?"))"
                 )
             }
-            guard Precision.bf16Available else { throw WrnnError.usage(Precision.bf16Refusal) }
+            // every bf16 row's products must run here (the first that cannot is refused)
+            if let missing = configs.first(where: { $0.takesPrecision && !$0.model.model.bf16Engine.available }) {
+                throw WrnnError.usage(missing.model.model.bf16Engine.refusal)
+            }
         }
         return configs.flatMap { config in
             precisions.filter { $0 == .fp32 || config.takesPrecision }.map { precision in
@@ -342,7 +349,7 @@ public func precisionSpeedups(_ results: [BenchResult]) -> [String] {
     results.filter { $0.name.hasSuffix(":bf16") }.compactMap { bf16 in
         guard let fp32 = results.first(where: { $0.name == bf16.configurationName }) else { return nil }
         let speedup = fp32.secondsPerIteration / bf16.secondsPerIteration
-        let path = Precision.products == .plain ? "plain versions" : "AVX512-BF16 kernels"
+        let path = bf16.bf16Products ?? "?"
         // never slower unannounced: a row bf16 does not speed up says so
         let verdict = speedup < 1 ? "; no faster than fp32 on this CPU: --precision bf16 brings no speed here" : ""
         return padded(bf16.name, 20)

@@ -9,8 +9,10 @@ extension ModelConfig {
             let mlpText = readout == .mlp ? "an MLP readout (\(ringSize) -> \(mlpHidden) -> relu -> \(outputSize))" : "a linear readout"
             return "\(displayName) \(cellSummary), into \(mlpText)"
         }
+        // the path bf16 products take here; where none run (reading a bf16 run elsewhere) fp32 does
+        let products = precision == .bf16 ? ", bf16 products (\(kind.model.bf16Engine.products ?? "none on this CPU: fp32 here"))" : ""
         var text =
-            "\(displayName) \(cellSummary), \(readout.rawValue) readout at \(readoutTiming == .every ? "every step" : "the last step")"
+            "\(displayName) \(cellSummary)\(products), \(readout.rawValue) readout at \(readoutTiming == .every ? "every step" : "the last step")"
         if freezeRecurrent { text += ", recurrence frozen" }
         if freezeEncoder { text += ", encoder frozen" }
         return text

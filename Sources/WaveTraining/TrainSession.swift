@@ -253,28 +253,34 @@ public enum BF16Check {
     public struct Result: Sendable {
         public var products: String
         public var speedup: Double
-        public init(products: String, speedup: Double) { self.products = products; self.speedup = speedup }
+        /// The plain versions (WRNN_BF16=emulate) ran: for checking numbers, not for speed.
+        public var emulated: Bool
+        /// "the fp32 convolution's" or "the fp32 recurrent products'".
+        public var fp32Products: String
+        public init(products: String, speedup: Double, emulated: Bool = false, fp32Products: String = "the fp32 convolution's") {
+            self.products = products; self.speedup = speedup; self.emulated = emulated; self.fp32Products = fp32Products
+        }
         public var line: String {
-            if products != "AVX512-BF16 kernels" {
+            if emulated {
                 return String(
-                    format: "bf16 products: %@, %.2fx the fp32 convolution's speed here: for checking numbers, not for speed", products,
-                    speedup)
+                    format: "bf16 products: %@, %.2fx %@ speed here: for checking numbers, not for speed", products, speedup, fp32Products)
             }
             if speedup < 1 {
                 return String(
                     format:
-                        "note: on this CPU the bf16 products (%@) run at %.2fx the fp32 convolution's speed for this model's shapes: --precision bf16 makes this run slower, not faster; --precision fp32 is faster here",
-                    products, speedup)
+                        "note: on this CPU the bf16 products (%@) run at %.2fx %@ speed for this model's shapes: --precision bf16 makes this run slower, not faster; --precision fp32 is faster here",
+                    products, speedup, fp32Products)
             }
-            return String(format: "bf16 products: %@, %.2fx the fp32 convolution's speed for this model's shapes", products, speedup)
+            return String(format: "bf16 products: %@, %.2fx %@ speed for this model's shapes", products, speedup, fp32Products)
         }
     }
 
     /// Nil unless the run's products are bf16 and run here.
     public static func measure(_ config: TrainConfig, seconds: Double = 0.1) -> Result? {
-        guard config.model.precision == .bf16, let products = Precision.products else { return nil }
+        let engine = config.model.kind.model.bf16Engine
+        guard config.model.precision == .bf16, let products = engine.products else { return nil }
         let rows = max(1, (config.batchSize + config.threads - 1) / max(config.threads, 1))
         guard let speedup = config.model.kind.model.bf16Speedup(config.model, rows: rows, seconds: seconds) else { return nil }
-        return Result(products: products == .kernels ? "AVX512-BF16 kernels" : "plain versions (WRNN_BF16=emulate)", speedup: speedup)
+        return Result(products: products, speedup: speedup, emulated: engine.emulated, fp32Products: engine.fp32Products)
     }
 }

@@ -135,18 +135,27 @@ final class ModelTests: XCTestCase {
 /// The memory check before a run counts what the workspaces will allocate, for every model.
 final class WorkspaceEstimateTests: XCTestCase {
     func testEstimateEqualsWhatIsAllocated() {
+        // bf16 products' buffers too (their plain versions, so they exist on every CPU)
+        Precision.override = .plain
+        DenseBF16.override = .plain
+        defer { Precision.override = nil; DenseBF16.override = nil }
         for kind in ModelKind.allCases {
-            for (d, n, c, timing, readout) in [
-                (1, 9, 3, ReadoutTiming.last, ReadoutKind.linear), (20, 5, 2, .every, .mlp), (3, 16, 1, .every, .linear)
-            ] {
-                let length = 7, capacity = 5
-                var config = ModelConfig(
-                    kind: kind, inputSize: d, outputSize: 4, ringSize: kind == .fc ? length * d : n,
-                    channels: c, readout: readout, readoutTiming: kind == .fc ? .last : timing, mlpHidden: 6)
-                if kind == .wrnn { config.locallyConnected = n == 5 }
-                let workspace = SequenceModel<Float>(config).makeWorkspace(capacity: capacity, length: length)
-                XCTAssertEqual(Double(workspace.bytes), config.workspaceBytes(capacity: capacity, length: length), "\(kind) d=\(d) n=\(n)")
-                XCTAssertEqual(config.estimatedParameterCount, Double(config.parameterCount), "\(kind)")
+            for precision in kind.model.options.contains(.precision) ? [nil, Precision.bf16] : [nil] {
+                for (d, n, c, timing, readout) in [
+                    (1, 9, 3, ReadoutTiming.last, ReadoutKind.linear), (20, 5, 2, .every, .mlp), (3, 16, 1, .every, .linear)
+                ] {
+                    let length = 7, capacity = 5
+                    var config = ModelConfig(
+                        kind: kind, inputSize: d, outputSize: 4, ringSize: kind == .fc ? length * d : n,
+                        channels: c, readout: readout, readoutTiming: kind == .fc ? .last : timing, mlpHidden: 6)
+                    if kind == .wrnn { config.locallyConnected = n == 5 && precision == nil }
+                    config.precision = precision
+                    let workspace = SequenceModel<Float>(config).makeWorkspace(capacity: capacity, length: length)
+                    XCTAssertEqual(
+                        Double(workspace.bytes), config.workspaceBytes(capacity: capacity, length: length),
+                        "\(kind) d=\(d) n=\(n) \(precision?.rawValue ?? "fp32")")
+                    XCTAssertEqual(config.estimatedParameterCount, Double(config.parameterCount), "\(kind)")
+                }
             }
         }
     }

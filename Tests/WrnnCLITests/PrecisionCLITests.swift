@@ -11,19 +11,32 @@ final class PrecisionCLITests: XCTestCase {
         let flags = Set(info.split(separator: "\n").first { $0.hasPrefix("flags") }?.split(separator: " ").map(String.init) ?? [])
         return ["avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl", "avx512_bf16"].allSatisfy(flags.contains)
     }
+    var cpuHasAMX: Bool {
+        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return false }
+        let flags = Set(info.split(separator: "\n").first { $0.hasPrefix("flags") }?.split(separator: " ").map(String.init) ?? [])
+        return flags.contains("amx_bf16") && flags.contains("amx_tile")
+    }
 
     func testRefusedWhereItCannotRunOrDoesNotApply() throws {
         let cannotRun =
             cpuHasBF16
             ? "--precision bf16 needs AVX512-BF16 products, which WRNN_KERNELS=portable turns off; unset it or use --precision fp32"
             : "--precision bf16 needs a CPU with AVX512-BF16 products (Cooper Lake, Sapphire Rapids, AMD Zen 4 or later), and this one has none; use --precision fp32"
+        let cannotRunDense =
+            cpuHasBF16 || cpuHasAMX
+            ? "--precision bf16 needs bf16 products, which WRNN_KERNELS=portable turns off; unset it or use --precision fp32"
+            : "--precision bf16 needs a CPU with bf16 products (AVX512-BF16 or AMX: Cooper Lake, Sapphire Rapids, AMD Zen 4 or later), and this one has none; use --precision fp32"
         let cases: [([String], [String: String?], String)] = [
-            (["train", "--model", "lstm", "--precision", "bf16"], [:], "--precision applies to --model wrnn only"),
+            (
+                ["train", "--model", "wrnn2d", "--precision", "bf16"], [:],
+                "--precision applies to --model wrnn, irnn, lstm, gru, cornn and lem only (the sheet's convolution has no bf16 products yet)"
+            ),
             (
                 ["train", "--model", "wrnn", "--precision", "bf16", "--locally-connected"], [:],
                 "--precision bf16 applies to the shared kernel, not --locally-connected; use --precision fp32"
             ),
-            (["train", "--model", "wrnn", "--precision", "bf16"], ["WRNN_KERNELS": "portable"], cannotRun)
+            (["train", "--model", "wrnn", "--precision", "bf16"], ["WRNN_KERNELS": "portable"], cannotRun),
+            (["train", "--model", "gru", "--precision", "bf16"], ["WRNN_KERNELS": "portable"], cannotRunDense)
         ]
         for (arguments, environment, message) in cases {
             let result = try wrnn(arguments, in: scratchDirectory(), environment: environment)
@@ -45,10 +58,12 @@ final class PrecisionCLITests: XCTestCase {
 
         let bench: [([String], [String: String?], String)] = [
             (
-                ["bench", "--configs", "smnist-lstm", "--precision", "fp32,bf16"], [:],
-                "--precision bf16 applies to configurations of --model wrnn only; name one (e.g. copy-wrnn)"
+                ["bench", "--configs", "copy-wrnn2d", "--precision", "fp32,bf16"], [:],
+                "--precision bf16 applies to configurations of --model wrnn, irnn, lstm, gru, cornn and lem only; name one (e.g. copy-wrnn)"
             ),
             (["bench", "--configs", "copy-wrnn", "--precision", "bf16"], ["WRNN_KERNELS": "portable"], cannotRun),
+            // every bf16 row must run: the first that cannot is refused
+            (["bench", "--configs", "copy-wrnn2d,smnist-lstm", "--precision", "bf16"], ["WRNN_KERNELS": "portable"], cannotRunDense),
             (
                 ["bench", "--configs", "copy-wrnn", "--precision", "fp16"], [:],
                 "--precision: unknown number format 'fp16'; choose fp32 or bf16, comma-separated"
@@ -130,5 +145,59 @@ final class PrecisionCLITests: XCTestCase {
             let speedup = try XCTUnwrap(command["bf16_speedup"] as? Double)
             if expected == "AVX512-BF16 kernels" { XCTAssertEqual(slower, speedup < 1, line) }
         }
+    }
+
+    /// The gated models and the iRNN take --precision bf16 too: their recurrent products through
+    /// oneDNN where it runs (the plain version under WRNN_BF16=emulate elsewhere). The run names the
+    /// products in its model line, times them against fp32 at its start, records both in command.json,
+    /// and a resume where they cannot run is refused with what is missing.
+    func testGatedModelsTrainInBF16AndSayHow() throws {
+        let emulate: [String: String?] = ["WRNN_KERNELS": "portable", "WRNN_BF16": "emulate"]
+        var environments: [([String: String?], String)] = [(emulate, "plain versions (WRNN_BF16=emulate)")]
+        if cpuHasBF16 || cpuHasAMX { environments.append(([:], "oneDNN ")) }
+        for (environment, products) in environments {
+            for model in ["lstm", "gru", "irnn", "cornn", "lem"] {
+                let cwd = scratchDirectory()
+                let result = try wrnn(
+                    [
+                        "train", "--task", "copy", "-T", "3", "--model", model, "--hidden-size", "24", "--precision", "bf16", "--steps",
+                        "3", "--test-size", "64", "--out", "r"
+                    ],
+                    in: cwd, environment: environment)
+                XCTAssertEqual(result.status, 0, result.stderr)
+                let lines = result.stdout.split(separator: "\n").map(String.init)
+                let modelLine = try XCTUnwrap(lines.first { $0.hasPrefix("model:") }, result.stdout)
+                XCTAssertTrue(modelLine.contains(", bf16 products (\(products)"), modelLine)
+                let speedLine = try XCTUnwrap(lines.first { $0.contains("bf16 products") && !$0.hasPrefix("model:") }, result.stdout)
+                XCTAssertNotNil(speedLine.firstMatch(of: #/[0-9]+\.[0-9]{2}x the fp32 recurrent products' speed/#), speedLine)
+                let command = try XCTUnwrap(
+                    JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: cwd + "/r/command.json"))) as? [String: Any])
+                XCTAssertTrue((command["bf16_products"] as? String)?.hasPrefix(products) == true, "\(command)")
+                let speedup = try XCTUnwrap(command["bf16_speedup"] as? Double)
+                if products == "oneDNN " { XCTAssertEqual(speedLine.hasPrefix("note:"), speedup < 1, speedLine) }
+            }
+        }
+        // resumed where no bf16 products run: refused with what is missing; evaluated anywhere
+        let run = scratchDirectory() + "/lstm"
+        let here: [String: String?] = cpuHasBF16 || cpuHasAMX ? [:] : ["WRNN_BF16": "emulate"]
+        let trained = try wrnn(
+            [
+                "train", "--task", "copy", "-T", "3", "--model", "lstm", "--hidden-size", "16", "--precision", "bf16", "--steps", "2",
+                "--out", run, "--quiet"
+            ],
+            environment: here)
+        XCTAssertEqual(trained.status, 0, trained.stderr)
+        let elsewhere: [String: String?] = cpuHasBF16 || cpuHasAMX ? ["WRNN_KERNELS": "portable"] : [:]
+        let missing =
+            cpuHasBF16 || cpuHasAMX
+            ? "bf16 products, and WRNN_KERNELS=portable turns them off" : "bf16 products (AVX512-BF16 or AMX), and this CPU has none"
+        let refused = try wrnn(["train", "--resume", run, "--steps", "3"], environment: elsewhere)
+        XCTAssertEqual(refused.status, 64)
+        XCTAssertEqual(
+            refused.stderr,
+            "wrnn: error: this run trains with --precision bf16, which needs \(missing); resume it where they run (its weights stay fp32: wrnn eval reads it anywhere)\n"
+        )
+        let evaluated = try wrnn(["eval", run], environment: elsewhere)
+        XCTAssertEqual(evaluated.status, 0, evaluated.stderr)
     }
 }

@@ -84,7 +84,10 @@ final class SheetCLITests: XCTestCase {
                 ["--locally-connected"],
                 "--locally-connected applies to --model wrnn only (the sheet's kernel is shared; the untied ablation is the ring's)"
             ),
-            (["--precision", "bf16"], "--precision applies to --model wrnn only (bf16 products exist for the ring's convolution only)"),
+            (
+                ["--precision", "bf16"],
+                "--precision applies to --model wrnn, irnn, lstm, gru, cornn and lem only (the sheet's convolution has no bf16 products yet)"
+            ),
             (["--dt", "0.1"], "--dt applies to --model cornn and lem only")
         ]
         let dir = scratchDirectory()

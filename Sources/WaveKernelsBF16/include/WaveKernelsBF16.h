@@ -67,4 +67,30 @@ void wrnn_lanes_to_rows_fused(
     float *out, const float *lanes, long valid, long count, const float *addend, const float *bias, const float *h,
     float *column_sums, int mode);
 
+// Dense bf16 products (matmul.c): the recurrent products of the iRNN and the gated cells under
+// `--precision bf16`, through oneDNN's matmul (loaded at run time from libdnnl.so.2; it picks AMX
+// tiles or AVX512-BF16 from CPUID), and the plain version the tests hold it to.
+
+/// out[r, j] = bf16(in[r, j]) for r < rows, j < cols: round to nearest even, a NaN stays NaN.
+void wrnn_bf16_round_rows(uint16_t *out, long ldo, const float *in, long ldi, long rows, long cols);
+
+/// 1 when oneDNN is loaded and its bf16 matmul can run; else 0 and the reason, one line, in `why`.
+int wrnn_dnnl_load(char *why, long capacity);
+
+/// c[m, n] = op(a)[m, k] op(b)[k, n] + beta c (beta 0 or 1): a, b bf16, row-major with leading
+/// dimensions lda, ldb (op transposes the stored matrix when trans is 1), sums and c fp32. Through
+/// oneDNN, single-threaded in the calling thread; one primitive per shape per thread, kept.
+/// Returns 0, or nonzero when oneDNN is missing or refused the product.
+int wrnn_bf16_gemm(
+    float *c, long ldc, const uint16_t *a, long lda, int transA, const uint16_t *b, long ldb, int transB, long m, long n,
+    long k, float beta);
+
+/// The plain version, on any CPU: each c[i, j] an fp32 sum over p = 0, 1, ... of the exact products.
+void wrnn_bf16_gemm_plain(
+    float *c, long ldc, const uint16_t *a, long lda, int transA, const uint16_t *b, long ldb, int transB, long m, long n,
+    long k, float beta);
+
+/// The implementation oneDNN picks for an [m, k] x [k, n] bf16 product, e.g. "brg:avx512_core_amx_bf16"; 0 on success.
+int wrnn_bf16_gemm_impl(char *impl, long capacity, long m, long n, long k);
+
 #endif

@@ -49,7 +49,9 @@ public struct CoRNNCell<T: Scalar>: RecurrentCell {
         let dz: Buffer<T> // [rows, N] dLoss/dz (not through y), carried
         let dbias: Buffer<T> // [N]
         let encoderT: Buffer<T>, dEncoderT: Buffer<T> // [d, N]
+        let products: DenseProducts<T> // z W_z^T, y W_y^T, dpre W_z, dpre W_y and their weight gradients in the model's precision
         init(_ cell: CoRNNCell, capacity: Int, length: Int) {
+            products = cell.makeProducts(cell.config, widestOperand: capacity * cell.units)
             let n = cell.units
             z = Buffer(zeros: (length + 1) * capacity * n); activation = Buffer(zeros: length * capacity * n)
             dy = Buffer(zeros: capacity * n); dz = Buffer(zeros: capacity * n); dbias = Buffer(zeros: n)
@@ -58,15 +60,17 @@ public struct CoRNNCell<T: Scalar>: RecurrentCell {
         var all: [Buffer<T>] { [z, activation, dy, dz, dbias, encoderT, dEncoderT] }
     }
     public func makeWorkspace(capacity: Int, length: Int) -> Workspace { Workspace(self, capacity: capacity, length: length) }
-    public func bytes(of ws: Workspace) -> Int { ws.all.reduce(0) { $0 + $1.bytes } }
+    public func bytes(of ws: Workspace) -> Int { ws.all.reduce(0) { $0 + $1.bytes } + ws.products.bytes }
     public func workspaceCount(capacity: Int, length: Int) -> Double {
         let rowsN = Double(capacity) * Double(units)
         return (2 * Double(length) + 1) * rowsN + 2 * rowsN + Double(units) + encoder.bufferCount
+            + productsCount(config, widestOperand: capacity * units)
     }
 
     public func prepare(params: UnsafePointer<T>, rows: Int, workspace ws: Workspace) {
         ws.z.pointer.update(repeating: 0, count: rows * units)
         encoder.prepare(params: params, transposed: ws.encoderT)
+        ws.products.roundWeights(params, offset: 0, count: units * width)
     }
 
     @inline(__always)
@@ -77,8 +81,10 @@ public struct CoRNNCell<T: Scalar>: RecurrentCell {
         let yPrev = states[t], yNext = states[t + 1]
         encoder.forward(pre: pre, x: x, params: params, transposed: ws.encoderT, rows: b, accumulate: false)
         if t > 0 {
-            T.gemm(pre, ldc: n, zPrev, lda: n, .none, params + zColumns, ldb: w, .transposed, m: b, n: n, k: n, alpha: 1, beta: 1)
-            T.gemm(pre, ldc: n, yPrev, lda: n, .none, params + yColumns, ldb: w, .transposed, m: b, n: n, k: n, alpha: 1, beta: 1)
+            ws.products.timesWeight(
+                pre, ldc: n, zPrev, lda: n, .none, params: params, offset: zColumns, ldb: w, .transposed, m: b, n: n, k: n, beta: 1)
+            ws.products.timesWeight(
+                pre, ldc: n, yPrev, lda: n, .none, params: params, offset: yColumns, ldb: w, .transposed, m: b, n: n, k: n, beta: 1)
         }
         T.cornnForward(
             yNext: yNext, zNext: zNext, activation: pre, yPrev: yPrev, zPrev: zPrev, bias: params + biasOffset,
@@ -106,8 +112,8 @@ public struct CoRNNCell<T: Scalar>: RecurrentCell {
         T.addColumnSums(out: ws.dbias.pointer, input: dpre, rows: b, cols: n)
         encoder.backward(grads: grads, dTransposed: ws.dEncoderT, dpre: dpre, x: x, rows: b)
         guard t > 0 else { return }
-        T.gemm(dz, ldc: n, dpre, lda: n, .none, params + zColumns, ldb: w, .none, m: b, n: n, k: n, alpha: 1, beta: 1)
-        T.gemm(dy, ldc: n, dpre, lda: n, .none, params + yColumns, ldb: w, .none, m: b, n: n, k: n, alpha: 1, beta: 1)
+        ws.products.timesWeight(dz, ldc: n, dpre, lda: n, .none, params: params, offset: zColumns, ldb: w, .none, m: b, n: n, k: n, beta: 1)
+        ws.products.timesWeight(dy, ldc: n, dpre, lda: n, .none, params: params, offset: yColumns, ldb: w, .none, m: b, n: n, k: n, beta: 1)
         if let dhReadout { T.add(out: dy, dhReadout, count: b * n) }
     }
 
@@ -116,12 +122,12 @@ public struct CoRNNCell<T: Scalar>: RecurrentCell {
         let b = states.rows, n = units, w = width, length = states.length
         if length > 1 {
             let dpre = ws.activation.pointer + b * n
-            T.gemm(
+            ws.products.product(
                 grads + zColumns, ldc: w, dpre, lda: n, .transposed, ws.z.pointer + b * n, ldb: n, .none,
-                m: n, n: n, k: (length - 1) * b, alpha: 1, beta: 1)
-            T.gemm(
+                m: n, n: n, k: (length - 1) * b, beta: 1)
+            ws.products.product(
                 grads + yColumns, ldc: w, dpre, lda: n, .transposed, states[1], ldb: n, .none,
-                m: n, n: n, k: (length - 1) * b, alpha: 1, beta: 1)
+                m: n, n: n, k: (length - 1) * b, beta: 1)
         }
         T.add(out: grads + biasOffset, ws.dbias.pointer, count: n)
         encoder.finish(grads: grads, dTransposed: ws.dEncoderT)
@@ -204,7 +210,7 @@ public enum CoRNNModel: ModelDescription {
     public static let name = "cornn"
     public static let label = "coRNN"
     public static let help = "the coupled oscillatory RNN (Rusch & Mishra 2021)"
-    public static let options: Set<ModelOption> = [.readoutAt, .dt, .gamma, .epsilon]
+    public static let options: Set<ModelOption> = [.readoutAt, .dt, .gamma, .epsilon, .precision]
     public static func refusalReason(_ option: ModelOption) -> String? {
         option == .freezeU || option == .freezeV ? "cornn's weights mix input and recurrence" : authorsInitReason(name, option)
     }
@@ -239,6 +245,11 @@ public enum CoRNNModel: ModelDescription {
         "coRNN N=\(m.units) dt=\(m.coRNNDt) gamma=\(m.coRNNGamma) eps=\(m.coRNNEpsilon)"
     }
     public static let published = [PublishedRow("coRNN", accuracy: [.smnist: 99.3, .psmnist: 96.6, .nscifar10: 59.0])]
+    /// Its recurrent products through oneDNN in bf16 against BLAS in fp32.
+    public static func bf16Speedup(_ config: ModelConfig, rows: Int, seconds: Double) -> Double? {
+        let n = config.units
+        return timeDenseBF16Speedup(weights: [(n, n), (n, n)], rows: rows, seconds: seconds)
+    }
     public static let cpuGFLOPS = 150.0
     /// At its published size: N = 256, batch 120.
     public static let benchmarks = [

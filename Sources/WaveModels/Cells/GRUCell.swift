@@ -21,7 +21,9 @@ public struct GRUCell<T: Scalar>: GatedCell {
         let direct: Buffer<T> // [rows, N] z dh: the part of dLoss/dh_t that skips W_hh
         let dGateBiasIH: Buffer<T> // [3N]
         let dGateBiasHH: Buffer<T> // [3N]
+        let products: DenseProducts<T> // h W_hh^T, dAh W_hh, dAh^T h in the model's precision
         init(_ cell: GRUCell, capacity: Int, length: Int) {
+            products = cell.makeProducts(cell.config, widestOperand: capacity * cell.width)
             let n = cell.units, w = cell.width
             gates = Buffer(zeros: length * capacity * w); hn = Buffer(zeros: length * capacity * n)
             ax = Buffer(zeros: capacity * w); ah = Buffer(zeros: capacity * w)
@@ -31,12 +33,15 @@ public struct GRUCell<T: Scalar>: GatedCell {
         var all: [Buffer<T>] { [gates, hn, ax, ah, dh, direct, dGateBiasIH, dGateBiasHH] }
     }
     public func makeWorkspace(capacity: Int, length: Int) -> Workspace { Workspace(self, capacity: capacity, length: length) }
-    public func bytes(of ws: Workspace) -> Int { ws.all.reduce(0) { $0 + $1.bytes } }
+    public func bytes(of ws: Workspace) -> Int { ws.all.reduce(0) { $0 + $1.bytes } + ws.products.bytes }
     public func workspaceCount(capacity: Int, length: Int) -> Double {
         let rowsN = Double(capacity) * Double(units)
         return Double(length) * 4 * rowsN + 2 * 3 * rowsN + 2 * rowsN + 2 * Double(width)
+            + productsCount(config, widestOperand: capacity * width)
     }
-    public func prepare(params: UnsafePointer<T>, rows: Int, workspace ws: Workspace) {}
+    public func prepare(params: UnsafePointer<T>, rows: Int, workspace ws: Workspace) {
+        ws.products.roundWeights(params, offset: wHH, count: width * units)
+    }
 
     @inline(__always)
     public func forward(step t: Int, x: UnsafePointer<T>, states: StateHistory<T>, params: UnsafePointer<T>, workspace ws: Workspace) {
@@ -45,7 +50,8 @@ public struct GRUCell<T: Scalar>: GatedCell {
         T.gemm(ax, ldc: w, x, lda: d, .none, params + wIH, ldb: d, .transposed, m: b, n: w, k: d, alpha: 1, beta: 0)
         T.addBias(out: ax, bias: params + bIH, rows: b, cols: w)
         if t > 0 {
-            T.gemm(ah, ldc: w, states[t], lda: n, .none, params + wHH, ldb: n, .transposed, m: b, n: w, k: n, alpha: 1, beta: 0)
+            ws.products.timesWeight(
+                ah, ldc: w, states[t], lda: n, .none, params: params, offset: wHH, ldb: n, .transposed, m: b, n: w, k: n, beta: 0)
         } else {
             ah.update(repeating: 0, count: b * w)
         }
@@ -80,15 +86,15 @@ public struct GRUCell<T: Scalar>: GatedCell {
         // dLoss/dh_t = z dh + dAh W_hh (+ the readout's)
         dh.update(from: ws.direct.pointer, count: b * n)
         if let dhReadout { T.add(out: dh, dhReadout, count: b * n) }
-        T.gemm(dh, ldc: n, gates, lda: w, .none, params + wHH, ldb: n, .none, m: b, n: n, k: w, alpha: 1, beta: 1)
+        ws.products.timesWeight(dh, ldc: n, gates, lda: w, .none, params: params, offset: wHH, ldb: n, .none, m: b, n: n, k: w, beta: 1)
     }
 
     public func endBackward(states: StateHistory<T>, params: UnsafePointer<T>, grads: UnsafeMutablePointer<T>, workspace ws: Workspace) {
         let b = states.rows, n = units, w = width, length = states.length
         if !config.freezeRecurrent && length > 1 {
-            T.gemm(
+            ws.products.product(
                 grads + wHH, ldc: n, ws.gates.pointer + b * w, lda: w, .transposed, states[1], ldb: n, .none,
-                m: w, n: n, k: (length - 1) * b, alpha: 1, beta: 1)
+                m: w, n: n, k: (length - 1) * b, beta: 1)
         }
         if !config.freezeEncoder { T.add(out: grads + bIH, ws.dGateBiasIH.pointer, count: w) }
         if !config.freezeRecurrent { T.add(out: grads + bHH, ws.dGateBiasHH.pointer, count: w) }
@@ -123,11 +129,16 @@ public enum GRUModel: ModelDescription {
     public static let name = "gru"
     public static let label = "GRU"
     public static let help = "PyTorch's nn.GRU"
-    public static let options: Set<ModelOption> = [.readoutAt, .freezeU, .freezeV]
+    public static let options: Set<ModelOption> = [.readoutAt, .freezeU, .freezeV, .precision]
     public static func refusalReason(_ option: ModelOption) -> String? { authorsInitReason(name, option) }
     public static func preset(task: TaskConfig) -> ModelPreset { ModelPreset(model: basePreset(task: task)) }
     public static func makeCell<T: Scalar>(_ config: ModelConfig, _: T.Type) -> (any RecurrentCell<T>)? { GRUCell<T>(config) }
     public static let published = [PublishedRow("GRU", accuracy: [.smnist: 99.1, .psmnist: 94.1, .nscifar10: 43.8])]
+    /// Its recurrent products through oneDNN in bf16 against BLAS in fp32.
+    public static func bf16Speedup(_ config: ModelConfig, rows: Int, seconds: Double) -> Double? {
+        let n = config.units
+        return timeDenseBF16Speedup(weights: [(3 * n, n)], rows: rows, seconds: seconds)
+    }
     public static let cpuGFLOPS = 110.0
     public static let benchmarks = [ModelBenchmark(name: "smnist-gru", task: TaskConfig(kind: .smnist), batch: 128, randomShape: [784, 1])]
 }

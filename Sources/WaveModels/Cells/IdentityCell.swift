@@ -60,7 +60,9 @@ public struct IdentityCell<T: Scalar>: RecurrentCell {
         let bias: Buffer<T> // [N] b_U + b_V
         let dbias: Buffer<T> // [N]
         let encoderT: Buffer<T>, dEncoderT: Buffer<T> // [d, N]
+        let products: DenseProducts<T> // h U^T, dpre U, dpre^T h in the model's precision
         init(_ cell: IdentityCell, capacity: Int) {
+            products = cell.makeProducts(cell.config, widestOperand: capacity * cell.units)
             let count = capacity * cell.units
             pre = Buffer(zeros: count); dh = Buffer(zeros: count); dpre = Buffer(zeros: count); dpreEarlier = Buffer(zeros: count)
             bias = Buffer(zeros: cell.units); dbias = Buffer(zeros: cell.units)
@@ -70,15 +72,17 @@ public struct IdentityCell<T: Scalar>: RecurrentCell {
     }
 
     public func makeWorkspace(capacity: Int, length: Int) -> Workspace { Workspace(self, capacity: capacity) }
-    public func bytes(of ws: Workspace) -> Int { ws.all.reduce(0) { $0 + $1.bytes } }
+    public func bytes(of ws: Workspace) -> Int { ws.all.reduce(0) { $0 + $1.bytes } + ws.products.bytes }
     public func workspaceCount(capacity: Int, length: Int) -> Double {
         4 * Double(capacity) * Double(units) + 2 * Double(units) + encoder.bufferCount
+            + productsCount(config, widestOperand: capacity * units)
     }
 
     public func prepare(params: UnsafePointer<T>, rows: Int, workspace ws: Workspace) {
         ws.bias.pointer.update(from: params + units * config.inputSize, count: units)
         T.add(out: ws.bias.pointer, params + recurrentBiasOffset, count: units)
         encoder.prepare(params: params, transposed: ws.encoderT)
+        ws.products.roundWeights(params, offset: recurrentOffset, count: units * units)
     }
 
     @inline(__always)
@@ -87,9 +91,9 @@ public struct IdentityCell<T: Scalar>: RecurrentCell {
         if t == 0 {
             pre.update(repeating: 0, count: b * n)
         } else {
-            T.gemm(
-                pre, ldc: n, states[t], lda: n, .none, params + recurrentOffset, ldb: n, .transposed,
-                m: b, n: n, k: n, alpha: 1, beta: 0)
+            ws.products.timesWeight(
+                pre, ldc: n, states[t], lda: n, .none, params: params, offset: recurrentOffset, ldb: n, .transposed,
+                m: b, n: n, k: n, beta: 0)
         }
         encoder.forward(pre: pre, x: x, params: params, transposed: ws.encoderT, rows: b, accumulate: true)
         T.biasActivation(out: states[t + 1], pre: pre, bias: ws.bias.pointer, rows: b, cols: n, activation: config.activation)
@@ -115,12 +119,12 @@ public struct IdentityCell<T: Scalar>: RecurrentCell {
         guard t > 0 else { return }
         let h = UnsafePointer(states[t])
         if !config.freezeRecurrent {
-            T.gemm(grads + recurrentOffset, ldc: n, dpre, lda: n, .transposed, h, ldb: n, .none, m: n, n: n, k: b, alpha: 1, beta: 1)
+            ws.products.product(grads + recurrentOffset, ldc: n, dpre, lda: n, .transposed, h, ldb: n, .none, m: n, n: n, k: b, beta: 1)
         }
         if let dhReadout { dh.update(from: dhReadout, count: b * n) }
-        T.gemm(
-            dh, ldc: n, dpre, lda: n, .none, params + recurrentOffset, ldb: n, .none,
-            m: b, n: n, k: n, alpha: 1, beta: dhReadout == nil ? 0 : 1)
+        ws.products.timesWeight(
+            dh, ldc: n, dpre, lda: n, .none, params: params, offset: recurrentOffset, ldb: n, .none,
+            m: b, n: n, k: n, beta: dhReadout == nil ? 0 : 1)
         T.activationBackward(dpre: ws.dpreEarlier.pointer, dh: dh, h: h, count: b * n, activation: config.activation)
         T.addColumnSums(out: ws.dbias.pointer, input: ws.dpreEarlier.pointer, rows: b, cols: n)
         swap(&ws.dpre, &ws.dpreEarlier)
@@ -141,7 +145,9 @@ public enum IdentityModel: ModelDescription {
     public static let label = "iRNN"
     public static let help = "the wave-free twin: one dense U of N x N"
     public static let role = ModelRole.waveFreeTwin
-    public static let options: Set<ModelOption> = [.initialization, .encoderInit, .activation, .waveSpeed, .readoutAt, .freezeU, .freezeV]
+    public static let options: Set<ModelOption> = [
+        .initialization, .encoderInit, .activation, .waveSpeed, .readoutAt, .freezeU, .freezeV, .precision
+    ]
 
     /// n = 100 (256 on images); 250 epochs on the permuted tasks, as the paper trains it.
     public static func preset(task: TaskConfig) -> ModelPreset {
@@ -177,6 +183,11 @@ public enum IdentityModel: ModelDescription {
         PublishedRow("iRNN + Sigma-init + V-init", copyLoss: [0: 1e-7, 10: 1e-7, 30: 1e-6, 80: 8e-6])
     ]
 
+    /// Its recurrent products through oneDNN in bf16 against BLAS in fp32.
+    public static func bf16Speedup(_ config: ModelConfig, rows: Int, seconds: Double) -> Double? {
+        let n = config.units
+        return timeDenseBF16Speedup(weights: [(n, n)], rows: rows, seconds: seconds)
+    }
     public static let cpuGFLOPS = 80.0
     public static let benchmarks = [
         ModelBenchmark(name: "copy-irnn", task: TaskConfig(kind: .copy, t: 30), batch: 128, isDefault: true),

@@ -62,7 +62,9 @@ public struct LEMCell<T: Scalar>: RecurrentCell {
         let dHiddenBias: Buffer<T> // [3N]
         let dTransformBias: Buffer<T> // [N]
         let encoderT: Buffer<T>, dEncoderT: Buffer<T> // [d, 4N]
+        let products: DenseProducts<T> // hid2hid's and transform_z's products and weight gradients in the model's precision
         init(_ cell: LEMCell, capacity: Int, length: Int) {
+            products = cell.makeProducts(cell.config, widestOperand: capacity * 2 * cell.units)
             let n = cell.units
             gates = Buffer(zeros: length * capacity * 4 * n); hidden = Buffer(zeros: capacity * 3 * n)
             transformed = Buffer(zeros: capacity * n); z = Buffer(zeros: (length + 1) * capacity * n)
@@ -73,15 +75,18 @@ public struct LEMCell<T: Scalar>: RecurrentCell {
         var all: [Buffer<T>] { [gates, hidden, transformed, z, dy, dz, dInputBias, dHiddenBias, dTransformBias, encoderT, dEncoderT] }
     }
     public func makeWorkspace(capacity: Int, length: Int) -> Workspace { Workspace(self, capacity: capacity, length: length) }
-    public func bytes(of ws: Workspace) -> Int { ws.all.reduce(0) { $0 + $1.bytes } }
+    public func bytes(of ws: Workspace) -> Int { ws.all.reduce(0) { $0 + $1.bytes } + ws.products.bytes }
     public func workspaceCount(capacity: Int, length: Int) -> Double {
         let rowsN = Double(capacity) * Double(units)
         return Double(length) * 4 * rowsN + 4 * rowsN + (Double(length) + 1) * rowsN + 2 * rowsN + 8 * Double(units) + encoder.bufferCount
+            + productsCount(config, widestOperand: capacity * 2 * units)
     }
 
     public func prepare(params: UnsafePointer<T>, rows: Int, workspace ws: Workspace) {
         ws.z.pointer.update(repeating: 0, count: rows * units)
         encoder.prepare(params: params, transposed: ws.encoderT)
+        ws.products.roundWeights(params, offset: hiddenWeight, count: hiddenWidth * units)
+        ws.products.roundWeights(params, offset: transformWeight, count: units * units)
     }
 
     @inline(__always)
@@ -92,16 +97,18 @@ public struct LEMCell<T: Scalar>: RecurrentCell {
         encoder.forward(pre: g, x: x, params: params, transposed: ws.encoderT, rows: b, accumulate: false)
         T.addBias(out: g, bias: params + inputBias, rows: b, cols: 4 * n)
         if t > 0 {
-            T.gemm(
-                hh, ldc: 3 * n, yPrev, lda: n, .none, params + hiddenWeight, ldb: n, .transposed, m: b, n: 3 * n, k: n, alpha: 1, beta: 0)
+            ws.products.timesWeight(
+                hh, ldc: 3 * n, yPrev, lda: n, .none, params: params, offset: hiddenWeight, ldb: n, .transposed, m: b, n: 3 * n, k: n,
+                beta: 0)
         } else {
             hh.update(repeating: 0, count: b * 3 * n)
         }
         T.addBias(out: hh, bias: params + hiddenBias, rows: b, cols: 3 * n)
         T.lemGatesForward(zNext: zNext, gates: g, hidden: hh, zPrev: zPrev, rows: b, n: n, dt: dt)
         let transformed = ws.transformed.pointer
-        T.gemm(
-            transformed, ldc: n, zNext, lda: n, .none, params + transformWeight, ldb: n, .transposed, m: b, n: n, k: n, alpha: 1, beta: 0)
+        ws.products.timesWeight(
+            transformed, ldc: n, zNext, lda: n, .none, params: params, offset: transformWeight, ldb: n, .transposed, m: b, n: n, k: n,
+            beta: 0)
         T.lemOutputForward(
             yNext: yNext, gates: g, transformed: transformed, bias: params + transformBias, yPrev: yPrev,
             rows: b, n: n, dt: dt)
@@ -127,7 +134,8 @@ public struct LEMCell<T: Scalar>: RecurrentCell {
         // through y_{t+1} = (1 - dt_bar) y_t + dt_bar az
         T.lemOutputBackward(gates: g, dy: dy, yPrev: yPrev, rows: b, n: n, dt: dt)
         // dLoss/dz_{t+1} in full: what later steps sent plus dAz transform_z
-        T.gemm(dz, ldc: n, g + 2 * n, lda: 4 * n, .none, params + transformWeight, ldb: n, .none, m: b, n: n, k: n, alpha: 1, beta: 1)
+        ws.products.timesWeight(
+            dz, ldc: n, g + 2 * n, lda: 4 * n, .none, params: params, offset: transformWeight, ldb: n, .none, m: b, n: n, k: n, beta: 1)
         // through z_{t+1} = (1 - dt_t) z_t + dt_t ay
         T.lemGatesBackward(gates: g, dz: dz, zPrev: zPrev, rows: b, n: n, dt: dt)
         T.addColumnSums(out: ws.dInputBias.pointer, input: g, rows: b, cols: 4 * n)
@@ -140,9 +148,10 @@ public struct LEMCell<T: Scalar>: RecurrentCell {
         encoder.backward(grads: grads, dTransposed: ws.dEncoderT, dpre: g, x: x, rows: b)
         guard t > 0 else { return }
         // dLoss/dy_t += [dA1, dA2] W_hh[0 ..< 2N] + dAy W_hh[2N ..< 3N] (+ the readout's)
-        let w = params + hiddenWeight
-        T.gemm(dy, ldc: n, g, lda: 4 * n, .none, w, ldb: n, .none, m: b, n: n, k: 2 * n, alpha: 1, beta: 1)
-        T.gemm(dy, ldc: n, g + 3 * n, lda: 4 * n, .none, w + 2 * n * n, ldb: n, .none, m: b, n: n, k: n, alpha: 1, beta: 1)
+        let w = hiddenWeight
+        ws.products.timesWeight(dy, ldc: n, g, lda: 4 * n, .none, params: params, offset: w, ldb: n, .none, m: b, n: n, k: 2 * n, beta: 1)
+        ws.products.timesWeight(
+            dy, ldc: n, g + 3 * n, lda: 4 * n, .none, params: params, offset: w + 2 * n * n, ldb: n, .none, m: b, n: n, k: n, beta: 1)
         if let dhReadout { T.add(out: dy, dhReadout, count: b * n) }
     }
 
@@ -151,16 +160,16 @@ public struct LEMCell<T: Scalar>: RecurrentCell {
         let b = states.rows, n = units, length = states.length, g = ws.gates.pointer
         if length > 1 {
             let rows = (length - 1) * b, later = g + b * 4 * n
-            T.gemm(
+            ws.products.product(
                 grads + hiddenWeight, ldc: n, later, lda: 4 * n, .transposed, states[1], ldb: n, .none,
-                m: 2 * n, n: n, k: rows, alpha: 1, beta: 1)
-            T.gemm(
+                m: 2 * n, n: n, k: rows, beta: 1)
+            ws.products.product(
                 grads + hiddenWeight + 2 * n * n, ldc: n, later + 3 * n, lda: 4 * n, .transposed, states[1], ldb: n, .none,
-                m: n, n: n, k: rows, alpha: 1, beta: 1)
+                m: n, n: n, k: rows, beta: 1)
         }
-        T.gemm(
+        ws.products.product(
             grads + transformWeight, ldc: n, g + 2 * n, lda: 4 * n, .transposed, ws.z.pointer + b * n, ldb: n, .none,
-            m: n, n: n, k: length * b, alpha: 1, beta: 1)
+            m: n, n: n, k: length * b, beta: 1)
         T.add(out: grads + inputBias, ws.dInputBias.pointer, count: 4 * n)
         T.add(out: grads + hiddenBias, ws.dHiddenBias.pointer, count: 3 * n)
         T.add(out: grads + transformBias, ws.dTransformBias.pointer, count: n)
@@ -201,7 +210,7 @@ public enum LEMModel: ModelDescription {
     public static let name = "lem"
     public static let label = "LEM"
     public static let help = "Long Expressive Memory (Rusch et al. 2022)"
-    public static let options: Set<ModelOption> = [.readoutAt, .dt]
+    public static let options: Set<ModelOption> = [.readoutAt, .dt, .precision]
     public static func refusalReason(_ option: ModelOption) -> String? {
         option == .freezeU || option == .freezeV ? "lem's weights mix input and recurrence" : authorsInitReason(name, option)
     }
@@ -227,6 +236,11 @@ public enum LEMModel: ModelDescription {
     public static func makeCell<T: Scalar>(_ config: ModelConfig, _: T.Type) -> (any RecurrentCell<T>)? { LEMCell<T>(config) }
     public static func tableLabel(_ m: ModelConfig) -> String { "LEM N=\(m.units) dt=\(m.lemDt)" }
     public static let published = [PublishedRow("LEM", accuracy: [.smnist: 99.5, .psmnist: 96.6, .nscifar10: 60.5])]
+    /// Its recurrent products through oneDNN in bf16 against BLAS in fp32.
+    public static func bf16Speedup(_ config: ModelConfig, rows: Int, seconds: Double) -> Double? {
+        let n = config.units
+        return timeDenseBF16Speedup(weights: [(3 * n, n), (n, n)], rows: rows, seconds: seconds)
+    }
     public static let cpuGFLOPS = 130.0
     /// At its published size: N = 128, batch 128.
     public static let benchmarks = [ModelBenchmark(name: "smnist-lem", task: TaskConfig(kind: .smnist), batch: 128, randomShape: [784, 1])]

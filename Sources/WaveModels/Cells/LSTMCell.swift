@@ -20,7 +20,9 @@ public struct LSTMCell<T: Scalar>: GatedCell {
         let dh: Buffer<T> // [rows, N] dLoss/dh, carried
         let dc: Buffer<T> // [rows, N] dLoss/dc, carried
         let dGateBias: Buffer<T> // [4N] dA summed (b_ih and b_hh get the same gradient)
+        let products: DenseProducts<T> // h W_hh^T, dA W_hh, dA^T h in the model's precision
         init(_ cell: LSTMCell, capacity: Int, length: Int) {
+            products = cell.makeProducts(cell.config, widestOperand: capacity * cell.width)
             cells = Buffer(zeros: (length + 1) * capacity * cell.units)
             gates = Buffer(zeros: length * capacity * cell.width)
             dh = Buffer(zeros: capacity * cell.units); dc = Buffer(zeros: capacity * cell.units)
@@ -31,11 +33,15 @@ public struct LSTMCell<T: Scalar>: GatedCell {
     public func workspaceCount(capacity: Int, length: Int) -> Double {
         let rowsN = Double(capacity) * Double(units)
         return (Double(length) + 1) * rowsN + Double(length) * 4 * rowsN + 2 * rowsN + Double(width)
+            + productsCount(config, widestOperand: capacity * width)
     }
-    public func bytes(of ws: Workspace) -> Int { [ws.cells, ws.gates, ws.dh, ws.dc, ws.dGateBias].reduce(0) { $0 + $1.bytes } }
+    public func bytes(of ws: Workspace) -> Int {
+        [ws.cells, ws.gates, ws.dh, ws.dc, ws.dGateBias].reduce(0) { $0 + $1.bytes } + ws.products.bytes
+    }
 
     public func prepare(params: UnsafePointer<T>, rows: Int, workspace ws: Workspace) {
         ws.cells.pointer.update(repeating: 0, count: rows * units)
+        ws.products.roundWeights(params, offset: wHH, count: width * units)
     }
 
     @inline(__always)
@@ -44,7 +50,8 @@ public struct LSTMCell<T: Scalar>: GatedCell {
         let gates = ws.gates.pointer + t * b * w
         T.gemm(gates, ldc: w, x, lda: d, .none, params + wIH, ldb: d, .transposed, m: b, n: w, k: d, alpha: 1, beta: 0)
         if t > 0 {
-            T.gemm(gates, ldc: w, states[t], lda: n, .none, params + wHH, ldb: n, .transposed, m: b, n: w, k: n, alpha: 1, beta: 1)
+            ws.products.timesWeight(
+                gates, ldc: w, states[t], lda: n, .none, params: params, offset: wHH, ldb: n, .transposed, m: b, n: w, k: n, beta: 1)
         }
         T.addBias(out: gates, bias: params + bIH, rows: b, cols: w)
         T.addBias(out: gates, bias: params + bHH, rows: b, cols: w)
@@ -76,8 +83,8 @@ public struct LSTMCell<T: Scalar>: GatedCell {
         guard t > 0 else { return }
         // dLoss/dh_t = dA W_hh (+ the readout's)
         if let dhReadout { ws.dh.pointer.update(from: dhReadout, count: b * n) }
-        T.gemm(
-            ws.dh.pointer, ldc: n, gates, lda: w, .none, params + wHH, ldb: n, .none, m: b, n: n, k: w, alpha: 1,
+        ws.products.timesWeight(
+            ws.dh.pointer, ldc: n, gates, lda: w, .none, params: params, offset: wHH, ldb: n, .none, m: b, n: n, k: w,
             beta: dhReadout == nil ? 0 : 1)
     }
 
@@ -85,9 +92,9 @@ public struct LSTMCell<T: Scalar>: GatedCell {
         let b = states.rows, n = units, w = width, length = states.length
         if !config.freezeRecurrent && length > 1 {
             // dW_hh = sum_{t >= 1} dA_t^T h_t over every step at once
-            T.gemm(
+            ws.products.product(
                 grads + wHH, ldc: n, ws.gates.pointer + b * w, lda: w, .transposed, states[1], ldb: n, .none,
-                m: w, n: n, k: (length - 1) * b, alpha: 1, beta: 1)
+                m: w, n: n, k: (length - 1) * b, beta: 1)
         }
         if !config.freezeEncoder { T.add(out: grads + bIH, ws.dGateBias.pointer, count: w) }
         if !config.freezeRecurrent { T.add(out: grads + bHH, ws.dGateBias.pointer, count: w) }
@@ -122,11 +129,16 @@ public enum LSTMModel: ModelDescription {
     public static let name = "lstm"
     public static let label = "LSTM"
     public static let help = "PyTorch's nn.LSTM"
-    public static let options: Set<ModelOption> = [.readoutAt, .freezeU, .freezeV]
+    public static let options: Set<ModelOption> = [.readoutAt, .freezeU, .freezeV, .precision]
     public static func refusalReason(_ option: ModelOption) -> String? { authorsInitReason(name, option) }
     public static func preset(task: TaskConfig) -> ModelPreset { ModelPreset(model: basePreset(task: task)) }
     public static func makeCell<T: Scalar>(_ config: ModelConfig, _: T.Type) -> (any RecurrentCell<T>)? { LSTMCell<T>(config) }
     public static let published = [PublishedRow("LSTM", accuracy: [.smnist: 98.8, .psmnist: 92.9, .nscifar10: 11.6])]
+    /// Its recurrent products through oneDNN in bf16 against BLAS in fp32.
+    public static func bf16Speedup(_ config: ModelConfig, rows: Int, seconds: Double) -> Double? {
+        let n = config.units
+        return timeDenseBF16Speedup(weights: [(4 * n, n)], rows: rows, seconds: seconds)
+    }
     public static let cpuGFLOPS = 110.0
     public static let benchmarks = [ModelBenchmark(name: "smnist-lstm", task: TaskConfig(kind: .smnist), batch: 128, randomShape: [784, 1])]
 }

@@ -115,3 +115,18 @@ extension RecurrentCell {
 func uniformValues(_ count: Int, bound: Double, _ rng: inout RandomStream) -> [Double] {
     (0..<count).map { _ in rng.uniform(-bound, bound) }
 }
+
+extension RecurrentCell {
+    /// Its dense recurrent products: bf16 when `--precision bf16` asks and bf16 products run here
+    /// (elsewhere, e.g. evaluating a bf16 run on a CPU without them, fp32); `widestOperand`: the
+    /// largest activation a product multiplies by a weight, in elements.
+    func makeProducts(_ config: ModelConfig, widestOperand: Int) -> DenseProducts<T> {
+        DenseProducts(
+            bf16: config.precision == .bf16 && DenseBF16.products != nil, parameterCount: parameterCount, operandCount: widestOperand)
+    }
+
+    /// What those products hold, in Float units (bf16 values are half a Float each): for the memory estimates.
+    func productsCount(_ config: ModelConfig, widestOperand: Int) -> Double {
+        config.precision == .bf16 ? Double(DenseProducts<T>.bf16Count(parameterCount: parameterCount, operandCount: widestOperand)) / 2 : 0
+    }
+}

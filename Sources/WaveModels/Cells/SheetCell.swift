@@ -287,7 +287,7 @@ public enum SheetModel: ModelDescription {
     public static func refusalReason(_ option: ModelOption) -> String? {
         switch option {
         case .locallyConnected: return "the sheet's kernel is shared; the untied ablation is the ring's"
-        case .precision: return "bf16 products exist for the ring's convolution only"
+        case .precision: return "the sheet's convolution has no bf16 products yet"
         default: return nil
         }
     }

@@ -24,7 +24,7 @@ public struct WaveCell<T: Scalar>: RecurrentCell {
     public var summary: String {
         let speed = config.recurrentInit == .shift && config.waveSpeed != 1 ? " (speed \(config.waveSpeed))" : ""
         return
-            "n=\(n) c=\(c) f=\(f)\(config.locallyConnected ? " locally connected" : "") \(config.activation.rawValue), u \(config.recurrentInit.rawValue)\(speed), V \(config.encoderInit.rawValue)\(config.precision == .bf16 ? ", bf16 products" : "")"
+            "n=\(n) c=\(c) f=\(f)\(config.locallyConnected ? " locally connected" : "") \(config.activation.rawValue), u \(config.recurrentInit.rawValue)\(speed), V \(config.encoderInit.rawValue)"
     }
     public func symbol(_ spec: ParameterSpec) -> String {
         [ParameterRole.recurrentWeight: "u", .recurrentBias: "b_u", .encoderWeight: "V", .encoderBias: "b_V"][spec.role] ?? spec.name
@@ -114,16 +114,19 @@ public struct WaveCell<T: Scalar>: RecurrentCell {
         var all: [Buffer<T>] { [pre, dpre, dpreEarlier, convScratch, kernelT, kernelPairs, kernelTPairs, bias, dbias, encoderT, dEncoderT] }
     }
 
-    var convScratchCount: Int {
+    var convScratchCount: Int { convScratchCount(bf16: bf16) }
+    func convScratchCount(bf16: Bool) -> Int {
         let fp32 = circularConvScratchCount(channels: c, ringSize: n, kernel: f)
         return bf16 ? max(fp32, circularConvBF16ScratchCount(channelsOut: c, channelsIn: c, ringSize: n, kernel: f)) : fp32
     }
+    /// Whether this configuration's Float cell runs bf16 products: the memory estimate is made with a Double cell.
+    var bf16InFloat: Bool { config.precision == .bf16 && !config.locallyConnected && Precision.bf16Available }
 
     public func makeWorkspace(capacity: Int, length: Int) -> Workspace { Workspace(self, capacity: capacity) }
     public func bytes(of ws: Workspace) -> Int { ws.all.reduce(0) { $0 + $1.bytes } }
     public func workspaceCount(capacity: Int, length: Int) -> Double {
-        3 * Double(capacity) * Double(units) + Double(convScratchCount)
-            + Double(c * c * f) + (bf16 ? 2 * Double(bf16WeightPairsCount(rows: c, channels: c, kernel: f)) : 0) + 2 * Double(units)
+        3 * Double(capacity) * Double(units) + Double(convScratchCount(bf16: bf16InFloat))
+            + Double(c * c * f) + (bf16InFloat ? 2 * Double(bf16WeightPairsCount(rows: c, channels: c, kernel: f)) : 0) + 2 * Double(units)
             + encoder.bufferCount
     }
 
@@ -281,7 +284,6 @@ public enum WaveModel: ModelDescription {
         if let channels = options.channels { config.channels = channels }
         if let kernelSize = options.kernelSize { config.kernelSize = kernelSize }
         config.locallyConnected = options.locallyConnected
-        if options.precision == .bf16 { config.precision = .bf16 }
     }
 
     public static func check(_ config: ModelConfig, task: TaskConfig) throws {
@@ -348,6 +350,7 @@ public enum WaveModel: ModelDescription {
     }
 
     /// The circular convolution's forward and weight gradient, fp32 against bf16 products.
+    public static let bf16Engine = BF16Engine.convolution
     public static func bf16Speedup(_ config: ModelConfig, rows: Int, seconds: Double) -> Double? {
         guard !config.locallyConnected, Precision.bf16Available else { return nil }
         return timeConvolutionBF16Speedup(config, rows: rows, seconds: seconds)

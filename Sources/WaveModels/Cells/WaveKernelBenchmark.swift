@@ -237,22 +237,53 @@ func timeConvolutionBF16Speedup(_ model: ModelConfig, rows: Int, seconds: Double
             dweight: dweight.pointer, dout: dout.pointer, input: input.pointer, scratch: scratchBF16.pointer, batch: rows,
             channelsOut: c, channelsIn: c, ringSize: n, kernel: f)
     }
-    /// Seconds per call: the faster of two measurements of about `budget` seconds each.
-    func perCall(_ work: () -> Void, budget: Double) -> Double {
-        work()
-        var best = Double.infinity
-        for _ in 0..<2 {
-            var calls = 0
-            let start = DispatchTime.now().uptimeNanoseconds
-            var elapsed = 0.0
-            repeat {
-                work()
-                calls += 1
-                elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
-            } while elapsed < budget
-            best = min(best, elapsed / Double(calls))
-        }
-        return best
-    }
     return perCall(fp32, budget: seconds / 4) / perCall(bf16, budget: seconds / 4)
+}
+
+/// fp32 seconds / bf16 seconds of a dense cell's recurrent products for one step of `rows`
+/// sequences, one thread, each side timed for about `seconds` / 2: for each weight W [out, in] the
+/// forward a W^T, the backward g W and the weight gradient g^T a, through `DenseProducts` as the
+/// cells call them (the bf16 side rounds its operands as they do).
+func timeDenseBF16Speedup(weights: [(out: Int, in: Int)], rows: Int, seconds: Double) -> Double? {
+    guard DenseBF16.products != nil else { return nil }
+    let count = weights.reduce(0) { $0 + $1.out * $1.in }, widest = weights.map { max($0.out, $0.in) }.max() ?? 1
+    var rng = RandomStream(seed: 1)
+    let params = uniformBuffer(count, &rng), grads = Buffer<Float>(zeros: count)
+    let a = uniformBuffer(rows * widest, &rng), g = uniformBuffer(rows * widest, &rng), c = Buffer<Float>(zeros: rows * widest)
+    func step(_ products: DenseProducts<Float>) {
+        products.roundWeights(params.pointer, offset: 0, count: count)
+        var offset = 0
+        for (out, k) in weights {
+            products.timesWeight(
+                c.pointer, ldc: out, a.pointer, lda: k, .none, params: params.pointer, offset: offset, ldb: k, .transposed, m: rows,
+                n: out, k: k, beta: 0)
+            products.timesWeight(
+                c.pointer, ldc: k, g.pointer, lda: out, .none, params: params.pointer, offset: offset, ldb: k, .none, m: rows, n: k,
+                k: out, beta: 1)
+            products.product(
+                grads.pointer + offset, ldc: k, g.pointer, lda: out, .transposed, a.pointer, ldb: k, .none, m: out, n: k, k: rows, beta: 1)
+            offset += out * k
+        }
+    }
+    let fp32 = DenseProducts<Float>(bf16: false, parameterCount: count, operandCount: rows * widest)
+    let bf16 = DenseProducts<Float>(bf16: true, parameterCount: count, operandCount: rows * widest)
+    return perCall({ step(fp32) }, budget: seconds / 4) / perCall({ step(bf16) }, budget: seconds / 4)
+}
+
+/// Seconds per call: the faster of two measurements of about `budget` seconds each, after one warm-up call.
+func perCall(_ work: () -> Void, budget: Double) -> Double {
+    work()
+    var best = Double.infinity
+    for _ in 0..<2 {
+        var calls = 0
+        let start = DispatchTime.now().uptimeNanoseconds
+        var elapsed = 0.0
+        repeat {
+            work()
+            calls += 1
+            elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+        } while elapsed < budget
+        best = min(best, elapsed / Double(calls))
+    }
+    return best
 }
