@@ -57,18 +57,26 @@ final class BF16ModelTests: XCTestCase {
     /// of oneDNN's blocks, shards of 10 and 9 rows, 12 steps: the forward, backward and weight-gradient
     /// products of every step go through `DenseProducts`; each tensor's gradient is checked apart, so
     /// a wrong product (an offset, a transpose, a lost accumulation) shows in its own block.
+    ///
+    /// Inputs of 20 values per step (past `InputProjection.smallLimit`) take the input projection's
+    /// products in bf16 too, the wRNN's among them (its convolution's plain versions beside).
     func testGatedModelsMatchFP32UpToRounding() {
-        defer { DenseBF16.override = nil }
+        defer { DenseBF16.override = nil; Precision.override = nil }
+        Precision.override = .plain
         let products: [DenseBF16.Products] = DenseBF16.chosenProducts == .onednn ? [.plain, .onednn] : [.plain]
         for product in products {
             DenseBF16.override = product
-            for kind in [ModelKind.irnn, .lstm, .gru, .cornn, .lem] {
-                var config = ModelConfig(kind: kind, inputSize: 3, outputSize: 4, ringSize: 21, readoutTiming: .every)
+            for (kind, d) in [
+                (ModelKind.irnn, 3), (.lstm, 3), (.gru, 3), (.cornn, 3), (.lem, 3), (.irnn, 20), (.lstm, 20), (.gru, 20), (.cornn, 20),
+                (.lem, 20), (.wrnn, 20)
+            ] {
+                var config = ModelConfig(kind: kind, inputSize: d, outputSize: 4, ringSize: 21, readoutTiming: .every)
                 if kind == .irnn { config.recurrentInit = .random }
+                if kind == .wrnn { config.channels = 3; config.encoderInit = .normal; config.recurrentInit = .random }
                 let length = 12, batch = 19
                 var rng = RandomStream(seed: 4)
                 let params = Buffer(config.initialParameters(&rng, as: Float.self))
-                let data = SequenceBatch<Float>(length: length, batch: batch, inputSize: 3, classTargets: length * batch, valueTargets: nil)
+                let data = SequenceBatch<Float>(length: length, batch: batch, inputSize: d, classTargets: length * batch, valueTargets: nil)
                 for j in 0..<data.inputs.count { data.inputs[j] = Float(rng.uniform(-1, 1)) }
                 for j in 0..<data.classTargets!.count { data.classTargets![j] = Int32(rng.int(below: 4)) }
                 func lossAndGradient() -> (Double, [Float]) {
@@ -82,7 +90,7 @@ final class BF16ModelTests: XCTestCase {
                 let (fp32Loss, fp32Grad) = lossAndGradient()
                 config.precision = .bf16
                 let (bf16Loss, bf16Grad) = lossAndGradient()
-                let label = "\(product.rawValue) \(kind.model.label)"
+                let label = "\(product.rawValue) \(kind.model.label) d \(d)"
                 XCTAssertEqual(bf16Loss, fp32Loss, accuracy: 1e-2 * fp32Loss, label)
                 XCTAssertNotEqual(bf16Loss, fp32Loss, "the bf16 products did not run: \(label)")
                 func relative(_ range: Range<Int>) -> Double {

@@ -51,7 +51,7 @@ public struct CoRNNCell<T: Scalar>: RecurrentCell {
         let encoderT: Buffer<T>, dEncoderT: Buffer<T> // [d, N]
         let products: DenseProducts<T> // z W_z^T, y W_y^T, dpre W_z, dpre W_y and their weight gradients in the model's precision
         init(_ cell: CoRNNCell, capacity: Int, length: Int) {
-            products = cell.makeProducts(cell.config, widestOperand: capacity * cell.units)
+            products = cell.makeProducts(cell.config, widestOperand: capacity * max(cell.units, cell.config.inputSize))
             let n = cell.units
             z = Buffer(zeros: (length + 1) * capacity * n); activation = Buffer(zeros: length * capacity * n)
             dy = Buffer(zeros: capacity * n); dz = Buffer(zeros: capacity * n); dbias = Buffer(zeros: n)
@@ -64,7 +64,7 @@ public struct CoRNNCell<T: Scalar>: RecurrentCell {
     public func workspaceCount(capacity: Int, length: Int) -> Double {
         let rowsN = Double(capacity) * Double(units)
         return (2 * Double(length) + 1) * rowsN + 2 * rowsN + Double(units) + encoder.bufferCount
-            + productsCount(config, widestOperand: capacity * units)
+            + productsCount(config, widestOperand: capacity * max(units, config.inputSize))
     }
 
     public func prepare(params: UnsafePointer<T>, rows: Int, workspace ws: Workspace) {
@@ -79,7 +79,7 @@ public struct CoRNNCell<T: Scalar>: RecurrentCell {
         let pre = ws.activation.pointer + t * b * n
         let zPrev = ws.z.pointer + t * b * n, zNext = zPrev + b * n
         let yPrev = states[t], yNext = states[t + 1]
-        encoder.forward(pre: pre, x: x, params: params, transposed: ws.encoderT, rows: b, accumulate: false)
+        encoder.forward(pre: pre, x: x, params: params, transposed: ws.encoderT, rows: b, accumulate: false, products: ws.products)
         if t > 0 {
             ws.products.timesWeight(
                 pre, ldc: n, zPrev, lda: n, .none, params: params, offset: zColumns, ldb: w, .transposed, m: b, n: n, k: n, beta: 1)
@@ -110,7 +110,7 @@ public struct CoRNNCell<T: Scalar>: RecurrentCell {
         let dy = ws.dy.pointer, dz = ws.dz.pointer
         T.cornnBackward(dpre: dpre, dy: dy, dz: dz, rows: b, n: n, dt: dt, gamma: gamma, epsilon: epsilon)
         T.addColumnSums(out: ws.dbias.pointer, input: dpre, rows: b, cols: n)
-        encoder.backward(grads: grads, dTransposed: ws.dEncoderT, dpre: dpre, x: x, rows: b)
+        encoder.backward(grads: grads, dTransposed: ws.dEncoderT, dpre: dpre, x: x, rows: b, products: ws.products)
         guard t > 0 else { return }
         ws.products.timesWeight(dz, ldc: n, dpre, lda: n, .none, params: params, offset: zColumns, ldb: w, .none, m: b, n: n, k: n, beta: 1)
         ws.products.timesWeight(dy, ldc: n, dpre, lda: n, .none, params: params, offset: yColumns, ldb: w, .none, m: b, n: n, k: n, beta: 1)

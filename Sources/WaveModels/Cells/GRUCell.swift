@@ -23,7 +23,7 @@ public struct GRUCell<T: Scalar>: GatedCell {
         let dGateBiasHH: Buffer<T> // [3N]
         let products: DenseProducts<T> // h W_hh^T, dAh W_hh, dAh^T h in the model's precision
         init(_ cell: GRUCell, capacity: Int, length: Int) {
-            products = cell.makeProducts(cell.config, widestOperand: capacity * cell.width)
+            products = cell.makeProducts(cell.config, widestOperand: capacity * max(cell.width, cell.config.inputSize))
             let n = cell.units, w = cell.width
             gates = Buffer(zeros: length * capacity * w); hn = Buffer(zeros: length * capacity * n)
             ax = Buffer(zeros: capacity * w); ah = Buffer(zeros: capacity * w)
@@ -37,17 +37,18 @@ public struct GRUCell<T: Scalar>: GatedCell {
     public func workspaceCount(capacity: Int, length: Int) -> Double {
         let rowsN = Double(capacity) * Double(units)
         return Double(length) * 4 * rowsN + 2 * 3 * rowsN + 2 * rowsN + 2 * Double(width)
-            + productsCount(config, widestOperand: capacity * width)
+            + productsCount(config, widestOperand: capacity * max(width, config.inputSize))
     }
     public func prepare(params: UnsafePointer<T>, rows: Int, workspace ws: Workspace) {
         ws.products.roundWeights(params, offset: wHH, count: width * units)
+        if wideInput { ws.products.roundWeights(params, offset: wIH, count: width * config.inputSize) }
     }
 
     @inline(__always)
     public func forward(step t: Int, x: UnsafePointer<T>, states: StateHistory<T>, params: UnsafePointer<T>, workspace ws: Workspace) {
         let b = states.rows, n = units, d = config.inputSize, w = width
         let ax = ws.ax.pointer, ah = ws.ah.pointer
-        T.gemm(ax, ldc: w, x, lda: d, .none, params + wIH, ldb: d, .transposed, m: b, n: w, k: d, alpha: 1, beta: 0)
+        inputProduct(ax, x: x, params: params, rows: b, products: ws.products)
         T.addBias(out: ax, bias: params + bIH, rows: b, cols: w)
         if t > 0 {
             ws.products.timesWeight(
@@ -80,7 +81,7 @@ public struct GRUCell<T: Scalar>: GatedCell {
         T.addColumnSums(out: ws.dGateBiasHH.pointer, input: gates, rows: b, cols: w)
         T.addColumnSums(out: ws.dGateBiasIH.pointer, input: dAx, rows: b, cols: w)
         if !config.freezeEncoder {
-            T.gemm(grads + wIH, ldc: d, dAx, lda: w, .transposed, x, ldb: d, .none, m: w, n: d, k: b, alpha: 1, beta: 1)
+            inputWeightGradient(grads, dA: dAx, x: x, rows: b, products: ws.products)
         }
         guard t > 0 else { return }
         // dLoss/dh_t = z dh + dAh W_hh (+ the readout's)

@@ -1,3 +1,4 @@
+import WaveKernels
 import WaveCore
 
 /// PyTorch's names for the gated cells' tensors in the paper's tables.
@@ -38,5 +39,35 @@ extension GatedCell {
     public var parameters: [ParameterSpec] { gatedParameters(gates: Self.gateCount, units: units, inputSize: config.inputSize) }
     public func initialValues(_ rng: inout RandomStream) -> [Double] {
         uniformValues(parameterCount, bound: 1 / Double(units).squareRoot(), &rng)
+    }
+
+    /// Inputs wider than `InputProjection.smallLimit` values take the products' precision; pixels
+    /// and tokens stay fp32, where the product is too small to gain.
+    var wideInput: Bool { config.inputSize > InputProjection<T>.smallLimit }
+
+    /// out = x W_ih^T: [rows, G N].
+    @inline(__always)
+    func inputProduct(
+        _ out: UnsafeMutablePointer<T>, x: UnsafePointer<T>, params: UnsafePointer<T>, rows b: Int, products: DenseProducts<T>
+    ) {
+        let d = config.inputSize, w = width
+        if wideInput {
+            products.timesWeight(out, ldc: w, x, lda: d, .none, params: params, offset: wIH, ldb: d, .transposed, m: b, n: w, k: d, beta: 0)
+        } else {
+            T.gemm(out, ldc: w, x, lda: d, .none, params + wIH, ldb: d, .transposed, m: b, n: w, k: d, alpha: 1, beta: 0)
+        }
+    }
+
+    /// dW_ih += dA^T x.
+    @inline(__always)
+    func inputWeightGradient(
+        _ grads: UnsafeMutablePointer<T>, dA: UnsafePointer<T>, x: UnsafePointer<T>, rows b: Int, products: DenseProducts<T>
+    ) {
+        let d = config.inputSize, w = width
+        if wideInput {
+            products.product(grads + wIH, ldc: d, dA, lda: w, .transposed, x, ldb: d, .none, m: w, n: d, k: b, beta: 1)
+        } else {
+            T.gemm(grads + wIH, ldc: d, dA, lda: w, .transposed, x, ldb: d, .none, m: w, n: d, k: b, alpha: 1, beta: 1)
+        }
     }
 }

@@ -62,7 +62,7 @@ public struct IdentityCell<T: Scalar>: RecurrentCell {
         let encoderT: Buffer<T>, dEncoderT: Buffer<T> // [d, N]
         let products: DenseProducts<T> // h U^T, dpre U, dpre^T h in the model's precision
         init(_ cell: IdentityCell, capacity: Int) {
-            products = cell.makeProducts(cell.config, widestOperand: capacity * cell.units)
+            products = cell.makeProducts(cell.config, widestOperand: capacity * max(cell.units, cell.config.inputSize))
             let count = capacity * cell.units
             pre = Buffer(zeros: count); dh = Buffer(zeros: count); dpre = Buffer(zeros: count); dpreEarlier = Buffer(zeros: count)
             bias = Buffer(zeros: cell.units); dbias = Buffer(zeros: cell.units)
@@ -75,13 +75,13 @@ public struct IdentityCell<T: Scalar>: RecurrentCell {
     public func bytes(of ws: Workspace) -> Int { ws.all.reduce(0) { $0 + $1.bytes } + ws.products.bytes }
     public func workspaceCount(capacity: Int, length: Int) -> Double {
         4 * Double(capacity) * Double(units) + 2 * Double(units) + encoder.bufferCount
-            + productsCount(config, widestOperand: capacity * units)
+            + productsCount(config, widestOperand: capacity * max(units, config.inputSize))
     }
 
     public func prepare(params: UnsafePointer<T>, rows: Int, workspace ws: Workspace) {
         ws.bias.pointer.update(from: params + units * config.inputSize, count: units)
         T.add(out: ws.bias.pointer, params + recurrentBiasOffset, count: units)
-        encoder.prepare(params: params, transposed: ws.encoderT)
+        encoder.prepare(params: params, transposed: ws.encoderT, products: ws.products)
         ws.products.roundWeights(params, offset: recurrentOffset, count: units * units)
     }
 
@@ -95,7 +95,7 @@ public struct IdentityCell<T: Scalar>: RecurrentCell {
                 pre, ldc: n, states[t], lda: n, .none, params: params, offset: recurrentOffset, ldb: n, .transposed,
                 m: b, n: n, k: n, beta: 0)
         }
-        encoder.forward(pre: pre, x: x, params: params, transposed: ws.encoderT, rows: b, accumulate: true)
+        encoder.forward(pre: pre, x: x, params: params, transposed: ws.encoderT, rows: b, accumulate: true, products: ws.products)
         T.biasActivation(out: states[t + 1], pre: pre, bias: ws.bias.pointer, rows: b, cols: n, activation: config.activation)
     }
 
@@ -115,7 +115,7 @@ public struct IdentityCell<T: Scalar>: RecurrentCell {
         params: UnsafePointer<T>, grads: UnsafeMutablePointer<T>, workspace ws: Workspace
     ) {
         let b = states.rows, n = units, dpre = UnsafePointer(ws.dpre.pointer), dh = ws.dh.pointer
-        encoder.backward(grads: grads, dTransposed: ws.dEncoderT, dpre: dpre, x: x, rows: b)
+        encoder.backward(grads: grads, dTransposed: ws.dEncoderT, dpre: dpre, x: x, rows: b, products: ws.products)
         guard t > 0 else { return }
         let h = UnsafePointer(states[t])
         if !config.freezeRecurrent {

@@ -3,7 +3,8 @@ import WaveCore
 
 /// The encoder of the wRNN and iRNN: pre = x V^T + b, V [N, d] (PyTorch's `cell.Wx`).
 /// Inputs with at most `smallLimit` values per step (one-hot tokens, pixels) skip BLAS, whose
-/// packing costs more than the arithmetic, and skip zero inputs.
+/// packing costs more than the arithmetic, and skip zero inputs. Wider inputs take the cell's
+/// `DenseProducts` when it passes them: bf16 under `--precision bf16`.
 struct InputProjection<T: Scalar>: Sendable {
     /// Products with at most this many terms skip BLAS.
     static var smallLimit: Int { 16 }
@@ -24,8 +25,11 @@ struct InputProjection<T: Scalar>: Sendable {
     /// Elements of `makeBuffers`.
     var bufferCount: Double { small ? 2 * Double(inputSize) * Double(units) : 0 }
 
-    func prepare(params: UnsafePointer<T>, transposed: Buffer<T>) {
-        guard small else { return }
+    func prepare(params: UnsafePointer<T>, transposed: Buffer<T>, products: DenseProducts<T>? = nil) {
+        guard small else {
+            products?.roundWeights(params, offset: weight, count: units * ld)
+            return
+        }
         let n = units, d = inputSize
         for i in 0..<n { for j in 0..<d { transposed[j * n + i] = params[weight + i * ld + j] } }
     }
@@ -34,11 +38,15 @@ struct InputProjection<T: Scalar>: Sendable {
     @inline(__always)
     func forward(
         pre: UnsafeMutablePointer<T>, x: UnsafePointer<T>, params: UnsafePointer<T>, transposed: Buffer<T>,
-        rows b: Int, accumulate: Bool
+        rows b: Int, accumulate: Bool, products: DenseProducts<T>? = nil
     ) {
         let n = units, d = inputSize
         if small {
             T.smallProduct(out: pre, a: x, b: transposed.pointer, initial: nil, rows: b, k: d, n: n, accumulate: accumulate)
+        } else if let products {
+            products.timesWeight(
+                pre, ldc: n, x, lda: d, .none, params: params, offset: weight, ldb: ld, .transposed, m: b, n: n, k: d,
+                beta: accumulate ? 1 : 0)
         } else {
             T.gemm(
                 pre, ldc: n, x, lda: d, .none, params + weight, ldb: ld, .transposed,
@@ -48,11 +56,16 @@ struct InputProjection<T: Scalar>: Sendable {
 
     /// dV += dpre^T x (small d: summed transposed, added at the end).
     @inline(__always)
-    func backward(grads: UnsafeMutablePointer<T>, dTransposed: Buffer<T>, dpre: UnsafePointer<T>, x: UnsafePointer<T>, rows b: Int) {
+    func backward(
+        grads: UnsafeMutablePointer<T>, dTransposed: Buffer<T>, dpre: UnsafePointer<T>, x: UnsafePointer<T>, rows b: Int,
+        products: DenseProducts<T>? = nil
+    ) {
         guard !frozen else { return }
         let n = units, d = inputSize
         if small {
             T.smallTransposedProduct(out: dTransposed.pointer, a: x, d: dpre, rows: b, k: d, n: n)
+        } else if let products {
+            products.product(grads + weight, ldc: ld, dpre, lda: n, .transposed, x, ldb: d, .none, m: n, n: d, k: b, beta: 1)
         } else {
             T.gemm(grads + weight, ldc: ld, dpre, lda: n, .transposed, x, ldb: d, .none, m: n, n: d, k: b, alpha: 1, beta: 1)
         }

@@ -64,7 +64,7 @@ public struct LEMCell<T: Scalar>: RecurrentCell {
         let encoderT: Buffer<T>, dEncoderT: Buffer<T> // [d, 4N]
         let products: DenseProducts<T> // hid2hid's and transform_z's products and weight gradients in the model's precision
         init(_ cell: LEMCell, capacity: Int, length: Int) {
-            products = cell.makeProducts(cell.config, widestOperand: capacity * 2 * cell.units)
+            products = cell.makeProducts(cell.config, widestOperand: capacity * max(2 * cell.units, cell.config.inputSize))
             let n = cell.units
             gates = Buffer(zeros: length * capacity * 4 * n); hidden = Buffer(zeros: capacity * 3 * n)
             transformed = Buffer(zeros: capacity * n); z = Buffer(zeros: (length + 1) * capacity * n)
@@ -79,12 +79,12 @@ public struct LEMCell<T: Scalar>: RecurrentCell {
     public func workspaceCount(capacity: Int, length: Int) -> Double {
         let rowsN = Double(capacity) * Double(units)
         return Double(length) * 4 * rowsN + 4 * rowsN + (Double(length) + 1) * rowsN + 2 * rowsN + 8 * Double(units) + encoder.bufferCount
-            + productsCount(config, widestOperand: capacity * 2 * units)
+            + productsCount(config, widestOperand: capacity * max(2 * units, config.inputSize))
     }
 
     public func prepare(params: UnsafePointer<T>, rows: Int, workspace ws: Workspace) {
         ws.z.pointer.update(repeating: 0, count: rows * units)
-        encoder.prepare(params: params, transposed: ws.encoderT)
+        encoder.prepare(params: params, transposed: ws.encoderT, products: ws.products)
         ws.products.roundWeights(params, offset: hiddenWeight, count: hiddenWidth * units)
         ws.products.roundWeights(params, offset: transformWeight, count: units * units)
     }
@@ -94,7 +94,7 @@ public struct LEMCell<T: Scalar>: RecurrentCell {
         let b = states.rows, n = units, g = ws.gates.pointer + t * b * 4 * n, hh = ws.hidden.pointer
         let zPrev = ws.z.pointer + t * b * n, zNext = zPrev + b * n
         let yPrev = states[t], yNext = states[t + 1]
-        encoder.forward(pre: g, x: x, params: params, transposed: ws.encoderT, rows: b, accumulate: false)
+        encoder.forward(pre: g, x: x, params: params, transposed: ws.encoderT, rows: b, accumulate: false, products: ws.products)
         T.addBias(out: g, bias: params + inputBias, rows: b, cols: 4 * n)
         if t > 0 {
             ws.products.timesWeight(
@@ -145,7 +145,7 @@ public struct LEMCell<T: Scalar>: RecurrentCell {
             T.add(out: ws.dHiddenBias.pointer + 2 * n, gi + 3 * n, count: n)
             T.add(out: ws.dTransformBias.pointer, gi + 2 * n, count: n)
         }
-        encoder.backward(grads: grads, dTransposed: ws.dEncoderT, dpre: g, x: x, rows: b)
+        encoder.backward(grads: grads, dTransposed: ws.dEncoderT, dpre: g, x: x, rows: b, products: ws.products)
         guard t > 0 else { return }
         // dLoss/dy_t += [dA1, dA2] W_hh[0 ..< 2N] + dAy W_hh[2N ..< 3N] (+ the readout's)
         let w = hiddenWeight

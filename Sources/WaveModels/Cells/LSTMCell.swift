@@ -22,7 +22,7 @@ public struct LSTMCell<T: Scalar>: GatedCell {
         let dGateBias: Buffer<T> // [4N] dA summed (b_ih and b_hh get the same gradient)
         let products: DenseProducts<T> // h W_hh^T, dA W_hh, dA^T h in the model's precision
         init(_ cell: LSTMCell, capacity: Int, length: Int) {
-            products = cell.makeProducts(cell.config, widestOperand: capacity * cell.width)
+            products = cell.makeProducts(cell.config, widestOperand: capacity * max(cell.width, cell.config.inputSize))
             cells = Buffer(zeros: (length + 1) * capacity * cell.units)
             gates = Buffer(zeros: length * capacity * cell.width)
             dh = Buffer(zeros: capacity * cell.units); dc = Buffer(zeros: capacity * cell.units)
@@ -33,7 +33,7 @@ public struct LSTMCell<T: Scalar>: GatedCell {
     public func workspaceCount(capacity: Int, length: Int) -> Double {
         let rowsN = Double(capacity) * Double(units)
         return (Double(length) + 1) * rowsN + Double(length) * 4 * rowsN + 2 * rowsN + Double(width)
-            + productsCount(config, widestOperand: capacity * width)
+            + productsCount(config, widestOperand: capacity * max(width, config.inputSize))
     }
     public func bytes(of ws: Workspace) -> Int {
         [ws.cells, ws.gates, ws.dh, ws.dc, ws.dGateBias].reduce(0) { $0 + $1.bytes } + ws.products.bytes
@@ -42,13 +42,14 @@ public struct LSTMCell<T: Scalar>: GatedCell {
     public func prepare(params: UnsafePointer<T>, rows: Int, workspace ws: Workspace) {
         ws.cells.pointer.update(repeating: 0, count: rows * units)
         ws.products.roundWeights(params, offset: wHH, count: width * units)
+        if wideInput { ws.products.roundWeights(params, offset: wIH, count: width * config.inputSize) }
     }
 
     @inline(__always)
     public func forward(step t: Int, x: UnsafePointer<T>, states: StateHistory<T>, params: UnsafePointer<T>, workspace ws: Workspace) {
         let b = states.rows, n = units, d = config.inputSize, w = width
         let gates = ws.gates.pointer + t * b * w
-        T.gemm(gates, ldc: w, x, lda: d, .none, params + wIH, ldb: d, .transposed, m: b, n: w, k: d, alpha: 1, beta: 0)
+        inputProduct(gates, x: x, params: params, rows: b, products: ws.products)
         if t > 0 {
             ws.products.timesWeight(
                 gates, ldc: w, states[t], lda: n, .none, params: params, offset: wHH, ldb: n, .transposed, m: b, n: w, k: n, beta: 1)
@@ -78,7 +79,7 @@ public struct LSTMCell<T: Scalar>: GatedCell {
             cPrev: ws.cells.pointer + t * b * n, rows: b, n: n)
         T.addColumnSums(out: ws.dGateBias.pointer, input: gates, rows: b, cols: w)
         if !config.freezeEncoder {
-            T.gemm(grads + wIH, ldc: d, gates, lda: w, .transposed, x, ldb: d, .none, m: w, n: d, k: b, alpha: 1, beta: 1)
+            inputWeightGradient(grads, dA: gates, x: x, rows: b, products: ws.products)
         }
         guard t > 0 else { return }
         // dLoss/dh_t = dA W_hh (+ the readout's)

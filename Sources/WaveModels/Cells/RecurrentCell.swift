@@ -117,16 +117,20 @@ func uniformValues(_ count: Int, bound: Double, _ rng: inout RandomStream) -> [D
 }
 
 extension RecurrentCell {
-    /// Its dense recurrent products: bf16 when `--precision bf16` asks and bf16 products run here
-    /// (elsewhere, e.g. evaluating a bf16 run on a CPU without them, fp32); `widestOperand`: the
-    /// largest activation a product multiplies by a weight, in elements.
+    /// Its dense products: bf16 when `--precision bf16` asks and bf16 products run here (elsewhere,
+    /// e.g. evaluating a bf16 run on a CPU without them, fp32); `widestOperand`: the largest
+    /// activation a product multiplies by a weight, in elements (negative: none in bf16).
     func makeProducts(_ config: ModelConfig, widestOperand: Int) -> DenseProducts<T> {
-        DenseProducts(
-            bf16: config.precision == .bf16 && DenseBF16.products != nil, parameterCount: parameterCount, operandCount: widestOperand)
+        DenseProducts(bf16: denseBF16(config, widestOperand), parameterCount: parameterCount, operandCount: max(widestOperand, 0))
     }
 
     /// What those products hold, in Float units (bf16 values are half a Float each): for the memory estimates.
     func productsCount(_ config: ModelConfig, widestOperand: Int) -> Double {
-        config.precision == .bf16 ? Double(DenseProducts<T>.bf16Count(parameterCount: parameterCount, operandCount: widestOperand)) / 2 : 0
+        guard denseBF16(config, widestOperand) else { return 0 }
+        return Double(DenseProducts<T>.bf16Count(parameterCount: parameterCount, operandCount: widestOperand)) / 2
+    }
+
+    private func denseBF16(_ config: ModelConfig, _ widestOperand: Int) -> Bool {
+        config.precision == .bf16 && widestOperand >= 0 && DenseBF16.products != nil
     }
 }

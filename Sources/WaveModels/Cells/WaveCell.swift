@@ -100,8 +100,10 @@ public struct WaveCell<T: Scalar>: RecurrentCell {
         let dbias: Buffer<T> // [N] dpre summed over rows and steps
         let encoderT: Buffer<T> // [d, N]
         let dEncoderT: Buffer<T> // [d, N]
+        let products: DenseProducts<T> // a wide input's projection in bf16 under --precision bf16 (oneDNN)
         var rows = 0
         init(_ cell: WaveCell, capacity: Int) {
+            products = cell.makeProducts(cell.config, widestOperand: cell.projectionOperand(capacity: capacity))
             let count = capacity * cell.units
             pre = Buffer(zeros: count); dpre = Buffer(zeros: count); dpreEarlier = Buffer(zeros: count)
             convScratch = Buffer(zeros: cell.convScratchCount)
@@ -114,6 +116,13 @@ public struct WaveCell<T: Scalar>: RecurrentCell {
         var all: [Buffer<T>] { [pre, dpre, dpreEarlier, convScratch, kernelT, kernelPairs, kernelTPairs, bias, dbias, encoderT, dEncoderT] }
     }
 
+    /// The widest operand of the bf16 input projection (x), or 0 where the products stay fp32: an
+    /// input of at most `InputProjection.smallLimit` values skips BLAS, and the locally connected
+    /// ablation has no bf16 products.
+    func projectionOperand(capacity: Int) -> Int {
+        config.precision == .bf16 && !encoder.small && !config.locallyConnected ? capacity * config.inputSize : -1
+    }
+
     var convScratchCount: Int { convScratchCount(bf16: bf16) }
     func convScratchCount(bf16: Bool) -> Int {
         let fp32 = circularConvScratchCount(channels: c, ringSize: n, kernel: f)
@@ -123,18 +132,18 @@ public struct WaveCell<T: Scalar>: RecurrentCell {
     var bf16InFloat: Bool { config.precision == .bf16 && !config.locallyConnected && Precision.bf16Available }
 
     public func makeWorkspace(capacity: Int, length: Int) -> Workspace { Workspace(self, capacity: capacity) }
-    public func bytes(of ws: Workspace) -> Int { ws.all.reduce(0) { $0 + $1.bytes } }
+    public func bytes(of ws: Workspace) -> Int { ws.all.reduce(0) { $0 + $1.bytes } + ws.products.bytes }
     public func workspaceCount(capacity: Int, length: Int) -> Double {
         3 * Double(capacity) * Double(units) + Double(convScratchCount(bf16: bf16InFloat))
             + Double(c * c * f) + (bf16InFloat ? 2 * Double(bf16WeightPairsCount(rows: c, channels: c, kernel: f)) : 0) + 2 * Double(units)
-            + encoder.bufferCount
+            + encoder.bufferCount + productsCount(config, widestOperand: projectionOperand(capacity: capacity))
     }
 
     public func prepare(params: UnsafePointer<T>, rows: Int, workspace ws: Workspace) {
         ws.rows = rows
         ws.bias.pointer.update(from: params + units * config.inputSize, count: units)
         for ch in 0..<c { for i in 0..<n { ws.bias[ch * n + i] += params[kernelBiasOffset + ch] } }
-        encoder.prepare(params: params, transposed: ws.encoderT)
+        encoder.prepare(params: params, transposed: ws.encoderT, products: ws.products)
         if bf16 { packWeightPairsBF16(ws.kernelPairs.pointer, weight: params + kernelOffset, rows: c, channels: c, kernel: f) }
     }
 
@@ -142,7 +151,7 @@ public struct WaveCell<T: Scalar>: RecurrentCell {
     public func forward(step t: Int, x: UnsafePointer<T>, states: StateHistory<T>, params: UnsafePointer<T>, workspace ws: Workspace) {
         let b = states.rows, pre = ws.pre.pointer
         let hPrev = UnsafePointer(states[t]), hNext = states[t + 1]
-        encoder.forward(pre: pre, x: x, params: params, transposed: ws.encoderT, rows: b, accumulate: false)
+        encoder.forward(pre: pre, x: x, params: params, transposed: ws.encoderT, rows: b, accumulate: false, products: ws.products)
         if config.locallyConnected {
             if t > 0 {
                 T.locallyConnectedForward(
@@ -186,7 +195,7 @@ public struct WaveCell<T: Scalar>: RecurrentCell {
         params: UnsafePointer<T>, grads: UnsafeMutablePointer<T>, workspace ws: Workspace
     ) {
         let b = states.rows, dpre = UnsafePointer(ws.dpre.pointer), dpreEarlier = ws.dpreEarlier.pointer
-        encoder.backward(grads: grads, dTransposed: ws.dEncoderT, dpre: dpre, x: x, rows: b)
+        encoder.backward(grads: grads, dTransposed: ws.dEncoderT, dpre: dpre, x: x, rows: b, products: ws.products)
         guard t > 0 else { return }
         let h = UnsafePointer(states[t])
         if config.locallyConnected {
