@@ -127,7 +127,7 @@ public enum TrainOptionTable {
         TrainOptionDeclaration(
             "precision", kind: .choice { Precision.allCases.map(\.rawValue) },
             help:
-                "Products' number format: fp32, or bf16 (wRNN: its convolution's operands in bfloat16, sums and everything else fp32; needs a CPU with AVX512-BF16). Default fp32."
+                "Products' number format: fp32, or bf16 (operands in bfloat16, sums and everything else fp32: the wRNN's convolution; the iRNN's, LSTM's, GRU's, coRNN's and LEM's recurrent products through oneDNN; inputs wider than 16 values; needs a CPU with AVX512-BF16 or AMX). Default fp32."
         ),
         TrainOptionDeclaration(
             "sheet", kind: .text,

@@ -124,7 +124,7 @@ struct BenchModes: ParsableArguments {
     var kernels = false
     @Option(
         help:
-            "Comma-separated number formats: fp32, bf16. Each configuration runs in each its model takes (bf16: the wRNN's convolution, on CPUs with AVX512-BF16), and the bf16 rows show their speed-up over fp32. Default fp32."
+            "Comma-separated number formats: fp32, bf16. Each configuration runs in each its model takes (bf16: the wRNN's convolution and the recurrent models' products, on CPUs with AVX512-BF16 or AMX), and the bf16 rows show their speed-up over fp32. Default fp32."
     )
     var precision = "fp32"
 
