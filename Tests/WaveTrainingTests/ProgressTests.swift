@@ -67,7 +67,17 @@ final class BF16CheckTests: XCTestCase {
             slower,
             "note: on this CPU the bf16 products (AVX512-BF16 kernels) run at 0.62x the fp32 convolution's speed for this model's shapes: --precision bf16 makes this run slower, not faster; --precision fp32 is faster here"
         )
-        let plain = BF16Check.Result(products: "plain versions (WRNN_BF16=emulate)", speedup: 0.05).line
+        let plain = BF16Check.Result(products: "plain versions (WRNN_BF16=emulate)", speedup: 0.05, emulated: true).line
         XCTAssertTrue(plain.hasSuffix("for checking numbers, not for speed"), plain)
+        // the recurrent models' products, through oneDNN
+        let dense = BF16Check.Result(
+            products: "oneDNN brg:avx512_core_amx_bf16 (AMX)", speedup: 2.5, fp32Products: "the fp32 recurrent products'"
+        ).line
+        XCTAssertEqual(
+            dense, "bf16 products: oneDNN brg:avx512_core_amx_bf16 (AMX), 2.50x the fp32 recurrent products' speed for this model's shapes")
+        let denseSlower = BF16Check.Result(
+            products: "oneDNN brg:avx512_core_bf16 (AVX512-BF16)", speedup: 0.8, fp32Products: "the fp32 recurrent products'"
+        ).line
+        XCTAssertTrue(denseSlower.hasPrefix("note: on this CPU the bf16 products (oneDNN brg:avx512_core_bf16 (AVX512-BF16)) run at 0.80x the fp32 recurrent products' speed"), denseSlower)
     }
 }
