@@ -78,6 +78,9 @@ final class BF16CheckTests: XCTestCase {
         let denseSlower = BF16Check.Result(
             products: "oneDNN brg:avx512_core_bf16 (AVX512-BF16)", speedup: 0.8, fp32Products: "the fp32 recurrent products'"
         ).line
-        XCTAssertTrue(denseSlower.hasPrefix("note: on this CPU the bf16 products (oneDNN brg:avx512_core_bf16 (AVX512-BF16)) run at 0.80x the fp32 recurrent products' speed"), denseSlower)
+        XCTAssertTrue(
+            denseSlower.hasPrefix(
+                "note: on this CPU the bf16 products (oneDNN brg:avx512_core_bf16 (AVX512-BF16)) run at 0.80x the fp32 recurrent products' speed"
+            ), denseSlower)
     }
 }
