@@ -49,6 +49,31 @@ public enum Precision: String, Codable, CaseIterable, Sendable {
     }
 }
 
+extension Precision {
+    /// Where the CPU has bf16 products, what runs the convolution's: our AVX512-BF16 kernels, or
+    /// oneDNN's matmul over the taps laid out as rows (AMX tiles on Sapphire and Emerald Rapids, whose
+    /// `vdpbf16ps` ran no faster than fp32 FMAs: our kernels were 0.5-0.75x fp32 there).
+    public enum ConvolutionRoute: String, Sendable { case kernels, onednn }
+
+    /// oneDNN on a CPU with AMX (where it loads), the kernels elsewhere; `WRNN_BF16_CONV=kernels` or
+    /// `onednn` chooses (to measure one against the other).
+    public static let chosenRoute: ConvolutionRoute = {
+        let oneDNN: ConvolutionRoute = DenseBF16.loadError == nil ? .onednn : .kernels
+        switch getenv("WRNN_BF16_CONV").map({ String(cString: $0) }) {
+        case "kernels": return .kernels
+        case "onednn": return oneDNN
+        default: return DenseBF16.cpuHasAMX ? oneDNN : .kernels
+        }
+    }()
+
+    /// Tests set this to run one route and then the other.
+    nonisolated(unsafe) public static var routeOverride: ConvolutionRoute?
+    public static var route: ConvolutionRoute { routeOverride ?? chosenRoute }
+
+    /// Whether the oneDNN route runs (the plain versions stand in for both routes under WRNN_BF16=emulate).
+    static var throughOneDNN: Bool { products == .kernels && route == .onednn }
+}
+
 /// Batch rows the bf16 forward packs into one product, their rings end to end (8 rings of the copy
 /// task's n = 100 fill 816 positions, 51 whole 16-lane vectors).
 let bf16ForwardRows = 8
@@ -75,7 +100,7 @@ struct BF16ConvLayout {
     }
 
     /// The last ring's last output is position (rows - 1) * span + n - 1; its window reaches f - 1 further.
-    private static func sizes(span: Int, rows: Int, kernel f: Int, multiple: Int) -> (positions: Int, stride: Int) {
+    static func sizes(span: Int, rows: Int, kernel f: Int, multiple: Int) -> (positions: Int, stride: Int) {
         let positions = ((rows - 1) * span + span - f + 1 + multiple - 1) / multiple * multiple
         return (positions, (positions + f - 1 + multiple - 1) / multiple * multiple)
     }
@@ -87,7 +112,34 @@ struct BF16ConvLayout {
         let weightGrad = Self.sizes(span: span, rows: bf16WeightGradRows, kernel: f, multiple: 32)
         packed = aligned(cOut * forward.positions)
         rings = aligned((cOut * weightGrad.stride + 1) / 2)
-        count = max(packed + aligned((cIn + 1) / 2 * forward.stride), rings + aligned((cIn * weightGrad.stride + 1) / 2))
+        count = max(
+            packed + aligned((cIn + 1) / 2 * forward.stride), rings + aligned((cIn * weightGrad.stride + 1) / 2),
+            OneDNNConvLayout(span: span, channelsOut: cOut, channelsIn: cIn, kernel: f).count)
+    }
+}
+
+/// The oneDNN route's scratch, in Float units, 64-byte aligned parts. The taps as rows: cols[k cInPad
+/// + ch, q] = ring ch at position q + k (zero for the padding channel), so the product's depth is
+/// (tap, channel) in the order of the packed weight pairs, whose bf16 halves are the weight as a
+/// [cOut, f cInPad] matrix.
+///   forward: raw [cOut, positions] fp32, rings [cIn, stride] bf16, cols [f cInPad, positions] bf16
+///   weight gradient: gradients [cOut, stride] bf16, rings, cols as above, sums [cOut, f cInPad] fp32
+struct OneDNNConvLayout {
+    let raw = 0, gradients = 0
+    let rings: Int, cols: Int, sums: Int, count: Int
+    let paddedChannels: Int
+
+    init(span: Int, channelsOut cOut: Int, channelsIn cIn: Int, kernel f: Int) {
+        @inline(__always) func aligned(_ x: Int) -> Int { (x + 15) / 16 * 16 }
+        paddedChannels = (cIn + 1) / 2 * 2
+        let forward = BF16ConvLayout.sizes(span: span, rows: bf16ForwardRows, kernel: f, multiple: 16)
+        let weightGrad = BF16ConvLayout.sizes(span: span, rows: bf16WeightGradRows, kernel: f, multiple: 32)
+        let positions = max(forward.positions, weightGrad.positions), stride = max(forward.stride, weightGrad.stride)
+        // the forward's fp32 sums or the weight gradient's bf16 rows come first, whichever is larger
+        rings = aligned(max(cOut * forward.positions, (cOut * weightGrad.stride + 1) / 2))
+        cols = rings + aligned((cIn * stride + 1) / 2)
+        sums = cols + aligned((f * paddedChannels * positions + 1) / 2)
+        count = sums + aligned(cOut * f * paddedChannels)
     }
 }
 
@@ -137,12 +189,24 @@ func circularConvForwardBF16(
     let raw = scratch + layout.raw
     let packed = UnsafeMutableRawPointer(scratch + layout.packed).assumingMemoryBound(to: UInt32.self)
     let pairs = UnsafeRawPointer(weightPairs).assumingMemoryBound(to: UInt32.self)
+    let oneDNN = Precision.throughOneDNN ? OneDNNConvLayout(span: layout.span, channelsOut: cOut, channelsIn: cIn, kernel: f) : nil
     var b0 = 0
     while b0 < batch {
         let rows = min(bf16ForwardRows, batch - b0)
         let (positions, stride) = layout.forward(rows: rows, kernel: f)
-        wrnn_bf16_pack_channel_pairs(packed, stride, input + b0 * cIn * n, rows, cIn, f, n)
-        wrnn_bf16_product(raw, positions, packed, stride, pairs, cOut, (cIn + 1) / 2, f, positions)
+        if let oneDNN {
+            // raw [cOut, positions] = weight [cOut, f cInPad] x cols [f cInPad, positions]
+            let rings = bf16Part(scratch, oneDNN.rings), cols = bf16Part(scratch, oneDNN.cols), k = f * oneDNN.paddedChannels
+            wrnn_bf16_pack_rings(rings, stride, input + b0 * cIn * n, rows, cIn, f, n)
+            tapsAsRows(
+                cols, rings: rings, stride: stride, channels: cIn, paddedChannels: oneDNN.paddedChannels, kernel: f, positions: positions)
+            DenseBF16.gemm(
+                raw, ldc: positions, UnsafeRawPointer(weightPairs).assumingMemoryBound(to: UInt16.self), lda: k, .none, cols,
+                ldb: positions, .none, m: cOut, n: positions, k: k, beta: 0)
+        } else {
+            wrnn_bf16_pack_channel_pairs(packed, stride, input + b0 * cIn * n, rows, cIn, f, n)
+            wrnn_bf16_product(raw, positions, packed, stride, pairs, cOut, (cIn + 1) / 2, f, positions)
+        }
         for r in 0..<rows {
             let rowRaw = UnsafePointer(raw + r * layout.span)
             #if arch(x86_64)
@@ -185,6 +249,30 @@ func circularConvWeightGradBF16(
     let layout = BF16ConvLayout(channelsOut: cOut, channelsIn: cIn, ringSize: n, kernel: f)
     let gradients = UnsafeMutableRawPointer(scratch + layout.gradients).assumingMemoryBound(to: UInt16.self)
     let rings = UnsafeMutableRawPointer(scratch + layout.rings).assumingMemoryBound(to: UInt16.self)
+    if Precision.throughOneDNN {
+        let oneDNN = OneDNNConvLayout(span: layout.span, channelsOut: cOut, channelsIn: cIn, kernel: f)
+        let rings = bf16Part(scratch, oneDNN.rings), cols = bf16Part(scratch, oneDNN.cols), sums = scratch + oneDNN.sums
+        let gradients = bf16Part(scratch, oneDNN.gradients), k = f * oneDNN.paddedChannels
+        var b0 = 0
+        while b0 < batch {
+            let rows = min(bf16WeightGradRows, batch - b0)
+            let (positions, stride) = layout.weightGrad(rows: rows, kernel: f)
+            wrnn_bf16_pack_rings(rings, stride, input + b0 * cIn * n, rows, cIn, f, n)
+            wrnn_bf16_pack_gradients(gradients, stride, dout + b0 * cOut * n, rows, cOut, f, n)
+            tapsAsRows(
+                cols, rings: rings, stride: stride, channels: cIn, paddedChannels: oneDNN.paddedChannels, kernel: f, positions: positions)
+            // sums [cOut, f cInPad] = gradients [cOut, positions] x cols^T
+            DenseBF16.gemm(
+                sums, ldc: k, gradients, lda: stride, .none, cols, ldb: positions, .transposed, m: cOut, n: k, k: positions, beta: 0)
+            for o in 0..<cOut {
+                for ch in 0..<cIn {
+                    for tap in 0..<f { dweight[(o * cIn + ch) * f + tap] += sums[o * k + tap * oneDNN.paddedChannels + ch] }
+                }
+            }
+            b0 += rows
+        }
+        return
+    }
     var b0 = 0
     while b0 < batch {
         let rows = min(bf16WeightGradRows, batch - b0)
@@ -193,6 +281,30 @@ func circularConvWeightGradBF16(
         wrnn_bf16_pack_gradients(gradients, stride, dout + b0 * cOut * n, rows, cOut, f, n)
         wrnn_bf16_weight_grad(dweight, gradients, stride, rings, stride, cOut, cIn, f, positions)
         b0 += rows
+    }
+}
+
+@inline(__always)
+private func bf16Part(_ scratch: UnsafeMutablePointer<Float>, _ offset: Int) -> UnsafeMutablePointer<UInt16> {
+    UnsafeMutableRawPointer(scratch + offset).assumingMemoryBound(to: UInt16.self)
+}
+
+/// cols[k paddedChannels + ch, q] = rings[ch, q + k] for q < positions (zero for ch >= channels): the
+/// convolution's taps as the rows of one product's depth.
+/// - cols: [f paddedChannels, positions]; rings: [channels, stride], stride >= positions + f - 1
+private func tapsAsRows(
+    _ cols: UnsafeMutablePointer<UInt16>, rings: UnsafePointer<UInt16>, stride: Int, channels: Int, paddedChannels: Int, kernel f: Int,
+    positions: Int
+) {
+    for k in 0..<f {
+        for ch in 0..<paddedChannels {
+            let row = cols + (k * paddedChannels + ch) * positions
+            if ch < channels {
+                row.update(from: rings + ch * stride + k, count: positions)
+            } else {
+                row.update(repeating: 0, count: positions)
+            }
+        }
     }
 }
 

@@ -50,13 +50,16 @@ public enum DenseBF16 {
     /// What runs the products, for the run's start line, command.json and `wrnn bench`.
     public static var description: String? {
         switch products {
-        case .onednn:
-            let impl = implementation ?? "?"
-            let unit = impl.contains("amx") ? "AMX" : impl.contains("bf16") ? "AVX512-BF16" : "no bf16 instructions"
-            return "oneDNN \(impl) (\(unit))"
+        case .onednn: return describe(implementation ?? "?")
         case .plain: return "plain versions (WRNN_BF16=emulate)"
         case nil: return nil
         }
+    }
+
+    /// "oneDNN brg:avx512_core_amx_bf16 (AMX)" for oneDNN's implementation name.
+    static func describe(_ impl: String) -> String {
+        let unit = impl.contains("amx") ? "AMX" : impl.contains("bf16") ? "AVX512-BF16" : "no bf16 instructions"
+        return "oneDNN \(impl) (\(unit))"
     }
 
     /// The one line that refuses `--precision bf16` for these products where they cannot run.
@@ -214,6 +217,9 @@ public enum BF16Engine: Sendable {
         switch self {
         case .convolution:
             switch Precision.products {
+            case .kernels where Precision.route == .onednn:
+                // the conv goes through the same oneDNN matmul as the dense products
+                return DenseBF16.implementation.map { DenseBF16.describe($0) } ?? "oneDNN"
             case .kernels: return "AVX512-BF16 kernels"
             case .plain: return "plain versions (WRNN_BF16=emulate)"
             case nil: return nil

@@ -1,3 +1,4 @@
+import Foundation
 import WaveKernels
 import XCTest
 import WaveCore
@@ -21,6 +22,11 @@ final class CircularConvBF16Tests: XCTestCase {
         let info = try String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)
         let flags = Set(info.split(separator: "\n").first { $0.hasPrefix("flags") }!.split(separator: " ").map(String.init))
         XCTAssertEqual(Precision.cpuHasBF16, KernelPath.available == .avx512 && flags.contains("avx512_bf16"))
+        // AMX CPUs take the convolution's products through oneDNN (its AMX tiles), others our kernels
+        if ProcessInfo.processInfo.environment["WRNN_BF16_CONV"] == nil {
+            let amx = flags.contains("amx_bf16") && flags.contains("amx_tile")
+            XCTAssertEqual(Precision.chosenRoute, amx && DenseBF16.loadError == nil ? .onednn : .kernels)
+        }
         #else
         XCTAssertFalse(Precision.cpuHasBF16)
         #endif
@@ -36,7 +42,14 @@ final class CircularConvBF16Tests: XCTestCase {
 
     /// The plain versions on every CPU, and the AVX512-BF16 kernels where the CPU has them.
     func testKernelsMatchPlainOnRoundedOperands() {
-        defer { Precision.override = nil }
+        defer { Precision.override = nil; Precision.routeOverride = nil }
+        // the oneDNN route (AMX CPUs' default), wherever oneDNN and bf16 products run
+        if Precision.cpuHasBF16 && DenseBF16.loadError == nil {
+            Precision.override = .kernels
+            Precision.routeOverride = .onednn
+            checkAgainstRoundedReference(.kernels)
+        }
+        Precision.routeOverride = .kernels
         for products in Precision.cpuHasBF16 ? [Precision.Products.plain, .kernels] : [.plain] {
             Precision.override = products
             checkAgainstRoundedReference(products)

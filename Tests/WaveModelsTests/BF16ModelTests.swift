@@ -9,13 +9,17 @@ import WaveModels
 /// cell's use of them (packed weights, the flipped transpose, scratch) over batches past the kernels'
 /// groups and on rings that are and are not a multiple of 16.
 final class BF16ModelTests: XCTestCase {
-    /// With the plain versions on every CPU, and the AVX512-BF16 kernels where the CPU has them.
+    /// With the plain versions on every CPU, and where the CPU has bf16 products both routes: the
+    /// AVX512-BF16 kernels and oneDNN's matmul (AMX CPUs' route).
     func testGradientMatchesFP32UpToRounding() {
-        defer { Precision.override = nil }
+        defer { Precision.override = nil; Precision.routeOverride = nil }
         let products: [Precision.Products] = Precision.cpuHasBF16 ? [.plain, .kernels] : [.plain]
         for product in products {
             Precision.override = product
-            check(product)
+            for route in product == .kernels && DenseBF16.loadError == nil ? [Precision.ConvolutionRoute.kernels, .onednn] : [.kernels] {
+                Precision.routeOverride = route
+                check(product)
+            }
         }
     }
 
