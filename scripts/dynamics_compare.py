@@ -76,12 +76,15 @@ def main():
             return "never" if v is None else str(v)
         return f"{100 * v:.2f}%" if image else f"{v:.3e}"
 
-    print(f"| seed | {mine} {key.replace('_', ' ')} | {theirs} {key.replace('_', ' ')} |")
-    print("| --- | --- | --- |")
+    # image tasks: the final test loss beside the accuracy (less noisy over a few seeds)
+    extra = (lambda r: f" | {r['final_test_loss']:.4f}") if image else (lambda r: "")
+    extraHeader = f" | {mine} final test loss | {theirs} final test loss" if image else ""
+    print(f"| seed | {mine} {key.replace('_', ' ')} | {theirs} {key.replace('_', ' ')}{extraHeader} |")
+    print("| --- | --- | --- |" + (" --- | --- |" if image else ""))
     by_seed = {r["seed"]: r for r in twin["runs"]}
     for r in ours:
         t = by_seed.get(r["seed"])
-        print(f"| {r['seed']} | {text(r)} | {text(t) if t else '–'} |")
+        print(f"| {r['seed']} | {text(r)} | {text(t) if t else '–'}{extra(r) + (extra(t) if t else ' | –') if image else ''} |")
     a, b = [value(r) for r in ours], [value(r) for r in twin["runs"]]
     # the median test loss over seeds along training, both sides
     def median(values):
@@ -104,7 +107,12 @@ def main():
         from scipy.stats import mannwhitneyu
         p = mannwhitneyu(a, b, alternative="two-sided").pvalue
         print(f"\n{mine} n={len(a)}, {theirs} n={len(b)}; two-sided Mann-Whitney U p = {p:.3f}"
-              + (" (never-solved runs counted as after the last step)" if key == "solved_at" else ""))
+              + (" (never-solved runs counted as after the last step)" if key == "solved_at" else "")
+              + (" on the final test accuracy" if image else ""))
+        if image:
+            losses = [[r["final_test_loss"] for r in group] for group in (ours, twin["runs"])]
+            p = mannwhitneyu(losses[0], losses[1], alternative="two-sided").pvalue
+            print(f"{mine} n={len(losses[0])}, {theirs} n={len(losses[1])}; two-sided Mann-Whitney U p = {p:.3f} on the final test loss")
     except ImportError:
         print("\n(scipy not installed: no test statistic)")
 
