@@ -247,21 +247,19 @@ func circularConvWeightGradBF16(
     batch: Int, channelsOut cOut: Int, channelsIn cIn: Int, ringSize n: Int, kernel f: Int
 ) {
     let layout = BF16ConvLayout(channelsOut: cOut, channelsIn: cIn, ringSize: n, kernel: f)
-    let gradients = UnsafeMutableRawPointer(scratch + layout.gradients).assumingMemoryBound(to: UInt16.self)
-    let rings = UnsafeMutableRawPointer(scratch + layout.rings).assumingMemoryBound(to: UInt16.self)
-    if Precision.throughOneDNN {
-        let oneDNN = OneDNNConvLayout(span: layout.span, channelsOut: cOut, channelsIn: cIn, kernel: f)
-        let rings = bf16Part(scratch, oneDNN.rings), cols = bf16Part(scratch, oneDNN.cols), sums = scratch + oneDNN.sums
-        let gradients = bf16Part(scratch, oneDNN.gradients), k = f * oneDNN.paddedChannels
-        var b0 = 0
-        while b0 < batch {
-            let rows = min(bf16WeightGradRows, batch - b0)
-            let (positions, stride) = layout.weightGrad(rows: rows, kernel: f)
-            wrnn_bf16_pack_rings(rings, stride, input + b0 * cIn * n, rows, cIn, f, n)
-            wrnn_bf16_pack_gradients(gradients, stride, dout + b0 * cOut * n, rows, cOut, f, n)
+    let oneDNN = Precision.throughOneDNN ? OneDNNConvLayout(span: layout.span, channelsOut: cOut, channelsIn: cIn, kernel: f) : nil
+    let gradients = bf16Part(scratch, oneDNN?.gradients ?? layout.gradients), rings = bf16Part(scratch, oneDNN?.rings ?? layout.rings)
+    var b0 = 0
+    while b0 < batch {
+        let rows = min(bf16WeightGradRows, batch - b0)
+        let (positions, stride) = layout.weightGrad(rows: rows, kernel: f)
+        wrnn_bf16_pack_rings(rings, stride, input + b0 * cIn * n, rows, cIn, f, n)
+        wrnn_bf16_pack_gradients(gradients, stride, dout + b0 * cOut * n, rows, cOut, f, n)
+        if let oneDNN {
+            // sums [cOut, f cInPad] = gradients [cOut, positions] x cols^T, then added into [cOut, cIn, f]
+            let cols = bf16Part(scratch, oneDNN.cols), sums = scratch + oneDNN.sums, k = f * oneDNN.paddedChannels
             tapsAsRows(
                 cols, rings: rings, stride: stride, channels: cIn, paddedChannels: oneDNN.paddedChannels, kernel: f, positions: positions)
-            // sums [cOut, f cInPad] = gradients [cOut, positions] x cols^T
             DenseBF16.gemm(
                 sums, ldc: k, gradients, lda: stride, .none, cols, ldb: positions, .transposed, m: cOut, n: k, k: positions, beta: 0)
             for o in 0..<cOut {
@@ -269,17 +267,9 @@ func circularConvWeightGradBF16(
                     for tap in 0..<f { dweight[(o * cIn + ch) * f + tap] += sums[o * k + tap * oneDNN.paddedChannels + ch] }
                 }
             }
-            b0 += rows
+        } else {
+            wrnn_bf16_weight_grad(dweight, gradients, stride, rings, stride, cOut, cIn, f, positions)
         }
-        return
-    }
-    var b0 = 0
-    while b0 < batch {
-        let rows = min(bf16WeightGradRows, batch - b0)
-        let (positions, stride) = layout.weightGrad(rows: rows, kernel: f)
-        wrnn_bf16_pack_rings(rings, stride, input + b0 * cIn * n, rows, cIn, f, n)
-        wrnn_bf16_pack_gradients(gradients, stride, dout + b0 * cOut * n, rows, cOut, f, n)
-        wrnn_bf16_weight_grad(dweight, gradients, stride, rings, stride, cOut, cIn, f, positions)
         b0 += rows
     }
 }
