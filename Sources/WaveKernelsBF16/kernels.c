@@ -2,17 +2,7 @@
 // this file needs no compiler flags and the binary stays portable; the plain versions the tests
 // hold these to are WaveKernels' reference convolutions on bf16-rounded operands.
 #include "WaveKernelsBF16.h"
-
-static inline uint16_t bf16_bits(float x) {
-    // round to nearest even, as vcvtneps2bf16 (inputs here are finite)
-    union { float f; uint32_t u; } v = { x };
-    return (uint16_t)((v.u + 0x7FFFu + ((v.u >> 16) & 1u)) >> 16);
-}
-
-static inline float bf16_value(uint32_t bits) {
-    union { uint32_t u; float f; } v = { (bits & 0xFFFFu) << 16 };
-    return v.f;
-}
+#include "bf16_round.h"
 
 static int use_plain = 0;
 void wrnn_bf16_use_plain(int plain) { use_plain = plain; }

@@ -4,20 +4,9 @@
 // Rapids, AVX512-BF16 (vdpbf16ps) on Cooper Lake and Zen 4. It is built here against oneDNN 2.x's
 // C API (Debian's libdnnl-dev); without its header the functions report oneDNN missing.
 #include "WaveKernelsBF16.h"
+#include "bf16_round.h"
 #include <stdio.h>
 #include <string.h>
-
-static inline uint16_t round_bf16(float x) {
-    union { float f; uint32_t u; } v = { x };
-    // NaN stays a (quiet) NaN, so divergence still reaches the loss; others round to nearest even
-    if ((v.u & 0x7FFFFFFFu) > 0x7F800000u) return (uint16_t)((v.u >> 16) | 0x0040u);
-    return (uint16_t)((v.u + 0x7FFFu + ((v.u >> 16) & 1u)) >> 16);
-}
-
-static inline float bf16_float(uint16_t bits) {
-    union { uint32_t u; float f; } v = { (uint32_t)bits << 16 };
-    return v.f;
-}
 
 #if defined(__x86_64__)
 __attribute__((target("avx2,fma")))
@@ -26,7 +15,7 @@ void wrnn_bf16_round_rows(uint16_t *out, long ldo, const float *in, long ldi, lo
     for (long r = 0; r < rows; r++) {
         const float *row = in + r * ldi;
         uint16_t *dst = out + r * ldo;
-        for (long j = 0; j < cols; j++) dst[j] = round_bf16(row[j]);
+        for (long j = 0; j < cols; j++) dst[j] = bf16_bits(row[j]);
     }
 }
 
@@ -37,8 +26,8 @@ void wrnn_bf16_gemm_plain(
         for (long j = 0; j < n; j++) {
             float sum = 0; // each product of two bf16 values is exact in fp32: only the sums round
             for (long p = 0; p < k; p++) {
-                float x = bf16_float(transA ? a[p * lda + i] : a[i * lda + p]);
-                float y = bf16_float(transB ? b[j * ldb + p] : b[p * ldb + j]);
+                float x = bf16_value(transA ? a[p * lda + i] : a[i * lda + p]);
+                float y = bf16_value(transB ? b[j * ldb + p] : b[p * ldb + j]);
                 sum += x * y;
             }
             c[i * ldc + j] = beta == 0 ? sum : sum + beta * c[i * ldc + j];
